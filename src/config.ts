@@ -1,0 +1,165 @@
+import { z } from "zod";
+
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+/** Development-only Twilio values: tokens are well-formed but Twilio would refuse them. */
+export const DEV_TWILIO = {
+  accountSid: "AC00000000000000000000000000000000",
+  apiKey: "SK00000000000000000000000000000000",
+  apiSecret: "dev-twilio-api-secret-not-for-production",
+  chatServiceSid: "IS00000000000000000000000000000000",
+  pushCredentialSid: "CR00000000000000000000000000000000",
+} as const;
+
+const DEV_GATEWAY_SECRET = "dev-gateway-secret-change-me-in-production-000000";
+
+/** Every environment variable the gateway reads; the README's configuration table mirrors it. */
+export const configSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    PORT: int(3000, 0, 65535),
+    HOST: z.string().default("0.0.0.0"),
+    PUBLIC_URL: optionalString,
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    TRUST_PROXY: z.enum(["true", "false"]).default("false"),
+
+    DATABASE_URL: optionalString,
+    DATA_DIR: z.string().default("./data"),
+    REDIS_URL: optionalString,
+    REDIS_KEY_PREFIX: z.string().default("vcg:"),
+
+    ADMIN_TOKEN: optionalString,
+    GATEWAY_SECRET: optionalString,
+    SOCKET_TOKEN_TTL_S: int(3600, 60, 7 * 86400),
+    RATE_LIMIT_PER_MIN: int(200, 1),
+
+    // Capped rather than refused: the contract says "at most 86400".
+    TOKEN_TTL_S: int(3600, 1).transform((v) => Math.min(v, 86_400)),
+    TWILIO_MODE: z.enum(["offline", "live"]).default("offline"),
+    TWILIO_API_BASE_URL: optionalString.pipe(z.url().optional()),
+    TWILIO_ACCOUNT_SID: optionalString,
+    TWILIO_API_KEY: optionalString,
+    TWILIO_API_SECRET: optionalString,
+    TWILIO_CHAT_SERVICE_SID: optionalString,
+    TWILIO_PUSH_CREDENTIAL_SID: optionalString,
+    TWILIO_IDENTITY_PREFIX: z.string().min(1).default("local"),
+    VET_APP_ID: int(1, 0),
+
+    VET_MAX_CONSULTS: int(1, 1, 100),
+    OFFER_TIMEOUT_MS: int(30_000, 100),
+    QUEUE_TIMEOUT_MS: int(600_000, 100),
+    USER_GRACE_MS: int(60_000, 0),
+    PRESENCE_TTL_MS: int(15_000, 500),
+    WRAPUP_MS: int(60_000, 0),
+    SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
+  })
+  .superRefine((c, ctx) => {
+    if (c.NODE_ENV === "production" && !c.GATEWAY_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["GATEWAY_SECRET"], message: "is required when NODE_ENV=production" });
+    }
+    if (c.GATEWAY_SECRET && c.GATEWAY_SECRET.length < 32) {
+      ctx.addIssue({ code: "custom", path: ["GATEWAY_SECRET"], message: "must be at least 32 characters" });
+    }
+    if (c.TWILIO_MODE === "live" && (!c.TWILIO_ACCOUNT_SID || !c.TWILIO_API_KEY || !c.TWILIO_API_SECRET)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["TWILIO_MODE"],
+        message: "live needs TWILIO_ACCOUNT_SID, TWILIO_API_KEY and TWILIO_API_SECRET",
+      });
+    }
+  });
+
+/** Validated, normalised configuration handed to the composition root. */
+export interface Config {
+  env: "development" | "production" | "test";
+  port: number;
+  host: string;
+  publicUrl: string | undefined;
+  logLevel: string;
+  trustProxy: boolean;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  redisUrl: string | undefined;
+  redisKeyPrefix: string;
+  adminToken: string | undefined;
+  gatewaySecret: string;
+  socketTokenTtlS: number;
+  rateLimitPerMin: number;
+  twilio: {
+    mode: "offline" | "live";
+    apiBaseUrl: string | undefined;
+    accountSid: string;
+    apiKey: string;
+    apiSecret: string;
+    chatServiceSid: string;
+    pushCredentialSid: string;
+    tokenTtlS: number;
+    identityPrefix: string;
+    vetAppId: number;
+  };
+  routing: {
+    vetMaxConsults: number;
+    offerTimeoutMs: number;
+    queueTimeoutMs: number;
+    userGraceMs: number;
+    presenceTtlMs: number;
+    wrapupMs: number;
+  };
+  shutdownTimeoutMs: number;
+}
+
+/** Thrown when the environment is invalid; `message` is one readable line. */
+export class ConfigError extends Error {}
+
+/** Parses an environment (default `process.env`) into a {@link Config}, or throws {@link ConfigError}. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const line = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new ConfigError(`invalid configuration: ${line}`);
+  }
+  const c = parsed.data;
+  return {
+    env: c.NODE_ENV,
+    port: c.PORT,
+    host: c.HOST,
+    publicUrl: c.PUBLIC_URL,
+    logLevel: c.LOG_LEVEL,
+    trustProxy: c.TRUST_PROXY === "true",
+    databaseUrl: c.DATABASE_URL,
+    dataDir: c.DATA_DIR,
+    redisUrl: c.REDIS_URL,
+    redisKeyPrefix: c.REDIS_KEY_PREFIX,
+    adminToken: c.ADMIN_TOKEN,
+    gatewaySecret: c.GATEWAY_SECRET ?? DEV_GATEWAY_SECRET,
+    socketTokenTtlS: c.SOCKET_TOKEN_TTL_S,
+    rateLimitPerMin: c.RATE_LIMIT_PER_MIN,
+    twilio: {
+      mode: c.TWILIO_MODE,
+      apiBaseUrl: c.TWILIO_API_BASE_URL,
+      accountSid: c.TWILIO_ACCOUNT_SID ?? DEV_TWILIO.accountSid,
+      apiKey: c.TWILIO_API_KEY ?? DEV_TWILIO.apiKey,
+      apiSecret: c.TWILIO_API_SECRET ?? DEV_TWILIO.apiSecret,
+      chatServiceSid: c.TWILIO_CHAT_SERVICE_SID ?? DEV_TWILIO.chatServiceSid,
+      pushCredentialSid: c.TWILIO_PUSH_CREDENTIAL_SID ?? DEV_TWILIO.pushCredentialSid,
+      tokenTtlS: c.TOKEN_TTL_S,
+      identityPrefix: c.TWILIO_IDENTITY_PREFIX,
+      vetAppId: c.VET_APP_ID,
+    },
+    routing: {
+      vetMaxConsults: c.VET_MAX_CONSULTS,
+      offerTimeoutMs: c.OFFER_TIMEOUT_MS,
+      queueTimeoutMs: c.QUEUE_TIMEOUT_MS,
+      userGraceMs: c.USER_GRACE_MS,
+      presenceTtlMs: c.PRESENCE_TTL_MS,
+      wrapupMs: c.WRAPUP_MS,
+    },
+    shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,32 @@
+import type { RedisClientType } from "redis";
+import type { AppAuthenticator } from "./auth/app-auth.js";
+import type { SocketTokens } from "./auth/socket-tokens.js";
+import type { Config } from "./config.js";
+import type { Database } from "./db/database.js";
+import type { Clock } from "./lib/clock.js";
+import type { Logger } from "./lib/logger.js";
+import type { Metrics } from "./ops/metrics.js";
+import type { Repositories } from "./repositories/index.js";
+import type { AccessTokenIssuer } from "./twilio/access-tokens.js";
+
+/**
+ * The services of one gateway instance, built once in `server.ts` (the composition root)
+ * and handed to the transports. Nothing here is a module-level singleton.
+ */
+export interface GatewayContext {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Unique per process start; names this node in the routing store. */
+  readonly nodeId: string;
+  readonly database: Database;
+  readonly repos: Repositories;
+  /** Shared command client when `REDIS_URL` is set. */
+  readonly redis: RedisClientType | null;
+  readonly metrics: Metrics;
+  readonly accessTokens: AccessTokenIssuer;
+  readonly socketTokens: SocketTokens;
+  readonly appAuth: AppAuthenticator;
+  /** Absolute directory where uploaded pet images are stored and served from. */
+  readonly mediaDir: string;
+}

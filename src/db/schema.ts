@@ -1,0 +1,203 @@
+/**
+ * The system of record. Column names follow the v2 REST reference so rows map onto
+ * responses without renaming. Soft deletes use `deleted_at`.
+ */
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+const createdAt = () => ts("created_at").notNull().defaultNow();
+const updatedAt = () => ts("updated_at").notNull().defaultNow();
+
+/** Partner tenants. The secret is stored only as a scrypt hash. */
+export const apps = pgTable("apps", {
+  id: serial("id").primaryKey(),
+  name: text("name").notNull().unique(),
+  secretHash: text("secret_hash").notNull(),
+  mediaUrl: text("media_url"),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** Pet owners, keyed by email within one app. */
+export const users = pgTable(
+  "users",
+  {
+    id: serial("id").primaryKey(),
+    appId: integer("app_id")
+      .notNull()
+      .references(() => apps.id),
+    email: text("email").notNull(),
+    firstName: text("first_name").notNull(),
+    lastName: text("last_name"),
+    phoneNo: text("phone_no"),
+    devType: text("dev_type"),
+    role: text("role").notNull(),
+    status: text("status").notNull().default("subscribed"),
+    packageType: text("package_type").notNull().default("monthly"),
+    emergencyFund: integer("emergency_fund").notNull().default(0),
+    twilioUserSid: text("twilio_user_sid"),
+    lastEmergencyActivationDate: ts("last_emergency_activation_date"),
+    registeredAt: ts("your_registration_date").notNull().defaultNow(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    deletedAt: ts("deleted_at"),
+  },
+  (t) => [
+    // One active account per email per app; deleted accounts may be re-registered.
+    uniqueIndex("users_app_email_active").on(t.appId, sql`lower(${t.email})`).where(sql`${t.deletedAt} is null`),
+    index("users_app_registered").on(t.appId, t.registeredAt),
+  ],
+);
+
+/** Append-only subscription history; the latest row is the user's current status. */
+export const userStatus = pgTable(
+  "user_status",
+  {
+    id: serial("id").primaryKey(),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id),
+    appId: integer("app_id")
+      .notNull()
+      .references(() => apps.id),
+    status: text("status").notNull(),
+    type: text("type").notNull().default("monthly"),
+    dateTime: ts("date_time").notNull().defaultNow(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("user_status_user").on(t.userId, t.id)],
+);
+
+export const pets = pgTable(
+  "pets",
+  {
+    id: serial("id").primaryKey(),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id),
+    appId: integer("app_id")
+      .notNull()
+      .references(() => apps.id),
+    petId: integer("pet_id"),
+    name: text("name").notNull(),
+    species: text("species"),
+    age: text("age"),
+    breed: text("breed"),
+    color: text("color"),
+    weight: text("weight"),
+    sex: text("sex"),
+    sexType: text("sex_type"),
+    profile: text("profile"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    deletedAt: ts("deleted_at"),
+  },
+  (t) => [index("pets_app_user").on(t.appId, t.userId)],
+);
+
+/** Platform vets; not tied to an app. The password is stored only as a scrypt hash. */
+export const vets = pgTable("vets", {
+  id: serial("id").primaryKey(),
+  email: text("email").notNull().unique(),
+  passwordHash: text("password_hash").notNull(),
+  firstName: text("first_name").notNull(),
+  lastName: text("last_name").notNull(),
+  profileImage: text("profile_image"),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** One row per consultation request; live routing state is in the presence store. */
+export const consultations = pgTable(
+  "consultations",
+  {
+    id: uuid("id").primaryKey(),
+    appId: integer("app_id")
+      .notNull()
+      .references(() => apps.id),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id),
+    petId: integer("pet_id").references(() => pets.id),
+    type: text("type").notNull(),
+    source: text("source").notNull(),
+    status: text("status").notNull(),
+    requestedVetId: integer("requested_vet_id").references(() => vets.id),
+    vetId: integer("vet_id").references(() => vets.id),
+    channelSid: text("channel_sid"),
+    roomSid: text("room_sid"),
+    endedBy: text("ended_by"),
+    endReason: text("end_reason"),
+    createdAt: createdAt(),
+    acceptedAt: ts("accepted_at"),
+    endedAt: ts("ended_at"),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("consultations_app_user").on(t.appId, t.userId),
+    uniqueIndex("consultations_channel").on(t.channelSid),
+    uniqueIndex("consultations_room").on(t.roomSid),
+  ],
+);
+
+/** Every state transition of a consultation, in order. */
+export const consultationEvents = pgTable(
+  "consultation_events",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    consultationId: uuid("consultation_id")
+      .notNull()
+      .references(() => consultations.id),
+    fromStatus: text("from_status"),
+    toStatus: text("to_status").notNull(),
+    detail: jsonb("detail"),
+    at: ts("at").notNull().defaultNow(),
+  },
+  (t) => [index("consultation_events_consultation").on(t.consultationId, t.id)],
+);
+
+/** Each offer made to a vet and how it ended (accepted, declined, timeout, revoked...). */
+export const offers = pgTable(
+  "offers",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    consultationId: uuid("consultation_id")
+      .notNull()
+      .references(() => consultations.id),
+    vetId: integer("vet_id")
+      .notNull()
+      .references(() => vets.id),
+    offeredAt: ts("offered_at").notNull(),
+    expiresAt: ts("expires_at").notNull(),
+    outcome: text("outcome"),
+    resolvedAt: ts("resolved_at"),
+  },
+  (t) => [index("offers_consultation").on(t.consultationId)],
+);
+
+/** The vet's feedback; one per consultation, a later submission replaces it. */
+export const feedback = pgTable("feedback", {
+  consultationId: uuid("consultation_id")
+    .primaryKey()
+    .references(() => consultations.id),
+  vetId: integer("vet_id")
+    .notNull()
+    .references(() => vets.id),
+  recommendation: text("recommendation").notNull(),
+  reason: text("reason").notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});

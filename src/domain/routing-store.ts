@@ -1,0 +1,210 @@
+import type {
+  Deadline,
+  DeadlineKind,
+  LiveConsultation,
+  OfferOutcome,
+  VetChosenStatus,
+  VetPresence,
+} from "./types.js";
+
+/**
+ * Live routing state: vet presence, the queue, offers, deadlines and node liveness.
+ *
+ * Every method is one atomic step. With several gateway nodes sharing one store, two
+ * callers racing on the same consultation or vet see a single winner; the losers get a
+ * refusal they can act on. This is what keeps the two absolute rules true: no consultation
+ * is assigned to two vets, and no vet holds two offers.
+ *
+ * The routing *policy* (who gets offered what) lives in the domain planner; the store only
+ * checks preconditions and applies the change. Times are passed in (epoch ms) so that an
+ * injected clock drives both implementations.
+ *
+ * Implementations: `MemoryRoutingStore` (single node) and `RedisRoutingStore` (many nodes).
+ * One contract test suite runs against both.
+ */
+export interface RoutingStore {
+  // ---------- nodes ----------
+
+  /** Marks `nodeId` alive until `now + ttlMs`. */
+  heartbeat(nodeId: string, now: number, ttlMs: number): Promise<void>;
+
+  /**
+   * Finds nodes whose heartbeat lapsed before `now` and cleans each up exactly once (one
+   * caller wins per dead node): removes its vet and user connections; vets left with no
+   * connection go offline and the offers they held return to the queue with the vet
+   * excluded. Returns what was cleaned so the caller can re-route and start grace periods.
+   */
+  reapDeadNodes(now: number): Promise<NodeCleanup[]>;
+
+  /** Removes a node that is shutting down on purpose; same cleanup as a dead node. */
+  removeNode(nodeId: string, now: number): Promise<NodeCleanup>;
+
+  // ---------- vets ----------
+
+  /**
+   * Adds one socket connection of a vet. A vet coming online (0 → 1 connections) starts
+   * `away` with `idleSince = now`: it must choose `available` before it gets offers.
+   * Returns the vet's presence after the change.
+   */
+  addVetConnection(vetId: number, connId: string, nodeId: string, now: number): Promise<VetPresence>;
+
+  /**
+   * Removes one connection. When it was the vet's last, the vet is offline and an offer it
+   * held is released (outcome `disconnected`, vet excluded from that request).
+   */
+  removeVetConnection(vetId: number, connId: string, now: number): Promise<VetRelease>;
+
+  /**
+   * Sets the vet's chosen status. Becoming `available` from `away` resets `idleSince` to
+   * `now`. Going `away` while holding an offer releases it (outcome `away`).
+   */
+  setVetStatus(vetId: number, status: VetChosenStatus, now: number): Promise<VetRelease>;
+
+  /** Ends wrap-up (feedback given or time up): the vet is free again from `now`. */
+  endWrapup(vetId: number, now: number): Promise<VetPresence | null>;
+
+  getVet(vetId: number): Promise<VetPresence | null>;
+
+  // ---------- users ----------
+
+  /** Adds a user socket connection; returns the user's live connection count. */
+  addUserConnection(appId: number, userId: number, connId: string, nodeId: string): Promise<number>;
+
+  /** Removes a user socket connection; returns the remaining count. */
+  removeUserConnection(appId: number, userId: number, connId: string): Promise<number>;
+
+  /** The user's open (queued, offered or active) consultation, if any. */
+  findOpenByUser(appId: number, userId: number): Promise<LiveConsultation | null>;
+
+  // ---------- consultations ----------
+
+  /**
+   * Adds a queued consultation unless the user already has an open one, which is returned
+   * instead (`created: false`). Assigns `seq` and schedules its `queue` deadline at
+   * `c.queueDeadline`.
+   */
+  enqueue(c: NewLiveConsultation): Promise<EnqueueResult>;
+
+  /**
+   * Creates an already-active consultation assigned to `vetId` (REST talk-to-vet), only if
+   * that vet is eligible (see {@link isEligible}) and the user has no open consultation.
+   */
+  assignDirect(c: NewLiveConsultation, vetId: number, now: number, maxConsults: number): Promise<AssignResult>;
+
+  getConsultation(id: string): Promise<LiveConsultation | null>;
+
+  /**
+   * Offers a queued consultation to a vet, only if the consultation is `queued` with no
+   * offer, the vet is eligible and not excluded. Schedules the `offer` deadline.
+   */
+  claimOffer(consultationId: string, vetId: number, now: number, expiresAt: number, maxConsults: number): Promise<ClaimResult>;
+
+  /**
+   * The vet accepts its offer: only if the vet holds this offer and it has not expired
+   * (`expiresAt > now`). The consultation becomes active; the offer deadline is removed.
+   * Accepting again a consultation already active with the same vet returns it (idempotent).
+   */
+  acceptOffer(consultationId: string, vetId: number, now: number): Promise<AcceptResult>;
+
+  /**
+   * Ends the vet's offer without acceptance: the consultation returns to `queued`, the vet
+   * is excluded from it. With `setAway` the vet's status becomes `away` in the same step.
+   * Returns null when this vet does not hold this offer (already resolved elsewhere).
+   */
+  releaseOffer(
+    consultationId: string,
+    vetId: number,
+    outcome: OfferOutcome,
+    now: number,
+    opts?: { setAway?: boolean },
+  ): Promise<LiveConsultation | null>;
+
+  /** Sets the channel or room SID on an open consultation. */
+  updateSids(consultationId: string, sids: { channelSid?: string; roomSid?: string }): Promise<LiveConsultation | null>;
+
+  /**
+   * Removes an open consultation for good (ended, cancelled or expired), with its
+   * deadlines. A held offer is released. An active consultation's vet enters wrap-up until
+   * `wrapupUntil` (a `wrapup` deadline is scheduled), or is free at once when null.
+   * Returns null when it is no longer open (idempotent).
+   */
+  finish(consultationId: string, now: number, wrapupUntil: number | null): Promise<FinishResult | null>;
+
+  // ---------- deadlines ----------
+
+  addDeadline(kind: DeadlineKind, ref: string, at: number): Promise<void>;
+  removeDeadline(kind: DeadlineKind, ref: string): Promise<void>;
+  /** Pops up to `limit` deadlines due at `now`; each is handed to exactly one caller. */
+  claimDue(now: number, limit: number): Promise<Deadline[]>;
+
+  // ---------- reads for planning and stats ----------
+
+  /** Queued and offered consultations in `seq` order, and every known vet. */
+  snapshot(): Promise<RoutingSnapshot>;
+
+  close(): Promise<void>;
+}
+
+/** A consultation as given to {@link RoutingStore.enqueue}; the store fills `seq`. */
+export type NewLiveConsultation = Omit<LiveConsultation, "seq">;
+
+export interface EnqueueResult {
+  created: boolean;
+  consultation: LiveConsultation;
+  /** 1-based place among queued and offered consultations; 0 when already active. */
+  position: number;
+}
+
+export type AssignResult =
+  | { ok: true; consultation: LiveConsultation }
+  | { ok: false; reason: "vet_not_eligible" | "user_has_open"; existing?: LiveConsultation };
+
+export type ClaimResult =
+  | { ok: true; consultation: LiveConsultation }
+  | { ok: false; reason: "consultation_not_queued" | "vet_not_eligible" | "vet_excluded" };
+
+export type AcceptResult =
+  | { ok: true; consultation: LiveConsultation; alreadyActive: boolean }
+  | { ok: false; reason: "no_offer" | "expired" };
+
+export interface VetRelease {
+  presence: VetPresence | null;
+  /** The consultation whose offer was released, now queued again. */
+  released: LiveConsultation | null;
+}
+
+export interface FinishResult {
+  /** The consultation as it was just before removal. */
+  consultation: LiveConsultation;
+  /** The vet whose offer was revoked by this, if it was offered. */
+  revokedOfferVetId: number | null;
+}
+
+export interface NodeCleanup {
+  nodeId: string;
+  /** Vets that went offline. */
+  offlineVetIds: number[];
+  /** Offers returned to the queue. */
+  released: Array<{ consultation: LiveConsultation; vetId: number }>;
+  /** Users left with no connection (for grace periods). */
+  disconnectedUsers: Array<{ appId: number; userId: number }>;
+}
+
+export interface RoutingSnapshot {
+  queue: LiveConsultation[];
+  vets: VetPresence[];
+}
+
+/**
+ * A vet can receive an offer when connected, available, holding no offer, below
+ * capacity and not in wrap-up (PROTOCOL §4). Both stores apply exactly this rule.
+ */
+export function isEligible(v: VetPresence, maxConsults: number): boolean {
+  return (
+    v.connections > 0 &&
+    v.status === "available" &&
+    v.offerConsultationId === null &&
+    v.activeConsultationIds.length < maxConsults &&
+    v.wrapupUntil === null
+  );
+}

@@ -1,0 +1,88 @@
+/** Shared vocabulary of the routing engine and its store. Plain data: JSON-serialisable. */
+
+export type ConsultationType = "chat" | "video";
+
+/** queued → offered → active → ended, or cancelled, or expired. */
+export type ConsultationStatus = "queued" | "offered" | "active" | "ended" | "cancelled" | "expired";
+
+/** The statuses a consultation has while it lives in the routing store. */
+export type OpenStatus = "queued" | "offered" | "active";
+
+export type VetChosenStatus = "available" | "away";
+
+/** What the owner's app shows of a vet (`consult:matched.vet`, talk-to-vet `data.vet`). */
+export interface VetCard {
+  /** The vet's Twilio identity, e.g. `app-1_vet-152`. */
+  id: string;
+  username: string;
+  profile_image: string | null;
+}
+
+/** Display data carried with a request so any node can build offers without a DB read. */
+export interface RequestProfile {
+  user: { id: number; first_name: string; last_name: string | null; email: string };
+  pet: Record<string, unknown> | null;
+}
+
+/** An offer currently held by one vet for one consultation. */
+export interface HeldOffer {
+  vetId: number;
+  offeredAt: number;
+  expiresAt: number;
+}
+
+/** A consultation while it is open (queued, offered or active). Times are epoch ms. */
+export interface LiveConsultation {
+  id: string;
+  appId: number;
+  userId: number;
+  petId: number | null;
+  type: ConsultationType;
+  status: OpenStatus;
+  /** Monotonic enqueue order across all nodes: first come, first served. */
+  seq: number;
+  createdAt: number;
+  /** Expires (no vet accepted) at this time. */
+  queueDeadline: number;
+  requestedVetId: number | null;
+  offer: HeldOffer | null;
+  /** Vets that declined or missed this request; never offered it again. */
+  excludedVetIds: number[];
+  /** Assigned vet once active. */
+  vetId: number | null;
+  acceptedAt: number | null;
+  channelSid: string | null;
+  roomSid: string | null;
+  profile: RequestProfile;
+}
+
+/** A vet as routing sees it. */
+export interface VetPresence {
+  vetId: number;
+  status: VetChosenStatus;
+  /** Live socket connections across all nodes; 0 means offline. */
+  connections: number;
+  /** Since when the vet has been free; the longest-idle vet has the smallest value. */
+  idleSince: number;
+  /** The consultation whose offer this vet holds, if any. */
+  offerConsultationId: string | null;
+  activeConsultationIds: string[];
+  /** In wrap-up after a consultation until this time (or feedback), else null. */
+  wrapupUntil: number | null;
+  wrapupConsultationId: string | null;
+}
+
+/** Kinds of deadline kept in the store; each fires exactly once across all nodes. */
+export type DeadlineKind = "offer" | "queue" | "grace" | "wrapup";
+
+/** A due deadline claimed by one node. `ref` is the consultation id, or the vet id for wrap-up. */
+export interface Deadline {
+  kind: DeadlineKind;
+  ref: string;
+  at: number;
+}
+
+/** Why an offer ended without acceptance. */
+export type OfferOutcome = "accepted" | "declined" | "timeout" | "disconnected" | "away" | "cancelled" | "expired" | "node_dead";
+
+export type EndedBy = "user" | "vet" | "system";

@@ -1,0 +1,36 @@
+import { Router } from "express";
+import type { GatewayContext } from "../../context.js";
+import { fail, ok } from "../../lib/envelope.js";
+
+const READY_TIMEOUT_MS = 2000;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error("timeout")), ms).unref()),
+  ]);
+}
+
+/** `/healthz` (process up), `/readyz` (database and Redis reachable), `/metrics` (Prometheus). */
+export function createOpsRouter(ctx: GatewayContext): Router {
+  const r = Router();
+  r.get("/healthz", (_req, res) => {
+    res.json(ok({ status: "ok", node: ctx.nodeId }, "OK"));
+  });
+  r.get("/readyz", async (_req, res) => {
+    const checks: Record<string, "ok" | "down" | "disabled"> = { database: "ok", redis: ctx.redis ? "ok" : "disabled" };
+    await withTimeout(ctx.database.ping(), READY_TIMEOUT_MS).catch(() => (checks.database = "down"));
+    if (ctx.redis) {
+      const redis = ctx.redis;
+      await withTimeout(redis.ping(), READY_TIMEOUT_MS).catch(() => (checks.redis = "down"));
+    }
+    const ready = !Object.values(checks).includes("down");
+    if (ready) res.json(ok(checks, "Ready"));
+    else res.status(503).json({ ...fail(503, "Not Ready"), data: checks });
+  });
+  r.get("/metrics", async (_req, res) => {
+    res.setHeader("content-type", ctx.metrics.registry.contentType);
+    res.send(await ctx.metrics.registry.metrics());
+  });
+  return r;
+}

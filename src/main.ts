@@ -1,0 +1,62 @@
+/** Process entry: configuration, the gateway, and signal handling. */
+import { ConfigError, loadConfig } from "./config.js";
+import { createLogger } from "./lib/logger.js";
+import { buildGateway } from "./server.js";
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  if (config.env !== "production" && !process.env.GATEWAY_SECRET) {
+    logger.warn("GATEWAY_SECRET is unset: using the development secret (never in production)");
+  }
+  const gateway = await buildGateway(config, { logger });
+  const address = await gateway.listen();
+  logger.info(
+    {
+      port: address.port,
+      node: gateway.ctx.nodeId,
+      database: gateway.ctx.database.kind,
+      presence: config.redisUrl ? "redis" : "memory",
+      twilio: config.twilio.mode,
+    },
+    "gateway listening",
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "draining");
+    // Exit even if something hangs: the drain must finish within the shutdown budget.
+    setTimeout(() => {
+      logger.error("drain timed out");
+      process.exit(1);
+    }, config.shutdownTimeoutMs).unref();
+    gateway
+      .drain()
+      .then(() => {
+        logger.info("drained");
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        logger.error({ err }, "drain failed");
+        process.exit(1);
+      });
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

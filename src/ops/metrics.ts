@@ -1,0 +1,65 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** Prometheus metrics of one gateway instance; a registry each, so two instances in one process stay apart. */
+export interface Metrics {
+  readonly registry: Registry;
+  readonly httpDuration: Histogram<"method" | "route" | "status">;
+  readonly socketConnections: Gauge<"namespace">;
+  readonly socketEvents: Counter<"namespace" | "event" | "status">;
+  readonly matchLatency: Histogram;
+  readonly consultations: Counter<"outcome">;
+  readonly offers: Counter<"outcome">;
+  readonly twilioCalls: Counter<"operation" | "result">;
+}
+
+export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    httpDuration: new Histogram({
+      name: "http_request_duration_seconds",
+      help: "HTTP request duration by route and status",
+      labelNames: ["method", "route", "status"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    socketConnections: new Gauge({
+      name: "socket_connections",
+      help: "Open Socket.IO connections on this node",
+      labelNames: ["namespace"],
+      registers,
+    }),
+    socketEvents: new Counter({
+      name: "socket_events_total",
+      help: "Client-to-server socket events by acknowledgement status",
+      labelNames: ["namespace", "event", "status"],
+      registers,
+    }),
+    matchLatency: new Histogram({
+      name: "consultation_match_seconds",
+      help: "Time from a consultation request to the vet's acceptance",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600],
+      registers,
+    }),
+    consultations: new Counter({
+      name: "consultations_total",
+      help: "Consultations by final outcome",
+      labelNames: ["outcome"],
+      registers,
+    }),
+    offers: new Counter({
+      name: "offers_total",
+      help: "Offers by outcome",
+      labelNames: ["outcome"],
+      registers,
+    }),
+    twilioCalls: new Counter({
+      name: "twilio_calls_total",
+      help: "Twilio REST operations by result",
+      labelNames: ["operation", "result"],
+      registers,
+    }),
+  };
+}

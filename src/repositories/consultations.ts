@@ -1,0 +1,5 @@
+import type { Db } from "../db/database.js";
+
+export class ConsultationRepository {
+  constructor(readonly db: Db) {}
+}

@@ -1,0 +1,25 @@
+import type { Db } from "../db/database.js";
+import { AppRepository } from "./apps.js";
+import { ConsultationRepository } from "./consultations.js";
+import { PetRepository } from "./pets.js";
+import { UserRepository } from "./users.js";
+import { VetRepository } from "./vets.js";
+
+/** Every repository over one database handle. */
+export interface Repositories {
+  apps: AppRepository;
+  vets: VetRepository;
+  users: UserRepository;
+  pets: PetRepository;
+  consultations: ConsultationRepository;
+}
+
+export function createRepositories(db: Db): Repositories {
+  return {
+    apps: new AppRepository(db),
+    vets: new VetRepository(db),
+    users: new UserRepository(db),
+    pets: new PetRepository(db),
+    consultations: new ConsultationRepository(db),
+  };
+}

@@ -1,0 +1,384 @@
+import {
+  isEligible,
+  type AcceptResult,
+  type AssignResult,
+  type ClaimResult,
+  type EnqueueResult,
+  type FinishResult,
+  type NewLiveConsultation,
+  type NodeCleanup,
+  type RoutingSnapshot,
+  type RoutingStore,
+  type VetRelease,
+} from "../domain/routing-store.js";
+import type {
+  Deadline,
+  DeadlineKind,
+  LiveConsultation,
+  OfferOutcome,
+  VetChosenStatus,
+  VetPresence,
+} from "../domain/types.js";
+
+const userKey = (appId: number, userId: number) => `${appId}:${userId}`;
+const deadlineKey = (kind: DeadlineKind, ref: string) => `${kind}:${ref}`;
+
+/**
+ * Single-node {@link RoutingStore} used when `REDIS_URL` is unset. Each method runs to
+ * completion without awaiting, which is what makes it atomic on one event loop. Returned
+ * objects are copies, so callers cannot mutate the store by accident.
+ */
+export class MemoryRoutingStore implements RoutingStore {
+  private readonly consultations = new Map<string, LiveConsultation>();
+  private readonly vets = new Map<number, VetPresence>();
+  /** vetId → (connId → nodeId) */
+  private readonly vetConns = new Map<number, Map<string, string>>();
+  /** user key → (connId → nodeId) */
+  private readonly userConns = new Map<string, Map<string, string>>();
+  private readonly userOpen = new Map<string, string>();
+  private readonly deadlines = new Map<string, Deadline>();
+  private readonly nodes = new Map<string, number>();
+  private seq = 0;
+
+  heartbeat(nodeId: string, now: number, ttlMs: number): Promise<void> {
+    this.nodes.set(nodeId, now + ttlMs);
+    return Promise.resolve();
+  }
+
+  reapDeadNodes(now: number): Promise<NodeCleanup[]> {
+    const dead = [...this.nodes].filter(([, until]) => until < now).map(([id]) => id);
+    return Promise.resolve(dead.map((id) => this.cleanupNode(id, now)));
+  }
+
+  removeNode(nodeId: string, now: number): Promise<NodeCleanup> {
+    return Promise.resolve(this.cleanupNode(nodeId, now));
+  }
+
+  private cleanupNode(nodeId: string, now: number): NodeCleanup {
+    this.nodes.delete(nodeId);
+    const result: NodeCleanup = { nodeId, offlineVetIds: [], released: [], disconnectedUsers: [] };
+    for (const [vetId, conns] of this.vetConns) {
+      const had = conns.size;
+      for (const [connId, node] of conns) if (node === nodeId) conns.delete(connId);
+      if (had > 0 && conns.size === 0) {
+        const { released } = this.dropLastConnection(vetId, now, "node_dead");
+        result.offlineVetIds.push(vetId);
+        if (released) result.released.push({ consultation: released, vetId });
+      } else {
+        this.syncConnections(vetId);
+      }
+    }
+    for (const [key, conns] of this.userConns) {
+      const had = conns.size;
+      for (const [connId, node] of conns) if (node === nodeId) conns.delete(connId);
+      if (had > 0 && conns.size === 0) {
+        const [appId, userId] = key.split(":").map(Number) as [number, number];
+        result.disconnectedUsers.push({ appId, userId });
+        this.userConns.delete(key);
+      }
+    }
+    return result;
+  }
+
+  addVetConnection(vetId: number, connId: string, nodeId: string, now: number): Promise<VetPresence> {
+    let conns = this.vetConns.get(vetId);
+    if (!conns) this.vetConns.set(vetId, (conns = new Map()));
+    const wasOffline = conns.size === 0;
+    conns.set(connId, nodeId);
+    const vet = this.vetOrNew(vetId, now);
+    if (wasOffline) {
+      vet.status = "away";
+      vet.idleSince = now;
+    }
+    vet.connections = conns.size;
+    return Promise.resolve(clone(vet));
+  }
+
+  removeVetConnection(vetId: number, connId: string, now: number): Promise<VetRelease> {
+    const conns = this.vetConns.get(vetId);
+    const vet = this.vets.get(vetId);
+    if (!conns || !vet || !conns.delete(connId)) {
+      return Promise.resolve({ presence: vet ? clone(vet) : null, released: null });
+    }
+    if (conns.size > 0) {
+      vet.connections = conns.size;
+      return Promise.resolve({ presence: clone(vet), released: null });
+    }
+    return Promise.resolve(this.dropLastConnection(vetId, now, "disconnected"));
+  }
+
+  private dropLastConnection(vetId: number, now: number, outcome: OfferOutcome): VetRelease {
+    const vet = this.vets.get(vetId);
+    if (!vet) return { presence: null, released: null };
+    vet.connections = 0;
+    const released = vet.offerConsultationId ? this.release(vet.offerConsultationId, vetId, now, outcome, false) : null;
+    return { presence: clone(vet), released };
+  }
+
+  private syncConnections(vetId: number): void {
+    const vet = this.vets.get(vetId);
+    if (vet) vet.connections = this.vetConns.get(vetId)?.size ?? 0;
+  }
+
+  setVetStatus(vetId: number, status: VetChosenStatus, now: number): Promise<VetRelease> {
+    const vet = this.vets.get(vetId);
+    if (!vet) return Promise.resolve({ presence: null, released: null });
+    let released: LiveConsultation | null = null;
+    if (status === "available" && vet.status !== "available") vet.idleSince = now;
+    if (status === "away" && vet.offerConsultationId) {
+      released = this.release(vet.offerConsultationId, vetId, now, "away", false);
+    }
+    vet.status = status;
+    return Promise.resolve({ presence: clone(vet), released });
+  }
+
+  endWrapup(vetId: number, now: number): Promise<VetPresence | null> {
+    const vet = this.vets.get(vetId);
+    if (!vet) return Promise.resolve(null);
+    if (vet.wrapupUntil !== null) {
+      vet.wrapupUntil = null;
+      vet.wrapupConsultationId = null;
+      vet.idleSince = now;
+      this.deadlines.delete(deadlineKey("wrapup", String(vetId)));
+    }
+    return Promise.resolve(clone(vet));
+  }
+
+  getVet(vetId: number): Promise<VetPresence | null> {
+    const vet = this.vets.get(vetId);
+    return Promise.resolve(vet ? clone(vet) : null);
+  }
+
+  addUserConnection(appId: number, userId: number, connId: string, nodeId: string): Promise<number> {
+    const key = userKey(appId, userId);
+    let conns = this.userConns.get(key);
+    if (!conns) this.userConns.set(key, (conns = new Map()));
+    conns.set(connId, nodeId);
+    return Promise.resolve(conns.size);
+  }
+
+  removeUserConnection(appId: number, userId: number, connId: string): Promise<number> {
+    const key = userKey(appId, userId);
+    const conns = this.userConns.get(key);
+    if (!conns) return Promise.resolve(0);
+    conns.delete(connId);
+    if (conns.size === 0) this.userConns.delete(key);
+    return Promise.resolve(conns.size);
+  }
+
+  findOpenByUser(appId: number, userId: number): Promise<LiveConsultation | null> {
+    const id = this.userOpen.get(userKey(appId, userId));
+    const c = id ? this.consultations.get(id) : undefined;
+    return Promise.resolve(c ? clone(c) : null);
+  }
+
+  enqueue(input: NewLiveConsultation): Promise<EnqueueResult> {
+    const key = userKey(input.appId, input.userId);
+    const existingId = this.userOpen.get(key);
+    const existing = existingId ? this.consultations.get(existingId) : undefined;
+    if (existing) {
+      const position = existing.status === "active" ? 0 : this.positionOf(existing);
+      return Promise.resolve({ created: false, consultation: clone(existing), position });
+    }
+    const c: LiveConsultation = { ...clone(input), seq: ++this.seq, status: "queued", offer: null };
+    this.consultations.set(c.id, c);
+    this.userOpen.set(key, c.id);
+    this.setDeadline("queue", c.id, c.queueDeadline);
+    return Promise.resolve({ created: true, consultation: clone(c), position: this.positionOf(c) });
+  }
+
+  assignDirect(input: NewLiveConsultation, vetId: number, now: number, maxConsults: number): Promise<AssignResult> {
+    const key = userKey(input.appId, input.userId);
+    const existingId = this.userOpen.get(key);
+    const existing = existingId ? this.consultations.get(existingId) : undefined;
+    if (existing) return Promise.resolve({ ok: false, reason: "user_has_open", existing: clone(existing) });
+    const vet = this.vets.get(vetId);
+    if (!vet || !isEligible(vet, maxConsults)) return Promise.resolve({ ok: false, reason: "vet_not_eligible" });
+    const c: LiveConsultation = {
+      ...clone(input),
+      seq: ++this.seq,
+      status: "active",
+      offer: null,
+      vetId,
+      acceptedAt: now,
+    };
+    this.consultations.set(c.id, c);
+    this.userOpen.set(key, c.id);
+    vet.activeConsultationIds.push(c.id);
+    return Promise.resolve({ ok: true, consultation: clone(c) });
+  }
+
+  getConsultation(id: string): Promise<LiveConsultation | null> {
+    const c = this.consultations.get(id);
+    return Promise.resolve(c ? clone(c) : null);
+  }
+
+  claimOffer(consultationId: string, vetId: number, now: number, expiresAt: number, maxConsults: number): Promise<ClaimResult> {
+    const c = this.consultations.get(consultationId);
+    if (!c || c.status !== "queued" || c.offer) return Promise.resolve({ ok: false, reason: "consultation_not_queued" });
+    const vet = this.vets.get(vetId);
+    if (!vet || !isEligible(vet, maxConsults)) return Promise.resolve({ ok: false, reason: "vet_not_eligible" });
+    if (c.excludedVetIds.includes(vetId)) return Promise.resolve({ ok: false, reason: "vet_excluded" });
+    c.status = "offered";
+    c.offer = { vetId, offeredAt: now, expiresAt };
+    vet.offerConsultationId = c.id;
+    this.setDeadline("offer", c.id, expiresAt);
+    return Promise.resolve({ ok: true, consultation: clone(c) });
+  }
+
+  acceptOffer(consultationId: string, vetId: number, now: number): Promise<AcceptResult> {
+    const c = this.consultations.get(consultationId);
+    if (c && c.status === "active" && c.vetId === vetId) {
+      return Promise.resolve({ ok: true, consultation: clone(c), alreadyActive: true });
+    }
+    if (!c || c.status !== "offered" || c.offer?.vetId !== vetId) return Promise.resolve({ ok: false, reason: "no_offer" });
+    if (c.offer.expiresAt <= now) return Promise.resolve({ ok: false, reason: "expired" });
+    const vet = this.vets.get(vetId);
+    if (!vet) return Promise.resolve({ ok: false, reason: "no_offer" });
+    c.status = "active";
+    c.offer = null;
+    c.vetId = vetId;
+    c.acceptedAt = now;
+    vet.offerConsultationId = null;
+    vet.activeConsultationIds.push(c.id);
+    this.deadlines.delete(deadlineKey("offer", c.id));
+    this.deadlines.delete(deadlineKey("queue", c.id));
+    this.deadlines.delete(deadlineKey("grace", c.id));
+    return Promise.resolve({ ok: true, consultation: clone(c), alreadyActive: false });
+  }
+
+  releaseOffer(
+    consultationId: string,
+    vetId: number,
+    outcome: OfferOutcome,
+    now: number,
+    opts: { setAway?: boolean } = {},
+  ): Promise<LiveConsultation | null> {
+    return Promise.resolve(this.release(consultationId, vetId, now, outcome, opts.setAway ?? false));
+  }
+
+  /** Returns the consultation to the queue with the vet excluded; null if the vet holds no such offer. */
+  private release(
+    consultationId: string,
+    vetId: number,
+    _now: number,
+    _outcome: OfferOutcome,
+    setAway: boolean,
+  ): LiveConsultation | null {
+    const c = this.consultations.get(consultationId);
+    if (!c || c.status !== "offered" || c.offer?.vetId !== vetId) return null;
+    c.status = "queued";
+    c.offer = null;
+    if (!c.excludedVetIds.includes(vetId)) c.excludedVetIds.push(vetId);
+    this.deadlines.delete(deadlineKey("offer", c.id));
+    const vet = this.vets.get(vetId);
+    if (vet) {
+      vet.offerConsultationId = null;
+      if (setAway) vet.status = "away";
+    }
+    return clone(c);
+  }
+
+  updateSids(consultationId: string, sids: { channelSid?: string; roomSid?: string }): Promise<LiveConsultation | null> {
+    const c = this.consultations.get(consultationId);
+    if (!c) return Promise.resolve(null);
+    if (sids.channelSid !== undefined) c.channelSid = sids.channelSid;
+    if (sids.roomSid !== undefined) c.roomSid = sids.roomSid;
+    return Promise.resolve(clone(c));
+  }
+
+  finish(consultationId: string, now: number, wrapupUntil: number | null): Promise<FinishResult | null> {
+    const c = this.consultations.get(consultationId);
+    if (!c) return Promise.resolve(null);
+    const before = clone(c);
+    let revokedOfferVetId: number | null = null;
+    if (c.offer) {
+      revokedOfferVetId = c.offer.vetId;
+      const holder = this.vets.get(c.offer.vetId);
+      if (holder?.offerConsultationId === c.id) holder.offerConsultationId = null;
+    }
+    if (c.status === "active" && c.vetId !== null) {
+      const vet = this.vets.get(c.vetId);
+      if (vet) {
+        vet.activeConsultationIds = vet.activeConsultationIds.filter((id) => id !== c.id);
+        if (wrapupUntil === null) {
+          if (vet.activeConsultationIds.length === 0 && vet.wrapupUntil === null) vet.idleSince = now;
+        } else {
+          vet.wrapupUntil = Math.max(vet.wrapupUntil ?? 0, wrapupUntil);
+          vet.wrapupConsultationId = c.id;
+          this.setDeadline("wrapup", String(vet.vetId), vet.wrapupUntil);
+        }
+      }
+    }
+    for (const kind of ["offer", "queue", "grace"] as const) this.deadlines.delete(deadlineKey(kind, c.id));
+    this.consultations.delete(c.id);
+    const key = userKey(c.appId, c.userId);
+    if (this.userOpen.get(key) === c.id) this.userOpen.delete(key);
+    return Promise.resolve({ consultation: before, revokedOfferVetId });
+  }
+
+  addDeadline(kind: DeadlineKind, ref: string, at: number): Promise<void> {
+    this.setDeadline(kind, ref, at);
+    return Promise.resolve();
+  }
+
+  private setDeadline(kind: DeadlineKind, ref: string, at: number): void {
+    this.deadlines.set(deadlineKey(kind, ref), { kind, ref, at });
+  }
+
+  removeDeadline(kind: DeadlineKind, ref: string): Promise<void> {
+    this.deadlines.delete(deadlineKey(kind, ref));
+    return Promise.resolve();
+  }
+
+  claimDue(now: number, limit: number): Promise<Deadline[]> {
+    const due = [...this.deadlines.values()]
+      .filter((d) => d.at <= now)
+      .sort((a, b) => a.at - b.at)
+      .slice(0, limit);
+    for (const d of due) this.deadlines.delete(deadlineKey(d.kind, d.ref));
+    return Promise.resolve(due);
+  }
+
+  snapshot(): Promise<RoutingSnapshot> {
+    const queue = [...this.consultations.values()]
+      .filter((c) => c.status !== "active")
+      .sort((a, b) => a.seq - b.seq)
+      .map(clone);
+    return Promise.resolve({ queue, vets: [...this.vets.values()].map(clone) });
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  private vetOrNew(vetId: number, now: number): VetPresence {
+    let vet = this.vets.get(vetId);
+    if (!vet) {
+      vet = {
+        vetId,
+        status: "away",
+        connections: 0,
+        idleSince: now,
+        offerConsultationId: null,
+        activeConsultationIds: [],
+        wrapupUntil: null,
+        wrapupConsultationId: null,
+      };
+      this.vets.set(vetId, vet);
+    }
+    return vet;
+  }
+
+  private positionOf(c: LiveConsultation): number {
+    let position = 1;
+    for (const other of this.consultations.values()) {
+      if (other.status !== "active" && other.seq < c.seq) position++;
+    }
+    return position;
+  }
+}
+
+function clone<T>(v: T): T {
+  return structuredClone(v);
+}
