@@ -82,7 +82,7 @@ export class MemoryRoutingStore implements RoutingStore {
 
   addVetConnection(vetId: number, connId: string, nodeId: string, now: number): Promise<VetPresence> {
     let conns = this.vetConns.get(vetId);
-    if (!conns) this.vetConns.set(vetId, (conns = new Map()));
+    if (!conns) this.vetConns.set(vetId, (conns = new Map<string, string>()));
     const wasOffline = conns.size === 0;
     conns.set(connId, nodeId);
     const vet = this.vetOrNew(vetId, now);
@@ -152,7 +152,7 @@ export class MemoryRoutingStore implements RoutingStore {
   addUserConnection(appId: number, userId: number, connId: string, nodeId: string): Promise<number> {
     const key = userKey(appId, userId);
     let conns = this.userConns.get(key);
-    if (!conns) this.userConns.set(key, (conns = new Map()));
+    if (!conns) this.userConns.set(key, (conns = new Map<string, string>()));
     conns.set(connId, nodeId);
     return Promise.resolve(conns.size);
   }

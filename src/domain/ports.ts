@@ -1,0 +1,96 @@
+/**
+ * What the consultation engine needs from the outside world. The composition root plugs in
+ * PostgreSQL, Socket.IO rooms, Twilio and the repositories; unit tests plug in fakes.
+ */
+import type { UserServerToClient, VetServerToClient, EventPayload } from "../protocol/events.js";
+import type {
+  ConsultationStatus,
+  ConsultationType,
+  EndedBy,
+  LiveConsultation,
+  OfferOutcome,
+  RequestProfile,
+  VetCard,
+} from "./types.js";
+
+/** Delivers server→client events to every connection of a vet or a user, on any node. */
+export interface Notifier {
+  toVet<E extends keyof VetServerToClient>(vetId: number, event: E, payload: EventPayload<VetServerToClient, E>): void;
+  toUser<E extends keyof UserServerToClient>(
+    appId: number,
+    userId: number,
+    event: E,
+    payload: EventPayload<UserServerToClient, E>,
+  ): void;
+}
+
+/** A consultation as the system of record keeps it. */
+export interface ConsultationRecord {
+  id: string;
+  appId: number;
+  userId: number;
+  petId: number | null;
+  type: ConsultationType;
+  status: ConsultationStatus;
+  vetId: number | null;
+  channelSid: string | null;
+  roomSid: string | null;
+  createdAt: Date;
+  endedAt: Date | null;
+}
+
+export interface FeedbackRecord {
+  consultationId: string;
+  type: ConsultationType;
+  vetFirstName: string;
+  vetLastName: string;
+  recommendation: string;
+  reason: string;
+  updatedAt: Date;
+}
+
+/** Fields a transition may set on the consultation row. */
+export interface TransitionPatch {
+  vetId?: number;
+  channelSid?: string;
+  roomSid?: string;
+  endedBy?: EndedBy;
+  endReason?: string;
+}
+
+/** Durable history: consultations, their transitions, offers and feedback. */
+export interface Ledger {
+  create(c: LiveConsultation, source: "socket" | "rest"): Promise<void>;
+  transition(
+    id: string,
+    to: ConsultationStatus,
+    at: number,
+    patch?: TransitionPatch,
+    detail?: Record<string, unknown>,
+  ): Promise<void>;
+  /** Records the Twilio SIDs of a consultation. */
+  setSids(id: string, sids: { channelSid?: string; roomSid?: string }): Promise<void>;
+  /** Appends an event that is not a status change (e.g. a relayed call status). */
+  note(id: string, at: number, detail: Record<string, unknown>): Promise<void>;
+  recordOffer(consultationId: string, vetId: number, offeredAt: number, expiresAt: number): Promise<void>;
+  resolveOffer(consultationId: string, vetId: number, outcome: OfferOutcome, at: number): Promise<void>;
+  get(id: string): Promise<ConsultationRecord | null>;
+  findByChannel(appId: number, channelSid: string): Promise<ConsultationRecord | null>;
+  findByRoom(appId: number, roomSid: string): Promise<ConsultationRecord | null>;
+  saveFeedback(consultationId: string, vetId: number, recommendation: string, reason: string, at: number): Promise<void>;
+  findFeedback(consultationId: string): Promise<FeedbackRecord | null>;
+}
+
+/** Lookups of people and pets, scoped by app for owners. */
+export interface Directory {
+  /** The owner and pet shown to vets, or null when the user or pet is not in this app. */
+  requestProfile(appId: number, userId: number, petId: number): Promise<RequestProfile | { missing: "user" | "pet" }>;
+  vet(vetId: number): Promise<{ card: VetCard; firstName: string; lastName: string } | null>;
+  vetIdByEmail(email: string): Promise<number | null>;
+}
+
+/** Twilio access tokens for the two parties. */
+export interface TokenMinter {
+  forUser(appId: number, userId: number, room?: string): { identity: string; token: string; expiresAt: number };
+  forVet(vetId: number, room?: string): { identity: string; token: string; expiresAt: number };
+}
