@@ -19,6 +19,19 @@ import { createLogger, type Logger } from "./lib/logger.js";
 import { createMetrics } from "./ops/metrics.js";
 import { createRepositories } from "./repositories/index.js";
 import { createAccessTokenIssuer } from "./twilio/access-tokens.js";
+import { createDirectory } from "./adapters/directory.js";
+import { createTokenMinter } from "./adapters/token-minter.js";
+import { ConsultationEngine } from "./domain/consultation-engine.js";
+import type { RoutingStore } from "./domain/routing-store.js";
+import { createConsultationRouter } from "./http/routes/v2/consultations.js";
+import { MemoryRoutingStore } from "./routing-store/memory-store.js";
+import { RedisRoutingStore } from "./routing-store/redis-store.js";
+import { createSocketGateway, type SocketGateway } from "./sockets/socket-gateway.js";
+import { createTwilioProvider, type RetryPolicy } from "./twilio/provider.js";
+import { vetIdentity } from "./twilio/identity.js";
+
+/** How often each node sweeps deadlines, reaps dead nodes and runs a routing pass. */
+const TICK_MS = 100;
 
 /** Test and embedding hooks; production uses the defaults. */
 export interface GatewayOverrides {
@@ -27,12 +40,18 @@ export interface GatewayOverrides {
   /** Share one open database between gateways (e.g. two nodes in one test). */
   database?: Database;
   nodeId?: string;
+  /** Twilio retry policy (tests shorten the backoff). */
+  twilioRetry?: RetryPolicy;
+  /** Deadline sweep interval in ms; 0 disables the timer (tests tick by hand). */
+  tickMs?: number;
 }
 
 /** A built gateway: listen, drain (SIGTERM) and close. */
 export interface Gateway {
   readonly ctx: GatewayContext;
   readonly httpServer: http.Server;
+  readonly engine: ConsultationEngine;
+  readonly sockets: SocketGateway;
   /** Starts listening on `config.port` (0 picks a free port); resolves to the bound address. */
   listen(): Promise<AddressInfo>;
   /** Graceful shutdown: stop accepting, hand back this node's vets and offers, close. */
@@ -40,6 +59,8 @@ export interface Gateway {
   /** Immediate teardown of every resource (tests). */
   close(): Promise<void>;
 }
+
+const opts = (retry: RetryPolicy | undefined) => (retry ? { retry } : {});
 
 export async function buildGateway(config: Config, overrides: GatewayOverrides = {}): Promise<Gateway> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
@@ -78,37 +99,92 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
     metrics,
     accessTokens: createAccessTokenIssuer(config.twilio, clock),
     socketTokens: new SocketTokens(config.gatewaySecret, config.socketTokenTtlS, clock),
+    // Its caches age on real time, not on the injectable domain clock a test may freeze.
     appAuth: createAppAuthenticator(repos.apps),
     mediaDir,
   };
 
-  const app = createHttpApp(ctx);
-  const httpServer = http.createServer(app);
+  const store: RoutingStore = redis
+    ? new RedisRoutingStore({ client: redis, prefix: `${config.redisKeyPrefix}rt:` })
+    : new MemoryRoutingStore();
+
+  // The HTTP server exists before its handler: Socket.IO attaches to it, the engine needs
+  // Socket.IO's notifier, and the REST routes need the engine.
+  const httpServer = http.createServer();
   httpServer.keepAliveTimeout = 65_000;
+  const sockets = await createSocketGateway(httpServer, ctx);
+  const twilio = createTwilioProvider(config.twilio, logger, opts(overrides.twilioRetry));
+  const engine = new ConsultationEngine({
+    store,
+    ledger: repos.consultations,
+    notifier: sockets.notifier,
+    directory: createDirectory(repos, (id) => vetIdentity(config.twilio.vetAppId, id), clock),
+    tokens: createTokenMinter(ctx.accessTokens, config.twilio),
+    twilio,
+    clock,
+    logger,
+    nodeId,
+    routing: config.routing,
+    observer: {
+      matched: (ms) => metrics.matchLatency.observe(ms / 1000),
+      offer: (outcome) => metrics.offers.inc({ outcome }),
+      finished: (status) => metrics.consultations.inc({ outcome: status }),
+    },
+  });
+  sockets.bind(engine);
+  const app = createHttpApp(ctx, [createConsultationRouter(ctx, engine)], engine);
+  httpServer.on("request", app);
+
+  let ticking = false;
+  const tickMs = overrides.tickMs ?? TICK_MS;
+  const timer =
+    tickMs > 0
+      ? setInterval(() => {
+          if (ticking) return;
+          ticking = true;
+          engine
+            .tick()
+            .catch((err: unknown) => logger.error({ err }, "tick failed"))
+            .finally(() => (ticking = false));
+        }, tickMs)
+      : null;
+  timer?.unref();
+  // First heartbeat before serving, so other nodes never see this node's vets without it.
+  await engine.tick();
 
   let closed = false;
-  const close = async () => {
+  const close = async (draining = false) => {
     if (closed) return;
     closed = true;
-    await new Promise<void>((resolve) => {
-      httpServer.close(() => resolve());
-      httpServer.closeAllConnections();
-    });
+    if (timer) clearInterval(timer);
+    // Closing Socket.IO closes the HTTP server too.
+    const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    await sockets.close({ draining });
+    httpServer.closeAllConnections();
+    await httpClosed;
+    await engine.flush();
+    await store.close();
     for (const c of closers.reverse()) await c().catch((err: unknown) => logger.warn({ err }, "close failed"));
   };
 
   return {
     ctx,
     httpServer,
+    engine,
+    sockets,
     listen: () =>
       new Promise<AddressInfo>((resolve, reject) => {
         httpServer.once("error", reject);
         httpServer.listen(config.port, config.host, () => resolve(httpServer.address() as AddressInfo));
       }),
     drain: async () => {
+      // Stop accepting, hand this node's vets and offers to the other nodes, then close.
+      httpServer.close();
       httpServer.closeIdleConnections();
-      await close();
+      if (timer) clearInterval(timer);
+      await engine.drain();
+      await close(true);
     },
-    close,
+    close: () => close(false),
   };
 }

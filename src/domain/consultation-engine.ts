@@ -528,7 +528,8 @@ export class ConsultationEngine {
     if (!c.roomSid) {
       const { sid } = await this.d.twilio.createRoom({ uniqueName: c.id });
       c = (await this.store.updateSids(c.id, { roomSid: sid })) ?? { ...c, roomSid: sid };
-      this.record(c.id, (l) => l.setSids(consultationId, { roomSid: sid }));
+      // Awaited: the owner's answer is looked up by room SID, possibly on another node.
+      await this.recordNow(c.id, (l) => l.setSids(consultationId, { roomSid: sid }));
     }
     const roomSid = c.roomSid!;
     const vet = await this.vetCard(vetId);
@@ -611,7 +612,8 @@ export class ConsultationEngine {
       userIdentity: this.d.tokens.forUser(c.appId, c.userId).identity,
       vetIdentity: this.d.tokens.forVet(c.vetId).identity,
     });
-    this.record(c.id, (l) => l.setSids(c.id, { channelSid: sid }));
+    // Awaited: partners end and look up feedback by channel SID as soon as they have it.
+    await this.recordNow(c.id, (l) => l.setSids(c.id, { channelSid: sid }));
     return (await this.store.updateSids(c.id, { channelSid: sid })) ?? { ...c, channelSid: sid };
   }
 

@@ -4,7 +4,7 @@ import type { GatewayContext } from "../context.js";
 import { AppError, fail } from "../lib/envelope.js";
 import type { Logger } from "../lib/logger.js";
 import { createAppRateLimiter } from "./rate-limit.js";
-import { createAdminRouter } from "./routes/admin.js";
+import { createAdminRouter, type StatsSource } from "./routes/admin.js";
 import { createOpsRouter } from "./routes/ops.js";
 import { createVetAuthRouter } from "./routes/vet-auth.js";
 import { createV2Router, mediaUrlHandler } from "./routes/v2/index.js";
@@ -28,7 +28,11 @@ export type AuthenticatedRouter = express.Router;
  * The Express application: ops endpoints, admin and vet-auth APIs, and the partner v2 API
  * with app resolution → rate limit → body parsing → Basic auth → routes.
  */
-export function createHttpApp(ctx: GatewayContext, extraV2Routers: AuthenticatedRouter[] = []): express.Express {
+export function createHttpApp(
+  ctx: GatewayContext,
+  extraV2Routers: AuthenticatedRouter[] = [],
+  stats?: StatsSource,
+): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", ctx.config.trustProxy);
@@ -58,7 +62,7 @@ export function createHttpApp(ctx: GatewayContext, extraV2Routers: Authenticated
 
   const json = express.json({ limit: "1mb" });
   const form = express.urlencoded({ extended: true, limit: "1mb" });
-  app.use("/admin/v1", json, createAdminRouter(ctx));
+  app.use("/admin/v1", json, createAdminRouter(ctx, stats));
   app.use("/vet/v1", json, createVetAuthRouter(ctx));
 
   const v2 = express.Router({ mergeParams: true });

@@ -1,0 +1,80 @@
+/**
+ * The REST fallbacks of the consultation flows (PROTOCOL §2): talk-to-vet, end, feedback
+ * and video-call-action, through the same engine as the sockets.
+ */
+import { Router } from "express";
+import { z } from "zod";
+import type { GatewayContext } from "../../../context.js";
+import type { ConsultationEngine } from "../../../domain/consultation-engine.js";
+import { ok } from "../../../lib/envelope.js";
+import { buildTalkToVetUserPayload } from "../../../repositories/users.js";
+import { validate } from "../../validation.js";
+import { bodyOf, currentApp, now, requireUser } from "./common.js";
+
+const sid = z.string().trim().min(1).max(64);
+
+const talkToVetSchema = z.object({
+  email: z.email().max(254),
+  conversation_request: z.enum(["chat", "video"]),
+  pet_id: z.coerce.number().int().positive(),
+  doctor_email: z.email().max(254).optional(),
+});
+const endSchema = z.object({ channel_sid: sid });
+const feedbackSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("chat"), channel_sid: sid }),
+  z.object({ type: z.literal("video"), room_sid: sid }),
+]);
+const callActionSchema = z.object({
+  status: z.enum(["notanswered", "declined", "accepted"]),
+  room_sid: sid,
+});
+
+export function createConsultationRouter(ctx: GatewayContext, engine: ConsultationEngine): Router {
+  const r = Router();
+
+  r.post("/talk-to-vet", async (req, res) => {
+    const app = currentApp(res);
+    const input = validate(talkToVetSchema, bodyOf(req));
+    const user = await requireUser(ctx, app.id, input.email);
+    const a = await engine.talkToVet({
+      appId: app.id,
+      userId: user.id,
+      petId: input.pet_id,
+      type: input.conversation_request,
+      doctorEmail: input.doctor_email,
+    });
+    const { user: userJson, emergency_stats } = buildTalkToVetUserPayload(app.name, user, now(ctx));
+    res.json(
+      ok(
+        {
+          consultation_id: a.consultation.id,
+          channel: a.consultation.channelSid,
+          vet: a.vet,
+          identity: a.identity,
+          stringify_response: JSON.stringify({ twilioToken: a.twilioToken, user: userJson, emergency_stats }),
+        },
+        "User Found Successfully",
+      ),
+    );
+  });
+
+  r.post("/end", async (req, res) => {
+    const input = validate(endSchema, bodyOf(req));
+    await engine.endByChannel(currentApp(res).id, input.channel_sid);
+    res.json(ok(true, "End chat successful"));
+  });
+
+  r.post("/feedback", async (req, res) => {
+    const input = validate(feedbackSchema, bodyOf(req));
+    const by = input.type === "chat" ? { channelSid: input.channel_sid } : { roomSid: input.room_sid };
+    res.json(ok(await engine.feedbackFor(currentApp(res).id, by), "Vet Feedback"));
+  });
+
+  r.post("/video-call-action", async (req, res) => {
+    const input = validate(callActionSchema, bodyOf(req));
+    await engine.relayCallStatus(currentApp(res).id, null, input.room_sid, input.status);
+    res.json(ok(true, "Call status updated"));
+  });
+
+  return r;
+}

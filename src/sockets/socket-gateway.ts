@@ -1,0 +1,257 @@
+/**
+ * The Socket.IO transport: `/user` and `/vet` namespaces. Thin by design: authenticate the
+ * handshake, validate each payload with zod, call the engine, answer with the envelope.
+ */
+import type http from "node:http";
+import { createAdapter } from "@socket.io/redis-adapter";
+import { Server, type Namespace, type Socket } from "socket.io";
+import type { RedisClientType } from "redis";
+import { z } from "zod";
+import type { GatewayContext } from "../context.js";
+import type { ConsultationEngine } from "../domain/consultation-engine.js";
+import type { Notifier } from "../domain/ports.js";
+import { AppError, fail, ok, type Envelope } from "../lib/envelope.js";
+import { validate } from "../http/validation.js";
+import type {
+  UserClientToServer,
+  UserServerToClient,
+  VetClientToServer,
+  VetServerToClient,
+} from "../protocol/events.js";
+
+type VetSocketData = { vetId: number };
+type UserSocketData = { appId: number; userId: number };
+type VetNamespace = Namespace<VetClientToServer, VetServerToClient, Record<string, never>, VetSocketData>;
+type UserNamespace = Namespace<UserClientToServer, UserServerToClient, Record<string, never>, UserSocketData>;
+
+export const vetRoom = (vetId: number) => `vet:${vetId}`;
+export const userRoom = (appId: number, userId: number) => `user:${appId}:${userId}`;
+
+const consultationId = z.object({ consultation_id: z.string().min(1).max(64) });
+const schemas = {
+  presence: z.object({ status: z.enum(["available", "away"]) }),
+  consultationId,
+  feedback: consultationId.extend({
+    recommendation: z.string().trim().min(1).max(5000),
+    reason: z.string().trim().min(1).max(5000),
+  }),
+  request: z.object({
+    conversation_request: z.enum(["chat", "video"]),
+    pet_id: z.coerce.number().int().positive(),
+    doctor_email: z.email().max(254).optional(),
+  }),
+  callStatus: z.object({
+    room_sid: z.string().min(1).max(64),
+    status: z.enum(["notanswered", "declined", "accepted"]),
+  }),
+  empty: z.object({}).loose(),
+};
+
+export interface SocketGateway {
+  readonly io: Server;
+  readonly notifier: Notifier;
+  /** Registers the namespaces' handlers once the engine exists. */
+  bind(engine: ConsultationEngine): void;
+  /** Stops reacting to disconnects (the node already handed its state back), then closes. */
+  close(opts?: { draining?: boolean }): Promise<void>;
+}
+
+/** Attaches Socket.IO to `httpServer`; with Redis, events reach sockets on every node. */
+export async function createSocketGateway(httpServer: http.Server, ctx: GatewayContext): Promise<SocketGateway> {
+  const io = new Server(httpServer, {
+    // Small JSON frames at high rate: compression costs more CPU than it saves.
+    perMessageDeflate: false,
+    serveClient: false,
+    cors: { origin: true, credentials: false },
+    pingInterval: 10_000,
+    pingTimeout: 5_000,
+  });
+  const extraClients: RedisClientType[] = [];
+  if (ctx.redis) {
+    const pub = ctx.redis.duplicate();
+    const sub = ctx.redis.duplicate();
+    for (const c of [pub, sub]) c.on("error", (err: unknown) => ctx.logger.warn({ err }, "socket.io redis client error"));
+    await Promise.all([pub.connect(), sub.connect()]);
+    extraClients.push(pub, sub);
+    io.adapter(createAdapter(pub, sub, { key: `${ctx.config.redisKeyPrefix}socket.io` }));
+  }
+
+  const vets = io.of("/vet") as VetNamespace;
+  const users = io.of("/user") as UserNamespace;
+  let draining = false;
+
+  const notifier: Notifier = {
+    toVet: (vetId, event, payload) => {
+      // Typed per event by the Notifier signature; the namespace's emit overloads need the cast.
+      (vets.to(vetRoom(vetId)).emit as (e: string, p: unknown) => boolean)(event, payload);
+    },
+    toUser: (appId, userId, event, payload) => {
+      (users.to(userRoom(appId, userId)).emit as (e: string, p: unknown) => boolean)(event, payload);
+    },
+  };
+
+  vets.use((socket, next) => {
+    void (async () => {
+      const p = await ctx.socketTokens.verify((socket.handshake.auth as { token?: unknown }).token, "vet");
+      const vet = p?.kind === "vet" ? await ctx.repos.vets.findById(p.vetId) : null;
+      if (!vet) return next(new Error("unauthorized"));
+      socket.data.vetId = vet.id;
+      next();
+    })().catch((err: unknown) => {
+      ctx.logger.error({ err }, "vet handshake failed");
+      next(new Error("unauthorized"));
+    });
+  });
+  users.use((socket, next) => {
+    void (async () => {
+      const p = await ctx.socketTokens.verify((socket.handshake.auth as { token?: unknown }).token, "user");
+      const user = p?.kind === "user" ? await ctx.repos.users.findById(p.appId, p.userId) : null;
+      if (!user || p?.kind !== "user") return next(new Error("unauthorized"));
+      socket.data.appId = p.appId;
+      socket.data.userId = p.userId;
+      next();
+    })().catch((err: unknown) => {
+      ctx.logger.error({ err }, "user handshake failed");
+      next(new Error("unauthorized"));
+    });
+  });
+
+  /**
+   * Registers an acknowledged event. An event without a callback is ignored; a bad payload
+   * gets 422; an unexpected error gets 500 and is logged. Nothing escapes to crash the node.
+   */
+  function handle<S extends z.ZodType>(
+    socket: Socket,
+    ready: Promise<unknown>,
+    ns: "vet" | "user",
+    event: string,
+    schema: S,
+    run: (input: z.output<S>) => Promise<{ data: unknown; message: string }>,
+  ): void {
+    socket.on(event, (...args: unknown[]) => {
+      const ack = args.at(-1);
+      if (typeof ack !== "function") return;
+      const payload = args.length > 1 ? args[0] : undefined;
+      const reply = ack as (e: Envelope) => void;
+      void (async () => {
+        let envelope: Envelope;
+        try {
+          const input = validate(schema, payload ?? {});
+          // Events sent right after connecting wait until the connection is registered.
+          await ready;
+          const { data, message } = await run(input);
+          envelope = ok(data, message);
+        } catch (err) {
+          if (err instanceof AppError) envelope = fail(err.status, err.messages);
+          else {
+            ctx.logger.error({ err, event, ns }, "socket handler failed");
+            envelope = fail(500, "Server Error");
+          }
+        }
+        ctx.metrics.socketEvents.inc({ namespace: ns, event, status: String(envelope.status_code) });
+        reply(envelope);
+      })();
+    });
+  }
+
+  function bind(engine: ConsultationEngine): void {
+    vets.on("connection", (socket) => {
+      const vetId = socket.data.vetId;
+      ctx.metrics.socketConnections.inc({ namespace: "vet" });
+      void socket.join(vetRoom(vetId));
+      const ready = engine
+        .vetConnected(vetId, socket.id)
+        .then((presence) => socket.emit("presence", { status: presence.status, reason: "connected" }))
+        .catch((err: unknown) => ctx.logger.error({ err, vetId }, "vet connect failed"));
+      socket.on("disconnect", () => {
+        ctx.metrics.socketConnections.dec({ namespace: "vet" });
+        if (draining) return;
+        engine.vetDisconnected(vetId, socket.id).catch((err: unknown) => ctx.logger.error({ err, vetId }, "vet disconnect failed"));
+      });
+      handle(socket, ready, "vet", "presence:set", schemas.presence, async (p) => ({
+        data: await engine.setVetStatus(vetId, p.status),
+        message: "Presence updated",
+      }));
+      handle(socket, ready, "vet", "consult:accept", schemas.consultationId, async (p) => ({
+        data: await engine.accept(vetId, p.consultation_id),
+        message: "Consultation accepted",
+      }));
+      handle(socket, ready, "vet", "consult:decline", schemas.consultationId, async (p) => {
+        await engine.decline(vetId, p.consultation_id);
+        return { data: true, message: "Consultation declined" };
+      });
+      handle(socket, ready, "vet", "consult:end", schemas.consultationId, async (p) => {
+        await engine.endByVet(vetId, p.consultation_id);
+        return { data: true, message: "Consultation ended" };
+      });
+      handle(socket, ready, "vet", "consult:feedback", schemas.feedback, async (p) => {
+        await engine.submitFeedback(vetId, p.consultation_id, p.recommendation, p.reason);
+        return { data: true, message: "Feedback saved" };
+      });
+      handle(socket, ready, "vet", "call:start", schemas.consultationId, async (p) => ({
+        data: await engine.startCall(vetId, p.consultation_id),
+        message: "Call started",
+      }));
+      handle(socket, ready, "vet", "token:refresh", schemas.empty, () =>
+        Promise.resolve({ data: engine.vetToken(vetId), message: "Vet token" }),
+      );
+    });
+
+    users.on("connection", (socket) => {
+      const { appId, userId } = socket.data;
+      ctx.metrics.socketConnections.inc({ namespace: "user" });
+      void socket.join(userRoom(appId, userId));
+      const ready = engine
+        .userConnected(appId, userId, socket.id)
+        .then((state) => {
+          if (state) socket.emit("consult:state", state);
+        })
+        .catch((err: unknown) => ctx.logger.error({ err, appId, userId }, "user connect failed"));
+      socket.on("disconnect", () => {
+        ctx.metrics.socketConnections.dec({ namespace: "user" });
+        if (draining) return;
+        engine
+          .userDisconnected(appId, userId, socket.id)
+          .catch((err: unknown) => ctx.logger.error({ err, appId, userId }, "user disconnect failed"));
+      });
+      handle(socket, ready, "user", "consult:request", schemas.request, async (p) => ({
+        data: await engine.request({
+          appId,
+          userId,
+          petId: p.pet_id,
+          type: p.conversation_request,
+          doctorEmail: p.doctor_email,
+        }),
+        message: "Consultation requested",
+      }));
+      handle(socket, ready, "user", "consult:cancel", schemas.consultationId, async (p) => {
+        await engine.cancel(appId, userId, p.consultation_id);
+        return { data: true, message: "Consultation cancelled" };
+      });
+      handle(socket, ready, "user", "consult:end", schemas.consultationId, async (p) => {
+        await engine.endByUser(appId, userId, p.consultation_id);
+        return { data: true, message: "Consultation ended" };
+      });
+      handle(socket, ready, "user", "call:status", schemas.callStatus, async (p) => {
+        await engine.relayCallStatus(appId, userId, p.room_sid, p.status);
+        return { data: true, message: "Call status sent" };
+      });
+      handle(socket, ready, "user", "token:refresh", schemas.empty, () =>
+        Promise.resolve({ data: engine.userToken(appId, userId), message: "User token" }),
+      );
+    });
+  }
+
+  return {
+    io,
+    notifier,
+    bind,
+    async close(opts = {}) {
+      if (opts.draining) draining = true;
+      await new Promise<void>((resolve) => {
+        void io.close(() => resolve());
+      });
+      for (const c of extraClients) await c.quit().catch(() => c.destroy());
+    },
+  };
+}

@@ -1,0 +1,746 @@
+/**
+ * Behaviour every {@link RoutingStore} must have. Runs against the memory store and the
+ * Redis store (see `*-store.test.ts`); where the interface TSDoc leaves room, the memory
+ * store is the reference.
+ */
+import { randomUUID } from "node:crypto";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { isEligible, type NewLiveConsultation, type RoutingStore } from "../../src/domain/routing-store.js";
+import type { LiveConsultation } from "../../src/domain/types.js";
+
+export interface StoreFixture {
+  store: RoutingStore;
+  cleanup(): Promise<void>;
+}
+
+const T0 = Date.UTC(2026, 0, 1);
+const OFFER_MS = 30_000;
+const QUEUE_MS = 600_000;
+const FAR = T0 + 10 * 365 * 24 * 3600_000;
+
+let userSeq = 0;
+
+/** A new request from a fresh user (or `userId`), with a profile Lua must not alter. */
+export function newRequest(over: Partial<NewLiveConsultation> = {}): NewLiveConsultation {
+  const userId = over.userId ?? 1000 + ++userSeq;
+  return {
+    id: `c-${randomUUID()}`,
+    appId: 1,
+    userId,
+    petId: 7,
+    type: "chat",
+    status: "queued",
+    createdAt: T0,
+    queueDeadline: T0 + QUEUE_MS,
+    requestedVetId: null,
+    offer: null,
+    excludedVetIds: [],
+    vetId: null,
+    acceptedAt: null,
+    channelSid: null,
+    roomSid: null,
+    profile: {
+      user: { id: userId, first_name: "Ann", last_name: null, email: `u${userId}@example.test` },
+      // A float beyond 14 significant digits, an empty array and an empty object: the
+      // profile must come back exactly as given.
+      pet: { id: 7, name: "Rex / \"Rexy\" ü", weight_kg: 12.345678901234567, allergies: [], meta: {}, chip: null },
+    },
+    ...over,
+  };
+}
+
+export function routingStoreContract(name: string, make: () => Promise<StoreFixture>): void {
+  describe(`RoutingStore contract: ${name}`, () => {
+    let store: RoutingStore;
+    let fixture: StoreFixture | undefined;
+
+    beforeEach(async () => {
+      fixture = await make();
+      store = fixture.store;
+    });
+    afterEach(async () => {
+      await fixture?.store.close();
+      await fixture?.cleanup();
+      fixture = undefined;
+    });
+
+    /** Connects a vet through `node` and makes it available at `now`. */
+    async function onlineVet(vetId: number, now = T0, node = "n1", connId = `v${vetId}-a`) {
+      await store.addVetConnection(vetId, connId, node, now);
+      const r = await store.setVetStatus(vetId, "available", now);
+      return r.presence!;
+    }
+
+    async function enqueue(over: Partial<NewLiveConsultation> = {}): Promise<LiveConsultation> {
+      const r = await store.enqueue(newRequest(over));
+      expect(r.created).toBe(true);
+      return r.consultation;
+    }
+
+    /** Claims and asserts success. */
+    async function offer(c: LiveConsultation, vetId: number, now = T0, max = 1): Promise<LiveConsultation> {
+      const r = await store.claimOffer(c.id, vetId, now, now + OFFER_MS, max);
+      if (!r.ok) throw new Error(`claimOffer failed: ${r.reason}`);
+      return r.consultation;
+    }
+
+    async function activeWith(vetId: number, now = T0): Promise<LiveConsultation> {
+      const c = await enqueue();
+      await offer(c, vetId, now);
+      const r = await store.acceptOffer(c.id, vetId, now + 1);
+      if (!r.ok) throw new Error(`acceptOffer failed: ${r.reason}`);
+      return r.consultation;
+    }
+
+    /** Every deadline currently scheduled (drains them). */
+    async function drainDeadlines() {
+      return store.claimDue(FAR, 10_000);
+    }
+
+    async function eligibleNow(vetId: number, max = 1): Promise<boolean> {
+      const v = await store.getVet(vetId);
+      return v !== null && isEligible(v, max);
+    }
+
+    // ------------------------------------------------------------------ vets
+
+    describe("vet connections", () => {
+      it("first connection brings an unknown vet online as away, idle since now", async () => {
+        expect(await store.getVet(1)).toBeNull();
+        const p = await store.addVetConnection(1, "a", "n1", T0);
+        const expected = {
+          vetId: 1,
+          status: "away",
+          connections: 1,
+          idleSince: T0,
+          offerConsultationId: null,
+          activeConsultationIds: [],
+          wrapupUntil: null,
+          wrapupConsultationId: null,
+        };
+        expect(p).toEqual(expected);
+        expect(await store.getVet(1)).toEqual(expected);
+        expect(await eligibleNow(1)).toBe(false);
+      });
+
+      it("counts several connections and keeps status and idleSince while some remain", async () => {
+        await store.addVetConnection(1, "a", "n1", T0);
+        await store.setVetStatus(1, "available", T0 + 1);
+        const p2 = await store.addVetConnection(1, "b", "n2", T0 + 5);
+        expect(p2).toMatchObject({ connections: 2, status: "available", idleSince: T0 + 1 });
+        // Same connection id again is not a new connection.
+        expect((await store.addVetConnection(1, "b", "n2", T0 + 6)).connections).toBe(2);
+        const r = await store.removeVetConnection(1, "a", T0 + 7);
+        expect(r.released).toBeNull();
+        expect(r.presence).toMatchObject({ connections: 1, status: "available", idleSince: T0 + 1 });
+        expect(await eligibleNow(1)).toBe(true);
+      });
+
+      it("removing an unknown connection changes nothing", async () => {
+        await onlineVet(1);
+        const r = await store.removeVetConnection(1, "nope", T0 + 1);
+        expect(r).toEqual({ presence: await store.getVet(1), released: null });
+        expect(r.presence?.connections).toBe(1);
+        expect(await store.removeVetConnection(99, "x", T0)).toEqual({ presence: null, released: null });
+      });
+
+      it("last disconnect takes the vet offline and releases its offer with the vet excluded", async () => {
+        await onlineVet(1);
+        const c = await enqueue();
+        await offer(c, 1, T0 + 10);
+        const r = await store.removeVetConnection(1, "v1-a", T0 + 20);
+        expect(r.presence).toMatchObject({ vetId: 1, connections: 0, offerConsultationId: null });
+        expect(r.released).toMatchObject({ id: c.id, status: "queued", offer: null, excludedVetIds: [1] });
+        expect(await store.getConsultation(c.id)).toEqual(r.released);
+        expect(await eligibleNow(1)).toBe(false);
+        // The offer deadline went with the offer; the queue deadline stays.
+        expect(await drainDeadlines()).toEqual([{ kind: "queue", ref: c.id, at: c.queueDeadline }]);
+        // Still a known vet, offline.
+        const snap = await store.snapshot();
+        expect(snap.vets.find((v) => v.vetId === 1)?.connections).toBe(0);
+      });
+
+      it("a vet coming back after being offline starts away again", async () => {
+        await onlineVet(1);
+        await store.removeVetConnection(1, "v1-a", T0 + 1);
+        const p = await store.addVetConnection(1, "v1-b", "n1", T0 + 50);
+        expect(p).toMatchObject({ status: "away", connections: 1, idleSince: T0 + 50 });
+      });
+    });
+
+    describe("setVetStatus", () => {
+      it("becoming available resets idleSince; staying available does not", async () => {
+        await store.addVetConnection(1, "a", "n1", T0);
+        const r1 = await store.setVetStatus(1, "available", T0 + 100);
+        expect(r1).toEqual({ presence: expect.objectContaining({ status: "available", idleSince: T0 + 100 }), released: null });
+        const r2 = await store.setVetStatus(1, "available", T0 + 200);
+        expect(r2.presence?.idleSince).toBe(T0 + 100);
+        await store.setVetStatus(1, "away", T0 + 300);
+        expect((await store.setVetStatus(1, "available", T0 + 400)).presence?.idleSince).toBe(T0 + 400);
+      });
+
+      it("going away releases a held offer with the vet excluded", async () => {
+        await onlineVet(1);
+        const c = await enqueue();
+        await offer(c, 1);
+        const r = await store.setVetStatus(1, "away", T0 + 5);
+        expect(r.presence).toMatchObject({ status: "away", offerConsultationId: null, connections: 1 });
+        expect(r.released).toMatchObject({ id: c.id, status: "queued", offer: null, excludedVetIds: [1] });
+        expect(await store.getConsultation(c.id)).toEqual(r.released);
+      });
+
+      it("going away without an offer releases nothing; unknown vet gives nulls", async () => {
+        await onlineVet(1);
+        expect((await store.setVetStatus(1, "away", T0 + 1)).released).toBeNull();
+        expect(await store.setVetStatus(42, "available", T0)).toEqual({ presence: null, released: null });
+      });
+    });
+
+    // ------------------------------------------------------------------ users
+
+    describe("user connections", () => {
+      it("counts connections per user across nodes", async () => {
+        expect(await store.addUserConnection(1, 5, "a", "n1")).toBe(1);
+        expect(await store.addUserConnection(1, 5, "b", "n2")).toBe(2);
+        expect(await store.addUserConnection(1, 5, "b", "n2")).toBe(2);
+        expect(await store.addUserConnection(2, 5, "a", "n1")).toBe(1); // another app's user 5
+        expect(await store.removeUserConnection(1, 5, "a")).toBe(1);
+        expect(await store.removeUserConnection(1, 5, "nope")).toBe(1);
+        expect(await store.removeUserConnection(1, 5, "b")).toBe(0);
+        expect(await store.removeUserConnection(1, 5, "b")).toBe(0);
+        expect(await store.removeUserConnection(9, 9, "x")).toBe(0);
+      });
+    });
+
+    // ------------------------------------------------------------------ enqueue
+
+    describe("enqueue", () => {
+      it("assigns seq in arrival order, 1-based positions and a queue deadline", async () => {
+        const input = newRequest({ queueDeadline: T0 + 123 });
+        const a = await store.enqueue(input);
+        const b = await store.enqueue(newRequest());
+        const c = await store.enqueue(newRequest());
+        expect([a.position, b.position, c.position]).toEqual([1, 2, 3]);
+        expect(a.consultation.seq).toBeLessThan(b.consultation.seq);
+        expect(b.consultation.seq).toBeLessThan(c.consultation.seq);
+        const { seq: _seq, ...rest } = a.consultation;
+        expect(rest).toEqual({ ...input, status: "queued", offer: null });
+        expect(a.consultation.profile).toEqual(input.profile);
+        expect(await store.getConsultation(input.id)).toEqual(a.consultation);
+        expect(await store.findOpenByUser(1, input.userId)).toEqual(a.consultation);
+        const due = await store.claimDue(T0 + 123, 10);
+        expect(due).toEqual([{ kind: "queue", ref: input.id, at: T0 + 123 }]);
+      });
+
+      it("a second request of the same user returns the open one (created=false)", async () => {
+        const first = await store.enqueue(newRequest());
+        await enqueue();
+        const again = newRequest({ userId: first.consultation.userId, type: "video" });
+        const r = await store.enqueue(again);
+        expect(r).toEqual({ created: false, consultation: first.consultation, position: 1 });
+        expect(await store.getConsultation(again.id)).toBeNull();
+        // Same user id in another app is another user.
+        expect((await store.enqueue(newRequest({ appId: 2, userId: first.consultation.userId }))).created).toBe(true);
+      });
+
+      it("positions count queued and offered requests ahead, not active ones", async () => {
+        await onlineVet(1);
+        await onlineVet(2);
+        const a = await enqueue();
+        const b = await enqueue();
+        await offer(a, 1);
+        expect((await store.enqueue(newRequest())).position).toBe(3);
+        await store.acceptOffer(a.id, 1, T0 + 1);
+        await offer(b, 2);
+        expect((await store.enqueue(newRequest())).position).toBe(3);
+        expect((await store.enqueue(newRequest({ userId: b.userId }))).position).toBe(1);
+      });
+
+      it("findOpenByUser is null for a user with nothing open", async () => {
+        expect(await store.findOpenByUser(1, 424242)).toBeNull();
+        expect(await store.getConsultation("nope")).toBeNull();
+      });
+    });
+
+    // ------------------------------------------------------------------ claimOffer
+
+    describe("claimOffer", () => {
+      it("offers a queued request to an eligible vet and schedules the offer deadline", async () => {
+        await onlineVet(1);
+        const c = await enqueue();
+        const r = await store.claimOffer(c.id, 1, T0 + 10, T0 + 10 + OFFER_MS, 1);
+        expect(r.ok).toBe(true);
+        if (!r.ok) return;
+        expect(r.consultation).toMatchObject({ id: c.id, status: "offered", offer: { vetId: 1, offeredAt: T0 + 10, expiresAt: T0 + 10 + OFFER_MS } });
+        expect(await store.getConsultation(c.id)).toEqual(r.consultation);
+        expect((await store.getVet(1))?.offerConsultationId).toBe(c.id);
+        expect(await eligibleNow(1)).toBe(false);
+        expect(await store.claimDue(T0 + 10 + OFFER_MS, 10)).toEqual([{ kind: "offer", ref: c.id, at: T0 + 10 + OFFER_MS }]);
+      });
+
+      it("refuses a request that is not queued", async () => {
+        await onlineVet(1);
+        await onlineVet(2);
+        expect(await store.claimOffer("nope", 1, T0, T0 + OFFER_MS, 1)).toEqual({ ok: false, reason: "consultation_not_queued" });
+        const c = await enqueue();
+        await offer(c, 1);
+        expect(await store.claimOffer(c.id, 2, T0, T0 + OFFER_MS, 1)).toEqual({ ok: false, reason: "consultation_not_queued" });
+        await store.acceptOffer(c.id, 1, T0 + 1);
+        expect(await store.claimOffer(c.id, 2, T0, T0 + OFFER_MS, 1)).toEqual({ ok: false, reason: "consultation_not_queued" });
+        // The request is checked before the vet.
+        expect(await store.claimOffer("nope", 99, T0, T0 + OFFER_MS, 1)).toEqual({ ok: false, reason: "consultation_not_queued" });
+      });
+
+      it("refuses ineligible vets, agreeing with isEligible()", async () => {
+        const notEligible = { ok: false, reason: "vet_not_eligible" };
+        const c = await enqueue();
+        const check = async (vetId: number, max = 1) => {
+          const eligible = await eligibleNow(vetId, max);
+          const r = await store.claimOffer(c.id, vetId, T0 + 1, T0 + OFFER_MS, max);
+          expect(r.ok).toBe(eligible);
+          return r;
+        };
+
+        // unknown
+        expect(await check(10)).toEqual(notEligible);
+        // away
+        await store.addVetConnection(11, "a", "n1", T0);
+        expect(await check(11)).toEqual(notEligible);
+        // offline (was available)
+        await onlineVet(12);
+        await store.removeVetConnection(12, "v12-a", T0);
+        expect((await store.getVet(12))?.status).toBe("available");
+        expect(await check(12)).toEqual(notEligible);
+        // holding an offer
+        await onlineVet(13);
+        await offer(await enqueue(), 13);
+        expect(await check(13)).toEqual(notEligible);
+        // at capacity
+        await onlineVet(14);
+        await activeWith(14);
+        expect(await check(14, 1)).toEqual(notEligible);
+        // in wrap-up (nothing active any more)
+        await onlineVet(15);
+        const done = await activeWith(15);
+        await store.finish(done.id, T0 + 2, T0 + 60_000);
+        expect(await check(15, 5)).toEqual(notEligible);
+
+        // Nothing changed on the request.
+        expect((await store.getConsultation(c.id))?.status).toBe("queued");
+        // Below capacity with a higher limit: eligible.
+        const ok = await check(14, 2);
+        expect(ok.ok).toBe(true);
+      });
+
+      it("refuses a vet excluded from the request (after it released it)", async () => {
+        await onlineVet(1);
+        await onlineVet(2);
+        const c = await enqueue();
+        await offer(c, 1);
+        await store.releaseOffer(c.id, 1, "declined", T0 + 1);
+        expect(await store.claimOffer(c.id, 1, T0 + 2, T0 + OFFER_MS, 1)).toEqual({ ok: false, reason: "vet_excluded" });
+        // Eligibility is checked before exclusion.
+        await store.setVetStatus(1, "away", T0 + 3);
+        expect(await store.claimOffer(c.id, 1, T0 + 3, T0 + OFFER_MS, 1)).toEqual({ ok: false, reason: "vet_not_eligible" });
+        expect((await store.claimOffer(c.id, 2, T0 + 4, T0 + OFFER_MS, 1)).ok).toBe(true);
+      });
+    });
+
+    // ------------------------------------------------------------------ acceptOffer
+
+    describe("acceptOffer", () => {
+      it("the holder accepts before expiry: active, offer and queue deadlines gone", async () => {
+        await onlineVet(1);
+        const c = await enqueue();
+        await offer(c, 1, T0);
+        await store.addDeadline("grace", c.id, T0 + 5);
+        const r = await store.acceptOffer(c.id, 1, T0 + 100);
+        expect(r.ok).toBe(true);
+        if (!r.ok) return;
+        expect(r.alreadyActive).toBe(false);
+        expect(r.consultation).toMatchObject({ status: "active", vetId: 1, acceptedAt: T0 + 100, offer: null });
+        expect(await store.getConsultation(c.id)).toEqual(r.consultation);
+        expect(await store.getVet(1)).toMatchObject({ offerConsultationId: null, activeConsultationIds: [c.id] });
+        expect(await drainDeadlines()).toEqual([]);
+        expect((await store.snapshot()).queue).toEqual([]);
+        expect(await store.findOpenByUser(c.appId, c.userId)).toEqual(r.consultation);
+      });
+
+      it("an expired offer (expiresAt <= now) cannot be accepted and stays offered", async () => {
+        await onlineVet(1);
+        const c = await enqueue();
+        const offered = await offer(c, 1, T0);
+        expect(await store.acceptOffer(c.id, 1, T0 + OFFER_MS)).toEqual({ ok: false, reason: "expired" });
+        expect(await store.getConsultation(c.id)).toEqual(offered);
+        expect((await store.acceptOffer(c.id, 1, T0 + OFFER_MS - 1)).ok).toBe(true);
+      });
+
+      it("only the holder: another vet or a request without an offer gets no_offer", async () => {
+        await onlineVet(1);
+        await onlineVet(2);
+        const c = await enqueue();
+        expect(await store.acceptOffer(c.id, 1, T0)).toEqual({ ok: false, reason: "no_offer" });
+        await offer(c, 1);
+        expect(await store.acceptOffer(c.id, 2, T0 + 1)).toEqual({ ok: false, reason: "no_offer" });
+        expect(await store.acceptOffer("nope", 1, T0 + 1)).toEqual({ ok: false, reason: "no_offer" });
+      });
+
+      it("is idempotent for the same vet; another vet gets no_offer once active", async () => {
+        await onlineVet(1);
+        await onlineVet(2);
+        const c = await enqueue();
+        await offer(c, 1);
+        const first = await store.acceptOffer(c.id, 1, T0 + 1);
+        const again = await store.acceptOffer(c.id, 1, T0 + 2);
+        expect(again).toEqual({ ok: true, alreadyActive: true, consultation: first.ok && first.consultation });
+        expect((await store.getVet(1))?.activeConsultationIds).toEqual([c.id]);
+        expect(await store.acceptOffer(c.id, 2, T0 + 3)).toEqual({ ok: false, reason: "no_offer" });
+      });
+    });
+
+    // ------------------------------------------------------------------ releaseOffer
+
+    describe("releaseOffer", () => {
+      it("returns the request to the queue with the vet excluded and the vet free", async () => {
+        await onlineVet(1);
+        const c = await enqueue();
+        await offer(c, 1);
+        const r = await store.releaseOffer(c.id, 1, "declined", T0 + 1);
+        expect(r).toMatchObject({ id: c.id, status: "queued", offer: null, excludedVetIds: [1], seq: c.seq });
+        expect(await store.getConsultation(c.id)).toEqual(r);
+        expect(await store.getVet(1)).toMatchObject({ status: "available", offerConsultationId: null });
+        expect(await drainDeadlines()).toEqual([{ kind: "queue", ref: c.id, at: c.queueDeadline }]);
+        expect((await store.snapshot()).queue.map((q) => q.id)).toEqual([c.id]);
+      });
+
+      it("with setAway the vet is away in the same step", async () => {
+        await onlineVet(1);
+        const c = await enqueue();
+        await offer(c, 1);
+        await store.releaseOffer(c.id, 1, "timeout", T0 + OFFER_MS, { setAway: true });
+        expect(await store.getVet(1)).toMatchObject({ status: "away", offerConsultationId: null });
+      });
+
+      it("is null when this vet does not hold this offer", async () => {
+        await onlineVet(1);
+        await onlineVet(2);
+        const c = await enqueue();
+        expect(await store.releaseOffer(c.id, 1, "declined", T0)).toBeNull();
+        await offer(c, 1);
+        expect(await store.releaseOffer(c.id, 2, "declined", T0, { setAway: true })).toBeNull();
+        expect((await store.getVet(2))?.status).toBe("available");
+        expect(await store.releaseOffer(c.id, 1, "declined", T0)).not.toBeNull();
+        expect(await store.releaseOffer(c.id, 1, "declined", T0)).toBeNull();
+        expect(await store.releaseOffer("nope", 1, "declined", T0)).toBeNull();
+        // Excluded once, not twice, after a second offer/decline round with another vet.
+        await offer(c, 2);
+        const r = await store.releaseOffer(c.id, 2, "timeout", T0);
+        expect(r?.excludedVetIds).toEqual([1, 2]);
+      });
+    });
+
+    // ------------------------------------------------------------------ finish
+
+    describe("finish", () => {
+      it("active with wrap-up: vet in wrap-up with a wrapup deadline; user can request again", async () => {
+        await onlineVet(1);
+        const c = await activeWith(1);
+        await drainDeadlines();
+        const r = await store.finish(c.id, T0 + 1000, T0 + 61_000);
+        expect(r).toEqual({ consultation: c, revokedOfferVetId: null });
+        expect(await store.getConsultation(c.id)).toBeNull();
+        expect(await store.findOpenByUser(c.appId, c.userId)).toBeNull();
+        expect(await store.getVet(1)).toMatchObject({
+          activeConsultationIds: [],
+          wrapupUntil: T0 + 61_000,
+          wrapupConsultationId: c.id,
+        });
+        expect(await eligibleNow(1)).toBe(false);
+        expect(await drainDeadlines()).toEqual([{ kind: "wrapup", ref: "1", at: T0 + 61_000 }]);
+        const again = await store.enqueue(newRequest({ userId: c.userId }));
+        expect(again.created).toBe(true);
+        expect(again.consultation.id).not.toBe(c.id);
+      });
+
+      it("active without wrap-up: the vet is free at once, idle since now", async () => {
+        await onlineVet(1);
+        const c = await activeWith(1);
+        await store.finish(c.id, T0 + 5000, null);
+        expect(await store.getVet(1)).toMatchObject({ activeConsultationIds: [], wrapupUntil: null, idleSince: T0 + 5000 });
+        expect(await eligibleNow(1)).toBe(true);
+      });
+
+      it("offered: the offer is revoked and the vet freed", async () => {
+        await onlineVet(1);
+        const c = await enqueue();
+        const offered = await offer(c, 1);
+        const r = await store.finish(c.id, T0 + 1, T0 + 60_000);
+        expect(r).toEqual({ consultation: offered, revokedOfferVetId: 1 });
+        expect(await store.getVet(1)).toMatchObject({ offerConsultationId: null, wrapupUntil: null });
+        expect(await eligibleNow(1)).toBe(true);
+        expect((await store.snapshot()).queue).toEqual([]);
+        expect(await drainDeadlines()).toEqual([]);
+      });
+
+      it("queued: removed with its deadlines; a second finish is null", async () => {
+        const c = await enqueue();
+        await store.addDeadline("grace", c.id, T0 + 60_000);
+        await store.addDeadline("grace", "other", T0 + 60_000);
+        const r = await store.finish(c.id, T0 + 1, null);
+        expect(r).toEqual({ consultation: c, revokedOfferVetId: null });
+        expect(await store.finish(c.id, T0 + 2, null)).toBeNull();
+        expect(await store.finish("nope", T0 + 2, null)).toBeNull();
+        expect(await drainDeadlines()).toEqual([{ kind: "grace", ref: "other", at: T0 + 60_000 }]);
+        expect(await store.findOpenByUser(c.appId, c.userId)).toBeNull();
+      });
+    });
+
+    describe("endWrapup", () => {
+      it("frees the vet from now and drops the wrapup deadline", async () => {
+        await onlineVet(1);
+        const c = await activeWith(1);
+        await store.finish(c.id, T0 + 100, T0 + 60_000);
+        const p = await store.endWrapup(1, T0 + 200);
+        expect(p).toMatchObject({ wrapupUntil: null, wrapupConsultationId: null, idleSince: T0 + 200 });
+        expect(await store.getVet(1)).toEqual(p);
+        expect(await eligibleNow(1)).toBe(true);
+        expect(await drainDeadlines()).toEqual([]);
+      });
+
+      it("without wrap-up changes nothing; unknown vet is null", async () => {
+        const before = await onlineVet(1, T0);
+        expect(await store.endWrapup(1, T0 + 500)).toEqual(before);
+        expect(await store.endWrapup(77, T0)).toBeNull();
+      });
+    });
+
+    // ------------------------------------------------------------------ assignDirect
+
+    describe("assignDirect", () => {
+      it("creates an active consultation for an eligible vet", async () => {
+        await onlineVet(1);
+        const input = newRequest({ requestedVetId: 1 });
+        const r = await store.assignDirect(input, 1, T0 + 10, 1);
+        expect(r.ok).toBe(true);
+        if (!r.ok) return;
+        expect(r.consultation).toMatchObject({ id: input.id, status: "active", vetId: 1, acceptedAt: T0 + 10, offer: null });
+        expect(typeof r.consultation.seq).toBe("number");
+        expect(r.consultation.profile).toEqual(input.profile);
+        expect(await store.getConsultation(input.id)).toEqual(r.consultation);
+        expect(await store.findOpenByUser(input.appId, input.userId)).toEqual(r.consultation);
+        expect((await store.getVet(1))?.activeConsultationIds).toEqual([input.id]);
+        expect((await store.snapshot()).queue).toEqual([]);
+        // At capacity now.
+        expect(await store.assignDirect(newRequest(), 1, T0 + 11, 1)).toEqual({ ok: false, reason: "vet_not_eligible" });
+        expect((await store.assignDirect(newRequest(), 1, T0 + 11, 2)).ok).toBe(true);
+      });
+
+      it("refuses an ineligible vet", async () => {
+        await store.addVetConnection(1, "a", "n1", T0); // away
+        expect(await store.assignDirect(newRequest(), 1, T0, 1)).toEqual({ ok: false, reason: "vet_not_eligible" });
+        expect(await store.assignDirect(newRequest(), 99, T0, 1)).toEqual({ ok: false, reason: "vet_not_eligible" });
+        await onlineVet(2);
+        await offer(await enqueue(), 2);
+        const input = newRequest();
+        expect(await store.assignDirect(input, 2, T0, 1)).toEqual({ ok: false, reason: "vet_not_eligible" });
+        expect(await store.findOpenByUser(input.appId, input.userId)).toBeNull();
+      });
+
+      it("refuses a user with an open consultation, returning it", async () => {
+        await onlineVet(1);
+        const open = await enqueue();
+        const r = await store.assignDirect(newRequest({ userId: open.userId }), 1, T0, 1);
+        expect(r).toEqual({ ok: false, reason: "user_has_open", existing: open });
+        expect((await store.getVet(1))?.activeConsultationIds).toEqual([]);
+      });
+    });
+
+    // ------------------------------------------------------------------ deadlines
+
+    describe("deadlines", () => {
+      it("claimDue returns due deadlines in time order, each once, up to limit", async () => {
+        await store.addDeadline("offer", "c3", T0 + 30);
+        await store.addDeadline("queue", "c1", T0 + 10);
+        await store.addDeadline("grace", "c2", T0 + 20);
+        await store.addDeadline("wrapup", "7", T0 + 40);
+        await store.addDeadline("queue", "later", T0 + 1000);
+        expect(await store.claimDue(T0 + 5, 10)).toEqual([]);
+        expect(await store.claimDue(T0 + 40, 2)).toEqual([
+          { kind: "queue", ref: "c1", at: T0 + 10 },
+          { kind: "grace", ref: "c2", at: T0 + 20 },
+        ]);
+        expect(await store.claimDue(T0 + 40, 10)).toEqual([
+          { kind: "offer", ref: "c3", at: T0 + 30 },
+          { kind: "wrapup", ref: "7", at: T0 + 40 },
+        ]);
+        expect(await store.claimDue(T0 + 40, 10)).toEqual([]);
+        expect(await store.claimDue(T0 + 1000, 0)).toEqual([]);
+        expect(await store.claimDue(T0 + 1000, 10)).toEqual([{ kind: "queue", ref: "later", at: T0 + 1000 }]);
+      });
+
+      it("removeDeadline cancels; adding again moves; refs may contain ':'", async () => {
+        await store.addDeadline("grace", "a", T0 + 10);
+        await store.addDeadline("grace", "b", T0 + 10);
+        await store.removeDeadline("grace", "a");
+        await store.removeDeadline("grace", "missing");
+        await store.addDeadline("grace", "b", T0 + 50);
+        await store.addDeadline("queue", "x:y", T0 + 20);
+        expect(await store.claimDue(T0 + 30, 10)).toEqual([{ kind: "queue", ref: "x:y", at: T0 + 20 }]);
+        expect(await store.claimDue(T0 + 50, 10)).toEqual([{ kind: "grace", ref: "b", at: T0 + 50 }]);
+      });
+    });
+
+    // ------------------------------------------------------------------ nodes
+
+    describe("nodes", () => {
+      it("a node that stops heartbeating is reaped once; a live node is untouched", async () => {
+        const TTL = 15_000;
+        await store.heartbeat("n1", T0, TTL);
+        await store.heartbeat("n2", T0, TTL);
+        await onlineVet(1, T0, "n1", "v1-a"); // only on n1, will hold an offer
+        await onlineVet(2, T0, "n1", "v2-a"); // on both nodes
+        await store.addVetConnection(2, "v2-b", "n2", T0);
+        await onlineVet(3, T0, "n2", "v3-a"); // only on n2
+        await onlineVet(4, T0, "n1", "v4-a"); // only on n1, no offer
+        const c = await enqueue();
+        await offer(c, 1);
+        await store.addUserConnection(1, 100, "u100", "n1");
+        await store.addUserConnection(1, 101, "u101-a", "n1");
+        await store.addUserConnection(1, 101, "u101-b", "n2");
+
+        await store.heartbeat("n2", T0 + 10_000, TTL);
+        // Lapsed means expiry strictly before now.
+        expect(await store.reapDeadNodes(T0 + TTL)).toEqual([]);
+
+        const cleaned = await store.reapDeadNodes(T0 + TTL + 1);
+        expect(cleaned).toHaveLength(1);
+        const [n1] = cleaned;
+        expect(n1.nodeId).toBe("n1");
+        expect([...n1.offlineVetIds].sort()).toEqual([1, 4]);
+        expect(n1.released).toHaveLength(1);
+        expect(n1.released[0].vetId).toBe(1);
+        expect(n1.released[0].consultation).toMatchObject({ id: c.id, status: "queued", offer: null, excludedVetIds: [1] });
+        expect(n1.disconnectedUsers).toEqual([{ appId: 1, userId: 100 }]);
+
+        expect(await store.getVet(1)).toMatchObject({ connections: 0, offerConsultationId: null });
+        expect(await store.getVet(2)).toMatchObject({ connections: 1, status: "available" });
+        expect(await store.getVet(3)).toMatchObject({ connections: 1 });
+        expect(await store.getVet(4)).toMatchObject({ connections: 0 });
+        expect(await store.getConsultation(c.id)).toEqual(n1.released[0].consultation);
+        expect(await store.removeUserConnection(1, 101, "nope")).toBe(1);
+
+        // Once only.
+        expect(await store.reapDeadNodes(T0 + TTL + 2)).toEqual([]);
+        expect(await store.reapDeadNodes(T0 + 10_000 + TTL)).toEqual([]);
+        // n2 lapses later.
+        const later = await store.reapDeadNodes(T0 + 10_000 + TTL + 1);
+        expect(later.map((x) => x.nodeId)).toEqual(["n2"]);
+        expect([...later[0].offlineVetIds].sort()).toEqual([2, 3]);
+        expect(later[0].disconnectedUsers).toEqual([{ appId: 1, userId: 101 }]);
+      });
+
+      it("a node that keeps heartbeating is never reaped", async () => {
+        await store.heartbeat("n1", T0, 1000);
+        await onlineVet(1, T0, "n1");
+        for (let t = T0 + 500; t < T0 + 5000; t += 500) {
+          await store.heartbeat("n1", t, 1000);
+          expect(await store.reapDeadNodes(t + 1)).toEqual([]);
+        }
+        expect((await store.getVet(1))?.connections).toBe(1);
+      });
+
+      it("removeNode cleans up like a dead node", async () => {
+        await store.heartbeat("n1", T0, 15_000);
+        await onlineVet(1, T0, "n1");
+        const c = await enqueue();
+        await offer(c, 1);
+        await store.addUserConnection(2, 200, "u", "n1");
+        const r = await store.removeNode("n1", T0 + 1);
+        expect(r.nodeId).toBe("n1");
+        expect(r.offlineVetIds).toEqual([1]);
+        expect(r.released).toEqual([{ consultation: await store.getConsultation(c.id), vetId: 1 }]);
+        expect(r.released[0].consultation).toMatchObject({ status: "queued", excludedVetIds: [1] });
+        expect(r.disconnectedUsers).toEqual([{ appId: 2, userId: 200 }]);
+        // Removed, so not reaped later.
+        expect(await store.reapDeadNodes(T0 + 100_000)).toEqual([]);
+        // Removing a node with nothing on it is harmless.
+        expect(await store.removeNode("ghost", T0)).toEqual({ nodeId: "ghost", offlineVetIds: [], released: [], disconnectedUsers: [] });
+      });
+    });
+
+    // ------------------------------------------------------------------ reads
+
+    describe("snapshot", () => {
+      it("holds queued and offered requests in seq order and every known vet", async () => {
+        expect(await store.snapshot()).toEqual({ queue: [], vets: [] });
+        await onlineVet(3);
+        await onlineVet(1);
+        await store.addVetConnection(2, "a", "n1", T0); // away
+        await onlineVet(4);
+        await store.removeVetConnection(4, "v4-a", T0); // offline but known
+        const a = await enqueue();
+        const b = await enqueue();
+        const c = await enqueue();
+        const d = await enqueue();
+        const offeredB = await offer(b, 1);
+        await offer(a, 3);
+        await store.acceptOffer(a.id, 3, T0 + 1); // active: not in the queue
+        const snap = await store.snapshot();
+        expect(snap.queue).toEqual([offeredB, c, d]);
+        for (const q of snap.queue) expect(Array.isArray(q.excludedVetIds)).toBe(true);
+        const byId = [...snap.vets].sort((x, y) => x.vetId - y.vetId);
+        expect(byId.map((v) => v.vetId)).toEqual([1, 2, 3, 4]);
+        for (const v of byId) {
+          expect(v).toEqual(await store.getVet(v.vetId));
+          expect(Array.isArray(v.activeConsultationIds)).toBe(true);
+        }
+        expect(byId[0]).toMatchObject({ offerConsultationId: b.id, status: "available" });
+        expect(byId[1]).toMatchObject({ status: "away", connections: 1 });
+        expect(byId[2]).toMatchObject({ activeConsultationIds: [a.id] });
+        expect(byId[3]).toMatchObject({ connections: 0 });
+      });
+    });
+
+    describe("updateSids", () => {
+      it("sets channel and room SIDs independently", async () => {
+        const c = await enqueue();
+        const r1 = await store.updateSids(c.id, { channelSid: "CH1" });
+        expect(r1).toMatchObject({ channelSid: "CH1", roomSid: null });
+        const r2 = await store.updateSids(c.id, { roomSid: "RM1" });
+        expect(r2).toMatchObject({ channelSid: "CH1", roomSid: "RM1" });
+        expect(await store.getConsultation(c.id)).toEqual(r2);
+        expect(r2?.profile).toEqual(c.profile);
+        expect(await store.updateSids(c.id, {})).toEqual(r2);
+        expect(await store.updateSids("nope", { roomSid: "x" })).toBeNull();
+      });
+    });
+
+    // ------------------------------------------------------------------ races
+
+    describe("concurrency", () => {
+      it("50 parallel claims (10 requests x 5 vets): one offer per vet and per request", async () => {
+        const vets = [1, 2, 3, 4, 5];
+        for (const v of vets) await onlineVet(v);
+        const cs: LiveConsultation[] = [];
+        for (let i = 0; i < 10; i++) cs.push(await enqueue());
+        const results = await Promise.all(
+          cs.flatMap((c) => vets.map(async (v) => ({ c: c.id, v, r: await store.claimOffer(c.id, v, T0, T0 + OFFER_MS, 1) }))),
+        );
+        const wins = results.filter((x) => x.r.ok);
+        // Each vet can win once and there are more requests than vets: exactly 5 winners.
+        expect(wins).toHaveLength(5);
+        expect(new Set(wins.map((w) => w.v)).size).toBe(5);
+        expect(new Set(wins.map((w) => w.c)).size).toBe(5);
+        // The stored state agrees.
+        const snap = await store.snapshot();
+        const offered = snap.queue.filter((q) => q.status === "offered");
+        expect(offered).toHaveLength(5);
+        for (const v of snap.vets) {
+          const held = offered.filter((q) => q.offer?.vetId === v.vetId);
+          expect(held).toHaveLength(1);
+          expect(v.offerConsultationId).toBe(held[0].id);
+        }
+      });
+    });
+  });
+}
