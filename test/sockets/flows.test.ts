@@ -18,8 +18,8 @@ const track = <T extends TestClient>(c: T): T => {
  */
 async function closeClients(gw: TestGateway): Promise<void> {
   const all = clients.splice(0);
-  for (const c of all) if (c.socket.nsp === "/user") c.close();
-  for (const c of all) if (c.socket.nsp === "/vet") c.close();
+  for (const c of all) if (c.ns === "/user") c.close();
+  for (const c of all) if (c.ns === "/vet") c.close();
   await expect
     .poll(
       async () => {

@@ -43,7 +43,11 @@ export class TestClient {
   readonly events: Array<{ event: string; payload: any }> = [];
   private waiters: Array<() => void> = [];
 
-  constructor(url: string, ns: "/user" | "/vet", token: string | undefined) {
+  constructor(
+    url: string,
+    readonly ns: "/user" | "/vet",
+    token: string | undefined,
+  ) {
     this.socket = connect(url + ns, {
       auth: token === undefined ? {} : { token },
       transports: ["websocket"],
