@@ -1,5 +1,7 @@
-// STUB: owned by the platform engineer; replaced with the real authenticator.
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { systemClock, type Clock } from "../lib/clock.js";
 import type { AppRecord, AppRepository } from "../repositories/apps.js";
+import { verifySecret } from "./passwords.js";
 
 /**
  * Resolves the `{name}` of `/api/v2/{name}` and checks Basic credentials
@@ -10,11 +12,195 @@ export interface AppAuthenticator {
   findByName(name: string): Promise<AppRecord | null>;
   /** True when the header carries this app's own name-or-id and secret. */
   verify(app: AppRecord, authorization: string | undefined): Promise<boolean>;
+  /**
+   * Drops what this instance cached about `name` (e.g. right after the admin API created
+   * it, so a cached "unknown" does not linger). Other nodes catch up within the lookup TTL.
+   */
+  forget(name: string): void;
 }
 
-export function createAppAuthenticator(_apps: AppRepository): AppAuthenticator {
-  return {
-    findByName: () => Promise.resolve(null),
-    verify: () => Promise.resolve(false),
-  };
+/** What the authenticator needs from the app repository (an {@link AppRepository} fits). */
+export type AppLookup = Pick<AppRepository, "findByName" | "findWithSecret">;
+
+/** Cache tuning and test hooks for {@link createAppAuthenticator}; every field has a production default. */
+export interface AppAuthOptions {
+  /** Time source for cache expiry (default: the system clock). */
+  clock?: Clock;
+  /** How long a `{name}` lookup (found or not) is reused. Default 5 s. */
+  appTtlMs?: number;
+  /** Most names cached at once. Default 10,000. */
+  appCacheSize?: number;
+  /** How long a verified secret's HMAC is trusted without scrypt. Default 5 min. */
+  verifierTtlMs?: number;
+  /** Most apps with a cached verifier. Default 10,000. */
+  verifierCacheSize?: number;
+  /** The slow, authoritative check (default: scrypt from `passwords.ts`). */
+  verifySecret?: (secret: string, storedHash: string) => Promise<boolean>;
+}
+
+// Longer inputs are refused before any hashing: no legitimate name or secret is this long.
+const MAX_HEADER_LENGTH = 2048;
+const MAX_NAME_LENGTH = 255;
+
+/**
+ * A small map with per-entry expiry and a size bound. Eviction is oldest-inserted first,
+ * which is enough here: entries are short-lived and re-inserted on refresh.
+ */
+export class TtlCache<K, V> {
+  private readonly entries = new Map<K, { value: V; expiresAt: number }>();
+
+  constructor(
+    private readonly maxSize: number,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The live entry for `key`, or undefined (expired entries are dropped on read). */
+  get(key: K): V | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    if (e.expiresAt <= this.clock.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return e.value;
+  }
+
+  /** Stores `value` for `ttlMs`, evicting the oldest entries beyond the size bound. */
+  set(key: K, value: V, ttlMs: number): void {
+    this.entries.delete(key);
+    while (this.entries.size >= this.maxSize) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done) break;
+      this.entries.delete(oldest.value);
+    }
+    this.entries.set(key, { value, expiresAt: this.clock.now() + ttlMs });
+  }
+
+  /** Removes `key` if present. */
+  delete(key: K): void {
+    this.entries.delete(key);
+  }
+
+  /** Entries held, expired ones not yet dropped included. */
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/** `{user, secret}` from a Basic header, or null when it is not well-formed Basic. */
+export function parseBasic(authorization: string | undefined): { user: string; secret: string } | null {
+  if (!authorization || authorization.length > MAX_HEADER_LENGTH) return null;
+  const m = /^Basic[ \t]+([A-Za-z0-9+/=_-]+)[ \t]*$/i.exec(authorization);
+  if (!m?.[1]) return null;
+  const decoded = Buffer.from(m[1], "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon <= 0) return null;
+  const secret = decoded.slice(colon + 1);
+  if (secret.length === 0) return null;
+  return { user: decoded.slice(0, colon), secret };
+}
+
+/**
+ * The caching authenticator behind {@link createAppAuthenticator}.
+ *
+ * scrypt costs ~50 ms, far too much per request at the target load, so after one successful
+ * scrypt check the app's verifier is cached: an HMAC-SHA256 of the presented secret under a
+ * random key made per instance. Later requests compare HMACs in constant time. The plaintext
+ * secret is never stored, and the HMAC is useless outside this process (the key never leaves
+ * it). Concurrent first-time checks of the same credentials share one scrypt computation.
+ */
+class CachingAppAuthenticator implements AppAuthenticator {
+  private readonly hmacKey = randomBytes(32);
+  private readonly clock: Clock;
+  private readonly appTtlMs: number;
+  private readonly verifierTtlMs: number;
+  private readonly slowVerify: (secret: string, storedHash: string) => Promise<boolean>;
+  /** name → app (or null: unknown names are cached too, so probing them stays cheap). */
+  private readonly appsByName: TtlCache<string, AppRecord | null>;
+  private readonly appLookups = new Map<string, Promise<AppRecord | null>>();
+  /** app id → HMAC of the last secret that passed scrypt for that app. */
+  private readonly verifiers: TtlCache<number, Buffer>;
+  /** `appId:hmacHex` → the scrypt check in flight for exactly those credentials. */
+  private readonly inFlight = new Map<string, Promise<boolean>>();
+
+  constructor(
+    private readonly apps: AppLookup,
+    opts: AppAuthOptions,
+  ) {
+    this.clock = opts.clock ?? systemClock;
+    this.appTtlMs = opts.appTtlMs ?? 5_000;
+    this.verifierTtlMs = opts.verifierTtlMs ?? 300_000;
+    this.slowVerify = opts.verifySecret ?? verifySecret;
+    this.appsByName = new TtlCache(opts.appCacheSize ?? 10_000, this.clock);
+    this.verifiers = new TtlCache(opts.verifierCacheSize ?? 10_000, this.clock);
+  }
+
+  async findByName(name: string): Promise<AppRecord | null> {
+    if (name.length === 0 || name.length > MAX_NAME_LENGTH) return null;
+    const cached = this.appsByName.get(name);
+    if (cached !== undefined) return cached;
+    // One database query per name at a time, however many requests arrive together.
+    const pending = this.appLookups.get(name);
+    if (pending) return pending;
+    const lookup: Promise<AppRecord | null> = this.apps
+      .findByName(name)
+      .then((app) => {
+        // Not cached when forget() ran meanwhile: the answer may predate the change.
+        if (this.appLookups.get(name) === lookup) this.appsByName.set(name, app, this.appTtlMs);
+        return app;
+      })
+      .finally(() => {
+        if (this.appLookups.get(name) === lookup) this.appLookups.delete(name);
+      });
+    this.appLookups.set(name, lookup);
+    return lookup;
+  }
+
+  forget(name: string): void {
+    this.appsByName.delete(name);
+    this.appLookups.delete(name);
+  }
+
+  async verify(app: AppRecord, authorization: string | undefined): Promise<boolean> {
+    const creds = parseBasic(authorization);
+    if (!creds) return false;
+    // The user part names the app: only this app's own name or id is accepted, so another
+    // app's valid credentials never open this app's routes.
+    if (creds.user !== app.name && creds.user !== String(app.id)) return false;
+
+    const mac = this.mac(app.id, creds.secret);
+    const known = this.verifiers.get(app.id);
+    if (known && timingSafeEqual(known, mac)) return true;
+
+    // No verifier, or a different secret: the stored hash decides (it may have been
+    // changed out of band). Identical concurrent attempts share one scrypt.
+    const key = `${app.id}:${mac.toString("hex")}`;
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = this.checkSlow(app.id, creds.secret, mac).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async checkSlow(appId: number, secret: string, mac: Buffer): Promise<boolean> {
+    const row = await this.apps.findWithSecret(appId);
+    if (!row) return false;
+    const ok = await this.slowVerify(secret, row.secretHash);
+    if (ok) this.verifiers.set(appId, mac, this.verifierTtlMs);
+    return ok;
+  }
+
+  /** Bound to the app id so a verifier can never be replayed across apps. */
+  private mac(appId: number, secret: string): Buffer {
+    return createHmac("sha256", this.hmacKey).update(`${appId}\0`).update(secret, "utf8").digest();
+  }
+}
+
+/**
+ * Builds the app authenticator (see {@link CachingAppAuthenticator} for the caching rules).
+ * Each instance has its own caches and HMAC key; nothing is shared between gateways.
+ */
+export function createAppAuthenticator(apps: AppLookup, opts: AppAuthOptions = {}): AppAuthenticator {
+  return new CachingAppAuthenticator(apps, opts);
 }

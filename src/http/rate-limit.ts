@@ -14,7 +14,7 @@ export function createAppRateLimiter(ctx: GatewayContext): RateLimitRequestHandl
     const redis = ctx.redis;
     store = new RedisStore({
       prefix: `${ctx.config.redisKeyPrefix}rl:`,
-      sendCommand: (...args: string[]) => redis.sendCommand(args) as Promise<RedisReply>,
+      sendCommand: (...args: string[]) => redis.sendCommand<RedisReply>(args),
     });
   }
   return rateLimit({

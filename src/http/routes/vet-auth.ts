@@ -1,8 +1,62 @@
-// STUB: owned by the platform engineer; replaced with the real vet login.
-import { Router } from "express";
+import { Router, type RequestHandler } from "express";
+import { rateLimit, type Store } from "express-rate-limit";
+import { RedisStore, type RedisReply } from "rate-limit-redis";
+import { z } from "zod";
 import type { GatewayContext } from "../../context.js";
+import { AppError, fail, ok } from "../../lib/envelope.js";
+import { validate } from "../validation.js";
+import { vetJson } from "./admin.js";
 
-/** `/vet/v1/login`: vet console login issuing a socket token. */
-export function createVetAuthRouter(_ctx: GatewayContext): Router {
-  return Router();
+/** Failed vet logins allowed per client address per minute (shared across nodes with Redis). */
+export const LOGIN_ATTEMPTS_PER_MIN = 20;
+
+const loginSchema = z.object({
+  email: z.string().trim().min(1).max(254),
+  password: z.string().min(1).max(256),
+});
+
+/**
+ * Brute-force guard for `POST /vet/v1/login`: per client address, counting only failed
+ * attempts, so a clinic of vets behind one NAT address can still log in all day.
+ */
+function loginLimiter(ctx: GatewayContext, limit: number): RequestHandler {
+  let store: Store | undefined;
+  if (ctx.redis) {
+    const redis = ctx.redis;
+    store = new RedisStore({
+      prefix: `${ctx.config.redisKeyPrefix}rl-login:`,
+      sendCommand: (...args: string[]) => redis.sendCommand<RedisReply>(args),
+    });
+  }
+  return rateLimit({
+    windowMs: 60_000,
+    limit,
+    skipSuccessfulRequests: true,
+    standardHeaders: false,
+    legacyHeaders: false,
+    // The default key is the client address (IPv6 grouped by /56), honouring TRUST_PROXY.
+    passOnStoreError: true,
+    ...(store ? { store } : {}),
+    handler: (_req, res) => {
+      res.setHeader("retry-after", "60");
+      res.status(429).json(fail(429, "Too Many Requests"));
+    },
+  });
+}
+
+/**
+ * `POST /vet/v1/login` `{email, password}` → `{token, expires_at, vet}`: the token opens the
+ * `/vet` socket namespace. Wrong credentials → 401 `Unauthenticated.` (the same answer for
+ * an unknown email and a wrong password).
+ */
+export function createVetAuthRouter(ctx: GatewayContext, opts: { attemptsPerMin?: number } = {}): Router {
+  const r = Router();
+  r.post("/login", loginLimiter(ctx, opts.attemptsPerMin ?? LOGIN_ATTEMPTS_PER_MIN), async (req, res) => {
+    const body = validate(loginSchema, req.body);
+    const vet = await ctx.repos.vets.verifyCredentials(body.email, body.password);
+    if (!vet) throw new AppError(401, "Unauthenticated.");
+    const { token, expires_at } = await ctx.socketTokens.issue({ kind: "vet", vetId: vet.id });
+    res.json(ok({ token, expires_at, vet: vetJson(vet, ctx.config.twilio.vetAppId) }, "Login successful."));
+  });
+  return r;
 }

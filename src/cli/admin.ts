@@ -1,0 +1,217 @@
+/**
+ * Operator CLI: create apps and vets, list apps, straight against the database the gateway
+ * uses (same environment as the server: DATABASE_URL or PGlite under DATA_DIR).
+ *
+ *   npm run -s admin -- create-app --name petcube --secret-stdin < secret.txt
+ *   npm run -s admin -- create-vet --email a@b.c --first-name Ann --last-name Lee   # password from $ADMIN_VET_PASSWORD
+ *   npm run -s admin -- list-apps
+ */
+import { realpathSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { asc } from "drizzle-orm";
+import type { z } from "zod";
+import { ConfigError, loadConfig } from "../config.js";
+import { openDatabase, type Database } from "../db/database.js";
+import { apps } from "../db/schema.js";
+import { createAppSchema, createVetSchema, appJson, vetJson } from "../http/routes/admin.js";
+import { validationMessages } from "../http/validation.js";
+import { AppError } from "../lib/envelope.js";
+import { createRepositories } from "../repositories/index.js";
+
+/** Environment variables read when neither the flag nor `--*-stdin` gives the value. */
+export const SECRET_ENV = "ADMIN_APP_SECRET";
+export const PASSWORD_ENV = "ADMIN_VET_PASSWORD";
+
+const HELP = `Usage: npm run -s admin -- <command> [options]
+
+Commands:
+  create-app   --name NAME [--secret SECRET | --secret-stdin] [--media-url URL]
+               NAME is the /api/v2/{name} path segment: ^[a-z0-9][a-z0-9_-]{1,62}$.
+               SECRET must be at least 16 characters.
+  create-vet   --email EMAIL --first-name FIRST --last-name LAST
+               [--password PASSWORD | --password-stdin] [--profile-image URL]
+               PASSWORD must be at least 8 characters.
+  list-apps    Prints every app (id, name, media_url).
+  help         This text.
+
+Secrets: to keep them out of shell history and process lists, leave out --secret/--password
+and either pipe the value on standard input with --secret-stdin / --password-stdin (one
+trailing newline is removed), or set ${SECRET_ENV} / ${PASSWORD_ENV} in the environment.
+Order of precedence: the flag, then stdin, then the environment variable.
+
+The database is the gateway's own: DATABASE_URL (PostgreSQL) or, when unset, PGlite under
+DATA_DIR (default ./data; PGlite allows one process at a time, so stop the gateway first).
+Migrations are applied on open. Output is JSON on stdout; errors are one line on stderr
+and a non-zero exit status (1 failure, 2 usage).
+`;
+
+/** A failure reported as one line; `code` is the exit status. */
+class CliError extends Error {
+  constructor(
+    message: string,
+    readonly code = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** The I/O the CLI touches, injectable for tests. */
+export interface CliIo {
+  env: Record<string, string | undefined>;
+  readStdin(): Promise<string>;
+  out(text: string): void;
+  err(text: string): void;
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+const processIo: CliIo = {
+  env: process.env,
+  readStdin: () => readAll(process.stdin),
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+async function secretFrom(
+  io: CliIo,
+  flag: string | undefined,
+  fromStdin: boolean | undefined,
+  envName: string,
+): Promise<string | undefined> {
+  if (flag !== undefined) return flag;
+  if (fromStdin) return (await io.readStdin()).replace(/\r?\n$/, "");
+  return io.env[envName] || undefined;
+}
+
+function check<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const parsed = schema.safeParse(input, { reportInput: true });
+  if (!parsed.success) throw new CliError(validationMessages(parsed.error).join(" "));
+  return parsed.data;
+}
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        name: { type: "string" },
+        secret: { type: "string" },
+        "secret-stdin": { type: "boolean" },
+        "media-url": { type: "string" },
+        email: { type: "string" },
+        password: { type: "string" },
+        "password-stdin": { type: "boolean" },
+        "first-name": { type: "string" },
+        "last-name": { type: "string" },
+        "profile-image": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    throw new CliError(`${err instanceof Error ? err.message : String(err)} (see --help)`, 2);
+  }
+}
+
+/** Runs one CLI invocation; resolves to the exit status. */
+export async function runAdminCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  let database: Database | undefined;
+  try {
+    const { values: v, positionals } = parse(argv);
+    const command = positionals[0];
+    if (v.help || command === undefined || command === "help") {
+      io.out(HELP);
+      return command === undefined && !v.help ? 2 : 0;
+    }
+    if (positionals.length > 1) throw new CliError(`unexpected argument: ${positionals[1]} (see --help)`, 2);
+    if (!["create-app", "create-vet", "list-apps"].includes(command)) {
+      throw new CliError(`unknown command: ${command} (see --help)`, 2);
+    }
+
+    // Validate the input before touching the database, so typos fail fast.
+    let appInput: z.output<typeof createAppSchema> | undefined;
+    let vetInput: z.output<typeof createVetSchema> | undefined;
+    if (command === "create-app") {
+      const secret = await secretFrom(io, v.secret, v["secret-stdin"], SECRET_ENV);
+      if (secret === undefined) throw new CliError(`a secret is required: --secret, --secret-stdin or ${SECRET_ENV}`, 2);
+      appInput = check(createAppSchema, { name: v.name, secret, media_url: v["media-url"] });
+    } else if (command === "create-vet") {
+      const password = await secretFrom(io, v.password, v["password-stdin"], PASSWORD_ENV);
+      if (password === undefined) {
+        throw new CliError(`a password is required: --password, --password-stdin or ${PASSWORD_ENV}`, 2);
+      }
+      vetInput = check(createVetSchema, {
+        email: v.email,
+        password,
+        first_name: v["first-name"],
+        last_name: v["last-name"],
+        profile_image: v["profile-image"],
+      });
+    }
+
+    const config = loadConfig(io.env);
+    database = await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, "pglite") });
+    const repos = createRepositories(database.db);
+
+    let result: unknown;
+    if (appInput) {
+      result = appJson(
+        await repos.apps.create({ name: appInput.name, secret: appInput.secret, mediaUrl: appInput.media_url ?? null }),
+      );
+    } else if (vetInput) {
+      const vet = await repos.vets.create({
+        email: vetInput.email,
+        password: vetInput.password,
+        firstName: vetInput.first_name,
+        lastName: vetInput.last_name,
+        profileImage: vetInput.profile_image ?? null,
+      });
+      result = vetJson(vet, config.twilio.vetAppId);
+    } else {
+      const rows = await database.db
+        .select({ id: apps.id, name: apps.name, mediaUrl: apps.mediaUrl })
+        .from(apps)
+        .orderBy(asc(apps.id));
+      result = rows.map(appJson);
+    }
+    io.out(`${JSON.stringify(result, null, 2)}\n`);
+    return 0;
+  } catch (err) {
+    const code = err instanceof CliError ? err.code : 1;
+    const message =
+      err instanceof CliError || err instanceof ConfigError
+        ? err.message
+        : err instanceof AppError
+          ? err.messages.join(" ")
+          : err instanceof Error
+            ? err.message
+            : String(err);
+    // One line, whatever the error carried.
+    io.err(`error: ${message.replace(/\s*\n\s*/g, " ")}\n`);
+    return code;
+  } finally {
+    await database?.close().catch(() => undefined);
+  }
+}
+
+function isMain(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+// Run only as a program, not when imported (e.g. by tests).
+if (isMain()) {
+  process.exitCode = await runAdminCli(process.argv.slice(2));
+}

@@ -1,0 +1,124 @@
+import { spawn } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifySecret } from "../../src/auth/passwords.js";
+import { openDatabase, type Database } from "../../src/db/database.js";
+import { createRepositories } from "../../src/repositories/index.js";
+import { createTestDatabase, type TestDatabase } from "../support/services.js";
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the admin CLI as an operator would, against `env` (stdin closed unless given). */
+function runCli(args: string[], env: Record<string, string>, stdin?: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("npx", ["tsx", "src/cli/admin.ts", ...args], {
+      cwd: process.cwd(),
+      env: { ...process.env, NODE_ENV: "test", LOG_LEVEL: "silent", ...env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin ?? "");
+  });
+}
+
+describe("admin CLI", () => {
+  let tdb: TestDatabase;
+  let database: Database;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    tdb = await createTestDatabase("cli");
+    env = { DATABASE_URL: tdb.url };
+  });
+  afterAll(async () => {
+    await database?.close();
+    await tdb?.drop();
+  });
+
+  it("creates an app (secret as a flag) that the repository then finds", { timeout: 60_000 }, async () => {
+    const secret = "cli-secret-0123456789";
+    const res = await runCli(["create-app", "--name", "petcube", "--secret", secret, "--media-url", "https://cdn.example.com/p"], env);
+    expect(res.stderr).toBe("");
+    expect(res.code).toBe(0);
+    const printed = JSON.parse(res.stdout);
+    expect(printed).toEqual({ id: expect.any(Number), name: "petcube", media_url: "https://cdn.example.com/p" });
+
+    // The CLI applied the migrations; open the same database and check through the repository.
+    database = await openDatabase({ url: tdb.url });
+    const apps = createRepositories(database.db).apps;
+    expect(await apps.findByName("petcube")).toEqual({ id: printed.id, name: "petcube", mediaUrl: "https://cdn.example.com/p" });
+    const stored = await apps.findWithSecret(printed.id);
+    expect(await verifySecret(secret, stored!.secretHash)).toBe(true);
+  });
+
+  it("reads the secret from stdin or the environment instead of a flag", { timeout: 60_000 }, async () => {
+    const fromStdin = await runCli(["create-app", "--name", "stdin-app", "--secret-stdin"], env, "stdin-secret-0123456789\n");
+    expect(fromStdin.stderr).toBe("");
+    expect(fromStdin.code).toBe(0);
+    const fromEnv = await runCli(["create-app", "--name", "env-app"], { ...env, ADMIN_APP_SECRET: "env-secret-0123456789" });
+    expect(fromEnv.code).toBe(0);
+
+    database ??= await openDatabase({ url: tdb.url });
+    const apps = createRepositories(database.db).apps;
+    const a = await apps.findWithSecret(JSON.parse(fromStdin.stdout).id);
+    expect(await verifySecret("stdin-secret-0123456789", a!.secretHash)).toBe(true);
+    const b = await apps.findWithSecret(JSON.parse(fromEnv.stdout).id);
+    expect(await verifySecret("env-secret-0123456789", b!.secretHash)).toBe(true);
+
+    const list = await runCli(["list-apps"], env);
+    expect(list.code).toBe(0);
+    expect(JSON.parse(list.stdout).map((x: { name: string }) => x.name)).toEqual(["petcube", "stdin-app", "env-app"]);
+  });
+
+  it("creates a vet with the password from the environment", { timeout: 60_000 }, async () => {
+    const res = await runCli(["create-vet", "--email", "Vet@Clinic.example", "--first-name", "Ann", "--last-name", "Lee"], {
+      ...env,
+      ADMIN_VET_PASSWORD: "vet-password-1",
+    });
+    expect(res.stderr).toBe("");
+    expect(res.code).toBe(0);
+    const vet = JSON.parse(res.stdout);
+    expect(vet).toMatchObject({ email: "vet@clinic.example", first_name: "Ann", last_name: "Lee", identity: `app-1_vet-${vet.id}` });
+    expect(res.stdout).not.toContain("vet-password-1");
+    database ??= await openDatabase({ url: tdb.url });
+    expect(await createRepositories(database.db).vets.verifyCredentials("vet@clinic.example", "vet-password-1")).toMatchObject({ id: vet.id });
+  });
+
+  it("fails with one clear line and a non-zero status", { timeout: 60_000 }, async () => {
+    const dup = await runCli(["create-app", "--name", "petcube", "--secret", "another-secret-0123456"], env);
+    expect(dup.code).toBe(1);
+    expect(dup.stdout).toBe("");
+    expect(dup.stderr).toBe("error: The name has already been taken.\n");
+
+    const invalid = await runCli(["create-app", "--name", "Bad Name", "--secret", "short"], env);
+    expect(invalid.code).not.toBe(0);
+    expect(invalid.stderr.trim().split("\n")).toHaveLength(1);
+    expect(invalid.stderr).toContain("The name format is invalid.");
+    expect(invalid.stderr).toContain("The secret must be at least 16 characters.");
+
+    const noSecret = await runCli(["create-app", "--name", "nosecret"], env);
+    expect(noSecret.code).toBe(2);
+    expect(noSecret.stderr).toMatch(/^error: a secret is required/);
+
+    const unknown = await runCli(["frobnicate"], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe("error: unknown command: frobnicate (see --help)\n");
+
+    const badConfig = await runCli(["list-apps"], { ...env, PORT: "abc" });
+    expect(badConfig.code).toBe(1);
+    expect(badConfig.stderr.trim().split("\n")).toHaveLength(1);
+    expect(badConfig.stderr).toContain("PORT");
+
+    const help = await runCli(["--help"], env);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("ADMIN_APP_SECRET");
+    expect(help.stdout).toContain("--secret-stdin");
+  });
+});

@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config.js";
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("configuration", () => {
+  it("has working defaults with an empty environment", () => {
+    const c = loadConfig({});
+    expect(c.env).toBe("development");
+    expect(c.port).toBe(3000);
+    expect(c.host).toBe("0.0.0.0");
+    expect(c.dataDir).toBe("./data");
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.redisUrl).toBeUndefined();
+    expect(c.adminToken).toBeUndefined();
+    expect(c.rateLimitPerMin).toBe(200);
+    expect(c.gatewaySecret.length).toBeGreaterThanOrEqual(32);
+    expect(c.twilio).toMatchObject({ mode: "offline", tokenTtlS: 3600, identityPrefix: "local", vetAppId: 1 });
+    expect(c.routing).toEqual({
+      vetMaxConsults: 1,
+      offerTimeoutMs: 30_000,
+      queueTimeoutMs: 600_000,
+      userGraceMs: 60_000,
+      presenceTtlMs: 15_000,
+      wrapupMs: 60_000,
+    });
+  });
+
+  it("treats blank optional values as unset", () => {
+    const c = loadConfig({ ADMIN_TOKEN: "  ", DATABASE_URL: "", REDIS_URL: "" });
+    expect(c.adminToken).toBeUndefined();
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.redisUrl).toBeUndefined();
+  });
+
+  it("caps TOKEN_TTL_S at 86400", () => {
+    expect(loadConfig({ TOKEN_TTL_S: "100000" }).twilio.tokenTtlS).toBe(86_400);
+    expect(loadConfig({ TOKEN_TTL_S: "86400" }).twilio.tokenTtlS).toBe(86_400);
+    expect(loadConfig({ TOKEN_TTL_S: "600" }).twilio.tokenTtlS).toBe(600);
+  });
+
+  it("refuses a bad value with one line naming the variable", () => {
+    for (const [name, value] of [
+      ["PORT", "abc"],
+      ["PORT", "70000"],
+      ["RATE_LIMIT_PER_MIN", "0"],
+      ["TOKEN_TTL_S", "-5"],
+      ["LOG_LEVEL", "loud"],
+      ["TWILIO_MODE", "sometimes"],
+    ] as const) {
+      const err = configError({ [name]: value });
+      expect(err.message).toContain(name);
+      expect(err.message).not.toContain("\n");
+      expect(err.message).toMatch(/^invalid configuration: /);
+    }
+  });
+
+  it("requires GATEWAY_SECRET (of at least 32 characters) in production", () => {
+    const missing = configError({ NODE_ENV: "production" });
+    expect(missing.message).toContain("GATEWAY_SECRET");
+    expect(missing.message).not.toContain("\n");
+    expect(configError({ NODE_ENV: "production", GATEWAY_SECRET: "too-short" }).message).toContain("GATEWAY_SECRET");
+    const c = loadConfig({ NODE_ENV: "production", GATEWAY_SECRET: "s".repeat(32) });
+    expect(c.env).toBe("production");
+    expect(c.gatewaySecret).toBe("s".repeat(32));
+  });
+
+  it("requires Twilio credentials in live mode", () => {
+    expect(configError({ TWILIO_MODE: "live" }).message).toContain("TWILIO_MODE");
+  });
+});

@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LOGIN_ATTEMPTS_PER_MIN } from "../../src/http/routes/vet-auth.js";
+import { request, startTestGateway, type TestGateway } from "../support/gateway.js";
+
+const PASSWORD = "correct-horse-battery";
+
+describe("vet login", () => {
+  let gw: TestGateway;
+  let vetId: number;
+  beforeAll(async () => {
+    gw = await startTestGateway({ env: { VET_APP_ID: "9" } });
+    const vet = await gw.gateway.ctx.repos.vets.create({
+      email: "ann.lee@clinic.example",
+      password: PASSWORD,
+      firstName: "Ann",
+      lastName: "Lee",
+      profileImage: "https://cdn.example.com/ann.png",
+    });
+    vetId = vet.id;
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it("returns a /vet socket token, its expiry and the vet", async () => {
+    const res = await request(gw.url, "POST", "/vet/v1/login", {
+      body: { email: "Ann.Lee@Clinic.example", password: PASSWORD },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.success).toBe(true);
+    const { token, expires_at, vet } = res.body.data;
+    expect(vet).toEqual({
+      id: vetId,
+      email: "ann.lee@clinic.example",
+      first_name: "Ann",
+      last_name: "Lee",
+      profile_image: "https://cdn.example.com/ann.png",
+      identity: `app-9_vet-${vetId}`,
+    });
+    expect(Date.parse(expires_at)).toBeGreaterThan(Date.now());
+    const tokens = gw.gateway.ctx.socketTokens;
+    expect(await tokens.verify(token, "vet")).toEqual({ kind: "vet", vetId });
+    expect(await tokens.verify(token, "user")).toBeNull();
+    expect(JSON.stringify(res.body)).not.toContain(PASSWORD);
+  });
+
+  it("answers 401 Unauthenticated. for a wrong password and for an unknown email alike", async () => {
+    for (const body of [
+      { email: "ann.lee@clinic.example", password: "wrong-password" },
+      { email: "nobody@clinic.example", password: PASSWORD },
+    ]) {
+      const res = await request(gw.url, "POST", "/vet/v1/login", { body });
+      expect(res.status).toBe(401);
+      expect(res.body).toEqual({ success: false, status_code: 401, message: ["Unauthenticated."], data: [] });
+    }
+  });
+
+  it("answers 422 for a bad payload and 400 for malformed JSON", async () => {
+    const res = await request(gw.url, "POST", "/vet/v1/login", { body: { email: "ann.lee@clinic.example" } });
+    expect(res.status).toBe(422);
+    expect(res.body.message).toEqual(["The password field is required."]);
+    const empty = await request(gw.url, "POST", "/vet/v1/login", {});
+    expect(empty.status).toBe(422);
+    expect(empty.body.message).toEqual(["The email field is required.", "The password field is required."]);
+    const malformed = await request(gw.url, "POST", "/vet/v1/login", {
+      raw: "{nope",
+      headers: { "content-type": "application/json" },
+    });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.success).toBe(false);
+  });
+});
+
+describe("vet login rate limit", () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ db: "pglite" });
+    await gw.gateway.ctx.repos.vets.create({ email: "v@clinic.example", password: PASSWORD, firstName: "V", lastName: "W" });
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it("blocks an address after too many failed attempts, successes not counted", async () => {
+    const good = { email: "v@clinic.example", password: PASSWORD };
+    expect((await request(gw.url, "POST", "/vet/v1/login", { body: good })).status).toBe(200);
+    const failures = await Promise.all(
+      Array.from({ length: LOGIN_ATTEMPTS_PER_MIN }, () =>
+        request(gw.url, "POST", "/vet/v1/login", { body: { email: "v@clinic.example", password: "guess-guess" } }),
+      ),
+    );
+    expect(failures.map((r) => r.status)).toEqual(Array(LOGIN_ATTEMPTS_PER_MIN).fill(401));
+    const blocked = await request(gw.url, "POST", "/vet/v1/login", { body: good });
+    expect(blocked.status).toBe(429);
+    expect(blocked.body).toEqual({ success: false, status_code: 429, message: ["Too Many Requests"], data: [] });
+    expect(blocked.headers.get("retry-after")).toBe("60");
+  });
+});
