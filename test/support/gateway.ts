@@ -64,9 +64,9 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     urls.push(`http://127.0.0.1:${addr.port}`);
   }
   return {
-    url: urls[0]!,
+    url: urls[0],
     urls,
-    gateway: gateways[0]!,
+    gateway: gateways[0],
     gateways,
     config,
     database,

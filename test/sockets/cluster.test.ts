@@ -1,0 +1,178 @@
+/**
+ * Several gateway nodes on one Redis (and one PostgreSQL): cross-node delivery, racing
+ * requests, drain, and a node killed with SIGKILL.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seedApp, seedUser, seedVet, TestClient, userClient, vetClient } from "../support/actors.js";
+import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import { buildGateway } from "../../src/server.js";
+import { REDIS_URL } from "../support/services.js";
+
+describe("two nodes on one Redis", () => {
+  let t: TestGateway;
+  let app: Awaited<ReturnType<typeof seedApp>>;
+  const clients: TestClient[] = [];
+  const track = <T extends TestClient>(c: T) => (clients.push(c), c);
+
+  beforeAll(async () => {
+    t = await startTestGateway({ redis: true, nodes: 2, env: { USER_GRACE_MS: "0", WRAPUP_MS: "0" } });
+    app = await seedApp(t.gateway);
+  });
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await t.close();
+  });
+
+  it("a user on node 1 is matched with a vet on node 2", async () => {
+    const vet = await seedVet(t.gateway);
+    const v = track(await vetClient(t.urls[1], vet.token));
+    const user = await seedUser(t.gateway, app.id);
+    const u = track(await userClient(t.urls[0], user.token));
+    const req = await u.ask("consult:request", { conversation_request: "video", pet_id: user.petId });
+    const offer = await v.next("consult:offer");
+    expect(offer.consultation_id).toBe(req.data.consultation_id);
+    const acc = await v.ask("consult:accept", { consultation_id: offer.consultation_id });
+    expect(acc.status_code).toBe(200);
+    const matched = await u.next("consult:matched");
+    expect(matched.channel).toBe(acc.data.channel);
+    const call = await v.ask("call:start", { consultation_id: offer.consultation_id });
+    expect((await u.next("call:incoming")).room_sid).toBe(call.data.room_sid);
+    await u.ask("call:status", { room_sid: call.data.room_sid, status: "declined" });
+    expect(await v.next("call:status")).toMatchObject({ status: "declined" });
+    await u.ask("consult:end", { consultation_id: offer.consultation_id });
+    expect(await v.next("consult:ended")).toMatchObject({ ended_by: "user" });
+    v.close();
+    u.close();
+  });
+
+  it("race: 40 simultaneous requests, 6 vets over 2 nodes: no double assignment, no double offer", async () => {
+    const vets = await Promise.all(Array.from({ length: 6 }, () => seedVet(t.gateway)));
+    const vetClients = await Promise.all(vets.map((v, i) => vetClient(t.urls[i % 2], v.token)));
+    vetClients.forEach(track);
+    const users = await Promise.all(Array.from({ length: 40 }, () => seedUser(t.gateway, app.id)));
+    const userClients = await Promise.all(users.map((u, i) => userClient(t.urls[i % 2], u.token)));
+    userClients.forEach(track);
+
+    // Every vet accepts every offer it gets, ends at once, and takes the next.
+    const acceptedBy = new Map<string, number[]>();
+    const heldAt = new Map<number, string | null>();
+    let doubleOffer = false;
+    vetClients.forEach((vc, i) => {
+      const vetId = vets[i].id;
+      vc.socket.on("consult:offer", (p: { consultation_id: string }) => {
+        if (heldAt.get(vetId)) doubleOffer = true;
+        heldAt.set(vetId, p.consultation_id);
+        void (async () => {
+          const r = await vc.ask("consult:accept", { consultation_id: p.consultation_id });
+          heldAt.set(vetId, null);
+          if (r.success) {
+            acceptedBy.set(p.consultation_id, [...(acceptedBy.get(p.consultation_id) ?? []), vetId]);
+            await vc.ask("consult:end", { consultation_id: p.consultation_id });
+          }
+        })();
+      });
+    });
+    const requests = await Promise.all(
+      userClients.map((uc, i) => uc.ask("consult:request", { conversation_request: "chat", pet_id: users[i].petId })),
+    );
+    expect(requests.every((r) => r.success)).toBe(true);
+    const ids = new Set(requests.map((r) => r.data.consultation_id as string));
+    expect(ids.size).toBe(40);
+    await expect.poll(() => acceptedBy.size, { timeout: 20_000, interval: 100 }).toBe(40);
+    for (const [, by] of acceptedBy) expect(by).toHaveLength(1);
+    expect(doubleOffer).toBe(false);
+    // Every owner was matched exactly once, with the vet that accepted.
+    for (let i = 0; i < 40; i++) {
+      const matched = userClients[i].all("consult:matched");
+      expect(matched).toHaveLength(1);
+      expect(acceptedBy.get(matched[0].consultation_id)).toEqual([Number(matched[0].vet.id.split("vet-")[1])]);
+    }
+    // The offers table agrees: one accepted offer per consultation.
+    await Promise.all(t.gateways.map((g) => g.engine.flush()));
+    for (const id of ids) {
+      const offers = await t.gateway.ctx.repos.consultations.offersOf(id);
+      expect(offers.filter((o) => o.outcome === "accepted")).toHaveLength(1);
+    }
+    for (const c of [...vetClients, ...userClients]) c.close();
+  });
+
+  it("drain (SIGTERM path) hands a node's vets and offers to the other node at once", async () => {
+    // A third node on the same Redis prefix and database, built like the others.
+    const node3 = await buildGateway(t.config, { database: t.database, logger: t.gateway.ctx.logger });
+    const addr = await node3.listen();
+    const url3 = `http://127.0.0.1:${addr.port}`;
+
+    const onNode3 = await seedVet(t.gateway);
+    const onNode1 = await seedVet(t.gateway);
+    const v3 = track(await vetClient(url3, onNode3.token));
+    await new Promise((r) => setTimeout(r, 20));
+    const v1 = track(await vetClient(t.urls[0], onNode1.token));
+    const user = await seedUser(t.gateway, app.id);
+    const u = track(await userClient(t.urls[1], user.token));
+    const req = await u.ask("consult:request", { conversation_request: "chat", pet_id: user.petId });
+    expect((await v3.next("consult:offer")).consultation_id).toBe(req.data.consultation_id);
+    const started = Date.now();
+    await node3.drain();
+    expect((await v1.next("consult:offer")).consultation_id).toBe(req.data.consultation_id);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await u.ask("consult:cancel", { consultation_id: req.data.consultation_id });
+  });
+});
+
+describe("a node killed with SIGKILL", () => {
+  let t: TestGateway;
+  let child: ChildProcess | null = null;
+
+  beforeAll(async () => {
+    t = await startTestGateway({ redis: true, env: { PRESENCE_TTL_MS: "1500" } });
+  });
+  afterAll(async () => {
+    child?.kill("SIGKILL");
+    await t.close();
+  });
+
+  it("its vets leave routing within PRESENCE_TTL_MS and their offers go to the next vet", async () => {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      env: {
+        ...process.env,
+        NODE_ENV: "test",
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        LOG_LEVEL: "silent",
+        DATABASE_URL: t.config.databaseUrl,
+        REDIS_URL,
+        REDIS_KEY_PREFIX: t.redisPrefix!,
+        PRESENCE_TTL_MS: "1500",
+        DATA_DIR: t.config.dataDir,
+      },
+      stdio: "ignore",
+    });
+    const url = `http://127.0.0.1:${port}`;
+    await expect
+      .poll(async () => (await fetch(`${url}/healthz`).then((r) => r.status).catch(() => 0)), { timeout: 20_000, interval: 200 })
+      .toBe(200);
+
+    const app = await seedApp(t.gateway);
+    const doomedVet = await seedVet(t.gateway);
+    const v = await vetClient(url, doomedVet.token);
+    const survivor = await seedVet(t.gateway);
+    const user = await seedUser(t.gateway, app.id);
+    const u = await userClient(t.url, user.token);
+    const req = await u.ask("consult:request", { conversation_request: "chat", pet_id: user.petId });
+    expect((await v.next("consult:offer")).consultation_id).toBe(req.data.consultation_id);
+    const s = await vetClient(t.url, survivor.token);
+
+    child.kill("SIGKILL");
+    const killed = Date.now();
+    const offer = await s.next("consult:offer", () => true, 6000);
+    expect(offer.consultation_id).toBe(req.data.consultation_id);
+    // Within the TTL plus one sweep.
+    expect(Date.now() - killed).toBeLessThan(1500 + 1000);
+    expect((await t.gateway.ctx.repos.consultations.offersOf(req.data.consultation_id).then((o) => o[0]))?.vetId).toBe(doomedVet.id);
+    const stats = await t.gateway.engine.stats();
+    expect(stats.vets.offline).toBeGreaterThanOrEqual(1);
+    for (const c of [v, s, u]) c.close();
+  });
+});
