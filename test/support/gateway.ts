@@ -24,6 +24,8 @@ export interface TestGatewayOptions {
   clock?: Clock;
   /** Number of gateway nodes sharing the database and Redis. */
   nodes?: number;
+  /** Twilio retry policy (live-mode tests shorten the backoff). */
+  twilioRetry?: { attempts: number; baseDelayMs: number };
 }
 
 export interface TestGateway {
@@ -58,7 +60,12 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   const gateways: Gateway[] = [];
   const urls: string[] = [];
   for (let i = 0; i < (opts.nodes ?? 1); i++) {
-    const gw = await buildGateway(config, { logger, database, ...(opts.clock ? { clock: opts.clock } : {}) });
+    const gw = await buildGateway(config, {
+      logger,
+      database,
+      ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.twilioRetry ? { twilioRetry: opts.twilioRetry } : {}),
+    });
     const addr = await gw.listen();
     gateways.push(gw);
     urls.push(`http://127.0.0.1:${addr.port}`);

@@ -1,0 +1,113 @@
+/**
+ * TWILIO_MODE=live against a local fake Twilio: the exact REST calls of a consultation's
+ * life, and a Twilio outage that is retried, reported, and leaves the consultation intact.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seedApp, seedUser, seedVet, userClient, vetClient } from "../support/actors.js";
+import { startFakeTwilio, type FakeTwilio } from "../support/fake-twilio.js";
+import { startTestGateway, type TestGateway } from "../support/gateway.js";
+
+const ACCOUNT = "AC11111111111111111111111111111111";
+const KEY = "SK22222222222222222222222222222222";
+const CHAT = "IS33333333333333333333333333333333";
+
+describe("live Twilio mode", () => {
+  let fake: FakeTwilio;
+  let t: TestGateway;
+
+  beforeAll(async () => {
+    fake = await startFakeTwilio();
+    t = await startTestGateway({
+      env: {
+        TWILIO_MODE: "live",
+        TWILIO_API_BASE_URL: fake.url,
+        TWILIO_ACCOUNT_SID: ACCOUNT,
+        TWILIO_API_KEY: KEY,
+        TWILIO_API_SECRET: "live-test-secret-value",
+        TWILIO_CHAT_SERVICE_SID: CHAT,
+        WRAPUP_MS: "0",
+        USER_GRACE_MS: "0",
+      },
+      twilioRetry: { attempts: 3, baseDelayMs: 5 },
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    await fake.close();
+  });
+
+  const calls = () => fake.requests.filter((r) => r.status > 0 && r.status < 300).map((r) => `${r.method} ${r.path}`);
+
+  it("accept creates the Conversation with both participants; call:start a group room; end closes both", async () => {
+    const app = await seedApp(t.gateway);
+    const vet = await seedVet(t.gateway);
+    const user = await seedUser(t.gateway, app.id);
+    const v = await vetClient(t.url, vet.token);
+    const u = await userClient(t.url, user.token);
+    fake.requests.length = 0;
+
+    const { data } = await u.ask("consult:request", { conversation_request: "video", pet_id: user.petId });
+    await v.next("consult:offer");
+    const acc = await v.ask("consult:accept", { consultation_id: data.consultation_id });
+    expect(acc.status_code).toBe(200);
+    const conv = fake.requests.find((r) => r.path === `/conversations/v1/Services/${CHAT}/Conversations` && r.method === "POST")!;
+    expect(conv.body).toMatchObject({ UniqueName: data.consultation_id });
+    expect(conv.user).toBe(KEY);
+    expect(acc.data.channel).toMatch(/^CH/);
+    const participants = fake.requests.filter((r) => r.path.endsWith(`/Conversations/${acc.data.channel}/Participants`));
+    expect(participants.map((p) => p.body.Identity)).toEqual([
+      `local-app-${app.id}_user-${user.userId}`,
+      `app-1_vet-${vet.id}`,
+    ]);
+    expect((await u.next("consult:matched")).channel).toBe(acc.data.channel);
+
+    const call = await v.ask("call:start", { consultation_id: data.consultation_id });
+    const room = fake.requests.find((r) => r.path === "/video/v1/Rooms" && r.method === "POST")!;
+    expect(room.body).toMatchObject({ UniqueName: data.consultation_id, Type: "group" });
+    expect(call.data.room_sid).toMatch(/^RM/);
+
+    await u.ask("consult:end", { consultation_id: data.consultation_id });
+    await expect.poll(() => calls()).toContain(`POST /video/v1/Rooms/${call.data.room_sid}`);
+    await expect.poll(() => calls()).toContain(`POST /conversations/v1/Services/${CHAT}/Conversations/${acc.data.channel}`);
+    const closeConv = fake.requests.find((r) => r.path === `/conversations/v1/Services/${CHAT}/Conversations/${acc.data.channel}`)!;
+    expect(closeConv.body).toMatchObject({ State: "closed" });
+    const completeRoom = fake.requests.find((r) => r.path === `/video/v1/Rooms/${call.data.room_sid}`)!;
+    expect(completeRoom.body).toMatchObject({ Status: "completed" });
+    expect(calls()).toEqual([
+      `POST /conversations/v1/Services/${CHAT}/Conversations`,
+      `POST /conversations/v1/Services/${CHAT}/Conversations/${acc.data.channel}/Participants`,
+      `POST /conversations/v1/Services/${CHAT}/Conversations/${acc.data.channel}/Participants`,
+      `POST /video/v1/Rooms`,
+      ...calls().slice(4), // closing order is not fixed: both happen in the background
+    ]);
+    expect(calls()).toHaveLength(6);
+    v.close();
+    u.close();
+  });
+
+  it("a Twilio outage is retried, then answered with 502; the consultation stays active and a retried accept succeeds", async () => {
+    const app = await seedApp(t.gateway);
+    const vet = await seedVet(t.gateway);
+    const user = await seedUser(t.gateway, app.id);
+    const v = await vetClient(t.url, vet.token);
+    const u = await userClient(t.url, user.token);
+    const { data } = await u.ask("consult:request", { conversation_request: "chat", pet_id: user.petId });
+    await v.next("consult:offer");
+
+    fake.requests.length = 0;
+    fake.failNext(3, 503);
+    const failed = await v.ask("consult:accept", { consultation_id: data.consultation_id });
+    expect(failed).toMatchObject({ success: false, status_code: 502, data: [] });
+    expect(fake.requests.filter((r) => r.status === 503)).toHaveLength(3); // retried with backoff
+    const live = await t.gateway.engine.stats();
+    expect(live.open_consultations).toBe(1);
+    await u.none("consult:matched", () => true, 100);
+
+    const retried = await v.ask("consult:accept", { consultation_id: data.consultation_id });
+    expect(retried.status_code).toBe(200);
+    expect((await u.next("consult:matched")).channel).toBe(retried.data.channel);
+    await v.ask("consult:end", { consultation_id: data.consultation_id });
+    v.close();
+    u.close();
+  });
+});
