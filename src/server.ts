@@ -125,6 +125,7 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
     logger,
     nodeId,
     routing: config.routing,
+    onNodeReaped: () => sockets.disconnectLocal(),
     observer: {
       matched: (ms) => metrics.matchLatency.observe(ms / 1000),
       offer: (outcome) => metrics.offers.inc({ outcome }),

@@ -58,6 +58,11 @@ export interface EngineDeps {
   routing: RoutingConfig;
   observer?: EngineObserver;
   newId?: () => string;
+  /**
+   * Called when a heartbeat finds this node was reaped (it paused longer than
+   * `PRESENCE_TTL_MS`): its connections left routing, so its sockets must reconnect.
+   */
+  onNodeReaped?: () => void;
 }
 
 /** What `request` answers. */
@@ -716,7 +721,11 @@ export class ConsultationEngine {
   async tick(): Promise<void> {
     const now = this.now();
     if (now - this.lastHeartbeat >= this.cfg.presenceTtlMs / 3) {
-      await this.store.heartbeat(this.d.nodeId, now, this.cfg.presenceTtlMs);
+      const registered = await this.store.heartbeat(this.d.nodeId, now, this.cfg.presenceTtlMs);
+      if (!registered && this.lastHeartbeat !== 0) {
+        this.d.logger.warn({ node: this.d.nodeId }, "this node was reaped after a pause; its sockets must reconnect");
+        this.d.onNodeReaped?.();
+      }
       this.lastHeartbeat = now;
     }
     for (const cleanup of await this.store.reapDeadNodes(now)) await this.afterNodeCleanup(cleanup);

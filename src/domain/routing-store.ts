@@ -25,8 +25,12 @@ import type {
 export interface RoutingStore {
   // ---------- nodes ----------
 
-  /** Marks `nodeId` alive until `now + ttlMs`. */
-  heartbeat(nodeId: string, now: number, ttlMs: number): Promise<void>;
+  /**
+   * Marks `nodeId` alive until `now + ttlMs`. Returns false when the node was not
+   * registered before the call: new, or reaped after missing its heartbeats (a long pause),
+   * in which case its connections are gone from routing and must be registered again.
+   */
+  heartbeat(nodeId: string, now: number, ttlMs: number): Promise<boolean>;
 
   /**
    * Finds nodes whose heartbeat lapsed before `now` and cleans each up exactly once (one
@@ -139,7 +143,7 @@ export interface RoutingStore {
 
   // ---------- reads for planning and stats ----------
 
-  /** Queued and offered consultations in `seq` order, and every known vet. */
+  /** Queued and offered consultations in `seq` order (without profiles), and every known vet. */
   snapshot(): Promise<RoutingSnapshot>;
 
   close(): Promise<void>;
@@ -190,8 +194,11 @@ export interface NodeCleanup {
   disconnectedUsers: Array<{ appId: number; userId: number }>;
 }
 
+/** A queued or offered consultation as planning sees it: everything but the display profile. */
+export type QueueEntry = Omit<LiveConsultation, "profile">;
+
 export interface RoutingSnapshot {
-  queue: LiveConsultation[];
+  queue: QueueEntry[];
   vets: VetPresence[];
 }
 

@@ -1,9 +1,19 @@
 import type { z } from "zod";
 import { AppError } from "../lib/envelope.js";
 
-/** `first_name` → `first name`, `pet.name` → `pet.name`: Laravel's attribute wording. */
+/**
+ * Laravel's attribute wording (`Str::snake`, then `_` → space): `first_name` → `first name`,
+ * `perPage` → `per page`, `pet.sex_type` → `pet.sex type`.
+ */
 function attribute(path: PropertyKey[]): string {
-  return path.map(String).join(".").replace(/_/g, " ") || "payload";
+  return (
+    path
+      .map(String)
+      .join(".")
+      .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+      .toLowerCase()
+      .replace(/_/g, " ") || "payload"
+  );
 }
 
 const typeWords: Record<string, string> = {
@@ -15,11 +25,19 @@ const typeWords: Record<string, string> = {
   array: "an array",
 };
 
-/** One Laravel-style sentence for a zod issue. Schemas may set a full sentence as a custom message. */
+/**
+ * One Laravel-style sentence for a zod issue. Schemas may set a full sentence as a custom
+ * message; `:attribute` in it (Laravel's placeholder) becomes the field's name, so one
+ * schema reads right at any nesting (`weight` or `pet.weight`). A missing value is always
+ * "required", whatever the custom message says.
+ */
 function sentence(issue: z.core.$ZodIssue): string {
   const field = attribute(issue.path);
   const input = (issue as { input?: unknown }).input;
   const missing = input === undefined || input === null || input === "";
+  if (issue.message.includes(":attribute")) {
+    return missing && issue.code !== "custom" ? `The ${field} field is required.` : issue.message.replaceAll(":attribute", field);
+  }
   switch (issue.code) {
     case "invalid_type":
       return missing ? `The ${field} field is required.` : `The ${field} must be ${typeWords[issue.expected] ?? `a ${issue.expected}`}.`;

@@ -1,6 +1,390 @@
-// STUB: owned by the v2 REST engineer; replaced with the real repository.
+import { and, count, desc, eq, gte, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/database.js";
+import { users, userStatus } from "../db/schema.js";
+import {
+  emergencyStats,
+  planUserAction,
+  userDerivedFields,
+  type EmergencyStatsJson,
+  type SubscriptionStatus,
+  type UserActionRequest,
+  type UserRole,
+} from "../domain/emergency-stats.js";
+import { conflict, unprocessable } from "../lib/envelope.js";
+import { formatDateTime } from "../lib/time.js";
+import { insertPet, isDbId, toPetJson, type PetFields, type PetRow } from "./pets.js";
 
+/** A stored pet owner. */
+export type UserRow = typeof users.$inferSelect;
+/** One entry of a user's subscription history. */
+export type UserStatusRow = typeof userStatus.$inferSelect;
+
+/** What registration stores. */
+export interface NewUser {
+  email: string;
+  firstName: string;
+  lastName?: string | null | undefined;
+  phoneNo?: string | null | undefined;
+  devType?: string | null | undefined;
+  role: UserRole;
+  emergencyFund: number;
+}
+
+/** `POST actions` changes; absent fields keep their value. */
+export interface UserActionInput extends UserActionRequest {
+  firstName?: string | undefined;
+  lastName?: string | null | undefined;
+}
+
+/** Filters of `POST report/webappuser/profile`. */
+export interface UserReportQuery {
+  /** Registered at or after this instant. */
+  registeredFrom?: Date | undefined;
+  /** Registered strictly before this instant. */
+  registeredBefore?: Date | undefined;
+  /** Case-insensitive substring of the first name, last name, full name or email. */
+  search?: string | undefined;
+  status?: SubscriptionStatus | undefined;
+  role?: UserRole | undefined;
+  /** With both set, one page (1-based) of `perPage` rows; otherwise every row. */
+  page?: number | undefined;
+  perPage?: number | undefined;
+}
+
+/** Postgres' unique_violation, from node-postgres or PGlite, possibly wrapped by drizzle. */
+function isUniqueViolation(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 4; e = e.cause as typeof e, i++) {
+    if (e.code === "23505") return true;
+  }
+  return false;
+}
+
+const activeUser = (appId: number) => and(eq(users.appId, appId), isNull(users.deletedAt));
+
+/** Pet owners of each app and their subscription history. Every query is scoped by `appId`. */
 export class UserRepository {
-  constructor(readonly db: Db) {}
+  constructor(private readonly db: Db) {}
+
+  /** The active (not deleted) user `userId` of `appId`. */
+  async findById(appId: number, userId: number): Promise<UserRow | null> {
+    if (!isDbId(appId) || !isDbId(userId)) return null;
+    const rows = await this.db.select().from(users).where(and(activeUser(appId), eq(users.id, userId))).limit(1);
+    return rows[0] ?? null;
+  }
+
+  /** The active user of `appId` with this email, compared case-insensitively. */
+  async findActiveByEmail(appId: number, email: string): Promise<UserRow | null> {
+    const rows = await this.db
+      .select()
+      .from(users)
+      .where(and(activeUser(appId), eq(sql`lower(${users.email})`, email.trim().toLowerCase())))
+      .limit(1);
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Registers a user with the first `user_status` row (`subscribed`) and, optionally, a
+   * first pet, in one transaction. 409 when the email belongs to an active user of the app.
+   */
+  async register(
+    appId: number,
+    input: NewUser,
+    now: Date,
+    pet?: (PetFields & { name: string }) | null,
+  ): Promise<{ user: UserRow; statuses: UserStatusRow[]; pet: PetRow | null }> {
+    try {
+      return await this.db.transaction(async (tx) => {
+        const inserted = await tx
+          .insert(users)
+          .values({
+            appId,
+            email: input.email.trim(),
+            firstName: input.firstName,
+            lastName: input.lastName ?? null,
+            phoneNo: input.phoneNo ?? null,
+            devType: input.devType ?? null,
+            role: input.role,
+            status: "subscribed",
+            emergencyFund: input.emergencyFund,
+            registeredAt: now,
+            createdAt: now,
+            updatedAt: now,
+          })
+          // The partial unique index (app, lower(email)) where deleted_at is null.
+          .onConflictDoNothing()
+          .returning();
+        const user = inserted[0];
+        if (!user) throw conflict("The email has already been taken.");
+        const statuses = await tx
+          .insert(userStatus)
+          .values({ userId: user.id, appId, status: "subscribed", type: user.packageType, dateTime: now, createdAt: now, updatedAt: now })
+          .returning();
+        const petRow = pet ? await insertPet(tx, appId, user.id, pet, now) : null;
+        return { user, statuses, pet: petRow };
+      });
+    } catch (err) {
+      // Two registrations racing past the conflict check inside their transactions.
+      if (isUniqueViolation(err)) throw conflict("The email has already been taken.");
+      throw err;
+    }
+  }
+
+  /** The user's subscription history, oldest first. */
+  async statuses(appId: number, userId: number): Promise<UserStatusRow[]> {
+    return this.db
+      .select()
+      .from(userStatus)
+      .where(and(eq(userStatus.appId, appId), eq(userStatus.userId, userId)))
+      .orderBy(userStatus.id);
+  }
+
+  /** The user's current `user_status` row (the latest), or null. */
+  async latestStatus(appId: number, userId: number): Promise<UserStatusRow | null> {
+    const rows = await this.db
+      .select()
+      .from(userStatus)
+      .where(and(eq(userStatus.appId, appId), eq(userStatus.userId, userId)))
+      .orderBy(desc(userStatus.id))
+      .limit(1);
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Applies `POST actions` to an active user under a row lock: names, role, status and
+   * fund, appending a `user_status` row when the status changes. Throws 422 when the role
+   * rules of {@link planUserAction} refuse; null when the user does not exist.
+   */
+  async applyAction(appId: number, userId: number, input: UserActionInput, now: Date): Promise<UserRow | null> {
+    if (!isDbId(userId)) return null;
+    return this.db.transaction(async (tx) => {
+      const current = (
+        await tx.select().from(users).where(and(activeUser(appId), eq(users.id, userId))).for("update").limit(1)
+      )[0];
+      if (!current) return null;
+      const plan = planUserAction(current, input);
+      if (!plan.ok) throw unprocessable(plan.messages);
+      const updated = await tx
+        .update(users)
+        .set({
+          ...(input.firstName !== undefined ? { firstName: input.firstName } : {}),
+          ...(input.lastName !== undefined ? { lastName: input.lastName } : {}),
+          role: plan.role,
+          status: plan.status,
+          emergencyFund: plan.emergencyFund,
+          updatedAt: now,
+        })
+        .where(eq(users.id, current.id))
+        .returning();
+      if (plan.statusChanged) {
+        await tx
+          .insert(userStatus)
+          .values({ userId: current.id, appId, status: plan.status, type: current.packageType, dateTime: now, createdAt: now, updatedAt: now });
+      }
+      return updated[0] ?? null;
+    });
+  }
+
+  /** Soft-deletes an active user; returns the deleted row, or null when there is none. */
+  async softDelete(appId: number, userId: number, now: Date): Promise<UserRow | null> {
+    if (!isDbId(userId)) return null;
+    const rows = await this.db
+      .update(users)
+      .set({ deletedAt: now, updatedAt: now })
+      .where(and(activeUser(appId), eq(users.id, userId)))
+      .returning();
+    return rows[0] ?? null;
+  }
+
+  /** Records an emergency activation at `at`; the next one is possible 365 days later. */
+  async recordEmergencyActivation(appId: number, userId: number, at: Date): Promise<UserRow | null> {
+    if (!isDbId(userId)) return null;
+    const rows = await this.db
+      .update(users)
+      .set({ lastEmergencyActivationDate: at, updatedAt: at })
+      .where(and(activeUser(appId), eq(users.id, userId)))
+      .returning();
+    return rows[0] ?? null;
+  }
+
+  /** Active users of the app for the web-user report, newest registration first; `total` counts every match. */
+  async report(appId: number, q: UserReportQuery = {}): Promise<{ rows: UserRow[]; total: number }> {
+    const conditions: (SQL | undefined)[] = [activeUser(appId)];
+    if (q.registeredFrom) conditions.push(gte(users.registeredAt, q.registeredFrom));
+    if (q.registeredBefore) conditions.push(lt(users.registeredAt, q.registeredBefore));
+    if (q.status) conditions.push(eq(users.status, q.status));
+    if (q.role) conditions.push(eq(users.role, q.role));
+    if (q.search) {
+      const needle = q.search.toLowerCase();
+      // strpos, not LIKE: `%` and `_` in the search stay literal characters.
+      conditions.push(
+        or(
+          sql`strpos(lower(${users.firstName} || ' ' || coalesce(${users.lastName}, '')), ${needle}) > 0`,
+          sql`strpos(lower(coalesce(${users.lastName}, '')), ${needle}) > 0`,
+          sql`strpos(lower(${users.email}), ${needle}) > 0`,
+        ),
+      );
+    }
+    const where = and(...conditions);
+    const base = this.db.select().from(users).where(where).orderBy(desc(users.registeredAt), desc(users.id));
+    if (q.page !== undefined && q.perPage !== undefined) {
+      const [rows, totals] = await Promise.all([
+        base.limit(q.perPage).offset((q.page - 1) * q.perPage),
+        this.db.select({ n: count() }).from(users).where(where),
+      ]);
+      return { rows, total: totals[0]?.n ?? 0 };
+    }
+    const rows = await base;
+    return { rows, total: rows.length };
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// JSON in the reference's shapes. Key order follows the reference; timestamps are UTC
+// `YYYY-MM-DD HH:mm:ss`.
+// ---------------------------------------------------------------------------------------
+
+/** The reference's `user_status` entry. */
+export interface UserStatusJson {
+  id: number;
+  user_id: number;
+  app_id: number;
+  status: string;
+  type: string;
+  created_at: string | null;
+  updated_at: string | null;
+  date_time: string | null;
+}
+
+/** Renders a `user_status` row. */
+export function toUserStatusJson(row: UserStatusRow): UserStatusJson {
+  return {
+    id: row.id,
+    user_id: row.userId,
+    app_id: row.appId,
+    status: row.status,
+    type: row.type,
+    created_at: formatDateTime(row.createdAt),
+    updated_at: formatDateTime(row.updatedAt),
+    date_time: formatDateTime(row.dateTime),
+  };
+}
+
+/**
+ * The `user` of `register-user`: the stored fields, the derived ones (`trial_period`,
+ * `can_use_emergency_funds`, `activedays`), `app: [appName]`, `pets` — as in the reference a
+ * single pet object, the one registered with the user, or null — and `user_status`.
+ */
+export function toUserJson(
+  appName: string,
+  user: UserRow,
+  now: Date,
+  rel: { pet: PetRow | null; statuses: UserStatusRow[] },
+) {
+  const d = userDerivedFields(user, now);
+  return {
+    app_id: user.appId,
+    email: user.email,
+    dev_type: user.devType,
+    last_name: user.lastName,
+    first_name: user.firstName,
+    phone_no: user.phoneNo,
+    your_registration_date: formatDateTime(user.registeredAt),
+    emergency_fund: user.emergencyFund,
+    updated_at: formatDateTime(user.updatedAt),
+    created_at: formatDateTime(user.createdAt),
+    id: user.id,
+    role: user.role,
+    status: user.status,
+    trial_period: d.trial_period,
+    can_use_emergency_funds: d.can_use_emergency_funds,
+    app: [appName],
+    activedays: d.activedays,
+    pets: rel.pet ? toPetJson(rel.pet) : null,
+    user_status: rel.statuses.map(toUserStatusJson),
+  };
+}
+
+/** The stored columns in the order of the delete-user and talk-to-vet user objects. */
+function userRecordJson(user: UserRow) {
+  return {
+    id: user.id,
+    app_id: user.appId,
+    email: user.email,
+    dev_type: user.devType,
+    twilio_user_sid: user.twilioUserSid,
+    last_name: user.lastName,
+    first_name: user.firstName,
+    phone_no: user.phoneNo,
+    emergency_fund: user.emergencyFund,
+    your_registration_date: formatDateTime(user.registeredAt),
+    created_at: formatDateTime(user.createdAt),
+    updated_at: formatDateTime(user.updatedAt),
+    deleted_at: formatDateTime(user.deletedAt),
+  };
+}
+
+/** The `data` of `delete-user`: the user with `app`, `activedays` and `user_status_latest`. */
+export function toDeletedUserJson(appName: string, user: UserRow, now: Date, latest: UserStatusRow | null) {
+  const d = userDerivedFields(user, now);
+  return {
+    ...userRecordJson(user),
+    next_emergency_activation_date: d.next_emergency_activation_date,
+    app: [appName],
+    activedays: d.activedays,
+    user_status_latest: latest ? toUserStatusJson(latest) : null,
+  };
+}
+
+/** One row of `report/webappuser/profile`. */
+export function toReportRowJson(user: UserRow, now: Date) {
+  const d = userDerivedFields(user, now);
+  return {
+    first_name: user.firstName,
+    last_name: user.lastName,
+    email: user.email,
+    phone_no: user.phoneNo,
+    your_registration_date: formatDateTime(user.registeredAt),
+    emergency_fund: user.emergencyFund,
+    next_emergency_activation_date: d.next_emergency_activation_date,
+    activedays: d.activedays,
+    protect_type: user.role,
+    package_type: user.packageType,
+    subscription_status: user.status,
+  };
+}
+
+/** The short user card carried in socket payloads (`RequestProfile.user`). */
+export function toUserSummary(user: UserRow): { id: number; first_name: string; last_name: string | null; email: string } {
+  return { id: user.id, first_name: user.firstName, last_name: user.lastName, email: user.email };
+}
+
+/** `emergency_stats` of a user at `now`. */
+export function toEmergencyStatsJson(user: UserRow, now: Date): EmergencyStatsJson {
+  return emergencyStats(user, now);
+}
+
+/**
+ * `user` and `emergency_stats` of talk-to-vet's `stringify_response` (to which the caller
+ * adds `twilioToken`). The gateway keeps no emergency-protection records, so
+ * `emergency_lastest_protect` (reference spelling) is null unless the caller supplies one.
+ */
+export function buildTalkToVetUserPayload(
+  appName: string,
+  user: UserRow,
+  now: Date,
+  emergencyLatestProtect: Record<string, unknown> | null = null,
+) {
+  const d = userDerivedFields(user, now);
+  return {
+    user: {
+      ...userRecordJson(user),
+      next_emergency_activation_date: d.next_emergency_activation_date,
+      trial_period: d.trial_period,
+      can_use_emergency_funds: d.can_use_emergency_funds,
+      app: [appName],
+      activedays: d.activedays,
+      emergency_lastest_protect: emergencyLatestProtect,
+    },
+    emergency_stats: emergencyStats(user, now),
+  };
 }

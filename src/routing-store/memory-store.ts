@@ -40,9 +40,10 @@ export class MemoryRoutingStore implements RoutingStore {
   private readonly nodes = new Map<string, number>();
   private seq = 0;
 
-  heartbeat(nodeId: string, now: number, ttlMs: number): Promise<void> {
+  heartbeat(nodeId: string, now: number, ttlMs: number): Promise<boolean> {
+    const known = this.nodes.has(nodeId);
     this.nodes.set(nodeId, now + ttlMs);
-    return Promise.resolve();
+    return Promise.resolve(known);
   }
 
   reapDeadNodes(now: number): Promise<NodeCleanup[]> {
@@ -344,7 +345,7 @@ export class MemoryRoutingStore implements RoutingStore {
     const queue = [...this.consultations.values()]
       .filter((c) => c.status !== "active")
       .sort((a, b) => a.seq - b.seq)
-      .map(clone);
+      .map(({ profile: _profile, ...entry }) => clone(entry));
     return Promise.resolve({ queue, vets: [...this.vets.values()].map(clone) });
   }
 

@@ -7,6 +7,7 @@ import type {
   FinishResult,
   NewLiveConsultation,
   NodeCleanup,
+  QueueEntry,
   RoutingSnapshot,
   RoutingStore,
   VetRelease,
@@ -234,9 +235,11 @@ end
 const SCRIPTS = {
   // ARGV: prefix, nodeId, expiresAt, now, ttlMs
   heartbeat: `
+local known = redis.call('ZSCORE', P .. 'nodes', ARGV[2])
 redis.call('ZADD', P .. 'nodes', ARGV[3], ARGV[2])
 if tonumber(ARGV[5]) > 0 then redis.call('SET', P .. 'node:' .. ARGV[2], ARGV[4], 'PX', ARGV[5]) end
-return 'null'
+if known then return 'true' end
+return 'false'
 `,
 
   // ARGV: prefix, now. Dead = expiry strictly before now. ZRANGEBYSCORE and cleanup happen
@@ -516,13 +519,13 @@ return '[' .. table.concat(out, ',') .. ']'
 `,
 
   // ARGV: prefix. The hot read: one round trip, no JSON work in Lua. Returns an array
-  // reply {{core1, profile1, core2, profile2, ...}, {vet1, vet2, ...}} rather than one
-  // concatenated string: building a large string in Lua cost Redis twice the time.
+  // reply {{core1, core2, ...}, {vet1, vet2, ...}} rather than one concatenated string:
+  // building a large string in Lua cost Redis twice the time. Profiles stay behind:
+  // planning does not need them and they are most of the bytes.
   snapshot: `
 local keys = {}
 for _, id in ipairs(redis.call('ZRANGE', P .. 'q', 0, -1)) do
   keys[#keys + 1] = P .. 'c:' .. id
-  keys[#keys + 1] = P .. 'cp:' .. id
 end
 local vkeys = {}
 for _, id in ipairs(redis.call('ZRANGE', P .. 'vets', 0, -1)) do vkeys[#vkeys + 1] = P .. 'v:' .. id end
@@ -561,7 +564,10 @@ function list<T>(v: unknown): T[] {
 }
 
 function toConsultation(w: WireConsultation): LiveConsultation {
-  const d = w.d;
+  return { ...toQueueEntry(w.d), profile: w.p };
+}
+
+function toQueueEntry(d: StoredConsultation): QueueEntry {
   return {
     id: d.id,
     appId: d.appId,
@@ -579,7 +585,6 @@ function toConsultation(w: WireConsultation): LiveConsultation {
     acceptedAt: d.acceptedAt ?? null,
     channelSid: d.channelSid ?? null,
     roomSid: d.roomSid ?? null,
-    profile: w.p,
   };
 }
 
@@ -684,8 +689,8 @@ export class RedisRoutingStore implements RoutingStore {
 
   // ---------- nodes ----------
 
-  async heartbeat(nodeId: string, now: number, ttlMs: number): Promise<void> {
-    await this.run("heartbeat", [nodeId, now + ttlMs, now, Math.floor(ttlMs)]);
+  async heartbeat(nodeId: string, now: number, ttlMs: number): Promise<boolean> {
+    return this.run<boolean>("heartbeat", [nodeId, now + ttlMs, now, Math.floor(ttlMs)]);
   }
 
   async reapDeadNodes(now: number): Promise<NodeCleanup[]> {
@@ -838,12 +843,8 @@ export class RedisRoutingStore implements RoutingStore {
 
   async snapshot(): Promise<RoutingSnapshot> {
     const [cs, vs] = list<unknown>(await this.call("snapshot", []));
-    const flat = list<unknown>(cs);
-    const queue: LiveConsultation[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      if (flat[i] == null) continue;
-      queue.push(toConsultation({ d: JSON.parse(text(flat[i])) as StoredConsultation, p: JSON.parse(text(flat[i + 1])) as RequestProfile }));
-    }
+    const queue: QueueEntry[] = [];
+    for (const c of list<unknown>(cs)) if (c != null) queue.push(toQueueEntry(JSON.parse(text(c)) as StoredConsultation));
     const vets: VetPresence[] = [];
     for (const v of list<unknown>(vs)) if (v != null) vets.push(toVet(JSON.parse(text(v)) as VetPresence));
     return { queue, vets };

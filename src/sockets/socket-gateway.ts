@@ -52,6 +52,8 @@ export interface SocketGateway {
   readonly notifier: Notifier;
   /** Registers the namespaces' handlers once the engine exists. */
   bind(engine: ConsultationEngine): void;
+  /** Disconnects this node's sockets so clients reconnect and register again. */
+  disconnectLocal(): void;
   /** Stops reacting to disconnects (the node already handed its state back), then closes. */
   close(opts?: { draining?: boolean }): Promise<void>;
 }
@@ -246,6 +248,10 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
     io,
     notifier,
     bind,
+    disconnectLocal() {
+      vets.local.disconnectSockets(true);
+      users.local.disconnectSockets(true);
+    },
     async close(opts = {}) {
       if (opts.draining) draining = true;
       await new Promise<void>((resolve) => {

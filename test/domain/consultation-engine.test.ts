@@ -329,6 +329,22 @@ describe("ConsultationEngine", () => {
     expect(offersTo(2)[0].consultation_id).toBe(r.consultation_id);
   });
 
+  it("a node that paused past the TTL and was reaped asks its sockets to reconnect", async () => {
+    let reaped = 0;
+    const paused = makeEngine(store, { nodeId: "node-b", clock: t.clock, onNodeReaped: () => reaped++ });
+    await paused.engine.tick();
+    await paused.engine.vetConnected(1, "v1");
+    t.clock.advance(16_000); // node-b pauses; node-a reaps it
+    await t.engine.tick();
+    expect((await store.getVet(1))!.connections).toBe(0);
+    expect(reaped).toBe(0);
+    await paused.engine.tick();
+    expect(reaped).toBe(1);
+    t.clock.advance(6_000);
+    await paused.engine.tick(); // registered again: no second call
+    expect(reaped).toBe(1);
+  });
+
   it("drain hands this node's vets and offers back at once", async () => {
     const other = makeEngine(store, { nodeId: "node-b", clock: t.clock });
     await other.engine.vetConnected(1, "v1");

@@ -161,7 +161,10 @@ export const TEST_ROUTING: RoutingConfig = {
   wrapupMs: 60_000,
 };
 
-export function makeEngine(store: RoutingStore, opts: { routing?: Partial<RoutingConfig>; nodeId?: string; clock?: ManualClock } = {}) {
+export function makeEngine(
+  store: RoutingStore,
+  opts: { routing?: Partial<RoutingConfig>; nodeId?: string; clock?: ManualClock; onNodeReaped?: () => void } = {},
+) {
   const clock = opts.clock ?? new ManualClock();
   const notifier = new RecordingNotifier();
   const ledger = new MemoryLedger();
@@ -178,6 +181,7 @@ export function makeEngine(store: RoutingStore, opts: { routing?: Partial<Routin
     logger,
     nodeId: opts.nodeId ?? "node-a",
     routing: { ...TEST_ROUTING, ...opts.routing },
+    ...(opts.onNodeReaped ? { onNodeReaped: opts.onNodeReaped } : {}),
     newId: () => `${opts.nodeId ?? "node-a"}-c${++n}`,
   });
   return { engine, clock, notifier, ledger };
