@@ -109,8 +109,13 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
     : new MemoryRoutingStore();
 
   // The HTTP server exists before its handler: Socket.IO attaches to it, the engine needs
-  // Socket.IO's notifier, and the REST routes need the engine.
-  const httpServer = http.createServer();
+  // Socket.IO's notifier, and the REST routes need the engine. The handler is bound late
+  // but registered first, so Socket.IO (which wraps existing listeners) keeps its paths.
+  let handle: http.RequestListener = (_req, res) => {
+    res.statusCode = 503;
+    res.end();
+  };
+  const httpServer = http.createServer((req, res) => handle(req, res));
   httpServer.keepAliveTimeout = 65_000;
   const sockets = await createSocketGateway(httpServer, ctx);
   const twilio = createTwilioProvider(config.twilio, logger, opts(overrides.twilioRetry));
@@ -134,7 +139,7 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
   });
   sockets.bind(engine);
   const app = createHttpApp(ctx, [createConsultationRouter(ctx, engine)], engine);
-  httpServer.on("request", app);
+  handle = app;
 
   let ticking = false;
   const tickMs = overrides.tickMs ?? TICK_MS;

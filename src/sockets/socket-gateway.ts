@@ -37,7 +37,7 @@ const schemas = {
   }),
   request: z.object({
     conversation_request: z.enum(["chat", "video"]),
-    pet_id: z.coerce.number().int().positive(),
+    pet_id: z.coerce.number().int().positive().max(2_147_483_647),
     doctor_email: z.email().max(254).optional(),
   }),
   callStatus: z.object({

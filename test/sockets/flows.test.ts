@@ -58,6 +58,13 @@ describe("socket flows (default timers)", () => {
     await expect(new TestClient(t.url, "/vet", u.token).ready()).rejects.toThrow("unauthorized"); // user token on /vet
   });
 
+  it("serves the HTTP long-polling transport too (clients whose proxies block WebSocket)", async () => {
+    const v = await seedVet(t.gateway);
+    const c = track(await new TestClient(t.url, "/vet", v.token, ["polling"]).ready());
+    expect((await c.ask("presence:set", { status: "available" })).data).toEqual({ status: "available" });
+    expect((await request(t.url, "GET", "/healthz")).status).toBe(200);
+  });
+
   it("happy path: request → offer → accept → matched → end → feedback", async () => {
     const { vet, client: v } = await vetOnline();
     const { user, client: u } = await owner();

@@ -47,10 +47,11 @@ export class TestClient {
     url: string,
     readonly ns: "/user" | "/vet",
     token: string | undefined,
+    transports: Array<"websocket" | "polling"> = ["websocket"],
   ) {
     this.socket = connect(url + ns, {
       auth: token === undefined ? {} : { token },
-      transports: ["websocket"],
+      transports,
       reconnection: false,
       forceNew: true,
     });

@@ -16,7 +16,7 @@ const sid = z.string().trim().min(1).max(64);
 const talkToVetSchema = z.object({
   email: z.email().max(254),
   conversation_request: z.enum(["chat", "video"]),
-  pet_id: z.coerce.number().int().positive(),
+  pet_id: z.coerce.number().int().positive().max(2_147_483_647),
   doctor_email: z.email().max(254).optional(),
 });
 const endSchema = z.object({ channel_sid: sid });
