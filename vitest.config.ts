@@ -8,5 +8,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // 2-core machines: a little parallelism, not a stampede on PostgreSQL.
     maxWorkers: 3,
+    reporters: ["default", "./test/support/summary-reporter.ts"],
   },
 });

@@ -202,8 +202,7 @@ export class ConsultationEngine {
       estimated_wait_s: await this.estimateWait(position),
     });
     await this.pump();
-    const now = await this.store.getConsultation(consultation.id);
-    return { consultation_id: consultation.id, status: "queued", position: now?.status === "active" ? 0 : position };
+    return { consultation_id: consultation.id, status: "queued", position };
   }
 
   private async requestResult(c: LiveConsultation): Promise<RequestResult> {

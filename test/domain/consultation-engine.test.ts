@@ -89,6 +89,7 @@ describe("ConsultationEngine", () => {
     expect(offersTo(2)[0].consultation_id).toBe(r.consultation_id);
     await t.engine.decline(2, r.consultation_id);
     expect(offersTo(1)).toHaveLength(1);
+    await t.engine.flush();
     expect(t.ledger.offers.map((o) => o.outcome)).toEqual(["declined", "declined"]);
   });
 
