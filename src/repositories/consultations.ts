@@ -150,20 +150,23 @@ export class ConsultationRepository implements Ledger {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
-  async findByChannel(appId: number, channelSid: string): Promise<ConsultationRecord | null> {
-    const rows = await this.db
-      .select(recordColumns)
-      .from(consultations)
-      .where(and(eq(consultations.appId, appId), eq(consultations.channelSid, channelSid)))
-      .limit(1);
-    return rows[0] ? toRecord(rows[0]) : null;
+  findByChannel(appId: number, channelSid: string): Promise<ConsultationRecord | null> {
+    return this.findBySid(appId, consultations.channelSid, channelSid);
   }
 
-  async findByRoom(appId: number, roomSid: string): Promise<ConsultationRecord | null> {
+  findByRoom(appId: number, roomSid: string): Promise<ConsultationRecord | null> {
+    return this.findBySid(appId, consultations.roomSid, roomSid);
+  }
+
+  private async findBySid(
+    appId: number,
+    column: typeof consultations.channelSid | typeof consultations.roomSid,
+    sid: string,
+  ): Promise<ConsultationRecord | null> {
     const rows = await this.db
       .select(recordColumns)
       .from(consultations)
-      .where(and(eq(consultations.appId, appId), eq(consultations.roomSid, roomSid)))
+      .where(and(eq(consultations.appId, appId), eq(column, sid)))
       .limit(1);
     return rows[0] ? toRecord(rows[0]) : null;
   }

@@ -31,38 +31,45 @@ async function closeClients(gw: TestGateway): Promise<void> {
     .toEqual({ online: 0, open: 0 });
 }
 
-describe("socket flows (default timers)", () => {
-  let t: TestGateway;
-  let app: Awaited<ReturnType<typeof seedApp>>;
-
+/** One gateway per describe block, an app, and helpers that bring vets and owners online. */
+function floor(env: Record<string, string>) {
+  const f = {
+    t: undefined as unknown as TestGateway,
+    app: undefined as unknown as Awaited<ReturnType<typeof seedApp>>,
+    vetOnline: async () => {
+      const v = await seedVet(f.t.gateway);
+      return { vet: v, client: track(await vetClient(f.t.url, v.token)) };
+    },
+    owner: async () => {
+      const u = await seedUser(f.t.gateway, f.app.id);
+      return { user: u, client: track(await userClient(f.t.url, u.token)) };
+    },
+  };
   beforeAll(async () => {
-    t = await startTestGateway({ env: { USER_GRACE_MS: "0" } });
-    app = await seedApp(t.gateway);
+    f.t = await startTestGateway({ env });
+    f.app = await seedApp(f.t.gateway);
   });
-  afterEach(() => closeClients(t));
-  afterAll(() => t.close());
+  afterEach(() => closeClients(f.t));
+  afterAll(() => f.t.close());
+  return f;
+}
 
-  const vetOnline = async () => {
-    const v = await seedVet(t.gateway);
-    return { vet: v, client: track(await vetClient(t.url, v.token)) };
-  };
-  const owner = async () => {
-    const u = await seedUser(t.gateway, app.id);
-    return { user: u, client: track(await userClient(t.url, u.token)) };
-  };
+describe("socket flows (default timers)", () => {
+  const f = floor({ USER_GRACE_MS: "0" });
+  const { vetOnline, owner } = f;
 
   it("refuses a bad or missing token with connect_error 'unauthorized'", async () => {
-    await expect(new TestClient(t.url, "/vet", "nope").ready()).rejects.toThrow("unauthorized");
-    await expect(new TestClient(t.url, "/user", undefined).ready()).rejects.toThrow("unauthorized");
-    const u = await seedUser(t.gateway, app.id);
-    await expect(new TestClient(t.url, "/vet", u.token).ready()).rejects.toThrow("unauthorized"); // user token on /vet
+    await expect(new TestClient(f.t.url, "/vet", "nope").ready()).rejects.toThrow("unauthorized");
+    await expect(new TestClient(f.t.url, "/user", undefined).ready()).rejects.toThrow("unauthorized");
+    const u = await seedUser(f.t.gateway, f.app.id);
+    await expect(new TestClient(f.t.url, "/vet", u.token).ready()).rejects.toThrow("unauthorized"); // user token on /vet
   });
 
   it("serves the HTTP long-polling transport too (clients whose proxies block WebSocket)", async () => {
-    const v = await seedVet(t.gateway);
-    const c = track(await new TestClient(t.url, "/vet", v.token, ["polling"]).ready());
+    const v = await seedVet(f.t.gateway);
+    const c = track(await new TestClient(f.t.url, "/vet", v.token, ["polling"]).ready());
     expect((await c.ask("presence:set", { status: "available" })).data).toEqual({ status: "available" });
-    expect((await request(t.url, "GET", "/healthz")).status).toBe(200);
+    expect((await request(f.t.url, "GET", "/healthz")).status).toBe(200);
   });
 
   it("happy path: request → offer → accept → matched → end → feedback", async () => {
@@ -84,7 +91,7 @@ describe("socket flows (default timers)", () => {
       consultation_id: id,
       type: "chat",
       vet: { id: `app-1_vet-${vet.id}`, username: `${vet.firstName} ${vet.lastName}`, profile_image: null },
-      identity: `local-app-${app.id}_user-${user.userId}`,
+      identity: `local-app-${f.app.id}_user-${user.userId}`,
     });
     expect(matched.channel).toMatch(/^CH[0-9a-f]{32}$/);
     expect(matched.twilioToken.split(".")).toHaveLength(3);
@@ -115,18 +122,18 @@ describe("socket flows (default timers)", () => {
 
     // The REST fallback sees the same feedback; a second submission replaces it.
     await v.ask("consult:feedback", { consultation_id: id, recommendation: "Rest more", reason: "Cough" });
-    const rest = await request(t.url, "POST", `/api/v2/${app.name}/feedback`, {
-      headers: { authorization: basicAuth(app.name, app.secret) },
+    const rest = await request(f.t.url, "POST", `/api/v2/${f.app.name}/feedback`, {
+      headers: { authorization: basicAuth(f.app.name, f.app.secret) },
       body: { type: "chat", channel_sid: matched.channel },
     });
     expect(rest.status).toBe(200);
     expect(rest.body.data).toMatchObject({ type: "chat", recommendation: "Rest more", reason: "Cough", vet_first_name: vet.firstName });
 
     // History survives in PostgreSQL.
-    await t.gateway.engine.flush();
-    const history = await t.gateway.ctx.repos.consultations.history(id);
+    await f.t.gateway.engine.flush();
+    const history = await f.t.gateway.ctx.repos.consultations.history(id);
     expect(history.map((h) => h.to)).toEqual(["queued", "offered", "active", "ended"]);
-    expect(await t.gateway.ctx.repos.consultations.offersOf(id)).toEqual([{ vetId: vet.id, outcome: "accepted" }]);
+    expect(await f.t.gateway.ctx.repos.consultations.offersOf(id)).toEqual([{ vetId: vet.id, outcome: "accepted" }]);
   });
 
   it("decline sends the request to the next vet at once", async () => {
@@ -208,7 +215,7 @@ describe("socket flows (default timers)", () => {
     await a.client.next("consult:offer");
     await a.client.ask("consult:accept", { consultation_id: data.consultation_id });
     u.close();
-    const again = track(await userClient(t.url, user.token));
+    const again = track(await userClient(f.t.url, user.token));
     const state = await again.next("consult:state");
     expect(state).toMatchObject({ consultation_id: data.consultation_id, status: "active", type: "chat", vet: { id: `app-1_vet-${a.vet.id}` } });
     expect(state.channel).toMatch(/^CH/);
@@ -232,8 +239,8 @@ describe("socket flows (default timers)", () => {
     expect((await u.ask("call:status", { room_sid: call.data.room_sid, status: "accepted" })).status_code).toBe(200);
     expect(await a.client.next("call:status")).toEqual({ consultation_id: data.consultation_id, room_sid: call.data.room_sid, status: "accepted" });
 
-    const rest = await request(t.url, "POST", `/api/v2/${app.name}/video-call-action`, {
-      headers: { authorization: basicAuth(app.name, app.secret) },
+    const rest = await request(f.t.url, "POST", `/api/v2/${f.app.name}/video-call-action`, {
+      headers: { authorization: basicAuth(f.app.name, f.app.secret) },
       body: { status: "notanswered", room_sid: call.data.room_sid },
     });
     expect(rest.status).toBe(200);
@@ -273,15 +280,15 @@ describe("socket flows (default timers)", () => {
 
   it("talk-to-vet assigns at once with consult:assigned, then end and feedback over REST", async () => {
     const a = await vetOnline();
-    const u = await seedUser(t.gateway, app.id);
-    const auth = { authorization: basicAuth(app.name, app.secret) };
-    const res = await request(t.url, "POST", `/api/v2/${app.name}/talk-to-vet`, {
+    const u = await seedUser(f.t.gateway, f.app.id);
+    const auth = { authorization: basicAuth(f.app.name, f.app.secret) };
+    const res = await request(f.t.url, "POST", `/api/v2/${f.app.name}/talk-to-vet`, {
       headers: auth,
       body: { email: u.email, conversation_request: "chat", pet_id: u.petId },
     });
     expect(res.status).toBe(200);
     expect(res.body.message).toEqual(["User Found Successfully"]);
-    expect(res.body.data).toMatchObject({ vet: { id: `app-1_vet-${a.vet.id}` }, identity: `local-app-${app.id}_user-${u.userId}` });
+    expect(res.body.data).toMatchObject({ vet: { id: `app-1_vet-${a.vet.id}` }, identity: `local-app-${f.app.id}_user-${u.userId}` });
     const inner = JSON.parse(res.body.data.stringify_response);
     expect(inner.user).toMatchObject({ id: u.userId, email: u.email });
     expect(inner.emergency_stats).toHaveProperty("can_activate_Emergency");
@@ -290,8 +297,8 @@ describe("socket flows (default timers)", () => {
     expect(assigned).toMatchObject({ channel: res.body.data.channel, user: { id: u.userId } });
 
     // No other vet: 503 with Retry-After.
-    const u2 = await seedUser(t.gateway, app.id);
-    const busy = await request(t.url, "POST", `/api/v2/${app.name}/talk-to-vet`, {
+    const u2 = await seedUser(f.t.gateway, f.app.id);
+    const busy = await request(f.t.url, "POST", `/api/v2/${f.app.name}/talk-to-vet`, {
       headers: auth,
       body: { email: u2.email, conversation_request: "video", pet_id: u2.petId },
     });
@@ -299,44 +306,26 @@ describe("socket flows (default timers)", () => {
     expect(busy.headers.get("retry-after")).toBe("30");
     expect(busy.body).toMatchObject({ success: false, status_code: 503, data: [] });
 
-    const none = await request(t.url, "POST", `/api/v2/${app.name}/feedback`, { headers: auth, body: { type: "chat", channel_sid: res.body.data.channel } });
+    const none = await request(f.t.url, "POST", `/api/v2/${f.app.name}/feedback`, { headers: auth, body: { type: "chat", channel_sid: res.body.data.channel } });
     expect(none.status).toBe(404);
-    const end = await request(t.url, "POST", `/api/v2/${app.name}/end`, { headers: auth, body: { channel_sid: res.body.data.channel } });
+    const end = await request(f.t.url, "POST", `/api/v2/${f.app.name}/end`, { headers: auth, body: { channel_sid: res.body.data.channel } });
     expect(end.status).toBe(200);
     expect(await a.client.next("consult:ended")).toMatchObject({ consultation_id: assigned.consultation_id, ended_by: "user" });
-    const again = await request(t.url, "POST", `/api/v2/${app.name}/end`, { headers: auth, body: { channel_sid: res.body.data.channel } });
+    const again = await request(f.t.url, "POST", `/api/v2/${f.app.name}/end`, { headers: auth, body: { channel_sid: res.body.data.channel } });
     expect(again.status).toBe(200); // idempotent
-    const unknown = await request(t.url, "POST", `/api/v2/${app.name}/end`, { headers: auth, body: { channel_sid: "CHnope" } });
+    const unknown = await request(f.t.url, "POST", `/api/v2/${f.app.name}/end`, { headers: auth, body: { channel_sid: "CHnope" } });
     expect(unknown.status).toBe(404);
     await a.client.ask("consult:feedback", { consultation_id: assigned.consultation_id, recommendation: "Vet visit", reason: "Limping" });
-    const fb = await request(t.url, "POST", `/api/v2/${app.name}/feedback`, { headers: auth, body: { type: "chat", channel_sid: res.body.data.channel } });
+    const fb = await request(f.t.url, "POST", `/api/v2/${f.app.name}/feedback`, { headers: auth, body: { type: "chat", channel_sid: res.body.data.channel } });
     expect(fb.body).toMatchObject({ status_code: 200, message: ["Vet Feedback"], data: { recommendation: "Vet visit", reason: "Limping" } });
-    const invalid = await request(t.url, "POST", `/api/v2/${app.name}/feedback`, { headers: auth, body: { type: "video" } });
+    const invalid = await request(f.t.url, "POST", `/api/v2/${f.app.name}/feedback`, { headers: auth, body: { type: "video" } });
     expect(invalid.status).toBe(422);
   });
 });
 
 describe("socket flows (short timers)", () => {
-  let t: TestGateway;
-  let app: Awaited<ReturnType<typeof seedApp>>;
-
-  beforeAll(async () => {
-    t = await startTestGateway({
-      env: { OFFER_TIMEOUT_MS: "600", QUEUE_TIMEOUT_MS: "1500", USER_GRACE_MS: "600", WRAPUP_MS: "800" },
-    });
-    app = await seedApp(t.gateway);
-  });
-  afterEach(() => closeClients(t));
-  afterAll(() => t.close());
-
-  const vetOnline = async () => {
-    const v = await seedVet(t.gateway);
-    return { vet: v, client: track(await vetClient(t.url, v.token)) };
-  };
-  const owner = async () => {
-    const u = await seedUser(t.gateway, app.id);
-    return { user: u, client: track(await userClient(t.url, u.token)) };
-  };
+  const f = floor({ OFFER_TIMEOUT_MS: "600", QUEUE_TIMEOUT_MS: "1500", USER_GRACE_MS: "600", WRAPUP_MS: "800" });
+  const { vetOnline, owner } = f;
 
   it("offer timeout: revoked, vet set away (offer_timeout), next vet offered", async () => {
     const a = await vetOnline();
@@ -356,8 +345,8 @@ describe("socket flows (short timers)", () => {
     const { user, client: u } = await owner();
     const { data } = await u.ask("consult:request", { conversation_request: "chat", pet_id: user.petId });
     expect(await u.next("consult:expired", () => true, 4000)).toEqual({ consultation_id: data.consultation_id });
-    await t.gateway.engine.flush();
-    const rec = await t.gateway.ctx.repos.consultations.get(data.consultation_id);
+    await f.t.gateway.engine.flush();
+    const rec = await f.t.gateway.ctx.repos.consultations.get(data.consultation_id);
     expect(rec?.status).toBe("expired");
   });
 
@@ -366,11 +355,11 @@ describe("socket flows (short timers)", () => {
     const { data } = await u.ask("consult:request", { conversation_request: "chat", pet_id: user.petId });
     u.close();
     await new Promise((r) => setTimeout(r, 200));
-    const back = track(await userClient(t.url, user.token));
+    const back = track(await userClient(f.t.url, user.token));
     expect(await back.next("consult:state")).toMatchObject({ consultation_id: data.consultation_id, status: "queued", position: 1 });
     back.close();
     await expect
-      .poll(async () => (await t.gateway.ctx.repos.consultations.get(data.consultation_id))?.status, { timeout: 4000 })
+      .poll(async () => (await f.t.gateway.ctx.repos.consultations.get(data.consultation_id))?.status, { timeout: 4000 })
       .toBe("cancelled");
   });
 
