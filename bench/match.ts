@@ -1,0 +1,509 @@
+/**
+ * Match latency and sustained request rate across two gateway nodes: `npx tsx bench/match.ts`.
+ *
+ * Setup: a fresh PostgreSQL database and a unique Redis prefix; one app, N vets and M owners
+ * (one pet each) are seeded straight through the repositories in this process, which also
+ * runs the migrations. Then two gateway nodes start as child processes
+ * (`node --import tsx src/main.ts`, LOG_LEVEL=silent, WRAPUP_MS=0) on that database and Redis.
+ * This process holds every socket.io client: the N vet consoles, split over the two nodes,
+ * accept each offer at once and end the consultation right after; the M owners (split too)
+ * request at an overall rate R, each again once its last consultation ended.
+ *
+ * Match latency = an owner's `consult:request` emit → that owner receiving `consult:matched`.
+ * Phases: a warm-up, the main run at R, then a search that steps the rate up while the
+ * gateway keeps up (every request matched, backlog not growing); a step "holds" when it
+ * also has p99 < the limit. Between phases the gateway must settle (no open consultation).
+ * Also: Twilio access tokens minted per second by the gateway's issuer.
+ *
+ * Flags (defaults): --vets 20 --users 400 --rate 200 --duration 10 --warmup 2 --warmup-rate 20
+ *   --steps 10,20,30,40,50,75,100,150,200,300,400,600,800 --step-seconds 5 --p99-limit 25
+ *   --token-seconds 2 --no-search --profile [DIR]  (--cpu-prof on both nodes, summarised at the end)
+ * Everything is torn down at the end (children stopped, database dropped, Redis keys deleted)
+ * and checked; the exit code is 0 when the run completed and nothing was left behind.
+ */
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { io as connect, type Socket } from "socket.io-client";
+import { SocketTokens } from "../src/auth/socket-tokens.js";
+import { loadConfig } from "../src/config.js";
+import { openDatabase } from "../src/db/database.js";
+import { systemClock } from "../src/lib/clock.js";
+import { createRepositories } from "../src/repositories/index.js";
+import { createAccessTokenIssuer } from "../src/twilio/access-tokens.js";
+import { summariseProfile } from "./lib/profile.js";
+import {
+  ADMIN_TOKEN,
+  CpuMeter,
+  GATEWAY_SECRET,
+  REDIS_URL,
+  backgroundLoad,
+  createRedisPrefix,
+  createTempDatabase,
+  databaseCounters,
+  formatCpu,
+  http,
+  mainThreadProfile,
+  numFlag,
+  parseFlags,
+  percentile,
+  runBench,
+  sleep,
+  spawnGateway,
+  tempDir,
+  type GatewayNode,
+} from "./lib/services.js";
+
+const flags = parseFlags(process.argv.slice(2));
+const VETS = numFlag(flags, "vets", 20);
+const USERS = numFlag(flags, "users", 400);
+const RATE = numFlag(flags, "rate", 200);
+const DURATION_S = numFlag(flags, "duration", 10);
+const WARMUP_S = numFlag(flags, "warmup", 2);
+const WARMUP_RATE = numFlag(flags, "warmup-rate", 20);
+const STEP_S = numFlag(flags, "step-seconds", 5);
+const P99_LIMIT = numFlag(flags, "p99-limit", 25);
+const TOKEN_S = numFlag(flags, "token-seconds", 2);
+const STEPS = (flags.get("steps") ?? "10,20,30,40,50,75,100,150,200,300,400,600,800").split(",").map(Number);
+const SEARCH = !flags.has("no-search");
+const PROFILE = flags.has("profile");
+/** How long a phase waits, after its last request, for its consultations to be matched. */
+const DRAIN_MS = 5_000;
+/** How long the gateway may take to empty its queue between phases. */
+const SETTLE_MS = 60_000;
+const ACK_TIMEOUT_MS = 10_000;
+
+// ------------------------------------------------------------------ token minting
+
+/** `ctx.accessTokens.mint({identity})` (the same issuer the gateway builds) in a tight loop. */
+function tokensPerSecond(seconds: number): number {
+  const issuer = createAccessTokenIssuer(loadConfig({ NODE_ENV: "development" }).twilio, systemClock);
+  const ids = Array.from({ length: 64 }, (_, i) => `local-app-1_user-${i + 1}`);
+  const run = (ms: number) => {
+    let n = 0;
+    let sink = 0; // keeps the result observable
+    const start = performance.now();
+    while (performance.now() < start + ms) {
+      for (let i = 0; i < 200; i++) sink += issuer.mint({ identity: ids[(n + i) & 63] }).token.length;
+      n += 200;
+    }
+    if (sink === 0) throw new Error("unreachable");
+    return Math.round((n * 1000) / (performance.now() - start));
+  };
+  run(200); // warm-up: JIT and key import
+  return run(seconds * 1000);
+}
+
+// ------------------------------------------------------------------ clients
+
+interface Envelope {
+  success: boolean;
+  status_code: number;
+  message: string[];
+  data: any;
+}
+
+function openSocket(url: string, ns: "/user" | "/vet", token: string): Promise<Socket> {
+  const socket = connect(url + ns, { auth: { token }, transports: ["websocket"], reconnection: false, forceNew: true });
+  return new Promise((resolve, reject) => {
+    socket.once("connect", () => resolve(socket));
+    socket.once("connect_error", (err: Error) => reject(new Error(`${ns} connect failed: ${err.message}`)));
+  });
+}
+
+function ask(socket: Socket, event: string, payload: unknown): Promise<Envelope> {
+  return socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload) as Promise<Envelope>;
+}
+
+/** Vet-side failures over the whole run. */
+const vetErrors = { accept: 0, end: 0, revoked: 0 };
+
+/** A vet console: accepts every offer at once and ends the consultation as soon as it is accepted. */
+async function startVet(url: string, token: string): Promise<Socket> {
+  const socket = await openSocket(url, "/vet", token);
+  socket.on("consult:offer", (offer: { consultation_id: string }) => {
+    void (async () => {
+      try {
+        const a = await ask(socket, "consult:accept", { consultation_id: offer.consultation_id });
+        if (!a.success) {
+          vetErrors.accept++;
+          return;
+        }
+        const e = await ask(socket, "consult:end", { consultation_id: offer.consultation_id });
+        if (!e.success) vetErrors.end++;
+      } catch {
+        vetErrors.accept++;
+      }
+    })();
+  });
+  socket.on("consult:offer_revoked", () => vetErrors.revoked++);
+  const r = await ask(socket, "presence:set", { status: "available" });
+  if (!r.success) throw new Error(`presence:set failed: ${JSON.stringify(r)}`);
+  return socket;
+}
+
+/** Counters of one phase; an owner's late events still count towards the phase it requested in. */
+interface Phase {
+  issued: number;
+  matched: number;
+  failedRequests: number;
+  errors: number;
+  errorKinds: Map<string, number>;
+  latencies: number[];
+}
+
+interface Owner {
+  socket: Socket;
+  petId: number;
+  /** When the open request was emitted (performance.now()), or null when idle. */
+  t0: number | null;
+  matched: boolean;
+  phase: Phase | null;
+}
+
+/** Owners with no open consultation, ready to request. */
+const idle: Owner[] = [];
+
+function phaseError(p: Phase, kind: string): void {
+  p.errors++;
+  p.errorKinds.set(kind, (p.errorKinds.get(kind) ?? 0) + 1);
+}
+
+function release(o: Owner): void {
+  o.t0 = null;
+  o.matched = false;
+  o.phase = null;
+  idle.push(o);
+}
+
+async function startOwner(url: string, token: string, petId: number): Promise<Owner> {
+  const socket = await openSocket(url, "/user", token);
+  const o: Owner = { socket, petId, t0: null, matched: false, phase: null };
+  socket.on("consult:matched", () => {
+    if (o.t0 === null || o.matched || !o.phase) return;
+    o.matched = true;
+    o.phase.matched++;
+    o.phase.latencies.push(performance.now() - o.t0);
+  });
+  socket.on("consult:ended", () => {
+    if (o.t0 === null || !o.phase) return;
+    if (!o.matched) phaseError(o.phase, "ended before matched");
+    release(o);
+  });
+  socket.on("consult:expired", () => {
+    if (o.t0 === null || !o.phase) return;
+    phaseError(o.phase, "expired");
+    release(o);
+  });
+  return o;
+}
+
+function request(o: Owner, p: Phase): void {
+  o.t0 = performance.now();
+  o.matched = false;
+  o.phase = p;
+  p.issued++;
+  o.socket
+    .timeout(ACK_TIMEOUT_MS)
+    .emitWithAck("consult:request", { conversation_request: "chat", pet_id: o.petId })
+    .then((env: Envelope) => {
+      if (env.success) return;
+      p.failedRequests++;
+      phaseError(p, `request ${env.status_code} ${env.message[0] ?? ""}`);
+      if (o.phase === p && !o.matched) release(o);
+    })
+    .catch(() => phaseError(p, "request ack timeout"));
+}
+
+// ------------------------------------------------------------------ phases
+
+interface PhaseResult {
+  rate: number;
+  seconds: number;
+  issued: number;
+  target: number;
+  matched: number;
+  /** Matches that happened while requests were being issued (the throughput under this load). */
+  matchedInWindow: number;
+  unmatched: number;
+  errors: number;
+  errorKinds: Map<string, number>;
+  p50: number;
+  p99: number;
+  max: number;
+  /** Requests emitted but not yet matched, sampled once a second. */
+  backlog: number[];
+  backlogGrowing: boolean;
+  cpu: Record<string, number>;
+  /** Seconds the gateway took afterwards to have no open consultation (NaN: it did not). */
+  settleS: number;
+}
+
+/** Issues `rate` requests a second for `seconds`, waits for them, then for the gateway to settle. */
+async function runPhase(rate: number, seconds: number, pids: Record<string, number>, statsUrl: string): Promise<PhaseResult> {
+  const p: Phase = { issued: 0, matched: 0, failedRequests: 0, errors: 0, errorKinds: new Map(), latencies: [] };
+  const backlog: number[] = [];
+  const cpu = new CpuMeter(pids);
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  const sampler = setInterval(() => backlog.push(p.issued - p.matched - p.failedRequests), 1000);
+  // Issue whatever is due by now; a 1 ms timer keeps bursts to a few requests per turn.
+  await new Promise<void>((resolve) => {
+    const turn = () => {
+      const now = performance.now();
+      const due = Math.floor(((Math.min(now, end) - start) * rate) / 1000);
+      while (p.issued < due && idle.length > 0) request(idle.shift()!, p);
+      if (now >= end) return resolve();
+      setTimeout(turn, 1);
+    };
+    turn();
+  });
+  const cpuRead = cpu.read();
+  const matchedInWindow = p.matched;
+  clearInterval(sampler);
+  const drainUntil = performance.now() + DRAIN_MS;
+  while (p.matched + p.failedRequests < p.issued && performance.now() < drainUntil) await sleep(20);
+  const lat = [...p.latencies].sort((a, b) => a - b);
+  const unmatched = p.issued - p.matched - p.failedRequests;
+  const settleS = await settle(statsUrl);
+  const third = Math.max(1, Math.floor(backlog.length / 3));
+  const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+  return {
+    rate,
+    seconds,
+    issued: p.issued,
+    target: Math.floor(seconds * rate),
+    matched: lat.length,
+    matchedInWindow,
+    unmatched,
+    errors: p.errors,
+    errorKinds: p.errorKinds,
+    p50: percentile(lat, 50),
+    p99: percentile(lat, 99),
+    max: lat.at(-1) ?? NaN,
+    backlog,
+    // Little's law: a steady backlog stays near rate × latency; a growing one climbs. Growing =
+    // the last third of the step averages more than 200 ms worth of arrivals (at least 10)
+    // above the first third.
+    backlogGrowing: backlog.length >= 3 && avg(backlog.slice(-third)) - avg(backlog.slice(0, third)) > Math.max(10, rate * 0.2),
+    cpu: cpuRead,
+    settleS,
+  };
+}
+
+/** Waits until every owner is idle and the gateway reports no open consultation. */
+async function settle(statsUrl: string): Promise<number> {
+  const t = performance.now();
+  while (performance.now() - t < SETTLE_MS) {
+    if (idle.length === USERS) {
+      const s = await http(statsUrl, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      if (s.data.open_consultations === 0) return (performance.now() - t) / 1000;
+    }
+    await sleep(100);
+  }
+  return NaN;
+}
+
+const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(1)} ms` : "n/a");
+
+/** Whether the gateway kept up with the rate, and whether it also met the latency limit. */
+function verdict(r: PhaseResult): { keptUp: boolean; held: boolean; why: string[] } {
+  const why: string[] = [];
+  if (r.errors > 0) why.push(`${r.errors} errors`);
+  if (r.unmatched > 0) why.push(`${r.unmatched} requests still unmatched ${DRAIN_MS / 1000} s after the last one`);
+  if (r.issued < 0.95 * r.target) why.push(`only ${r.issued}/${r.target} requests issued (every owner was waiting)`);
+  if (r.backlogGrowing) why.push(`backlog grew (${r.backlog.join(" → ")})`);
+  const keptUp = why.length === 0;
+  if (!(r.p99 < P99_LIMIT)) why.push(`p99 ${ms(r.p99)} ≥ ${P99_LIMIT} ms`);
+  return { keptUp, held: why.length === 0, why };
+}
+
+function printPhase(label: string, r: PhaseResult): void {
+  const kinds = [...r.errorKinds].map(([k, v]) => `${k}: ${v}`).join("; ");
+  console.log(
+    `${label}: ${r.issued}/${r.target} requests in ${r.seconds} s (${Math.round(r.issued / r.seconds)}/s issued), ` +
+      `matched ${r.matched}, errors ${r.errors}${kinds ? ` (${kinds})` : ""}, unmatched ${r.unmatched}`,
+  );
+  console.log(`  matches while issuing: ${r.matchedInWindow} (${Math.round(r.matchedInWindow / r.seconds)}/s)`);
+  console.log(`  match latency  p50 ${ms(r.p50)}  p99 ${ms(r.p99)}  max ${ms(r.max)}  count ${r.matched}`);
+  console.log(`  backlog (emitted, not yet matched) each second: ${r.backlog.join(" ") || "-"}`);
+  console.log(`  cpu (% of one core): ${formatCpu(r.cpu)}`);
+  console.log(`  settled (no open consultation) ${Number.isFinite(r.settleS) ? `${r.settleS.toFixed(1)} s` : `NOT within ${SETTLE_MS / 1000} s`} after`);
+}
+
+// ------------------------------------------------------------------ main
+
+async function main(): Promise<void> {
+  const cores = os.cpus().length;
+  console.log(`match bench: node ${process.version}, ${cores} cores (${os.cpus()[0]?.model ?? "?"})`);
+  console.log(`vets ${VETS}, owners ${USERS}, main run ${RATE}/s for ${DURATION_S} s (after ${WARMUP_S} s warm-up at ${WARMUP_RATE}/s)`);
+  console.log(`machine busy before start (other processes): ${await backgroundLoad()}% of ${cores} cores`);
+
+  // Tokens first, while nothing else of this bench runs.
+  const tps = tokensPerSecond(TOKEN_S);
+  console.log(
+    `\naccess tokens, ctx.accessTokens.mint({identity}) (chat grant), one thread, ${TOKEN_S} s: ` +
+      `${tps.toLocaleString("en-US")} tokens/s — goal ≥ 50,000: ${tps >= 50_000 ? "MET" : "MISSED"}`,
+  );
+
+  const db = await createTempDatabase("match");
+  const redisPrefix = createRedisPrefix("match");
+  const dataDir = tempDir("match");
+
+  // Seed through the repositories (this also runs the migrations, once).
+  const t0 = performance.now();
+  const database = await openDatabase({ url: db.url, poolSize: 10 });
+  const repos = createRepositories(database.db);
+  const tokens = new SocketTokens(GATEWAY_SECRET, 6 * 3600, systemClock);
+  const app = await repos.apps.create({ name: `benchmatch${Date.now().toString(36)}`, secret: "bench-secret-0123456789" });
+  const vetTokens: string[] = [];
+  for (let i = 0; i < VETS; i++) {
+    const vet = await repos.vets.create({ email: `vet${i}@bench.test`, password: "bench-password-1", firstName: `Vet${i}`, lastName: "Bench" });
+    vetTokens.push((await tokens.issue({ kind: "vet", vetId: vet.id })).token);
+  }
+  const owners: Array<{ token: string; petId: number }> = [];
+  for (let i = 0; i < USERS; i += 25) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(25, USERS - i) }, async (_, k) => {
+        const n = i + k;
+        const { user, pet } = await repos.users.register(
+          app.id,
+          { email: `owner${n}@bench.test`, firstName: `Owner${n}`, lastName: "Bench", role: "users", emergencyFund: 0 },
+          new Date(),
+          { name: `Rex${n}`, species: "dog" },
+        );
+        return { token: (await tokens.issue({ kind: "user", appId: app.id, userId: user.id })).token, petId: pet!.id };
+      }),
+    );
+    owners.push(...batch);
+  }
+  await database.close();
+  console.log(`seeded 1 app, ${VETS} vets, ${USERS} owners with a pet in ${((performance.now() - t0) / 1000).toFixed(1)} s (database ${db.name})`);
+
+  const profileArg = flags.get("profile");
+  const profileDir = PROFILE
+    ? profileArg && profileArg !== "true"
+      ? path.resolve(profileArg)
+      : mkdtempSync(path.join(os.tmpdir(), "vcg-match-prof-"))
+    : undefined;
+  const env = {
+    NODE_ENV: "production",
+    LOG_LEVEL: "silent",
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    REDIS_KEY_PREFIX: redisPrefix,
+    GATEWAY_SECRET,
+    ADMIN_TOKEN,
+    WRAPUP_MS: "0",
+    DATA_DIR: dataDir,
+  };
+  const nodes: GatewayNode[] = [];
+  for (const name of ["node-a", "node-b"]) nodes.push(await spawnGateway({ name, env, cpuProfDir: profileDir }));
+  console.log(
+    `gateway nodes (child processes, node --import tsx src/main.ts${profileDir ? " --cpu-prof" : ""}): ` +
+      nodes.map((n) => `${n.name} pid ${n.pid}`).join(", "),
+  );
+  const pids = Object.fromEntries(nodes.map((n) => [n.name, n.pid]));
+  const statsUrl = `${nodes[0].url}/admin/v1/stats`;
+
+  const sockets: Socket[] = [];
+  let consultations = 0;
+  try {
+    for (let i = 0; i < VETS; i++) sockets.push(await startVet(nodes[i % 2].url, vetTokens[i]));
+    for (let i = 0; i < USERS; i += 50) {
+      const batch = await Promise.all(owners.slice(i, i + 50).map((o, k) => startOwner(nodes[(i + k) % 2].url, o.token, o.petId)));
+      for (const o of batch) {
+        sockets.push(o.socket);
+        idle.push(o);
+      }
+    }
+    // Shuffled, so an owner on either node may meet a vet on either node.
+    for (let i = idle.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [idle[i], idle[j]] = [idle[j], idle[i]];
+    }
+    console.log(`connected ${VETS} vets and ${USERS} owners, half on each node; all clients live in this process (pid ${process.pid})`);
+
+    if (WARMUP_S > 0) {
+      const w = await runPhase(WARMUP_RATE, WARMUP_S, pids, statsUrl);
+      consultations += w.matched;
+    }
+
+    console.log("");
+    const main = await runPhase(RATE, DURATION_S, pids, statsUrl);
+    consultations += main.matched;
+    printPhase(`main run @ ${RATE}/s`, main);
+    const v = verdict(main);
+    console.log(`  goal p99 < ${P99_LIMIT} ms at ${RATE}/s: ${v.held ? "MET" : `MISSED (${v.why.join("; ")})`}`);
+    if (!Number.isFinite(main.settleS)) throw new Error("the gateway did not settle after the main run");
+
+    if (SEARCH) {
+      console.log(
+        `\nsustained-rate search, ${STEP_S} s per step: a step keeps up when every request is matched, the backlog does not grow ` +
+          `and no error occurs; it holds when it also has p99 < ${P99_LIMIT} ms. Stops at the first step that does not keep up.`,
+      );
+      let held = 0;
+      let keptUp: PhaseResult | null = null;
+      let stop = "";
+      for (const rate of STEPS) {
+        const r = await runPhase(rate, STEP_S, pids, statsUrl);
+        consultations += r.matched;
+        printPhase(`step @ ${rate}/s`, r);
+        const s = verdict(r);
+        console.log(`  → ${s.held ? "held" : s.keptUp ? `kept up, but ${s.why.join("; ")}` : `did not keep up: ${s.why.join("; ")}`}`);
+        if (s.held) held = rate;
+        if (s.keptUp) keptUp = r;
+        else {
+          stop = `${rate}/s`;
+          break;
+        }
+        if (!Number.isFinite(r.settleS)) {
+          stop = `${rate}/s (did not settle)`;
+          break;
+        }
+      }
+      console.log(`\nhighest rate that held (p99 < ${P99_LIMIT} ms, kept up): ${held > 0 ? `${held}/s` : "none of the steps"}`);
+      console.log(
+        `highest rate the gateway kept up with: ${keptUp ? `${keptUp.rate}/s (p50 ${ms(keptUp.p50)}, p99 ${ms(keptUp.p99)})` : "none"}` +
+          (stop ? `; first step that did not: ${stop}` : `; every step kept up, the ceiling is above ${STEPS.at(-1)}/s`),
+      );
+    }
+
+    const stats = await http(statsUrl, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    console.log(`\nafter the run, /admin/v1/stats: ${JSON.stringify(stats.data)}`);
+    console.log(`vet side: accept failures ${vetErrors.accept}, end failures ${vetErrors.end}, offers revoked ${vetErrors.revoked}`);
+  } finally {
+    for (const s of sockets) s.disconnect();
+    await sleep(200);
+    for (const n of nodes) {
+      const code = await n.stop();
+      if (code !== 0) console.error(`${n.name} exited with code ${String(code)}`);
+    }
+  }
+
+  // The history each consultation left (the nodes have exited, so the statistics are flushed).
+  const counters = await databaseCounters(db.name);
+  const c = new pg.Client({ connectionString: db.url });
+  await c.connect();
+  try {
+    const q = async (sql: string) => Number((await c.query<{ n: string }>(sql)).rows[0].n);
+    const total = await q("select count(*) as n from consultations");
+    const events = await q("select count(*) as n from consultation_events");
+    const offers = await q("select count(*) as n from offers");
+    console.log(
+      `database: ${total} consultations (${consultations} matched by the bench); per consultation ${(events / total).toFixed(1)} ` +
+        `consultation_events rows, ${(offers / total).toFixed(1)} offers rows, ~${(counters.commits / total).toFixed(1)} committed ` +
+        `transactions and ~${(counters.written / total).toFixed(1)} rows written (pg_stat_database, whole run incl. seeding)`,
+    );
+  } finally {
+    await c.end();
+  }
+
+  if (profileDir) {
+    for (const n of nodes) console.log(`\n${n.name}: ${summariseProfile(mainThreadProfile(profileDir, n.name)).text}`);
+    console.log(`\nprofiles kept in ${profileDir} (Chrome DevTools → Performance → Load profile, or npx tsx bench/lib/profile.ts FILE)`);
+  }
+}
+
+await runBench(main);
