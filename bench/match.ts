@@ -4,7 +4,7 @@
  * Setup: a fresh PostgreSQL database and a unique Redis prefix; one app, N vets and M owners
  * (one pet each) are seeded straight through the repositories in this process, which also
  * runs the migrations. Then two gateway nodes start as child processes
- * (`node --import tsx src/main.ts`, LOG_LEVEL=silent, WRAPUP_MS=0) on that database and Redis.
+ * (`node dist/main.js`, LOG_LEVEL=silent, WRAPUP_MS=0) on that database and Redis.
  * This process holds every socket.io client: the N vet consoles, split over the two nodes,
  * accept each offer at once and end the consultation right after; the M owners (split too)
  * request at an overall rate R, each again once its last consultation ended.
@@ -401,7 +401,7 @@ async function main(): Promise<void> {
   const nodes: GatewayNode[] = [];
   for (const name of ["node-a", "node-b"]) nodes.push(await spawnGateway({ name, env, cpuProfDir: profileDir }));
   console.log(
-    `gateway nodes (child processes, node --import tsx src/main.ts${profileDir ? " --cpu-prof" : ""}): ` +
+    `gateway nodes (child processes, node dist/main.js${profileDir ? " --cpu-prof" : ""}): ` +
       nodes.map((n) => `${n.name} pid ${n.pid}`).join(", "),
   );
   const pids = Object.fromEntries(nodes.map((n) => [n.name, n.pid]));

@@ -1,7 +1,7 @@
 /**
  * REST throughput and latency of the partner v2 API: `npx tsx bench/rest.ts`.
  *
- * One gateway node runs as a child process (`node --import tsx src/main.ts`, LOG_LEVEL=silent,
+ * One gateway node runs as a child process (`node dist/main.js`, LOG_LEVEL=silent,
  * RATE_LIMIT_PER_MIN far above the load so the limiter counts but never rejects) on a fresh
  * PostgreSQL database (no Redis: single node). The app is created through the admin API and
  * the owners through `register-user` + `pet/add`. autocannon runs in this process, so the
@@ -146,7 +146,7 @@ async function main(): Promise<void> {
       },
       cpuProfDir: profileDir,
     });
-    console.log(`gateway (child process, node --import tsx src/main.ts${profileDir ? " --cpu-prof" : ""}): pid ${node.pid}, database ${db.name}`);
+    console.log(`gateway (child process, node dist/main.js${profileDir ? " --cpu-prof" : ""}): pid ${node.pid}, database ${db.name}`);
     const pids = { gateway: node.pid };
 
     // The app through the admin API, the owners through the partner API.

@@ -1,6 +1,6 @@
 /**
  * Shared plumbing for the load benches: a throw-away PostgreSQL database, a unique Redis
- * key prefix, gateway nodes in child processes (`node --import tsx src/main.ts`), CPU
+ * key prefix, gateway nodes in child processes (`node dist/main.js`), CPU
  * accounting from /proc, and a cleanup registry that runs on normal exit, error or Ctrl-C.
  * Everything here talks to 127.0.0.1 only.
  */
@@ -239,18 +239,32 @@ export interface SpawnOptions {
   cpuProfDir?: string | undefined;
 }
 
+let built: Promise<void> | undefined;
+
+/** Compiles `src/` to `dist/` once per bench run (`npm run build`), as `npm start` does. */
+function ensureBuilt(): Promise<void> {
+  built ??= new Promise<void>((resolve, reject) => {
+    const tsc = spawn(process.execPath, [path.join(REPO_ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
+      cwd: REPO_ROOT,
+      stdio: "inherit",
+    });
+    tsc.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`build failed (${String(code)})`))));
+  });
+  return built;
+}
+
 /**
- * Starts `node --import tsx src/main.ts` with exactly `env` (plus PATH/HOME) and waits until
- * `GET /healthz` answers. The child's stderr is echoed with the node's name as a prefix.
+ * Builds once, then starts the compiled gateway (`node --enable-source-maps dist/main.js`,
+ * what `npm start` runs) with exactly `env` (plus PATH/HOME) and waits until `GET /healthz`
+ * answers. The child's stderr is echoed with the node's name as a prefix.
  */
 export async function spawnGateway(opts: SpawnOptions): Promise<GatewayNode> {
+  await ensureBuilt();
   const port = await freePort();
   const args = [
-    // One file per thread (tsx's loader runs in a worker): a directory per node, default names.
     ...(opts.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${path.join(opts.cpuProfDir, opts.name)}`] : []),
-    "--import",
-    "tsx",
-    "src/main.ts",
+    "--enable-source-maps",
+    "dist/main.js",
   ];
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",

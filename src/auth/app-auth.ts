@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, createSecretKey, randomBytes, timingSafeEqual } from "node:crypto";
 import { systemClock, type Clock } from "../lib/clock.js";
 import type { AppRecord, AppRepository } from "../repositories/apps.js";
 import { verifySecret } from "./passwords.js";
@@ -110,7 +110,8 @@ export function parseBasic(authorization: string | undefined): { user: string; s
  * it). Concurrent first-time checks of the same credentials share one scrypt computation.
  */
 class CachingAppAuthenticator implements AppAuthenticator {
-  private readonly hmacKey = randomBytes(32);
+  // A KeyObject: HMAC with a raw Buffer key re-imports the key on every call.
+  private readonly hmacKey = createSecretKey(randomBytes(32));
   private readonly clock: Clock;
   private readonly appTtlMs: number;
   private readonly verifierTtlMs: number;

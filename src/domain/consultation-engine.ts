@@ -93,6 +93,12 @@ export class ConsultationEngine {
   private pumping: Promise<void> | null = null;
   private pumpAgain = false;
   private lastHeartbeat = 0;
+  /** Requests left the queue since positions were last sent. */
+  private positionsChanged = false;
+  /** The place this node last told each queued owner. */
+  private readonly sentPositions = new Map<string, number>();
+  /** Vets as of the latest routing pass, for wait estimates without another read. */
+  private lastVets: VetPresence[] = [];
   /** Exponential moving average of consultation length, for `estimated_wait_s`. */
   private handleS = DEFAULT_HANDLE_S;
 
@@ -196,17 +202,18 @@ export class ConsultationEngine {
       this.record(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.now(), { endReason: "duplicate" }));
       return this.requestResult(consultation);
     }
+    this.sentPositions.set(consultation.id, position);
     this.d.notifier.toUser(input.appId, input.userId, "consult:queued", {
       consultation_id: consultation.id,
       position,
-      estimated_wait_s: await this.estimateWait(position),
+      estimated_wait_s: this.estimateWait(position, this.lastVets),
     });
     await this.pump();
     return { consultation_id: consultation.id, status: "queued", position };
   }
 
   private async requestResult(c: LiveConsultation): Promise<RequestResult> {
-    const position = c.status === "active" ? 0 : await this.positionOf(c.id);
+    const position = c.status === "active" ? 0 : (await this.positionOf(c.id)).position;
     return { consultation_id: c.id, status: c.status, position };
   }
 
@@ -289,15 +296,23 @@ export class ConsultationEngine {
       throw new AppError(409, r.reason === "expired" ? "The offer has expired." : "The offer is no longer available.");
     }
     let c = r.consultation;
-    if (!r.alreadyActive) {
+    if (r.alreadyActive) {
+      c = await this.ensureConversation(c);
+    } else {
       this.offerEnded(c.id, vetId, "accepted");
-      this.record(c.id, (l) => l.transition(c.id, "active", now, { vetId }));
       this.d.observer?.matched?.(now - c.createdAt);
-      void this.notifyPositionsBehind(c.seq);
+      this.positionsChanged = true;
+      // History is written behind the match (nothing here waits for PostgreSQL). Twilio
+      // failures surface as 502; the consultation stays active and a repeated accept
+      // (idempotent) retries the Conversation.
+      const accepted = c;
+      try {
+        c = await this.ensureConversation(c, false);
+      } finally {
+        const channelSid = c.channelSid ?? undefined;
+        this.record(c.id, (l) => l.transition(accepted.id, "active", now, { vetId, ...(channelSid ? { channelSid } : {}) }));
+      }
     }
-    // Twilio failures surface as 502 here; the consultation stays active and a repeated
-    // accept (idempotent) retries the Conversation.
-    c = await this.ensureConversation(c);
     const { user, vet } = await this.matchedPayloads(c);
     this.d.notifier.toUser(c.appId, c.userId, "consult:matched", user);
     return vet;
@@ -314,12 +329,8 @@ export class ConsultationEngine {
   private offerEnded(consultationId: string, vetId: number, outcome: OfferOutcome): void {
     const at = this.now();
     this.d.observer?.offer?.(outcome);
-    this.record(consultationId, async (l) => {
-      await l.resolveOffer(consultationId, vetId, outcome, at);
-      if (outcome !== "accepted" && outcome !== "cancelled" && outcome !== "expired") {
-        await l.transition(consultationId, "queued", at, undefined, { offer_outcome: outcome, vet_id: vetId });
-      }
-    });
+    const requeued = outcome !== "accepted" && outcome !== "cancelled" && outcome !== "expired";
+    this.record(consultationId, (l) => l.offerEnded(consultationId, vetId, outcome, at, requeued));
   }
 
   /**
@@ -347,6 +358,7 @@ export class ConsultationEngine {
   private async pumpOnce(): Promise<void> {
     for (let round = 0; round < PUMP_ROUNDS; round++) {
       const snapshot = await this.store.snapshot();
+      this.lastVets = snapshot.vets;
       const plan = planOffers(snapshot, this.cfg.vetMaxConsults);
       if (plan.length === 0) return;
       const now = this.now();
@@ -371,10 +383,7 @@ export class ConsultationEngine {
           expires_at: new Date(expiresAt).toISOString(),
         });
         this.d.observer?.offer?.("offered");
-        this.record(c.id, async (l) => {
-          await l.recordOffer(c.id, p.vetId, now, expiresAt);
-          await l.transition(c.id, "offered", now, undefined, { vet_id: p.vetId, requested: p.requested });
-        });
+        this.record(c.id, (l) => l.offerMade(c.id, p.vetId, now, expiresAt, p.requested));
       });
       // Another node changed the state under this plan: plan again from fresh state.
       if (!lost) return;
@@ -412,8 +421,12 @@ export class ConsultationEngine {
     if (!finished) return false;
     const c = finished.consultation;
     const final = c.status === "active" ? "ended" : status === "ended" ? "cancelled" : status;
+    // Vet and SIDs ride along: an accept written behind on another node may land later.
     await this.recordNow(c.id, (l) =>
       l.transition(c.id, final, now, {
+        ...(c.vetId !== null ? { vetId: c.vetId } : {}),
+        ...(c.channelSid ? { channelSid: c.channelSid } : {}),
+        ...(c.roomSid ? { roomSid: c.roomSid } : {}),
         ...(opts.endedBy ? { endedBy: opts.endedBy } : {}),
         ...(opts.reason ? { endReason: opts.reason } : {}),
       }),
@@ -440,7 +453,7 @@ export class ConsultationEngine {
         reason: opts.reason ?? "cancelled",
       });
     }
-    if (c.status !== "active") void this.notifyPositionsBehind(c.seq);
+    if (c.status !== "active") this.positionsChanged = true;
     await this.pump();
     return true;
   }
@@ -601,6 +614,8 @@ export class ConsultationEngine {
     }
     if (!c) throw new AppError(503, "No vet is available right now, please retry.", { "Retry-After": "30" });
     c = await this.ensureConversation(c);
+    // The partner may call end or feedback with this channel SID right away, on any node.
+    await this.writes.run(c.id, () => Promise.resolve());
     const { user, vet } = await this.matchedPayloads(c);
     this.d.notifier.toVet(c.vetId!, "consult:assigned", vet);
     return { consultation: c, vet: user.vet, identity: user.identity, twilioToken: user.twilioToken };
@@ -608,7 +623,8 @@ export class ConsultationEngine {
 
   // ------------------------------------------------------------------ payloads
 
-  private async ensureConversation(c: LiveConsultation): Promise<LiveConsultation> {
+  /** Creates the Twilio Conversation once; `recordSid` false when the caller writes the SID itself. */
+  private async ensureConversation(c: LiveConsultation, recordSid = true): Promise<LiveConsultation> {
     if (c.channelSid || c.vetId === null) return c;
     const { sid } = await this.d.twilio.createConversation({
       uniqueName: c.id,
@@ -616,8 +632,7 @@ export class ConsultationEngine {
       userIdentity: this.d.tokens.forUser(c.appId, c.userId).identity,
       vetIdentity: this.d.tokens.forVet(c.vetId).identity,
     });
-    // Awaited: partners end and look up feedback by channel SID as soon as they have it.
-    await this.recordNow(c.id, (l) => l.setSids(c.id, { channelSid: sid }));
+    if (recordSid) this.record(c.id, (l) => l.setSids(c.id, { channelSid: sid }));
     return (await this.store.updateSids(c.id, { channelSid: sid })) ?? { ...c, channelSid: sid };
   }
 
@@ -649,8 +664,8 @@ export class ConsultationEngine {
   private async statePayload(c: LiveConsultation): Promise<StatePayload> {
     const base: StatePayload = { consultation_id: c.id, status: c.status, type: c.type };
     if (c.status !== "active") {
-      const position = await this.positionOf(c.id);
-      return { ...base, position, estimated_wait_s: await this.estimateWait(position) };
+      const { position, vets } = await this.positionOf(c.id);
+      return { ...base, position, estimated_wait_s: this.estimateWait(position, vets) };
     }
     const token = this.d.tokens.forUser(c.appId, c.userId, c.roomSid ?? undefined);
     return {
@@ -676,39 +691,43 @@ export class ConsultationEngine {
 
   // ------------------------------------------------------------------ queue positions
 
-  private async positionOf(id: string): Promise<number> {
-    const { queue } = await this.store.snapshot();
+  private async positionOf(id: string): Promise<{ position: number; vets: VetPresence[] }> {
+    const { queue, vets } = await this.store.snapshot();
     const i = queue.findIndex((c) => c.id === id);
-    return i < 0 ? 0 : i + 1;
+    return { position: i < 0 ? 0 : i + 1, vets };
   }
 
   /**
    * Seconds until a vet is likely free for the request at `position`: the average
    * consultation length shared among the vets online and available.
    */
-  private async estimateWait(position: number, vets?: VetPresence[]): Promise<number> {
-    const list = vets ?? (await this.store.snapshot()).vets;
-    const online = list.filter((v) => v.connections > 0 && v.status === "available").length;
+  private estimateWait(position: number, vets: VetPresence[]): number {
+    const online = vets.filter((v) => v.connections > 0 && v.status === "available").length;
     if (online === 0) return Math.round(position * this.handleS);
     return Math.round((position * this.handleS) / online);
   }
 
-  /** Everyone queued behind a request that left the queue moved up one place. */
-  private async notifyPositionsBehind(seq: number): Promise<void> {
-    try {
-      const { queue, vets } = await this.store.snapshot();
-      for (let i = 0; i < queue.length; i++) {
-        const c = queue[i];
-        if (c.seq <= seq) continue;
-        this.d.notifier.toUser(c.appId, c.userId, "consult:queued", {
-          consultation_id: c.id,
-          position: i + 1,
-          estimated_wait_s: await this.estimateWait(i + 1, vets),
-        });
-      }
-    } catch (err) {
-      this.d.logger.warn({ err }, "queue position update failed");
+  /**
+   * Tells queued owners their new place after requests left the queue. Coalesced per tick
+   * and sent only where the place changed since this node last sent it: under load one
+   * message per owner per tick, not one per owner per departure.
+   */
+  private async sendPositions(): Promise<void> {
+    this.positionsChanged = false;
+    const { queue, vets } = await this.store.snapshot();
+    const live = new Set<string>();
+    for (let i = 0; i < queue.length; i++) {
+      const c = queue[i];
+      live.add(c.id);
+      if (this.sentPositions.get(c.id) === i + 1) continue;
+      this.sentPositions.set(c.id, i + 1);
+      this.d.notifier.toUser(c.appId, c.userId, "consult:queued", {
+        consultation_id: c.id,
+        position: i + 1,
+        estimated_wait_s: this.estimateWait(i + 1, vets),
+      });
     }
+    for (const id of this.sentPositions.keys()) if (!live.has(id)) this.sentPositions.delete(id);
   }
 
   // ------------------------------------------------------------------ time
@@ -736,6 +755,9 @@ export class ConsultationEngine {
       }
     }
     await this.pump();
+    if (this.positionsChanged) {
+      await this.sendPositions().catch((err: unknown) => this.d.logger.warn({ err }, "queue position update failed"));
+    }
   }
 
   private async onDeadline(d: Deadline): Promise<void> {

@@ -58,7 +58,12 @@ export interface TransitionPatch {
   endReason?: string;
 }
 
-/** Durable history: consultations, their transitions, offers and feedback. */
+/**
+ * Durable history: consultations, their transitions, offers and feedback. Each method is
+ * one write. Writes of one consultation may arrive out of order from several nodes: a status
+ * only moves forward in time and never leaves a terminal status, while the patch fields
+ * (vet, SIDs, end details) always apply.
+ */
 export interface Ledger {
   create(c: LiveConsultation, source: "socket" | "rest"): Promise<void>;
   transition(
@@ -68,12 +73,14 @@ export interface Ledger {
     patch?: TransitionPatch,
     detail?: Record<string, unknown>,
   ): Promise<void>;
+  /** An offer to a vet: the offer row and the `offered` transition. */
+  offerMade(consultationId: string, vetId: number, offeredAt: number, expiresAt: number, requested: boolean): Promise<void>;
+  /** An offer's outcome; with `requeued`, also the transition back to `queued`. */
+  offerEnded(consultationId: string, vetId: number, outcome: OfferOutcome, at: number, requeued: boolean): Promise<void>;
   /** Records the Twilio SIDs of a consultation. */
   setSids(id: string, sids: { channelSid?: string; roomSid?: string }): Promise<void>;
   /** Appends an event that is not a status change (e.g. a relayed call status). */
   note(id: string, at: number, detail: Record<string, unknown>): Promise<void>;
-  recordOffer(consultationId: string, vetId: number, offeredAt: number, expiresAt: number): Promise<void>;
-  resolveOffer(consultationId: string, vetId: number, outcome: OfferOutcome, at: number): Promise<void>;
   get(id: string): Promise<ConsultationRecord | null>;
   findByChannel(appId: number, channelSid: string): Promise<ConsultationRecord | null>;
   findByRoom(appId: number, roomSid: string): Promise<ConsultationRecord | null>;

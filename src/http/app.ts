@@ -38,12 +38,15 @@ export function createHttpApp(
   app.set("trust proxy", ctx.config.trustProxy);
   app.set("etag", false);
 
+  const debug = ctx.logger.isLevelEnabled("debug");
   app.use((req, res, next) => {
     const incoming = req.get("x-request-id");
     const requestId = incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
     res.setHeader("x-request-id", requestId);
     res.locals.requestId = requestId;
-    res.locals.log = ctx.logger.child({ requestId });
+    // Built on first use: most requests never log, and a child logger per request costs.
+    let log: Logger | undefined;
+    Object.defineProperty(res.locals, "log", { get: () => (log ??= ctx.logger.child({ requestId })) });
     const started = process.hrtime.bigint();
     res.on("finish", () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -52,7 +55,7 @@ export function createHttpApp(
       const route = routePath ? `${req.baseUrl.replace(/\/api\/v2\/[^/]+/, "/api/v2/:name")}${routePath}` : "unmatched";
       ctx.metrics.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
       if (res.statusCode >= 500) locals(res).log.error({ method: req.method, url: req.originalUrl, status: res.statusCode }, "request failed");
-      else locals(res).log.debug({ method: req.method, url: req.originalUrl, status: res.statusCode, ms: seconds * 1000 }, "request");
+      else if (debug) locals(res).log.debug({ method: req.method, url: req.originalUrl, status: res.statusCode, ms: seconds * 1000 }, "request");
     });
     next();
   });
@@ -78,7 +81,12 @@ export function createHttpApp(
     next();
   });
   v2.get("/media-url", mediaUrlHandler(ctx));
-  v2.use(json, form);
+  // GET and HEAD carry no body here; skipping the parsers saves their content-type checks.
+  const parseBody: express.RequestHandler = (req, res, next) => {
+    if (req.method === "GET" || req.method === "HEAD") return next();
+    json(req, res, (err?: unknown) => (err ? next(err) : form(req, res, next)));
+  };
+  v2.use(parseBody);
   v2.use(async (req, res, next) => {
     const ok = await ctx.appAuth.verify(locals(res).app!, req.get("authorization"));
     if (!ok) throw new AppError(401, "Unauthenticated.");

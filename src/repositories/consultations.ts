@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, lte, sql } from "drizzle-orm";
+import { eq, and, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/database.js";
 import { consultationEvents, consultations, feedback, offers, vets } from "../db/schema.js";
 import type {
@@ -38,31 +38,19 @@ export class ConsultationRepository implements Ledger {
 
   async create(c: LiveConsultation, source: "socket" | "rest"): Promise<void> {
     const at = new Date(c.createdAt);
-    await this.db.transaction(async (tx) => {
-      await tx.insert(consultations).values({
-        id: c.id,
-        appId: c.appId,
-        userId: c.userId,
-        petId: c.petId,
-        type: c.type,
-        source,
-        status: c.status,
-        requestedVetId: c.requestedVetId,
-        vetId: c.vetId,
-        channelSid: c.channelSid,
-        roomSid: c.roomSid,
-        createdAt: at,
-        acceptedAt: c.acceptedAt === null ? null : new Date(c.acceptedAt),
-        updatedAt: at,
-      });
-      await tx.insert(consultationEvents).values({
-        consultationId: c.id,
-        fromStatus: null,
-        toStatus: c.status,
-        detail: { source, ...(c.vetId !== null ? { vet_id: c.vetId } : {}) },
-        at,
-      });
-    });
+    const detail = JSON.stringify({ source, ...(c.vetId !== null ? { vet_id: c.vetId } : {}) });
+    // One statement: the row and its first event, in a single round trip.
+    await this.db.execute(sql`
+      with row as (
+        insert into consultations
+          (id, app_id, user_id, pet_id, type, source, status, requested_vet_id, vet_id,
+           channel_sid, room_sid, created_at, accepted_at, updated_at)
+        values (${c.id}, ${c.appId}, ${c.userId}, ${c.petId}, ${c.type}, ${source}, ${c.status},
+           ${c.requestedVetId}, ${c.vetId}, ${c.channelSid}, ${c.roomSid}, ${at},
+           ${c.acceptedAt === null ? null : new Date(c.acceptedAt)}, ${at})
+        returning id)
+      insert into consultation_events (consultation_id, from_status, to_status, detail, at)
+      select id, null, ${c.status}, ${detail}::jsonb, ${at} from row`);
   }
 
   async transition(
@@ -72,36 +60,31 @@ export class ConsultationRepository implements Ledger {
     patch: TransitionPatch = {},
     detail?: Record<string, unknown>,
   ): Promise<void> {
+    await this.db.execute(transitionSql(id, to, new Date(atMs), patch, detail));
+  }
+
+  async offerMade(consultationId: string, vetId: number, offeredAt: number, expiresAt: number, requested: boolean): Promise<void> {
+    const at = new Date(offeredAt);
+    const offer = sql`offer as (
+        insert into offers (consultation_id, vet_id, offered_at, expires_at)
+        values (${consultationId}, ${vetId}, ${at}, ${new Date(expiresAt)}))`;
+    await this.db.execute(transitionSql(consultationId, "offered", at, {}, { vet_id: vetId, requested }, offer));
+  }
+
+  async offerEnded(consultationId: string, vetId: number, outcome: OfferOutcome, atMs: number, requeued: boolean): Promise<void> {
     const at = new Date(atMs);
-    await this.db.transaction(async (tx) => {
-      const [prev] = await tx
-        .select({ status: consultations.status })
-        .from(consultations)
-        .where(eq(consultations.id, id))
-        .for("update");
-      await tx.insert(consultationEvents).values({
-        consultationId: id,
-        fromStatus: prev?.status ?? null,
-        toStatus: to,
-        detail: detail ?? null,
-        at,
-      });
-      if (!prev || TERMINAL.has(prev.status as ConsultationStatus)) return;
-      await tx
-        .update(consultations)
-        .set({
-          status: to,
-          updatedAt: at,
-          ...(patch.vetId !== undefined ? { vetId: patch.vetId } : {}),
-          ...(patch.channelSid !== undefined ? { channelSid: patch.channelSid } : {}),
-          ...(patch.roomSid !== undefined ? { roomSid: patch.roomSid } : {}),
-          ...(patch.endedBy !== undefined ? { endedBy: patch.endedBy } : {}),
-          ...(patch.endReason !== undefined ? { endReason: patch.endReason } : {}),
-          ...(to === "active" ? { acceptedAt: at } : {}),
-          ...(TERMINAL.has(to) ? { endedAt: at } : {}),
-        })
-        .where(and(eq(consultations.id, id), TERMINAL.has(to) ? undefined : lte(consultations.updatedAt, at)));
-    });
+    // The newest unresolved offer of this pair; ids grow with time.
+    const resolve = sql`
+      update offers set outcome = ${outcome}, resolved_at = ${at}
+      where id = (select id from offers
+                  where consultation_id = ${consultationId} and vet_id = ${vetId} and outcome is null
+                  order by id desc limit 1)`;
+    if (!requeued) {
+      await this.db.execute(resolve);
+      return;
+    }
+    const resolved = sql`resolved as (${resolve})`;
+    await this.db.execute(transitionSql(consultationId, "queued", at, {}, { offer_outcome: outcome, vet_id: vetId }, resolved));
   }
 
   async setSids(id: string, sids: { channelSid?: string; roomSid?: string }): Promise<void> {
@@ -110,38 +93,10 @@ export class ConsultationRepository implements Ledger {
   }
 
   async note(id: string, atMs: number, detail: Record<string, unknown>): Promise<void> {
-    const [row] = await this.db.select({ status: consultations.status }).from(consultations).where(eq(consultations.id, id));
-    if (!row) return;
-    await this.db.insert(consultationEvents).values({
-      consultationId: id,
-      fromStatus: row.status,
-      toStatus: row.status,
-      detail,
-      at: new Date(atMs),
-    });
-  }
-
-  async recordOffer(consultationId: string, vetId: number, offeredAt: number, expiresAt: number): Promise<void> {
-    await this.db.insert(offers).values({
-      consultationId,
-      vetId,
-      offeredAt: new Date(offeredAt),
-      expiresAt: new Date(expiresAt),
-    });
-  }
-
-  async resolveOffer(consultationId: string, vetId: number, outcome: OfferOutcome, at: number): Promise<void> {
-    // The newest unresolved offer of this pair; ids grow with time.
-    const open = this.db
-      .select({ id: offers.id })
-      .from(offers)
-      .where(and(eq(offers.consultationId, consultationId), eq(offers.vetId, vetId), isNull(offers.outcome)))
-      .orderBy(desc(offers.id))
-      .limit(1);
-    await this.db
-      .update(offers)
-      .set({ outcome, resolvedAt: new Date(at) })
-      .where(eq(offers.id, sql`(${open})`));
+    await this.db.execute(sql`
+      insert into consultation_events (consultation_id, from_status, to_status, detail, at)
+      select id, status, status, ${JSON.stringify(detail)}::jsonb, ${new Date(atMs)}
+      from consultations where id = ${id}`);
   }
 
   async get(id: string): Promise<ConsultationRecord | null> {
@@ -220,3 +175,37 @@ export class ConsultationRepository implements Ledger {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * One statement that appends the event and applies the transition. The status moves only
+ * forward in time (`updated_at`) and never out of a terminal status, because writes from
+ * several nodes can land out of order; patch fields (vet, SIDs, end details) always apply.
+ */
+function transitionSql(
+  id: string,
+  to: ConsultationStatus,
+  at: Date,
+  patch: TransitionPatch,
+  detail?: Record<string, unknown>,
+  /** A further common table expression run in the same statement (e.g. the offer row). */
+  also?: SQL,
+) {
+  const terminal = TERMINAL.has(to);
+  const guard = sql`(status not in ('ended', 'cancelled', 'expired') and (${terminal} or updated_at <= ${at}))`;
+  return sql`
+    with ${also ? sql`${also},` : sql``} ev as (
+      insert into consultation_events (consultation_id, from_status, to_status, detail, at)
+      select id, status, ${to}, ${detail ? JSON.stringify(detail) : null}::jsonb, ${at}
+      from consultations where id = ${id})
+    update consultations set
+      status = case when ${guard} then ${to} else status end,
+      ended_at = case when ${guard} and ${terminal} then ${at} else ended_at end,
+      updated_at = case when ${guard} then ${at} else updated_at end,
+      accepted_at = case when ${to} = 'active' then coalesce(accepted_at, ${at}) else accepted_at end,
+      vet_id = coalesce(${patch.vetId ?? null}::integer, vet_id),
+      channel_sid = coalesce(${patch.channelSid ?? null}, channel_sid),
+      room_sid = coalesce(${patch.roomSid ?? null}, room_sid),
+      ended_by = coalesce(${patch.endedBy ?? null}, ended_by),
+      end_reason = coalesce(${patch.endReason ?? null}, end_reason)
+    where id = ${id}`;
+}

@@ -1,6 +1,6 @@
 import { and, asc, count, eq, isNull, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/database.js";
-import { pets } from "../db/schema.js";
+import { pets, users } from "../db/schema.js";
 import { formatDateTime } from "../lib/time.js";
 
 /** A stored pet. */
@@ -131,7 +131,45 @@ export async function insertPet(
 
 /** Pets of the pet owners of each app. Every query is scoped by `appId`; soft-deleted pets are invisible. */
 export class PetRepository {
-  constructor(private readonly db: Db) {}
+  /** Prepared once: `pet/list` without filters or paging, the common case. */
+  private readonly allOfUser;
+  /** Prepared once: the owner (by email) and all their live pets in one round trip. */
+  private readonly ownerWithPets;
+
+  constructor(private readonly db: Db) {
+    this.allOfUser = db
+      .select()
+      .from(pets)
+      .where(
+        and(eq(pets.appId, sql.placeholder("appId")), eq(pets.userId, sql.placeholder("userId")), isNull(pets.deletedAt)),
+      )
+      .orderBy(asc(pets.id))
+      .prepare("pets_of_user");
+    this.ownerWithPets = db
+      .select({ userId: users.id, pet: pets })
+      .from(users)
+      .leftJoin(pets, and(eq(pets.userId, users.id), eq(pets.appId, users.appId), isNull(pets.deletedAt)))
+      .where(
+        and(
+          eq(users.appId, sql.placeholder("appId")),
+          isNull(users.deletedAt),
+          eq(sql`lower(${users.email})`, sql.placeholder("email")),
+        ),
+      )
+      .orderBy(asc(pets.id))
+      .prepare("owner_with_pets");
+  }
+
+  /**
+   * The live pets of the active owner with this email (case-insensitive), in id order, or
+   * null when the app has no such owner. One query: the hot path of `pet/list`.
+   */
+  async listByOwnerEmail(appId: number, email: string): Promise<PetRow[] | null> {
+    if (!isDbId(appId)) return null;
+    const rows = await this.ownerWithPets.execute({ appId, email: email.trim().toLowerCase() });
+    if (rows.length === 0) return null;
+    return rows.flatMap((r) => (r.pet ? [r.pet] : []));
+  }
 
   /** The user's pet `petId` in `appId`, unless soft-deleted. */
   async findForUser(appId: number, userId: number, petId: number): Promise<PetRow | null> {
@@ -178,6 +216,10 @@ export class PetRepository {
       const col = searchColumns[q.searchBy ?? "name"];
       // strpos, not LIKE: the user's `%` and `_` stay literal characters.
       conditions.push(sql`strpos(lower(coalesce(${col}, '')), lower(${q.searchValue})) > 0`);
+    }
+    if (conditions.length === 3 && q.page === undefined) {
+      const rows = await this.allOfUser.execute({ appId, userId });
+      return { rows, total: rows.length };
     }
     const where = and(...conditions);
     const base = this.db.select().from(pets).where(where).orderBy(asc(pets.id));

@@ -63,7 +63,23 @@ const activeUser = (appId: number) => and(eq(users.appId, appId), isNull(users.d
 
 /** Pet owners of each app and their subscription history. Every query is scoped by `appId`. */
 export class UserRepository {
-  constructor(private readonly db: Db) {}
+  /** Prepared once: the lookup behind nearly every v2 request (SQL is not rebuilt per call). */
+  private readonly byEmail;
+
+  constructor(private readonly db: Db) {
+    this.byEmail = db
+      .select()
+      .from(users)
+      .where(
+        and(
+          eq(users.appId, sql.placeholder("appId")),
+          isNull(users.deletedAt),
+          eq(sql`lower(${users.email})`, sql.placeholder("email")),
+        ),
+      )
+      .limit(1)
+      .prepare("users_by_email");
+  }
 
   /** The active (not deleted) user `userId` of `appId`. */
   async findById(appId: number, userId: number): Promise<UserRow | null> {
@@ -74,11 +90,8 @@ export class UserRepository {
 
   /** The active user of `appId` with this email, compared case-insensitively. */
   async findActiveByEmail(appId: number, email: string): Promise<UserRow | null> {
-    const rows = await this.db
-      .select()
-      .from(users)
-      .where(and(activeUser(appId), eq(sql`lower(${users.email})`, email.trim().toLowerCase())))
-      .limit(1);
+    if (!isDbId(appId)) return null;
+    const rows = await this.byEmail.execute({ appId, email: email.trim().toLowerCase() });
     return rows[0] ?? null;
   }
 

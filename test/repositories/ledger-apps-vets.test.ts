@@ -93,9 +93,8 @@ describe.each(["postgres", "pglite"] as const)("ledger, apps and vets on %s", (k
   it("records a consultation's transitions, offers and SIDs, scoped by app", async () => {
     const c = live();
     await ledger.create(c, "socket");
-    await ledger.recordOffer(c.id, vet.id, T0 + 10, T0 + 30_010);
-    await ledger.transition(c.id, "offered", T0 + 10);
-    await ledger.resolveOffer(c.id, vet.id, "accepted", T0 + 20);
+    await ledger.offerMade(c.id, vet.id, T0 + 10, T0 + 30_010, false);
+    await ledger.offerEnded(c.id, vet.id, "accepted", T0 + 20, false);
     await ledger.transition(c.id, "active", T0 + 20, { vetId: vet.id });
     await ledger.setSids(c.id, { channelSid: "CH" + "a".repeat(32) });
     await ledger.note(c.id, T0 + 25, { call_status: "accepted" });
@@ -113,6 +112,14 @@ describe.each(["postgres", "pglite"] as const)("ledger, apps and vets on %s", (k
     expect((await ledger.findByChannel(appA.id, "CH" + "a".repeat(32)))?.id).toBe(c.id);
     expect(await ledger.findByChannel(appB.id, "CH" + "a".repeat(32))).toBeNull(); // another app
     expect(await ledger.get("not-a-uuid")).toBeNull();
+  });
+
+  it("an accept written after the end still records the vet and channel, without reviving the status", async () => {
+    const c = live();
+    await ledger.create(c, "socket");
+    await ledger.transition(c.id, "ended", T0 + 60, { endedBy: "user" });
+    await ledger.transition(c.id, "active", T0 + 50, { vetId: vet.id, channelSid: "CH" + "b".repeat(32) });
+    expect(await ledger.get(c.id)).toMatchObject({ status: "ended", vetId: vet.id, channelSid: "CH" + "b".repeat(32) });
   });
 
   it("late writes from another node never move a status back, nor past a terminal one", async () => {
@@ -148,13 +155,15 @@ describe.each(["postgres", "pglite"] as const)("ledger, apps and vets on %s", (k
   it("resolves the newest open offer of a vet when the same vet was offered twice", async () => {
     const c = live();
     await ledger.create(c, "socket");
-    await ledger.recordOffer(c.id, vet.id, T0 + 1, T0 + 2);
-    await ledger.resolveOffer(c.id, vet.id, "timeout", T0 + 2);
-    await ledger.recordOffer(c.id, vet.id, T0 + 3, T0 + 4);
-    await ledger.resolveOffer(c.id, vet.id, "declined", T0 + 4);
+    await ledger.offerMade(c.id, vet.id, T0 + 1, T0 + 2, true);
+    await ledger.offerEnded(c.id, vet.id, "timeout", T0 + 2, true);
+    await ledger.offerMade(c.id, vet.id, T0 + 3, T0 + 4, true);
+    await ledger.offerEnded(c.id, vet.id, "declined", T0 + 4, true);
     expect(await ledger.offersOf(c.id)).toEqual([
       { vetId: vet.id, outcome: "timeout" },
       { vetId: vet.id, outcome: "declined" },
     ]);
+    expect((await ledger.history(c.id)).map((h) => h.to)).toEqual(["queued", "offered", "queued", "offered", "queued"]);
+    expect((await ledger.get(c.id))?.status).toBe("queued");
   });
 });

@@ -69,6 +69,8 @@ export class MemoryLedger implements Ledger {
     if (r) {
       r.status = to;
       if (patch.vetId !== undefined) r.vetId = patch.vetId;
+      if (patch.channelSid !== undefined) r.channelSid = patch.channelSid;
+      if (patch.roomSid !== undefined) r.roomSid = patch.roomSid;
     }
     this.transitions.push({ id, to, ...(detail ? { detail } : {}) });
     return Promise.resolve();
@@ -81,14 +83,14 @@ export class MemoryLedger implements Ledger {
   note(): Promise<void> {
     return Promise.resolve();
   }
-  recordOffer(consultationId: string, vetId: number): Promise<void> {
+  async offerMade(consultationId: string, vetId: number, _at: number, _exp: number, requested: boolean): Promise<void> {
     this.offers.push({ consultationId, vetId, outcome: null });
-    return Promise.resolve();
+    await this.transition(consultationId, "offered", 0, {}, { vet_id: vetId, requested });
   }
-  resolveOffer(consultationId: string, vetId: number, outcome: string): Promise<void> {
+  async offerEnded(consultationId: string, vetId: number, outcome: string, _at: number, requeued: boolean): Promise<void> {
     const o = this.offers.find((x) => x.consultationId === consultationId && x.vetId === vetId && x.outcome === null);
     if (o) o.outcome = outcome;
-    return Promise.resolve();
+    if (requeued) await this.transition(consultationId, "queued", 0, {}, { offer_outcome: outcome, vet_id: vetId });
   }
   get(id: string): Promise<ConsultationRecord | null> {
     return Promise.resolve(this.rows.get(id) ?? null);

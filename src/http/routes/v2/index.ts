@@ -24,8 +24,9 @@ export function mediaUrlHandler(ctx: GatewayContext): RequestHandler {
 /** The authenticated v2 routes: users, pets, reports, tokens. */
 export function createV2Router(ctx: GatewayContext): Router {
   const router = Router();
-  router.use(createUserRouter(ctx));
+  // Pets first: pet/list is the busiest route, and each router layer costs a path match.
   router.use(createPetRouter(ctx));
+  router.use(createUserRouter(ctx));
   router.use(createReportRouter(ctx));
   return router;
 }

@@ -70,8 +70,15 @@ export function createPetRouter(ctx: GatewayContext): Router {
   router.get("/pet/list", async (req, res) => {
     const app = currentApp(res);
     const q = validate(petListSchema, req.query);
-    const user = await requireUser(ctx, app.id, q.email);
     const paged = q.pagination === true;
+    if (!paged && !q.search_value) {
+      // The common case in one query: owner and pets together.
+      const rows = await ctx.repos.pets.listByOwnerEmail(app.id, q.email);
+      if (!rows) throw notFound("User not found");
+      res.json(ok({ list: rows.map(toPetJson) }, "pet list"));
+      return;
+    }
+    const user = await requireUser(ctx, app.id, q.email);
     const { rows, total } = await ctx.repos.pets.list(app.id, user.id, {
       searchBy: q.search_by,
       searchValue: q.search_value,
