@@ -81,12 +81,8 @@ export function createHttpApp(
     next();
   });
   v2.get("/media-url", mediaUrlHandler(ctx));
-  // GET and HEAD carry no body here; skipping the parsers saves their content-type checks.
-  const parseBody: express.RequestHandler = (req, res, next) => {
-    if (req.method === "GET" || req.method === "HEAD") return next();
-    json(req, res, (err?: unknown) => (err ? next(err) : form(req, res, next)));
-  };
-  v2.use(parseBody);
+  // GET too: the reference's `refresh` is a GET that may carry a JSON body.
+  v2.use(json, form);
   v2.use(async (req, res, next) => {
     const ok = await ctx.appAuth.verify(locals(res).app!, req.get("authorization"));
     if (!ok) throw new AppError(401, "Unauthenticated.");
