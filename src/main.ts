@@ -52,6 +52,9 @@ async function main(): Promise<void> {
         process.exit(1);
       });
   };
+  // A socket server must not die of one stray rejection (e.g. a publish racing shutdown):
+  // log it loudly and keep serving.
+  process.on("unhandledRejection", (err: unknown) => logger.error({ err }, "unhandled rejection"));
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
 }

@@ -86,7 +86,7 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
   const mediaDir = path.resolve(config.dataDir, "media");
   mkdirSync(mediaDir, { recursive: true });
 
-  const repos = createRepositories(database.db);
+  const repos = createRepositories(database.db, database.historyDb);
   const metrics = createMetrics();
   const ctx: GatewayContext = {
     config,

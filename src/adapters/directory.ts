@@ -29,13 +29,10 @@ export function createDirectory(
   });
   return {
     async requestProfile(appId, userId, petId) {
-      const [user, pet] = await Promise.all([
-        repos.users.findById(appId, userId),
-        repos.pets.findForUser(appId, userId, petId),
-      ]);
-      if (!user) return { missing: "user" };
-      if (!pet) return { missing: "pet" };
-      return { user: toUserSummary(user), pet: { ...toPetJson(pet) } };
+      const found = await repos.pets.findWithOwner(appId, userId, petId);
+      if (!found) return { missing: "user" };
+      if (!found.pet) return { missing: "pet" };
+      return { user: toUserSummary(found.user), pet: { ...toPetJson(found.pet) } };
     },
     async vet(vetId) {
       const v = await loadVet(vetId);

@@ -17,6 +17,12 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 /** An open, migrated database. */
 export interface Database {
   readonly db: Db;
+  /**
+   * For high-volume history writes that nothing waits on: on PostgreSQL its sessions use
+   * `synchronous_commit = off`, so a commit does not wait for the WAL flush (a server crash
+   * may lose the last fraction of a second of such writes, never consistency). PGlite: `db`.
+   */
+  readonly historyDb: Db;
   readonly kind: "postgres" | "pglite";
   /** Resolves when a trivial query succeeds; used by `/readyz`. */
   ping(): Promise<void>;
@@ -42,9 +48,16 @@ export interface DatabaseOptions {
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.url) {
     const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
+    const historyPool = new pg.Pool({
+      connectionString: opts.url,
+      max: Math.max(2, Math.ceil((opts.poolSize ?? 10) / 2)),
+      options: "-c synchronous_commit=off",
+    });
     // An idle client's error (server restart) must not crash the process; the pool replaces it.
     pool.on("error", () => undefined);
+    historyPool.on("error", () => undefined);
     const db = drizzlePg(pool, { schema }) as unknown as Db;
+    const historyDb = drizzlePg(historyPool, { schema }) as unknown as Db;
     const client = await pool.connect();
     try {
       await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
@@ -55,11 +68,14 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     }
     return {
       db,
+      historyDb,
       kind: "postgres",
       ping: async () => {
         await pool.query("select 1");
       },
-      close: () => pool.end(),
+      close: async () => {
+        await Promise.all([pool.end(), historyPool.end()]);
+      },
     };
   }
   const dir = opts.pgliteDir ?? "memory://";
@@ -69,6 +85,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   await migratePglite(db, { migrationsFolder: MIGRATIONS_DIR });
   return {
     db: db as unknown as Db,
+    historyDb: db as unknown as Db,
     kind: "pglite",
     ping: async () => {
       await db.execute(sql`select 1`);

@@ -299,7 +299,7 @@ export class ConsultationEngine {
     if (r.alreadyActive) {
       c = await this.ensureConversation(c);
     } else {
-      this.offerEnded(c.id, vetId, "accepted");
+      this.d.observer?.offer?.("accepted");
       this.d.observer?.matched?.(now - c.createdAt);
       this.positionsChanged = true;
       // History is written behind the match (nothing here waits for PostgreSQL). Twilio
@@ -310,7 +310,14 @@ export class ConsultationEngine {
         c = await this.ensureConversation(c, false);
       } finally {
         const channelSid = c.channelSid ?? undefined;
-        this.record(c.id, (l) => l.transition(accepted.id, "active", now, { vetId, ...(channelSid ? { channelSid } : {}) }));
+        // One write: the offer's outcome, the transition, the vet and the channel.
+        this.record(c.id, (l) =>
+          l.transition(accepted.id, "active", now, {
+            vetId,
+            resolvedOffer: { vetId, outcome: "accepted" },
+            ...(channelSid ? { channelSid } : {}),
+          }),
+        );
       }
     }
     const { user, vet } = await this.matchedPayloads(c);

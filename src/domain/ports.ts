@@ -56,6 +56,8 @@ export interface TransitionPatch {
   roomSid?: string;
   endedBy?: EndedBy;
   endReason?: string;
+  /** Resolves this vet's open offer in the same write (e.g. `accepted` with `active`). */
+  resolvedOffer?: { vetId: number; outcome: OfferOutcome };
 }
 
 /**

@@ -34,7 +34,14 @@ const toRecord = (r: Row): ConsultationRecord => r as ConsultationRecord;
  * forward in time (`updated_at` guard), and terminal statuses are never overwritten.
  */
 export class ConsultationRepository implements Ledger {
-  constructor(private readonly db: Db) {}
+  /**
+   * `db` for what must be durable before anyone is told (the request row, feedback) and for
+   * reads; `historyDb` for transitions and offers, written behind the hot path.
+   */
+  constructor(
+    private readonly db: Db,
+    private readonly historyDb: Db = db,
+  ) {}
 
   async create(c: LiveConsultation, source: "socket" | "rest"): Promise<void> {
     const at = new Date(c.createdAt);
@@ -60,7 +67,10 @@ export class ConsultationRepository implements Ledger {
     patch: TransitionPatch = {},
     detail?: Record<string, unknown>,
   ): Promise<void> {
-    await this.db.execute(transitionSql(id, to, new Date(atMs), patch, detail));
+    const at = new Date(atMs);
+    const r = patch.resolvedOffer;
+    const also = r ? sql`resolved as (${resolveOfferSql(id, r.vetId, r.outcome, at)})` : undefined;
+    await this.historyDb.execute(transitionSql(id, to, at, patch, detail, also));
   }
 
   async offerMade(consultationId: string, vetId: number, offeredAt: number, expiresAt: number, requested: boolean): Promise<void> {
@@ -68,32 +78,27 @@ export class ConsultationRepository implements Ledger {
     const offer = sql`offer as (
         insert into offers (consultation_id, vet_id, offered_at, expires_at)
         values (${consultationId}, ${vetId}, ${at}, ${new Date(expiresAt)}))`;
-    await this.db.execute(transitionSql(consultationId, "offered", at, {}, { vet_id: vetId, requested }, offer));
+    await this.historyDb.execute(transitionSql(consultationId, "offered", at, {}, { vet_id: vetId, requested }, offer));
   }
 
   async offerEnded(consultationId: string, vetId: number, outcome: OfferOutcome, atMs: number, requeued: boolean): Promise<void> {
     const at = new Date(atMs);
-    // The newest unresolved offer of this pair; ids grow with time.
-    const resolve = sql`
-      update offers set outcome = ${outcome}, resolved_at = ${at}
-      where id = (select id from offers
-                  where consultation_id = ${consultationId} and vet_id = ${vetId} and outcome is null
-                  order by id desc limit 1)`;
+    const resolve = resolveOfferSql(consultationId, vetId, outcome, at);
     if (!requeued) {
-      await this.db.execute(resolve);
+      await this.historyDb.execute(resolve);
       return;
     }
     const resolved = sql`resolved as (${resolve})`;
-    await this.db.execute(transitionSql(consultationId, "queued", at, {}, { offer_outcome: outcome, vet_id: vetId }, resolved));
+    await this.historyDb.execute(transitionSql(consultationId, "queued", at, {}, { offer_outcome: outcome, vet_id: vetId }, resolved));
   }
 
   async setSids(id: string, sids: { channelSid?: string; roomSid?: string }): Promise<void> {
     if (sids.channelSid === undefined && sids.roomSid === undefined) return;
-    await this.db.update(consultations).set(sids).where(eq(consultations.id, id));
+    await this.historyDb.update(consultations).set(sids).where(eq(consultations.id, id));
   }
 
   async note(id: string, atMs: number, detail: Record<string, unknown>): Promise<void> {
-    await this.db.execute(sql`
+    await this.historyDb.execute(sql`
       insert into consultation_events (consultation_id, from_status, to_status, detail, at)
       select id, status, status, ${JSON.stringify(detail)}::jsonb, ${new Date(atMs)}
       from consultations where id = ${id}`);
@@ -175,6 +180,15 @@ export class ConsultationRepository implements Ledger {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Resolves the newest unresolved offer of this pair (ids grow with time). */
+function resolveOfferSql(consultationId: string, vetId: number, outcome: OfferOutcome, at: Date) {
+  return sql`
+    update offers set outcome = ${outcome}, resolved_at = ${at}
+    where id = (select id from offers
+                where consultation_id = ${consultationId} and vet_id = ${vetId} and outcome is null
+                order by id desc limit 1)`;
+}
 
 /**
  * One statement that appends the event and applies the transition. The status moves only

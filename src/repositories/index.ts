@@ -14,12 +14,13 @@ export interface Repositories {
   consultations: ConsultationRepository;
 }
 
-export function createRepositories(db: Db): Repositories {
+/** `historyDb` takes the consultation history writes nothing waits on (see `Database.historyDb`). */
+export function createRepositories(db: Db, historyDb: Db = db): Repositories {
   return {
     apps: new AppRepository(db),
     vets: new VetRepository(db),
     users: new UserRepository(db),
     pets: new PetRepository(db),
-    consultations: new ConsultationRepository(db),
+    consultations: new ConsultationRepository(db, historyDb),
   };
 }

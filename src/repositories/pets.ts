@@ -5,6 +5,7 @@ import { formatDateTime } from "../lib/time.js";
 
 /** A stored pet. */
 export type PetRow = typeof pets.$inferSelect;
+type UserRow = typeof users.$inferSelect;
 
 /** The writable pet fields; `undefined` leaves a field unchanged, `null` clears it. */
 export interface PetFields {
@@ -135,6 +136,8 @@ export class PetRepository {
   private readonly allOfUser;
   /** Prepared once: the owner (by email) and all their live pets in one round trip. */
   private readonly ownerWithPets;
+  /** Prepared once: an owner and one of their pets, for consultation requests. */
+  private readonly ownerAndPet;
 
   constructor(private readonly db: Db) {
     this.allOfUser = db
@@ -158,6 +161,24 @@ export class PetRepository {
       )
       .orderBy(asc(pets.id))
       .prepare("owner_with_pets");
+    this.ownerAndPet = db
+      .select({ user: users, pet: pets })
+      .from(users)
+      .leftJoin(
+        pets,
+        and(eq(pets.id, sql.placeholder("petId")), eq(pets.userId, users.id), eq(pets.appId, users.appId), isNull(pets.deletedAt)),
+      )
+      .where(and(eq(users.appId, sql.placeholder("appId")), eq(users.id, sql.placeholder("userId")), isNull(users.deletedAt)))
+      .limit(1)
+      .prepare("owner_and_pet");
+  }
+
+  /** The active owner and their live pet `petId` in one query; null when the owner is unknown. */
+  async findWithOwner(appId: number, userId: number, petId: number): Promise<{ user: UserRow; pet: PetRow | null } | null> {
+    if (!isDbId(appId) || !isDbId(userId)) return null;
+    const rows = await this.ownerAndPet.execute({ appId, userId, petId: isDbId(petId) ? petId : 0 });
+    const row = rows[0];
+    return row ? { user: row.user, pet: row.pet } : null;
   }
 
   /**

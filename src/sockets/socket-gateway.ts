@@ -81,13 +81,17 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
   const vets = io.of("/vet") as VetNamespace;
   const users = io.of("/user") as UserNamespace;
   let draining = false;
+  // Set once closing starts: work still in flight must not publish through closed Redis clients.
+  let closed = false;
 
   const notifier: Notifier = {
     toVet: (vetId, event, payload) => {
+      if (closed) return;
       // Typed per event by the Notifier signature; the namespace's emit overloads need the cast.
       (vets.to(vetRoom(vetId)).emit as (e: string, p: unknown) => boolean)(event, payload);
     },
     toUser: (appId, userId, event, payload) => {
+      if (closed) return;
       (users.to(userRoom(appId, userId)).emit as (e: string, p: unknown) => boolean)(event, payload);
     },
   };
@@ -254,6 +258,7 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
     },
     async close(opts = {}) {
       if (opts.draining) draining = true;
+      closed = true;
       await new Promise<void>((resolve) => {
         void io.close(() => resolve());
       });

@@ -114,6 +114,15 @@ describe.each(["postgres", "pglite"] as const)("ledger, apps and vets on %s", (k
     expect(await ledger.get("not-a-uuid")).toBeNull();
   });
 
+  it("resolves the accepted offer in the same write as the transition to active", async () => {
+    const c = live();
+    await ledger.create(c, "socket");
+    await ledger.offerMade(c.id, vet.id, T0 + 1, T0 + 30_001, false);
+    await ledger.transition(c.id, "active", T0 + 2, { vetId: vet.id, resolvedOffer: { vetId: vet.id, outcome: "accepted" } });
+    expect(await ledger.offersOf(c.id)).toEqual([{ vetId: vet.id, outcome: "accepted" }]);
+    expect(await ledger.get(c.id)).toMatchObject({ status: "active", vetId: vet.id });
+  });
+
   it("an accept written after the end still records the vet and channel, without reviving the status", async () => {
     const c = live();
     await ledger.create(c, "socket");

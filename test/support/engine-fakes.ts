@@ -70,6 +70,10 @@ export class MemoryLedger implements Ledger {
       r.status = to;
       if (patch.vetId !== undefined) r.vetId = patch.vetId;
       if (patch.channelSid !== undefined) r.channelSid = patch.channelSid;
+      if (patch.resolvedOffer) {
+        const o = this.offers.find((x) => x.consultationId === id && x.vetId === patch.resolvedOffer.vetId && x.outcome === null);
+        if (o) o.outcome = patch.resolvedOffer.outcome;
+      }
       if (patch.roomSid !== undefined) r.roomSid = patch.roomSid;
     }
     this.transitions.push({ id, to, ...(detail ? { detail } : {}) });
