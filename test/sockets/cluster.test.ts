@@ -120,21 +120,22 @@ describe("two nodes on one Redis", () => {
   });
 });
 
-describe("a node killed with SIGKILL", () => {
+describe("a gateway process on one Redis with this test's node", () => {
   let t: TestGateway;
-  let child: ChildProcess | null = null;
+  const children: ChildProcess[] = [];
 
   beforeAll(async () => {
     t = await startTestGateway({ redis: true, env: { PRESENCE_TTL_MS: "3000" } });
   });
   afterAll(async () => {
-    child?.kill("SIGKILL");
+    for (const c of children) c.kill("SIGKILL");
     await t.close();
   });
 
-  it("its vets leave routing within PRESENCE_TTL_MS and their offers go to the next vet", async () => {
+  /** Starts `src/main.ts` as a separate process on the test's database and Redis prefix. */
+  async function startProcess(): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
-    child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
       env: {
         ...process.env,
         NODE_ENV: "test",
@@ -149,11 +150,17 @@ describe("a node killed with SIGKILL", () => {
       },
       stdio: "ignore",
     });
+    children.push(child);
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     const url = `http://127.0.0.1:${port}`;
     await expect
       .poll(async () => (await fetch(`${url}/healthz`).then((r) => r.status).catch(() => 0)), { timeout: 20_000, interval: 200 })
       .toBe(200);
+    return { child, url, exited };
+  }
 
+  /** A vet on the process holding an offer, and a second vet on the test's node. */
+  async function offerHeldOnProcess(url: string) {
     const app = await seedApp(t.gateway);
     const doomedVet = await seedVet(t.gateway);
     const v = await vetClient(url, doomedVet.token);
@@ -163,16 +170,38 @@ describe("a node killed with SIGKILL", () => {
     const req = await u.ask("consult:request", { conversation_request: "chat", pet_id: user.petId });
     expect((await v.next("consult:offer")).consultation_id).toBe(req.data.consultation_id);
     const s = await vetClient(t.url, survivor.token);
+    return { id: req.data.consultation_id as string, doomedVet, v, s, u };
+  }
 
+  it("SIGKILL: its vets leave routing within PRESENCE_TTL_MS and their offers go to the next vet", async () => {
+    const { child, url } = await startProcess();
+    const { id, doomedVet, v, s, u } = await offerHeldOnProcess(url);
     child.kill("SIGKILL");
     const killed = Date.now();
     const offer = await s.next("consult:offer", () => true, 10_000);
-    expect(offer.consultation_id).toBe(req.data.consultation_id);
+    expect(offer.consultation_id).toBe(id);
     // Within the TTL plus one sweep.
     expect(Date.now() - killed).toBeLessThan(3000 + 1500);
-    expect((await t.gateway.ctx.repos.consultations.offersOf(req.data.consultation_id).then((o) => o[0]))?.vetId).toBe(doomedVet.id);
+    await t.gateway.engine.flush();
+    expect((await t.gateway.ctx.repos.consultations.offersOf(id))[0]).toEqual({ vetId: doomedVet.id, outcome: "node_dead" });
     const stats = await t.gateway.engine.stats();
     expect(stats.vets.offline).toBeGreaterThanOrEqual(1);
+    await u.ask("consult:cancel", { consultation_id: id });
+    for (const c of [v, s, u]) c.close();
+  });
+
+  it("SIGTERM: drains at once (offers handed to the next vet, no TTL wait), closes sockets and exits 0", async () => {
+    const { child, url, exited } = await startProcess();
+    const { id, v, s, u } = await offerHeldOnProcess(url);
+    const disconnected = new Promise<string>((resolve) => v.socket.once("disconnect", (reason: string) => resolve(reason)));
+    child.kill("SIGTERM");
+    const sent = Date.now();
+    expect((await s.next("consult:offer", () => true, 5000)).consultation_id).toBe(id);
+    expect(Date.now() - sent).toBeLessThan(3000); // well before the 3 s TTL would have expired
+    await disconnected;
+    expect(await exited).toBe(0);
+    expect(Date.now() - sent).toBeLessThan(10_000);
+    await u.ask("consult:cancel", { consultation_id: id });
     for (const c of [v, s, u]) c.close();
   });
 });
