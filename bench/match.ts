@@ -60,8 +60,10 @@ const VETS = numFlag(flags, "vets", 20);
 const USERS = numFlag(flags, "users", 400);
 const RATE = numFlag(flags, "rate", 200);
 const DURATION_S = numFlag(flags, "duration", 10);
-const WARMUP_S = numFlag(flags, "warmup", 2);
-const WARMUP_RATE = numFlag(flags, "warmup-rate", 20);
+// Long enough at a real rate for the JIT, the connection pools and PostgreSQL to reach a
+// steady state before anything is measured.
+const WARMUP_S = numFlag(flags, "warmup", 4);
+const WARMUP_RATE = numFlag(flags, "warmup-rate", 100);
 const STEP_S = numFlag(flags, "step-seconds", 5);
 const P99_LIMIT = numFlag(flags, "p99-limit", 25);
 const TOKEN_S = numFlag(flags, "token-seconds", 2);

@@ -47,10 +47,12 @@ export interface DatabaseOptions {
 /** Opens PostgreSQL (when `url` is set) or PGlite, and applies the SQL migrations. */
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.url) {
-    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
+    // Idle connections are kept a minute: reopening one under a burst costs a backend start.
+    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, idleTimeoutMillis: 60_000 });
     const historyPool = new pg.Pool({
       connectionString: opts.url,
       max: Math.max(2, Math.ceil((opts.poolSize ?? 10) / 2)),
+      idleTimeoutMillis: 60_000,
       options: "-c synchronous_commit=off",
     });
     // An idle client's error (server restart) must not crash the process; the pool replaces it.
