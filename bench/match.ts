@@ -22,6 +22,7 @@
  * and checked; the exit code is 0 when the run completed and nothing was left behind.
  */
 import { mkdtempSync } from "node:fs";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -221,6 +222,8 @@ function request(o: Owner, p: Phase): void {
 // ------------------------------------------------------------------ phases
 
 interface PhaseResult {
+  /** Longest event-loop stall (ms) seen in the bench process and in each gateway node. */
+  stalls: Record<string, number>;
   rate: number;
   seconds: number;
   issued: number;
@@ -243,8 +246,22 @@ interface PhaseResult {
 }
 
 /** Issues `rate` requests a second for `seconds`, waits for them, then for the gateway to settle. */
+/** `nodejs_eventloop_lag_max_seconds` of a node, in ms; prom-client resets it on each scrape. */
+/** Base URLs of the gateway nodes, once started. */
+let nodeUrls: string[] = [];
+
+async function nodeStallMs(url: string): Promise<number> {
+  const text = await fetch(`${url}/metrics`).then((r) => r.text());
+  const m = /^nodejs_eventloop_lag_max_seconds\s+([\d.e+-]+)/m.exec(text);
+  return m ? Number(m[1]) * 1000 : NaN;
+}
+
 async function runPhase(rate: number, seconds: number, pids: Record<string, number>, statsUrl: string): Promise<PhaseResult> {
   const p: Phase = { issued: 0, matched: 0, failedRequests: 0, errors: 0, errorKinds: new Map(), latencies: [] };
+  // Event-loop stalls, here and in the nodes: a latency tail may come from either side.
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  await Promise.all(nodeUrls.map(nodeStallMs));
   const backlog: number[] = [];
   const cpu = new CpuMeter(pids);
   const start = performance.now();
@@ -262,6 +279,10 @@ async function runPhase(rate: number, seconds: number, pids: Record<string, numb
     turn();
   });
   const cpuRead = cpu.read();
+  loop.disable();
+  const nodeStalls = await Promise.all(nodeUrls.map(nodeStallMs));
+  const stalls: Record<string, number> = { bench: loop.max / 1e6 };
+  nodeUrls.forEach((_, i) => (stalls[`node-${String.fromCharCode(97 + i)}`] = nodeStalls[i]!));
   const matchedInWindow = p.matched;
   clearInterval(sampler);
   const drainUntil = performance.now() + DRAIN_MS;
@@ -272,6 +293,7 @@ async function runPhase(rate: number, seconds: number, pids: Record<string, numb
   const third = Math.max(1, Math.floor(backlog.length / 3));
   const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
   return {
+    stalls,
     rate,
     seconds,
     issued: p.issued,
@@ -331,6 +353,7 @@ function printPhase(label: string, r: PhaseResult): void {
   console.log(`  match latency  p50 ${ms(r.p50)}  p99 ${ms(r.p99)}  max ${ms(r.max)}  count ${r.matched}`);
   console.log(`  backlog (emitted, not yet matched) each second: ${r.backlog.join(" ") || "-"}`);
   console.log(`  cpu (% of one core): ${formatCpu(r.cpu)}`);
+  console.log(`  longest event-loop stall: ${Object.entries(r.stalls).map(([k, v]) => `${k} ${ms(v)}`).join(", ")}`);
   console.log(`  settled (no open consultation) ${Number.isFinite(r.settleS) ? `${r.settleS.toFixed(1)} s` : `NOT within ${SETTLE_MS / 1000} s`} after`);
 }
 
@@ -408,6 +431,7 @@ async function main(): Promise<void> {
   );
   const pids = Object.fromEntries(nodes.map((n) => [n.name, n.pid]));
   const statsUrl = `${nodes[0].url}/admin/v1/stats`;
+  nodeUrls = nodes.map((n) => n.url);
 
   const sockets: Socket[] = [];
   let consultations = 0;

@@ -22,10 +22,6 @@ export class KeyedSerialQueue {
     return next;
   }
 
-  get pending(): number {
-    return this.tails.size;
-  }
-
   async flush(): Promise<void> {
     while (this.tails.size > 0) await Promise.all([...this.tails.values()]);
   }
