@@ -415,7 +415,7 @@ async function main(): Promise<void> {
   const env = {
     NODE_ENV: "production",
     LOG_LEVEL: "silent",
-    DATABASE_URL: process.env.BENCH_PG_OPTIONS ? `${db.url}?options=${encodeURIComponent(process.env.BENCH_PG_OPTIONS)}` : db.url,
+    DATABASE_URL: db.url,
     REDIS_URL,
     REDIS_KEY_PREFIX: redisPrefix,
     GATEWAY_SECRET,
