@@ -60,8 +60,6 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-const opts = (retry: RetryPolicy | undefined) => (retry ? { retry } : {});
-
 export async function buildGateway(config: Config, overrides: GatewayOverrides = {}): Promise<Gateway> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
@@ -118,7 +116,7 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
   const httpServer = http.createServer((req, res) => handle(req, res));
   httpServer.keepAliveTimeout = 65_000;
   const sockets = await createSocketGateway(httpServer, ctx);
-  const twilio = createTwilioProvider(config.twilio, logger, opts(overrides.twilioRetry));
+  const twilio = createTwilioProvider(config.twilio, logger, overrides.twilioRetry ? { retry: overrides.twilioRetry } : {});
   const engine = new ConsultationEngine({
     store,
     ledger: repos.consultations,
