@@ -7,8 +7,8 @@ import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
-import { sql } from "drizzle-orm";
-import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { sql, type SQL } from "drizzle-orm";
+import { PgDialect, type PgDatabase, type PgQueryResultHKT } from "drizzle-orm/pg-core";
 import * as schema from "./schema.js";
 
 /** Drizzle handle shared by both drivers; repositories only see this type. */
@@ -18,16 +18,21 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface Database {
   readonly db: Db;
   /**
-   * For high-volume history writes that nothing waits on: on PostgreSQL its sessions use
-   * `synchronous_commit = off`, so a commit does not wait for the WAL flush (a server crash
-   * may lose the last fraction of a second of such writes, never consistency). PGlite: `db`.
+   * Runs a high-volume history write that nothing waits on. On PostgreSQL: its own pool
+   * with `synchronous_commit = off`, so a commit does not wait for the WAL flush (a server
+   * crash may lose the last fraction of a second of such writes, never consistency), and
+   * named prepared statements, so PostgreSQL parses and plans each shape once per
+   * connection. On PGlite: a plain execute on `db`.
    */
-  readonly historyDb: Db;
+  readonly historyWrite: HistoryWrite;
   readonly kind: "postgres" | "pglite";
   /** Resolves when a trivial query succeeds; used by `/readyz`. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Executes one SQL statement for its effect. */
+export type HistoryWrite = (query: SQL) => Promise<void>;
 
 /** `src/db` and `dist/db` are both two levels below the package root. */
 const MIGRATIONS_DIR = fileURLToPath(new URL("../../drizzle", import.meta.url));
@@ -59,7 +64,15 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     pool.on("error", () => undefined);
     historyPool.on("error", () => undefined);
     const db = drizzlePg(pool, { schema }) as unknown as Db;
-    const historyDb = drizzlePg(historyPool, { schema }) as unknown as Db;
+    const dialect = new PgDialect();
+    // Statement text → name; the shapes are few (one per kind of history write).
+    const names = new Map<string, string>();
+    const historyWrite: HistoryWrite = async (query) => {
+      const { sql: text, params } = dialect.sqlToQuery(query);
+      let name = names.get(text);
+      if (!name) names.set(text, (name = `history_${names.size}`));
+      await historyPool.query({ name, text, values: params });
+    };
     const client = await pool.connect();
     try {
       await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
@@ -70,7 +83,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     }
     return {
       db,
-      historyDb,
+      historyWrite,
       kind: "postgres",
       ping: async () => {
         await pool.query("select 1");
@@ -87,7 +100,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   await migratePglite(db, { migrationsFolder: MIGRATIONS_DIR });
   return {
     db: db as unknown as Db,
-    historyDb: db as unknown as Db,
+    historyWrite: async (query) => {
+      await db.execute(query);
+    },
     kind: "pglite",
     ping: async () => {
       await db.execute(sql`select 1`);

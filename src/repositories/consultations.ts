@@ -1,5 +1,5 @@
 import { eq, and, sql, type SQL } from "drizzle-orm";
-import type { Db } from "../db/database.js";
+import type { Db, HistoryWrite } from "../db/database.js";
 import { consultationEvents, consultations, feedback, offers, vets } from "../db/schema.js";
 import type {
   ConsultationRecord,
@@ -36,12 +36,16 @@ const toRecord = (r: Row): ConsultationRecord => r as ConsultationRecord;
 export class ConsultationRepository implements Ledger {
   /**
    * `db` for what must be durable before anyone is told (the request row, feedback) and for
-   * reads; `historyDb` for transitions and offers, written behind the hot path.
+   * reads; `historyWrite` for transitions and offers, written behind the hot path.
    */
   constructor(
     private readonly db: Db,
-    private readonly historyDb: Db = db,
-  ) {}
+    historyWrite?: HistoryWrite,
+  ) {
+    this.write = historyWrite ?? (async (q) => void (await db.execute(q)));
+  }
+
+  private readonly write: HistoryWrite;
 
   async create(c: LiveConsultation, source: "socket" | "rest"): Promise<void> {
     const at = new Date(c.createdAt);
@@ -70,7 +74,7 @@ export class ConsultationRepository implements Ledger {
     const at = new Date(atMs);
     const r = patch.resolvedOffer;
     const also = r ? sql`resolved as (${resolveOfferSql(id, r.vetId, r.outcome, at)})` : undefined;
-    await this.historyDb.execute(transitionSql(id, to, at, patch, detail, also));
+    await this.write(transitionSql(id, to, at, patch, detail, also));
   }
 
   async offerMade(consultationId: string, vetId: number, offeredAt: number, expiresAt: number, requested: boolean): Promise<void> {
@@ -78,27 +82,30 @@ export class ConsultationRepository implements Ledger {
     const offer = sql`offer as (
         insert into offers (consultation_id, vet_id, offered_at, expires_at)
         values (${consultationId}, ${vetId}, ${at}, ${new Date(expiresAt)}))`;
-    await this.historyDb.execute(transitionSql(consultationId, "offered", at, {}, { vet_id: vetId, requested }, offer));
+    await this.write(transitionSql(consultationId, "offered", at, {}, { vet_id: vetId, requested }, offer));
   }
 
   async offerEnded(consultationId: string, vetId: number, outcome: OfferOutcome, atMs: number, requeued: boolean): Promise<void> {
     const at = new Date(atMs);
     const resolve = resolveOfferSql(consultationId, vetId, outcome, at);
     if (!requeued) {
-      await this.historyDb.execute(resolve);
+      await this.write(resolve);
       return;
     }
     const resolved = sql`resolved as (${resolve})`;
-    await this.historyDb.execute(transitionSql(consultationId, "queued", at, {}, { offer_outcome: outcome, vet_id: vetId }, resolved));
+    await this.write(transitionSql(consultationId, "queued", at, {}, { offer_outcome: outcome, vet_id: vetId }, resolved));
   }
 
   async setSids(id: string, sids: { channelSid?: string; roomSid?: string }): Promise<void> {
     if (sids.channelSid === undefined && sids.roomSid === undefined) return;
-    await this.historyDb.update(consultations).set(sids).where(eq(consultations.id, id));
+    await this.write(sql`
+      update consultations set channel_sid = coalesce(${sids.channelSid ?? null}, channel_sid),
+        room_sid = coalesce(${sids.roomSid ?? null}, room_sid)
+      where id = ${id}`);
   }
 
   async note(id: string, atMs: number, detail: Record<string, unknown>): Promise<void> {
-    await this.historyDb.execute(sql`
+    await this.write(sql`
       insert into consultation_events (consultation_id, from_status, to_status, detail, at)
       select id, status, status, ${JSON.stringify(detail)}::jsonb, ${new Date(atMs)}
       from consultations where id = ${id}`);

@@ -1,4 +1,4 @@
-import type { Db } from "../db/database.js";
+import type { Db, HistoryWrite } from "../db/database.js";
 import { AppRepository } from "./apps.js";
 import { ConsultationRepository } from "./consultations.js";
 import { PetRepository } from "./pets.js";
@@ -14,13 +14,13 @@ export interface Repositories {
   consultations: ConsultationRepository;
 }
 
-/** `historyDb` takes the consultation history writes nothing waits on (see `Database.historyDb`). */
-export function createRepositories(db: Db, historyDb: Db = db): Repositories {
+/** `historyWrite` takes the consultation history writes nothing waits on (see `Database.historyWrite`). */
+export function createRepositories(db: Db, historyWrite?: HistoryWrite): Repositories {
   return {
     apps: new AppRepository(db),
     vets: new VetRepository(db),
     users: new UserRepository(db),
     pets: new PetRepository(db),
-    consultations: new ConsultationRepository(db, historyDb),
+    consultations: new ConsultationRepository(db, historyWrite),
   };
 }
