@@ -25,6 +25,8 @@ export interface Database {
    * connection. On PGlite: a plain execute on `db`.
    */
   readonly historyWrite: HistoryWrite;
+  /** Runs a durable write on `db`'s pool, as a named prepared statement on PostgreSQL. */
+  readonly write: HistoryWrite;
   readonly kind: "postgres" | "pglite";
   /** Resolves when a trivial query succeeds; used by `/readyz`. */
   ping(): Promise<void>;
@@ -65,14 +67,18 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     historyPool.on("error", () => undefined);
     const db = drizzlePg(pool, { schema }) as unknown as Db;
     const dialect = new PgDialect();
-    // Statement text → name; the shapes are few (one per kind of history write).
+    // Statement text → name; the shapes are few (one per kind of write).
     const names = new Map<string, string>();
-    const historyWrite: HistoryWrite = async (query) => {
-      const { sql: text, params } = dialect.sqlToQuery(query);
-      let name = names.get(text);
-      if (!name) names.set(text, (name = `history_${names.size}`));
-      await historyPool.query({ name, text, values: params });
-    };
+    const prepared =
+      (target: pg.Pool): HistoryWrite =>
+      async (query) => {
+        const { sql: text, params } = dialect.sqlToQuery(query);
+        let name = names.get(text);
+        if (!name) names.set(text, (name = `stmt_${names.size}`));
+        await target.query({ name, text, values: params });
+      };
+    const historyWrite = prepared(historyPool);
+    const write = prepared(pool);
     const client = await pool.connect();
     try {
       await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
@@ -84,6 +90,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     return {
       db,
       historyWrite,
+      write,
       kind: "postgres",
       ping: async () => {
         await pool.query("select 1");
@@ -101,6 +108,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   return {
     db: db as unknown as Db,
     historyWrite: async (query) => {
+      await db.execute(query);
+    },
+    write: async (query) => {
       await db.execute(query);
     },
     kind: "pglite",

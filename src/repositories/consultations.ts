@@ -1,5 +1,5 @@
 import { eq, and, sql, type SQL } from "drizzle-orm";
-import type { Db, HistoryWrite } from "../db/database.js";
+import type { Database, Db, HistoryWrite } from "../db/database.js";
 import { consultationEvents, consultations, feedback, offers, vets } from "../db/schema.js";
 import type {
   ConsultationRecord,
@@ -35,23 +35,29 @@ const toRecord = (r: Row): ConsultationRecord => r as ConsultationRecord;
  */
 export class ConsultationRepository implements Ledger {
   /**
-   * `db` for what must be durable before anyone is told (the request row, feedback) and for
-   * reads; `historyWrite` for transitions and offers, written behind the hot path.
+   * `db` for reads and feedback; `writers.write` for the request row, durable before routing
+   * sees it; `writers.historyWrite` for transitions and offers, written behind the hot path.
+   * Without `writers`, everything goes through `db`.
    */
   constructor(
     private readonly db: Db,
-    historyWrite?: HistoryWrite,
+    writers?: Pick<Database, "write" | "historyWrite">,
   ) {
-    this.write = historyWrite ?? (async (q) => void (await db.execute(q)));
+    const plain: HistoryWrite = async (q) => void (await db.execute(q));
+    this.durable = writers?.write ?? plain;
+    this.write = writers?.historyWrite ?? plain;
   }
 
+  /** Durable writes: the request row (written before routing sees the request). */
+  private readonly durable: HistoryWrite;
+  /** History written behind the hot path. */
   private readonly write: HistoryWrite;
 
   async create(c: LiveConsultation, source: "socket" | "rest"): Promise<void> {
     const at = new Date(c.createdAt);
     const detail = JSON.stringify({ source, ...(c.vetId !== null ? { vet_id: c.vetId } : {}) });
     // One statement: the row and its first event, in a single round trip.
-    await this.db.execute(sql`
+    await this.durable(sql`
       with row as (
         insert into consultations
           (id, app_id, user_id, pet_id, type, source, status, requested_vet_id, vet_id,

@@ -1,4 +1,4 @@
-import type { Db, HistoryWrite } from "../db/database.js";
+import type { Database, Db } from "../db/database.js";
 import { AppRepository } from "./apps.js";
 import { ConsultationRepository } from "./consultations.js";
 import { PetRepository } from "./pets.js";
@@ -14,13 +14,13 @@ export interface Repositories {
   consultations: ConsultationRepository;
 }
 
-/** `historyWrite` takes the consultation history writes nothing waits on (see `Database.historyWrite`). */
-export function createRepositories(db: Db, historyWrite?: HistoryWrite): Repositories {
+/** `writers` take the consultation ledger's writes (see `Database.write` and `historyWrite`). */
+export function createRepositories(db: Db, writers?: Pick<Database, "write" | "historyWrite">): Repositories {
   return {
     apps: new AppRepository(db),
     vets: new VetRepository(db),
     users: new UserRepository(db),
     pets: new PetRepository(db),
-    consultations: new ConsultationRepository(db, historyWrite),
+    consultations: new ConsultationRepository(db, writers),
   };
 }
