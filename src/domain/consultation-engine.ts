@@ -421,10 +421,8 @@ export class ConsultationEngine {
     opts: { endedBy?: EndedBy; reason?: string } = {},
   ): Promise<boolean> {
     const now = this.now();
-    const current = await this.store.getConsultation(id);
-    if (!current) return false;
-    const wrapupUntil = current.status === "active" && this.cfg.wrapupMs > 0 ? now + this.cfg.wrapupMs : null;
-    const finished = await this.store.finish(id, now, wrapupUntil);
+    // The store applies wrap-up only when the consultation was active.
+    const finished = await this.store.finish(id, now, this.cfg.wrapupMs > 0 ? now + this.cfg.wrapupMs : null);
     if (!finished) return false;
     const c = finished.consultation;
     const final = c.status === "active" ? "ended" : status === "ended" ? "cancelled" : status;
