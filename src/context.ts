@@ -8,6 +8,7 @@ import type { Logger } from "./lib/logger.js";
 import type { Metrics } from "./ops/metrics.js";
 import type { Repositories } from "./repositories/index.js";
 import type { AccessTokenIssuer } from "./twilio/access-tokens.js";
+import type { TokenMinter } from "./domain/ports.js";
 
 /**
  * The services of one gateway instance, built once in `server.ts` (the composition root)
@@ -25,6 +26,8 @@ export interface GatewayContext {
   readonly redis: RedisClientType | null;
   readonly metrics: Metrics;
   readonly accessTokens: AccessTokenIssuer;
+  /** Tokens for the §1 identities of owners and vets (REST, sockets and the engine alike). */
+  readonly tokens: TokenMinter;
   readonly socketTokens: SocketTokens;
   readonly appAuth: AppAuthenticator;
   /** Absolute directory where uploaded pet images are stored and served from. */

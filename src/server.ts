@@ -86,6 +86,7 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
 
   const repos = createRepositories(database.db, database);
   const metrics = createMetrics();
+  const accessTokens = createAccessTokenIssuer(config.twilio, clock);
   const ctx: GatewayContext = {
     config,
     logger,
@@ -95,7 +96,8 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
     repos,
     redis,
     metrics,
-    accessTokens: createAccessTokenIssuer(config.twilio, clock),
+    accessTokens,
+    tokens: createTokenMinter(accessTokens, config.twilio),
     socketTokens: new SocketTokens(config.gatewaySecret, config.socketTokenTtlS, clock),
     // Its caches age on real time, not on the injectable domain clock a test may freeze.
     appAuth: createAppAuthenticator(repos.apps),
@@ -122,7 +124,7 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
     ledger: repos.consultations,
     notifier: sockets.notifier,
     directory: createDirectory(repos, (id) => vetIdentity(config.twilio.vetAppId, id), clock),
-    tokens: createTokenMinter(ctx.accessTokens, config.twilio),
+    tokens: ctx.tokens,
     twilio,
     clock,
     logger,

@@ -5,6 +5,7 @@
  * Everything here talks to 127.0.0.1 only.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { createTestDatabase } from "../../test/support/services.js";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import net from "node:net";
@@ -125,27 +126,10 @@ export async function runBench(main: () => Promise<void>): Promise<never> {
 
 /** Creates an empty database `bench_<label>_<suffix>` and registers its drop. */
 export async function createTempDatabase(label: string): Promise<{ name: string; url: string }> {
-  const name = `bench_${label}_${suffix()}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  try {
-    await admin.query(`create database "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  onCleanup(`drop database ${name}`, async () => {
-    const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-    await c.connect();
-    try {
-      await c.query(`drop database if exists "${name}" with (force)`);
-    } finally {
-      await c.end();
-    }
-  });
-  createdDatabases.push(name);
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return { name, url: url.toString() };
+  const db = await createTestDatabase(label, "bench");
+  onCleanup(`drop database ${db.name}`, () => db.drop());
+  createdDatabases.push(db.name);
+  return { name: db.name, url: db.url };
 }
 
 /** A unique Redis key prefix; registers the deletion of every key under it. */

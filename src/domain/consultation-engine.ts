@@ -599,8 +599,9 @@ export class ConsultationEngine {
       throw new AppError(409, "The user already has a consultation waiting for a vet.");
     }
     if (existing) c = existing;
-    for (let attempt = 0; !c && attempt < 3; attempt++) {
-      const fresh = await this.newConsultation(input, "active");
+    // Looked up once; only the vet choice is retried when another node took the vet first.
+    const fresh = c ? null : await this.newConsultation(input, "active");
+    for (let attempt = 0; fresh && !c && attempt < 3; attempt++) {
       const { vets } = await this.store.snapshot();
       const pick = chooseVet(
         { requestedVetId: fresh.requestedVetId, excludedVetIds: [] },

@@ -12,13 +12,17 @@ export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const suffix = () => `${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
 
 export interface TestDatabase {
+  name: string;
   url: string;
   drop(): Promise<void>;
 }
 
-/** Creates an empty database; `drop()` removes it (closing stray connections first). */
-export async function createTestDatabase(label = "t"): Promise<TestDatabase> {
-  const name = `gw_${label.replace(/[^a-z0-9]/gi, "").toLowerCase()}_${suffix()}`;
+/**
+ * Creates an empty database `{prefix}_{label}_{suffix}`; `drop()` removes it (closing stray
+ * connections first). The benchmarks use it too, with the prefix `bench`.
+ */
+export async function createTestDatabase(label = "t", prefix = "gw"): Promise<TestDatabase> {
+  const name = `${prefix}_${label.replace(/[^a-z0-9]/gi, "").toLowerCase()}_${suffix()}`;
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
   try {
@@ -29,6 +33,7 @@ export async function createTestDatabase(label = "t"): Promise<TestDatabase> {
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${name}`;
   return {
+    name,
     url: url.toString(),
     async drop() {
       const c = new pg.Client({ connectionString: PG_ADMIN_URL });

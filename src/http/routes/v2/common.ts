@@ -4,7 +4,6 @@ import type { GatewayContext } from "../../../context.js";
 import { AppError, notFound } from "../../../lib/envelope.js";
 import type { AppRecord } from "../../../repositories/apps.js";
 import type { UserRow } from "../../../repositories/users.js";
-import { userIdentity } from "../../../twilio/identity.js";
 
 /** The authenticated app of this request (set by the pipeline in `app.ts`). */
 export function currentApp(res: Response): AppRecord {
@@ -26,14 +25,9 @@ export async function requireUser(ctx: GatewayContext, appId: number, email: str
   return user;
 }
 
-/** The user's Twilio identity (PROTOCOL §1). */
-export function identityOf(ctx: GatewayContext, user: Pick<UserRow, "appId" | "id">): string {
-  return userIdentity(ctx.config.twilio.identityPrefix, user.appId, user.id);
-}
-
-/** A fresh Twilio access token (chat grant) for the user. */
+/** A fresh Twilio access token (chat grant) for the user's §1 identity. */
 export function twilioTokenFor(ctx: GatewayContext, user: Pick<UserRow, "appId" | "id">): string {
-  return ctx.accessTokens.mint({ identity: identityOf(ctx, user) }).token;
+  return ctx.tokens.forUser(user.appId, user.id).token;
 }
 
 /**
