@@ -379,7 +379,7 @@ async function main(): Promise<void> {
   // Seed through the repositories (this also runs the migrations, once).
   const t0 = performance.now();
   const database = await openDatabase({ url: db.url, poolSize: 10 });
-  const repos = createRepositories(database.db);
+  const repos = createRepositories(database);
   const tokens = new SocketTokens(GATEWAY_SECRET, 6 * 3600, systemClock);
   const app = await repos.apps.create({ name: `benchmatch${Date.now().toString(36)}`, secret: "bench-secret-0123456789" });
   const vetTokens: string[] = [];

@@ -84,7 +84,7 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
   const mediaDir = path.resolve(config.dataDir, "media");
   mkdirSync(mediaDir, { recursive: true });
 
-  const repos = createRepositories(database.db, database);
+  const repos = createRepositories(database);
   const metrics = createMetrics();
   const accessTokens = createAccessTokenIssuer(config.twilio, clock);
   const ctx: GatewayContext = {

@@ -158,7 +158,7 @@ export async function runAdminCli(argv: string[], io: CliIo = processIo): Promis
 
     const config = loadConfig(io.env);
     database = await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, "pglite") });
-    const repos = createRepositories(database.db);
+    const repos = createRepositories(database);
 
     let result: unknown;
     if (appInput) {

@@ -7,8 +7,8 @@ import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
-import { sql, type SQL } from "drizzle-orm";
-import { PgDialect, type PgDatabase, type PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import * as schema from "./schema.js";
 
 /** Drizzle handle shared by both drivers; repositories only see this type. */
@@ -21,20 +21,26 @@ export interface Database {
    * Runs a high-volume history write that nothing waits on. On PostgreSQL: its own pool
    * with `synchronous_commit = off`, so a commit does not wait for the WAL flush (a server
    * crash may lose the last fraction of a second of such writes, never consistency), and
-   * named prepared statements, so PostgreSQL parses and plans each shape once per
-   * connection. On PGlite: a plain execute on `db`.
+   * named prepared statements, so PostgreSQL parses and plans each one once per
+   * connection. On PGlite: a plain parameterised query.
    */
-  readonly historyWrite: HistoryWrite;
+  readonly historyWrite: StatementRunner;
   /** Runs a durable write on `db`'s pool, as a named prepared statement on PostgreSQL. */
-  readonly write: HistoryWrite;
+  readonly write: StatementRunner;
   readonly kind: "postgres" | "pglite";
   /** Resolves when a trivial query succeeds; used by `/readyz`. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Executes one SQL statement for its effect. */
-export type HistoryWrite = (query: SQL) => Promise<void>;
+/** A fixed SQL statement with `$n` parameters; `name` identifies it when prepared. */
+export interface Statement {
+  readonly name: string;
+  readonly text: string;
+}
+
+/** Executes one fixed statement with its parameters, for its effect. */
+export type StatementRunner = (statement: Statement, values: unknown[]) => Promise<void>;
 
 /** `src/db` and `dist/db` are both two levels below the package root. */
 const MIGRATIONS_DIR = fileURLToPath(new URL("../../drizzle", import.meta.url));
@@ -66,16 +72,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     pool.on("error", () => undefined);
     historyPool.on("error", () => undefined);
     const db = drizzlePg(pool, { schema }) as unknown as Db;
-    const dialect = new PgDialect();
-    // Statement text → name; the shapes are few (one per kind of write).
-    const names = new Map<string, string>();
     const prepared =
-      (target: pg.Pool): HistoryWrite =>
-      async (query) => {
-        const { sql: text, params } = dialect.sqlToQuery(query);
-        let name = names.get(text);
-        if (!name) names.set(text, (name = `stmt_${names.size}`));
-        await target.query({ name, text, values: params });
+      (target: pg.Pool): StatementRunner =>
+      async ({ name, text }, values) => {
+        await target.query({ name, text, values });
       };
     const historyWrite = prepared(historyPool);
     const write = prepared(pool);
@@ -107,11 +107,11 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   await migratePglite(db, { migrationsFolder: MIGRATIONS_DIR });
   return {
     db: db as unknown as Db,
-    historyWrite: async (query) => {
-      await db.execute(query);
+    historyWrite: async ({ text }, values) => {
+      await client.query(text, values);
     },
-    write: async (query) => {
-      await db.execute(query);
+    write: async ({ text }, values) => {
+      await client.query(text, values);
     },
     kind: "pglite",
     ping: async () => {

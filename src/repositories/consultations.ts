@@ -1,5 +1,5 @@
-import { eq, and, sql, type SQL } from "drizzle-orm";
-import type { Database, Db, HistoryWrite } from "../db/database.js";
+import { eq, and } from "drizzle-orm";
+import type { Database, Db, Statement, StatementRunner } from "../db/database.js";
 import { consultationEvents, consultations, feedback, offers, vets } from "../db/schema.js";
 import type {
   ConsultationRecord,
@@ -34,40 +34,42 @@ const toRecord = (r: Row): ConsultationRecord => r as ConsultationRecord;
  * forward in time (`updated_at` guard), and terminal statuses are never overwritten.
  */
 export class ConsultationRepository implements Ledger {
+  private readonly db: Db;
+  /** Durable writes: the request row (written before routing sees the request). */
+  private readonly durable: StatementRunner;
+  /** History written behind the hot path. */
+  private readonly write: StatementRunner;
+
   /**
-   * `db` for reads and feedback; `writers.write` for the request row, durable before routing
-   * sees it; `writers.historyWrite` for transitions and offers, written behind the hot path.
-   * Without `writers`, everything goes through `db`.
+   * Reads and feedback go through `database.db`; the request row through `database.write`,
+   * durable before routing sees it; transitions and offers through `database.historyWrite`,
+   * written behind the hot path. Those writes are fixed statements: nothing is built per call.
    */
-  constructor(
-    private readonly db: Db,
-    writers?: Pick<Database, "write" | "historyWrite">,
-  ) {
-    const plain: HistoryWrite = async (q) => void (await db.execute(q));
-    this.durable = writers?.write ?? plain;
-    this.write = writers?.historyWrite ?? plain;
+  constructor(database: Pick<Database, "db" | "write" | "historyWrite">) {
+    this.db = database.db;
+    this.durable = database.write;
+    this.write = database.historyWrite;
   }
 
-  /** Durable writes: the request row (written before routing sees the request). */
-  private readonly durable: HistoryWrite;
-  /** History written behind the hot path. */
-  private readonly write: HistoryWrite;
-
   async create(c: LiveConsultation, source: "socket" | "rest"): Promise<void> {
-    const at = new Date(c.createdAt);
+    const at = iso(c.createdAt);
     const detail = JSON.stringify({ source, ...(c.vetId !== null ? { vet_id: c.vetId } : {}) });
-    // One statement: the row and its first event, in a single round trip.
-    await this.durable(sql`
-      with row as (
-        insert into consultations
-          (id, app_id, user_id, pet_id, type, source, status, requested_vet_id, vet_id,
-           channel_sid, room_sid, created_at, accepted_at, updated_at)
-        values (${c.id}, ${c.appId}, ${c.userId}, ${c.petId}, ${c.type}, ${source}, ${c.status},
-           ${c.requestedVetId}, ${c.vetId}, ${c.channelSid}, ${c.roomSid}, ${at},
-           ${c.acceptedAt === null ? null : new Date(c.acceptedAt)}, ${at})
-        returning id)
-      insert into consultation_events (consultation_id, from_status, to_status, detail, at)
-      select id, null, ${c.status}, ${detail}::jsonb, ${at} from row`);
+    await this.durable(CREATE, [
+      c.id,
+      c.appId,
+      c.userId,
+      c.petId,
+      c.type,
+      source,
+      c.status,
+      c.requestedVetId,
+      c.vetId,
+      c.channelSid,
+      c.roomSid,
+      at,
+      c.acceptedAt === null ? null : iso(c.acceptedAt),
+      detail,
+    ]);
   }
 
   async transition(
@@ -77,44 +79,33 @@ export class ConsultationRepository implements Ledger {
     patch: TransitionPatch = {},
     detail?: Record<string, unknown>,
   ): Promise<void> {
-    const at = new Date(atMs);
+    const values = transitionValues(id, to, atMs, patch, detail);
     const r = patch.resolvedOffer;
-    const also = r ? sql`resolved as (${resolveOfferSql(id, r.vetId, r.outcome, at)})` : undefined;
-    await this.write(transitionSql(id, to, at, patch, detail, also));
+    if (r) await this.write(TRANSITION_RESOLVING_OFFER, [...values, r.outcome, r.vetId]);
+    else await this.write(TRANSITION, values);
   }
 
   async offerMade(consultationId: string, vetId: number, offeredAt: number, expiresAt: number, requested: boolean): Promise<void> {
-    const at = new Date(offeredAt);
-    const offer = sql`offer as (
-        insert into offers (consultation_id, vet_id, offered_at, expires_at)
-        values (${consultationId}, ${vetId}, ${at}, ${new Date(expiresAt)}))`;
-    await this.write(transitionSql(consultationId, "offered", at, {}, { vet_id: vetId, requested }, offer));
+    const values = transitionValues(consultationId, "offered", offeredAt, {}, { vet_id: vetId, requested });
+    await this.write(TRANSITION_MAKING_OFFER, [...values, vetId, iso(expiresAt)]);
   }
 
   async offerEnded(consultationId: string, vetId: number, outcome: OfferOutcome, atMs: number, requeued: boolean): Promise<void> {
-    const at = new Date(atMs);
-    const resolve = resolveOfferSql(consultationId, vetId, outcome, at);
     if (!requeued) {
-      await this.write(resolve);
+      await this.write(RESOLVE_OFFER, [consultationId, vetId, outcome, iso(atMs)]);
       return;
     }
-    const resolved = sql`resolved as (${resolve})`;
-    await this.write(transitionSql(consultationId, "queued", at, {}, { offer_outcome: outcome, vet_id: vetId }, resolved));
+    const values = transitionValues(consultationId, "queued", atMs, {}, { offer_outcome: outcome, vet_id: vetId });
+    await this.write(TRANSITION_RESOLVING_OFFER, [...values, outcome, vetId]);
   }
 
   async setSids(id: string, sids: { channelSid?: string; roomSid?: string }): Promise<void> {
     if (sids.channelSid === undefined && sids.roomSid === undefined) return;
-    await this.write(sql`
-      update consultations set channel_sid = coalesce(${sids.channelSid ?? null}, channel_sid),
-        room_sid = coalesce(${sids.roomSid ?? null}, room_sid)
-      where id = ${id}`);
+    await this.write(SET_SIDS, [id, sids.channelSid ?? null, sids.roomSid ?? null]);
   }
 
   async note(id: string, atMs: number, detail: Record<string, unknown>): Promise<void> {
-    await this.write(sql`
-      insert into consultation_events (consultation_id, from_status, to_status, detail, at)
-      select id, status, status, ${JSON.stringify(detail)}::jsonb, ${new Date(atMs)}
-      from consultations where id = ${id}`);
+    await this.write(NOTE, [id, JSON.stringify(detail), iso(atMs)]);
   }
 
   async get(id: string): Promise<ConsultationRecord | null> {
@@ -194,45 +185,110 @@ export class ConsultationRepository implements Ledger {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Resolves the newest unresolved offer of this pair (ids grow with time). */
-function resolveOfferSql(consultationId: string, vetId: number, outcome: OfferOutcome, at: Date) {
-  return sql`
-    update offers set outcome = ${outcome}, resolved_at = ${at}
-    where id = (select id from offers
-                where consultation_id = ${consultationId} and vet_id = ${vetId} and outcome is null
-                order by id desc limit 1)`;
+/** Timestamps go over the wire as ISO text: cheaper than the driver's local-time formatting. */
+const iso = (ms: number) => new Date(ms).toISOString();
+
+const statement = (name: string, text: string): Statement => ({ name: `ledger_${name}`, text });
+
+// The history writes are a few fixed statements, prepared once per connection on PostgreSQL.
+// Casts are explicit so that PostgreSQL infers the same parameter types on every driver.
+
+const CREATE = statement(
+  "create",
+  `with row as (
+     insert into consultations
+       (id, app_id, user_id, pet_id, type, source, status, requested_vet_id, vet_id,
+        channel_sid, room_sid, created_at, accepted_at, updated_at)
+     values ($1::uuid, $2::integer, $3::integer, $4::integer, $5::text, $6::text, $7::text,
+        $8::integer, $9::integer, $10::text, $11::text, $12::timestamptz, $13::timestamptz, $12::timestamptz)
+     returning id)
+   insert into consultation_events (consultation_id, from_status, to_status, detail, at)
+   select id, null, $7::text, $14::jsonb, $12::timestamptz from row`,
+);
+
+/** Parameters $1–$10 of every transition statement, in order. */
+function transitionValues(
+  id: string,
+  to: ConsultationStatus,
+  atMs: number,
+  patch: TransitionPatch,
+  detail: Record<string, unknown> | undefined,
+): unknown[] {
+  return [
+    id,
+    to,
+    iso(atMs),
+    TERMINAL.has(to),
+    detail ? JSON.stringify(detail) : null,
+    patch.vetId ?? null,
+    patch.channelSid ?? null,
+    patch.roomSid ?? null,
+    patch.endedBy ?? null,
+    patch.endReason ?? null,
+  ];
 }
 
 /**
- * One statement that appends the event and applies the transition. The status moves only
- * forward in time (`updated_at`) and never out of a terminal status, because writes from
- * several nodes can land out of order; patch fields (vet, SIDs, end details) always apply.
+ * Appends the event and applies the transition ($1 id, $2 status, $3 at, $4 terminal,
+ * $5 detail, $6–$10 patch). The status moves only forward in time (`updated_at`) and never
+ * out of a terminal status, because writes from several nodes can land out of order; patch
+ * fields (vet, SIDs, end details) always apply. `cte` runs in the same statement.
  */
-function transitionSql(
-  id: string,
-  to: ConsultationStatus,
-  at: Date,
-  patch: TransitionPatch,
-  detail?: Record<string, unknown>,
-  /** A further common table expression run in the same statement (e.g. the offer row). */
-  also?: SQL,
-) {
-  const terminal = TERMINAL.has(to);
-  const guard = sql`(status not in ('ended', 'cancelled', 'expired') and (${terminal} or updated_at <= ${at}))`;
-  return sql`
-    with ${also ? sql`${also},` : sql``} ev as (
+function transitionText(cte = ""): string {
+  const guard = `(status not in ('ended', 'cancelled', 'expired') and ($4::boolean or updated_at <= $3::timestamptz))`;
+  return `with ${cte} ev as (
       insert into consultation_events (consultation_id, from_status, to_status, detail, at)
-      select id, status, ${to}, ${detail ? JSON.stringify(detail) : null}::jsonb, ${at}
-      from consultations where id = ${id})
+      select id, status, $2::text, $5::jsonb, $3::timestamptz from consultations where id = $1::uuid)
     update consultations set
-      status = case when ${guard} then ${to} else status end,
-      ended_at = case when ${guard} and ${terminal} then ${at} else ended_at end,
-      updated_at = case when ${guard} then ${at} else updated_at end,
-      accepted_at = case when ${to} = 'active' then coalesce(accepted_at, ${at}) else accepted_at end,
-      vet_id = coalesce(${patch.vetId ?? null}::integer, vet_id),
-      channel_sid = coalesce(${patch.channelSid ?? null}, channel_sid),
-      room_sid = coalesce(${patch.roomSid ?? null}, room_sid),
-      ended_by = coalesce(${patch.endedBy ?? null}, ended_by),
-      end_reason = coalesce(${patch.endReason ?? null}, end_reason)
-    where id = ${id}`;
+      status = case when ${guard} then $2::text else status end,
+      ended_at = case when ${guard} and $4::boolean then $3::timestamptz else ended_at end,
+      updated_at = case when ${guard} then $3::timestamptz else updated_at end,
+      accepted_at = case when $2::text = 'active' then coalesce(accepted_at, $3::timestamptz) else accepted_at end,
+      vet_id = coalesce($6::integer, vet_id),
+      channel_sid = coalesce($7::text, channel_sid),
+      room_sid = coalesce($8::text, room_sid),
+      ended_by = coalesce($9::text, ended_by),
+      end_reason = coalesce($10::text, end_reason)
+    where id = $1::uuid`;
 }
+
+/** The newest unresolved offer of a pair (ids grow with time). */
+const openOffer = (consultation: string, vet: string) =>
+  `(select id from offers where consultation_id = ${consultation} and vet_id = ${vet} and outcome is null
+    order by id desc limit 1)`;
+
+const TRANSITION = statement("transition", transitionText());
+
+/** A transition that also resolves the vet's offer: $11 outcome, $12 vet. */
+const TRANSITION_RESOLVING_OFFER = statement(
+  "transition_resolving_offer",
+  transitionText(`resolved as (
+      update offers set outcome = $11::text, resolved_at = $3::timestamptz
+      where id = ${openOffer("$1::uuid", "$12::integer")}),`),
+);
+
+/** The `offered` transition with its offer row: $11 vet, $12 expires at. */
+const TRANSITION_MAKING_OFFER = statement(
+  "transition_making_offer",
+  transitionText(`offer as (
+      insert into offers (consultation_id, vet_id, offered_at, expires_at)
+      values ($1::uuid, $11::integer, $3::timestamptz, $12::timestamptz)),`),
+);
+
+/** $1 consultation, $2 vet, $3 outcome, $4 at. */
+const RESOLVE_OFFER = statement(
+  "resolve_offer",
+  `update offers set outcome = $3::text, resolved_at = $4::timestamptz where id = ${openOffer("$1::uuid", "$2::integer")}`,
+);
+
+const SET_SIDS = statement(
+  "set_sids",
+  `update consultations set channel_sid = coalesce($2::text, channel_sid), room_sid = coalesce($3::text, room_sid)
+   where id = $1::uuid`,
+);
+
+const NOTE = statement(
+  "note",
+  `insert into consultation_events (consultation_id, from_status, to_status, detail, at)
+   select id, status, status, $2::jsonb, $3::timestamptz from consultations where id = $1::uuid`,
+);

@@ -1,4 +1,4 @@
-import type { Database, Db } from "../db/database.js";
+import type { Database } from "../db/database.js";
 import { AppRepository } from "./apps.js";
 import { ConsultationRepository } from "./consultations.js";
 import { PetRepository } from "./pets.js";
@@ -14,13 +14,14 @@ export interface Repositories {
   consultations: ConsultationRepository;
 }
 
-/** `writers` take the consultation ledger's writes (see `Database.write` and `historyWrite`). */
-export function createRepositories(db: Db, writers?: Pick<Database, "write" | "historyWrite">): Repositories {
+/** Every repository over one open database. */
+export function createRepositories(database: Pick<Database, "db" | "write" | "historyWrite">): Repositories {
+  const { db } = database;
   return {
     apps: new AppRepository(db),
     vets: new VetRepository(db),
     users: new UserRepository(db),
     pets: new PetRepository(db),
-    consultations: new ConsultationRepository(db, writers),
+    consultations: new ConsultationRepository(database),
   };
 }

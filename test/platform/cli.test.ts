@@ -52,7 +52,7 @@ describe("admin CLI", () => {
 
     // The CLI applied the migrations; open the same database and check through the repository.
     database = await openDatabase({ url: tdb.url });
-    const apps = createRepositories(database.db).apps;
+    const apps = createRepositories(database).apps;
     expect(await apps.findByName("petcube")).toEqual({ id: printed.id, name: "petcube", mediaUrl: "https://cdn.example.com/p" });
     const stored = await apps.findWithSecret(printed.id);
     expect(await verifySecret(secret, stored!.secretHash)).toBe(true);
@@ -66,7 +66,7 @@ describe("admin CLI", () => {
     expect(fromEnv.code).toBe(0);
 
     database ??= await openDatabase({ url: tdb.url });
-    const apps = createRepositories(database.db).apps;
+    const apps = createRepositories(database).apps;
     const a = await apps.findWithSecret(JSON.parse(fromStdin.stdout).id);
     expect(await verifySecret("stdin-secret-0123456789", a!.secretHash)).toBe(true);
     const b = await apps.findWithSecret(JSON.parse(fromEnv.stdout).id);
@@ -88,7 +88,7 @@ describe("admin CLI", () => {
     expect(vet).toMatchObject({ email: "vet@clinic.example", first_name: "Ann", last_name: "Lee", identity: `app-1_vet-${vet.id}` });
     expect(res.stdout).not.toContain("vet-password-1");
     database ??= await openDatabase({ url: tdb.url });
-    expect(await createRepositories(database.db).vets.verifyCredentials("vet@clinic.example", "vet-password-1")).toMatchObject({ id: vet.id });
+    expect(await createRepositories(database).vets.verifyCredentials("vet@clinic.example", "vet-password-1")).toMatchObject({ id: vet.id });
   });
 
   it("fails with one clear line and a non-zero status", { timeout: 60_000 }, async () => {

@@ -28,7 +28,7 @@ describe.each(["postgres", "pglite"] as const)("ledger, apps and vets on %s", (k
     database = await openDatabase(tdb ? { url: tdb.url } : { pgliteDir: "memory://" });
     apps = new AppRepository(database.db);
     vets = new VetRepository(database.db);
-    ledger = new ConsultationRepository(database.db, database);
+    ledger = new ConsultationRepository(database);
     appA = await apps.create({ name: "app-a", secret: "secret-a-0123456789" });
     appB = await apps.create({ name: "app-b", secret: "secret-b-0123456789" });
     vet = await vets.create({ email: "Dr.Who@Example.com", password: "pw-12345678", firstName: "Dr", lastName: "Who" });
