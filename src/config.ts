@@ -33,6 +33,7 @@ export const configSchema = z
     DATA_DIR: z.string().default("./data"),
     REDIS_URL: optionalString,
     REDIS_KEY_PREFIX: z.string().default("vcg:"),
+    REDIS_COMMAND_TIMEOUT_MS: int(5_000, 0),
 
     ADMIN_TOKEN: optionalString,
     GATEWAY_SECRET: optionalString,
@@ -87,6 +88,8 @@ export interface Config {
   dataDir: string;
   redisUrl: string | undefined;
   redisKeyPrefix: string;
+  /** A Redis command not answered within this fails (0: wait forever). */
+  redisCommandTimeoutMs: number;
   adminToken: string | undefined;
   gatewaySecret: string;
   socketTokenTtlS: number;
@@ -136,6 +139,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: c.DATA_DIR,
     redisUrl: c.REDIS_URL,
     redisKeyPrefix: c.REDIS_KEY_PREFIX,
+    redisCommandTimeoutMs: c.REDIS_COMMAND_TIMEOUT_MS,
     adminToken: c.ADMIN_TOKEN,
     gatewaySecret: c.GATEWAY_SECRET ?? DEV_GATEWAY_SECRET,
     socketTokenTtlS: c.SOCKET_TOKEN_TTL_S,

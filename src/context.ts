@@ -1,4 +1,5 @@
 import type { RedisClientType } from "redis";
+import type { RedisCommands } from "./lib/redis-commands.js";
 import type { AppAuthenticator } from "./auth/app-auth.js";
 import type { SocketTokens } from "./auth/socket-tokens.js";
 import type { Config } from "./config.js";
@@ -22,8 +23,10 @@ export interface GatewayContext {
   readonly nodeId: string;
   readonly database: Database;
   readonly repos: Repositories;
-  /** Shared command client when `REDIS_URL` is set. */
+  /** Shared client when `REDIS_URL` is set (Socket.IO duplicates it for pub/sub). */
   readonly redis: RedisClientType | null;
+  /** Its commands with `REDIS_COMMAND_TIMEOUT_MS` applied: what everything else sends through. */
+  readonly redisCommands: RedisCommands | null;
   readonly metrics: Metrics;
   readonly accessTokens: AccessTokenIssuer;
   /** Tokens for the §1 identities of owners and vets (REST, sockets and the engine alike). */

@@ -26,6 +26,7 @@ import type { RoutingStore } from "./domain/routing-store.js";
 import { createConsultationRouter } from "./http/routes/v2/consultations.js";
 import { MemoryRoutingStore } from "./routing-store/memory-store.js";
 import { RedisRoutingStore } from "./routing-store/redis-store.js";
+import { withCommandDeadline } from "./lib/redis-commands.js";
 import { createSocketGateway, type SocketGateway } from "./sockets/socket-gateway.js";
 import { createTwilioProvider, type RetryPolicy } from "./twilio/provider.js";
 import { vetIdentity } from "./twilio/identity.js";
@@ -74,7 +75,8 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
 
   let redis: RedisClientType | null = null;
   if (config.redisUrl) {
-    redis = createClient({ url: config.redisUrl });
+    // node-redis' own command timeout is off: withCommandDeadline() does it more cheaply.
+    redis = createClient({ url: config.redisUrl, commandOptions: { timeout: 0 } });
     redis.on("error", (err: unknown) => logger.warn({ err }, "redis client error"));
     await redis.connect();
     const client = redis;
@@ -84,6 +86,7 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
   const mediaDir = path.resolve(config.dataDir, "media");
   mkdirSync(mediaDir, { recursive: true });
 
+  const redisCommands = redis ? withCommandDeadline(redis, config.redisCommandTimeoutMs) : null;
   const repos = createRepositories(database);
   const metrics = createMetrics();
   const accessTokens = createAccessTokenIssuer(config.twilio, clock);
@@ -95,6 +98,7 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
     database,
     repos,
     redis,
+    redisCommands,
     metrics,
     accessTokens,
     tokens: createTokenMinter(accessTokens, config.twilio),
@@ -104,8 +108,8 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
     mediaDir,
   };
 
-  const store: RoutingStore = redis
-    ? new RedisRoutingStore({ client: redis, prefix: `${config.redisKeyPrefix}rt:` })
+  const store: RoutingStore = redisCommands
+    ? new RedisRoutingStore({ client: redisCommands, prefix: `${config.redisKeyPrefix}rt:` })
     : new MemoryRoutingStore();
 
   // The HTTP server exists before its handler: Socket.IO attaches to it, the engine needs

@@ -10,8 +10,8 @@ import { fail } from "../lib/envelope.js";
  */
 export function createAppRateLimiter(ctx: GatewayContext): RateLimitRequestHandler {
   let store: Store | undefined;
-  if (ctx.redis) {
-    const redis = ctx.redis;
+  if (ctx.redisCommands) {
+    const redis = ctx.redisCommands;
     store = new RedisStore({
       prefix: `${ctx.config.redisKeyPrefix}rl:`,
       sendCommand: (...args: string[]) => redis.sendCommand<RedisReply>(args),

@@ -21,8 +21,8 @@ const loginSchema = z.object({
  */
 function loginLimiter(ctx: GatewayContext, limit: number): RequestHandler {
   let store: Store | undefined;
-  if (ctx.redis) {
-    const redis = ctx.redis;
+  if (ctx.redisCommands) {
+    const redis = ctx.redisCommands;
     store = new RedisStore({
       prefix: `${ctx.config.redisKeyPrefix}rl-login:`,
       sendCommand: (...args: string[]) => redis.sendCommand<RedisReply>(args),

@@ -1,0 +1,42 @@
+/** The raw command interface of a Redis connection: what the routing store and rate limits use. */
+export interface RedisCommands {
+  sendCommand<T = unknown>(args: ReadonlyArray<string>): Promise<T>;
+}
+
+/** Raised when Redis has not answered a command within the deadline. */
+export class RedisTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`Redis did not answer within ${ms} ms`);
+    this.name = "RedisTimeoutError";
+  }
+}
+
+/**
+ * `client.sendCommand` with a deadline per command (none when `ms` is 0).
+ *
+ * Why not node-redis' own `commandOptions.timeout`: it arms `AbortSignal.timeout()` per
+ * command, a timer that cannot be cleared and lives the full timeout. At a few thousand
+ * commands a second those timers outlived every young-generation GC, were promoted, and
+ * made major GCs pause the event loop for 25–60 ms. The client is therefore created with
+ * that timeout off, and this timer is cleared as soon as the reply arrives, so it dies young.
+ */
+export function withCommandDeadline(client: RedisCommands, ms: number): RedisCommands {
+  if (ms <= 0) return client;
+  return {
+    sendCommand<T>(args: ReadonlyArray<string>): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new RedisTimeoutError(ms)), ms);
+        client.sendCommand<T>(args).then(
+          (reply) => {
+            clearTimeout(timer);
+            resolve(reply);
+          },
+          (err: unknown) => {
+            clearTimeout(timer);
+            reject(err instanceof Error ? err : new Error(String(err)));
+          },
+        );
+      });
+    },
+  };
+}
