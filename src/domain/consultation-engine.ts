@@ -192,9 +192,15 @@ export class ConsultationEngine {
     type: ConsultationType;
     doctorEmail?: string | undefined;
   }): Promise<RequestResult> {
-    const existing = await this.store.findOpenByUser(input.appId, input.userId);
-    if (existing) return this.requestResult(existing);
-    const fresh = await this.newConsultation(input, "queued");
+    // Independent reads, run together: the user's open consultation and the request profile.
+    const [open, built] = await Promise.allSettled([
+      this.store.findOpenByUser(input.appId, input.userId),
+      this.newConsultation(input, "queued"),
+    ]);
+    if (open.status === "rejected") throw open.reason;
+    if (open.value) return this.requestResult(open.value);
+    if (built.status === "rejected") throw built.reason;
+    const fresh = built.value;
     await this.d.ledger.create(fresh, "socket");
     const { created, consultation, position } = await this.store.enqueue(fresh);
     if (!created) {
@@ -291,7 +297,8 @@ export class ConsultationEngine {
   /** `consult:accept`: the consultation becomes active with this vet; the owner is told. */
   async accept(vetId: number, consultationId: string): Promise<VetConsultationPayload> {
     const now = this.now();
-    const r = await this.store.acceptOffer(consultationId, vetId, now);
+    // Offline SIDs have no outside effect: made up front, stored by the accept step itself.
+    const r = await this.store.acceptOffer(consultationId, vetId, now, this.d.twilio.localConversationSid?.());
     if (!r.ok) {
       throw new AppError(409, r.reason === "expired" ? "The offer has expired." : "The offer is no longer available.");
     }
@@ -459,7 +466,8 @@ export class ConsultationEngine {
       });
     }
     if (c.status !== "active") this.positionsChanged = true;
-    await this.pump();
+    // A freed vet or queue place matters only to requests still waiting for an offer.
+    if (finished.waiting > 0) await this.pump();
     return true;
   }
 

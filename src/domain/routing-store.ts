@@ -107,8 +107,9 @@ export interface RoutingStore {
    * The vet accepts its offer: only if the vet holds this offer and it has not expired
    * (`expiresAt > now`). The consultation becomes active; the offer deadline is removed.
    * Accepting again a consultation already active with the same vet returns it (idempotent).
+   * `channelSid`, when given, is set in the same step if this accept activates it.
    */
-  acceptOffer(consultationId: string, vetId: number, now: number): Promise<AcceptResult>;
+  acceptOffer(consultationId: string, vetId: number, now: number, channelSid?: string): Promise<AcceptResult>;
 
   /**
    * Ends the vet's offer without acceptance: the consultation returns to `queued`, the vet
@@ -182,6 +183,11 @@ export interface FinishResult {
   consultation: LiveConsultation;
   /** The vet whose offer was revoked by this, if it was offered. */
   revokedOfferVetId: number | null;
+  /**
+   * Consultations still queued with no offer, after this step. When 0 a routing pass has
+   * nothing to do: a request enqueued later triggers its own pass.
+   */
+  waiting: number;
 }
 
 export interface NodeCleanup {

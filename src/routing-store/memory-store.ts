@@ -36,6 +36,8 @@ export class MemoryRoutingStore implements RoutingStore {
   /** user key → (connId → nodeId) */
   private readonly userConns = new Map<string, Map<string, string>>();
   private readonly userOpen = new Map<string, string>();
+  /** Ids of consultations queued with no offer (what a routing pass can act on). */
+  private readonly waiting = new Set<string>();
   private readonly deadlines = new Map<string, Deadline>();
   private readonly nodes = new Map<string, number>();
   private seq = 0;
@@ -184,6 +186,7 @@ export class MemoryRoutingStore implements RoutingStore {
     const c: LiveConsultation = { ...clone(input), seq: ++this.seq, status: "queued", offer: null };
     this.consultations.set(c.id, c);
     this.userOpen.set(key, c.id);
+    this.waiting.add(c.id);
     this.setDeadline("queue", c.id, c.queueDeadline);
     return Promise.resolve({ created: true, consultation: clone(c), position: this.positionOf(c) });
   }
@@ -222,12 +225,13 @@ export class MemoryRoutingStore implements RoutingStore {
     if (c.excludedVetIds.includes(vetId)) return Promise.resolve({ ok: false, reason: "vet_excluded" });
     c.status = "offered";
     c.offer = { vetId, offeredAt: now, expiresAt };
+    this.waiting.delete(c.id);
     vet.offerConsultationId = c.id;
     this.setDeadline("offer", c.id, expiresAt);
     return Promise.resolve({ ok: true, consultation: clone(c) });
   }
 
-  acceptOffer(consultationId: string, vetId: number, now: number): Promise<AcceptResult> {
+  acceptOffer(consultationId: string, vetId: number, now: number, channelSid?: string): Promise<AcceptResult> {
     const c = this.consultations.get(consultationId);
     if (c && c.status === "active" && c.vetId === vetId) {
       return Promise.resolve({ ok: true, consultation: clone(c), alreadyActive: true });
@@ -240,6 +244,7 @@ export class MemoryRoutingStore implements RoutingStore {
     c.offer = null;
     c.vetId = vetId;
     c.acceptedAt = now;
+    if (channelSid !== undefined && !c.channelSid) c.channelSid = channelSid;
     vet.offerConsultationId = null;
     vet.activeConsultationIds.push(c.id);
     this.deadlines.delete(deadlineKey("offer", c.id));
@@ -270,6 +275,7 @@ export class MemoryRoutingStore implements RoutingStore {
     if (!c || c.status !== "offered" || c.offer?.vetId !== vetId) return null;
     c.status = "queued";
     c.offer = null;
+    this.waiting.add(c.id);
     if (!c.excludedVetIds.includes(vetId)) c.excludedVetIds.push(vetId);
     this.deadlines.delete(deadlineKey("offer", c.id));
     const vet = this.vets.get(vetId);
@@ -313,9 +319,10 @@ export class MemoryRoutingStore implements RoutingStore {
     }
     for (const kind of ["offer", "queue", "grace"] as const) this.deadlines.delete(deadlineKey(kind, c.id));
     this.consultations.delete(c.id);
+    this.waiting.delete(c.id);
     const key = userKey(c.appId, c.userId);
     if (this.userOpen.get(key) === c.id) this.userOpen.delete(key);
-    return Promise.resolve({ consultation: before, revokedOfferVetId });
+    return Promise.resolve({ consultation: before, revokedOfferVetId, waiting: this.waiting.size });
   }
 
   addDeadline(kind: DeadlineKind, ref: string, at: number): Promise<void> {

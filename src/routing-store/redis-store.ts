@@ -48,6 +48,7 @@ export interface RedisRoutingStoreOptions {
 //   n:{node}:uc       set   "{appId}:{userId}:{connId}" connected through that node
 //   uo:{appId}:{uid}  string  id of the user's open consultation
 //   q                 zset  queued and offered consultation ids, scored by seq
+//   w                 zset  the queued ones with no offer (what a routing pass can act on)
 //   seq               counter (INCR) for enqueue order; vseq: first-seen order of vets
 //   dl                zset  "{kind}:{ref}" scored by due time
 //   nodes             zset  node id scored by heartbeat expiry (now + ttl, caller's clock)
@@ -142,6 +143,7 @@ local function release(cid, vetId, v, setAway)
   if not c or c.status ~= 'offered' or isnull(c.offer) or c.offer.vetId ~= vetId then return nil end
   c.status = 'queued'
   c.offer = NULL
+  redis.call('ZADD', P .. 'w', c.seq, cid)
   if not contains(c.excludedVetIds, vetId) then table.insert(c.excludedVetIds, vetId) end
   delDeadlines(cid, {'offer'})
   if v then
@@ -372,6 +374,7 @@ local d = cjson.encode(c)
 redis.call('MSET', P .. 'c:' .. c.id, d, P .. 'cp:' .. c.id, ARGV[3])
 redis.call('SET', uoKey, c.id)
 redis.call('ZADD', P .. 'q', c.seq, c.id)
+redis.call('ZADD', P .. 'w', c.seq, c.id)
 setDeadline('queue', c.id, c.queueDeadline)
 return '{"created":true,"consultation":' .. jc(d, ARGV[3]) .. ',"position":' .. position(c.seq) .. '}'
 `,
@@ -414,15 +417,16 @@ if not v or not eligible(v, maxConsults) then return '{"ok":false,"reason":"vet_
 if contains(c.excludedVetIds, vetId) then return '{"ok":false,"reason":"vet_excluded"}' end
 c.status = 'offered'
 c.offer = { vetId = vetId, offeredAt = now, expiresAt = expiresAt }
+redis.call('ZREM', P .. 'w', cid)
 v.offerConsultationId = cid
 putV(v)
 setDeadline('offer', cid, expiresAt)
 return '{"ok":true,"consultation":' .. jc(putC(c), p) .. '}'
 `,
 
-  // ARGV: prefix, consultationId, vetId, now
+  // ARGV: prefix, consultationId, vetId, now, channelSid ('' = none)
   acceptOffer: `
-local cid, vetId, now = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local cid, vetId, now, channelSid = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 local c, d, p = getC(cid)
 if c and c.status == 'active' and c.vetId == vetId then
   return '{"ok":true,"alreadyActive":true,"consultation":' .. jc(d, p) .. '}'
@@ -437,6 +441,7 @@ c.status = 'active'
 c.offer = NULL
 c.vetId = vetId
 c.acceptedAt = now
+if channelSid ~= '' and isnull(c.channelSid) then c.channelSid = channelSid end
 v.offerConsultationId = NULL
 table.insert(v.activeConsultationIds, cid)
 putV(v)
@@ -499,9 +504,11 @@ end
 delDeadlines(cid, {'offer', 'queue', 'grace'})
 redis.call('DEL', P .. 'c:' .. cid, P .. 'cp:' .. cid)
 redis.call('ZREM', P .. 'q', cid)
+redis.call('ZREM', P .. 'w', cid)
 local uoKey = P .. 'uo:' .. c.appId .. ':' .. c.userId
 if redis.call('GET', uoKey) == cid then redis.call('DEL', uoKey) end
-return '{"consultation":' .. jc(d, p) .. ',"revokedOfferVetId":' .. revoked .. '}'
+return '{"consultation":' .. jc(d, p) .. ',"revokedOfferVetId":' .. revoked
+  .. ',"waiting":' .. redis.call('ZCARD', P .. 'w') .. '}'
 `,
 
   // ARGV: prefix, now, limit. Range and removal in one script: each deadline fires once.
@@ -781,10 +788,10 @@ export class RedisRoutingStore implements RoutingStore {
     return w.ok ? { ok: true, consultation: toConsultation(w.consultation) } : w;
   }
 
-  async acceptOffer(consultationId: string, vetId: number, now: number): Promise<AcceptResult> {
+  async acceptOffer(consultationId: string, vetId: number, now: number, channelSid?: string): Promise<AcceptResult> {
     const w = await this.run<
       { ok: true; consultation: WireConsultation; alreadyActive: boolean } | { ok: false; reason: "no_offer" | "expired" }
-    >("acceptOffer", [consultationId, vetId, now]);
+    >("acceptOffer", [consultationId, vetId, now, channelSid ?? ""]);
     return w.ok ? { ok: true, consultation: toConsultation(w.consultation), alreadyActive: w.alreadyActive } : w;
   }
 
@@ -814,12 +821,11 @@ export class RedisRoutingStore implements RoutingStore {
   }
 
   async finish(consultationId: string, now: number, wrapupUntil: number | null): Promise<FinishResult | null> {
-    const w = await this.run<{ consultation: WireConsultation; revokedOfferVetId: number | null } | null>("finish", [
-      consultationId,
-      now,
-      wrapupUntil === null ? "" : wrapupUntil,
-    ]);
-    return w ? { consultation: toConsultation(w.consultation), revokedOfferVetId: w.revokedOfferVetId } : null;
+    const w = await this.run<{ consultation: WireConsultation; revokedOfferVetId: number | null; waiting: number } | null>(
+      "finish",
+      [consultationId, now, wrapupUntil === null ? "" : wrapupUntil],
+    );
+    return w ? { ...w, consultation: toConsultation(w.consultation) } : null;
   }
 
   // ---------- deadlines ----------

@@ -14,6 +14,7 @@ export function createOfflineProvider(logger: Logger): TwilioProvider {
   const log = logger.child({ component: "twilio", mode: "offline" });
   return {
     mode: "offline",
+    localConversationSid: () => localSid("CH"),
     createConversation({ uniqueName }) {
       const sid = localSid("CH");
       log.debug({ uniqueName, sid }, "conversation created (offline)");

@@ -11,6 +11,11 @@ import { createOfflineProvider } from "./offline-provider.js";
 export interface TwilioProvider {
   readonly mode: "offline" | "live";
   /**
+   * Offline only: a fresh Conversation SID, made locally with no outside effect. The engine
+   * then stores it in the accept step itself instead of creating the Conversation after.
+   */
+  localConversationSid?(): string;
+  /**
    * Creates the consultation's Conversation in the chat service and adds both participants
    * (identities). Idempotent on `uniqueName` in live mode: calling it again after a partial
    * failure reuses the existing Conversation and participants.

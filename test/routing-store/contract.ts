@@ -396,6 +396,20 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect((await store.getVet(1))?.activeConsultationIds).toEqual([c.id]);
         expect(await store.acceptOffer(c.id, 2, T0 + 3)).toEqual({ ok: false, reason: "no_offer" });
       });
+
+      it("sets a given channel SID in the same step, only when this accept activates it", async () => {
+        await onlineVet(1);
+        const c = await enqueue();
+        await offer(c, 1);
+        const first = await store.acceptOffer(c.id, 1, T0 + 1, "CH-first");
+        expect(first.ok && first.consultation.channelSid).toBe("CH-first");
+        const again = await store.acceptOffer(c.id, 1, T0 + 2, "CH-second");
+        expect(again.ok && again.consultation.channelSid).toBe("CH-first");
+        expect((await store.getConsultation(c.id))?.channelSid).toBe("CH-first");
+        const refused = await enqueue();
+        expect(await store.acceptOffer(refused.id, 1, T0 + 3, "CH-refused")).toEqual({ ok: false, reason: "no_offer" });
+        expect((await store.getConsultation(refused.id))?.channelSid).toBeNull();
+      });
     });
 
     // ------------------------------------------------------------------ releaseOffer
@@ -447,7 +461,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const c = await activeWith(1);
         await drainDeadlines();
         const r = await store.finish(c.id, T0 + 1000, T0 + 61_000);
-        expect(r).toEqual({ consultation: c, revokedOfferVetId: null });
+        expect(r).toEqual({ consultation: c, revokedOfferVetId: null, waiting: 0 });
         expect(await store.getConsultation(c.id)).toBeNull();
         expect(await store.findOpenByUser(c.appId, c.userId)).toBeNull();
         expect(await store.getVet(1)).toMatchObject({
@@ -475,7 +489,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const c = await enqueue();
         const offered = await offer(c, 1);
         const r = await store.finish(c.id, T0 + 1, T0 + 60_000);
-        expect(r).toEqual({ consultation: offered, revokedOfferVetId: 1 });
+        expect(r).toEqual({ consultation: offered, revokedOfferVetId: 1, waiting: 0 });
         expect(await store.getVet(1)).toMatchObject({ offerConsultationId: null, wrapupUntil: null });
         expect(await eligibleNow(1)).toBe(true);
         expect((await store.snapshot()).queue).toEqual([]);
@@ -487,11 +501,28 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         await store.addDeadline("grace", c.id, T0 + 60_000);
         await store.addDeadline("grace", "other", T0 + 60_000);
         const r = await store.finish(c.id, T0 + 1, null);
-        expect(r).toEqual({ consultation: c, revokedOfferVetId: null });
+        expect(r).toEqual({ consultation: c, revokedOfferVetId: null, waiting: 0 });
         expect(await store.finish(c.id, T0 + 2, null)).toBeNull();
         expect(await store.finish("nope", T0 + 2, null)).toBeNull();
         expect(await drainDeadlines()).toEqual([{ kind: "grace", ref: "other", at: T0 + 60_000 }]);
         expect(await store.findOpenByUser(c.appId, c.userId)).toBeNull();
+      });
+
+      it("reports how many requests still wait for an offer: queued ones, not offered ones", async () => {
+        await onlineVet(1);
+        await onlineVet(2);
+        const active = await activeWith(1);
+        const offered = await offer(await enqueue(), 2);
+        const queued = await enqueue();
+        const declined = await enqueue();
+        await onlineVet(3);
+        await offer(declined, 3);
+        await store.releaseOffer(declined.id, 3, "declined", T0 + 2);
+        // Waiting now: `queued` and `declined` (back in the queue); `offered` holds an offer.
+        expect((await store.finish(active.id, T0 + 3, null))?.waiting).toBe(2);
+        expect((await store.finish(queued.id, T0 + 4, null))?.waiting).toBe(1);
+        expect((await store.finish(declined.id, T0 + 5, null))?.waiting).toBe(0);
+        expect((await store.finish(offered.id, T0 + 6, null))?.waiting).toBe(0);
       });
     });
 
