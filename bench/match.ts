@@ -224,6 +224,8 @@ function request(o: Owner, p: Phase): void {
 interface PhaseResult {
   /** Longest event-loop stall (ms) seen in the bench process and in each gateway node. */
   stalls: Record<string, number>;
+  /** GC pauses in each gateway node during the phase. */
+  gc: Record<string, string>;
   rate: number;
   seconds: number;
   issued: number;
@@ -245,23 +247,49 @@ interface PhaseResult {
   settleS: number;
 }
 
-/** Issues `rate` requests a second for `seconds`, waits for them, then for the gateway to settle. */
-/** `nodejs_eventloop_lag_max_seconds` of a node, in ms; prom-client resets it on each scrape. */
 /** Base URLs of the gateway nodes, once started. */
 let nodeUrls: string[] = [];
 
-async function nodeStallMs(url: string): Promise<number> {
-  const text = await fetch(`${url}/metrics`).then((r) => r.text());
-  const m = /^nodejs_eventloop_lag_max_seconds\s+([\d.e+-]+)/m.exec(text);
-  return m ? Number(m[1]) * 1000 : NaN;
+/** A node's runtime figures from its /metrics: the longest stall since the last scrape and GC totals. */
+interface NodeRuntime {
+  stallMs: number;
+  /** Cumulative GC pauses by kind (minor, major, incremental, weakcb): count and total ms. */
+  gc: Map<string, { count: number; ms: number }>;
+  heapMb: number;
 }
 
+async function nodeRuntime(url: string): Promise<NodeRuntime> {
+  const text = await fetch(`${url}/metrics`).then((r) => r.text());
+  // prom-client resets nodejs_eventloop_lag_max_seconds on each scrape.
+  const m = /^nodejs_eventloop_lag_max_seconds\s+([\d.e+-]+)/m.exec(text);
+  const gc = new Map<string, { count: number; ms: number }>();
+  for (const g of text.matchAll(/^nodejs_gc_duration_seconds_(sum|count)\{kind="(\w+)"\}\s+([\d.e+-]+)/gm)) {
+    const entry = gc.get(g[2]) ?? { count: 0, ms: 0 };
+    if (g[1] === "sum") entry.ms = Number(g[3]) * 1000;
+    else entry.count = Number(g[3]);
+    gc.set(g[2], entry);
+  }
+  const heap = /^nodejs_heap_size_used_bytes\s+([\d.e+-]+)/m.exec(text);
+  return { stallMs: m ? Number(m[1]) * 1000 : NaN, gc, heapMb: heap ? Number(heap[1]) / 2 ** 20 : NaN };
+}
+
+/** GC pauses between two readings, e.g. "major 2× 31 ms, minor 140× 95 ms". */
+function gcDelta(before: NodeRuntime, after: NodeRuntime): string {
+  const parts: string[] = [];
+  for (const [kind, a] of after.gc) {
+    const b = before.gc.get(kind) ?? { count: 0, ms: 0 };
+    if (a.count > b.count) parts.push(`${kind} ${a.count - b.count}× ${Math.round(a.ms - b.ms)} ms`);
+  }
+  return `${parts.join(", ") || "none"} (heap used ${Math.round(after.heapMb)} MB)`;
+}
+
+/** Issues `rate` requests a second for `seconds`, waits for them, then for the gateway to settle. */
 async function runPhase(rate: number, seconds: number, pids: Record<string, number>, statsUrl: string): Promise<PhaseResult> {
   const p: Phase = { issued: 0, matched: 0, failedRequests: 0, errors: 0, errorKinds: new Map(), latencies: [] };
   // Event-loop stalls, here and in the nodes: a latency tail may come from either side.
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
-  await Promise.all(nodeUrls.map(nodeStallMs));
+  const runtimeBefore = await Promise.all(nodeUrls.map(nodeRuntime));
   const backlog: number[] = [];
   const cpu = new CpuMeter(pids);
   const start = performance.now();
@@ -280,9 +308,14 @@ async function runPhase(rate: number, seconds: number, pids: Record<string, numb
   });
   const cpuRead = cpu.read();
   loop.disable();
-  const nodeStalls = await Promise.all(nodeUrls.map(nodeStallMs));
+  const runtimeAfter = await Promise.all(nodeUrls.map(nodeRuntime));
   const stalls: Record<string, number> = { bench: loop.max / 1e6 };
-  nodeUrls.forEach((_, i) => (stalls[`node-${String.fromCharCode(97 + i)}`] = nodeStalls[i]!));
+  const gc: Record<string, string> = {};
+  nodeUrls.forEach((_, i) => {
+    const name = `node-${String.fromCharCode(97 + i)}`;
+    stalls[name] = runtimeAfter[i].stallMs;
+    gc[name] = gcDelta(runtimeBefore[i], runtimeAfter[i]);
+  });
   const matchedInWindow = p.matched;
   clearInterval(sampler);
   const drainUntil = performance.now() + DRAIN_MS;
@@ -294,6 +327,7 @@ async function runPhase(rate: number, seconds: number, pids: Record<string, numb
   const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
   return {
     stalls,
+    gc,
     rate,
     seconds,
     issued: p.issued,
@@ -354,6 +388,7 @@ function printPhase(label: string, r: PhaseResult): void {
   console.log(`  backlog (emitted, not yet matched) each second: ${r.backlog.join(" ") || "-"}`);
   console.log(`  cpu (% of one core): ${formatCpu(r.cpu)}`);
   console.log(`  longest event-loop stall: ${Object.entries(r.stalls).map(([k, v]) => `${k} ${ms(v)}`).join(", ")}`);
+  console.log(`  gc pauses: ${Object.entries(r.gc).map(([k, v]) => `${k} ${v}`).join("; ")}`);
   console.log(`  settled (no open consultation) ${Number.isFinite(r.settleS) ? `${r.settleS.toFixed(1)} s` : `NOT within ${SETTLE_MS / 1000} s`} after`);
 }
 

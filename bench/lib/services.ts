@@ -245,9 +245,9 @@ function ensureBuilt(): Promise<void> {
 export async function spawnGateway(opts: SpawnOptions): Promise<GatewayNode> {
   await ensureBuilt();
   const port = await freePort();
+  // What `npm start` runs; profiling adds its flags (source maps name the TypeScript lines).
   const args = [
-    ...(opts.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${path.join(opts.cpuProfDir, opts.name)}`] : []),
-    "--enable-source-maps",
+    ...(opts.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${path.join(opts.cpuProfDir, opts.name)}`, "--enable-source-maps"] : []),
     "dist/main.js",
   ];
   const env: Record<string, string> = {
