@@ -1,5 +1,6 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config.js";
+import { ConfigError, configSchema, loadConfig } from "../../src/config.js";
 
 function configError(env: Record<string, string>): ConfigError {
   try {
@@ -75,5 +76,18 @@ describe("configuration", () => {
 
   it("requires Twilio credentials in live mode", () => {
     expect(configError({ TWILIO_MODE: "live" }).message).toContain("TWILIO_MODE");
+  });
+
+  it("is documented: the README's configuration table lists exactly the variables read", () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const section = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("\n## ", readme.indexOf("## Configuration") + 1));
+    const documented = [...section.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((m) => m[1]).sort();
+    expect(documented).toEqual(Object.keys(configSchema.shape).sort());
+  });
+
+  it("defaults REDIS_COMMAND_TIMEOUT_MS to 5 s and accepts 0 (no deadline)", () => {
+    expect(loadConfig({}).redisCommandTimeoutMs).toBe(5_000);
+    expect(loadConfig({ REDIS_COMMAND_TIMEOUT_MS: "0" }).redisCommandTimeoutMs).toBe(0);
+    expect(configError({ REDIS_COMMAND_TIMEOUT_MS: "-1" }).message).toContain("REDIS_COMMAND_TIMEOUT_MS");
   });
 });
