@@ -24,7 +24,7 @@ import type {
 import type { TwilioProvider } from "../twilio/provider.js";
 import { chooseVet, eligibleVets, planOffers } from "./planner.js";
 import type { Directory, Ledger, Notifier, TokenMinter } from "./ports.js";
-import type { NodeCleanup, RoutingSnapshot, RoutingStore } from "./routing-store.js";
+import type { NodeCleanup, RoutingStore } from "./routing-store.js";
 import type {
   ConsultationType,
   Deadline,
@@ -202,7 +202,7 @@ export class ConsultationEngine {
     if (built.status === "rejected") throw built.reason;
     const fresh = built.value;
     await this.d.ledger.create(fresh, "socket");
-    const { created, consultation, position, snapshot } = await this.store.enqueue(fresh);
+    const { created, consultation, position } = await this.store.enqueue(fresh);
     if (!created) {
       // Lost a race with a second request of the same user: keep one, close the other.
       this.record(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.now(), { endReason: "duplicate" }));
@@ -212,9 +212,9 @@ export class ConsultationEngine {
     this.d.notifier.toUser(input.appId, input.userId, "consult:queued", {
       consultation_id: consultation.id,
       position,
-      estimated_wait_s: this.estimateWait(position, snapshot?.vets ?? this.lastVets),
+      estimated_wait_s: this.estimateWait(position, this.lastVets),
     });
-    await this.pump(snapshot);
+    await this.pump();
     return { consultation_id: consultation.id, status: "queued", position };
   }
 
@@ -349,22 +349,18 @@ export class ConsultationEngine {
 
   /**
    * One routing pass on this node: plan offers from a snapshot and claim them. Passes are
-   * serialised per node; a pass requested while one runs makes it run once more. `fresh`,
-   * a snapshot the caller just read atomically with its own change, saves the first read;
-   * it is dropped when a pass is already running, since the rerun reads anew.
+   * serialised per node; a pass requested while one runs makes it run once more.
    */
-  pump(fresh?: RoutingSnapshot): Promise<void> {
+  pump(): Promise<void> {
     if (this.pumping) {
       this.pumpAgain = true;
       return this.pumping;
     }
     this.pumping = (async () => {
       try {
-        let first = fresh;
         do {
           this.pumpAgain = false;
-          await this.pumpOnce(first);
-          first = undefined;
+          await this.pumpOnce();
         } while (this.pumpAgain);
       } finally {
         this.pumping = null;
@@ -373,9 +369,9 @@ export class ConsultationEngine {
     return this.pumping;
   }
 
-  private async pumpOnce(fresh?: RoutingSnapshot): Promise<void> {
+  private async pumpOnce(): Promise<void> {
     for (let round = 0; round < PUMP_ROUNDS; round++) {
-      const snapshot = round === 0 && fresh ? fresh : await this.store.snapshot();
+      const snapshot = await this.store.snapshot();
       this.lastVets = snapshot.vets;
       const plan = planOffers(snapshot, this.cfg.vetMaxConsults);
       if (plan.length === 0) return;

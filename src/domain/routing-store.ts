@@ -158,11 +158,6 @@ export interface EnqueueResult {
   consultation: LiveConsultation;
   /** 1-based place among queued and offered consultations; 0 when already active. */
   position: number;
-  /**
-   * When created: the routing state right after the enqueue, read in the same atomic step,
-   * so the routing pass that follows needs no separate read.
-   */
-  snapshot?: RoutingSnapshot;
 }
 
 export type AssignResult =

@@ -188,7 +188,7 @@ export class MemoryRoutingStore implements RoutingStore {
     this.userOpen.set(key, c.id);
     this.waiting.add(c.id);
     this.setDeadline("queue", c.id, c.queueDeadline);
-    return Promise.resolve({ created: true, consultation: clone(c), position: this.positionOf(c), snapshot: this.read() });
+    return Promise.resolve({ created: true, consultation: clone(c), position: this.positionOf(c) });
   }
 
   assignDirect(input: NewLiveConsultation, vetId: number, now: number, maxConsults: number): Promise<AssignResult> {
@@ -349,15 +349,11 @@ export class MemoryRoutingStore implements RoutingStore {
   }
 
   snapshot(): Promise<RoutingSnapshot> {
-    return Promise.resolve(this.read());
-  }
-
-  private read(): RoutingSnapshot {
     const queue = [...this.consultations.values()]
       .filter((c) => c.status !== "active")
       .sort((a, b) => a.seq - b.seq)
       .map(({ profile: _profile, ...entry }) => clone(entry));
-    return { queue, vets: [...this.vets.values()].map(clone) };
+    return Promise.resolve({ queue, vets: [...this.vets.values()].map(clone) });
   }
 
   close(): Promise<void> {

@@ -153,19 +153,6 @@ local function release(cid, vetId, v, setAway)
   return jc(putC(c), p)
 end
 
--- The routing snapshot as an array reply {{core1, core2, ...}, {vet1, vet2, ...}} rather
--- than one concatenated string: building a large string in Lua cost Redis twice the time.
--- Profiles stay behind: planning does not need them and they are most of the bytes.
-local function snapshotReply()
-  local keys = {}
-  for _, id in ipairs(redis.call('ZRANGE', P .. 'q', 0, -1)) do
-    keys[#keys + 1] = P .. 'c:' .. id
-  end
-  local vkeys = {}
-  for _, id in ipairs(redis.call('ZRANGE', P .. 'vets', 0, -1)) do vkeys[#vkeys + 1] = P .. 'v:' .. id end
-  return { mgetInto({}, keys), mgetInto({}, vkeys) }
-end
-
 local function newVet(vetId, now)
   redis.call('ZADD', P .. 'vets', 'NX', redis.call('INCR', P .. 'vseq'), vetId)
   return {
@@ -369,8 +356,7 @@ if not r[1] then return 'null' end
 return jc(r[1], r[2])
 `,
 
-  // ARGV: prefix, consultation JSON (no profile, no seq), profile JSON. Returns an array
-  // reply: {result JSON} or, when created, {result JSON, snapshot cores, snapshot vets}.
+  // ARGV: prefix, consultation JSON (no profile, no seq), profile JSON
   enqueue: `
 local c = cjson.decode(ARGV[2])
 local uoKey = P .. 'uo:' .. c.appId .. ':' .. c.userId
@@ -378,7 +364,7 @@ local existingId = redis.call('GET', uoKey)
 if existingId then
   local ex, d, p = getC(existingId)
   if ex then
-    return { '{"created":false,"consultation":' .. jc(d, p) .. ',"position":' .. position(ex.seq) .. '}' }
+    return '{"created":false,"consultation":' .. jc(d, p) .. ',"position":' .. position(ex.seq) .. '}'
   end
 end
 c.seq = redis.call('INCR', P .. 'seq')
@@ -390,8 +376,7 @@ redis.call('SET', uoKey, c.id)
 redis.call('ZADD', P .. 'q', c.seq, c.id)
 redis.call('ZADD', P .. 'w', c.seq, c.id)
 setDeadline('queue', c.id, c.queueDeadline)
-local snap = snapshotReply()
-return { '{"created":true,"consultation":' .. jc(d, ARGV[3]) .. ',"position":' .. position(c.seq) .. '}', snap[1], snap[2] }
+return '{"created":true,"consultation":' .. jc(d, ARGV[3]) .. ',"position":' .. position(c.seq) .. '}'
 `,
 
   // ARGV: prefix, consultation JSON, profile JSON, vetId, now, maxConsults
@@ -540,8 +525,19 @@ end
 return '[' .. table.concat(out, ',') .. ']'
 `,
 
-  // ARGV: prefix. The hot read: one round trip, no JSON work in Lua.
-  snapshot: `return snapshotReply()`,
+  // ARGV: prefix. The hot read: one round trip, no JSON work in Lua. Returns an array
+  // reply {{core1, core2, ...}, {vet1, vet2, ...}} rather than one concatenated string:
+  // building a large string in Lua cost Redis twice the time. Profiles stay behind:
+  // planning does not need them and they are most of the bytes.
+  snapshot: `
+local keys = {}
+for _, id in ipairs(redis.call('ZRANGE', P .. 'q', 0, -1)) do
+  keys[#keys + 1] = P .. 'c:' .. id
+end
+local vkeys = {}
+for _, id in ipairs(redis.call('ZRANGE', P .. 'vets', 0, -1)) do vkeys[#vkeys + 1] = P .. 'v:' .. id end
+return { mgetInto({}, keys), mgetInto({}, vkeys) }
+`,
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -644,15 +640,6 @@ function text(reply: unknown): string {
   if (typeof reply === "string") return reply;
   if (Buffer.isBuffer(reply)) return reply.toString("utf8");
   throw new TypeError(`unexpected Redis reply: ${typeof reply}`);
-}
-
-/** Parses the two arrays of a snapshot reply (consultation cores, vets; missing keys are nil). */
-function toSnapshot(cores: unknown, vets: unknown): RoutingSnapshot {
-  const queue: QueueEntry[] = [];
-  for (const c of list<unknown>(cores)) if (c != null) queue.push(toQueueEntry(JSON.parse(text(c)) as StoredConsultation));
-  const presence: VetPresence[] = [];
-  for (const v of list<unknown>(vets)) if (v != null) presence.push(toVet(JSON.parse(text(v)) as VetPresence));
-  return { queue, vets: presence };
 }
 
 function isNoScript(err: unknown): boolean {
@@ -765,11 +752,11 @@ export class RedisRoutingStore implements RoutingStore {
   // ---------- consultations ----------
 
   async enqueue(c: NewLiveConsultation): Promise<EnqueueResult> {
-    const [result, cores, vets] = list<unknown>(await this.call("enqueue", splitNew(c)));
-    const w = JSON.parse(text(result)) as { created: boolean; consultation: WireConsultation; position: number };
-    const r: EnqueueResult = { created: w.created, consultation: toConsultation(w.consultation), position: w.position };
-    if (w.created) r.snapshot = toSnapshot(cores, vets);
-    return r;
+    const w = await this.run<{ created: boolean; consultation: WireConsultation; position: number }>(
+      "enqueue",
+      splitNew(c),
+    );
+    return { created: w.created, consultation: toConsultation(w.consultation), position: w.position };
   }
 
   async assignDirect(c: NewLiveConsultation, vetId: number, now: number, maxConsults: number): Promise<AssignResult> {
@@ -861,8 +848,12 @@ export class RedisRoutingStore implements RoutingStore {
   // ---------- reads ----------
 
   async snapshot(): Promise<RoutingSnapshot> {
-    const [cores, vets] = list<unknown>(await this.call("snapshot", []));
-    return toSnapshot(cores, vets);
+    const [cs, vs] = list<unknown>(await this.call("snapshot", []));
+    const queue: QueueEntry[] = [];
+    for (const c of list<unknown>(cs)) if (c != null) queue.push(toQueueEntry(JSON.parse(text(c)) as StoredConsultation));
+    const vets: VetPresence[] = [];
+    for (const v of list<unknown>(vs)) if (v != null) vets.push(toVet(JSON.parse(text(v)) as VetPresence));
+    return { queue, vets };
   }
 
   close(): Promise<void> {

@@ -232,16 +232,6 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect(due).toEqual([{ kind: "queue", ref: input.id, at: T0 + 123 }]);
       });
 
-      it("when created, returns the routing snapshot read in the same step", async () => {
-        await onlineVet(1);
-        const first = await store.enqueue(newRequest());
-        const second = await store.enqueue(newRequest());
-        expect(first.snapshot?.queue.map((q) => q.id)).toEqual([first.consultation.id]);
-        expect(second.snapshot).toEqual(await store.snapshot());
-        expect(second.snapshot?.queue.map((q) => q.id)).toEqual([first.consultation.id, second.consultation.id]);
-        expect(second.snapshot?.vets.map((v) => v.vetId)).toEqual([1]);
-      });
-
       it("a second request of the same user returns the open one (created=false)", async () => {
         const first = await store.enqueue(newRequest());
         await enqueue();
