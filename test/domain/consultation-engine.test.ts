@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { MemoryRoutingStore } from "../../src/routing-store/memory-store.js";
 import { makeEngine } from "../support/engine-fakes.js";
 
@@ -270,6 +270,23 @@ describe("ConsultationEngine", () => {
     expect(offersTo(1)).toHaveLength(2); // at capacity
     await t.engine.endByVet(1, a.consultation_id);
     expect(offersTo(1)).toHaveLength(3);
+  });
+
+  it("an end runs a routing pass only when a request still waits for an offer", async () => {
+    t = makeEngine(store, { routing: { wrapupMs: 0 } });
+    await online(1);
+    const a = await request(1);
+    await t.engine.accept(1, a.consultation_id);
+    const passes = vi.spyOn(store, "snapshot");
+    await t.engine.endByVet(1, a.consultation_id);
+    expect(passes).not.toHaveBeenCalled(); // nobody waits: no pass
+    const b = await request(2);
+    await t.engine.accept(1, b.consultation_id);
+    const c = await request(3); // vet 1 is busy: c waits
+    passes.mockClear();
+    await t.engine.endByVet(1, b.consultation_id);
+    expect(passes).toHaveBeenCalled();
+    expect(offersTo(1).at(-1)).toMatchObject({ consultation_id: c.consultation_id }); // at once, no tick
   });
 
   it("video: call:start creates one room, rings the owner, and relays the owner's answer", async () => {
