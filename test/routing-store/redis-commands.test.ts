@@ -73,7 +73,7 @@ return cjson.encode({
   K.deadlines, K.nodes, K.nodeHeartbeat('n1'),
 })`;
     const k = routingKeys(prefix);
-    const fromLua = JSON.parse((await client.sendCommand(["EVAL", probe, "0", prefix])) as string);
+    const fromLua = JSON.parse(await client.sendCommand<string>(["EVAL", probe, "0", prefix]));
     expect(fromLua).toEqual([
       k.consultation("c1"), k.consultationProfile("c1"), k.vet(7), k.vets, k.vetSeq,
       k.vetConnections(7), k.userConnections(3, 4), k.userOpen(3, 4),
