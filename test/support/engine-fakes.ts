@@ -10,6 +10,9 @@ import type { RoutingStore } from "../../src/domain/routing-store.js";
 import { createOfflineProvider } from "../../src/twilio/offline-provider.js";
 import { MemoryLedger } from "./memory-ledger.js";
 
+// Engine tests import the ledger from here too.
+export { MemoryLedger };
+
 export interface SentEvent {
   to: string;
   event: string;
