@@ -21,7 +21,7 @@ import type {
   StatePayload,
   VetConsultationPayload,
 } from "../protocol/events.js";
-import type { TwilioProvider } from "../twilio/provider.js";
+import type { TwilioProvider } from "./ports.js";
 import { chooseVet, eligibleVets, planOffers } from "./planner.js";
 import type { Directory, Ledger, Notifier, TokenMinter } from "./ports.js";
 import type { NodeCleanup, RoutingStore } from "./routing-store.js";

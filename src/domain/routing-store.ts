@@ -18,7 +18,7 @@ import type {
  * checks preconditions and applies the change. Times are passed in (epoch ms) so that an
  * injected clock drives both implementations.
  *
- * Implementations: `MemoryRoutingStore` (single node) and `RedisRoutingStore` (many nodes).
+ * Implementations in `src/routing-store/`: `MemoryRoutingStore` (single node), `RedisRoutingStore` (many nodes).
  * One contract test suite runs against both.
  */
 export interface RoutingStore {

@@ -2,7 +2,7 @@
 import http from "node:http";
 import { randomBytes } from "node:crypto";
 import { expect } from "vitest";
-import { basicAuth, request, type TestGateway } from "../support/gateway.js";
+import { basicAuth, request, type TestGateway } from "./gateway.js";
 
 export interface AppClient {
   app: { id: number; name: string; mediaUrl: string | null };
