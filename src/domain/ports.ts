@@ -103,3 +103,35 @@ export interface TokenMinter {
   forUser(appId: number, userId: number, room?: string): { identity: string; token: string; expiresAt: number };
   forVet(vetId: number, room?: string): { identity: string; token: string; expiresAt: number };
 }
+
+/**
+ * The Twilio REST operations the gateway needs for a consultation (PROTOCOL §5).
+ * Implementations: `offline` (`src/twilio/offline-provider.ts`) makes no calls and mints
+ * SIDs locally; `live` (`src/twilio/live-provider.ts`) calls Twilio (or
+ * `TWILIO_API_BASE_URL`). Failures reach the caller as `AppError(502)`.
+ */
+export interface TwilioProvider {
+  readonly mode: "offline" | "live";
+  /**
+   * Offline only: a fresh Conversation SID, made locally with no outside effect. The engine
+   * then stores it in the accept step itself instead of creating the Conversation after.
+   */
+  localConversationSid?(): string;
+  /**
+   * Creates the consultation's Conversation in the chat service and adds both participants
+   * (identities). Idempotent on `uniqueName` in live mode: calling it again after a partial
+   * failure reuses the existing Conversation and participants.
+   */
+  createConversation(input: {
+    uniqueName: string;
+    friendlyName?: string;
+    userIdentity: string;
+    vetIdentity: string;
+  }): Promise<{ sid: string }>;
+  /** Sets the Conversation's State to closed. */
+  closeConversation(sid: string): Promise<void>;
+  /** Creates a `group` Video room. Idempotent on `uniqueName` while that room is in progress. */
+  createRoom(input: { uniqueName: string }): Promise<{ sid: string }>;
+  /** Sets the room's Status to completed; a room that is no longer in progress counts as done. */
+  completeRoom(sid: string): Promise<void>;
+}

@@ -304,7 +304,7 @@ describe("ConsultationEngine", () => {
     await expect(t.engine.relayCallStatus(1, 2, call.room_sid, "declined")).rejects.toMatchObject({ status: 404 });
   });
 
-  it("talk-to-vet assigns at once, prefers the requested vet, and answers 503 with Retry-After when none is free", async () => {
+  it("talk-to-vet assigns at once, prefers the requested vet, and says retry after 30 s when none is free", async () => {
     await online(1);
     await online(2);
     const a = await t.engine.talkToVet({ appId: 1, userId: 1, petId: 1, type: "chat", doctorEmail: "vet2@example.com" });
@@ -314,8 +314,8 @@ describe("ConsultationEngine", () => {
     const b = await t.engine.talkToVet({ appId: 1, userId: 2, petId: 1, type: "chat", doctorEmail: "vet2@example.com" });
     expect(b.vet.id).toBe("app-1_vet-1"); // requested vet busy → longest idle
     await expect(t.engine.talkToVet({ appId: 1, userId: 3, petId: 1, type: "chat" })).rejects.toMatchObject({
-      status: 503,
-      headers: { "Retry-After": "30" },
+      name: "NoVetAvailableError",
+      retryAfterS: 30,
     });
     // Asking again returns the same active consultation.
     const again = await t.engine.talkToVet({ appId: 1, userId: 1, petId: 1, type: "chat" });
