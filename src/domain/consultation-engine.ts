@@ -17,17 +17,16 @@ import type { Logger } from "../lib/logger.js";
 import type { CallStatus, FeedbackPayload, StatePayload, TokenPayload, VetConsultationPayload } from "../protocol/events.js";
 import { CallSetup } from "./call-setup.js";
 import type { EngineObserver, RoutingConfig } from "./engine-config.js";
-import { NoVetAvailableError } from "./errors.js";
 import { HistoryWriter } from "./history-writer.js";
+import { Intake, type ConsultationInput, type DirectAssignment, type RequestResult } from "./intake.js";
 import { Lifecycle } from "./lifecycle.js";
 import { PayloadBuilder, statsPayload, storedFeedbackPayload, type EngineStats } from "./payloads.js";
-import { chooseVet, eligibleVets } from "./planner.js";
 import type { Directory, Ledger, Notifier, TokenMinter, TwilioProvider } from "./ports.js";
 import { QueuePositions } from "./queue-positions.js";
 import { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";
 import { Timekeeper } from "./timekeeper.js";
-import type { ConsultationType, LiveConsultation, VetCard, VetChosenStatus, VetPresence } from "./types.js";
+import type { ConsultationType, LiveConsultation, VetChosenStatus, VetPresence } from "./types.js";
 
 export type { EngineObserver, RoutingConfig } from "./engine-config.js";
 
@@ -51,39 +50,11 @@ export interface EngineDeps {
   onNodeReaped?: () => void;
 }
 
-/** What `request` answers. */
-export interface RequestResult {
-  consultation_id: string;
-  status: "queued" | "offered" | "active";
-  position: number;
-}
-
-/** What talk-to-vet needs to build its REST answer. */
-export interface DirectAssignment {
-  consultation: LiveConsultation;
-  vet: VetCard;
-  identity: string;
-  twilioToken: string;
-}
-
-/** What a new consultation is asked with (`consult:request`, REST talk-to-vet). */
-export interface ConsultationInput {
-  appId: number;
-  userId: number;
-  petId: number;
-  type: ConsultationType;
-  doctorEmail?: string | undefined;
-}
-
-// What talk-to-vet tells the caller to wait before retrying when no vet is free.
-const NO_VET_RETRY_AFTER_S = 30;
-// Vet choices tried when other nodes keep taking the chosen vet first.
-const DIRECT_ATTEMPTS = 3;
+export type { ConsultationInput, DirectAssignment, RequestResult } from "./intake.js";
 
 export class ConsultationEngine {
   private readonly deps: EngineDeps;
   private readonly store: RoutingStore;
-  private readonly newId: () => string;
   private readonly history: HistoryWriter;
   private readonly payloads: PayloadBuilder;
   private readonly positions: QueuePositions;
@@ -91,11 +62,11 @@ export class ConsultationEngine {
   private readonly pass: RoutingPass;
   private readonly lifecycle: Lifecycle;
   private readonly timekeeper: Timekeeper;
+  private readonly intake: Intake;
 
   constructor(deps: EngineDeps) {
     this.deps = deps;
     this.store = deps.store;
-    this.newId = deps.newId ?? randomUUID;
     const { store, ledger, notifier, clock, logger, routing, observer } = deps;
     this.history = new HistoryWriter(ledger, logger);
     this.payloads = new PayloadBuilder(deps.directory, deps.tokens);
@@ -136,6 +107,20 @@ export class ConsultationEngine {
       nodeId: deps.nodeId,
       routing,
       onNodeReaped: deps.onNodeReaped,
+    });
+    this.intake = new Intake({
+      store,
+      ledger,
+      history,
+      directory: deps.directory,
+      notifier,
+      positions: this.positions,
+      routingPass: this.pass,
+      calls: this.calls,
+      payloads: this.payloads,
+      clock,
+      routing,
+      newId: deps.newId ?? randomUUID,
     });
   }
 
@@ -205,57 +190,8 @@ export class ConsultationEngine {
    * `consult:request`: queues a consultation, or returns the user's open one. The request
    * is written to history before it becomes visible to routing on any node.
    */
-  async request(input: ConsultationInput): Promise<RequestResult> {
-    // Independent reads, run together: the user's open consultation and the request profile.
-    const [open, built] = await Promise.allSettled([
-      this.store.findOpenByUser(input.appId, input.userId),
-      this.newConsultation(input, "queued"),
-    ]);
-    if (open.status === "rejected") throw open.reason;
-    if (open.value) return this.requestResult(open.value);
-    if (built.status === "rejected") throw built.reason;
-    const fresh = built.value;
-    await this.deps.ledger.create(fresh, "socket");
-    const { created, consultation, position } = await this.store.enqueue(fresh);
-    if (!created) {
-      // Lost a race with a second request of the same user: keep one, close the other.
-      this.history.writeBehind(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.now(), { endReason: "duplicate" }));
-      return this.requestResult(consultation);
-    }
-    this.positions.joined(consultation, position);
-    await this.pass.run();
-    return { consultation_id: consultation.id, status: "queued", position };
-  }
-
-  private async requestResult(c: LiveConsultation): Promise<RequestResult> {
-    const position = c.status === "active" ? 0 : (await this.positions.positionOf(c.id)).position;
-    return { consultation_id: c.id, status: c.status, position };
-  }
-
-  private async newConsultation(input: ConsultationInput, status: "queued" | "active"): Promise<LiveConsultation> {
-    const profile = await this.deps.directory.requestProfile(input.appId, input.userId, input.petId);
-    if ("missing" in profile) throw notFound(profile.missing === "user" ? "User not found" : "Pet not found");
-    const requestedVetId = input.doctorEmail ? await this.deps.directory.vetIdByEmail(input.doctorEmail) : null;
-    const now = this.now();
-    return {
-      id: this.newId(),
-      appId: input.appId,
-      userId: input.userId,
-      petId: input.petId,
-      type: input.type,
-      status,
-      seq: 0,
-      createdAt: now,
-      queueDeadline: now + this.cfg.queueTimeoutMs,
-      requestedVetId,
-      offer: null,
-      excludedVetIds: [],
-      vetId: null,
-      acceptedAt: null,
-      channelSid: null,
-      roomSid: null,
-      profile,
-    };
+  request(input: ConsultationInput): Promise<RequestResult> {
+    return this.intake.request(input);
   }
 
   /** `consult:cancel` by the owner (queued or offered only). */
@@ -427,41 +363,10 @@ export class ConsultationEngine {
 
   /**
    * REST talk-to-vet: assigns an available vet at once (the requested one if eligible, else
-   * the longest idle) with no offer round. {@link NoVetAvailableError} when none is available.
+   * the longest idle) with no offer round. `NoVetAvailableError` when none is available.
    */
-  async talkToVet(input: ConsultationInput): Promise<DirectAssignment> {
-    let c: LiveConsultation | null = null;
-    const existing = await this.store.findOpenByUser(input.appId, input.userId);
-    if (existing && existing.status !== "active") {
-      throw new AppError(409, "The user already has a consultation waiting for a vet.");
-    }
-    if (existing) c = existing;
-    // Looked up once; only the vet choice is retried when another node took the vet first.
-    const fresh = c ? null : await this.newConsultation(input, "active");
-    for (let attempt = 0; fresh && !c && attempt < DIRECT_ATTEMPTS; attempt++) {
-      const { vets } = await this.store.snapshot();
-      const pick = chooseVet(
-        { requestedVetId: fresh.requestedVetId, excludedVetIds: [] },
-        eligibleVets(vets, this.cfg.vetMaxConsults),
-      );
-      if (!pick) break;
-      const r = await this.store.assignDirect(fresh, pick.vetId, this.now(), this.cfg.vetMaxConsults);
-      if (r.ok) {
-        c = r.consultation;
-        const created = c;
-        await this.history.writeThrough(created.id, (l) => l.create(created, "rest"));
-      } else if (r.reason === "user_has_open" && r.existing) {
-        if (r.existing.status !== "active") throw new AppError(409, "The user already has a consultation waiting for a vet.");
-        c = r.existing;
-      }
-    }
-    if (!c) throw new NoVetAvailableError(NO_VET_RETRY_AFTER_S);
-    c = await this.calls.ensureConversation(c);
-    // The partner may call end or feedback with this channel SID right away, on any node.
-    await this.history.settle(c.id);
-    const { user, vet } = await this.payloads.matched(c);
-    this.deps.notifier.toVet(c.vetId!, "consult:assigned", vet);
-    return { consultation: c, vet: user.vet, identity: user.identity, twilioToken: user.twilioToken };
+  talkToVet(input: ConsultationInput): Promise<DirectAssignment> {
+    return this.intake.talkToVet(input);
   }
 
   // ------------------------------------------------------------------ tokens
