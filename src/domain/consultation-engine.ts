@@ -17,16 +17,17 @@ import type { Logger } from "../lib/logger.js";
 import type { CallStatus, FeedbackPayload, StatePayload, TokenPayload, VetConsultationPayload } from "../protocol/events.js";
 import { CallSetup } from "./call-setup.js";
 import type { EngineObserver, RoutingConfig } from "./engine-config.js";
+import { Feedback } from "./feedback.js";
 import { HistoryWriter } from "./history-writer.js";
 import { Intake, type ConsultationInput, type DirectAssignment, type RequestResult } from "./intake.js";
 import { Lifecycle } from "./lifecycle.js";
-import { PayloadBuilder, statsPayload, storedFeedbackPayload, type EngineStats } from "./payloads.js";
+import { PayloadBuilder, statsPayload, type EngineStats } from "./payloads.js";
 import type { Directory, Ledger, Notifier, TokenMinter, TwilioProvider } from "./ports.js";
 import { QueuePositions } from "./queue-positions.js";
 import { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";
 import { Timekeeper } from "./timekeeper.js";
-import type { ConsultationType, LiveConsultation, VetChosenStatus, VetPresence } from "./types.js";
+import type { LiveConsultation, VetChosenStatus, VetPresence } from "./types.js";
 
 export type { EngineObserver, RoutingConfig } from "./engine-config.js";
 
@@ -63,6 +64,7 @@ export class ConsultationEngine {
   private readonly lifecycle: Lifecycle;
   private readonly timekeeper: Timekeeper;
   private readonly intake: Intake;
+  private readonly feedback: Feedback;
 
   constructor(deps: EngineDeps) {
     this.deps = deps;
@@ -122,6 +124,7 @@ export class ConsultationEngine {
       routing,
       newId: deps.newId ?? randomUUID,
     });
+    this.feedback = new Feedback({ store, ledger, history, directory: deps.directory, notifier, routingPass: this.pass, clock });
   }
 
   private get cfg(): RoutingConfig {
@@ -300,48 +303,13 @@ export class ConsultationEngine {
    * `consult:feedback`: stored (a later one replaces it), relayed to the owner, and ends the
    * vet's wrap-up for this consultation.
    */
-  async submitFeedback(vetId: number, consultationId: string, recommendation: string, reason: string): Promise<void> {
-    const live = await this.store.getConsultation(consultationId);
-    let type: ConsultationType;
-    let appId: number;
-    let userId: number;
-    if (live) {
-      if (live.vetId !== vetId) throw notFound("Consultation not found");
-      if (live.status !== "active") throw new AppError(409, "The consultation has not started.");
-      ({ type, appId, userId } = live);
-    } else {
-      const rec = await this.deps.ledger.get(consultationId);
-      if (!rec || rec.vetId !== vetId) throw notFound("Consultation not found");
-      if (rec.status !== "ended" && rec.status !== "active") throw new AppError(409, "The consultation has not started.");
-      ({ type, appId, userId } = rec);
-    }
-    const at = this.now();
-    await this.history.writeThrough(consultationId, (l) => l.saveFeedback(consultationId, vetId, recommendation, reason, at));
-    const vet = await this.deps.directory.vet(vetId);
-    this.deps.notifier.toUser(appId, userId, "consult:feedback", {
-      consultation_id: consultationId,
-      type,
-      vet_first_name: vet?.firstName ?? "",
-      vet_last_name: vet?.lastName ?? "",
-      recommendation,
-      reason,
-      feedback_date: new Date(at).toISOString(),
-    });
-    const presence = await this.store.getVet(vetId);
-    if (presence?.wrapupConsultationId === consultationId) {
-      await this.store.endWrapup(vetId, this.now());
-      await this.pass.run();
-    }
+  submitFeedback(vetId: number, consultationId: string, recommendation: string, reason: string): Promise<void> {
+    return this.feedback.submit(vetId, consultationId, recommendation, reason);
   }
 
   /** REST `feedback`: by channel SID (chat) or room SID (video); 404 when none yet. */
-  async feedbackFor(appId: number, by: { channelSid: string } | { roomSid: string }): Promise<Omit<FeedbackPayload, "consultation_id">> {
-    const { ledger } = this.deps;
-    const rec = "channelSid" in by ? await ledger.findByChannel(appId, by.channelSid) : await ledger.findByRoom(appId, by.roomSid);
-    if (!rec) throw notFound("Consultation not found");
-    const fb = await ledger.findFeedback(rec.id);
-    if (!fb) throw notFound("Feedback not found");
-    return storedFeedbackPayload(fb);
+  feedbackFor(appId: number, by: { channelSid: string } | { roomSid: string }): Promise<Omit<FeedbackPayload, "consultation_id">> {
+    return this.feedback.find(appId, by);
   }
 
   // ------------------------------------------------------------------ video

@@ -3,7 +3,7 @@ import { MemoryRoutingStore } from "../../src/routing-store/memory-store.js";
 import { makeEngine } from "../support/engine-fakes.js";
 import { engineHelpers } from "./engine-helpers.js";
 
-/** The lifecycle: accept, decline, cancel, end, wrap-up and feedback; how offers end. In-memory store, manual clock: no sleeps. */
+/** The lifecycle: accept, decline, cancel, end; how offers end. In-memory store, manual clock: no sleeps. */
 describe("lifecycle", () => {
   let store: MemoryRoutingStore;
   let t: ReturnType<typeof makeEngine>;
@@ -52,35 +52,5 @@ describe("lifecycle", () => {
     expect(offersTo(1)[1].consultation_id).toBe(b.consultation_id);
     await expect(t.engine.cancel(1, 1, b.consultation_id)).rejects.toMatchObject({ status: 404 }); // not this user's
     await t.engine.cancel(1, 1, a.consultation_id); // idempotent
-  });
-
-  it("wrap-up keeps the vet out of routing until feedback", async () => {
-    await online(1);
-    const a = await request(1);
-    await t.engine.accept(1, a.consultation_id);
-    await t.engine.endByUser(1, 1, a.consultation_id);
-    expect(t.notifier.of("vet:1", "consult:ended")).toEqual([{ consultation_id: a.consultation_id, ended_by: "user" }]);
-    const b = await request(2);
-    expect(offersTo(1)).toHaveLength(1); // in wrap-up: no second offer
-    await t.engine.submitFeedback(1, a.consultation_id, "See a vet", "Ear infection");
-    expect(t.notifier.of("user:1:1", "consult:feedback")[0]).toMatchObject({
-      consultation_id: a.consultation_id,
-      type: "chat",
-      vet_first_name: "First1",
-      vet_last_name: "Last1",
-      recommendation: "See a vet",
-      reason: "Ear infection",
-    });
-    expect(offersTo(1)[1].consultation_id).toBe(b.consultation_id);
-  });
-
-  it("a second feedback replaces the first; feedback before the consultation is active is refused", async () => {
-    await online(1);
-    const a = await request(1);
-    await expect(t.engine.submitFeedback(1, a.consultation_id, "x", "y")).rejects.toMatchObject({ status: 404 });
-    await t.engine.accept(1, a.consultation_id);
-    await t.engine.submitFeedback(1, a.consultation_id, "first", "r1");
-    await t.engine.submitFeedback(1, a.consultation_id, "second", "r2");
-    expect(t.ledger.feedback.get(a.consultation_id)).toMatchObject({ recommendation: "second", reason: "r2" });
   });
 });
