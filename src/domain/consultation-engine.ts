@@ -3,10 +3,11 @@
  * consultation lifecycle queued → offered → active → ended | cancelled | expired.
  *
  * Plain domain code: it knows nothing of Socket.IO or Express. Each kind of state has its own
- * part, which keeps it private: the {@link RoutingPass}, {@link QueuePositions}, the
- * {@link Timekeeper} (deadlines, heartbeat, drain), {@link CallSetup} (Twilio and tokens), the
- * {@link HistoryWriter} and {@link Lifecycle} (how consultations and offers end). This class
- * checks who may do what and runs the commands through those parts. Shared state lives in the
+ * part, which keeps it private: {@link Intake} (requests), the {@link RoutingPass},
+ * {@link QueuePositions}, the {@link Timekeeper} (deadlines, heartbeat, drain), {@link CallSetup}
+ * (Twilio), {@link Lifecycle} (how consultations and offers end), {@link Feedback} and the
+ * {@link HistoryWriter}. This class checks who may do what and runs the commands through those
+ * parts. Shared state lives in the
  * {@link RoutingStore}, whose atomic steps keep a consultation with one vet and a vet with one
  * offer, across nodes.
  */
