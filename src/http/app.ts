@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response } from "express";
 import type { GatewayContext } from "../context.js";
+import { NoVetAvailableError } from "../domain/errors.js";
 import { AppError, fail } from "../lib/envelope.js";
 import type { Logger } from "../lib/logger.js";
 import { createAppRateLimiter } from "./rate-limit.js";
@@ -102,6 +103,11 @@ export function createHttpApp(
 /** Maps every error onto the envelope; unexpected ones become a bare 500 and are logged. */
 const errorHandler: ErrorRequestHandler = (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
   if (res.headersSent) return;
+  if (err instanceof NoVetAvailableError) {
+    res.setHeader("Retry-After", String(err.retryAfterS));
+    res.status(503).json(fail(503, err.message));
+    return;
+  }
   if (err instanceof AppError) {
     for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
     res.status(err.status).json(fail(err.status, err.messages));

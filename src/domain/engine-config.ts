@@ -1,0 +1,13 @@
+/** Settings and observation hooks shared by the engine's parts. */
+import type { Config } from "../config.js";
+import type { OfferOutcome } from "./types.js";
+
+/** The routing timeouts and limits (`VET_MAX_CONSULTS`, `OFFER_TIMEOUT_MS`, …). */
+export type RoutingConfig = Config["routing"];
+
+/** Optional observation hooks (metrics). */
+export interface EngineObserver {
+  matched?(waitMs: number): void;
+  offer?(outcome: OfferOutcome | "offered"): void;
+  finished?(status: "ended" | "cancelled" | "expired"): void;
+}

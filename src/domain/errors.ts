@@ -1,0 +1,16 @@
+/**
+ * Errors the domain raises in its own words. Transports decide what they look like on the
+ * wire (REST maps {@link NoVetAvailableError} to 503 with `Retry-After`).
+ */
+
+/** Talk-to-vet found no vet free to take the consultation now; the caller may retry later. */
+export class NoVetAvailableError extends Error {
+  /** Seconds after which a retry is worth trying. */
+  readonly retryAfterS: number;
+
+  constructor(retryAfterS: number) {
+    super("No vet is available right now, please retry.");
+    this.name = "NoVetAvailableError";
+    this.retryAfterS = retryAfterS;
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * Intake: how a consultation starts. `consult:request` queues it for the routing pass;
+ * REST talk-to-vet assigns an available vet at once with no offer round. Either way a user
+ * has at most one open consultation, and a second ask returns it.
+ */
+import { AppError, notFound } from "../lib/envelope.js";
+import type { Clock } from "../lib/clock.js";
+import type { CallSetup } from "./call-setup.js";
+import type { RoutingConfig } from "./engine-config.js";
+import { NoVetAvailableError } from "./errors.js";
+import type { HistoryWriter } from "./history-writer.js";
+import type { PayloadBuilder } from "./payloads.js";
+import { chooseVet, eligibleVets } from "./planner.js";
+import type { Directory, Ledger, Notifier } from "./ports.js";
+import type { QueuePositions } from "./queue-positions.js";
+import type { RoutingPass } from "./routing-pass.js";
+import type { RoutingStore } from "./routing-store.js";
+import type { ConsultationType, LiveConsultation, VetCard } from "./types.js";
+
+/** What `request` answers. */
+export interface RequestResult {
+  consultation_id: string;
+  status: "queued" | "offered" | "active";
+  position: number;
+}
+
+/** What talk-to-vet needs to build its REST answer. */
+export interface DirectAssignment {
+  consultation: LiveConsultation;
+  vet: VetCard;
+  identity: string;
+  twilioToken: string;
+}
+
+/** What a new consultation is asked with (`consult:request`, REST talk-to-vet). */
+export interface ConsultationInput {
+  appId: number;
+  userId: number;
+  petId: number;
+  type: ConsultationType;
+  doctorEmail?: string | undefined;
+}
+
+// What talk-to-vet tells the caller to wait before retrying when no vet is free.
+const NO_VET_RETRY_AFTER_S = 30;
+// Vet choices tried when other nodes keep taking the chosen vet first.
+const DIRECT_ATTEMPTS = 3;
+
+export interface IntakeDeps {
+  store: RoutingStore;
+  /** Written directly only for a queued request, which must be in history before routing sees it. */
+  ledger: Ledger;
+  history: HistoryWriter;
+  directory: Directory;
+  notifier: Notifier;
+  positions: QueuePositions;
+  routingPass: RoutingPass;
+  calls: CallSetup;
+  payloads: PayloadBuilder;
+  clock: Clock;
+  routing: RoutingConfig;
+  newId: () => string;
+}
+
+export class Intake {
+  private readonly deps: IntakeDeps;
+
+  constructor(deps: IntakeDeps) {
+    this.deps = deps;
+  }
+
+  /**
+   * `consult:request`: queues a consultation, or returns the user's open one. The request
+   * is written to history before it becomes visible to routing on any node.
+   */
+  async request(input: ConsultationInput): Promise<RequestResult> {
+    // Independent reads, run together: the user's open consultation and the request profile.
+    const [open, built] = await Promise.allSettled([
+      this.deps.store.findOpenByUser(input.appId, input.userId),
+      this.newConsultation(input, "queued"),
+    ]);
+    if (open.status === "rejected") throw open.reason;
+    if (open.value) return this.requestResult(open.value);
+    if (built.status === "rejected") throw built.reason;
+    const fresh = built.value;
+    await this.deps.ledger.create(fresh, "socket");
+    const { created, consultation, position } = await this.deps.store.enqueue(fresh);
+    if (!created) {
+      // Lost a race with a second request of the same user: keep one, close the other.
+      this.deps.history.writeBehind(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "duplicate" }));
+      return this.requestResult(consultation);
+    }
+    this.deps.positions.joined(consultation, position);
+    await this.deps.routingPass.run();
+    return { consultation_id: consultation.id, status: "queued", position };
+  }
+
+  private async requestResult(c: LiveConsultation): Promise<RequestResult> {
+    const position = c.status === "active" ? 0 : (await this.deps.positions.positionOf(c.id)).position;
+    return { consultation_id: c.id, status: c.status, position };
+  }
+
+  private async newConsultation(input: ConsultationInput, status: "queued" | "active"): Promise<LiveConsultation> {
+    const profile = await this.deps.directory.requestProfile(input.appId, input.userId, input.petId);
+    if ("missing" in profile) throw notFound(profile.missing === "user" ? "User not found" : "Pet not found");
+    const requestedVetId = input.doctorEmail ? await this.deps.directory.vetIdByEmail(input.doctorEmail) : null;
+    const now = this.deps.clock.now();
+    return {
+      id: this.deps.newId(),
+      appId: input.appId,
+      userId: input.userId,
+      petId: input.petId,
+      type: input.type,
+      status,
+      seq: 0,
+      createdAt: now,
+      queueDeadline: now + this.deps.routing.queueTimeoutMs,
+      requestedVetId,
+      offer: null,
+      excludedVetIds: [],
+      vetId: null,
+      acceptedAt: null,
+      channelSid: null,
+      roomSid: null,
+      profile,
+    };
+  }
+
+  /**
+   * REST talk-to-vet: assigns an available vet at once (the requested one if eligible, else
+   * the longest idle) with no offer round. {@link NoVetAvailableError} when none is available.
+   */
+  async talkToVet(input: ConsultationInput): Promise<DirectAssignment> {
+    let c: LiveConsultation | null = null;
+    const existing = await this.deps.store.findOpenByUser(input.appId, input.userId);
+    if (existing && existing.status !== "active") {
+      throw new AppError(409, "The user already has a consultation waiting for a vet.");
+    }
+    if (existing) c = existing;
+    // Looked up once; only the vet choice is retried when another node took the vet first.
+    const fresh = c ? null : await this.newConsultation(input, "active");
+    for (let attempt = 0; fresh && !c && attempt < DIRECT_ATTEMPTS; attempt++) {
+      const { vets } = await this.deps.store.snapshot();
+      const pick = chooseVet(
+        { requestedVetId: fresh.requestedVetId, excludedVetIds: [] },
+        eligibleVets(vets, this.deps.routing.vetMaxConsults),
+      );
+      if (!pick) break;
+      const r = await this.deps.store.assignDirect(fresh, pick.vetId, this.deps.clock.now(), this.deps.routing.vetMaxConsults);
+      if (r.ok) {
+        c = r.consultation;
+        const created = c;
+        await this.deps.history.writeThrough(created.id, (l) => l.create(created, "rest"));
+      } else if (r.reason === "user_has_open" && r.existing) {
+        if (r.existing.status !== "active") throw new AppError(409, "The user already has a consultation waiting for a vet.");
+        c = r.existing;
+      }
+    }
+    if (!c) throw new NoVetAvailableError(NO_VET_RETRY_AFTER_S);
+    c = await this.deps.calls.ensureConversation(c);
+    // The partner may call end or feedback with this channel SID right away, on any node.
+    await this.deps.history.settle(c.id);
+    const { user, vet } = await this.deps.payloads.matched(c);
+    this.deps.notifier.toVet(c.vetId!, "consult:assigned", vet);
+    return { consultation: c, vet: user.vet, identity: user.identity, twilioToken: user.twilioToken };
+  }
+}

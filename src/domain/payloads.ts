@@ -1,0 +1,141 @@
+/**
+ * Payload builders: what the engine sends and answers, built from live state, the
+ * {@link Directory} and fresh Twilio tokens. No state and no side effects.
+ */
+import type {
+  EndedPayload,
+  FeedbackPayload,
+  MatchedPayload,
+  OfferPayload,
+  StatePayload,
+  TokenPayload,
+  VetConsultationPayload,
+} from "../protocol/events.js";
+import type { Directory, FeedbackRecord, TokenMinter } from "./ports.js";
+import type { RoutingSnapshot } from "./routing-store.js";
+import type { EndedBy, LiveConsultation, VetCard } from "./types.js";
+
+/** What `GET /admin/v1/stats` answers. */
+export interface EngineStats {
+  queue_length: number;
+  vets: Record<string, number>;
+  open_consultations: number;
+}
+
+/** Builds the payloads that need a lookup (vet cards) or a token. */
+export class PayloadBuilder {
+  private readonly directory: Directory;
+  private readonly tokens: TokenMinter;
+
+  constructor(directory: Directory, tokens: TokenMinter) {
+    this.directory = directory;
+    this.tokens = tokens;
+  }
+
+  /** The vet as owners see it; a vet missing from the directory still gets its identity. */
+  async vetCard(vetId: number): Promise<VetCard> {
+    const vet = await this.directory.vet(vetId);
+    return vet?.card ?? { id: this.tokens.forVet(vetId).identity, username: "", profile_image: null };
+  }
+
+  /** `consult:matched` for the owner and the accept/assigned payload for the vet: each with its own token. */
+  async matched(c: LiveConsultation): Promise<{ user: MatchedPayload; vet: VetConsultationPayload }> {
+    const vetId = c.vetId!;
+    const card = await this.vetCard(vetId);
+    const userToken = this.tokens.forUser(c.appId, c.userId);
+    const vetToken = this.tokens.forVet(vetId);
+    const base = { consultation_id: c.id, type: c.type, channel: c.channelSid ?? "", vet: card };
+    return {
+      user: { ...base, identity: userToken.identity, twilioToken: userToken.token },
+      vet: {
+        ...base,
+        identity: vetToken.identity,
+        twilioToken: vetToken.token,
+        user: c.profile.user,
+        pet: c.profile.pet,
+        user_identity: userToken.identity,
+      },
+    };
+  }
+
+  /** `consult:state` of an active consultation: channel, room, vet and a fresh token. */
+  async activeState(c: LiveConsultation): Promise<StatePayload> {
+    const token = this.tokens.forUser(c.appId, c.userId, c.roomSid ?? undefined);
+    return {
+      consultation_id: c.id,
+      status: c.status,
+      type: c.type,
+      channel: c.channelSid,
+      room_sid: c.roomSid,
+      vet: await this.vetCard(c.vetId!),
+      identity: token.identity,
+      twilioToken: token.token,
+    };
+  }
+
+  /** Fresh Twilio token of an owner (`token:refresh`). */
+  userToken(appId: number, userId: number): TokenPayload {
+    return tokenPayload(this.tokens.forUser(appId, userId));
+  }
+
+  /** Fresh Twilio token of a vet (`token:refresh`). */
+  vetToken(vetId: number): TokenPayload {
+    return tokenPayload(this.tokens.forVet(vetId));
+  }
+}
+
+function tokenPayload(t: { token: string; expiresAt: number }): TokenPayload {
+  return { twilioToken: t.token, expires_at: new Date(t.expiresAt).toISOString() };
+}
+
+/** `consult:offer` for the vet a routing pass chose. */
+export function offerPayload(c: LiveConsultation, requested: boolean, expiresAt: number): OfferPayload {
+  return {
+    consultation_id: c.id,
+    type: c.type,
+    user: c.profile.user,
+    pet: c.profile.pet,
+    requested,
+    expires_at: new Date(expiresAt).toISOString(),
+  };
+}
+
+/** `consult:ended`; `reason` only when there is one. */
+export function endedPayload(consultationId: string, endedBy: EndedBy, reason?: string): EndedPayload {
+  return { consultation_id: consultationId, ended_by: endedBy, ...(reason ? { reason } : {}) };
+}
+
+/** A stored feedback as REST `feedback` answers it. */
+export function storedFeedbackPayload(fb: FeedbackRecord): Omit<FeedbackPayload, "consultation_id"> {
+  return {
+    type: fb.type,
+    vet_first_name: fb.vetFirstName,
+    vet_last_name: fb.vetLastName,
+    recommendation: fb.recommendation,
+    reason: fb.reason,
+    feedback_date: fb.updatedAt.toISOString(),
+  };
+}
+
+/** Queue length, vets by what they are doing, and open consultations, from one snapshot. */
+export function statsPayload({ queue, vets }: RoutingSnapshot, vetMaxConsults: number): EngineStats {
+  const byStatus: Record<string, number> = { available: 0, offered: 0, busy: 0, wrapup: 0, away: 0, offline: 0 };
+  let active = 0;
+  for (const v of vets) {
+    active += v.activeConsultationIds.length;
+    const key =
+      v.connections === 0
+        ? "offline"
+        : v.status === "away"
+          ? "away"
+          : v.offerConsultationId
+            ? "offered"
+            : v.wrapupUntil !== null
+              ? "wrapup"
+              : v.activeConsultationIds.length >= vetMaxConsults
+                ? "busy"
+                : "available";
+    byStatus[key] = (byStatus[key] ?? 0) + 1;
+  }
+  return { queue_length: queue.length, vets: byStatus, open_consultations: queue.length + active };
+}

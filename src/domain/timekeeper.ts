@@ -1,0 +1,120 @@
+/**
+ * The timekeeper: everything driven by time. Deadlines (offer timeout, queue expiry, user
+ * grace, wrap-up) fire only when {@link Timekeeper.tick} runs, so tests drive them with a
+ * manual clock. It also keeps this node's heartbeat, reaps dead nodes, and drains on SIGTERM.
+ */
+import type { Clock } from "../lib/clock.js";
+import type { Logger } from "../lib/logger.js";
+import type { RoutingConfig } from "./engine-config.js";
+import type { HistoryWriter } from "./history-writer.js";
+import type { Lifecycle } from "./lifecycle.js";
+import type { Notifier } from "./ports.js";
+import type { QueuePositions } from "./queue-positions.js";
+import type { RoutingPass } from "./routing-pass.js";
+import type { NodeCleanup, RoutingStore } from "./routing-store.js";
+import type { Deadline } from "./types.js";
+
+// Deadlines claimed per tick.
+const DUE_BATCH = 200;
+
+export interface TimekeeperDeps {
+  store: RoutingStore;
+  lifecycle: Lifecycle;
+  routingPass: RoutingPass;
+  positions: QueuePositions;
+  history: HistoryWriter;
+  notifier: Notifier;
+  clock: Clock;
+  logger: Logger;
+  nodeId: string;
+  routing: RoutingConfig;
+  onNodeReaped?: (() => void) | undefined;
+}
+
+export class Timekeeper {
+  private readonly deps: TimekeeperDeps;
+  /** When this node last heartbeated; 0 before the first. */
+  private lastHeartbeat = 0;
+
+  constructor(deps: TimekeeperDeps) {
+    this.deps = deps;
+  }
+
+  /**
+   * Runs everything time-driven once: heartbeat, dead-node cleanup, due deadlines, a routing
+   * pass as a safety net, and the queue places owners are due.
+   */
+  async tick(): Promise<void> {
+    const { store, clock, routing, logger, nodeId } = this.deps;
+    const now = clock.now();
+    if (now - this.lastHeartbeat >= routing.presenceTtlMs / 3) {
+      const registered = await store.heartbeat(nodeId, now, routing.presenceTtlMs);
+      if (!registered && this.lastHeartbeat !== 0) {
+        logger.warn({ node: nodeId }, "this node was reaped after a pause; its sockets must reconnect");
+        this.deps.onNodeReaped?.();
+      }
+      this.lastHeartbeat = now;
+    }
+    for (const cleanup of await store.reapDeadNodes(now)) await this.afterNodeCleanup(cleanup);
+    for (const d of await store.claimDue(now, DUE_BATCH)) {
+      try {
+        await this.onDeadline(d);
+      } catch (err) {
+        logger.error({ err, deadline: d }, "deadline handling failed");
+      }
+    }
+    await this.deps.routingPass.run();
+    await this.deps.positions.sendIfChanged();
+  }
+
+  /** SIGTERM: this node's vets leave routing and their offers go to vets elsewhere at once. */
+  async drain(): Promise<void> {
+    const cleanup = await this.deps.store.removeNode(this.deps.nodeId, this.deps.clock.now());
+    await this.afterNodeCleanup(cleanup);
+    await this.deps.history.flush();
+  }
+
+  private async onDeadline(d: Deadline): Promise<void> {
+    switch (d.kind) {
+      case "offer":
+        return this.onOfferTimeout(d.ref);
+      case "queue":
+        await this.deps.lifecycle.close(d.ref, "expired", { reason: "queue_timeout" });
+        return;
+      case "grace":
+        await this.deps.lifecycle.close(d.ref, "cancelled", { reason: "user_gone" });
+        return;
+      case "wrapup":
+        await this.deps.store.endWrapup(Number(d.ref), this.deps.clock.now());
+        await this.deps.routingPass.run();
+        return;
+    }
+  }
+
+  /** Offer timeout: revoked, the vet is set away (`offer_timeout`), the next vet is offered. */
+  private async onOfferTimeout(consultationId: string): Promise<void> {
+    const { store, clock, notifier } = this.deps;
+    const c = await store.getConsultation(consultationId);
+    if (!c?.offer || c.offer.expiresAt > clock.now()) return;
+    const vetId = c.offer.vetId;
+    const released = await store.releaseOffer(c.id, vetId, { setAway: true });
+    if (!released) return;
+    this.deps.lifecycle.offerEnded(c.id, vetId, "timeout");
+    notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: c.id, reason: "timeout" });
+    notifier.toVet(vetId, "presence", { status: "away", reason: "offer_timeout" });
+    await this.deps.routingPass.run();
+  }
+
+  /** A node left routing (dead or drained): its offers go back, its owners get their grace. */
+  private async afterNodeCleanup(cleanup: NodeCleanup): Promise<void> {
+    if (cleanup.offlineVetIds.length || cleanup.released.length) {
+      this.deps.logger.warn(
+        { node: cleanup.nodeId, vets: cleanup.offlineVetIds.length, offers: cleanup.released.length },
+        "node left routing",
+      );
+    }
+    for (const { consultation, vetId } of cleanup.released) this.deps.lifecycle.offerEnded(consultation.id, vetId, "node_dead");
+    for (const u of cleanup.disconnectedUsers) await this.deps.lifecycle.startGrace(u.appId, u.userId);
+    if (cleanup.released.length) await this.deps.routingPass.run();
+  }
+}

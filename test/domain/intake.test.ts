@@ -1,0 +1,45 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { MemoryRoutingStore } from "../../src/routing-store/memory-store.js";
+import { makeEngine } from "../support/engine-fakes.js";
+import { engineHelpers } from "./engine-helpers.js";
+
+/** Intake: consult:request and REST talk-to-vet. In-memory store, manual clock: no sleeps. */
+describe("intake", () => {
+  let store: MemoryRoutingStore;
+  let t: ReturnType<typeof makeEngine>;
+  const { online, request } = engineHelpers(() => t);
+
+  beforeEach(() => {
+    store = new MemoryRoutingStore();
+    t = makeEngine(store);
+  });
+
+  it("returns the open consultation to a user who asks twice", async () => {
+    const a = await request(1);
+    const b = await request(1);
+    expect(b.consultation_id).toBe(a.consultation_id);
+  });
+
+  it("talk-to-vet assigns at once, prefers the requested vet, and says retry after 30 s when none is free", async () => {
+    await online(1);
+    await online(2);
+    const a = await t.engine.talkToVet({ appId: 1, userId: 1, petId: 1, type: "chat", doctorEmail: "vet2@example.com" });
+    expect(a.vet.id).toBe("app-1_vet-2");
+    expect(a.consultation.channelSid).toMatch(/^CH/);
+    expect(t.notifier.of("vet:2", "consult:assigned")[0]).toMatchObject({ consultation_id: a.consultation.id });
+    const b = await t.engine.talkToVet({ appId: 1, userId: 2, petId: 1, type: "chat", doctorEmail: "vet2@example.com" });
+    expect(b.vet.id).toBe("app-1_vet-1"); // requested vet busy → longest idle
+    await expect(t.engine.talkToVet({ appId: 1, userId: 3, petId: 1, type: "chat" })).rejects.toMatchObject({
+      name: "NoVetAvailableError",
+      retryAfterS: 30,
+    });
+    // Asking again returns the same active consultation.
+    const again = await t.engine.talkToVet({ appId: 1, userId: 1, petId: 1, type: "chat" });
+    expect(again.consultation.id).toBe(a.consultation.id);
+  });
+
+  it("404s for an unknown user or pet", async () => {
+    await expect(t.engine.request({ appId: 1, userId: 100, petId: 1, type: "chat" })).rejects.toMatchObject({ status: 404 });
+    await expect(t.engine.request({ appId: 1, userId: 1, petId: 100, type: "chat" })).rejects.toMatchObject({ status: 404 });
+  });
+});

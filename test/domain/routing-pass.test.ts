@@ -1,0 +1,100 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { MemoryRoutingStore } from "../../src/routing-store/memory-store.js";
+import { makeEngine } from "../support/engine-fakes.js";
+import { engineHelpers } from "./engine-helpers.js";
+
+/** The routing pass (PROTOCOL §4): who is offered what, and when a pass runs. In-memory store, manual clock: no sleeps. */
+describe("routing pass", () => {
+  let store: MemoryRoutingStore;
+  let t: ReturnType<typeof makeEngine>;
+  const { online, request, offersTo } = engineHelpers(() => t);
+
+  beforeEach(() => {
+    store = new MemoryRoutingStore();
+    t = makeEngine(store);
+  });
+
+  it("offers the longest-idle eligible vet first", async () => {
+    await online(1);
+    await online(2);
+    await online(3);
+    await request(1);
+    expect(offersTo(1)).toHaveLength(1);
+    expect(offersTo(2)).toHaveLength(0);
+    expect(offersTo(1)[0]).toMatchObject({ type: "chat", requested: false, pet: { id: 1 } });
+  });
+
+  it("offers the requested vet first when eligible", async () => {
+    await online(1);
+    await online(2);
+    await request(1, "vet2@example.com");
+    expect(offersTo(2)[0]).toMatchObject({ requested: true });
+    expect(offersTo(1)).toHaveLength(0);
+  });
+
+  it("falls back to the longest-idle vet when the requested vet is away, offline or busy", async () => {
+    await online(1);
+    await online(2, "away");
+    await request(1, "vet2@example.com"); // away
+    expect(offersTo(1)).toHaveLength(1);
+    await request(2, "vet3@example.com"); // offline (never connected)
+    expect(offersTo(2)).toHaveLength(0); // vet 2 is away
+    await t.engine.setVetStatus(2, "available");
+    expect(offersTo(2)).toHaveLength(1);
+    await request(3, "vet1@example.com"); // vet 1 busy holding an offer
+    expect(offersTo(1)).toHaveLength(1);
+  });
+
+  it("serves requests first come, first served", async () => {
+    const a = await request(1);
+    const b = await request(2);
+    await online(5);
+    expect(offersTo(5)).toHaveLength(1);
+    expect(offersTo(5)[0].consultation_id).toBe(a.consultation_id);
+    await t.engine.decline(5, a.consultation_id);
+    // Vet 5 declined A, so B (next in line) is offered to it; A waits for another vet.
+    expect(offersTo(5)[1].consultation_id).toBe(b.consultation_id);
+  });
+
+  it("decline offers the next vet at once and never re-offers the decliner", async () => {
+    await online(1);
+    await online(2);
+    const r = await request(1);
+    await t.engine.decline(1, r.consultation_id);
+    expect(offersTo(2)[0].consultation_id).toBe(r.consultation_id);
+    await t.engine.decline(2, r.consultation_id);
+    expect(offersTo(1)).toHaveLength(1);
+    await t.engine.flush();
+    expect(t.ledger.offers.map((o) => o.outcome)).toEqual(["declined", "declined"]);
+  });
+
+  it("respects VET_MAX_CONSULTS", async () => {
+    t = makeEngine(store, { routing: { vetMaxConsults: 2, wrapupMs: 0 } });
+    await online(1);
+    const a = await request(1);
+    await t.engine.accept(1, a.consultation_id);
+    const b = await request(2);
+    await t.engine.accept(1, b.consultation_id);
+    await request(3);
+    expect(offersTo(1)).toHaveLength(2); // at capacity
+    await t.engine.endByVet(1, a.consultation_id);
+    expect(offersTo(1)).toHaveLength(3);
+  });
+
+  it("an end runs a routing pass only when a request still waits for an offer", async () => {
+    t = makeEngine(store, { routing: { wrapupMs: 0 } });
+    await online(1);
+    const a = await request(1);
+    await t.engine.accept(1, a.consultation_id);
+    const passes = vi.spyOn(store, "snapshot");
+    await t.engine.endByVet(1, a.consultation_id);
+    expect(passes).not.toHaveBeenCalled(); // nobody waits: no pass
+    const b = await request(2);
+    await t.engine.accept(1, b.consultation_id);
+    const c = await request(3); // vet 1 is busy: c waits
+    passes.mockClear();
+    await t.engine.endByVet(1, b.consultation_id);
+    expect(passes).toHaveBeenCalled();
+    expect(offersTo(1).at(-1)).toMatchObject({ consultation_id: c.consultation_id }); // at once, no tick
+  });
+});
