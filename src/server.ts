@@ -70,7 +70,11 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
   const ownsDatabase = !overrides.database;
   const database =
     overrides.database ??
-    (await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, "pglite") }));
+    (await openDatabase({
+      url: config.databaseUrl,
+      pgliteDir: path.join(config.dataDir, "pglite"),
+      timeoutMs: config.databaseTimeoutMs,
+    }));
   if (ownsDatabase) closers.push(() => database.close());
 
   let redis: RedisClientType | null = null;

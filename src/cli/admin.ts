@@ -157,7 +157,11 @@ export async function runAdminCli(argv: string[], io: CliIo = processIo): Promis
     }
 
     const config = loadConfig(io.env);
-    database = await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, "pglite") });
+    database = await openDatabase({
+      url: config.databaseUrl,
+      pgliteDir: path.join(config.dataDir, "pglite"),
+      timeoutMs: config.databaseTimeoutMs,
+    });
     const repos = createRepositories(database);
 
     let result: unknown;
