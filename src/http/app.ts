@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response } from "express";
 import type { GatewayContext } from "../context.js";
+import { isDatabaseUnavailable } from "../db/errors.js";
 import { AppError, fail } from "../lib/envelope.js";
 import type { Logger } from "../lib/logger.js";
 import { createAppRateLimiter } from "./rate-limit.js";
@@ -125,6 +126,12 @@ const errorHandler: ErrorRequestHandler = (err: unknown, _req: Request, res: Res
     return;
   }
   const log = (res.locals as Partial<RequestLocals>).log;
+  if (isDatabaseUnavailable(err)) {
+    log?.warn({ err }, "database unavailable");
+    res.setHeader("retry-after", "5");
+    res.status(503).json(fail(503, "Service Unavailable"));
+    return;
+  }
   log?.error({ err }, "unexpected error");
   res.status(500).json(fail(500, "Server Error"));
 };
