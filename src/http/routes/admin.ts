@@ -8,6 +8,7 @@ import type { AppRecord } from "../../repositories/apps.js";
 import type { VetRecord } from "../../repositories/vets.js";
 import { vetIdentity } from "../../twilio/identity.js";
 import { validate } from "../validation.js";
+import { createAdminConsultationRouter } from "./admin-consultations.js";
 
 /** Live counts for `GET /admin/v1/stats`; the routing layer provides it. */
 export interface StatsSource {
@@ -113,6 +114,8 @@ export function createAdminRouter(ctx: GatewayContext, stats?: StatsSource): Rou
     const data: GatewayStats = { ...s, vets: { ...ZERO_VETS, ...s.vets } };
     res.json(ok(data));
   });
+
+  r.use(createAdminConsultationRouter(ctx));
 
   return r;
 }
