@@ -27,7 +27,7 @@ import { createConsultationRouter } from "./http/routes/v2/consultations.js";
 import { MemoryRoutingStore } from "./routing-store/memory-store.js";
 import { RedisRoutingStore } from "./routing-store/redis-store.js";
 import { withCommandDeadline } from "./lib/redis-commands.js";
-import { createSocketGateway, type SocketGateway } from "./sockets/socket-gateway.js";
+import { createSocketGateway, vetRoom, type SocketGateway } from "./sockets/socket-gateway.js";
 import { createTwilioProvider, type RetryPolicy } from "./twilio/provider.js";
 import { vetIdentity } from "./twilio/identity.js";
 
@@ -146,7 +146,9 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
     },
   });
   sockets.bind(engine);
-  const app = createHttpApp(ctx, [createConsultationRouter(ctx, engine)], engine);
+  // Disabling a vet closes their sockets on every node (the Redis adapter relays it).
+  const vetSessions = { disconnectVet: (id: number) => sockets.io.of("/vet").in(vetRoom(id)).disconnectSockets(true) };
+  const app = createHttpApp(ctx, [createConsultationRouter(ctx, engine)], engine, vetSessions);
   handle = app;
 
   let ticking = false;

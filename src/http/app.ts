@@ -6,6 +6,7 @@ import { AppError, fail } from "../lib/envelope.js";
 import type { Logger } from "../lib/logger.js";
 import { createAppRateLimiter } from "./rate-limit.js";
 import { createAdminRouter, type StatsSource } from "./routes/admin.js";
+import type { VetSessions } from "./routes/admin-vets.js";
 import { createOpsRouter } from "./routes/ops.js";
 import { createVetAuthRouter } from "./routes/vet-auth.js";
 import { createV2Router, mediaUrlHandler } from "./routes/v2/index.js";
@@ -33,6 +34,7 @@ export function createHttpApp(
   ctx: GatewayContext,
   extraV2Routers: AuthenticatedRouter[] = [],
   stats?: StatsSource,
+  vetSessions?: VetSessions,
 ): express.Express {
   const app = express();
   app.disable("x-powered-by");
@@ -66,7 +68,7 @@ export function createHttpApp(
 
   const json = express.json({ limit: "1mb" });
   const form = express.urlencoded({ extended: true, limit: "1mb" });
-  app.use("/admin/v1", json, createAdminRouter(ctx, stats));
+  app.use("/admin/v1", json, createAdminRouter(ctx, stats, vetSessions));
   app.use("/vet/v1", json, createVetAuthRouter(ctx));
 
   const v2 = express.Router({ mergeParams: true });
