@@ -16,7 +16,7 @@ describe("disabling a vet", () => {
     await t?.close();
   });
 
-  const patch = (id: number | string, body: unknown, headers = admin) =>
+  const patch = (id: number | string, body: unknown, headers: Record<string, string> = admin) =>
     request(t.url, "PATCH", `/admin/v1/vets/${id}`, { body, headers });
   const login = (email: string) => request(t.url, "POST", "/vet/v1/login", { body: { email, password: "password-123" } });
 
