@@ -30,6 +30,7 @@ export const configSchema = z
     TRUST_PROXY: z.enum(["true", "false"]).default("false"),
 
     DATABASE_URL: optionalString,
+    DATABASE_TIMEOUT_MS: int(5_000, 0),
     DATA_DIR: z.string().default("./data"),
     REDIS_URL: optionalString,
     REDIS_KEY_PREFIX: z.string().default("vcg:"),
@@ -85,6 +86,8 @@ export interface Config {
   logLevel: string;
   trustProxy: boolean;
   databaseUrl: string | undefined;
+  /** Connection and statement deadline on PostgreSQL, and the `/readyz` database check (0: none). */
+  databaseTimeoutMs: number;
   dataDir: string;
   redisUrl: string | undefined;
   redisKeyPrefix: string;
@@ -136,6 +139,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: c.LOG_LEVEL,
     trustProxy: c.TRUST_PROXY === "true",
     databaseUrl: c.DATABASE_URL,
+    databaseTimeoutMs: c.DATABASE_TIMEOUT_MS,
     dataDir: c.DATA_DIR,
     redisUrl: c.REDIS_URL,
     redisKeyPrefix: c.REDIS_KEY_PREFIX,

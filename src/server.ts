@@ -27,7 +27,7 @@ import { createConsultationRouter } from "./http/routes/v2/consultations.js";
 import { MemoryRoutingStore } from "./routing-store/memory-store.js";
 import { RedisRoutingStore } from "./routing-store/redis-store.js";
 import { withCommandDeadline } from "./lib/redis-commands.js";
-import { createSocketGateway, type SocketGateway } from "./sockets/socket-gateway.js";
+import { createSocketGateway, vetRoom, type SocketGateway } from "./sockets/socket-gateway.js";
 import { createTwilioProvider } from "./twilio/create-provider.js";
 import type { RetryPolicy } from "./twilio/live-provider.js";
 import { vetIdentity } from "./twilio/identity.js";
@@ -71,7 +71,11 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
   const ownsDatabase = !overrides.database;
   const database =
     overrides.database ??
-    (await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, "pglite") }));
+    (await openDatabase({
+      url: config.databaseUrl,
+      pgliteDir: path.join(config.dataDir, "pglite"),
+      timeoutMs: config.databaseTimeoutMs,
+    }));
   if (ownsDatabase) closers.push(() => database.close());
 
   let redis: RedisClientType | null = null;
@@ -143,7 +147,9 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
     },
   });
   sockets.bind(engine);
-  const app = createHttpApp(ctx, [createConsultationRouter(ctx, engine)], engine);
+  // Disabling a vet closes their sockets on every node (the Redis adapter relays it).
+  const vetSessions = { disconnectVet: (id: number) => sockets.io.of("/vet").in(vetRoom(id)).disconnectSockets(true) };
+  const app = createHttpApp(ctx, [createConsultationRouter(ctx, engine)], engine, vetSessions);
   handle = app;
 
   let ticking = false;

@@ -5,6 +5,7 @@
  *   npm run -s admin -- create-app --name petcube --secret-stdin < secret.txt
  *   npm run -s admin -- create-vet --email a@b.c --first-name Ann --last-name Lee   # password from $ADMIN_VET_PASSWORD
  *   npm run -s admin -- list-apps
+ *   npm run -s admin -- consultation 6f1c…   # the same JSON as GET /admin/v1/consultations/{id}
  */
 import { realpathSync } from "node:fs";
 import path from "node:path";
@@ -16,8 +17,10 @@ import { ConfigError, loadConfig } from "../config.js";
 import { openDatabase, type Database } from "../db/database.js";
 import { apps } from "../db/schema.js";
 import { createAppSchema, createVetSchema, appJson, vetJson } from "../http/routes/admin.js";
+import { consultationAuditJson } from "../http/routes/admin-consultations.js";
 import { validationMessages } from "../http/validation.js";
 import { AppError } from "../lib/envelope.js";
+import { ConsultationReader } from "../repositories/consultations.js";
 import { createRepositories } from "../repositories/index.js";
 
 /** Environment variables read when neither the flag nor `--*-stdin` gives the value. */
@@ -34,6 +37,9 @@ Commands:
                [--password PASSWORD | --password-stdin] [--profile-image URL]
                PASSWORD must be at least 8 characters.
   list-apps    Prints every app (id, name, media_url).
+  consultation ID
+               Prints one consultation with its events, offers and feedback (the data
+               of GET /admin/v1/consultations/{id}); exit status 1 when unknown.
   help         This text.
 
 Secrets: to keep them out of shell history and process lists, leave out --secret/--password
@@ -130,8 +136,12 @@ export async function runAdminCli(argv: string[], io: CliIo = processIo): Promis
       io.out(HELP);
       return command === undefined && !v.help ? 2 : 0;
     }
-    if (positionals.length > 1) throw new CliError(`unexpected argument: ${positionals[1]} (see --help)`, 2);
-    if (!["create-app", "create-vet", "list-apps"].includes(command)) {
+    const maxPositionals = command === "consultation" ? 2 : 1;
+    if (positionals.length > maxPositionals) {
+      throw new CliError(`unexpected argument: ${positionals[maxPositionals]} (see --help)`, 2);
+    }
+    if (command === "consultation" && positionals[1] === undefined) throw new CliError("consultation needs an ID (see --help)", 2);
+    if (!["create-app", "create-vet", "list-apps", "consultation"].includes(command)) {
       throw new CliError(`unknown command: ${command} (see --help)`, 2);
     }
 
@@ -157,7 +167,11 @@ export async function runAdminCli(argv: string[], io: CliIo = processIo): Promis
     }
 
     const config = loadConfig(io.env);
-    database = await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, "pglite") });
+    database = await openDatabase({
+      url: config.databaseUrl,
+      pgliteDir: path.join(config.dataDir, "pglite"),
+      timeoutMs: config.databaseTimeoutMs,
+    });
     const repos = createRepositories(database);
 
     let result: unknown;
@@ -174,6 +188,10 @@ export async function runAdminCli(argv: string[], io: CliIo = processIo): Promis
         profileImage: vetInput.profile_image ?? null,
       });
       result = vetJson(vet, config.twilio.vetAppId);
+    } else if (command === "consultation") {
+      const found = await new ConsultationReader(database.db).audit(positionals[1] ?? "");
+      if (!found) throw new CliError(`consultation not found: ${positionals[1] ?? ""}`);
+      result = consultationAuditJson(found);
     } else {
       const rows = await database.db
         .select({ id: apps.id, name: apps.name, mediaUrl: apps.mediaUrl })

@@ -55,15 +55,58 @@ export interface DatabaseOptions {
   pgliteDir?: string;
   /** Pool size for PostgreSQL. */
   poolSize?: number;
+  /**
+   * `DATABASE_TIMEOUT_MS` (default 5000; 0 = no deadline): on PostgreSQL the connection
+   * timeout, the server-side `statement_timeout` and a client-side read deadline, so a
+   * stalled or unreachable server gives errors instead of hung requests. PGlite runs in
+   * this process and has no network to stall on: no deadline applies there.
+   */
+  timeoutMs?: number;
+}
+
+/** Default of {@link DatabaseOptions.timeoutMs}. */
+export const DEFAULT_DATABASE_TIMEOUT_MS = 5_000;
+
+/**
+ * Pool options carrying the deadlines. `statement_timeout` lets the server cancel a slow
+ * statement; `query_timeout` fails the call even when the server never answers (a cut or
+ * blackholed connection), with a little slack so the server's own error wins when it can.
+ */
+function deadlineOptions(timeoutMs: number): pg.PoolConfig {
+  if (timeoutMs <= 0) return {};
+  return { connectionTimeoutMillis: timeoutMs, statement_timeout: timeoutMs, query_timeout: timeoutMs + 500 };
+}
+
+/**
+ * Applies the migrations while holding a session-level advisory lock, on a dedicated
+ * connection without the statement deadline (waiting for another node's migration, or a
+ * long migration, is not a stall). Nodes starting together queue on the lock; the later
+ * ones find every migration recorded in `drizzle.__drizzle_migrations` and apply none.
+ * Closing the connection releases the lock even when the unlock cannot be sent.
+ */
+async function migrateUnderLock(url: string, timeoutMs: number): Promise<void> {
+  const client = new pg.Client({ connectionString: url, ...(timeoutMs > 0 ? { connectionTimeoutMillis: timeoutMs } : {}) });
+  client.on("error", () => undefined);
+  await client.connect();
+  try {
+    await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
+    await migratePg(drizzlePg(client, { schema }), { migrationsFolder: MIGRATIONS_DIR });
+    await client.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /** Opens PostgreSQL (when `url` is set) or PGlite, and applies the SQL migrations. */
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.url) {
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS;
+    const deadlines = deadlineOptions(timeoutMs);
     // Idle connections are kept a minute: reopening one under a burst costs a backend start.
-    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, idleTimeoutMillis: 60_000 });
+    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, idleTimeoutMillis: 60_000, ...deadlines });
     const historyPool = new pg.Pool({
       connectionString: opts.url,
+      ...deadlines,
       max: Math.max(2, Math.ceil((opts.poolSize ?? 10) / 2)),
       idleTimeoutMillis: 60_000,
       options: "-c synchronous_commit=off",
@@ -79,13 +122,11 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       };
     const historyWrite = prepared(historyPool);
     const write = prepared(pool);
-    const client = await pool.connect();
     try {
-      await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
-      await migratePg(drizzlePg(client, { schema }), { migrationsFolder: MIGRATIONS_DIR });
-    } finally {
-      await client.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => undefined);
-      client.release();
+      await migrateUnderLock(opts.url, timeoutMs);
+    } catch (err) {
+      await Promise.all([pool.end(), historyPool.end()]).catch(() => undefined);
+      throw err;
     }
     return {
       db,

@@ -1,11 +1,13 @@
 import { randomUUID } from "node:crypto";
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response } from "express";
 import type { GatewayContext } from "../context.js";
+import { isDatabaseUnavailable } from "../db/errors.js";
 import { NoVetAvailableError } from "../domain/errors.js";
 import { AppError, fail } from "../lib/envelope.js";
 import type { Logger } from "../lib/logger.js";
 import { createAppRateLimiter } from "./rate-limit.js";
 import { createAdminRouter, type StatsSource } from "./routes/admin.js";
+import type { VetSessions } from "./routes/admin-vets.js";
 import { createOpsRouter } from "./routes/ops.js";
 import { createVetAuthRouter } from "./routes/vet-auth.js";
 import { createV2Router, mediaUrlHandler } from "./routes/v2/index.js";
@@ -33,6 +35,7 @@ export function createHttpApp(
   ctx: GatewayContext,
   extraV2Routers: AuthenticatedRouter[] = [],
   stats?: StatsSource,
+  vetSessions?: VetSessions,
 ): express.Express {
   const app = express();
   app.disable("x-powered-by");
@@ -66,7 +69,7 @@ export function createHttpApp(
 
   const json = express.json({ limit: "1mb" });
   const form = express.urlencoded({ extended: true, limit: "1mb" });
-  app.use("/admin/v1", json, createAdminRouter(ctx, stats));
+  app.use("/admin/v1", json, createAdminRouter(ctx, stats, vetSessions));
   app.use("/vet/v1", json, createVetAuthRouter(ctx));
 
   const v2 = express.Router({ mergeParams: true });
@@ -131,6 +134,12 @@ const errorHandler: ErrorRequestHandler = (err: unknown, _req: Request, res: Res
     return;
   }
   const log = (res.locals as Partial<RequestLocals>).log;
+  if (isDatabaseUnavailable(err)) {
+    log?.warn({ err }, "database unavailable");
+    res.setHeader("retry-after", "5");
+    res.status(503).json(fail(503, "Service Unavailable"));
+    return;
+  }
   log?.error({ err }, "unexpected error");
   res.status(500).json(fail(500, "Server Error"));
 };

@@ -11,6 +11,8 @@ export interface VetRecord {
   firstName: string;
   lastName: string;
   profileImage: string | null;
+  /** False once an operator disabled the vet: login and socket tokens are refused. */
+  active: boolean;
 }
 
 const publicColumns = {
@@ -19,6 +21,7 @@ const publicColumns = {
   firstName: vets.firstName,
   lastName: vets.lastName,
   profileImage: vets.profileImage,
+  active: vets.active,
 };
 
 export class VetRepository {
@@ -68,6 +71,16 @@ export class VetRepository {
       .from(vets)
       .where(eq(sql`lower(${vets.email})`, email.toLowerCase()))
       .limit(1);
+    return rows[0] ?? null;
+  }
+
+  /** Enables or disables a vet; the updated vet, or null when there is none with this id. */
+  async setActive(id: number, active: boolean): Promise<VetRecord | null> {
+    const rows = await this.db
+      .update(vets)
+      .set({ active, updatedAt: new Date() })
+      .where(eq(vets.id, id))
+      .returning(publicColumns);
     return rows[0] ?? null;
   }
 

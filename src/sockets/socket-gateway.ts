@@ -100,7 +100,7 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
     void (async () => {
       const p = await ctx.socketTokens.verify((socket.handshake.auth as { token?: unknown }).token, "vet");
       const vet = p?.kind === "vet" ? await ctx.repos.vets.findById(p.vetId) : null;
-      if (!vet) return next(new Error("unauthorized"));
+      if (!vet?.active) return next(new Error("unauthorized"));
       socket.data.vetId = vet.id;
       next();
     })().catch((err: unknown) => {

@@ -8,6 +8,8 @@ import type { AppRecord } from "../../repositories/apps.js";
 import type { VetRecord } from "../../repositories/vets.js";
 import { vetIdentity } from "../../twilio/identity.js";
 import { validate } from "../validation.js";
+import { createAdminConsultationRouter } from "./admin-consultations.js";
+import { createAdminVetRouter, type VetSessions } from "./admin-vets.js";
 
 /** Live counts for `GET /admin/v1/stats`; the routing layer provides it. */
 export interface StatsSource {
@@ -82,7 +84,7 @@ function requireAdmin(adminToken: string | undefined): RequestHandler {
  * `/admin/v1`: create apps and vets, read live stats; all behind
  * `Authorization: Bearer $ADMIN_TOKEN`. Without a {@link StatsSource} the stats are zeros.
  */
-export function createAdminRouter(ctx: GatewayContext, stats?: StatsSource): Router {
+export function createAdminRouter(ctx: GatewayContext, stats?: StatsSource, sessions?: VetSessions): Router {
   const r = Router();
   r.use(requireAdmin(ctx.config.adminToken));
 
@@ -113,6 +115,9 @@ export function createAdminRouter(ctx: GatewayContext, stats?: StatsSource): Rou
     const data: GatewayStats = { ...s, vets: { ...ZERO_VETS, ...s.vets } };
     res.json(ok(data));
   });
+
+  r.use(createAdminConsultationRouter(ctx));
+  r.use(createAdminVetRouter(ctx, sessions));
 
   return r;
 }

@@ -2,6 +2,7 @@ import { Router } from "express";
 import type { GatewayContext } from "../../context.js";
 import { fail, ok } from "../../lib/envelope.js";
 
+/** The Redis check's budget; the database check uses `DATABASE_TIMEOUT_MS`. */
 const READY_TIMEOUT_MS = 2000;
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -19,7 +20,8 @@ export function createOpsRouter(ctx: GatewayContext): Router {
   });
   r.get("/readyz", async (_req, res) => {
     const checks: Record<string, "ok" | "down" | "disabled"> = { database: "ok", redis: ctx.redis ? "ok" : "disabled" };
-    await withTimeout(ctx.database.ping(), READY_TIMEOUT_MS).catch(() => (checks.database = "down"));
+    // The pool's own deadlines apply too; this bounds the check even with DATABASE_TIMEOUT_MS=0.
+    await withTimeout(ctx.database.ping(), ctx.config.databaseTimeoutMs || READY_TIMEOUT_MS).catch(() => (checks.database = "down"));
     if (ctx.redis) {
       const redis = ctx.redis;
       await withTimeout(redis.ping(), READY_TIMEOUT_MS).catch(() => (checks.redis = "down"));

@@ -47,7 +47,7 @@ function loginLimiter(ctx: GatewayContext, limit: number): RequestHandler {
 /**
  * `POST /vet/v1/login` `{email, password}` → `{token, expires_at, vet}`: the token opens the
  * `/vet` socket namespace. Wrong credentials → 401 `Unauthenticated.` (the same answer for
- * an unknown email and a wrong password).
+ * an unknown email and a wrong password); right credentials of a disabled vet → 403.
  */
 export function createVetAuthRouter(ctx: GatewayContext, opts: { attemptsPerMin?: number } = {}): Router {
   const r = Router();
@@ -55,6 +55,8 @@ export function createVetAuthRouter(ctx: GatewayContext, opts: { attemptsPerMin?
     const body = validate(loginSchema, req.body);
     const vet = await ctx.repos.vets.verifyCredentials(body.email, body.password);
     if (!vet) throw new AppError(401, "Unauthenticated.");
+    // Only after the password matched, so the answer reveals nothing to a guesser.
+    if (!vet.active) throw new AppError(403, "This vet account is disabled.");
     const { token, expires_at } = await ctx.socketTokens.issue({ kind: "vet", vetId: vet.id });
     res.json(ok({ token, expires_at, vet: vetJson(vet, ctx.config.twilio.vetAppId) }, "Login successful."));
   });
