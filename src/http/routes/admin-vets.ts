@@ -10,7 +10,7 @@ import type { GatewayContext } from "../../context.js";
 import { notFound, ok } from "../../lib/envelope.js";
 import type { Logger } from "../../lib/logger.js";
 import { validate } from "../validation.js";
-import { vetJson } from "./admin.js";
+import { vetJson } from "../presenters/admin.js";
 
 /** Closes a vet's live sessions (all nodes); the composition root provides it over Socket.IO. */
 export interface VetSessions {

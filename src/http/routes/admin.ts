@@ -1,12 +1,10 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import { appJson, vetJson } from "../presenters/admin.js";
 import { Router, type RequestHandler, type Response } from "express";
 import { z } from "zod";
 import type { GatewayContext } from "../../context.js";
 import { AppError, ok } from "../../lib/envelope.js";
 import type { Logger } from "../../lib/logger.js";
-import type { AppRecord } from "../../repositories/apps.js";
-import type { VetRecord } from "../../repositories/vets.js";
-import { vetIdentity } from "../../twilio/identity.js";
 import { validate } from "../validation.js";
 import { createAdminConsultationRouter } from "./admin-consultations.js";
 import { createAdminVetRouter, type VetSessions } from "./admin-vets.js";
@@ -44,19 +42,6 @@ export const createVetSchema = z.object({
   first_name: z.string().trim().min(1).max(100),
   last_name: z.string().trim().min(1).max(100),
   profile_image: httpUrl(),
-});
-
-/** The public shape of an app (never the secret or its hash). */
-export const appJson = (a: AppRecord) => ({ id: a.id, name: a.name, media_url: a.mediaUrl });
-
-/** The public shape of a vet (never the password hash), with its Twilio identity. */
-export const vetJson = (v: VetRecord, vetAppId: number) => ({
-  id: v.id,
-  email: v.email,
-  first_name: v.firstName,
-  last_name: v.lastName,
-  profile_image: v.profileImage,
-  identity: vetIdentity(vetAppId, v.id),
 });
 
 const requestLog = (res: Response) => (res.locals as { log?: Logger }).log;

@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { GatewayContext } from "../../context.js";
 import { AppError, fail, ok } from "../../lib/envelope.js";
 import { validate } from "../validation.js";
-import { vetJson } from "./admin.js";
+import { vetJson } from "../presenters/admin.js";
 
 /** Failed vet logins allowed per client address per minute (shared across nodes with Redis). */
 export const LOGIN_ATTEMPTS_PER_MIN = 20;
