@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { GatewayContext } from "../../../context.js";
 import type { ConsultationEngine } from "../../../domain/consultation-engine.js";
 import { ok } from "../../../lib/envelope.js";
-import { buildTalkToVetUserPayload } from "../../../repositories/users.js";
+import { buildTalkToVetUserPayload } from "../../presenters/users.js";
 import { validate } from "../../validation.js";
 import { bodyOf, currentApp, now, requireUser } from "./common.js";
 
