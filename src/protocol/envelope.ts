@@ -21,7 +21,7 @@ export const errorEnvelopeSchema = z
     success: z.literal(false),
     status_code: z.int().min(400).max(599),
     message: z.array(z.string()).min(1),
-    data: z.tuple([]),
+    data: z.array(z.never()).max(0),
   })
   .meta({ id: "ErrorEnvelope", description: "Every error answer: `data` is always `[]`." });
 
