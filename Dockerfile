@@ -7,6 +7,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# Also copies the routing store's Lua commands (src/**/*.lua) into dist/ beside the JS that reads them.
 RUN npm run build
 
 # ---- runtime: production dependencies, compiled code and SQL migrations only ----
@@ -17,6 +18,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# dist/ holds the compiled code and the .lua files (dist/routing-store/redis/commands/).
 COPY --from=build /app/dist ./dist
 # Migrations are applied at start-up from /app/drizzle (dist/db/database.js looks two levels up).
 COPY drizzle ./drizzle

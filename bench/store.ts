@@ -105,7 +105,7 @@ try {
     "(b) claimOffer ok, 1 in flight",
     iterations,
     (i) => store.claimOffer(fresh[i], 1, T0, T0 + 30_000, 1),
-    (i) => store.releaseOffer(fresh[i], 1, "declined", T0),
+    (i) => store.releaseOffer(fresh[i], 1),
   );
 
   // (c) refusals are what most racing claims see: vet 2 holds an offer already.

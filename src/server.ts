@@ -19,8 +19,8 @@ import { createLogger, type Logger } from "./lib/logger.js";
 import { createMetrics } from "./ops/metrics.js";
 import { createRepositories } from "./repositories/index.js";
 import { createAccessTokenIssuer } from "./twilio/access-tokens.js";
-import { createDirectory } from "./adapters/directory.js";
-import { createTokenMinter } from "./adapters/token-minter.js";
+import { createDirectory } from "./repositories/directory.js";
+import { createTokenMinter } from "./twilio/token-minter.js";
 import { ConsultationEngine } from "./domain/consultation-engine.js";
 import type { RoutingStore } from "./domain/routing-store.js";
 import { createConsultationRouter } from "./http/routes/v2/consultations.js";
@@ -28,7 +28,8 @@ import { MemoryRoutingStore } from "./routing-store/memory-store.js";
 import { RedisRoutingStore } from "./routing-store/redis-store.js";
 import { withCommandDeadline } from "./lib/redis-commands.js";
 import { createSocketGateway, type SocketGateway } from "./sockets/socket-gateway.js";
-import { createTwilioProvider, type RetryPolicy } from "./twilio/provider.js";
+import { createTwilioProvider } from "./twilio/create-provider.js";
+import type { RetryPolicy } from "./twilio/live-provider.js";
 import { vetIdentity } from "./twilio/identity.js";
 
 /** How often each node sweeps deadlines, reaps dead nodes and runs a routing pass. */

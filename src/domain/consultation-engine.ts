@@ -21,7 +21,7 @@ import type {
   StatePayload,
   VetConsultationPayload,
 } from "../protocol/events.js";
-import type { TwilioProvider } from "../twilio/provider.js";
+import type { TwilioProvider } from "./ports.js";
 import { chooseVet, eligibleVets, planOffers } from "./planner.js";
 import type { Directory, Ledger, Notifier, TokenMinter } from "./ports.js";
 import type { NodeCleanup, RoutingStore } from "./routing-store.js";
@@ -334,7 +334,7 @@ export class ConsultationEngine {
 
   /** `consult:decline`: the next vet is offered at once. */
   async decline(vetId: number, consultationId: string): Promise<void> {
-    const released = await this.store.releaseOffer(consultationId, vetId, "declined", this.now());
+    const released = await this.store.releaseOffer(consultationId, vetId);
     if (!released) throw new AppError(409, "The offer is no longer available.");
     this.offerEnded(consultationId, vetId, "declined");
     await this.pump();
@@ -796,7 +796,7 @@ export class ConsultationEngine {
     const c = await this.store.getConsultation(consultationId);
     if (!c?.offer || c.offer.expiresAt > this.now()) return;
     const vetId = c.offer.vetId;
-    const released = await this.store.releaseOffer(c.id, vetId, "timeout", this.now(), { setAway: true });
+    const released = await this.store.releaseOffer(c.id, vetId, { setAway: true });
     if (!released) return;
     this.offerEnded(c.id, vetId, "timeout");
     this.d.notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: c.id, reason: "timeout" });

@@ -13,7 +13,13 @@ import type {
   VetCard,
 } from "./types.js";
 
-/** Delivers server→client events to every connection of a vet or a user, on any node. */
+/**
+ * Delivers server→client events to every connection of a vet or a user, on any node.
+ *
+ * Implementations: the Socket.IO rooms notifier built in `src/sockets/socket-gateway.ts`
+ * (across nodes through the Redis adapter); `RecordingNotifier` in
+ * `test/support/engine-fakes.ts` for engine unit tests.
+ */
 export interface Notifier {
   toVet<E extends keyof VetServerToClient>(vetId: number, event: E, payload: EventPayload<VetServerToClient, E>): void;
   toUser<E extends keyof UserServerToClient>(
@@ -65,6 +71,10 @@ export interface TransitionPatch {
  * one write. Writes of one consultation may arrive out of order from several nodes: a status
  * only moves forward in time and never leaves a terminal status, while the patch fields
  * (vet, SIDs, end details) always apply.
+ *
+ * Implementations: `ConsultationRepository` in `src/repositories/consultations.ts`
+ * (PostgreSQL or PGlite); `MemoryLedger` in `test/support/memory-ledger.ts` for engine unit
+ * tests. One contract suite (`test/repositories/ledger-contract.ts`) runs against all three.
  */
 export interface Ledger {
   create(c: LiveConsultation, source: "socket" | "rest"): Promise<void>;
@@ -90,7 +100,12 @@ export interface Ledger {
   findFeedback(consultationId: string): Promise<FeedbackRecord | null>;
 }
 
-/** Lookups of people and pets, scoped by app for owners. */
+/**
+ * Lookups of people and pets, scoped by app for owners.
+ *
+ * Implementations: `createDirectory` in `src/repositories/directory.ts` (over the user, pet
+ * and vet repositories); `fakeDirectory` in `test/support/engine-fakes.ts`.
+ */
 export interface Directory {
   /** The owner and pet shown to vets, or null when the user or pet is not in this app. */
   requestProfile(appId: number, userId: number, petId: number): Promise<RequestProfile | { missing: "user" | "pet" }>;
@@ -98,8 +113,48 @@ export interface Directory {
   vetIdByEmail(email: string): Promise<number | null>;
 }
 
-/** Twilio access tokens for the two parties. */
+/**
+ * Twilio access tokens for the two parties.
+ *
+ * Implementations: `createTokenMinter` in `src/twilio/token-minter.ts` (§1 identities, signed
+ * access tokens); `fakeTokens` in `test/support/engine-fakes.ts`.
+ */
 export interface TokenMinter {
   forUser(appId: number, userId: number, room?: string): { identity: string; token: string; expiresAt: number };
   forVet(vetId: number, room?: string): { identity: string; token: string; expiresAt: number };
+}
+
+/**
+ * The Twilio REST operations the gateway needs for a consultation (PROTOCOL §5).
+ * `offline` makes no calls and mints SIDs locally; `live` calls Twilio (or
+ * `TWILIO_API_BASE_URL`). Failures reach the caller as `AppError(502)`.
+ *
+ * Implementations: `createOfflineProvider` (`src/twilio/offline-provider.ts`) and
+ * `createLiveProvider` (`src/twilio/live-provider.ts`); `createTwilioProvider`
+ * (`src/twilio/create-provider.ts`) picks one by `TWILIO_MODE`.
+ */
+export interface TwilioProvider {
+  readonly mode: "offline" | "live";
+  /**
+   * Offline only: a fresh Conversation SID, made locally with no outside effect. The engine
+   * then stores it in the accept step itself instead of creating the Conversation after.
+   */
+  localConversationSid?(): string;
+  /**
+   * Creates the consultation's Conversation in the chat service and adds both participants
+   * (identities). Idempotent on `uniqueName` in live mode: calling it again after a partial
+   * failure reuses the existing Conversation and participants.
+   */
+  createConversation(input: {
+    uniqueName: string;
+    friendlyName?: string;
+    userIdentity: string;
+    vetIdentity: string;
+  }): Promise<{ sid: string }>;
+  /** Sets the Conversation's State to closed. */
+  closeConversation(sid: string): Promise<void>;
+  /** Creates a `group` Video room. Idempotent on `uniqueName` while that room is in progress. */
+  createRoom(input: { uniqueName: string }): Promise<{ sid: string }>;
+  /** Sets the room's Status to completed; a room that is no longer in progress counts as done. */
+  completeRoom(sid: string): Promise<void>;
 }

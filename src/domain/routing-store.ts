@@ -2,7 +2,6 @@ import type {
   Deadline,
   DeadlineKind,
   LiveConsultation,
-  OfferOutcome,
   VetChosenStatus,
   VetPresence,
 } from "./types.js";
@@ -19,7 +18,7 @@ import type {
  * checks preconditions and applies the change. Times are passed in (epoch ms) so that an
  * injected clock drives both implementations.
  *
- * Implementations: `MemoryRoutingStore` (single node) and `RedisRoutingStore` (many nodes).
+ * Implementations in `src/routing-store/`: `MemoryRoutingStore` (single node), `RedisRoutingStore` (many nodes).
  * One contract test suite runs against both.
  */
 export interface RoutingStore {
@@ -114,15 +113,10 @@ export interface RoutingStore {
   /**
    * Ends the vet's offer without acceptance: the consultation returns to `queued`, the vet
    * is excluded from it. With `setAway` the vet's status becomes `away` in the same step.
+   * (Why the offer ended, e.g. `declined` or `timeout`, is the caller's to record.)
    * Returns null when this vet does not hold this offer (already resolved elsewhere).
    */
-  releaseOffer(
-    consultationId: string,
-    vetId: number,
-    outcome: OfferOutcome,
-    now: number,
-    opts?: { setAway?: boolean },
-  ): Promise<LiveConsultation | null>;
+  releaseOffer(consultationId: string, vetId: number, opts?: { setAway?: boolean }): Promise<LiveConsultation | null>;
 
   /** Sets the channel or room SID on an open consultation. */
   updateSids(consultationId: string, sids: { channelSid?: string; roomSid?: string }): Promise<LiveConsultation | null>;

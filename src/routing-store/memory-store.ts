@@ -15,7 +15,6 @@ import type {
   Deadline,
   DeadlineKind,
   LiveConsultation,
-  OfferOutcome,
   VetChosenStatus,
   VetPresence,
 } from "../domain/types.js";
@@ -50,21 +49,21 @@ export class MemoryRoutingStore implements RoutingStore {
 
   reapDeadNodes(now: number): Promise<NodeCleanup[]> {
     const dead = [...this.nodes].filter(([, until]) => until < now).map(([id]) => id);
-    return Promise.resolve(dead.map((id) => this.cleanupNode(id, now)));
+    return Promise.resolve(dead.map((id) => this.cleanupNode(id)));
   }
 
-  removeNode(nodeId: string, now: number): Promise<NodeCleanup> {
-    return Promise.resolve(this.cleanupNode(nodeId, now));
+  removeNode(nodeId: string, _now: number): Promise<NodeCleanup> {
+    return Promise.resolve(this.cleanupNode(nodeId));
   }
 
-  private cleanupNode(nodeId: string, now: number): NodeCleanup {
+  private cleanupNode(nodeId: string): NodeCleanup {
     this.nodes.delete(nodeId);
     const result: NodeCleanup = { nodeId, offlineVetIds: [], released: [], disconnectedUsers: [] };
     for (const [vetId, conns] of this.vetConns) {
       const had = conns.size;
       for (const [connId, node] of conns) if (node === nodeId) conns.delete(connId);
       if (had > 0 && conns.size === 0) {
-        const { released } = this.dropLastConnection(vetId, now, "node_dead");
+        const { released } = this.dropLastConnection(vetId); // outcome node_dead
         result.offlineVetIds.push(vetId);
         if (released) result.released.push({ consultation: released, vetId });
       } else {
@@ -97,7 +96,7 @@ export class MemoryRoutingStore implements RoutingStore {
     return Promise.resolve(clone(vet));
   }
 
-  removeVetConnection(vetId: number, connId: string, now: number): Promise<VetRelease> {
+  removeVetConnection(vetId: number, connId: string, _now: number): Promise<VetRelease> {
     const conns = this.vetConns.get(vetId);
     const vet = this.vets.get(vetId);
     if (!conns || !vet || !conns.delete(connId)) {
@@ -107,14 +106,14 @@ export class MemoryRoutingStore implements RoutingStore {
       vet.connections = conns.size;
       return Promise.resolve({ presence: clone(vet), released: null });
     }
-    return Promise.resolve(this.dropLastConnection(vetId, now, "disconnected"));
+    return Promise.resolve(this.dropLastConnection(vetId)); // outcome disconnected
   }
 
-  private dropLastConnection(vetId: number, now: number, outcome: OfferOutcome): VetRelease {
+  private dropLastConnection(vetId: number): VetRelease {
     const vet = this.vets.get(vetId);
     if (!vet) return { presence: null, released: null };
     vet.connections = 0;
-    const released = vet.offerConsultationId ? this.release(vet.offerConsultationId, vetId, now, outcome, false) : null;
+    const released = vet.offerConsultationId ? this.release(vet.offerConsultationId, vetId, false) : null;
     return { presence: clone(vet), released };
   }
 
@@ -129,7 +128,7 @@ export class MemoryRoutingStore implements RoutingStore {
     let released: LiveConsultation | null = null;
     if (status === "available" && vet.status !== "available") vet.idleSince = now;
     if (status === "away" && vet.offerConsultationId) {
-      released = this.release(vet.offerConsultationId, vetId, now, "away", false);
+      released = this.release(vet.offerConsultationId, vetId, false); // outcome away
     }
     vet.status = status;
     return Promise.resolve({ presence: clone(vet), released });
@@ -253,24 +252,12 @@ export class MemoryRoutingStore implements RoutingStore {
     return Promise.resolve({ ok: true, consultation: clone(c), alreadyActive: false });
   }
 
-  releaseOffer(
-    consultationId: string,
-    vetId: number,
-    outcome: OfferOutcome,
-    now: number,
-    opts: { setAway?: boolean } = {},
-  ): Promise<LiveConsultation | null> {
-    return Promise.resolve(this.release(consultationId, vetId, now, outcome, opts.setAway ?? false));
+  releaseOffer(consultationId: string, vetId: number, opts: { setAway?: boolean } = {}): Promise<LiveConsultation | null> {
+    return Promise.resolve(this.release(consultationId, vetId, opts.setAway ?? false));
   }
 
   /** Returns the consultation to the queue with the vet excluded; null if the vet holds no such offer. */
-  private release(
-    consultationId: string,
-    vetId: number,
-    _now: number,
-    _outcome: OfferOutcome,
-    setAway: boolean,
-  ): LiveConsultation | null {
+  private release(consultationId: string, vetId: number, setAway: boolean): LiveConsultation | null {
     const c = this.consultations.get(consultationId);
     if (!c || c.status !== "offered" || c.offer?.vetId !== vetId) return null;
     c.status = "queued";

@@ -3,9 +3,21 @@ import twilio from "twilio";
 // Type-only deep import: the package root does not re-export RequestClient's option types.
 import type RequestClient from "twilio/lib/base/RequestClient.js";
 import type { Config } from "../config.js";
+import type { TwilioProvider } from "../domain/ports.js";
 import { AppError } from "../lib/envelope.js";
 import type { Logger } from "../lib/logger.js";
-import type { RetryPolicy, TwilioProvider } from "./provider.js";
+
+/**
+ * How the live provider retries transient failures (network errors, 429, 5xx) of each REST
+ * call: `attempts` tries in all, waiting `baseDelayMs * 2^(n-1)` after the n-th failure.
+ */
+export interface RetryPolicy {
+  readonly attempts: number;
+  readonly baseDelayMs: number;
+}
+
+/** 3 attempts, waiting 100 ms then 200 ms (a 4th attempt, if configured, would wait 400 ms). */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({ attempts: 3, baseDelayMs: 100 });
 
 /** Per-attempt HTTP timeout; the SDK default (30 s) times 3 attempts would hold a request 90 s. */
 const REQUEST_TIMEOUT_MS = 10_000;

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Logger } from "../lib/logger.js";
-import type { TwilioProvider } from "./provider.js";
+import type { TwilioProvider } from "../domain/ports.js";
 
 /** A Twilio-shaped SID: two-letter prefix and 32 lowercase hex digits. */
 const localSid = (prefix: "CH" | "RM") => prefix + randomBytes(16).toString("hex");

@@ -337,7 +337,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         await onlineVet(2);
         const c = await enqueue();
         await offer(c, 1);
-        await store.releaseOffer(c.id, 1, "declined", T0 + 1);
+        await store.releaseOffer(c.id, 1);
         expect(await store.claimOffer(c.id, 1, T0 + 2, T0 + OFFER_MS, 1)).toEqual({ ok: false, reason: "vet_excluded" });
         // Eligibility is checked before exclusion.
         await store.setVetStatus(1, "away", T0 + 3);
@@ -419,7 +419,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         await onlineVet(1);
         const c = await enqueue();
         await offer(c, 1);
-        const r = await store.releaseOffer(c.id, 1, "declined", T0 + 1);
+        const r = await store.releaseOffer(c.id, 1);
         expect(r).toMatchObject({ id: c.id, status: "queued", offer: null, excludedVetIds: [1], seq: c.seq });
         expect(await store.getConsultation(c.id)).toEqual(r);
         expect(await store.getVet(1)).toMatchObject({ status: "available", offerConsultationId: null });
@@ -431,7 +431,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         await onlineVet(1);
         const c = await enqueue();
         await offer(c, 1);
-        await store.releaseOffer(c.id, 1, "timeout", T0 + OFFER_MS, { setAway: true });
+        await store.releaseOffer(c.id, 1, { setAway: true });
         expect(await store.getVet(1)).toMatchObject({ status: "away", offerConsultationId: null });
       });
 
@@ -439,16 +439,16 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         await onlineVet(1);
         await onlineVet(2);
         const c = await enqueue();
-        expect(await store.releaseOffer(c.id, 1, "declined", T0)).toBeNull();
+        expect(await store.releaseOffer(c.id, 1)).toBeNull();
         await offer(c, 1);
-        expect(await store.releaseOffer(c.id, 2, "declined", T0, { setAway: true })).toBeNull();
+        expect(await store.releaseOffer(c.id, 2, { setAway: true })).toBeNull();
         expect((await store.getVet(2))?.status).toBe("available");
-        expect(await store.releaseOffer(c.id, 1, "declined", T0)).not.toBeNull();
-        expect(await store.releaseOffer(c.id, 1, "declined", T0)).toBeNull();
-        expect(await store.releaseOffer("nope", 1, "declined", T0)).toBeNull();
+        expect(await store.releaseOffer(c.id, 1)).not.toBeNull();
+        expect(await store.releaseOffer(c.id, 1)).toBeNull();
+        expect(await store.releaseOffer("nope", 1)).toBeNull();
         // Excluded once, not twice, after a second offer/decline round with another vet.
         await offer(c, 2);
-        const r = await store.releaseOffer(c.id, 2, "timeout", T0);
+        const r = await store.releaseOffer(c.id, 2);
         expect(r?.excludedVetIds).toEqual([1, 2]);
       });
     });
@@ -517,7 +517,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const declined = await enqueue();
         await onlineVet(3);
         await offer(declined, 3);
-        await store.releaseOffer(declined.id, 3, "declined", T0 + 2);
+        await store.releaseOffer(declined.id, 3);
         // Waiting now: `queued` and `declined` (back in the queue); `offered` holds an offer.
         expect((await store.finish(active.id, T0 + 3, null))?.waiting).toBe(2);
         expect((await store.finish(queued.id, T0 + 4, null))?.waiting).toBe(1);

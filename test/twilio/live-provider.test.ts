@@ -4,7 +4,8 @@ import { loadConfig, type Config } from "../../src/config.js";
 import { AppError } from "../../src/lib/envelope.js";
 import { createLogger } from "../../src/lib/logger.js";
 import { rewriteTwilioUrl } from "../../src/twilio/live-provider.js";
-import { createTwilioProvider, type TwilioProvider } from "../../src/twilio/provider.js";
+import type { TwilioProvider } from "../../src/domain/ports.js";
+import { createTwilioProvider } from "../../src/twilio/create-provider.js";
 import { startFakeTwilio, type FakeTwilio } from "../support/fake-twilio.js";
 
 const IS = "IS" + "1".repeat(32);

@@ -2,7 +2,7 @@ import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/lib/logger.js";
-import { createTwilioProvider } from "../../src/twilio/provider.js";
+import { createTwilioProvider } from "../../src/twilio/create-provider.js";
 import { startFakeTwilio, type FakeTwilio } from "../support/fake-twilio.js";
 
 describe("offline Twilio provider", () => {

@@ -1,7 +1,7 @@
 import type { Config } from "../config.js";
 import type { TokenMinter } from "../domain/ports.js";
-import type { AccessTokenIssuer } from "../twilio/access-tokens.js";
-import { userIdentity, vetIdentity } from "../twilio/identity.js";
+import type { AccessTokenIssuer } from "./access-tokens.js";
+import { userIdentity, vetIdentity } from "./identity.js";
 
 /** The engine's {@link TokenMinter}: §1 identities plus Twilio access tokens. */
 export function createTokenMinter(issuer: AccessTokenIssuer, cfg: Config["twilio"]): TokenMinter {

@@ -2,8 +2,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAdminRouter, type StatsSource } from "../../src/http/routes/admin.js";
-import { basicAuth, request, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from "../support/gateway.js";
+import { createAdminRouter, type StatsSource } from "../../../src/http/routes/admin.js";
+import { basicAuth, request, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from "../../support/gateway.js";
 
 const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 

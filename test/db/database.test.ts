@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
-import { openDatabase } from "../src/db/database.js";
-import { createTestDatabase } from "./support/services.js";
+import { openDatabase } from "../../src/db/database.js";
+import { createTestDatabase } from "../support/services.js";
 
 describe("database bootstrap", () => {
   const cleanup: Array<() => Promise<void>> = [];

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LOGIN_ATTEMPTS_PER_MIN } from "../../src/http/routes/vet-auth.js";
-import { request, startTestGateway, type TestGateway } from "../support/gateway.js";
+import { LOGIN_ATTEMPTS_PER_MIN } from "../../../src/http/routes/vet-auth.js";
+import { request, startTestGateway, type TestGateway } from "../../support/gateway.js";
 
 const PASSWORD = "correct-horse-battery";
 

@@ -1,9 +1,9 @@
 import type { Clock } from "../lib/clock.js";
 import type { Directory } from "../domain/ports.js";
 import type { VetCard } from "../domain/types.js";
-import { toPetJson, type PetRepository } from "../repositories/pets.js";
-import { toUserSummary, type UserRepository } from "../repositories/users.js";
-import type { VetRecord, VetRepository } from "../repositories/vets.js";
+import { toPetJson, type PetRepository } from "./pets.js";
+import { toUserSummary, type UserRepository } from "./users.js";
+import type { VetRecord, VetRepository } from "./vets.js";
 
 // Vet names and pictures change rarely; a short cache keeps them off the match path.
 const VET_CACHE_MS = 30_000;

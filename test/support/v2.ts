@@ -2,8 +2,8 @@
 import http from "node:http";
 import { randomBytes } from "node:crypto";
 import { expect } from "vitest";
-import { basicAuth, request, type TestGateway } from "../support/gateway.js";
-import { checkRestResponse } from "../support/reference-validator.js";
+import { basicAuth, request, type TestGateway } from "./gateway.js";
+import { checkRestResponse } from "./reference-validator.js";
 
 export interface AppClient {
   app: { id: number; name: string; mediaUrl: string | null };

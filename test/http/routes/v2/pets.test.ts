@@ -2,8 +2,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestGateway, type TestGateway } from "../support/gateway.js";
-import { createAppClient, email, expectError, JPEG, PNG, postMultipart, registerUser, WEBP, type AppClient } from "./support.js";
+import { startTestGateway, type TestGateway } from "../../../support/gateway.js";
+import { createAppClient, email, expectError, JPEG, PNG, postMultipart, registerUser, WEBP, type AppClient } from "../../../support/v2.js";
 
 describe.each(["postgres", "pglite"] as const)("pets on %s", (db) => {
   let gw: TestGateway;

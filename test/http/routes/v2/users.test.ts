@@ -1,9 +1,9 @@
 /** register-user, actions, delete-user, refresh, socket-token over real HTTP on PostgreSQL. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ManualClock } from "../../src/lib/clock.js";
-import { parseIdentity } from "../../src/twilio/identity.js";
-import { startTestGateway, type TestGateway } from "../support/gateway.js";
-import { createAppClient, email, expectError, rawRequest, registerUser, type AppClient } from "./support.js";
+import { ManualClock } from "../../../../src/lib/clock.js";
+import { parseIdentity } from "../../../../src/twilio/identity.js";
+import { startTestGateway, type TestGateway } from "../../../support/gateway.js";
+import { createAppClient, email, expectError, rawRequest, registerUser, type AppClient } from "../../../support/v2.js";
 
 const DAY = 86_400_000;
 const decode = (jwt: string) => JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString("utf8"));

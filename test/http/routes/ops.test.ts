@@ -2,11 +2,11 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Router } from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database } from "../../src/db/database.js";
-import { createHttpApp } from "../../src/http/app.js";
-import { createLogger } from "../../src/lib/logger.js";
-import { buildGateway } from "../../src/server.js";
-import { basicAuth, request, startTestGateway, type TestGateway } from "../support/gateway.js";
+import type { Database } from "../../../src/db/database.js";
+import { createHttpApp } from "../../../src/http/app.js";
+import { createLogger } from "../../../src/lib/logger.js";
+import { buildGateway } from "../../../src/server.js";
+import { basicAuth, request, startTestGateway, type TestGateway } from "../../support/gateway.js";
 
 const SECRET = "ops-app-secret-0123456789";
 

@@ -5,8 +5,8 @@
  * fields of every endpoint of this router.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { request, startTestGateway, type TestGateway } from "../support/gateway.js";
-import { createAppClient, expectError, rawRequest, registerUser, type AppClient } from "./support.js";
+import { request, startTestGateway, type TestGateway } from "../../../support/gateway.js";
+import { createAppClient, expectError, rawRequest, registerUser, type AppClient } from "../../../support/v2.js";
 
 let gw: TestGateway;
 let a: AppClient;

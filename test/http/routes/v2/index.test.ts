@@ -1,7 +1,7 @@
 /** The v2 pipeline as partners meet it: app resolution, Basic auth, body limits, rate limits, media-url. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { basicAuth, request, startTestGateway, type TestGateway } from "../support/gateway.js";
-import { createAppClient, email, expectError, rawRequest, registerUser, type AppClient } from "./support.js";
+import { basicAuth, request, startTestGateway, type TestGateway } from "../../../support/gateway.js";
+import { createAppClient, email, expectError, rawRequest, registerUser, type AppClient } from "../../../support/v2.js";
 
 let gw: TestGateway;
 let a: AppClient;

@@ -1,8 +1,8 @@
 /** report/webappuser/profile: rows as the reference, filters, pagination, tenant isolation. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ManualClock } from "../../src/lib/clock.js";
-import { startTestGateway, type TestGateway } from "../support/gateway.js";
-import { createAppClient, expectError, registerUser, type AppClient } from "./support.js";
+import { ManualClock } from "../../../../src/lib/clock.js";
+import { startTestGateway, type TestGateway } from "../../../support/gateway.js";
+import { createAppClient, expectError, registerUser, type AppClient } from "../../../support/v2.js";
 
 const DAY = 86_400_000;
 const clock = new ManualClock(Date.UTC(2024, 2, 1, 23, 59, 59));

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ConfigError, configSchema, loadConfig } from "../../src/config.js";
+import { ConfigError, configSchema, loadConfig } from "../src/config.js";
 
 function configError(env: Record<string, string>): ConfigError {
   try {
@@ -79,7 +79,7 @@ describe("configuration", () => {
   });
 
   it("is documented: the README's configuration table lists exactly the variables read", () => {
-    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
     const section = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("\n## ", readme.indexOf("## Configuration") + 1));
     const documented = [...section.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((m) => m[1]).sort();
     expect(documented).toEqual(Object.keys(configSchema.shape).sort());

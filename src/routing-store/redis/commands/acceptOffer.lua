@@ -1,0 +1,31 @@
+--[[
+The vet accepts the offer it holds (idempotent once active with that vet).
+ARGV  1 prefix, 2 consultationId, 3 vetId, 4 now (ms), 5 channelSid ('' = none)
+KEYS  consultation, consultationProfile, vet(vetId), deadlines, queue
+Reply JSON {ok: true, alreadyActive: boolean, consultation: {d, p}}
+          | {ok: false, reason: 'no_offer' | 'expired'}
+]]
+--- @include "includes/lib"
+
+local cid, vetId, now, channelSid = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local c, d, p = getC(cid)
+if c and c.status == 'active' and c.vetId == vetId then
+  return '{"ok":true,"alreadyActive":true,"consultation":' .. jc(d, p) .. '}'
+end
+if not c or c.status ~= 'offered' or isnull(c.offer) or c.offer.vetId ~= vetId then
+  return '{"ok":false,"reason":"no_offer"}'
+end
+if c.offer.expiresAt <= now then return '{"ok":false,"reason":"expired"}' end
+local v = getV(vetId)
+if not v then return '{"ok":false,"reason":"no_offer"}' end
+c.status = 'active'
+c.offer = NULL
+c.vetId = vetId
+c.acceptedAt = now
+if channelSid ~= '' and isnull(c.channelSid) then c.channelSid = channelSid end
+v.offerConsultationId = NULL
+table.insert(v.activeConsultationIds, cid)
+putV(v)
+delDeadlines(cid, {'offer', 'queue', 'grace'})
+redis.call('ZREM', K.queue, cid)
+return '{"ok":true,"alreadyActive":false,"consultation":' .. jc(putC(c), p) .. '}'

@@ -1,0 +1,24 @@
+--[[
+Adds one socket connection of a vet; a vet coming online starts 'away'.
+ARGV  1 prefix, 2 vetId, 3 connId, 4 nodeId, 5 now (ms)
+KEYS  vetConnections(vetId), nodeVetConnections(old and new node), vet(vetId), vets, vetSeq
+Reply JSON VetPresence
+]]
+--- @include "includes/lib"
+
+local vetId, connId, nodeId, now = tonumber(ARGV[2]), ARGV[3], ARGV[4], tonumber(ARGV[5])
+local key = K.vetConnections(vetId)
+local member = vetId .. ':' .. connId
+local old = redis.call('HGET', key, connId)
+if old and old ~= nodeId then redis.call('SREM', K.nodeVetConnections(old), member) end
+local before = redis.call('HLEN', key)
+redis.call('HSET', key, connId, nodeId)
+redis.call('SADD', K.nodeVetConnections(nodeId), member)
+local v = getV(vetId) or newVet(vetId, now)
+if before == 0 then
+  -- Coming online: away until the vet chooses available.
+  v.status = 'away'
+  v.idleSince = now
+end
+v.connections = redis.call('HLEN', key)
+return putV(v)

@@ -1,0 +1,200 @@
+--[[
+Helpers shared by every command; the loader inlines this file where a command says
+`--- @include "includes/lib"`. ARGV[1] is always the key prefix.
+
+Keys are built here from the prefix (numkeys 0), so this targets a standalone Redis (or a
+primary with replicas), not Redis Cluster. K names them as ../keys.ts does; a test checks
+the two agree.
+
+In replies, {d, p} is one consultation: d its JSON without the profile (edited by Lua), p
+the profile JSON, stored and spliced in untouched. The profile is kept out of Lua on
+purpose: cjson rounds numbers to 14 significant digits and turns empty arrays into `{}`,
+which would silently alter partner-supplied pet data.
+]]
+local P = ARGV[1]
+local NULL = cjson.null
+
+local K = {
+  queue = P .. 'q',          -- zset: queued and offered consultation ids, scored by seq
+  waiting = P .. 'w',        -- zset: the queued ones with no offer
+  seq = P .. 'seq',          -- counter: enqueue order
+  vets = P .. 'vets',        -- zset: known vets, scored by first-seen order
+  vetSeq = P .. 'vseq',      -- counter: first-seen order of vets
+  deadlines = P .. 'dl',     -- zset: "{kind}:{ref}" scored by due time
+  nodes = P .. 'nodes',      -- zset: node id scored by heartbeat expiry
+}
+function K.consultation(id) return P .. 'c:' .. id end
+function K.consultationProfile(id) return P .. 'cp:' .. id end
+function K.vet(vetId) return P .. 'v:' .. vetId end
+function K.vetConnections(vetId) return P .. 'vc:' .. vetId end
+function K.userConnections(appId, userId) return P .. 'uc:' .. appId .. ':' .. userId end
+function K.userOpen(appId, userId) return P .. 'uo:' .. appId .. ':' .. userId end
+function K.nodeVetConnections(nodeId) return P .. 'n:' .. nodeId .. ':vc' end
+function K.nodeUserConnections(nodeId) return P .. 'n:' .. nodeId .. ':uc' end
+function K.nodeHeartbeat(nodeId) return P .. 'node:' .. nodeId end
+
+local function isnull(x) return x == nil or x == NULL end
+
+local function contains(t, x)
+  for i = 1, #t do if t[i] == x then return true end end
+  return false
+end
+
+local function removeValue(t, x)
+  for i = #t, 1, -1 do if t[i] == x then table.remove(t, i) end end
+end
+
+-- Consultation reply: core JSON plus the untouched profile JSON.
+local function jc(d, p) return '{"d":' .. d .. ',"p":' .. p .. '}' end
+
+local function getC(id)
+  local r = redis.call('MGET', K.consultation(id), K.consultationProfile(id))
+  if not r[1] then return nil end
+  return cjson.decode(r[1]), r[1], r[2]
+end
+
+local function putC(c)
+  local d = cjson.encode(c)
+  redis.call('SET', K.consultation(c.id), d)
+  return d
+end
+
+-- MGET in slices: unpack() of thousands of values would overflow the Lua stack.
+local function mgetInto(out, keys)
+  for i = 1, #keys, 500 do
+    local r = redis.call('MGET', unpack(keys, i, math.min(i + 499, #keys)))
+    for j = 1, #r do out[#out + 1] = r[j] end
+  end
+  return out
+end
+
+local function getV(vetId)
+  local s = redis.call('GET', K.vet(vetId))
+  if not s then return nil end
+  return cjson.decode(s), s
+end
+
+local function putV(v)
+  local s = cjson.encode(v)
+  redis.call('SET', K.vet(v.vetId), s)
+  return s
+end
+
+-- Same rule as isEligible() in src/domain/routing-store.ts.
+local function eligible(v, maxConsults)
+  return v.connections > 0
+    and v.status == 'available'
+    and isnull(v.offerConsultationId)
+    and #v.activeConsultationIds < maxConsults
+    and isnull(v.wrapupUntil)
+end
+
+-- 1-based place among queued and offered consultations (those with a smaller seq).
+local function position(seq)
+  return redis.call('ZCOUNT', K.queue, '-inf', '(' .. seq) + 1
+end
+
+local function setDeadline(kind, ref, at)
+  redis.call('ZADD', K.deadlines, at, kind .. ':' .. ref)
+end
+
+local function delDeadlines(id, kinds)
+  for _, k in ipairs(kinds) do redis.call('ZREM', K.deadlines, k .. ':' .. id) end
+end
+
+-- Returns the offer of consultation cid held by vetId to the queue, vet excluded. Mutates
+-- the vet table v (when given) but does not save it: the caller does. Returns the
+-- consultation reply, or nil when vetId does not hold that offer.
+local function release(cid, vetId, v, setAway)
+  local c, _, p = getC(cid)
+  if not c or c.status ~= 'offered' or isnull(c.offer) or c.offer.vetId ~= vetId then return nil end
+  c.status = 'queued'
+  c.offer = NULL
+  redis.call('ZADD', K.waiting, c.seq, cid)
+  if not contains(c.excludedVetIds, vetId) then table.insert(c.excludedVetIds, vetId) end
+  delDeadlines(cid, {'offer'})
+  if v then
+    v.offerConsultationId = NULL
+    if setAway then v.status = 'away' end
+  end
+  return jc(putC(c), p)
+end
+
+local function newVet(vetId, now)
+  redis.call('ZADD', K.vets, 'NX', redis.call('INCR', K.vetSeq), vetId)
+  return {
+    vetId = vetId, status = 'away', connections = 0, idleSince = now,
+    offerConsultationId = NULL, activeConsultationIds = {},
+    wrapupUntil = NULL, wrapupConsultationId = NULL,
+  }
+end
+
+-- Removes every connection made through nodeId; vets left with none go offline and
+-- release their offer (outcome node_dead). Runs inside one script, so exactly once.
+local function cleanupNode(nodeId)
+  redis.call('ZREM', K.nodes, nodeId)
+  redis.call('DEL', K.nodeHeartbeat(nodeId))
+
+  local vcKey = K.nodeVetConnections(nodeId)
+  local seen, vetIds = {}, {}
+  for _, m in ipairs(redis.call('SMEMBERS', vcKey)) do
+    local i = string.find(m, ':', 1, true)
+    local vetId, connId = string.sub(m, 1, i - 1), string.sub(m, i + 1)
+    local key = K.vetConnections(vetId)
+    -- A connection id re-registered through another node is not ours to drop.
+    if redis.call('HGET', key, connId) == nodeId then
+      redis.call('HDEL', key, connId)
+      if not seen[vetId] then seen[vetId] = true; vetIds[#vetIds + 1] = vetId end
+    end
+  end
+  redis.call('DEL', vcKey)
+
+  -- Report vets in first-seen order, like the memory store.
+  local rank = {}
+  for _, id in ipairs(vetIds) do rank[id] = tonumber(redis.call('ZSCORE', K.vets, id)) or 0 end
+  table.sort(vetIds, function(a, b) return rank[a] < rank[b] end)
+
+  local offline, released = {}, {}
+  for _, id in ipairs(vetIds) do
+    local v = getV(id)
+    if v then
+      local n = redis.call('HLEN', K.vetConnections(id))
+      v.connections = n
+      if n == 0 then
+        offline[#offline + 1] = id
+        if not isnull(v.offerConsultationId) then
+          local r = release(v.offerConsultationId, tonumber(id), v, false)
+          if r then released[#released + 1] = '{"consultation":' .. r .. ',"vetId":' .. id .. '}' end
+        end
+      end
+      putV(v)
+    end
+  end
+
+  local ucKey = K.nodeUserConnections(nodeId)
+  local useen, users = {}, {}
+  for _, m in ipairs(redis.call('SMEMBERS', ucKey)) do
+    local i = string.find(m, ':', 1, true)
+    local j = string.find(m, ':', i + 1, true)
+    local appId, userId, connId = string.sub(m, 1, i - 1), string.sub(m, i + 1, j - 1), string.sub(m, j + 1)
+    local key = K.userConnections(appId, userId)
+    if redis.call('HGET', key, connId) == nodeId then
+      redis.call('HDEL', key, connId)
+      local uk = appId .. ':' .. userId
+      if not useen[uk] then useen[uk] = true; users[#users + 1] = {appId, userId} end
+    end
+  end
+  redis.call('DEL', ucKey)
+
+  local gone = {}
+  for _, u in ipairs(users) do
+    if redis.call('EXISTS', K.userConnections(u[1], u[2])) == 0 then
+      gone[#gone + 1] = '{"appId":' .. u[1] .. ',"userId":' .. u[2] .. '}'
+    end
+  end
+
+  return '{"nodeId":' .. cjson.encode(nodeId)
+    .. ',"offlineVetIds":[' .. table.concat(offline, ',')
+    .. '],"released":[' .. table.concat(released, ',')
+    .. '],"disconnectedUsers":[' .. table.concat(gone, ',') .. ']}'
+end

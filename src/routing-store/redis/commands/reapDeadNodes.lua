@@ -1,0 +1,14 @@
+--[[
+Cleans up every node whose heartbeat expired strictly before now. Range and cleanup
+in one script, so a node reaped by one caller is gone for every other caller.
+ARGV  1 prefix, 2 now (ms)
+KEYS  nodes, nodeHeartbeat, nodeVetConnections, nodeUserConnections, vetConnections,
+      userConnections, vets, vet, consultation, consultationProfile, waiting, deadlines
+Reply JSON array of NodeCleanup (see cleanupNode in includes/lib.lua)
+]]
+--- @include "includes/lib"
+
+local dead = redis.call('ZRANGEBYSCORE', K.nodes, '-inf', '(' .. ARGV[2])
+local out = {}
+for _, nodeId in ipairs(dead) do out[#out + 1] = cleanupNode(nodeId) end
+return '[' .. table.concat(out, ',') .. ']'

@@ -1,0 +1,14 @@
+--[[
+Returns the vet's offer to the queue with the vet excluded.
+ARGV  1 prefix, 2 consultationId, 3 vetId, 4 setAway ('1' | '0')
+KEYS  vet(vetId), consultation, consultationProfile, waiting, deadlines
+Reply JSON {d, p} | 'null' (this vet does not hold this offer)
+]]
+--- @include "includes/lib"
+
+local cid, vetId = ARGV[2], tonumber(ARGV[3])
+local v = getV(vetId)
+local r = release(cid, vetId, v, ARGV[4] == '1')
+if not r then return 'null' end
+if v then putV(v) end
+return r

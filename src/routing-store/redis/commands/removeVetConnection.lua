@@ -1,0 +1,25 @@
+--[[
+Removes one vet connection; the last one releases the offer the vet held.
+ARGV  1 prefix, 2 vetId, 3 connId, 4 now (ms)
+KEYS  vetConnections(vetId), nodeVetConnections(node), vet(vetId),
+      consultation, consultationProfile, waiting, deadlines (on release)
+Reply JSON {presence: VetPresence|null, released: {d, p}|null}
+]]
+--- @include "includes/lib"
+
+local vetId, connId = tonumber(ARGV[2]), ARGV[3]
+local key = K.vetConnections(vetId)
+local v, s = getV(vetId)
+local node = redis.call('HGET', key, connId)
+if not v or not node then
+  return '{"presence":' .. (s or 'null') .. ',"released":null}'
+end
+redis.call('HDEL', key, connId)
+redis.call('SREM', K.nodeVetConnections(node), vetId .. ':' .. connId)
+local n = redis.call('HLEN', key)
+v.connections = n
+local rel = nil
+if n == 0 and not isnull(v.offerConsultationId) then
+  rel = release(v.offerConsultationId, vetId, v, false)
+end
+return '{"presence":' .. putV(v) .. ',"released":' .. (rel or 'null') .. '}'

@@ -1,0 +1,119 @@
+import type { NewLiveConsultation, NodeCleanup, QueueEntry, RoutingSnapshot } from "../../domain/routing-store.js";
+import type { LiveConsultation, RequestProfile, VetPresence } from "../../domain/types.js";
+
+// What the Lua commands return (each file's header names its reply) and how it becomes
+// domain values. cjson's quirks are undone here: an empty Lua table comes back as `{}`.
+
+/** A consultation as stored in `c:{id}`: everything but the profile. */
+export type StoredConsultation = Omit<LiveConsultation, "profile">;
+
+/** `{d, p}` in the Lua headers: the stored consultation and its untouched profile. */
+export interface WireConsultation {
+  d: StoredConsultation;
+  p: RequestProfile;
+}
+
+export type WireCleanup = Omit<NodeCleanup, "released"> & {
+  released: Array<{ consultation: WireConsultation; vetId: number }>;
+};
+
+export interface WireRelease {
+  presence: VetPresence | null;
+  released: WireConsultation | null;
+}
+
+/** cjson encodes an empty Lua table as `{}`: anything not an array is an empty list. */
+export function list<T>(v: unknown): T[] {
+  return Array.isArray(v) ? (v as T[]) : [];
+}
+
+/** Script and GET replies are bulk strings (Buffers only under a custom type mapping). */
+export function text(reply: unknown): string {
+  if (typeof reply === "string") return reply;
+  if (Buffer.isBuffer(reply)) return reply.toString("utf8");
+  throw new TypeError(`unexpected Redis reply: ${typeof reply}`);
+}
+
+/** Parses a command's single JSON string reply. */
+export function json<T>(reply: unknown): T {
+  return JSON.parse(text(reply)) as T;
+}
+
+export function toConsultation(w: WireConsultation): LiveConsultation {
+  return { ...toQueueEntry(w.d), profile: w.p };
+}
+
+export function toConsultationOrNull(w: WireConsultation | null): LiveConsultation | null {
+  return w ? toConsultation(w) : null;
+}
+
+export function toQueueEntry(d: StoredConsultation): QueueEntry {
+  return {
+    id: d.id,
+    appId: d.appId,
+    userId: d.userId,
+    petId: d.petId ?? null,
+    type: d.type,
+    status: d.status,
+    seq: d.seq,
+    createdAt: d.createdAt,
+    queueDeadline: d.queueDeadline,
+    requestedVetId: d.requestedVetId ?? null,
+    offer: d.offer ? { vetId: d.offer.vetId, offeredAt: d.offer.offeredAt, expiresAt: d.offer.expiresAt } : null,
+    excludedVetIds: list<number>(d.excludedVetIds),
+    vetId: d.vetId ?? null,
+    acceptedAt: d.acceptedAt ?? null,
+    channelSid: d.channelSid ?? null,
+    roomSid: d.roomSid ?? null,
+  };
+}
+
+export function toVet(v: VetPresence): VetPresence {
+  return {
+    vetId: v.vetId,
+    status: v.status,
+    connections: v.connections,
+    idleSince: v.idleSince,
+    offerConsultationId: v.offerConsultationId ?? null,
+    activeConsultationIds: list<string>(v.activeConsultationIds),
+    wrapupUntil: v.wrapupUntil ?? null,
+    wrapupConsultationId: v.wrapupConsultationId ?? null,
+  };
+}
+
+export function toVetOrNull(v: VetPresence | null): VetPresence | null {
+  return v ? toVet(v) : null;
+}
+
+export function toRelease(w: WireRelease): { presence: VetPresence | null; released: LiveConsultation | null } {
+  return { presence: toVetOrNull(w.presence), released: toConsultationOrNull(w.released) };
+}
+
+export function toCleanup(w: WireCleanup): NodeCleanup {
+  return {
+    nodeId: w.nodeId,
+    offlineVetIds: list<number>(w.offlineVetIds),
+    released: list<{ consultation: WireConsultation; vetId: number }>(w.released).map((r) => ({
+      consultation: toConsultation(r.consultation),
+      vetId: r.vetId,
+    })),
+    disconnectedUsers: list<{ appId: number; userId: number }>(w.disconnectedUsers),
+  };
+}
+
+/** `snapshot`'s array reply: consultation JSONs in seq order and vet JSONs (nil if gone). */
+export function toSnapshot(reply: unknown): RoutingSnapshot {
+  const [cs, vs] = list<unknown>(reply);
+  const queue: QueueEntry[] = [];
+  for (const c of list<unknown>(cs)) if (c != null) queue.push(toQueueEntry(json<StoredConsultation>(c)));
+  const vets: VetPresence[] = [];
+  for (const v of list<unknown>(vs)) if (v != null) vets.push(toVet(json<VetPresence>(v)));
+  return { queue, vets };
+}
+
+/** The consultation minus what Lua must not touch (profile) or assigns itself (seq). */
+export function splitNew(c: NewLiveConsultation): [core: string, profile: string] {
+  const { profile, ...core } = c as NewLiveConsultation & { seq?: number };
+  delete core.seq;
+  return [JSON.stringify(core), JSON.stringify(profile ?? null)];
+}

@@ -1,0 +1,285 @@
+/**
+ * Behaviour every {@link Ledger} must have. Runs against the PostgreSQL ledger on PostgreSQL
+ * and on PGlite (`consultations.test.ts`) and against the in-memory ledger of the engine
+ * unit tests (`test/support/memory-ledger.test.ts`), so the fake keeps every rule of the
+ * real one.
+ */
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Ledger } from "../../src/domain/ports.js";
+import type { LiveConsultation } from "../../src/domain/types.js";
+
+/** What the contract reads besides the port: the stored history and offers. */
+export interface InspectableLedger extends Ledger {
+  history(id: string): Promise<Array<{ from: string | null; to: string; at: Date; detail: unknown }>>;
+  offersOf(id: string): Promise<Array<{ vetId: number; outcome: string | null }>>;
+}
+
+export interface LedgerFixture {
+  ledger: InspectableLedger;
+  /** Two apps; an owner of the first with a pet; two vets. All exist where the ledger needs them. */
+  appId: number;
+  otherAppId: number;
+  userId: number;
+  petId: number;
+  vets: [VetName, VetName];
+  cleanup(): Promise<void>;
+}
+
+export interface VetName {
+  id: number;
+  firstName: string;
+  lastName: string;
+}
+
+const T0 = Date.UTC(2026, 0, 1);
+const sid = (prefix: "CH" | "RM") => prefix + randomUUID().replaceAll("-", "");
+
+export function ledgerContract(name: string, make: () => Promise<LedgerFixture>): void {
+  describe(`Ledger contract: ${name}`, () => {
+    let f: LedgerFixture;
+    let ledger: InspectableLedger;
+    let vet: number;
+    let otherVet: number;
+
+    beforeAll(async () => {
+      f = await make();
+      ledger = f.ledger;
+      vet = f.vets[0].id;
+      otherVet = f.vets[1].id;
+    });
+    afterAll(async () => {
+      await f?.cleanup();
+    });
+
+    const live = (over: Partial<LiveConsultation> = {}): LiveConsultation => ({
+      id: randomUUID(),
+      appId: f.appId,
+      userId: f.userId,
+      petId: f.petId,
+      type: "chat",
+      status: "queued",
+      seq: 1,
+      createdAt: T0,
+      queueDeadline: T0 + 600_000,
+      requestedVetId: null,
+      offer: null,
+      excludedVetIds: [],
+      vetId: null,
+      acceptedAt: null,
+      channelSid: null,
+      roomSid: null,
+      profile: { user: { id: f.userId, first_name: "O", last_name: null, email: "o@example.com" }, pet: null },
+      ...over,
+    });
+
+    async function created(over: Partial<LiveConsultation> = {}, source: "socket" | "rest" = "socket") {
+      const c = live(over);
+      await ledger.create(c, source);
+      return c;
+    }
+
+    const statuses = async (id: string) => (await ledger.history(id)).map((h) => [h.from, h.to]);
+
+    it("create stores the consultation as given, with its first event", async () => {
+      const c = await created({ type: "video" }, "rest");
+      expect(await ledger.get(c.id)).toEqual({
+        id: c.id,
+        appId: f.appId,
+        userId: f.userId,
+        petId: f.petId,
+        type: "video",
+        status: "queued",
+        vetId: null,
+        channelSid: null,
+        roomSid: null,
+        createdAt: new Date(T0),
+        endedAt: null,
+      });
+      expect(await ledger.history(c.id)).toEqual([{ from: null, to: "queued", at: new Date(T0), detail: { source: "rest" } }]);
+    });
+
+    it("create of a directly assigned consultation keeps its vet and SIDs", async () => {
+      const channelSid = sid("CH");
+      const c = await created({ status: "active", vetId: vet, acceptedAt: T0, channelSid }, "rest");
+      expect(await ledger.get(c.id)).toMatchObject({ status: "active", vetId: vet, channelSid, roomSid: null });
+      expect((await ledger.history(c.id))[0]).toMatchObject({ to: "active", detail: { source: "rest", vet_id: vet } });
+      expect((await ledger.findByChannel(f.appId, channelSid))?.id).toBe(c.id);
+    });
+
+    it("create of an id that exists already rejects and changes nothing", async () => {
+      const c = await created();
+      await expect(ledger.create({ ...c, type: "video" }, "rest")).rejects.toThrow();
+      expect((await ledger.get(c.id))?.type).toBe("chat");
+      expect(await ledger.history(c.id)).toHaveLength(1);
+    });
+
+    it("records transitions, offers, SIDs and notes in order", async () => {
+      const c = await created();
+      const channelSid = sid("CH");
+      await ledger.offerMade(c.id, vet, T0 + 10, T0 + 30_010, false);
+      await ledger.offerEnded(c.id, vet, "accepted", T0 + 20, false);
+      await ledger.transition(c.id, "active", T0 + 20, { vetId: vet });
+      await ledger.setSids(c.id, { channelSid });
+      await ledger.note(c.id, T0 + 25, { call_status: "accepted" });
+      await ledger.transition(c.id, "ended", T0 + 30, { endedBy: "vet" });
+
+      expect(await ledger.get(c.id)).toMatchObject({ status: "ended", vetId: vet, channelSid, endedAt: new Date(T0 + 30) });
+      expect(await ledger.history(c.id)).toEqual([
+        { from: null, to: "queued", at: new Date(T0), detail: { source: "socket" } },
+        { from: "queued", to: "offered", at: new Date(T0 + 10), detail: { vet_id: vet, requested: false } },
+        { from: "offered", to: "active", at: new Date(T0 + 20), detail: null },
+        { from: "active", to: "active", at: new Date(T0 + 25), detail: { call_status: "accepted" } },
+        { from: "active", to: "ended", at: new Date(T0 + 30), detail: null },
+      ]);
+      expect(await ledger.offersOf(c.id)).toEqual([{ vetId: vet, outcome: "accepted" }]);
+    });
+
+    it("a transition to active can resolve the vet's offer in the same write", async () => {
+      const c = await created();
+      await ledger.offerMade(c.id, vet, T0 + 1, T0 + 30_001, false);
+      await ledger.transition(c.id, "active", T0 + 2, { vetId: vet, resolvedOffer: { vetId: vet, outcome: "accepted" } });
+      expect(await ledger.offersOf(c.id)).toEqual([{ vetId: vet, outcome: "accepted" }]);
+      expect(await ledger.get(c.id)).toMatchObject({ status: "active", vetId: vet, endedAt: null });
+    });
+
+    it("an offer ended with requeue moves the status back to queued; without, only the offer changes", async () => {
+      const c = await created();
+      await ledger.offerMade(c.id, vet, T0 + 1, T0 + 2, false);
+      await ledger.offerEnded(c.id, vet, "declined", T0 + 2, true);
+      expect((await ledger.get(c.id))?.status).toBe("queued");
+      expect((await ledger.history(c.id)).at(-1)).toMatchObject({
+        from: "offered",
+        to: "queued",
+        detail: { offer_outcome: "declined", vet_id: vet },
+      });
+      await ledger.offerMade(c.id, otherVet, T0 + 3, T0 + 4, false);
+      await ledger.transition(c.id, "cancelled", T0 + 4, { endedBy: "user" });
+      await ledger.offerEnded(c.id, otherVet, "cancelled", T0 + 4, false);
+      expect(await ledger.offersOf(c.id)).toEqual([
+        { vetId: vet, outcome: "declined" },
+        { vetId: otherVet, outcome: "cancelled" },
+      ]);
+      expect(await statuses(c.id)).toEqual([
+        [null, "queued"],
+        ["queued", "offered"],
+        ["offered", "queued"],
+        ["queued", "offered"],
+        ["offered", "cancelled"],
+      ]);
+    });
+
+    it("resolves the newest open offer of a vet when the same vet was offered twice", async () => {
+      const c = await created();
+      await ledger.offerMade(c.id, vet, T0 + 1, T0 + 2, true);
+      await ledger.offerMade(c.id, vet, T0 + 3, T0 + 4, true); // the first was never resolved
+      await ledger.offerEnded(c.id, vet, "declined", T0 + 4, true);
+      expect(await ledger.offersOf(c.id)).toEqual([
+        { vetId: vet, outcome: null },
+        { vetId: vet, outcome: "declined" },
+      ]);
+      await ledger.offerEnded(c.id, vet, "timeout", T0 + 5, false);
+      expect(await ledger.offersOf(c.id)).toEqual([
+        { vetId: vet, outcome: "timeout" },
+        { vetId: vet, outcome: "declined" },
+      ]);
+      await ledger.offerEnded(c.id, vet, "cancelled", T0 + 6, false); // none open: nothing changes
+      expect((await ledger.offersOf(c.id)).map((o) => o.outcome)).toEqual(["timeout", "declined"]);
+    });
+
+    it("a status only moves forward in time: a late write is kept in history but not applied", async () => {
+      const c = await created();
+      await ledger.transition(c.id, "active", T0 + 50, { vetId: vet });
+      await ledger.transition(c.id, "offered", T0 + 40); // arrived late from another node
+      expect((await ledger.get(c.id))?.status).toBe("active");
+      await ledger.transition(c.id, "queued", T0 + 50); // same time: applies
+      expect((await ledger.get(c.id))?.status).toBe("queued");
+      await ledger.offerMade(c.id, otherVet, T0 + 45, T0 + 60, false); // late offer: the row is still written
+      expect((await ledger.get(c.id))?.status).toBe("queued");
+      expect(await ledger.offersOf(c.id)).toEqual([{ vetId: otherVet, outcome: null }]);
+      expect((await ledger.history(c.id)).map((h) => h.to)).toEqual(["queued", "offered", "offered", "active", "queued"]);
+    });
+
+    it("a terminal status applies even when older, and then sticks", async () => {
+      const c = await created();
+      await ledger.transition(c.id, "active", T0 + 50, { vetId: vet });
+      await ledger.transition(c.id, "ended", T0 + 40, { endedBy: "user" }); // older, but terminal
+      expect(await ledger.get(c.id)).toMatchObject({ status: "ended", endedAt: new Date(T0 + 40) });
+      await ledger.transition(c.id, "queued", T0 + 70); // a stray write after the end
+      await ledger.transition(c.id, "expired", T0 + 80); // another terminal one
+      await ledger.offerEnded(c.id, vet, "timeout", T0 + 90, true);
+      expect(await ledger.get(c.id)).toMatchObject({ status: "ended", endedAt: new Date(T0 + 40) });
+      expect((await ledger.history(c.id)).map((h) => h.to)).toEqual(["queued", "ended", "active", "queued", "expired", "queued"]);
+    });
+
+    it("patch fields always apply, even with a status that does not; absent fields keep their value", async () => {
+      const c = await created();
+      const channelSid = sid("CH");
+      const roomSid = sid("RM");
+      await ledger.transition(c.id, "ended", T0 + 60, { endedBy: "user" });
+      await ledger.transition(c.id, "active", T0 + 50, { vetId: vet, channelSid }); // an accept written after the end
+      expect(await ledger.get(c.id)).toMatchObject({ status: "ended", vetId: vet, channelSid, roomSid: null });
+      await ledger.transition(c.id, "active", T0 + 70, { roomSid });
+      expect(await ledger.get(c.id)).toMatchObject({ status: "ended", vetId: vet, channelSid, roomSid });
+      expect((await ledger.findByRoom(f.appId, roomSid))?.id).toBe(c.id);
+    });
+
+    it("setSids sets only the SIDs given and changes no status", async () => {
+      const c = await created();
+      const channelSid = sid("CH");
+      const roomSid = sid("RM");
+      await ledger.setSids(c.id, { channelSid });
+      await ledger.setSids(c.id, { roomSid });
+      await ledger.setSids(c.id, {});
+      expect(await ledger.get(c.id)).toMatchObject({ status: "queued", channelSid, roomSid });
+      expect(await ledger.history(c.id)).toHaveLength(1);
+    });
+
+    it("finds by channel and room within one app only", async () => {
+      const c = await created();
+      const channelSid = sid("CH");
+      const roomSid = sid("RM");
+      await ledger.setSids(c.id, { channelSid, roomSid });
+      expect((await ledger.findByChannel(f.appId, channelSid))?.id).toBe(c.id);
+      expect((await ledger.findByRoom(f.appId, roomSid))?.id).toBe(c.id);
+      expect(await ledger.findByChannel(f.otherAppId, channelSid)).toBeNull();
+      expect(await ledger.findByRoom(f.otherAppId, roomSid)).toBeNull();
+      expect(await ledger.findByChannel(f.appId, sid("CH"))).toBeNull();
+      expect(await ledger.findByRoom(f.appId, channelSid)).toBeNull(); // a channel SID is not a room SID
+    });
+
+    it("unknown consultations: reads find nothing, writes of history change nothing", async () => {
+      const id = randomUUID();
+      expect(await ledger.get(id)).toBeNull();
+      expect(await ledger.get("not-a-uuid")).toBeNull();
+      await ledger.transition(id, "ended", T0, { endedBy: "system" });
+      await ledger.setSids(id, { channelSid: sid("CH") });
+      await ledger.note(id, T0, { call_status: "accepted" });
+      await ledger.offerEnded(id, vet, "timeout", T0, true);
+      expect(await ledger.get(id)).toBeNull();
+      expect(await ledger.history(id)).toEqual([]);
+      await expect(ledger.offerMade(id, vet, T0, T0 + 1, false)).rejects.toThrow();
+      expect(await ledger.offersOf(id)).toEqual([]);
+      await expect(ledger.saveFeedback(id, vet, "r", "x", T0)).rejects.toThrow();
+      expect(await ledger.findFeedback(id)).toBeNull();
+    });
+
+    it("feedback: one per consultation, a later one replaces it, joined with the vet's name", async () => {
+      const c = await created({ type: "video" }, "rest");
+      expect(await ledger.findFeedback(c.id)).toBeNull();
+      await ledger.saveFeedback(c.id, vet, "first", "r1", T0 + 1);
+      await ledger.saveFeedback(c.id, otherVet, "second", "r2", T0 + 2);
+      expect(await ledger.findFeedback(c.id)).toEqual({
+        consultationId: c.id,
+        type: "video",
+        vetFirstName: f.vets[1].firstName,
+        vetLastName: f.vets[1].lastName,
+        recommendation: "second",
+        reason: "r2",
+        updatedAt: new Date(T0 + 2),
+      });
+      // Feedback is not a status change.
+      expect(await ledger.get(c.id)).toMatchObject({ status: "queued" });
+    });
+  });
+}

@@ -1,0 +1,232 @@
+/**
+ * The {@link Ledger} in memory, for engine unit tests. It keeps every rule of the PostgreSQL
+ * ledger (`src/repositories/consultations.ts`); `test/repositories/ledger-contract.ts` runs
+ * against both, so the two cannot drift apart.
+ */
+import type { ConsultationRecord, FeedbackRecord, Ledger, TransitionPatch } from "../../src/domain/ports.js";
+import type { ConsultationStatus, LiveConsultation, OfferOutcome } from "../../src/domain/types.js";
+
+const TERMINAL = new Set<ConsultationStatus>(["ended", "cancelled", "expired"]);
+
+export interface MemoryOffer {
+  consultationId: string;
+  vetId: number;
+  outcome: OfferOutcome | null;
+  offeredAt: Date;
+  expiresAt: Date;
+  resolvedAt: Date | null;
+}
+
+export interface MemoryEvent {
+  id: string;
+  from: string | null;
+  to: string;
+  at: Date;
+  detail: unknown;
+}
+
+interface Row extends ConsultationRecord {
+  /** The time of the status now held: older status writes arriving late do not apply. */
+  updatedAt: number;
+  endedBy: string | null;
+  endReason: string | null;
+}
+
+/** A vet's name as the feedback join finds it, or null for a vet that does not exist. */
+export type VetNames = (vetId: number) => { firstName: string; lastName: string } | null;
+
+/** Vets `First{id} Last{id}`, as `fakeDirectory` shows them. */
+const defaultVetNames: VetNames = (vetId) => ({ firstName: `First${vetId}`, lastName: `Last${vetId}` });
+
+/** Keeps history in maps and arrays, with the PostgreSQL ledger's rules. */
+export class MemoryLedger implements Ledger {
+  readonly rows = new Map<string, Row>();
+  readonly events: MemoryEvent[] = [];
+  readonly offers: MemoryOffer[] = [];
+  readonly feedback = new Map<string, FeedbackRecord & { vetId: number }>();
+
+  constructor(private readonly vetNames: VetNames = defaultVetNames) {}
+
+  create(c: LiveConsultation, source: "socket" | "rest"): Promise<void> {
+    if (this.rows.has(c.id)) return Promise.reject(new Error(`consultation ${c.id} already exists`));
+    this.rows.set(c.id, {
+      id: c.id,
+      appId: c.appId,
+      userId: c.userId,
+      petId: c.petId,
+      type: c.type,
+      status: c.status,
+      vetId: c.vetId,
+      channelSid: c.channelSid,
+      roomSid: c.roomSid,
+      createdAt: new Date(c.createdAt),
+      endedAt: null,
+      updatedAt: c.createdAt,
+      endedBy: null,
+      endReason: null,
+    });
+    const detail = { source, ...(c.vetId !== null ? { vet_id: c.vetId } : {}) };
+    this.events.push({ id: c.id, from: null, to: c.status, at: new Date(c.createdAt), detail });
+    return Promise.resolve();
+  }
+
+  transition(
+    id: string,
+    to: ConsultationStatus,
+    at: number,
+    patch: TransitionPatch = {},
+    detail?: Record<string, unknown>,
+  ): Promise<void> {
+    this.apply(id, to, at, patch, detail);
+    return Promise.resolve();
+  }
+
+  offerMade(consultationId: string, vetId: number, offeredAt: number, expiresAt: number, requested: boolean): Promise<void> {
+    if (!this.rows.has(consultationId)) return Promise.reject(new Error(`unknown consultation ${consultationId}`));
+    this.apply(consultationId, "offered", offeredAt, {}, { vet_id: vetId, requested });
+    this.offers.push({
+      consultationId,
+      vetId,
+      outcome: null,
+      offeredAt: new Date(offeredAt),
+      expiresAt: new Date(expiresAt),
+      resolvedAt: null,
+    });
+    return Promise.resolve();
+  }
+
+  offerEnded(consultationId: string, vetId: number, outcome: OfferOutcome, at: number, requeued: boolean): Promise<void> {
+    if (requeued) {
+      this.apply(consultationId, "queued", at, { resolvedOffer: { vetId, outcome } }, { offer_outcome: outcome, vet_id: vetId });
+    } else {
+      this.resolveOffer(consultationId, vetId, outcome, at);
+    }
+    return Promise.resolve();
+  }
+
+  setSids(id: string, sids: { channelSid?: string; roomSid?: string }): Promise<void> {
+    const r = this.rows.get(id);
+    if (r) {
+      r.channelSid = sids.channelSid ?? r.channelSid;
+      r.roomSid = sids.roomSid ?? r.roomSid;
+    }
+    return Promise.resolve();
+  }
+
+  note(id: string, at: number, detail: Record<string, unknown>): Promise<void> {
+    const r = this.rows.get(id);
+    if (r) this.events.push({ id, from: r.status, to: r.status, at: new Date(at), detail });
+    return Promise.resolve();
+  }
+
+  get(id: string): Promise<ConsultationRecord | null> {
+    const r = this.rows.get(id);
+    return Promise.resolve(r ? record(r) : null);
+  }
+
+  findByChannel(appId: number, sid: string): Promise<ConsultationRecord | null> {
+    return this.findBy((r) => r.appId === appId && r.channelSid === sid);
+  }
+
+  findByRoom(appId: number, sid: string): Promise<ConsultationRecord | null> {
+    return this.findBy((r) => r.appId === appId && r.roomSid === sid);
+  }
+
+  saveFeedback(consultationId: string, vetId: number, recommendation: string, reason: string, at: number): Promise<void> {
+    const r = this.rows.get(consultationId);
+    const names = this.vetNames(vetId);
+    if (!r) return Promise.reject(new Error(`unknown consultation ${consultationId}`));
+    if (!names) return Promise.reject(new Error(`unknown vet ${vetId}`));
+    this.feedback.set(consultationId, {
+      consultationId,
+      vetId,
+      type: r.type,
+      vetFirstName: names.firstName,
+      vetLastName: names.lastName,
+      recommendation,
+      reason,
+      updatedAt: new Date(at),
+    });
+    return Promise.resolve();
+  }
+
+  findFeedback(consultationId: string): Promise<FeedbackRecord | null> {
+    const f = this.feedback.get(consultationId);
+    if (!f) return Promise.resolve(null);
+    const { vetId: _vetId, ...rest } = f;
+    return Promise.resolve(rest);
+  }
+
+  /** Every event of one consultation, oldest first (as `ConsultationRepository.history`). */
+  history(id: string): Promise<Array<{ from: string | null; to: string; at: Date; detail: unknown }>> {
+    const events = this.events.filter((e) => e.id === id);
+    // Stable sort by time: equal times keep their write order, like the table's serial id.
+    events.sort((a, b) => a.at.getTime() - b.at.getTime());
+    return Promise.resolve(events.map(({ from, to, at, detail }) => ({ from, to, at, detail })));
+  }
+
+  /** Offers of one consultation, oldest first (as `ConsultationRepository.offersOf`). */
+  offersOf(id: string): Promise<Array<{ vetId: number; outcome: string | null }>> {
+    return Promise.resolve(this.offers.filter((o) => o.consultationId === id).map(({ vetId, outcome }) => ({ vetId, outcome })));
+  }
+
+  /**
+   * One transition: the event is always kept; the status moves only forward in time and
+   * never out of a terminal one; patch fields apply whenever given.
+   */
+  private apply(
+    id: string,
+    to: ConsultationStatus,
+    at: number,
+    patch: TransitionPatch,
+    detail: Record<string, unknown> | undefined,
+  ): void {
+    const r = this.rows.get(id);
+    if (!r) return;
+    this.events.push({ id, from: r.status, to, at: new Date(at), detail: detail ?? null });
+    const terminal = TERMINAL.has(to);
+    if (!TERMINAL.has(r.status) && (terminal || r.updatedAt <= at)) {
+      r.status = to;
+      r.updatedAt = at;
+      if (terminal) r.endedAt = new Date(at);
+    }
+    r.vetId = patch.vetId ?? r.vetId;
+    r.channelSid = patch.channelSid ?? r.channelSid;
+    r.roomSid = patch.roomSid ?? r.roomSid;
+    r.endedBy = patch.endedBy ?? r.endedBy;
+    r.endReason = patch.endReason ?? r.endReason;
+    if (patch.resolvedOffer) this.resolveOffer(id, patch.resolvedOffer.vetId, patch.resolvedOffer.outcome, at);
+  }
+
+  /** Resolves the newest open offer of the pair, if any. */
+  private resolveOffer(consultationId: string, vetId: number, outcome: OfferOutcome, at: number): void {
+    const open = this.offers.filter((o) => o.consultationId === consultationId && o.vetId === vetId && o.outcome === null);
+    const newest = open.at(-1);
+    if (newest) {
+      newest.outcome = outcome;
+      newest.resolvedAt = new Date(at);
+    }
+  }
+
+  private findBy(match: (r: Row) => boolean): Promise<ConsultationRecord | null> {
+    for (const r of this.rows.values()) if (match(r)) return Promise.resolve(record(r));
+    return Promise.resolve(null);
+  }
+}
+
+/** The port's view of a row: a copy, so callers cannot change the ledger by accident. */
+function record(r: Row): ConsultationRecord {
+  return {
+    id: r.id,
+    appId: r.appId,
+    userId: r.userId,
+    petId: r.petId,
+    type: r.type,
+    status: r.status,
+    vetId: r.vetId,
+    channelSid: r.channelSid,
+    roomSid: r.roomSid,
+    createdAt: r.createdAt,
+    endedAt: r.endedAt,
+  };
+}
