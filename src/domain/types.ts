@@ -1,6 +1,9 @@
 /** Shared vocabulary of the routing engine and its store. Plain data: JSON-serialisable. */
 
-export type ConsultationType = "chat" | "video";
+import type { ConsultationType, EndedBy, VetCard } from "../protocol/events.js";
+
+// Wire types come from the protocol module; re-exported for the domain's own imports.
+export type { ConsultationType, EndedBy, VetCard };
 
 /** queued → offered → active → ended, or cancelled, or expired. */
 export type ConsultationStatus = "queued" | "offered" | "active" | "ended" | "cancelled" | "expired";
@@ -9,14 +12,6 @@ export type ConsultationStatus = "queued" | "offered" | "active" | "ended" | "ca
 export type OpenStatus = "queued" | "offered" | "active";
 
 export type VetChosenStatus = "available" | "away";
-
-/** What the owner's app shows of a vet (`consult:matched.vet`, talk-to-vet `data.vet`). */
-export interface VetCard {
-  /** The vet's Twilio identity, e.g. `app-1_vet-152`. */
-  id: string;
-  username: string;
-  profile_image: string | null;
-}
 
 /** Display data carried with a request so any node can build offers without a DB read. */
 export interface RequestProfile {
@@ -85,4 +80,3 @@ export interface Deadline {
 /** Why an offer ended without acceptance. */
 export type OfferOutcome = "accepted" | "declined" | "timeout" | "disconnected" | "away" | "cancelled" | "expired" | "node_dead";
 
-export type EndedBy = "user" | "vet" | "system";

@@ -9,6 +9,7 @@ import { createAppRateLimiter } from "./rate-limit.js";
 import { createAdminRouter, type StatsSource } from "./routes/admin.js";
 import type { VetSessions } from "./routes/admin-vets.js";
 import { createOpsRouter } from "./routes/ops.js";
+import { createReferenceRouter } from "./reference/router.js";
 import { createVetAuthRouter } from "./routes/vet-auth.js";
 import { createV2Router, mediaUrlHandler } from "./routes/v2/index.js";
 import type { AppRecord } from "../repositories/apps.js";
@@ -65,6 +66,7 @@ export function createHttpApp(
   });
 
   app.use(createOpsRouter(ctx));
+  app.use(createReferenceRouter());
   app.use("/media", express.static(ctx.mediaDir, { index: false, dotfiles: "deny", fallthrough: true, maxAge: "1h" }));
 
   const json = express.json({ limit: "1mb" });

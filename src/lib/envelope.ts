@@ -1,10 +1,6 @@
-/** The one response shape of REST and socket acknowledgements (PROTOCOL §2, §3). */
-export interface Envelope<T = unknown> {
-  success: boolean;
-  status_code: number;
-  message: string[];
-  data: T;
-}
+import type { Envelope } from "../protocol/envelope.js";
+
+export type { Envelope };
 
 /** A successful envelope. */
 export function ok<T>(data: T, message: string | string[] = "OK", status = 200): Envelope<T> {

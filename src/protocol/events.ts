@@ -1,136 +1,111 @@
 /**
- * The socket protocol (PROTOCOL §3) as TypeScript types: used by the server, by the tests
- * and by client apps (`import type { UserServerToClient } from ".../protocol/events.js"`).
+ * The socket protocol (PROTOCOL §3): the entry of the wire protocol, used by the server,
+ * by the tests and by client apps (`import type { UserServerToClient } from ".../protocol/events.js"`).
+ * Every event is listed once below with its zod schemas; the TypeScript event maps derive
+ * from that list, the gateway validates with it and `/asyncapi.json` is generated from it.
+ * Imports only zod and its sibling modules: a client SDK can import it alone.
  * Every client→server event takes an acknowledgement that receives an {@link Envelope}.
  */
-import type { Envelope } from "../lib/envelope.js";
-import type { ConsultationType, EndedBy, VetCard } from "../domain/types.js";
+import type { z } from "zod";
+import type { Envelope } from "./envelope.js";
+import * as p from "./payloads.js";
 
-export type { Envelope, VetCard };
+export * from "./payloads.js";
+export { envelopeSchema, errorEnvelopeSchema, type Envelope } from "./envelope.js";
+
+/** A client→server event: its payload and the `data` of its successful acknowledgement. */
+export interface ClientEventSpec {
+  payload: z.ZodType;
+  ack: z.ZodType;
+  summary: string;
+}
+/** A server→client event and when it is sent. */
+export interface ServerEventSpec {
+  payload: z.ZodType;
+  summary: string;
+}
+
+/** `/vet` client → server. */
+export const vetClientEvents = {
+  "presence:set": { payload: p.presenceSetSchema, ack: p.presenceAckSchema, summary: "Choose availability." },
+  "consult:accept": {
+    payload: p.consultationIdSchema,
+    ack: p.vetConsultationSchema,
+    summary: "Accept the held offer; 409 when it was revoked or expired. Idempotent for the accepting vet.",
+  },
+  "consult:decline": { payload: p.consultationIdSchema, ack: p.trueSchema, summary: "Decline the held offer; it goes to the next vet." },
+  "consult:end": { payload: p.consultationIdSchema, ack: p.trueSchema, summary: "End an active consultation (idempotent)." },
+  "consult:feedback": {
+    payload: p.feedbackSubmitSchema,
+    ack: p.trueSchema,
+    summary: "Feedback for an active or ended consultation; a second one replaces the first and ends wrap-up.",
+  },
+  "call:start": { payload: p.consultationIdSchema, ack: p.callStartAckSchema, summary: "Start the video call (video consultations)." },
+  "token:refresh": { payload: p.emptySchema, ack: p.tokenSchema, summary: "A fresh Twilio access token." },
+} as const satisfies Record<string, ClientEventSpec>;
+
+/** `/vet` server → client. */
+export const vetServerEvents = {
+  "consult:offer": { payload: p.offerSchema, summary: "An offer (one at a time); sent again after reconnecting while held." },
+  "consult:offer_revoked": { payload: p.offerRevokedSchema, summary: "The held offer ended: owner cancelled, timeout, or taken." },
+  "consult:assigned": { payload: p.vetConsultationSchema, summary: "REST talk-to-vet assigned this vet; no accept needed." },
+  presence: { payload: p.presenceSchema, summary: "On connect and whenever the gateway changes the vet's status." },
+  "call:status": { payload: p.vetCallStatusSchema, summary: "The owner answered a video call." },
+  "consult:ended": { payload: p.endedSchema, summary: "The consultation ended." },
+} as const satisfies Record<string, ServerEventSpec>;
+
+/** `/user` client → server. */
+export const userClientEvents = {
+  "consult:request": {
+    payload: p.consultRequestSchema,
+    ack: p.requestAckSchema,
+    summary: "Ask for a vet; an open consultation is returned instead of a second one.",
+  },
+  "consult:cancel": { payload: p.consultationIdSchema, ack: p.trueSchema, summary: "Cancel a waiting request (409 when active)." },
+  "consult:end": { payload: p.consultationIdSchema, ack: p.trueSchema, summary: "End an active consultation or cancel a waiting one." },
+  "call:status": { payload: p.callStatusSetSchema, ack: p.trueSchema, summary: "Answer a video call; relayed to the vet." },
+  "token:refresh": { payload: p.emptySchema, ack: p.tokenSchema, summary: "A fresh Twilio access token." },
+} as const satisfies Record<string, ClientEventSpec>;
+
+/** `/user` server → client. */
+export const userServerEvents = {
+  "consult:queued": { payload: p.queuedSchema, summary: "On request and whenever the queue position changes." },
+  "consult:matched": { payload: p.matchedSchema, summary: "A vet accepted." },
+  "call:incoming": { payload: p.callIncomingSchema, summary: "The vet started the video call (token has the room grant)." },
+  "consult:ended": { payload: p.endedSchema, summary: "The consultation ended." },
+  "consult:expired": { payload: p.expiredSchema, summary: "No vet accepted within QUEUE_TIMEOUT_MS." },
+  "consult:feedback": { payload: p.feedbackSchema, summary: "The vet's feedback." },
+  "consult:state": { payload: p.stateSchema, summary: "Right after connecting when an open consultation exists (resume)." },
+} as const satisfies Record<string, ServerEventSpec>;
 
 /** Acknowledgement callback: always answered with the REST envelope. */
 export type Ack<T = unknown> = (response: Envelope<T | never[]>) => void;
 
-export type CallStatus = "notanswered" | "declined" | "accepted";
-export type OfferRevokedReason = "cancelled" | "timeout" | "taken";
+type ClientMap<C extends Record<string, ClientEventSpec>> = {
+  [E in keyof C]: (payload: z.output<C[E]["payload"]>, ack: Ack<z.output<C[E]["ack"]>>) => void;
+};
+type ServerMap<S extends Record<string, ServerEventSpec>> = {
+  [E in keyof S]: (payload: z.output<S[E]["payload"]>) => void;
+};
 
-/** Owner-side view of a matched consultation (`consult:matched`, talk-to-vet `data`). */
-export interface MatchedPayload {
-  consultation_id: string;
-  type: ConsultationType;
-  /** The Twilio Conversation SID (`CH…`). */
-  channel: string;
-  vet: VetCard;
-  /** The recipient's own Twilio identity. */
-  identity: string;
-  /** The recipient's own Twilio access token. */
-  twilioToken: string;
-}
+export type VetClientToServer = ClientMap<typeof vetClientEvents>;
+export type VetServerToClient = ServerMap<typeof vetServerEvents>;
+export type UserClientToServer = ClientMap<typeof userClientEvents>;
+export type UserServerToClient = ServerMap<typeof userServerEvents>;
 
-export interface OfferPayload {
-  consultation_id: string;
-  type: ConsultationType;
-  user: Record<string, unknown>;
-  pet: Record<string, unknown> | null;
-  /** True when the owner asked for this vet by email. */
-  requested: boolean;
-  /** ISO-8601. */
-  expires_at: string;
-}
-
-/** What `consult:accept` answers and `consult:assigned` carries to the vet. */
-export interface VetConsultationPayload extends MatchedPayload {
-  user: Record<string, unknown>;
-  pet: Record<string, unknown> | null;
-  /** The owner's Twilio identity (the other participant). */
-  user_identity: string;
-}
-
-export interface EndedPayload {
-  consultation_id: string;
-  ended_by: EndedBy;
-  reason?: string;
-}
-
-export interface FeedbackPayload {
-  consultation_id: string;
-  type: ConsultationType;
-  vet_first_name: string;
-  vet_last_name: string;
-  recommendation: string;
-  reason: string;
-  feedback_date: string;
-}
-
-export interface QueuedPayload {
-  consultation_id: string;
-  position: number;
-  estimated_wait_s: number;
-}
-
-/** Sent to a user right after connecting when an open consultation exists (resume). */
-export interface StatePayload {
-  consultation_id: string;
-  status: "queued" | "offered" | "active";
-  type: ConsultationType;
-  position?: number;
-  estimated_wait_s?: number;
-  channel?: string | null;
-  room_sid?: string | null;
-  vet?: VetCard;
-  identity?: string;
-  twilioToken?: string;
-}
-
-export interface TokenPayload {
-  twilioToken: string;
-  /** ISO-8601. */
-  expires_at: string;
-}
-
-// ---------- /vet ----------
-
-export interface VetClientToServer {
-  "presence:set": (p: { status: "available" | "away" }, ack: Ack<{ status: string }>) => void;
-  "consult:accept": (p: { consultation_id: string }, ack: Ack<VetConsultationPayload>) => void;
-  "consult:decline": (p: { consultation_id: string }, ack: Ack) => void;
-  "consult:end": (p: { consultation_id: string }, ack: Ack) => void;
-  "consult:feedback": (p: { consultation_id: string; recommendation: string; reason: string }, ack: Ack) => void;
-  "call:start": (p: { consultation_id: string }, ack: Ack<{ room_sid: string; twilioToken: string }>) => void;
-  "token:refresh": (p: Record<string, never>, ack: Ack<TokenPayload>) => void;
-}
-
-export interface VetServerToClient {
-  "consult:offer": (p: OfferPayload) => void;
-  "consult:offer_revoked": (p: { consultation_id: string; reason: OfferRevokedReason }) => void;
-  "consult:assigned": (p: VetConsultationPayload) => void;
-  presence: (p: { status: "available" | "away" | "offline"; reason?: string }) => void;
-  "call:status": (p: { consultation_id: string; room_sid: string; status: CallStatus }) => void;
-  "consult:ended": (p: EndedPayload) => void;
-}
-
-// ---------- /user ----------
-
-export interface UserClientToServer {
-  "consult:request": (
-    p: { conversation_request: ConsultationType; pet_id: number; doctor_email?: string },
-    ack: Ack<{ consultation_id: string; status: string; position: number }>,
-  ) => void;
-  "consult:cancel": (p: { consultation_id: string }, ack: Ack) => void;
-  "consult:end": (p: { consultation_id: string }, ack: Ack) => void;
-  "call:status": (p: { room_sid: string; status: CallStatus }, ack: Ack) => void;
-  "token:refresh": (p: Record<string, never>, ack: Ack<TokenPayload>) => void;
-}
-
-export interface UserServerToClient {
-  "consult:queued": (p: QueuedPayload) => void;
-  "consult:matched": (p: MatchedPayload) => void;
-  "call:incoming": (p: { consultation_id: string; room_sid: string; vet: VetCard; twilioToken: string }) => void;
-  "consult:ended": (p: EndedPayload) => void;
-  "consult:expired": (p: { consultation_id: string }) => void;
-  "consult:feedback": (p: FeedbackPayload) => void;
-  "consult:state": (p: StatePayload) => void;
-}
+export type ConsultationType = z.output<typeof p.consultationTypeSchema>;
+export type EndedBy = z.output<typeof p.endedBySchema>;
+export type CallStatus = z.output<typeof p.callStatusSchema>;
+export type OfferRevokedReason = z.output<typeof p.offerRevokedReasonSchema>;
+export type VetCard = z.output<typeof p.vetCardSchema>;
+export type MatchedPayload = z.output<typeof p.matchedSchema>;
+export type OfferPayload = z.output<typeof p.offerSchema>;
+export type VetConsultationPayload = z.output<typeof p.vetConsultationSchema>;
+export type EndedPayload = z.output<typeof p.endedSchema>;
+export type FeedbackPayload = z.output<typeof p.feedbackSchema>;
+export type QueuedPayload = z.output<typeof p.queuedSchema>;
+export type StatePayload = z.output<typeof p.stateSchema>;
+export type TokenPayload = z.output<typeof p.tokenSchema>;
 
 /** Payload type of a server→client event. */
 export type EventPayload<M, E extends keyof M> = M[E] extends (p: infer P) => void ? P : never;

@@ -6,17 +6,23 @@ import type http from "node:http";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { Server, type Namespace, type Socket } from "socket.io";
 import type { RedisClientType } from "redis";
-import { z } from "zod";
+import type { z } from "zod";
 import type { GatewayContext } from "../context.js";
 import type { ConsultationEngine } from "../domain/consultation-engine.js";
 import type { Notifier } from "../domain/ports.js";
 import { AppError, fail, ok, type Envelope } from "../lib/envelope.js";
 import { validate } from "../http/validation.js";
-import type {
-  UserClientToServer,
-  UserServerToClient,
-  VetClientToServer,
-  VetServerToClient,
+import {
+  callStatusSetSchema,
+  consultationIdSchema,
+  consultRequestSchema,
+  emptySchema,
+  feedbackSubmitSchema,
+  presenceSetSchema,
+  type UserClientToServer,
+  type UserServerToClient,
+  type VetClientToServer,
+  type VetServerToClient,
 } from "../protocol/events.js";
 
 type VetSocketData = { vetId: number };
@@ -27,24 +33,13 @@ type UserNamespace = Namespace<UserClientToServer, UserServerToClient, Record<st
 export const vetRoom = (vetId: number) => `vet:${vetId}`;
 export const userRoom = (appId: number, userId: number) => `user:${appId}:${userId}`;
 
-const consultationId = z.object({ consultation_id: z.string().min(1).max(64) });
 const schemas = {
-  presence: z.object({ status: z.enum(["available", "away"]) }),
-  consultationId,
-  feedback: consultationId.extend({
-    recommendation: z.string().trim().min(1).max(5000),
-    reason: z.string().trim().min(1).max(5000),
-  }),
-  request: z.object({
-    conversation_request: z.enum(["chat", "video"]),
-    pet_id: z.coerce.number().int().positive().max(2_147_483_647),
-    doctor_email: z.email().max(254).optional(),
-  }),
-  callStatus: z.object({
-    room_sid: z.string().min(1).max(64),
-    status: z.enum(["notanswered", "declined", "accepted"]),
-  }),
-  empty: z.object({}).loose(),
+  presence: presenceSetSchema,
+  consultationId: consultationIdSchema,
+  feedback: feedbackSubmitSchema,
+  request: consultRequestSchema,
+  callStatus: callStatusSetSchema,
+  empty: emptySchema,
 };
 
 export interface SocketGateway {

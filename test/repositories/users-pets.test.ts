@@ -4,15 +4,8 @@ import { openDatabase, type Database } from "../../src/db/database.js";
 import { AppError } from "../../src/lib/envelope.js";
 import { AppRepository, type AppRecord } from "../../src/repositories/apps.js";
 import { PetRepository, toPetJson } from "../../src/repositories/pets.js";
-import {
-  buildTalkToVetUserPayload,
-  toDeletedUserJson,
-  toReportRowJson,
-  toUserJson,
-  toUserSummary,
-  UserRepository,
-  type NewUser,
-} from "../../src/repositories/users.js";
+import { buildTalkToVetUserPayload, toDeletedUserJson, toReportRowJson, toUserJson } from "../../src/http/presenters/users.js";
+import { toUserSummary, UserRepository, type NewUser } from "../../src/repositories/users.js";
 import { createTestDatabase, type TestDatabase } from "../support/services.js";
 
 const DAY = 86_400_000;

@@ -4,6 +4,7 @@
  */
 import { io as connect, type Socket } from "socket.io-client";
 import type { Gateway } from "../../src/server.js";
+import { checkSocketAck, socketEventViolation } from "./reference-validator.js";
 
 let counter = 0;
 const unique = () => `${Date.now().toString(36)}${(++counter).toString(36)}`;
@@ -41,6 +42,8 @@ export async function seedVet(gw: Gateway, label = unique()) {
 export class TestClient {
   readonly socket: Socket;
   readonly events: Array<{ event: string; payload: any }> = [];
+  /** Server events whose payload did not match `/asyncapi.json`; `next()` fails on them. */
+  readonly violations: string[] = [];
   private waiters: Array<() => void> = [];
 
   constructor(
@@ -56,6 +59,8 @@ export class TestClient {
       forceNew: true,
     });
     this.socket.onAny((event: string, payload: unknown) => {
+      const violation = socketEventViolation(ns === "/user" ? "user" : "vet", event, payload);
+      if (violation) this.violations.push(violation);
       this.events.push({ event, payload });
       for (const w of this.waiters.splice(0)) w();
     });
@@ -71,9 +76,11 @@ export class TestClient {
   }
 
   /** Emits with an acknowledgement and resolves with the envelope. */
-  ask(event: string, payload?: unknown, timeoutMs = 5000): Promise<any> {
+  async ask(event: string, payload?: unknown, timeoutMs = 5000): Promise<any> {
     const args = payload === undefined ? [] : [payload];
-    return this.socket.timeout(timeoutMs).emitWithAck(event, ...args);
+    const envelope: unknown = await this.socket.timeout(timeoutMs).emitWithAck(event, ...args);
+    checkSocketAck(this.ns === "/user" ? "user" : "vet", event, envelope);
+    return envelope;
   }
 
   /** All payloads received so far for `event`. */
@@ -85,6 +92,7 @@ export class TestClient {
   async next(event: string, match: (p: any) => boolean = () => true, timeoutMs = 5000): Promise<any> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      if (this.violations.length > 0) throw new Error(this.violations.join("\n"));
       const hit = this.events.find((e) => e.event === event && match(e.payload));
       if (hit) return hit.payload;
       const left = deadline - Date.now();

@@ -10,6 +10,7 @@ import { openDatabase, type Database } from "../../src/db/database.js";
 import { createLogger } from "../../src/lib/logger.js";
 import type { Clock } from "../../src/lib/clock.js";
 import { buildGateway, type Gateway } from "../../src/server.js";
+import { checkRestResponse } from "./reference-validator.js";
 import { cleanRedisPrefix, createTestDatabase, REDIS_URL, uniqueRedisPrefix } from "./services.js";
 
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
@@ -93,7 +94,7 @@ export function basicAuth(nameOrId: string | number, secret: string): string {
   return `Basic ${Buffer.from(`${nameOrId}:${secret}`).toString("base64")}`;
 }
 
-/** JSON request helper returning status, headers and the parsed envelope. */
+/** JSON request helper returning status, headers and the parsed envelope (checked against `/openapi.json`). */
 export async function request(
   base: string,
   method: string,
@@ -115,5 +116,7 @@ export async function request(
   } catch {
     /* non-JSON body stays text */
   }
+  // Every answer a test receives must match /openapi.json for its route and status.
+  checkRestResponse(method, urlPath, res.status, res.headers.get("content-type"), parsed);
   return { status: res.status, headers: res.headers, body: parsed };
 }

@@ -3,6 +3,7 @@ import http from "node:http";
 import { randomBytes } from "node:crypto";
 import { expect } from "vitest";
 import { basicAuth, request, type TestGateway } from "./gateway.js";
+import { checkRestResponse } from "./reference-validator.js";
 
 export interface AppClient {
   app: { id: number; name: string; mediaUrl: string | null };
@@ -84,6 +85,7 @@ export async function postMultipart(
   } catch {
     /* keep text */
   }
+  checkRestResponse("POST", `${c.base}${path}`, res.status, res.headers.get("content-type"), body);
   return { status: res.status, body };
 }
 
@@ -106,6 +108,7 @@ export function rawRequest(
         } catch {
           /* keep text */
         }
+        checkRestResponse(method, new URL(url).pathname, res.statusCode ?? 0, res.headers["content-type"] ?? null, parsed);
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed });
       });
     });

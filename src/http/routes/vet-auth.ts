@@ -10,7 +10,8 @@ import { vetJson } from "../presenters/admin.js";
 /** Failed vet logins allowed per client address per minute (shared across nodes with Redis). */
 export const LOGIN_ATTEMPTS_PER_MIN = 20;
 
-const loginSchema = z.object({
+/** Body of `POST /vet/v1/login`. */
+export const loginSchema = z.object({
   email: z.string().trim().min(1).max(254),
   password: z.string().min(1).max(256),
 });

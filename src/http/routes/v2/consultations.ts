@@ -7,24 +7,24 @@ import { z } from "zod";
 import type { GatewayContext } from "../../../context.js";
 import type { ConsultationEngine } from "../../../domain/consultation-engine.js";
 import { ok } from "../../../lib/envelope.js";
-import { buildTalkToVetUserPayload } from "../../../repositories/users.js";
+import { buildTalkToVetUserPayload } from "../../presenters/users.js";
 import { validate } from "../../validation.js";
 import { bodyOf, currentApp, now, requireUser } from "./common.js";
 
 const sid = z.string().trim().min(1).max(64);
 
-const talkToVetSchema = z.object({
+export const talkToVetSchema = z.object({
   email: z.email().max(254),
   conversation_request: z.enum(["chat", "video"]),
   pet_id: z.coerce.number().int().positive().max(2_147_483_647),
   doctor_email: z.email().max(254).optional(),
 });
-const endSchema = z.object({ channel_sid: sid });
-const feedbackSchema = z.discriminatedUnion("type", [
+export const endSchema = z.object({ channel_sid: sid });
+export const feedbackSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("chat"), channel_sid: sid }),
   z.object({ type: z.literal("video"), room_sid: sid }),
 ]);
-const callActionSchema = z.object({
+export const callActionSchema = z.object({
   status: z.enum(["notanswered", "declined", "accepted"]),
   room_sid: sid,
 });

@@ -189,6 +189,9 @@ export const petAddSchema = z.preprocess(
   z.object({ email, ...petCreate.shape }),
 );
 
+/** The fields of {@link petAddSchema} (for the multipart form's documentation). */
+export const petAddFields = petAddSchema.def.out;
+
 export const petUpdateSchema = z.object({
   email,
   pet_id: int(1),

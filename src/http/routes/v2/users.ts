@@ -2,7 +2,7 @@
 import { Router } from "express";
 import type { GatewayContext } from "../../../context.js";
 import { notFound, ok, unprocessable } from "../../../lib/envelope.js";
-import { toDeletedUserJson, toEmergencyStatsJson, toUserJson } from "../../../repositories/users.js";
+import { toDeletedUserJson, toEmergencyStatsJson, toUserJson } from "../../presenters/users.js";
 import { parseIdentity } from "../../../twilio/identity.js";
 import { validate } from "../../validation.js";
 import { bodyOf, currentApp, now, requireUser, twilioTokenFor } from "./common.js";

@@ -1,0 +1,164 @@
+/**
+ * zod schemas of what the REST API answers (the `data` of each success envelope). The
+ * presenters beside this file return exactly these types, so a presenter that drifts from
+ * its schema does not compile; `/openapi.json` is generated from the same schemas.
+ */
+import { z } from "zod";
+
+const dateTime = z.string().nullable().meta({ description: "UTC `YYYY-MM-DD HH:mm:ss`", example: "2026-12-01 14:05:00" });
+const role = z.string().meta({ description: "`users` or `protect_users`" });
+const subscription = z.string().meta({ description: "`subscribed` or `cancelled`" });
+
+export const petJsonSchema = z
+  .object({
+    id: z.int(),
+    user_id: z.int(),
+    app_id: z.int(),
+    pet_id: z.int().nullable(),
+    name: z.string(),
+    species: z.string().nullable(),
+    age: z.string().nullable(),
+    breed: z.string().nullable(),
+    color: z.string().nullable(),
+    weight: z.string().nullable(),
+    sex: z.string().nullable(),
+    sex_type: z.string().nullable(),
+    profile: z.string().nullable().meta({ description: "Public URL of the pet's image." }),
+    created_at: dateTime,
+    updated_at: dateTime,
+    deleted_at: dateTime,
+    veterians: z.null(),
+    medicals: z.null(),
+    insurnaces: z.null(),
+    pet_veterians: z.array(z.never()),
+    pet_medicals: z.array(z.never()),
+    pet_insurnaces: z.array(z.never()),
+  })
+  .meta({ id: "Pet" });
+
+export const userStatusJsonSchema = z
+  .object({
+    id: z.int(),
+    user_id: z.int(),
+    app_id: z.int(),
+    status: z.string(),
+    type: z.string(),
+    created_at: dateTime,
+    updated_at: dateTime,
+    date_time: dateTime,
+  })
+  .meta({ id: "UserStatus" });
+
+export const emergencyStatsSchema = z
+  .object({
+    user_type: z.string(),
+    trial_period_count: z.int(),
+    trial_period_start_date: dateTime,
+    trial_period_end_date: dateTime,
+    remaining_trial_period_days: z.int(),
+    last_emergency_activation_date: dateTime,
+    next_emergency_activation_date: dateTime,
+    emergency_fund: z.int(),
+    can_activate_Emergency: z.boolean(),
+  })
+  .meta({ id: "EmergencyStats" });
+
+/** The `user` of register-user. */
+export const userJsonSchema = z
+  .object({
+    app_id: z.int(),
+    email: z.string(),
+    dev_type: z.string().nullable(),
+    last_name: z.string().nullable(),
+    first_name: z.string(),
+    phone_no: z.string().nullable(),
+    your_registration_date: dateTime,
+    emergency_fund: z.int(),
+    updated_at: dateTime,
+    created_at: dateTime,
+    id: z.int(),
+    role,
+    status: subscription,
+    trial_period: z.int(),
+    can_use_emergency_funds: z.boolean(),
+    app: z.array(z.string()),
+    activedays: z.int(),
+    pets: petJsonSchema.nullable().meta({ description: "The pet registered with the user, or null (a single object, as in the reference)." }),
+    user_status: z.array(userStatusJsonSchema),
+  })
+  .meta({ id: "User" });
+
+const userRecordShape = {
+  id: z.int(),
+  app_id: z.int(),
+  email: z.string(),
+  dev_type: z.string().nullable(),
+  twilio_user_sid: z.string().nullable(),
+  last_name: z.string().nullable(),
+  first_name: z.string(),
+  phone_no: z.string().nullable(),
+  emergency_fund: z.int(),
+  your_registration_date: dateTime,
+  created_at: dateTime,
+  updated_at: dateTime,
+  deleted_at: dateTime,
+};
+
+/** The `data` of delete-user. */
+export const deletedUserJsonSchema = z
+  .object({
+    ...userRecordShape,
+    next_emergency_activation_date: dateTime,
+    app: z.array(z.string()),
+    activedays: z.int(),
+    user_status_latest: userStatusJsonSchema.nullable(),
+  })
+  .meta({ id: "DeletedUser" });
+
+/** One row of report/webappuser/profile. */
+export const reportRowJsonSchema = z
+  .object({
+    first_name: z.string(),
+    last_name: z.string().nullable(),
+    email: z.string(),
+    phone_no: z.string().nullable(),
+    your_registration_date: dateTime,
+    emergency_fund: z.int(),
+    next_emergency_activation_date: dateTime,
+    activedays: z.int(),
+    protect_type: role,
+    package_type: z.string(),
+    subscription_status: subscription,
+  })
+  .meta({ id: "ReportRow" });
+
+/** `user` and `emergency_stats` inside talk-to-vet's `stringify_response` (a JSON string). */
+export const talkToVetUserSchema = z.object({
+  user: z.object({
+    ...userRecordShape,
+    next_emergency_activation_date: dateTime,
+    trial_period: z.int(),
+    can_use_emergency_funds: z.boolean(),
+    app: z.array(z.string()),
+    activedays: z.int(),
+    emergency_lastest_protect: z.record(z.string(), z.unknown()).nullable(),
+  }),
+  emergency_stats: emergencyStatsSchema,
+});
+
+/** An app as the admin API shows it (never the secret or its hash). */
+export const appJsonSchema = z
+  .object({ id: z.int(), name: z.string(), media_url: z.string().nullable() })
+  .meta({ id: "App", example: { id: 1, name: "petcube", media_url: null } });
+
+/** A vet as the admin and login APIs show it (never the password hash), with its Twilio identity. */
+export const vetJsonSchema = z
+  .object({
+    id: z.int(),
+    email: z.string(),
+    first_name: z.string(),
+    last_name: z.string(),
+    profile_image: z.string().nullable(),
+    identity: z.string().meta({ example: "app-1_vet-7" }),
+  })
+  .meta({ id: "Vet" });

@@ -1,0 +1,66 @@
+/** Realistic example values of `/openapi.json` (one per request and answer). */
+
+export const jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyIn0.c2lnbmF0dXJl";
+export const channel = "CH39c9f83c02a865ee607d8ff44e8a693e";
+export const room = "RM5f0e6c1d2b3a49587766554433221100";
+const at = "2026-12-01 14:05:00";
+
+export const pet = {
+  id: 12, user_id: 7, app_id: 1, pet_id: null, name: "Rex", species: "dog", age: "2 years", breed: "beagle", color: "brown",
+  weight: "20 lbs", sex: "male", sex_type: "neutered", profile: null, created_at: at, updated_at: at, deleted_at: null,
+  veterians: null, medicals: null, insurnaces: null, pet_veterians: [], pet_medicals: [], pet_insurnaces: [],
+};
+
+export const emergencyStats = {
+  user_type: "users", trial_period_count: 14, trial_period_start_date: at, trial_period_end_date: "2026-12-15 14:05:00",
+  remaining_trial_period_days: 14, last_emergency_activation_date: null, next_emergency_activation_date: null,
+  emergency_fund: 0, can_activate_Emergency: false,
+};
+
+export const socketToken = { token: jwt, expires_at: "2026-12-01T15:05:00.000Z" };
+
+export const registerBody = { first_name: "Sam", last_name: "Lee", email: "sam@example.com", role: "users", dev_type: "ios", pet: { name: "Rex", species: "dog" } };
+export const registerData = {
+  user: {
+    app_id: 1, email: "sam@example.com", dev_type: "ios", last_name: "Lee", first_name: "Sam", phone_no: null,
+    your_registration_date: at, emergency_fund: 0, updated_at: at, created_at: at, id: 7, role: "users", status: "subscribed",
+    trial_period: 14, can_use_emergency_funds: false, app: ["petcube"], activedays: 0, pets: pet,
+    user_status: [{ id: 9, user_id: 7, app_id: 1, status: "subscribed", type: "monthly", created_at: at, updated_at: at, date_time: at }],
+  },
+  twilioToken: jwt,
+  emergency_stats: emergencyStats,
+  socket_token: socketToken,
+};
+
+export const actionsBody = { email: "sam@example.com", role: "protect_users", status: "subscribed", emergency_fund: 500 };
+
+export const deletedUser = {
+  id: 7, app_id: 1, email: "sam@example.com", dev_type: "ios", twilio_user_sid: null, last_name: "Lee", first_name: "Sam",
+  phone_no: null, emergency_fund: 0, your_registration_date: at, created_at: at, updated_at: at, deleted_at: at,
+  next_emergency_activation_date: null, app: ["petcube"], activedays: 0,
+  user_status_latest: { id: 9, user_id: 7, app_id: 1, status: "subscribed", type: "monthly", created_at: at, updated_at: at, date_time: at },
+};
+
+export const reportRow = {
+  first_name: "Sam", last_name: "Lee", email: "sam@example.com", phone_no: null, your_registration_date: at, emergency_fund: 0,
+  next_emergency_activation_date: null, activedays: 3, protect_type: "users", package_type: "monthly", subscription_status: "subscribed",
+};
+
+export const vetCard = { id: "app-1_vet-7", username: "Ana Kim", profile_image: null };
+
+export const talkToVet = {
+  consultation_id: "6f1c2a9e-3b8d-4c55-9a41-0d7e2b6f8c10",
+  channel,
+  vet: vetCard,
+  identity: "local-app-1_user-7",
+  stringify_response: JSON.stringify({ twilioToken: jwt, user: { id: 7, email: "sam@example.com" }, emergency_stats: emergencyStats }),
+};
+
+export const feedback = {
+  type: "chat", vet_first_name: "Ana", vet_last_name: "Kim", recommendation: "Rest two days", reason: "Mild cough",
+  feedback_date: "2026-12-01T14:30:00.000Z",
+};
+
+export const vet = { id: 7, email: "dr.kim@example.com", first_name: "Ana", last_name: "Kim", profile_image: null, identity: "app-1_vet-7" };
+
+export const stats = { queue_length: 3, vets: { available: 2, offered: 1, busy: 4, wrapup: 0, away: 1, offline: 0 }, open_consultations: 7 };

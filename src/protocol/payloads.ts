@@ -1,0 +1,137 @@
+/**
+ * zod schemas of every socket payload (PROTOCOL §3): what clients send, what each
+ * acknowledgement carries in `data`, and what the server pushes. The TypeScript types in
+ * `events.ts` derive from these; the gateway validates with them; `/asyncapi.json` is
+ * generated from them. Imports only zod, so a client SDK can take this module alone.
+ */
+import { z } from "zod";
+
+const PG_INT_MAX = 2_147_483_647;
+
+export const consultationTypeSchema = z.enum(["chat", "video"]).meta({ id: "ConsultationType" });
+export const endedBySchema = z.enum(["user", "vet", "system"]).meta({ id: "EndedBy" });
+export const callStatusSchema = z.enum(["notanswered", "declined", "accepted"]).meta({ id: "CallStatus" });
+export const offerRevokedReasonSchema = z.enum(["cancelled", "timeout", "taken"]);
+const isoTime = z.string().meta({ description: "ISO-8601 instant", example: "2026-12-01T14:05:00.000Z" });
+const consultationIdField = z.string().min(1).max(64).meta({ example: "6f1c2a9e-3b8d-4c55-9a41-0d7e2b6f8c10" });
+
+/** What the owner's app shows of a vet (`consult:matched.vet`, talk-to-vet `data.vet`). */
+export const vetCardSchema = z
+  .object({
+    /** The vet's Twilio identity, e.g. `app-1_vet-152`. */
+    id: z.string().meta({ example: "app-1_vet-152" }),
+    username: z.string().meta({ example: "Ana Kim" }),
+    profile_image: z.string().nullable(),
+  })
+  .meta({ id: "VetCard" });
+
+/** The owner as a vet sees them in offers. */
+export const offerUserSchema = z
+  .object({ id: z.int(), first_name: z.string(), last_name: z.string().nullable(), email: z.string() })
+  .loose()
+  .meta({ id: "OfferUser" });
+/** The pet as stored (pet/list's shape), or null. */
+export const offerPetSchema = z.record(z.string(), z.unknown()).nullable().meta({ description: "The pet as pet/list shows it, or null." });
+
+// ---------- client → server ----------
+
+export const consultationIdSchema = z.object({ consultation_id: consultationIdField });
+export const presenceSetSchema = z.object({ status: z.enum(["available", "away"]) });
+export const feedbackSubmitSchema = consultationIdSchema.extend({
+  recommendation: z.string().trim().min(1).max(5000),
+  reason: z.string().trim().min(1).max(5000),
+});
+export const consultRequestSchema = z.object({
+  conversation_request: consultationTypeSchema,
+  pet_id: z.coerce.number().int().positive().max(PG_INT_MAX),
+  doctor_email: z.email().max(254).optional(),
+});
+export const callStatusSetSchema = z.object({
+  room_sid: z.string().min(1).max(64),
+  status: callStatusSchema,
+});
+/** `token:refresh` takes an empty object (extra keys are ignored). */
+export const emptySchema = z.object({}).loose();
+
+// ---------- acknowledgement data ----------
+
+export const presenceAckSchema = z.object({ status: z.enum(["available", "away"]) });
+export const tokenSchema = z
+  .object({ twilioToken: z.string(), expires_at: isoTime })
+  .meta({ id: "TwilioTokenData" });
+export const requestAckSchema = z.object({
+  consultation_id: z.string(),
+  status: z.enum(["queued", "offered", "active"]),
+  position: z.int().min(0),
+});
+export const callStartAckSchema = z.object({ room_sid: z.string(), twilioToken: z.string() });
+/** Acks that carry no data answer `data: true`. */
+export const trueSchema = z.literal(true);
+
+// ---------- server → client ----------
+
+/** Owner-side view of a matched consultation (`consult:matched`, talk-to-vet `data`). */
+export const matchedSchema = z
+  .object({
+    consultation_id: z.string(),
+    type: consultationTypeSchema,
+    channel: z.string().meta({ description: "The Twilio Conversation SID (`CH…`)." }),
+    vet: vetCardSchema,
+    identity: z.string().meta({ description: "The recipient's own Twilio identity." }),
+    twilioToken: z.string().meta({ description: "The recipient's own Twilio access token." }),
+  })
+  .meta({ id: "Matched" });
+
+export const offerSchema = z.object({
+  consultation_id: z.string(),
+  type: consultationTypeSchema,
+  user: offerUserSchema,
+  pet: offerPetSchema,
+  requested: z.boolean().meta({ description: "True when the owner asked for this vet by email." }),
+  expires_at: isoTime,
+  transferred: z.boolean().optional(),
+});
+
+/** What `consult:accept` answers and `consult:assigned` carries to the vet. */
+export const vetConsultationSchema = matchedSchema
+  .extend({
+    user: offerUserSchema,
+    pet: offerPetSchema,
+    user_identity: z.string().meta({ description: "The owner's Twilio identity (the other participant)." }),
+  })
+  .meta({ id: "VetConsultation" });
+
+export const offerRevokedSchema = z.object({ consultation_id: z.string(), reason: offerRevokedReasonSchema });
+export const presenceSchema = z.object({ status: z.enum(["available", "away", "offline"]), reason: z.string().optional() });
+export const vetCallStatusSchema = z.object({ consultation_id: z.string(), room_sid: z.string(), status: callStatusSchema });
+export const endedSchema = z.object({ consultation_id: z.string(), ended_by: endedBySchema, reason: z.string().optional() });
+export const feedbackSchema = z.object({
+  consultation_id: z.string(),
+  type: consultationTypeSchema,
+  vet_first_name: z.string(),
+  vet_last_name: z.string(),
+  recommendation: z.string(),
+  reason: z.string(),
+  feedback_date: z.string(),
+});
+export const queuedSchema = z.object({
+  consultation_id: z.string(),
+  position: z.int().min(0),
+  estimated_wait_s: z.number().min(0),
+  reason: z.string().optional(),
+});
+export const callIncomingSchema = z.object({ consultation_id: z.string(), room_sid: z.string(), vet: vetCardSchema, twilioToken: z.string() });
+export const expiredSchema = z.object({ consultation_id: z.string() });
+/** Sent to a user right after connecting when an open consultation exists (resume). */
+export const stateSchema = z.object({
+  consultation_id: z.string(),
+  status: z.enum(["queued", "offered", "active"]),
+  type: consultationTypeSchema,
+  position: z.int().min(0).optional(),
+  estimated_wait_s: z.number().min(0).optional(),
+  channel: z.string().nullable().optional(),
+  room_sid: z.string().nullable().optional(),
+  vet: vetCardSchema.optional(),
+  identity: z.string().optional(),
+  twilioToken: z.string().optional(),
+});
