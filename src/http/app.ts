@@ -3,7 +3,7 @@ import express, { type ErrorRequestHandler, type NextFunction, type Request, typ
 import type { GatewayContext } from "../context.js";
 import { AppError, fail } from "../lib/envelope.js";
 import type { Logger } from "../lib/logger.js";
-import { createAppRateLimiter } from "./rate-limit.js";
+import { createAppRateLimiter, createUnauthRateLimiter } from "./rate-limit.js";
 import { createAdminRouter, type StatsSource } from "./routes/admin.js";
 import { createOpsRouter } from "./routes/ops.js";
 import { createVetAuthRouter } from "./routes/vet-auth.js";
@@ -16,6 +16,8 @@ export interface RequestLocals {
   log: Logger;
   /** The app named in `/api/v2/{name}` (after it resolved). */
   app?: AppRecord;
+  /** True once the request proved it is `app` (REST limits count the right caller by it). */
+  authenticated?: boolean;
 }
 
 /** Typed access to `res.locals`. */
@@ -26,7 +28,7 @@ export type AuthenticatedRouter = express.Router;
 
 /**
  * The Express application: ops endpoints, admin and vet-auth APIs, and the partner v2 API
- * with app resolution → rate limit → body parsing → Basic auth → routes.
+ * with per-address limit → app resolution → Basic auth → per-app limit → body parsing → routes.
  */
 export function createHttpApp(
   ctx: GatewayContext,
@@ -68,26 +70,41 @@ export function createHttpApp(
   app.use("/admin/v1", json, createAdminRouter(ctx, stats));
   app.use("/vet/v1", json, createVetAuthRouter(ctx));
 
+  // Order matters (PROTOCOL §7): the free cached-credentials path first; everything else is
+  // counted per client address before any app lookup or scrypt; the per-app budget is spent
+  // only once the request proved it is the app; bodies are parsed only after that.
   const v2 = express.Router({ mergeParams: true });
-  const limiter = createAppRateLimiter(ctx);
-  v2.use(async (req: Request<{ name: string }>, res, next) => {
-    const found = await ctx.appAuth.findByName(req.params.name);
-    if (found) res.locals.app = found;
-    next();
-  });
-  v2.use(limiter);
-  v2.use((_req, res, next) => {
-    if (!locals(res).app) throw new AppError(404, "App Not Found");
+  const appLimiter = createAppRateLimiter(ctx);
+  const unauthLimiter = createUnauthRateLimiter(ctx);
+  const requireApp = async (name: string): Promise<AppRecord> => {
+    const found = await ctx.appAuth.findByName(name);
+    if (!found) throw new AppError(404, "App Not Found");
+    return found;
+  };
+  v2.get("/media-url", unauthLimiter, async (req: Request<{ name: string }>, res, next) => {
+    res.locals.app = await requireApp(req.params.name);
     next();
   });
   v2.get("/media-url", mediaUrlHandler(ctx));
-  // GET too: the reference's `refresh` is a GET that may carry a JSON body.
-  v2.use(json, form);
-  v2.use(async (req, res, next) => {
-    const ok = await ctx.appAuth.verify(locals(res).app!, req.get("authorization"));
-    if (!ok) throw new AppError(401, "Unauthenticated.");
+  v2.use((req: Request<{ name: string }>, res, next) => {
+    const app = ctx.appAuth.authenticateCached(req.params.name, req.get("authorization"));
+    if (!app) return unauthLimiter(req, res, next);
+    res.locals.app = app;
+    res.locals.authenticated = true;
     next();
   });
+  v2.use(async (req: Request<{ name: string }>, res, next) => {
+    if (locals(res).authenticated) return next();
+    const app = await requireApp(req.params.name);
+    res.locals.app = app;
+    const ok = await ctx.appAuth.verify(app, req.get("authorization"));
+    if (!ok) throw new AppError(401, "Unauthenticated.");
+    res.locals.authenticated = true;
+    next();
+  });
+  v2.use(appLimiter);
+  // GET too: the reference's `refresh` is a GET that may carry a JSON body.
+  v2.use(json, form);
   v2.use(createV2Router(ctx));
   for (const r of extraV2Routers) v2.use(r);
   app.use("/api/v2/:name", v2);
