@@ -4,6 +4,7 @@ import type { GatewayContext } from "../context.js";
 import { AppError, fail } from "../lib/envelope.js";
 import type { Logger } from "../lib/logger.js";
 import { createAppRateLimiter, createUnauthRateLimiter } from "./rate-limit.js";
+import { apiHeaders, corsHeaders, crossOriginResource } from "./security.js";
 import { createAdminRouter, type StatsSource } from "./routes/admin.js";
 import { createOpsRouter } from "./routes/ops.js";
 import { createVetAuthRouter } from "./routes/vet-auth.js";
@@ -62,8 +63,12 @@ export function createHttpApp(
     next();
   });
 
+  // Security headers and CORS on every answer, errors included (PROTOCOL §7); see security.ts
+  // for the page variant of the headers.
+  app.use(apiHeaders(), corsHeaders(ctx.config.corsOrigins));
   app.use(createOpsRouter(ctx));
-  app.use("/media", express.static(ctx.mediaDir, { index: false, dotfiles: "deny", fallthrough: true, maxAge: "1h" }));
+  // Pet images are meant to be shown by partner pages on other origins.
+  app.use("/media", crossOriginResource, express.static(ctx.mediaDir, { index: false, dotfiles: "deny", fallthrough: true, maxAge: "1h" }));
 
   const json = express.json({ limit: "1mb" });
   const form = express.urlencoded({ extended: true, limit: "1mb" });
