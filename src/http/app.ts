@@ -86,11 +86,12 @@ export function createHttpApp(
     if (!found) throw new AppError(404, "App Not Found");
     return found;
   };
-  v2.get("/media-url", unauthLimiter, async (req: Request<{ name: string }>, res, next) => {
+  const resolveApp = async (req: Request<{ name: string }>, res: Response, next: NextFunction) => {
     res.locals.app = await requireApp(req.params.name);
     next();
-  });
-  v2.get("/media-url", mediaUrlHandler(ctx));
+  };
+  // No credentials: always counted per client address.
+  v2.get("/media-url", unauthLimiter, resolveApp, mediaUrlHandler(ctx));
   v2.use((req: Request<{ name: string }>, res, next) => {
     const app = ctx.appAuth.authenticateCached(req.params.name, req.get("authorization"));
     if (!app) return unauthLimiter(req, res, next);
