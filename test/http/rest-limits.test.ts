@@ -50,7 +50,6 @@ describe("an attacker at another address (TRUST_PROXY=1)", () => {
     // may roll the window over before the attack ends; later answers then start again at 401).
     const windowEnd = attackTimes[0] + 59_000;
     expect(attackStatuses.slice(60).filter((_, i) => attackTimes[60 + i] < windowEnd).every((s) => s === 429)).toBe(true);
-    expect(attackStatuses[60]).toBe(429);
     // 422: authenticated, then the empty body fails validation. Never 429.
     expect(partnerStatuses).toEqual(Array(7).fill(422));
     expect(media.status).toBe(200);
