@@ -27,7 +27,12 @@ export const configSchema = z
     HOST: z.string().default("0.0.0.0"),
     PUBLIC_URL: optionalString,
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    TRUST_PROXY: z.enum(["true", "false"]).default("false"),
+    // A hop count, never `true`: trusting every hop lets a client forge its address.
+    TRUST_PROXY: z
+      .string()
+      .regex(/^\d{1,2}$/, "must be a hop count (0, 1, 2, …), not true/false")
+      .default("0")
+      .transform(Number),
 
     DATABASE_URL: optionalString,
     DATABASE_TIMEOUT_MS: int(5_000, 0),
@@ -40,6 +45,12 @@ export const configSchema = z
     GATEWAY_SECRET: optionalString,
     SOCKET_TOKEN_TTL_S: int(3600, 60, 7 * 86400),
     RATE_LIMIT_PER_MIN: int(200, 1),
+    RATE_LIMIT_UNAUTH_PER_MIN: int(60, 1),
+    CORS_ORIGINS: optionalString,
+    SOCKET_EVENTS_PER_S: int(10, 1),
+    SOCKET_FLOOD_DISCONNECT_S: int(10, 1),
+    MAX_SOCKETS_PER_USER: int(5, 1),
+    MAX_SOCKETS_PER_VET: int(10, 1),
 
     // Capped rather than refused: the contract says "at most 86400".
     TOKEN_TTL_S: int(3600, 1).transform((v) => Math.min(v, 86_400)),
@@ -84,7 +95,8 @@ export interface Config {
   host: string;
   publicUrl: string | undefined;
   logLevel: string;
-  trustProxy: boolean;
+  /** Reverse-proxy hops in front of the gateway whose `X-Forwarded-For` entries are trusted. */
+  trustProxy: number;
   databaseUrl: string | undefined;
   /** Connection and statement deadline on PostgreSQL, and the `/readyz` database check (0: none). */
   databaseTimeoutMs: number;
@@ -97,6 +109,18 @@ export interface Config {
   gatewaySecret: string;
   socketTokenTtlS: number;
   rateLimitPerMin: number;
+  /** Failed authentications and `media-url` calls per client address per minute. */
+  rateLimitUnauthPerMin: number;
+  /** Browser origins allowed for REST and Socket.IO; empty → same origin only. */
+  corsOrigins: string[];
+  sockets: {
+    /** Sustained events per second per socket (bursts up to twice that). */
+    eventsPerS: number;
+    /** A socket refused for this long without a quiet second is disconnected. */
+    floodDisconnectS: number;
+    maxPerUser: number;
+    maxPerVet: number;
+  };
   twilio: {
     mode: "offline" | "live";
     apiBaseUrl: string | undefined;
@@ -137,7 +161,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: c.HOST,
     publicUrl: c.PUBLIC_URL,
     logLevel: c.LOG_LEVEL,
-    trustProxy: c.TRUST_PROXY === "true",
+    trustProxy: c.TRUST_PROXY,
     databaseUrl: c.DATABASE_URL,
     databaseTimeoutMs: c.DATABASE_TIMEOUT_MS,
     dataDir: c.DATA_DIR,
@@ -148,6 +172,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     gatewaySecret: c.GATEWAY_SECRET ?? DEV_GATEWAY_SECRET,
     socketTokenTtlS: c.SOCKET_TOKEN_TTL_S,
     rateLimitPerMin: c.RATE_LIMIT_PER_MIN,
+    rateLimitUnauthPerMin: c.RATE_LIMIT_UNAUTH_PER_MIN,
+    corsOrigins: (c.CORS_ORIGINS ?? "")
+      .split(",")
+      .map((o) => o.trim().replace(/\/+$/, ""))
+      .filter((o) => o.length > 0),
+    sockets: {
+      eventsPerS: c.SOCKET_EVENTS_PER_S,
+      floodDisconnectS: c.SOCKET_FLOOD_DISCONNECT_S,
+      maxPerUser: c.MAX_SOCKETS_PER_USER,
+      maxPerVet: c.MAX_SOCKETS_PER_VET,
+    },
     twilio: {
       mode: c.TWILIO_MODE,
       apiBaseUrl: c.TWILIO_API_BASE_URL,

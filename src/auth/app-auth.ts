@@ -1,5 +1,7 @@
 import { createHmac, createSecretKey, randomBytes, timingSafeEqual } from "node:crypto";
+import pLimit, { type LimitFunction } from "p-limit";
 import { systemClock, type Clock } from "../lib/clock.js";
+import { AppError } from "../lib/envelope.js";
 import type { AppRecord, AppRepository } from "../repositories/apps.js";
 import { verifySecret } from "./passwords.js";
 
@@ -8,6 +10,11 @@ import { verifySecret } from "./passwords.js";
  * (`base64("{app name or id}:{secret}")`) against that app.
  */
 export interface AppAuthenticator {
+  /**
+   * The app when `name` is cached as known and `authorization` matches its cached verifier:
+   * the free path, no database and no scrypt. Null means "ask {@link findByName}/{@link verify}".
+   */
+  authenticateCached(name: string, authorization: string | undefined): AppRecord | null;
   /** The app named `name`, or null. */
   findByName(name: string): Promise<AppRecord | null>;
   /** True when the header carries this app's own name-or-id and secret. */
@@ -26,10 +33,18 @@ export type AppLookup = Pick<AppRepository, "findByName" | "findWithSecret">;
 export interface AppAuthOptions {
   /** Time source for cache expiry (default: the system clock). */
   clock?: Clock;
-  /** How long a `{name}` lookup (found or not) is reused. Default 5 s. */
+  /** How long a found `{name}` is reused. Default 5 s. */
   appTtlMs?: number;
-  /** Most names cached at once. Default 10,000. */
+  /** Most known names cached at once. Default 10,000. */
   appCacheSize?: number;
+  /** How long an unknown `{name}` is remembered as unknown. Default 5 s. */
+  unknownTtlMs?: number;
+  /** Most unknown names remembered (a separate cache, so probes never evict real apps). Default 10,000. */
+  unknownCacheSize?: number;
+  /** scrypt checks running at once (each holds a libuv thread ≈50 ms). Default 2. */
+  maxConcurrentScrypt?: number;
+  /** scrypt checks allowed to wait for a slot; beyond → 503. Default 200. */
+  maxQueuedScrypt?: number;
   /** How long a verified secret's HMAC is trusted without scrypt. Default 5 min. */
   verifierTtlMs?: number;
   /** Most apps with a cached verifier. Default 10,000. */
@@ -116,8 +131,14 @@ class CachingAppAuthenticator implements AppAuthenticator {
   private readonly appTtlMs: number;
   private readonly verifierTtlMs: number;
   private readonly slowVerify: (secret: string, storedHash: string) => Promise<boolean>;
-  /** name → app (or null: unknown names are cached too, so probing them stays cheap). */
-  private readonly appsByName: TtlCache<string, AppRecord | null>;
+  /** name → app, for names that exist. */
+  private readonly appsByName: TtlCache<string, AppRecord>;
+  /** Names that do not exist: probing them stays cheap and never evicts a real app. */
+  private readonly unknownNames: TtlCache<string, true>;
+  private readonly unknownTtlMs: number;
+  /** Caps concurrent scrypt so a flood of wrong secrets cannot starve the libuv pool. */
+  private readonly scryptSlots: LimitFunction;
+  private readonly maxQueuedScrypt: number;
   private readonly appLookups = new Map<string, Promise<AppRecord | null>>();
   /** app id → HMAC of the last secret that passed scrypt for that app. */
   private readonly verifiers: TtlCache<number, Buffer>;
@@ -133,13 +154,27 @@ class CachingAppAuthenticator implements AppAuthenticator {
     this.verifierTtlMs = opts.verifierTtlMs ?? 300_000;
     this.slowVerify = opts.verifySecret ?? verifySecret;
     this.appsByName = new TtlCache(opts.appCacheSize ?? 10_000, this.clock);
+    this.unknownNames = new TtlCache(opts.unknownCacheSize ?? 10_000, this.clock);
+    this.unknownTtlMs = opts.unknownTtlMs ?? 5_000;
+    this.scryptSlots = pLimit(opts.maxConcurrentScrypt ?? 2);
+    this.maxQueuedScrypt = opts.maxQueuedScrypt ?? 200;
     this.verifiers = new TtlCache(opts.verifierCacheSize ?? 10_000, this.clock);
+  }
+
+  authenticateCached(name: string, authorization: string | undefined): AppRecord | null {
+    const app = this.appsByName.get(name);
+    if (!app) return null;
+    const creds = parseBasic(authorization);
+    if (!creds || (creds.user !== app.name && creds.user !== String(app.id))) return null;
+    const known = this.verifiers.get(app.id);
+    return known && timingSafeEqual(known, this.mac(app.id, creds.secret)) ? app : null;
   }
 
   async findByName(name: string): Promise<AppRecord | null> {
     if (name.length === 0 || name.length > MAX_NAME_LENGTH) return null;
     const cached = this.appsByName.get(name);
     if (cached !== undefined) return cached;
+    if (this.unknownNames.get(name)) return null;
     // One database query per name at a time, however many requests arrive together.
     const pending = this.appLookups.get(name);
     if (pending) return pending;
@@ -147,7 +182,10 @@ class CachingAppAuthenticator implements AppAuthenticator {
       .findByName(name)
       .then((app) => {
         // Not cached when forget() ran meanwhile: the answer may predate the change.
-        if (this.appLookups.get(name) === lookup) this.appsByName.set(name, app, this.appTtlMs);
+        if (this.appLookups.get(name) === lookup) {
+          if (app) this.appsByName.set(name, app, this.appTtlMs);
+          else this.unknownNames.set(name, true, this.unknownTtlMs);
+        }
         return app;
       })
       .finally(() => {
@@ -159,6 +197,7 @@ class CachingAppAuthenticator implements AppAuthenticator {
 
   forget(name: string): void {
     this.appsByName.delete(name);
+    this.unknownNames.delete(name);
     this.appLookups.delete(name);
   }
 
@@ -187,7 +226,11 @@ class CachingAppAuthenticator implements AppAuthenticator {
   private async checkSlow(appId: number, secret: string, mac: Buffer): Promise<boolean> {
     const row = await this.apps.findWithSecret(appId);
     if (!row) return false;
-    const ok = await this.slowVerify(secret, row.secretHash);
+    // Waiting work is bounded too: past it the caller gets 503 rather than an ever-longer wait.
+    if (this.scryptSlots.pendingCount >= this.maxQueuedScrypt) {
+      throw new AppError(503, "Service Unavailable", { "retry-after": "1" });
+    }
+    const ok = await this.scryptSlots(() => this.slowVerify(secret, row.secretHash));
     if (ok) this.verifiers.set(appId, mac, this.verifierTtlMs);
     return ok;
   }

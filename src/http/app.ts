@@ -5,7 +5,8 @@ import { isDatabaseUnavailable } from "../db/errors.js";
 import { NoVetAvailableError } from "../domain/errors.js";
 import { AppError, fail } from "../lib/envelope.js";
 import type { Logger } from "../lib/logger.js";
-import { createAppRateLimiter } from "./rate-limit.js";
+import { createAppRateLimiter, createUnauthRateLimiter } from "./rate-limit.js";
+import { apiHeaders, corsHeaders, crossOriginResource } from "./security.js";
 import { createAdminRouter, type StatsSource } from "./routes/admin.js";
 import type { VetSessions } from "./routes/admin-vets.js";
 import { createOpsRouter } from "./routes/ops.js";
@@ -20,6 +21,8 @@ export interface RequestLocals {
   log: Logger;
   /** The app named in `/api/v2/{name}` (after it resolved). */
   app?: AppRecord;
+  /** True once the request proved it is `app` (REST limits count the right caller by it). */
+  authenticated?: boolean;
 }
 
 /** Typed access to `res.locals`. */
@@ -30,7 +33,7 @@ export type AuthenticatedRouter = express.Router;
 
 /**
  * The Express application: ops endpoints, admin and vet-auth APIs, and the partner v2 API
- * with app resolution → rate limit → body parsing → Basic auth → routes.
+ * with per-address limit → app resolution → Basic auth → per-app limit → body parsing → routes.
  */
 export function createHttpApp(
   ctx: GatewayContext,
@@ -65,35 +68,55 @@ export function createHttpApp(
     next();
   });
 
+  // Security headers and CORS on every answer, errors included (PROTOCOL §7); see security.ts
+  // for the page variant of the headers.
+  app.use(apiHeaders(), corsHeaders(ctx.config.corsOrigins));
   app.use(createOpsRouter(ctx));
   app.use(createReferenceRouter());
-  app.use("/media", express.static(ctx.mediaDir, { index: false, dotfiles: "deny", fallthrough: true, maxAge: "1h" }));
+  // Pet images are meant to be shown by partner pages on other origins.
+  app.use("/media", crossOriginResource, express.static(ctx.mediaDir, { index: false, dotfiles: "deny", fallthrough: true, maxAge: "1h" }));
 
   const json = express.json({ limit: "1mb" });
   const form = express.urlencoded({ extended: true, limit: "1mb" });
   app.use("/admin/v1", json, createAdminRouter(ctx, stats, vetSessions));
   app.use("/vet/v1", json, createVetAuthRouter(ctx));
 
+  // Order matters (PROTOCOL §7): the free cached-credentials path first; everything else is
+  // counted per client address before any app lookup or scrypt; the per-app budget is spent
+  // only once the request proved it is the app; bodies are parsed only after that.
   const v2 = express.Router({ mergeParams: true });
-  const limiter = createAppRateLimiter(ctx);
+  const appLimiter = createAppRateLimiter(ctx);
+  const unauthLimiter = createUnauthRateLimiter(ctx);
+  const requireApp = async (name: string): Promise<AppRecord> => {
+    const found = await ctx.appAuth.findByName(name);
+    if (!found) throw new AppError(404, "App Not Found");
+    return found;
+  };
+  const resolveApp = async (req: Request<{ name: string }>, res: Response, next: NextFunction) => {
+    res.locals.app = await requireApp(req.params.name);
+    next();
+  };
+  // No credentials: always counted per client address.
+  v2.get("/media-url", unauthLimiter, resolveApp, mediaUrlHandler(ctx));
+  v2.use((req: Request<{ name: string }>, res, next) => {
+    const app = ctx.appAuth.authenticateCached(req.params.name, req.get("authorization"));
+    if (!app) return unauthLimiter(req, res, next);
+    res.locals.app = app;
+    res.locals.authenticated = true;
+    next();
+  });
   v2.use(async (req: Request<{ name: string }>, res, next) => {
-    const found = await ctx.appAuth.findByName(req.params.name);
-    if (found) res.locals.app = found;
+    if (locals(res).authenticated) return next();
+    const app = await requireApp(req.params.name);
+    res.locals.app = app;
+    const ok = await ctx.appAuth.verify(app, req.get("authorization"));
+    if (!ok) throw new AppError(401, "Unauthenticated.");
+    res.locals.authenticated = true;
     next();
   });
-  v2.use(limiter);
-  v2.use((_req, res, next) => {
-    if (!locals(res).app) throw new AppError(404, "App Not Found");
-    next();
-  });
-  v2.get("/media-url", mediaUrlHandler(ctx));
+  v2.use(appLimiter);
   // GET too: the reference's `refresh` is a GET that may carry a JSON body.
   v2.use(json, form);
-  v2.use(async (req, res, next) => {
-    const ok = await ctx.appAuth.verify(locals(res).app!, req.get("authorization"));
-    if (!ok) throw new AppError(401, "Unauthenticated.");
-    next();
-  });
   v2.use(createV2Router(ctx));
   for (const r of extraV2Routers) v2.use(r);
   app.use("/api/v2/:name", v2);

@@ -219,15 +219,46 @@ export class PetRepository {
     return rows[0] ?? null;
   }
 
+  /**
+   * Like {@link update}, and also returns the profile the pet had just before, read under a
+   * row lock so two concurrent image replacements each learn the image they replaced.
+   */
+  async updateReturningPrevious(
+    appId: number,
+    userId: number,
+    petId: number,
+    fields: PetFields,
+    now: Date,
+  ): Promise<{ pet: PetRow; previousProfile: string | null } | null> {
+    if (!isDbId(petId)) return null;
+    return this.db.transaction(async (tx) => {
+      const where = and(eq(pets.appId, appId), eq(pets.userId, userId), eq(pets.id, petId), isNull(pets.deletedAt));
+      const before = await tx.select({ profile: pets.profile }).from(pets).where(where).for("update");
+      if (before.length === 0) return null;
+      const rows = await tx
+        .update(pets)
+        .set({ ...definedFields(fields), updatedAt: now })
+        .where(where)
+        .returning();
+      const pet = rows[0];
+      return pet ? { pet, previousProfile: before[0]?.profile ?? null } : null;
+    });
+  }
+
   /** Soft-deletes a live pet; false when the user has no such pet. */
   async softDelete(appId: number, userId: number, petId: number, now: Date): Promise<boolean> {
-    if (!isDbId(petId)) return false;
+    return (await this.softDeleteReturningProfile(appId, userId, petId, now)) !== null;
+  }
+
+  /** Soft-deletes a live pet; null when the user has no such pet, else the profile it had (its image goes too). */
+  async softDeleteReturningProfile(appId: number, userId: number, petId: number, now: Date): Promise<{ profile: string | null } | null> {
+    if (!isDbId(petId)) return null;
     const rows = await this.db
       .update(pets)
       .set({ deletedAt: now, updatedAt: now })
       .where(and(eq(pets.appId, appId), eq(pets.userId, userId), eq(pets.id, petId), isNull(pets.deletedAt)))
-      .returning({ id: pets.id });
-    return rows.length > 0;
+      .returning({ profile: pets.profile });
+    return rows[0] ?? null;
   }
 
   /** The user's live pets in id order, optionally filtered and paged; `total` counts every match. */

@@ -12,6 +12,8 @@ import type { ConsultationEngine } from "../domain/consultation-engine.js";
 import type { Notifier } from "../domain/ports.js";
 import { AppError, fail, ok, type Envelope } from "../lib/envelope.js";
 import { validate } from "../http/validation.js";
+import { originAllowed } from "../http/security.js";
+import { createSocketLimits } from "./limits.js";
 import {
   callStatusSetSchema,
   consultationIdSchema,
@@ -59,7 +61,11 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
     // Small JSON frames at high rate: compression costs more CPU than it saves.
     perMessageDeflate: false,
     serveClient: false,
-    cors: { origin: true, credentials: false },
+    // Browsers only from CORS_ORIGINS or the same origin (PROTOCOL §7); WebSocket skips CORS,
+    // so allowRequest checks the Origin of every handshake, whatever the transport.
+    cors: { origin: ctx.config.corsOrigins.length > 0 ? ctx.config.corsOrigins : false, credentials: false },
+    allowRequest: (req, callback) => callback(null, originAllowed(req.headers.origin, req.headers.host, ctx.config.corsOrigins)),
+    maxHttpBufferSize: 64 * 1024,
     pingInterval: 10_000,
     pingTimeout: 5_000,
   });
@@ -75,6 +81,9 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
 
   const vets = io.of("/vet") as VetNamespace;
   const users = io.of("/user") as UserNamespace;
+  const limits = createSocketLimits(ctx.config.sockets, ctx.logger);
+  limits.listen(vets);
+  limits.listen(users);
   let draining = false;
   // Set once closing starts: work still in flight must not publish through closed Redis clients.
   let closed = false;
@@ -159,7 +168,11 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
     vets.on("connection", (socket) => {
       const vetId = socket.data.vetId;
       ctx.metrics.socketConnections.inc({ namespace: "vet" });
+      limits.guard(socket);
       void socket.join(vetRoom(vetId));
+      limits
+        .enforcePerIdentity(vets, vetRoom(vetId), ctx.config.sockets.maxPerVet)
+        .catch((err: unknown) => ctx.logger.warn({ err, vetId }, "socket cap check failed"));
       const ready = engine
         .vetConnected(vetId, socket.id)
         .then((presence) => socket.emit("presence", { status: presence.status, reason: "connected" }))
@@ -201,7 +214,11 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
     users.on("connection", (socket) => {
       const { appId, userId } = socket.data;
       ctx.metrics.socketConnections.inc({ namespace: "user" });
+      limits.guard(socket);
       void socket.join(userRoom(appId, userId));
+      limits
+        .enforcePerIdentity(users, userRoom(appId, userId), ctx.config.sockets.maxPerUser)
+        .catch((err: unknown) => ctx.logger.warn({ err, appId, userId }, "socket cap check failed"));
       const ready = engine
         .userConnected(appId, userId, socket.id)
         .then((state) => {

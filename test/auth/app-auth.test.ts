@@ -189,9 +189,9 @@ describe("app authenticator", () => {
 
   it("keeps its caches bounded", async () => {
     const { lookup } = fakeApps([petcube]);
-    const auth = createAppAuthenticator(lookup, { appCacheSize: 3 });
+    const auth = createAppAuthenticator(lookup, { unknownCacheSize: 3 });
     for (let i = 0; i < 20; i++) await auth.findByName(`probe-${i}`);
-    const names = (auth as unknown as { appsByName: TtlCache<string, unknown> }).appsByName;
+    const names = (auth as unknown as { unknownNames: TtlCache<string, unknown> }).unknownNames;
     expect(names.size).toBe(3);
 
     const cache = new TtlCache<number, string>(2, new ManualClock());

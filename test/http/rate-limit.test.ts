@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { request, startTestGateway, type TestGateway } from "../support/gateway.js";
+import { basicAuth, request, startTestGateway, type TestGateway } from "../support/gateway.js";
 
 describe("per-app rate limit shared by two nodes on one Redis", () => {
   let gw: TestGateway;
@@ -17,7 +17,10 @@ describe("per-app rate limit shared by two nodes on one Redis", () => {
     const statuses: number[] = [];
     const remaining: Array<string | null> = [];
     for (let i = 0; i < 6; i++) {
-      const res = await request(gw.urls[i % 2], "GET", "/api/v2/limited/media-url");
+      const res = await request(gw.urls[i % 2], "POST", "/api/v2/limited/socket-token", {
+        body: {},
+        headers: { authorization: basicAuth("limited", "limited-secret-0123456789") },
+      });
       statuses.push(res.status);
       remaining.push(res.headers.get("x-ratelimit-remaining"));
       expect(res.headers.get("x-ratelimit-limit")).toBe("5");
@@ -30,7 +33,10 @@ describe("per-app rate limit shared by two nodes on one Redis", () => {
     expect(remaining).toEqual(["4", "3", "2", "1", "0", "0"]);
 
     // The budget is per app: another app is unaffected.
-    const other = await request(gw.urls[1], "GET", "/api/v2/neighbour/media-url");
+    const other = await request(gw.urls[1], "POST", "/api/v2/neighbour/socket-token", {
+      body: {},
+      headers: { authorization: basicAuth("neighbour", "neighbour-secret-0123456789") },
+    });
     expect(other.status).not.toBe(429);
     expect(other.headers.get("x-ratelimit-remaining")).toBe("4");
   });

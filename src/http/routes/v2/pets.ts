@@ -6,7 +6,7 @@ import { toPetJson } from "../../../repositories/pets.js";
 import { validate } from "../../validation.js";
 import { bodyOf, currentApp, mediaBaseUrl, now, requireUser } from "./common.js";
 import { petAddSchema, petFields, petListSchema, petRemoveSchema, petUpdateSchema } from "./schemas.js";
-import { checkImage, discardImage, profileUpload, storeImage, type CheckedImage } from "./upload.js";
+import { checkImage, discardImage, profileUpload, storeImage, storedImageName, type CheckedImage } from "./upload.js";
 
 /** The uploaded `profile` image of a multipart request, checked by content; null when none was sent. */
 async function uploadedImage(req: Request): Promise<CheckedImage | null> {
@@ -46,10 +46,18 @@ export function createPetRouter(ctx: GatewayContext): Router {
     const user = await requireUser(ctx, app.id, input.email);
     if (!(await ctx.repos.pets.findForUser(app.id, user.id, input.pet_id))) throw notFound("Pet not found");
     const file = image ? await storeImage(ctx.mediaDir, image) : null;
+    let replaced: string | null = null;
     try {
       const fields = petFields(input.pet);
-      if (file) fields.profile = `${mediaBaseUrl(ctx, app, req)}/${file}`;
-      const pet = await ctx.repos.pets.update(app.id, user.id, input.pet_id, fields, now(ctx));
+      let pet;
+      if (file) {
+        fields.profile = `${mediaBaseUrl(ctx, app, req)}/${file}`;
+        const result = await ctx.repos.pets.updateReturningPrevious(app.id, user.id, input.pet_id, fields, now(ctx));
+        pet = result?.pet;
+        replaced = result ? result.previousProfile : null;
+      } else {
+        pet = await ctx.repos.pets.update(app.id, user.id, input.pet_id, fields, now(ctx));
+      }
       // Removed between the check and the update.
       if (!pet) throw notFound("Pet not found");
       res.json(ok({ pet: toPetJson(pet) }, "Pet Updated"));
@@ -57,14 +65,20 @@ export function createPetRouter(ctx: GatewayContext): Router {
       if (file) await discardImage(ctx.mediaDir, file);
       throw err;
     }
+    // A replaced image is no longer public (PROTOCOL §7).
+    const old = storedImageName(replaced);
+    if (old && old !== file) await discardImage(ctx.mediaDir, old);
   });
 
   router.post("/pet/remove", async (req, res) => {
     const app = currentApp(res);
     const input = validate(petRemoveSchema, bodyOf(req));
     const user = await requireUser(ctx, app.id, input.email);
-    if (!(await ctx.repos.pets.softDelete(app.id, user.id, input.pet_id, now(ctx)))) throw notFound("Pet not found");
+    const removed = await ctx.repos.pets.softDeleteReturningProfile(app.id, user.id, input.pet_id, now(ctx));
+    if (!removed) throw notFound("Pet not found");
     res.json(ok(true, "Pet data deleted successfully"));
+    const old = storedImageName(removed.profile);
+    if (old) await discardImage(ctx.mediaDir, old);
   });
 
   router.get("/pet/list", async (req, res) => {

@@ -54,3 +54,12 @@ export async function storeImage(mediaDir: string, image: CheckedImage): Promise
 export async function discardImage(mediaDir: string, name: string): Promise<void> {
   await unlink(path.join(mediaDir, name)).catch(() => undefined);
 }
+
+/**
+ * The stored file behind a pet's `profile` URL, or null when the URL does not end in one of
+ * our random names (such a URL was never ours to delete).
+ */
+export function storedImageName(profile: string | null): string | null {
+  const m = profile ? /\/([0-9a-f]{32}\.(?:png|jpg|webp))$/.exec(profile) : null;
+  return m?.[1] ?? null;
+}

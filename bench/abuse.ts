@@ -1,0 +1,253 @@
+/**
+ * Abuse bench (PROTOCOL §7): `npx tsx bench/abuse.ts`.
+ *
+ * Two gateway nodes (child processes) on a fresh database and Redis prefix, `TRUST_PROXY=1`
+ * so each simulated client has its own address (`X-Forwarded-For`). Normal traffic: 10 vets
+ * accept every offer and end at once; 50 owners request at 20 matches/s; the partner also
+ * calls `pet/list` 5 times a second from its own address. Two phases of `--duration` s:
+ * without attack, then with one owner socket emitting events as fast as it can and one
+ * client sending wrong-secret requests as fast as it can (from another address).
+ * Prints the owners' match p99 of each phase and whether the partner ever saw a 429.
+ *
+ * Flags (defaults): --vets 10 --users 50 --rate 20 --duration 20 --flood-inflight 200 --rest-concurrency 32
+ */
+import { io as connect, type Socket } from "socket.io-client";
+import { SocketTokens } from "../src/auth/socket-tokens.js";
+import { openDatabase } from "../src/db/database.js";
+import { systemClock } from "../src/lib/clock.js";
+import { createRepositories } from "../src/repositories/index.js";
+import {
+  ADMIN_TOKEN,
+  GATEWAY_SECRET,
+  REDIS_URL,
+  basicAuth,
+  createRedisPrefix,
+  createTempDatabase,
+  numFlag,
+  parseFlags,
+  percentile,
+  runBench,
+  sleep,
+  spawnGateway,
+  tempDir,
+  type GatewayNode,
+} from "./lib/services.js";
+
+const flags = parseFlags(process.argv.slice(2));
+const VETS = numFlag(flags, "vets", 10);
+const USERS = numFlag(flags, "users", 50);
+const RATE = numFlag(flags, "rate", 20);
+const DURATION_S = numFlag(flags, "duration", 20);
+const FLOOD_INFLIGHT = numFlag(flags, "flood-inflight", 200);
+const REST_CONCURRENCY = numFlag(flags, "rest-concurrency", 32);
+const SECRET = "bench-secret-0123456789";
+const ACK_MS = 10_000;
+
+interface Envelope {
+  success: boolean;
+  status_code: number;
+  data: any;
+}
+
+function openSocket(url: string, ns: "/user" | "/vet", token: string): Promise<Socket> {
+  const socket = connect(url + ns, { auth: { token }, transports: ["websocket"], reconnection: false, forceNew: true });
+  return new Promise((resolve, reject) => {
+    socket.once("connect", () => resolve(socket));
+    socket.once("connect_error", (err: Error) => reject(new Error(`${ns} connect failed: ${err.message}`)));
+  });
+}
+
+const ask = (s: Socket, event: string, payload: unknown) => s.timeout(ACK_MS).emitWithAck(event, payload) as Promise<Envelope>;
+
+async function startVet(url: string, token: string): Promise<Socket> {
+  const s = await openSocket(url, "/vet", token);
+  s.on("consult:offer", (offer: { consultation_id: string }) => {
+    void ask(s, "consult:accept", { consultation_id: offer.consultation_id })
+      .then((a) => (a.success ? ask(s, "consult:end", { consultation_id: offer.consultation_id }) : undefined))
+      .catch(() => undefined);
+  });
+  await ask(s, "presence:set", { status: "available" });
+  return s;
+}
+
+interface Owner {
+  socket: Socket;
+  petId: number;
+  t0: number | null;
+}
+
+/** Runs normal traffic for `seconds`; returns match latencies (ms) and how many requests went unmatched. */
+async function normalTraffic(owners: Owner[], seconds: number): Promise<{ latencies: number[]; unmatched: number }> {
+  const idle = [...owners];
+  const latencies: number[] = [];
+  let issued = 0;
+  const onMatched = (o: Owner) => () => {
+    if (o.t0 !== null) latencies.push(performance.now() - o.t0);
+  };
+  const onEnded = (o: Owner) => () => {
+    if (o.t0 === null) return;
+    o.t0 = null;
+    idle.push(o);
+  };
+  const handlers = owners.map((o) => ({ o, m: onMatched(o), e: onEnded(o) }));
+  for (const h of handlers) {
+    h.o.socket.on("consult:matched", h.m);
+    h.o.socket.on("consult:ended", h.e);
+    h.o.socket.on("consult:expired", h.e);
+  }
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  while (performance.now() < end) {
+    const due = Math.floor(((performance.now() - start) * RATE) / 1000);
+    while (issued < due && idle.length > 0) {
+      const o = idle.shift()!;
+      o.t0 = performance.now();
+      issued++;
+      ask(o.socket, "consult:request", { conversation_request: "chat", pet_id: o.petId })
+        .then((r) => {
+          if (!r.success) onEnded(o)();
+        })
+        .catch(() => undefined);
+    }
+    await sleep(2);
+  }
+  await sleep(3_000);
+  for (const h of handlers) {
+    h.o.socket.off("consult:matched", h.m);
+    h.o.socket.off("consult:ended", h.e);
+    h.o.socket.off("consult:expired", h.e);
+  }
+  return { latencies: latencies.sort((a, b) => a - b), unmatched: issued - latencies.length };
+}
+
+/** The partner's own REST calls from its own address; counts its 429s. */
+function partnerTraffic(url: string, appName: string, email: string, stop: () => boolean) {
+  const seen = { calls: 0, limited: 0, other: new Map<number, number>() };
+  const done = (async () => {
+    while (!stop()) {
+      const res = await fetch(`${url}/api/v2/${appName}/pet/list?email=${encodeURIComponent(email)}`, {
+        headers: { authorization: basicAuth(appName, SECRET), "x-forwarded-for": "198.51.100.7" },
+      });
+      await res.arrayBuffer();
+      seen.calls++;
+      if (res.status === 429) seen.limited++;
+      else if (res.status !== 200) seen.other.set(res.status, (seen.other.get(res.status) ?? 0) + 1);
+      await sleep(200);
+    }
+  })();
+  return { seen, done };
+}
+
+async function main(): Promise<void> {
+  console.log(`abuse bench: ${VETS} vets, ${USERS} owners at ${RATE} matches/s, ${DURATION_S} s per phase`);
+  const db = await createTempDatabase("abuse");
+  const redisPrefix = createRedisPrefix("abuse");
+  const database = await openDatabase({ url: db.url, poolSize: 5 });
+  const repos = createRepositories(database);
+  const tokens = new SocketTokens(GATEWAY_SECRET, 6 * 3600, systemClock);
+  const app = await repos.apps.create({ name: `benchabuse${Date.now().toString(36)}`, secret: SECRET });
+  const vetTokens: string[] = [];
+  for (let i = 0; i < VETS; i++) {
+    const vet = await repos.vets.create({ email: `vet${i}@abuse.test`, password: "bench-password-1", firstName: `Vet${i}`, lastName: "Bench" });
+    vetTokens.push((await tokens.issue({ kind: "vet", vetId: vet.id })).token);
+  }
+  const seeded: Array<{ token: string; petId: number; email: string }> = [];
+  for (let n = 0; n <= USERS; n++) {
+    const { user, pet } = await repos.users.register(
+      app.id,
+      { email: `owner${n}@abuse.test`, firstName: `Owner${n}`, lastName: "Bench", role: "users", emergencyFund: 0 },
+      new Date(),
+      { name: `Rex${n}`, species: "dog" },
+    );
+    seeded.push({ token: (await tokens.issue({ kind: "user", appId: app.id, userId: user.id })).token, petId: pet!.id, email: user.email });
+  }
+  await database.close();
+
+  const env = {
+    NODE_ENV: "production",
+    LOG_LEVEL: "silent",
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    REDIS_KEY_PREFIX: redisPrefix,
+    GATEWAY_SECRET,
+    ADMIN_TOKEN,
+    WRAPUP_MS: "0",
+    TRUST_PROXY: "1",
+    DATA_DIR: tempDir("abuse"),
+  };
+  const nodes: GatewayNode[] = [];
+  for (const name of ["node-a", "node-b"]) nodes.push(await spawnGateway({ name, env }));
+  const sockets: Socket[] = [];
+  try {
+    for (let i = 0; i < VETS; i++) sockets.push(await startVet(nodes[i % 2].url, vetTokens[i]));
+    const owners: Owner[] = [];
+    for (let i = 0; i < USERS; i++) {
+      const s = await openSocket(nodes[i % 2].url, "/user", seeded[i].token);
+      sockets.push(s);
+      owners.push({ socket: s, petId: seeded[i].petId, t0: null });
+    }
+    const attackerSeed = seeded[USERS];
+
+    let stopPartner = false;
+    const partner = partnerTraffic(nodes[0].url, app.name, seeded[0].email, () => stopPartner);
+    const quiet = await normalTraffic(owners, DURATION_S);
+
+    // The attack: one owner socket flooding, one client with a wrong secret, both flat out.
+    let attacking = true;
+    const flooder = await openSocket(nodes[1].url, "/user", attackerSeed.token);
+    sockets.push(flooder);
+    const flood = { sent: 0, limited: 0, disconnected: false };
+    flooder.on("disconnect", () => (flood.disconnected = true));
+    const floodLoop = (async () => {
+      let inflight = 0;
+      while (attacking && flooder.connected) {
+        while (inflight < FLOOD_INFLIGHT && flooder.connected) {
+          inflight++;
+          flood.sent++;
+          ask(flooder, "consult:request", { conversation_request: "chat", pet_id: attackerSeed.petId })
+            .then((r) => {
+              if (r.status_code === 429) flood.limited++;
+            })
+            .catch(() => undefined)
+            .finally(() => inflight--);
+        }
+        await sleep(1);
+      }
+    })();
+    const rest = { sent: 0, byStatus: new Map<number, number>() };
+    const restLoops = Array.from({ length: REST_CONCURRENCY }, async () => {
+      while (attacking) {
+        try {
+          const res = await fetch(`${nodes[0].url}/api/v2/${app.name}/pet/list?email=x@y.z`, {
+            headers: { authorization: basicAuth(app.name, "wrong-secret-000000000"), "x-forwarded-for": "203.0.113.9" },
+          });
+          await res.arrayBuffer();
+          rest.sent++;
+          rest.byStatus.set(res.status, (rest.byStatus.get(res.status) ?? 0) + 1);
+        } catch {
+          await sleep(5);
+        }
+      }
+    });
+    const attacked = await normalTraffic(owners, DURATION_S);
+    attacking = false;
+    stopPartner = true;
+    await Promise.all([floodLoop, ...restLoops, partner.done]);
+
+    const p99 = (xs: number[]) => percentile(xs, 99).toFixed(1);
+    console.log(`\nwithout attack: ${quiet.latencies.length} matches, p99 ${p99(quiet.latencies)} ms, unmatched ${quiet.unmatched}`);
+    console.log(`under attack:   ${attacked.latencies.length} matches, p99 ${p99(attacked.latencies)} ms, unmatched ${attacked.unmatched}`);
+    const ratio = percentile(attacked.latencies, 99) / percentile(quiet.latencies, 99);
+    console.log(`p99 ratio ${ratio.toFixed(2)} (goal ≤ 1.5: ${ratio <= 1.5 ? "MET" : "MISSED"})`);
+    console.log(`flooding socket: ${flood.sent} events, ${flood.limited} answered 429, disconnected: ${flood.disconnected}`);
+    console.log(`wrong-secret client: ${rest.sent} requests, statuses ${JSON.stringify(Object.fromEntries(rest.byStatus))}`);
+    console.log(
+      `attacked partner: ${partner.seen.calls} calls, saw 429: ${partner.seen.limited > 0 ? `YES (${partner.seen.limited})` : "never"}` +
+        (partner.seen.other.size ? `, other statuses ${JSON.stringify(Object.fromEntries(partner.seen.other))}` : ""),
+    );
+  } finally {
+    for (const s of sockets) s.disconnect();
+  }
+}
+
+await runBench(main);

@@ -1,0 +1,104 @@
+/**
+ * Socket limits (PROTOCOL §7): a bursty event limit per socket, disconnection of sockets that
+ * keep flooding, and a cap on connections per identity across nodes. Kept apart from the
+ * gateway's handlers so the transport stays thin.
+ */
+import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import type { Namespace, Socket } from "socket.io";
+import { fail } from "../lib/envelope.js";
+import type { Logger } from "../lib/logger.js";
+
+/** Sent to a socket right before the gateway closes it; then the server disconnects it. */
+export const SESSION_CLOSED_EVENT = "session:closed";
+/** Why the gateway closed a socket: a newer connection of the same identity, or flooding. */
+export type SessionClosedReason = "replaced" | "flooding";
+
+/** Tuning of {@link createSocketLimits}; the config's `sockets` section fits. */
+export interface SocketLimitOptions {
+  /** Sustained events per second per socket; bursts may reach twice that. */
+  eventsPerS: number;
+  /** A socket refused without a quiet second for this long is disconnected. */
+  floodDisconnectS: number;
+}
+
+/** The socket limits of one gateway node. */
+export interface SocketLimits {
+  /** Installs the per-socket event limit on a freshly connected socket. */
+  guard(socket: Socket): void;
+  /**
+   * Keeps at most `max` sockets of the identity whose room is `room` (this node and every
+   * other one, through the adapter): the oldest beyond it are closed with reason `replaced`.
+   */
+  enforcePerIdentity(nsp: Namespace, room: string, max: number): Promise<void>;
+  /** Lets other nodes ask this node to close one of its sockets (call once per namespace). */
+  listen(nsp: Namespace): void;
+}
+
+// Server-side event between nodes: "close your socket {id} with {reason}".
+const CLOSE_REQUEST = "limits:close";
+// A refusal this long after the previous one starts a new flooding streak.
+const QUIET_MS = 1_000;
+
+/** Tells the client why, then disconnects (the event is written before the disconnect packet). */
+function closeLocal(socket: Socket, reason: SessionClosedReason): void {
+  (socket.emit as (e: string, p: unknown) => boolean)(SESSION_CLOSED_EVENT, { reason });
+  socket.disconnect(true);
+}
+
+/** Builds the limits; the event bucket lives in memory because a socket lives on one node. */
+export function createSocketLimits(opts: SocketLimitOptions, logger: Logger): SocketLimits {
+  // rate-limiter-flexible has no token bucket; its bursty limiter gives the same shape:
+  // `eventsPerS` a second, plus a burst allowance of as many again (refilled every 2 s).
+  const limiter = new BurstyRateLimiter(
+    new RateLimiterMemory({ keyPrefix: "sock", points: opts.eventsPerS, duration: 1 }),
+    new RateLimiterMemory({ keyPrefix: "sock-burst", points: opts.eventsPerS, duration: 2 }),
+  );
+  const floodMs = opts.floodDisconnectS * 1000;
+
+  return {
+    guard(socket) {
+      let streakStart = 0;
+      let lastRefusal = 0;
+      socket.use((packet, next) => {
+        limiter.consume(socket.id).then(
+          () => next(),
+          (refusal: unknown) => {
+            // A limiter failure is not the client's fault: let the event through.
+            if (!(refusal instanceof RateLimiterRes)) {
+              logger.warn({ err: refusal }, "socket limiter failed");
+              next();
+              return;
+            }
+            const now = Date.now();
+            if (now - lastRefusal > QUIET_MS) streakStart = now;
+            lastRefusal = now;
+            const ack: unknown = packet.at(-1);
+            if (typeof ack === "function") (ack as (e: unknown) => void)(fail(429, "Too Many Requests"));
+            if (now - streakStart >= floodMs && socket.connected) {
+              logger.info({ socketId: socket.id, nsp: socket.nsp.name }, "socket disconnected for flooding");
+              closeLocal(socket, "flooding");
+            }
+          },
+        );
+      });
+    },
+
+    async enforcePerIdentity(nsp, room, max) {
+      const sockets = await nsp.in(room).fetchSockets();
+      if (sockets.length <= max) return;
+      const oldest = [...sockets].sort((a, b) => a.handshake.issued - b.handshake.issued).slice(0, sockets.length - max);
+      for (const s of oldest) {
+        const local = nsp.sockets.get(s.id);
+        if (local) closeLocal(local, "replaced");
+        else nsp.serverSideEmit(CLOSE_REQUEST, s.id, "replaced");
+      }
+    },
+
+    listen(nsp) {
+      nsp.on(CLOSE_REQUEST, (id: unknown, reason: unknown) => {
+        const local = typeof id === "string" ? nsp.sockets.get(id) : undefined;
+        if (local && (reason === "replaced" || reason === "flooding")) closeLocal(local, reason);
+      });
+    },
+  };
+}

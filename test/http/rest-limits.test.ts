@@ -1,0 +1,124 @@
+/**
+ * PROTOCOL §7 REST limits over real HTTP, Redis and PostgreSQL: the per-app budget counts
+ * only the app itself; failed authentication, unknown names and media-url are counted per
+ * client address, before any lookup; TRUST_PROXY is a hop count.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { basicAuth, request, startTestGateway, type TestGateway } from "../support/gateway.js";
+
+const PARTNER_SECRET = "partner-secret-0123456789";
+const from = (ip: string) => ({ "x-forwarded-for": ip });
+
+describe("an attacker at another address (TRUST_PROXY=1)", () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ redis: true, env: { TRUST_PROXY: "1" } });
+    await gw.gateway.ctx.repos.apps.create({ name: "partner", secret: PARTNER_SECRET });
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  const partnerCall = () =>
+    request(gw.url, "POST", "/api/v2/partner/socket-token", {
+      body: {},
+      headers: { authorization: basicAuth("partner", PARTNER_SECRET), ...from("198.51.100.7") },
+    });
+
+  it("90 wrong secrets and 20 media-url calls never make the real partner see 429", async () => {
+    const attacker = from("203.0.113.9");
+    const wrong = { authorization: basicAuth("partner", "not-the-secret-000000"), ...attacker };
+    const attackStatuses: number[] = [];
+    const attackTimes: number[] = [];
+    const partnerStatuses: number[] = [];
+    // The partner's first request comes mid-attack, with a cold cache (it needs scrypt too).
+    for (let i = 0; i < 90; i++) {
+      const r = await request(gw.url, "POST", "/api/v2/partner/socket-token", { body: {}, headers: wrong });
+      attackStatuses.push(r.status);
+      attackTimes.push(Date.now());
+      if (i % 15 === 14) partnerStatuses.push((await partnerCall()).status);
+    }
+    for (let i = 0; i < 20; i++) {
+      attackStatuses.push((await request(gw.url, "GET", "/api/v2/partner/media-url", { headers: attacker })).status);
+      attackTimes.push(Date.now());
+    }
+    partnerStatuses.push((await partnerCall()).status);
+    const media = await request(gw.url, "GET", "/api/v2/partner/media-url", { headers: from("198.51.100.7") });
+
+    expect(attackStatuses.slice(0, 60).every((s) => s === 401)).toBe(true);
+    // Within the minute that began with the first failure, the rest are 429 (a slow machine
+    // may roll the window over before the attack ends; later answers then start again at 401).
+    const windowEnd = attackTimes[0] + 59_000;
+    expect(attackStatuses.slice(60).filter((_, i) => attackTimes[60 + i] < windowEnd).every((s) => s === 429)).toBe(true);
+    // 422: authenticated, then the empty body fails validation. Never 429.
+    expect(partnerStatuses).toEqual(Array(7).fill(422));
+    expect(media.status).toBe(200);
+    // The partner's own budget holds only its own requests.
+    const last = await partnerCall();
+    expect(last.headers.get("x-ratelimit-limit")).toBe("200");
+    expect(last.headers.get("x-ratelimit-remaining")).toBe(String(200 - 8));
+  }, 120_000);
+
+  it("an unknown app name is looked up in the database once in a burst, and a flood of names stops at the limit", async () => {
+    const apps = gw.gateway.ctx.repos.apps;
+    const original = apps.findByName.bind(apps);
+    const looked: string[] = [];
+    apps.findByName = (name: string) => {
+      looked.push(name);
+      return original(name);
+    };
+    try {
+      const burst = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          request(gw.url, "POST", "/api/v2/ghost-app/socket-token", { body: {}, headers: from(`192.0.2.${i + 1}`) }),
+        ),
+      );
+      expect(burst.every((r) => r.status === 404 && r.body.message[0] === "App Not Found")).toBe(true);
+      for (let i = 0; i < 20; i++) {
+        expect((await request(gw.url, "GET", "/api/v2/ghost-app/media-url", { headers: from(`192.0.2.${i + 100}`) })).status).toBe(404);
+      }
+      expect(looked.filter((n) => n === "ghost-app")).toHaveLength(1);
+
+      // 100 distinct unknown names from one address: lookups stop when the address is limited.
+      looked.length = 0;
+      const statuses: number[] = [];
+      for (let i = 0; i < 100; i++) {
+        statuses.push((await request(gw.url, "POST", `/api/v2/probe-${i}/pet/list`, { headers: from("203.0.113.50") })).status);
+      }
+      expect(statuses.filter((s) => s === 404)).toHaveLength(60);
+      expect(statuses.slice(60).every((s) => s === 429)).toBe(true);
+      expect(looked.filter((n) => n.startsWith("probe-"))).toHaveLength(60);
+      // The real app still answers from its cache for its own caller.
+      expect((await partnerCall()).status).toBe(422);
+    } finally {
+      apps.findByName = original;
+    }
+  });
+});
+
+describe("spoofed X-Forwarded-For with TRUST_PROXY=0", () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ db: "pglite", env: { RATE_LIMIT_UNAUTH_PER_MIN: "5" } });
+    await gw.gateway.ctx.repos.apps.create({ name: "partner", secret: PARTNER_SECRET });
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it("does not bypass the per-address limit by changing the header", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const r = await request(gw.url, "GET", "/api/v2/partner/media-url", { headers: from(`10.0.0.${i}`) });
+      statuses.push(r.status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
+  });
+
+  it("refuses TRUST_PROXY=true at start", async () => {
+    const { loadConfig } = await import("../../src/config.js");
+    expect(() => loadConfig({ TRUST_PROXY: "true" })).toThrow(/TRUST_PROXY: must be a hop count/);
+    expect(loadConfig({ TRUST_PROXY: "2" }).trustProxy).toBe(2);
+    expect(loadConfig({}).trustProxy).toBe(0);
+  });
+});
