@@ -7,6 +7,7 @@ import { createAppRateLimiter } from "./rate-limit.js";
 import { createAdminRouter, type StatsSource } from "./routes/admin.js";
 import { createOpsRouter } from "./routes/ops.js";
 import { createVetAuthRouter } from "./routes/vet-auth.js";
+import { createDemoRouter } from "../demo/routes.js";
 import { createV2Router, mediaUrlHandler } from "./routes/v2/index.js";
 import type { AppRecord } from "../repositories/apps.js";
 
@@ -67,6 +68,8 @@ export function createHttpApp(
   const form = express.urlencoded({ extended: true, limit: "1mb" });
   app.use("/admin/v1", json, createAdminRouter(ctx, stats));
   app.use("/vet/v1", json, createVetAuthRouter(ctx));
+  // Demo mode only; otherwise /demo/v1/* falls through to the 404 envelope.
+  if (ctx.config.demo) app.use("/demo/v1", json, createDemoRouter(ctx));
 
   const v2 = express.Router({ mergeParams: true });
   const limiter = createAppRateLimiter(ctx);
