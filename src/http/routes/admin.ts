@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { GatewayContext } from "../../context.js";
 import { AppError, ok } from "../../lib/envelope.js";
 import type { Logger } from "../../lib/logger.js";
+import type { StatsHistoryData } from "../../ops/stats-history.js";
 import { validate } from "../validation.js";
 import { createAdminConsultationRouter } from "./admin-consultations.js";
 import { createAdminVetRouter, type VetSessions } from "./admin-vets.js";
@@ -12,6 +13,8 @@ import { createAdminVetRouter, type VetSessions } from "./admin-vets.js";
 /** Live counts for `GET /admin/v1/stats`; the routing layer provides it. */
 export interface StatsSource {
   stats(): Promise<GatewayStats>;
+  /** `GET /admin/v1/stats/history` (ops/stats-history.ts); absent → an empty history. */
+  history?(): Promise<StatsHistoryData>;
 }
 
 /** The `data` of `GET /admin/v1/stats`. */
@@ -98,6 +101,11 @@ export function createAdminRouter(ctx: GatewayContext, stats?: StatsSource, sess
   r.get("/stats", async (_req, res) => {
     const s = stats ? await stats.stats() : { queue_length: 0, vets: {}, open_consultations: 0 };
     const data: GatewayStats = { ...s, vets: { ...ZERO_VETS, ...s.vets } };
+    res.json(ok(data));
+  });
+
+  r.get("/stats/history", async (_req, res) => {
+    const data = stats?.history ? await stats.history() : { step_s: 10, window_s: 3600, samples: [] };
     res.json(ok(data));
   });
 
