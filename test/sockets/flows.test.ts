@@ -3,14 +3,16 @@
  * in-memory routing store. Timer rules run on a second gateway with short timeouts.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { seedApp, seedUser, seedVet, TestClient, userClient, vetClient } from "../support/actors.js";
+import { OwnerActor, ownerActor, seedApp, seedUser, seedVet, TestClient, userClient, VetActor, vetActor, vetClient } from "../support/actors.js";
 import { basicAuth, request, startTestGateway, type TestGateway } from "../support/gateway.js";
 
-const clients: TestClient[] = [];
-const track = <T extends TestClient>(c: T): T => {
+type Closable = TestClient | VetActor | OwnerActor;
+const clients: Closable[] = [];
+const track = <T extends Closable>(c: T): T => {
   clients.push(c);
   return c;
 };
+const isOwner = (c: Closable) => c instanceof OwnerActor || (c instanceof TestClient && c.ns === "/user");
 
 /**
  * Owners leave first (with USER_GRACE_MS=0 their waiting requests are cancelled at once),
@@ -18,8 +20,8 @@ const track = <T extends TestClient>(c: T): T => {
  */
 async function closeClients(gw: TestGateway): Promise<void> {
   const all = clients.splice(0);
-  for (const c of all) if (c.ns === "/user") c.close();
-  for (const c of all) if (c.ns === "/vet") c.close();
+  for (const c of all) if (isOwner(c)) c.close();
+  for (const c of all) if (!isOwner(c)) c.close();
   await expect
     .poll(
       async () => {
@@ -44,6 +46,15 @@ function floor(env: Record<string, string>) {
       const u = await seedUser(f.t.gateway, f.app.id);
       return { user: u, client: track(await userClient(f.t.url, u.token)) };
     },
+    /** A vet and an owner through the client SDK. */
+    sdkVetOnline: async () => {
+      const v = await seedVet(f.t.gateway);
+      return { vet: v, client: track(await vetActor(f.t.url, v.token)) };
+    },
+    sdkOwner: async () => {
+      const u = await seedUser(f.t.gateway, f.app.id);
+      return { user: u, client: track(await ownerActor(f.t.url, u.token)) };
+    },
   };
   beforeAll(async () => {
     f.t = await startTestGateway({ env });
@@ -56,7 +67,7 @@ function floor(env: Record<string, string>) {
 
 describe("socket flows (default timers)", () => {
   const f = floor({ USER_GRACE_MS: "0" });
-  const { vetOnline, owner } = f;
+  const { vetOnline, owner, sdkVetOnline, sdkOwner } = f;
 
   it("refuses a bad or missing token with connect_error 'unauthorized'", async () => {
     await expect(new TestClient(f.t.url, "/vet", "nope").ready()).rejects.toThrow("unauthorized");
@@ -73,19 +84,19 @@ describe("socket flows (default timers)", () => {
   });
 
   it("happy path: request → offer → accept → matched → end → feedback", async () => {
-    const { vet, client: v } = await vetOnline();
-    const { user, client: u } = await owner();
+    // Through the client SDK; an error envelope would reject the call.
+    const { vet, client: v } = await sdkVetOnline();
+    const { user, client: u } = await sdkOwner();
 
-    const req = await u.ask("consult:request", { conversation_request: "chat", pet_id: user.petId });
-    expect(req).toMatchObject({ success: true, status_code: 200, data: { status: "queued", position: 1 } });
-    const id = req.data.consultation_id as string;
+    const req = await u.request({ conversation_request: "chat", pet_id: user.petId });
+    expect(req).toMatchObject({ status: "queued", position: 1 });
+    const id = req.consultation_id;
 
     const offer = await v.next("consult:offer");
     expect(offer).toMatchObject({ consultation_id: id, type: "chat", requested: false, user: { id: user.userId }, pet: { id: user.petId } });
     expect(Date.parse(offer.expires_at)).toBeGreaterThan(Date.now());
 
-    const accepted = await v.ask("consult:accept", { consultation_id: id });
-    expect(accepted.success).toBe(true);
+    const accepted = await v.accept(id);
     const matched = await u.next("consult:matched");
     expect(matched).toMatchObject({
       consultation_id: id,
@@ -95,7 +106,7 @@ describe("socket flows (default timers)", () => {
     });
     expect(matched.channel).toMatch(/^CH[0-9a-f]{32}$/);
     expect(matched.twilioToken.split(".")).toHaveLength(3);
-    expect(accepted.data).toMatchObject({
+    expect(accepted).toMatchObject({
       consultation_id: id,
       channel: matched.channel,
       vet: matched.vet,
@@ -105,12 +116,11 @@ describe("socket flows (default timers)", () => {
       identity: `app-1_vet-${vet.id}`,
     });
 
-    expect((await u.ask("consult:end", { consultation_id: id })).status_code).toBe(200);
+    await u.end(id);
     expect(await v.next("consult:ended")).toEqual({ consultation_id: id, ended_by: "user" });
     expect(await u.next("consult:ended")).toEqual({ consultation_id: id, ended_by: "user" });
 
-    const fb = await v.ask("consult:feedback", { consultation_id: id, recommendation: "Rest", reason: "Mild cough" });
-    expect(fb.status_code).toBe(200);
+    await v.sendFeedback(id, "Rest", "Mild cough");
     expect(await u.next("consult:feedback")).toMatchObject({
       consultation_id: id,
       type: "chat",
@@ -121,7 +131,7 @@ describe("socket flows (default timers)", () => {
     });
 
     // The REST fallback sees the same feedback; a second submission replaces it.
-    await v.ask("consult:feedback", { consultation_id: id, recommendation: "Rest more", reason: "Cough" });
+    await v.sendFeedback(id, "Rest more", "Cough");
     const rest = await request(f.t.url, "POST", `/api/v2/${f.app.name}/feedback`, {
       headers: { authorization: basicAuth(f.app.name, f.app.secret) },
       body: { type: "chat", channel_sid: matched.channel },
