@@ -162,6 +162,13 @@ class EventLog {
     return this.events.filter((e) => e.event === event).map((e) => e.payload);
   }
 
+  /** Asserts that no `event` matching arrives within `ms`. */
+  async none(event: string, match: (p: any) => boolean = () => true, ms = 300): Promise<void> {
+    await new Promise((r) => setTimeout(r, ms));
+    const hit = this.events.find((e) => e.event === event && match(e.payload));
+    if (hit) throw new Error(`unexpected ${event}: ${JSON.stringify(hit.payload)}`);
+  }
+
   async next(event: string, match: (p: any) => boolean = () => true, timeoutMs = 5000): Promise<any> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
