@@ -3,7 +3,7 @@
  * life, and a Twilio outage that is retried, reported, and leaves the consultation intact.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seedApp, seedUser, seedVet, userClient, vetClient } from "../support/actors.js";
+import { ownerActor, seedApp, seedUser, seedVet, vetActor } from "../support/actors.js";
 import { startFakeTwilio, type FakeTwilio } from "../support/fake-twilio.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 
@@ -42,41 +42,40 @@ describe("live Twilio mode", () => {
     const app = await seedApp(t.gateway);
     const vet = await seedVet(t.gateway);
     const user = await seedUser(t.gateway, app.id);
-    const v = await vetClient(t.url, vet.token);
-    const u = await userClient(t.url, user.token);
+    const v = await vetActor(t.url, vet.token);
+    const u = await ownerActor(t.url, user.token);
     fake.requests.length = 0;
 
-    const { data } = await u.ask("consult:request", { conversation_request: "video", pet_id: user.petId });
+    const data = await u.request({ conversation_request: "video", pet_id: user.petId });
     await v.next("consult:offer");
-    const acc = await v.ask("consult:accept", { consultation_id: data.consultation_id });
-    expect(acc.status_code).toBe(200);
+    const acc = await v.accept(data.consultation_id);
     const conv = fake.requests.find((r) => r.path === `/conversations/v1/Services/${CHAT}/Conversations` && r.method === "POST")!;
     expect(conv.body).toMatchObject({ UniqueName: data.consultation_id });
     expect(conv.user).toBe(KEY);
-    expect(acc.data.channel).toMatch(/^CH/);
-    const participants = fake.requests.filter((r) => r.path.endsWith(`/Conversations/${acc.data.channel}/Participants`));
+    expect(acc.channel).toMatch(/^CH/);
+    const participants = fake.requests.filter((r) => r.path.endsWith(`/Conversations/${acc.channel}/Participants`));
     expect(participants.map((p) => p.body.Identity)).toEqual([
       `local-app-${app.id}_user-${user.userId}`,
       `app-1_vet-${vet.id}`,
     ]);
-    expect((await u.next("consult:matched")).channel).toBe(acc.data.channel);
+    expect((await u.next("consult:matched")).channel).toBe(acc.channel);
 
-    const call = await v.ask("call:start", { consultation_id: data.consultation_id });
+    const call = await v.startCall(data.consultation_id);
     const room = fake.requests.find((r) => r.path === "/video/v1/Rooms" && r.method === "POST")!;
     expect(room.body).toMatchObject({ UniqueName: data.consultation_id, Type: "group" });
-    expect(call.data.room_sid).toMatch(/^RM/);
+    expect(call.room_sid).toMatch(/^RM/);
 
-    await u.ask("consult:end", { consultation_id: data.consultation_id });
-    await expect.poll(() => calls()).toContain(`POST /video/v1/Rooms/${call.data.room_sid}`);
-    await expect.poll(() => calls()).toContain(`POST /conversations/v1/Services/${CHAT}/Conversations/${acc.data.channel}`);
-    const closeConv = fake.requests.find((r) => r.path === `/conversations/v1/Services/${CHAT}/Conversations/${acc.data.channel}`)!;
+    await u.end(data.consultation_id);
+    await expect.poll(() => calls()).toContain(`POST /video/v1/Rooms/${call.room_sid}`);
+    await expect.poll(() => calls()).toContain(`POST /conversations/v1/Services/${CHAT}/Conversations/${acc.channel}`);
+    const closeConv = fake.requests.find((r) => r.path === `/conversations/v1/Services/${CHAT}/Conversations/${acc.channel}`)!;
     expect(closeConv.body).toMatchObject({ State: "closed" });
-    const completeRoom = fake.requests.find((r) => r.path === `/video/v1/Rooms/${call.data.room_sid}`)!;
+    const completeRoom = fake.requests.find((r) => r.path === `/video/v1/Rooms/${call.room_sid}`)!;
     expect(completeRoom.body).toMatchObject({ Status: "completed" });
     expect(calls()).toEqual([
       `POST /conversations/v1/Services/${CHAT}/Conversations`,
-      `POST /conversations/v1/Services/${CHAT}/Conversations/${acc.data.channel}/Participants`,
-      `POST /conversations/v1/Services/${CHAT}/Conversations/${acc.data.channel}/Participants`,
+      `POST /conversations/v1/Services/${CHAT}/Conversations/${acc.channel}/Participants`,
+      `POST /conversations/v1/Services/${CHAT}/Conversations/${acc.channel}/Participants`,
       `POST /video/v1/Rooms`,
       ...calls().slice(4), // closing order is not fixed: both happen in the background
     ]);
@@ -89,24 +88,22 @@ describe("live Twilio mode", () => {
     const app = await seedApp(t.gateway);
     const vet = await seedVet(t.gateway);
     const user = await seedUser(t.gateway, app.id);
-    const v = await vetClient(t.url, vet.token);
-    const u = await userClient(t.url, user.token);
-    const { data } = await u.ask("consult:request", { conversation_request: "chat", pet_id: user.petId });
+    const v = await vetActor(t.url, vet.token);
+    const u = await ownerActor(t.url, user.token);
+    const data = await u.request({ conversation_request: "chat", pet_id: user.petId });
     await v.next("consult:offer");
 
     fake.requests.length = 0;
     fake.failNext(3, 503);
-    const failed = await v.ask("consult:accept", { consultation_id: data.consultation_id });
-    expect(failed).toMatchObject({ success: false, status_code: 502, data: [] });
+    await expect(v.accept(data.consultation_id)).rejects.toMatchObject({ kind: "rejected", statusCode: 502 });
     expect(fake.requests.filter((r) => r.status === 503)).toHaveLength(3); // retried with backoff
     const live = await t.gateway.engine.stats();
     expect(live.open_consultations).toBe(1);
     await u.none("consult:matched", () => true, 100);
 
-    const retried = await v.ask("consult:accept", { consultation_id: data.consultation_id });
-    expect(retried.status_code).toBe(200);
-    expect((await u.next("consult:matched")).channel).toBe(retried.data.channel);
-    await v.ask("consult:end", { consultation_id: data.consultation_id });
+    const retried = await v.accept(data.consultation_id);
+    expect((await u.next("consult:matched")).channel).toBe(retried.channel);
+    await v.end(data.consultation_id);
     v.close();
     u.close();
   });
