@@ -48,10 +48,10 @@ describe("two nodes on one Redis", () => {
 
   it("race: 40 simultaneous requests, 6 vets over 2 nodes: no double assignment, no double offer", async () => {
     const vets = await Promise.all(Array.from({ length: 6 }, () => seedVet(t.gateway)));
-    const vetClients = await Promise.all(vets.map((v, i) => vetClient(t.urls[i % 2], v.token)));
+    const vetClients = await Promise.all(vets.map((v, i) => vetActor(t.urls[i % 2], v.token)));
     vetClients.forEach(track);
     const users = await Promise.all(Array.from({ length: 40 }, () => seedUser(t.gateway, app.id)));
-    const userClients = await Promise.all(users.map((u, i) => userClient(t.urls[i % 2], u.token)));
+    const userClients = await Promise.all(users.map((u, i) => ownerActor(t.urls[i % 2], u.token)));
     userClients.forEach(track);
 
     // Every vet accepts every offer it gets, ends at once, and takes the next.
@@ -60,24 +60,26 @@ describe("two nodes on one Redis", () => {
     let doubleOffer = false;
     vetClients.forEach((vc, i) => {
       const vetId = vets[i].id;
-      vc.socket.on("consult:offer", (p: { consultation_id: string }) => {
+      vc.sdk.on("consult:offer", (p) => {
         if (heldAt.get(vetId)) doubleOffer = true;
         heldAt.set(vetId, p.consultation_id);
         void (async () => {
-          const r = await vc.ask("consult:accept", { consultation_id: p.consultation_id });
+          // A refused accept (409: revoked or taken) rejects; only accepted ones count.
+          const accepted = await vc.accept(p.consultation_id).then(
+            () => true,
+            () => false,
+          );
           heldAt.set(vetId, null);
-          if (r.success) {
+          if (accepted) {
             acceptedBy.set(p.consultation_id, [...(acceptedBy.get(p.consultation_id) ?? []), vetId]);
-            await vc.ask("consult:end", { consultation_id: p.consultation_id });
+            await vc.end(p.consultation_id);
           }
         })();
       });
     });
-    const requests = await Promise.all(
-      userClients.map((uc, i) => uc.ask("consult:request", { conversation_request: "chat", pet_id: users[i].petId })),
-    );
-    expect(requests.every((r) => r.success)).toBe(true);
-    const ids = new Set(requests.map((r) => r.data.consultation_id as string));
+    // Every request succeeds (an error envelope would reject).
+    const requests = await Promise.all(userClients.map((uc, i) => uc.request({ conversation_request: "chat", pet_id: users[i].petId })));
+    const ids = new Set(requests.map((r) => r.consultation_id));
     expect(ids.size).toBe(40);
     await expect.poll(() => acceptedBy.size, { timeout: 20_000, interval: 100 }).toBe(40);
     for (const [, by] of acceptedBy) expect(by).toHaveLength(1);
@@ -105,18 +107,18 @@ describe("two nodes on one Redis", () => {
 
     const onNode3 = await seedVet(t.gateway);
     const onNode1 = await seedVet(t.gateway);
-    const v3 = track(await vetClient(url3, onNode3.token));
+    const v3 = track(await vetActor(url3, onNode3.token));
     await new Promise((r) => setTimeout(r, 20));
-    const v1 = track(await vetClient(t.urls[0], onNode1.token));
+    const v1 = track(await vetActor(t.urls[0], onNode1.token));
     const user = await seedUser(t.gateway, app.id);
-    const u = track(await userClient(t.urls[1], user.token));
-    const req = await u.ask("consult:request", { conversation_request: "chat", pet_id: user.petId });
-    expect((await v3.next("consult:offer")).consultation_id).toBe(req.data.consultation_id);
+    const u = track(await ownerActor(t.urls[1], user.token));
+    const req = await u.request({ conversation_request: "chat", pet_id: user.petId });
+    expect((await v3.next("consult:offer")).consultation_id).toBe(req.consultation_id);
     const started = Date.now();
     await node3.drain();
-    expect((await v1.next("consult:offer")).consultation_id).toBe(req.data.consultation_id);
+    expect((await v1.next("consult:offer")).consultation_id).toBe(req.consultation_id);
     expect(Date.now() - started).toBeLessThan(10_000);
-    await u.ask("consult:cancel", { consultation_id: req.data.consultation_id });
+    await u.cancel(req.consultation_id);
   });
 });
 
