@@ -261,13 +261,12 @@ describe("socket flows (default timers)", () => {
   });
 
   it("token:refresh answers a fresh Twilio token on both namespaces", async () => {
-    const a = await vetOnline();
-    const { client: u } = await owner();
+    const a = await sdkVetOnline();
+    const { client: u } = await sdkOwner();
     for (const c of [a.client, u]) {
-      const r = await c.ask("token:refresh", {});
-      expect(r.status_code).toBe(200);
-      expect(r.data.twilioToken.split(".")).toHaveLength(3);
-      expect(Date.parse(r.data.expires_at)).toBeGreaterThan(Date.now());
+      const r = await c.refreshTwilioToken();
+      expect(r.twilioToken.split(".")).toHaveLength(3);
+      expect(Date.parse(r.expires_at)).toBeGreaterThan(Date.now());
     }
   });
 
@@ -289,7 +288,7 @@ describe("socket flows (default timers)", () => {
   });
 
   it("talk-to-vet assigns at once with consult:assigned, then end and feedback over REST", async () => {
-    const a = await vetOnline();
+    const a = await sdkVetOnline();
     const u = await seedUser(f.t.gateway, f.app.id);
     const auth = { authorization: basicAuth(f.app.name, f.app.secret) };
     const res = await request(f.t.url, "POST", `/api/v2/${f.app.name}/talk-to-vet`, {
@@ -325,7 +324,7 @@ describe("socket flows (default timers)", () => {
     expect(again.status).toBe(200); // idempotent
     const unknown = await request(f.t.url, "POST", `/api/v2/${f.app.name}/end`, { headers: auth, body: { channel_sid: "CHnope" } });
     expect(unknown.status).toBe(404);
-    await a.client.ask("consult:feedback", { consultation_id: assigned.consultation_id, recommendation: "Vet visit", reason: "Limping" });
+    await a.client.sendFeedback(assigned.consultation_id, "Vet visit", "Limping");
     const fb = await request(f.t.url, "POST", `/api/v2/${f.app.name}/feedback`, { headers: auth, body: { type: "chat", channel_sid: res.body.data.channel } });
     expect(fb.body).toMatchObject({ status_code: 200, message: ["Vet Feedback"], data: { recommendation: "Vet visit", reason: "Limping" } });
     const invalid = await request(f.t.url, "POST", `/api/v2/${f.app.name}/feedback`, { headers: auth, body: { type: "video" } });
@@ -335,25 +334,25 @@ describe("socket flows (default timers)", () => {
 
 describe("socket flows (short timers)", () => {
   const f = floor({ OFFER_TIMEOUT_MS: "600", QUEUE_TIMEOUT_MS: "1500", USER_GRACE_MS: "600", WRAPUP_MS: "800" });
-  const { vetOnline, owner } = f;
+  const { sdkVetOnline, sdkOwner } = f;
 
   it("offer timeout: revoked, vet set away (offer_timeout), next vet offered", async () => {
-    const a = await vetOnline();
-    const b = await vetOnline();
-    const { user, client: u } = await owner();
-    const { data } = await u.ask("consult:request", { conversation_request: "chat", pet_id: user.petId });
+    const a = await sdkVetOnline();
+    const b = await sdkVetOnline();
+    const { user, client: u } = await sdkOwner();
+    const data = await u.request({ conversation_request: "chat", pet_id: user.petId });
     await a.client.next("consult:offer");
     expect(await a.client.next("consult:offer_revoked", () => true, 3000)).toEqual({ consultation_id: data.consultation_id, reason: "timeout" });
     expect(await a.client.next("presence", (p) => p.reason === "offer_timeout")).toEqual({ status: "away", reason: "offer_timeout" });
     expect((await b.client.next("consult:offer")).consultation_id).toBe(data.consultation_id);
-    expect((await a.client.ask("consult:accept", { consultation_id: data.consultation_id })).status_code).toBe(409);
-    expect((await b.client.ask("consult:accept", { consultation_id: data.consultation_id })).status_code).toBe(200);
-    await b.client.ask("consult:end", { consultation_id: data.consultation_id });
+    await expect(a.client.accept(data.consultation_id)).rejects.toMatchObject({ kind: "rejected", statusCode: 409 });
+    await b.client.accept(data.consultation_id);
+    await b.client.end(data.consultation_id);
   });
 
   it("expiry: no vet within QUEUE_TIMEOUT_MS → consult:expired", async () => {
-    const { user, client: u } = await owner();
-    const { data } = await u.ask("consult:request", { conversation_request: "chat", pet_id: user.petId });
+    const { user, client: u } = await sdkOwner();
+    const data = await u.request({ conversation_request: "chat", pet_id: user.petId });
     expect(await u.next("consult:expired", () => true, 4000)).toEqual({ consultation_id: data.consultation_id });
     await f.t.gateway.engine.flush();
     const rec = await f.t.gateway.ctx.repos.consultations.get(data.consultation_id);
@@ -361,11 +360,11 @@ describe("socket flows (short timers)", () => {
   });
 
   it("user grace: a disconnected owner keeps the place until USER_GRACE_MS, then it is cancelled", async () => {
-    const { user, client: u } = await owner();
-    const { data } = await u.ask("consult:request", { conversation_request: "chat", pet_id: user.petId });
+    const { user, client: u } = await sdkOwner();
+    const data = await u.request({ conversation_request: "chat", pet_id: user.petId });
     u.close();
     await new Promise((r) => setTimeout(r, 200));
-    const back = track(await userClient(f.t.url, user.token));
+    const back = track(await ownerActor(f.t.url, user.token));
     expect(await back.next("consult:state")).toMatchObject({ consultation_id: data.consultation_id, status: "queued", position: 1 });
     back.close();
     await expect
@@ -374,24 +373,24 @@ describe("socket flows (short timers)", () => {
   });
 
   it("wrap-up: the vet gets no offer until feedback (or WRAPUP_MS)", async () => {
-    const a = await vetOnline();
-    const o1 = await owner();
-    const r1 = await o1.client.ask("consult:request", { conversation_request: "chat", pet_id: o1.user.petId });
+    const a = await sdkVetOnline();
+    const o1 = await sdkOwner();
+    const r1 = await o1.client.request({ conversation_request: "chat", pet_id: o1.user.petId });
     await a.client.next("consult:offer");
-    await a.client.ask("consult:accept", { consultation_id: r1.data.consultation_id });
-    await a.client.ask("consult:end", { consultation_id: r1.data.consultation_id });
-    const o2 = await owner();
-    const r2 = await o2.client.ask("consult:request", { conversation_request: "chat", pet_id: o2.user.petId });
-    await a.client.none("consult:offer", (p) => p.consultation_id === r2.data.consultation_id, 300);
-    await a.client.ask("consult:feedback", { consultation_id: r1.data.consultation_id, recommendation: "ok", reason: "ok" });
-    await a.client.next("consult:offer", (p) => p.consultation_id === r2.data.consultation_id, 2000);
-    await a.client.ask("consult:accept", { consultation_id: r2.data.consultation_id });
-    await a.client.ask("consult:end", { consultation_id: r2.data.consultation_id });
+    await a.client.accept(r1.consultation_id);
+    await a.client.end(r1.consultation_id);
+    const o2 = await sdkOwner();
+    const r2 = await o2.client.request({ conversation_request: "chat", pet_id: o2.user.petId });
+    await a.client.none("consult:offer", (p) => p.consultation_id === r2.consultation_id, 300);
+    await a.client.sendFeedback(r1.consultation_id, "ok", "ok");
+    await a.client.next("consult:offer", (p) => p.consultation_id === r2.consultation_id, 2000);
+    await a.client.accept(r2.consultation_id);
+    await a.client.end(r2.consultation_id);
 
     // Without feedback, wrap-up ends after WRAPUP_MS.
-    const o3 = await owner();
-    const r3 = await o3.client.ask("consult:request", { conversation_request: "chat", pet_id: o3.user.petId });
-    await a.client.none("consult:offer", (p) => p.consultation_id === r3.data.consultation_id, 300);
-    await a.client.next("consult:offer", (p) => p.consultation_id === r3.data.consultation_id, 3000);
+    const o3 = await sdkOwner();
+    const r3 = await o3.client.request({ conversation_request: "chat", pet_id: o3.user.petId });
+    await a.client.none("consult:offer", (p) => p.consultation_id === r3.consultation_id, 300);
+    await a.client.next("consult:offer", (p) => p.consultation_id === r3.consultation_id, 3000);
   });
 });

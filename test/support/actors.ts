@@ -239,6 +239,9 @@ export class VetActor extends EventLog {
   startCall(id: string) {
     return checked("vet", "call:start", this.sdk.startCall(id));
   }
+  refreshTwilioToken() {
+    return checked("vet", "token:refresh", this.sdk.refreshTwilioToken());
+  }
   close(): void {
     this.sdk.close();
   }
@@ -260,6 +263,9 @@ export class OwnerActor extends EventLog {
   }
   callStatus(roomSid: string, status: "notanswered" | "declined" | "accepted") {
     return checked("user", "call:status", this.sdk.callStatus(roomSid, status));
+  }
+  refreshTwilioToken() {
+    return checked("user", "token:refresh", this.sdk.refreshTwilioToken());
   }
   close(): void {
     this.sdk.close();
