@@ -7,6 +7,8 @@ import { createAppRateLimiter } from "./rate-limit.js";
 import { createAdminRouter, type StatsSource } from "./routes/admin.js";
 import { createOpsRouter } from "./routes/ops.js";
 import { createVetAuthRouter } from "./routes/vet-auth.js";
+import { createVetConsoleRouter } from "./routes/vet-console.js";
+import { createPagesRouter } from "./pages.js";
 import { createV2Router, mediaUrlHandler } from "./routes/v2/index.js";
 import type { AppRecord } from "../repositories/apps.js";
 
@@ -67,6 +69,8 @@ export function createHttpApp(
   const form = express.urlencoded({ extended: true, limit: "1mb" });
   app.use("/admin/v1", json, createAdminRouter(ctx, stats));
   app.use("/vet/v1", json, createVetAuthRouter(ctx));
+  app.use("/vet/v1", createVetConsoleRouter(ctx, stats));
+  app.use(createPagesRouter({ demo: false }));
 
   const v2 = express.Router({ mergeParams: true });
   const limiter = createAppRateLimiter(ctx);

@@ -1,0 +1,69 @@
+/** The dashboard's three uPlot charts over `GET /admin/v1/stats/history`. */
+import uPlot, { type AlignedData, type Options } from "uplot";
+import { byId, fill } from "../shared/dom.js";
+
+/** One sample of the history (10 s steps over the last hour). */
+export interface HistoryPoint {
+  /** ISO-8601 or epoch milliseconds. */
+  at: string | number;
+  queue_length: number;
+  vets: Record<string, number>;
+  /** Match latency percentiles of the step, when any match happened. */
+  match_p50_ms?: number | null;
+  match_p95_ms?: number | null;
+}
+
+export type History = { points: HistoryPoint[] } | HistoryPoint[];
+
+const COLORS = { available: "#1f7a4d", busy: "#2f4f86", away: "#c27c12", offline: "#9aa5b1", queue: "#0f6e6a", p50: "#0f6e6a", p95: "#b42318" };
+const charts = new Map<string, uPlot>();
+
+function seconds(at: string | number): number {
+  return (typeof at === "number" ? at : Date.parse(at)) / 1000;
+}
+
+function draw(id: string, series: { label: string; color: string; fill?: boolean }[], data: AlignedData): void {
+  const el = byId(id);
+  const width = Math.max(240, el.clientWidth || 320);
+  const old = charts.get(id);
+  if (old && old.series.length === series.length + 1) {
+    old.setData(data);
+    if (Math.abs(old.width - width) > 4) old.setSize({ width, height: 200 });
+    return;
+  }
+  old?.destroy();
+  fill(el);
+  const opts: Options = {
+    width,
+    height: 200,
+    legend: { show: true },
+    cursor: { drag: { x: false, y: false } },
+    scales: { y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.15))] } },
+    axes: [
+      { stroke: "#5f6b7a", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#dfe3e8" } },
+      { stroke: "#5f6b7a", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#dfe3e8" }, size: 40 },
+    ],
+    series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, ...(s.fill ? { fill: `${s.color}1f` } : {}), points: { show: false } }))],
+  };
+  charts.set(id, new uPlot(opts, data, el));
+}
+
+export function drawCharts(history: History): void {
+  const points = (Array.isArray(history) ? history : history.points).slice().sort((a, b) => seconds(a.at) - seconds(b.at));
+  const xs = points.map((p) => seconds(p.at));
+  draw("chart-queue", [{ label: "Waiting", color: COLORS.queue, fill: true }], [xs, points.map((p) => p.queue_length)]);
+  const statuses = ["available", "busy", "away", "offline"] as const;
+  draw(
+    "chart-vets",
+    statuses.map((s) => ({ label: s[0].toUpperCase() + s.slice(1), color: COLORS[s] })),
+    [xs, ...statuses.map((s) => points.map((p) => p.vets[s] ?? 0))],
+  );
+  draw(
+    "chart-latency",
+    [
+      { label: "p50", color: COLORS.p50 },
+      { label: "p95", color: COLORS.p95 },
+    ],
+    [xs, points.map((p) => p.match_p50_ms ?? null), points.map((p) => p.match_p95_ms ?? null)],
+  );
+}
