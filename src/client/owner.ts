@@ -1,0 +1,25 @@
+import { Connection } from "./connection.js";
+import type { ClientOptions, ConsultRequest, OwnerClient, OwnerEvents } from "./types.js";
+
+class OwnerConnection extends Connection<OwnerEvents> implements OwnerClient {
+  request(input: ConsultRequest): Promise<{ consultation_id: string; status: string; position: number }> {
+    return this.ask("consult:request", input);
+  }
+  async cancel(consultationId: string): Promise<void> {
+    await this.ask("consult:cancel", { consultation_id: consultationId });
+  }
+  async end(consultationId: string): Promise<void> {
+    await this.ask("consult:end", { consultation_id: consultationId });
+  }
+  async callStatus(roomSid: string, status: "notanswered" | "declined" | "accepted"): Promise<void> {
+    await this.ask("call:status", { room_sid: roomSid, status });
+  }
+}
+
+/**
+ * A pet owner's connection to `/user`; `getToken` asks the partner's own server, which
+ * calls `POST /api/v2/{name}/socket-token`.
+ */
+export function createOwnerClient(opts: ClientOptions): OwnerClient {
+  return new OwnerConnection("/user", opts);
+}
