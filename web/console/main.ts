@@ -68,8 +68,9 @@ byId<HTMLFormElement>("login-form").addEventListener("submit", (e) => {
 });
 
 byId("logout").addEventListener("click", () => {
-  client?.close();
+  const c = client;
   client = null;
+  c?.close();
   clearSession();
   sessionStorage.removeItem(WANT_KEY);
   location.reload();
@@ -86,7 +87,7 @@ function start(s: Session): void {
   c.onStatus(onStatus);
   c.on("presence", (p) => {
     setAvailability(p.status);
-    const text = p.reason ? PRESENCE_TEXT[p.reason] : undefined;
+    const text = p.reason && p.reason !== "connected" ? (PRESENCE_TEXT[p.reason] ?? `The gateway set you ${p.status} (${p.reason.replace(/_/g, " ")}).`) : undefined;
     if (p.status === "away" && p.reason === "offer_timeout") sessionStorage.setItem(WANT_KEY, "away");
     if (text) banner(text, "warn");
   });
@@ -125,9 +126,19 @@ function onStatus(s: ConnectionStatus): void {
   fill(byId("conn"), h("span", { class: `dot ${cls}` }), h("span", {}, text));
   if (s === "connected" && sessionStorage.getItem(WANT_KEY) === "available") void choose("available");
   if (s !== "connected") setAvailability("offline");
+  if (s === "disconnected" && client) {
+    // Closed by the server (e.g. replaced by newer tabs): Socket.IO does not retry by itself.
+    const again = h("button", { class: "small", type: "button" }, "Reconnect");
+    again.addEventListener("click", () => {
+      again.closest(".notice")?.remove();
+      client?.connect();
+    });
+    banner("This console was disconnected by the gateway.", "warn", 0, again);
+  }
   if (s === "unauthorized") {
-    client?.close();
+    const c = client;
     client = null;
+    c?.close();
     clearSession();
     showLogin("Your session has ended. Please sign in again.");
   }
@@ -308,9 +319,9 @@ function renderEmpty(): void {
   if (active.size === 0 && wrapups.size === 0) workEl.append(h("p", { class: "empty" }, "No active consultation. Accept a request to start one."));
 }
 
-function banner(text: string, kind: "info" | "warn" | "error", ttlMs = 0): void {
+function banner(text: string, kind: "info" | "warn" | "error", ttlMs = 0, action?: HTMLElement): void {
   const close = h("button", { class: "ghost small", type: "button", "aria-label": "Dismiss" }, "Dismiss");
-  const el = h("div", { class: `notice ${kind}`, role: kind === "error" ? "alert" : "status" }, h("span", {}, text), close);
+  const el = h("div", { class: `notice ${kind}`, role: kind === "error" ? "alert" : "status" }, h("span", {}, text), h("span", { class: "row" }, action, close));
   close.addEventListener("click", () => el.remove());
   byId("banners").append(el);
   if (ttlMs) setTimeout(() => el.remove(), ttlMs);

@@ -129,6 +129,8 @@ export function wrapupPanel(
         submit.textContent = "Update feedback";
         submit.disabled = false;
         el.classList.add("sent");
+        sent = true;
+        tick();
       },
       (err: unknown) => {
         status.textContent = `Not sent: ${err instanceof Error ? err.message : String(err)}`;
@@ -144,9 +146,11 @@ export function wrapupPanel(
     h("p", { class: "muted small" }, endedText),
     form,
   );
+  // Feedback ends wrap-up on the server at once.
+  let sent = false;
   const tick = () => {
     const ms = deadline - Date.now();
-    left.textContent = ms > 0 ? `Wrap-up ends in ${clock(ms)}` : "Wrap-up over: new requests can reach you";
+    left.textContent = !sent && ms > 0 ? `Wrap-up ends in ${clock(ms)}` : "Wrap-up over: new requests can reach you";
   };
   tick();
   return { el, tick };
