@@ -14,6 +14,10 @@ const REFRESH_AT = 0.8;
 const MIN_LIFE_LEFT_MS = 5_000;
 /** Consecutive `unauthorized` refusals (each retried with a fresh token) before giving up. */
 const MAX_UNAUTHORIZED = 3;
+/** Pause before reconnecting after the gateway closed the socket itself. */
+const SERVER_DISCONNECT_RETRY_MS = 1_000;
+/** A second server-side disconnect within this window is not retried. */
+const SERVER_DISCONNECT_WINDOW_MS = 30_000;
 /** setTimeout's largest delay. */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -32,6 +36,7 @@ export class Connection<S> implements BaseClient<S> {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private unauthorizedStreak = 0;
   private everConnected = false;
+  private lastServerDisconnect = -Infinity;
   private closed = false;
 
   constructor(namespace: "/vet" | "/user", opts: ClientOptions) {
@@ -59,10 +64,10 @@ export class Connection<S> implements BaseClient<S> {
       if (!this.socket.active) this.onRefused(err);
       else this.setStatus(this.everConnected ? "reconnecting" : "connecting");
     });
-    this.socket.on("disconnect", () => {
+    this.socket.on("disconnect", (reason: string) => {
       if (this.closed) return;
-      // Inactive after a server-side disconnect (e.g. the connection was replaced): not retried.
-      this.setStatus(this.socket.active ? "reconnecting" : "disconnected");
+      if (reason === "io server disconnect") this.onServerDisconnect();
+      else this.setStatus(this.socket.active ? "reconnecting" : "disconnected");
     });
     this.current = "disconnected";
     if (opts.autoConnect ?? true) this.connect();
@@ -137,6 +142,27 @@ export class Connection<S> implements BaseClient<S> {
     if (s === this.current) return;
     this.current = s;
     for (const cb of [...this.statusListeners]) cb(s);
+  }
+
+  /**
+   * The gateway closed this socket itself (Socket.IO does not retry those): e.g. a node
+   * handing its sockets back, a disabled vet, or a connection replaced by a newer one.
+   * Reconnect once after a pause; a second such disconnect soon after is final, so two
+   * tabs never take turns pushing each other out.
+   */
+  private onServerDisconnect(): void {
+    const now = Date.now();
+    const again = now - this.lastServerDisconnect < SERVER_DISCONNECT_WINDOW_MS;
+    this.lastServerDisconnect = now;
+    if (again) {
+      this.setStatus("disconnected");
+      return;
+    }
+    this.setStatus("reconnecting");
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.closed) this.socket.connect();
+    }, SERVER_DISCONNECT_RETRY_MS);
   }
 
   /** The handshake was refused (`unauthorized`): retry with a fresh token a few times. */
