@@ -2,27 +2,30 @@
 import uPlot, { type AlignedData, type Options } from "uplot";
 import { byId, fill } from "../shared/dom.js";
 
-/** One sample of the history (10 s steps over the last hour). */
-export interface HistoryPoint {
-  /** ISO-8601 or epoch milliseconds. */
-  at: string | number;
+/** One step of `GET /admin/v1/stats/history` (10 s steps over the last hour, oldest first). */
+export interface StatsSample {
+  /** ISO-8601 start of the step. */
+  t: string;
   queue_length: number;
   vets: Record<string, number>;
-  /** Match latency percentiles of the step, when any match happened. */
-  match_p50_ms?: number | null;
-  match_p95_ms?: number | null;
+  open_consultations: number;
+  matches: number;
+  /** Request-to-match time of the step's matches; null when there were none. */
+  match_latency_ms: { p50: number; p95: number; max: number } | null;
 }
 
-export type History = { points: HistoryPoint[] } | HistoryPoint[];
+/** The `data` of `GET /admin/v1/stats/history`. */
+export interface History {
+  step_s: number;
+  window_s: number;
+  samples: StatsSample[];
+}
 
 const COLORS = { available: "#1f7a4d", busy: "#2f4f86", away: "#c27c12", offline: "#9aa5b1", queue: "#0f6e6a", p50: "#0f6e6a", p95: "#b42318" };
 const charts = new Map<string, uPlot>();
 
-function seconds(at: string | number): number {
-  return (typeof at === "number" ? at : Date.parse(at)) / 1000;
-}
 
-function draw(id: string, series: { label: string; color: string; fill?: boolean }[], data: AlignedData): void {
+function draw(id: string, series: { label: string; color: string; fill?: boolean; dots?: boolean }[], data: AlignedData): void {
   const el = byId(id);
   const width = Math.max(240, el.clientWidth || 320);
   const old = charts.get(id);
@@ -43,14 +46,14 @@ function draw(id: string, series: { label: string; color: string; fill?: boolean
       { stroke: "#5f6b7a", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#dfe3e8" } },
       { stroke: "#5f6b7a", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#dfe3e8" }, size: 40 },
     ],
-    series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, ...(s.fill ? { fill: `${s.color}1f` } : {}), points: { show: false } }))],
+    series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, ...(s.fill ? { fill: `${s.color}1f` } : {}), points: { show: !!s.dots, size: 5 } }))],
   };
   charts.set(id, new uPlot(opts, data, el));
 }
 
 export function drawCharts(history: History): void {
-  const points = (Array.isArray(history) ? history : history.points).slice().sort((a, b) => seconds(a.at) - seconds(b.at));
-  const xs = points.map((p) => seconds(p.at));
+  const points = history.samples;
+  const xs = points.map((p) => Date.parse(p.t) / 1000);
   draw("chart-queue", [{ label: "Waiting", color: COLORS.queue, fill: true }], [xs, points.map((p) => p.queue_length)]);
   const statuses = ["available", "busy", "away", "offline"] as const;
   draw(
@@ -61,9 +64,10 @@ export function drawCharts(history: History): void {
   draw(
     "chart-latency",
     [
-      { label: "p50", color: COLORS.p50 },
-      { label: "p95", color: COLORS.p95 },
+      // Steps without a match are gaps: dots keep lone values visible.
+      { label: "p50", color: COLORS.p50, dots: true },
+      { label: "p95", color: COLORS.p95, dots: true },
     ],
-    [xs, points.map((p) => p.match_p50_ms ?? null), points.map((p) => p.match_p95_ms ?? null)],
+    [xs, points.map((p) => p.match_latency_ms?.p50 ?? null), points.map((p) => p.match_latency_ms?.p95 ?? null)],
   );
 }
