@@ -237,8 +237,13 @@ function disableCard(id: string): void {
 
 function addActive(c: VetConsultationPayload): void {
   if (active.has(c.consultation_id)) return;
-  wrapups.get(c.consultation_id)?.el.remove();
-  wrapups.delete(c.consultation_id);
+  // A new consultation clears finished wrap-ups (feedback sent) from view.
+  for (const [id, w] of wrapups) {
+    if (id === c.consultation_id || w.el.classList.contains("sent")) {
+      w.el.remove();
+      wrapups.delete(id);
+    }
+  }
   const panel = consultationPanel(c, config.twilio_mode, {
     startCall: (id) => void startCall(id),
     end: (id) => void endConsultation(id),

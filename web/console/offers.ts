@@ -15,7 +15,7 @@ export interface OfferHandlers {
 export function offerCard(offer: Offer, totalMs: number, on: OfferHandlers): HTMLElement {
   const owner = personName(offer.user);
   const video = offer.type === "video";
-  const countdown = h("span", { class: "countdown", "data-testid": "offer-countdown", role: "timer", "aria-label": "Time left to answer" });
+  const countdown = h("span", { class: "countdown", "data-testid": "offer-countdown", role: "timer", "aria-live": "off", "aria-label": "Time left to answer" });
   const bar = h("span", { class: "bar-fill" });
   const accept = h("button", { class: "primary", type: "button", "data-testid": "offer-accept" }, "Accept");
   const decline = h("button", { type: "button", "data-testid": "offer-decline" }, "Decline");

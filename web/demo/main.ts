@@ -201,7 +201,7 @@ function render(): void {
       h("div", { class: "panel status-card" }, steps("matched"),
         h("div", { class: "vet", "data-testid": "matched" }, avatar(c.vet.profile_image, c.vet.username, "round"),
           h("div", {}, h("div", { class: "muted small" }, "You are talking to"), h("div", { class: "vet-name" }, c.vet.username))),
-        h("p", { class: "notice" }, c.type === "video" ? "The vet will call you here. Chat and video are simulated in this demo." : "Chat is simulated in this demo: the consultation runs in the Twilio Conversation below."),
+        h("p", { class: "notice" }, c.type === "video" ? "The vet will call you here. Chat and video are simulated in this demo." : "Chat is simulated in this demo (no Twilio connection). A real app joins the Conversation below with the owner's own Twilio token."),
         c.channel ? h("p", { class: "small muted" }, "Conversation ", h("span", { class: "mono" }, c.channel)) : null,
         h("div", { class: "row" }, button("End consultation", { class: "danger", "data-testid": "owner-end" }, () => void client?.end(c.id).catch((e: unknown) => showError(reason(e)))))),
     );
@@ -231,7 +231,7 @@ function render(): void {
         h("h3", {}, `Notes from Dr. ${personName({ first_name: f.vet_first_name, last_name: f.vet_last_name })}`),
         h("div", {}, h("div", { class: "muted small" }, "Recommendation"), h("blockquote", {}, f.recommendation)),
         h("div", {}, h("div", { class: "muted small" }, "Reason"), h("blockquote", {}, f.reason)),
-        h("div", { class: "muted small" }, f.feedback_date)),
+        h("div", { class: "muted small" }, new Date(f.feedback_date).toLocaleString())),
     );
   }
   fill(statusEl, ...blocks);
