@@ -17,6 +17,7 @@ import { createHttpApp } from "./http/app.js";
 import { systemClock, type Clock } from "./lib/clock.js";
 import { createLogger, type Logger } from "./lib/logger.js";
 import { createMetrics } from "./ops/metrics.js";
+import { createStatsHistory } from "./ops/stats-history.js";
 import { createRepositories } from "./repositories/index.js";
 import { createAccessTokenIssuer } from "./twilio/access-tokens.js";
 import { createDirectory } from "./adapters/directory.js";
@@ -33,6 +34,8 @@ import { vetIdentity } from "./twilio/identity.js";
 
 /** How often each node sweeps deadlines, reaps dead nodes and runs a routing pass. */
 const TICK_MS = 100;
+/** How often each node offers to take the stats history's sample (one per 10 s step). */
+const STATS_TICK_MS = 1_000;
 
 /** Test and embedding hooks; production uses the defaults. */
 export interface GatewayOverrides {
@@ -122,6 +125,13 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
   const httpServer = http.createServer((req, res) => handle(req, res));
   httpServer.keepAliveTimeout = 65_000;
   const sockets = await createSocketGateway(httpServer, ctx);
+  const statsHistory = createStatsHistory({
+    source: { stats: () => engine.stats() },
+    clock,
+    logger,
+    redis: redisCommands,
+    prefix: config.redisKeyPrefix,
+  });
   const twilio = createTwilioProvider(config.twilio, logger, overrides.twilioRetry ? { retry: overrides.twilioRetry } : {});
   const engine = new ConsultationEngine({
     store,
@@ -136,13 +146,17 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
     routing: config.routing,
     onNodeReaped: () => sockets.disconnectLocal(),
     observer: {
-      matched: (ms) => metrics.matchLatency.observe(ms / 1000),
+      matched: (ms) => {
+        metrics.matchLatency.observe(ms / 1000);
+        statsHistory.recordMatch(ms);
+      },
       offer: (outcome) => metrics.offers.inc({ outcome }),
       finished: (status) => metrics.consultations.inc({ outcome: status }),
     },
   });
   sockets.bind(engine);
-  const app = createHttpApp(ctx, [createConsultationRouter(ctx, engine)], engine);
+  const stats = { stats: () => engine.stats(), history: () => statsHistory.history() };
+  const app = createHttpApp(ctx, [createConsultationRouter(ctx, engine)], stats);
   handle = app;
 
   let ticking = false;
@@ -159,14 +173,18 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
         }, tickMs)
       : null;
   timer?.unref();
+  const statsTimer = setInterval(() => void statsHistory.tick(), STATS_TICK_MS);
+  statsTimer.unref();
   // First heartbeat before serving, so other nodes never see this node's vets without it.
   await engine.tick();
+  await statsHistory.tick();
 
   let closed = false;
   const close = async (draining = false) => {
     if (closed) return;
     closed = true;
     if (timer) clearInterval(timer);
+    clearInterval(statsTimer);
     // Closing Socket.IO closes the HTTP server too.
     const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
     await sockets.close({ draining });

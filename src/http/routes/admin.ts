@@ -7,11 +7,14 @@ import type { Logger } from "../../lib/logger.js";
 import type { AppRecord } from "../../repositories/apps.js";
 import type { VetRecord } from "../../repositories/vets.js";
 import { vetIdentity } from "../../twilio/identity.js";
+import type { StatsHistoryData } from "../../ops/stats-history.js";
 import { validate } from "../validation.js";
 
 /** Live counts for `GET /admin/v1/stats`; the routing layer provides it. */
 export interface StatsSource {
   stats(): Promise<GatewayStats>;
+  /** `GET /admin/v1/stats/history` (ops/stats-history.ts); absent → an empty history. */
+  history?(): Promise<StatsHistoryData>;
 }
 
 /** The `data` of `GET /admin/v1/stats`. */
@@ -111,6 +114,11 @@ export function createAdminRouter(ctx: GatewayContext, stats?: StatsSource): Rou
   r.get("/stats", async (_req, res) => {
     const s = stats ? await stats.stats() : { queue_length: 0, vets: {}, open_consultations: 0 };
     const data: GatewayStats = { ...s, vets: { ...ZERO_VETS, ...s.vets } };
+    res.json(ok(data));
+  });
+
+  r.get("/stats/history", async (_req, res) => {
+    const data = stats?.history ? await stats.history() : { step_s: 10, window_s: 3600, samples: [] };
     res.json(ok(data));
   });
 
