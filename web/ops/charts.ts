@@ -25,6 +25,9 @@ const COLORS = { available: "#1f7a4d", busy: "#2f4f86", away: "#c27c12", offline
 const charts = new Map<string, uPlot>();
 
 
+/** The x range: the whole window (last hour), so a young history sits at the right edge. */
+let xRange: [number, number] = [0, 1];
+
 function draw(id: string, series: { label: string; color: string; fill?: boolean; dots?: boolean }[], data: AlignedData): void {
   const el = byId(id);
   const width = Math.max(240, el.clientWidth || 320);
@@ -39,12 +42,13 @@ function draw(id: string, series: { label: string; color: string; fill?: boolean
   const opts: Options = {
     width,
     height: 200,
-    legend: { show: true },
+    legend: { show: true, live: false },
     cursor: { drag: { x: false, y: false } },
-    scales: { y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.15))] } },
+    scales: { x: { time: true, range: () => xRange }, y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.15))] } },
     axes: [
       { stroke: "#5f6b7a", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#dfe3e8" } },
-      { stroke: "#5f6b7a", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#dfe3e8" }, size: 40 },
+      // Whole numbers only: these are counts and milliseconds.
+      { stroke: "#5f6b7a", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#dfe3e8" }, size: 52, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000] },
     ],
     series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, ...(s.fill ? { fill: `${s.color}1f` } : {}), points: { show: !!s.dots, size: 5 } }))],
   };
@@ -54,6 +58,8 @@ function draw(id: string, series: { label: string; color: string; fill?: boolean
 export function drawCharts(history: History): void {
   const points = history.samples;
   const xs = points.map((p) => Date.parse(p.t) / 1000);
+  const end = xs.at(-1) ?? Date.now() / 1000;
+  xRange = [end - history.window_s, end];
   draw("chart-queue", [{ label: "Waiting", color: COLORS.queue, fill: true }], [xs, points.map((p) => p.queue_length)]);
   const statuses = ["available", "busy", "away", "offline"] as const;
   draw(
