@@ -70,7 +70,7 @@ export function createHttpApp(
   app.use("/admin/v1", json, createAdminRouter(ctx, stats));
   app.use("/vet/v1", json, createVetAuthRouter(ctx));
   app.use("/vet/v1", createVetConsoleRouter(ctx, stats));
-  app.use(createPagesRouter({ demo: false }));
+  app.use(createPagesRouter({ demo: (ctx.config as { demo?: boolean }).demo === true }));
 
   const v2 = express.Router({ mergeParams: true });
   const limiter = createAppRateLimiter(ctx);
