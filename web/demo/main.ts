@@ -246,6 +246,11 @@ ownerSel.addEventListener("change", () => {
 });
 
 render();
+// Suggestions for the preferred vet (the demo's seeded vets).
+api<{ email: string; first_name: string; last_name: string }[]>("GET", "/demo/v1/vets").then(
+  (vets) => fill(byId("vets"), ...vets.map((v) => h("option", { value: v.email }, `Dr. ${v.first_name} ${v.last_name}`))),
+  () => undefined,
+);
 api<DemoOwner[] | { owners: DemoOwner[] }>("GET", "/demo/v1/owners").then(
   (d) => {
     owners = Array.isArray(d) ? d : d.owners;
