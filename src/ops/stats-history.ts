@@ -57,7 +57,7 @@ const ZERO_VETS = { available: 0, away: 0, busy: 0, offline: 0 };
 
 /** Nearest-rank percentile of ascending `sorted` (non-empty). */
 function percentile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
 /** Latency summary of one step's matches. */
@@ -140,7 +140,7 @@ function memoryStore(windowSteps: number): SampleStore {
     claim: () => Promise.resolve(true),
     add(step, sample) {
       samples.push({ step, sample });
-      while (samples.length > 0 && samples[0]!.step <= step - windowSteps) samples.shift();
+      while (samples.length > 0 && samples[0].step <= step - windowSteps) samples.shift();
       return Promise.resolve();
     },
     since: (step) => Promise.resolve(samples.filter((s) => s.step >= step).map((s) => s.sample)),
