@@ -59,6 +59,7 @@ export const configSchema = z
     PRESENCE_TTL_MS: int(15_000, 500),
     WRAPUP_MS: int(60_000, 0),
     SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
+    DEMO: z.enum(["0", "1", "true", "false"]).default("0"),
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV === "production" && !c.GATEWAY_SECRET) {
@@ -115,6 +116,8 @@ export interface Config {
     wrapupMs: number;
   };
   shutdownTimeoutMs: number;
+  /** `DEMO=1`: seed the demo app, vets and owners and serve `/demo/v1` (PROTOCOL §8). */
+  demo: boolean;
 }
 
 /** Thrown when the environment is invalid; `message` is one readable line. */
@@ -165,5 +168,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       wrapupMs: c.WRAPUP_MS,
     },
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+    demo: c.DEMO === "1" || c.DEMO === "true",
   };
 }

@@ -19,6 +19,7 @@ import { createLogger, type Logger } from "./lib/logger.js";
 import { createMetrics } from "./ops/metrics.js";
 import { createStatsHistory } from "./ops/stats-history.js";
 import { createRepositories } from "./repositories/index.js";
+import { seedDemo } from "./demo/seed.js";
 import { createAccessTokenIssuer } from "./twilio/access-tokens.js";
 import { createDirectory } from "./adapters/directory.js";
 import { createTokenMinter } from "./adapters/token-minter.js";
@@ -91,6 +92,7 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
 
   const redisCommands = redis ? withCommandDeadline(redis, config.redisCommandTimeoutMs) : null;
   const repos = createRepositories(database);
+  if (config.demo) await seedDemo(repos, new Date(clock.now()));
   const metrics = createMetrics();
   const accessTokens = createAccessTokenIssuer(config.twilio, clock);
   const ctx: GatewayContext = {

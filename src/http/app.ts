@@ -9,6 +9,7 @@ import { createOpsRouter } from "./routes/ops.js";
 import { createVetAuthRouter } from "./routes/vet-auth.js";
 import { createVetConsoleRouter } from "./routes/vet-console.js";
 import { createPagesRouter } from "./pages.js";
+import { createDemoRouter } from "../demo/routes.js";
 import { createV2Router, mediaUrlHandler } from "./routes/v2/index.js";
 import type { AppRecord } from "../repositories/apps.js";
 
@@ -70,7 +71,9 @@ export function createHttpApp(
   app.use("/admin/v1", json, createAdminRouter(ctx, stats));
   app.use("/vet/v1", json, createVetAuthRouter(ctx));
   app.use("/vet/v1", createVetConsoleRouter(ctx, stats));
-  app.use(createPagesRouter({ demo: (ctx.config as { demo?: boolean }).demo === true }));
+  app.use(createPagesRouter({ demo: ctx.config.demo }));
+  // Demo mode only; otherwise /demo/v1/* falls through to the 404 envelope.
+  if (ctx.config.demo) app.use("/demo/v1", json, createDemoRouter(ctx));
 
   const v2 = express.Router({ mergeParams: true });
   const limiter = createAppRateLimiter(ctx);

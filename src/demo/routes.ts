@@ -1,0 +1,67 @@
+/**
+ * `/demo/v1` (mounted only with `DEMO=1`): what the demo page needs to play a partner app
+ * without a partner server: the demo owners with their pets, and their `/user` socket tokens.
+ */
+import { Router } from "express";
+import { z } from "zod";
+import type { GatewayContext } from "../context.js";
+import { AppError, ok } from "../lib/envelope.js";
+import { validate } from "../http/validation.js";
+import { DEMO_APP_NAME, DEMO_OWNERS, DEMO_VETS } from "./data.js";
+
+const ownerTokenSchema = z.object({ email: z.email().max(254) });
+
+export function createDemoRouter(ctx: GatewayContext): Router {
+  const r = Router();
+  const demoApp = async () => {
+    const app = await ctx.repos.apps.findByName(DEMO_APP_NAME);
+    if (!app) throw new AppError(404, "App Not Found");
+    return app;
+  };
+
+  /** `GET /demo/v1/owners` → `[{email, first_name, last_name, role, pets: [{id, name, species, breed, age, weight, sex, color, profile}]}]`. */
+  r.get("/owners", async (_req, res) => {
+    const app = await demoApp();
+    const owners = [];
+    for (const o of DEMO_OWNERS) {
+      const user = await ctx.repos.users.findActiveByEmail(app.id, o.email);
+      if (!user) continue;
+      const pets = (await ctx.repos.pets.listByOwnerEmail(app.id, o.email)) ?? [];
+      owners.push({
+        email: user.email,
+        first_name: user.firstName,
+        last_name: user.lastName,
+        role: user.role,
+        pets: pets.map((p) => ({
+          id: p.id,
+          name: p.name,
+          species: p.species,
+          breed: p.breed,
+          age: p.age,
+          weight: p.weight,
+          sex: p.sex,
+          color: p.color,
+          profile: p.profile,
+        })),
+      });
+    }
+    res.json(ok(owners, "Demo owners"));
+  });
+
+  /** `GET /demo/v1/vets` → `[{email, first_name, last_name}]`: who the demo owner may ask for. */
+  r.get("/vets", (_req, res) => {
+    res.json(ok(DEMO_VETS.map((v) => ({ email: v.email, first_name: v.firstName, last_name: v.lastName })), "Demo vets"));
+  });
+
+  /** `POST /demo/v1/owner-token {email}` → `{token, expires_at}` for that demo owner's `/user` socket. */
+  r.post("/owner-token", async (req, res) => {
+    const { email } = validate(ownerTokenSchema, req.body);
+    const app = await demoApp();
+    const user = await ctx.repos.users.findActiveByEmail(app.id, email);
+    if (!user) throw new AppError(404, "User not found.");
+    const { token, expires_at } = await ctx.socketTokens.issue({ kind: "user", appId: app.id, userId: user.id });
+    res.json(ok({ token, expires_at }, "Socket token"));
+  });
+
+  return r;
+}

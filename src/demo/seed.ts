@@ -1,0 +1,70 @@
+/**
+ * Seeds the demo cast (`DEMO=1`). Idempotent: what exists is kept, what is missing is
+ * added, so restarts and several nodes starting together converge on the same data.
+ */
+import { randomBytes } from "node:crypto";
+import type { Repositories } from "../repositories/index.js";
+import type { AppRecord } from "../repositories/apps.js";
+import type { PetRow } from "../repositories/pets.js";
+import type { VetRecord } from "../repositories/vets.js";
+import type { UserRow } from "../repositories/users.js";
+import { AppError } from "../lib/envelope.js";
+import { DEMO_APP_NAME, DEMO_OWNERS, DEMO_VETS } from "./data.js";
+
+export interface SeededDemo {
+  app: AppRecord;
+  vets: VetRecord[];
+  owners: Array<{ user: UserRow; pets: PetRow[] }>;
+}
+
+/** Runs `create`; on a 409 (another node created it first) returns `find()` instead. */
+async function findOrCreate<T>(find: () => Promise<T | null>, create: () => Promise<T>): Promise<T> {
+  const found = await find();
+  if (found) return found;
+  try {
+    return await create();
+  } catch (err) {
+    if (!(err instanceof AppError && err.status === 409)) throw err;
+    const raced = await find();
+    if (!raced) throw err;
+    return raced;
+  }
+}
+
+export async function seedDemo(repos: Repositories, now: Date): Promise<SeededDemo> {
+  // The demo app's REST secret is random: the demo page needs only /demo/v1/owner-token.
+  const app = await findOrCreate(
+    () => repos.apps.findByName(DEMO_APP_NAME),
+    () => repos.apps.create({ name: DEMO_APP_NAME, secret: randomBytes(24).toString("hex") }),
+  );
+  const vets: VetRecord[] = [];
+  for (const v of DEMO_VETS) {
+    vets.push(
+      await findOrCreate(
+        () => repos.vets.findByEmail(v.email),
+        () => repos.vets.create({ email: v.email, password: v.password, firstName: v.firstName, lastName: v.lastName }),
+      ),
+    );
+  }
+  const owners: SeededDemo["owners"] = [];
+  for (const o of DEMO_OWNERS) {
+    const user = await findOrCreate(
+      () => repos.users.findActiveByEmail(app.id, o.email),
+      async () =>
+        (
+          await repos.users.register(
+            app.id,
+            { email: o.email, firstName: o.firstName, lastName: o.lastName, role: o.role, emergencyFund: o.role === "protect_users" ? 500 : 0 },
+            now,
+          )
+        ).user,
+    );
+    const pets = (await repos.pets.listByOwnerEmail(app.id, o.email)) ?? [];
+    for (const p of o.pets) {
+      if (pets.some((have) => have.name === p.name)) continue;
+      pets.push(await repos.pets.create(app.id, user.id, p, now));
+    }
+    owners.push({ user, pets: pets.filter((have) => o.pets.some((p) => p.name === have.name)) });
+  }
+  return { app, vets, owners };
+}
