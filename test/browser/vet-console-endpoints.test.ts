@@ -12,7 +12,7 @@ beforeAll(async () => {
   expect((await request(gw.url, "POST", "/admin/v1/vets", { headers: admin, body: vet })).status).toBe(201);
   const login = await request(gw.url, "POST", "/vet/v1/login", { body: { email: vet.email, password: vet.password } });
   token = login.body.data.token;
-});
+}, 60_000);
 
 afterAll(async () => {
   await gw?.close();
