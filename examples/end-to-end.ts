@@ -1,13 +1,12 @@
 /**
- * The README's end-to-end example: a vet comes online, an owner requests a chat, the vet
- * accepts, the owner ends it, the vet's feedback reaches the owner.
+ * The README's end-to-end example on the client SDK (`vet-consultation-gateway/client`):
+ * a vet comes online, an owner requests a chat, the vet accepts, the owner ends it, the
+ * vet's feedback reaches the owner.
  *
  *   ADMIN_TOKEN=dev-admin-token npm start          # in one terminal
  *   ADMIN_TOKEN=dev-admin-token npx tsx examples/end-to-end.ts
  */
-import { io } from "socket.io-client";
-import type { UserServerToClient, VetServerToClient, VetClientToServer, UserClientToServer } from "../src/protocol/events.js";
-import type { Socket } from "socket.io-client";
+import { createOwnerClient, createVetClient, GatewayError } from "../src/client/index.js";
 
 const base = process.env.GATEWAY_URL ?? "http://localhost:3000";
 const admin = `Bearer ${process.env.ADMIN_TOKEN ?? "dev-admin-token"}`;
@@ -40,36 +39,37 @@ await call("POST", "/api/v2/petcube/register-user", basic, {
   pet: { name: "Rex", species: "dog" },
 });
 
-// 1. The vet comes online.
-const login = await call("POST", "/vet/v1/login", null, { email: "dr.kim@example.com", password: "vet-password" });
-const vet: Socket<VetServerToClient, VetClientToServer> = io(`${base}/vet`, { auth: { token: login.data.token } });
-await vet.emitWithAck("presence:set", { status: "available" });
+// 1. The vet comes online. getToken is called at connect, before expiry and when refused.
+const vet = createVetClient({
+  url: base,
+  getToken: async () => (await call("POST", "/vet/v1/login", null, { email: "dr.kim@example.com", password: "vet-password" })).data,
+});
+vet.onStatus((s) => console.log(`vet: ${s}`));
 vet.on("consult:offer", (offer) => {
-  void vet.emitWithAck("consult:accept", { consultation_id: offer.consultation_id }).then((accepted) => {
-    const d = accepted.data as { channel: string; identity: string };
-    console.log(`vet: accepted, joining ${d.channel} as ${d.identity}`);
-  });
+  vet.accept(offer.consultation_id).then(
+    (c) => console.log(`vet: accepted, joining ${c.channel} as ${c.identity}`),
+    (err: GatewayError) => console.log(`vet: accept refused (${err.kind} ${err.statusCode})`),
+  );
 });
 vet.on("consult:ended", (e) => {
   console.log(`vet: consultation ended by ${e.ended_by}; sending feedback`);
-  void vet.emitWithAck("consult:feedback", {
-    consultation_id: e.consultation_id,
-    recommendation: "Rest two days",
-    reason: "Mild cough",
-  });
+  void vet.sendFeedback(e.consultation_id, "Rest two days", "Mild cough");
 });
+await vet.setAvailability("available");
 
-// 2. The owner asks for a vet.
-const st = await call("POST", "/api/v2/petcube/socket-token", basic, { email: "sam@example.com" });
-const owner: Socket<UserServerToClient, UserClientToServer> = io(`${base}/user`, { auth: { token: st.data.token } });
-const pets = await call("GET", "/api/v2/petcube/pet/list?email=sam@example.com", basic);
+// 2. The owner asks for a vet. In a real app getToken asks the partner's own server,
+//    which calls POST /api/v2/{name}/socket-token with its app credentials.
+const owner = createOwnerClient({
+  url: base,
+  getToken: async () => (await call("POST", "/api/v2/petcube/socket-token", basic, { email: "sam@example.com" })).data,
+});
 owner.on("consult:queued", (q) => console.log(`owner: queued at position ${q.position}`));
 owner.on("consult:state", (s) => console.log(`owner: resuming consultation ${s.consultation_id} (${s.status})`));
 
 // 3. Matched: the owner would join the Twilio Conversation `channel` with `twilioToken`; here it ends it.
 owner.on("consult:matched", (m) => {
   console.log(`owner: matched with ${m.vet.username} in ${m.channel}`);
-  void owner.emitWithAck("consult:end", { consultation_id: m.consultation_id });
+  void owner.end(m.consultation_id);
 });
 
 // 4. The vet's feedback reaches the owner.
@@ -80,8 +80,9 @@ owner.on("consult:feedback", (f) => {
   process.exit(0);
 });
 
-const req = await owner.emitWithAck("consult:request", { conversation_request: "chat", pet_id: pets.data.list[0].id });
-console.log(`owner: request ${JSON.stringify(req.data)}`);
+const pets = await call("GET", "/api/v2/petcube/pet/list?email=sam@example.com", basic);
+const req = await owner.request({ conversation_request: "chat", pet_id: pets.data.list[0].id });
+console.log(`owner: request ${JSON.stringify(req)}`);
 setTimeout(() => {
   console.error("no feedback within 10 s");
   process.exit(1);
