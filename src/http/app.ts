@@ -12,6 +12,8 @@ import type { VetSessions } from "./routes/admin-vets.js";
 import { createOpsRouter } from "./routes/ops.js";
 import { createReferenceRouter } from "./reference/router.js";
 import { createVetAuthRouter } from "./routes/vet-auth.js";
+import { createVetConsoleRouter } from "./routes/vet-console.js";
+import { createPagesRouter } from "./pages.js";
 import { createDemoRouter } from "../demo/routes.js";
 import { createV2Router, mediaUrlHandler } from "./routes/v2/index.js";
 import type { AppRecord } from "../repositories/apps.js";
@@ -81,6 +83,8 @@ export function createHttpApp(
   const form = express.urlencoded({ extended: true, limit: "1mb" });
   app.use("/admin/v1", json, createAdminRouter(ctx, stats, vetSessions));
   app.use("/vet/v1", json, createVetAuthRouter(ctx));
+  app.use("/vet/v1", createVetConsoleRouter(ctx, stats));
+  app.use(createPagesRouter({ demo: ctx.config.demo }));
   // Demo mode only; otherwise /demo/v1/* falls through to the 404 envelope.
   if (ctx.config.demo) app.use("/demo/v1", json, createDemoRouter(ctx));
 
