@@ -84,7 +84,7 @@ export function createHttpApp(
   app.use("/admin/v1", json, createAdminRouter(ctx, stats, vetSessions));
   app.use("/vet/v1", json, createVetAuthRouter(ctx));
   app.use("/vet/v1", createVetConsoleRouter(ctx, stats));
-  app.use(createPagesRouter({ demo: ctx.config.demo }));
+  app.use(createPagesRouter({ demo: ctx.config.demo, twilioLive: ctx.config.twilio.mode === "live" }));
   // Demo mode only; otherwise /demo/v1/* falls through to the 404 envelope.
   if (ctx.config.demo) app.use("/demo/v1", json, createDemoRouter(ctx));
 

@@ -2,6 +2,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import express, { Router } from "express";
 import { fail } from "../lib/envelope.js";
+import { pageHeaders } from "./security.js";
 
 /**
  * The built pages (`npm run build` → dist/public; same path from src/ under tsx and from
@@ -13,9 +14,11 @@ export const PUBLIC_DIR = fileURLToPath(new URL("../../dist/public", import.meta
  * Serves the browser pages: `/console/`, `/ops/`, `/demo/` (only in demo mode, else 404) and
  * their hashed `/assets/`. `GET /` redirects to the console.
  */
-export function createPagesRouter(opts: { demo: boolean; dir?: string }): Router {
+export function createPagesRouter(opts: { demo: boolean; twilioLive?: boolean; dir?: string }): Router {
   const dir = opts.dir ?? PUBLIC_DIR;
   const r = Router();
+  // Pages get a CSP that lets their own scripts run (API answers keep `default-src 'none'`).
+  r.use(["/console", "/ops", "/demo", "/assets"], pageHeaders({ twilioLive: opts.twilioLive ?? false }));
   r.get("/", (_req, res) => res.redirect(302, "/console/"));
   // HTML is revalidated on every load; assets carry a content hash and never change.
   const html = { index: "index.html", maxAge: 0, dotfiles: "deny" as const };
