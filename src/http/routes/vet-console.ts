@@ -42,8 +42,9 @@ export function createVetConsoleRouter(ctx: GatewayContext, stats?: StatsSource)
   });
   r.post("/token", async (req, res) => {
     const vetId = await vetOf(req);
-    // A vet removed since the token was issued gets no new one.
-    if (!(await ctx.repos.vets.findById(vetId))) throw new AppError(401, "Unauthenticated.");
+    // A vet removed or disabled since the token was issued gets no new one.
+    const vet = await ctx.repos.vets.findById(vetId);
+    if (!vet?.active) throw new AppError(401, "Unauthenticated.");
     res.json(ok(await ctx.socketTokens.issue({ kind: "vet", vetId })));
   });
   return r;
