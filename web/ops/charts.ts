@@ -1,25 +1,10 @@
 /** The dashboard's three uPlot charts over `GET /admin/v1/stats/history`. */
 import uPlot, { type AlignedData, type Options } from "uplot";
+import type { StatsHistoryData } from "../../src/ops/stats-history.js";
 import { byId, fill } from "../shared/dom.js";
 
-/** One step of `GET /admin/v1/stats/history` (10 s steps over the last hour, oldest first). */
-export interface StatsSample {
-  /** ISO-8601 start of the step. */
-  t: string;
-  queue_length: number;
-  vets: Record<string, number>;
-  open_consultations: number;
-  matches: number;
-  /** Request-to-match time of the step's matches; null when there were none. */
-  match_latency_ms: { p50: number; p95: number; max: number } | null;
-}
-
-/** The `data` of `GET /admin/v1/stats/history`. */
-export interface History {
-  step_s: number;
-  window_s: number;
-  samples: StatsSample[];
-}
+/** The `data` of `GET /admin/v1/stats/history`: the server's own type (erased at build). */
+export type History = StatsHistoryData;
 
 const COLORS = { available: "#1f7a4d", busy: "#2f4f86", away: "#c27c12", offline: "#9aa5b1", queue: "#0f6e6a", p50: "#0f6e6a", p95: "#b42318" };
 const charts = new Map<string, uPlot>();
