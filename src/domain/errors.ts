@@ -14,3 +14,17 @@ export class NoVetAvailableError extends Error {
     this.retryAfterS = retryAfterS;
   }
 }
+
+/**
+ * The store refused to queue a request: its app already has `MAX_QUEUED_PER_APP`
+ * consultations waiting (queued or offered). Intake answers it with 429.
+ */
+export class AppQueueFullError extends Error {
+  readonly appId: number;
+
+  constructor(appId: number) {
+    super("Too many consultations are waiting for this app.");
+    this.name = "AppQueueFullError";
+    this.appId = appId;
+  }
+}

@@ -1,13 +1,14 @@
 /**
  * Intake: how a consultation starts. `consult:request` queues it for the routing pass;
  * REST talk-to-vet assigns an available vet at once with no offer round. Either way a user
- * has at most one open consultation, and a second ask returns it.
+ * has at most one open consultation, and a second ask returns it. `MAX_QUEUED_PER_APP`
+ * caps queued requests only: talk-to-vet never queues, so the cap does not apply to it.
  */
 import { AppError, notFound } from "../lib/envelope.js";
 import type { Clock } from "../lib/clock.js";
 import type { CallSetup } from "./call-setup.js";
 import type { RoutingConfig } from "./engine-config.js";
-import { NoVetAvailableError } from "./errors.js";
+import { AppQueueFullError, NoVetAvailableError } from "./errors.js";
 import type { HistoryWriter } from "./history-writer.js";
 import type { PayloadBuilder } from "./payloads.js";
 import { chooseVet, eligibleVets } from "./planner.js";
@@ -84,7 +85,12 @@ export class Intake {
     if (built.status === "rejected") throw built.reason;
     const fresh = built.value;
     await this.deps.ledger.create(fresh, "socket");
-    const { created, consultation, position } = await this.deps.store.enqueue(fresh);
+    const { created, consultation, position } = await this.deps.store.enqueue(fresh, this.deps.routing.maxQueuedPerApp).catch((err: unknown) => {
+      if (!(err instanceof AppQueueFullError)) throw err;
+      // Refused by the per-app cap (MAX_QUEUED_PER_APP): the recorded request never queued.
+      this.deps.history.writeBehind(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "app_queue_full" }));
+      throw new AppError(429, err.message);
+    });
     if (!created) {
       // Lost a race with a second request of the same user: keep one, close the other.
       this.deps.history.writeBehind(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "duplicate" }));

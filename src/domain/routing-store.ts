@@ -84,9 +84,11 @@ export interface RoutingStore {
   /**
    * Adds a queued consultation unless the user already has an open one, which is returned
    * instead (`created: false`). Assigns `seq` and schedules its `queue` deadline at
-   * `c.queueDeadline`.
+   * `c.queueDeadline`. With `maxQueuedPerApp` > 0, refuses (throws `AppQueueFullError` of `errors.ts`)
+   * when `c.appId` already has that many consultations queued or offered, checked in the
+   * same atomic step; 0 (the default) skips the count.
    */
-  enqueue(c: NewLiveConsultation): Promise<EnqueueResult>;
+  enqueue(c: NewLiveConsultation, maxQueuedPerApp?: number): Promise<EnqueueResult>;
 
   /**
    * Creates an already-active consultation assigned to `vetId` (REST talk-to-vet), only if

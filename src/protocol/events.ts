@@ -52,6 +52,10 @@ export const vetServerEvents = {
   presence: { payload: p.presenceSchema, summary: "On connect and whenever the gateway changes the vet's status." },
   "call:status": { payload: p.vetCallStatusSchema, summary: "The owner answered a video call." },
   "consult:ended": { payload: p.endedSchema, summary: "The consultation ended." },
+  "session:closed": {
+    payload: p.sessionClosedSchema,
+    summary: "Right before the server disconnects this socket: `replaced` (a newer connection of the same identity went over MAX_SOCKETS_PER_*) or `flooding`. Do not reconnect automatically.",
+  },
 } as const satisfies Record<string, ServerEventSpec>;
 
 /** `/user` client → server. */
@@ -76,6 +80,10 @@ export const userServerEvents = {
   "consult:expired": { payload: p.expiredSchema, summary: "No vet accepted within QUEUE_TIMEOUT_MS." },
   "consult:feedback": { payload: p.feedbackSchema, summary: "The vet's feedback." },
   "consult:state": { payload: p.stateSchema, summary: "Right after connecting when an open consultation exists (resume)." },
+  "session:closed": {
+    payload: p.sessionClosedSchema,
+    summary: "Right before the server disconnects this socket: `replaced` (a newer connection of the same identity went over MAX_SOCKETS_PER_*) or `flooding`. Do not reconnect automatically.",
+  },
 } as const satisfies Record<string, ServerEventSpec>;
 
 /** Acknowledgement callback: always answered with the REST envelope. */
@@ -106,6 +114,8 @@ export type FeedbackPayload = z.output<typeof p.feedbackSchema>;
 export type QueuedPayload = z.output<typeof p.queuedSchema>;
 export type StatePayload = z.output<typeof p.stateSchema>;
 export type TokenPayload = z.output<typeof p.tokenSchema>;
+export type SessionClosedPayload = z.output<typeof p.sessionClosedSchema>;
+export type SessionClosedReason = z.output<typeof p.sessionClosedReasonSchema>;
 
 /** Payload type of a server→client event. */
 export type EventPayload<M, E extends keyof M> = M[E] extends (p: infer P) => void ? P : never;

@@ -11,6 +11,7 @@ import {
   type RoutingStore,
   type VetRelease,
 } from "../domain/routing-store.js";
+import { AppQueueFullError } from "../domain/errors.js";
 import type {
   Deadline,
   DeadlineKind,
@@ -174,7 +175,7 @@ export class MemoryRoutingStore implements RoutingStore {
     return Promise.resolve(c ? clone(c) : null);
   }
 
-  enqueue(input: NewLiveConsultation): Promise<EnqueueResult> {
+  enqueue(input: NewLiveConsultation, maxQueuedPerApp = 0): Promise<EnqueueResult> {
     const key = userKey(input.appId, input.userId);
     const existingId = this.userOpen.get(key);
     const existing = existingId ? this.consultations.get(existingId) : undefined;
@@ -182,12 +183,24 @@ export class MemoryRoutingStore implements RoutingStore {
       const position = existing.status === "active" ? 0 : this.positionOf(existing);
       return Promise.resolve({ created: false, consultation: clone(existing), position });
     }
+    if (maxQueuedPerApp > 0 && this.waitingOfApp(input.appId, maxQueuedPerApp) >= maxQueuedPerApp) {
+      return Promise.reject(new AppQueueFullError(input.appId));
+    }
     const c: LiveConsultation = { ...clone(input), seq: ++this.seq, status: "queued", offer: null };
     this.consultations.set(c.id, c);
     this.userOpen.set(key, c.id);
     this.waiting.add(c.id);
     this.setDeadline("queue", c.id, c.queueDeadline);
     return Promise.resolve({ created: true, consultation: clone(c), position: this.positionOf(c) });
+  }
+
+  /** Consultations of `appId` queued or offered, counted up to `limit` (O(open consultations)). */
+  private waitingOfApp(appId: number, limit: number): number {
+    let n = 0;
+    for (const c of this.consultations.values()) {
+      if (c.appId === appId && (c.status === "queued" || c.status === "offered") && ++n >= limit) break;
+    }
+    return n;
   }
 
   assignDirect(input: NewLiveConsultation, vetId: number, now: number, maxConsults: number): Promise<AssignResult> {

@@ -11,6 +11,7 @@ import type {
   VetRelease,
 } from "../domain/routing-store.js";
 import type { Deadline, DeadlineKind, LiveConsultation, VetChosenStatus, VetPresence } from "../domain/types.js";
+import { AppQueueFullError } from "../domain/errors.js";
 import { routingKeys, type RoutingKeys } from "./redis/keys.js";
 import {
   json,
@@ -120,10 +121,11 @@ export class RedisRoutingStore implements RoutingStore {
 
   // ---------- consultations ----------
 
-  async enqueue(c: NewLiveConsultation): Promise<EnqueueResult> {
-    const w = json<{ created: boolean; consultation: WireConsultation; position: number }>(
-      await this.lua.call("enqueue", splitNew(c)),
+  async enqueue(c: NewLiveConsultation, maxQueuedPerApp = 0): Promise<EnqueueResult> {
+    const w = json<{ created: boolean; consultation: WireConsultation; position: number } | { appQueueFull: true }>(
+      await this.lua.call("enqueue", [...splitNew(c), maxQueuedPerApp]),
     );
+    if ("appQueueFull" in w) throw new AppQueueFullError(c.appId);
     return { created: w.created, consultation: toConsultation(w.consultation), position: w.position };
   }
 

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isEligible, type NewLiveConsultation, type RoutingStore } from "../../src/domain/routing-store.js";
 import type { LiveConsultation } from "../../src/domain/types.js";
+import { AppQueueFullError } from "../../src/domain/errors.js";
 
 export interface StoreFixture {
   store: RoutingStore;
@@ -254,6 +255,38 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         await offer(b, 2);
         expect((await store.enqueue(newRequest())).position).toBe(3);
         expect((await store.enqueue(newRequest({ userId: b.userId }))).position).toBe(1);
+      });
+
+      it("with a cap per app, refuses a request of an app with that many waiting (queued or offered), atomically", async () => {
+        await onlineVet(1);
+        const a = await store.enqueue(newRequest({ appId: 5 }), 2);
+        const b = await store.enqueue(newRequest({ appId: 5 }), 2);
+        await offer(a.consultation, 1);
+        const refused = newRequest({ appId: 5 });
+        await expect(store.enqueue(refused, 2)).rejects.toBeInstanceOf(AppQueueFullError);
+        await expect(store.enqueue(refused, 2)).rejects.toMatchObject({ appId: 5, message: "Too many consultations are waiting for this app." });
+        expect(await store.getConsultation(refused.id)).toBeNull();
+        expect(await store.findOpenByUser(5, refused.userId)).toBeNull();
+        // A user with an open consultation gets it back even when the app is full.
+        expect(await store.enqueue(newRequest({ appId: 5, userId: b.consultation.userId }), 2)).toMatchObject({ created: false, position: 2 });
+        // Other apps, and no cap (0, the default), are not limited.
+        expect((await store.enqueue(newRequest({ appId: 6 }), 2)).created).toBe(true);
+        expect((await store.enqueue(newRequest({ appId: 5 }))).created).toBe(true);
+        expect((await store.enqueue(newRequest({ appId: 5 }), 0)).created).toBe(true);
+        // Active consultations do not count: accepting one makes room for one more.
+        await store.acceptOffer(a.consultation.id, 1, T0 + 1);
+        const snapshot = await store.snapshot();
+        const waiting = snapshot.queue.filter((c) => c.appId === 5).length;
+        expect(waiting).toBe(3);
+        await expect(store.enqueue(newRequest({ appId: 5 }), 3)).rejects.toBeInstanceOf(AppQueueFullError);
+        expect((await store.enqueue(newRequest({ appId: 5 }), 4)).created).toBe(true);
+      });
+
+      it("with a cap, racing requests of one app never queue more than the cap", async () => {
+        const results = await Promise.allSettled(Array.from({ length: 12 }, () => store.enqueue(newRequest({ appId: 8 }), 5)));
+        expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(5);
+        expect(results.filter((r) => r.status === "rejected" && r.reason instanceof AppQueueFullError)).toHaveLength(7);
+        expect((await store.snapshot()).queue.filter((c) => c.appId === 8)).toHaveLength(5);
       });
 
       it("findOpenByUser is null for a user with nothing open", async () => {

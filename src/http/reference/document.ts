@@ -26,6 +26,7 @@ export function buildOpenApiDocument(version: string): ReturnType<typeof createD
         { name: "vet", description: "Vet console login" },
         { name: "admin", description: "Operators, `Authorization: Bearer $ADMIN_TOKEN`" },
         { name: "ops" },
+        { name: "demo", description: "Demo mode only (`DEMO=1`); 404 otherwise" },
       ],
       components: {
         securitySchemes: {
