@@ -19,7 +19,7 @@ import type { CallStatus, FeedbackPayload, StatePayload, TokenPayload, VetConsul
 import { CallSetup } from "./call-setup.js";
 import type { EngineObserver, RoutingConfig } from "./engine-config.js";
 import { Feedback } from "./feedback.js";
-import { HistoryWriter } from "./history-writer.js";
+import { HistoryWriter, type Sleep } from "./history-writer.js";
 import { Intake, type ConsultationInput, type DirectAssignment, type RequestResult } from "./intake.js";
 import { Lifecycle } from "./lifecycle.js";
 import { PayloadBuilder, statsPayload, type EngineStats } from "./payloads.js";
@@ -50,6 +50,15 @@ export interface EngineDeps {
    * `PRESENCE_TTL_MS`): its connections left routing, so its sockets must reconnect.
    */
   onNodeReaped?: () => void;
+  /**
+   * True when a ledger error means the database is unreachable or too slow: such writes are
+   * retried (history) or answered 503 (record first). Default: every ledger error.
+   */
+  isStorageUnavailable?: (err: unknown) => boolean;
+  /** The history writer's backoff wait (tests inject one; default real timers). */
+  historySleep?: Sleep;
+  /** How long {@link ConsultationEngine.close} waits for unstored history. Default 5000 ms. */
+  shutdownFlushMs?: number;
 }
 
 export type { ConsultationInput, DirectAssignment, RequestResult } from "./intake.js";
@@ -71,7 +80,12 @@ export class ConsultationEngine {
     this.deps = deps;
     this.store = deps.store;
     const { store, ledger, notifier, clock, logger, routing, observer } = deps;
-    this.history = new HistoryWriter(ledger, logger);
+    this.history = new HistoryWriter(ledger, {
+      logger,
+      observer: { retry: () => observer?.historyRetry?.(), failure: (reason) => observer?.historyFailure?.(reason) },
+      isUnavailable: deps.isStorageUnavailable,
+      sleep: deps.historySleep,
+    });
     this.payloads = new PayloadBuilder(deps.directory, deps.tokens);
     this.positions = new QueuePositions({ store, notifier, logger });
     const history = this.history;
@@ -364,9 +378,18 @@ export class ConsultationEngine {
     return this.timekeeper.drain();
   }
 
-  /** Waits for queued history writes (tests, shutdown). */
+  /** Waits until every queued history write is stored (tests). */
   flush(): Promise<void> {
     return this.history.flush();
+  }
+
+  /**
+   * Shutdown: waits a bounded time (`shutdownFlushMs`) for history still being retried, logs
+   * what is left, and stops retrying.
+   */
+  async close(): Promise<void> {
+    await this.history.flush(this.deps.shutdownFlushMs ?? 5000);
+    this.history.close();
   }
 
   /** `GET /admin/v1/stats`. */

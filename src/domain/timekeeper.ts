@@ -16,6 +16,8 @@ import type { Deadline } from "./types.js";
 
 // Deadlines claimed per tick.
 const DUE_BATCH = 200;
+// How long a drain waits for history still being retried.
+const DRAIN_FLUSH_MS = 5000;
 
 export interface TimekeeperDeps {
   store: RoutingStore;
@@ -71,7 +73,8 @@ export class Timekeeper {
   async drain(): Promise<void> {
     const cleanup = await this.deps.store.removeNode(this.deps.nodeId, this.deps.clock.now());
     await this.afterNodeCleanup(cleanup);
-    await this.deps.history.flush();
+    // Bounded: the database may be away; close() then gives up on what is left.
+    await this.deps.history.flush(DRAIN_FLUSH_MS);
   }
 
   private async onDeadline(d: Deadline): Promise<void> {
