@@ -28,7 +28,7 @@ import { QueuePositions } from "./queue-positions.js";
 import { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";
 import { Timekeeper } from "./timekeeper.js";
-import type { LiveConsultation, VetChosenStatus, VetPresence } from "./types.js";
+import type { HeldOffer, LiveConsultation, VetChosenStatus, VetPresence } from "./types.js";
 
 export type { EngineObserver, RoutingConfig } from "./engine-config.js";
 
@@ -109,6 +109,7 @@ export class ConsultationEngine {
       calls: this.calls,
       routingPass: this.pass,
       clock,
+      logger,
       routing,
       observer,
     });
@@ -230,7 +231,7 @@ export class ConsultationEngine {
       await this.ownedRecord(appId, userId, consultationId);
       return;
     }
-    await this.lifecycle.close(c.id, c.status === "active" ? "ended" : "cancelled", { endedBy: "user" });
+    await this.lifecycle.close(c.id, c.status === "active" ? "ended" : "cancelled", { endedBy: "user" }, c);
   }
 
   /** REST `end` by channel SID: idempotent, 404 when no consultation of this app has it. */
@@ -238,7 +239,7 @@ export class ConsultationEngine {
     const rec = await this.deps.ledger.findByChannel(appId, channelSid);
     if (!rec) throw notFound("Consultation not found");
     const live = await this.store.getConsultation(rec.id);
-    if (live) await this.lifecycle.close(live.id, live.status === "active" ? "ended" : "cancelled", { endedBy: "user" });
+    if (live) await this.lifecycle.close(live.id, live.status === "active" ? "ended" : "cancelled", { endedBy: "user" }, live);
   }
 
   private async ownedLive(appId: number, userId: number, id: string): Promise<LiveConsultation | null> {
@@ -254,7 +255,12 @@ export class ConsultationEngine {
 
   // ------------------------------------------------------------------ offers
 
-  /** `consult:accept`: the consultation becomes active with this vet; the owner is told. */
+  /**
+   * `consult:accept`: the consultation becomes active with this vet; the owner is told.
+   * Record first (PROTOCOL §6): the store step, then one durable write of `active` (vet,
+   * resolved offer, channel SID), then the owner and the ack. When the database refuses,
+   * the store step is undone (the offer is the vet's again) and the vet gets 503.
+   */
   async accept(vetId: number, consultationId: string): Promise<VetConsultationPayload> {
     const now = this.now();
     // Offline SIDs have no outside effect: made up front, stored by the accept step itself.
@@ -264,32 +270,51 @@ export class ConsultationEngine {
     }
     let c = r.consultation;
     if (r.alreadyActive) {
-      c = await this.calls.ensureConversation(c);
+      // An accept of this node still being recorded answers after it (or fails with it).
+      await this.history.settle(c.id);
+      c = await this.calls.ensureConversation(c, false);
+      // The SID may have missed the database the first time (idempotent write).
+      const sid = c.channelSid;
+      if (sid) await this.history.writeThrough(c.id, (l) => l.setSids(c.id, { channelSid: sid }));
     } else {
+      c = await this.recordAccept(c, vetId, now, r.offer);
       this.deps.observer?.offer?.("accepted");
       this.deps.observer?.matched?.(now - c.createdAt);
       this.positions.queueChanged();
-      // History is written behind the match (nothing here waits for PostgreSQL). Twilio
-      // failures surface as 502; the consultation stays active and a repeated accept
-      // (idempotent) retries the Conversation.
-      const accepted = c;
-      try {
-        c = await this.calls.ensureConversation(c, false);
-      } finally {
-        const channelSid = c.channelSid ?? undefined;
-        // One write: the offer's outcome, the transition, the vet and the channel.
-        this.history.writeBehind(c.id, (l) =>
-          l.transition(accepted.id, "active", now, {
-            vetId,
-            resolvedOffer: { vetId, outcome: "accepted" },
-            ...(channelSid ? { channelSid } : {}),
-          }),
-        );
-      }
     }
     const { user, vet } = await this.payloads.matched(c);
     this.deps.notifier.toUser(c.appId, c.userId, "consult:matched", user);
     return vet;
+  }
+
+  /**
+   * The durable half of an accept: one write with the channel SID when it is known (offline),
+   * else `active` first and the Conversation after, so a failed write never leaves a
+   * Conversation behind. Twilio failures surface as 502 with the consultation active (both
+   * in the store and the database); a repeated accept (idempotent) retries the Conversation.
+   */
+  private async recordAccept(c: LiveConsultation, vetId: number, now: number, offer: HeldOffer | undefined): Promise<LiveConsultation> {
+    const id = c.id;
+    const channelSid = c.channelSid;
+    try {
+      await this.history.writeThrough(id, (l) =>
+        l.transition(id, "active", now, {
+          vetId,
+          resolvedOffer: { vetId, outcome: "accepted" },
+          ...(channelSid ? { channelSid } : {}),
+        }),
+      );
+    } catch (err) {
+      const back = offer ? await this.store.revertAccept(id, vetId, offer).catch(() => null) : null;
+      this.deps.logger.warn({ err, consultationId: id, vetId, back }, "accept not recorded: undone");
+      if (back === "queued") await this.pass.run();
+      throw err;
+    }
+    if (channelSid) return c;
+    const withSid = await this.calls.ensureConversation(c, false);
+    const sid = withSid.channelSid;
+    if (sid) await this.history.writeThrough(id, (l) => l.setSids(id, { channelSid: sid }));
+    return withSid;
   }
 
   /** `consult:decline`: the next vet is offered at once. */
@@ -307,7 +332,7 @@ export class ConsultationEngine {
     const c = await this.store.getConsultation(consultationId);
     if (c) {
       if (c.vetId !== vetId) throw notFound("Consultation not found");
-      await this.lifecycle.close(c.id, "ended", { endedBy: "vet" });
+      await this.lifecycle.close(c.id, "ended", { endedBy: "vet" }, c);
       return;
     }
     const rec = await this.deps.ledger.get(consultationId);

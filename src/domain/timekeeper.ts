@@ -82,11 +82,9 @@ export class Timekeeper {
       case "offer":
         return this.onOfferTimeout(d.ref);
       case "queue":
-        await this.deps.lifecycle.close(d.ref, "expired", { reason: "queue_timeout" });
-        return;
+        return this.deps.lifecycle.closeOnDeadline("queue", d.ref, "expired", "queue_timeout");
       case "grace":
-        await this.deps.lifecycle.close(d.ref, "cancelled", { reason: "user_gone" });
-        return;
+        return this.deps.lifecycle.closeOnDeadline("grace", d.ref, "cancelled", "user_gone");
       case "wrapup":
         await this.deps.store.endWrapup(Number(d.ref), this.deps.clock.now());
         await this.deps.routingPass.run();
