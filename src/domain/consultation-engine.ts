@@ -270,17 +270,19 @@ export class ConsultationEngine {
     }
     let c = r.consultation;
     if (r.alreadyActive) {
-      // An accept of this node still being recorded answers after it (or fails with it).
-      await this.history.settle(c.id);
       c = await this.calls.ensureConversation(c, false);
-      // The SID may have missed the database the first time (idempotent write).
+      // The SID may have missed the database the first time (idempotent write). Queued behind
+      // an accept of this node still being recorded, it answers after it, or 503 with it.
       const sid = c.channelSid;
       if (sid) await this.history.writeThrough(c.id, (l) => l.setSids(c.id, { channelSid: sid }));
+      const still = await this.store.getConsultation(c.id);
+      if (still?.status !== "active" || still.vetId !== vetId) throw new AppError(409, "The offer is no longer available.");
     } else {
-      c = await this.recordAccept(c, vetId, now, r.offer);
+      await this.recordAccept(c, vetId, now, r.offer);
       this.deps.observer?.offer?.("accepted");
       this.deps.observer?.matched?.(now - c.createdAt);
       this.positions.queueChanged();
+      c = await this.recordConversation(c);
     }
     const { user, vet } = await this.payloads.matched(c);
     this.deps.notifier.toUser(c.appId, c.userId, "consult:matched", user);
@@ -288,12 +290,10 @@ export class ConsultationEngine {
   }
 
   /**
-   * The durable half of an accept: one write with the channel SID when it is known (offline),
-   * else `active` first and the Conversation after, so a failed write never leaves a
-   * Conversation behind. Twilio failures surface as 502 with the consultation active (both
-   * in the store and the database); a repeated accept (idempotent) retries the Conversation.
+   * The durable half of an accept: one write of `active`, with the channel SID when it is
+   * known (offline). Refused → the store step is undone and the error goes to the vet.
    */
-  private async recordAccept(c: LiveConsultation, vetId: number, now: number, offer: HeldOffer | undefined): Promise<LiveConsultation> {
+  private async recordAccept(c: LiveConsultation, vetId: number, now: number, offer: HeldOffer | undefined): Promise<void> {
     const id = c.id;
     const channelSid = c.channelSid;
     try {
@@ -310,7 +310,17 @@ export class ConsultationEngine {
       if (back === "queued") await this.pass.run();
       throw err;
     }
-    if (channelSid) return c;
+  }
+
+  /**
+   * Live mode: the Conversation is created after `active` is recorded, so a refused write
+   * never leaves one behind; its SID is recorded before the owner hears of it. Twilio
+   * failures surface as 502 with the consultation active (in the store and the database);
+   * a repeated accept (idempotent) retries the Conversation.
+   */
+  private async recordConversation(c: LiveConsultation): Promise<LiveConsultation> {
+    if (c.channelSid) return c;
+    const id = c.id;
     const withSid = await this.calls.ensureConversation(c, false);
     const sid = withSid.channelSid;
     if (sid) await this.history.writeThrough(id, (l) => l.setSids(id, { channelSid: sid }));
