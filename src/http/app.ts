@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response } from "express";
 import type { GatewayContext } from "../context.js";
 import { isDatabaseUnavailable } from "../db/errors.js";
-import { NoVetAvailableError } from "../domain/errors.js";
+import { NoVetAvailableError, StorageUnavailableError } from "../domain/errors.js";
 import { AppError, fail } from "../lib/envelope.js";
 import type { Logger } from "../lib/logger.js";
 import { createAppRateLimiter, createUnauthRateLimiter } from "./rate-limit.js";
@@ -166,9 +166,9 @@ const errorHandler: ErrorRequestHandler = (err: unknown, _req: Request, res: Res
     return;
   }
   const log = (res.locals as Partial<RequestLocals>).log;
-  if (isDatabaseUnavailable(err)) {
+  if (err instanceof StorageUnavailableError || isDatabaseUnavailable(err)) {
     log?.warn({ err }, "database unavailable");
-    res.setHeader("retry-after", "5");
+    res.setHeader("retry-after", String(err instanceof StorageUnavailableError ? err.retryAfterS : 5));
     res.status(503).json(fail(503, "Service Unavailable"));
     return;
   }
