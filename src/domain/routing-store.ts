@@ -1,6 +1,7 @@
 import type {
   Deadline,
   DeadlineKind,
+  HeldOffer,
   LiveConsultation,
   VetChosenStatus,
   VetPresence,
@@ -113,6 +114,25 @@ export interface RoutingStore {
   acceptOffer(consultationId: string, vetId: number, now: number, channelSid?: string): Promise<AcceptResult>;
 
   /**
+   * Undoes an {@link acceptOffer} whose durable write failed (record first, PROTOCOL §6):
+   * the consultation, active with `vetId`, is offered to that vet again with `offer` (its
+   * offer deadline again), or queued (vet not excluded) when the vet holds another offer by
+   * now. Back in the queue at its `seq`, with its `queue` deadline. Returns the status it went
+   * back to, or null when it is not active with that vet (nothing changed).
+   */
+  revertAccept(consultationId: string, vetId: number, offer: HeldOffer): Promise<"offered" | "queued" | null>;
+
+  /**
+   * Puts an open consultation back into live state exactly as given, idempotently (false
+   * when it is already there, or its user has another open one): `queued` → the queue at
+   * its `seq` with its `queue` deadline at `queueDeadline`; `active` → its vet holds it among
+   * `activeConsultationIds` (a vet unknown to the store is created offline). Never `offered`:
+   * an offered one is put back `queued`, keeping `excludedVetIds`. Undoes a {@link finish}
+   * whose durable write failed; rebuilds live state from the database.
+   */
+  restore(c: LiveConsultation): Promise<boolean>;
+
+  /**
    * Ends the vet's offer without acceptance: the consultation returns to `queued`, the vet
    * is excluded from it. With `setAway` the vet's status becomes `away` in the same step.
    * (Why the offer ended, e.g. `declined` or `timeout`, is the caller's to record.)
@@ -165,7 +185,13 @@ export type ClaimResult =
   | { ok: false; reason: "consultation_not_queued" | "vet_not_eligible" | "vet_excluded" };
 
 export type AcceptResult =
-  | { ok: true; consultation: LiveConsultation; alreadyActive: boolean }
+  | {
+      ok: true;
+      consultation: LiveConsultation;
+      alreadyActive: boolean;
+      /** The offer this accept resolved (not on a repeated accept): what {@link RoutingStore.revertAccept} puts back. */
+      offer?: HeldOffer;
+    }
   | { ok: false; reason: "no_offer" | "expired" };
 
 export interface VetRelease {

@@ -10,7 +10,7 @@ import type {
   RoutingStore,
   VetRelease,
 } from "../domain/routing-store.js";
-import type { Deadline, DeadlineKind, LiveConsultation, VetChosenStatus, VetPresence } from "../domain/types.js";
+import type { Deadline, DeadlineKind, HeldOffer, LiveConsultation, VetChosenStatus, VetPresence } from "../domain/types.js";
 import { AppQueueFullError } from "../domain/errors.js";
 import { routingKeys, type RoutingKeys } from "./redis/keys.js";
 import {
@@ -160,9 +160,23 @@ export class RedisRoutingStore implements RoutingStore {
 
   async acceptOffer(consultationId: string, vetId: number, now: number, channelSid?: string): Promise<AcceptResult> {
     const w = json<
-      { ok: true; consultation: WireConsultation; alreadyActive: boolean } | { ok: false; reason: "no_offer" | "expired" }
+      | { ok: true; consultation: WireConsultation; alreadyActive: boolean; offer?: HeldOffer }
+      | { ok: false; reason: "no_offer" | "expired" }
     >(await this.lua.call("acceptOffer", [consultationId, vetId, now, channelSid ?? ""]));
-    return w.ok ? { ok: true, consultation: toConsultation(w.consultation), alreadyActive: w.alreadyActive } : w;
+    if (!w.ok) return w;
+    const consultation = toConsultation(w.consultation);
+    return w.offer ? { ok: true, consultation, alreadyActive: w.alreadyActive, offer: w.offer } : { ok: true, consultation, alreadyActive: w.alreadyActive };
+  }
+
+  async revertAccept(consultationId: string, vetId: number, offer: HeldOffer): Promise<"offered" | "queued" | null> {
+    return json<"offered" | "queued" | null>(
+      await this.lua.call("revertAccept", [consultationId, vetId, offer.offeredAt, offer.expiresAt]),
+    );
+  }
+
+  async restore(c: LiveConsultation): Promise<boolean> {
+    const { seq, ...rest } = c;
+    return json<boolean>(await this.lua.call("restore", [...splitNew(rest), seq]));
   }
 
   async releaseOffer(consultationId: string, vetId: number, opts: { setAway?: boolean } = {}): Promise<LiveConsultation | null> {

@@ -32,6 +32,7 @@ export function buildOpenApiDocument(version: string): ReturnType<typeof createD
         securitySchemes: {
           appBasic: { type: "http", scheme: "basic", description: "`base64(\"{app name or id}:{secret}\")`, per app." },
           adminBearer: { type: "http", scheme: "bearer", description: "`ADMIN_TOKEN`." },
+          vetBearer: { type: "http", scheme: "bearer", description: "A vet's socket token from `POST /vet/v1/login`." },
         },
       },
       paths: {

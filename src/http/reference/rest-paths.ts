@@ -41,6 +41,12 @@ const bodyErrors = [400, 413, 415, 422];
 const ok = (data: z.ZodType, example: unknown, message: string) => successResponse(data, example, { message, rateLimited: true });
 
 const tokenData = z.object({ token: z.string(), expires_at: z.string().meta({ description: "ISO-8601" }) }).meta({ id: "SocketToken" });
+const vetConsoleConfigSchema = z.object({
+  twilio_mode: z.enum(["offline", "live"]).meta({ description: "`offline`: chat and video are simulated." }),
+  wrapup_ms: z.int(),
+  offer_timeout_ms: z.int(),
+});
+const vetQueueSchema = z.object({ queue_length: z.int(), vets_available: z.int() });
 const profileFile = z.string().meta({ format: "binary", description: "PNG, JPEG or WebP image, at most 5 MiB." });
 const petList = z.object({
   list: z.array(petJsonSchema),
@@ -172,6 +178,32 @@ export function restPaths() {
           "200": successResponse(z.object({ token: z.string(), expires_at: z.string(), vet: vetJsonSchema }), { ...ex.socketToken, vet: ex.vet }, { message: "Login successful." }),
           ...errors([400, 401, 403, 413, 415, 422, 429, 500, 503]),
         },
+      },
+    },
+    "/vet/v1/config": {
+      get: {
+        tags: ["vet"],
+        summary: "What the vet console needs to know about this gateway (public, nothing secret).",
+        responses: {
+          "200": successResponse(vetConsoleConfigSchema, { twilio_mode: "offline", wrapup_ms: 60000, offer_timeout_ms: 30000 }),
+          ...errors([500]),
+        },
+      },
+    },
+    "/vet/v1/queue": {
+      get: {
+        tags: ["vet"],
+        summary: "Queue length and available vets, for the console (no `/vet` event carries them).",
+        security: [{ vetBearer: [] }],
+        responses: { "200": successResponse(vetQueueSchema, { queue_length: 3, vets_available: 2 }), ...errors([401, 500]) },
+      },
+    },
+    "/vet/v1/token": {
+      post: {
+        tags: ["vet"],
+        summary: "A fresh vet socket token for a still valid one (the console never keeps the password). Disabled or removed vets get 401.",
+        security: [{ vetBearer: [] }],
+        responses: { "200": successResponse(tokenData, ex.socketToken), ...errors([401, 500]) },
       },
     },
     "/admin/v1/apps": {
