@@ -40,6 +40,8 @@ export class MemoryRoutingStore implements RoutingStore {
   private readonly deadlines = new Map<string, Deadline>();
   private readonly nodes = new Map<string, number>();
   private seq = 0;
+  private epoch: string | null = null;
+  private rebuildLock: { token: string; until: number } | null = null;
 
   heartbeat(nodeId: string, now: number, ttlMs: number): Promise<boolean> {
     const known = this.nodes.has(nodeId);
@@ -310,6 +312,50 @@ export class MemoryRoutingStore implements RoutingStore {
     const key = userKey(c.appId, c.userId);
     if (this.userOpen.get(key) === c.id) this.userOpen.delete(key);
     return Promise.resolve({ consultation: before, revokedOfferVetId, waiting: this.waiting.size });
+  }
+
+  restore(input: LiveConsultation): Promise<boolean> {
+    const key = userKey(input.appId, input.userId);
+    if (this.consultations.has(input.id) || this.userOpen.has(key)) return Promise.resolve(false);
+    const c: LiveConsultation = { ...clone(input), offer: null, status: input.status === "active" ? "active" : "queued" };
+    if (c.status === "active") {
+      if (c.vetId === null) return Promise.resolve(false);
+      const vet = this.vetOrNew(c.vetId, c.acceptedAt ?? c.createdAt);
+      if (!vet.activeConsultationIds.includes(c.id)) vet.activeConsultationIds.push(c.id);
+    } else {
+      this.waiting.add(c.id);
+      this.setDeadline("queue", c.id, c.queueDeadline);
+    }
+    this.seq = Math.max(this.seq, c.seq);
+    this.consultations.set(c.id, c);
+    this.userOpen.set(key, c.id);
+    return Promise.resolve(true);
+  }
+
+  restoreWrapup(vetId: number, consultationId: string, until: number): Promise<boolean> {
+    const vet = this.vetOrNew(vetId, until);
+    if (vet.wrapupUntil !== null && vet.wrapupUntil >= until) return Promise.resolve(false);
+    vet.wrapupUntil = until;
+    vet.wrapupConsultationId = consultationId;
+    this.setDeadline("wrapup", String(vetId), until);
+    return Promise.resolve(true);
+  }
+
+  liveEpoch(): Promise<string | null> {
+    return Promise.resolve(this.epoch);
+  }
+
+  claimRebuild(token: string, ttlMs: number): Promise<boolean> {
+    const now = Date.now();
+    if (this.rebuildLock && this.rebuildLock.until > now) return Promise.resolve(false);
+    this.rebuildLock = { token, until: now + ttlMs };
+    return Promise.resolve(true);
+  }
+
+  setLiveEpoch(epoch: string, token: string): Promise<void> {
+    this.epoch = epoch;
+    if (this.rebuildLock?.token === token) this.rebuildLock = null;
+    return Promise.resolve();
   }
 
   addDeadline(kind: DeadlineKind, ref: string, at: number): Promise<void> {

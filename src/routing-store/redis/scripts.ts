@@ -22,6 +22,9 @@ export const COMMAND_NAMES = [
   "finish",
   "claimDue",
   "snapshot",
+  "restore",
+  "restoreWrapup",
+  "setLiveEpoch",
 ] as const;
 
 export type CommandName = (typeof COMMAND_NAMES)[number];
