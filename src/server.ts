@@ -152,6 +152,7 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
     nodeId,
     routing: config.routing,
     onNodeReaped: () => sockets.disconnectLocal(),
+    localConnections: () => sockets.localConnections(),
     observer: {
       matched: (ms) => {
         metrics.matchLatency.observe(ms / 1000);
@@ -159,6 +160,7 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
       },
       offer: (outcome) => metrics.offers.inc({ outcome }),
       finished: (status) => metrics.consultations.inc({ outcome: status }),
+      rebuilt: () => metrics.rebuilds.inc(),
     },
   });
   sockets.bind(engine);

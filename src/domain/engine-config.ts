@@ -10,4 +10,6 @@ export interface EngineObserver {
   matched?(waitMs: number): void;
   offer?(outcome: OfferOutcome | "offered"): void;
   finished?(status: "ended" | "cancelled" | "expired"): void;
+  /** This node rebuilt the live state from the ledger. */
+  rebuilt?(): void;
 }

@@ -10,6 +10,7 @@ export interface Metrics {
   readonly consultations: Counter<"outcome">;
   readonly offers: Counter<"outcome">;
   readonly twilioCalls: Counter<"operation" | "result">;
+  readonly rebuilds: Counter;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -47,6 +48,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       name: "consultations_total",
       help: "Consultations by final outcome",
       labelNames: ["outcome"],
+      registers,
+    }),
+    rebuilds: new Counter({
+      name: "rebuilds_total",
+      help: "Rebuilds of the live state from the database run by this node",
       registers,
     }),
     offers: new Counter({

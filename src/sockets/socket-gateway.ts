@@ -2,6 +2,7 @@
  * The Socket.IO transport: `/user` and `/vet` namespaces. Thin by design: authenticate the
  * handshake, validate each payload with zod, call the engine, answer with the envelope.
  */
+import type { LocalConnections } from "../domain/rebuild.js";
 import type http from "node:http";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { Server, type Namespace, type Socket } from "socket.io";
@@ -51,6 +52,8 @@ export interface SocketGateway {
   bind(engine: ConsultationEngine): void;
   /** Disconnects this node's sockets so clients reconnect and register again. */
   disconnectLocal(): void;
+  /** The vet and owner sockets connected to this node (registered again after a rebuild). */
+  localConnections(): LocalConnections;
   /** Stops reacting to disconnects (the node already handed its state back), then closes. */
   close(opts?: { draining?: boolean }): Promise<void>;
 }
@@ -264,6 +267,18 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
     io,
     notifier,
     bind,
+    localConnections() {
+      const local: LocalConnections = { vets: [], users: [] };
+      for (const [connId, s] of vets.sockets) {
+        const { vetId } = s.data as Partial<VetSocketData>;
+        if (vetId !== undefined) local.vets.push({ vetId, connId });
+      }
+      for (const [connId, s] of users.sockets) {
+        const { appId, userId } = s.data as Partial<UserSocketData>;
+        if (appId !== undefined && userId !== undefined) local.users.push({ appId, userId, connId });
+      }
+      return local;
+    },
     disconnectLocal() {
       vets.local.disconnectSockets(true);
       users.local.disconnectSockets(true);
