@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response } from "express";
 import type { GatewayContext } from "../context.js";
 import { isDatabaseUnavailable } from "../db/errors.js";
+import { isRedisUnavailable } from "../lib/redis-commands.js";
 import { NoVetAvailableError } from "../domain/errors.js";
 import { AppError, fail } from "../lib/envelope.js";
 import type { Logger } from "../lib/logger.js";
@@ -162,8 +163,8 @@ const errorHandler: ErrorRequestHandler = (err: unknown, _req: Request, res: Res
     return;
   }
   const log = (res.locals as Partial<RequestLocals>).log;
-  if (isDatabaseUnavailable(err)) {
-    log?.warn({ err }, "database unavailable");
+  if (isDatabaseUnavailable(err) || isRedisUnavailable(err)) {
+    log?.warn({ err }, "database or Redis unavailable");
     res.setHeader("retry-after", "5");
     res.status(503).json(fail(503, "Service Unavailable"));
     return;

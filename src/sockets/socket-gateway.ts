@@ -2,6 +2,8 @@
  * The Socket.IO transport: `/user` and `/vet` namespaces. Thin by design: authenticate the
  * handshake, validate each payload with zod, call the engine, answer with the envelope.
  */
+import { isDatabaseUnavailable } from "../db/errors.js";
+import { isRedisUnavailable } from "../lib/redis-commands.js";
 import type { LocalConnections } from "../domain/rebuild.js";
 import type http from "node:http";
 import { createAdapter } from "@socket.io/redis-adapter";
@@ -44,6 +46,9 @@ const schemas = {
   callStatus: callStatusSetSchema,
   empty: emptySchema,
 };
+
+/** How long shutdown waits for Socket.IO and its Redis clients before cutting them. */
+const CLOSE_GRACE_MS = 2000;
 
 export interface SocketGateway {
   readonly io: Server;
@@ -156,7 +161,11 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
           envelope = ok(data, message);
         } catch (err) {
           if (err instanceof AppError) envelope = fail(err.status, err.messages);
-          else {
+          else if (isRedisUnavailable(err) || isDatabaseUnavailable(err)) {
+            // Storage away for a moment: the client retries later.
+            ctx.logger.warn({ err, event, ns }, "storage unavailable");
+            envelope = fail(503, "Service Unavailable");
+          } else {
             ctx.logger.error({ err, event, ns }, "socket handler failed");
             envelope = fail(500, "Server Error");
           }
@@ -288,8 +297,14 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
       closed = true;
       await new Promise<void>((resolve) => {
         void io.close(() => resolve());
+        // After a Redis outage the adapter's unsubscribe can wait forever: do not hang shutdown.
+        setTimeout(resolve, CLOSE_GRACE_MS).unref();
       });
-      for (const c of extraClients) await c.quit().catch(() => c.destroy());
+      for (const c of extraClients) {
+        const quit = c.quit().catch(() => undefined);
+        await Promise.race([quit, new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref())]);
+        if (c.isOpen) c.destroy();
+      }
     },
   };
 }
