@@ -79,20 +79,25 @@ export class Rebuilder {
    */
   async check(): Promise<EpochCheck> {
     const { store, logger } = this.deps;
-    const current = await store.liveEpoch();
+    let current = await store.liveEpoch();
     if (current !== null && current === this.epoch) return "same";
     if (current === null) {
       const token = this.token();
       if (!(await store.claimRebuild(token, LOCK_TTL_MS))) return "wait";
-      const epoch = this.token();
-      const report = await this.rebuild(epoch);
-      await store.setLiveEpoch(epoch, token);
-      this.epoch = epoch;
-      logger.warn({ node: this.deps.nodeId, ...report }, "live state rebuilt from the database");
-      this.deps.onRebuilt?.(report);
-    } else {
-      this.epoch = current;
+      // Another node may have set the marker and freed the lock between the read and the claim.
+      current = await store.liveEpoch();
+      if (current === null) {
+        const epoch = this.token();
+        const report = await this.rebuild(epoch);
+        await store.setLiveEpoch(epoch, token);
+        current = epoch;
+        logger.warn({ node: this.deps.nodeId, ...report }, "live state rebuilt from the database");
+        this.deps.onRebuilt?.(report);
+      } else {
+        await store.setLiveEpoch(current, token); // same marker; frees the lock
+      }
     }
+    this.epoch = current;
     await this.reregister();
     return "changed";
   }
