@@ -153,6 +153,7 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
     nodeId,
     routing: config.routing,
     onNodeReaped: () => sockets.disconnectLocal(),
+    localConnections: () => sockets.localConnections(),
     observer: {
       matched: (ms) => {
         metrics.matchLatency.observe(ms / 1000);
@@ -162,6 +163,7 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
       finished: (status) => metrics.consultations.inc({ outcome: status }),
       historyRetry: () => metrics.historyWriteRetries.inc(),
       historyFailure: (reason) => metrics.historyWriteFailures.inc({ reason }),
+      rebuilt: () => metrics.rebuilds.inc(),
     },
     isStorageUnavailable: isDatabaseUnavailable,
   });

@@ -25,6 +25,7 @@ import { Lifecycle } from "./lifecycle.js";
 import { PayloadBuilder, statsPayload, type EngineStats } from "./payloads.js";
 import type { Directory, Ledger, Notifier, TokenMinter, TwilioProvider } from "./ports.js";
 import { QueuePositions } from "./queue-positions.js";
+import { Rebuilder, type LocalConnections } from "./rebuild.js";
 import { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";
 import { Timekeeper } from "./timekeeper.js";
@@ -59,6 +60,8 @@ export interface EngineDeps {
   historySleep?: Sleep;
   /** How long {@link ConsultationEngine.close} waits for unstored history. Default 5000 ms. */
   shutdownFlushMs?: number;
+  /** The sockets this node holds, registered again after a rebuild (PROTOCOL §6). */
+  localConnections?: () => LocalConnections;
 }
 
 export type { ConsultationInput, DirectAssignment, RequestResult } from "./intake.js";
@@ -73,6 +76,7 @@ export class ConsultationEngine {
   private readonly pass: RoutingPass;
   private readonly lifecycle: Lifecycle;
   private readonly timekeeper: Timekeeper;
+  private readonly rebuilder: Rebuilder;
   private readonly intake: Intake;
   private readonly feedback: Feedback;
 
@@ -113,7 +117,19 @@ export class ConsultationEngine {
       routing,
       observer,
     });
+    this.rebuilder = new Rebuilder({
+      store,
+      ledger,
+      directory: deps.directory,
+      clock,
+      logger,
+      nodeId: deps.nodeId,
+      routing,
+      localConnections: deps.localConnections,
+      onRebuilt: () => observer?.rebuilt?.(),
+    });
     this.timekeeper = new Timekeeper({
+      rebuilder: this.rebuilder,
       store,
       lifecycle: this.lifecycle,
       routingPass: this.pass,
@@ -179,6 +195,7 @@ export class ConsultationEngine {
   async setVetStatus(vetId: number, status: VetChosenStatus): Promise<{ status: VetChosenStatus }> {
     const { presence, released } = await this.store.setVetStatus(vetId, status, this.now());
     if (!presence) throw new AppError(409, "The vet is not connected.");
+    this.rebuilder.noteVetStatus(vetId, presence.status);
     if (released) {
       this.lifecycle.offerEnded(released.id, vetId, "away");
       this.deps.notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: released.id, reason: "cancelled" });

@@ -14,4 +14,6 @@ export interface EngineObserver {
   historyRetry?(): void;
   /** A history write behind was given up: refused for good, or left unstored at shutdown. */
   historyFailure?(reason: "rejected" | "shutdown"): void;
+  /** This node rebuilt the live state from the ledger. */
+  rebuilt?(): void;
 }

@@ -9,6 +9,7 @@ import type {
   EndedBy,
   LiveConsultation,
   OfferOutcome,
+  OpenStatus,
   RequestProfile,
   VetCard,
 } from "./types.js";
@@ -55,6 +56,34 @@ export interface FeedbackRecord {
   updatedAt: Date;
 }
 
+/**
+ * An open (queued, offered or active) consultation as the ledger has it: everything its
+ * live state needs except the display profile (the Directory has that). Times in epoch ms.
+ */
+export interface OpenConsultationRecord {
+  id: string;
+  appId: number;
+  userId: number;
+  petId: number | null;
+  type: ConsultationType;
+  status: OpenStatus;
+  requestedVetId: number | null;
+  vetId: number | null;
+  channelSid: string | null;
+  roomSid: string | null;
+  createdAt: number;
+  acceptedAt: number | null;
+  /** Vets whose offer of it ended declined, timeout, disconnected, away or node_dead. */
+  excludedVetIds: number[];
+}
+
+/** An ended consultation whose vet has not given feedback yet (the vet may be in wrap-up). */
+export interface WrapupRecord {
+  vetId: number;
+  consultationId: string;
+  endedAt: number;
+}
+
 /** Fields a transition may set on the consultation row. */
 export interface TransitionPatch {
   vetId?: number;
@@ -98,6 +127,10 @@ export interface Ledger {
   findByRoom(appId: number, roomSid: string): Promise<ConsultationRecord | null>;
   saveFeedback(consultationId: string, vetId: number, recommendation: string, reason: string, at: number): Promise<void>;
   findFeedback(consultationId: string): Promise<FeedbackRecord | null>;
+  /** Every open consultation, oldest first (rebuild of the live state). */
+  openConsultations(): Promise<OpenConsultationRecord[]>;
+  /** Ended consultations with a vet, no feedback yet and `ended_at > since`, oldest first. */
+  recentWrapups(since: number): Promise<WrapupRecord[]>;
 }
 
 /**

@@ -123,16 +123,6 @@ export interface RoutingStore {
   revertAccept(consultationId: string, vetId: number, offer: HeldOffer): Promise<"offered" | "queued" | null>;
 
   /**
-   * Puts an open consultation back into live state exactly as given, idempotently (false
-   * when it is already there, or its user has another open one): `queued` → the queue at
-   * its `seq` with its `queue` deadline at `queueDeadline`; `active` → its vet holds it among
-   * `activeConsultationIds` (a vet unknown to the store is created offline). Never `offered`:
-   * an offered one is put back `queued`, keeping `excludedVetIds`. Undoes a {@link finish}
-   * whose durable write failed; rebuilds live state from the database.
-   */
-  restore(c: LiveConsultation): Promise<boolean>;
-
-  /**
    * Ends the vet's offer without acceptance: the consultation returns to `queued`, the vet
    * is excluded from it. With `setAway` the vet's status becomes `away` in the same step.
    * (Why the offer ended, e.g. `declined` or `timeout`, is the caller's to record.)
@@ -150,6 +140,33 @@ export interface RoutingStore {
    * Returns null when it is no longer open (idempotent).
    */
   finish(consultationId: string, now: number, wrapupUntil: number | null): Promise<FinishResult | null>;
+
+  // ---------- rebuild (PROTOCOL §6) ----------
+
+  /**
+   * Puts an open consultation back into live state exactly as given (rebuild, or undoing a
+   * step whose ledger write failed). No-op returning false when it is already there or its
+   * user has another open one. `queued` → into the queue at `c.seq` (the store's seq counter
+   * ends above it) with its `queue` deadline at `c.queueDeadline`, keeping `excludedVetIds`;
+   * `active` → the vet `c.vetId` holds it among `activeConsultationIds` (an unknown vet is
+   * created offline, `away`). Never `offered`: callers pass offered ones as `queued`.
+   */
+  restore(c: LiveConsultation): Promise<boolean>;
+
+  /**
+   * Puts a vet back in wrap-up after `consultationId` until `until` (at least), with its
+   * `wrapup` deadline; an unknown vet is created offline. False when already so.
+   */
+  restoreWrapup(vetId: number, consultationId: string, until: number): Promise<boolean>;
+
+  /** The epoch marker of the live state: null when it was lost (empty store) or never built. */
+  liveEpoch(): Promise<string | null>;
+
+  /** Takes the rebuild lock for `ttlMs` (one holder across nodes); false when taken. */
+  claimRebuild(token: string, ttlMs: number): Promise<boolean>;
+
+  /** Sets the epoch marker after a rebuild and releases the lock held with `token`. */
+  setLiveEpoch(epoch: string, token: string): Promise<void>;
 
   // ---------- deadlines ----------
 

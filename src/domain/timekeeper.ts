@@ -10,6 +10,7 @@ import type { HistoryWriter } from "./history-writer.js";
 import type { Lifecycle } from "./lifecycle.js";
 import type { Notifier } from "./ports.js";
 import type { QueuePositions } from "./queue-positions.js";
+import type { Rebuilder } from "./rebuild.js";
 import type { RoutingPass } from "./routing-pass.js";
 import type { NodeCleanup, RoutingStore } from "./routing-store.js";
 import type { Deadline } from "./types.js";
@@ -31,6 +32,8 @@ export interface TimekeeperDeps {
   nodeId: string;
   routing: RoutingConfig;
   onNodeReaped?: (() => void) | undefined;
+  /** Checks the live state's epoch each tick and rebuilds it when lost (PROTOCOL §6). */
+  rebuilder?: Rebuilder | undefined;
 }
 
 export class Timekeeper {
@@ -49,9 +52,18 @@ export class Timekeeper {
   async tick(): Promise<void> {
     const { store, clock, routing, logger, nodeId } = this.deps;
     const now = clock.now();
-    if (now - this.lastHeartbeat >= routing.presenceTtlMs / 3) {
+    const rebuilder = this.deps.rebuilder;
+    if (rebuilder) {
+      const epoch = await rebuilder.check();
+      // Another node is rebuilding: nothing here is safe to act on until its marker is set.
+      if (epoch === "wait") return;
+      // A new live state does not know this node yet: heartbeat now, and that is no reaping.
+      if (epoch === "changed") this.lastHeartbeat = 0;
+    }
+    if (this.lastHeartbeat === 0 || now - this.lastHeartbeat >= routing.presenceTtlMs / 3) {
       const registered = await store.heartbeat(nodeId, now, routing.presenceTtlMs);
-      if (!registered && this.lastHeartbeat !== 0) {
+      // Unknown because the live state was lost since the check: the next tick rebuilds.
+      if (!registered && this.lastHeartbeat !== 0 && !(await rebuilder?.epochChanged())) {
         logger.warn({ node: nodeId }, "this node was reaped after a pause; its sockets must reconnect");
         this.deps.onNodeReaped?.();
       }
@@ -100,6 +112,7 @@ export class Timekeeper {
     const vetId = c.offer.vetId;
     const released = await store.releaseOffer(c.id, vetId, { setAway: true });
     if (!released) return;
+    this.deps.rebuilder?.noteVetStatus(vetId, "away");
     this.deps.lifecycle.offerEnded(c.id, vetId, "timeout");
     notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: c.id, reason: "timeout" });
     notifier.toVet(vetId, "presence", { status: "away", reason: "offer_timeout" });

@@ -1,3 +1,4 @@
+import { ClientClosedError, ClientOfflineError, ConnectionTimeoutError, SocketClosedUnexpectedlyError, SocketTimeoutError } from "redis";
 /** The raw command interface of a Redis connection: what the routing store and rate limits use. */
 export interface RedisCommands {
   sendCommand<T = unknown>(args: ReadonlyArray<string>): Promise<T>;
@@ -39,4 +40,18 @@ export function withCommandDeadline(client: RedisCommands, ms: number): RedisCom
       });
     },
   };
+}
+
+const REDIS_DOWN = [ClientClosedError, ClientOfflineError, SocketClosedUnexpectedlyError, ConnectionTimeoutError, SocketTimeoutError];
+const REDIS_NETWORK = /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT/;
+
+/**
+ * True when `err` says Redis is unreachable or too slow (not a bug in a command), so
+ * transports answer 503 (retry later) instead of 500.
+ */
+export function isRedisUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err instanceof RedisTimeoutError || REDIS_DOWN.some((c) => err instanceof c)) return true;
+  const code = (err as { code?: unknown }).code;
+  return (typeof code === "string" && REDIS_NETWORK.test(code)) || REDIS_NETWORK.test(err.message);
 }

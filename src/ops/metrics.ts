@@ -14,6 +14,7 @@ export interface Metrics {
   readonly historyWriteRetries: Counter;
   /** History writes behind given up (`rejected` by the database, or left at `shutdown`). */
   readonly historyWriteFailures: Counter<"reason">;
+  readonly rebuilds: Counter;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -51,6 +52,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       name: "consultations_total",
       help: "Consultations by final outcome",
       labelNames: ["outcome"],
+      registers,
+    }),
+    rebuilds: new Counter({
+      name: "rebuilds_total",
+      help: "Rebuilds of the live state from the database run by this node",
       registers,
     }),
     offers: new Counter({

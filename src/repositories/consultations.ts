@@ -1,13 +1,15 @@
-import { and, count, desc, eq, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, sql, type SQL } from "drizzle-orm";
 import type { Database, Db, Statement, StatementRunner } from "../db/database.js";
 import { consultationEvents, consultations, feedback, offers, vets } from "../db/schema.js";
 import type {
   ConsultationRecord,
   FeedbackRecord,
   Ledger,
+  OpenConsultationRecord,
   TransitionPatch,
+  WrapupRecord,
 } from "../domain/ports.js";
-import type { ConsultationStatus, ConsultationType, LiveConsultation, OfferOutcome } from "../domain/types.js";
+import type { ConsultationStatus, ConsultationType, LiveConsultation, OfferOutcome, OpenStatus } from "../domain/types.js";
 
 const recordColumns = {
   id: consultations.id,
@@ -161,6 +163,56 @@ export class ConsultationRepository implements Ledger {
       .limit(1);
     const r = rows[0];
     return r ? { ...r, type: r.type as ConsultationType } : null;
+  }
+
+  async openConsultations(): Promise<OpenConsultationRecord[]> {
+    const excluded = sql<number[]>`coalesce((select array_agg(distinct o.vet_id order by o.vet_id) from offers o
+      where o.consultation_id = "consultations"."id"
+        and o.outcome in ('declined', 'timeout', 'disconnected', 'away', 'node_dead')), '{}'::integer[])`;
+    const rows = await this.db
+      .select({
+        id: consultations.id,
+        appId: consultations.appId,
+        userId: consultations.userId,
+        petId: consultations.petId,
+        type: consultations.type,
+        status: consultations.status,
+        requestedVetId: consultations.requestedVetId,
+        vetId: consultations.vetId,
+        channelSid: consultations.channelSid,
+        roomSid: consultations.roomSid,
+        createdAt: consultations.createdAt,
+        acceptedAt: consultations.acceptedAt,
+        excludedVetIds: excluded,
+      })
+      .from(consultations)
+      .where(inArray(consultations.status, ["queued", "offered", "active"]))
+      .orderBy(asc(consultations.createdAt), asc(consultations.id));
+    return rows.map((r) => ({
+      ...r,
+      type: r.type as ConsultationType,
+      status: r.status as OpenStatus,
+      createdAt: r.createdAt.getTime(),
+      acceptedAt: r.acceptedAt ? r.acceptedAt.getTime() : null,
+      excludedVetIds: (r.excludedVetIds ?? []).map(Number),
+    }));
+  }
+
+  async recentWrapups(since: number): Promise<WrapupRecord[]> {
+    const rows = await this.db
+      .select({ vetId: consultations.vetId, consultationId: consultations.id, endedAt: consultations.endedAt })
+      .from(consultations)
+      .leftJoin(feedback, eq(feedback.consultationId, consultations.id))
+      .where(
+        and(
+          eq(consultations.status, "ended"),
+          isNotNull(consultations.vetId),
+          gt(consultations.endedAt, new Date(since)),
+          isNull(feedback.consultationId),
+        ),
+      )
+      .orderBy(asc(consultations.endedAt));
+    return rows.map((r) => ({ vetId: r.vetId ?? 0, consultationId: r.consultationId, endedAt: r.endedAt?.getTime() ?? 0 }));
   }
 
   /** Every transition of one consultation, oldest first (history, tests, support). */

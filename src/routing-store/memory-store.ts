@@ -42,6 +42,8 @@ export class MemoryRoutingStore implements RoutingStore {
   private readonly deadlines = new Map<string, Deadline>();
   private readonly nodes = new Map<string, number>();
   private seq = 0;
+  private epoch: string | null = null;
+  private rebuildLock: { token: string; until: number } | null = null;
 
   heartbeat(nodeId: string, now: number, ttlMs: number): Promise<boolean> {
     const known = this.nodes.has(nodeId);
@@ -369,6 +371,32 @@ export class MemoryRoutingStore implements RoutingStore {
     const key = userKey(c.appId, c.userId);
     if (this.userOpen.get(key) === c.id) this.userOpen.delete(key);
     return Promise.resolve({ consultation: before, revokedOfferVetId, waiting: this.waiting.size });
+  }
+
+  restoreWrapup(vetId: number, consultationId: string, until: number): Promise<boolean> {
+    const vet = this.vetOrNew(vetId, until);
+    if (vet.wrapupUntil !== null && vet.wrapupUntil >= until) return Promise.resolve(false);
+    vet.wrapupUntil = until;
+    vet.wrapupConsultationId = consultationId;
+    this.setDeadline("wrapup", String(vetId), until);
+    return Promise.resolve(true);
+  }
+
+  liveEpoch(): Promise<string | null> {
+    return Promise.resolve(this.epoch);
+  }
+
+  claimRebuild(token: string, ttlMs: number): Promise<boolean> {
+    const now = Date.now();
+    if (this.rebuildLock && this.rebuildLock.until > now) return Promise.resolve(false);
+    this.rebuildLock = { token, until: now + ttlMs };
+    return Promise.resolve(true);
+  }
+
+  setLiveEpoch(epoch: string, token: string): Promise<void> {
+    this.epoch = epoch;
+    if (this.rebuildLock?.token === token) this.rebuildLock = null;
+    return Promise.resolve();
   }
 
   addDeadline(kind: DeadlineKind, ref: string, at: number): Promise<void> {

@@ -205,6 +205,26 @@ export class RedisRoutingStore implements RoutingStore {
     return w ? { ...w, consultation: toConsultation(w.consultation) } : null;
   }
 
+  // ---------- rebuild ----------
+
+  async restoreWrapup(vetId: number, consultationId: string, until: number): Promise<boolean> {
+    return json<boolean>(await this.lua.call("restoreWrapup", [vetId, consultationId, until]));
+  }
+
+  async liveEpoch(): Promise<string | null> {
+    const v = await this.client.sendCommand(["GET", this.keys.epoch]);
+    return typeof v === "string" ? v : null;
+  }
+
+  async claimRebuild(token: string, ttlMs: number): Promise<boolean> {
+    const r = await this.client.sendCommand(["SET", this.keys.rebuildLock, token, "NX", "PX", String(Math.max(1, Math.floor(ttlMs)))]);
+    return r === "OK";
+  }
+
+  async setLiveEpoch(epoch: string, token: string): Promise<void> {
+    await this.lua.call("setLiveEpoch", [epoch, token]);
+  }
+
   // ---------- deadlines ----------
 
   async addDeadline(kind: DeadlineKind, ref: string, at: number): Promise<void> {

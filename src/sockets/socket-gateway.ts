@@ -2,6 +2,8 @@
  * The Socket.IO transport: `/user` and `/vet` namespaces. Thin by design: authenticate the
  * handshake, validate each payload with zod, call the engine, answer with the envelope.
  */
+import { isRedisUnavailable } from "../lib/redis-commands.js";
+import type { LocalConnections } from "../domain/rebuild.js";
 import type http from "node:http";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { Server, type Namespace, type Socket } from "socket.io";
@@ -46,6 +48,9 @@ const schemas = {
   empty: emptySchema,
 };
 
+/** How long shutdown waits for Socket.IO and its Redis clients before cutting them. */
+const CLOSE_GRACE_MS = 2000;
+
 export interface SocketGateway {
   readonly io: Server;
   readonly notifier: Notifier;
@@ -53,6 +58,8 @@ export interface SocketGateway {
   bind(engine: ConsultationEngine): void;
   /** Disconnects this node's sockets so clients reconnect and register again. */
   disconnectLocal(): void;
+  /** The vet and owner sockets connected to this node (registered again after a rebuild). */
+  localConnections(): LocalConnections;
   /** Stops reacting to disconnects (the node already handed its state back), then closes. */
   close(opts?: { draining?: boolean }): Promise<void>;
 }
@@ -155,9 +162,9 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
           envelope = ok(data, message);
         } catch (err) {
           if (err instanceof AppError) envelope = fail(err.status, err.messages);
-          else if (err instanceof StorageUnavailableError || isDatabaseUnavailable(err)) {
+          else if (err instanceof StorageUnavailableError || isDatabaseUnavailable(err) || isRedisUnavailable(err)) {
             // Record first (PROTOCOL §6): nothing changed; the client may retry later.
-            ctx.logger.warn({ err, event, ns }, "database unavailable");
+            ctx.logger.warn({ err, event, ns }, "storage unavailable");
             envelope = fail(503, "Service Unavailable");
           } else {
             ctx.logger.error({ err, event, ns }, "socket handler failed");
@@ -270,6 +277,18 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
     io,
     notifier,
     bind,
+    localConnections() {
+      const local: LocalConnections = { vets: [], users: [] };
+      for (const [connId, s] of vets.sockets) {
+        const { vetId } = s.data as Partial<VetSocketData>;
+        if (vetId !== undefined) local.vets.push({ vetId, connId });
+      }
+      for (const [connId, s] of users.sockets) {
+        const { appId, userId } = s.data as Partial<UserSocketData>;
+        if (appId !== undefined && userId !== undefined) local.users.push({ appId, userId, connId });
+      }
+      return local;
+    },
     disconnectLocal() {
       vets.local.disconnectSockets(true);
       users.local.disconnectSockets(true);
@@ -279,8 +298,14 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
       closed = true;
       await new Promise<void>((resolve) => {
         void io.close(() => resolve());
+        // After a Redis outage the adapter's unsubscribe can wait forever: do not hang shutdown.
+        setTimeout(resolve, CLOSE_GRACE_MS).unref();
       });
-      for (const c of extraClients) await c.quit().catch(() => c.destroy());
+      for (const c of extraClients) {
+        const quit = c.quit().catch(() => undefined);
+        await Promise.race([quit, new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref())]);
+        if (c.isOpen) c.destroy();
+      }
     },
   };
 }

@@ -1,7 +1,7 @@
 /**
- * A gateway on a throwaway Redis that restarts empty (no persistence). Today's contract is
- * only that the gateway keeps serving: readiness returns, and new vets and owners match.
- * Rebuilding the lost live state is the durability work of issue 8 (PROTOCOL §6).
+ * A gateway on a throwaway Redis that restarts empty (no persistence): it keeps serving,
+ * readiness returns, and new vets and owners match. The rebuild of the lost live state
+ * (PROTOCOL §6) is covered in `rebuild.test.ts`.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -68,11 +68,8 @@ describe("gateway on a Redis that restarts empty", () => {
 
     await redis.restart();
     await expect.poll(async () => (await request(url, "GET", "/readyz")).status, { timeout: 10_000 }).toBe(200);
-    // Observed today (2026-12-01), before the rebuild of §6: the live state is gone. Stats
-    // read queue 0, open 0, and no vet at all (vet A's socket is still connected but it is
-    // in no routing state); the database still says request 1 `active` and request 2
-    // `queued`; request 2 is never offered to a vet who comes online later and its owner
-    // hears nothing; new requests go only to vets that connect after the restart.
+    // Before the rebuild of §6 the live state was simply gone here (2026-12-01): request 2
+    // was never offered again and vet A was in no routing state.
 
     const vetB = await seedVet(gw);
     const b = await vetClient(url, vetB.token);

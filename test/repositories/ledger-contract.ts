@@ -264,6 +264,59 @@ export function ledgerContract(name: string, make: () => Promise<LedgerFixture>)
       expect(await ledger.findFeedback(id)).toBeNull();
     });
 
+    it("openConsultations: every open one, oldest first, with excluded vets, SIDs and times", async () => {
+      const base = T0 + 5_000_000;
+      const queued = await created({ createdAt: base + 2, requestedVetId: vet });
+      const offered = await created({ createdAt: base + 1 });
+      await ledger.offerMade(offered.id, vet, base + 10, base + 30_010, false);
+      await ledger.offerEnded(offered.id, vet, "declined", base + 20, true);
+      await ledger.offerMade(offered.id, otherVet, base + 30, base + 30_030, false);
+      const active = await created({ createdAt: base + 3 });
+      const channelSid = sid("CH");
+      await ledger.offerMade(active.id, otherVet, base + 40, base + 30_040, false);
+      await ledger.transition(active.id, "active", base + 50, { vetId: otherVet, channelSid, resolvedOffer: { vetId: otherVet, outcome: "accepted" } });
+      const ended = await created({ createdAt: base + 4 });
+      await ledger.transition(ended.id, "cancelled", base + 60);
+
+      const open = (await ledger.openConsultations()).filter((o) => [queued.id, offered.id, active.id, ended.id].includes(o.id));
+      expect(open.map((o) => o.id)).toEqual([offered.id, queued.id, active.id]);
+      expect(open[0]).toMatchObject({ status: "offered", excludedVetIds: [vet], createdAt: base + 1, vetId: null });
+      expect(open[1]).toEqual({
+        id: queued.id,
+        appId: f.appId,
+        userId: f.userId,
+        petId: f.petId,
+        type: "chat",
+        status: "queued",
+        requestedVetId: vet,
+        vetId: null,
+        channelSid: null,
+        roomSid: null,
+        createdAt: base + 2,
+        acceptedAt: null,
+        excludedVetIds: [],
+      });
+      expect(open[2]).toMatchObject({ status: "active", vetId: otherVet, channelSid, acceptedAt: base + 50, excludedVetIds: [] });
+    });
+
+    it("recentWrapups: ended with a vet, no feedback yet, ended after since", async () => {
+      const base = T0 + 6_000_000;
+      const make = async (endAt: number) => {
+        const c = await created({ status: "active", vetId: vet, acceptedAt: base, createdAt: base });
+        await ledger.transition(c.id, "ended", endAt, { endedBy: "vet" });
+        return c;
+      };
+      const old = await make(base + 10);
+      const fresh = await make(base + 30);
+      const withFeedback = await make(base + 40);
+      await ledger.saveFeedback(withFeedback.id, vet, "ok", "fine", base + 50);
+      const cancelled = await created({ createdAt: base });
+      await ledger.transition(cancelled.id, "cancelled", base + 35);
+      const ids = [old.id, fresh.id, withFeedback.id, cancelled.id];
+      const wrapups = (await ledger.recentWrapups(base + 20)).filter((w) => ids.includes(w.consultationId));
+      expect(wrapups).toEqual([{ vetId: vet, consultationId: fresh.id, endedAt: base + 30 }]);
+    });
+
     it("feedback: one per consultation, a later one replaces it, joined with the vet's name", async () => {
       const c = await created({ type: "video" }, "rest");
       expect(await ledger.findFeedback(c.id)).toBeNull();

@@ -671,6 +671,80 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
       });
     });
 
+    // ------------------------------------------------------------------ rebuild
+
+    describe("restore", () => {
+      const BIG = T0; // rebuild uses created_at (ms) as seq
+      const restored = (over: Partial<LiveConsultation> = {}): LiveConsultation => ({ ...newRequest(over), seq: BIG, ...over });
+
+      it("queued ones go back at their seq with excluded vets and the queue deadline; enqueue comes after", async () => {
+        const second = restored({ seq: BIG + 20, createdAt: T0 + 20, queueDeadline: T0 + 20 + QUEUE_MS, excludedVetIds: [3] });
+        const first = restored({ seq: BIG + 10, createdAt: T0 + 10, queueDeadline: T0 + 10 + QUEUE_MS });
+        expect(await store.restore(second)).toBe(true);
+        expect(await store.restore(first)).toBe(true);
+        expect(await store.restore(first)).toBe(false); // idempotent
+        const later = await enqueue();
+        expect(later.seq).toBeGreaterThan(BIG + 20);
+        const snap = await store.snapshot();
+        expect(snap.queue.map((q) => q.id)).toEqual([first.id, second.id, later.id]);
+        expect(snap.queue[1]).toMatchObject({ status: "queued", offer: null, excludedVetIds: [3] });
+        expect(await store.getConsultation(first.id)).toEqual(first);
+        expect(await store.findOpenByUser(1, first.userId)).toEqual(first);
+        // Offers skip the excluded vet.
+        await onlineVet(3);
+        expect(await store.claimOffer(second.id, 3, T0, T0 + OFFER_MS, 1)).toEqual({ ok: false, reason: "vet_excluded" });
+        const due = await drainDeadlines();
+        expect(due).toContainEqual({ kind: "queue", ref: first.id, at: T0 + 10 + QUEUE_MS });
+        expect(due).toContainEqual({ kind: "queue", ref: second.id, at: T0 + 20 + QUEUE_MS });
+      });
+
+      it("an offered one passed as queued has no offer", async () => {
+        const c = restored({ status: "queued", offer: null });
+        expect(await store.restore(c)).toBe(true);
+        await onlineVet(2);
+        expect((await store.claimOffer(c.id, 2, T0, T0 + OFFER_MS, 1)).ok).toBe(true);
+      });
+
+      it("active ones: the vet holds it (created offline and away when unknown), no deadlines", async () => {
+        const c = restored({ status: "active", vetId: 5, acceptedAt: T0 + 5, channelSid: "CH1", roomSid: "RM1" });
+        expect(await store.restore(c)).toBe(true);
+        expect(await store.getConsultation(c.id)).toEqual(c);
+        expect(await store.getVet(5)).toMatchObject({ status: "away", connections: 0, activeConsultationIds: [c.id] });
+        expect((await store.snapshot()).queue).toEqual([]);
+        expect(await drainDeadlines()).toEqual([]);
+        // The vet reconnects: busy, not eligible at one consultation each.
+        await onlineVet(5);
+        expect(await eligibleNow(5)).toBe(false);
+        const fin = await store.finish(c.id, T0 + 100, null);
+        expect(fin?.consultation.id).toBe(c.id);
+        expect(await eligibleNow(5)).toBe(true);
+      });
+
+      it("a user with another open consultation is left alone", async () => {
+        const open = await enqueue({ userId: 4242 });
+        expect(await store.restore(restored({ userId: 4242 }))).toBe(false);
+        expect((await store.snapshot()).queue.map((q) => q.id)).toEqual([open.id]);
+      });
+
+      it("restoreWrapup puts the vet in wrap-up with its deadline, at least until the given time", async () => {
+        expect(await store.restoreWrapup(6, "c-x", T0 + 60_000)).toBe(true);
+        expect(await store.restoreWrapup(6, "c-y", T0 + 30_000)).toBe(false);
+        expect(await store.getVet(6)).toMatchObject({ connections: 0, wrapupUntil: T0 + 60_000, wrapupConsultationId: "c-x" });
+        await onlineVet(6);
+        expect(await eligibleNow(6)).toBe(false);
+        expect(await drainDeadlines()).toEqual([{ kind: "wrapup", ref: "6", at: T0 + 60_000 }]);
+      });
+
+      it("epoch marker and rebuild lock: one holder, the marker set releases the lock", async () => {
+        expect(await store.liveEpoch()).toBeNull();
+        expect(await store.claimRebuild("a", 10_000)).toBe(true);
+        expect(await store.claimRebuild("b", 10_000)).toBe(false);
+        await store.setLiveEpoch("e1", "a");
+        expect(await store.liveEpoch()).toBe("e1");
+        expect(await store.claimRebuild("b", 10_000)).toBe(true);
+      });
+    });
+
     // ------------------------------------------------------------------ assignDirect
 
     describe("assignDirect", () => {

@@ -3,10 +3,20 @@
  * ledger (`src/repositories/consultations.ts`); `test/repositories/ledger-contract.ts` runs
  * against both, so the two cannot drift apart.
  */
-import type { ConsultationRecord, FeedbackRecord, Ledger, TransitionPatch } from "../../src/domain/ports.js";
-import type { ConsultationStatus, LiveConsultation, OfferOutcome } from "../../src/domain/types.js";
+import type {
+  ConsultationRecord,
+  FeedbackRecord,
+  Ledger,
+  OpenConsultationRecord,
+  TransitionPatch,
+  WrapupRecord,
+} from "../../src/domain/ports.js";
+import type { ConsultationStatus, LiveConsultation, OfferOutcome, OpenStatus } from "../../src/domain/types.js";
 
 const TERMINAL = new Set<ConsultationStatus>(["ended", "cancelled", "expired"]);
+const OPEN = new Set<ConsultationStatus>(["queued", "offered", "active"]);
+/** Offer outcomes that keep a vet from being offered the same request again. */
+const EXCLUDING = new Set<string>(["declined", "timeout", "disconnected", "away", "node_dead"]);
 
 export interface MemoryOffer {
   consultationId: string;
@@ -30,6 +40,8 @@ interface Row extends ConsultationRecord {
   updatedAt: number;
   endedBy: string | null;
   endReason: string | null;
+  requestedVetId: number | null;
+  acceptedAt: number | null;
 }
 
 /** A vet's name as the feedback join finds it, or null for a vet that does not exist. */
@@ -64,6 +76,8 @@ export class MemoryLedger implements Ledger {
       updatedAt: c.createdAt,
       endedBy: null,
       endReason: null,
+      requestedVetId: c.requestedVetId,
+      acceptedAt: c.acceptedAt,
     });
     const detail = { source, ...(c.vetId !== null ? { vet_id: c.vetId } : {}) };
     this.events.push({ id: c.id, from: null, to: c.status, at: new Date(c.createdAt), detail });
@@ -157,6 +171,38 @@ export class MemoryLedger implements Ledger {
     return Promise.resolve(rest);
   }
 
+  openConsultations(): Promise<OpenConsultationRecord[]> {
+    const open = [...this.rows.values()].filter((r) => OPEN.has(r.status));
+    open.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    return Promise.resolve(
+      open.map((r) => ({
+        id: r.id,
+        appId: r.appId,
+        userId: r.userId,
+        petId: r.petId,
+        type: r.type,
+        status: r.status as OpenStatus,
+        requestedVetId: r.requestedVetId,
+        vetId: r.vetId,
+        channelSid: r.channelSid,
+        roomSid: r.roomSid,
+        createdAt: r.createdAt.getTime(),
+        acceptedAt: r.acceptedAt,
+        excludedVetIds: [
+          ...new Set(this.offers.filter((o) => o.consultationId === r.id && o.outcome !== null && EXCLUDING.has(o.outcome)).map((o) => o.vetId)),
+        ].sort((a, b) => a - b),
+      })),
+    );
+  }
+
+  recentWrapups(since: number): Promise<WrapupRecord[]> {
+    const rows = [...this.rows.values()].filter(
+      (r) => r.status === "ended" && r.vetId !== null && r.endedAt !== null && r.endedAt.getTime() > since && !this.feedback.has(r.id),
+    );
+    rows.sort((a, b) => (a.endedAt?.getTime() ?? 0) - (b.endedAt?.getTime() ?? 0));
+    return Promise.resolve(rows.map((r) => ({ vetId: r.vetId ?? 0, consultationId: r.id, endedAt: r.endedAt?.getTime() ?? 0 })));
+  }
+
   /** Every event of one consultation, oldest first (as `ConsultationRepository.history`). */
   history(id: string): Promise<Array<{ from: string | null; to: string; at: Date; detail: unknown }>> {
     const events = this.events.filter((e) => e.id === id);
@@ -190,6 +236,7 @@ export class MemoryLedger implements Ledger {
       r.updatedAt = at;
       if (terminal) r.endedAt = new Date(at);
     }
+    if (to === "active") r.acceptedAt ??= at;
     r.vetId = patch.vetId ?? r.vetId;
     r.channelSid = patch.channelSid ?? r.channelSid;
     r.roomSid = patch.roomSid ?? r.roomSid;

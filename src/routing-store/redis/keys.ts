@@ -20,6 +20,8 @@
  * | deadlines                | `dl`                   | zset    | "{kind}:{ref}" scored by due time              |
  * | nodes                    | `nodes`                | zset    | node id scored by heartbeat expiry             |
  * | nodeHeartbeat(n)         | `node:{id}`            | string  | last heartbeat, PX ttl (operators only)        |
+ * | epoch                    | `epoch`                | string  | live-state epoch marker; missing = lost (rebuild) |
+ * | rebuildLock              | `rebuild`              | string  | token of the node rebuilding, PX ttl           |
  */
 export interface RoutingKeys {
   consultation(id: string): string;
@@ -38,6 +40,8 @@ export interface RoutingKeys {
   deadlines: string;
   nodes: string;
   nodeHeartbeat(nodeId: string): string;
+  epoch: string;
+  rebuildLock: string;
 }
 
 /** The key names under `prefix`. */
@@ -60,5 +64,7 @@ export function routingKeys(prefix: string): RoutingKeys {
     deadlines: `${p}dl`,
     nodes: `${p}nodes`,
     nodeHeartbeat: (nodeId) => `${p}node:${nodeId}`,
+    epoch: `${p}epoch`,
+    rebuildLock: `${p}rebuild`,
   };
 }

@@ -24,6 +24,8 @@ export const COMMAND_NAMES = [
   "finish",
   "claimDue",
   "snapshot",
+  "restoreWrapup",
+  "setLiveEpoch",
 ] as const;
 
 export type CommandName = (typeof COMMAND_NAMES)[number];

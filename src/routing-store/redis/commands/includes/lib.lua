@@ -22,6 +22,8 @@ local K = {
   vetSeq = P .. 'vseq',      -- counter: first-seen order of vets
   deadlines = P .. 'dl',     -- zset: "{kind}:{ref}" scored by due time
   nodes = P .. 'nodes',      -- zset: node id scored by heartbeat expiry
+  epoch = P .. 'epoch',      -- string: live-state epoch marker (missing = lost, rebuild)
+  rebuildLock = P .. 'rebuild', -- string: token of the node rebuilding, PX ttl
 }
 function K.consultation(id) return P .. 'c:' .. id end
 function K.consultationProfile(id) return P .. 'cp:' .. id end

@@ -1,0 +1,75 @@
+/** The Rebuilder over the memory store and ledger: no sleeps, a manual clock. */
+import { describe, expect, it } from "vitest";
+import { Rebuilder, type LocalConnections } from "../../src/domain/rebuild.js";
+import type { LiveConsultation } from "../../src/domain/types.js";
+import { ManualClock } from "../../src/lib/clock.js";
+import { createLogger } from "../../src/lib/logger.js";
+import { MemoryRoutingStore } from "../../src/routing-store/memory-store.js";
+import { fakeDirectory, MemoryLedger, TEST_ROUTING } from "../support/engine-fakes.js";
+
+const T0 = Date.UTC(2026, 0, 1);
+
+function live(id: string, userId: number, createdAt: number, over: Partial<LiveConsultation> = {}): LiveConsultation {
+  return {
+    id, appId: 1, userId, petId: 5, type: "chat", status: "queued", seq: 1, createdAt,
+    queueDeadline: createdAt + TEST_ROUTING.queueTimeoutMs, requestedVetId: null, offer: null,
+    excludedVetIds: [], vetId: null, acceptedAt: null, channelSid: null, roomSid: null,
+    profile: { user: { id: userId, first_name: "x", last_name: null, email: "x@example.com" }, pet: null },
+    ...over,
+  };
+}
+
+function rebuilder(store: MemoryRoutingStore, ledger: MemoryLedger, clock: ManualClock, nodeId: string, local?: LocalConnections) {
+  let rebuilt = 0;
+  const r = new Rebuilder({
+    store, ledger, directory: fakeDirectory, clock, logger: createLogger("silent"), nodeId, routing: TEST_ROUTING,
+    localConnections: local ? () => local : undefined,
+    onRebuilt: () => rebuilt++,
+  });
+  return { r, rebuilt: () => rebuilt };
+}
+
+describe("Rebuilder", () => {
+  it("restores open consultations and wrap-ups from the ledger once, and re-registers sockets as they were", async () => {
+    const clock = new ManualClock(T0 + 10_000);
+    const ledger = new MemoryLedger();
+    await ledger.create(live("b", 2, T0 + 2), "socket");
+    await ledger.create(live("a", 1, T0 + 1), "socket");
+    await ledger.offerMade("a", 7, T0 + 3, T0 + 30_000, false);
+    await ledger.offerEnded("a", 7, "declined", T0 + 4, true);
+    await ledger.offerMade("a", 8, T0 + 5, T0 + 30_000, false); // outstanding: back to queued
+    await ledger.create(live("c", 3, T0, { status: "active", vetId: 9, acceptedAt: T0 + 6, channelSid: "CH1" }), "rest");
+    await ledger.create(live("d", 4, T0, { status: "active", vetId: 10, acceptedAt: T0 }), "rest");
+    await ledger.transition("d", "ended", T0 + 5_000, { endedBy: "vet" });
+
+    const store = new MemoryRoutingStore();
+    const local: LocalConnections = { vets: [{ vetId: 8, connId: "v8" }], users: [{ appId: 1, userId: 1, connId: "u1" }] };
+    const one = rebuilder(store, ledger, clock, "n1", local);
+    const two = rebuilder(store, ledger, clock, "n2");
+    one.r.noteVetStatus(8, "available");
+
+    expect(await one.r.check()).toBe("changed");
+    expect(await two.r.check()).toBe("changed");
+    expect(await one.r.check()).toBe("same");
+    expect(one.rebuilt() + two.rebuilt()).toBe(1);
+
+    const snap = await store.snapshot();
+    expect(snap.queue.map((q) => [q.id, q.status, q.excludedVetIds])).toEqual([["a", "queued", [7]], ["b", "queued", []]]);
+    expect(await store.getConsultation("c")).toMatchObject({ status: "active", vetId: 9, channelSid: "CH1", acceptedAt: T0 + 6 });
+    expect(await store.getVet(9)).toMatchObject({ connections: 0, activeConsultationIds: ["c"] });
+    expect(await store.getVet(10)).toMatchObject({ wrapupUntil: T0 + 5_000 + TEST_ROUTING.wrapupMs, wrapupConsultationId: "d" });
+    expect(await store.getVet(8)).toMatchObject({ connections: 1, status: "available" });
+    expect(await store.findOpenByUser(1, 1)).toMatchObject({ id: "a", profile: { user: { id: 1 } } });
+  });
+
+  it("waits while another node holds the rebuild lock", async () => {
+    const clock = new ManualClock(T0);
+    const store = new MemoryRoutingStore();
+    expect(await store.claimRebuild("someone", 30_000)).toBe(true);
+    const { r, rebuilt } = rebuilder(store, new MemoryLedger(), clock, "n1");
+    expect(await r.check()).toBe("wait");
+    await store.setLiveEpoch("e1", "someone");
+    expect(await r.check()).toBe("changed");
+    expect(rebuilt()).toBe(0);
+  });
+});

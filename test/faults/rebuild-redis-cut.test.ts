@@ -1,0 +1,104 @@
+/**
+ * Redis unreachable for a few seconds, not emptied (PROTOCOL §6): the gateway keeps
+ * running, calls that need Redis get a clean 503, and afterwards everything carries on
+ * from the same live state, with no rebuild (the epoch marker is still there).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
+import { createLogger } from "../../src/lib/logger.js";
+import { buildGateway, type Gateway } from "../../src/server.js";
+import { seedApp, seedUser, seedVet, type TestClient, userClient, vetClient } from "../support/actors.js";
+import { request } from "../support/gateway.js";
+import { startThrowawayRedis, type ThrowawayRedis } from "../support/redis-server.js";
+import { createTestDatabase, type TestDatabase } from "../support/services.js";
+import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js";
+
+describe("Redis unreachable for a few seconds", () => {
+  let tdb: TestDatabase;
+  let redis: ThrowawayRedis;
+  let proxy: TcpProxy;
+  let gw: Gateway;
+  let url: string;
+  const clients: TestClient[] = [];
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "vcg-rediscut-"));
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase("rediscut");
+    redis = await startThrowawayRedis();
+    proxy = await startTcpProxy({ host: "127.0.0.1", port: redis.port });
+    const config = loadConfig({
+      NODE_ENV: "test",
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+      DATA_DIR: dataDir,
+      DATABASE_URL: tdb.url,
+      REDIS_URL: proxy.url(redis.url),
+      REDIS_COMMAND_TIMEOUT_MS: "500",
+      WRAPUP_MS: "0",
+      USER_GRACE_MS: "60000",
+    });
+    gw = await buildGateway(config, { logger: createLogger(config.logLevel) });
+    url = `http://127.0.0.1:${(await gw.listen()).port}`;
+  });
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    proxy?.restore();
+    const t=Date.now();
+    const tm = setTimeout(() => { console.log("HANG", (process as any)._getActiveHandles().map((h: any) => h.constructor.name + ":" + (h.remotePort ?? h._idleTimeout ?? "")).join(",")); }, 15000);
+        await gw?.close();
+    clearTimeout(tm);
+    console.log("gw", Date.now()-t);
+    await proxy?.close();
+    console.log("proxy", Date.now()-t);
+    await redis?.stop();
+    console.log("redis", Date.now()-t);
+    await tdb?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("answers 503 while cut, then carries on with the same live state and no rebuild", async () => {
+    const rebuilds = async () => (await gw.ctx.metrics.rebuilds.get()).values.reduce((a, v) => a + v.value, 0);
+    const app = await seedApp(gw);
+    const vet = await seedVet(gw);
+    const v = await vetClient(url, vet.token);
+    clients.push(v);
+    const o1 = await seedUser(gw, app.id);
+    const u1 = await userClient(url, o1.token);
+    clients.push(u1);
+    const r1 = await u1.ask("consult:request", { conversation_request: "chat", pet_id: o1.petId });
+    await v.next("consult:offer", (p) => p.consultation_id === r1.data.consultation_id);
+    expect((await v.ask("consult:accept", { consultation_id: r1.data.consultation_id })).success).toBe(true);
+    const o2 = await seedUser(gw, app.id);
+    const u2 = await userClient(url, o2.token);
+    clients.push(u2);
+    const r2 = await u2.ask("consult:request", { conversation_request: "chat", pet_id: o2.petId });
+    expect(r2.data.status).toBe("queued");
+    expect(await rebuilds()).toBe(1); // the new, empty Redis at start
+
+    proxy.cut("refuse");
+    try {
+      await expect.poll(async () => (await request(url, "GET", "/readyz")).status, { timeout: 5000 }).toBe(503);
+      const during = await v.ask("presence:set", { status: "available" });
+      expect(during).toMatchObject({ success: false, status_code: 503 });
+      await new Promise((r) => setTimeout(r, 2000));
+    } finally {
+      proxy.restore();
+    }
+
+    await expect.poll(async () => (await request(url, "GET", "/readyz")).status, { timeout: 10_000 }).toBe(200);
+    expect(await gw.engine.stats()).toMatchObject({ queue_length: 1, open_consultations: 2 });
+    // The active consultation ends; its vet is free and gets the waiting request.
+    await expect
+      .poll(async () => (await v.ask("consult:end", { consultation_id: r1.data.consultation_id })).success, { timeout: 5000 })
+      .toBe(true);
+    await u1.next("consult:ended", (p) => p.consultation_id === r1.data.consultation_id);
+    await v.next("consult:offer", (p) => p.consultation_id === r2.data.consultation_id, 5000);
+    expect((await v.ask("consult:accept", { consultation_id: r2.data.consultation_id })).success).toBe(true);
+    await u2.next("consult:matched", (p) => p.consultation_id === r2.data.consultation_id);
+    expect(await rebuilds()).toBe(1);
+  });
+});
