@@ -70,6 +70,7 @@ export const configSchema = z
     USER_GRACE_MS: int(60_000, 0),
     PRESENCE_TTL_MS: int(15_000, 500),
     WRAPUP_MS: int(60_000, 0),
+    VET_GRACE_MS: int(60_000, 0),
     SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
     DEMO: z.enum(["0", "1", "true", "false"]).default("0"),
   })
@@ -141,6 +142,8 @@ export interface Config {
     userGraceMs: number;
     presenceTtlMs: number;
     wrapupMs: number;
+    /** A vet whose last connection dropped keeps their active consultations this long (PROTOCOL §4). */
+    vetGraceMs: number;
   };
   shutdownTimeoutMs: number;
   /** `DEMO=1`: seed the demo app, vets and owners and serve `/demo/v1` (PROTOCOL §8). */
@@ -205,6 +208,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       userGraceMs: c.USER_GRACE_MS,
       presenceTtlMs: c.PRESENCE_TTL_MS,
       wrapupMs: c.WRAPUP_MS,
+      vetGraceMs: c.VET_GRACE_MS,
     },
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
     demo: c.DEMO === "1" || c.DEMO === "true",

@@ -8,6 +8,7 @@ import type {
   NodeCleanup,
   RoutingSnapshot,
   RoutingStore,
+  TransferResult,
   VetRelease,
 } from "../domain/routing-store.js";
 import type { Deadline, DeadlineKind, LiveConsultation, VetChosenStatus, VetPresence } from "../domain/types.js";
@@ -185,6 +186,13 @@ export class RedisRoutingStore implements RoutingStore {
   async finish(consultationId: string, now: number, wrapupUntil: number | null): Promise<FinishResult | null> {
     const w = json<{ consultation: WireConsultation; revokedOfferVetId: number | null; waiting: number } | null>(
       await this.lua.call("finish", [consultationId, now, wrapupUntil === null ? "" : wrapupUntil]),
+    );
+    return w ? { ...w, consultation: toConsultation(w.consultation) } : null;
+  }
+
+  async transfer(consultationId: string, now: number, queueDeadline: number): Promise<TransferResult | null> {
+    const w = json<{ consultation: WireConsultation; fromVetId: number; position: number } | null>(
+      await this.lua.call("transfer", [consultationId, now, queueDeadline]),
     );
     return w ? { ...w, consultation: toConsultation(w.consultation) } : null;
   }

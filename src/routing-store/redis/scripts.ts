@@ -20,6 +20,7 @@ export const COMMAND_NAMES = [
   "releaseOffer",
   "updateSids",
   "finish",
+  "transfer",
   "claimDue",
   "snapshot",
 ] as const;

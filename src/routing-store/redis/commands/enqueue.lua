@@ -12,7 +12,7 @@ local existingId = redis.call('GET', uoKey)
 if existingId then
   local ex, d, p = getC(existingId)
   if ex then
-    return '{"created":false,"consultation":' .. jc(d, p) .. ',"position":' .. position(ex.seq) .. '}'
+    return '{"created":false,"consultation":' .. jc(d, p) .. ',"position":' .. position(queueScore(ex)) .. '}'
   end
 end
 c.seq = redis.call('INCR', K.seq)
