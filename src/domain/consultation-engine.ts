@@ -29,6 +29,7 @@ import { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";
 import { Timekeeper } from "./timekeeper.js";
 import type { LiveConsultation, VetChosenStatus, VetPresence } from "./types.js";
+import { VetHandover, type VetResume } from "./vet-handover.js";
 
 export type { EngineObserver, RoutingConfig } from "./engine-config.js";
 
@@ -66,6 +67,7 @@ export class ConsultationEngine {
   private readonly timekeeper: Timekeeper;
   private readonly intake: Intake;
   private readonly feedback: Feedback;
+  private readonly handover: VetHandover;
 
   constructor(deps: EngineDeps) {
     this.deps = deps;
@@ -98,6 +100,20 @@ export class ConsultationEngine {
       routing,
       observer,
     });
+    this.handover = new VetHandover({
+      store,
+      history,
+      notifier,
+      positions: this.positions,
+      routingPass: this.pass,
+      lifecycle: this.lifecycle,
+      payloads: this.payloads,
+      twilio: deps.twilio,
+      tokens: deps.tokens,
+      clock,
+      logger,
+      routing,
+    });
     this.timekeeper = new Timekeeper({
       store,
       lifecycle: this.lifecycle,
@@ -110,6 +126,7 @@ export class ConsultationEngine {
       nodeId: deps.nodeId,
       routing,
       onNodeReaped: deps.onNodeReaped,
+      vetHandover: this.handover,
     });
     this.intake = new Intake({
       store,
@@ -151,13 +168,33 @@ export class ConsultationEngine {
     return this.store.addVetConnection(vetId, connId, this.deps.nodeId, this.now());
   }
 
-  /** A vet socket disconnected: its offer goes to the next vet when it was the last connection. */
+  /**
+   * What a vet console gets right after connecting (PROTOCOL §3): `consult:state` per active
+   * consultation and its held offer again. Ends a running `VET_GRACE_MS` (back in time).
+   */
+  vetResume(vetId: number): Promise<VetResume> {
+    return this.handover.resume(vetId);
+  }
+
+  /**
+   * A vet socket disconnected. When it was the last connection: its offer goes to the next
+   * vet, and its active consultations wait `VET_GRACE_MS` for it before being handed over.
+   */
   async vetDisconnected(vetId: number, connId: string): Promise<void> {
-    const { released } = await this.store.removeVetConnection(vetId, connId, this.now());
+    const { presence, released } = await this.store.removeVetConnection(vetId, connId, this.now());
     if (released) {
       this.lifecycle.offerEnded(released.id, vetId, "disconnected");
       await this.pass.run();
     }
+    await this.handover.afterDisconnect(presence);
+  }
+
+  /**
+   * An operator disabled the vet (PROTOCOL §6): no more offers, a held offer moves on, and
+   * active consultations are handed over at once (same path as an expired `VET_GRACE_MS`).
+   */
+  vetDisabled(vetId: number): Promise<void> {
+    return this.handover.disable(vetId);
   }
 
   /** `presence:set`. */
@@ -182,6 +219,19 @@ export class ConsultationEngine {
     await this.store.removeDeadline("grace", open.id);
     if (open.status === "active") return this.payloads.activeState(open);
     return { consultation_id: open.id, status: open.status, type: open.type, ...(await this.positions.waitingState(open.id)) };
+  }
+
+  /**
+   * `delete-user` (PROTOCOL §6): the owner's open consultation is ended (active: the vet gets
+   * `consult:ended`, reason `user_deleted`) or cancelled (a held offer is revoked).
+   */
+  async userDeleted(appId: number, userId: number): Promise<void> {
+    const open = await this.store.findOpenByUser(appId, userId);
+    if (!open) return;
+    await this.lifecycle.close(open.id, open.status === "active" ? "ended" : "cancelled", {
+      endedBy: "system",
+      reason: "user_deleted",
+    });
   }
 
   /** A user socket disconnected: when it was the last, a queued request gets `USER_GRACE_MS`. */
@@ -251,6 +301,8 @@ export class ConsultationEngine {
     let c = r.consultation;
     if (r.alreadyActive) {
       c = await this.calls.ensureConversation(c);
+      // A handed-over consultation: retries the join of a failed first accept.
+      if (c.transferred) await this.calls.joinConversation(c);
     } else {
       this.deps.observer?.offer?.("accepted");
       this.deps.observer?.matched?.(now - c.createdAt);
@@ -260,7 +312,9 @@ export class ConsultationEngine {
       // (idempotent) retries the Conversation.
       const accepted = c;
       try {
+        // A handed-over consultation keeps its Conversation: the new vet joins it, none is created.
         c = await this.calls.ensureConversation(c, false);
+        if (accepted.transferred) await this.calls.joinConversation(c);
       } finally {
         const channelSid = c.channelSid ?? undefined;
         // One write: the offer's outcome, the transition, the vet and the channel.

@@ -14,6 +14,7 @@ import { createReferenceRouter } from "./reference/router.js";
 import { createVetAuthRouter } from "./routes/vet-auth.js";
 import { createDemoRouter } from "../demo/routes.js";
 import { createV2Router, mediaUrlHandler } from "./routes/v2/index.js";
+import type { UserSessions } from "./routes/v2/users.js";
 import type { AppRecord } from "../repositories/apps.js";
 
 /** Per-request values set by middleware. */
@@ -41,6 +42,7 @@ export function createHttpApp(
   extraV2Routers: AuthenticatedRouter[] = [],
   stats?: StatsSource,
   vetSessions?: VetSessions,
+  userSessions?: UserSessions,
 ): express.Express {
   const app = express();
   app.disable("x-powered-by");
@@ -120,7 +122,7 @@ export function createHttpApp(
   v2.use(appLimiter);
   // GET too: the reference's `refresh` is a GET that may carry a JSON body.
   v2.use(json, form);
-  v2.use(createV2Router(ctx));
+  v2.use(createV2Router(ctx, userSessions));
   for (const r of extraV2Routers) v2.use(r);
   app.use("/api/v2/:name", v2);
 

@@ -52,6 +52,10 @@ export const vetServerEvents = {
   presence: { payload: p.presenceSchema, summary: "On connect and whenever the gateway changes the vet's status." },
   "call:status": { payload: p.vetCallStatusSchema, summary: "The owner answered a video call." },
   "consult:ended": { payload: p.endedSchema, summary: "The consultation ended." },
+  "consult:state": {
+    payload: p.vetStateSchema,
+    summary: "Right after connecting, once per active consultation of this vet (resume, fresh token).",
+  },
 } as const satisfies Record<string, ServerEventSpec>;
 
 /** `/user` client → server. */
@@ -105,6 +109,7 @@ export type EndedPayload = z.output<typeof p.endedSchema>;
 export type FeedbackPayload = z.output<typeof p.feedbackSchema>;
 export type QueuedPayload = z.output<typeof p.queuedSchema>;
 export type StatePayload = z.output<typeof p.stateSchema>;
+export type VetStatePayload = z.output<typeof p.vetStateSchema>;
 export type TokenPayload = z.output<typeof p.tokenSchema>;
 
 /** Payload type of a server→client event. */
