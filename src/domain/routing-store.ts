@@ -134,9 +134,15 @@ export interface RoutingStore {
    * §4): same id, `queued` with no vet, `transferred` (ahead of every waiting request, see
    * {@link queueOrder}), the old vet excluded and no longer holding it, and a `queue`
    * deadline at `queueDeadline`. SIDs stay: the next vet joins the same Conversation.
-   * Returns null when the consultation is not active (ended or already handed over).
+   * Returns null when the consultation is not active (ended or already handed over), or, with
+   * `ifVetOffline`, when its vet has a connection again (back in time: nothing changes).
    */
-  transfer(consultationId: string, now: number, queueDeadline: number): Promise<TransferResult | null>;
+  transfer(
+    consultationId: string,
+    now: number,
+    queueDeadline: number,
+    opts?: { ifVetOffline?: boolean },
+  ): Promise<TransferResult | null>;
 
   // ---------- deadlines ----------
 

@@ -127,7 +127,8 @@ export class VetHandover {
   private async handOver(consultationId: string, cause: HandoverCause): Promise<boolean> {
     const { store, history, positions, clock, routing, twilio, tokens, logger } = this.deps;
     const now = clock.now();
-    const r = await store.transfer(consultationId, now, now + routing.queueTimeoutMs);
+    // After grace the step itself checks the vet is still offline: a reconnect racing the deadline wins.
+    const r = await store.transfer(consultationId, now, now + routing.queueTimeoutMs, { ifVetOffline: cause === "vet_left" });
     if (!r) return false;
     const c = r.consultation;
     // Record first, then tell (PROTOCOL §6).

@@ -314,10 +314,16 @@ export class MemoryRoutingStore implements RoutingStore {
     return Promise.resolve({ consultation: before, revokedOfferVetId, waiting: this.waiting.size });
   }
 
-  transfer(consultationId: string, now: number, queueDeadline: number): Promise<TransferResult | null> {
+  transfer(
+    consultationId: string,
+    now: number,
+    queueDeadline: number,
+    opts: { ifVetOffline?: boolean } = {},
+  ): Promise<TransferResult | null> {
     const c = this.consultations.get(consultationId);
     if (!c || c.status !== "active" || c.vetId === null) return Promise.resolve(null);
     const fromVetId = c.vetId;
+    if (opts.ifVetOffline && (this.vetConns.get(fromVetId)?.size ?? 0) > 0) return Promise.resolve(null);
     const vet = this.vets.get(fromVetId);
     if (vet) {
       vet.activeConsultationIds = vet.activeConsultationIds.filter((id) => id !== c.id);

@@ -190,9 +190,14 @@ export class RedisRoutingStore implements RoutingStore {
     return w ? { ...w, consultation: toConsultation(w.consultation) } : null;
   }
 
-  async transfer(consultationId: string, now: number, queueDeadline: number): Promise<TransferResult | null> {
+  async transfer(
+    consultationId: string,
+    now: number,
+    queueDeadline: number,
+    opts: { ifVetOffline?: boolean } = {},
+  ): Promise<TransferResult | null> {
     const w = json<{ consultation: WireConsultation; fromVetId: number; position: number } | null>(
-      await this.lua.call("transfer", [consultationId, now, queueDeadline]),
+      await this.lua.call("transfer", [consultationId, now, queueDeadline, opts.ifVetOffline ? "1" : "0"]),
     );
     return w ? { ...w, consultation: toConsultation(w.consultation) } : null;
   }

@@ -652,6 +652,16 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect(await store.transfer("missing", T0, T0 + QUEUE_MS)).toBeNull();
       });
 
+      it("with ifVetOffline: refused while the vet has a connection, done once it has none", async () => {
+        await onlineVet(1);
+        const a = await activeWith(1);
+        expect(await store.transfer(a.id, T0, T0 + QUEUE_MS, { ifVetOffline: true })).toBeNull();
+        expect(await store.getConsultation(a.id)).toMatchObject({ status: "active", vetId: 1 });
+        expect((await store.getVet(1))!.activeConsultationIds).toEqual([a.id]);
+        await store.removeVetConnection(1, "v1-a", T0);
+        expect(await store.transfer(a.id, T0, T0 + QUEUE_MS, { ifVetOffline: true })).toMatchObject({ fromVetId: 1 });
+      });
+
       it("vet_grace deadlines are kept and claimed like the others (ref = vet id)", async () => {
         await store.addDeadline("vet_grace", "12", T0 + 10);
         expect(await store.claimDue(T0 + 10, 10)).toEqual([{ kind: "vet_grace", ref: "12", at: T0 + 10 }]);

@@ -1,9 +1,12 @@
 --[[
 Hands an active consultation back to the queue, ahead of every waiting request (its vet
 left or was disabled): same id, no vet, the old vet excluded and no longer holding it.
-ARGV  1 prefix, 2 consultationId, 3 now (ms), 4 queueDeadline (ms)
-KEYS  consultation, consultationProfile, vet (the old one), queue, waiting, deadlines
-Reply JSON {consultation: {d, p}, fromVetId: number, position: number} | 'null' (not active)
+ARGV  1 prefix, 2 consultationId, 3 now (ms), 4 queueDeadline (ms),
+      5 ifVetOffline ('1': only while the vet has no connection | '0')
+KEYS  consultation, consultationProfile, vet (the old one), vetConnections, queue, waiting,
+      deadlines
+Reply JSON {consultation: {d, p}, fromVetId: number, position: number}
+          | 'null' (not active, or the vet is connected again with ifVetOffline)
 ]]
 --- @include "includes/lib"
 
@@ -11,6 +14,7 @@ local cid, now, queueDeadline = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local c, _, p = getC(cid)
 if not c or c.status ~= 'active' or isnull(c.vetId) then return 'null' end
 local fromVetId = c.vetId
+if ARGV[5] == '1' and redis.call('HLEN', K.vetConnections(fromVetId)) > 0 then return 'null' end
 local v = getV(fromVetId)
 if v then
   removeValue(v.activeConsultationIds, cid)
