@@ -65,6 +65,7 @@ export const configSchema = z
     VET_APP_ID: int(1, 0),
 
     VET_MAX_CONSULTS: int(1, 1, 100),
+    MAX_QUEUED_PER_APP: int(0, 0, 1_000_000),
     OFFER_TIMEOUT_MS: int(30_000, 100),
     QUEUE_TIMEOUT_MS: int(600_000, 100),
     USER_GRACE_MS: int(60_000, 0),
@@ -144,6 +145,8 @@ export interface Config {
     wrapupMs: number;
     /** A vet whose last connection dropped keeps their active consultations this long (PROTOCOL §4). */
     vetGraceMs: number;
+    /** `MAX_QUEUED_PER_APP`: consultations one app may have waiting (queued or offered); 0 or absent = no cap. */
+    maxQueuedPerApp?: number;
   };
   shutdownTimeoutMs: number;
   /** `DEMO=1`: seed the demo app, vets and owners and serve `/demo/v1` (PROTOCOL §8). */
@@ -209,6 +212,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       presenceTtlMs: c.PRESENCE_TTL_MS,
       wrapupMs: c.WRAPUP_MS,
       vetGraceMs: c.VET_GRACE_MS,
+      maxQueuedPerApp: c.MAX_QUEUED_PER_APP,
     },
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
     demo: c.DEMO === "1" || c.DEMO === "true",

@@ -13,6 +13,7 @@ import { SocketTokens } from "./auth/socket-tokens.js";
 import type { Config } from "./config.js";
 import type { GatewayContext } from "./context.js";
 import { openDatabase, type Database } from "./db/database.js";
+import { isDatabaseUnavailable } from "./db/errors.js";
 import { createHttpApp } from "./http/app.js";
 import { systemClock, type Clock } from "./lib/clock.js";
 import { createLogger, type Logger } from "./lib/logger.js";
@@ -159,7 +160,10 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
       },
       offer: (outcome) => metrics.offers.inc({ outcome }),
       finished: (status) => metrics.consultations.inc({ outcome: status }),
+      historyRetry: () => metrics.historyWriteRetries.inc(),
+      historyFailure: (reason) => metrics.historyWriteFailures.inc({ reason }),
     },
+    isStorageUnavailable: isDatabaseUnavailable,
   });
   sockets.bind(engine);
   // Disabling a vet closes their sockets on every node (the Redis adapter relays it) and hands
@@ -209,7 +213,7 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
     await sockets.close({ draining });
     httpServer.closeAllConnections();
     await httpClosed;
-    await engine.flush();
+    await engine.close();
     await store.close();
     for (const c of closers.reverse()) await c().catch((err: unknown) => logger.warn({ err }, "close failed"));
   };

@@ -33,6 +33,7 @@ describe("configuration", () => {
       presenceTtlMs: 15_000,
       wrapupMs: 60_000,
       vetGraceMs: 60_000,
+      maxQueuedPerApp: 0,
     });
   });
 

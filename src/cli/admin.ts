@@ -18,7 +18,7 @@ import { openDatabase, type Database } from "../db/database.js";
 import { apps } from "../db/schema.js";
 import { appJson, vetJson } from "../http/presenters/admin.js";
 import { createAppSchema, createVetSchema } from "../http/routes/admin.js";
-import { consultationAuditJson } from "../http/routes/admin-consultations.js";
+import { consultationAuditJson } from "../http/presenters/admin.js";
 import { validationMessages } from "../http/validation.js";
 import { AppError } from "../lib/envelope.js";
 import { ConsultationReader } from "../repositories/consultations.js";

@@ -7,9 +7,11 @@ import { z } from "zod";
 import type { GatewayContext } from "../context.js";
 import { AppError, ok } from "../lib/envelope.js";
 import { validate } from "../http/validation.js";
+import { demoOwnerJson, demoVetJson } from "../http/presenters/demo.js";
 import { DEMO_APP_NAME, DEMO_OWNERS, DEMO_VETS } from "./data.js";
 
-const ownerTokenSchema = z.object({ email: z.email().max(254) });
+/** Body of `POST /demo/v1/owner-token`. */
+export const ownerTokenSchema = z.object({ email: z.email().max(254) });
 
 export function createDemoRouter(ctx: GatewayContext): Router {
   const r = Router();
@@ -27,30 +29,14 @@ export function createDemoRouter(ctx: GatewayContext): Router {
       const user = await ctx.repos.users.findActiveByEmail(app.id, o.email);
       if (!user) continue;
       const pets = (await ctx.repos.pets.listByOwnerEmail(app.id, o.email)) ?? [];
-      owners.push({
-        email: user.email,
-        first_name: user.firstName,
-        last_name: user.lastName,
-        role: user.role,
-        pets: pets.map((p) => ({
-          id: p.id,
-          name: p.name,
-          species: p.species,
-          breed: p.breed,
-          age: p.age,
-          weight: p.weight,
-          sex: p.sex,
-          color: p.color,
-          profile: p.profile,
-        })),
-      });
+      owners.push(demoOwnerJson(user, pets));
     }
     res.json(ok(owners, "Demo owners"));
   });
 
   /** `GET /demo/v1/vets` → `[{email, first_name, last_name}]`: who the demo owner may ask for. */
   r.get("/vets", (_req, res) => {
-    res.json(ok(DEMO_VETS.map((v) => ({ email: v.email, first_name: v.firstName, last_name: v.lastName })), "Demo vets"));
+    res.json(ok(DEMO_VETS.map(demoVetJson), "Demo vets"));
   });
 
   /** `POST /demo/v1/owner-token {email}` → `{token, expires_at}` for that demo owner's `/user` socket. */

@@ -19,7 +19,7 @@ import type { CallStatus, FeedbackPayload, StatePayload, TokenPayload, VetConsul
 import { CallSetup } from "./call-setup.js";
 import type { EngineObserver, RoutingConfig } from "./engine-config.js";
 import { Feedback } from "./feedback.js";
-import { HistoryWriter } from "./history-writer.js";
+import { HistoryWriter, type Sleep } from "./history-writer.js";
 import { Intake, type ConsultationInput, type DirectAssignment, type RequestResult } from "./intake.js";
 import { Lifecycle } from "./lifecycle.js";
 import { PayloadBuilder, statsPayload, type EngineStats } from "./payloads.js";
@@ -28,7 +28,7 @@ import { QueuePositions } from "./queue-positions.js";
 import { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";
 import { Timekeeper } from "./timekeeper.js";
-import type { LiveConsultation, VetChosenStatus, VetPresence } from "./types.js";
+import type { HeldOffer, LiveConsultation, VetChosenStatus, VetPresence } from "./types.js";
 import { VetHandover, type VetResume } from "./vet-handover.js";
 
 export type { EngineObserver, RoutingConfig } from "./engine-config.js";
@@ -51,6 +51,15 @@ export interface EngineDeps {
    * `PRESENCE_TTL_MS`): its connections left routing, so its sockets must reconnect.
    */
   onNodeReaped?: () => void;
+  /**
+   * True when a ledger error means the database is unreachable or too slow: such writes are
+   * retried (history) or answered 503 (record first). Default: every ledger error.
+   */
+  isStorageUnavailable?: (err: unknown) => boolean;
+  /** The history writer's backoff wait (tests inject one; default real timers). */
+  historySleep?: Sleep;
+  /** How long {@link ConsultationEngine.close} waits for unstored history. Default 5000 ms. */
+  shutdownFlushMs?: number;
 }
 
 export type { ConsultationInput, DirectAssignment, RequestResult } from "./intake.js";
@@ -73,7 +82,12 @@ export class ConsultationEngine {
     this.deps = deps;
     this.store = deps.store;
     const { store, ledger, notifier, clock, logger, routing, observer } = deps;
-    this.history = new HistoryWriter(ledger, logger);
+    this.history = new HistoryWriter(ledger, {
+      logger,
+      observer: { retry: () => observer?.historyRetry?.(), failure: (reason) => observer?.historyFailure?.(reason) },
+      isUnavailable: deps.isStorageUnavailable,
+      sleep: deps.historySleep,
+    });
     this.payloads = new PayloadBuilder(deps.directory, deps.tokens);
     this.positions = new QueuePositions({ store, notifier, logger });
     const history = this.history;
@@ -97,6 +111,7 @@ export class ConsultationEngine {
       calls: this.calls,
       routingPass: this.pass,
       clock,
+      logger,
       routing,
       observer,
     });
@@ -266,7 +281,7 @@ export class ConsultationEngine {
       await this.ownedRecord(appId, userId, consultationId);
       return;
     }
-    await this.lifecycle.close(c.id, c.status === "active" ? "ended" : "cancelled", { endedBy: "user" });
+    await this.lifecycle.close(c.id, c.status === "active" ? "ended" : "cancelled", { endedBy: "user" }, c);
   }
 
   /** REST `end` by channel SID: idempotent, 404 when no consultation of this app has it. */
@@ -274,7 +289,7 @@ export class ConsultationEngine {
     const rec = await this.deps.ledger.findByChannel(appId, channelSid);
     if (!rec) throw notFound("Consultation not found");
     const live = await this.store.getConsultation(rec.id);
-    if (live) await this.lifecycle.close(live.id, live.status === "active" ? "ended" : "cancelled", { endedBy: "user" });
+    if (live) await this.lifecycle.close(live.id, live.status === "active" ? "ended" : "cancelled", { endedBy: "user" }, live);
   }
 
   private async ownedLive(appId: number, userId: number, id: string): Promise<LiveConsultation | null> {
@@ -290,7 +305,12 @@ export class ConsultationEngine {
 
   // ------------------------------------------------------------------ offers
 
-  /** `consult:accept`: the consultation becomes active with this vet; the owner is told. */
+  /**
+   * `consult:accept`: the consultation becomes active with this vet; the owner is told.
+   * Record first (PROTOCOL §6): the store step, then one durable write of `active` (vet,
+   * resolved offer, channel SID), then the owner and the ack. When the database refuses,
+   * the store step is undone (the offer is the vet's again) and the vet gets 503.
+   */
   async accept(vetId: number, consultationId: string): Promise<VetConsultationPayload> {
     const now = this.now();
     // Offline SIDs have no outside effect: made up front, stored by the accept step itself.
@@ -300,36 +320,65 @@ export class ConsultationEngine {
     }
     let c = r.consultation;
     if (r.alreadyActive) {
-      c = await this.calls.ensureConversation(c);
+      c = await this.calls.ensureConversation(c, false);
+      // The SID may have missed the database the first time (idempotent write). Queued behind
+      // an accept of this node still being recorded, it answers after it, or 503 with it.
+      const sid = c.channelSid;
+      if (sid) await this.history.writeThrough(c.id, (l) => l.setSids(c.id, { channelSid: sid }));
+      const still = await this.store.getConsultation(c.id);
+      if (still?.status !== "active" || still.vetId !== vetId) throw new AppError(409, "The offer is no longer available.");
       // A handed-over consultation: retries the join of a failed first accept.
       if (c.transferred) await this.calls.joinConversation(c);
     } else {
+      await this.recordAccept(c, vetId, now, r.offer);
       this.deps.observer?.offer?.("accepted");
       this.deps.observer?.matched?.(now - c.createdAt);
       this.positions.queueChanged();
-      // History is written behind the match (nothing here waits for PostgreSQL). Twilio
-      // failures surface as 502; the consultation stays active and a repeated accept
-      // (idempotent) retries the Conversation.
-      const accepted = c;
-      try {
-        // A handed-over consultation keeps its Conversation: the new vet joins it, none is created.
-        c = await this.calls.ensureConversation(c, false);
-        if (accepted.transferred) await this.calls.joinConversation(c);
-      } finally {
-        const channelSid = c.channelSid ?? undefined;
-        // One write: the offer's outcome, the transition, the vet and the channel.
-        this.history.writeBehind(c.id, (l) =>
-          l.transition(accepted.id, "active", now, {
-            vetId,
-            resolvedOffer: { vetId, outcome: "accepted" },
-            ...(channelSid ? { channelSid } : {}),
-          }),
-        );
-      }
+      // A handed-over consultation keeps its Conversation (no second one): the new vet joins it.
+      c = await this.recordConversation(c);
+      if (c.transferred) await this.calls.joinConversation(c);
     }
     const { user, vet } = await this.payloads.matched(c);
     this.deps.notifier.toUser(c.appId, c.userId, "consult:matched", user);
     return vet;
+  }
+
+  /**
+   * The durable half of an accept: one write of `active`, with the channel SID when it is
+   * known (offline). Refused → the store step is undone and the error goes to the vet.
+   */
+  private async recordAccept(c: LiveConsultation, vetId: number, now: number, offer: HeldOffer | undefined): Promise<void> {
+    const id = c.id;
+    const channelSid = c.channelSid;
+    try {
+      await this.history.writeThrough(id, (l) =>
+        l.transition(id, "active", now, {
+          vetId,
+          resolvedOffer: { vetId, outcome: "accepted" },
+          ...(channelSid ? { channelSid } : {}),
+        }),
+      );
+    } catch (err) {
+      const back = offer ? await this.store.revertAccept(id, vetId, offer).catch(() => null) : null;
+      this.deps.logger.warn({ err, consultationId: id, vetId, back }, "accept not recorded: undone");
+      if (back === "queued") await this.pass.run();
+      throw err;
+    }
+  }
+
+  /**
+   * Live mode: the Conversation is created after `active` is recorded, so a refused write
+   * never leaves one behind; its SID is recorded before the owner hears of it. Twilio
+   * failures surface as 502 with the consultation active (in the store and the database);
+   * a repeated accept (idempotent) retries the Conversation.
+   */
+  private async recordConversation(c: LiveConsultation): Promise<LiveConsultation> {
+    if (c.channelSid) return c;
+    const id = c.id;
+    const withSid = await this.calls.ensureConversation(c, false);
+    const sid = withSid.channelSid;
+    if (sid) await this.history.writeThrough(id, (l) => l.setSids(id, { channelSid: sid }));
+    return withSid;
   }
 
   /** `consult:decline`: the next vet is offered at once. */
@@ -347,7 +396,7 @@ export class ConsultationEngine {
     const c = await this.store.getConsultation(consultationId);
     if (c) {
       if (c.vetId !== vetId) throw notFound("Consultation not found");
-      await this.lifecycle.close(c.id, "ended", { endedBy: "vet" });
+      await this.lifecycle.close(c.id, "ended", { endedBy: "vet" }, c);
       return;
     }
     const rec = await this.deps.ledger.get(consultationId);
@@ -418,9 +467,18 @@ export class ConsultationEngine {
     return this.timekeeper.drain();
   }
 
-  /** Waits for queued history writes (tests, shutdown). */
+  /** Waits until every queued history write is stored (tests). */
   flush(): Promise<void> {
     return this.history.flush();
+  }
+
+  /**
+   * Shutdown: waits a bounded time (`shutdownFlushMs`) for history still being retried, logs
+   * what is left, and stops retrying.
+   */
+  async close(): Promise<void> {
+    await this.history.flush(this.deps.shutdownFlushMs ?? 5000);
+    this.history.close();
   }
 
   /** `GET /admin/v1/stats`. */

@@ -10,4 +10,8 @@ export interface EngineObserver {
   matched?(waitMs: number): void;
   offer?(outcome: OfferOutcome | "offered"): void;
   finished?(status: "ended" | "cancelled" | "expired"): void;
+  /** A history write behind failed (the database is away) and will be retried. */
+  historyRetry?(): void;
+  /** A history write behind was given up: refused for good, or left unstored at shutdown. */
+  historyFailure?(reason: "rejected" | "shutdown"): void;
 }

@@ -1,13 +1,14 @@
 /**
  * Intake: how a consultation starts. `consult:request` queues it for the routing pass;
  * REST talk-to-vet assigns an available vet at once with no offer round. Either way a user
- * has at most one open consultation, and a second ask returns it.
+ * has at most one open consultation, and a second ask returns it. `MAX_QUEUED_PER_APP`
+ * caps queued requests only: talk-to-vet never queues, so the cap does not apply to it.
  */
 import { AppError, notFound } from "../lib/envelope.js";
 import type { Clock } from "../lib/clock.js";
 import type { CallSetup } from "./call-setup.js";
 import type { RoutingConfig } from "./engine-config.js";
-import { NoVetAvailableError } from "./errors.js";
+import { AppQueueFullError, NoVetAvailableError } from "./errors.js";
 import type { HistoryWriter } from "./history-writer.js";
 import type { PayloadBuilder } from "./payloads.js";
 import { chooseVet, eligibleVets } from "./planner.js";
@@ -83,8 +84,14 @@ export class Intake {
     if (open.value) return this.requestResult(open.value);
     if (built.status === "rejected") throw built.reason;
     const fresh = built.value;
-    await this.deps.ledger.create(fresh, "socket");
-    const { created, consultation, position } = await this.deps.store.enqueue(fresh);
+    // Record first: the request row is durable before routing (on any node) can offer it.
+    await this.deps.history.writeThrough(fresh.id, (l) => l.create(fresh, "socket"));
+    const { created, consultation, position } = await this.deps.store.enqueue(fresh, this.deps.routing.maxQueuedPerApp).catch((err: unknown) => {
+      if (!(err instanceof AppQueueFullError)) throw err;
+      // Refused by the per-app cap (MAX_QUEUED_PER_APP): the recorded request never queued.
+      this.deps.history.writeBehind(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "app_queue_full" }));
+      throw new AppError(429, err.message);
+    });
     if (!created) {
       // Lost a race with a second request of the same user: keep one, close the other.
       this.deps.history.writeBehind(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "duplicate" }));
@@ -132,6 +139,7 @@ export class Intake {
    */
   async talkToVet(input: ConsultationInput): Promise<DirectAssignment> {
     let c: LiveConsultation | null = null;
+    let createdNow = false;
     const existing = await this.deps.store.findOpenByUser(input.appId, input.userId);
     if (existing && existing.status !== "active") {
       throw new AppError(409, "The user already has a consultation waiting for a vet.");
@@ -139,6 +147,8 @@ export class Intake {
     if (existing) c = existing;
     // Looked up once; only the vet choice is retried when another node took the vet first.
     const fresh = c ? null : await this.newConsultation(input, "active");
+    // Offline SIDs have no outside effect: made up front, so the create write carries it.
+    if (fresh) fresh.channelSid = this.deps.calls.localConversationSid() ?? null;
     for (let attempt = 0; fresh && !c && attempt < DIRECT_ATTEMPTS; attempt++) {
       const { vets } = await this.deps.store.snapshot();
       const pick = chooseVet(
@@ -148,18 +158,29 @@ export class Intake {
       if (!pick) break;
       const r = await this.deps.store.assignDirect(fresh, pick.vetId, this.deps.clock.now(), this.deps.routing.vetMaxConsults);
       if (r.ok) {
-        c = r.consultation;
-        const created = c;
-        await this.deps.history.writeThrough(created.id, (l) => l.create(created, "rest"));
+        const created = r.consultation;
+        try {
+          await this.deps.history.writeThrough(created.id, (l) => l.create(created, "rest"));
+        } catch (err) {
+          // Not recorded: the vet is free again and nobody heard of it.
+          await this.deps.store.finish(created.id, this.deps.clock.now(), null);
+          throw err;
+        }
+        c = created;
+        createdNow = true;
       } else if (r.reason === "user_has_open" && r.existing) {
         if (r.existing.status !== "active") throw new AppError(409, "The user already has a consultation waiting for a vet.");
         c = r.existing;
       }
     }
     if (!c) throw new NoVetAvailableError(NO_VET_RETRY_AFTER_S);
-    c = await this.deps.calls.ensureConversation(c);
-    // The partner may call end or feedback with this channel SID right away, on any node.
-    await this.deps.history.settle(c.id);
+    // The partner may call end or feedback with this channel SID right away, on any node:
+    // it is recorded before the answer. (Offline, the create write carried it already.)
+    const hadSid = createdNow && c.channelSid !== null;
+    c = await this.deps.calls.ensureConversation(c, false);
+    const sid = c.channelSid;
+    const id = c.id;
+    if (sid && !hadSid) await this.deps.history.writeThrough(id, (l) => l.setSids(id, { channelSid: sid }));
     const { user, vet } = await this.deps.payloads.matched(c);
     this.deps.notifier.toVet(c.vetId!, "consult:assigned", vet);
     return { consultation: c, vet: user.vet, identity: user.identity, twilioToken: user.twilioToken };

@@ -12,10 +12,15 @@ import { endedPayload } from "./payloads.js";
 import type { Notifier } from "./ports.js";
 import type { QueuePositions } from "./queue-positions.js";
 import type { RoutingPass } from "./routing-pass.js";
-import type { RoutingStore } from "./routing-store.js";
-import type { EndedBy, OfferOutcome } from "./types.js";
+import type { FinishResult, RoutingStore } from "./routing-store.js";
+import type { EndedBy, LiveConsultation, OfferOutcome } from "./types.js";
+import { StorageUnavailableError } from "./errors.js";
+import type { Logger } from "../lib/logger.js";
 
 export type FinalStatus = "ended" | "cancelled" | "expired";
+
+// A deadline whose close the database refused is tried again after this long.
+const DEADLINE_RETRY_MS = 1000;
 
 export interface LifecycleDeps {
   store: RoutingStore;
@@ -25,6 +30,7 @@ export interface LifecycleDeps {
   calls: CallSetup;
   routingPass: RoutingPass;
   clock: Clock;
+  logger: Logger;
   routing: RoutingConfig;
   observer?: EngineObserver | undefined;
 }
@@ -49,24 +55,65 @@ export class Lifecycle {
     const { store, routing, clock } = this.deps;
     const open = await store.findOpenByUser(appId, userId);
     if (!open || open.status === "active") return;
-    if (routing.userGraceMs === 0) await this.close(open.id, "cancelled", { reason: "user_gone" });
+    if (routing.userGraceMs === 0) await this.closeOnDeadline("grace", open.id, "cancelled", "user_gone");
     else await store.addDeadline("grace", open.id, clock.now() + routing.userGraceMs);
   }
 
   /**
-   * Closes an open consultation for good and tells everyone concerned. The final status is
-   * written before anyone is told, so a follow-up (feedback, REST lookups) on any node sees it.
+   * Closes an open consultation for good and tells everyone concerned. Record first
+   * (PROTOCOL §6): nobody is told before the database has the final status. With `seen`
+   * active (the caller's fresh read), the status is written first and then finished in the
+   * store; otherwise the store finishes it first (it may race an accept) and, when the write
+   * fails, {@link RoutingStore.restore} puts it back. Either way a refused write throws
+   * {@link StorageUnavailableError} with the live state as before.
    */
-  async close(id: string, status: FinalStatus, opts: { endedBy?: EndedBy; reason?: string } = {}): Promise<boolean> {
-    const { store, history, notifier, routing, positions } = this.deps;
+  async close(
+    id: string,
+    status: FinalStatus,
+    opts: { endedBy?: EndedBy; reason?: string } = {},
+    seen?: LiveConsultation | null,
+  ): Promise<boolean> {
+    const { store, routing } = this.deps;
     const now = this.deps.clock.now();
-    // The store applies wrap-up only when the consultation was active.
-    const finished = await store.finish(id, now, routing.wrapupMs > 0 ? now + routing.wrapupMs : null);
+    const wrapupUntil = routing.wrapupMs > 0 ? now + routing.wrapupMs : null;
+    if (seen?.status === "active") {
+      // Only ends and hand-overs move an active consultation: no accept can race this.
+      await this.record(seen, "ended", now, opts);
+      const finished = await store.finish(id, now, wrapupUntil);
+      if (!finished) return false;
+      await this.tell(finished, "ended", now, opts);
+      return true;
+    }
+    const finished = await store.finish(id, now, wrapupUntil);
     if (!finished) return false;
     const c = finished.consultation;
     const final = c.status === "active" ? "ended" : status === "ended" ? "cancelled" : status;
-    // Vet and SIDs ride along: an accept written behind on another node may land later.
-    await history.writeThrough(c.id, (l) =>
+    try {
+      await this.record(c, final, now, opts);
+    } catch (err) {
+      await this.undoFinish(finished, err);
+      throw err;
+    }
+    await this.tell(finished, final, now, opts);
+    return true;
+  }
+
+  /**
+   * A deadline's close (queue expiry, the owner's grace). When the database refuses, the
+   * consultation is back in live state and the deadline is scheduled again: tried later.
+   */
+  async closeOnDeadline(kind: "queue" | "grace", id: string, status: FinalStatus, reason: string): Promise<void> {
+    try {
+      await this.close(id, status, { reason });
+    } catch (err) {
+      if (!(err instanceof StorageUnavailableError)) throw err;
+      await this.deps.store.addDeadline(kind, id, this.deps.clock.now() + DEADLINE_RETRY_MS);
+    }
+  }
+
+  /** The final status, durably. Vet and SIDs ride along: an accept written elsewhere may land later. */
+  private record(c: LiveConsultation, final: FinalStatus, now: number, opts: { endedBy?: EndedBy; reason?: string }): Promise<void> {
+    return this.deps.history.writeThrough(c.id, (l) =>
       l.transition(c.id, final, now, {
         ...(c.vetId !== null ? { vetId: c.vetId } : {}),
         ...(c.channelSid ? { channelSid: c.channelSid } : {}),
@@ -75,8 +122,36 @@ export class Lifecycle {
         ...(opts.reason ? { endReason: opts.reason } : {}),
       }),
     );
-    this.deps.observer?.finished?.(final);
+  }
 
+  /**
+   * A finish whose write failed: the consultation goes back as it was (an offered one comes
+   * back queued: its vet is told the offer is gone, and that is recorded behind).
+   */
+  private async undoFinish(finished: FinishResult, err: unknown): Promise<void> {
+    const { store, notifier, logger } = this.deps;
+    const c = finished.consultation;
+    const back: LiveConsultation = c.status === "offered" ? { ...c, status: "queued", offer: null } : c;
+    const restored = await store.restore(back).catch((e: unknown) => {
+      logger.error({ err: e, consultationId: c.id }, "restoring a consultation after a refused write failed");
+      return false;
+    });
+    logger.warn({ err, consultationId: c.id, restored }, "close not recorded: consultation restored");
+    const vetId = finished.revokedOfferVetId;
+    if (vetId !== null) {
+      const at = this.deps.clock.now();
+      this.deps.observer?.offer?.("cancelled");
+      this.deps.history.writeBehind(c.id, (l) => l.offerEnded(c.id, vetId, "cancelled", at, true));
+      notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: c.id, reason: "cancelled" });
+      await this.deps.routingPass.run();
+    }
+  }
+
+  /** Everyone concerned hears of a recorded close. */
+  private async tell(finished: FinishResult, final: FinalStatus, now: number, opts: { endedBy?: EndedBy; reason?: string }): Promise<void> {
+    const { notifier, positions } = this.deps;
+    const c = finished.consultation;
+    this.deps.observer?.finished?.(final);
     if (finished.revokedOfferVetId !== null) {
       const reason: OfferRevokedReason = final === "expired" ? "timeout" : "cancelled";
       this.offerEnded(c.id, finished.revokedOfferVetId, final === "expired" ? "expired" : "cancelled");
@@ -96,6 +171,5 @@ export class Lifecycle {
     if (c.status !== "active") positions.queueChanged();
     // A freed vet or queue place matters only to requests still waiting for an offer.
     if (finished.waiting > 0) await this.deps.routingPass.run();
-    return true;
   }
 }

@@ -1,6 +1,7 @@
 import type {
   Deadline,
   DeadlineKind,
+  HeldOffer,
   LiveConsultation,
   VetChosenStatus,
   VetPresence,
@@ -84,9 +85,11 @@ export interface RoutingStore {
   /**
    * Adds a queued consultation unless the user already has an open one, which is returned
    * instead (`created: false`). Assigns `seq` and schedules its `queue` deadline at
-   * `c.queueDeadline`.
+   * `c.queueDeadline`. With `maxQueuedPerApp` > 0, refuses (throws `AppQueueFullError` of `errors.ts`)
+   * when `c.appId` already has that many consultations queued or offered, checked in the
+   * same atomic step; 0 (the default) skips the count.
    */
-  enqueue(c: NewLiveConsultation): Promise<EnqueueResult>;
+  enqueue(c: NewLiveConsultation, maxQueuedPerApp?: number): Promise<EnqueueResult>;
 
   /**
    * Creates an already-active consultation assigned to `vetId` (REST talk-to-vet), only if
@@ -109,6 +112,25 @@ export interface RoutingStore {
    * `channelSid`, when given, is set in the same step if this accept activates it.
    */
   acceptOffer(consultationId: string, vetId: number, now: number, channelSid?: string): Promise<AcceptResult>;
+
+  /**
+   * Undoes an {@link acceptOffer} whose durable write failed (record first, PROTOCOL §6):
+   * the consultation, active with `vetId`, is offered to that vet again with `offer` (its
+   * offer deadline again), or queued (vet not excluded) when the vet holds another offer by
+   * now. Back in the queue at its `seq`, with its `queue` deadline. Returns the status it went
+   * back to, or null when it is not active with that vet (nothing changed).
+   */
+  revertAccept(consultationId: string, vetId: number, offer: HeldOffer): Promise<"offered" | "queued" | null>;
+
+  /**
+   * Puts an open consultation back into live state exactly as given, idempotently (false
+   * when it is already there, or its user has another open one): `queued` → the queue at
+   * its `seq` with its `queue` deadline at `queueDeadline`; `active` → its vet holds it among
+   * `activeConsultationIds` (a vet unknown to the store is created offline). Never `offered`:
+   * an offered one is put back `queued`, keeping `excludedVetIds`. Undoes a {@link finish}
+   * whose durable write failed; rebuilds live state from the database.
+   */
+  restore(c: LiveConsultation): Promise<boolean>;
 
   /**
    * Ends the vet's offer without acceptance: the consultation returns to `queued`, the vet
@@ -178,7 +200,13 @@ export type ClaimResult =
   | { ok: false; reason: "consultation_not_queued" | "vet_not_eligible" | "vet_excluded" };
 
 export type AcceptResult =
-  | { ok: true; consultation: LiveConsultation; alreadyActive: boolean }
+  | {
+      ok: true;
+      consultation: LiveConsultation;
+      alreadyActive: boolean;
+      /** The offer this accept resolved (not on a repeated accept): what {@link RoutingStore.revertAccept} puts back. */
+      offer?: HeldOffer;
+    }
   | { ok: false; reason: "no_offer" | "expired" };
 
 export interface VetRelease {

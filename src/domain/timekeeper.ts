@@ -17,6 +17,8 @@ import type { VetHandover } from "./vet-handover.js";
 
 // Deadlines claimed per tick.
 const DUE_BATCH = 200;
+// How long a drain waits for history still being retried.
+const DRAIN_FLUSH_MS = 5000;
 
 export interface TimekeeperDeps {
   store: RoutingStore;
@@ -74,7 +76,8 @@ export class Timekeeper {
   async drain(): Promise<void> {
     const cleanup = await this.deps.store.removeNode(this.deps.nodeId, this.deps.clock.now());
     await this.afterNodeCleanup(cleanup);
-    await this.deps.history.flush();
+    // Bounded: the database may be away; close() then gives up on what is left.
+    await this.deps.history.flush(DRAIN_FLUSH_MS);
   }
 
   private async onDeadline(d: Deadline): Promise<void> {
@@ -82,11 +85,9 @@ export class Timekeeper {
       case "offer":
         return this.onOfferTimeout(d.ref);
       case "queue":
-        await this.deps.lifecycle.close(d.ref, "expired", { reason: "queue_timeout" });
-        return;
+        return this.deps.lifecycle.closeOnDeadline("queue", d.ref, "expired", "queue_timeout");
       case "grace":
-        await this.deps.lifecycle.close(d.ref, "cancelled", { reason: "user_gone" });
-        return;
+        return this.deps.lifecycle.closeOnDeadline("grace", d.ref, "cancelled", "user_gone");
       case "wrapup":
         await this.deps.store.endWrapup(Number(d.ref), this.deps.clock.now());
         await this.deps.routingPass.run();

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response } from "express";
 import type { GatewayContext } from "../context.js";
 import { isDatabaseUnavailable } from "../db/errors.js";
-import { NoVetAvailableError } from "../domain/errors.js";
+import { NoVetAvailableError, StorageUnavailableError } from "../domain/errors.js";
 import { AppError, fail } from "../lib/envelope.js";
 import type { Logger } from "../lib/logger.js";
 import { createAppRateLimiter, createUnauthRateLimiter } from "./rate-limit.js";
@@ -12,6 +12,8 @@ import type { VetSessions } from "./routes/admin-vets.js";
 import { createOpsRouter } from "./routes/ops.js";
 import { createReferenceRouter } from "./reference/router.js";
 import { createVetAuthRouter } from "./routes/vet-auth.js";
+import { createVetConsoleRouter } from "./routes/vet-console.js";
+import { createPagesRouter } from "./pages.js";
 import { createDemoRouter } from "../demo/routes.js";
 import { createV2Router, mediaUrlHandler } from "./routes/v2/index.js";
 import type { UserSessions } from "./routes/v2/users.js";
@@ -83,6 +85,8 @@ export function createHttpApp(
   const form = express.urlencoded({ extended: true, limit: "1mb" });
   app.use("/admin/v1", json, createAdminRouter(ctx, stats, vetSessions));
   app.use("/vet/v1", json, createVetAuthRouter(ctx));
+  app.use("/vet/v1", createVetConsoleRouter(ctx, stats));
+  app.use(createPagesRouter({ demo: ctx.config.demo, twilioLive: ctx.config.twilio.mode === "live" }));
   // Demo mode only; otherwise /demo/v1/* falls through to the 404 envelope.
   if (ctx.config.demo) app.use("/demo/v1", json, createDemoRouter(ctx));
 
@@ -164,9 +168,9 @@ const errorHandler: ErrorRequestHandler = (err: unknown, _req: Request, res: Res
     return;
   }
   const log = (res.locals as Partial<RequestLocals>).log;
-  if (isDatabaseUnavailable(err)) {
+  if (err instanceof StorageUnavailableError || isDatabaseUnavailable(err)) {
     log?.warn({ err }, "database unavailable");
-    res.setHeader("retry-after", "5");
+    res.setHeader("retry-after", String(err instanceof StorageUnavailableError ? err.retryAfterS : 5));
     res.status(503).json(fail(503, "Service Unavailable"));
     return;
   }

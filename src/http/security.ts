@@ -43,8 +43,13 @@ export function apiHeaders(): RequestHandler {
   });
 }
 
-/** helmet for the HTML pages: same-origin scripts, styles, fonts, sockets; images also `blob:` and `data:`. */
-export function pageHeaders(): RequestHandler {
+/**
+ * helmet for the HTML pages: same-origin scripts, styles, fonts, sockets; images also `blob:`
+ * and `data:`. With `twilioLive` the console may also reach Twilio's Conversations and Video
+ * services (HTTPS and WebSocket) and play their media streams.
+ */
+export function pageHeaders(opts: { twilioLive?: boolean } = {}): RequestHandler {
+  const twilio = opts.twilioLive ? ["https://*.twilio.com", "wss://*.twilio.com"] : [];
   return helmet({
     contentSecurityPolicy: {
       useDefaults: false,
@@ -54,7 +59,8 @@ export function pageHeaders(): RequestHandler {
         styleSrc: ["'self'"],
         imgSrc: ["'self'", "blob:", "data:"],
         fontSrc: ["'self'"],
-        connectSrc: ["'self'"],
+        connectSrc: ["'self'", ...twilio],
+        mediaSrc: ["'self'", "blob:"],
         objectSrc: ["'none'"],
         baseUri: ["'self'"],
         formAction: ["'self'"],

@@ -10,6 +10,10 @@ export interface Metrics {
   readonly consultations: Counter<"outcome">;
   readonly offers: Counter<"outcome">;
   readonly twilioCalls: Counter<"operation" | "result">;
+  /** History writes behind retried because the database was away. */
+  readonly historyWriteRetries: Counter;
+  /** History writes behind given up (`rejected` by the database, or left at `shutdown`). */
+  readonly historyWriteFailures: Counter<"reason">;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -59,6 +63,17 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       name: "twilio_calls_total",
       help: "Twilio REST operations by result",
       labelNames: ["operation", "result"],
+      registers,
+    }),
+    historyWriteRetries: new Counter({
+      name: "history_write_retries_total",
+      help: "History writes retried because the database was unreachable or too slow",
+      registers,
+    }),
+    historyWriteFailures: new Counter({
+      name: "history_write_failures_total",
+      help: "History writes given up: refused by the database, or still unstored at shutdown",
+      labelNames: ["reason"],
       registers,
     }),
   };

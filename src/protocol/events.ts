@@ -56,6 +56,10 @@ export const vetServerEvents = {
     payload: p.vetStateSchema,
     summary: "Right after connecting, once per active consultation of this vet (resume, fresh token).",
   },
+  "session:closed": {
+    payload: p.sessionClosedSchema,
+    summary: "Right before the server disconnects this socket: `replaced` (a newer connection of the same identity went over MAX_SOCKETS_PER_*) or `flooding`. Do not reconnect automatically.",
+  },
 } as const satisfies Record<string, ServerEventSpec>;
 
 /** `/user` client → server. */
@@ -80,6 +84,10 @@ export const userServerEvents = {
   "consult:expired": { payload: p.expiredSchema, summary: "No vet accepted within QUEUE_TIMEOUT_MS." },
   "consult:feedback": { payload: p.feedbackSchema, summary: "The vet's feedback." },
   "consult:state": { payload: p.stateSchema, summary: "Right after connecting when an open consultation exists (resume)." },
+  "session:closed": {
+    payload: p.sessionClosedSchema,
+    summary: "Right before the server disconnects this socket: `replaced` (a newer connection of the same identity went over MAX_SOCKETS_PER_*) or `flooding`. Do not reconnect automatically.",
+  },
 } as const satisfies Record<string, ServerEventSpec>;
 
 /** Acknowledgement callback: always answered with the REST envelope. */
@@ -111,6 +119,8 @@ export type QueuedPayload = z.output<typeof p.queuedSchema>;
 export type StatePayload = z.output<typeof p.stateSchema>;
 export type VetStatePayload = z.output<typeof p.vetStateSchema>;
 export type TokenPayload = z.output<typeof p.tokenSchema>;
+export type SessionClosedPayload = z.output<typeof p.sessionClosedSchema>;
+export type SessionClosedReason = z.output<typeof p.sessionClosedReasonSchema>;
 
 /** Payload type of a server→client event. */
 export type EventPayload<M, E extends keyof M> = M[E] extends (p: infer P) => void ? P : never;

@@ -149,3 +149,8 @@ export const stateSchema = z.object({
   identity: z.string().optional(),
   twilioToken: z.string().optional(),
 });
+
+/** Why the gateway closed a socket itself: a newer connection of the same identity, or flooding (PROTOCOL §7). */
+export const sessionClosedReasonSchema = z.enum(["replaced", "flooding"]);
+/** Sent right before the server disconnects the socket; clients should not reconnect on their own. */
+export const sessionClosedSchema = z.object({ reason: sessionClosedReasonSchema });

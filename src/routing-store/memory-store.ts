@@ -13,9 +13,11 @@ import {
   type TransferResult,
   type VetRelease,
 } from "../domain/routing-store.js";
+import { AppQueueFullError } from "../domain/errors.js";
 import type {
   Deadline,
   DeadlineKind,
+  HeldOffer,
   LiveConsultation,
   VetChosenStatus,
   VetPresence,
@@ -176,7 +178,7 @@ export class MemoryRoutingStore implements RoutingStore {
     return Promise.resolve(c ? clone(c) : null);
   }
 
-  enqueue(input: NewLiveConsultation): Promise<EnqueueResult> {
+  enqueue(input: NewLiveConsultation, maxQueuedPerApp = 0): Promise<EnqueueResult> {
     const key = userKey(input.appId, input.userId);
     const existingId = this.userOpen.get(key);
     const existing = existingId ? this.consultations.get(existingId) : undefined;
@@ -184,12 +186,24 @@ export class MemoryRoutingStore implements RoutingStore {
       const position = existing.status === "active" ? 0 : this.positionOf(existing);
       return Promise.resolve({ created: false, consultation: clone(existing), position });
     }
+    if (maxQueuedPerApp > 0 && this.waitingOfApp(input.appId, maxQueuedPerApp) >= maxQueuedPerApp) {
+      return Promise.reject(new AppQueueFullError(input.appId));
+    }
     const c: LiveConsultation = { ...clone(input), seq: ++this.seq, status: "queued", offer: null };
     this.consultations.set(c.id, c);
     this.userOpen.set(key, c.id);
     this.waiting.add(c.id);
     this.setDeadline("queue", c.id, c.queueDeadline);
     return Promise.resolve({ created: true, consultation: clone(c), position: this.positionOf(c) });
+  }
+
+  /** Consultations of `appId` queued or offered, counted up to `limit` (O(open consultations)). */
+  private waitingOfApp(appId: number, limit: number): number {
+    let n = 0;
+    for (const c of this.consultations.values()) {
+      if (c.appId === appId && (c.status === "queued" || c.status === "offered") && ++n >= limit) break;
+    }
+    return n;
   }
 
   assignDirect(input: NewLiveConsultation, vetId: number, now: number, maxConsults: number): Promise<AssignResult> {
@@ -241,6 +255,7 @@ export class MemoryRoutingStore implements RoutingStore {
     if (c.offer.expiresAt <= now) return Promise.resolve({ ok: false, reason: "expired" });
     const vet = this.vets.get(vetId);
     if (!vet) return Promise.resolve({ ok: false, reason: "no_offer" });
+    const offer = c.offer;
     c.status = "active";
     c.offer = null;
     c.vetId = vetId;
@@ -251,7 +266,51 @@ export class MemoryRoutingStore implements RoutingStore {
     this.deadlines.delete(deadlineKey("offer", c.id));
     this.deadlines.delete(deadlineKey("queue", c.id));
     this.deadlines.delete(deadlineKey("grace", c.id));
-    return Promise.resolve({ ok: true, consultation: clone(c), alreadyActive: false });
+    return Promise.resolve({ ok: true, consultation: clone(c), alreadyActive: false, offer: clone(offer) });
+  }
+
+  revertAccept(consultationId: string, vetId: number, offer: HeldOffer): Promise<"offered" | "queued" | null> {
+    const c = this.consultations.get(consultationId);
+    if (!c || c.status !== "active" || c.vetId !== vetId) return Promise.resolve(null);
+    const vet = this.vets.get(vetId);
+    c.vetId = null;
+    c.acceptedAt = null;
+    this.setDeadline("queue", c.id, c.queueDeadline);
+    if (vet) vet.activeConsultationIds = vet.activeConsultationIds.filter((id) => id !== c.id);
+    if (vet && vet.offerConsultationId === null) {
+      c.status = "offered";
+      c.offer = clone(offer);
+      vet.offerConsultationId = c.id;
+      this.setDeadline("offer", c.id, offer.expiresAt);
+    } else {
+      c.status = "queued";
+      c.offer = null;
+      this.waiting.add(c.id);
+    }
+    return Promise.resolve(c.status);
+  }
+
+  restore(input: LiveConsultation): Promise<boolean> {
+    if (this.consultations.has(input.id)) return Promise.resolve(false);
+    const key = userKey(input.appId, input.userId);
+    const other = this.userOpen.get(key);
+    if (other !== undefined && this.consultations.has(other)) return Promise.resolve(false);
+    const c = clone(input);
+    if (c.status !== "active" || c.vetId === null) {
+      c.status = "queued";
+      c.offer = null;
+    }
+    this.seq = Math.max(this.seq, c.seq);
+    this.consultations.set(c.id, c);
+    this.userOpen.set(key, c.id);
+    if (c.status === "active") {
+      const vet = this.vetOrNew(c.vetId!, c.acceptedAt ?? c.createdAt);
+      if (!vet.activeConsultationIds.includes(c.id)) vet.activeConsultationIds.push(c.id);
+    } else {
+      this.waiting.add(c.id);
+      this.setDeadline("queue", c.id, c.queueDeadline);
+    }
+    return Promise.resolve(true);
   }
 
   releaseOffer(consultationId: string, vetId: number, opts: { setAway?: boolean } = {}): Promise<LiveConsultation | null> {

@@ -11,7 +11,8 @@ import type {
   TransferResult,
   VetRelease,
 } from "../domain/routing-store.js";
-import type { Deadline, DeadlineKind, LiveConsultation, VetChosenStatus, VetPresence } from "../domain/types.js";
+import type { Deadline, DeadlineKind, HeldOffer, LiveConsultation, VetChosenStatus, VetPresence } from "../domain/types.js";
+import { AppQueueFullError } from "../domain/errors.js";
 import { routingKeys, type RoutingKeys } from "./redis/keys.js";
 import {
   json,
@@ -121,10 +122,11 @@ export class RedisRoutingStore implements RoutingStore {
 
   // ---------- consultations ----------
 
-  async enqueue(c: NewLiveConsultation): Promise<EnqueueResult> {
-    const w = json<{ created: boolean; consultation: WireConsultation; position: number }>(
-      await this.lua.call("enqueue", splitNew(c)),
+  async enqueue(c: NewLiveConsultation, maxQueuedPerApp = 0): Promise<EnqueueResult> {
+    const w = json<{ created: boolean; consultation: WireConsultation; position: number } | { appQueueFull: true }>(
+      await this.lua.call("enqueue", [...splitNew(c), maxQueuedPerApp]),
     );
+    if ("appQueueFull" in w) throw new AppQueueFullError(c.appId);
     return { created: w.created, consultation: toConsultation(w.consultation), position: w.position };
   }
 
@@ -159,9 +161,23 @@ export class RedisRoutingStore implements RoutingStore {
 
   async acceptOffer(consultationId: string, vetId: number, now: number, channelSid?: string): Promise<AcceptResult> {
     const w = json<
-      { ok: true; consultation: WireConsultation; alreadyActive: boolean } | { ok: false; reason: "no_offer" | "expired" }
+      | { ok: true; consultation: WireConsultation; alreadyActive: boolean; offer?: HeldOffer }
+      | { ok: false; reason: "no_offer" | "expired" }
     >(await this.lua.call("acceptOffer", [consultationId, vetId, now, channelSid ?? ""]));
-    return w.ok ? { ok: true, consultation: toConsultation(w.consultation), alreadyActive: w.alreadyActive } : w;
+    if (!w.ok) return w;
+    const consultation = toConsultation(w.consultation);
+    return w.offer ? { ok: true, consultation, alreadyActive: w.alreadyActive, offer: w.offer } : { ok: true, consultation, alreadyActive: w.alreadyActive };
+  }
+
+  async revertAccept(consultationId: string, vetId: number, offer: HeldOffer): Promise<"offered" | "queued" | null> {
+    return json<"offered" | "queued" | null>(
+      await this.lua.call("revertAccept", [consultationId, vetId, offer.offeredAt, offer.expiresAt]),
+    );
+  }
+
+  async restore(c: LiveConsultation): Promise<boolean> {
+    const { seq, ...rest } = c;
+    return json<boolean>(await this.lua.call("restore", [...splitNew(rest), seq]));
   }
 
   async releaseOffer(consultationId: string, vetId: number, opts: { setAway?: boolean } = {}): Promise<LiveConsultation | null> {

@@ -7,11 +7,16 @@ import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRes } from "rate-limit
 import type { Namespace, Socket } from "socket.io";
 import { fail } from "../lib/envelope.js";
 import type { Logger } from "../lib/logger.js";
+import type { SessionClosedPayload, SessionClosedReason } from "../protocol/events.js";
 
-/** Sent to a socket right before the gateway closes it; then the server disconnects it. */
-export const SESSION_CLOSED_EVENT = "session:closed";
-/** Why the gateway closed a socket: a newer connection of the same identity, or flooding. */
-export type SessionClosedReason = "replaced" | "flooding";
+export type { SessionClosedReason };
+
+/** What this module emits on either namespace (both declare `session:closed` in the protocol). */
+interface SessionClosedEvents {
+  "session:closed": (payload: SessionClosedPayload) => void;
+}
+type ClosableSocket = Socket<Record<string, never>, SessionClosedEvents>;
+type ClosableNamespace = Namespace<Record<string, never>, SessionClosedEvents>;
 
 /** Tuning of {@link createSocketLimits}; the config's `sockets` section fits. */
 export interface SocketLimitOptions {
@@ -24,14 +29,14 @@ export interface SocketLimitOptions {
 /** The socket limits of one gateway node. */
 export interface SocketLimits {
   /** Installs the per-socket event limit on a freshly connected socket. */
-  guard(socket: Socket): void;
+  guard(socket: ClosableSocket): void;
   /**
    * Keeps at most `max` sockets of the identity whose room is `room` (this node and every
    * other one, through the adapter): the oldest beyond it are closed with reason `replaced`.
    */
-  enforcePerIdentity(nsp: Namespace, room: string, max: number): Promise<void>;
+  enforcePerIdentity(nsp: ClosableNamespace, room: string, max: number): Promise<void>;
   /** Lets other nodes ask this node to close one of its sockets (call once per namespace). */
-  listen(nsp: Namespace): void;
+  listen(nsp: ClosableNamespace): void;
 }
 
 // Server-side event between nodes: "close your socket {id} with {reason}".
@@ -40,8 +45,8 @@ const CLOSE_REQUEST = "limits:close";
 const QUIET_MS = 1_000;
 
 /** Tells the client why, then disconnects (the event is written before the disconnect packet). */
-function closeLocal(socket: Socket, reason: SessionClosedReason): void {
-  (socket.emit as (e: string, p: unknown) => boolean)(SESSION_CLOSED_EVENT, { reason });
+function closeLocal(socket: ClosableSocket, reason: SessionClosedReason): void {
+  socket.emit("session:closed", { reason });
   socket.disconnect(true);
 }
 

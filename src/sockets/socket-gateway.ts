@@ -8,7 +8,9 @@ import { Server, type Namespace, type Socket } from "socket.io";
 import type { RedisClientType } from "redis";
 import type { z } from "zod";
 import type { GatewayContext } from "../context.js";
+import { isDatabaseUnavailable } from "../db/errors.js";
 import type { ConsultationEngine } from "../domain/consultation-engine.js";
+import { StorageUnavailableError } from "../domain/errors.js";
 import type { Notifier } from "../domain/ports.js";
 import { AppError, fail, ok, type Envelope } from "../lib/envelope.js";
 import { validate } from "../http/validation.js";
@@ -128,7 +130,7 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
 
   /**
    * Registers an acknowledged event. An event without a callback is ignored; a bad payload
-   * gets 422; an unexpected error gets 500 and is logged. Nothing escapes to crash the node.
+   * gets 422; the database away gets 503; an unexpected error gets 500 and is logged. Nothing escapes to crash the node.
    */
   function handle<S extends z.ZodType>(
     socket: Socket,
@@ -153,7 +155,11 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
           envelope = ok(data, message);
         } catch (err) {
           if (err instanceof AppError) envelope = fail(err.status, err.messages);
-          else {
+          else if (err instanceof StorageUnavailableError || isDatabaseUnavailable(err)) {
+            // Record first (PROTOCOL §6): nothing changed; the client may retry later.
+            ctx.logger.warn({ err, event, ns }, "database unavailable");
+            envelope = fail(503, "Service Unavailable");
+          } else {
             ctx.logger.error({ err, event, ns }, "socket handler failed");
             envelope = fail(500, "Server Error");
           }

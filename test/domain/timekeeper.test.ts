@@ -83,7 +83,7 @@ describe("timekeeper", () => {
   });
 
   it("a node that stops heartbeating loses its vets; their offers go to the next vet", async () => {
-    const other = makeEngine(store, { nodeId: "node-b", clock: t.clock });
+    const other = makeEngine(store, { nodeId: "node-b", clock: t.clock, ledger: t.ledger });
     await t.engine.tick(); // node-a heartbeats
     await other.engine.tick(); // node-b heartbeats
     await other.engine.vetConnected(1, "v1");
@@ -104,7 +104,7 @@ describe("timekeeper", () => {
 
   it("a node that paused past the TTL and was reaped asks its sockets to reconnect", async () => {
     let reaped = 0;
-    const paused = makeEngine(store, { nodeId: "node-b", clock: t.clock, onNodeReaped: () => reaped++ });
+    const paused = makeEngine(store, { nodeId: "node-b", clock: t.clock, ledger: t.ledger, onNodeReaped: () => reaped++ });
     await paused.engine.tick();
     await paused.engine.vetConnected(1, "v1");
     t.clock.advance(16_000); // node-b pauses; node-a reaps it
@@ -119,7 +119,7 @@ describe("timekeeper", () => {
   });
 
   it("drain hands this node's vets and offers back at once", async () => {
-    const other = makeEngine(store, { nodeId: "node-b", clock: t.clock });
+    const other = makeEngine(store, { nodeId: "node-b", clock: t.clock, ledger: t.ledger });
     await other.engine.vetConnected(1, "v1");
     await other.engine.setVetStatus(1, "available");
     t.clock.advance(1000);

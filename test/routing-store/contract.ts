@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isEligible, type NewLiveConsultation, type RoutingStore } from "../../src/domain/routing-store.js";
 import type { LiveConsultation } from "../../src/domain/types.js";
+import { AppQueueFullError } from "../../src/domain/errors.js";
 
 export interface StoreFixture {
   store: RoutingStore;
@@ -256,6 +257,38 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect((await store.enqueue(newRequest({ userId: b.userId }))).position).toBe(1);
       });
 
+      it("with a cap per app, refuses a request of an app with that many waiting (queued or offered), atomically", async () => {
+        await onlineVet(1);
+        const a = await store.enqueue(newRequest({ appId: 5 }), 2);
+        const b = await store.enqueue(newRequest({ appId: 5 }), 2);
+        await offer(a.consultation, 1);
+        const refused = newRequest({ appId: 5 });
+        await expect(store.enqueue(refused, 2)).rejects.toBeInstanceOf(AppQueueFullError);
+        await expect(store.enqueue(refused, 2)).rejects.toMatchObject({ appId: 5, message: "Too many consultations are waiting for this app." });
+        expect(await store.getConsultation(refused.id)).toBeNull();
+        expect(await store.findOpenByUser(5, refused.userId)).toBeNull();
+        // A user with an open consultation gets it back even when the app is full.
+        expect(await store.enqueue(newRequest({ appId: 5, userId: b.consultation.userId }), 2)).toMatchObject({ created: false, position: 2 });
+        // Other apps, and no cap (0, the default), are not limited.
+        expect((await store.enqueue(newRequest({ appId: 6 }), 2)).created).toBe(true);
+        expect((await store.enqueue(newRequest({ appId: 5 }))).created).toBe(true);
+        expect((await store.enqueue(newRequest({ appId: 5 }), 0)).created).toBe(true);
+        // Active consultations do not count: accepting one makes room for one more.
+        await store.acceptOffer(a.consultation.id, 1, T0 + 1);
+        const snapshot = await store.snapshot();
+        const waiting = snapshot.queue.filter((c) => c.appId === 5).length;
+        expect(waiting).toBe(3);
+        await expect(store.enqueue(newRequest({ appId: 5 }), 3)).rejects.toBeInstanceOf(AppQueueFullError);
+        expect((await store.enqueue(newRequest({ appId: 5 }), 4)).created).toBe(true);
+      });
+
+      it("with a cap, racing requests of one app never queue more than the cap", async () => {
+        const results = await Promise.allSettled(Array.from({ length: 12 }, () => store.enqueue(newRequest({ appId: 8 }), 5)));
+        expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(5);
+        expect(results.filter((r) => r.status === "rejected" && r.reason instanceof AppQueueFullError)).toHaveLength(7);
+        expect((await store.snapshot()).queue.filter((c) => c.appId === 8)).toHaveLength(5);
+      });
+
       it("findOpenByUser is null for a user with nothing open", async () => {
         expect(await store.findOpenByUser(1, 424242)).toBeNull();
         expect(await store.getConsultation("nope")).toBeNull();
@@ -409,6 +442,99 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const refused = await enqueue();
         expect(await store.acceptOffer(refused.id, 1, T0 + 3, "CH-refused")).toEqual({ ok: false, reason: "no_offer" });
         expect((await store.getConsultation(refused.id))?.channelSid).toBeNull();
+      });
+    });
+
+    // ------------------------------------------------------------------ record first: undo steps
+
+    describe("revertAccept", () => {
+      it("acceptOffer returns the offer it resolved; revertAccept puts it back to that vet with its deadlines", async () => {
+        await onlineVet(1);
+        const c = await enqueue();
+        const offered = await offer(c, 1, T0);
+        const r = await store.acceptOffer(c.id, 1, T0 + 100, "CH-1");
+        if (!r.ok) throw new Error("accept failed");
+        expect(r.offer).toEqual({ vetId: 1, offeredAt: T0, expiresAt: T0 + OFFER_MS });
+        expect(await store.revertAccept(c.id, 1, r.offer!)).toBe("offered");
+        const back = await store.getConsultation(c.id);
+        expect(back).toMatchObject({ status: "offered", vetId: null, acceptedAt: null, offer: offered.offer, seq: c.seq });
+        expect(await store.getVet(1)).toMatchObject({ offerConsultationId: c.id, activeConsultationIds: [] });
+        expect((await store.snapshot()).queue.map((q) => q.id)).toEqual([c.id]);
+        expect(await drainDeadlines()).toEqual([
+          { kind: "offer", ref: c.id, at: T0 + OFFER_MS },
+          { kind: "queue", ref: c.id, at: c.queueDeadline },
+        ]);
+        // The vet may accept again, within the offer.
+        expect((await store.acceptOffer(c.id, 1, T0 + 200)).ok).toBe(true);
+      });
+
+      it("queues it (vet not excluded) when the vet holds another offer by now; null when not active with that vet", async () => {
+        await onlineVet(1);
+        const c = await enqueue();
+        await offer(c, 1, T0);
+        const r = await store.acceptOffer(c.id, 1, T0 + 1);
+        if (!r.ok) throw new Error("accept failed");
+        const other = await enqueue();
+        await offer(other, 1, T0 + 2, 2); // capacity 2: the vet takes another offer meanwhile
+        expect(await store.revertAccept(c.id, 2, r.offer!)).toBeNull();
+        expect(await store.revertAccept(c.id, 1, r.offer!)).toBe("queued");
+        expect(await store.getConsultation(c.id)).toMatchObject({ status: "queued", offer: null, vetId: null, excludedVetIds: [] });
+        expect(await store.getVet(1)).toMatchObject({ offerConsultationId: other.id, activeConsultationIds: [] });
+        const r2 = await store.claimOffer(c.id, 2, T0 + 3, T0 + OFFER_MS, 1);
+        expect(r2).toEqual({ ok: false, reason: "vet_not_eligible" }); // unknown vet 2; the request is claimable again
+        await onlineVet(2);
+        expect((await store.claimOffer(c.id, 2, T0 + 3, T0 + OFFER_MS, 1)).ok).toBe(true);
+        expect(await store.revertAccept(c.id, 1, r.offer!)).toBeNull();
+      });
+    });
+
+    describe("restore", () => {
+      it("puts back a finished active consultation with its vet; idempotent", async () => {
+        await onlineVet(1);
+        const c = await activeWith(1);
+        await store.finish(c.id, T0 + 10, null);
+        expect(await store.restore(c)).toBe(true);
+        expect(await store.restore(c)).toBe(false);
+        expect(await store.getConsultation(c.id)).toEqual(c);
+        expect(await store.findOpenByUser(c.appId, c.userId)).toEqual(c);
+        expect((await store.getVet(1))?.activeConsultationIds).toEqual([c.id]);
+        expect((await store.snapshot()).queue).toEqual([]);
+      });
+
+      it("puts back a queued one at its seq with its queue deadline; an offered one comes back queued, keeping exclusions", async () => {
+        await onlineVet(1);
+        await onlineVet(2);
+        const a = await enqueue();
+        const b = await enqueue();
+        await store.releaseOffer((await offer(b, 1)).id, 1);
+        const offeredB = await offer(b, 2);
+        await store.finish(a.id, T0 + 1, null);
+        await store.finish(b.id, T0 + 1, null);
+        expect(await store.restore(offeredB)).toBe(true);
+        expect(await store.restore(a)).toBe(true);
+        const snap = await store.snapshot();
+        expect(snap.queue.map((q) => [q.id, q.status, q.offer, q.excludedVetIds])).toEqual([
+          [a.id, "queued", null, []],
+          [b.id, "queued", null, [1]],
+        ]);
+        expect((await store.getVet(2))?.offerConsultationId).toBeNull();
+        expect((await drainDeadlines()).filter((d) => d.kind === "queue").map((d) => d.ref).sort()).toEqual([a.id, b.id].sort());
+        // A request made after the restore still comes after them.
+        const later = await enqueue();
+        expect(later.seq).toBeGreaterThan(b.seq);
+        expect((await store.claimOffer(b.id, 2, T0 + 2, T0 + OFFER_MS, 1)).ok).toBe(true);
+      });
+
+      it("creates an unknown vet offline holding the active one; refuses when the user has another open one", async () => {
+        const c = { ...(await enqueue()), status: "active" as const, vetId: 9, acceptedAt: T0 + 5 };
+        await store.finish(c.id, T0 + 6, null);
+        expect(await store.restore(c)).toBe(true);
+        expect(await store.getVet(9)).toMatchObject({ connections: 0, activeConsultationIds: [c.id] });
+        const d = await enqueue();
+        await store.finish(d.id, T0, null);
+        const same = await enqueue({ userId: d.userId });
+        expect(await store.restore(d)).toBe(false);
+        expect((await store.findOpenByUser(d.appId, d.userId))?.id).toBe(same.id);
       });
     });
 

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seedApp, seedUser, seedVet, TestClient, userClient, vetClient } from "../support/actors.js";
+import { ownerActor, seedApp, seedUser, seedVet, userClient, vetActor, vetClient } from "../support/actors.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { buildGateway } from "../../src/server.js";
 import { REDIS_URL } from "../support/services.js";
@@ -12,8 +12,8 @@ import { REDIS_URL } from "../support/services.js";
 describe("two nodes on one Redis", () => {
   let t: TestGateway;
   let app: Awaited<ReturnType<typeof seedApp>>;
-  const clients: TestClient[] = [];
-  const track = <T extends TestClient>(c: T) => (clients.push(c), c);
+  const clients: Array<{ close(): void }> = [];
+  const track = <T extends { close(): void }>(c: T) => (clients.push(c), c);
 
   beforeAll(async () => {
     t = await startTestGateway({ redis: true, nodes: 2, env: { USER_GRACE_MS: "0", WRAPUP_MS: "0" } });
@@ -25,22 +25,22 @@ describe("two nodes on one Redis", () => {
   });
 
   it("a user on node 1 is matched with a vet on node 2", async () => {
+    // Both sides through the client SDK (createVetClient / createOwnerClient).
     const vet = await seedVet(t.gateway);
-    const v = track(await vetClient(t.urls[1], vet.token));
+    const v = track(await vetActor(t.urls[1], vet.token));
     const user = await seedUser(t.gateway, app.id);
-    const u = track(await userClient(t.urls[0], user.token));
-    const req = await u.ask("consult:request", { conversation_request: "video", pet_id: user.petId });
+    const u = track(await ownerActor(t.urls[0], user.token));
+    const req = await u.request({ conversation_request: "video", pet_id: user.petId });
     const offer = await v.next("consult:offer");
-    expect(offer.consultation_id).toBe(req.data.consultation_id);
-    const acc = await v.ask("consult:accept", { consultation_id: offer.consultation_id });
-    expect(acc.status_code).toBe(200);
+    expect(offer.consultation_id).toBe(req.consultation_id);
+    const acc = await v.accept(offer.consultation_id);
     const matched = await u.next("consult:matched");
-    expect(matched.channel).toBe(acc.data.channel);
-    const call = await v.ask("call:start", { consultation_id: offer.consultation_id });
-    expect((await u.next("call:incoming")).room_sid).toBe(call.data.room_sid);
-    await u.ask("call:status", { room_sid: call.data.room_sid, status: "declined" });
+    expect(matched.channel).toBe(acc.channel);
+    const call = await v.startCall(offer.consultation_id);
+    expect((await u.next("call:incoming")).room_sid).toBe(call.room_sid);
+    await u.callStatus(call.room_sid, "declined");
     expect(await v.next("call:status")).toMatchObject({ status: "declined" });
-    await u.ask("consult:end", { consultation_id: offer.consultation_id });
+    await u.end(offer.consultation_id);
     expect(await v.next("consult:ended")).toMatchObject({ ended_by: "user" });
     v.close();
     u.close();

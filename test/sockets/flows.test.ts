@@ -3,14 +3,16 @@
  * in-memory routing store. Timer rules run on a second gateway with short timeouts.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { seedApp, seedUser, seedVet, TestClient, userClient, vetClient } from "../support/actors.js";
+import { OwnerActor, ownerActor, seedApp, seedUser, seedVet, TestClient, userClient, VetActor, vetActor, vetClient } from "../support/actors.js";
 import { basicAuth, request, startTestGateway, type TestGateway } from "../support/gateway.js";
 
-const clients: TestClient[] = [];
-const track = <T extends TestClient>(c: T): T => {
+type Closable = TestClient | VetActor | OwnerActor;
+const clients: Closable[] = [];
+const track = <T extends Closable>(c: T): T => {
   clients.push(c);
   return c;
 };
+const isOwner = (c: Closable) => c instanceof OwnerActor || (c instanceof TestClient && c.ns === "/user");
 
 /**
  * Owners leave first (with USER_GRACE_MS=0 their waiting requests are cancelled at once),
@@ -18,8 +20,8 @@ const track = <T extends TestClient>(c: T): T => {
  */
 async function closeClients(gw: TestGateway): Promise<void> {
   const all = clients.splice(0);
-  for (const c of all) if (c.ns === "/user") c.close();
-  for (const c of all) if (c.ns === "/vet") c.close();
+  for (const c of all) if (isOwner(c)) c.close();
+  for (const c of all) if (!isOwner(c)) c.close();
   await expect
     .poll(
       async () => {
@@ -44,6 +46,15 @@ function floor(env: Record<string, string>) {
       const u = await seedUser(f.t.gateway, f.app.id);
       return { user: u, client: track(await userClient(f.t.url, u.token)) };
     },
+    /** A vet and an owner through the client SDK. */
+    sdkVetOnline: async () => {
+      const v = await seedVet(f.t.gateway);
+      return { vet: v, client: track(await vetActor(f.t.url, v.token)) };
+    },
+    sdkOwner: async () => {
+      const u = await seedUser(f.t.gateway, f.app.id);
+      return { user: u, client: track(await ownerActor(f.t.url, u.token)) };
+    },
   };
   beforeAll(async () => {
     f.t = await startTestGateway({ env });
@@ -56,7 +67,7 @@ function floor(env: Record<string, string>) {
 
 describe("socket flows (default timers)", () => {
   const f = floor({ USER_GRACE_MS: "0" });
-  const { vetOnline, owner } = f;
+  const { vetOnline, owner, sdkVetOnline, sdkOwner } = f;
 
   it("refuses a bad or missing token with connect_error 'unauthorized'", async () => {
     await expect(new TestClient(f.t.url, "/vet", "nope").ready()).rejects.toThrow("unauthorized");
@@ -73,19 +84,19 @@ describe("socket flows (default timers)", () => {
   });
 
   it("happy path: request → offer → accept → matched → end → feedback", async () => {
-    const { vet, client: v } = await vetOnline();
-    const { user, client: u } = await owner();
+    // Through the client SDK; an error envelope would reject the call.
+    const { vet, client: v } = await sdkVetOnline();
+    const { user, client: u } = await sdkOwner();
 
-    const req = await u.ask("consult:request", { conversation_request: "chat", pet_id: user.petId });
-    expect(req).toMatchObject({ success: true, status_code: 200, data: { status: "queued", position: 1 } });
-    const id = req.data.consultation_id as string;
+    const req = await u.request({ conversation_request: "chat", pet_id: user.petId });
+    expect(req).toMatchObject({ status: "queued", position: 1 });
+    const id = req.consultation_id;
 
     const offer = await v.next("consult:offer");
     expect(offer).toMatchObject({ consultation_id: id, type: "chat", requested: false, user: { id: user.userId }, pet: { id: user.petId } });
     expect(Date.parse(offer.expires_at)).toBeGreaterThan(Date.now());
 
-    const accepted = await v.ask("consult:accept", { consultation_id: id });
-    expect(accepted.success).toBe(true);
+    const accepted = await v.accept(id);
     const matched = await u.next("consult:matched");
     expect(matched).toMatchObject({
       consultation_id: id,
@@ -95,7 +106,7 @@ describe("socket flows (default timers)", () => {
     });
     expect(matched.channel).toMatch(/^CH[0-9a-f]{32}$/);
     expect(matched.twilioToken.split(".")).toHaveLength(3);
-    expect(accepted.data).toMatchObject({
+    expect(accepted).toMatchObject({
       consultation_id: id,
       channel: matched.channel,
       vet: matched.vet,
@@ -105,12 +116,11 @@ describe("socket flows (default timers)", () => {
       identity: `app-1_vet-${vet.id}`,
     });
 
-    expect((await u.ask("consult:end", { consultation_id: id })).status_code).toBe(200);
+    await u.end(id);
     expect(await v.next("consult:ended")).toEqual({ consultation_id: id, ended_by: "user" });
     expect(await u.next("consult:ended")).toEqual({ consultation_id: id, ended_by: "user" });
 
-    const fb = await v.ask("consult:feedback", { consultation_id: id, recommendation: "Rest", reason: "Mild cough" });
-    expect(fb.status_code).toBe(200);
+    await v.sendFeedback(id, "Rest", "Mild cough");
     expect(await u.next("consult:feedback")).toMatchObject({
       consultation_id: id,
       type: "chat",
@@ -121,7 +131,7 @@ describe("socket flows (default timers)", () => {
     });
 
     // The REST fallback sees the same feedback; a second submission replaces it.
-    await v.ask("consult:feedback", { consultation_id: id, recommendation: "Rest more", reason: "Cough" });
+    await v.sendFeedback(id, "Rest more", "Cough");
     const rest = await request(f.t.url, "POST", `/api/v2/${f.app.name}/feedback`, {
       headers: { authorization: basicAuth(f.app.name, f.app.secret) },
       body: { type: "chat", channel_sid: matched.channel },
@@ -137,117 +147,117 @@ describe("socket flows (default timers)", () => {
   });
 
   it("decline sends the request to the next vet at once", async () => {
-    const a = await vetOnline();
-    const b = await vetOnline();
-    const { user, client: u } = await owner();
-    const { data } = await u.ask("consult:request", { conversation_request: "chat", pet_id: user.petId });
+    const a = await sdkVetOnline();
+    const b = await sdkVetOnline();
+    const { user, client: u } = await sdkOwner();
+    const data = await u.request({ conversation_request: "chat", pet_id: user.petId });
     const first = await a.client.next("consult:offer");
     expect(first.consultation_id).toBe(data.consultation_id);
-    expect((await a.client.ask("consult:decline", { consultation_id: data.consultation_id })).status_code).toBe(200);
+    await a.client.decline(data.consultation_id);
     expect((await b.client.next("consult:offer")).consultation_id).toBe(data.consultation_id);
     // Accepting the declined offer is refused.
-    expect((await a.client.ask("consult:accept", { consultation_id: data.consultation_id })).status_code).toBe(409);
+    await expect(a.client.accept(data.consultation_id)).rejects.toMatchObject({ kind: "rejected", statusCode: 409 });
   });
 
   it("offers the requested vet first, and falls back when it is away or offline", async () => {
-    const a = await vetOnline();
-    const b = await vetOnline();
-    const o1 = await owner();
-    await o1.client.ask("consult:request", { conversation_request: "chat", pet_id: o1.user.petId, doctor_email: b.vet.email });
+    const a = await sdkVetOnline();
+    const b = await sdkVetOnline();
+    const o1 = await sdkOwner();
+    await o1.client.request({ conversation_request: "chat", pet_id: o1.user.petId, doctor_email: b.vet.email });
     expect(await b.client.next("consult:offer")).toMatchObject({ requested: true });
     await a.client.none("consult:offer");
 
     // b now holds an offer (busy); a second owner asking for b gets a.
-    const o2 = await owner();
-    await o2.client.ask("consult:request", { conversation_request: "chat", pet_id: o2.user.petId, doctor_email: b.vet.email });
+    const o2 = await sdkOwner();
+    await o2.client.request({ conversation_request: "chat", pet_id: o2.user.petId, doctor_email: b.vet.email });
     expect(await a.client.next("consult:offer")).toMatchObject({ requested: false });
 
     // Away and offline requested vets fall back too.
-    const c = await vetOnline();
-    await c.client.ask("presence:set", { status: "away" });
-    const d = await vetOnline();
-    const o3 = await owner();
-    await o3.client.ask("consult:request", { conversation_request: "video", pet_id: o3.user.petId, doctor_email: c.vet.email });
+    const c = await sdkVetOnline();
+    await c.client.setAvailability("away");
+    const d = await sdkVetOnline();
+    const o3 = await sdkOwner();
+    await o3.client.request({ conversation_request: "video", pet_id: o3.user.petId, doctor_email: c.vet.email });
     expect(await d.client.next("consult:offer")).toMatchObject({ type: "video", requested: false });
   });
 
   it("a vet disconnecting mid-offer hands the request to the next vet", async () => {
-    const a = await vetOnline();
-    const { user, client: u } = await owner();
-    const { data } = await u.ask("consult:request", { conversation_request: "chat", pet_id: user.petId });
+    const a = await sdkVetOnline();
+    const { user, client: u } = await sdkOwner();
+    const data = await u.request({ conversation_request: "chat", pet_id: user.petId });
     await a.client.next("consult:offer");
-    const b = await vetOnline(); // b is online but a holds the offer
+    const b = await sdkVetOnline(); // b is online but a holds the offer
     await b.client.none("consult:offer", () => true, 100);
     a.client.close();
     expect((await b.client.next("consult:offer")).consultation_id).toBe(data.consultation_id);
   });
 
   it("cancel revokes the vet's offer with reason cancelled", async () => {
-    const a = await vetOnline();
-    const { user, client: u } = await owner();
-    const { data } = await u.ask("consult:request", { conversation_request: "chat", pet_id: user.petId });
+    const a = await sdkVetOnline();
+    const { user, client: u } = await sdkOwner();
+    const data = await u.request({ conversation_request: "chat", pet_id: user.petId });
     await a.client.next("consult:offer");
-    expect((await u.ask("consult:cancel", { consultation_id: data.consultation_id })).status_code).toBe(200);
+    await u.cancel(data.consultation_id);
     expect(await a.client.next("consult:offer_revoked")).toEqual({ consultation_id: data.consultation_id, reason: "cancelled" });
-    expect((await a.client.ask("consult:accept", { consultation_id: data.consultation_id })).status_code).toBe(409);
+    await expect(a.client.accept(data.consultation_id)).rejects.toMatchObject({ kind: "rejected", statusCode: 409 });
   });
 
   it("queue positions move up and a user with an open consultation gets it back", async () => {
-    const o1 = await owner();
-    const o2 = await owner();
-    const r1 = await o1.client.ask("consult:request", { conversation_request: "chat", pet_id: o1.user.petId });
-    const r2 = await o2.client.ask("consult:request", { conversation_request: "chat", pet_id: o2.user.petId });
-    expect(r2.data.position).toBe(2);
+    const o1 = await sdkOwner();
+    const o2 = await sdkOwner();
+    const r1 = await o1.client.request({ conversation_request: "chat", pet_id: o1.user.petId });
+    const r2 = await o2.client.request({ conversation_request: "chat", pet_id: o2.user.petId });
+    expect(r2.position).toBe(2);
     expect(await o2.client.next("consult:queued")).toMatchObject({ position: 2 });
-    const again = await o1.client.ask("consult:request", { conversation_request: "video", pet_id: o1.user.petId });
-    expect(again.data.consultation_id).toBe(r1.data.consultation_id);
-    await o1.client.ask("consult:cancel", { consultation_id: r1.data.consultation_id });
+    const again = await o1.client.request({ conversation_request: "video", pet_id: o1.user.petId });
+    expect(again.consultation_id).toBe(r1.consultation_id);
+    await o1.client.cancel(r1.consultation_id);
     const moved = await o2.client.next("consult:queued", (p) => p.position === 1);
-    expect(moved).toMatchObject({ consultation_id: r2.data.consultation_id });
+    expect(moved).toMatchObject({ consultation_id: r2.consultation_id });
     expect(typeof moved.estimated_wait_s).toBe("number");
-    await o2.client.ask("consult:cancel", { consultation_id: r2.data.consultation_id });
+    await o2.client.cancel(r2.consultation_id);
   });
 
   it("resume: a reconnecting user gets consult:state with a fresh token", async () => {
-    const a = await vetOnline();
-    const { user, client: u } = await owner();
-    const { data } = await u.ask("consult:request", { conversation_request: "chat", pet_id: user.petId });
+    const a = await sdkVetOnline();
+    const { user, client: u } = await sdkOwner();
+    const data = await u.request({ conversation_request: "chat", pet_id: user.petId });
     await a.client.next("consult:offer");
-    await a.client.ask("consult:accept", { consultation_id: data.consultation_id });
+    await a.client.accept(data.consultation_id);
     u.close();
-    const again = track(await userClient(f.t.url, user.token));
+    const again = track(await ownerActor(f.t.url, user.token));
     const state = await again.next("consult:state");
     expect(state).toMatchObject({ consultation_id: data.consultation_id, status: "active", type: "chat", vet: { id: `app-1_vet-${a.vet.id}` } });
     expect(state.channel).toMatch(/^CH/);
     expect(state.twilioToken).toBeTruthy();
-    await again.ask("consult:end", { consultation_id: data.consultation_id });
+    await again.end(data.consultation_id);
   });
 
   it("video: call:start rings the owner, and call status flows back over socket and REST", async () => {
-    const a = await vetOnline();
-    const { user, client: u } = await owner();
-    const { data } = await u.ask("consult:request", { conversation_request: "video", pet_id: user.petId });
+    const a = await sdkVetOnline();
+    const { user, client: u } = await sdkOwner();
+    const data = await u.request({ conversation_request: "video", pet_id: user.petId });
     await a.client.next("consult:offer");
-    await a.client.ask("consult:accept", { consultation_id: data.consultation_id });
-    const call = await a.client.ask("call:start", { consultation_id: data.consultation_id });
-    expect(call.data.room_sid).toMatch(/^RM[0-9a-f]{32}$/);
+    await a.client.accept(data.consultation_id);
+    const call = await a.client.startCall(data.consultation_id);
+    expect(call.room_sid).toMatch(/^RM[0-9a-f]{32}$/);
     const incoming = await u.next("call:incoming");
-    expect(incoming).toMatchObject({ consultation_id: data.consultation_id, room_sid: call.data.room_sid, vet: { id: `app-1_vet-${a.vet.id}` } });
+    expect(incoming).toMatchObject({ consultation_id: data.consultation_id, room_sid: call.room_sid, vet: { id: `app-1_vet-${a.vet.id}` } });
     const grants = JSON.parse(Buffer.from(incoming.twilioToken.split(".")[1], "base64url").toString()).grants;
-    expect(grants.video).toEqual({ room: call.data.room_sid });
+    expect(grants.video).toEqual({ room: call.room_sid });
 
-    expect((await u.ask("call:status", { room_sid: call.data.room_sid, status: "accepted" })).status_code).toBe(200);
-    expect(await a.client.next("call:status")).toEqual({ consultation_id: data.consultation_id, room_sid: call.data.room_sid, status: "accepted" });
+    await u.callStatus(call.room_sid, "accepted");
+    expect(await a.client.next("call:status")).toEqual({ consultation_id: data.consultation_id, room_sid: call.room_sid, status: "accepted" });
 
     const rest = await request(f.t.url, "POST", `/api/v2/${f.app.name}/video-call-action`, {
       headers: { authorization: basicAuth(f.app.name, f.app.secret) },
-      body: { status: "notanswered", room_sid: call.data.room_sid },
+      body: { status: "notanswered", room_sid: call.room_sid },
     });
     expect(rest.status).toBe(200);
-    expect(await a.client.next("call:status", (p) => p.status === "notanswered")).toMatchObject({ room_sid: call.data.room_sid });
+    expect(await a.client.next("call:status", (p) => p.status === "notanswered")).toMatchObject({ room_sid: call.room_sid });
     // Another user's room is not found.
-    expect((await u.ask("call:status", { room_sid: "RM00000000000000000000000000000000", status: "declined" })).status_code).toBe(404);
-    await a.client.ask("consult:end", { consultation_id: data.consultation_id });
+    await expect(u.callStatus("RM00000000000000000000000000000000", "declined")).rejects.toMatchObject({ kind: "rejected", statusCode: 404 });
+    await a.client.end(data.consultation_id);
   });
 
   it("token:refresh answers a fresh Twilio token on both namespaces", async () => {

@@ -6,7 +6,7 @@
 import { io as connect } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedApp, seedUser, seedVet, TestClient, userClient, vetClient } from "../support/actors.js";
-import { request, startTestGateway, type TestGateway } from "../support/gateway.js";
+import { basicAuth, request, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from "../support/gateway.js";
 
 const disconnected = (c: TestClient) =>
   new Promise<string>((resolve) => {
@@ -159,5 +159,71 @@ describe("browser origins and security headers", () => {
       expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
       expect(res.headers.get("x-powered-by")).toBeNull();
     }
+  });
+});
+
+describe("consultations waiting per app (MAX_QUEUED_PER_APP)", () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ db: "pglite", redis: true, env: { MAX_QUEUED_PER_APP: "2" } });
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  const chat = (u: { petId: number }) => ({ conversation_request: "chat", pet_id: u.petId });
+
+  it("refuses consult:request with 429 once the app has that many waiting; other apps, own requests and talk-to-vet are not capped", async () => {
+    const app = await seedApp(gw.gateway);
+    const other = await seedApp(gw.gateway);
+    const v = await seedVet(gw.gateway);
+    const vet = await vetClient(gw.url, v.token);
+    const owners = await Promise.all([1, 2, 3].map(() => seedUser(gw.gateway, app.id)));
+    const [c1, c2, c3] = await Promise.all(owners.map((o) => userClient(gw.url, o.token)));
+
+    // Two requests wait; the vet declines both, so it is free again while they wait (excluded from them).
+    const ids: string[] = [];
+    for (const [c, o] of [[c1, owners[0]], [c2, owners[1]]] as const) {
+      const r = await c.ask("consult:request", chat(o));
+      expect(r.success).toBe(true);
+      ids.push(r.data.consultation_id);
+      await vet.next("consult:offer", (p) => p.consultation_id === r.data.consultation_id);
+      expect((await vet.ask("consult:decline", { consultation_id: r.data.consultation_id })).success).toBe(true);
+    }
+
+    const refused = await c3.ask("consult:request", chat(owners[2]));
+    expect(refused).toEqual({ success: false, status_code: 429, message: ["Too many consultations are waiting for this app."], data: [] });
+    // The owner with a waiting request gets it back, not a 429.
+    expect((await c1.ask("consult:request", chat(owners[0]))).data).toMatchObject({ consultation_id: ids[0], status: "queued" });
+    // talk-to-vet assigns at once and never queues: the cap does not apply to it.
+    const direct = await request(gw.url, "POST", `/api/v2/${app.name}/talk-to-vet`, {
+      headers: { authorization: basicAuth(app.name, app.secret) },
+      body: { email: owners[2].email, conversation_request: "chat", pet_id: owners[2].petId },
+    });
+    expect(direct.status).toBe(200);
+    expect((await c3.ask("consult:end", { consultation_id: direct.body.data.consultation_id })).success).toBe(true);
+
+    // Another app is not affected (its request goes to the free vet, so it comes after talk-to-vet).
+    const o = await seedUser(gw.gateway, other.id);
+    const co = await userClient(gw.url, o.token);
+    expect((await co.ask("consult:request", chat(o))).success).toBe(true);
+    // A cancelled request makes room again.
+    expect((await c2.ask("consult:cancel", { consultation_id: ids[1] })).success).toBe(true);
+    const again = await c3.ask("consult:request", chat(owners[2]));
+    expect(again.data).toMatchObject({ status: "queued" });
+
+    // The refused request is on record, cancelled with its reason.
+    const deadline = Date.now() + 5000;
+    let rows: Array<{ user_id: number; status: string; end_reason: string | null }> = [];
+    while (Date.now() < deadline) {
+      const list = await request(gw.url, "GET", `/admin/v1/consultations?app_id=${String(app.id)}&status=cancelled`, {
+        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+      });
+      rows = list.body.data.list;
+      if (rows.some((r) => r.end_reason === "app_queue_full")) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(rows.filter((r) => r.end_reason === "app_queue_full")).toEqual([expect.objectContaining({ user_id: owners[2].userId })]);
+    for (const c of [c1, c2, c3, co, vet]) c.close();
   });
 });

@@ -5,6 +5,7 @@
 import { ManualClock } from "../../src/lib/clock.js";
 import { createLogger } from "../../src/lib/logger.js";
 import { ConsultationEngine, type RoutingConfig } from "../../src/domain/consultation-engine.js";
+import type { Sleep } from "../../src/domain/history-writer.js";
 import type { Directory, Notifier, TokenMinter } from "../../src/domain/ports.js";
 import type { RoutingStore } from "../../src/domain/routing-store.js";
 import { createOfflineProvider } from "../../src/twilio/offline-provider.js";
@@ -12,6 +13,46 @@ import { MemoryLedger } from "./memory-ledger.js";
 
 // Engine tests import the ledger from here too.
 export { MemoryLedger };
+
+/**
+ * A {@link MemoryLedger} whose writes fail while `down` (like PostgreSQL cut off), or the
+ * next `failNext` writes. Reads keep working: record-first is about writes.
+ */
+export class FlakyLedger extends MemoryLedger {
+  down = false;
+  failNext = 0;
+  /** Writes refused so far. */
+  refused = 0;
+
+  private gate(): Promise<void> | null {
+    if (!this.down && this.failNext <= 0) return null;
+    if (this.failNext > 0) this.failNext--;
+    this.refused++;
+    return Promise.reject(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" }));
+  }
+
+  override create(...a: Parameters<MemoryLedger["create"]>) {
+    return this.gate() ?? super.create(...a);
+  }
+  override transition(...a: Parameters<MemoryLedger["transition"]>) {
+    return this.gate() ?? super.transition(...a);
+  }
+  override offerMade(...a: Parameters<MemoryLedger["offerMade"]>) {
+    return this.gate() ?? super.offerMade(...a);
+  }
+  override offerEnded(...a: Parameters<MemoryLedger["offerEnded"]>) {
+    return this.gate() ?? super.offerEnded(...a);
+  }
+  override setSids(...a: Parameters<MemoryLedger["setSids"]>) {
+    return this.gate() ?? super.setSids(...a);
+  }
+  override note(...a: Parameters<MemoryLedger["note"]>) {
+    return this.gate() ?? super.note(...a);
+  }
+  override saveFeedback(...a: Parameters<MemoryLedger["saveFeedback"]>) {
+    return this.gate() ?? super.saveFeedback(...a);
+  }
+}
 
 export interface SentEvent {
   to: string;
@@ -82,11 +123,20 @@ export const TEST_ROUTING: RoutingConfig = {
 
 export function makeEngine(
   store: RoutingStore,
-  opts: { routing?: Partial<RoutingConfig>; nodeId?: string; clock?: ManualClock; onNodeReaped?: () => void } = {},
+  opts: {
+    routing?: Partial<RoutingConfig>;
+    nodeId?: string;
+    clock?: ManualClock;
+    onNodeReaped?: () => void;
+    /** Another node's ledger: nodes share one database. */
+    ledger?: MemoryLedger;
+    /** The history writer's backoff wait; default: the next turn of the event loop (no real wait). */
+    historySleep?: Sleep;
+  } = {},
 ) {
   const clock = opts.clock ?? new ManualClock();
   const notifier = new RecordingNotifier();
-  const ledger = new MemoryLedger();
+  const ledger = opts.ledger ?? new MemoryLedger();
   const logger = createLogger("silent");
   let n = 0;
   const engine = new ConsultationEngine({
@@ -101,6 +151,7 @@ export function makeEngine(
     nodeId: opts.nodeId ?? "node-a",
     routing: { ...TEST_ROUTING, ...opts.routing },
     ...(opts.onNodeReaped ? { onNodeReaped: opts.onNodeReaped } : {}),
+    historySleep: opts.historySleep ?? (() => new Promise<void>((resolve) => setImmediate(resolve))),
     newId: () => `${opts.nodeId ?? "node-a"}-c${++n}`,
   });
   return { engine, clock, notifier, ledger };

@@ -1,9 +1,11 @@
-/** JSON presenters of the admin API: what an app and a vet look like on the wire. */
+/** JSON presenters of the admin API: apps, vets, consultations and stats on the wire. */
 import type { z } from "zod";
+import type { StatsHistoryData } from "../../ops/stats-history.js";
 import type { AppRecord } from "../../repositories/apps.js";
+import type { ConsultationAudit, ConsultationDetail } from "../../repositories/consultations.js";
 import type { VetRecord } from "../../repositories/vets.js";
 import { vetIdentity } from "../../twilio/identity.js";
-import type { appJsonSchema, vetJsonSchema } from "./schemas.js";
+import type { appJsonSchema, consultationAuditJsonSchema, consultationJsonSchema, statsHistoryJsonSchema, vetJsonSchema } from "./schemas.js";
 
 /** The public shape of an app (never the secret or its hash). */
 export const appJson = (a: AppRecord): z.output<typeof appJsonSchema> => ({ id: a.id, name: a.name, media_url: a.mediaUrl });
@@ -17,3 +19,50 @@ export const vetJson = (v: VetRecord, vetAppId: number): z.output<typeof vetJson
   profile_image: v.profileImage,
   identity: vetIdentity(vetAppId, v.id),
 });
+
+const iso = (d: Date | null) => (d === null ? null : d.toISOString());
+
+/** A list item of `GET /admin/v1/consultations`: every stored column of a consultation. */
+export const consultationJson = (c: ConsultationDetail): z.output<typeof consultationJsonSchema> => ({
+  id: c.id,
+  app_id: c.appId,
+  user_id: c.userId,
+  pet_id: c.petId,
+  type: c.type,
+  source: c.source,
+  status: c.status,
+  requested_vet_id: c.requestedVetId,
+  vet_id: c.vetId,
+  channel_sid: c.channelSid,
+  room_sid: c.roomSid,
+  ended_by: c.endedBy,
+  end_reason: c.endReason,
+  created_at: iso(c.createdAt),
+  accepted_at: iso(c.acceptedAt),
+  ended_at: iso(c.endedAt),
+});
+
+/** `data` of `GET /admin/v1/consultations/{id}` (also the CLI's `consultation ID`). */
+export const consultationAuditJson = (c: ConsultationAudit): z.output<typeof consultationAuditJsonSchema> => ({
+  ...consultationJson(c),
+  events: c.events.map((e) => ({ from_status: e.fromStatus, to_status: e.toStatus, at: iso(e.at), detail: e.detail })),
+  offers: c.offers.map((o) => ({
+    vet_id: o.vetId,
+    offered_at: iso(o.offeredAt),
+    expires_at: iso(o.expiresAt),
+    outcome: o.outcome,
+    resolved_at: iso(o.resolvedAt),
+  })),
+  feedback: c.feedback
+    ? {
+        vet_id: c.feedback.vetId,
+        recommendation: c.feedback.recommendation,
+        reason: c.feedback.reason,
+        created_at: iso(c.feedback.createdAt),
+        updated_at: iso(c.feedback.updatedAt),
+      }
+    : null,
+});
+
+/** `data` of `GET /admin/v1/stats/history`: the history as the stats module keeps it (typed against its schema). */
+export const statsHistoryJson = (h: StatsHistoryData): z.output<typeof statsHistoryJsonSchema> => h;

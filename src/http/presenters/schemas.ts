@@ -162,3 +162,113 @@ export const vetJsonSchema = z
     identity: z.string().meta({ example: "app-1_vet-7" }),
   })
   .meta({ id: "Vet" });
+
+const isoInstant = z.string().meta({ description: "ISO-8601 UTC", example: "2026-12-01T14:05:00.000Z" });
+const isoOrNull = isoInstant.nullable();
+
+/** A vet after `PATCH /admin/v1/vets/{id}`: the vet with its `active` flag. */
+export const vetWithActiveJsonSchema = vetJsonSchema.extend({ active: z.boolean() }).meta({ id: "VetWithActive" });
+
+/** A consultation's stored columns (`GET /admin/v1/consultations` list items). */
+export const consultationJsonSchema = z
+  .object({
+    id: z.string(),
+    app_id: z.int(),
+    user_id: z.int(),
+    pet_id: z.int().nullable(),
+    type: z.string().meta({ description: "`chat` or `video`" }),
+    source: z.string().meta({ description: "`socket` (consult:request) or `rest` (talk-to-vet)" }),
+    status: z.string().meta({ description: "`queued`, `offered`, `active`, `ended`, `cancelled` or `expired`" }),
+    requested_vet_id: z.int().nullable(),
+    vet_id: z.int().nullable(),
+    channel_sid: z.string().nullable(),
+    room_sid: z.string().nullable(),
+    ended_by: z.string().nullable(),
+    end_reason: z.string().nullable(),
+    created_at: isoOrNull,
+    accepted_at: isoOrNull,
+    ended_at: isoOrNull,
+  })
+  .meta({ id: "Consultation" });
+
+/** `data` of `GET /admin/v1/consultations/{id}`: the columns plus history, offers and feedback. */
+export const consultationAuditJsonSchema = consultationJsonSchema
+  .extend({
+    events: z.array(
+      z.object({
+        from_status: z.string().nullable(),
+        to_status: z.string(),
+        at: isoOrNull,
+        detail: z.unknown().meta({ description: "A note on the transition (e.g. a call status), or null." }),
+      }),
+    ),
+    offers: z.array(
+      z.object({
+        vet_id: z.int(),
+        offered_at: isoOrNull,
+        expires_at: isoOrNull,
+        outcome: z.string().nullable().meta({ description: "`accepted`, `declined`, `timeout`, `disconnected`, … or null while open" }),
+        resolved_at: isoOrNull,
+      }),
+    ),
+    feedback: z
+      .object({ vet_id: z.int(), recommendation: z.string(), reason: z.string(), created_at: isoOrNull, updated_at: isoOrNull })
+      .nullable(),
+  })
+  .meta({ id: "ConsultationAudit" });
+
+/** `data` of `GET /admin/v1/consultations`. */
+export const consultationPageJsonSchema = z.object({
+  list: z.array(consultationJsonSchema),
+  pagination: z.object({ total: z.int(), page: z.int(), perPage: z.int(), last_page: z.int() }),
+});
+
+/** `data` of `GET /admin/v1/stats` (live counts). */
+export const statsJsonSchema = z
+  .object({
+    queue_length: z.int(),
+    vets: z.record(z.string(), z.int()).meta({ description: "Vets by status: `available`, `away`, `busy`, `offline`, …" }),
+    open_consultations: z.int(),
+  })
+  .meta({ id: "Stats" });
+
+/** `data` of `GET /admin/v1/stats/history`: one sample per step over the window, oldest first. */
+export const statsHistoryJsonSchema = z
+  .object({
+    step_s: z.number(),
+    window_s: z.number(),
+    samples: z.array(
+      statsJsonSchema.extend({
+        t: isoInstant.meta({ description: "Start of the step." }),
+        matches: z.int().meta({ description: "Matches in the step before `t`." }),
+        match_latency_ms: z.object({ p50: z.number(), p95: z.number(), max: z.number() }).nullable(),
+      }),
+    ),
+  })
+  .meta({ id: "StatsHistory" });
+
+/** A demo owner with their pets (`GET /demo/v1/owners`). */
+export const demoOwnerJsonSchema = z
+  .object({
+    email: z.string(),
+    first_name: z.string(),
+    last_name: z.string().nullable(),
+    role: role,
+    pets: z.array(
+      z.object({
+        id: z.int(),
+        name: z.string(),
+        species: z.string().nullable(),
+        breed: z.string().nullable(),
+        age: z.string().nullable(),
+        weight: z.string().nullable(),
+        sex: z.string().nullable(),
+        color: z.string().nullable(),
+        profile: z.string().nullable(),
+      }),
+    ),
+  })
+  .meta({ id: "DemoOwner" });
+
+/** A demo vet (`GET /demo/v1/vets`): who the demo owner may ask for. */
+export const demoVetJsonSchema = z.object({ email: z.string(), first_name: z.string(), last_name: z.string() }).meta({ id: "DemoVet" });

@@ -26,11 +26,13 @@ export function buildOpenApiDocument(version: string): ReturnType<typeof createD
         { name: "vet", description: "Vet console login" },
         { name: "admin", description: "Operators, `Authorization: Bearer $ADMIN_TOKEN`" },
         { name: "ops" },
+        { name: "demo", description: "Demo mode only (`DEMO=1`); 404 otherwise" },
       ],
       components: {
         securitySchemes: {
           appBasic: { type: "http", scheme: "basic", description: "`base64(\"{app name or id}:{secret}\")`, per app." },
           adminBearer: { type: "http", scheme: "bearer", description: "`ADMIN_TOKEN`." },
+          vetBearer: { type: "http", scheme: "bearer", description: "A vet's socket token from `POST /vet/v1/login`." },
         },
       },
       paths: {

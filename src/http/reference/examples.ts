@@ -64,3 +64,37 @@ export const feedback = {
 export const vet = { id: 7, email: "dr.kim@example.com", first_name: "Ana", last_name: "Kim", profile_image: null, identity: "app-1_vet-7" };
 
 export const stats = { queue_length: 3, vets: { available: 2, offered: 1, busy: 4, wrapup: 0, away: 1, offline: 0 }, open_consultations: 7 };
+
+const iso = "2026-12-01T14:05:00.000Z";
+
+export const consultation = {
+  id: "6f1c2a9e-3b8d-4c55-9a41-0d7e2b6f8c10", app_id: 1, user_id: 7, pet_id: 12, type: "chat", source: "socket", status: "ended",
+  requested_vet_id: null, vet_id: 7, channel_sid: channel, room_sid: null, ended_by: "vet", end_reason: null,
+  created_at: iso, accepted_at: "2026-12-01T14:05:20.000Z", ended_at: "2026-12-01T14:25:00.000Z",
+};
+
+export const consultationAudit = {
+  ...consultation,
+  events: [
+    { from_status: null, to_status: "queued", at: iso, detail: null },
+    { from_status: "queued", to_status: "offered", at: "2026-12-01T14:05:01.000Z", detail: { vet_id: 7 } },
+    { from_status: "offered", to_status: "active", at: "2026-12-01T14:05:20.000Z", detail: null },
+    { from_status: "active", to_status: "ended", at: "2026-12-01T14:25:00.000Z", detail: null },
+  ],
+  offers: [{ vet_id: 7, offered_at: "2026-12-01T14:05:01.000Z", expires_at: "2026-12-01T14:05:31.000Z", outcome: "accepted", resolved_at: "2026-12-01T14:05:20.000Z" }],
+  feedback: { vet_id: 7, recommendation: "Rest two days", reason: "Mild cough", created_at: "2026-12-01T14:26:00.000Z", updated_at: "2026-12-01T14:26:00.000Z" },
+};
+
+export const statsHistory = {
+  step_s: 10,
+  window_s: 3600,
+  samples: [
+    { t: "2026-12-01T14:05:00.000Z", queue_length: 2, vets: { available: 1, away: 0, busy: 3, offline: 0 }, open_consultations: 5, matches: 1, match_latency_ms: { p50: 4, p95: 4, max: 4 } },
+    { t: "2026-12-01T14:05:10.000Z", queue_length: 1, vets: { available: 0, away: 0, busy: 4, offline: 0 }, open_consultations: 5, matches: 0, match_latency_ms: null },
+  ],
+};
+
+export const demoOwner = {
+  email: "alice@demo.test", first_name: "Alice", last_name: "Martin", role: "users",
+  pets: [{ id: 1, name: "Biscuit", species: "dog", breed: "beagle", age: "3 years", weight: "22 lbs", sex: "male", color: "tan", profile: null }],
+};

@@ -6,6 +6,7 @@ import { envelopeSchema, errorEnvelopeSchema } from "../../protocol/envelope.js"
 const ERROR_EXAMPLES: Record<number, { description: string; message: string[] }> = {
   400: { description: "Malformed JSON body.", message: ["Malformed JSON body."] },
   401: { description: "Missing or wrong credentials, or another app's.", message: ["Unauthenticated."] },
+  403: { description: "Known, but not allowed (e.g. a disabled vet).", message: ["This vet account is disabled."] },
   404: { description: "Unknown app name, or the user/pet/consultation is not in this app.", message: ["User not found"] },
   409: { description: "A state conflict.", message: ["The email has already been taken."] },
   413: { description: "Body over 1 MiB (JSON) or 5 MiB (image).", message: ["Payload Too Large"] },

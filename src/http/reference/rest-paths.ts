@@ -1,12 +1,31 @@
 /**
  * Every REST route of the gateway as OpenAPI path items, built from the zod schemas that
  * validate the requests (`routes/**`) and the response schemas beside the presenters.
- * `test/docs/openapi-routes.test.ts` fails when this list and Express's routes differ.
+ * `test/http/reference.test.ts` fails when this list and Express's routes differ (the demo
+ * routes included: they are documented always, and answer only with `DEMO=1`).
  */
 import { z } from "zod";
 import { feedbackSchema as feedbackPayload, vetCardSchema } from "../../protocol/payloads.js";
-import { appJsonSchema, deletedUserJsonSchema, emergencyStatsSchema, petJsonSchema, reportRowJsonSchema, userJsonSchema, vetJsonSchema } from "../presenters/schemas.js";
+import { ownerTokenSchema } from "../../demo/routes.js";
+import {
+  appJsonSchema,
+  consultationAuditJsonSchema,
+  consultationPageJsonSchema,
+  deletedUserJsonSchema,
+  demoOwnerJsonSchema,
+  demoVetJsonSchema,
+  emergencyStatsSchema,
+  petJsonSchema,
+  reportRowJsonSchema,
+  statsHistoryJsonSchema,
+  statsJsonSchema,
+  userJsonSchema,
+  vetJsonSchema,
+  vetWithActiveJsonSchema,
+} from "../presenters/schemas.js";
 import { createAppSchema, createVetSchema } from "../routes/admin.js";
+import { consultationListSchema } from "../routes/admin-consultations.js";
+import { vetPatchSchema } from "../routes/admin-vets.js";
 import { callActionSchema, endSchema, feedbackSchema, talkToVetSchema } from "../routes/v2/consultations.js";
 import * as v2 from "../routes/v2/schemas.js";
 import { loginSchema } from "../routes/vet-auth.js";
@@ -16,12 +35,18 @@ import * as ex from "./examples.js";
 const appName = { path: z.object({ name: z.string().meta({ description: "The app's name (`{name}`).", example: "petcube" }) }) };
 const appAuth = [{ appBasic: [] }];
 const adminAuth = [{ adminBearer: [] }];
-/** Every authenticated v2 route can answer these, besides its own. */
-const v2Errors = [401, 404, 429, 500];
+/** Every authenticated v2 route can answer these, besides its own (503: the database is unreachable). */
+const v2Errors = [401, 404, 429, 500, 503];
 const bodyErrors = [400, 413, 415, 422];
 const ok = (data: z.ZodType, example: unknown, message: string) => successResponse(data, example, { message, rateLimited: true });
 
 const tokenData = z.object({ token: z.string(), expires_at: z.string().meta({ description: "ISO-8601" }) }).meta({ id: "SocketToken" });
+const vetConsoleConfigSchema = z.object({
+  twilio_mode: z.enum(["offline", "live"]).meta({ description: "`offline`: chat and video are simulated." }),
+  wrapup_ms: z.int(),
+  offer_timeout_ms: z.int(),
+});
+const vetQueueSchema = z.object({ queue_length: z.int(), vets_available: z.int() });
 const profileFile = z.string().meta({ format: "binary", description: "PNG, JPEG or WebP image, at most 5 MiB." });
 const petList = z.object({
   list: z.array(petJsonSchema),
@@ -57,7 +82,7 @@ export function restPaths() {
         tags: ["v2"],
         summary: "Base URL of pet images (no auth).",
         requestParams: appName,
-        responses: { "200": ok(z.object({ media_url: z.string() }), { media_url: "https://gateway.example.com/media" }, "Media url"), ...errors([404, 429, 500], { 404: "App Not Found" }) },
+        responses: { "200": ok(z.object({ media_url: z.string() }), { media_url: "https://gateway.example.com/media" }, "Media url"), ...errors([404, 429, 500, 503], { 404: "App Not Found" }) },
       },
     },
     "/api/v2/{name}/register-user": v2Post(
@@ -129,7 +154,7 @@ export function restPaths() {
       z.object({ consultation_id: z.string(), channel: z.string().nullable(), vet: vetCardSchema, identity: z.string(), stringify_response: z.string().meta({ description: "JSON of `{twilioToken, user, emergency_stats}`." }) }),
       ex.talkToVet,
       "User Found Successfully",
-      [409, 502, 503],
+      [409, 502],
     ),
     "/api/v2/{name}/end": v2Post("consultations", "End a consultation by its channel (idempotent).", endSchema, { channel_sid: ex.channel }, z.literal(true), true, "End chat successful"),
     "/api/v2/{name}/feedback": v2Post(
@@ -151,8 +176,34 @@ export function restPaths() {
         requestBody: jsonBody(loginSchema, { email: "dr.kim@example.com", password: "vet-password" }),
         responses: {
           "200": successResponse(z.object({ token: z.string(), expires_at: z.string(), vet: vetJsonSchema }), { ...ex.socketToken, vet: ex.vet }, { message: "Login successful." }),
-          ...errors([400, 401, 413, 415, 422, 429, 500]),
+          ...errors([400, 401, 403, 413, 415, 422, 429, 500, 503]),
         },
+      },
+    },
+    "/vet/v1/config": {
+      get: {
+        tags: ["vet"],
+        summary: "What the vet console needs to know about this gateway (public, nothing secret).",
+        responses: {
+          "200": successResponse(vetConsoleConfigSchema, { twilio_mode: "offline", wrapup_ms: 60000, offer_timeout_ms: 30000 }),
+          ...errors([500]),
+        },
+      },
+    },
+    "/vet/v1/queue": {
+      get: {
+        tags: ["vet"],
+        summary: "Queue length and available vets, for the console (no `/vet` event carries them).",
+        security: [{ vetBearer: [] }],
+        responses: { "200": successResponse(vetQueueSchema, { queue_length: 3, vets_available: 2 }), ...errors([401, 500]) },
+      },
+    },
+    "/vet/v1/token": {
+      post: {
+        tags: ["vet"],
+        summary: "A fresh vet socket token for a still valid one (the console never keeps the password). Disabled or removed vets get 401.",
+        security: [{ vetBearer: [] }],
+        responses: { "200": successResponse(tokenData, ex.socketToken), ...errors([401, 500]) },
       },
     },
     "/admin/v1/apps": {
@@ -161,7 +212,7 @@ export function restPaths() {
         summary: "Create an app (tenant).",
         security: adminAuth,
         requestBody: jsonBody(createAppSchema, { name: "petcube", secret: "petcube-secret-123456" }),
-        responses: { "201": successResponse(appJsonSchema, { id: 1, name: "petcube", media_url: null }, { status: 201, message: "App created." }), ...errors([400, 401, 409, 413, 415, 422, 500], { 409: "The name has already been taken." }) },
+        responses: { "201": successResponse(appJsonSchema, { id: 1, name: "petcube", media_url: null }, { status: 201, message: "App created." }), ...errors([400, 401, 409, 413, 415, 422, 500, 503], { 409: "The name has already been taken." }) },
       },
     },
     "/admin/v1/vets": {
@@ -170,7 +221,7 @@ export function restPaths() {
         summary: "Create a vet.",
         security: adminAuth,
         requestBody: jsonBody(createVetSchema, { email: "dr.kim@example.com", password: "vet-password", first_name: "Ana", last_name: "Kim" }),
-        responses: { "201": successResponse(vetJsonSchema, ex.vet, { status: 201, message: "Vet created." }), ...errors([400, 401, 409, 413, 415, 422, 500], { 409: "The email has already been taken." }) },
+        responses: { "201": successResponse(vetJsonSchema, ex.vet, { status: 201, message: "Vet created." }), ...errors([400, 401, 409, 413, 415, 422, 500, 503], { 409: "The email has already been taken." }) },
       },
     },
     "/admin/v1/stats": {
@@ -179,8 +230,81 @@ export function restPaths() {
         summary: "Live counts: queue length, vets by status, open consultations.",
         security: adminAuth,
         responses: {
-          "200": successResponse(z.object({ queue_length: z.int(), vets: z.record(z.string(), z.int()), open_consultations: z.int() }), ex.stats),
-          ...errors([401, 500]),
+          "200": successResponse(statsJsonSchema, ex.stats),
+          ...errors([401, 500, 503]),
+        },
+      },
+    },
+    "/admin/v1/stats/history": {
+      get: {
+        tags: ["admin"],
+        summary: "The live counts and match latency every 10 s over the last hour, oldest first (the same on every node).",
+        security: adminAuth,
+        responses: { "200": successResponse(statsHistoryJsonSchema, ex.statsHistory), ...errors([401, 500, 503]) },
+      },
+    },
+    "/admin/v1/consultations": {
+      get: {
+        tags: ["admin"],
+        summary: "Consultations from the database, newest first, filtered and paged; unknown parameters → 422.",
+        security: adminAuth,
+        requestParams: { query: consultationListSchema },
+        responses: {
+          "200": successResponse(consultationPageJsonSchema, { list: [ex.consultation], pagination: { total: 1, page: 1, perPage: 20, last_page: 1 } }),
+          ...errors([401, 422, 500, 503], { 422: "The selected status is invalid." }),
+        },
+      },
+    },
+    "/admin/v1/consultations/{id}": {
+      get: {
+        tags: ["admin"],
+        summary: "One consultation with every transition, offer and its feedback (history is written just behind the hot path).",
+        security: adminAuth,
+        requestParams: { path: z.object({ id: z.string().meta({ description: "The consultation id (a UUID).", example: ex.consultation.id }) }) },
+        responses: {
+          "200": successResponse(consultationAuditJsonSchema, ex.consultationAudit),
+          ...errors([401, 404, 500, 503], { 404: "Consultation not found" }),
+        },
+      },
+    },
+    "/admin/v1/vets/{id}": {
+      patch: {
+        tags: ["admin"],
+        summary: "Disable (`active: false`: sockets closed on every node, offers move on, login and tokens refused) or restore a vet.",
+        security: adminAuth,
+        requestParams: { path: z.object({ id: z.string().meta({ description: "The vet's numeric id.", example: "7" }) }) },
+        requestBody: jsonBody(vetPatchSchema, { active: false }),
+        responses: {
+          "200": successResponse(vetWithActiveJsonSchema, { ...ex.vet, active: false }, { message: "Vet disabled." }),
+          ...errors([400, 401, 404, 413, 415, 422, 500, 503], { 404: "Vet not found", 422: "The active field must be true or false." }),
+        },
+      },
+    },
+    "/demo/v1/owners": {
+      get: {
+        tags: ["demo"],
+        summary: "Demo mode only (`DEMO=1`, else 404): the demo owners and their pets.",
+        responses: { "200": successResponse(z.array(demoOwnerJsonSchema), [ex.demoOwner], { message: "Demo owners" }), ...errors([404, 500, 503], { 404: "Not Found" }) },
+      },
+    },
+    "/demo/v1/vets": {
+      get: {
+        tags: ["demo"],
+        summary: "Demo mode only (`DEMO=1`, else 404): the demo vets an owner may ask for.",
+        responses: {
+          "200": successResponse(z.array(demoVetJsonSchema), [{ email: "vet1@demo.test", first_name: "Maya", last_name: "Patel" }], { message: "Demo vets" }),
+          ...errors([404, 500], { 404: "Not Found" }),
+        },
+      },
+    },
+    "/demo/v1/owner-token": {
+      post: {
+        tags: ["demo"],
+        summary: "Demo mode only (`DEMO=1`, else 404): a `/user` socket token for a demo owner (free for the asking, hence demo only).",
+        requestBody: jsonBody(ownerTokenSchema, { email: "alice@demo.test" }),
+        responses: {
+          "200": successResponse(tokenData, ex.socketToken, { message: "Socket token" }),
+          ...errors([400, 404, 413, 415, 422, 500, 503], { 404: "User not found.", 422: "The email field must be a valid email address." }),
         },
       },
     },

@@ -7,6 +7,7 @@ import { getAbsoluteFSPath } from "swagger-ui-dist";
 import { buildAsyncApiDocument } from "./asyncapi.js";
 import { buildOpenApiDocument } from "./document.js";
 import { css, restPage, restScript, socketsPage, socketsScript } from "./pages.js";
+import { pageHeaders } from "../security.js";
 
 /** The Swagger UI files `/docs` loads; nothing else of the package is served. */
 export const SWAGGER_ASSETS = ["swagger-ui.css", "swagger-ui-bundle.js"] as const;
@@ -32,6 +33,7 @@ export function createReferenceRouter(version = API_VERSION): Router {
   const openapi = once(() => JSON.stringify(buildOpenApiDocument(version)));
   const asyncapi = once(() => JSON.stringify(buildAsyncApiDocument(version)));
   const r = Router();
+  r.use("/docs", pageHeaders());
   r.get("/openapi.json", send("application/json", openapi));
   r.get("/asyncapi.json", send("application/json", asyncapi));
   r.get("/docs", send("html", () => restPage));

@@ -6,7 +6,8 @@ import { Router } from "express";
 import { z } from "zod";
 import type { GatewayContext } from "../../context.js";
 import { notFound, ok } from "../../lib/envelope.js";
-import { ConsultationReader, type ConsultationAudit, type ConsultationDetail } from "../../repositories/consultations.js";
+import { ConsultationReader } from "../../repositories/consultations.js";
+import { consultationAuditJson, consultationJson } from "../presenters/admin.js";
 import { validate } from "../validation.js";
 
 const STATUSES = ["queued", "offered", "active", "ended", "cancelled", "expired"] as const;
@@ -30,50 +31,6 @@ export const consultationListSchema = z.strictObject({
   vet_id: queryInt(1),
   page: queryInt(1).default(1),
   perPage: queryInt(1, 100).default(20),
-});
-
-const iso = (d: Date | null) => (d === null ? null : d.toISOString());
-
-/** The list item: every stored column of a consultation. */
-export const consultationJson = (c: ConsultationDetail) => ({
-  id: c.id,
-  app_id: c.appId,
-  user_id: c.userId,
-  pet_id: c.petId,
-  type: c.type,
-  source: c.source,
-  status: c.status,
-  requested_vet_id: c.requestedVetId,
-  vet_id: c.vetId,
-  channel_sid: c.channelSid,
-  room_sid: c.roomSid,
-  ended_by: c.endedBy,
-  end_reason: c.endReason,
-  created_at: iso(c.createdAt),
-  accepted_at: iso(c.acceptedAt),
-  ended_at: iso(c.endedAt),
-});
-
-/** `data` of `GET /admin/v1/consultations/{id}` (also the CLI's `consultation ID`). */
-export const consultationAuditJson = (c: ConsultationAudit) => ({
-  ...consultationJson(c),
-  events: c.events.map((e) => ({ from_status: e.fromStatus, to_status: e.toStatus, at: iso(e.at), detail: e.detail })),
-  offers: c.offers.map((o) => ({
-    vet_id: o.vetId,
-    offered_at: iso(o.offeredAt),
-    expires_at: iso(o.expiresAt),
-    outcome: o.outcome,
-    resolved_at: iso(o.resolvedAt),
-  })),
-  feedback: c.feedback
-    ? {
-        vet_id: c.feedback.vetId,
-        recommendation: c.feedback.recommendation,
-        reason: c.feedback.reason,
-        created_at: iso(c.feedback.createdAt),
-        updated_at: iso(c.feedback.updatedAt),
-      }
-    : null,
 });
 
 /** The consultation routes; the caller mounts them behind the admin token check. */

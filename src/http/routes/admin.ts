@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { appJson, vetJson } from "../presenters/admin.js";
+import { appJson, statsHistoryJson, vetJson } from "../presenters/admin.js";
 import { Router, type RequestHandler, type Response } from "express";
 import { z } from "zod";
 import type { GatewayContext } from "../../context.js";
@@ -106,7 +106,7 @@ export function createAdminRouter(ctx: GatewayContext, stats?: StatsSource, sess
 
   r.get("/stats/history", async (_req, res) => {
     const data = stats?.history ? await stats.history() : { step_s: 10, window_s: 3600, samples: [] };
-    res.json(ok(data));
+    res.json(ok(statsHistoryJson(data)));
   });
 
   r.use(createAdminConsultationRouter(ctx));

@@ -17,6 +17,8 @@ export const COMMAND_NAMES = [
   "assignDirect",
   "claimOffer",
   "acceptOffer",
+  "revertAccept",
+  "restore",
   "releaseOffer",
   "updateSids",
   "finish",

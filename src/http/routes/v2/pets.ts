@@ -47,9 +47,9 @@ export function createPetRouter(ctx: GatewayContext): Router {
     if (!(await ctx.repos.pets.findForUser(app.id, user.id, input.pet_id))) throw notFound("Pet not found");
     const file = image ? await storeImage(ctx.mediaDir, image) : null;
     let replaced: string | null = null;
+    let pet;
     try {
       const fields = petFields(input.pet);
-      let pet;
       if (file) {
         fields.profile = `${mediaBaseUrl(ctx, app, req)}/${file}`;
         const result = await ctx.repos.pets.updateReturningPrevious(app.id, user.id, input.pet_id, fields, now(ctx));
@@ -60,14 +60,14 @@ export function createPetRouter(ctx: GatewayContext): Router {
       }
       // Removed between the check and the update.
       if (!pet) throw notFound("Pet not found");
-      res.json(ok({ pet: toPetJson(pet) }, "Pet Updated"));
     } catch (err) {
       if (file) await discardImage(ctx.mediaDir, file);
       throw err;
     }
-    // A replaced image is no longer public (PROTOCOL §7).
+    // A replaced image is no longer public (PROTOCOL §7), by the time the partner hears back.
     const old = storedImageName(replaced);
     if (old && old !== file) await discardImage(ctx.mediaDir, old);
+    res.json(ok({ pet: toPetJson(pet) }, "Pet Updated"));
   });
 
   router.post("/pet/remove", async (req, res) => {
@@ -76,9 +76,9 @@ export function createPetRouter(ctx: GatewayContext): Router {
     const user = await requireUser(ctx, app.id, input.email);
     const removed = await ctx.repos.pets.softDeleteReturningProfile(app.id, user.id, input.pet_id, now(ctx));
     if (!removed) throw notFound("Pet not found");
-    res.json(ok(true, "Pet data deleted successfully"));
     const old = storedImageName(removed.profile);
     if (old) await discardImage(ctx.mediaDir, old);
+    res.json(ok(true, "Pet data deleted successfully"));
   });
 
   router.get("/pet/list", async (req, res) => {

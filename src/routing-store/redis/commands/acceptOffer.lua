@@ -2,7 +2,7 @@
 The vet accepts the offer it holds (idempotent once active with that vet).
 ARGV  1 prefix, 2 consultationId, 3 vetId, 4 now (ms), 5 channelSid ('' = none)
 KEYS  consultation, consultationProfile, vet(vetId), deadlines, queue
-Reply JSON {ok: true, alreadyActive: boolean, consultation: {d, p}}
+Reply JSON {ok: true, alreadyActive: boolean, consultation: {d, p}, offer?: {vetId, offeredAt, expiresAt}}
           | {ok: false, reason: 'no_offer' | 'expired'}
 ]]
 --- @include "includes/lib"
@@ -18,6 +18,8 @@ end
 if c.offer.expiresAt <= now then return '{"ok":false,"reason":"expired"}' end
 local v = getV(vetId)
 if not v then return '{"ok":false,"reason":"no_offer"}' end
+-- The resolved offer goes back to the caller, for revertAccept when the durable write fails.
+local offer = cjson.encode(c.offer)
 c.status = 'active'
 c.offer = NULL
 c.vetId = vetId
@@ -28,4 +30,4 @@ table.insert(v.activeConsultationIds, cid)
 putV(v)
 delDeadlines(cid, {'offer', 'queue', 'grace'})
 redis.call('ZREM', K.queue, cid)
-return '{"ok":true,"alreadyActive":false,"consultation":' .. jc(putC(c), p) .. '}'
+return '{"ok":true,"alreadyActive":false,"consultation":' .. jc(putC(c), p) .. ',"offer":' .. offer .. '}'

@@ -1,8 +1,11 @@
 --[[
-Queues a new consultation unless the user already has an open one.
-ARGV  1 prefix, 2 consultation JSON (no profile, no seq), 3 profile JSON
+Queues a new consultation unless the user already has an open one, or unless its app
+already has ARGV[4] consultations waiting (queued or offered; MAX_QUEUED_PER_APP).
+With a cap of 0 nothing is counted. With a cap the count reads the queue, O(queue length):
+at most one MGET per 500 waiting consultations, stopping at the cap.
+ARGV  1 prefix, 2 consultation JSON (no profile, no seq), 3 profile JSON, 4 cap per app (0 = none)
 KEYS  userOpen, seq, consultation, consultationProfile, queue, waiting, deadlines
-Reply JSON {created: boolean, consultation: {d, p}, position: number}
+Reply JSON {created: boolean, consultation: {d, p}, position: number}, or {appQueueFull: true}
 ]]
 --- @include "includes/lib"
 
@@ -13,6 +16,20 @@ if existingId then
   local ex, d, p = getC(existingId)
   if ex then
     return '{"created":false,"consultation":' .. jc(d, p) .. ',"position":' .. position(queueScore(ex)) .. '}'
+  end
+end
+local cap = tonumber(ARGV[4]) or 0
+if cap > 0 then
+  local ids = redis.call('ZRANGE', K.queue, 0, -1)
+  local n = 0
+  for i = 1, #ids, 500 do
+    local keys = {}
+    for j = i, math.min(i + 499, #ids) do keys[#keys + 1] = K.consultation(ids[j]) end
+    local docs = redis.call('MGET', unpack(keys))
+    for j = 1, #docs do
+      if docs[j] and cjson.decode(docs[j]).appId == c.appId then n = n + 1 end
+    end
+    if n >= cap then return '{"appQueueFull":true}' end
   end
 end
 c.seq = redis.call('INCR', K.seq)

@@ -1,0 +1,41 @@
+--[[
+Puts an open consultation back into live state exactly as given, idempotently: queued (or
+offered, which comes back queued) → the queue at its seq with its queue deadline; active →
+its vet holds it (a vet unknown here is created offline). Undoes a finish whose durable
+write failed; rebuilds live state from the database.
+ARGV  1 prefix, 2 consultation JSON (no profile, no seq), 3 profile JSON, 4 seq
+KEYS  consultation, consultationProfile, userOpen, seq, queue, waiting, deadlines, vet(vetId),
+      vets, vetSeq
+Reply JSON true | false (already there, or its user has another open consultation)
+]]
+--- @include "includes/lib"
+
+local c = cjson.decode(ARGV[2])
+c.seq = tonumber(ARGV[4])
+if redis.call('EXISTS', K.consultation(c.id)) == 1 then return 'false' end
+local uoKey = K.userOpen(c.appId, c.userId)
+local other = redis.call('GET', uoKey)
+if other and redis.call('EXISTS', K.consultation(other)) == 1 then return 'false' end
+if c.status ~= 'active' or isnull(c.vetId) then
+  c.status = 'queued'
+  c.offer = NULL
+end
+-- Later requests must still come after this one.
+if (tonumber(redis.call('GET', K.seq)) or 0) < c.seq then redis.call('SET', K.seq, c.seq) end
+redis.call('MSET', K.consultation(c.id), cjson.encode(c), K.consultationProfile(c.id), ARGV[3])
+redis.call('SET', uoKey, c.id)
+if c.status == 'active' then
+  local v = getV(c.vetId)
+  if not v then
+    local since = c.acceptedAt
+    if isnull(since) then since = c.createdAt end
+    v = newVet(c.vetId, since)
+  end
+  if not contains(v.activeConsultationIds, c.id) then table.insert(v.activeConsultationIds, c.id) end
+  putV(v)
+else
+  redis.call('ZADD', K.queue, queueScore(c), c.id)
+  redis.call('ZADD', K.waiting, c.seq, c.id)
+  setDeadline('queue', c.id, c.queueDeadline)
+end
+return 'true'

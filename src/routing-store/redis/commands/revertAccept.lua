@@ -1,0 +1,32 @@
+--[[
+Undoes an accept whose durable write failed (record first): the consultation, active with
+vetId, is offered to that vet again with its offer deadline, or queued (vet not excluded)
+when the vet holds another offer by now. Back in the queue at its seq, with its queue deadline.
+ARGV  1 prefix, 2 consultationId, 3 vetId, 4 offeredAt (ms), 5 expiresAt (ms)
+KEYS  consultation, vet(vetId), deadlines, queue, waiting
+Reply JSON "offered" | "queued" | null (not active with that vet: nothing changed)
+]]
+--- @include "includes/lib"
+
+local cid, vetId = ARGV[2], tonumber(ARGV[3])
+local c = getC(cid)
+if not c or c.status ~= 'active' or c.vetId ~= vetId then return 'null' end
+local v = getV(vetId)
+c.vetId = NULL
+c.acceptedAt = NULL
+redis.call('ZADD', K.queue, queueScore(c), cid)
+setDeadline('queue', cid, c.queueDeadline)
+if v then removeValue(v.activeConsultationIds, cid) end
+if v and isnull(v.offerConsultationId) then
+  c.status = 'offered'
+  c.offer = {vetId = vetId, offeredAt = tonumber(ARGV[4]), expiresAt = tonumber(ARGV[5])}
+  v.offerConsultationId = cid
+  setDeadline('offer', cid, c.offer.expiresAt)
+else
+  c.status = 'queued'
+  c.offer = NULL
+  redis.call('ZADD', K.waiting, c.seq, cid)
+end
+if v then putV(v) end
+putC(c)
+return cjson.encode(c.status)

@@ -1,0 +1,168 @@
+/**
+ * The pages in a real browser: Debian's Chromium driven by playwright-core against a real
+ * gateway in demo mode (PGlite). One scenario: the vet console, the owner demo and the
+ * operator dashboard through a chat and a video consultation. Every request a page makes
+ * must stay on the gateway's origin and no page may log an error. Screenshots of each step
+ * go to test-results/screenshots/ (git-ignored).
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { PAGE_BUDGETS } from "../../vite.config.js";
+import { request, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from "../support/gateway.js";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const SHOTS = path.resolve("test-results/screenshots");
+const VET = { email: "vet1@demo.test", password: "demo-vet-1" };
+
+let gw: TestGateway;
+let browser: Browser;
+const problems: string[] = [];
+const requested: string[] = [];
+
+/** A fresh browser context whose pages report errors and record every request URL. */
+async function openPage(): Promise<{ ctx: BrowserContext; page: Page }> {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 820 } });
+  const page = await ctx.newPage();
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console error on ${page.url()}: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`page error on ${page.url()}: ${e.message}`));
+  page.on("request", (r) => requested.push(r.url()));
+  page.on("websocket", (ws) => requested.push(ws.url()));
+  return { ctx, page };
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+
+beforeAll(async () => {
+  // The pages are served from dist/public: build them as `npm run build` does.
+  execFileSync(path.resolve("node_modules/.bin/vite"), ["build"], { stdio: "pipe" });
+  mkdirSync(SHOTS, { recursive: true });
+  gw = await startTestGateway({ db: "pglite", env: { DEMO: "1", OFFER_TIMEOUT_MS: "30000", WRAPUP_MS: "60000" } });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await gw?.close();
+});
+
+describe("browser pages", () => {
+  it("builds every page within its JavaScript budget", () => {
+    for (const [name, budget] of Object.entries(PAGE_BUDGETS)) {
+      const html = readFileSync(path.resolve(`dist/public/${name}/index.html`), "utf8");
+      // The entry script and its modulepreloads are the JavaScript a page loads before any lazy import.
+      const files = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+\.js)"/g)].map((m) => m[1]);
+      expect(files.length).toBeGreaterThan(0);
+      const bytes = files.reduce((n, f) => n + statSync(path.resolve(`dist/public${f}`)).size, 0);
+      expect(bytes, `${name}: ${bytes} bytes`).toBeLessThanOrEqual(budget);
+    }
+  });
+
+  it("serves / as a redirect to the console", async () => {
+    const res = await fetch(`${gw.url}/`, { redirect: "manual" });
+    expect(res.status).toBe(302);
+    expect(res.headers.get("location")).toBe("/console/");
+  });
+
+  it("runs a chat and a video consultation across the console, the demo and the dashboard", async () => {
+    const login = await request(gw.url, "POST", "/vet/v1/login", { body: VET });
+    expect(login.status).toBe(200);
+    const vetFirstName: string = login.body.data.vet.first_name;
+
+    const { page: vet } = await openPage();
+    const { page: owner } = await openPage();
+
+    // The vet logs in and goes available.
+    await vet.goto(`${gw.url}/console/`);
+    await vet.getByTestId("login-email").fill(VET.email);
+    await vet.getByTestId("login-password").fill(VET.password);
+    await vet.getByTestId("login-submit").click();
+    const availability = vet.getByTestId("availability");
+    await expect.poll(() => availability.getAttribute("value")).toBe("away");
+    await availability.click();
+    await expect.poll(() => availability.getAttribute("value")).toBe("available");
+    await expect.poll(() => vet.getByTestId("queue-length").textContent()).toMatch(/0 waiting/);
+    await shot(vet, "01-console-available");
+
+    // The owner requests a chat.
+    await owner.goto(`${gw.url}/demo/`);
+    await expect.poll(() => owner.getByTestId("owner-select").locator("option").count()).toBeGreaterThan(0);
+    await expect.poll(() => owner.getByTestId("pet-select").locator("option").count()).toBeGreaterThan(0);
+    await expect.poll(() => owner.locator(".conn").textContent()).toContain("Connected");
+    await owner.getByTestId("request-chat").click();
+
+    // The vet sees the offer with a moving countdown, and accepts.
+    const offer = vet.getByTestId("offer");
+    await offer.waitFor();
+    const id = await offer.getAttribute("data-consultation-id");
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    const first = await offer.getByTestId("offer-countdown").textContent();
+    await expect.poll(() => offer.getByTestId("offer-countdown").textContent(), { timeout: 5_000 }).not.toBe(first);
+    await shot(vet, "02-console-offer");
+    await shot(owner, "03-demo-waiting");
+    await offer.getByTestId("offer-accept").click();
+
+    // Both see the match.
+    const consultation = vet.getByTestId("consultation");
+    await consultation.waitFor();
+    expect(await consultation.getAttribute("data-consultation-id")).toBe(id);
+    await expect.poll(() => owner.getByTestId("matched").textContent()).toContain(vetFirstName);
+    await shot(vet, "04-console-active-chat");
+    await shot(owner, "05-demo-matched");
+
+    // The owner ends; the vet sends feedback during wrap-up; the owner sees it.
+    await owner.getByTestId("owner-end").click();
+    await vet.getByTestId("feedback-recommendation").waitFor();
+    await expect.poll(() => vet.getByTestId("consultation").count()).toBe(0);
+    await vet.getByTestId("feedback-recommendation").fill("Small meals and fresh water for two days.");
+    await vet.getByTestId("feedback-reason").fill("Mild stomach upset after a diet change.");
+    await shot(vet, "06-console-wrapup");
+    await vet.getByTestId("feedback-submit").click();
+    await expect.poll(() => vet.locator(".wrapup").textContent()).toContain("Feedback sent");
+    const received = owner.getByTestId("feedback-received");
+    await expect.poll(() => received.textContent()).toContain("Small meals and fresh water for two days.");
+    expect(await received.textContent()).toContain("Mild stomach upset after a diet change.");
+    await shot(owner, "07-demo-feedback");
+
+    // A video consultation rings the owner; the answer reaches the vet.
+    await owner.getByTestId("request-video").click();
+    const videoOffer = vet.locator(`[data-testid=offer]:not([data-consultation-id="${id}"])`);
+    await videoOffer.waitFor();
+    await videoOffer.getByTestId("offer-accept").click();
+    await vet.getByTestId("call-start").click();
+    const incoming = owner.getByTestId("call-incoming");
+    await incoming.waitFor();
+    await shot(owner, "08-demo-call-incoming");
+    await incoming.getByRole("button", { name: "Answer" }).click();
+    await expect.poll(() => vet.locator(".call-status").textContent()).toContain("answered");
+    await shot(vet, "09-console-video");
+
+    // The dashboard shows counts and charts.
+    const { page: ops } = await openPage();
+    await ops.goto(`${gw.url}/ops/`);
+    await ops.getByTestId("admin-token").fill(TEST_ADMIN_TOKEN);
+    await ops.getByTestId("admin-submit").click();
+    await expect.poll(() => ops.getByTestId("stat-queue-length").textContent()).toBe("0");
+    await expect.poll(() => ops.getByTestId("stat-vets-available").textContent()).toMatch(/^\d+$/);
+    await ops.getByTestId("chart-queue").locator("canvas").waitFor();
+    await ops.getByTestId("chart-vets").locator("canvas").waitFor();
+    expect(await ops.evaluate("sessionStorage.length")).toBe(1);
+    await shot(ops, "10-ops-dashboard");
+
+    // The vet ends the video consultation (clean state for the gateway's close).
+    await vet.getByTestId("consultation-end").click();
+    await vet.getByTestId("feedback-recommendation").waitFor();
+
+    const origin = new URL(gw.url);
+    const foreign = requested.filter((u) => {
+      const url = new URL(u);
+      return url.host !== origin.host && url.protocol !== "data:";
+    });
+    expect(foreign).toEqual([]);
+    expect(problems).toEqual([]);
+  }, 90_000);
+});

@@ -1,0 +1,157 @@
+/** The right-hand column: active consultations (owner, pet, Twilio details, call, end) and wrap-ups (feedback). */
+import type { VetConsultationPayload } from "../../src/client/index.js";
+import { h } from "../shared/dom.js";
+import { clock, field, personName } from "../shared/format.js";
+import { petSummary } from "../shared/pet.js";
+
+export interface ActiveHandlers {
+  startCall(id: string): void;
+  end(id: string): void;
+}
+
+const CALL_STATUS_TEXT: Record<string, string> = {
+  ringing: "Ringing the owner…",
+  accepted: "The owner answered the call.",
+  declined: "The owner declined the call.",
+  notanswered: "The owner did not answer.",
+};
+
+/** The active consultation panel; `setCallStatus` updates its call line in place. */
+export function consultationPanel(
+  c: VetConsultationPayload,
+  mode: "offline" | "live",
+  on: ActiveHandlers,
+): { el: HTMLElement; setCallStatus(s: string): void; media: HTMLElement } {
+  const video = c.type === "video";
+  const callLine = h("p", { class: "call-status", role: "status" });
+  const media = h("div", { class: "media stack" });
+  const end = h("button", { class: "danger", type: "button", "data-testid": "consultation-end" }, "End consultation");
+  end.addEventListener("click", () => on.end(c.consultation_id));
+  let call: HTMLButtonElement | null = null;
+  if (video) {
+    call = h("button", { class: "primary", type: "button", "data-testid": "call-start" }, "Start video call");
+    call.addEventListener("click", () => on.startCall(c.consultation_id));
+  }
+  const owner = personName(c.user);
+  const el = h(
+    "article",
+    { class: "panel consultation", "data-testid": "consultation", "data-consultation-id": c.consultation_id, "aria-label": `Consultation with ${owner}` },
+    h(
+      "div",
+      { class: "panel-title" },
+      h("div", { class: "row" }, h("span", { class: "badge ok" }, "Active"), h("span", { class: `badge ${video ? "info" : "accent"}` }, video ? "Video" : "Chat")),
+      h("div", { class: "row" }, call, end),
+    ),
+    h("div", { class: "two" },
+      h("div", { class: "stack" }, h("h3", {}, "Pet"), petSummary(c.pet), h("dl", { class: "facts" },
+        ...fact("Colour", field(c.pet, "color")),
+        ...fact("Sex", field(c.pet, "sex")),
+      )),
+      h("div", { class: "stack" }, h("h3", {}, "Owner"), h("dl", { class: "facts" },
+        ...fact("Name", owner),
+        ...fact("Email", field(c.user, "email")),
+      )),
+    ),
+    h("details", { class: "twilio" },
+      h("summary", {}, "Twilio details"),
+      h("dl", { class: "facts" },
+        ...fact("Your identity", c.identity, true),
+        ...fact("Owner identity", c.user_identity, true),
+        ...fact("Channel", c.channel, true),
+        ...fact("Consultation", c.consultation_id, true),
+      ),
+    ),
+    mode === "offline"
+      ? h("p", { class: "notice" }, video
+          ? "Offline mode: chat and video are simulated. The gateway creates no Twilio room; the call status below comes from the owner's app."
+          : "Offline mode: chat and video are simulated. No Twilio Conversation is joined; talk to the owner in their app's simulated chat.")
+      : null,
+    video ? callLine : null,
+    media,
+  );
+  return {
+    el,
+    media,
+    setCallStatus(s) {
+      callLine.textContent = CALL_STATUS_TEXT[s] ?? `Call: ${s}`;
+      callLine.className = `call-status ${s === "accepted" ? "ok" : s === "ringing" ? "" : "warn"}`;
+      if (call && s === "ringing") call.disabled = true;
+      if (call && (s === "declined" || s === "notanswered")) call.disabled = false;
+    },
+  };
+}
+
+function fact(label: string, value: string, mono = false): Node[] {
+  if (!value) return [];
+  return [h("dt", {}, label), h("dd", { class: mono ? "mono" : "" }, value)];
+}
+
+export interface WrapupHandlers {
+  submit(id: string, recommendation: string, reason: string): Promise<void>;
+  dismiss(id: string): void;
+}
+
+/** Wrap-up: the feedback form with the wrap-up countdown; `tick` refreshes the countdown. */
+export function wrapupPanel(
+  c: VetConsultationPayload,
+  endedText: string,
+  deadline: number,
+  on: WrapupHandlers,
+): { el: HTMLElement; tick(): void } {
+  const left = h("span", { class: "countdown", role: "timer" });
+  const rec = h("textarea", { id: `rec-${c.consultation_id}`, "data-testid": "feedback-recommendation", required: true, rows: 3, maxlength: 2000 });
+  const why = h("textarea", { id: `why-${c.consultation_id}`, "data-testid": "feedback-reason", required: true, rows: 3, maxlength: 2000 });
+  const submit = h("button", { class: "primary", type: "submit", "data-testid": "feedback-submit" }, "Send feedback");
+  const status = h("p", { class: "small", role: "status" });
+  const skip = h("button", { class: "ghost", type: "button" }, "Close");
+  skip.addEventListener("click", () => on.dismiss(c.consultation_id));
+  const form = h(
+    "form",
+    { class: "stack", novalidate: true },
+    h("div", {}, h("label", { for: rec.id }, "Recommendation"), rec),
+    h("div", {}, h("label", { for: why.id }, "Reason"), why),
+    h("div", { class: "row" }, submit, skip, status),
+  );
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    if (!rec.value.trim() || !why.value.trim()) {
+      status.textContent = "Both fields are needed.";
+      status.className = "small warn-text";
+      return;
+    }
+    submit.disabled = true;
+    status.textContent = "Sending…";
+    status.className = "small muted";
+    on.submit(c.consultation_id, rec.value.trim(), why.value.trim()).then(
+      () => {
+        status.textContent = "Feedback sent to the owner.";
+        status.className = "small ok-text";
+        submit.textContent = "Update feedback";
+        submit.disabled = false;
+        el.classList.add("sent");
+        sent = true;
+        tick();
+      },
+      (err: unknown) => {
+        status.textContent = `Not sent: ${err instanceof Error ? err.message : String(err)}`;
+        status.className = "small error-text";
+        submit.disabled = false;
+      },
+    );
+  });
+  const el = h(
+    "article",
+    { class: "panel wrapup", "data-wrapup-id": c.consultation_id, "aria-label": `Wrap-up for ${personName(c.user)}` },
+    h("div", { class: "panel-title" }, h("div", { class: "row" }, h("span", { class: "badge warn" }, "Wrap-up"), h("h3", {}, `${field(c.pet, "name") || "Pet"} · ${personName(c.user)}`)), left),
+    h("p", { class: "muted small" }, endedText),
+    form,
+  );
+  // Feedback ends wrap-up on the server at once.
+  let sent = false;
+  const tick = () => {
+    const ms = deadline - Date.now();
+    left.textContent = !sent && ms > 0 ? `Wrap-up ends in ${clock(ms)}` : "Wrap-up over: new requests can reach you";
+  };
+  tick();
+  return { el, tick };
+}
