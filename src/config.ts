@@ -71,6 +71,7 @@ export const configSchema = z
     USER_GRACE_MS: int(60_000, 0),
     PRESENCE_TTL_MS: int(15_000, 500),
     WRAPUP_MS: int(60_000, 0),
+    VET_GRACE_MS: int(60_000, 0),
     SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
     DEMO: z.enum(["0", "1", "true", "false"]).default("0"),
   })
@@ -142,6 +143,8 @@ export interface Config {
     userGraceMs: number;
     presenceTtlMs: number;
     wrapupMs: number;
+    /** A vet whose last connection dropped keeps their active consultations this long (PROTOCOL §4). */
+    vetGraceMs: number;
     /** `MAX_QUEUED_PER_APP`: consultations one app may have waiting (queued or offered); 0 or absent = no cap. */
     maxQueuedPerApp?: number;
   };
@@ -208,6 +211,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       userGraceMs: c.USER_GRACE_MS,
       presenceTtlMs: c.PRESENCE_TTL_MS,
       wrapupMs: c.WRAPUP_MS,
+      vetGraceMs: c.VET_GRACE_MS,
       maxQueuedPerApp: c.MAX_QUEUED_PER_APP,
     },
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,

@@ -30,7 +30,7 @@ import { createConsultationRouter } from "./http/routes/v2/consultations.js";
 import { MemoryRoutingStore } from "./routing-store/memory-store.js";
 import { RedisRoutingStore } from "./routing-store/redis-store.js";
 import { withCommandDeadline } from "./lib/redis-commands.js";
-import { createSocketGateway, vetRoom, type SocketGateway } from "./sockets/socket-gateway.js";
+import { createSocketGateway, userRoom, vetRoom, type SocketGateway } from "./sockets/socket-gateway.js";
 import { createTwilioProvider } from "./twilio/create-provider.js";
 import type { RetryPolicy } from "./twilio/live-provider.js";
 import { vetIdentity } from "./twilio/identity.js";
@@ -168,10 +168,20 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
     isStorageUnavailable: isDatabaseUnavailable,
   });
   sockets.bind(engine);
-  // Disabling a vet closes their sockets on every node (the Redis adapter relays it).
-  const vetSessions = { disconnectVet: (id: number) => sockets.io.of("/vet").in(vetRoom(id)).disconnectSockets(true) };
+  // Disabling a vet closes their sockets on every node (the Redis adapter relays it) and hands
+  // their consultations over; deleting a user ends theirs and closes their sockets likewise.
+  const vetSessions = {
+    disconnectVet: (id: number) => sockets.io.of("/vet").in(vetRoom(id)).disconnectSockets(true),
+    vetDisabled: (id: number) => engine.vetDisabled(id),
+  };
+  const userSessions = {
+    userDeleted: async (appId: number, userId: number) => {
+      await engine.userDeleted(appId, userId);
+      sockets.io.of("/user").in(userRoom(appId, userId)).disconnectSockets(true);
+    },
+  };
   const stats = { stats: () => engine.stats(), history: () => statsHistory.history() };
-  const app = createHttpApp(ctx, [createConsultationRouter(ctx, engine)], stats, vetSessions);
+  const app = createHttpApp(ctx, [createConsultationRouter(ctx, engine)], stats, vetSessions, userSessions);
   handle = app;
 
   let ticking = false;

@@ -32,6 +32,7 @@ describe("configuration", () => {
       userGraceMs: 60_000,
       presenceTtlMs: 15_000,
       wrapupMs: 60_000,
+      vetGraceMs: 60_000,
       maxQueuedPerApp: 0,
     });
   });

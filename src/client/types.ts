@@ -37,16 +37,10 @@ export interface ClientOptions {
 export type ConnectionStatus = "connecting" | "connected" | "reconnecting" | "disconnected" | "unauthorized";
 
 /** A vet's resumed active consultation (`consult:state` on `/vet`, sent right after connecting). */
-export type VetStatePayload = VetConsultationPayload & { status: "active" };
+export type { VetStatePayload } from "../protocol/events.js";
 
-/**
- * Server→client events of `/vet`. `consult:state` is added here until the wire protocol
- * module declares it for vets itself.
- */
-export type VetEvents = VetServerToClient &
-  ("consult:state" extends keyof VetServerToClient
-    ? unknown
-    : { "consult:state": (p: VetStatePayload) => void });
+/** Server→client events of `/vet` (`consult:state` included: a reloaded console resumes). */
+export type VetEvents = VetServerToClient;
 
 /** Server→client events of `/user`. */
 export type OwnerEvents = UserServerToClient;

@@ -52,6 +52,15 @@ export class CallSetup {
     return (await store.updateSids(c.id, { channelSid: sid })) ?? { ...c, channelSid: sid };
   }
 
+  /**
+   * A handed-over consultation (PROTOCOL §4) accepted by its next vet: that vet joins the
+   * existing Conversation (idempotent; the old vet was removed at hand-over).
+   */
+  async joinConversation(c: LiveConsultation): Promise<void> {
+    if (!c.channelSid || c.vetId === null) return;
+    await this.deps.twilio.addParticipant(c.channelSid, this.deps.tokens.forVet(c.vetId).identity);
+  }
+
   /** `call:start` (video): creates the room once, rings the owner, returns the vet's room token. */
   async startCall(vetId: number, consultationId: string): Promise<{ room_sid: string; twilioToken: string }> {
     const { store, twilio, history, tokens, notifier, payloads } = this.deps;

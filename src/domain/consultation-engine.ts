@@ -30,6 +30,7 @@ import { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";
 import { Timekeeper } from "./timekeeper.js";
 import type { HeldOffer, LiveConsultation, VetChosenStatus, VetPresence } from "./types.js";
+import { VetHandover, type VetResume } from "./vet-handover.js";
 
 export type { EngineObserver, RoutingConfig } from "./engine-config.js";
 
@@ -79,6 +80,7 @@ export class ConsultationEngine {
   private readonly rebuilder: Rebuilder;
   private readonly intake: Intake;
   private readonly feedback: Feedback;
+  private readonly handover: VetHandover;
 
   constructor(deps: EngineDeps) {
     this.deps = deps;
@@ -128,6 +130,20 @@ export class ConsultationEngine {
       localConnections: deps.localConnections,
       onRebuilt: () => observer?.rebuilt?.(),
     });
+    this.handover = new VetHandover({
+      store,
+      history,
+      notifier,
+      positions: this.positions,
+      routingPass: this.pass,
+      lifecycle: this.lifecycle,
+      payloads: this.payloads,
+      twilio: deps.twilio,
+      tokens: deps.tokens,
+      clock,
+      logger,
+      routing,
+    });
     this.timekeeper = new Timekeeper({
       rebuilder: this.rebuilder,
       store,
@@ -141,6 +157,7 @@ export class ConsultationEngine {
       nodeId: deps.nodeId,
       routing,
       onNodeReaped: deps.onNodeReaped,
+      vetHandover: this.handover,
     });
     this.intake = new Intake({
       store,
@@ -182,13 +199,33 @@ export class ConsultationEngine {
     return this.store.addVetConnection(vetId, connId, this.deps.nodeId, this.now());
   }
 
-  /** A vet socket disconnected: its offer goes to the next vet when it was the last connection. */
+  /**
+   * What a vet console gets right after connecting (PROTOCOL §3): `consult:state` per active
+   * consultation and its held offer again. Ends a running `VET_GRACE_MS` (back in time).
+   */
+  vetResume(vetId: number): Promise<VetResume> {
+    return this.handover.resume(vetId);
+  }
+
+  /**
+   * A vet socket disconnected. When it was the last connection: its offer goes to the next
+   * vet, and its active consultations wait `VET_GRACE_MS` for it before being handed over.
+   */
   async vetDisconnected(vetId: number, connId: string): Promise<void> {
-    const { released } = await this.store.removeVetConnection(vetId, connId, this.now());
+    const { presence, released } = await this.store.removeVetConnection(vetId, connId, this.now());
     if (released) {
       this.lifecycle.offerEnded(released.id, vetId, "disconnected");
       await this.pass.run();
     }
+    await this.handover.afterDisconnect(presence);
+  }
+
+  /**
+   * An operator disabled the vet (PROTOCOL §6): no more offers, a held offer moves on, and
+   * active consultations are handed over at once (same path as an expired `VET_GRACE_MS`).
+   */
+  vetDisabled(vetId: number): Promise<void> {
+    return this.handover.disable(vetId);
   }
 
   /** `presence:set`. */
@@ -214,6 +251,19 @@ export class ConsultationEngine {
     await this.store.removeDeadline("grace", open.id);
     if (open.status === "active") return this.payloads.activeState(open);
     return { consultation_id: open.id, status: open.status, type: open.type, ...(await this.positions.waitingState(open.id)) };
+  }
+
+  /**
+   * `delete-user` (PROTOCOL §6): the owner's open consultation is ended (active: the vet gets
+   * `consult:ended`, reason `user_deleted`) or cancelled (a held offer is revoked).
+   */
+  async userDeleted(appId: number, userId: number): Promise<void> {
+    const open = await this.store.findOpenByUser(appId, userId);
+    if (!open) return;
+    await this.lifecycle.close(open.id, open.status === "active" ? "ended" : "cancelled", {
+      endedBy: "system",
+      reason: "user_deleted",
+    });
   }
 
   /** A user socket disconnected: when it was the last, a queued request gets `USER_GRACE_MS`. */
@@ -294,12 +344,16 @@ export class ConsultationEngine {
       if (sid) await this.history.writeThrough(c.id, (l) => l.setSids(c.id, { channelSid: sid }));
       const still = await this.store.getConsultation(c.id);
       if (still?.status !== "active" || still.vetId !== vetId) throw new AppError(409, "The offer is no longer available.");
+      // A handed-over consultation: retries the join of a failed first accept.
+      if (c.transferred) await this.calls.joinConversation(c);
     } else {
       await this.recordAccept(c, vetId, now, r.offer);
       this.deps.observer?.offer?.("accepted");
       this.deps.observer?.matched?.(now - c.createdAt);
       this.positions.queueChanged();
+      // A handed-over consultation keeps its Conversation (no second one): the new vet joins it.
       c = await this.recordConversation(c);
+      if (c.transferred) await this.calls.joinConversation(c);
     }
     const { user, vet } = await this.payloads.matched(c);
     this.deps.notifier.toUser(c.appId, c.userId, "consult:matched", user);

@@ -10,6 +10,7 @@ import type {
   StatePayload,
   TokenPayload,
   VetConsultationPayload,
+  VetStatePayload,
 } from "../protocol/events.js";
 import type { Directory, FeedbackRecord, TokenMinter } from "./ports.js";
 import type { RoutingSnapshot } from "./routing-store.js";
@@ -73,6 +74,12 @@ export class PayloadBuilder {
     };
   }
 
+  /** A vet's `consult:state` of one of their active consultations (resume): accept's data, fresh token. */
+  async vetState(c: LiveConsultation): Promise<VetStatePayload> {
+    const { vet } = await this.matched(c);
+    return { ...vet, status: "active" };
+  }
+
   /** Fresh Twilio token of an owner (`token:refresh`). */
   userToken(appId: number, userId: number): TokenPayload {
     return tokenPayload(this.tokens.forUser(appId, userId));
@@ -97,6 +104,7 @@ export function offerPayload(c: LiveConsultation, requested: boolean, expiresAt:
     pet: c.profile.pet,
     requested,
     expires_at: new Date(expiresAt).toISOString(),
+    ...(c.transferred ? { transferred: true } : {}),
   };
 }
 

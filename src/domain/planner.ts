@@ -3,7 +3,7 @@
  * applies each decision atomically and refuses stale ones, so a plan made from a snapshot
  * another node has since changed is safe: it just loses and is re-planned.
  */
-import { isEligible, type RoutingSnapshot } from "./routing-store.js";
+import { isEligible, queueOrder, type RoutingSnapshot } from "./routing-store.js";
 import type { LiveConsultation, VetPresence } from "./types.js";
 
 export interface PlannedOffer {
@@ -36,14 +36,16 @@ export function eligibleVets(vets: readonly VetPresence[], maxConsults: number):
 }
 
 /**
- * Offers to make now: requests in first-come order, each to its requested vet when
+ * Offers to make now: requests in queue order (transferred ones first, then first come), each to its requested vet when
  * eligible, else the longest-idle eligible vet that has not declined or missed it; one
  * offer per request and per vet.
  */
 export function planOffers(snapshot: RoutingSnapshot, maxConsults: number): PlannedOffer[] {
   let free = eligibleVets(snapshot.vets, maxConsults);
   const plan: PlannedOffer[] = [];
-  for (const c of snapshot.queue) {
+  // Stores return the queue in this order already; sorting only when needed keeps the hot path cheap.
+  const queue = snapshot.queue.some((c) => c.transferred) ? [...snapshot.queue].sort(queueOrder) : snapshot.queue;
+  for (const c of queue) {
     if (free.length === 0) break;
     if (c.status !== "queued" || c.offer) continue;
     const pick = chooseVet(c, free);

@@ -186,6 +186,13 @@ export interface TwilioProvider {
   }): Promise<{ sid: string }>;
   /** Sets the Conversation's State to closed. */
   closeConversation(sid: string): Promise<void>;
+  /**
+   * Adds a participant to an existing Conversation (the next vet of a handed-over
+   * consultation, PROTOCOL §4). Already a participant counts as added.
+   */
+  addParticipant(conversationSid: string, identity: string): Promise<void>;
+  /** Removes a participant (the vet who left); not a participant counts as removed. */
+  removeParticipant(conversationSid: string, identity: string): Promise<void>;
   /** Creates a `group` Video room. Idempotent on `uniqueName` while that room is in progress. */
   createRoom(input: { uniqueName: string }): Promise<{ sid: string }>;
   /** Sets the room's Status to completed; a room that is no longer in progress counts as done. */

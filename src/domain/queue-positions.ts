@@ -55,13 +55,17 @@ export class QueuePositions {
     return { position, estimated_wait_s: this.estimateWait(position, vets) };
   }
 
-  /** A new request joined the queue at `position`: its owner is told at once. */
-  joined(c: LiveConsultation, position: number): void {
+  /**
+   * A request joined the queue at `position`: its owner is told at once. `reason` says why
+   * when it is not new (`vet_left`: handed back by a vet who left, PROTOCOL §4).
+   */
+  joined(c: LiveConsultation, position: number, reason?: string): void {
     this.sent.set(c.id, position);
     this.deps.notifier.toUser(c.appId, c.userId, "consult:queued", {
       consultation_id: c.id,
       position,
       estimated_wait_s: this.estimateWait(position, this.lastVets),
+      ...(reason ? { reason } : {}),
     });
   }
 

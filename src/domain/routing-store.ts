@@ -141,6 +141,21 @@ export interface RoutingStore {
    */
   finish(consultationId: string, now: number, wrapupUntil: number | null): Promise<FinishResult | null>;
 
+  /**
+   * Hands an active consultation back to the queue (its vet left or was disabled, PROTOCOL
+   * §4): same id, `queued` with no vet, `transferred` (ahead of every waiting request, see
+   * {@link queueOrder}), the old vet excluded and no longer holding it, and a `queue`
+   * deadline at `queueDeadline`. SIDs stay: the next vet joins the same Conversation.
+   * Returns null when the consultation is not active (ended or already handed over), or, with
+   * `ifVetOffline`, when its vet has a connection again (back in time: nothing changes).
+   */
+  transfer(
+    consultationId: string,
+    now: number,
+    queueDeadline: number,
+    opts?: { ifVetOffline?: boolean },
+  ): Promise<TransferResult | null>;
+
   // ---------- rebuild (PROTOCOL §6) ----------
 
   /**
@@ -177,7 +192,7 @@ export interface RoutingStore {
 
   // ---------- reads for planning and stats ----------
 
-  /** Queued and offered consultations in `seq` order (without profiles), and every known vet. */
+  /** Queued and offered consultations in {@link queueOrder} (without profiles), and every known vet. */
   snapshot(): Promise<RoutingSnapshot>;
 
   close(): Promise<void>;
@@ -229,6 +244,15 @@ export interface FinishResult {
   waiting: number;
 }
 
+export interface TransferResult {
+  /** The consultation, queued again. */
+  consultation: LiveConsultation;
+  /** The vet who held it. */
+  fromVetId: number;
+  /** Its 1-based place in the queue after the step. */
+  position: number;
+}
+
 export interface NodeCleanup {
   nodeId: string;
   /** Vets that went offline. */
@@ -259,4 +283,12 @@ export function isEligible(v: VetPresence, maxConsults: number): boolean {
     v.activeConsultationIds.length < maxConsults &&
     v.wrapupUntil === null
   );
+}
+
+/**
+ * Queue order (PROTOCOL §4): transferred consultations first, then by `seq`. Both stores
+ * keep their queue in this order (Redis scores a transferred one `seq - TRANSFER_OFFSET`).
+ */
+export function queueOrder(a: Pick<LiveConsultation, "seq" | "transferred">, b: Pick<LiveConsultation, "seq" | "transferred">): number {
+  return Number(b.transferred === true) - Number(a.transferred === true) || a.seq - b.seq;
 }

@@ -14,6 +14,7 @@ import type { Rebuilder } from "./rebuild.js";
 import type { RoutingPass } from "./routing-pass.js";
 import type { NodeCleanup, RoutingStore } from "./routing-store.js";
 import type { Deadline } from "./types.js";
+import type { VetHandover } from "./vet-handover.js";
 
 // Deadlines claimed per tick.
 const DUE_BATCH = 200;
@@ -34,6 +35,8 @@ export interface TimekeeperDeps {
   onNodeReaped?: (() => void) | undefined;
   /** Checks the live state's epoch each tick and rebuilds it when lost (PROTOCOL §6). */
   rebuilder?: Rebuilder | undefined;
+  /** Vet grace periods (`vet_grace` deadlines) and hand-over. */
+  vetHandover?: VetHandover | undefined;
 }
 
 export class Timekeeper {
@@ -101,6 +104,9 @@ export class Timekeeper {
         await this.deps.store.endWrapup(Number(d.ref), this.deps.clock.now());
         await this.deps.routingPass.run();
         return;
+      case "vet_grace":
+        await this.deps.vetHandover?.graceExpired(Number(d.ref));
+        return;
     }
   }
 
@@ -129,6 +135,8 @@ export class Timekeeper {
     }
     for (const { consultation, vetId } of cleanup.released) this.deps.lifecycle.offerEnded(consultation.id, vetId, "node_dead");
     for (const u of cleanup.disconnectedUsers) await this.deps.lifecycle.startGrace(u.appId, u.userId);
+    // Vets of a dead node keep their active consultations for VET_GRACE_MS, as after a disconnect.
+    for (const vetId of cleanup.offlineVetIds) await this.deps.vetHandover?.afterDisconnect(await this.deps.store.getVet(vetId));
     if (cleanup.released.length) await this.deps.routingPass.run();
   }
 }

@@ -48,6 +48,11 @@ export interface LiveConsultation {
   acceptedAt: number | null;
   channelSid: string | null;
   roomSid: string | null;
+  /**
+   * Handed back to the queue because its vet did not come back within `VET_GRACE_MS` or was
+   * disabled (PROTOCOL §4): waits ahead of every other request. Absent = false.
+   */
+  transferred?: boolean;
   profile: RequestProfile;
 }
 
@@ -68,9 +73,12 @@ export interface VetPresence {
 }
 
 /** Kinds of deadline kept in the store; each fires exactly once across all nodes. */
-export type DeadlineKind = "offer" | "queue" | "grace" | "wrapup";
+export type DeadlineKind = "offer" | "queue" | "grace" | "wrapup" | "vet_grace";
 
-/** A due deadline claimed by one node. `ref` is the consultation id, or the vet id for wrap-up. */
+/**
+ * A due deadline claimed by one node. `ref` is the consultation id, or the vet id for
+ * `wrapup` and `vet_grace` (a vet's last connection dropped while holding consultations).
+ */
 export interface Deadline {
   kind: DeadlineKind;
   ref: string;

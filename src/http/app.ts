@@ -17,6 +17,7 @@ import { createVetConsoleRouter } from "./routes/vet-console.js";
 import { createPagesRouter } from "./pages.js";
 import { createDemoRouter } from "../demo/routes.js";
 import { createV2Router, mediaUrlHandler } from "./routes/v2/index.js";
+import type { UserSessions } from "./routes/v2/users.js";
 import type { AppRecord } from "../repositories/apps.js";
 
 /** Per-request values set by middleware. */
@@ -44,6 +45,7 @@ export function createHttpApp(
   extraV2Routers: AuthenticatedRouter[] = [],
   stats?: StatsSource,
   vetSessions?: VetSessions,
+  userSessions?: UserSessions,
 ): express.Express {
   const app = express();
   app.disable("x-powered-by");
@@ -125,7 +127,7 @@ export function createHttpApp(
   v2.use(appLimiter);
   // GET too: the reference's `refresh` is a GET that may carry a JSON body.
   v2.use(json, form);
-  v2.use(createV2Router(ctx));
+  v2.use(createV2Router(ctx, userSessions));
   for (const r of extraV2Routers) v2.use(r);
   app.use("/api/v2/:name", v2);
 

@@ -52,6 +52,10 @@ export const vetServerEvents = {
   presence: { payload: p.presenceSchema, summary: "On connect and whenever the gateway changes the vet's status." },
   "call:status": { payload: p.vetCallStatusSchema, summary: "The owner answered a video call." },
   "consult:ended": { payload: p.endedSchema, summary: "The consultation ended." },
+  "consult:state": {
+    payload: p.vetStateSchema,
+    summary: "Right after connecting, once per active consultation of this vet (resume, fresh token).",
+  },
   "session:closed": {
     payload: p.sessionClosedSchema,
     summary: "Right before the server disconnects this socket: `replaced` (a newer connection of the same identity went over MAX_SOCKETS_PER_*) or `flooding`. Do not reconnect automatically.",
@@ -113,6 +117,7 @@ export type EndedPayload = z.output<typeof p.endedSchema>;
 export type FeedbackPayload = z.output<typeof p.feedbackSchema>;
 export type QueuedPayload = z.output<typeof p.queuedSchema>;
 export type StatePayload = z.output<typeof p.stateSchema>;
+export type VetStatePayload = z.output<typeof p.vetStateSchema>;
 export type TokenPayload = z.output<typeof p.tokenSchema>;
 export type SessionClosedPayload = z.output<typeof p.sessionClosedSchema>;
 export type SessionClosedReason = z.output<typeof p.sessionClosedReasonSchema>;

@@ -89,7 +89,10 @@ export const offerSchema = z.object({
   pet: offerPetSchema,
   requested: z.boolean().meta({ description: "True when the owner asked for this vet by email." }),
   expires_at: isoTime,
-  transferred: z.boolean().optional(),
+  transferred: z
+    .boolean()
+    .optional()
+    .meta({ description: "True when the consultation was active with a vet who left (PROTOCOL §4): the chat so far is in the same Conversation." }),
 });
 
 /** What `consult:accept` answers and `consult:assigned` carries to the vet. */
@@ -100,6 +103,14 @@ export const vetConsultationSchema = matchedSchema
     user_identity: z.string().meta({ description: "The owner's Twilio identity (the other participant)." }),
   })
   .meta({ id: "VetConsultation" });
+
+/**
+ * Sent to a vet right after connecting, once per active consultation of theirs (a console
+ * that reloads resumes): accept's data with a fresh vet token, and `status: "active"`.
+ */
+export const vetStateSchema = vetConsultationSchema
+  .extend({ status: z.literal("active") })
+  .meta({ id: "VetState" });
 
 export const offerRevokedSchema = z.object({ consultation_id: z.string(), reason: offerRevokedReasonSchema });
 export const presenceSchema = z.object({ status: z.enum(["available", "away", "offline"]), reason: z.string().optional() });
@@ -118,7 +129,10 @@ export const queuedSchema = z.object({
   consultation_id: z.string(),
   position: z.int().min(0),
   estimated_wait_s: z.number().min(0),
-  reason: z.string().optional(),
+  reason: z
+    .string()
+    .optional()
+    .meta({ description: "`vet_left`: the vet of the active consultation did not come back; it waits again at the head of the queue." }),
 });
 export const callIncomingSchema = z.object({ consultation_id: z.string(), room_sid: z.string(), vet: vetCardSchema, twilioToken: z.string() });
 export const expiredSchema = z.object({ consultation_id: z.string() });

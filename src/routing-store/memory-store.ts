@@ -1,5 +1,6 @@
 import {
   isEligible,
+  queueOrder,
   type AcceptResult,
   type AssignResult,
   type ClaimResult,
@@ -9,6 +10,7 @@ import {
   type NodeCleanup,
   type RoutingSnapshot,
   type RoutingStore,
+  type TransferResult,
   type VetRelease,
 } from "../domain/routing-store.js";
 import { AppQueueFullError } from "../domain/errors.js";
@@ -399,6 +401,33 @@ export class MemoryRoutingStore implements RoutingStore {
     return Promise.resolve();
   }
 
+  transfer(
+    consultationId: string,
+    now: number,
+    queueDeadline: number,
+    opts: { ifVetOffline?: boolean } = {},
+  ): Promise<TransferResult | null> {
+    const c = this.consultations.get(consultationId);
+    if (!c || c.status !== "active" || c.vetId === null) return Promise.resolve(null);
+    const fromVetId = c.vetId;
+    if (opts.ifVetOffline && (this.vetConns.get(fromVetId)?.size ?? 0) > 0) return Promise.resolve(null);
+    const vet = this.vets.get(fromVetId);
+    if (vet) {
+      vet.activeConsultationIds = vet.activeConsultationIds.filter((id) => id !== c.id);
+      if (vet.activeConsultationIds.length === 0 && vet.wrapupUntil === null) vet.idleSince = now;
+    }
+    c.status = "queued";
+    c.offer = null;
+    c.vetId = null;
+    c.acceptedAt = null;
+    c.transferred = true;
+    c.queueDeadline = queueDeadline;
+    if (!c.excludedVetIds.includes(fromVetId)) c.excludedVetIds.push(fromVetId);
+    this.waiting.add(c.id);
+    this.setDeadline("queue", c.id, queueDeadline);
+    return Promise.resolve({ consultation: clone(c), fromVetId, position: this.positionOf(c) });
+  }
+
   addDeadline(kind: DeadlineKind, ref: string, at: number): Promise<void> {
     this.setDeadline(kind, ref, at);
     return Promise.resolve();
@@ -425,7 +454,7 @@ export class MemoryRoutingStore implements RoutingStore {
   snapshot(): Promise<RoutingSnapshot> {
     const queue = [...this.consultations.values()]
       .filter((c) => c.status !== "active")
-      .sort((a, b) => a.seq - b.seq)
+      .sort(queueOrder)
       .map(({ profile: _profile, ...entry }) => clone(entry));
     return Promise.resolve({ queue, vets: [...this.vets.values()].map(clone) });
   }
@@ -455,7 +484,7 @@ export class MemoryRoutingStore implements RoutingStore {
   private positionOf(c: LiveConsultation): number {
     let position = 1;
     for (const other of this.consultations.values()) {
-      if (other.status !== "active" && other.seq < c.seq) position++;
+      if (other.status !== "active" && queueOrder(other, c) < 0) position++;
     }
     return position;
   }

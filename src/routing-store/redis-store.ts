@@ -8,6 +8,7 @@ import type {
   NodeCleanup,
   RoutingSnapshot,
   RoutingStore,
+  TransferResult,
   VetRelease,
 } from "../domain/routing-store.js";
 import type { Deadline, DeadlineKind, HeldOffer, LiveConsultation, VetChosenStatus, VetPresence } from "../domain/types.js";
@@ -223,6 +224,18 @@ export class RedisRoutingStore implements RoutingStore {
 
   async setLiveEpoch(epoch: string, token: string): Promise<void> {
     await this.lua.call("setLiveEpoch", [epoch, token]);
+  }
+
+  async transfer(
+    consultationId: string,
+    now: number,
+    queueDeadline: number,
+    opts: { ifVetOffline?: boolean } = {},
+  ): Promise<TransferResult | null> {
+    const w = json<{ consultation: WireConsultation; fromVetId: number; position: number } | null>(
+      await this.lua.call("transfer", [consultationId, now, queueDeadline, opts.ifVetOffline ? "1" : "0"]),
+    );
+    return w ? { ...w, consultation: toConsultation(w.consultation) } : null;
   }
 
   // ---------- deadlines ----------

@@ -177,6 +177,15 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
     });
   }
 
+  /**
+   * The socket's identity was revoked (deleted user, disabled vet): the ack gets 401, then the
+   * socket is closed (after the ack is written, so the client reads why).
+   */
+  function revoke(socket: Socket): never {
+    setImmediate(() => socket.disconnect(true));
+    throw new AppError(401, "Unauthenticated.");
+  }
+
   function bind(engine: ConsultationEngine): void {
     vets.on("connection", (socket) => {
       const vetId = socket.data.vetId;
@@ -188,7 +197,13 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
         .catch((err: unknown) => ctx.logger.warn({ err, vetId }, "socket cap check failed"));
       const ready = engine
         .vetConnected(vetId, socket.id)
-        .then((presence) => socket.emit("presence", { status: presence.status, reason: "connected" }))
+        .then(async (presence) => {
+          socket.emit("presence", { status: presence.status, reason: "connected" });
+          // Resume (PROTOCOL §3): active consultations, then the held offer again.
+          const { states, offer } = await engine.vetResume(vetId);
+          for (const state of states) socket.emit("consult:state", state);
+          if (offer) socket.emit("consult:offer", offer);
+        })
         .catch((err: unknown) => ctx.logger.error({ err, vetId }, "vet connect failed"));
       socket.on("disconnect", () => {
         ctx.metrics.socketConnections.dec({ namespace: "vet" });
@@ -219,9 +234,12 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
         data: await engine.startCall(vetId, p.consultation_id),
         message: "Call started",
       }));
-      handle(socket, ready, "vet", "token:refresh", schemas.empty, () =>
-        Promise.resolve({ data: engine.vetToken(vetId), message: "Vet token" }),
-      );
+      handle(socket, ready, "vet", "token:refresh", schemas.empty, async () => {
+        // Re-checked against the database (PROTOCOL §6): a disabled vet gets 401 and is closed.
+        const vet = await ctx.repos.vets.findById(vetId);
+        if (!vet?.active) revoke(socket);
+        return { data: engine.vetToken(vetId), message: "Vet token" };
+      });
     });
 
     users.on("connection", (socket) => {
@@ -267,9 +285,11 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
         await engine.relayCallStatus(appId, userId, p.room_sid, p.status);
         return { data: true, message: "Call status sent" };
       });
-      handle(socket, ready, "user", "token:refresh", schemas.empty, () =>
-        Promise.resolve({ data: engine.userToken(appId, userId), message: "User token" }),
-      );
+      handle(socket, ready, "user", "token:refresh", schemas.empty, async () => {
+        // Re-checked against the database (PROTOCOL §6): a deleted user gets 401 and is closed.
+        if (!(await ctx.repos.users.findById(appId, userId))) revoke(socket);
+        return { data: engine.userToken(appId, userId), message: "User token" };
+      });
     });
   }
 

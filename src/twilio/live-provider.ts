@@ -25,6 +25,8 @@ const REQUEST_TIMEOUT_MS = 10_000;
 // Twilio error codes (https://www.twilio.com/docs/api/errors/<code>) that mean "already done".
 const CONVERSATION_EXISTS = 50353;
 const PARTICIPANT_EXISTS = 50433;
+/** The resource (here: a participant already removed) does not exist. */
+const NOT_FOUND = 20404;
 const ROOM_EXISTS = 53113;
 /** "Status is invalid or the Room is not in-progress"; we only ever send `completed`. */
 const ROOM_NOT_IN_PROGRESS = 53112;
@@ -100,7 +102,8 @@ const twilioCode = (err: unknown): number | undefined => {
  *
  * Idempotency (so a caller may simply retry, and so our own retry of a create whose response
  * was lost is harmless): a create answered "Conversation exists" (50353) fetches the
- * Conversation by unique name; "Participant already exists" (50433) counts as added; "Room
+ * Conversation by unique name; "Participant already exists" (50433) counts as added, and a participant already gone
+ * (20404) as removed; "Room
  * exists" (53113) fetches the in-progress room by unique name; completing a room that is no
  * longer in progress (53112) counts as done. Unique names are consultation ids, so a clash is
  * always the same consultation.
@@ -184,6 +187,27 @@ export function createLiveProvider(cfg: Config["twilio"], logger: Logger, retry:
         await call("conversation.close", () => service.conversations(sid).update({ state: "closed" }));
       } catch (err) {
         throw rejected("closeConversation", err);
+      }
+    },
+
+    async addParticipant(sid, identity) {
+      try {
+        await addParticipant(sid, identity);
+      } catch (err) {
+        throw rejected("addParticipant", err);
+      }
+    },
+
+    async removeParticipant(sid, identity) {
+      try {
+        // Participants are addressed by SID: find this identity's, if it is still there.
+        const list = await call("participant.list", () => service.conversations(sid).participants.list({ pageSize: 100 }));
+        const found = list.find((p) => p.identity === identity);
+        if (!found) return;
+        await call("participant.remove", () => service.conversations(sid).participants(found.sid).remove());
+      } catch (err) {
+        if (twilioCode(err) === NOT_FOUND) return;
+        throw rejected("removeParticipant", err);
       }
     },
 

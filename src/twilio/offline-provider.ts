@@ -24,6 +24,14 @@ export function createOfflineProvider(logger: Logger): TwilioProvider {
       log.debug({ sid }, "conversation closed (offline)");
       return Promise.resolve();
     },
+    addParticipant(sid, identity) {
+      log.debug({ sid, identity }, "participant added (offline)");
+      return Promise.resolve();
+    },
+    removeParticipant(sid, identity) {
+      log.debug({ sid, identity }, "participant removed (offline)");
+      return Promise.resolve();
+    },
     createRoom({ uniqueName }) {
       const sid = localSid("RM");
       log.debug({ uniqueName, sid }, "room created (offline)");

@@ -788,6 +788,86 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
 
     // ------------------------------------------------------------------ deadlines
 
+    describe("transfer", () => {
+      it("hands an active consultation back to the head of the queue: same id, no vet, vet excluded", async () => {
+        await onlineVet(1);
+        const waiting1 = await enqueue();
+        const waiting2 = await enqueue();
+        const a = await activeWith(1);
+        await store.updateSids(a.id, { channelSid: "CHx" });
+        await drainDeadlines();
+        const r = await store.transfer(a.id, T0 + 5000, T0 + 5000 + QUEUE_MS);
+        expect(r).not.toBeNull();
+        expect(r!.fromVetId).toBe(1);
+        expect(r!.position).toBe(1);
+        expect(r!.consultation).toMatchObject({
+          id: a.id,
+          status: "queued",
+          vetId: null,
+          acceptedAt: null,
+          offer: null,
+          transferred: true,
+          excludedVetIds: [1],
+          channelSid: "CHx",
+          queueDeadline: T0 + 5000 + QUEUE_MS,
+        });
+        expect(r!.consultation.profile).toEqual(a.profile);
+        const vet = (await store.getVet(1))!;
+        expect(vet.activeConsultationIds).toEqual([]);
+        expect(vet.idleSince).toBe(T0 + 5000);
+        // Ahead of every waiting request, in snapshots and positions alike.
+        expect((await store.snapshot()).queue.map((q) => q.id)).toEqual([a.id, waiting1.id, waiting2.id]);
+        const again = await store.enqueue(newRequest({ userId: waiting1.userId }));
+        expect(again.position).toBe(2);
+        expect((await store.enqueue(newRequest())).position).toBe(4);
+        expect(await store.findOpenByUser(a.appId, a.userId)).toMatchObject({ id: a.id, status: "queued" });
+        expect(await drainDeadlines()).toContainEqual({ kind: "queue", ref: a.id, at: T0 + 5000 + QUEUE_MS });
+      });
+
+      it("the transferred request can be offered to another vet, never the old one, and accepted", async () => {
+        await onlineVet(1);
+        const a = await activeWith(1);
+        await store.transfer(a.id, T0 + 10, T0 + QUEUE_MS);
+        await store.endWrapup(1, T0 + 10);
+        expect(await store.claimOffer(a.id, 1, T0 + 20, T0 + 20 + OFFER_MS, 1)).toEqual({ ok: false, reason: "vet_excluded" });
+        await onlineVet(2);
+        await offer(a, 2, T0 + 20);
+        const acc = await store.acceptOffer(a.id, 2, T0 + 30);
+        expect(acc.ok && acc.consultation).toMatchObject({ id: a.id, status: "active", vetId: 2 });
+        expect((await store.snapshot()).queue).toEqual([]);
+        expect((await store.getVet(2))!.activeConsultationIds).toEqual([a.id]);
+      });
+
+      it("two transferred requests keep their seq order between them; not active → null", async () => {
+        await onlineVet(1);
+        await onlineVet(2);
+        const q = await enqueue();
+        const a = await activeWith(1);
+        const b = await activeWith(2);
+        expect((await store.transfer(b.id, T0, T0 + QUEUE_MS))!.position).toBe(1);
+        expect((await store.transfer(a.id, T0, T0 + QUEUE_MS))!.position).toBe(1);
+        expect((await store.snapshot()).queue.map((x) => x.id)).toEqual([a.id, b.id, q.id]);
+        expect(await store.transfer(a.id, T0, T0 + QUEUE_MS)).toBeNull();
+        expect(await store.transfer(q.id, T0, T0 + QUEUE_MS)).toBeNull();
+        expect(await store.transfer("missing", T0, T0 + QUEUE_MS)).toBeNull();
+      });
+
+      it("with ifVetOffline: refused while the vet has a connection, done once it has none", async () => {
+        await onlineVet(1);
+        const a = await activeWith(1);
+        expect(await store.transfer(a.id, T0, T0 + QUEUE_MS, { ifVetOffline: true })).toBeNull();
+        expect(await store.getConsultation(a.id)).toMatchObject({ status: "active", vetId: 1 });
+        expect((await store.getVet(1))!.activeConsultationIds).toEqual([a.id]);
+        await store.removeVetConnection(1, "v1-a", T0);
+        expect(await store.transfer(a.id, T0, T0 + QUEUE_MS, { ifVetOffline: true })).toMatchObject({ fromVetId: 1 });
+      });
+
+      it("vet_grace deadlines are kept and claimed like the others (ref = vet id)", async () => {
+        await store.addDeadline("vet_grace", "12", T0 + 10);
+        expect(await store.claimDue(T0 + 10, 10)).toEqual([{ kind: "vet_grace", ref: "12", at: T0 + 10 }]);
+      });
+    });
+
     describe("deadlines", () => {
       it("claimDue returns due deadlines in time order, each once, up to limit", async () => {
         await store.addDeadline("offer", "c3", T0 + 30);

@@ -118,6 +118,7 @@ export const TEST_ROUTING: RoutingConfig = {
   userGraceMs: 60_000,
   presenceTtlMs: 15_000,
   wrapupMs: 60_000,
+  vetGraceMs: 60_000,
 };
 
 export function makeEngine(

@@ -41,6 +41,8 @@ export interface FakeTwilio {
    * A new call replaces the previous one; `failNext(0, 0)` cancels.
    */
   failNext(n: number, status: number, match?: (req: RecordedRequest) => boolean): void;
+  /** The identities currently in a Conversation (by SID), in the order they joined. */
+  participants(conversationSid: string): string[];
   /** Stops the server and drops open connections. */
   close(): Promise<void>;
 }
@@ -184,6 +186,20 @@ export async function startFakeTwilio(): Promise<FakeTwilio> {
       c.dateUpdated = now();
       return [200, conversationJson(c)];
     }
+    if ((m = /^\/conversations\/v1\/Services\/([^/]+)\/Conversations\/([^/]+)\/Participants$/.exec(path)) && method === "GET") {
+      const c = findConversation(m[1], decodeURIComponent(m[2]));
+      if (!c) return error(404, 20404, `The requested resource ${path} was not found`);
+      const url = `https://conversations.twilio.com/v1/Services/${c.chatServiceSid}/Conversations/${c.sid}/Participants`;
+      const meta = { page: 0, page_size: 100, first_page_url: url, previous_page_url: null, url, next_page_url: null, key: "participants" };
+      return [200, { participants: [...c.participants.values()].map((p) => participantJson(c, p)), meta }];
+    }
+    if ((m = /^\/conversations\/v1\/Services\/([^/]+)\/Conversations\/([^/]+)\/Participants\/([^/]+)$/.exec(path)) && method === "DELETE") {
+      const c = findConversation(m[1], decodeURIComponent(m[2]));
+      if (!c || !c.participants.delete(decodeURIComponent(m[3]))) {
+        return error(404, 20404, `The requested resource ${path} was not found`);
+      }
+      return [204, null];
+    }
     if ((m = /^\/conversations\/v1\/Services\/([^/]+)\/Conversations\/([^/]+)\/Participants$/.exec(path)) && method === "POST") {
       const c = findConversation(m[1], decodeURIComponent(m[2]));
       if (!c) return error(404, 20404, `The requested resource ${path} was not found`);
@@ -249,6 +265,11 @@ export async function startFakeTwilio(): Promise<FakeTwilio> {
       reply = route(method, path, body);
     }
     record.status = reply[0];
+    if (reply[0] === 204) {
+      res.writeHead(204);
+      res.end();
+      return;
+    }
     res.writeHead(reply[0], { "content-type": "application/json" });
     res.end(JSON.stringify(reply[1]));
   }
@@ -269,6 +290,9 @@ export async function startFakeTwilio(): Promise<FakeTwilio> {
     requests,
     failNext(n, status, match) {
       failures = { left: n, status, match };
+    },
+    participants(conversationSid) {
+      return [...(conversations.get(conversationSid)?.participants.values() ?? [])].map((p) => p.identity);
     },
     close() {
       return new Promise<void>((resolve, reject) => {

@@ -189,6 +189,27 @@ describe("live Twilio provider against the fake", () => {
     ]);
     expect(statuses()).toEqual([409, 200, 409, 201]);
   });
+
+  it("hands a Conversation over: adds the next vet, removes the old one by its participant SID; both idempotent", async () => {
+    const p = make();
+    const { sid } = await p.createConversation({ uniqueName: "consult-h", userIdentity: USER, vetIdentity: VET });
+    const NEXT = "app-1_vet-9";
+    fake.requests.length = 0;
+    await p.addParticipant(sid, NEXT);
+    await p.addParticipant(sid, NEXT);
+    await p.removeParticipant(sid, VET);
+    await p.removeParticipant(sid, VET);
+    expect(fake.participants(sid)).toEqual([USER, NEXT]);
+    const base = `/conversations/v1/Services/${IS}/Conversations/${sid}/Participants`;
+    expect(calls().map(([m, path]) => `${m as string} ${(path as string).replace(base, "P")}`)).toEqual([
+      "POST P",
+      "POST P",
+      "GET P",
+      expect.stringMatching(/^DELETE P\/MB[0-9a-f]{32}$/),
+      "GET P",
+    ]);
+    expect(statuses()).toEqual([201, 409, 200, 204, 200]);
+  });
 });
 
 async function fetchJson(url: string): Promise<Record<string, unknown>> {

@@ -28,6 +28,8 @@ describe("offline Twilio provider", () => {
       const a = await provider.createConversation({ uniqueName: "c-1", userIdentity: "local-app-1_user-1", vetIdentity: "app-1_vet-1" });
       const b = await provider.createConversation({ uniqueName: "c-2", userIdentity: "local-app-1_user-1", vetIdentity: "app-1_vet-1" });
       const room = await provider.createRoom({ uniqueName: "c-1" });
+      await provider.addParticipant(a.sid, "app-1_vet-2");
+      await provider.removeParticipant(a.sid, "app-1_vet-1");
       await provider.closeConversation(a.sid);
       await provider.completeRoom(room.sid);
 

@@ -1,8 +1,8 @@
 /**
  * `PATCH /admin/v1/vets/{id}` `{active}` (PROTOCOL §6), mounted behind `ADMIN_TOKEN` by
- * `admin.ts`. Disabling closes the vet's sockets on every node; the socket layer's
- * disconnect path then releases any offer they held. Login and socket handshakes check
- * `active` themselves, so a disabled vet cannot come back until restored.
+ * `admin.ts`. Disabling closes the vet's sockets on every node, moves a held offer on and
+ * hands their active consultations over at once (PROTOCOL §4). Login, socket handshakes and
+ * `token:refresh` check `active` themselves, so a disabled vet cannot come back until restored.
  */
 import { Router } from "express";
 import { z } from "zod";
@@ -15,6 +15,8 @@ import { vetJson } from "../presenters/admin.js";
 /** Closes a vet's live sessions (all nodes); the composition root provides it over Socket.IO. */
 export interface VetSessions {
   disconnectVet(vetId: number): void;
+  /** Hands the disabled vet's active consultations over and moves its offer on (engine). */
+  vetDisabled?(vetId: number): Promise<void>;
 }
 
 export const vetPatchSchema = z.strictObject({
@@ -31,7 +33,11 @@ export function createAdminVetRouter(ctx: GatewayContext, sessions?: VetSessions
     const body = validate(vetPatchSchema, req.body);
     const vet = await ctx.repos.vets.setActive(id, body.active);
     if (!vet) throw notFound("Vet not found");
-    if (!vet.active) sessions?.disconnectVet(vet.id);
+    if (!vet.active) {
+      // Out of routing first, so no new offer reaches sockets that are closing.
+      await sessions?.vetDisabled?.(vet.id);
+      sessions?.disconnectVet(vet.id);
+    }
     (res.locals as { log?: Logger }).log?.info({ vetId: vet.id, active: vet.active }, "vet updated");
     res.json(ok({ ...vetJson(vet, ctx.config.twilio.vetAppId), active: vet.active }, vet.active ? "Vet enabled." : "Vet disabled."));
   });

@@ -65,6 +65,7 @@ export function toQueueEntry(d: StoredConsultation): QueueEntry {
     acceptedAt: d.acceptedAt ?? null,
     channelSid: d.channelSid ?? null,
     roomSid: d.roomSid ?? null,
+    ...(d.transferred === true ? { transferred: true } : {}),
   };
 }
 

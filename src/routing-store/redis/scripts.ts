@@ -22,6 +22,7 @@ export const COMMAND_NAMES = [
   "releaseOffer",
   "updateSids",
   "finish",
+  "transfer",
   "claimDue",
   "snapshot",
   "restoreWrapup",

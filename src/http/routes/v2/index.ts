@@ -9,7 +9,7 @@ import { ok } from "../../../lib/envelope.js";
 import { currentApp, mediaBaseUrl } from "./common.js";
 import { createPetRouter } from "./pets.js";
 import { createReportRouter } from "./reports.js";
-import { createUserRouter } from "./users.js";
+import { createUserRouter, type UserSessions } from "./users.js";
 
 /**
  * `GET media-url` (no auth): `data.media_url`, the base URL of pet images — the app's
@@ -22,11 +22,11 @@ export function mediaUrlHandler(ctx: GatewayContext): RequestHandler {
 }
 
 /** The authenticated v2 routes: users, pets, reports, tokens. */
-export function createV2Router(ctx: GatewayContext): Router {
+export function createV2Router(ctx: GatewayContext, userSessions?: UserSessions): Router {
   const router = Router();
   // Pets first: pet/list is the busiest route, and each router layer costs a path match.
   router.use(createPetRouter(ctx));
-  router.use(createUserRouter(ctx));
+  router.use(createUserRouter(ctx, userSessions));
   router.use(createReportRouter(ctx));
   return router;
 }

@@ -10,8 +10,20 @@ import { actionsSchema, deleteUserSchema, petFields, refreshSchema, registerUser
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** The user routes. */
-export function createUserRouter(ctx: GatewayContext): Router {
+/**
+ * What `delete-user` revokes beyond the row (PROTOCOL §6); the composition root provides it
+ * over the engine and Socket.IO.
+ */
+export interface UserSessions {
+  /** Ends or cancels the owner's open consultation (the vet is told) and closes their sockets on every node. */
+  userDeleted(appId: number, userId: number): Promise<void>;
+}
+
+/**
+ * The user routes. A deleted user is refused everything after: `socket-token`, `refresh`,
+ * talk-to-vet (`requireUser`), the socket handshake and `token:refresh` find no active user.
+ */
+export function createUserRouter(ctx: GatewayContext, sessions?: UserSessions): Router {
   const router = Router();
 
   router.post("/register-user", async (req, res) => {
@@ -78,6 +90,8 @@ export function createUserRouter(ctx: GatewayContext): Router {
     const at = now(ctx);
     const deleted = await ctx.repos.users.softDelete(app.id, user.id, at);
     if (!deleted) throw notFound("User not found");
+    // After the row: a socket reconnecting meanwhile is refused at the handshake.
+    await sessions?.userDeleted(app.id, deleted.id);
     const latest = await ctx.repos.users.latestStatus(app.id, deleted.id);
     res.json(ok(toDeletedUserJson(app.name, deleted, at, latest), "User deleted successfully"));
   });

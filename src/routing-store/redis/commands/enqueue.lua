@@ -15,7 +15,7 @@ local existingId = redis.call('GET', uoKey)
 if existingId then
   local ex, d, p = getC(existingId)
   if ex then
-    return '{"created":false,"consultation":' .. jc(d, p) .. ',"position":' .. position(ex.seq) .. '}'
+    return '{"created":false,"consultation":' .. jc(d, p) .. ',"position":' .. position(queueScore(ex)) .. '}'
   end
 end
 local cap = tonumber(ARGV[4]) or 0

@@ -34,7 +34,7 @@ if c.status == 'active' then
   if not contains(v.activeConsultationIds, c.id) then table.insert(v.activeConsultationIds, c.id) end
   putV(v)
 else
-  redis.call('ZADD', K.queue, c.seq, c.id)
+  redis.call('ZADD', K.queue, queueScore(c), c.id)
   redis.call('ZADD', K.waiting, c.seq, c.id)
   setDeadline('queue', c.id, c.queueDeadline)
 end

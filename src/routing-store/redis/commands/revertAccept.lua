@@ -14,7 +14,7 @@ if not c or c.status ~= 'active' or c.vetId ~= vetId then return 'null' end
 local v = getV(vetId)
 c.vetId = NULL
 c.acceptedAt = NULL
-redis.call('ZADD', K.queue, c.seq, cid)
+redis.call('ZADD', K.queue, queueScore(c), cid)
 setDeadline('queue', cid, c.queueDeadline)
 if v then removeValue(v.activeConsultationIds, cid) end
 if v and isnull(v.offerConsultationId) then

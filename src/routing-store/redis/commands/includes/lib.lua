@@ -91,9 +91,17 @@ local function eligible(v, maxConsults)
     and isnull(v.wrapupUntil)
 end
 
--- 1-based place among queued and offered consultations (those with a smaller seq).
-local function position(seq)
-  return redis.call('ZCOUNT', K.queue, '-inf', '(' .. seq) + 1
+-- Queue score: seq, or seq - TRANSFER_OFFSET for a transferred consultation, which puts it
+-- ahead of every other (queueOrder() in src/domain/routing-store.ts). Exact in a double.
+local TRANSFER_OFFSET = 1e15
+local function queueScore(c)
+  if c.transferred == true then return c.seq - TRANSFER_OFFSET end
+  return c.seq
+end
+
+-- 1-based place among queued and offered consultations (those with a smaller queue score).
+local function position(score)
+  return redis.call('ZCOUNT', K.queue, '-inf', '(' .. score) + 1
 end
 
 local function setDeadline(kind, ref, at)

@@ -1,0 +1,149 @@
+/**
+ * Vet resume and hand-over (PROTOCOL §3, §4). A vet console that reconnects gets
+ * `consult:state` for each of its active consultations and its held offer again. A vet whose
+ * last connection drops keeps its active consultations for `VET_GRACE_MS` (a `vet_grace`
+ * deadline, ref = vet id); not back by then, or disabled by an operator, each consultation
+ * goes back to the head of the queue with the same id, the owner is told (`consult:queued`,
+ * `reason: "vet_left"`), and the next vet's offer says `transferred: true`. In live Twilio
+ * mode the old vet leaves the Conversation here; the next vet joins it on accept
+ * ({@link CallSetup.joinConversation}).
+ */
+import type { Clock } from "../lib/clock.js";
+import type { Logger } from "../lib/logger.js";
+import type { OfferPayload, VetStatePayload } from "../protocol/events.js";
+import type { RoutingConfig } from "./engine-config.js";
+import type { HistoryWriter } from "./history-writer.js";
+import type { Lifecycle } from "./lifecycle.js";
+import { offerPayload, type PayloadBuilder } from "./payloads.js";
+import type { Notifier, TokenMinter, TwilioProvider } from "./ports.js";
+import type { QueuePositions } from "./queue-positions.js";
+import type { RoutingPass } from "./routing-pass.js";
+import type { RoutingStore } from "./routing-store.js";
+import type { VetPresence } from "./types.js";
+
+/** Why a vet's consultations are handed over: grace ran out, or an operator disabled the vet. */
+export type HandoverCause = "vet_left" | "vet_disabled";
+
+export interface VetHandoverDeps {
+  store: RoutingStore;
+  history: HistoryWriter;
+  notifier: Notifier;
+  positions: QueuePositions;
+  routingPass: RoutingPass;
+  lifecycle: Lifecycle;
+  payloads: PayloadBuilder;
+  twilio: TwilioProvider;
+  tokens: TokenMinter;
+  clock: Clock;
+  logger: Logger;
+  routing: RoutingConfig;
+}
+
+/** What a reconnecting vet console is sent (PROTOCOL §3). */
+export interface VetResume {
+  /** One `consult:state` per active consultation, each with a fresh vet token. */
+  states: VetStatePayload[];
+  /** The offer the vet still holds, sent again as `consult:offer` (same `expires_at`). */
+  offer: OfferPayload | null;
+}
+
+export class VetHandover {
+  private readonly deps: VetHandoverDeps;
+
+  constructor(deps: VetHandoverDeps) {
+    this.deps = deps;
+  }
+
+  /** A vet connected: a running grace period ends (nothing changes) and what to resume is returned. */
+  async resume(vetId: number): Promise<VetResume> {
+    const { store, payloads } = this.deps;
+    await store.removeDeadline("vet_grace", String(vetId));
+    const vet = await store.getVet(vetId);
+    if (!vet) return { states: [], offer: null };
+    const states: VetStatePayload[] = [];
+    for (const id of vet.activeConsultationIds) {
+      const c = await store.getConsultation(id);
+      if (c?.status === "active" && c.vetId === vetId) states.push(await payloads.vetState(c));
+    }
+    let offer: OfferPayload | null = null;
+    if (vet.offerConsultationId) {
+      const c = await store.getConsultation(vet.offerConsultationId);
+      if (c?.offer?.vetId === vetId) offer = offerPayload(c, c.requestedVetId === vetId, c.offer.expiresAt);
+    }
+    return { states, offer };
+  }
+
+  /**
+   * A vet's connection count changed to `presence`: when none is left and it still holds
+   * active consultations, its grace period starts (at once hand-over when `VET_GRACE_MS` is 0).
+   */
+  async afterDisconnect(presence: VetPresence | null): Promise<void> {
+    if (!presence || presence.connections > 0 || presence.activeConsultationIds.length === 0) return;
+    const { store, clock, routing } = this.deps;
+    if (routing.vetGraceMs === 0) await this.handOverAll(presence.vetId, "vet_left");
+    else await store.addDeadline("vet_grace", String(presence.vetId), clock.now() + routing.vetGraceMs);
+  }
+
+  /** The `vet_grace` deadline: a vet still offline hands over every active consultation. */
+  async graceExpired(vetId: number): Promise<void> {
+    const vet = await this.deps.store.getVet(vetId);
+    if (!vet || vet.connections > 0) return; // back in time: nothing changes
+    await this.handOverAll(vetId, "vet_left");
+  }
+
+  /**
+   * An operator disabled the vet (their sockets are being closed): no new offers (away, a
+   * held offer goes to the next vet), and every active consultation is handed over at once.
+   */
+  async disable(vetId: number): Promise<void> {
+    const { store, lifecycle, clock, notifier } = this.deps;
+    const { released } = await store.setVetStatus(vetId, "away", clock.now());
+    if (released) {
+      lifecycle.offerEnded(released.id, vetId, "away");
+      notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: released.id, reason: "cancelled" });
+    }
+    await store.removeDeadline("vet_grace", String(vetId));
+    await this.handOverAll(vetId, "vet_disabled");
+  }
+
+  /** Hands each active consultation of the vet to the head of the queue, then routes them. */
+  private async handOverAll(vetId: number, cause: HandoverCause): Promise<void> {
+    const vet = await this.deps.store.getVet(vetId);
+    let moved = 0;
+    for (const id of vet?.activeConsultationIds ?? []) {
+      try {
+        if (await this.handOver(id, cause)) moved++;
+      } catch (err) {
+        this.deps.logger.error({ err, vetId, consultationId: id }, "vet hand-over failed");
+      }
+    }
+    if (moved > 0) await this.deps.routingPass.run();
+  }
+
+  /**
+   * One consultation: back to the queue (store step), recorded (active → queued, reason
+   * `vet_left`), then the owner is told; the old vet leaves the Conversation in the background.
+   */
+  private async handOver(consultationId: string, cause: HandoverCause): Promise<boolean> {
+    const { store, history, positions, clock, routing, twilio, tokens, logger } = this.deps;
+    const now = clock.now();
+    // After grace the step itself checks the vet is still offline: a reconnect racing the deadline wins.
+    const r = await store.transfer(consultationId, now, now + routing.queueTimeoutMs, { ifVetOffline: cause === "vet_left" });
+    if (!r) return false;
+    const c = r.consultation;
+    // Record first, then tell (PROTOCOL §6).
+    await history.writeThrough(c.id, (l) =>
+      l.transition(c.id, "queued", now, {}, { reason: "vet_left", from_vet_id: r.fromVetId, cause }),
+    );
+    logger.info({ consultationId: c.id, vetId: r.fromVetId, cause }, "active consultation handed over");
+    positions.joined(c, r.position, "vet_left");
+    // Everyone else waiting moved down one place.
+    positions.queueChanged();
+    if (c.channelSid && twilio.mode === "live") {
+      twilio
+        .removeParticipant(c.channelSid, tokens.forVet(r.fromVetId).identity)
+        .catch((err: unknown) => logger.warn({ err, consultationId: c.id }, "removing the old vet from the conversation failed"));
+    }
+    return true;
+  }
+}

@@ -1,0 +1,36 @@
+--[[
+Hands an active consultation back to the queue, ahead of every waiting request (its vet
+left or was disabled): same id, no vet, the old vet excluded and no longer holding it.
+ARGV  1 prefix, 2 consultationId, 3 now (ms), 4 queueDeadline (ms),
+      5 ifVetOffline ('1': only while the vet has no connection | '0')
+KEYS  consultation, consultationProfile, vet (the old one), vetConnections, queue, waiting,
+      deadlines
+Reply JSON {consultation: {d, p}, fromVetId: number, position: number}
+          | 'null' (not active, or the vet is connected again with ifVetOffline)
+]]
+--- @include "includes/lib"
+
+local cid, now, queueDeadline = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local c, _, p = getC(cid)
+if not c or c.status ~= 'active' or isnull(c.vetId) then return 'null' end
+local fromVetId = c.vetId
+if ARGV[5] == '1' and redis.call('HLEN', K.vetConnections(fromVetId)) > 0 then return 'null' end
+local v = getV(fromVetId)
+if v then
+  removeValue(v.activeConsultationIds, cid)
+  if #v.activeConsultationIds == 0 and isnull(v.wrapupUntil) then v.idleSince = now end
+  putV(v)
+end
+c.status = 'queued'
+c.offer = NULL
+c.vetId = NULL
+c.acceptedAt = NULL
+c.transferred = true
+c.queueDeadline = queueDeadline
+if not contains(c.excludedVetIds, fromVetId) then table.insert(c.excludedVetIds, fromVetId) end
+local d = putC(c)
+local score = queueScore(c)
+redis.call('ZADD', K.queue, score, cid)
+redis.call('ZADD', K.waiting, c.seq, cid)
+setDeadline('queue', cid, queueDeadline)
+return '{"consultation":' .. jc(d, p) .. ',"fromVetId":' .. fromVetId .. ',"position":' .. position(score) .. '}'

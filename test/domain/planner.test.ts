@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { planOffers } from "../../src/domain/planner.js";
+import { queueOrder, type QueueEntry } from "../../src/domain/routing-store.js";
+import type { VetPresence } from "../../src/domain/types.js";
+
+const entry = (id: string, seq: number, transferred?: boolean): QueueEntry => ({
+  id,
+  appId: 1,
+  userId: seq,
+  petId: 1,
+  type: "chat",
+  status: "queued",
+  seq,
+  createdAt: 0,
+  queueDeadline: 1e12,
+  requestedVetId: null,
+  offer: null,
+  excludedVetIds: [],
+  vetId: null,
+  acceptedAt: null,
+  channelSid: null,
+  roomSid: null,
+  ...(transferred ? { transferred } : {}),
+});
+const vet = (vetId: number): VetPresence => ({
+  vetId,
+  status: "available",
+  connections: 1,
+  idleSince: vetId,
+  offerConsultationId: null,
+  activeConsultationIds: [],
+  wrapupUntil: null,
+  wrapupConsultationId: null,
+});
+
+/** Queue order (PROTOCOL §4): transferred requests first, then arrival. */
+describe("planner queue order", () => {
+  it("queueOrder puts transferred first, then seq", () => {
+    const sorted = [entry("a", 1), entry("t2", 5, true), entry("b", 2), entry("t1", 3, true)].sort(queueOrder);
+    expect(sorted.map((e) => e.id)).toEqual(["t1", "t2", "a", "b"]);
+  });
+
+  it("plans a transferred request ahead of older waiting ones, whatever order the snapshot gives", () => {
+    const plan = planOffers({ queue: [entry("a", 1), entry("t", 9, true)], vets: [vet(1)] }, 1);
+    expect(plan).toEqual([{ consultationId: "t", vetId: 1, requested: false }]);
+    const two = planOffers({ queue: [entry("a", 1), entry("t", 9, true)], vets: [vet(1), vet(2)] }, 1);
+    expect(two.map((p) => [p.consultationId, p.vetId])).toEqual([
+      ["t", 1],
+      ["a", 2],
+    ]);
+  });
+});
