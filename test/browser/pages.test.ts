@@ -114,6 +114,13 @@ describe("browser pages", () => {
     await shot(vet, "04-console-active-chat");
     await shot(owner, "05-demo-matched");
 
+    // The console reloads mid-consultation and resumes it from the server (vet consult:state).
+    await vet.reload();
+    const resumed = vet.getByTestId("consultation");
+    await resumed.waitFor();
+    expect(await resumed.getAttribute("data-consultation-id")).toBe(id);
+    await shot(vet, "04b-console-resumed");
+
     // The owner ends; the vet sends feedback during wrap-up; the owner sees it.
     await owner.getByTestId("owner-end").click();
     await vet.getByTestId("feedback-recommendation").waitFor();
