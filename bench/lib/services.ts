@@ -225,15 +225,19 @@ export interface SpawnOptions {
 
 let built: Promise<void> | undefined;
 
-/** Compiles `src/` to `dist/` once per bench run (`npm run build`), as `npm start` does. */
+/**
+ * Builds the server once per bench run as `npm run build` does (TypeScript, then the routing
+ * store's Lua files beside the compiled code); the pages are not needed.
+ */
 function ensureBuilt(): Promise<void> {
-  built ??= new Promise<void>((resolve, reject) => {
-    const tsc = spawn(process.execPath, [path.join(REPO_ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
-      cwd: REPO_ROOT,
-      stdio: "inherit",
+  const run = (args: string[]) =>
+    new Promise<void>((resolve, reject) => {
+      const child = spawn(args[0], args.slice(1), { cwd: REPO_ROOT, stdio: "inherit" });
+      child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`build failed (${String(code)})`))));
     });
-    tsc.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`build failed (${String(code)})`))));
-  });
+  built ??= run([process.execPath, path.join(REPO_ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"]).then(() =>
+    run(["npm", "run", "-s", "copy:lua"]),
+  );
   return built;
 }
 
