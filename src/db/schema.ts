@@ -188,7 +188,11 @@ export const offers = pgTable(
     outcome: text("outcome"),
     resolvedAt: ts("resolved_at"),
   },
-  (t) => [index("offers_consultation").on(t.consultationId)],
+  (t) => [
+    index("offers_consultation").on(t.consultationId),
+    // One row per offer: writes of one offer from several nodes may land in either order.
+    uniqueIndex("offers_consultation_vet_offered").on(t.consultationId, t.vetId, t.offeredAt),
+  ],
 );
 
 /** The vet's feedback; one per consultation, a later submission replaces it. */

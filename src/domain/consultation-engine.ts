@@ -371,7 +371,7 @@ export class ConsultationEngine {
       await this.history.writeThrough(id, (l) =>
         l.transition(id, "active", now, {
           vetId,
-          resolvedOffer: { vetId, outcome: "accepted" },
+          resolvedOffer: { vetId, outcome: "accepted", ...(offer ? { offeredAt: offer.offeredAt, expiresAt: offer.expiresAt } : {}) },
           ...(channelSid ? { channelSid } : {}),
         }),
       );

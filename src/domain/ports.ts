@@ -91,8 +91,12 @@ export interface TransitionPatch {
   roomSid?: string;
   endedBy?: EndedBy;
   endReason?: string;
-  /** Resolves this vet's open offer in the same write (e.g. `accepted` with `active`). */
-  resolvedOffer?: { vetId: number; outcome: OfferOutcome };
+  /**
+   * Resolves this vet's open offer in the same write (e.g. `accepted` with `active`). With
+   * `offeredAt`/`expiresAt` the offer is known exactly: its row is written resolved even when
+   * the `offerMade` write (behind, maybe from another node) has not landed yet.
+   */
+  resolvedOffer?: { vetId: number; outcome: OfferOutcome; offeredAt?: number; expiresAt?: number };
 }
 
 /**

@@ -83,7 +83,9 @@ export class ConsultationRepository implements Ledger {
   ): Promise<void> {
     const values = transitionValues(id, to, atMs, patch, detail);
     const r = patch.resolvedOffer;
-    if (r) await this.write(TRANSITION_RESOLVING_OFFER, [...values, r.outcome, r.vetId]);
+    if (r?.offeredAt !== undefined && r.expiresAt !== undefined) {
+      await this.write(TRANSITION_UPSERTING_OFFER, [...values, r.outcome, r.vetId, iso(r.offeredAt), iso(r.expiresAt)]);
+    } else if (r) await this.write(TRANSITION_RESOLVING_OFFER, [...values, r.outcome, r.vetId]);
     else await this.write(TRANSITION, values);
   }
 
@@ -418,12 +420,32 @@ const TRANSITION_RESOLVING_OFFER = statement(
       where id = ${openOffer("$1::uuid", "$12::integer")}),`),
 );
 
-/** The `offered` transition with its offer row: $11 vet, $12 expires at. */
+/**
+ * A transition that resolves one known offer: $11 outcome, $12 vet, $13 offered at,
+ * $14 expires at. The offer's row is inserted already resolved when its `offerMade` write
+ * has not landed yet (that write then leaves it alone), so the order of the two does not matter.
+ */
+const TRANSITION_UPSERTING_OFFER = statement(
+  "transition_upserting_offer",
+  transitionText(`resolved as (
+      insert into offers (consultation_id, vet_id, offered_at, expires_at, outcome, resolved_at)
+      select id, $12::integer, $13::timestamptz, $14::timestamptz, $11::text, $3::timestamptz
+      from consultations where id = $1::uuid
+      on conflict (consultation_id, vet_id, offered_at) do update
+        set outcome = excluded.outcome, resolved_at = excluded.resolved_at
+        where offers.outcome is null),`),
+);
+
+/**
+ * The `offered` transition with its offer row: $11 vet, $12 expires at. A row of the same
+ * offer written first (resolved by an accept that landed before this) is kept as it is.
+ */
 const TRANSITION_MAKING_OFFER = statement(
   "transition_making_offer",
   transitionText(`offer as (
       insert into offers (consultation_id, vet_id, offered_at, expires_at)
-      values ($1::uuid, $11::integer, $3::timestamptz, $12::timestamptz)),`),
+      values ($1::uuid, $11::integer, $3::timestamptz, $12::timestamptz)
+      on conflict (consultation_id, vet_id, offered_at) do nothing),`),
 );
 
 /** $1 consultation, $2 vet, $3 outcome, $4 at. */

@@ -143,6 +143,21 @@ export function ledgerContract(name: string, make: () => Promise<LedgerFixture>)
       expect(await ledger.get(c.id)).toMatchObject({ status: "active", vetId: vet, endedAt: null });
     });
 
+    it("an accept that knows its offer gives one accepted offer row, in whichever order it and offerMade land", async () => {
+      const accept = { vetId: vet, outcome: "accepted" as const, offeredAt: T0 + 1, expiresAt: T0 + 30_001 };
+      const early = await created();
+      await ledger.transition(early.id, "active", T0 + 2, { vetId: vet, resolvedOffer: accept });
+      await ledger.offerMade(early.id, vet, T0 + 1, T0 + 30_001, false);
+      expect(await ledger.offersOf(early.id)).toEqual([{ vetId: vet, outcome: "accepted" }]);
+      expect(await ledger.get(early.id)).toMatchObject({ status: "active", vetId: vet });
+
+      const late = await created();
+      await ledger.offerMade(late.id, vet, T0 + 1, T0 + 30_001, false);
+      await ledger.transition(late.id, "active", T0 + 2, { vetId: vet, resolvedOffer: accept });
+      expect(await ledger.offersOf(late.id)).toEqual([{ vetId: vet, outcome: "accepted" }]);
+      expect(await ledger.get(late.id)).toMatchObject({ status: "active", vetId: vet });
+    });
+
     it("an offer ended with requeue moves the status back to queued; without, only the offer changes", async () => {
       const c = await created();
       await ledger.offerMade(c.id, vet, T0 + 1, T0 + 2, false);

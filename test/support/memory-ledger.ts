@@ -98,6 +98,8 @@ export class MemoryLedger implements Ledger {
   offerMade(consultationId: string, vetId: number, offeredAt: number, expiresAt: number, requested: boolean): Promise<void> {
     if (!this.rows.has(consultationId)) return Promise.reject(new Error(`unknown consultation ${consultationId}`));
     this.apply(consultationId, "offered", offeredAt, {}, { vet_id: vetId, requested });
+    // The same offer already written (resolved by an accept that landed first) is kept.
+    if (this.sameOffer(consultationId, vetId, offeredAt)) return Promise.resolve();
     this.offers.push({
       consultationId,
       vetId,
@@ -242,7 +244,26 @@ export class MemoryLedger implements Ledger {
     r.roomSid = patch.roomSid ?? r.roomSid;
     r.endedBy = patch.endedBy ?? r.endedBy;
     r.endReason = patch.endReason ?? r.endReason;
-    if (patch.resolvedOffer) this.resolveOffer(id, patch.resolvedOffer.vetId, patch.resolvedOffer.outcome, at);
+    const resolved = patch.resolvedOffer;
+    if (resolved?.offeredAt !== undefined && resolved.expiresAt !== undefined) {
+      this.upsertOffer(id, resolved.vetId, resolved.outcome, resolved.offeredAt, resolved.expiresAt, at);
+    } else if (resolved) this.resolveOffer(id, resolved.vetId, resolved.outcome, at);
+  }
+
+  private sameOffer(consultationId: string, vetId: number, offeredAt: number): MemoryOffer | undefined {
+    return this.offers.find((o) => o.consultationId === consultationId && o.vetId === vetId && o.offeredAt.getTime() === offeredAt);
+  }
+
+  /** Resolves one known offer, writing its row resolved when `offerMade` has not landed yet. */
+  private upsertOffer(consultationId: string, vetId: number, outcome: OfferOutcome, offeredAt: number, expiresAt: number, at: number): void {
+    const row = this.sameOffer(consultationId, vetId, offeredAt);
+    if (!row) {
+      const resolvedAt = new Date(at);
+      this.offers.push({ consultationId, vetId, outcome, offeredAt: new Date(offeredAt), expiresAt: new Date(expiresAt), resolvedAt });
+    } else if (row.outcome === null) {
+      row.outcome = outcome;
+      row.resolvedAt = new Date(at);
+    }
   }
 
   /** Resolves the newest open offer of the pair, if any. */

@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX IF NOT EXISTS "offers_consultation_vet_offered" ON "offers" USING btree ("consultation_id","vet_id","offered_at");
