@@ -74,6 +74,8 @@ async function main(): Promise<void> {
     REDIS_COMMAND_TIMEOUT_MS: "1000",
     QUEUE_TIMEOUT_MS: String(QUEUE_TIMEOUT_MS),
     WRAPUP_MS: "0",
+    // Bench vets accept and end at machine speed, beyond the per-socket event limit.
+    SOCKET_EVENTS_PER_S: "1000",
     USER_GRACE_MS: String(QUEUE_TIMEOUT_MS),
     GATEWAY_SECRET: "chaos-gateway-secret-0123456789abcdef-0123456789",
     ADMIN_TOKEN: "chaos-admin-token-0123456789abcdef",

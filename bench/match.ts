@@ -457,6 +457,9 @@ async function main(): Promise<void> {
     GATEWAY_SECRET,
     ADMIN_TOKEN,
     WRAPUP_MS: "0",
+    // Each bench vet accepts and ends ~10 consultations a second, far beyond a person's pace
+    // and the per-socket event limit (PROTOCOL §7) that protects real gateways.
+    SOCKET_EVENTS_PER_S: "1000",
     DATA_DIR: dataDir,
   };
   const nodes: GatewayNode[] = [];
