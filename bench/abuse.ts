@@ -172,6 +172,10 @@ async function main(): Promise<void> {
     GATEWAY_SECRET,
     ADMIN_TOKEN,
     WRAPUP_MS: "0",
+    // Seeding (register-user, socket-token for every owner) and the partner's own pet/list
+    // calls alone pass the default 200 per minute; the question here is whether the ATTACK
+    // costs the partner anything, so its own budget is set above its own traffic.
+    RATE_LIMIT_PER_MIN: "2000",
     TRUST_PROXY: "1",
     DATA_DIR: tempDir("abuse"),
   };
