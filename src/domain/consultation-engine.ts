@@ -13,19 +13,16 @@
  */
 import { randomUUID } from "node:crypto";
 import { AppError, notFound } from "../lib/envelope.js";
-import type { Clock } from "../lib/clock.js";
-import type { Logger } from "../lib/logger.js";
 import type { CallStatus, FeedbackPayload, StatePayload, TokenPayload, VetConsultationPayload } from "../protocol/events.js";
 import { CallSetup } from "./call-setup.js";
-import type { EngineObserver, RoutingConfig } from "./engine-config.js";
+import type { RoutingConfig } from "./engine-config.js";
 import { Feedback } from "./feedback.js";
-import { HistoryWriter, type Sleep } from "./history-writer.js";
+import { HistoryWriter } from "./history-writer.js";
 import { Intake, type ConsultationInput, type DirectAssignment, type RequestResult } from "./intake.js";
 import { Lifecycle } from "./lifecycle.js";
 import { PayloadBuilder, statsPayload, type EngineStats } from "./payloads.js";
-import type { Directory, Ledger, Notifier, TokenMinter, TwilioProvider } from "./ports.js";
 import { QueuePositions } from "./queue-positions.js";
-import { Rebuilder, type LocalConnections } from "./rebuild.js";
+import { Rebuilder } from "./rebuild.js";
 import { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";
 import { Timekeeper } from "./timekeeper.js";
@@ -34,36 +31,9 @@ import { VetHandover, type VetResume } from "./vet-handover.js";
 
 export type { EngineObserver, RoutingConfig } from "./engine-config.js";
 
-export interface EngineDeps {
-  store: RoutingStore;
-  ledger: Ledger;
-  notifier: Notifier;
-  directory: Directory;
-  tokens: TokenMinter;
-  twilio: TwilioProvider;
-  clock: Clock;
-  logger: Logger;
-  nodeId: string;
-  routing: RoutingConfig;
-  observer?: EngineObserver;
-  newId?: () => string;
-  /**
-   * Called when a heartbeat finds this node was reaped (it paused longer than
-   * `PRESENCE_TTL_MS`): its connections left routing, so its sockets must reconnect.
-   */
-  onNodeReaped?: () => void;
-  /**
-   * True when a ledger error means the database is unreachable or too slow: such writes are
-   * retried (history) or answered 503 (record first). Default: every ledger error.
-   */
-  isStorageUnavailable?: (err: unknown) => boolean;
-  /** The history writer's backoff wait (tests inject one; default real timers). */
-  historySleep?: Sleep;
-  /** How long {@link ConsultationEngine.close} waits for unstored history. Default 5000 ms. */
-  shutdownFlushMs?: number;
-  /** The sockets this node holds, registered again after a rebuild (PROTOCOL §6). */
-  localConnections?: () => LocalConnections;
-}
+import type { EngineDeps } from "./engine-deps.js";
+
+export type { EngineDeps };
 
 export type { ConsultationInput, DirectAssignment, RequestResult } from "./intake.js";
 
