@@ -26,7 +26,7 @@ import { Rebuilder } from "./rebuild.js";
 import { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";
 import { Timekeeper } from "./timekeeper.js";
-import type { HeldOffer, LiveConsultation, VetChosenStatus, VetPresence } from "./types.js";
+import type { HeldOffer, LiveConsultation, VetChosenStatus, VetPresence, VetSkills } from "./types.js";
 import { VetHandover, type VetResume } from "./vet-handover.js";
 
 export type { EngineObserver, RoutingConfig } from "./engine-config.js";
@@ -188,6 +188,15 @@ export class ConsultationEngine {
       await this.pass.run();
     }
     await this.handover.afterDisconnect(presence);
+  }
+
+  /**
+   * An operator changed the vet's skills (`PATCH /admin/v1/vets/{id}`): routing uses them
+   * from the next pass on, on every node. Requests the vet holds are not taken away.
+   */
+  async vetSkillsChanged(vetId: number, skills: VetSkills): Promise<void> {
+    await this.store.setVetSkills(vetId, skills);
+    await this.pass.run();
   }
 
   /**

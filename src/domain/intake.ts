@@ -40,6 +40,10 @@ export interface ConsultationInput {
   petId: number;
   type: ConsultationType;
   doctorEmail?: string | undefined;
+  /** ISO 639-1 code of the language the owner prefers (PROTOCOL §4). */
+  language?: string | undefined;
+  /** Emergency: allowed only for subscribed `protect_users` owners (422 otherwise). */
+  emergency?: boolean | undefined;
 }
 
 // What talk-to-vet tells the caller to wait before retrying when no vet is free.

@@ -12,6 +12,7 @@ import type {
   OpenStatus,
   RequestProfile,
   VetCard,
+  VetSkills,
 } from "./types.js";
 
 /**
@@ -146,7 +147,8 @@ export interface Ledger {
 export interface Directory {
   /** The owner and pet shown to vets, or null when the user or pet is not in this app. */
   requestProfile(appId: number, userId: number, petId: number): Promise<RequestProfile | { missing: "user" | "pet" }>;
-  vet(vetId: number): Promise<{ card: VetCard; firstName: string; lastName: string } | null>;
+  /** The vet's card, names and routing skills (read when the vet connects). */
+  vet(vetId: number): Promise<{ card: VetCard; firstName: string; lastName: string; skills: VetSkills } | null>;
   vetIdByEmail(email: string): Promise<number | null>;
 }
 

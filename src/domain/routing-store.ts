@@ -5,6 +5,7 @@ import type {
   LiveConsultation,
   VetChosenStatus,
   VetPresence,
+  VetSkills,
 } from "./types.js";
 
 /**
@@ -63,6 +64,9 @@ export interface RoutingStore {
    * `now`. Going `away` while holding an offer releases it (outcome `away`).
    */
   setVetStatus(vetId: number, status: VetChosenStatus, now: number): Promise<VetRelease>;
+
+  /** Replaces the vet's routing skills (no-op when the vet is not in routing). */
+  setVetSkills(vetId: number, skills: VetSkills): Promise<void>;
 
   /** Ends wrap-up (feedback given or time up): the vet is free again from `now`. */
   endWrapup(vetId: number, now: number): Promise<VetPresence | null>;

@@ -17,7 +17,31 @@ export type VetChosenStatus = "available" | "away";
 export interface RequestProfile {
   user: { id: number; first_name: string; last_name: string | null; email: string };
   pet: Record<string, unknown> | null;
+  /**
+   * The owner is a subscribed `protect_users` owner (PROTOCOL §4 priority; may ask for
+   * `emergency`). Routing data, not shown to vets. Absent = false.
+   */
+  protectedOwner?: boolean;
 }
+
+/**
+ * What a vet treats and speaks, and how many chats they hold at once (PROTOCOL §4 skills).
+ * Set by operators (`POST/PATCH /admin/v1/vets`); routing reads it when the vet connects.
+ */
+export interface VetSkills {
+  /** Lower-case species names the vet treats; empty = every species. */
+  species: string[];
+  /** ISO 639-1 codes the vet speaks; default `["en"]`. */
+  languages: string[];
+  /** Chat consultations held at once; null = `VET_MAX_CONSULTS`. */
+  maxChats: number | null;
+}
+
+/**
+ * A request's priority class before aging (PROTOCOL §4). Transferred requests (`vet_left`)
+ * rank above every class through their `transferred` flag.
+ */
+export type PriorityClass = "emergency" | "protected" | "normal";
 
 /** An offer currently held by one vet for one consultation. */
 export interface HeldOffer {
@@ -53,6 +77,12 @@ export interface LiveConsultation {
    * disabled (PROTOCOL §4): waits ahead of every other request. Absent = false.
    */
   transferred?: boolean;
+  /** The pet's species, lower case, or null when the pet has none (any vet may take it). */
+  species?: string | null;
+  /** ISO 639-1 code the owner asked for; vets who speak it are preferred for `LANGUAGE_WAIT_MS`. */
+  language?: string | null;
+  /** Priority class before aging; absent = `normal`. */
+  priority?: PriorityClass;
   profile: RequestProfile;
 }
 
@@ -70,6 +100,8 @@ export interface VetPresence {
   /** In wrap-up after a consultation until this time (or feedback), else null. */
   wrapupUntil: number | null;
   wrapupConsultationId: string | null;
+  /** Routing skills; absent = treats every species, speaks `en`, `VET_MAX_CONSULTS` chats. */
+  skills?: VetSkills;
 }
 
 /** Kinds of deadline kept in the store; each fires exactly once across all nodes. */

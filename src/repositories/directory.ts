@@ -36,7 +36,8 @@ export function createDirectory(
     },
     async vet(vetId) {
       const v = await loadVet(vetId);
-      return v ? { card: card(v), firstName: v.firstName, lastName: v.lastName } : null;
+      // Skills arrive with the vet attributes (PROTOCOL §4); until stored, the defaults.
+      return v ? { card: card(v), firstName: v.firstName, lastName: v.lastName, skills: { species: [], languages: ["en"], maxChats: null } } : null;
     },
     async vetIdByEmail(email) {
       return (await repos.vets.findByEmail(email))?.id ?? null;

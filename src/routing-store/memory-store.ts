@@ -21,6 +21,7 @@ import type {
   LiveConsultation,
   VetChosenStatus,
   VetPresence,
+  VetSkills,
 } from "../domain/types.js";
 
 const userKey = (appId: number, userId: number) => `${appId}:${userId}`;
@@ -138,6 +139,12 @@ export class MemoryRoutingStore implements RoutingStore {
     }
     vet.status = status;
     return Promise.resolve({ presence: clone(vet), released });
+  }
+
+  setVetSkills(vetId: number, skills: VetSkills): Promise<void> {
+    const vet = this.vets.get(vetId);
+    if (vet) vet.skills = clone(skills);
+    return Promise.resolve();
   }
 
   endWrapup(vetId: number, now: number): Promise<VetPresence | null> {

@@ -11,7 +11,7 @@ import type {
   TransferResult,
   VetRelease,
 } from "../domain/routing-store.js";
-import type { Deadline, DeadlineKind, HeldOffer, LiveConsultation, VetChosenStatus, VetPresence } from "../domain/types.js";
+import type { Deadline, DeadlineKind, HeldOffer, LiveConsultation, VetChosenStatus, VetPresence, VetSkills } from "../domain/types.js";
 import { AppQueueFullError } from "../domain/errors.js";
 import { routingKeys, type RoutingKeys } from "./redis/keys.js";
 import {
@@ -95,6 +95,10 @@ export class RedisRoutingStore implements RoutingStore {
 
   async setVetStatus(vetId: number, status: VetChosenStatus, now: number): Promise<VetRelease> {
     return toRelease(json<WireRelease>(await this.lua.call("setVetStatus", [vetId, status, now])));
+  }
+
+  async setVetSkills(vetId: number, skills: VetSkills): Promise<void> {
+    await this.lua.call("setVetSkills", [vetId, JSON.stringify(skills)]);
   }
 
   async endWrapup(vetId: number, now: number): Promise<VetPresence | null> {

@@ -95,6 +95,7 @@ export const fakeDirectory: Directory = {
       card: { id: `app-1_vet-${vetId}`, username: `First${vetId} Last${vetId}`, profile_image: null },
       firstName: `First${vetId}`,
       lastName: `Last${vetId}`,
+      skills: { species: [], languages: ["en"], maxChats: null },
     }),
   vetIdByEmail: (email) => {
     const m = /^vet(\d+)@example\.com$/.exec(email);

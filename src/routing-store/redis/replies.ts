@@ -79,6 +79,9 @@ export function toVet(v: VetPresence): VetPresence {
     activeConsultationIds: list<string>(v.activeConsultationIds),
     wrapupUntil: v.wrapupUntil ?? null,
     wrapupConsultationId: v.wrapupConsultationId ?? null,
+    ...(v.skills
+      ? { skills: { species: list<string>(v.skills.species), languages: list<string>(v.skills.languages), maxChats: v.skills.maxChats ?? null } }
+      : {}),
   };
 }
 

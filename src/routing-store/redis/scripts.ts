@@ -27,6 +27,7 @@ export const COMMAND_NAMES = [
   "snapshot",
   "restoreWrapup",
   "setLiveEpoch",
+  "setVetSkills",
 ] as const;
 
 export type CommandName = (typeof COMMAND_NAMES)[number];
