@@ -9,6 +9,9 @@ import { randomBytes } from "node:crypto";
 import { createClient } from "redis";
 import type { NewLiveConsultation } from "../src/domain/routing-store.js";
 import { RedisRoutingStore } from "../src/routing-store/redis-store.js";
+import { routingRules } from "../src/domain/routing-rules.js";
+
+const rulesFor = (vetMaxConsults: number) => routingRules({ vetMaxConsults });
 
 const iterations = Number(process.argv[2] ?? 2000);
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -104,15 +107,15 @@ try {
   await sequential(
     "(b) claimOffer ok, 1 in flight",
     iterations,
-    (i) => store.claimOffer(fresh[i], 1, T0, T0 + 30_000, 1),
+    (i) => store.claimOffer(fresh[i], 1, T0, T0 + 30_000, rulesFor(1)),
     (i) => store.releaseOffer(fresh[i], 1),
   );
 
   // (c) refusals are what most racing claims see: vet 2 holds an offer already.
   const held = (await store.enqueue(request())).consultation.id;
-  await store.claimOffer(held, 2, T0, T0 + 30_000, 1);
-  await sequential("(c) claimOffer refused, 1 in flight", iterations, (i) => store.claimOffer(fresh[i], 2, T0, T0 + 30_000, 1));
-  await concurrent("(c) claimOffer refused, 32 in flight", iterations, 32, () => store.claimOffer(fresh[0], 2, T0, T0 + 30_000, 1));
+  await store.claimOffer(held, 2, T0, T0 + 30_000, rulesFor(1));
+  await sequential("(c) claimOffer refused, 1 in flight", iterations, (i) => store.claimOffer(fresh[i], 2, T0, T0 + 30_000, rulesFor(1)));
+  await concurrent("(c) claimOffer refused, 32 in flight", iterations, 32, () => store.claimOffer(fresh[0], 2, T0, T0 + 30_000, rulesFor(1)));
 } finally {
   const keys: string[] = [];
   for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) keys.push(...batch);

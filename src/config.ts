@@ -72,6 +72,8 @@ export const configSchema = z
     PRESENCE_TTL_MS: int(15_000, 500),
     WRAPUP_MS: int(60_000, 0),
     VET_GRACE_MS: int(60_000, 0),
+    LANGUAGE_WAIT_MS: int(60_000, 0),
+    PRIORITY_AGING_MS: int(300_000, 0),
     SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
     DEMO: z.enum(["0", "1", "true", "false"]).default("0"),
   })
@@ -145,6 +147,10 @@ export interface Config {
     wrapupMs: number;
     /** A vet whose last connection dropped keeps their active consultations this long (PROTOCOL §4). */
     vetGraceMs: number;
+    /** `LANGUAGE_WAIT_MS`: a request waits this long for a vet who speaks its language (PROTOCOL §4). */
+    languageWaitMs?: number;
+    /** `PRIORITY_AGING_MS`: each period waited raises a request one priority class; 0 = no aging. */
+    priorityAgingMs?: number;
     /** `MAX_QUEUED_PER_APP`: consultations one app may have waiting (queued or offered); 0 or absent = no cap. */
     maxQueuedPerApp?: number;
   };
@@ -212,6 +218,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       presenceTtlMs: c.PRESENCE_TTL_MS,
       wrapupMs: c.WRAPUP_MS,
       vetGraceMs: c.VET_GRACE_MS,
+      languageWaitMs: c.LANGUAGE_WAIT_MS,
+      priorityAgingMs: c.PRIORITY_AGING_MS,
       maxQueuedPerApp: c.MAX_QUEUED_PER_APP,
     },
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,

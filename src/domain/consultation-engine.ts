@@ -26,6 +26,7 @@ import { Rebuilder } from "./rebuild.js";
 import { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";
 import { Timekeeper } from "./timekeeper.js";
+import { routingRules } from "./routing-rules.js";
 import type { HeldOffer, LiveConsultation, VetChosenStatus, VetPresence, VetSkills } from "./types.js";
 import { VetHandover, type VetResume } from "./vet-handover.js";
 
@@ -63,7 +64,7 @@ export class ConsultationEngine {
       sleep: deps.historySleep,
     });
     this.payloads = new PayloadBuilder(deps.directory, deps.tokens);
-    this.positions = new QueuePositions({ store, notifier, logger });
+    this.positions = new QueuePositions({ store, notifier, logger, clock: deps.clock, rules: routingRules(deps.routing) });
     const history = this.history;
     this.calls = new CallSetup({
       store,
@@ -164,9 +165,10 @@ export class ConsultationEngine {
 
   // ------------------------------------------------------------------ vets
 
-  /** A vet socket connected. */
+  /** A vet socket connected: routing takes the vet's skills as stored now. */
   async vetConnected(vetId: number, connId: string): Promise<VetPresence> {
-    return this.store.addVetConnection(vetId, connId, this.deps.nodeId, this.now());
+    const skills = (await this.deps.directory.vet(vetId))?.skills;
+    return this.store.addVetConnection(vetId, connId, this.deps.nodeId, this.now(), skills);
   }
 
   /**

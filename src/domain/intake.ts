@@ -12,6 +12,7 @@ import { AppQueueFullError, NoVetAvailableError } from "./errors.js";
 import type { HistoryWriter } from "./history-writer.js";
 import type { PayloadBuilder } from "./payloads.js";
 import { chooseVet, eligibleVets } from "./planner.js";
+import { priorityClassOf, routingRules } from "./routing-rules.js";
 import type { Directory, Ledger, Notifier } from "./ports.js";
 import type { QueuePositions } from "./queue-positions.js";
 import type { RoutingPass } from "./routing-pass.js";
@@ -90,7 +91,8 @@ export class Intake {
     const fresh = built.value;
     // Record first: the request row is durable before routing (on any node) can offer it.
     await this.deps.history.writeThrough(fresh.id, (l) => l.create(fresh, "socket"));
-    const { created, consultation, position } = await this.deps.store.enqueue(fresh, this.deps.routing.maxQueuedPerApp).catch((err: unknown) => {
+    const { routing } = this.deps;
+    const { created, consultation, position } = await this.deps.store.enqueue(fresh, routing.maxQueuedPerApp, routingRules(routing).priorityAgingMs).catch((err: unknown) => {
       if (!(err instanceof AppQueueFullError)) throw err;
       // Refused by the per-app cap (MAX_QUEUED_PER_APP): the recorded request never queued.
       this.deps.history.writeBehind(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "app_queue_full" }));
@@ -114,6 +116,8 @@ export class Intake {
   private async newConsultation(input: ConsultationInput, status: "queued" | "active"): Promise<LiveConsultation> {
     const profile = await this.deps.directory.requestProfile(input.appId, input.userId, input.petId);
     if ("missing" in profile) throw notFound(profile.missing === "user" ? "User not found" : "Pet not found");
+    // PROTOCOL §4: only a subscribed protection plan may ask for emergency handling.
+    if (input.emergency && !profile.protectedOwner) throw new AppError(422, "The emergency field is not allowed.");
     const requestedVetId = input.doctorEmail ? await this.deps.directory.vetIdByEmail(input.doctorEmail) : null;
     const now = this.deps.clock.now();
     return {
@@ -133,6 +137,9 @@ export class Intake {
       acceptedAt: null,
       channelSid: null,
       roomSid: null,
+      species: speciesOf(profile.pet),
+      language: input.language ?? null,
+      priority: priorityClassOf(input.emergency === true, profile.protectedOwner === true),
       profile,
     };
   }
@@ -155,12 +162,12 @@ export class Intake {
     if (fresh) fresh.channelSid = this.deps.calls.localConversationSid() ?? null;
     for (let attempt = 0; fresh && !c && attempt < DIRECT_ATTEMPTS; attempt++) {
       const { vets } = await this.deps.store.snapshot();
-      const pick = chooseVet(
-        { requestedVetId: fresh.requestedVetId, excludedVetIds: [] },
-        eligibleVets(vets, this.deps.routing.vetMaxConsults),
-      );
+      // Talk-to-vet cannot wait: a vet who speaks the language if one is free, else any.
+      const rules = { ...routingRules(this.deps.routing), languageWaitMs: 0 };
+      const now = this.deps.clock.now();
+      const pick = chooseVet({ ...fresh, seq: 0 }, eligibleVets(vets, rules.maxConsults), now, rules);
       if (!pick) break;
-      const r = await this.deps.store.assignDirect(fresh, pick.vetId, this.deps.clock.now(), this.deps.routing.vetMaxConsults);
+      const r = await this.deps.store.assignDirect(fresh, pick.vetId, now, rules);
       if (r.ok) {
         const created = r.consultation;
         try {
@@ -189,4 +196,10 @@ export class Intake {
     this.deps.notifier.toVet(c.vetId!, "consult:assigned", vet);
     return { consultation: c, vet: user.vet, identity: user.identity, twilioToken: user.twilioToken };
   }
+}
+
+/** The pet's species as routing matches it (lower case), or null when it has none. */
+function speciesOf(pet: Record<string, unknown> | null): string | null {
+  const s = pet?.species;
+  return typeof s === "string" && s.trim() !== "" ? s.trim().toLowerCase() : null;
 }

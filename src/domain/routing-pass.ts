@@ -7,6 +7,7 @@ import type { Clock } from "../lib/clock.js";
 import type { HistoryWriter } from "./history-writer.js";
 import { offerPayload } from "./payloads.js";
 import { planOffers } from "./planner.js";
+import { routingRules } from "./routing-rules.js";
 import type { Notifier } from "./ports.js";
 import type { QueuePositions } from "./queue-positions.js";
 import type { RoutingStore } from "./routing-store.js";
@@ -60,13 +61,13 @@ export class RoutingPass {
     for (let round = 0; round < PLAN_ROUNDS; round++) {
       const snapshot = await store.snapshot();
       this.deps.positions.sawVets(snapshot.vets);
-      const plan = planOffers(snapshot, routing.vetMaxConsults);
-      if (plan.length === 0) return;
       const now = this.deps.clock.now();
+      const rules = routingRules(routing);
+      const plan = planOffers(snapshot, rules, now);
+      if (plan.length === 0) return;
       const expiresAt = now + routing.offerTimeoutMs;
-      const results = await Promise.all(
-        plan.map((p) => store.claimOffer(p.consultationId, p.vetId, now, expiresAt, routing.vetMaxConsults)),
-      );
+      // Issued in plan order on one connection, so each claim's order check sees the ones before it.
+      const results = await Promise.all(plan.map((p) => store.claimOffer(p.consultationId, p.vetId, now, expiresAt, rules)));
       let lost = false;
       results.forEach((r, i) => {
         const p = plan[i];

@@ -7,6 +7,7 @@ import type {
   VetPresence,
   VetSkills,
 } from "./types.js";
+import type { RoutingRules } from "./routing-rules.js";
 
 /**
  * Live routing state: vet presence, the queue, offers, deadlines and node liveness.
@@ -49,9 +50,10 @@ export interface RoutingStore {
   /**
    * Adds one socket connection of a vet. A vet coming online (0 → 1 connections) starts
    * `away` with `idleSince = now`: it must choose `available` before it gets offers.
+   * `skills`, when given, replace the vet's routing skills in the same step.
    * Returns the vet's presence after the change.
    */
-  addVetConnection(vetId: number, connId: string, nodeId: string, now: number): Promise<VetPresence>;
+  addVetConnection(vetId: number, connId: string, nodeId: string, now: number, skills?: VetSkills): Promise<VetPresence>;
 
   /**
    * Removes one connection. When it was the vet's last, the vet is offline and an offer it
@@ -91,23 +93,28 @@ export interface RoutingStore {
    * instead (`created: false`). Assigns `seq` and schedules its `queue` deadline at
    * `c.queueDeadline`. With `maxQueuedPerApp` > 0, refuses (throws `AppQueueFullError` of `errors.ts`)
    * when `c.appId` already has that many consultations queued or offered, checked in the
-   * same atomic step; 0 (the default) skips the count.
+   * same atomic step; 0 (the default) skips the count. The answered `position` is the place
+   * in serving order (`queueComparator` of `routing-rules.ts` at `c.createdAt` with `priorityAgingMs`).
    */
-  enqueue(c: NewLiveConsultation, maxQueuedPerApp?: number): Promise<EnqueueResult>;
+  enqueue(c: NewLiveConsultation, maxQueuedPerApp?: number, priorityAgingMs?: number): Promise<EnqueueResult>;
 
   /**
    * Creates an already-active consultation assigned to `vetId` (REST talk-to-vet), only if
-   * that vet is eligible (see {@link isEligible}) and the user has no open consultation.
+   * that vet can take it (`canTake` of `routing-rules.ts`, language not binding: talk-to-vet cannot wait) and
+   * the user has no open consultation.
    */
-  assignDirect(c: NewLiveConsultation, vetId: number, now: number, maxConsults: number): Promise<AssignResult>;
+  assignDirect(c: NewLiveConsultation, vetId: number, now: number, rules: RoutingRules): Promise<AssignResult>;
 
   getConsultation(id: string): Promise<LiveConsultation | null>;
 
   /**
    * Offers a queued consultation to a vet, only if the consultation is `queued` with no
-   * offer, the vet is eligible and not excluded. Schedules the `offer` deadline.
+   * offer, the vet can take it (`canTake` of `routing-rules.ts`: eligible, not excluded, species, channel,
+   * language window; language not binding for the vet the owner asked for) and no request
+   * waiting ahead of it in serving order (`queueComparator` of `routing-rules.ts`) could go to this vet
+   * (`out_of_order`: the plan was stale). Schedules the `offer` deadline.
    */
-  claimOffer(consultationId: string, vetId: number, now: number, expiresAt: number, maxConsults: number): Promise<ClaimResult>;
+  claimOffer(consultationId: string, vetId: number, now: number, expiresAt: number, rules: RoutingRules): Promise<ClaimResult>;
 
   /**
    * The vet accepts its offer: only if the vet holds this offer and it has not expired
@@ -218,7 +225,7 @@ export type AssignResult =
 
 export type ClaimResult =
   | { ok: true; consultation: LiveConsultation }
-  | { ok: false; reason: "consultation_not_queued" | "vet_not_eligible" | "vet_excluded" };
+  | { ok: false; reason: "consultation_not_queued" | "vet_not_eligible" | "vet_excluded" | "out_of_order" };
 
 export type AcceptResult =
   | {
@@ -276,22 +283,9 @@ export interface RoutingSnapshot {
 }
 
 /**
- * A vet can receive an offer when connected, available, holding no offer, below
- * capacity and not in wrap-up (PROTOCOL §4). Both stores apply exactly this rule.
- */
-export function isEligible(v: VetPresence, maxConsults: number): boolean {
-  return (
-    v.connections > 0 &&
-    v.status === "available" &&
-    v.offerConsultationId === null &&
-    v.activeConsultationIds.length < maxConsults &&
-    v.wrapupUntil === null
-  );
-}
-
-/**
- * Queue order (PROTOCOL §4): transferred consultations first, then by `seq`. Both stores
- * keep their queue in this order (Redis scores a transferred one `seq - TRANSFER_OFFSET`).
+ * Storage order of both stores' queues: transferred consultations first, then by `seq`
+ * (Redis scores a transferred one `seq - TRANSFER_OFFSET`). Serving order adds priority
+ * classes and aging on top: `queueComparator` of `routing-rules.ts` in `routing-rules.ts`.
  */
 export function queueOrder(a: Pick<LiveConsultation, "seq" | "transferred">, b: Pick<LiveConsultation, "seq" | "transferred">): number {
   return Number(b.transferred === true) - Number(a.transferred === true) || a.seq - b.seq;

@@ -102,6 +102,8 @@ export interface VetPresence {
   wrapupConsultationId: string | null;
   /** Routing skills; absent = treats every species, speaks `en`, `VET_MAX_CONSULTS` chats. */
   skills?: VetSkills;
+  /** Holds an active video consultation, which a vet holds alone (PROTOCOL §4). Absent = false. */
+  holdsVideo?: boolean;
 }
 
 /** Kinds of deadline kept in the store; each fires exactly once across all nodes. */

@@ -1,5 +1,5 @@
+import { canTake, isEligible, queueComparator, type RoutingRules } from "../domain/routing-rules.js";
 import {
-  isEligible,
   queueOrder,
   type AcceptResult,
   type AssignResult,
@@ -89,7 +89,7 @@ export class MemoryRoutingStore implements RoutingStore {
     return result;
   }
 
-  addVetConnection(vetId: number, connId: string, nodeId: string, now: number): Promise<VetPresence> {
+  addVetConnection(vetId: number, connId: string, nodeId: string, now: number, skills?: VetSkills): Promise<VetPresence> {
     let conns = this.vetConns.get(vetId);
     if (!conns) this.vetConns.set(vetId, (conns = new Map<string, string>()));
     const wasOffline = conns.size === 0;
@@ -100,6 +100,7 @@ export class MemoryRoutingStore implements RoutingStore {
       vet.idleSince = now;
     }
     vet.connections = conns.size;
+    if (skills) vet.skills = clone(skills);
     return Promise.resolve(clone(vet));
   }
 
@@ -187,12 +188,12 @@ export class MemoryRoutingStore implements RoutingStore {
     return Promise.resolve(c ? clone(c) : null);
   }
 
-  enqueue(input: NewLiveConsultation, maxQueuedPerApp = 0): Promise<EnqueueResult> {
+  enqueue(input: NewLiveConsultation, maxQueuedPerApp = 0, priorityAgingMs = 0): Promise<EnqueueResult> {
     const key = userKey(input.appId, input.userId);
     const existingId = this.userOpen.get(key);
     const existing = existingId ? this.consultations.get(existingId) : undefined;
     if (existing) {
-      const position = existing.status === "active" ? 0 : this.positionOf(existing);
+      const position = existing.status === "active" ? 0 : this.servingPosition(existing, input.createdAt, priorityAgingMs);
       return Promise.resolve({ created: false, consultation: clone(existing), position });
     }
     if (maxQueuedPerApp > 0 && this.waitingOfApp(input.appId, maxQueuedPerApp) >= maxQueuedPerApp) {
@@ -203,7 +204,7 @@ export class MemoryRoutingStore implements RoutingStore {
     this.userOpen.set(key, c.id);
     this.waiting.add(c.id);
     this.setDeadline("queue", c.id, c.queueDeadline);
-    return Promise.resolve({ created: true, consultation: clone(c), position: this.positionOf(c) });
+    return Promise.resolve({ created: true, consultation: clone(c), position: this.servingPosition(c, c.createdAt, priorityAgingMs) });
   }
 
   /** Consultations of `appId` queued or offered, counted up to `limit` (O(open consultations)). */
@@ -215,13 +216,15 @@ export class MemoryRoutingStore implements RoutingStore {
     return n;
   }
 
-  assignDirect(input: NewLiveConsultation, vetId: number, now: number, maxConsults: number): Promise<AssignResult> {
+  assignDirect(input: NewLiveConsultation, vetId: number, now: number, rules: RoutingRules): Promise<AssignResult> {
     const key = userKey(input.appId, input.userId);
     const existingId = this.userOpen.get(key);
     const existing = existingId ? this.consultations.get(existingId) : undefined;
     if (existing) return Promise.resolve({ ok: false, reason: "user_has_open", existing: clone(existing) });
     const vet = this.vets.get(vetId);
-    if (!vet || !isEligible(vet, maxConsults)) return Promise.resolve({ ok: false, reason: "vet_not_eligible" });
+    if (!vet || !canTake(vet, { ...input, seq: 0 }, now, rules, { ignoreLanguage: true })) {
+      return Promise.resolve({ ok: false, reason: "vet_not_eligible" });
+    }
     const c: LiveConsultation = {
       ...clone(input),
       seq: ++this.seq,
@@ -232,7 +235,7 @@ export class MemoryRoutingStore implements RoutingStore {
     };
     this.consultations.set(c.id, c);
     this.userOpen.set(key, c.id);
-    vet.activeConsultationIds.push(c.id);
+    holdActive(vet, c);
     return Promise.resolve({ ok: true, consultation: clone(c) });
   }
 
@@ -241,12 +244,21 @@ export class MemoryRoutingStore implements RoutingStore {
     return Promise.resolve(c ? clone(c) : null);
   }
 
-  claimOffer(consultationId: string, vetId: number, now: number, expiresAt: number, maxConsults: number): Promise<ClaimResult> {
+  claimOffer(consultationId: string, vetId: number, now: number, expiresAt: number, rules: RoutingRules): Promise<ClaimResult> {
     const c = this.consultations.get(consultationId);
     if (!c || c.status !== "queued" || c.offer) return Promise.resolve({ ok: false, reason: "consultation_not_queued" });
     const vet = this.vets.get(vetId);
-    if (!vet || !isEligible(vet, maxConsults)) return Promise.resolve({ ok: false, reason: "vet_not_eligible" });
+    if (!vet || !isEligible(vet, rules.maxConsults)) return Promise.resolve({ ok: false, reason: "vet_not_eligible" });
     if (c.excludedVetIds.includes(vetId)) return Promise.resolve({ ok: false, reason: "vet_excluded" });
+    const asked = (r: LiveConsultation) => ({ ignoreLanguage: r.requestedVetId === vetId });
+    if (!canTake(vet, c, now, rules, asked(c))) return Promise.resolve({ ok: false, reason: "vet_not_eligible" });
+    const order = queueComparator(now, rules.priorityAgingMs);
+    for (const id of this.waiting) {
+      const other = this.consultations.get(id);
+      if (other && other !== c && order(other, c) < 0 && canTake(vet, other, now, rules, asked(other))) {
+        return Promise.resolve({ ok: false, reason: "out_of_order" });
+      }
+    }
     c.status = "offered";
     c.offer = { vetId, offeredAt: now, expiresAt };
     this.waiting.delete(c.id);
@@ -271,7 +283,7 @@ export class MemoryRoutingStore implements RoutingStore {
     c.acceptedAt = now;
     if (channelSid !== undefined && !c.channelSid) c.channelSid = channelSid;
     vet.offerConsultationId = null;
-    vet.activeConsultationIds.push(c.id);
+    holdActive(vet, c);
     this.deadlines.delete(deadlineKey("offer", c.id));
     this.deadlines.delete(deadlineKey("queue", c.id));
     this.deadlines.delete(deadlineKey("grace", c.id));
@@ -285,7 +297,7 @@ export class MemoryRoutingStore implements RoutingStore {
     c.vetId = null;
     c.acceptedAt = null;
     this.setDeadline("queue", c.id, c.queueDeadline);
-    if (vet) vet.activeConsultationIds = vet.activeConsultationIds.filter((id) => id !== c.id);
+    if (vet) dropActive(vet, c);
     if (vet && vet.offerConsultationId === null) {
       c.status = "offered";
       c.offer = clone(offer);
@@ -314,7 +326,7 @@ export class MemoryRoutingStore implements RoutingStore {
     this.userOpen.set(key, c.id);
     if (c.status === "active") {
       const vet = this.vetOrNew(c.vetId!, c.acceptedAt ?? c.createdAt);
-      if (!vet.activeConsultationIds.includes(c.id)) vet.activeConsultationIds.push(c.id);
+      if (!vet.activeConsultationIds.includes(c.id)) holdActive(vet, c);
     } else {
       this.waiting.add(c.id);
       this.setDeadline("queue", c.id, c.queueDeadline);
@@ -364,7 +376,7 @@ export class MemoryRoutingStore implements RoutingStore {
     if (c.status === "active" && c.vetId !== null) {
       const vet = this.vets.get(c.vetId);
       if (vet) {
-        vet.activeConsultationIds = vet.activeConsultationIds.filter((id) => id !== c.id);
+        dropActive(vet, c);
         if (wrapupUntil === null) {
           if (vet.activeConsultationIds.length === 0 && vet.wrapupUntil === null) vet.idleSince = now;
         } else {
@@ -420,7 +432,7 @@ export class MemoryRoutingStore implements RoutingStore {
     if (opts.ifVetOffline && (this.vetConns.get(fromVetId)?.size ?? 0) > 0) return Promise.resolve(null);
     const vet = this.vets.get(fromVetId);
     if (vet) {
-      vet.activeConsultationIds = vet.activeConsultationIds.filter((id) => id !== c.id);
+      dropActive(vet, c);
       if (vet.activeConsultationIds.length === 0 && vet.wrapupUntil === null) vet.idleSince = now;
     }
     c.status = "queued";
@@ -488,6 +500,16 @@ export class MemoryRoutingStore implements RoutingStore {
     return vet;
   }
 
+  /** 1-based place in serving order at `now` (class after aging, then arrival). */
+  private servingPosition(c: LiveConsultation, now: number, agingMs: number): number {
+    const order = queueComparator(now, agingMs);
+    let position = 1;
+    for (const other of this.consultations.values()) {
+      if (other.status !== "active" && other !== c && order(other, c) < 0) position++;
+    }
+    return position;
+  }
+
   private positionOf(c: LiveConsultation): number {
     let position = 1;
     for (const other of this.consultations.values()) {
@@ -495,6 +517,17 @@ export class MemoryRoutingStore implements RoutingStore {
     }
     return position;
   }
+}
+
+/** The vet holds `c` as active; a video is held alone (PROTOCOL §4 capacity per channel). */
+function holdActive(vet: VetPresence, c: LiveConsultation): void {
+  vet.activeConsultationIds.push(c.id);
+  if (c.type === "video") vet.holdsVideo = true;
+}
+
+function dropActive(vet: VetPresence, c: LiveConsultation): void {
+  vet.activeConsultationIds = vet.activeConsultationIds.filter((id) => id !== c.id);
+  if (c.type === "video") delete vet.holdsVideo;
 }
 
 function clone<T>(v: T): T {

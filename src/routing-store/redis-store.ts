@@ -13,6 +13,7 @@ import type {
 } from "../domain/routing-store.js";
 import type { Deadline, DeadlineKind, HeldOffer, LiveConsultation, VetChosenStatus, VetPresence, VetSkills } from "../domain/types.js";
 import { AppQueueFullError } from "../domain/errors.js";
+import type { RoutingRules } from "../domain/routing-rules.js";
 import { routingKeys, type RoutingKeys } from "./redis/keys.js";
 import {
   json,
@@ -33,6 +34,11 @@ import {
 import { LuaCommands, readCommands, type RedisCommandClient } from "./redis/scripts.js";
 
 export type { RedisCommandClient } from "./redis/scripts.js";
+
+/** The rules as the Lua commands take them (ARGV maxConsults, languageWaitMs, priorityAgingMs). */
+function ruleArgs(r: RoutingRules): [number, number, number] {
+  return [r.maxConsults, r.languageWaitMs, r.priorityAgingMs];
+}
 
 export interface RedisRoutingStoreOptions {
   client: RedisCommandClient;
@@ -85,8 +91,9 @@ export class RedisRoutingStore implements RoutingStore {
 
   // ---------- vets ----------
 
-  async addVetConnection(vetId: number, connId: string, nodeId: string, now: number): Promise<VetPresence> {
-    return toVet(json<VetPresence>(await this.lua.call("addVetConnection", [vetId, connId, nodeId, now])));
+  async addVetConnection(vetId: number, connId: string, nodeId: string, now: number, skills?: VetSkills): Promise<VetPresence> {
+    const args = [vetId, connId, nodeId, now, skills ? JSON.stringify(skills) : ""];
+    return toVet(json<VetPresence>(await this.lua.call("addVetConnection", args)));
   }
 
   async removeVetConnection(vetId: number, connId: string, now: number): Promise<VetRelease> {
@@ -126,19 +133,19 @@ export class RedisRoutingStore implements RoutingStore {
 
   // ---------- consultations ----------
 
-  async enqueue(c: NewLiveConsultation, maxQueuedPerApp = 0): Promise<EnqueueResult> {
+  async enqueue(c: NewLiveConsultation, maxQueuedPerApp = 0, priorityAgingMs = 0): Promise<EnqueueResult> {
     const w = json<{ created: boolean; consultation: WireConsultation; position: number } | { appQueueFull: true }>(
-      await this.lua.call("enqueue", [...splitNew(c), maxQueuedPerApp]),
+      await this.lua.call("enqueue", [...splitNew(c), maxQueuedPerApp, priorityAgingMs]),
     );
     if ("appQueueFull" in w) throw new AppQueueFullError(c.appId);
     return { created: w.created, consultation: toConsultation(w.consultation), position: w.position };
   }
 
-  async assignDirect(c: NewLiveConsultation, vetId: number, now: number, maxConsults: number): Promise<AssignResult> {
+  async assignDirect(c: NewLiveConsultation, vetId: number, now: number, rules: RoutingRules): Promise<AssignResult> {
     const w = json<
       | { ok: true; consultation: WireConsultation }
       | { ok: false; reason: "vet_not_eligible" | "user_has_open"; existing?: WireConsultation }
-    >(await this.lua.call("assignDirect", [...splitNew(c), vetId, now, maxConsults]));
+    >(await this.lua.call("assignDirect", [...splitNew(c), vetId, now, ...ruleArgs(rules)]));
     if (w.ok) return { ok: true, consultation: toConsultation(w.consultation) };
     return w.existing ? { ok: false, reason: w.reason, existing: toConsultation(w.existing) } : { ok: false, reason: w.reason };
   }
@@ -155,11 +162,11 @@ export class RedisRoutingStore implements RoutingStore {
     vetId: number,
     now: number,
     expiresAt: number,
-    maxConsults: number,
+    rules: RoutingRules,
   ): Promise<ClaimResult> {
-    const w = json<
-      { ok: true; consultation: WireConsultation } | { ok: false; reason: "consultation_not_queued" | "vet_not_eligible" | "vet_excluded" }
-    >(await this.lua.call("claimOffer", [consultationId, vetId, now, expiresAt, maxConsults]));
+    const w = json<{ ok: true; consultation: WireConsultation } | Extract<ClaimResult, { ok: false }>>(
+      await this.lua.call("claimOffer", [consultationId, vetId, now, expiresAt, ...ruleArgs(rules)]),
+    );
     return w.ok ? { ok: true, consultation: toConsultation(w.consultation) } : w;
   }
 

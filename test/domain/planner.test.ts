@@ -2,6 +2,10 @@ import { describe, expect, it } from "vitest";
 import { planOffers } from "../../src/domain/planner.js";
 import { queueOrder, type QueueEntry } from "../../src/domain/routing-store.js";
 import type { VetPresence } from "../../src/domain/types.js";
+import { routingRules } from "../../src/domain/routing-rules.js";
+
+const RULES = routingRules({ vetMaxConsults: 1 });
+const T = 1_000;
 
 const entry = (id: string, seq: number, transferred?: boolean): QueueEntry => ({
   id,
@@ -41,9 +45,9 @@ describe("planner queue order", () => {
   });
 
   it("plans a transferred request ahead of older waiting ones, whatever order the snapshot gives", () => {
-    const plan = planOffers({ queue: [entry("a", 1), entry("t", 9, true)], vets: [vet(1)] }, 1);
+    const plan = planOffers({ queue: [entry("a", 1), entry("t", 9, true)], vets: [vet(1)] }, RULES, T);
     expect(plan).toEqual([{ consultationId: "t", vetId: 1, requested: false }]);
-    const two = planOffers({ queue: [entry("a", 1), entry("t", 9, true)], vets: [vet(1), vet(2)] }, 1);
+    const two = planOffers({ queue: [entry("a", 1), entry("t", 9, true)], vets: [vet(1), vet(2)] }, RULES, T);
     expect(two.map((p) => [p.consultationId, p.vetId])).toEqual([
       ["t", 1],
       ["a", 2],

@@ -5,7 +5,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isEligible, type NewLiveConsultation, type RoutingStore } from "../../src/domain/routing-store.js";
+import type { NewLiveConsultation, RoutingStore } from "../../src/domain/routing-store.js";
+import { isEligible, type RoutingRules } from "../../src/domain/routing-rules.js";
 import type { LiveConsultation } from "../../src/domain/types.js";
 import { AppQueueFullError } from "../../src/domain/errors.js";
 
@@ -18,6 +19,14 @@ const T0 = Date.UTC(2026, 0, 1);
 const OFFER_MS = 30_000;
 const QUEUE_MS = 600_000;
 const FAR = T0 + 10 * 365 * 24 * 3600_000;
+
+const LANGUAGE_MS = 60_000;
+const AGING_MS = 300_000;
+
+/** The routing rules with `VET_MAX_CONSULTS` = `maxConsults` and the §4 default windows. */
+export function rulesFor(maxConsults: number): RoutingRules {
+  return { maxConsults, languageWaitMs: LANGUAGE_MS, priorityAgingMs: AGING_MS };
+}
 
 let userSeq = 0;
 
@@ -80,13 +89,14 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
 
     /** Claims and asserts success. */
     async function offer(c: LiveConsultation, vetId: number, now = T0, max = 1): Promise<LiveConsultation> {
-      const r = await store.claimOffer(c.id, vetId, now, now + OFFER_MS, max);
+      const r = await store.claimOffer(c.id, vetId, now, now + OFFER_MS, rulesFor(max));
       if (!r.ok) throw new Error(`claimOffer failed: ${r.reason}`);
       return r.consultation;
     }
 
+    /** An emergency request (served ahead of ordinary waiting ones) made active with the vet. */
     async function activeWith(vetId: number, now = T0): Promise<LiveConsultation> {
-      const c = await enqueue();
+      const c = await enqueue({ priority: "emergency" });
       await offer(c, vetId, now);
       const r = await store.acceptOffer(c.id, vetId, now + 1);
       if (!r.ok) throw new Error(`acceptOffer failed: ${r.reason}`);
@@ -301,7 +311,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
       it("offers a queued request to an eligible vet and schedules the offer deadline", async () => {
         await onlineVet(1);
         const c = await enqueue();
-        const r = await store.claimOffer(c.id, 1, T0 + 10, T0 + 10 + OFFER_MS, 1);
+        const r = await store.claimOffer(c.id, 1, T0 + 10, T0 + 10 + OFFER_MS, rulesFor(1));
         expect(r.ok).toBe(true);
         if (!r.ok) return;
         expect(r.consultation).toMatchObject({ id: c.id, status: "offered", offer: { vetId: 1, offeredAt: T0 + 10, expiresAt: T0 + 10 + OFFER_MS } });
@@ -314,14 +324,14 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
       it("refuses a request that is not queued", async () => {
         await onlineVet(1);
         await onlineVet(2);
-        expect(await store.claimOffer("nope", 1, T0, T0 + OFFER_MS, 1)).toEqual({ ok: false, reason: "consultation_not_queued" });
+        expect(await store.claimOffer("nope", 1, T0, T0 + OFFER_MS, rulesFor(1))).toEqual({ ok: false, reason: "consultation_not_queued" });
         const c = await enqueue();
         await offer(c, 1);
-        expect(await store.claimOffer(c.id, 2, T0, T0 + OFFER_MS, 1)).toEqual({ ok: false, reason: "consultation_not_queued" });
+        expect(await store.claimOffer(c.id, 2, T0, T0 + OFFER_MS, rulesFor(1))).toEqual({ ok: false, reason: "consultation_not_queued" });
         await store.acceptOffer(c.id, 1, T0 + 1);
-        expect(await store.claimOffer(c.id, 2, T0, T0 + OFFER_MS, 1)).toEqual({ ok: false, reason: "consultation_not_queued" });
+        expect(await store.claimOffer(c.id, 2, T0, T0 + OFFER_MS, rulesFor(1))).toEqual({ ok: false, reason: "consultation_not_queued" });
         // The request is checked before the vet.
-        expect(await store.claimOffer("nope", 99, T0, T0 + OFFER_MS, 1)).toEqual({ ok: false, reason: "consultation_not_queued" });
+        expect(await store.claimOffer("nope", 99, T0, T0 + OFFER_MS, rulesFor(1))).toEqual({ ok: false, reason: "consultation_not_queued" });
       });
 
       it("refuses ineligible vets, agreeing with isEligible()", async () => {
@@ -329,7 +339,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const c = await enqueue();
         const check = async (vetId: number, max = 1) => {
           const eligible = await eligibleNow(vetId, max);
-          const r = await store.claimOffer(c.id, vetId, T0 + 1, T0 + OFFER_MS, max);
+          const r = await store.claimOffer(c.id, vetId, T0 + 1, T0 + OFFER_MS, rulesFor(max));
           expect(r.ok).toBe(eligible);
           return r;
         };
@@ -346,7 +356,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect(await check(12)).toEqual(notEligible);
         // holding an offer
         await onlineVet(13);
-        await offer(await enqueue(), 13);
+        await offer(await enqueue({ priority: "emergency" }), 13);
         expect(await check(13)).toEqual(notEligible);
         // at capacity
         await onlineVet(14);
@@ -371,11 +381,11 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const c = await enqueue();
         await offer(c, 1);
         await store.releaseOffer(c.id, 1);
-        expect(await store.claimOffer(c.id, 1, T0 + 2, T0 + OFFER_MS, 1)).toEqual({ ok: false, reason: "vet_excluded" });
+        expect(await store.claimOffer(c.id, 1, T0 + 2, T0 + OFFER_MS, rulesFor(1))).toEqual({ ok: false, reason: "vet_excluded" });
         // Eligibility is checked before exclusion.
         await store.setVetStatus(1, "away", T0 + 3);
-        expect(await store.claimOffer(c.id, 1, T0 + 3, T0 + OFFER_MS, 1)).toEqual({ ok: false, reason: "vet_not_eligible" });
-        expect((await store.claimOffer(c.id, 2, T0 + 4, T0 + OFFER_MS, 1)).ok).toBe(true);
+        expect(await store.claimOffer(c.id, 1, T0 + 3, T0 + OFFER_MS, rulesFor(1))).toEqual({ ok: false, reason: "vet_not_eligible" });
+        expect((await store.claimOffer(c.id, 2, T0 + 4, T0 + OFFER_MS, rulesFor(1))).ok).toBe(true);
       });
     });
 
@@ -480,10 +490,10 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect(await store.revertAccept(c.id, 1, r.offer!)).toBe("queued");
         expect(await store.getConsultation(c.id)).toMatchObject({ status: "queued", offer: null, vetId: null, excludedVetIds: [] });
         expect(await store.getVet(1)).toMatchObject({ offerConsultationId: other.id, activeConsultationIds: [] });
-        const r2 = await store.claimOffer(c.id, 2, T0 + 3, T0 + OFFER_MS, 1);
+        const r2 = await store.claimOffer(c.id, 2, T0 + 3, T0 + OFFER_MS, rulesFor(1));
         expect(r2).toEqual({ ok: false, reason: "vet_not_eligible" }); // unknown vet 2; the request is claimable again
         await onlineVet(2);
-        expect((await store.claimOffer(c.id, 2, T0 + 3, T0 + OFFER_MS, 1)).ok).toBe(true);
+        expect((await store.claimOffer(c.id, 2, T0 + 3, T0 + OFFER_MS, rulesFor(1))).ok).toBe(true);
         expect(await store.revertAccept(c.id, 1, r.offer!)).toBeNull();
       });
     });
@@ -505,7 +515,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         await onlineVet(1);
         await onlineVet(2);
         const a = await enqueue();
-        const b = await enqueue();
+        const b = await enqueue({ priority: "emergency" });
         await store.releaseOffer((await offer(b, 1)).id, 1);
         const offeredB = await offer(b, 2);
         await store.finish(a.id, T0 + 1, null);
@@ -522,7 +532,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         // A request made after the restore still comes after them.
         const later = await enqueue();
         expect(later.seq).toBeGreaterThan(b.seq);
-        expect((await store.claimOffer(b.id, 2, T0 + 2, T0 + OFFER_MS, 1)).ok).toBe(true);
+        expect(await store.claimOffer(b.id, 2, T0 + 2, T0 + OFFER_MS, rulesFor(1))).toMatchObject({ ok: true });
       });
 
       it("creates an unknown vet offline holding the active one; refuses when the user has another open one", async () => {
@@ -640,7 +650,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const active = await activeWith(1);
         const offered = await offer(await enqueue(), 2);
         const queued = await enqueue();
-        const declined = await enqueue();
+        const declined = await enqueue({ priority: "emergency" });
         await onlineVet(3);
         await offer(declined, 3);
         await store.releaseOffer(declined.id, 3);
@@ -692,7 +702,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect(await store.findOpenByUser(1, first.userId)).toEqual(first);
         // Offers skip the excluded vet.
         await onlineVet(3);
-        expect(await store.claimOffer(second.id, 3, T0, T0 + OFFER_MS, 1)).toEqual({ ok: false, reason: "vet_excluded" });
+        expect(await store.claimOffer(second.id, 3, T0, T0 + OFFER_MS, rulesFor(1))).toEqual({ ok: false, reason: "vet_excluded" });
         const due = await drainDeadlines();
         expect(due).toContainEqual({ kind: "queue", ref: first.id, at: T0 + 10 + QUEUE_MS });
         expect(due).toContainEqual({ kind: "queue", ref: second.id, at: T0 + 20 + QUEUE_MS });
@@ -702,7 +712,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const c = restored({ status: "queued", offer: null });
         expect(await store.restore(c)).toBe(true);
         await onlineVet(2);
-        expect((await store.claimOffer(c.id, 2, T0, T0 + OFFER_MS, 1)).ok).toBe(true);
+        expect((await store.claimOffer(c.id, 2, T0, T0 + OFFER_MS, rulesFor(1))).ok).toBe(true);
       });
 
       it("active ones: the vet holds it (created offline and away when unknown), no deadlines", async () => {
@@ -751,7 +761,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
       it("creates an active consultation for an eligible vet", async () => {
         await onlineVet(1);
         const input = newRequest({ requestedVetId: 1 });
-        const r = await store.assignDirect(input, 1, T0 + 10, 1);
+        const r = await store.assignDirect(input, 1, T0 + 10, rulesFor(1));
         expect(r.ok).toBe(true);
         if (!r.ok) return;
         expect(r.consultation).toMatchObject({ id: input.id, status: "active", vetId: 1, acceptedAt: T0 + 10, offer: null });
@@ -762,25 +772,25 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect((await store.getVet(1))?.activeConsultationIds).toEqual([input.id]);
         expect((await store.snapshot()).queue).toEqual([]);
         // At capacity now.
-        expect(await store.assignDirect(newRequest(), 1, T0 + 11, 1)).toEqual({ ok: false, reason: "vet_not_eligible" });
-        expect((await store.assignDirect(newRequest(), 1, T0 + 11, 2)).ok).toBe(true);
+        expect(await store.assignDirect(newRequest(), 1, T0 + 11, rulesFor(1))).toEqual({ ok: false, reason: "vet_not_eligible" });
+        expect((await store.assignDirect(newRequest(), 1, T0 + 11, rulesFor(2))).ok).toBe(true);
       });
 
       it("refuses an ineligible vet", async () => {
         await store.addVetConnection(1, "a", "n1", T0); // away
-        expect(await store.assignDirect(newRequest(), 1, T0, 1)).toEqual({ ok: false, reason: "vet_not_eligible" });
-        expect(await store.assignDirect(newRequest(), 99, T0, 1)).toEqual({ ok: false, reason: "vet_not_eligible" });
+        expect(await store.assignDirect(newRequest(), 1, T0, rulesFor(1))).toEqual({ ok: false, reason: "vet_not_eligible" });
+        expect(await store.assignDirect(newRequest(), 99, T0, rulesFor(1))).toEqual({ ok: false, reason: "vet_not_eligible" });
         await onlineVet(2);
         await offer(await enqueue(), 2);
         const input = newRequest();
-        expect(await store.assignDirect(input, 2, T0, 1)).toEqual({ ok: false, reason: "vet_not_eligible" });
+        expect(await store.assignDirect(input, 2, T0, rulesFor(1))).toEqual({ ok: false, reason: "vet_not_eligible" });
         expect(await store.findOpenByUser(input.appId, input.userId)).toBeNull();
       });
 
       it("refuses a user with an open consultation, returning it", async () => {
         await onlineVet(1);
         const open = await enqueue();
-        const r = await store.assignDirect(newRequest({ userId: open.userId }), 1, T0, 1);
+        const r = await store.assignDirect(newRequest({ userId: open.userId }), 1, T0, rulesFor(1));
         expect(r).toEqual({ ok: false, reason: "user_has_open", existing: open });
         expect((await store.getVet(1))?.activeConsultationIds).toEqual([]);
       });
@@ -829,7 +839,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const a = await activeWith(1);
         await store.transfer(a.id, T0 + 10, T0 + QUEUE_MS);
         await store.endWrapup(1, T0 + 10);
-        expect(await store.claimOffer(a.id, 1, T0 + 20, T0 + 20 + OFFER_MS, 1)).toEqual({ ok: false, reason: "vet_excluded" });
+        expect(await store.claimOffer(a.id, 1, T0 + 20, T0 + 20 + OFFER_MS, rulesFor(1))).toEqual({ ok: false, reason: "vet_excluded" });
         await onlineVet(2);
         await offer(a, 2, T0 + 20);
         const acc = await store.acceptOffer(a.id, 2, T0 + 30);
@@ -1000,7 +1010,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         await onlineVet(4);
         await store.removeVetConnection(4, "v4-a", T0); // offline but known
         const a = await enqueue();
-        const b = await enqueue();
+        const b = await enqueue({ priority: "emergency" });
         const c = await enqueue();
         const d = await enqueue();
         const offeredB = await offer(b, 1);
@@ -1048,7 +1058,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const cs: LiveConsultation[] = [];
         for (let i = 0; i < 10; i++) cs.push(await enqueue());
         const results = await Promise.all(
-          cs.flatMap((c) => vets.map(async (v) => ({ c: c.id, v, r: await store.claimOffer(c.id, v, T0, T0 + OFFER_MS, 1) }))),
+          cs.flatMap((c) => vets.map(async (v) => ({ c: c.id, v, r: await store.claimOffer(c.id, v, T0, T0 + OFFER_MS, rulesFor(1)) }))),
         );
         const wins = results.filter((x) => x.r.ok);
         // Each vet can win once and there are more requests than vets: exactly 5 winners.

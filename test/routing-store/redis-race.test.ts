@@ -4,11 +4,11 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createClient, type RedisClientType } from "redis";
-import { isEligible } from "../../src/domain/routing-store.js";
+import { isEligible } from "../../src/domain/routing-rules.js";
 import type { LiveConsultation } from "../../src/domain/types.js";
 import { RedisRoutingStore } from "../../src/routing-store/redis-store.js";
 import { REDIS_URL, cleanRedisPrefix, uniqueRedisPrefix } from "../support/services.js";
-import { newRequest } from "./contract.js";
+import { newRequest, rulesFor } from "./contract.js";
 
 const T0 = Date.UTC(2026, 0, 1);
 const OFFER_MS = 30_000;
@@ -76,7 +76,7 @@ describe("RedisRoutingStore with two nodes racing", () => {
         const pairs = shuffle(waiting.slice(0, 8).flatMap((c) => vets.map((v) => [c.id, v.vetId] as const)));
         await Promise.all([
           ...pairs.map(async ([c, v]) => {
-            const r = await store.claimOffer(c, v, T0 + 100, T0 + 100 + OFFER_MS, 1);
+            const r = await store.claimOffer(c, v, T0 + 100, T0 + 100 + OFFER_MS, rulesFor(1));
             if (r.ok) claims.push({ c, v });
             else refused++;
           }),
@@ -137,7 +137,7 @@ describe("RedisRoutingStore with two nodes racing", () => {
     await b.addVetConnection(22, "c22", "live", T0);
     await a.addUserConnection(1, 500, "u500", "dead");
     const c = (await b.enqueue(newRequest())).consultation;
-    expect((await b.claimOffer(c.id, 21, T0, T0 + OFFER_MS, 1)).ok).toBe(true);
+    expect((await b.claimOffer(c.id, 21, T0, T0 + OFFER_MS, rulesFor(1))).ok).toBe(true);
 
     await b.heartbeat("live", T0 + 1500, 1000);
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).reapDeadNodes(T0 + 2000)));

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createClient, type RedisClientType } from "redis";
 import { RedisRoutingStore, type RedisCommandClient } from "../../src/routing-store/redis-store.js";
 import { REDIS_URL, cleanRedisPrefix, uniqueRedisPrefix } from "../support/services.js";
-import { newRequest, routingStoreContract } from "./contract.js";
+import { newRequest, routingStoreContract, rulesFor } from "./contract.js";
 
 // One client for the file; every test gets its own sub-prefix so no state leaks between tests.
 const filePrefix = uniqueRedisPrefix("rstore");
@@ -73,7 +73,7 @@ describe("RedisRoutingStore plumbing", () => {
       await store.addVetConnection(1, "a", "n1", 1000);
       await store.setVetStatus(1, "available", 1000);
       const c = (await store.enqueue(newRequest())).consultation;
-      const claim = await store.claimOffer(c.id, 1, 1000, 2000, 1);
+      const claim = await store.claimOffer(c.id, 1, 1000, 2000, rulesFor(1));
       expect(claim.ok).toBe(true);
       const snap = await store.snapshot();
       expect(snap.queue.map((q) => [q.id, q.status])).toEqual([[c.id, "offered"]]);

@@ -66,6 +66,10 @@ export function toQueueEntry(d: StoredConsultation): QueueEntry {
     channelSid: d.channelSid ?? null,
     roomSid: d.roomSid ?? null,
     ...(d.transferred === true ? { transferred: true } : {}),
+    // Routing attributes (PROTOCOL §4), kept as given: absent stays absent.
+    ...(d.species !== undefined ? { species: d.species ?? null } : {}),
+    ...(d.language !== undefined ? { language: d.language ?? null } : {}),
+    ...(d.priority !== undefined ? { priority: d.priority } : {}),
   };
 }
 
@@ -79,6 +83,7 @@ export function toVet(v: VetPresence): VetPresence {
     activeConsultationIds: list<string>(v.activeConsultationIds),
     wrapupUntil: v.wrapupUntil ?? null,
     wrapupConsultationId: v.wrapupConsultationId ?? null,
+    ...(v.holdsVideo === true ? { holdsVideo: true } : {}),
     ...(v.skills
       ? { skills: { species: list<string>(v.skills.species), languages: list<string>(v.skills.languages), maxChats: v.skills.maxChats ?? null } }
       : {}),

@@ -26,7 +26,7 @@ c.vetId = vetId
 c.acceptedAt = now
 if channelSid ~= '' and isnull(c.channelSid) then c.channelSid = channelSid end
 v.offerConsultationId = NULL
-table.insert(v.activeConsultationIds, cid)
+holdActive(v, c)
 putV(v)
 delDeadlines(cid, {'offer', 'queue', 'grace'})
 redis.call('ZREM', K.queue, cid)

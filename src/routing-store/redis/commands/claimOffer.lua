@@ -1,21 +1,33 @@
 --[[
-Offers a queued consultation to an eligible, not excluded vet.
-ARGV  1 prefix, 2 consultationId, 3 vetId, 4 now (ms), 5 expiresAt (ms), 6 maxConsults
-KEYS  consultation, consultationProfile, vet(vetId), waiting, deadlines
+Offers a queued consultation to a vet who can take it (canTake: eligible, not excluded,
+species, channel, language window; language not binding for the vet the owner asked for),
+unless a request waiting ahead of it in serving order could go to this vet (the plan was
+stale). Cost: O(waiting requests) for the order check.
+ARGV  1 prefix, 2 consultationId, 3 vetId, 4 now (ms), 5 expiresAt (ms), 6 maxConsults,
+      7 languageWaitMs, 8 priorityAgingMs
+KEYS  consultation, consultationProfile, vet(vetId), waiting, consultation(each waiting id),
+      deadlines
 Reply JSON {ok: true, consultation: {d, p}}
-          | {ok: false, reason: 'consultation_not_queued' | 'vet_not_eligible' | 'vet_excluded'}
+          | {ok: false, reason: 'consultation_not_queued' | 'vet_not_eligible' | 'vet_excluded' | 'out_of_order'}
 ]]
 --- @include "includes/lib"
 
-local cid, vetId, now, expiresAt, maxConsults =
-  ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local cid, vetId, now, expiresAt = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local R = { maxConsults = tonumber(ARGV[6]), languageWaitMs = tonumber(ARGV[7]), priorityAgingMs = tonumber(ARGV[8]) }
 local c, _, p = getC(cid)
 if not c or c.status ~= 'queued' or not isnull(c.offer) then
   return '{"ok":false,"reason":"consultation_not_queued"}'
 end
 local v = getV(vetId)
-if not v or not eligible(v, maxConsults) then return '{"ok":false,"reason":"vet_not_eligible"}' end
+if not v or not eligible(v, R.maxConsults) then return '{"ok":false,"reason":"vet_not_eligible"}' end
 if contains(c.excludedVetIds, vetId) then return '{"ok":false,"reason":"vet_excluded"}' end
+if not canTake(v, c, now, R, c.requestedVetId == vetId) then return '{"ok":false,"reason":"vet_not_eligible"}' end
+for _, other in ipairs(consultationsOf(K.waiting)) do
+  if other.id ~= cid and servedBefore(other, c, now, R.priorityAgingMs)
+    and canTake(v, other, now, R, other.requestedVetId == vetId) then
+    return '{"ok":false,"reason":"out_of_order"}'
+  end
+end
 c.status = 'offered'
 c.offer = { vetId = vetId, offeredAt = now, expiresAt = expiresAt }
 redis.call('ZREM', K.waiting, cid)

@@ -3,19 +3,25 @@ Queues a new consultation unless the user already has an open one, or unless its
 already has ARGV[4] consultations waiting (queued or offered; MAX_QUEUED_PER_APP).
 With a cap of 0 nothing is counted. With a cap the count reads the queue, O(queue length):
 at most one MGET per 500 waiting consultations, stopping at the cap.
-ARGV  1 prefix, 2 consultation JSON (no profile, no seq), 3 profile JSON, 4 cap per app (0 = none)
+The answered position is the place in serving order at the request's createdAt: for an
+ordinary request (every other is ahead of it) a ZCARD, else O(queue length).
+ARGV  1 prefix, 2 consultation JSON (no profile, no seq), 3 profile JSON, 4 cap per app (0 = none),
+      5 priorityAgingMs
 KEYS  userOpen, seq, consultation, consultationProfile, queue, waiting, deadlines
 Reply JSON {created: boolean, consultation: {d, p}, position: number}, or {appQueueFull: true}
 ]]
 --- @include "includes/lib"
 
 local c = cjson.decode(ARGV[2])
+local agingMs = tonumber(ARGV[5]) or 0
 local uoKey = K.userOpen(c.appId, c.userId)
 local existingId = redis.call('GET', uoKey)
 if existingId then
   local ex, d, p = getC(existingId)
   if ex then
-    return '{"created":false,"consultation":' .. jc(d, p) .. ',"position":' .. position(queueScore(ex)) .. '}'
+    local at = 0
+    if ex.status ~= 'active' then at = servingPosition(ex, c.createdAt, agingMs) end
+    return '{"created":false,"consultation":' .. jc(d, p) .. ',"position":' .. at .. '}'
   end
 end
 local cap = tonumber(ARGV[4]) or 0
@@ -41,4 +47,6 @@ redis.call('SET', uoKey, c.id)
 redis.call('ZADD', K.queue, c.seq, c.id)
 redis.call('ZADD', K.waiting, c.seq, c.id)
 setDeadline('queue', c.id, c.queueDeadline)
-return '{"created":true,"consultation":' .. jc(d, ARGV[3]) .. ',"position":' .. position(c.seq) .. '}'
+local at
+if priorityRank(c, c.createdAt, agingMs) == 3 then at = redis.call('ZCARD', K.queue) else at = servingPosition(c, c.createdAt, agingMs) end
+return '{"created":true,"consultation":' .. jc(d, ARGV[3]) .. ',"position":' .. at .. '}'

@@ -24,7 +24,7 @@ end
 if c.status == 'active' and not isnull(c.vetId) then
   local v = getV(c.vetId)
   if v then
-    removeValue(v.activeConsultationIds, cid)
+    dropActive(v, c)
     if wrapupUntil == nil then
       if #v.activeConsultationIds == 0 and isnull(v.wrapupUntil) then v.idleSince = now end
     else

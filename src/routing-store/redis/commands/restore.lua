@@ -31,7 +31,7 @@ if c.status == 'active' then
     if isnull(since) then since = c.createdAt end
     v = newVet(c.vetId, since)
   end
-  if not contains(v.activeConsultationIds, c.id) then table.insert(v.activeConsultationIds, c.id) end
+  if not contains(v.activeConsultationIds, c.id) then holdActive(v, c) end
   putV(v)
 else
   redis.call('ZADD', K.queue, queueScore(c), c.id)

@@ -16,7 +16,7 @@ c.vetId = NULL
 c.acceptedAt = NULL
 redis.call('ZADD', K.queue, queueScore(c), cid)
 setDeadline('queue', cid, c.queueDeadline)
-if v then removeValue(v.activeConsultationIds, cid) end
+if v then dropActive(v, c) end
 if v and isnull(v.offerConsultationId) then
   c.status = 'offered'
   c.offer = {vetId = vetId, offeredAt = tonumber(ARGV[4]), expiresAt = tonumber(ARGV[5])}

@@ -17,7 +17,7 @@ local fromVetId = c.vetId
 if ARGV[5] == '1' and redis.call('HLEN', K.vetConnections(fromVetId)) > 0 then return 'null' end
 local v = getV(fromVetId)
 if v then
-  removeValue(v.activeConsultationIds, cid)
+  dropActive(v, c)
   if #v.activeConsultationIds == 0 and isnull(v.wrapupUntil) then v.idleSince = now end
   putV(v)
 end

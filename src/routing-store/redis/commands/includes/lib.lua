@@ -82,13 +82,100 @@ local function putV(v)
   return s
 end
 
--- Same rule as isEligible() in src/domain/routing-store.ts.
+-- The routing rules of src/domain/routing-rules.ts, line for line (PROTOCOL §4). R is
+-- {maxConsults, languageWaitMs, priorityAgingMs} as the caller passed them.
+
+local function chatCapacity(v, maxConsults)
+  if type(v.skills) == 'table' and not isnull(v.skills.maxChats) then return v.skills.maxChats end
+  return maxConsults
+end
+
+-- isEligible()
 local function eligible(v, maxConsults)
   return v.connections > 0
     and v.status == 'available'
     and isnull(v.offerConsultationId)
-    and #v.activeConsultationIds < maxConsults
     and isnull(v.wrapupUntil)
+    and v.holdsVideo ~= true
+    and #v.activeConsultationIds < chatCapacity(v, maxConsults)
+end
+
+-- treatsSpecies()
+local function treatsSpecies(v, species)
+  if isnull(species) or species == '' or type(v.skills) ~= 'table' then return true end
+  local list = v.skills.species
+  if type(list) ~= 'table' or #list == 0 then return true end
+  return contains(list, species)
+end
+
+-- languagesOf(v).includes(lang)
+local function speaks(v, lang)
+  if type(v.skills) ~= 'table' or type(v.skills.languages) ~= 'table' then return lang == 'en' end
+  return contains(v.skills.languages, lang)
+end
+
+-- inLanguageWindow()
+local function inLanguageWindow(c, now, R)
+  return not isnull(c.language) and c.language ~= '' and now < c.createdAt + R.languageWaitMs
+end
+
+-- canTake(); ignoreLanguage for the vet the owner asked for.
+local function canTake(v, c, now, R, ignoreLanguage)
+  if not eligible(v, R.maxConsults) then return false end
+  if contains(c.excludedVetIds, v.vetId) then return false end
+  if not treatsSpecies(v, c.species) then return false end
+  if c.type == 'video' and #v.activeConsultationIds > 0 then return false end
+  if not ignoreLanguage and inLanguageWindow(c, now, R) and not speaks(v, c.language) then return false end
+  return true
+end
+
+local CLASS_RANK = { emergency = 1, protected = 2, normal = 3 }
+
+-- priorityRank()
+local function priorityRank(c, now, agingMs)
+  if c.transferred == true then return 0 end
+  local base = CLASS_RANK[c.priority] or 3
+  local lifted = 0
+  if agingMs > 0 then lifted = math.floor(math.max(0, now - c.createdAt) / agingMs) end
+  return math.max(1, base - lifted)
+end
+
+-- queueComparator(): a is served before b.
+local function servedBefore(a, b, now, agingMs)
+  local ra, rb = priorityRank(a, now, agingMs), priorityRank(b, now, agingMs)
+  if ra ~= rb then return ra < rb end
+  return a.seq < b.seq
+end
+
+-- The vet holds c as active; a video is held alone.
+local function holdActive(v, c)
+  table.insert(v.activeConsultationIds, c.id)
+  if c.type == 'video' then v.holdsVideo = true end
+end
+
+local function dropActive(v, c)
+  removeValue(v.activeConsultationIds, c.id)
+  if c.type == 'video' then v.holdsVideo = nil end
+end
+
+-- Decoded consultations of the ids in zset key, in its order (MGET in slices).
+local function consultationsOf(zkey)
+  local keys = {}
+  for _, id in ipairs(redis.call('ZRANGE', zkey, 0, -1)) do keys[#keys + 1] = K.consultation(id) end
+  local out = {}
+  for _, doc in ipairs(mgetInto({}, keys)) do
+    if doc then out[#out + 1] = cjson.decode(doc) end
+  end
+  return out
+end
+
+-- 1-based place of c in serving order at now among queued and offered consultations.
+local function servingPosition(c, now, agingMs)
+  local n = 1
+  for _, other in ipairs(consultationsOf(K.queue)) do
+    if other.id ~= c.id and servedBefore(other, c, now, agingMs) then n = n + 1 end
+  end
+  return n
 end
 
 -- Queue score: seq, or seq - TRANSFER_OFFSET for a transferred consultation, which puts it

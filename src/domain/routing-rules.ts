@@ -1,0 +1,119 @@
+/**
+ * Who may take which request, and in what order requests are served (PROTOCOL §4).
+ *
+ * The one statement of the rules: the planner chooses with them, the memory store checks
+ * its atomic steps with them, and the Redis store's Lua (`includes/lib.lua`) mirrors them
+ * line for line; the routing-store contract suite pins that the two stores agree.
+ */
+import type { LiveConsultation, PriorityClass, VetPresence } from "./types.js";
+
+/** The numbers the rules depend on; every node must use the same. */
+export interface RoutingRules {
+  /** `VET_MAX_CONSULTS`: chats at once for a vet with no `max_chats` of their own. */
+  maxConsults: number;
+  /** `LANGUAGE_WAIT_MS`: how long a request waits for a vet who speaks its language. */
+  languageWaitMs: number;
+  /** `PRIORITY_AGING_MS`: each period waited raises a request one class. */
+  priorityAgingMs: number;
+}
+
+export const DEFAULT_LANGUAGE_WAIT_MS = 60_000;
+export const DEFAULT_PRIORITY_AGING_MS = 300_000;
+
+/** The rules of a routing config (`languageWaitMs` and `priorityAgingMs` default as in §4). */
+export function routingRules(cfg: { vetMaxConsults: number; languageWaitMs?: number | undefined; priorityAgingMs?: number | undefined }): RoutingRules {
+  return {
+    maxConsults: cfg.vetMaxConsults,
+    languageWaitMs: cfg.languageWaitMs ?? DEFAULT_LANGUAGE_WAIT_MS,
+    priorityAgingMs: cfg.priorityAgingMs ?? DEFAULT_PRIORITY_AGING_MS,
+  };
+}
+
+/** What the rules read of a request. */
+export type RoutedRequest = Pick<
+  LiveConsultation,
+  "type" | "seq" | "createdAt" | "excludedVetIds" | "transferred" | "species" | "language" | "priority"
+>;
+
+/** Chat consultations the vet may hold at once: their `max_chats`, else `VET_MAX_CONSULTS`. */
+export function chatCapacity(v: VetPresence, maxConsults: number): number {
+  return v.skills?.maxChats ?? maxConsults;
+}
+
+/**
+ * A vet can receive an offer at all: connected, available, holding no offer, not in
+ * wrap-up, not in a video consultation (a video is held alone) and below their chat capacity.
+ */
+export function isEligible(v: VetPresence, maxConsults: number): boolean {
+  return (
+    v.connections > 0 &&
+    v.status === "available" &&
+    v.offerConsultationId === null &&
+    v.wrapupUntil === null &&
+    v.holdsVideo !== true &&
+    v.activeConsultationIds.length < chatCapacity(v, maxConsults)
+  );
+}
+
+/** The vet treats the species (a vet with no species list treats all; a pet with none goes to anyone). */
+export function treatsSpecies(v: VetPresence, species: string | null | undefined): boolean {
+  const list = v.skills?.species ?? [];
+  return !species || list.length === 0 || list.includes(species);
+}
+
+/** Languages a vet speaks (`["en"]` when never set). */
+export function languagesOf(v: VetPresence): readonly string[] {
+  return v.skills?.languages ?? ["en"];
+}
+
+/** The request still waits for a vet who speaks its language. */
+export function inLanguageWindow(c: Pick<RoutedRequest, "language" | "createdAt">, now: number, languageWaitMs: number): boolean {
+  return !!c.language && now < c.createdAt + languageWaitMs;
+}
+
+/**
+ * The vet may be offered this request now: eligible, not excluded from it, treats its
+ * species, has room for its channel (a video only to a vet holding nothing) and, while the
+ * request is in its language window, speaks its language (`ignoreLanguage`: the owner asked
+ * for this vet by name, or talk-to-vet, which cannot wait).
+ */
+export function canTake(
+  v: VetPresence,
+  c: RoutedRequest,
+  now: number,
+  rules: RoutingRules,
+  opts: { ignoreLanguage?: boolean } = {},
+): boolean {
+  if (!isEligible(v, rules.maxConsults)) return false;
+  if (c.excludedVetIds.includes(v.vetId)) return false;
+  if (!treatsSpecies(v, c.species)) return false;
+  if (c.type === "video" && v.activeConsultationIds.length > 0) return false;
+  if (!opts.ignoreLanguage && inLanguageWindow(c, now, rules.languageWaitMs) && !languagesOf(v).includes(c.language!)) return false;
+  return true;
+}
+
+const CLASS_RANK: Record<PriorityClass, number> = { emergency: 1, protected: 2, normal: 3 };
+
+/**
+ * The request's class now, as a rank (smaller is served first): 0 transferred, 1
+ * emergency, 2 protected, 3 everyone else; every `PRIORITY_AGING_MS` waited lifts it one
+ * class, up to emergency (transferred stays its own).
+ */
+export function priorityRank(c: Pick<RoutedRequest, "transferred" | "priority" | "createdAt">, now: number, agingMs: number): number {
+  if (c.transferred === true) return 0;
+  const base = CLASS_RANK[c.priority ?? "normal"];
+  const lifted = agingMs > 0 ? Math.floor(Math.max(0, now - c.createdAt) / agingMs) : 0;
+  return Math.max(1, base - lifted);
+}
+
+/** Queue order at `now`: class (after aging), then arrival. */
+export function queueComparator(now: number, agingMs: number) {
+  return (a: Pick<RoutedRequest, "transferred" | "priority" | "createdAt" | "seq">, b: Pick<RoutedRequest, "transferred" | "priority" | "createdAt" | "seq">): number =>
+    priorityRank(a, now, agingMs) - priorityRank(b, now, agingMs) || a.seq - b.seq;
+}
+
+/** The request's class from who asks: emergency, a subscribed protection plan, or neither. */
+export function priorityClassOf(emergency: boolean, protectedOwner: boolean): PriorityClass {
+  if (emergency) return "emergency";
+  return protectedOwner ? "protected" : "normal";
+}
