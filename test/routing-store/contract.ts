@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { NewLiveConsultation, RoutingStore } from "../../src/domain/routing-store.js";
 import { isEligible, type RoutingRules } from "../../src/domain/routing-rules.js";
-import type { LiveConsultation } from "../../src/domain/types.js";
+import type { LiveConsultation, VetSkills } from "../../src/domain/types.js";
 import { AppQueueFullError } from "../../src/domain/errors.js";
 
 export interface StoreFixture {
@@ -1000,6 +1000,130 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
     });
 
     // ------------------------------------------------------------------ reads
+
+    describe("routing rules (PROTOCOL §4)", () => {
+      const skilled = async (vetId: number, skills: Partial<VetSkills>, now = T0) => {
+        const full: VetSkills = { species: [], languages: ["en"], maxChats: null, ...skills };
+        await store.addVetConnection(vetId, `v${vetId}-a`, "n1", now, full);
+        return (await store.setVetStatus(vetId, "available", now)).presence!;
+      };
+      const claim = (c: LiveConsultation, vetId: number, now = T0 + 1, max = 1) =>
+        store.claimOffer(c.id, vetId, now, now + OFFER_MS, rulesFor(max));
+
+      it("keeps skills given on connect and replaced by setVetSkills; unknown vet is left alone", async () => {
+        const v = await skilled(1, { species: ["dog", "cat"], languages: ["es", "en"], maxChats: 3 });
+        expect(v.skills).toEqual({ species: ["dog", "cat"], languages: ["es", "en"], maxChats: 3 });
+        await store.setVetSkills(1, { species: [], languages: ["fr"], maxChats: null });
+        expect((await store.getVet(1))!.skills).toEqual({ species: [], languages: ["fr"], maxChats: null });
+        expect((await store.snapshot()).vets[0].skills).toEqual({ species: [], languages: ["fr"], maxChats: null });
+        // A second connection without skills keeps them.
+        await store.addVetConnection(1, "v1-b", "n1", T0);
+        expect((await store.getVet(1))!.skills?.languages).toEqual(["fr"]);
+        await store.setVetSkills(99, { species: [], languages: ["en"], maxChats: null });
+        expect(await store.getVet(99)).toBeNull();
+      });
+
+      it("species is strict: a vet is offered only species they treat; no species list treats all; no pet species goes to anyone", async () => {
+        await skilled(1, { species: ["dog"] });
+        await skilled(2, {});
+        const cat = await enqueue({ species: "cat" });
+        expect(await claim(cat, 1)).toEqual({ ok: false, reason: "vet_not_eligible" });
+        expect((await claim(cat, 2)).ok).toBe(true);
+        const unknown = await enqueue({ species: null });
+        expect((await claim(unknown, 1)).ok).toBe(true);
+      });
+
+      it("language: only speakers while the request is in its window, anyone after; the requested vet regardless", async () => {
+        await skilled(1, { languages: ["en"] });
+        await skilled(2, { languages: ["en"] });
+        const fr = await enqueue({ language: "fr", createdAt: T0 });
+        expect(await claim(fr, 1, T0 + 59_999)).toEqual({ ok: false, reason: "vet_not_eligible" });
+        expect((await claim(fr, 1, T0 + 60_000)).ok).toBe(true);
+        const asked = await enqueue({ language: "fr", createdAt: T0, requestedVetId: 2 });
+        expect((await claim(asked, 2, T0 + 1)).ok).toBe(true);
+      });
+
+      it("capacity per channel: max_chats chats at once; a video only to a vet holding nothing, and held alone", async () => {
+        await skilled(1, { maxChats: 2 });
+        for (let i = 0; i < 2; i++) {
+          const c = await enqueue({ type: "chat" });
+          expect((await claim(c, 1)).ok).toBe(true);
+          expect((await store.acceptOffer(c.id, 1, T0 + 2)).ok).toBe(true);
+        }
+        const third = await enqueue({ type: "chat" });
+        expect(await claim(third, 1)).toEqual({ ok: false, reason: "vet_not_eligible" });
+        await store.finish(third.id, T0 + 3, null);
+
+        await skilled(2, { maxChats: 3 });
+        const chat = await enqueue({ type: "chat" });
+        expect((await claim(chat, 2)).ok).toBe(true);
+        await store.acceptOffer(chat.id, 2, T0 + 2);
+        const video = await enqueue({ type: "video" });
+        expect(await claim(video, 2)).toEqual({ ok: false, reason: "vet_not_eligible" });
+        await store.finish(chat.id, T0 + 3, null);
+        expect((await claim(video, 2, T0 + 4)).ok).toBe(true);
+        await store.acceptOffer(video.id, 2, T0 + 5);
+        expect((await store.getVet(2))!.holdsVideo).toBe(true);
+        const after = await enqueue({ type: "chat" });
+        expect(await claim(after, 2, T0 + 6)).toEqual({ ok: false, reason: "vet_not_eligible" });
+        await store.finish(video.id, T0 + 7, null);
+        expect((await store.getVet(2))!.holdsVideo).toBeUndefined();
+        expect((await claim(after, 2, T0 + 8)).ok).toBe(true);
+      });
+
+      it("refuses out of order: a request waiting ahead in serving order that the vet could take goes first", async () => {
+        await skilled(1, {});
+        const normal = await enqueue({ priority: "normal" });
+        const protectedOne = await enqueue({ priority: "protected" });
+        const emergency = await enqueue({ priority: "emergency" });
+        expect(await claim(normal, 1)).toEqual({ ok: false, reason: "out_of_order" });
+        expect(await claim(protectedOne, 1)).toEqual({ ok: false, reason: "out_of_order" });
+        expect((await claim(emergency, 1)).ok).toBe(true);
+        // One the vet cannot take (species) does not hold the others back.
+        await skilled(2, { species: ["dog"] });
+        const cat = await enqueue({ priority: "emergency", species: "cat" });
+        expect((await store.getConsultation(cat.id))?.status).toBe("queued");
+        expect((await claim(protectedOne, 2)).ok).toBe(true);
+      });
+
+      it("aging: every PRIORITY_AGING_MS waited lifts a request one class, so an old ordinary request goes before a new protected one", async () => {
+        await skilled(1, {});
+        const old = await enqueue({ priority: "normal", createdAt: T0 });
+        const fresh = await enqueue({ priority: "protected", createdAt: T0 + 299_000 });
+        expect(await claim(old, 1, T0 + 299_500)).toEqual({ ok: false, reason: "out_of_order" });
+        // At 300 s the old one is protected too, and older.
+        expect(await claim(fresh, 1, T0 + 300_000)).toEqual({ ok: false, reason: "out_of_order" });
+        expect((await claim(old, 1, T0 + 300_000)).ok).toBe(true);
+      });
+
+      it("answers the place in serving order on enqueue: classes first, arrival within a class; transferred ahead of all", async () => {
+        expect((await store.enqueue(newRequest({ priority: "normal" }), 0, 300_000)).position).toBe(1);
+        expect((await store.enqueue(newRequest({ priority: "protected" }), 0, 300_000)).position).toBe(1);
+        expect((await store.enqueue(newRequest({ priority: "normal" }), 0, 300_000)).position).toBe(3);
+        expect((await store.enqueue(newRequest({ priority: "emergency" }), 0, 300_000)).position).toBe(1);
+        const p = await store.enqueue(newRequest({ priority: "protected" }), 0, 300_000);
+        expect(p.position).toBe(3);
+        // The same user asking again gets the open one at its place.
+        expect((await store.enqueue(newRequest({ userId: p.consultation.userId }), 0, 300_000)).position).toBe(3);
+      });
+
+      it("assignDirect checks species and channel but not language", async () => {
+        await skilled(1, { species: ["dog"], languages: ["en"] });
+        expect(await store.assignDirect(newRequest({ species: "cat" }), 1, T0, rulesFor(1))).toEqual({ ok: false, reason: "vet_not_eligible" });
+        const r = await store.assignDirect(newRequest({ species: "dog", language: "fr", type: "video" }), 1, T0, rulesFor(3));
+        expect(r.ok).toBe(true);
+        expect((await store.getVet(1))!.holdsVideo).toBe(true);
+      });
+
+      it("keeps species, language and priority on the consultation through every step", async () => {
+        await skilled(1, {});
+        const c = await enqueue({ species: "rabbit", language: "de", priority: "protected" });
+        expect(c).toMatchObject({ species: "rabbit", language: "de", priority: "protected" });
+        const offered = await claim(c, 1, T0 + 60_000);
+        expect(offered.ok && offered.consultation).toMatchObject({ species: "rabbit", language: "de", priority: "protected" });
+        expect((await store.snapshot()).queue[0]).toMatchObject({ species: "rabbit", language: "de", priority: "protected" });
+      });
+    });
 
     describe("snapshot", () => {
       it("holds queued and offered requests in seq order and every known vet", async () => {

@@ -4,8 +4,9 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createClient, type RedisClientType } from "redis";
-import { isEligible } from "../../src/domain/routing-rules.js";
-import type { LiveConsultation } from "../../src/domain/types.js";
+import { planOffers } from "../../src/domain/planner.js";
+import { canTake, isEligible } from "../../src/domain/routing-rules.js";
+import type { LiveConsultation, VetSkills } from "../../src/domain/types.js";
 import { RedisRoutingStore } from "../../src/routing-store/redis-store.js";
 import { REDIS_URL, cleanRedisPrefix, uniqueRedisPrefix } from "../support/services.js";
 import { newRequest, rulesFor } from "./contract.js";
@@ -111,6 +112,83 @@ describe("RedisRoutingStore with two nodes racing", () => {
     }
     const assigned = snap.vets.map((v) => v.activeConsultationIds[0]);
     expect(new Set(assigned).size).toBe(VETS.length);
+  });
+
+  it("mixed species, channels and priorities, planned and claimed by both nodes: no double assignment, no vet over capacity, never a species the vet does not treat", async () => {
+    const rules = rulesFor(1);
+    const VETS: Array<{ id: number; skills: VetSkills }> = [
+      { id: 31, skills: { species: ["dog"], languages: ["en"], maxChats: 2 } },
+      { id: 32, skills: { species: ["cat"], languages: ["en", "es"], maxChats: 1 } },
+      { id: 33, skills: { species: [], languages: ["es"], maxChats: 3 } },
+      { id: 34, skills: { species: ["dog", "cat"], languages: ["en"], maxChats: 2 } },
+      { id: 35, skills: { species: ["rabbit"], languages: ["en"], maxChats: 1 } },
+      { id: 36, skills: { species: ["dog"], languages: ["es"], maxChats: 1 } },
+    ];
+    for (const [i, v] of VETS.entries()) {
+      const s = i % 2 === 0 ? a : b;
+      await s.addVetConnection(v.id, `conn-${v.id}`, i % 2 === 0 ? "A" : "B", T0, v.skills);
+      await s.setVetStatus(v.id, "available", T0 + i);
+    }
+    const species = ["dog", "cat", "iguana", null, "rabbit"];
+    const priorities = ["normal", "protected", "emergency"] as const;
+    const requests: LiveConsultation[] = [];
+    for (let i = 0; i < 40; i++) {
+      const r = newRequest({
+        species: species[i % species.length],
+        type: i % 4 === 0 ? "video" : "chat",
+        priority: priorities[i % 3],
+        language: i % 5 === 0 ? "es" : null,
+        createdAt: T0,
+      });
+      requests.push((await (i % 2 ? a : b).enqueue(r, 0, rules.priorityAgingMs)).consultation);
+    }
+    const byId = new Map(requests.map((r) => [r.id, r]));
+
+    const claims: Array<{ c: string; v: number }> = [];
+    const node = async (store: RedisRoutingStore) => {
+      let idle = 0;
+      for (let round = 0; round < 200 && idle < 3; round++) {
+        const now = T0 + 100 + round;
+        const snap = await store.snapshot();
+        const planned = planOffers(snap, rules, now);
+        const offered = snap.queue.filter((q) => q.status === "offered");
+        if (planned.length === 0 && offered.length === 0) idle++;
+        else idle = 0;
+        await Promise.all([
+          ...planned.map(async (p) => {
+            const r = await store.claimOffer(p.consultationId, p.vetId, now, now + OFFER_MS, rules);
+            if (r.ok) claims.push({ c: p.consultationId, v: p.vetId });
+          }),
+          ...offered.map((q) => store.acceptOffer(q.id, q.offer!.vetId, now)),
+        ]);
+      }
+    };
+    await Promise.all([node(a), node(b)]);
+
+    // No release happened: a request claimed twice would have gone to two vets.
+    expect(claims.length).toBeGreaterThan(VETS.length);
+    expect(new Set(claims.map((x) => x.c)).size).toBe(claims.length);
+    const snap = await a.snapshot();
+    for (const v of snap.vets) {
+      const skills = VETS.find((x) => x.id === v.vetId)!.skills;
+      expect(v.offerConsultationId).toBeNull();
+      const held = v.activeConsultationIds.map((id) => byId.get(id)!);
+      const videos = held.filter((c) => c.type === "video").length;
+      if (videos > 0) expect(held).toHaveLength(1);
+      expect(held.length).toBeLessThanOrEqual(skills.maxChats!);
+      for (const c of held) {
+        if (c.species && skills.species.length > 0) expect(skills.species).toContain(c.species);
+        expect(await b.getConsultation(c.id)).toMatchObject({ status: "active", vetId: v.vetId });
+      }
+    }
+    // Every vet is full or has nothing left in the queue that it could take.
+    const left = snap.queue.filter((q) => q.status === "queued");
+    for (const v of snap.vets) {
+      const now = T0 + 1_000;
+      for (const q of left) expect(canTake(v, q, now, rules, { ignoreLanguage: q.requestedVetId === v.vetId })).toBe(false);
+    }
+    // iguanas only ever went to the vet who treats every species.
+    for (const x of claims) if (byId.get(x.c)!.species === "iguana") expect(x.v).toBe(33);
   });
 
   it("claimDue: 200 deadlines, each handed out exactly once", async () => {
