@@ -8,6 +8,7 @@ import { ConsultationEngine, type RoutingConfig } from "../../src/domain/consult
 import type { Sleep } from "../../src/domain/history-writer.js";
 import type { Directory, Notifier, TokenMinter } from "../../src/domain/ports.js";
 import type { RoutingStore } from "../../src/domain/routing-store.js";
+import type { VetSkills } from "../../src/domain/types.js";
 import { createOfflineProvider } from "../../src/twilio/offline-provider.js";
 import { MemoryLedger } from "./memory-ledger.js";
 
@@ -60,6 +61,11 @@ export interface SentEvent {
   payload: any;
 }
 
+/** Species of fake pets by pet id (tests set and clear it). */
+export const fakeSpecies = new Map<number, string>();
+/** Skills of fake vets by vet id, over the defaults (tests set and clear it). */
+export const fakeSkills = new Map<number, Partial<VetSkills>>();
+
 /** Records every event; `to` is `vet:{id}` or `user:{appId}:{userId}`. */
 export class RecordingNotifier implements Notifier {
   readonly events: SentEvent[] = [];
@@ -77,7 +83,12 @@ export class RecordingNotifier implements Notifier {
   }
 }
 
-/** Users 1..99 of app 1 with pets 1..99; vets 1..99 with emails `vet{id}@example.com`. */
+/**
+ * Users 1..99 of app 1 with pets 1..99; vets 1..99 with emails `vet{id}@example.com`.
+ * Routing data (PROTOCOL §4): users 90..99 are subscribed `protect_users` owners; pet
+ * `species` comes from {@link fakeSpecies} (none by default, which any vet takes); vets have
+ * the default skills unless {@link fakeSkills} says otherwise.
+ */
 export const fakeDirectory: Directory = {
   requestProfile: (appId, userId, petId) =>
     Promise.resolve(
@@ -87,7 +98,8 @@ export const fakeDirectory: Directory = {
           ? { missing: "pet" as const }
           : {
               user: { id: userId, first_name: `U${userId}`, last_name: null, email: `u${userId}@example.com` },
-              pet: { id: petId, name: `Pet${petId}` },
+              pet: { id: petId, name: `Pet${petId}`, ...(fakeSpecies.has(petId) ? { species: fakeSpecies.get(petId) } : {}) },
+              ...(userId >= 90 ? { protectedOwner: true } : {}),
             },
     ),
   vet: (vetId) =>
@@ -95,7 +107,7 @@ export const fakeDirectory: Directory = {
       card: { id: `app-1_vet-${vetId}`, username: `First${vetId} Last${vetId}`, profile_image: null },
       firstName: `First${vetId}`,
       lastName: `Last${vetId}`,
-      skills: { species: [], languages: ["en"], maxChats: null },
+      skills: { species: [], languages: ["en"], maxChats: null, ...fakeSkills.get(vetId) },
     }),
   vetIdByEmail: (email) => {
     const m = /^vet(\d+)@example\.com$/.exec(email);
