@@ -13,8 +13,9 @@ import type {
   VetStatePayload,
 } from "../protocol/events.js";
 import type { Directory, FeedbackRecord, TokenMinter } from "./ports.js";
+import { chatCapacity } from "./routing-rules.js";
 import type { RoutingSnapshot } from "./routing-store.js";
-import type { EndedBy, LiveConsultation, VetCard } from "./types.js";
+import type { EndedBy, LiveConsultation, VetCard, VetPresence } from "./types.js";
 
 /** What `GET /admin/v1/stats` answers. */
 export interface EngineStats {
@@ -105,6 +106,8 @@ export function offerPayload(c: LiveConsultation, requested: boolean, expiresAt:
     requested,
     expires_at: new Date(expiresAt).toISOString(),
     ...(c.transferred ? { transferred: true } : {}),
+    ...(c.priority === "emergency" ? { emergency: true } : {}),
+    ...(c.language ? { language: c.language } : {}),
   };
 }
 
@@ -127,6 +130,7 @@ export function storedFeedbackPayload(fb: FeedbackRecord): Omit<FeedbackPayload,
 
 /** Queue length, vets by what they are doing, and open consultations, from one snapshot. */
 export function statsPayload({ queue, vets }: RoutingSnapshot, vetMaxConsults: number): EngineStats {
+  const full = (v: VetPresence) => v.holdsVideo === true || v.activeConsultationIds.length >= chatCapacity(v, vetMaxConsults);
   const byStatus: Record<string, number> = { available: 0, offered: 0, busy: 0, wrapup: 0, away: 0, offline: 0 };
   let active = 0;
   for (const v of vets) {
@@ -140,7 +144,7 @@ export function statsPayload({ queue, vets }: RoutingSnapshot, vetMaxConsults: n
             ? "offered"
             : v.wrapupUntil !== null
               ? "wrapup"
-              : v.activeConsultationIds.length >= vetMaxConsults
+              : full(v)
                 ? "busy"
                 : "available";
     byStatus[key] = (byStatus[key] ?? 0) + 1;

@@ -93,6 +93,11 @@ export const offerSchema = z.object({
     .boolean()
     .optional()
     .meta({ description: "True when the consultation was active with a vet who left (PROTOCOL §4): the chat so far is in the same Conversation." }),
+  emergency: z
+    .boolean()
+    .optional()
+    .meta({ description: "True when the owner (a subscribed `protect_users` owner) asked for emergency handling (PROTOCOL §4)." }),
+  language: z.string().optional().meta({ description: "ISO 639-1 code of the language the owner asked for, when they did." }),
 });
 
 /** What `consult:accept` answers and `consult:assigned` carries to the vet. */

@@ -39,6 +39,17 @@ describe("routing with skills and priority (engine)", () => {
     expect(await store.getConsultation(normal.consultation_id)).toMatchObject({ priority: "normal" });
   });
 
+  it("tells the vet in the offer that it is an emergency and which language the owner asked for", async () => {
+    fakeSkills.set(1, { languages: ["de"] });
+    await online(1);
+    await ask(93, { emergency: true, language: "de" });
+    expect(offersTo(1)[0]).toMatchObject({ emergency: true, language: "de" });
+    await online(2);
+    await ask(40);
+    expect(offersTo(2)[0]).not.toHaveProperty("emergency");
+    expect(offersTo(2)[0]).not.toHaveProperty("language");
+  });
+
   it("takes the pet's species in lower case and the language onto the request", async () => {
     const r = await ask(7, { petId: PET_DOG, language: "es" });
     expect(await store.getConsultation(r.consultation_id)).toMatchObject({ species: "dog", language: "es" });
