@@ -147,8 +147,11 @@ export interface Ledger {
 export interface Directory {
   /** The owner and pet shown to vets, or null when the user or pet is not in this app. */
   requestProfile(appId: number, userId: number, petId: number): Promise<RequestProfile | { missing: "user" | "pet" }>;
-  /** The vet's card, names and routing skills (read when the vet connects). */
-  vet(vetId: number): Promise<{ card: VetCard; firstName: string; lastName: string; skills: VetSkills } | null>;
+  /**
+   * The vet's card, names and routing skills. Cached briefly on each node; `fresh` reads the
+   * database (when the vet connects, so skills an operator just changed on another node apply).
+   */
+  vet(vetId: number, opts?: { fresh?: boolean }): Promise<{ card: VetCard; firstName: string; lastName: string; skills: VetSkills } | null>;
   vetIdByEmail(email: string): Promise<number | null>;
 }
 

@@ -18,6 +18,9 @@ export const vetJson = (v: VetRecord, vetAppId: number): z.output<typeof vetJson
   last_name: v.lastName,
   profile_image: v.profileImage,
   identity: vetIdentity(vetAppId, v.id),
+  species: [...v.species],
+  languages: [...v.languages],
+  max_chats: v.maxChats,
 });
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());

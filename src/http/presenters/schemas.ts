@@ -160,6 +160,9 @@ export const vetJsonSchema = z
     last_name: z.string(),
     profile_image: z.string().nullable(),
     identity: z.string().meta({ example: "app-1_vet-7" }),
+    species: z.array(z.string()).meta({ description: "Lower-case species the vet treats; empty = every species.", example: ["dog", "cat"] }),
+    languages: z.array(z.string()).meta({ description: "ISO 639-1 codes the vet speaks.", example: ["en", "es"] }),
+    max_chats: z.int().nullable().meta({ description: "Chat consultations held at once; null = `VET_MAX_CONSULTS`." }),
   })
   .meta({ id: "Vet" });
 

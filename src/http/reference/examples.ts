@@ -61,7 +61,7 @@ export const feedback = {
   feedback_date: "2026-12-01T14:30:00.000Z",
 };
 
-export const vet = { id: 7, email: "dr.kim@example.com", first_name: "Ana", last_name: "Kim", profile_image: null, identity: "app-1_vet-7" };
+export const vet = { id: 7, email: "dr.kim@example.com", first_name: "Ana", last_name: "Kim", profile_image: null, identity: "app-1_vet-7", species: ["dog", "cat"], languages: ["en", "es"], max_chats: 2 };
 
 export const stats = { queue_length: 3, vets: { available: 2, offered: 1, busy: 4, wrapup: 0, away: 1, offline: 0 }, open_consultations: 7 };
 
