@@ -60,8 +60,8 @@ export const vetAttributeFields = {
     .meta({ description: "ISO 639-1 codes the vet speaks; default `[\"en\"]`.", example: ["en", "es"] }),
   max_chats: z
     .int({ error: "The :attribute must be an integer." })
-    .min(1)
-    .max(MAX_CHATS_LIMIT)
+    .min(1, { error: "The :attribute must be at least 1." })
+    .max(MAX_CHATS_LIMIT, { error: `The :attribute must not be greater than ${String(MAX_CHATS_LIMIT)}.` })
     .nullable()
     .optional()
     .meta({ description: `Chat consultations held at once, 1–${String(MAX_CHATS_LIMIT)}; null = \`VET_MAX_CONSULTS\` (default).` }),
