@@ -10,6 +10,7 @@ import type {
   LiveConsultation,
   OfferOutcome,
   OpenStatus,
+  PriorityClass,
   RequestProfile,
   VetCard,
   VetSkills,
@@ -76,6 +77,12 @@ export interface OpenConsultationRecord {
   acceptedAt: number | null;
   /** Vets whose offer of it ended declined, timeout, disconnected, away or node_dead. */
   excludedVetIds: number[];
+  /** The pet's species at request time (lower case), or null. */
+  species: string | null;
+  /** ISO 639-1 code the owner asked for, or null. */
+  language: string | null;
+  /** Priority class at request time, before aging. */
+  priority: PriorityClass;
 }
 
 /** An ended consultation whose vet has not given feedback yet (the vet may be in wrap-up). */

@@ -70,6 +70,7 @@ const iso = "2026-12-01T14:05:00.000Z";
 export const consultation = {
   id: "6f1c2a9e-3b8d-4c55-9a41-0d7e2b6f8c10", app_id: 1, user_id: 7, pet_id: 12, type: "chat", source: "socket", status: "ended",
   requested_vet_id: null, vet_id: 7, channel_sid: channel, room_sid: null, ended_by: "vet", end_reason: null,
+  language: "es", emergency: false, species: "dog", priority: "protected",
   created_at: iso, accepted_at: "2026-12-01T14:05:20.000Z", ended_at: "2026-12-01T14:25:00.000Z",
 };
 
