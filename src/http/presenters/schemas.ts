@@ -278,4 +278,12 @@ export const demoOwnerJsonSchema = z
   .meta({ id: "DemoOwner" });
 
 /** A demo vet (`GET /demo/v1/vets`): who the demo owner may ask for. */
-export const demoVetJsonSchema = z.object({ email: z.string(), first_name: z.string(), last_name: z.string() }).meta({ id: "DemoVet" });
+export const demoVetJsonSchema = z
+  .object({
+    email: z.string(),
+    first_name: z.string(),
+    last_name: z.string(),
+    species: z.array(z.string()).meta({ description: "Species the vet treats; empty = every species." }),
+    languages: z.array(z.string()).meta({ description: "ISO 639-1 codes the vet speaks." }),
+  })
+  .meta({ id: "DemoVet" });

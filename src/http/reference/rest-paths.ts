@@ -292,7 +292,7 @@ export function restPaths() {
         tags: ["demo"],
         summary: "Demo mode only (`DEMO=1`, else 404): the demo vets an owner may ask for.",
         responses: {
-          "200": successResponse(z.array(demoVetJsonSchema), [{ email: "vet1@demo.test", first_name: "Maya", last_name: "Patel" }], { message: "Demo vets" }),
+          "200": successResponse(z.array(demoVetJsonSchema), [{ email: "vet1@demo.test", first_name: "Maya", last_name: "Patel", species: ["dog", "cat"], languages: ["en", "es"] }], { message: "Demo vets" }),
           ...errors([404, 500], { 404: "Not Found" }),
         },
       },
