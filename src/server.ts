@@ -26,6 +26,7 @@ import { createDirectory } from "./repositories/directory.js";
 import { createTokenMinter } from "./twilio/token-minter.js";
 import { ConsultationEngine } from "./domain/consultation-engine.js";
 import type { RoutingStore } from "./domain/routing-store.js";
+import type { VetSkills } from "./domain/types.js";
 import { createConsultationRouter } from "./http/routes/v2/consultations.js";
 import { MemoryRoutingStore } from "./routing-store/memory-store.js";
 import { RedisRoutingStore } from "./routing-store/redis-store.js";
@@ -141,11 +142,12 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
     prefix: config.redisKeyPrefix,
   });
   const twilio = createTwilioProvider(config.twilio, logger, overrides.twilioRetry ? { retry: overrides.twilioRetry } : {});
+  const directory = createDirectory(repos, (id) => vetIdentity(config.twilio.vetAppId, id), clock);
   const engine = new ConsultationEngine({
     store,
     ledger: repos.consultations,
     notifier: sockets.notifier,
-    directory: createDirectory(repos, (id) => vetIdentity(config.twilio.vetAppId, id), clock),
+    directory,
     tokens: ctx.tokens,
     twilio,
     clock,
@@ -173,6 +175,10 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
   const vetSessions = {
     disconnectVet: (id: number) => sockets.io.of("/vet").in(vetRoom(id)).disconnectSockets(true),
     vetDisabled: (id: number) => engine.vetDisabled(id),
+    vetSkillsChanged: (id: number, skills: VetSkills) => {
+      directory.forgetVet(id);
+      return engine.vetSkillsChanged(id, skills);
+    },
   };
   const userSessions = {
     userDeleted: async (appId: number, userId: number) => {

@@ -4,6 +4,8 @@
  *
  *   npm run -s admin -- create-app --name petcube --secret-stdin < secret.txt
  *   npm run -s admin -- create-vet --email a@b.c --first-name Ann --last-name Lee   # password from $ADMIN_VET_PASSWORD
+ *   npm run -s admin -- create-vet … --species dog,cat --languages en,es --max-chats 2
+ *   npm run -s admin -- update-vet --email a@b.c --species "" --max-chats default
  *   npm run -s admin -- list-apps
  *   npm run -s admin -- consultation 6f1c…   # the same JSON as GET /admin/v1/consultations/{id}
  */
@@ -12,12 +14,13 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { asc } from "drizzle-orm";
-import type { z } from "zod";
+import { z } from "zod";
 import { ConfigError, loadConfig } from "../config.js";
 import { openDatabase, type Database } from "../db/database.js";
 import { apps } from "../db/schema.js";
 import { appJson, vetJson } from "../http/presenters/admin.js";
 import { createAppSchema, createVetSchema } from "../http/routes/admin.js";
+import { vetAttributeFields } from "../http/routes/admin-vets.js";
 import { consultationAuditJson } from "../http/presenters/admin.js";
 import { validationMessages } from "../http/validation.js";
 import { AppError } from "../lib/envelope.js";
@@ -36,7 +39,17 @@ Commands:
                SECRET must be at least 16 characters.
   create-vet   --email EMAIL --first-name FIRST --last-name LAST
                [--password PASSWORD | --password-stdin] [--profile-image URL]
+               [--species LIST] [--languages LIST] [--max-chats N]
                PASSWORD must be at least 8 characters.
+  update-vet   (--id ID | --email EMAIL) [--species LIST] [--languages LIST] [--max-chats N]
+               Sets a vet's routing skills (at least one option). A running gateway
+               applies them when the vet next connects; PATCH /admin/v1/vets/{id}
+               applies them at once.
+  Skills:      --species   comma-separated lower-case species the vet treats, e.g.
+                           dog,cat; "" = every species (the default). At most 20.
+               --languages comma-separated ISO 639-1 codes, e.g. en,es (default en).
+               --max-chats chat consultations held at once, 1-10; "default" =
+                           VET_MAX_CONSULTS (the default).
   list-apps    Prints every app (id, name, media_url).
   consultation ID
                Prints one consultation with its events, offers and feedback (the data
@@ -102,6 +115,33 @@ function check<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   return parsed.data;
 }
 
+/** `update-vet`: the skills to set, at least one. */
+const vetSkillsSchema = z
+  .object(vetAttributeFields)
+  .refine((b) => Object.values(b).some((x) => x !== undefined), { error: "At least one of --species, --languages, --max-chats is required." });
+
+/** A comma-separated flag as a list; "" is the empty list. */
+const list = (flag: string | undefined): string[] | undefined =>
+  flag === undefined ? undefined : flag.split(",").map((s) => s.trim()).filter((s) => s !== "");
+
+/** The skill flags in the admin API's shape (zod validates them). */
+function skillFlags(v: { species?: string | undefined; languages?: string | undefined; "max-chats"?: string | undefined }) {
+  const max = v["max-chats"];
+  return {
+    species: list(v.species),
+    languages: list(v.languages),
+    max_chats: max === undefined ? undefined : max === "default" ? null : /^\d{1,3}$/.test(max) ? Number(max) : max,
+  };
+}
+
+/** `--id` or `--email`, exactly one. */
+function vetTarget(id: string | undefined, email: string | undefined): { id: number } | { email: string } {
+  if ((id === undefined) === (email === undefined)) throw new CliError("update-vet needs --id or --email (one of them)", 2);
+  if (email !== undefined) return { email };
+  if (!/^\d{1,9}$/.test(id ?? "")) throw new CliError(`--id must be a vet id (a positive integer), not ${id ?? ""}`, 2);
+  return { id: Number(id) };
+}
+
 function parse(argv: string[]) {
   try {
     return parseArgs({
@@ -119,6 +159,10 @@ function parse(argv: string[]) {
         "first-name": { type: "string" },
         "last-name": { type: "string" },
         "profile-image": { type: "string" },
+        species: { type: "string" },
+        languages: { type: "string" },
+        "max-chats": { type: "string" },
+        id: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -142,13 +186,14 @@ export async function runAdminCli(argv: string[], io: CliIo = processIo): Promis
       throw new CliError(`unexpected argument: ${positionals[maxPositionals]} (see --help)`, 2);
     }
     if (command === "consultation" && positionals[1] === undefined) throw new CliError("consultation needs an ID (see --help)", 2);
-    if (!["create-app", "create-vet", "list-apps", "consultation"].includes(command)) {
+    if (!["create-app", "create-vet", "update-vet", "list-apps", "consultation"].includes(command)) {
       throw new CliError(`unknown command: ${command} (see --help)`, 2);
     }
 
     // Validate the input before touching the database, so typos fail fast.
     let appInput: z.output<typeof createAppSchema> | undefined;
     let vetInput: z.output<typeof createVetSchema> | undefined;
+    let vetUpdate: { target: { id: number } | { email: string }; skills: z.output<typeof vetSkillsSchema> } | undefined;
     if (command === "create-app") {
       const secret = await secretFrom(io, v.secret, v["secret-stdin"], SECRET_ENV);
       if (secret === undefined) throw new CliError(`a secret is required: --secret, --secret-stdin or ${SECRET_ENV}`, 2);
@@ -164,7 +209,10 @@ export async function runAdminCli(argv: string[], io: CliIo = processIo): Promis
         first_name: v["first-name"],
         last_name: v["last-name"],
         profile_image: v["profile-image"],
+        ...skillFlags(v),
       });
+    } else if (command === "update-vet") {
+      vetUpdate = { target: vetTarget(v.id, v.email), skills: check(vetSkillsSchema, skillFlags(v)) };
     }
 
     const config = loadConfig(io.env);
@@ -187,8 +235,17 @@ export async function runAdminCli(argv: string[], io: CliIo = processIo): Promis
         firstName: vetInput.first_name,
         lastName: vetInput.last_name,
         profileImage: vetInput.profile_image ?? null,
+        species: vetInput.species,
+        languages: vetInput.languages,
+        maxChats: vetInput.max_chats,
       });
       result = vetJson(vet, config.twilio.vetAppId);
+    } else if (vetUpdate) {
+      const { target, skills } = vetUpdate;
+      const id = "id" in target ? target.id : (await repos.vets.findByEmail(target.email))?.id;
+      const vet = id === undefined ? null : await repos.vets.update(id, { species: skills.species, languages: skills.languages, maxChats: skills.max_chats });
+      if (!vet) throw new CliError(`vet not found: ${"id" in target ? String(target.id) : target.email}`);
+      result = { ...vetJson(vet, config.twilio.vetAppId), active: vet.active };
     } else if (command === "consultation") {
       const found = await new ConsultationReader(database.db).audit(positionals[1] ?? "");
       if (!found) throw new CliError(`consultation not found: ${positionals[1] ?? ""}`);

@@ -75,6 +75,10 @@ export interface ConsultRequest {
   conversation_request: "chat" | "video";
   pet_id: number;
   doctor_email?: string;
+  /** ISO 639-1 code: vets who speak it are preferred for a while. */
+  language?: string;
+  /** Subscribed `protect_users` owners only (others get 422). */
+  emergency?: boolean;
 }
 
 /** The pet owner's client (`/user`). */

@@ -119,6 +119,12 @@ export const vets = pgTable("vets", {
   profileImage: text("profile_image"),
   /** False: disabled by an operator; login and socket tokens are refused. */
   active: boolean("active").notNull().default(true),
+  /** Routing skills (PROTOCOL §4): lower-case species treated; empty = every species. */
+  species: text("species").array().notNull().default(sql`'{}'::text[]`),
+  /** ISO 639-1 codes the vet speaks. */
+  languages: text("languages").array().notNull().default(sql`'{en}'::text[]`),
+  /** Chat consultations held at once; null = `VET_MAX_CONSULTS`. */
+  maxChats: integer("max_chats"),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -144,6 +150,14 @@ export const consultations = pgTable(
     roomSid: text("room_sid"),
     endedBy: text("ended_by"),
     endReason: text("end_reason"),
+    /** ISO 639-1 code the owner asked for (PROTOCOL §4), or null. */
+    language: text("language"),
+    /** The owner asked for an emergency consultation. */
+    emergency: boolean("emergency").notNull().default(false),
+    /** The pet's species (lower case) at request time, or null. */
+    species: text("species"),
+    /** Priority class at request time: `emergency`, `protected` or `normal`. */
+    priority: text("priority").notNull().default("normal"),
     createdAt: createdAt(),
     acceptedAt: ts("accepted_at"),
     endedAt: ts("ended_at"),

@@ -2,12 +2,29 @@
 
 export const DEMO_APP_NAME = "demo";
 
-/** Vet `n` (1-based) logs in as `vet{n}@demo.test` with password `demo-vet-{n}`. */
-export const DEMO_VETS = [
-  { email: "vet1@demo.test", password: "demo-vet-1", firstName: "Maya", lastName: "Patel" },
-  { email: "vet2@demo.test", password: "demo-vet-2", firstName: "Tom", lastName: "Becker" },
-  { email: "vet3@demo.test", password: "demo-vet-3", firstName: "Sofia", lastName: "Rossi" },
-] as const;
+/** A demo vet: login, names and routing skills (PROTOCOL §4). */
+export interface DemoVet {
+  email: string;
+  password: string;
+  firstName: string;
+  lastName: string;
+  /** Species treated; empty = every species. */
+  species: readonly string[];
+  languages: readonly string[];
+  /** null = `VET_MAX_CONSULTS`. */
+  maxChats: number | null;
+}
+
+/**
+ * Vet `n` (1-based) logs in as `vet{n}@demo.test` with password `demo-vet-{n}`. Their skills
+ * differ so the demo shows routing: Maya sees dogs and cats (English, Spanish, two chats at
+ * once), Tom only birds and rabbits (English, German), Sofia every species (English, Italian).
+ */
+export const DEMO_VETS: readonly DemoVet[] = [
+  { email: "vet1@demo.test", password: "demo-vet-1", firstName: "Maya", lastName: "Patel", species: ["dog", "cat"], languages: ["en", "es"], maxChats: 2 },
+  { email: "vet2@demo.test", password: "demo-vet-2", firstName: "Tom", lastName: "Becker", species: ["bird", "rabbit"], languages: ["en", "de"], maxChats: null },
+  { email: "vet3@demo.test", password: "demo-vet-3", firstName: "Sofia", lastName: "Rossi", species: [], languages: ["en", "it"], maxChats: null },
+];
 
 export interface DemoPet {
   name: string;

@@ -31,6 +31,9 @@ async function findOrCreate<T>(find: () => Promise<T | null>, create: () => Prom
   }
 }
 
+const hasDefaultSkills = (s: { species: string[]; languages: string[]; maxChats: number | null }) =>
+  s.species.length === 0 && s.languages.length === 1 && s.languages[0] === "en" && s.maxChats === null;
+
 export async function seedDemo(repos: Repositories, now: Date): Promise<SeededDemo> {
   // The demo app's REST secret is random: the demo page needs only /demo/v1/owner-token.
   const app = await findOrCreate(
@@ -39,12 +42,14 @@ export async function seedDemo(repos: Repositories, now: Date): Promise<SeededDe
   );
   const vets: VetRecord[] = [];
   for (const v of DEMO_VETS) {
-    vets.push(
-      await findOrCreate(
-        () => repos.vets.findByEmail(v.email),
-        () => repos.vets.create({ email: v.email, password: v.password, firstName: v.firstName, lastName: v.lastName }),
-      ),
+    const skills = { species: [...v.species], languages: [...v.languages], maxChats: v.maxChats };
+    let vet = await findOrCreate(
+      () => repos.vets.findByEmail(v.email),
+      () => repos.vets.create({ email: v.email, password: v.password, firstName: v.firstName, lastName: v.lastName, ...skills }),
     );
+    // A demo vet seeded before skills existed still has the defaults: give it its skills.
+    if (hasDefaultSkills(vet) && !hasDefaultSkills(skills)) vet = (await repos.vets.update(vet.id, skills)) ?? vet;
+    vets.push(vet);
   }
   const owners: SeededDemo["owners"] = [];
   for (const o of DEMO_OWNERS) {

@@ -10,6 +10,7 @@ import type {
   LiveConsultation,
   OfferOutcome,
   OpenStatus,
+  PriorityClass,
   RequestProfile,
   VetCard,
   VetSkills,
@@ -76,6 +77,12 @@ export interface OpenConsultationRecord {
   acceptedAt: number | null;
   /** Vets whose offer of it ended declined, timeout, disconnected, away or node_dead. */
   excludedVetIds: number[];
+  /** The pet's species at request time (lower case), or null. */
+  species: string | null;
+  /** ISO 639-1 code the owner asked for, or null. */
+  language: string | null;
+  /** Priority class at request time, before aging. */
+  priority: PriorityClass;
 }
 
 /** An ended consultation whose vet has not given feedback yet (the vet may be in wrap-up). */
@@ -147,8 +154,11 @@ export interface Ledger {
 export interface Directory {
   /** The owner and pet shown to vets, or null when the user or pet is not in this app. */
   requestProfile(appId: number, userId: number, petId: number): Promise<RequestProfile | { missing: "user" | "pet" }>;
-  /** The vet's card, names and routing skills (read when the vet connects). */
-  vet(vetId: number): Promise<{ card: VetCard; firstName: string; lastName: string; skills: VetSkills } | null>;
+  /**
+   * The vet's card, names and routing skills. Cached briefly on each node; `fresh` reads the
+   * database (when the vet connects, so skills an operator just changed on another node apply).
+   */
+  vet(vetId: number, opts?: { fresh?: boolean }): Promise<{ card: VetCard; firstName: string; lastName: string; skills: VetSkills } | null>;
   vetIdByEmail(email: string): Promise<number | null>;
 }
 

@@ -142,6 +142,9 @@ export class Rebuilder {
       acceptedAt: active ? (r.acceptedAt ?? r.createdAt) : null,
       channelSid: r.channelSid,
       roomSid: r.roomSid,
+      species: r.species,
+      language: r.language,
+      priority: r.priority,
       profile: await this.profile(r),
     };
   }

@@ -5,6 +5,7 @@
  * generated from them. Imports only zod, so a client SDK can take this module alone.
  */
 import { z } from "zod";
+import { languageCodeSchema } from "./languages.js";
 
 const PG_INT_MAX = 2_147_483_647;
 
@@ -45,6 +46,10 @@ export const consultRequestSchema = z.object({
   conversation_request: consultationTypeSchema,
   pet_id: z.coerce.number().int().positive().max(PG_INT_MAX),
   doctor_email: z.email().max(254).optional(),
+  /** Vets who speak it are preferred for `LANGUAGE_WAIT_MS` (PROTOCOL §4). */
+  language: languageCodeSchema.optional(),
+  /** Allowed only for subscribed `protect_users` owners (422 `The emergency field is not allowed.` otherwise). */
+  emergency: z.boolean().optional().meta({ description: "Emergency request: subscribed `protect_users` owners only; others get 422." }),
 });
 export const callStatusSetSchema = z.object({
   room_sid: z.string().min(1).max(64),

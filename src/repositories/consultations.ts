@@ -9,7 +9,7 @@ import type {
   TransitionPatch,
   WrapupRecord,
 } from "../domain/ports.js";
-import type { ConsultationStatus, ConsultationType, LiveConsultation, OfferOutcome, OpenStatus } from "../domain/types.js";
+import type { ConsultationStatus, ConsultationType, LiveConsultation, OfferOutcome, OpenStatus, PriorityClass } from "../domain/types.js";
 
 const recordColumns = {
   id: consultations.id,
@@ -71,6 +71,10 @@ export class ConsultationRepository implements Ledger {
       at,
       c.acceptedAt === null ? null : iso(c.acceptedAt),
       detail,
+      c.language ?? null,
+      c.priority === "emergency",
+      c.species ?? null,
+      c.priority ?? "normal",
     ]);
   }
 
@@ -186,6 +190,9 @@ export class ConsultationRepository implements Ledger {
         createdAt: consultations.createdAt,
         acceptedAt: consultations.acceptedAt,
         excludedVetIds: excluded,
+        species: consultations.species,
+        language: consultations.language,
+        priority: consultations.priority,
       })
       .from(consultations)
       .where(inArray(consultations.status, ["queued", "offered", "active"]))
@@ -197,6 +204,7 @@ export class ConsultationRepository implements Ledger {
       createdAt: r.createdAt.getTime(),
       acceptedAt: r.acceptedAt ? r.acceptedAt.getTime() : null,
       excludedVetIds: (r.excludedVetIds ?? []).map(Number),
+      priority: priorityClass(r.priority),
     }));
   }
 
@@ -252,6 +260,12 @@ export interface ConsultationDetail {
   roomSid: string | null;
   endedBy: string | null;
   endReason: string | null;
+  /** ISO 639-1 code the owner asked for, or null. */
+  language: string | null;
+  emergency: boolean;
+  species: string | null;
+  /** `emergency`, `protected` or `normal` at request time. */
+  priority: string;
   createdAt: Date;
   acceptedAt: Date | null;
   endedAt: Date | null;
@@ -280,6 +294,10 @@ const detailColumns = {
   endedBy: consultations.endedBy,
   endReason: consultations.endReason,
   acceptedAt: consultations.acceptedAt,
+  language: consultations.language,
+  emergency: consultations.emergency,
+  species: consultations.species,
+  priority: consultations.priority,
 };
 
 /**
@@ -336,6 +354,11 @@ export class ConsultationReader {
   }
 }
 
+const PRIORITY_CLASSES = new Set<string>(["emergency", "protected", "normal"]);
+
+/** A stored priority as the domain's class; anything unknown ranks as `normal`. */
+const priorityClass = (p: string): PriorityClass => (PRIORITY_CLASSES.has(p) ? (p as PriorityClass) : "normal");
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Timestamps go over the wire as ISO text: cheaper than the driver's local-time formatting. */
@@ -351,9 +374,10 @@ const CREATE = statement(
   `with row as (
      insert into consultations
        (id, app_id, user_id, pet_id, type, source, status, requested_vet_id, vet_id,
-        channel_sid, room_sid, created_at, accepted_at, updated_at)
+        channel_sid, room_sid, created_at, accepted_at, updated_at, language, emergency, species, priority)
      values ($1::uuid, $2::integer, $3::integer, $4::integer, $5::text, $6::text, $7::text,
-        $8::integer, $9::integer, $10::text, $11::text, $12::timestamptz, $13::timestamptz, $12::timestamptz)
+        $8::integer, $9::integer, $10::text, $11::text, $12::timestamptz, $13::timestamptz, $12::timestamptz,
+        $15::text, $16::boolean, $17::text, $18::text)
      returning id)
    insert into consultation_events (consultation_id, from_status, to_status, detail, at)
    select id, null, $7::text, $14::jsonb, $12::timestamptz from row`,

@@ -2,22 +2,33 @@ import type { Clock } from "../lib/clock.js";
 import type { Directory } from "../domain/ports.js";
 import type { VetCard } from "../domain/types.js";
 import { toPetJson, type PetRepository } from "./pets.js";
-import { toUserSummary, type UserRepository } from "./users.js";
-import type { VetRecord, VetRepository } from "./vets.js";
+import { toUserSummary, type UserRepository, type UserRow } from "./users.js";
+import { vetSkillsOf, type VetRecord, type VetRepository } from "./vets.js";
 
 // Vet names and pictures change rarely; a short cache keeps them off the match path.
 const VET_CACHE_MS = 30_000;
+
+/** The engine's {@link Directory}, plus a hook to drop a vet from this node's cache. */
+export interface CachingDirectory extends Directory {
+  /** Drops the cached vet, so the next {@link Directory.vet} reads the database. */
+  forgetVet(vetId: number): void;
+}
+
+/** A subscribed `protect_users` owner (PROTOCOL §4 priority; may ask for `emergency`). */
+export function isProtectedOwner(user: Pick<UserRow, "role" | "status">): boolean {
+  return user.role === "protect_users" && user.status === "subscribed";
+}
 
 /** The engine's {@link Directory} over the repositories. */
 export function createDirectory(
   repos: { users: UserRepository; pets: PetRepository; vets: VetRepository },
   vetIdentity: (vetId: number) => string,
   clock: Clock,
-): Directory {
+): CachingDirectory {
   const vetCache = new Map<number, { at: number; vet: VetRecord | null }>();
-  const loadVet = async (vetId: number): Promise<VetRecord | null> => {
+  const loadVet = async (vetId: number, fresh: boolean): Promise<VetRecord | null> => {
     const hit = vetCache.get(vetId);
-    if (hit && clock.now() - hit.at < VET_CACHE_MS) return hit.vet;
+    if (!fresh && hit && clock.now() - hit.at < VET_CACHE_MS) return hit.vet;
     const vet = await repos.vets.findById(vetId);
     vetCache.set(vetId, { at: clock.now(), vet });
     return vet;
@@ -32,15 +43,17 @@ export function createDirectory(
       const found = await repos.pets.findWithOwner(appId, userId, petId);
       if (!found) return { missing: "user" };
       if (!found.pet) return { missing: "pet" };
-      return { user: toUserSummary(found.user), pet: { ...toPetJson(found.pet) } };
+      return { user: toUserSummary(found.user), pet: { ...toPetJson(found.pet) }, protectedOwner: isProtectedOwner(found.user) };
     },
-    async vet(vetId) {
-      const v = await loadVet(vetId);
-      // Skills arrive with the vet attributes (PROTOCOL §4); until stored, the defaults.
-      return v ? { card: card(v), firstName: v.firstName, lastName: v.lastName, skills: { species: [], languages: ["en"], maxChats: null } } : null;
+    async vet(vetId, opts) {
+      const v = await loadVet(vetId, opts?.fresh === true);
+      return v ? { card: card(v), firstName: v.firstName, lastName: v.lastName, skills: vetSkillsOf(v) } : null;
     },
     async vetIdByEmail(email) {
       return (await repos.vets.findByEmail(email))?.id ?? null;
+    },
+    forgetVet(vetId) {
+      vetCache.delete(vetId);
     },
   };
 }

@@ -1,6 +1,7 @@
 import { eq, inArray, sql } from "drizzle-orm";
 import { hashSecret, verifySecret } from "../auth/passwords.js";
 import type { Db } from "../db/database.js";
+import type { VetSkills } from "../domain/types.js";
 import { vets } from "../db/schema.js";
 import { conflict } from "../lib/envelope.js";
 
@@ -13,6 +14,29 @@ export interface VetRecord {
   profileImage: string | null;
   /** False once an operator disabled the vet: login and socket tokens are refused. */
   active: boolean;
+  /** Lower-case species the vet treats; empty = every species (PROTOCOL §4 skills). */
+  species: string[];
+  /** ISO 639-1 codes the vet speaks. */
+  languages: string[];
+  /** Chat consultations held at once; null = `VET_MAX_CONSULTS`. */
+  maxChats: number | null;
+}
+
+/** The routing attributes an operator sets on a vet; an absent field is left as it is. */
+export interface VetAttributes {
+  species?: string[];
+  languages?: string[];
+  maxChats?: number | null;
+}
+
+/** What `PATCH /admin/v1/vets/{id}` may change at once. */
+export interface VetChanges extends VetAttributes {
+  active?: boolean;
+}
+
+/** The routing skills of a vet record (the domain's {@link VetSkills}). */
+export function vetSkillsOf(v: VetRecord): VetSkills {
+  return { species: [...v.species], languages: [...v.languages], maxChats: v.maxChats };
 }
 
 const publicColumns = {
@@ -22,7 +46,19 @@ const publicColumns = {
   lastName: vets.lastName,
   profileImage: vets.profileImage,
   active: vets.active,
+  species: vets.species,
+  languages: vets.languages,
+  maxChats: vets.maxChats,
 };
+
+// Only the attributes given; the column defaults (every species, `en`, null) apply otherwise.
+function attributeColumns(a: VetAttributes): Partial<Pick<typeof vets.$inferInsert, "species" | "languages" | "maxChats">> {
+  return {
+    ...(a.species !== undefined ? { species: a.species } : {}),
+    ...(a.languages !== undefined ? { languages: a.languages } : {}),
+    ...(a.maxChats !== undefined ? { maxChats: a.maxChats } : {}),
+  };
+}
 
 export class VetRepository {
   /** Verifying against a dummy hash when the email is unknown keeps login timing uniform. */
@@ -37,7 +73,7 @@ export class VetRepository {
     firstName: string;
     lastName: string;
     profileImage?: string | null;
-  }): Promise<VetRecord> {
+  } & VetAttributes): Promise<VetRecord> {
     const passwordHash = await hashSecret(input.password);
     const rows = await this.db
       .insert(vets)
@@ -47,6 +83,7 @@ export class VetRepository {
         firstName: input.firstName,
         lastName: input.lastName,
         profileImage: input.profileImage ?? null,
+        ...attributeColumns(input),
       })
       .onConflictDoNothing({ target: vets.email })
       .returning(publicColumns);
@@ -75,10 +112,19 @@ export class VetRepository {
   }
 
   /** Enables or disables a vet; the updated vet, or null when there is none with this id. */
-  async setActive(id: number, active: boolean): Promise<VetRecord | null> {
+  setActive(id: number, active: boolean): Promise<VetRecord | null> {
+    return this.update(id, { active });
+  }
+
+  /** Changes the given fields in one write; the updated vet, or null when there is none with this id. */
+  async update(id: number, changes: VetChanges): Promise<VetRecord | null> {
     const rows = await this.db
       .update(vets)
-      .set({ active, updatedAt: new Date() })
+      .set({
+        ...(changes.active !== undefined ? { active: changes.active } : {}),
+        ...attributeColumns(changes),
+        updatedAt: new Date(),
+      })
       .where(eq(vets.id, id))
       .returning(publicColumns);
     return rows[0] ?? null;

@@ -270,6 +270,8 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
           petId: p.pet_id,
           type: p.conversation_request,
           doctorEmail: p.doctor_email,
+          language: p.language,
+          emergency: p.emergency,
         }),
         message: "Consultation requested",
       }));

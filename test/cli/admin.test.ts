@@ -91,6 +91,42 @@ describe("admin CLI", () => {
     expect(await createRepositories(database).vets.verifyCredentials("vet@clinic.example", "vet-password-1")).toMatchObject({ id: vet.id });
   });
 
+  it("create-vet takes skills; update-vet sets them by email or id; bad ones fail with one line", { timeout: 120_000 }, async () => {
+    const pw = { ...env, ADMIN_VET_PASSWORD: "vet-password-1" };
+    const created = await runCli(
+      ["create-vet", "--email", "skills@clinic.example", "--first-name", "Sam", "--last-name", "Ode", "--species", "Dog, cat,dog", "--languages", "en,es", "--max-chats", "3"],
+      pw,
+    );
+    expect(created.stderr).toBe("");
+    expect(created.code).toBe(0);
+    const vet = JSON.parse(created.stdout);
+    expect(vet).toMatchObject({ email: "skills@clinic.example", species: ["dog", "cat"], languages: ["en", "es"], max_chats: 3 });
+
+    const byEmail = await runCli(["update-vet", "--email", "Skills@Clinic.example", "--species", "", "--max-chats", "default"], env);
+    expect(byEmail.stderr).toBe("");
+    expect(byEmail.code).toBe(0);
+    expect(JSON.parse(byEmail.stdout)).toMatchObject({ id: vet.id, species: [], languages: ["en", "es"], max_chats: null, active: true });
+    const byId = await runCli(["update-vet", "--id", String(vet.id), "--languages", "fr"], env);
+    expect(byId.code).toBe(0);
+    database ??= await openDatabase({ url: tdb.url });
+    expect(await createRepositories(database).vets.findById(vet.id)).toMatchObject({ species: [], languages: ["fr"], maxChats: null });
+
+    const bad = await runCli(["update-vet", "--id", String(vet.id), "--languages", "en,xx", "--max-chats", "11"], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe("error: The selected languages.1 is invalid. The max chats must not be greater than 10.\n");
+    const nothing = await runCli(["update-vet", "--id", String(vet.id)], env);
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toBe("error: At least one of --species, --languages, --max-chats is required.\n");
+    const both = await runCli(["update-vet", "--id", "1", "--email", "a@b.c", "--languages", "en"], env);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe("error: update-vet needs --id or --email (one of them)\n");
+    const unknown = await runCli(["update-vet", "--email", "nobody@clinic.example", "--languages", "en"], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe("error: vet not found: nobody@clinic.example\n");
+    // Nothing changed by the refused calls.
+    expect(await createRepositories(database).vets.findById(vet.id)).toMatchObject({ languages: ["fr"], maxChats: null });
+  });
+
   it("fails with one clear line and a non-zero status", { timeout: 60_000 }, async () => {
     const dup = await runCli(["create-app", "--name", "petcube", "--secret", "another-secret-0123456"], env);
     expect(dup.code).toBe(1);

@@ -26,3 +26,40 @@ describe("database bootstrap", () => {
     await lite.ping();
   });
 });
+
+/** The rows of a raw `execute` (both drivers answer `{rows}`). */
+const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
+
+describe("migration 0003 (routing skills)", () => {
+  const cleanup: Array<() => Promise<void>> = [];
+  afterAll(async () => {
+    for (const c of cleanup.reverse()) await c();
+  });
+
+  it("adds the vet skill and consultation routing columns with their defaults on both drivers", async () => {
+    const tdb = await createTestDatabase("skills");
+    cleanup.push(() => tdb.drop());
+    const pgDb = await openDatabase({ url: tdb.url });
+    cleanup.push(() => pgDb.close());
+    const lite = await openDatabase({ pgliteDir: "memory://" });
+    cleanup.push(() => lite.close());
+    for (const d of [pgDb, lite]) {
+      await d.db.execute(sql`insert into vets (email, password_hash, first_name, last_name) values ('m@example.com', 'x', 'M', 'V')`);
+      const vet = rowsOf<{ species: string[]; languages: string[]; max_chats: number | null }>(
+        await d.db.execute(sql`select species, languages, max_chats from vets where email = 'm@example.com'`),
+      );
+      expect(vet[0], d.kind).toEqual({ species: [], languages: ["en"], max_chats: null });
+      const cols = rowsOf<{ column_name: string; is_nullable: string }>(
+        await d.db.execute(
+          sql`select column_name, is_nullable from information_schema.columns where table_name = 'consultations' and column_name in ('language', 'emergency', 'species', 'priority') order by 1`,
+        ),
+      );
+      expect(cols, d.kind).toEqual([
+        { column_name: "emergency", is_nullable: "NO" },
+        { column_name: "language", is_nullable: "YES" },
+        { column_name: "priority", is_nullable: "NO" },
+        { column_name: "species", is_nullable: "YES" },
+      ]);
+    }
+  });
+});

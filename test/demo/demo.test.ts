@@ -40,6 +40,28 @@ describe("demo mode", () => {
     expect(species.size).toBeGreaterThanOrEqual(3);
     const vets = await request(t.url, "GET", "/demo/v1/vets");
     expect(vets.body.data.map((v: { email: string }) => v.email)).toEqual(["vet1@demo.test", "vet2@demo.test", "vet3@demo.test"]);
+
+    // Skills differ so the demo shows routing (PROTOCOL §4): every pet has a vet who treats
+    // it, some vet does not treat some pet, and the vets speak more than one language.
+    const stored = await Promise.all([1, 2, 3].map((n) => t.gateway.ctx.repos.vets.findByEmail(`vet${n}@demo.test`)));
+    const skills = stored.map((v) => ({ species: v!.species, languages: v!.languages, maxChats: v!.maxChats }));
+    expect(vets.body.data.map((v: { species: string[]; languages: string[] }) => ({ species: v.species, languages: v.languages }))).toEqual(
+      skills.map((s) => ({ species: s.species, languages: s.languages })),
+    );
+    const treats = (s: { species: string[] }, sp: string) => s.species.length === 0 || s.species.includes(sp);
+    for (const sp of species) {
+      expect(skills.some((s) => treats(s, sp)), sp).toBe(true);
+      expect(skills.some((s) => !treats(s, sp)), sp).toBe(true);
+    }
+    expect(new Set(skills.flatMap((s) => s.languages)).size).toBeGreaterThan(2);
+    expect(skills.some((s) => s.maxChats !== null)).toBe(true);
+  });
+
+  it("gives a demo vet seeded before skills existed its skills on the next start", async () => {
+    const vet1 = (await t.gateway.ctx.repos.vets.findByEmail("vet1@demo.test"))!;
+    await t.gateway.ctx.repos.vets.update(vet1.id, { species: [], languages: ["en"], maxChats: null });
+    const again = await seedDemo(t.gateway.ctx.repos, new Date());
+    expect(again.vets[0]).toMatchObject({ id: vet1.id, species: ["dog", "cat"], languages: ["en", "es"], maxChats: 2 });
   });
 
   it("seeds idempotently: a second run (a restart) adds nothing and keeps the ids", async () => {

@@ -33,7 +33,7 @@ describe("Rebuilder", () => {
   it("restores open consultations and wrap-ups from the ledger once, and re-registers sockets as they were", async () => {
     const clock = new ManualClock(T0 + 10_000);
     const ledger = new MemoryLedger();
-    await ledger.create(live("b", 2, T0 + 2), "socket");
+    await ledger.create(live("b", 2, T0 + 2, { species: "cat", language: "es", priority: "emergency" }), "socket");
     await ledger.create(live("a", 1, T0 + 1), "socket");
     await ledger.offerMade("a", 7, T0 + 3, T0 + 30_000, false);
     await ledger.offerEnded("a", 7, "declined", T0 + 4, true);
@@ -60,6 +60,9 @@ describe("Rebuilder", () => {
     expect(await store.getVet(10)).toMatchObject({ wrapupUntil: T0 + 5_000 + TEST_ROUTING.wrapupMs, wrapupConsultationId: "d" });
     expect(await store.getVet(8)).toMatchObject({ connections: 1, status: "available" });
     expect(await store.findOpenByUser(1, 1)).toMatchObject({ id: "a", profile: { user: { id: 1 } } });
+    // Routing attributes come back as recorded (PROTOCOL §4): species, language, priority class.
+    expect(await store.getConsultation("b")).toMatchObject({ species: "cat", language: "es", priority: "emergency" });
+    expect(await store.getConsultation("a")).toMatchObject({ species: null, language: null, priority: "normal" });
   });
 
   it("waits while another node holds the rebuild lock", async () => {

@@ -57,7 +57,7 @@ describe.each(["postgres", "pglite"] as const)("admin consultations on %s", (db)
     await ledger.transition(full.id, "ended", T0 + 5000, { endedBy: "vet", endReason: "done" });
     await ledger.saveFeedback(full.id, vetId, "Rest and water", "Mild cough", T0 + 6000);
     // 1: still queued, app A, created later.
-    const queued = live(appA, ownerA.userId, ownerA.petId, T0 + 10_000);
+    const queued = { ...live(appA, ownerA.userId, ownerA.petId, T0 + 10_000), species: "dog", language: "es", priority: "emergency" as const };
     await ledger.create(queued, "rest");
     // 2: app B, newest.
     const other = live(appB, ownerB.userId, ownerB.petId, T0 + 20_000);
@@ -84,6 +84,10 @@ describe.each(["postgres", "pglite"] as const)("admin consultations on %s", (db)
       room_sid: null,
       ended_by: "vet",
       end_reason: "done",
+      language: null,
+      emergency: false,
+      species: null,
+      priority: "normal",
       created_at: new Date(T0).toISOString(),
       accepted_at: new Date(T0 + 400).toISOString(),
       ended_at: new Date(T0 + 5000).toISOString(),
@@ -91,7 +95,7 @@ describe.each(["postgres", "pglite"] as const)("admin consultations on %s", (db)
     expect(Object.keys(d).sort()).toEqual(
       [
         "id", "app_id", "user_id", "pet_id", "type", "source", "status", "requested_vet_id", "vet_id", "channel_sid",
-        "room_sid", "ended_by", "end_reason", "created_at", "accepted_at", "ended_at", "events", "offers", "feedback",
+        "room_sid", "ended_by", "end_reason", "language", "emergency", "species", "priority", "created_at", "accepted_at", "ended_at", "events", "offers", "feedback",
       ].sort(),
     );
     expect(d.events.map((e: any) => [e.from_status, e.to_status])).toEqual([
@@ -117,6 +121,8 @@ describe.each(["postgres", "pglite"] as const)("admin consultations on %s", (db)
 
     const queued = await request(t.url, "GET", `/admin/v1/consultations/${ids[1]}`, { headers: admin });
     expect(queued.body.data).toMatchObject({ status: "queued", source: "rest", accepted_at: null, ended_at: null, offers: [], feedback: null });
+    // The routing attributes of the request (PROTOCOL §4).
+    expect(queued.body.data).toMatchObject({ language: "es", emergency: true, species: "dog", priority: "emergency" });
   });
 
   it("unknown or malformed id → 404 envelope", async () => {

@@ -99,6 +99,20 @@ export function ledgerContract(name: string, make: () => Promise<LedgerFixture>)
       expect(await ledger.history(c.id)).toEqual([{ from: null, to: "queued", at: new Date(T0), detail: { source: "rest" } }]);
     });
 
+    it("create stores the routing attributes; openConsultations returns them (absent = null, normal)", async () => {
+      const base = T0 + 7_000_000;
+      const urgent = await created({ createdAt: base, species: "dog", language: "es", priority: "emergency" });
+      const prot = await created({ createdAt: base + 1, species: null, language: "fr", priority: "protected" });
+      const plain = await created({ createdAt: base + 2 });
+      const open = (await ledger.openConsultations()).filter((o) => [urgent.id, prot.id, plain.id].includes(o.id));
+      expect(open.map((o) => [o.id, o.species, o.language, o.priority])).toEqual([
+        [urgent.id, "dog", "es", "emergency"],
+        [prot.id, null, "fr", "protected"],
+        [plain.id, null, null, "normal"],
+      ]);
+      for (const c of [urgent, prot, plain]) await ledger.transition(c.id, "cancelled", base + 10);
+    });
+
     it("create of a directly assigned consultation keeps its vet and SIDs", async () => {
       const channelSid = sid("CH");
       const c = await created({ status: "active", vetId: vet, acceptedAt: T0, channelSid }, "rest");
@@ -310,6 +324,9 @@ export function ledgerContract(name: string, make: () => Promise<LedgerFixture>)
         createdAt: base + 2,
         acceptedAt: null,
         excludedVetIds: [],
+        species: null,
+        language: null,
+        priority: "normal",
       });
       expect(open[2]).toMatchObject({ status: "active", vetId: otherVet, channelSid, acceptedAt: base + 50, excludedVetIds: [] });
     });

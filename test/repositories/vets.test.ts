@@ -32,4 +32,25 @@ describe.each(["postgres", "pglite"] as const)("vets on %s", (kind) => {
     expect((await vets.findByEmail("Dr.Who@example.COM"))?.id).toBe(vet.id);
     expect(await vets.findByIds([vet.id, 999_999])).toEqual([vet]);
   });
+
+  it("skills: defaults (every species, en, VET_MAX_CONSULTS), set at creation, changed by update", async () => {
+    expect(vet).toMatchObject({ species: [], languages: ["en"], maxChats: null });
+    const skilled = await vets.create({
+      email: "skills@example.com",
+      password: "pw-12345678",
+      firstName: "S",
+      lastName: "K",
+      species: ["dog", "cat"],
+      languages: ["en", "es"],
+      maxChats: 3,
+    });
+    expect(skilled).toMatchObject({ species: ["dog", "cat"], languages: ["en", "es"], maxChats: 3, active: true });
+    // Only the given fields change.
+    const updated = await vets.update(skilled.id, { languages: ["fr"], maxChats: null });
+    expect(updated).toMatchObject({ species: ["dog", "cat"], languages: ["fr"], maxChats: null, active: true });
+    expect(await vets.findById(skilled.id)).toEqual(updated);
+    expect((await vets.verifyCredentials("skills@example.com", "pw-12345678"))?.languages).toEqual(["fr"]);
+    expect(await vets.update(skilled.id, { species: [] })).toMatchObject({ species: [], languages: ["fr"] });
+    expect(await vets.update(999_999, { species: ["dog"] })).toBeNull();
+  });
 });

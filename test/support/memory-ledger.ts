@@ -11,7 +11,7 @@ import type {
   TransitionPatch,
   WrapupRecord,
 } from "../../src/domain/ports.js";
-import type { ConsultationStatus, LiveConsultation, OfferOutcome, OpenStatus } from "../../src/domain/types.js";
+import type { ConsultationStatus, LiveConsultation, OfferOutcome, OpenStatus, PriorityClass } from "../../src/domain/types.js";
 
 const TERMINAL = new Set<ConsultationStatus>(["ended", "cancelled", "expired"]);
 const OPEN = new Set<ConsultationStatus>(["queued", "offered", "active"]);
@@ -42,6 +42,10 @@ interface Row extends ConsultationRecord {
   endReason: string | null;
   requestedVetId: number | null;
   acceptedAt: number | null;
+  language: string | null;
+  emergency: boolean;
+  species: string | null;
+  priority: PriorityClass;
 }
 
 /** A vet's name as the feedback join finds it, or null for a vet that does not exist. */
@@ -78,6 +82,10 @@ export class MemoryLedger implements Ledger {
       endReason: null,
       requestedVetId: c.requestedVetId,
       acceptedAt: c.acceptedAt,
+      language: c.language ?? null,
+      emergency: c.priority === "emergency",
+      species: c.species ?? null,
+      priority: c.priority ?? "normal",
     });
     const detail = { source, ...(c.vetId !== null ? { vet_id: c.vetId } : {}) };
     this.events.push({ id: c.id, from: null, to: c.status, at: new Date(c.createdAt), detail });
@@ -193,6 +201,9 @@ export class MemoryLedger implements Ledger {
         excludedVetIds: [
           ...new Set(this.offers.filter((o) => o.consultationId === r.id && o.outcome !== null && EXCLUDING.has(o.outcome)).map((o) => o.vetId)),
         ].sort((a, b) => a - b),
+        species: r.species,
+        language: r.language,
+        priority: r.priority,
       })),
     );
   }

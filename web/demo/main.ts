@@ -129,8 +129,16 @@ async function request(type: "chat" | "video"): Promise<void> {
   const petId = Number(petSel.value);
   if (!client || !petId) return;
   const doctor = byId<HTMLInputElement>("doctor").value.trim();
+  const language = byId<HTMLSelectElement>("language").value;
+  const emergency = byId<HTMLInputElement>("emergency").checked;
   try {
-    const r = await client.request({ conversation_request: type, pet_id: petId, ...(doctor ? { doctor_email: doctor } : {}) });
+    const r = await client.request({
+      conversation_request: type,
+      pet_id: petId,
+      ...(doctor ? { doctor_email: doctor } : {}),
+      ...(language ? { language } : {}),
+      ...(emergency ? { emergency: true } : {}),
+    });
     if (!consult || consult.id !== r.consultation_id || consult.phase === "ended" || consult.phase === "expired") {
       consult = { id: r.consultation_id, type, phase: r.status === "active" ? "matched" : "queued", position: r.position };
     } else consult.type = type;
@@ -247,8 +255,16 @@ ownerSel.addEventListener("change", () => {
 
 render();
 // Suggestions for the preferred vet (the demo's seeded vets).
-api<{ email: string; first_name: string; last_name: string }[]>("GET", "/demo/v1/vets").then(
-  (vets) => fill(byId("vets"), ...vets.map((v) => h("option", { value: v.email }, `Dr. ${v.first_name} ${v.last_name}`))),
+// Each vet's skills are in the label, so the routing the demo shows can be followed.
+api<{ email: string; first_name: string; last_name: string; species?: string[]; languages?: string[] }[]>("GET", "/demo/v1/vets").then(
+  (vets) =>
+    fill(
+      byId("vets"),
+      ...vets.map((v) => {
+        const species = v.species?.length ? v.species.join(", ") : "every species";
+        return h("option", { value: v.email }, `Dr. ${v.first_name} ${v.last_name} · ${species} · ${(v.languages ?? []).join(", ")}`);
+      }),
+    ),
   () => undefined,
 );
 api<DemoOwner[] | { owners: DemoOwner[] }>("GET", "/demo/v1/owners").then(

@@ -18,6 +18,9 @@ export const vetJson = (v: VetRecord, vetAppId: number): z.output<typeof vetJson
   last_name: v.lastName,
   profile_image: v.profileImage,
   identity: vetIdentity(vetAppId, v.id),
+  species: [...v.species],
+  languages: [...v.languages],
+  max_chats: v.maxChats,
 });
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
@@ -37,6 +40,10 @@ export const consultationJson = (c: ConsultationDetail): z.output<typeof consult
   room_sid: c.roomSid,
   ended_by: c.endedBy,
   end_reason: c.endReason,
+  language: c.language,
+  emergency: c.emergency,
+  species: c.species,
+  priority: c.priority,
   created_at: iso(c.createdAt),
   accepted_at: iso(c.acceptedAt),
   ended_at: iso(c.endedAt),

@@ -26,8 +26,16 @@ export const demoOwnerJson = (u: UserRow, pets: PetRow[]): z.output<typeof demoO
 });
 
 /** A demo vet: who the demo owner may ask for. */
-export const demoVetJson = (v: { email: string; firstName: string; lastName: string }): z.output<typeof demoVetJsonSchema> => ({
+export const demoVetJson = (v: {
+  email: string;
+  firstName: string;
+  lastName: string;
+  species: readonly string[];
+  languages: readonly string[];
+}): z.output<typeof demoVetJsonSchema> => ({
   email: v.email,
   first_name: v.firstName,
   last_name: v.lastName,
+  species: [...v.species],
+  languages: [...v.languages],
 });

@@ -160,6 +160,9 @@ export const vetJsonSchema = z
     last_name: z.string(),
     profile_image: z.string().nullable(),
     identity: z.string().meta({ example: "app-1_vet-7" }),
+    species: z.array(z.string()).meta({ description: "Lower-case species the vet treats; empty = every species.", example: ["dog", "cat"] }),
+    languages: z.array(z.string()).meta({ description: "ISO 639-1 codes the vet speaks.", example: ["en", "es"] }),
+    max_chats: z.int().nullable().meta({ description: "Chat consultations held at once; null = `VET_MAX_CONSULTS`." }),
   })
   .meta({ id: "Vet" });
 
@@ -185,6 +188,10 @@ export const consultationJsonSchema = z
     room_sid: z.string().nullable(),
     ended_by: z.string().nullable(),
     end_reason: z.string().nullable(),
+    language: z.string().nullable().meta({ description: "ISO 639-1 code the owner asked for (PROTOCOL §4), or null." }),
+    emergency: z.boolean().meta({ description: "The owner asked for an emergency consultation." }),
+    species: z.string().nullable().meta({ description: "The pet's species (lower case) at request time, or null." }),
+    priority: z.string().meta({ description: "Priority class at request time: `emergency`, `protected` or `normal`." }),
     created_at: isoOrNull,
     accepted_at: isoOrNull,
     ended_at: isoOrNull,
@@ -271,4 +278,12 @@ export const demoOwnerJsonSchema = z
   .meta({ id: "DemoOwner" });
 
 /** A demo vet (`GET /demo/v1/vets`): who the demo owner may ask for. */
-export const demoVetJsonSchema = z.object({ email: z.string(), first_name: z.string(), last_name: z.string() }).meta({ id: "DemoVet" });
+export const demoVetJsonSchema = z
+  .object({
+    email: z.string(),
+    first_name: z.string(),
+    last_name: z.string(),
+    species: z.array(z.string()).meta({ description: "Species the vet treats; empty = every species." }),
+    languages: z.array(z.string()).meta({ description: "ISO 639-1 codes the vet speaks." }),
+  })
+  .meta({ id: "DemoVet" });

@@ -61,7 +61,7 @@ export const feedback = {
   feedback_date: "2026-12-01T14:30:00.000Z",
 };
 
-export const vet = { id: 7, email: "dr.kim@example.com", first_name: "Ana", last_name: "Kim", profile_image: null, identity: "app-1_vet-7" };
+export const vet = { id: 7, email: "dr.kim@example.com", first_name: "Ana", last_name: "Kim", profile_image: null, identity: "app-1_vet-7", species: ["dog", "cat"], languages: ["en", "es"], max_chats: 2 };
 
 export const stats = { queue_length: 3, vets: { available: 2, offered: 1, busy: 4, wrapup: 0, away: 1, offline: 0 }, open_consultations: 7 };
 
@@ -70,6 +70,7 @@ const iso = "2026-12-01T14:05:00.000Z";
 export const consultation = {
   id: "6f1c2a9e-3b8d-4c55-9a41-0d7e2b6f8c10", app_id: 1, user_id: 7, pet_id: 12, type: "chat", source: "socket", status: "ended",
   requested_vet_id: null, vet_id: 7, channel_sid: channel, room_sid: null, ended_by: "vet", end_reason: null,
+  language: "es", emergency: false, species: "dog", priority: "protected",
   created_at: iso, accepted_at: "2026-12-01T14:05:20.000Z", ended_at: "2026-12-01T14:25:00.000Z",
 };
 

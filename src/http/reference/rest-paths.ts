@@ -218,9 +218,9 @@ export function restPaths() {
     "/admin/v1/vets": {
       post: {
         tags: ["admin"],
-        summary: "Create a vet.",
+        summary: "Create a vet, optionally with routing skills (`species`, `languages`, `max_chats`).",
         security: adminAuth,
-        requestBody: jsonBody(createVetSchema, { email: "dr.kim@example.com", password: "vet-password", first_name: "Ana", last_name: "Kim" }),
+        requestBody: jsonBody(createVetSchema, { email: "dr.kim@example.com", password: "vet-password", first_name: "Ana", last_name: "Kim", species: ["dog", "cat"], languages: ["en", "es"], max_chats: 2 }),
         responses: { "201": successResponse(vetJsonSchema, ex.vet, { status: 201, message: "Vet created." }), ...errors([400, 401, 409, 413, 415, 422, 500, 503], { 409: "The email has already been taken." }) },
       },
     },
@@ -270,13 +270,13 @@ export function restPaths() {
     "/admin/v1/vets/{id}": {
       patch: {
         tags: ["admin"],
-        summary: "Disable (`active: false`: sockets closed on every node, offers move on, login and tokens refused) or restore a vet.",
+        summary: "Disable (`active: false`: sockets closed on every node, offers move on, login and tokens refused) or restore a vet, and/or set its routing skills (`species`, `languages`, `max_chats`; routing uses them at once). At least one field.",
         security: adminAuth,
         requestParams: { path: z.object({ id: z.string().meta({ description: "The vet's numeric id.", example: "7" }) }) },
         requestBody: jsonBody(vetPatchSchema, { active: false }),
         responses: {
           "200": successResponse(vetWithActiveJsonSchema, { ...ex.vet, active: false }, { message: "Vet disabled." }),
-          ...errors([400, 401, 404, 413, 415, 422, 500, 503], { 404: "Vet not found", 422: "The active field must be true or false." }),
+          ...errors([400, 401, 404, 413, 415, 422, 500, 503], { 404: "Vet not found", 422: "The selected languages.0 is invalid." }),
         },
       },
     },
@@ -292,7 +292,7 @@ export function restPaths() {
         tags: ["demo"],
         summary: "Demo mode only (`DEMO=1`, else 404): the demo vets an owner may ask for.",
         responses: {
-          "200": successResponse(z.array(demoVetJsonSchema), [{ email: "vet1@demo.test", first_name: "Maya", last_name: "Patel" }], { message: "Demo vets" }),
+          "200": successResponse(z.array(demoVetJsonSchema), [{ email: "vet1@demo.test", first_name: "Maya", last_name: "Patel", species: ["dog", "cat"], languages: ["en", "es"] }], { message: "Demo vets" }),
           ...errors([404, 500], { 404: "Not Found" }),
         },
       },

@@ -8,7 +8,7 @@ import type { Logger } from "../../lib/logger.js";
 import type { StatsHistoryData } from "../../ops/stats-history.js";
 import { validate } from "../validation.js";
 import { createAdminConsultationRouter } from "./admin-consultations.js";
-import { createAdminVetRouter, type VetSessions } from "./admin-vets.js";
+import { createAdminVetRouter, vetAttributeFields, type VetSessions } from "./admin-vets.js";
 
 /** Live counts for `GET /admin/v1/stats`; the routing layer provides it. */
 export interface StatsSource {
@@ -45,6 +45,7 @@ export const createVetSchema = z.object({
   first_name: z.string().trim().min(1).max(100),
   last_name: z.string().trim().min(1).max(100),
   profile_image: httpUrl(),
+  ...vetAttributeFields,
 });
 
 const requestLog = (res: Response) => (res.locals as { log?: Logger }).log;
@@ -93,6 +94,9 @@ export function createAdminRouter(ctx: GatewayContext, stats?: StatsSource, sess
       firstName: body.first_name,
       lastName: body.last_name,
       profileImage: body.profile_image ?? null,
+      species: body.species,
+      languages: body.languages,
+      maxChats: body.max_chats,
     });
     requestLog(res)?.info({ vetId: vet.id }, "vet created");
     res.status(201).json(ok(vetJson(vet, ctx.config.twilio.vetAppId), "Vet created.", 201));

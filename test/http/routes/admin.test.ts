@@ -101,6 +101,10 @@ describe("admin API", () => {
       last_name: "Smith",
       profile_image: null,
       identity: `app-1_vet-${res.body.data.id}`,
+      // Routing skills: the defaults when none are given (PROTOCOL §4).
+      species: [],
+      languages: ["en"],
+      max_chats: null,
     });
     const text = JSON.stringify(res.body);
     expect(text).not.toContain("tardis-1963");

@@ -36,6 +36,10 @@ describe("vet login", () => {
       last_name: "Lee",
       profile_image: "https://cdn.example.com/ann.png",
       identity: `app-9_vet-${vetId}`,
+      // The vet's own routing skills (PROTOCOL §4); defaults here.
+      species: [],
+      languages: ["en"],
+      max_chats: null,
     });
     expect(Date.parse(expires_at)).toBeGreaterThan(Date.now());
     const tokens = gw.gateway.ctx.socketTokens;

@@ -10,6 +10,7 @@ import { ok } from "../../../lib/envelope.js";
 import { buildTalkToVetUserPayload } from "../../presenters/users.js";
 import { validate } from "../../validation.js";
 import { bodyOf, currentApp, now, requireUser } from "./common.js";
+import { flag, optionalLanguage } from "./schemas.js";
 
 const sid = z.string().trim().min(1).max(64);
 
@@ -18,6 +19,10 @@ export const talkToVetSchema = z.object({
   conversation_request: z.enum(["chat", "video"]),
   pet_id: z.coerce.number().int().positive().max(2_147_483_647),
   doctor_email: z.email().max(254).optional(),
+  /** Vets who speak it are preferred for a while (PROTOCOL §4). */
+  language: optionalLanguage,
+  /** Subscribed `protect_users` owners only; the engine answers 422 to others. */
+  emergency: flag,
 });
 export const endSchema = z.object({ channel_sid: sid });
 export const feedbackSchema = z.discriminatedUnion("type", [
@@ -42,6 +47,8 @@ export function createConsultationRouter(ctx: GatewayContext, engine: Consultati
       petId: input.pet_id,
       type: input.conversation_request,
       doctorEmail: input.doctor_email,
+      language: input.language,
+      emergency: input.emergency,
     });
     const { user: userJson, emergency_stats } = buildTalkToVetUserPayload(app.name, user, now(ctx));
     res.json(

@@ -5,6 +5,7 @@
  * flags also accept their string forms.
  */
 import { z } from "zod";
+import { languageCodeSchema } from "../../../protocol/languages.js";
 import type { PetFields } from "../../../repositories/pets.js";
 
 /** PostgreSQL `integer` ceiling: larger ids or funds must be a 422, not a database error. */
@@ -53,7 +54,7 @@ const email = z.preprocess(
 );
 
 /** `1`, `0`, `true`, `false` (Laravel's `boolean` rule), as JSON or strings. */
-const flag = z.preprocess(
+export const flag = z.preprocess(
   (v) => {
     if (v === "" || v === undefined || v === null) return undefined;
     if (v === true || v === 1 || v === "1" || v === "true") return true;
@@ -62,6 +63,9 @@ const flag = z.preprocess(
   },
   z.boolean({ error: "The :attribute field must be true or false." }).optional(),
 );
+
+/** An optional ISO 639-1 code (PROTOCOL §4 `language`); "" counts as not given. */
+export const optionalLanguage = z.preprocess(blankToUndefined, languageCodeSchema.optional());
 
 const page = z.preprocess(blankToUndefined, int(1).default(1));
 const perPage = z.preprocess(blankToUndefined, int(1, 100).default(10));
