@@ -5,13 +5,13 @@
  * must stay on the gateway's origin and no page may log an error. Screenshots of each step
  * go to test-results/screenshots/ (git-ignored).
  */
-import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { PAGE_BUDGETS } from "../../vite.config.js";
 import { request, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from "../support/gateway.js";
+import { buildPages } from "./build-pages.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SHOTS = path.resolve("test-results/screenshots");
@@ -39,7 +39,7 @@ const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHO
 
 beforeAll(async () => {
   // The pages are served from dist/public: build them as `npm run build` does.
-  execFileSync(path.resolve("node_modules/.bin/vite"), ["build"], { stdio: "pipe" });
+  await buildPages();
   mkdirSync(SHOTS, { recursive: true });
   gw = await startTestGateway({ db: "pglite", env: { DEMO: "1", OFFER_TIMEOUT_MS: "30000", WRAPUP_MS: "60000" } });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
@@ -110,6 +110,10 @@ describe("browser pages", () => {
     const consultation = vet.getByTestId("consultation");
     await consultation.waitFor();
     expect(await consultation.getAttribute("data-consultation-id")).toBe(id);
+    // Offline mode says plainly that chat and video are simulated, in the top bar and the consultation.
+    expect(await vet.locator("#mode").textContent()).toBe("Simulated chat & video");
+    expect(await vet.locator("#mode").isVisible()).toBe(true);
+    expect(await consultation.textContent()).toContain("Offline mode: chat and video are simulated.");
     await expect.poll(() => owner.getByTestId("matched").textContent()).toContain(vetFirstName);
     await shot(vet, "04-console-active-chat");
     await shot(owner, "05-demo-matched");
