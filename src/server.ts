@@ -27,6 +27,7 @@ import { createTokenMinter } from "./twilio/token-minter.js";
 import { ConsultationEngine } from "./domain/consultation-engine.js";
 import type { RoutingStore } from "./domain/routing-store.js";
 import { createConsultationRouter } from "./http/routes/v2/consultations.js";
+import { vetQueueOf } from "./http/routes/vet-console.js";
 import { MemoryRoutingStore } from "./routing-store/memory-store.js";
 import { RedisRoutingStore } from "./routing-store/redis-store.js";
 import { withCommandDeadline } from "./lib/redis-commands.js";
@@ -180,7 +181,11 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
       sockets.io.of("/user").in(userRoom(appId, userId)).disconnectSockets(true);
     },
   };
-  const stats = { stats: () => engine.stats(), history: () => statsHistory.history() };
+  const stats = {
+    stats: () => engine.stats(),
+    history: () => statsHistory.history(),
+    vetQueue: async () => vetQueueOf(await store.snapshot(), clock.now(), config.routing.vetMaxConsults),
+  };
   const app = createHttpApp(ctx, [createConsultationRouter(ctx, engine)], stats, vetSessions, userSessions);
   handle = app;
 

@@ -78,6 +78,10 @@ describe("browser pages", () => {
 
     // The vet logs in and goes available.
     await vet.goto(`${gw.url}/console/`);
+    await vet.getByTestId("login-email").waitFor();
+    // The sign-in form opens with the cursor in the email field.
+    expect(await vet.evaluate("document.activeElement?.dataset.testid")).toBe("login-email");
+    await shot(vet, "00-console-login");
     await vet.getByTestId("login-email").fill(VET.email);
     await vet.getByTestId("login-password").fill(VET.password);
     await vet.getByTestId("login-submit").click();

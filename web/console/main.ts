@@ -120,6 +120,7 @@ presence.set("offline");
 setInterval(() => {
   offers.tick();
   wrapups.tick();
+  queue.render();
 }, 250);
 
 void api<ConsoleConfig>("GET", "/vet/v1/config")
