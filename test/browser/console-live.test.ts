@@ -22,6 +22,8 @@ const ACCOUNT = "AC11111111111111111111111111111111";
 const KEY = "SK22222222222222222222222222222222";
 const SECRET = "live-console-test-secret";
 const CHAT = "IS33333333333333333333333333333333";
+/** Polls wait on a browser and a gateway sharing two busy cores. */
+const SLOW = { timeout: 10_000 };
 
 let fake: FakeTwilio;
 let gw: TestGateway;
@@ -119,11 +121,11 @@ describe("vet console, live Twilio mode", () => {
     await page.getByTestId("login-password").fill("password-123");
     await page.getByTestId("login-submit").click();
     const availability = page.getByTestId("availability");
-    await expect.poll(() => availability.getAttribute("value")).toBe("away");
+    await expect.poll(() => availability.getAttribute("value"), SLOW).toBe("away");
     // Live mode: nothing claims that chat and video are simulated.
     expect(await page.locator("#mode").isHidden()).toBe(true);
     await availability.click();
-    await expect.poll(() => availability.getAttribute("value")).toBe("available");
+    await expect.poll(() => availability.getAttribute("value"), SLOW).toBe("available");
 
     const owner = await ownerActor(gw.url, user.token);
     const { consultation_id: id } = await owner.request({ conversation_request: "video", pet_id: user.petId });
@@ -135,18 +137,18 @@ describe("vet console, live Twilio mode", () => {
     expect(channel).toMatch(/^CH/);
 
     // Chat: the console joined this consultation's Conversation as the vet.
-    await expect.poll(() => events(page)).toContainEqual({ op: "chat.join", sid: channel, identity: vetIdentity });
+    await expect.poll(() => events(page), SLOW).toContainEqual({ op: "chat.join", sid: channel, identity: vetIdentity });
     expect(faked.length).toBeGreaterThan(0);
     const input = panel.getByRole("textbox", { name: "Message" });
-    await expect.poll(() => input.isEnabled()).toBe(true);
+    await expect.poll(() => input.isEnabled(), SLOW).toBe(true);
     await input.fill("Hello, how is he eating today?");
     await input.press("Enter");
-    await expect.poll(() => events(page)).toContainEqual({ op: "chat.send", sid: channel, author: vetIdentity, body: "Hello, how is he eating today?" });
+    await expect.poll(() => events(page), SLOW).toContainEqual({ op: "chat.send", sid: channel, author: vetIdentity, body: "Hello, how is he eating today?" });
     const messages = panel.getByRole("list", { name: "Messages" }).locator("li");
-    await expect.poll(() => messages.last().textContent()).toBe("YouHello, how is he eating today?");
+    await expect.poll(() => messages.last().textContent(), SLOW).toBe("YouHello, how is he eating today?");
     expect(await messages.last().getAttribute("class")).toBe("mine");
     await page.evaluate(([sid, who]) => (globalThis as any).fakeTwilio.say(sid, who, "Only a little since yesterday."), [channel, ownerIdentity]);
-    await expect.poll(() => messages.last().textContent()).toBe("OwnerOnly a little since yesterday.");
+    await expect.poll(() => messages.last().textContent(), SLOW).toBe("OwnerOnly a little since yesterday.");
     expect(await messages.last().getAttribute("class")).toBe("theirs");
     expect(await input.inputValue()).toBe("");
     await page.screenshot({ path: path.join(SHOTS, "live-01-console-chat.png") });
@@ -156,27 +158,27 @@ describe("vet console, live Twilio mode", () => {
     const incoming = await owner.next("call:incoming");
     expect(incoming.room_sid).toMatch(/^RM/);
     expect(fake.room(incoming.room_sid)?.uniqueName).toBe(id);
-    await expect.poll(() => events(page)).toContainEqual({ op: "video.connect", name: incoming.room_sid, identity: vetIdentity, video: true, audio: true });
+    await expect.poll(() => events(page), SLOW).toContainEqual({ op: "video.connect", name: incoming.room_sid, identity: vetIdentity, video: true, audio: true });
     const local = panel.getByRole("group", { name: "Your camera" }).locator("video");
     await local.waitFor();
     await page.evaluate(([room, who]) => (globalThis as any).fakeTwilio.joinRoom(room, who), [incoming.room_sid, ownerIdentity]);
     const remote = panel.getByRole("group", { name: "The owner's video" }).locator("video");
     await remote.waitFor();
     // Both play frames (the fake's canvas tracks), not just empty elements.
-    await expect.poll(() => local.evaluate((v) => (v as any).videoWidth)).toBe(320);
-    await expect.poll(() => remote.evaluate((v) => (v as any).videoWidth)).toBe(320);
+    await expect.poll(() => local.evaluate((v) => (v as any).videoWidth), SLOW).toBe(320);
+    await expect.poll(() => remote.evaluate((v) => (v as any).videoWidth), SLOW).toBe(320);
     await owner.callStatus(incoming.room_sid, "accepted");
-    await expect.poll(() => panel.locator(".call-status").textContent()).toContain("answered");
+    await expect.poll(() => panel.locator(".call-status").textContent(), SLOW).toContain("answered");
     await page.screenshot({ path: path.join(SHOTS, "live-02-console-video.png") });
 
     // End: the console leaves the room and the Conversation; the gateway closes both at Twilio.
     await panel.getByTestId("consultation-end").click();
     await page.getByTestId("feedback-recommendation").waitFor();
-    await expect.poll(() => events(page)).toContainEqual({ op: "video.disconnect", name: incoming.room_sid, identity: vetIdentity });
-    await expect.poll(() => events(page)).toContainEqual({ op: "chat.shutdown", identity: vetIdentity });
+    await expect.poll(() => events(page), SLOW).toContainEqual({ op: "video.disconnect", name: incoming.room_sid, identity: vetIdentity });
+    await expect.poll(() => events(page), SLOW).toContainEqual({ op: "chat.shutdown", identity: vetIdentity });
     expect(await page.locator("video").count()).toBe(0);
-    await expect.poll(() => fake.room(incoming.room_sid)?.status).toBe("completed");
-    await expect.poll(() => fake.conversationState(channel)).toBe("closed");
+    await expect.poll(() => fake.room(incoming.room_sid)?.status, SLOW).toBe("completed");
+    await expect.poll(() => fake.conversationState(channel), SLOW).toBe("closed");
 
     owner.close();
     await ctx.close();
@@ -196,24 +198,24 @@ describe("vet console, live Twilio mode", () => {
     await page.getByTestId("login-email").fill(vet.email);
     await page.getByTestId("login-password").fill("password-123");
     await page.getByTestId("login-submit").click();
-    await expect.poll(() => page.getByTestId("availability").getAttribute("value")).toBe("away");
+    await expect.poll(() => page.getByTestId("availability").getAttribute("value"), SLOW).toBe("away");
     await page.getByTestId("availability").click();
-    await expect.poll(() => page.getByTestId("availability").getAttribute("value")).toBe("available");
+    await expect.poll(() => page.getByTestId("availability").getAttribute("value"), SLOW).toBe("available");
     const owner = await ownerActor(gw.url, user.token);
     const { consultation_id: id } = await owner.request({ conversation_request: "chat", pet_id: user.petId });
     await page.getByTestId("offer-accept").click();
     const { channel } = await owner.next("consult:matched");
-    await expect.poll(() => events(page)).toContainEqual(expect.objectContaining({ op: "chat.join", sid: channel }));
+    await expect.poll(() => events(page), SLOW).toContainEqual(expect.objectContaining({ op: "chat.join", sid: channel }));
 
     await page.reload();
     await page.locator(`[data-testid=consultation][data-consultation-id="${id}"]`).waitFor();
-    await expect.poll(() => events(page)).toContainEqual(expect.objectContaining({ op: "chat.join", sid: channel }));
+    await expect.poll(() => events(page), SLOW).toContainEqual(expect.objectContaining({ op: "chat.join", sid: channel }));
     // A chat consultation has no call button and joins no room.
     expect(await page.getByTestId("call-start").count()).toBe(0);
     expect((await events(page)).some((e) => e.op === "video.connect")).toBe(false);
 
     await owner.end(id);
-    await expect.poll(() => events(page)).toContainEqual(expect.objectContaining({ op: "chat.shutdown" }));
+    await expect.poll(() => events(page), SLOW).toContainEqual(expect.objectContaining({ op: "chat.shutdown" }));
     owner.close();
     await ctx.close();
   }, 60_000);

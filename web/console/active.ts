@@ -41,8 +41,11 @@ export class ActiveConsultations {
     return this.open.has(id);
   }
 
-  /** An accepted, assigned or resumed consultation; in live mode the console joins its Conversation. */
-  add(c: VetConsultationPayload): void {
+  /**
+   * An accepted, assigned or resumed consultation; in live mode the console joins its
+   * Conversation. `focus`: the vet just accepted it here, so the keyboard moves to it.
+   */
+  add(c: VetConsultationPayload, focus = false): void {
     if (this.open.has(c.consultation_id)) return;
     const mode = this.ctx.config.twilio_mode;
     const panel = consultationPanel(c, mode, {
@@ -52,6 +55,7 @@ export class ActiveConsultations {
     this.open.set(c.consultation_id, { data: c, ...panel, live: [] });
     this.root.prepend(panel.el);
     this.hooks.changed();
+    if (focus) panel.el.focus();
     if (mode === "live") void this.goLive(c.consultation_id, (m) => m.joinChat(c.twilioToken, c.channel, c.identity, panel.media));
   }
 

@@ -37,14 +37,21 @@ const refresh = () => {
 };
 const wrapups = new Wrapups(ctx, workEl, refresh);
 const active = new ActiveConsultations(ctx, workEl, { ended: (id, text) => toWrapup(id, text), changed: refresh });
-const offers = new OfferList(ctx, { isActive: (id) => active.has(id), accepted: (c) => activate(c), changed: refresh });
+const offers = new OfferList(ctx, {
+  isActive: (id) => active.has(id),
+  accepted: (c) => activate(c, true),
+  changed: () => {
+    refresh();
+    queue.poke();
+  },
+});
 const presence = new Presence(ctx, refresh);
 const queue = new QueueBar();
 
-function activate(c: VetConsultationPayload): void {
+function activate(c: VetConsultationPayload, focus = false): void {
   if (active.has(c.consultation_id)) return;
   wrapups.clearFinished(c.consultation_id);
-  active.add(c);
+  active.add(c, focus);
 }
 
 function toWrapup(id: string, endedText: string): void {

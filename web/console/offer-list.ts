@@ -48,10 +48,14 @@ export class OfferList {
   }
 
   remove(id: string): void {
-    if (!this.cards.has(id)) return;
-    this.cards.get(id)?.remove();
+    const card = this.cards.get(id);
+    if (!card) return;
+    const focused = card.contains(document.activeElement);
+    card.remove();
     this.cards.delete(id);
     this.hooks.changed();
+    // Keyboard users stay in the list: the next offer's Accept takes the focus.
+    if (focused) this.root.querySelector<HTMLElement>("[data-testid=offer-accept]")?.focus();
   }
 
   /** `consult:offer_revoked`: the card goes, with a short reason. */

@@ -21,12 +21,22 @@ export class QueueBar {
   private timer: ReturnType<typeof setInterval> | null = null;
   private readonly el = byId("queue");
   private last: { q: VetQueue; at: number } | null = null;
+  private poked: ReturnType<typeof setTimeout> | null = null;
 
   /** Reads now and every 5 s while the tab is visible (a failed read keeps the last figures). */
   start(): void {
     void this.read();
     if (this.timer) clearInterval(this.timer);
     this.timer = setInterval(() => void this.read(), POLL_MS);
+  }
+
+  /** Reads again soon: offers came or went, so the queue changed (several changes make one read). */
+  poke(): void {
+    if (this.poked) return;
+    this.poked = setTimeout(() => {
+      this.poked = null;
+      void this.read();
+    }, 300);
   }
 
   /** Redraws, the longest wait moved on by the time since the last read. */
