@@ -134,7 +134,7 @@ void api<ConsoleConfig>("GET", "/vet/v1/config")
   .then((c) => (ctx.config = c))
   .catch(() => undefined)
   .finally(() => {
-    if (ctx.config.twilio_mode === "offline") byId("mode").hidden = false;
+    if (ctx.config.twilio_mode === "offline") byId("mode-note").hidden = false;
     const s = loadSession();
     if (s) start(s);
     else showLogin();

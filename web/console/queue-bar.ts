@@ -1,5 +1,5 @@
 /**
- * The queue chip in the top bar: "N waiting · longest m:ss · M vets available", polled from
+ * The queue chip in the top bar: "N waiting · longest m:ss · M vets free", polled from
  * `GET /vet/v1/queue` (no `/vet` event carries it). The longest wait keeps counting between polls.
  */
 import { api } from "../shared/api.js";
@@ -50,9 +50,9 @@ export class QueueBar {
       h("strong", {}, String(q.queue_length)),
       " waiting",
       waited === null ? null : h("span", { class: waited >= LONG_WAIT_MS ? "wait long" : "wait" }, ` · longest ${clock(waited)}`),
-      h("span", { class: "muted" }, ` · ${q.vets_available} vet${q.vets_available === 1 ? "" : "s"} available`),
+      h("span", { class: "muted" }, ` · ${q.vets_available} vet${q.vets_available === 1 ? "" : "s"} free`),
     );
-    this.el.title = waited === null ? "No request is waiting for a vet" : `Requests waiting for a vet; the longest has waited ${clock(waited)}`;
+    this.el.title = `${q.queue_length} request${q.queue_length === 1 ? "" : "s"} waiting for a vet${waited === null ? "" : `, the longest for ${clock(waited)}`}; ${q.vets_available} vet${q.vets_available === 1 ? "" : "s"} free to take one`;
   }
 
   private async read(): Promise<void> {
