@@ -48,7 +48,8 @@ export async function buildPages(): Promise<void> {
       /* never built */
     }
     if (built === hash) return;
-    execFileSync(path.resolve("node_modules/.bin/vite"), ["build"], { stdio: "pipe" });
+    // vitest sets NODE_ENV=test, which would keep libraries' development code in the bundle.
+    execFileSync(path.resolve("node_modules/.bin/vite"), ["build"], { stdio: "pipe", env: { ...process.env, NODE_ENV: "production" } });
     writeFileSync(STAMP, hash);
   } finally {
     rmSync(LOCK, { recursive: true, force: true });
