@@ -117,7 +117,7 @@ describe("browser pages", () => {
     // Offline mode says plainly that chat and video are simulated, in the top bar and the consultation.
     expect(await vet.locator("#mode").textContent()).toBe("Simulated chat & video");
     expect(await vet.locator("#mode").isVisible()).toBe(true);
-    expect(await vet.locator("#mode-note").textContent()).toContain("it joins no Twilio Conversation or room");
+    expect(await vet.locator("#mode-note").textContent()).toContain("joins no Twilio Conversation or room");
     expect(await consultation.textContent()).toContain("Offline mode: chat and video are simulated.");
     await expect.poll(() => owner.getByTestId("matched").textContent()).toContain(vetFirstName);
     await shot(vet, "04-console-active-chat");
