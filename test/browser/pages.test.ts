@@ -16,6 +16,8 @@ import { buildPages } from "./build-pages.js";
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SHOTS = path.resolve("test-results/screenshots");
 const VET = { email: "vet1@demo.test", password: "demo-vet-1" };
+/** Polls wait on a browser and a gateway sharing two busy cores. */
+const SLOW = { timeout: 10_000 };
 
 let gw: TestGateway;
 let browser: Browser;
@@ -86,17 +88,17 @@ describe("browser pages", () => {
     await vet.getByTestId("login-password").fill(VET.password);
     await vet.getByTestId("login-submit").click();
     const availability = vet.getByTestId("availability");
-    await expect.poll(() => availability.getAttribute("value")).toBe("away");
+    await expect.poll(() => availability.getAttribute("value"), SLOW).toBe("away");
     await availability.click();
-    await expect.poll(() => availability.getAttribute("value")).toBe("available");
-    await expect.poll(() => vet.getByTestId("queue-length").textContent()).toMatch(/0 waiting/);
+    await expect.poll(() => availability.getAttribute("value"), SLOW).toBe("available");
+    await expect.poll(() => vet.getByTestId("queue-length").textContent(), SLOW).toMatch(/0 waiting/);
     await shot(vet, "01-console-available");
 
     // The owner requests a chat.
     await owner.goto(`${gw.url}/demo/`);
-    await expect.poll(() => owner.getByTestId("owner-select").locator("option").count()).toBeGreaterThan(0);
-    await expect.poll(() => owner.getByTestId("pet-select").locator("option").count()).toBeGreaterThan(0);
-    await expect.poll(() => owner.locator(".conn").textContent()).toContain("Connected");
+    await expect.poll(() => owner.getByTestId("owner-select").locator("option").count(), SLOW).toBeGreaterThan(0);
+    await expect.poll(() => owner.getByTestId("pet-select").locator("option").count(), SLOW).toBeGreaterThan(0);
+    await expect.poll(() => owner.locator(".conn").textContent(), SLOW).toContain("Connected");
     await owner.getByTestId("request-chat").click();
 
     // The vet sees the offer with a moving countdown, and accepts.
@@ -105,7 +107,7 @@ describe("browser pages", () => {
     const id = await offer.getAttribute("data-consultation-id");
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     const first = await offer.getByTestId("offer-countdown").textContent();
-    await expect.poll(() => offer.getByTestId("offer-countdown").textContent(), { timeout: 5_000 }).not.toBe(first);
+    await expect.poll(() => offer.getByTestId("offer-countdown").textContent(), SLOW).not.toBe(first);
     await shot(vet, "02-console-offer");
     await shot(owner, "03-demo-waiting");
     await offer.getByTestId("offer-accept").click();
@@ -119,7 +121,7 @@ describe("browser pages", () => {
     expect(await vet.locator("#mode").isVisible()).toBe(true);
     expect(await vet.locator("#mode-note").textContent()).toContain("joins no Twilio Conversation or room");
     expect(await consultation.textContent()).toContain("Offline mode: chat and video are simulated.");
-    await expect.poll(() => owner.getByTestId("matched").textContent()).toContain(vetFirstName);
+    await expect.poll(() => owner.getByTestId("matched").textContent(), SLOW).toContain(vetFirstName);
     await shot(vet, "04-console-active-chat");
     await shot(owner, "05-demo-matched");
 
@@ -133,14 +135,14 @@ describe("browser pages", () => {
     // The owner ends; the vet sends feedback during wrap-up; the owner sees it.
     await owner.getByTestId("owner-end").click();
     await vet.getByTestId("feedback-recommendation").waitFor();
-    await expect.poll(() => vet.getByTestId("consultation").count()).toBe(0);
+    await expect.poll(() => vet.getByTestId("consultation").count(), SLOW).toBe(0);
     await vet.getByTestId("feedback-recommendation").fill("Small meals and fresh water for two days.");
     await vet.getByTestId("feedback-reason").fill("Mild stomach upset after a diet change.");
     await shot(vet, "06-console-wrapup");
     await vet.getByTestId("feedback-submit").click();
-    await expect.poll(() => vet.locator(".wrapup").textContent()).toContain("Feedback sent");
+    await expect.poll(() => vet.locator(".wrapup").textContent(), SLOW).toContain("Feedback sent");
     const received = owner.getByTestId("feedback-received");
-    await expect.poll(() => received.textContent()).toContain("Small meals and fresh water for two days.");
+    await expect.poll(() => received.textContent(), SLOW).toContain("Small meals and fresh water for two days.");
     expect(await received.textContent()).toContain("Mild stomach upset after a diet change.");
     await shot(owner, "07-demo-feedback");
 
@@ -154,7 +156,7 @@ describe("browser pages", () => {
     await incoming.waitFor();
     await shot(owner, "08-demo-call-incoming");
     await incoming.getByRole("button", { name: "Answer" }).click();
-    await expect.poll(() => vet.locator(".call-status").textContent()).toContain("answered");
+    await expect.poll(() => vet.locator(".call-status").textContent(), SLOW).toContain("answered");
     await shot(vet, "09-console-video");
 
     // The dashboard shows counts and charts.
@@ -162,8 +164,8 @@ describe("browser pages", () => {
     await ops.goto(`${gw.url}/ops/`);
     await ops.getByTestId("admin-token").fill(TEST_ADMIN_TOKEN);
     await ops.getByTestId("admin-submit").click();
-    await expect.poll(() => ops.getByTestId("stat-queue-length").textContent()).toBe("0");
-    await expect.poll(() => ops.getByTestId("stat-vets-available").textContent()).toMatch(/^\d+$/);
+    await expect.poll(() => ops.getByTestId("stat-queue-length").textContent(), SLOW).toBe("0");
+    await expect.poll(() => ops.getByTestId("stat-vets-available").textContent(), SLOW).toMatch(/^\d+$/);
     await ops.getByTestId("chart-queue").locator("canvas").waitFor();
     await ops.getByTestId("chart-vets").locator("canvas").waitFor();
     expect(await ops.evaluate("sessionStorage.length")).toBe(1);
