@@ -151,6 +151,9 @@ describe("vet console, live Twilio mode", () => {
     await expect.poll(() => messages.last().textContent(), SLOW).toBe("OwnerOnly a little since yesterday.");
     expect(await messages.last().getAttribute("class")).toBe("theirs");
     expect(await input.inputValue()).toBe("");
+    // A long consultation keeps its chat: an expiring token is replaced by a fresh one (token:refresh).
+    await page.evaluate(() => (globalThis as any).fakeTwilio.expireSoon());
+    await expect.poll(() => events(page), SLOW).toContainEqual({ op: "chat.token", identity: vetIdentity });
     await page.screenshot({ path: path.join(SHOTS, "live-01-console-chat.png") });
 
     // Video: "Start video call" connects to the call's room with camera and microphone.

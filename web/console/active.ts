@@ -56,7 +56,7 @@ export class ActiveConsultations {
     this.root.prepend(panel.el);
     this.hooks.changed();
     if (focus) panel.el.focus();
-    if (mode === "live") void this.goLive(c.consultation_id, (m) => m.joinChat(c.twilioToken, c.channel, c.identity, panel.media));
+    if (mode === "live") void this.goLive(c.consultation_id, (m) => m.joinChat(c.twilioToken, c.channel, c.identity, panel.media, () => this.twilioToken()));
   }
 
   /** `call:status` from the owner's app. */
@@ -83,6 +83,13 @@ export class ActiveConsultations {
     } catch (err) {
       this.ctx.notices.show(`Twilio: ${reason(err)}`, "error");
     }
+  }
+
+  /** A fresh Twilio token of the vet (`token:refresh`). */
+  private async twilioToken(): Promise<string> {
+    const client = this.ctx.client();
+    if (!client) throw new Error("not connected");
+    return (await client.refreshTwilioToken()).twilioToken;
   }
 
   private async startCall(id: string): Promise<void> {

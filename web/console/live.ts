@@ -14,8 +14,12 @@ export interface LiveSession {
 let loading: Promise<TwilioSdk> | null = null;
 const twilioSdk = (): Promise<TwilioSdk> => (loading ??= import("./twilio-sdk.js").then((m) => m.default));
 
-/** Joins the Conversation `channelSid` as the token's identity `me` and renders a message list and an input into `into`. */
-export async function joinChat(token: string, channelSid: string, me: string, into: HTMLElement): Promise<LiveSession> {
+/**
+ * Joins the Conversation `channelSid` as the token's identity `me` and renders a message
+ * list and an input into `into`. `renew` fetches a fresh token (`token:refresh`) when the
+ * current one is about to expire, so a long consultation keeps its chat.
+ */
+export async function joinChat(token: string, channelSid: string, me: string, into: HTMLElement, renew: () => Promise<string>): Promise<LiveSession> {
   const list = h("ol", { class: "messages", "aria-live": "polite", "aria-label": "Messages" });
   const state = h("p", { class: "small muted", role: "status" }, "Joining the chat…");
   const input = h("input", { type: "text", id: `msg-${channelSid}`, placeholder: "Write to the owner", autocomplete: "off", maxlength: 1600, disabled: true });
@@ -24,6 +28,12 @@ export async function joinChat(token: string, channelSid: string, me: string, in
   const box = h("section", { class: "chat stack", "aria-label": "Chat", "data-channel": channelSid }, h("h3", {}, "Chat"), state, list, form);
   into.append(box);
   const client = (await twilioSdk()).chatClient(token);
+  const refresh = () =>
+    void renew()
+      .then((t) => client.updateToken(t))
+      .catch(() => (state.textContent = "The chat token could not be renewed; reload the page if messages stop."));
+  client.on("tokenAboutToExpire", refresh);
+  client.on("tokenExpired", refresh);
   try {
     await new Promise<void>((resolve, reject) => {
       client.on("stateChanged", (s) => (s === "initialized" ? resolve() : reject(new Error("Twilio Conversations failed to start"))));
@@ -43,7 +53,7 @@ export async function joinChat(token: string, channelSid: string, me: string, in
       input.value = "";
       void conversation.sendMessage(text).catch(() => (input.value = text));
     });
-    state.remove();
+    state.textContent = "";
     input.disabled = send.disabled = false;
   } catch (err) {
     state.textContent = "The chat could not be joined.";

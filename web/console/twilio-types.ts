@@ -24,6 +24,9 @@ export interface ChatConversation {
 /** The Conversations `Client`, built from an access token. */
 export interface ChatClient {
   on(event: "stateChanged", listener: (state: "initialized" | "failed") => void): unknown;
+  /** The access token ends soon (or has ended): hand the client a fresh one with {@link updateToken}. */
+  on(event: "tokenAboutToExpire" | "tokenExpired", listener: () => void): unknown;
+  updateToken(token: string): Promise<unknown>;
   getConversationBySid(sid: string): Promise<ChatConversation>;
   shutdown(): Promise<void>;
 }

@@ -18,6 +18,7 @@ export type FakeTwilioEvent =
   | { op: "chat.join"; sid: string; identity: string }
   | { op: "chat.send"; sid: string; author: string; body: string }
   | { op: "chat.shutdown"; identity: string }
+  | { op: "chat.token"; identity: string }
   | { op: "video.connect"; name: string; identity: string; video: boolean; audio: boolean }
   | { op: "video.disconnect"; name: string; identity: string };
 
@@ -27,6 +28,8 @@ export interface FakeTwilioControl {
   say(sid: string, author: string, body: string): void;
   /** Another participant (the owner) joins room `name` and publishes a video track. */
   joinRoom(name: string, identity: string): void;
+  /** Every open Conversations client hears `tokenAboutToExpire`. */
+  expireSoon(): void;
 }
 
 declare global {
@@ -89,11 +92,14 @@ class FakeConversation extends Emitter implements ChatConversation {
   }
 }
 
+const chatClients = new Set<FakeChatClient>();
+
 class FakeChatClient extends Emitter implements ChatClient {
   private identity: Promise<string>;
   private readonly joined = new Set<FakeConversation>();
-  constructor(private readonly token: string) {
+  constructor(private token: string) {
     super();
+    chatClients.add(this);
     this.identity = authorize({ token });
     this.identity.then(
       (identity) => {
@@ -111,7 +117,16 @@ class FakeChatClient extends Emitter implements ChatClient {
     this.joined.add(c);
     return c;
   }
+  async updateToken(token: string): Promise<this> {
+    // Twilio refuses a token of another identity for a running client.
+    const identity = await authorize({ token });
+    if (identity !== (await this.identity)) throw new Error("updateToken: another identity");
+    this.token = token;
+    log.push({ op: "chat.token", identity });
+    return this;
+  }
   async shutdown(): Promise<void> {
+    chatClients.delete(this);
     for (const c of this.joined) conversation(c.sid).open.delete(c);
     log.push({ op: "chat.shutdown", identity: await this.identity });
   }
@@ -195,6 +210,9 @@ const sdk: TwilioSdk = {
 window.fakeTwilio = {
   log,
   say: (sid, author, body) => void post(sid, author, body),
+  expireSoon() {
+    for (const c of chatClients) c.emit("tokenAboutToExpire");
+  },
   joinRoom(name, identity) {
     for (const room of rooms) {
       if (room.name !== name) continue;
