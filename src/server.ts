@@ -28,6 +28,7 @@ import { ConsultationEngine } from "./domain/consultation-engine.js";
 import type { RoutingStore } from "./domain/routing-store.js";
 import type { VetSkills } from "./domain/types.js";
 import { createConsultationRouter } from "./http/routes/v2/consultations.js";
+import { vetQueueOf } from "./http/routes/vet-console.js";
 import { MemoryRoutingStore } from "./routing-store/memory-store.js";
 import { RedisRoutingStore } from "./routing-store/redis-store.js";
 import { withCommandDeadline } from "./lib/redis-commands.js";
@@ -186,7 +187,11 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
       sockets.io.of("/user").in(userRoom(appId, userId)).disconnectSockets(true);
     },
   };
-  const stats = { stats: () => engine.stats(), history: () => statsHistory.history() };
+  const stats = {
+    stats: () => engine.stats(),
+    history: () => statsHistory.history(),
+    vetQueue: async () => vetQueueOf(await store.snapshot(), clock.now(), config.routing.vetMaxConsults),
+  };
   const app = createHttpApp(ctx, [createConsultationRouter(ctx, engine)], stats, vetSessions, userSessions);
   handle = app;
 

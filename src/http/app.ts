@@ -13,7 +13,7 @@ import type { VetSessions } from "./routes/admin-vets.js";
 import { createOpsRouter } from "./routes/ops.js";
 import { createReferenceRouter } from "./reference/router.js";
 import { createVetAuthRouter } from "./routes/vet-auth.js";
-import { createVetConsoleRouter } from "./routes/vet-console.js";
+import { createVetConsoleRouter, type VetQueueSource } from "./routes/vet-console.js";
 import { createPagesRouter } from "./pages.js";
 import { createDemoRouter } from "../demo/routes.js";
 import { createV2Router, mediaUrlHandler } from "./routes/v2/index.js";
@@ -43,7 +43,7 @@ export type AuthenticatedRouter = express.Router;
 export function createHttpApp(
   ctx: GatewayContext,
   extraV2Routers: AuthenticatedRouter[] = [],
-  stats?: StatsSource,
+  stats?: StatsSource & VetQueueSource,
   vetSessions?: VetSessions,
   userSessions?: UserSessions,
 ): express.Express {

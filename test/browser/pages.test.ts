@@ -5,17 +5,19 @@
  * must stay on the gateway's origin and no page may log an error. Screenshots of each step
  * go to test-results/screenshots/ (git-ignored).
  */
-import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { PAGE_BUDGETS } from "../../vite.config.js";
 import { request, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from "../support/gateway.js";
+import { buildPages } from "./build-pages.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SHOTS = path.resolve("test-results/screenshots");
 const VET = { email: "vet1@demo.test", password: "demo-vet-1" };
+/** Polls wait on a browser and a gateway sharing two busy cores. */
+const SLOW = { timeout: 10_000 };
 
 let gw: TestGateway;
 let browser: Browser;
@@ -39,7 +41,7 @@ const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHO
 
 beforeAll(async () => {
   // The pages are served from dist/public: build them as `npm run build` does.
-  execFileSync(path.resolve("node_modules/.bin/vite"), ["build"], { stdio: "pipe" });
+  await buildPages();
   mkdirSync(SHOTS, { recursive: true });
   gw = await startTestGateway({ db: "pglite", env: { DEMO: "1", OFFER_TIMEOUT_MS: "30000", WRAPUP_MS: "60000" } });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
@@ -78,21 +80,25 @@ describe("browser pages", () => {
 
     // The vet logs in and goes available.
     await vet.goto(`${gw.url}/console/`);
+    await vet.getByTestId("login-email").waitFor();
+    // The sign-in form opens with the cursor in the email field.
+    expect(await vet.evaluate("document.activeElement?.dataset.testid")).toBe("login-email");
+    await shot(vet, "00-console-login");
     await vet.getByTestId("login-email").fill(VET.email);
     await vet.getByTestId("login-password").fill(VET.password);
     await vet.getByTestId("login-submit").click();
     const availability = vet.getByTestId("availability");
-    await expect.poll(() => availability.getAttribute("value")).toBe("away");
+    await expect.poll(() => availability.getAttribute("value"), SLOW).toBe("away");
     await availability.click();
-    await expect.poll(() => availability.getAttribute("value")).toBe("available");
-    await expect.poll(() => vet.getByTestId("queue-length").textContent()).toMatch(/0 waiting/);
+    await expect.poll(() => availability.getAttribute("value"), SLOW).toBe("available");
+    await expect.poll(() => vet.getByTestId("queue-length").textContent(), SLOW).toMatch(/0 waiting/);
     await shot(vet, "01-console-available");
 
     // The owner requests a chat.
     await owner.goto(`${gw.url}/demo/`);
-    await expect.poll(() => owner.getByTestId("owner-select").locator("option").count()).toBeGreaterThan(0);
-    await expect.poll(() => owner.getByTestId("pet-select").locator("option").count()).toBeGreaterThan(0);
-    await expect.poll(() => owner.locator(".conn").textContent()).toContain("Connected");
+    await expect.poll(() => owner.getByTestId("owner-select").locator("option").count(), SLOW).toBeGreaterThan(0);
+    await expect.poll(() => owner.getByTestId("pet-select").locator("option").count(), SLOW).toBeGreaterThan(0);
+    await expect.poll(() => owner.locator(".conn").textContent(), SLOW).toContain("Connected");
     await owner.getByTestId("request-chat").click();
 
     // The vet sees the offer with a moving countdown, and accepts.
@@ -101,7 +107,7 @@ describe("browser pages", () => {
     const id = await offer.getAttribute("data-consultation-id");
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     const first = await offer.getByTestId("offer-countdown").textContent();
-    await expect.poll(() => offer.getByTestId("offer-countdown").textContent(), { timeout: 5_000 }).not.toBe(first);
+    await expect.poll(() => offer.getByTestId("offer-countdown").textContent(), SLOW).not.toBe(first);
     await shot(vet, "02-console-offer");
     await shot(owner, "03-demo-waiting");
     await offer.getByTestId("offer-accept").click();
@@ -110,7 +116,12 @@ describe("browser pages", () => {
     const consultation = vet.getByTestId("consultation");
     await consultation.waitFor();
     expect(await consultation.getAttribute("data-consultation-id")).toBe(id);
-    await expect.poll(() => owner.getByTestId("matched").textContent()).toContain(vetFirstName);
+    // Offline mode says plainly that chat and video are simulated, in the top bar and the consultation.
+    expect(await vet.locator("#mode").textContent()).toBe("Simulated chat & video");
+    expect(await vet.locator("#mode").isVisible()).toBe(true);
+    expect(await vet.locator("#mode-note").textContent()).toContain("joins no Twilio Conversation or room");
+    expect(await consultation.textContent()).toContain("Offline mode: chat and video are simulated.");
+    await expect.poll(() => owner.getByTestId("matched").textContent(), SLOW).toContain(vetFirstName);
     await shot(vet, "04-console-active-chat");
     await shot(owner, "05-demo-matched");
 
@@ -124,14 +135,14 @@ describe("browser pages", () => {
     // The owner ends; the vet sends feedback during wrap-up; the owner sees it.
     await owner.getByTestId("owner-end").click();
     await vet.getByTestId("feedback-recommendation").waitFor();
-    await expect.poll(() => vet.getByTestId("consultation").count()).toBe(0);
+    await expect.poll(() => vet.getByTestId("consultation").count(), SLOW).toBe(0);
     await vet.getByTestId("feedback-recommendation").fill("Small meals and fresh water for two days.");
     await vet.getByTestId("feedback-reason").fill("Mild stomach upset after a diet change.");
     await shot(vet, "06-console-wrapup");
     await vet.getByTestId("feedback-submit").click();
-    await expect.poll(() => vet.locator(".wrapup").textContent()).toContain("Feedback sent");
+    await expect.poll(() => vet.locator(".wrapup").textContent(), SLOW).toContain("Feedback sent");
     const received = owner.getByTestId("feedback-received");
-    await expect.poll(() => received.textContent()).toContain("Small meals and fresh water for two days.");
+    await expect.poll(() => received.textContent(), SLOW).toContain("Small meals and fresh water for two days.");
     expect(await received.textContent()).toContain("Mild stomach upset after a diet change.");
     await shot(owner, "07-demo-feedback");
 
@@ -145,7 +156,7 @@ describe("browser pages", () => {
     await incoming.waitFor();
     await shot(owner, "08-demo-call-incoming");
     await incoming.getByRole("button", { name: "Answer" }).click();
-    await expect.poll(() => vet.locator(".call-status").textContent()).toContain("answered");
+    await expect.poll(() => vet.locator(".call-status").textContent(), SLOW).toContain("answered");
     await shot(vet, "09-console-video");
 
     // The dashboard shows counts and charts.
@@ -153,8 +164,8 @@ describe("browser pages", () => {
     await ops.goto(`${gw.url}/ops/`);
     await ops.getByTestId("admin-token").fill(TEST_ADMIN_TOKEN);
     await ops.getByTestId("admin-submit").click();
-    await expect.poll(() => ops.getByTestId("stat-queue-length").textContent()).toBe("0");
-    await expect.poll(() => ops.getByTestId("stat-vets-available").textContent()).toMatch(/^\d+$/);
+    await expect.poll(() => ops.getByTestId("stat-queue-length").textContent(), SLOW).toBe("0");
+    await expect.poll(() => ops.getByTestId("stat-vets-available").textContent(), SLOW).toMatch(/^\d+$/);
     await ops.getByTestId("chart-queue").locator("canvas").waitFor();
     await ops.getByTestId("chart-vets").locator("canvas").waitFor();
     expect(await ops.evaluate("sessionStorage.length")).toBe(1);

@@ -41,6 +41,8 @@ try {
   await vet.screenshot({ path: path.join(out, "readme-console-offer.png") });
   await vet.getByTestId("offer-accept").click();
   await vet.getByTestId("consultation").waitFor();
+  // The console reads the queue again when its offers change.
+  await vet.locator("[data-testid=queue-length][data-value='0']").waitFor();
   await vet.screenshot({ path: path.join(out, "readme-console-active.png") });
   const ops = await browser.newPage({ viewport: { width: 1280, height: 760 } });
   await ops.goto(`${gw.url}/ops/`);

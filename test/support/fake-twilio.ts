@@ -43,6 +43,10 @@ export interface FakeTwilio {
   failNext(n: number, status: number, match?: (req: RecordedRequest) => boolean): void;
   /** The identities currently in a Conversation (by SID), in the order they joined. */
   participants(conversationSid: string): string[];
+  /** A Conversation's state (`active`, `closed`…) by SID, or undefined when there is none. */
+  conversationState(conversationSid: string): string | undefined;
+  /** A room by SID, or by unique name while in progress (as Twilio resolves both), or undefined. */
+  room(key: string): { sid: string; uniqueName: string; status: string } | undefined;
   /** Stops the server and drops open connections. */
   close(): Promise<void>;
 }
@@ -293,6 +297,11 @@ export async function startFakeTwilio(): Promise<FakeTwilio> {
     },
     participants(conversationSid) {
       return [...(conversations.get(conversationSid)?.participants.values() ?? [])].map((p) => p.identity);
+    },
+    conversationState: (conversationSid) => conversations.get(conversationSid)?.state,
+    room(key) {
+      const r = findRoom(key);
+      return r && { sid: r.sid, uniqueName: r.uniqueName, status: r.status };
     },
     close() {
       return new Promise<void>((resolve, reject) => {

@@ -35,11 +35,18 @@ export function consultationPanel(
   const owner = personName(c.user);
   const el = h(
     "article",
-    { class: "panel consultation", "data-testid": "consultation", "data-consultation-id": c.consultation_id, "aria-label": `Consultation with ${owner}` },
+    // tabindex -1: focus moves here after an accept, so the keyboard continues from the panel.
+    { class: "panel consultation", "data-testid": "consultation", "data-consultation-id": c.consultation_id, "aria-label": `Consultation with ${owner}`, tabindex: -1 },
     h(
       "div",
       { class: "panel-title" },
-      h("div", { class: "row" }, h("span", { class: "badge ok" }, "Active"), h("span", { class: `badge ${video ? "info" : "accent"}` }, video ? "Video" : "Chat")),
+      h(
+        "div",
+        { class: "row" },
+        h("span", { class: "badge ok" }, "Active"),
+        h("span", { class: `badge ${video ? "info" : "accent"}` }, video ? "Video" : "Chat"),
+        h("span", { class: "title" }, `${field(c.pet, "name") || "Pet"} · ${owner}`),
+      ),
       h("div", { class: "row" }, call, end),
     ),
     h("div", { class: "two" },
@@ -75,8 +82,11 @@ export function consultationPanel(
     setCallStatus(s) {
       callLine.textContent = CALL_STATUS_TEXT[s] ?? `Call: ${s}`;
       callLine.className = `call-status ${s === "accepted" ? "ok" : s === "ringing" ? "" : "warn"}`;
-      if (call && s === "ringing") call.disabled = true;
-      if (call && (s === "declined" || s === "notanswered")) call.disabled = false;
+      if (!call) return;
+      // The button says what the call is doing; it is usable again only when the owner did not pick up.
+      const again = s === "declined" || s === "notanswered";
+      call.disabled = !again;
+      call.textContent = again ? "Call again" : s === "ringing" ? "Ringing…" : "Call in progress";
     },
   };
 }

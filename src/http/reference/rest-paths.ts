@@ -46,7 +46,11 @@ const vetConsoleConfigSchema = z.object({
   wrapup_ms: z.int(),
   offer_timeout_ms: z.int(),
 });
-const vetQueueSchema = z.object({ queue_length: z.int(), vets_available: z.int() });
+const vetQueueSchema = z.object({
+  queue_length: z.int().meta({ description: "Requests waiting for a vet (queued or offered)." }),
+  vets_available: z.int().meta({ description: "Vets who could take a request now." }),
+  oldest_wait_s: z.int().nullable().meta({ description: "Seconds the longest-waiting request has waited; null when none waits." }),
+});
 const profileFile = z.string().meta({ format: "binary", description: "PNG, JPEG or WebP image, at most 5 MiB." });
 const petList = z.object({
   list: z.array(petJsonSchema),
@@ -193,9 +197,9 @@ export function restPaths() {
     "/vet/v1/queue": {
       get: {
         tags: ["vet"],
-        summary: "Queue length and available vets, for the console (no `/vet` event carries them).",
+        summary: "Queue length, available vets and the oldest request's wait, for the console (no `/vet` event carries them).",
         security: [{ vetBearer: [] }],
-        responses: { "200": successResponse(vetQueueSchema, { queue_length: 3, vets_available: 2 }), ...errors([401, 500]) },
+        responses: { "200": successResponse(vetQueueSchema, { queue_length: 3, vets_available: 2, oldest_wait_s: 95 }), ...errors([401, 500]) },
       },
     },
     "/vet/v1/token": {

@@ -1,7 +1,8 @@
 import { Router, type Request } from "express";
 import type { GatewayContext } from "../../context.js";
+import { statsPayload } from "../../domain/payloads.js";
+import type { RoutingSnapshot } from "../../domain/routing-store.js";
 import { AppError, ok } from "../../lib/envelope.js";
-import type { StatsSource } from "./admin.js";
 
 /** `GET /vet/v1/config`: what the console needs to know about this gateway (nothing secret). */
 export interface VetConsoleConfig {
@@ -13,13 +14,37 @@ export interface VetConsoleConfig {
   offer_timeout_ms: number;
 }
 
+/** `GET /vet/v1/queue`: what a vet deciding whether to stay available wants to know. */
+export interface VetQueue {
+  /** Requests waiting for a vet (queued or offered). */
+  queue_length: number;
+  /** Vets who could take a request now (`available` in `GET /admin/v1/stats`). */
+  vets_available: number;
+  /** How long the longest-waiting request has waited, in whole seconds; null when none waits. */
+  oldest_wait_s: number | null;
+}
+
+/** Where {@link VetQueue} comes from (the gateway reads one routing snapshot per call). */
+export interface VetQueueSource {
+  vetQueue(): Promise<VetQueue>;
+}
+
+/** {@link VetQueue} of a routing snapshot at `now` (epoch ms). */
+export function vetQueueOf(snapshot: RoutingSnapshot, now: number, vetMaxConsults: number): VetQueue {
+  const oldest = snapshot.queue.reduce((min, c) => Math.min(min, c.createdAt), Infinity);
+  return {
+    queue_length: snapshot.queue.length,
+    vets_available: statsPayload(snapshot, vetMaxConsults).vets.available ?? 0,
+    oldest_wait_s: oldest === Infinity ? null : Math.max(0, Math.floor((now - oldest) / 1000)),
+  };
+}
+
 /**
  * Small endpoints of the vet console: `GET /vet/v1/config` (public); and, with
- * `Authorization: Bearer <vet socket token>`, `GET /vet/v1/queue` → `{queue_length,
- * vets_available}` (polled: no `/vet` event carries the queue) and `POST /vet/v1/token` →
+ * `Authorization: Bearer <vet socket token>`, `GET /vet/v1/queue` → {@link VetQueue} (polled: no `/vet` event carries the queue) and `POST /vet/v1/token` →
  * a fresh `{token, expires_at}` (so a console renews its session without keeping the password).
  */
-export function createVetConsoleRouter(ctx: GatewayContext, stats?: StatsSource): Router {
+export function createVetConsoleRouter(ctx: GatewayContext, source?: VetQueueSource): Router {
   const r = Router();
   const vetOf = async (req: Request): Promise<number> => {
     const m = /^Bearer[ \t]+(\S{1,4096})[ \t]*$/i.exec(req.get("authorization") ?? "");
@@ -37,8 +62,8 @@ export function createVetConsoleRouter(ctx: GatewayContext, stats?: StatsSource)
   });
   r.get("/queue", async (req, res) => {
     await vetOf(req);
-    const s = stats ? await stats.stats() : { queue_length: 0, vets: {} as Record<string, number> };
-    res.json(ok({ queue_length: s.queue_length, vets_available: s.vets.available ?? 0 }));
+    const data: VetQueue = source ? await source.vetQueue() : { queue_length: 0, vets_available: 0, oldest_wait_s: null };
+    res.json(ok(data));
   });
   r.post("/token", async (req, res) => {
     const vetId = await vetOf(req);

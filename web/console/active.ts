@@ -1,0 +1,118 @@
+/**
+ * Active consultations: their panels in the "Consultation" column, the call status of video
+ * ones, and in live Twilio mode the joined Conversation and Video room (closed when the
+ * consultation leaves this list).
+ */
+import type { EventPayload, VetConsultationPayload, VetEvents } from "../../src/client/index.js";
+import { reason } from "../shared/api.js";
+import type { ConsoleContext } from "./context.js";
+import type { LiveSession } from "./live.js";
+import { consultationPanel } from "./work.js";
+
+interface Entry {
+  data: VetConsultationPayload;
+  el: HTMLElement;
+  media: HTMLElement;
+  setCallStatus(s: string): void;
+  live: LiveSession[];
+}
+
+export interface ActiveHooks {
+  /** The vet ended it here (the gateway confirmed). */
+  ended(id: string, text: string): void;
+  /** A consultation was added. */
+  changed(): void;
+}
+
+export class ActiveConsultations {
+  private readonly open = new Map<string, Entry>();
+
+  constructor(
+    private readonly ctx: ConsoleContext,
+    private readonly root: HTMLElement,
+    private readonly hooks: ActiveHooks,
+  ) {}
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  has(id: string): boolean {
+    return this.open.has(id);
+  }
+
+  /**
+   * An accepted, assigned or resumed consultation; in live mode the console joins its
+   * Conversation. `focus`: the vet just accepted it here, so the keyboard moves to it.
+   */
+  add(c: VetConsultationPayload, focus = false): void {
+    if (this.open.has(c.consultation_id)) return;
+    const mode = this.ctx.config.twilio_mode;
+    const panel = consultationPanel(c, mode, {
+      startCall: (id) => void this.startCall(id),
+      end: (id) => void this.end(id),
+    });
+    this.open.set(c.consultation_id, { data: c, ...panel, live: [] });
+    this.root.prepend(panel.el);
+    this.hooks.changed();
+    if (focus) panel.el.focus();
+    if (mode === "live") void this.goLive(c.consultation_id, (m) => m.joinChat(c.twilioToken, c.channel, c.identity, panel.media, () => this.twilioToken()));
+  }
+
+  /** `call:status` from the owner's app. */
+  callStatus(cs: EventPayload<VetEvents, "call:status">): void {
+    this.open.get(cs.consultation_id)?.setCallStatus(cs.status);
+  }
+
+  /** Removes a consultation that ended, leaving Twilio; returns its data (for wrap-up). */
+  take(id: string): VetConsultationPayload | undefined {
+    const a = this.open.get(id);
+    if (!a) return undefined;
+    for (const s of a.live) s.close();
+    a.el.remove();
+    this.open.delete(id);
+    return a.data;
+  }
+
+  private async goLive(id: string, join: (m: typeof import("./live.js")) => Promise<LiveSession>): Promise<void> {
+    try {
+      const session = await join(await import("./live.js"));
+      const a = this.open.get(id);
+      if (a) a.live.push(session);
+      else session.close();
+    } catch (err) {
+      this.ctx.notices.show(`Twilio: ${reason(err)}`, "error");
+    }
+  }
+
+  /** A fresh Twilio token of the vet (`token:refresh`). */
+  private async twilioToken(): Promise<string> {
+    const client = this.ctx.client();
+    if (!client) throw new Error("not connected");
+    return (await client.refreshTwilioToken()).twilioToken;
+  }
+
+  private async startCall(id: string): Promise<void> {
+    const client = this.ctx.client();
+    if (!client) return;
+    const a = this.open.get(id);
+    try {
+      const call = await client.startCall(id);
+      a?.setCallStatus("ringing");
+      if (a && this.ctx.config.twilio_mode === "live") void this.goLive(id, (m) => m.joinVideo(call.twilioToken, call.room_sid, a.media));
+    } catch (err) {
+      this.ctx.notices.show(`Could not start the call: ${reason(err)}`, "error");
+    }
+  }
+
+  private async end(id: string): Promise<void> {
+    const client = this.ctx.client();
+    if (!client) return;
+    try {
+      await client.end(id);
+      this.hooks.ended(id, "You ended the consultation.");
+    } catch (err) {
+      this.ctx.notices.show(`Could not end: ${reason(err)}`, "error");
+    }
+  }
+}

@@ -1,0 +1,19 @@
+/** What the console's parts share: the gateway's settings, the SDK client of this session, alerts and notices. */
+import type { VetClient } from "../../src/client/index.js";
+import type { Alerts } from "./alerts.js";
+import type { Notices } from "./notices.js";
+
+/** `GET /vet/v1/config`. */
+export interface ConsoleConfig {
+  twilio_mode: "offline" | "live";
+  wrapup_ms: number;
+  offer_timeout_ms: number;
+}
+
+export interface ConsoleContext {
+  config: ConsoleConfig;
+  /** The client of the signed-in session, or null while signed out. */
+  client(): VetClient | null;
+  alerts: Alerts;
+  notices: Notices;
+}

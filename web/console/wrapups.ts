@@ -1,0 +1,55 @@
+/** Wrap-up panels after a consultation ends: the feedback form and the wrap-up countdown. */
+import type { VetConsultationPayload } from "../../src/client/index.js";
+import type { ConsoleContext } from "./context.js";
+import { wrapupPanel } from "./work.js";
+
+export class Wrapups {
+  private readonly panels = new Map<string, { el: HTMLElement; tick(): void }>();
+
+  /** `changed` runs when a panel comes or goes (the column's empty state depends on it). */
+  constructor(
+    private readonly ctx: ConsoleContext,
+    private readonly root: HTMLElement,
+    private readonly changed: () => void,
+  ) {}
+
+  get size(): number {
+    return this.panels.size;
+  }
+
+  has(id: string): boolean {
+    return this.panels.has(id);
+  }
+
+  /** Opens the wrap-up of an ended consultation and puts the cursor in the feedback form. */
+  open(c: VetConsultationPayload, endedText: string): void {
+    if (this.panels.has(c.consultation_id)) return;
+    const w = wrapupPanel(c, endedText, Date.now() + this.ctx.config.wrapup_ms, {
+      submit: async (id, rec, why) => {
+        const client = this.ctx.client();
+        if (!client) throw new Error("not connected");
+        await client.sendFeedback(id, rec, why);
+      },
+      dismiss: (id) => this.remove(id),
+    });
+    this.panels.set(c.consultation_id, w);
+    this.root.prepend(w.el);
+    this.changed();
+    w.el.querySelector("textarea")?.focus();
+  }
+
+  /** A new consultation became active: wrap-ups whose feedback was sent (and one of the same id) leave the view. */
+  clearFinished(activeId: string): void {
+    for (const [id, w] of this.panels) if (id === activeId || w.el.classList.contains("sent")) this.remove(id);
+  }
+
+  tick(): void {
+    for (const w of this.panels.values()) w.tick();
+  }
+
+  private remove(id: string): void {
+    this.panels.get(id)?.el.remove();
+    this.panels.delete(id);
+    this.changed();
+  }
+}
