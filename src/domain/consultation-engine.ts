@@ -167,7 +167,7 @@ export class ConsultationEngine {
 
   /** A vet socket connected: routing takes the vet's skills as stored now. */
   async vetConnected(vetId: number, connId: string): Promise<VetPresence> {
-    const skills = (await this.deps.directory.vet(vetId))?.skills;
+    const skills = (await this.deps.directory.vet(vetId, { fresh: true }))?.skills;
     return this.store.addVetConnection(vetId, connId, this.deps.nodeId, this.now(), skills);
   }
 
