@@ -26,7 +26,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { io as connect, type Socket } from "socket.io-client";
+import type { Socket } from "socket.io-client";
 import { SocketTokens } from "../src/auth/socket-tokens.js";
 import { loadConfig } from "../src/config.js";
 import { openDatabase } from "../src/db/database.js";
@@ -34,6 +34,7 @@ import { systemClock } from "../src/lib/clock.js";
 import { createRepositories } from "../src/repositories/index.js";
 import { createAccessTokenIssuer } from "../src/twilio/access-tokens.js";
 import { summariseProfile } from "./lib/profile.js";
+import { ask as askWith, openSocket, type Envelope } from "./lib/sockets.js";
 import {
   ADMIN_TOKEN,
   CpuMeter,
@@ -101,24 +102,7 @@ function tokensPerSecond(seconds: number): number {
 
 // ------------------------------------------------------------------ clients
 
-interface Envelope {
-  success: boolean;
-  status_code: number;
-  message: string[];
-  data: any;
-}
-
-function openSocket(url: string, ns: "/user" | "/vet", token: string): Promise<Socket> {
-  const socket = connect(url + ns, { auth: { token }, transports: ["websocket"], reconnection: false, forceNew: true });
-  return new Promise((resolve, reject) => {
-    socket.once("connect", () => resolve(socket));
-    socket.once("connect_error", (err: Error) => reject(new Error(`${ns} connect failed: ${err.message}`)));
-  });
-}
-
-function ask(socket: Socket, event: string, payload: unknown): Promise<Envelope> {
-  return socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload) as Promise<Envelope>;
-}
+const ask = (socket: Socket, event: string, payload: unknown) => askWith(socket, event, payload, ACK_TIMEOUT_MS);
 
 /** Vet-side failures over the whole run. */
 const vetErrors = { accept: 0, end: 0, revoked: 0 };
