@@ -198,24 +198,32 @@ async function main(): Promise<void> {
     }
     const attackerSeed = seeded[USERS];
 
-    let stopPartner = false;
-    const partner = partnerTraffic(nodes[0].url, app.name, seeded[0].email, () => stopPartner);
-    const pids = Object.fromEntries(nodes.map((n) => [n.name, n.pid]));
-    let cpu = new CpuMeter(pids);
-    const quiet = await normalTraffic(owners, DURATION_S);
-    const quietCpu = cpu.read();
-
-    // The attack, from its own process: one owner socket flooding, one client with a wrong
-    // secret, both flat out.
+    // The attacker's process is started (and has loaded) before anything is measured.
     const attacker = fork(path.join(import.meta.dirname, "lib/attacker.ts"), [], { execArgv: ["--import", "tsx"], stdio: "inherit" });
     onCleanup("stop the attacker", () => {
       if (attacker.exitCode === null) attacker.kill("SIGKILL");
       return Promise.resolve();
     });
-    const result = new Promise<AttackResult>((resolve, reject) => {
-      attacker.on("message", (m: { result?: AttackResult }) => m.result && resolve(m.result));
-      attacker.once("exit", (code) => reject(new Error(`attacker exited (${String(code)}) before reporting`)));
-    });
+    const fromAttacker = (key: "ready" | "started" | "result") =>
+      new Promise<any>((resolve, reject) => {
+        const onMessage = (m: Record<string, unknown>) => {
+          if (!(key in m)) return;
+          attacker.off("message", onMessage);
+          resolve(m[key]);
+        };
+        attacker.on("message", onMessage);
+        attacker.once("exit", (code) => reject(new Error(`attacker exited (${String(code)}) before ${key}`)));
+      });
+    await fromAttacker("ready");
+
+    let stopPartner = false;
+    const partner = partnerTraffic(nodes[0].url, app.name, seeded[0].email, () => stopPartner);
+    const pids = Object.fromEntries(nodes.map((n) => [n.name, n.pid]));
+    let cpu = new CpuMeter({ ...pids, attacker: attacker.pid! });
+    const quiet = await normalTraffic(owners, DURATION_S);
+    const quietCpu = cpu.read();
+
+    // The attack: one owner socket flooding, one client with a wrong secret, both flat out.
     const plan: AttackPlan = {
       floodUrl: nodes[1].url,
       token: attackerSeed.token,
@@ -225,8 +233,10 @@ async function main(): Promise<void> {
       floodInflight: FLOOD_INFLIGHT,
       restConcurrency: REST_CONCURRENCY,
     };
-    await new Promise<void>((resolve) => attacker.once("spawn", resolve));
+    const started = fromAttacker("started");
+    const result = fromAttacker("result") as Promise<AttackResult>;
     attacker.send({ start: plan });
+    await started;
     cpu = new CpuMeter({ ...pids, attacker: attacker.pid! });
     const attacked = await normalTraffic(owners, DURATION_S);
     const attackedCpu = cpu.read();

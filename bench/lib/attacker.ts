@@ -4,8 +4,10 @@
  * socket emitting `consult:request` as fast as it can (at most `floodInflight` unanswered),
  * and `restConcurrency` loops sending `pet/list` with a wrong secret from another address.
  *
- * Started with `fork` by bench/abuse.ts; the parent sends `{ start: AttackPlan }` then
- * `"stop"`, and gets `{ result: AttackResult }` back.
+ * Started with `fork` by bench/abuse.ts: it says `{ ready: true }` once loaded (so its start-up
+ * is not part of a measured phase); the parent sends `{ start: AttackPlan }`, gets
+ * `{ started: true }` once the flooding socket is connected, later sends `"stop"`, and gets
+ * `{ result: AttackResult }` back.
  */
 import { ask, openSocket } from "./sockets.js";
 import { basicAuth, sleep } from "./services.js";
@@ -27,6 +29,7 @@ export interface AttackResult {
 
 async function attack(plan: AttackPlan, stopped: () => boolean): Promise<AttackResult> {
   const flooder = await openSocket(plan.floodUrl, "/user", plan.token);
+  process.send?.({ started: true });
   const started = performance.now();
   const flood: AttackResult["flood"] = { sent: 0, limited: 0, disconnected: false, disconnectedAfterS: null };
   flooder.on("disconnect", () => {
@@ -84,3 +87,4 @@ process.on("message", (m: unknown) => {
   }
 });
 process.on("disconnect", () => process.exit(0));
+process.send?.({ ready: true });
