@@ -8,21 +8,34 @@
  * without attack, then with one owner socket emitting events as fast as it can and one
  * client sending wrong-secret requests as fast as it can (from another address).
  * Prints the owners' match p99 of each phase and whether the partner ever saw a 429.
+ * The attacker runs in its own process (bench/lib/attacker.ts), so each phase's CPU is
+ * printed per process: the gateways, the attacker, this process (the normal clients).
  *
  * Flags (defaults): --vets 10 --users 50 --rate 20 --duration 20 --flood-inflight 200 --rest-concurrency 32
+ *   --profile [DIR]  (--cpu-prof on both nodes, summarised at the end)
  */
-import { io as connect, type Socket } from "socket.io-client";
+import { fork } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { Socket } from "socket.io-client";
 import { SocketTokens } from "../src/auth/socket-tokens.js";
 import { openDatabase } from "../src/db/database.js";
 import { systemClock } from "../src/lib/clock.js";
 import { createRepositories } from "../src/repositories/index.js";
+import type { AttackPlan, AttackResult } from "./lib/attacker.js";
+import { summariseProfile } from "./lib/profile.js";
+import { ask as askWith, openSocket } from "./lib/sockets.js";
 import {
   ADMIN_TOKEN,
+  CpuMeter,
   GATEWAY_SECRET,
   REDIS_URL,
   basicAuth,
   createRedisPrefix,
   createTempDatabase,
+  formatCpu,
+  mainThreadProfile,
   numFlag,
   parseFlags,
   percentile,
@@ -30,6 +43,7 @@ import {
   sleep,
   spawnGateway,
   tempDir,
+  onCleanup,
   type GatewayNode,
 } from "./lib/services.js";
 
@@ -43,21 +57,7 @@ const REST_CONCURRENCY = numFlag(flags, "rest-concurrency", 32);
 const SECRET = "bench-secret-0123456789";
 const ACK_MS = 10_000;
 
-interface Envelope {
-  success: boolean;
-  status_code: number;
-  data: any;
-}
-
-function openSocket(url: string, ns: "/user" | "/vet", token: string): Promise<Socket> {
-  const socket = connect(url + ns, { auth: { token }, transports: ["websocket"], reconnection: false, forceNew: true });
-  return new Promise((resolve, reject) => {
-    socket.once("connect", () => resolve(socket));
-    socket.once("connect_error", (err: Error) => reject(new Error(`${ns} connect failed: ${err.message}`)));
-  });
-}
-
-const ask = (s: Socket, event: string, payload: unknown) => s.timeout(ACK_MS).emitWithAck(event, payload) as Promise<Envelope>;
+const ask = (s: Socket, event: string, payload: unknown) => askWith(s, event, payload, ACK_MS);
 
 async function startVet(url: string, token: string): Promise<Socket> {
   const s = await openSocket(url, "/vet", token);
@@ -180,7 +180,13 @@ async function main(): Promise<void> {
     DATA_DIR: tempDir("abuse"),
   };
   const nodes: GatewayNode[] = [];
-  for (const name of ["node-a", "node-b"]) nodes.push(await spawnGateway({ name, env }));
+  const profileArg = flags.get("profile");
+  const profileDir = flags.has("profile")
+    ? profileArg && profileArg !== "true"
+      ? path.resolve(profileArg)
+      : mkdtempSync(path.join(os.tmpdir(), "bench-abuse-prof-"))
+    : undefined;
+  for (const name of ["node-a", "node-b"]) nodes.push(await spawnGateway({ name, env, cpuProfDir: profileDir }));
   const sockets: Socket[] = [];
   try {
     for (let i = 0; i < VETS; i++) sockets.push(await startVet(nodes[i % 2].url, vetTokens[i]));
@@ -192,65 +198,76 @@ async function main(): Promise<void> {
     }
     const attackerSeed = seeded[USERS];
 
+    // The attacker's process is started (and has loaded) before anything is measured.
+    const attacker = fork(path.join(import.meta.dirname, "lib/attacker.ts"), [], { execArgv: ["--import", "tsx"], stdio: "inherit" });
+    onCleanup("stop the attacker", () => {
+      if (attacker.exitCode === null) attacker.kill("SIGKILL");
+      return Promise.resolve();
+    });
+    const fromAttacker = (key: "ready" | "started" | "result") =>
+      new Promise<any>((resolve, reject) => {
+        const onMessage = (m: Record<string, unknown>) => {
+          if (!(key in m)) return;
+          attacker.off("message", onMessage);
+          resolve(m[key]);
+        };
+        attacker.on("message", onMessage);
+        attacker.once("exit", (code) => reject(new Error(`attacker exited (${String(code)}) before ${key}`)));
+      });
+    await fromAttacker("ready");
+
     let stopPartner = false;
     const partner = partnerTraffic(nodes[0].url, app.name, seeded[0].email, () => stopPartner);
+    const pids = Object.fromEntries(nodes.map((n) => [n.name, n.pid]));
+    let cpu = new CpuMeter({ ...pids, attacker: attacker.pid! });
     const quiet = await normalTraffic(owners, DURATION_S);
+    const quietCpu = cpu.read();
 
     // The attack: one owner socket flooding, one client with a wrong secret, both flat out.
-    let attacking = true;
-    const flooder = await openSocket(nodes[1].url, "/user", attackerSeed.token);
-    sockets.push(flooder);
-    const flood = { sent: 0, limited: 0, disconnected: false };
-    flooder.on("disconnect", () => (flood.disconnected = true));
-    const floodLoop = (async () => {
-      let inflight = 0;
-      while (attacking && flooder.connected) {
-        while (inflight < FLOOD_INFLIGHT && flooder.connected) {
-          inflight++;
-          flood.sent++;
-          ask(flooder, "consult:request", { conversation_request: "chat", pet_id: attackerSeed.petId })
-            .then((r) => {
-              if (r.status_code === 429) flood.limited++;
-            })
-            .catch(() => undefined)
-            .finally(() => inflight--);
-        }
-        await sleep(1);
-      }
-    })();
-    const rest = { sent: 0, byStatus: new Map<number, number>() };
-    const restLoops = Array.from({ length: REST_CONCURRENCY }, async () => {
-      while (attacking) {
-        try {
-          const res = await fetch(`${nodes[0].url}/api/v2/${app.name}/pet/list?email=x@y.z`, {
-            headers: { authorization: basicAuth(app.name, "wrong-secret-000000000"), "x-forwarded-for": "203.0.113.9" },
-          });
-          await res.arrayBuffer();
-          rest.sent++;
-          rest.byStatus.set(res.status, (rest.byStatus.get(res.status) ?? 0) + 1);
-        } catch {
-          await sleep(5);
-        }
-      }
-    });
+    const plan: AttackPlan = {
+      floodUrl: nodes[1].url,
+      token: attackerSeed.token,
+      petId: attackerSeed.petId,
+      restUrl: nodes[0].url,
+      appName: app.name,
+      floodInflight: FLOOD_INFLIGHT,
+      restConcurrency: REST_CONCURRENCY,
+    };
+    const started = fromAttacker("started");
+    const result = fromAttacker("result") as Promise<AttackResult>;
+    attacker.send({ start: plan });
+    await started;
+    cpu = new CpuMeter({ ...pids, attacker: attacker.pid! });
     const attacked = await normalTraffic(owners, DURATION_S);
-    attacking = false;
+    const attackedCpu = cpu.read();
+    attacker.send("stop");
+    const { flood, rest } = await result;
     stopPartner = true;
-    await Promise.all([floodLoop, ...restLoops, partner.done]);
+    await partner.done;
 
     const p99 = (xs: number[]) => percentile(xs, 99).toFixed(1);
     console.log(`\nwithout attack: ${quiet.latencies.length} matches, p99 ${p99(quiet.latencies)} ms, unmatched ${quiet.unmatched}`);
+    console.log(`  cpu (% of one core): ${formatCpu(quietCpu)}`);
     console.log(`under attack:   ${attacked.latencies.length} matches, p99 ${p99(attacked.latencies)} ms, unmatched ${attacked.unmatched}`);
+    console.log(`  cpu (% of one core): ${formatCpu(attackedCpu)}`);
     const ratio = percentile(attacked.latencies, 99) / percentile(quiet.latencies, 99);
     console.log(`p99 ratio ${ratio.toFixed(2)} (goal ≤ 1.5: ${ratio <= 1.5 ? "MET" : "MISSED"})`);
-    console.log(`flooding socket: ${flood.sent} events, ${flood.limited} answered 429, disconnected: ${flood.disconnected}`);
-    console.log(`wrong-secret client: ${rest.sent} requests, statuses ${JSON.stringify(Object.fromEntries(rest.byStatus))}`);
+    console.log(
+      `flooding socket: ${flood.sent} events, ${flood.limited} answered 429, disconnected: ` +
+        `${flood.disconnected ? `yes, after ${String(flood.disconnectedAfterS)} s` : "no"}`,
+    );
+    console.log(`wrong-secret client: ${rest.sent} requests, statuses ${JSON.stringify(rest.byStatus)}`);
     console.log(
       `attacked partner: ${partner.seen.calls} calls, saw 429: ${partner.seen.limited > 0 ? `YES (${partner.seen.limited})` : "never"}` +
         (partner.seen.other.size ? `, other statuses ${JSON.stringify(Object.fromEntries(partner.seen.other))}` : ""),
     );
   } finally {
     for (const s of sockets) s.disconnect();
+  }
+  if (profileDir) {
+    for (const n of nodes) await n.stop();
+    for (const n of nodes) console.log(`\n${n.name}: ${summariseProfile(mainThreadProfile(profileDir, n.name)).text}`);
+    console.log(`\nprofiles kept in ${profileDir}`);
   }
 }
 

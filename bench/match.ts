@@ -26,7 +26,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { io as connect, type Socket } from "socket.io-client";
+import type { Socket } from "socket.io-client";
 import { SocketTokens } from "../src/auth/socket-tokens.js";
 import { loadConfig } from "../src/config.js";
 import { openDatabase } from "../src/db/database.js";
@@ -34,6 +34,7 @@ import { systemClock } from "../src/lib/clock.js";
 import { createRepositories } from "../src/repositories/index.js";
 import { createAccessTokenIssuer } from "../src/twilio/access-tokens.js";
 import { summariseProfile } from "./lib/profile.js";
+import { ask as askWith, openSocket, type Envelope } from "./lib/sockets.js";
 import {
   ADMIN_TOKEN,
   CpuMeter,
@@ -101,32 +102,19 @@ function tokensPerSecond(seconds: number): number {
 
 // ------------------------------------------------------------------ clients
 
-interface Envelope {
-  success: boolean;
-  status_code: number;
-  message: string[];
-  data: any;
-}
-
-function openSocket(url: string, ns: "/user" | "/vet", token: string): Promise<Socket> {
-  const socket = connect(url + ns, { auth: { token }, transports: ["websocket"], reconnection: false, forceNew: true });
-  return new Promise((resolve, reject) => {
-    socket.once("connect", () => resolve(socket));
-    socket.once("connect_error", (err: Error) => reject(new Error(`${ns} connect failed: ${err.message}`)));
-  });
-}
-
-function ask(socket: Socket, event: string, payload: unknown): Promise<Envelope> {
-  return socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload) as Promise<Envelope>;
-}
+const ask = (socket: Socket, event: string, payload: unknown) => askWith(socket, event, payload, ACK_TIMEOUT_MS);
 
 /** Vet-side failures over the whole run. */
 const vetErrors = { accept: 0, end: 0, revoked: 0 };
+
+/** When each offer reached its vet (performance.now(); every client lives in this process). */
+const offerSeenAt = new Map<string, number>();
 
 /** A vet console: accepts every offer at once and ends the consultation as soon as it is accepted. */
 async function startVet(url: string, token: string): Promise<Socket> {
   const socket = await openSocket(url, "/vet", token);
   socket.on("consult:offer", (offer: { consultation_id: string }) => {
+    offerSeenAt.set(offer.consultation_id, performance.now());
     void (async () => {
       try {
         const a = await ask(socket, "consult:accept", { consultation_id: offer.consultation_id });
@@ -155,6 +143,9 @@ interface Phase {
   errors: number;
   errorKinds: Map<string, number>;
   latencies: number[];
+  /** The two halves of each match: request → offer at the vet, offer at the vet → matched. */
+  toOffer: number[];
+  offerToMatched: number[];
 }
 
 interface Owner {
@@ -184,11 +175,18 @@ function release(o: Owner): void {
 async function startOwner(url: string, token: string, petId: number): Promise<Owner> {
   const socket = await openSocket(url, "/user", token);
   const o: Owner = { socket, petId, t0: null, matched: false, phase: null };
-  socket.on("consult:matched", () => {
+  socket.on("consult:matched", (m: { consultation_id: string }) => {
     if (o.t0 === null || o.matched || !o.phase) return;
+    const now = performance.now();
     o.matched = true;
     o.phase.matched++;
-    o.phase.latencies.push(performance.now() - o.t0);
+    o.phase.latencies.push(now - o.t0);
+    const offered = offerSeenAt.get(m.consultation_id);
+    offerSeenAt.delete(m.consultation_id);
+    if (offered !== undefined) {
+      o.phase.toOffer.push(offered - o.t0);
+      o.phase.offerToMatched.push(now - offered);
+    }
   });
   socket.on("consult:ended", () => {
     if (o.t0 === null || !o.phase) return;
@@ -240,6 +238,8 @@ interface PhaseResult {
   p50: number;
   p99: number;
   max: number;
+  /** p50/p99 of the halves: request → offer at the vet, offer → matched (accept, record, notify). */
+  split: { toOffer: [number, number]; offerToMatched: [number, number] };
   /** Requests emitted but not yet matched, sampled once a second. */
   backlog: number[];
   backlogGrowing: boolean;
@@ -286,7 +286,7 @@ function gcDelta(before: NodeRuntime, after: NodeRuntime): string {
 
 /** Issues `rate` requests a second for `seconds`, waits for them, then for the gateway to settle. */
 async function runPhase(rate: number, seconds: number, pids: Record<string, number>, statsUrl: string): Promise<PhaseResult> {
-  const p: Phase = { issued: 0, matched: 0, failedRequests: 0, errors: 0, errorKinds: new Map(), latencies: [] };
+  const p: Phase = { issued: 0, matched: 0, failedRequests: 0, errors: 0, errorKinds: new Map(), latencies: [], toOffer: [], offerToMatched: [] };
   // Event-loop stalls, here and in the nodes: a latency tail may come from either side.
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
@@ -341,6 +341,7 @@ async function runPhase(rate: number, seconds: number, pids: Record<string, numb
     p50: percentile(lat, 50),
     p99: percentile(lat, 99),
     max: lat.at(-1) ?? NaN,
+    split: { toOffer: p50p99(p.toOffer), offerToMatched: p50p99(p.offerToMatched) },
     backlog,
     // Little's law: a steady backlog stays near rate × latency; a growing one climbs. Growing =
     // the last third of the step averages more than 200 ms worth of arrivals (at least 10)
@@ -349,6 +350,11 @@ async function runPhase(rate: number, seconds: number, pids: Record<string, numb
     cpu: cpuRead,
     settleS,
   };
+}
+
+function p50p99(xs: number[]): [number, number] {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return [percentile(sorted, 50), percentile(sorted, 99)];
 }
 
 /** Waits until every owner is idle and the gateway reports no open consultation. */
@@ -386,6 +392,11 @@ function printPhase(label: string, r: PhaseResult): void {
   );
   console.log(`  matches while issuing: ${r.matchedInWindow} (${Math.round(r.matchedInWindow / r.seconds)}/s)`);
   console.log(`  match latency  p50 ${ms(r.p50)}  p99 ${ms(r.p99)}  max ${ms(r.max)}  count ${r.matched}`);
+  const { toOffer, offerToMatched } = r.split;
+  console.log(
+    `    request → offer at the vet p50 ${ms(toOffer[0])} p99 ${ms(toOffer[1])}; ` +
+      `offer → matched (accept, record, notify) p50 ${ms(offerToMatched[0])} p99 ${ms(offerToMatched[1])}`,
+  );
   console.log(`  backlog (emitted, not yet matched) each second: ${r.backlog.join(" ") || "-"}`);
   console.log(`  cpu (% of one core): ${formatCpu(r.cpu)}`);
   console.log(`  longest event-loop stall: ${Object.entries(r.stalls).map(([k, v]) => `${k} ${ms(v)}`).join(", ")}`);

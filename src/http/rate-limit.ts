@@ -1,7 +1,9 @@
-import { ipKeyGenerator, rateLimit, type Options, type RateLimitRequestHandler, type Store } from "express-rate-limit";
+import { ipKeyGenerator, rateLimit, type Options, type RateLimitInfo, type RateLimitRequestHandler, type Store } from "express-rate-limit";
 import { RedisStore, type RedisReply } from "rate-limit-redis";
-import type { Response } from "express";
+import type { Request, RequestHandler, Response } from "express";
+import { TtlCache } from "../auth/app-auth.js";
 import type { GatewayContext } from "../context.js";
+import { systemClock } from "../lib/clock.js";
 import { fail } from "../lib/envelope.js";
 
 /** What the v2 pipeline records on `res.locals` for the limiters. */
@@ -22,17 +24,22 @@ function storeFor(ctx: GatewayContext, name: string): Store | undefined {
   });
 }
 
+const tooMany = (res: Response) => {
+  res.setHeader("retry-after", "60");
+  res.status(429).json(fail(429, "Too Many Requests"));
+};
+
 const common: Partial<Options> = {
   windowMs: 60_000,
   legacyHeaders: true,
   standardHeaders: false,
   // A Redis outage must not take the REST API down with it.
   passOnStoreError: true,
-  handler: (_req, res) => {
-    res.setHeader("retry-after", "60");
-    res.status(429).json(fail(429, "Too Many Requests"));
-  },
+  handler: (_req, res) => tooMany(res),
 };
+
+/** Most client addresses a node remembers as refused (beyond it, the oldest are forgotten). */
+const REFUSED_ADDRESSES = 10_000;
 
 /**
  * Per-app request limit for `/api/v2/{name}` (default 200 a minute). Runs only after the
@@ -62,16 +69,36 @@ export function createAppRateLimiter(ctx: GatewayContext): RateLimitRequestHandl
  * unknown app names and `media-url` stay counted. The address honours `TRUST_PROXY` hops;
  * IPv6 addresses are grouped by /56.
  */
-export function createUnauthRateLimiter(ctx: GatewayContext): RateLimitRequestHandler {
+export function createUnauthRateLimiter(ctx: GatewayContext): RequestHandler {
   const store = storeFor(ctx, "rl-unauth");
-  return rateLimit({
+  const limit = ctx.config.rateLimitUnauthPerMin;
+  const keyOf = (req: Request) => `ip:${ipKeyGenerator(req.ip ?? "unknown")}`;
+  // Addresses this node refused, until their window resets: a repeat is refused here without
+  // a store round trip, so a flood of wrong secrets costs this node an answer and nothing more.
+  const refused = new TtlCache<string, number>(REFUSED_ADDRESSES, systemClock);
+  const limiter = rateLimit({
     ...common,
-    limit: ctx.config.rateLimitUnauthPerMin,
+    limit,
     skipSuccessfulRequests: true,
     requestWasSuccessful: (_req, res) => limiterLocals(res).authenticated === true,
-    keyGenerator: (req) => `ip:${ipKeyGenerator(req.ip ?? "unknown")}`,
+    keyGenerator: (req) => keyOf(req),
     // A forwarded header without trusted hops is expected from attackers: ignore it, quietly.
     validate: { xForwardedForHeader: false },
+    handler: (req, res) => {
+      const resetAt = (req as Request & { rateLimit?: RateLimitInfo }).rateLimit?.resetTime?.getTime();
+      if (resetAt !== undefined && resetAt > Date.now()) refused.set(keyOf(req), resetAt, resetAt - Date.now());
+      tooMany(res);
+    },
     ...(store ? { store } : {}),
   });
+  return (req, res, next) => {
+    const resetAt = refused.get(keyOf(req));
+    if (resetAt === undefined) return limiter(req, res, next);
+    // The headers the limiter itself sends with a refusal.
+    res.setHeader("X-RateLimit-Limit", String(limit));
+    res.setHeader("X-RateLimit-Remaining", "0");
+    res.setHeader("Date", new Date().toUTCString());
+    res.setHeader("X-RateLimit-Reset", String(Math.ceil(resetAt / 1000)));
+    tooMany(res);
+  };
 }

@@ -44,6 +44,61 @@ const CLOSE_REQUEST = "limits:close";
 // A refusal this long after the previous one starts a new flooding streak.
 const QUIET_MS = 1_000;
 
+// Shortest pause of a socket's reading once its bucket is empty.
+const MIN_PAUSE_MS = 50;
+
+/** Pausing and resuming what a node reads from one socket. */
+interface ReadControl {
+  /** Stops reading for `ms` (no-op when already paused), then calls `resumed`. */
+  pauseFor(ms: number, resumed: () => void): void;
+  /** Reads again at once and for good (the socket is closing: its close handshake must be read). */
+  stop(): void;
+}
+
+/** The `ws` socket under an engine.io WebSocket transport: what can be paused. */
+interface PausableWebSocket {
+  pause(): void;
+  resume(): void;
+  readonly isPaused: boolean;
+}
+
+/**
+ * Reading control over the socket's current transport. Only WebSocket can be paused (the
+ * kernel then holds further frames, and the client's writes stall); under HTTP long-polling
+ * every excess event is still answered 429.
+ */
+function readControl(socket: ClosableSocket): ReadControl {
+  let timer: NodeJS.Timeout | null = null;
+  let paused: PausableWebSocket | null = null;
+  let stopped = false;
+  const resume = () => {
+    timer = null;
+    const ws = paused;
+    paused = null;
+    if (ws?.isPaused) ws.resume();
+  };
+  return {
+    pauseFor(ms, resumed) {
+      if (timer || stopped) return;
+      const transport = socket.conn.transport as { name?: string; socket?: Partial<PausableWebSocket> };
+      const ws = transport.name === "websocket" ? transport.socket : undefined;
+      if (typeof ws?.pause !== "function" || typeof ws.resume !== "function" || ws.isPaused) return;
+      paused = ws as PausableWebSocket;
+      paused.pause();
+      timer = setTimeout(() => {
+        resume();
+        resumed();
+      }, ms);
+      timer.unref();
+    },
+    stop() {
+      if (timer) clearTimeout(timer);
+      resume();
+      stopped = true;
+    },
+  };
+}
+
 /** Tells the client why, then disconnects (the event is written before the disconnect packet). */
 function closeLocal(socket: ClosableSocket, reason: SessionClosedReason): void {
   socket.emit("session:closed", { reason });
@@ -59,11 +114,14 @@ export function createSocketLimits(opts: SocketLimitOptions, logger: Logger): So
     new RateLimiterMemory({ keyPrefix: "sock-burst", points: opts.eventsPerS, duration: 2 }),
   );
   const floodMs = opts.floodDisconnectS * 1000;
+  const floodRefusals = 4 * opts.eventsPerS;
 
   return {
     guard(socket) {
       let streakStart = 0;
       let lastRefusal = 0;
+      let streakRefusals = 0;
+      const reading = readControl(socket);
       socket.use((packet, next) => {
         limiter.consume(socket.id).then(
           () => next(),
@@ -75,17 +133,30 @@ export function createSocketLimits(opts: SocketLimitOptions, logger: Logger): So
               return;
             }
             const now = Date.now();
-            if (now - lastRefusal > QUIET_MS) streakStart = now;
+            if (now - lastRefusal > QUIET_MS) {
+              streakStart = now;
+              streakRefusals = 0;
+            }
             lastRefusal = now;
+            streakRefusals++;
             const ack: unknown = packet.at(-1);
             if (typeof ack === "function") (ack as (e: unknown) => void)(fail(429, "Too Many Requests"));
             if (now - streakStart >= floodMs && socket.connected) {
               logger.info({ socketId: socket.id, nsp: socket.nsp.name }, "socket disconnected for flooding");
+              reading.stop();
               closeLocal(socket, "flooding");
+              return;
+            }
+            // Refused more than twice its burst in a row: flooding, not a burst. Backpressure:
+            // what it sends next waits in the TCP buffers until the bucket has refilled,
+            // instead of costing this node an answer each. A paused socket is not quiet.
+            if (streakRefusals > floodRefusals) {
+              reading.pauseFor(Math.max(MIN_PAUSE_MS, refusal.msBeforeNext), () => (lastRefusal = Date.now()));
             }
           },
         );
       });
+      socket.once("disconnect", () => reading.stop());
     },
 
     async enforcePerIdentity(nsp, room, max) {

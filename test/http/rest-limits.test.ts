@@ -59,6 +59,35 @@ describe("an attacker at another address (TRUST_PROXY=1)", () => {
     expect(last.headers.get("x-ratelimit-remaining")).toBe(String(200 - 8));
   }, 120_000);
 
+  it("refuses an address already over its limit without counting in Redis again, with the limiter's own headers", async () => {
+    const address = from("203.0.113.77");
+    // media-url is counted per address like a failed authentication, without the scrypt cost.
+    const media = () => request(gw.url, "GET", "/api/v2/partner/media-url", { headers: address });
+    const statuses: number[] = [];
+    for (let i = 0; i < 61; i++) statuses.push((await media()).status);
+    expect(statuses).toEqual([...Array<number>(60).fill(200), 429]);
+    const redis = gw.gateway.ctx.redisCommands!;
+    const count = () => redis.sendCommand<string | null>(["GET", `${gw.redisPrefix}rl-unauth:ip:203.0.113.77`]);
+    expect(await count()).toBe("61");
+    const wrong = { authorization: basicAuth("partner", "not-the-secret-000000"), ...address };
+    const later = [];
+    for (let i = 0; i < 10; i++) later.push(await media());
+    for (let i = 0; i < 10; i++) later.push(await request(gw.url, "GET", "/api/v2/partner/pet/list?email=a@b.c", { headers: wrong }));
+    expect(later.every((r) => r.status === 429 && r.body.status_code === 429)).toBe(true);
+    // This node answered those itself: the shared count did not move.
+    expect(await count()).toBe("61");
+    const last = later.at(-1)!;
+    expect(last.headers.get("retry-after")).toBe("60");
+    expect(last.headers.get("x-ratelimit-limit")).toBe("60");
+    expect(last.headers.get("x-ratelimit-remaining")).toBe("0");
+    const reset = Number(last.headers.get("x-ratelimit-reset"));
+    expect(reset).toBeGreaterThan(Date.now() / 1000);
+    expect(reset).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + 60);
+    expect(last.headers.get("x-content-type-options")).toBe("nosniff");
+    // Another address is not affected.
+    expect((await request(gw.url, "GET", "/api/v2/partner/media-url", { headers: from("203.0.113.78") })).status).toBe(200);
+  }, 60_000);
+
   it("an unknown app name is looked up in the database once in a burst, and a flood of names stops at the limit", async () => {
     const apps = gw.gateway.ctx.repos.apps;
     const original = apps.findByName.bind(apps);

@@ -68,6 +68,61 @@ describe("per-socket event limit", () => {
   });
 });
 
+describe("backpressure on a flooding WebSocket", () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ db: "pglite", env: { SOCKET_EVENTS_PER_S: "5", SOCKET_FLOOD_DISCONNECT_S: "10" } });
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  /** The node's `ws` socket under this client's engine.io connection. */
+  const serverWebSocket = (c: TestClient) => {
+    const s = gw.gateway.sockets.io.of("/vet").sockets.get(c.socket.id!);
+    const transport = s?.conn.transport as unknown as { name: string; socket: { isPaused: boolean } };
+    expect(transport.name).toBe("websocket");
+    return transport.socket;
+  };
+
+  it("stops reading a socket refused more than twice its burst, reads on once the bucket refilled, and answers every event it read", async () => {
+    const v = await seedVet(gw.gateway);
+    const c = await vetClient(gw.url, v.token, false);
+    const ws = serverWebSocket(c);
+    const sent = 3000;
+    let answered = 0;
+    let refusals = 0;
+    let flooding!: () => void;
+    const refused = new Promise<void>((resolve) => (flooding = resolve));
+    const started = Date.now();
+    const acks = Array.from({ length: sent }, () =>
+      c.ask("presence:set", { status: "away" }, 30_000).then((a: { status_code: number }) => {
+        answered++;
+        // Twice the burst (10) refused, and one more.
+        if (a.status_code === 429 && ++refusals === 21) flooding();
+        return a;
+      }),
+    );
+    await refused;
+    // Reading is paused: what the client sent after that waits in the connection.
+    expect(ws.isPaused).toBe(true);
+    expect(answered).toBeLessThan(sent);
+    const all = await Promise.all(acks);
+    const seconds = (Date.now() - started) / 1000;
+    expect(all.every((a) => a.status_code === 200 || a.status_code === 429)).toBe(true);
+    const ok = all.filter((a) => a.status_code === 200).length;
+    // The bucket (5 a second, a burst of as many again) bounds what was done.
+    expect(ok).toBeGreaterThanOrEqual(5);
+    expect(ok).toBeLessThanOrEqual(10 + Math.ceil(seconds * 8));
+    // A quiet client is read and served again.
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(ws.isPaused).toBe(false);
+    expect(c.socket.connected).toBe(true);
+    expect((await c.ask("presence:set", { status: "available" })).status_code).toBe(200);
+    c.close();
+  });
+});
+
 describe("sockets per identity across two nodes", () => {
   let gw: TestGateway;
   beforeAll(async () => {
