@@ -15,7 +15,12 @@
  * also has p99 < the limit. Between phases the gateway must settle (no open consultation).
  * Also: Twilio access tokens minted per second by the gateway's issuer.
  *
- * Flags (defaults): --vets 20 --users 400 --rate 200 --duration 10 --warmup 10 --warmup-rate (= --rate)
+ * `--mixed` (PROTOCOL §4 routing skills): vets treat different species (every species; dog and
+ * cat; dog; cat; dog, cat and rabbit), a quarter also speak Spanish, a third hold two chats;
+ * pets are dogs, cats and rabbits; one owner in ten has a subscribed protection plan, half of
+ * them asking as emergencies; one request in ten asks for Spanish.
+ *
+ * Flags (defaults): --vets 20 --users 400 --rate 200 --duration 10 --warmup 10 --warmup-rate (= --rate) --mixed
  *   --steps 10,20,30,40,50,75,100,150,200,300,400,600,800 --step-seconds 5 --p99-limit 25
  *   --token-seconds 2 --no-search --profile [DIR]  (--cpu-prof on both nodes, summarised at the end)
  * Everything is torn down at the end (children stopped, database dropped, Redis keys deleted)
@@ -73,6 +78,23 @@ const TOKEN_S = numFlag(flags, "token-seconds", 2);
 const STEPS = (flags.get("steps") ?? "10,20,30,40,50,75,100,150,200,300,400,600,800").split(",").map(Number);
 const SEARCH = !flags.has("no-search");
 const PROFILE = flags.has("profile");
+const MIXED = flags.has("mixed");
+
+/** `--mixed`: the routing attributes of vet `i`. */
+function mixedVet(i: number): { species: string[]; languages: string[]; maxChats: number | null } {
+  const species = [[], ["dog", "cat"], ["dog"], ["cat"], ["dog", "cat", "rabbit"]][i % 5];
+  return { species, languages: i % 4 === 0 ? ["en", "es"] : ["en"], maxChats: i % 3 === 0 ? 2 : null };
+}
+
+/** `--mixed`: owner `n`'s pet species, plan and what they ask for. */
+function mixedOwner(n: number): { species: string; protectedOwner: boolean; ask: { language?: string; emergency?: boolean } } {
+  const protectedOwner = n % 10 === 0;
+  return {
+    species: ["dog", "cat", "dog", "rabbit", "cat"][n % 5],
+    protectedOwner,
+    ask: { ...(n % 10 === 1 ? { language: "es" } : {}), ...(protectedOwner && n % 20 === 0 ? { emergency: true } : {}) },
+  };
+}
 /** How long a phase waits, after its last request, for its consultations to be matched. */
 const DRAIN_MS = 5_000;
 /** How long the gateway may take to empty its queue between phases. */
@@ -151,6 +173,8 @@ interface Phase {
 interface Owner {
   socket: Socket;
   petId: number;
+  /** Extra `consult:request` fields (`--mixed`). */
+  ask: { language?: string; emergency?: boolean };
   /** When the open request was emitted (performance.now()), or null when idle. */
   t0: number | null;
   matched: boolean;
@@ -172,9 +196,9 @@ function release(o: Owner): void {
   idle.push(o);
 }
 
-async function startOwner(url: string, token: string, petId: number): Promise<Owner> {
+async function startOwner(url: string, token: string, petId: number, ask: Owner["ask"]): Promise<Owner> {
   const socket = await openSocket(url, "/user", token);
-  const o: Owner = { socket, petId, t0: null, matched: false, phase: null };
+  const o: Owner = { socket, petId, ask, t0: null, matched: false, phase: null };
   socket.on("consult:matched", (m: { consultation_id: string }) => {
     if (o.t0 === null || o.matched || !o.phase) return;
     const now = performance.now();
@@ -208,7 +232,7 @@ function request(o: Owner, p: Phase): void {
   p.issued++;
   o.socket
     .timeout(ACK_TIMEOUT_MS)
-    .emitWithAck("consult:request", { conversation_request: "chat", pet_id: o.petId })
+    .emitWithAck("consult:request", { conversation_request: "chat", pet_id: o.petId, ...o.ask })
     .then((env: Envelope) => {
       if (env.success) return;
       p.failedRequests++;
@@ -431,21 +455,34 @@ async function main(): Promise<void> {
   const app = await repos.apps.create({ name: `benchmatch${Date.now().toString(36)}`, secret: "bench-secret-0123456789" });
   const vetTokens: string[] = [];
   for (let i = 0; i < VETS; i++) {
-    const vet = await repos.vets.create({ email: `vet${i}@bench.test`, password: "bench-password-1", firstName: `Vet${i}`, lastName: "Bench" });
+    const vet = await repos.vets.create({
+      email: `vet${i}@bench.test`,
+      password: "bench-password-1",
+      firstName: `Vet${i}`,
+      lastName: "Bench",
+      ...(MIXED ? mixedVet(i) : {}),
+    });
     vetTokens.push((await tokens.issue({ kind: "vet", vetId: vet.id })).token);
   }
-  const owners: Array<{ token: string; petId: number }> = [];
+  const owners: Array<{ token: string; petId: number; ask: Owner["ask"] }> = [];
   for (let i = 0; i < USERS; i += 25) {
     const batch = await Promise.all(
       Array.from({ length: Math.min(25, USERS - i) }, async (_, k) => {
         const n = i + k;
+        const mix = MIXED ? mixedOwner(n) : null;
         const { user, pet } = await repos.users.register(
           app.id,
-          { email: `owner${n}@bench.test`, firstName: `Owner${n}`, lastName: "Bench", role: "users", emergencyFund: 0 },
+          {
+            email: `owner${n}@bench.test`,
+            firstName: `Owner${n}`,
+            lastName: "Bench",
+            ...(mix?.protectedOwner ? { role: "protect_users" as const, emergencyFund: 500 } : { role: "users" as const, emergencyFund: 0 }),
+          },
           new Date(),
-          { name: `Rex${n}`, species: "dog" },
+          { name: `Rex${n}`, species: mix?.species ?? "dog" },
         );
-        return { token: (await tokens.issue({ kind: "user", appId: app.id, userId: user.id })).token, petId: pet!.id };
+        const token = (await tokens.issue({ kind: "user", appId: app.id, userId: user.id })).token;
+        return { token, petId: pet!.id, ask: mix?.ask ?? {} };
       }),
     );
     owners.push(...batch);
@@ -488,7 +525,7 @@ async function main(): Promise<void> {
   try {
     for (let i = 0; i < VETS; i++) sockets.push(await startVet(nodes[i % 2].url, vetTokens[i]));
     for (let i = 0; i < USERS; i += 50) {
-      const batch = await Promise.all(owners.slice(i, i + 50).map((o, k) => startOwner(nodes[(i + k) % 2].url, o.token, o.petId)));
+      const batch = await Promise.all(owners.slice(i, i + 50).map((o, k) => startOwner(nodes[(i + k) % 2].url, o.token, o.petId, o.ask)));
       for (const o of batch) {
         sockets.push(o.socket);
         idle.push(o);
