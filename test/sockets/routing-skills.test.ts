@@ -267,3 +267,42 @@ describe.each([
     await serve(vet.client, req.consultation_id);
   });
 });
+
+describe("routing skills on two nodes sharing Redis", () => {
+  let t: TestGateway;
+  let app: AppClient;
+  const clients: Closable[] = [];
+  beforeAll(async () => {
+    t = await startTestGateway({ redis: true, nodes: 2, env: { USER_GRACE_MS: "0" } });
+    app = await createAppClient(t);
+  });
+  afterAll(async () => {
+    for (const c of clients) if (c instanceof OwnerActor) c.close();
+    for (const c of clients) if (!(c instanceof OwnerActor)) c.close();
+    await t?.close();
+  });
+
+  it("a console opened on another node after a PATCH keeps the new skills (no stale copy of the vet)", async () => {
+    const body = { email: email("vet"), password: "password-123", first_name: "Vet", last_name: "Two", species: ["dog"] };
+    const created = await request(t.url, "POST", "/admin/v1/vets", { body, headers: admin });
+    expect(created.status).toBe(201);
+    const token = (await request(t.urls[1], "POST", "/vet/v1/login", { body: { email: body.email, password: body.password } })).body.data.token as string;
+    // The first console is on node 1; the PATCH goes to node 0.
+    const first = await vetActor(t.urls[1], token);
+    clients.push(first);
+    const patched = await request(t.urls[0], "PATCH", `/admin/v1/vets/${String(created.body.data.id)}`, { body: { species: ["cat"] }, headers: admin });
+    expect(patched.status).toBe(200);
+    // A second console (another tab, a reload) on node 1.
+    const second = await vetActor(t.urls[1], token);
+    clients.push(second);
+
+    const reg = await app.call("POST", "/register-user", { first_name: "Owner", email: email("owner"), role: "users", pet: { name: "Tom", species: "cat" } });
+    expect(reg.status).toBe(200);
+    const o = await ownerActor(t.urls[0], reg.body.data.socket_token.token as string);
+    clients.push(o);
+    const req = await o.request({ conversation_request: "chat", pet_id: reg.body.data.user.pets.id as number });
+    expect(await second.next("consult:offer")).toMatchObject({ consultation_id: req.consultation_id, pet: { species: "cat" } });
+    await second.accept(req.consultation_id);
+    await second.end(req.consultation_id);
+  });
+});
