@@ -210,7 +210,7 @@ describe.each([
     await b.client.end(rb.consultation_id);
   });
 
-  it("channel: a video waits for a vet holding nothing, while a chat behind it is served", async () => {
+  it("channel: a video waits for a vet holding nothing, a chat behind it is served, and a video is held alone", async () => {
     const vet = await vetOnline({ max_chats: 3 });
     const a = await owner("dog");
     const ra = await a.client.request({ conversation_request: "chat", pet_id: a.petId });
@@ -234,7 +234,16 @@ describe.each([
     await vet.client.none("consult:offer", (o) => o.consultation_id === rv.consultation_id, 200);
     await vet.client.sendFeedback(ra.consultation_id, "ok", "ok");
     expect(await vet.client.next("consult:offer", (o) => o.consultation_id === rv.consultation_id)).toMatchObject({ type: "video" });
-    await serve(vet.client, rv.consultation_id);
+    await vet.client.accept(rv.consultation_id);
+
+    // A video is held alone: no chat while it lasts, despite max_chats 3.
+    const later = await owner("dog");
+    const rl = await later.client.request({ conversation_request: "chat", pet_id: later.petId });
+    await vet.client.none("consult:offer", (o) => o.consultation_id === rl.consultation_id);
+    await vet.client.end(rv.consultation_id);
+    await vet.client.sendFeedback(rv.consultation_id, "ok", "ok");
+    await vet.client.next("consult:offer", (o) => o.consultation_id === rl.consultation_id);
+    await serve(vet.client, rl.consultation_id);
   });
 
   it("talk-to-vet: emergency only for a subscribed protect_users owner (422 otherwise)", async () => {
