@@ -165,7 +165,10 @@ export class ConsultationEngine {
 
   // ------------------------------------------------------------------ vets
 
-  /** A vet socket connected: routing takes the vet's skills as stored now. */
+  /**
+   * A vet socket connected: routing takes the vet's skills as stored now. Read fresh: this
+   * node's cached copy may predate a `PATCH` served by another node, and would overwrite it.
+   */
   async vetConnected(vetId: number, connId: string): Promise<VetPresence> {
     const skills = (await this.deps.directory.vet(vetId, { fresh: true }))?.skills;
     return this.store.addVetConnection(vetId, connId, this.deps.nodeId, this.now(), skills);

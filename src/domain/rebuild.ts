@@ -165,6 +165,7 @@ export class Rebuilder {
     for (const u of local.users) await store.addUserConnection(u.appId, u.userId, u.connId, nodeId);
     const seen = new Set<number>();
     for (const v of local.vets) {
+      // Fresh: a cached copy may predate a skills PATCH served by another node.
       const skills = seen.has(v.vetId) ? undefined : (await this.deps.directory.vet(v.vetId, { fresh: true }))?.skills;
       await store.addVetConnection(v.vetId, v.connId, nodeId, now, skills);
       seen.add(v.vetId);

@@ -1,6 +1,7 @@
 /** The Rebuilder over the memory store and ledger: no sleeps, a manual clock. */
 import { describe, expect, it } from "vitest";
 import { Rebuilder, type LocalConnections } from "../../src/domain/rebuild.js";
+import type { Directory } from "../../src/domain/ports.js";
 import type { LiveConsultation } from "../../src/domain/types.js";
 import { ManualClock } from "../../src/lib/clock.js";
 import { createLogger } from "../../src/lib/logger.js";
@@ -63,6 +64,20 @@ describe("Rebuilder", () => {
     // Routing attributes come back as recorded (PROTOCOL §4): species, language, priority class.
     expect(await store.getConsultation("b")).toMatchObject({ species: "cat", language: "es", priority: "emergency" });
     expect(await store.getConsultation("a")).toMatchObject({ species: null, language: null, priority: "normal" });
+  });
+
+  it("re-registers a vet with the skills as stored now, not a cached copy", async () => {
+    const store = new MemoryRoutingStore();
+    const stale = { species: ["dog"], languages: ["en"], maxChats: null };
+    const stored = { species: ["cat"], languages: ["es"], maxChats: 2 };
+    // A cache that still holds the vet as it was before a PATCH on another node.
+    const directory: Directory = { ...fakeDirectory, vet: async (vetId, opts) => ({ ...(await fakeDirectory.vet(vetId))!, skills: opts?.fresh ? stored : stale }) };
+    const r = new Rebuilder({
+      store, ledger: new MemoryLedger(), directory, clock: new ManualClock(T0), logger: createLogger("silent"), nodeId: "n1", routing: TEST_ROUTING,
+      localConnections: () => ({ vets: [{ vetId: 8, connId: "v8" }], users: [] }),
+    });
+    expect(await r.check()).toBe("changed");
+    expect((await store.getVet(8))?.skills).toEqual(stored);
   });
 
   it("waits while another node holds the rebuild lock", async () => {
