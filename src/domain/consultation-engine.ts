@@ -13,6 +13,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { AppError, notFound } from "../lib/envelope.js";
+import { StorageUnavailableError } from "./errors.js";
 import type { CallStatus, FeedbackPayload, StatePayload, TokenPayload, VetConsultationPayload } from "../protocol/events.js";
 import { CallSetup } from "./call-setup.js";
 import type { RoutingConfig } from "./engine-config.js";
@@ -20,6 +21,7 @@ import { Feedback } from "./feedback.js";
 import { HistoryWriter } from "./history-writer.js";
 import { Intake, type ConsultationInput, type DirectAssignment, type RequestResult } from "./intake.js";
 import { Lifecycle } from "./lifecycle.js";
+import type { ConsultationRecord } from "./ports.js";
 import { PayloadBuilder, statsPayload, type EngineStats } from "./payloads.js";
 import { QueuePositions } from "./queue-positions.js";
 import { Rebuilder } from "./rebuild.js";
@@ -286,6 +288,7 @@ export class ConsultationEngine {
     if (!rec) throw notFound("Consultation not found");
     const live = await this.store.getConsultation(rec.id);
     if (live) await this.lifecycle.close(live.id, live.status === "active" ? "ended" : "cancelled", { endedBy: "user" }, live);
+    else this.closedOrUnavailable(rec);
   }
 
   private async ownedLive(appId: number, userId: number, id: string): Promise<LiveConsultation | null> {
@@ -297,6 +300,17 @@ export class ConsultationEngine {
   private async ownedRecord(appId: number, userId: number, id: string): Promise<void> {
     const rec = await this.deps.ledger.get(id);
     if (!rec || rec.appId !== appId || rec.userId !== userId) throw notFound("Consultation not found");
+    this.closedOrUnavailable(rec);
+  }
+
+  /**
+   * A command found no live state for a consultation: idempotent success only when the
+   * database has it closed. Still open there, the live state is being rebuilt (Redis came
+   * back empty) or was not restored: 503, so the client retries, never a success that the
+   * database lacks (PROTOCOL §6).
+   */
+  private closedOrUnavailable(rec: ConsultationRecord): void {
+    if (rec.status === "queued" || rec.status === "offered" || rec.status === "active") throw new StorageUnavailableError(5);
   }
 
   // ------------------------------------------------------------------ offers
@@ -397,6 +411,7 @@ export class ConsultationEngine {
     }
     const rec = await this.deps.ledger.get(consultationId);
     if (!rec || rec.vetId !== vetId) throw notFound("Consultation not found");
+    this.closedOrUnavailable(rec);
   }
 
   /**

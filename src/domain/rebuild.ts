@@ -58,6 +58,8 @@ export class Rebuilder {
   private epoch: string | null = null;
   /** Each vet's last chosen status, so a re-registered vet comes back as it was. */
   private readonly vetStatus = new Map<number, VetChosenStatus>();
+  /** This node's rebuild lock token, made on first use. */
+  private lockToken: string | null = null;
 
   constructor(deps: RebuilderDeps) {
     this.deps = deps;
@@ -82,7 +84,9 @@ export class Rebuilder {
     let current = await store.liveEpoch();
     if (current !== null && current === this.epoch) return "same";
     if (current === null) {
-      const token = this.token();
+      // One token per node: after a rebuild of its own failed (database away), this node
+      // takes its own lock again at once rather than every node waiting out LOCK_TTL_MS.
+      const token = (this.lockToken ??= this.token());
       if (!(await store.claimRebuild(token, LOCK_TTL_MS))) return "wait";
       // Another node may have set the marker and freed the lock between the read and the claim.
       current = await store.liveEpoch();

@@ -181,7 +181,10 @@ export interface RoutingStore {
   /** The epoch marker of the live state: null when it was lost (empty store) or never built. */
   liveEpoch(): Promise<string | null>;
 
-  /** Takes the rebuild lock for `ttlMs` (one holder across nodes); false when taken. */
+  /**
+   * Takes the rebuild lock for `ttlMs` (one holder across nodes); false when another token
+   * holds it. The holder may claim it again (renewed): a failed rebuild is retried at once.
+   */
   claimRebuild(token: string, ttlMs: number): Promise<boolean>;
 
   /** Sets the epoch marker after a rebuild and releases the lock held with `token`. */

@@ -397,7 +397,7 @@ export class MemoryRoutingStore implements RoutingStore {
 
   claimRebuild(token: string, ttlMs: number): Promise<boolean> {
     const now = Date.now();
-    if (this.rebuildLock && this.rebuildLock.until > now) return Promise.resolve(false);
+    if (this.rebuildLock && this.rebuildLock.until > now && this.rebuildLock.token !== token) return Promise.resolve(false);
     this.rebuildLock = { token, until: now + ttlMs };
     return Promise.resolve(true);
   }

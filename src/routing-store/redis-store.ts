@@ -222,8 +222,7 @@ export class RedisRoutingStore implements RoutingStore {
   }
 
   async claimRebuild(token: string, ttlMs: number): Promise<boolean> {
-    const r = await this.client.sendCommand(["SET", this.keys.rebuildLock, token, "NX", "PX", String(Math.max(1, Math.floor(ttlMs)))]);
-    return r === "OK";
+    return json<boolean>(await this.lua.call("claimRebuild", [token, Math.max(1, Math.floor(ttlMs))]));
   }
 
   async setLiveEpoch(epoch: string, token: string): Promise<void> {

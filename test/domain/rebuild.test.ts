@@ -62,6 +62,27 @@ describe("Rebuilder", () => {
     expect(await store.findOpenByUser(1, 1)).toMatchObject({ id: "a", profile: { user: { id: 1 } } });
   });
 
+  it("a rebuild that failed (database away) is tried again at the next check, not after the lock's TTL", async () => {
+    const clock = new ManualClock(T0);
+    const ledger = new MemoryLedger();
+    await ledger.create(live("a", 1, T0), "socket");
+    let down = true;
+    const flaky = Object.assign(Object.create(ledger) as MemoryLedger, {
+      openConsultations: () => (down ? Promise.reject(new Error("connect ECONNREFUSED")) : ledger.openConsultations()),
+    });
+    const store = new MemoryRoutingStore();
+    const { r, rebuilt } = rebuilder(store, flaky, clock, "n1");
+    const other = rebuilder(store, flaky, clock, "n2");
+    await expect(r.check()).rejects.toThrow("ECONNREFUSED");
+    // The lock is still this node's: another node waits, this one retries at once.
+    expect(await other.r.check()).toBe("wait");
+    down = false;
+    expect(await r.check()).toBe("changed");
+    expect(rebuilt()).toBe(1);
+    expect(await store.getConsultation("a")).toMatchObject({ status: "queued" });
+    expect(await other.r.check()).toBe("changed");
+  });
+
   it("waits while another node holds the rebuild lock", async () => {
     const clock = new ManualClock(T0);
     const store = new MemoryRoutingStore();

@@ -743,6 +743,12 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect(await store.liveEpoch()).toBe("e1");
         expect(await store.claimRebuild("b", 10_000)).toBe(true);
       });
+
+      it("the lock's holder claims it again (a failed rebuild retries at once); others still cannot", async () => {
+        expect(await store.claimRebuild("a", 10_000)).toBe(true);
+        expect(await store.claimRebuild("a", 10_000)).toBe(true);
+        expect(await store.claimRebuild("b", 10_000)).toBe(false);
+      });
     });
 
     // ------------------------------------------------------------------ assignDirect
