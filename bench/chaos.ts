@@ -182,7 +182,10 @@ async function main(): Promise<void> {
   const acceptedBy = new Map<string, Set<number>>();
   const vetEnded = new Set<string>();
   const vetSockets: Socket[] = [];
+  // After the settle window: no new accepts; work in flight finishes (ends until endBy).
   let stopping = false;
+  let inFlight = 0;
+  let endBy = Infinity;
   for (const [i, v] of vets.entries()) {
     const s = socket(urls[i % 2], "/vet", v.token);
     vetSockets.push(s);
@@ -194,8 +197,9 @@ async function main(): Promise<void> {
       void insist(s, "presence:set", { status: "available" }, () => stopping || !s.connected).finally(() => (settingAvailable = false));
     };
     const work = (id: string, accept: boolean) => {
-      if (working.has(id)) return;
+      if (working.has(id) || stopping) return;
       working.add(id);
+      inFlight++;
       void (async () => {
         try {
           if (accept) {
@@ -204,10 +208,12 @@ async function main(): Promise<void> {
           }
           acceptedBy.set(id, (acceptedBy.get(id) ?? new Set()).add(v.id));
           await sleep(CONSULT_MS);
-          const e = await insist(s, "consult:end", { consultation_id: id }, () => stopping);
+          // A consultation accepted is ended, also after the settle window (bounded).
+          const e = await insist(s, "consult:end", { consultation_id: id }, () => Date.now() > endBy);
           if (e.success) vetEnded.add(id);
         } finally {
           working.delete(id);
+          inFlight--;
         }
       })();
     };
@@ -279,6 +285,8 @@ async function main(): Promise<void> {
   const settleUntil = Date.now() + SETTLE_S * 1000;
   while (Date.now() < settleUntil && ((await openCount()) > 0 || told.some((t) => t.id === null))) await sleep(1000);
   stopping = true;
+  endBy = Date.now() + 30_000;
+  while (inFlight > 0 && Date.now() < endBy + 11_000) await sleep(200);
   await Promise.all(gws.map((g) => g.engine.flush()));
 
   const rows = new Map<string, { status: string; accepted: boolean }>();

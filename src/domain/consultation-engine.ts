@@ -144,6 +144,8 @@ export class ConsultationEngine {
       clock,
       routing,
       newId: deps.newId ?? randomUUID,
+      logger,
+      sleep: deps.historySleep ? (ms) => deps.historySleep!(ms, new AbortController().signal) : undefined,
     });
     this.feedback = new Feedback({ store, ledger, history, directory: deps.directory, notifier, routingPass: this.pass, clock });
   }

@@ -93,12 +93,15 @@ export class Rebuilder {
       if (current === null) {
         const epoch = this.token();
         const report = await this.rebuild(epoch);
-        await store.setLiveEpoch(epoch, token);
+        if (!(await store.setLiveEpoch(epoch, token))) {
+          logger.warn({ node: this.deps.nodeId }, "live state lost again during the rebuild: rebuilding again");
+          return "wait";
+        }
         current = epoch;
         logger.warn({ node: this.deps.nodeId, ...report }, "live state rebuilt from the database");
         this.deps.onRebuilt?.(report);
       } else {
-        await store.setLiveEpoch(current, token); // same marker; frees the lock
+        if (!(await store.setLiveEpoch(current, token))) return "wait"; // same marker; frees the lock
       }
     }
     this.epoch = current;

@@ -187,8 +187,12 @@ export interface RoutingStore {
    */
   claimRebuild(token: string, ttlMs: number): Promise<boolean>;
 
-  /** Sets the epoch marker after a rebuild and releases the lock held with `token`. */
-  setLiveEpoch(epoch: string, token: string): Promise<void>;
+  /**
+   * Sets the epoch marker after a rebuild and releases the lock held with `token`, only while
+   * that token holds it; false (nothing set) when it does not, e.g. Redis lost its data again
+   * during the rebuild: what was restored before is gone, so the rebuild must run again.
+   */
+  setLiveEpoch(epoch: string, token: string): Promise<boolean>;
 
   // ---------- deadlines ----------
 

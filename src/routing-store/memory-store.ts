@@ -402,10 +402,11 @@ export class MemoryRoutingStore implements RoutingStore {
     return Promise.resolve(true);
   }
 
-  setLiveEpoch(epoch: string, token: string): Promise<void> {
+  setLiveEpoch(epoch: string, token: string): Promise<boolean> {
+    if (this.rebuildLock?.token !== token || this.rebuildLock.until <= Date.now()) return Promise.resolve(false);
     this.epoch = epoch;
-    if (this.rebuildLock?.token === token) this.rebuildLock = null;
-    return Promise.resolve();
+    this.rebuildLock = null;
+    return Promise.resolve(true);
   }
 
   transfer(

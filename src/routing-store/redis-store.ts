@@ -225,8 +225,8 @@ export class RedisRoutingStore implements RoutingStore {
     return json<boolean>(await this.lua.call("claimRebuild", [token, Math.max(1, Math.floor(ttlMs))]));
   }
 
-  async setLiveEpoch(epoch: string, token: string): Promise<void> {
-    await this.lua.call("setLiveEpoch", [epoch, token]);
+  async setLiveEpoch(epoch: string, token: string): Promise<boolean> {
+    return json<boolean>(await this.lua.call("setLiveEpoch", [epoch, token]));
   }
 
   async transfer(

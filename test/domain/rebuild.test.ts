@@ -83,6 +83,31 @@ describe("Rebuilder", () => {
     expect(await other.r.check()).toBe("changed");
   });
 
+  it("Redis lost again during the rebuild: no marker is set on the half-built state, the next check rebuilds it all", async () => {
+    const clock = new ManualClock(T0);
+    const ledger = new MemoryLedger();
+    await ledger.create(live("a", 1, T0), "socket");
+    // The store as Redis: replaced by an empty one while the rebuild reads the ledger.
+    let current = new MemoryRoutingStore();
+    const redis = new Proxy({} as MemoryRoutingStore, {
+      get: (_, k: keyof MemoryRoutingStore) => (current[k] as (...a: unknown[]) => unknown).bind(current),
+    });
+    let restarts = 1;
+    const restarting = Object.assign(Object.create(ledger) as MemoryLedger, {
+      openConsultations: async () => {
+        const open = await ledger.openConsultations();
+        if (restarts-- > 0) current = new MemoryRoutingStore();
+        return open;
+      },
+    });
+    const { r, rebuilt } = rebuilder(redis, restarting, clock, "n1");
+    expect(await r.check()).toBe("wait");
+    expect(await current.liveEpoch()).toBeNull();
+    expect(await r.check()).toBe("changed");
+    expect(rebuilt()).toBe(1);
+    expect(await current.getConsultation("a")).toMatchObject({ status: "queued" });
+  });
+
   it("waits while another node holds the rebuild lock", async () => {
     const clock = new ManualClock(T0);
     const store = new MemoryRoutingStore();

@@ -749,6 +749,17 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect(await store.claimRebuild("a", 10_000)).toBe(true);
         expect(await store.claimRebuild("b", 10_000)).toBe(false);
       });
+
+      it("the marker is set only by the lock's holder (a rebuild that outlived its lock or data sets nothing)", async () => {
+        expect(await store.setLiveEpoch("e0", "nobody")).toBe(false);
+        expect(await store.liveEpoch()).toBeNull();
+        expect(await store.claimRebuild("a", 10_000)).toBe(true);
+        expect(await store.setLiveEpoch("e1", "b")).toBe(false);
+        expect(await store.setLiveEpoch("e1", "a")).toBe(true);
+        expect(await store.liveEpoch()).toBe("e1");
+        expect(await store.setLiveEpoch("e2", "a")).toBe(false);
+        expect(await store.liveEpoch()).toBe("e1");
+      });
     });
 
     // ------------------------------------------------------------------ assignDirect
