@@ -186,9 +186,9 @@ export class ConsultationEngine {
    * vet, and its active consultations wait `VET_GRACE_MS` for it before being handed over.
    */
   async vetDisconnected(vetId: number, connId: string): Promise<void> {
-    const { presence, released } = await this.store.removeVetConnection(vetId, connId, this.now());
+    const { presence, released, offer } = await this.store.removeVetConnection(vetId, connId, this.now());
     if (released) {
-      this.lifecycle.offerEnded(released.id, vetId, "disconnected");
+      this.lifecycle.offerEnded(released.id, vetId, "disconnected", offer);
       await this.pass.run();
     }
     await this.handover.afterDisconnect(presence);
@@ -213,11 +213,11 @@ export class ConsultationEngine {
 
   /** `presence:set`. */
   async setVetStatus(vetId: number, status: VetChosenStatus): Promise<{ status: VetChosenStatus }> {
-    const { presence, released } = await this.store.setVetStatus(vetId, status, this.now());
+    const { presence, released, offer } = await this.store.setVetStatus(vetId, status, this.now());
     if (!presence) throw new AppError(409, "The vet is not connected.");
     this.rebuilder.noteVetStatus(vetId, presence.status);
     if (released) {
-      this.lifecycle.offerEnded(released.id, vetId, "away");
+      this.lifecycle.offerEnded(released.id, vetId, "away", offer);
       this.deps.notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: released.id, reason: "cancelled" });
     }
     if (status === "available" || released) await this.pass.run();
@@ -397,7 +397,7 @@ export class ConsultationEngine {
   async decline(vetId: number, consultationId: string): Promise<void> {
     const released = await this.store.releaseOffer(consultationId, vetId);
     if (!released) throw new AppError(409, "The offer is no longer available.");
-    this.lifecycle.offerEnded(consultationId, vetId, "declined");
+    this.lifecycle.offerEnded(consultationId, vetId, "declined", released.offer);
     await this.pass.run();
   }
 

@@ -130,9 +130,11 @@ export interface RoutingStore {
    * Ends the vet's offer without acceptance: the consultation returns to `queued`, the vet
    * is excluded from it. With `setAway` the vet's status becomes `away` in the same step.
    * (Why the offer ended, e.g. `declined` or `timeout`, is the caller's to record.)
-   * Returns null when this vet does not hold this offer (already resolved elsewhere).
+   * Returns the consultation, queued again, and the offer released (its outcome record
+   * needs the offer's times), or null when this vet does not hold this offer (already
+   * resolved elsewhere).
    */
-  releaseOffer(consultationId: string, vetId: number, opts?: { setAway?: boolean }): Promise<LiveConsultation | null>;
+  releaseOffer(consultationId: string, vetId: number, opts?: { setAway?: boolean }): Promise<ReleasedOffer | null>;
 
   /** Sets the channel or room SID on an open consultation. */
   updateSids(consultationId: string, sids: { channelSid?: string; roomSid?: string }): Promise<LiveConsultation | null>;
@@ -237,10 +239,18 @@ export type AcceptResult =
     }
   | { ok: false; reason: "no_offer" | "expired" };
 
+/** An offer that ended without acceptance: the consultation, queued again, and the offer. */
+export interface ReleasedOffer {
+  consultation: LiveConsultation;
+  offer: HeldOffer;
+}
+
 export interface VetRelease {
   presence: VetPresence | null;
   /** The consultation whose offer was released, now queued again. */
   released: LiveConsultation | null;
+  /** That offer (with `released`). */
+  offer: HeldOffer | null;
 }
 
 export interface FinishResult {
@@ -268,8 +278,8 @@ export interface NodeCleanup {
   nodeId: string;
   /** Vets that went offline. */
   offlineVetIds: number[];
-  /** Offers returned to the queue. */
-  released: Array<{ consultation: LiveConsultation; vetId: number }>;
+  /** Offers returned to the queue, with the offer each vet held. */
+  released: Array<{ consultation: LiveConsultation; vetId: number; offer: HeldOffer }>;
   /** Users left with no connection (for grace periods). */
   disconnectedUsers: Array<{ appId: number; userId: number }>;
 }

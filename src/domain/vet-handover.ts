@@ -97,9 +97,9 @@ export class VetHandover {
    */
   async disable(vetId: number): Promise<void> {
     const { store, lifecycle, clock, notifier } = this.deps;
-    const { released } = await store.setVetStatus(vetId, "away", clock.now());
+    const { released, offer } = await store.setVetStatus(vetId, "away", clock.now());
     if (released) {
-      lifecycle.offerEnded(released.id, vetId, "away");
+      lifecycle.offerEnded(released.id, vetId, "away", offer);
       notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: released.id, reason: "cancelled" });
     }
     await store.removeDeadline("vet_grace", String(vetId));

@@ -6,6 +6,7 @@ import type {
   FinishResult,
   NewLiveConsultation,
   NodeCleanup,
+  ReleasedOffer,
   RoutingSnapshot,
   RoutingStore,
   TransferResult,
@@ -21,6 +22,7 @@ import {
   toCleanup,
   toConsultation,
   toConsultationOrNull,
+  toOffer,
   toRelease,
   toSnapshot,
   toVet,
@@ -184,9 +186,9 @@ export class RedisRoutingStore implements RoutingStore {
     return json<boolean>(await this.lua.call("restore", [...splitNew(rest), seq]));
   }
 
-  async releaseOffer(consultationId: string, vetId: number, opts: { setAway?: boolean } = {}): Promise<LiveConsultation | null> {
-    const reply = await this.lua.call("releaseOffer", [consultationId, vetId, opts.setAway ? "1" : "0"]);
-    return toConsultationOrNull(json<WireConsultation | null>(reply));
+  async releaseOffer(consultationId: string, vetId: number, opts: { setAway?: boolean } = {}): Promise<ReleasedOffer | null> {
+    const w = json<WireConsultation | null>(await this.lua.call("releaseOffer", [consultationId, vetId, opts.setAway ? "1" : "0"]));
+    return w ? { consultation: toConsultation(w), offer: toOffer(w) } : null;
   }
 
   async updateSids(

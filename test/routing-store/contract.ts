@@ -140,9 +140,9 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
       it("removing an unknown connection changes nothing", async () => {
         await onlineVet(1);
         const r = await store.removeVetConnection(1, "nope", T0 + 1);
-        expect(r).toEqual({ presence: await store.getVet(1), released: null });
+        expect(r).toEqual({ presence: await store.getVet(1), released: null, offer: null });
         expect(r.presence?.connections).toBe(1);
-        expect(await store.removeVetConnection(99, "x", T0)).toEqual({ presence: null, released: null });
+        expect(await store.removeVetConnection(99, "x", T0)).toEqual({ presence: null, released: null, offer: null });
       });
 
       it("last disconnect takes the vet offline and releases its offer with the vet excluded", async () => {
@@ -152,6 +152,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const r = await store.removeVetConnection(1, "v1-a", T0 + 20);
         expect(r.presence).toMatchObject({ vetId: 1, connections: 0, offerConsultationId: null });
         expect(r.released).toMatchObject({ id: c.id, status: "queued", offer: null, excludedVetIds: [1] });
+        expect(r.offer).toEqual({ vetId: 1, offeredAt: T0 + 10, expiresAt: T0 + 10 + OFFER_MS });
         expect(await store.getConsultation(c.id)).toEqual(r.released);
         expect(await eligibleNow(1)).toBe(false);
         // The offer deadline went with the offer; the queue deadline stays.
@@ -173,7 +174,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
       it("becoming available resets idleSince; staying available does not", async () => {
         await store.addVetConnection(1, "a", "n1", T0);
         const r1 = await store.setVetStatus(1, "available", T0 + 100);
-        expect(r1).toEqual({ presence: expect.objectContaining({ status: "available", idleSince: T0 + 100 }), released: null });
+        expect(r1).toEqual({ presence: expect.objectContaining({ status: "available", idleSince: T0 + 100 }), released: null, offer: null });
         const r2 = await store.setVetStatus(1, "available", T0 + 200);
         expect(r2.presence?.idleSince).toBe(T0 + 100);
         await store.setVetStatus(1, "away", T0 + 300);
@@ -187,13 +188,14 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const r = await store.setVetStatus(1, "away", T0 + 5);
         expect(r.presence).toMatchObject({ status: "away", offerConsultationId: null, connections: 1 });
         expect(r.released).toMatchObject({ id: c.id, status: "queued", offer: null, excludedVetIds: [1] });
+        expect(r.offer).toEqual({ vetId: 1, offeredAt: T0, expiresAt: T0 + OFFER_MS });
         expect(await store.getConsultation(c.id)).toEqual(r.released);
       });
 
       it("going away without an offer releases nothing; unknown vet gives nulls", async () => {
         await onlineVet(1);
         expect((await store.setVetStatus(1, "away", T0 + 1)).released).toBeNull();
-        expect(await store.setVetStatus(42, "available", T0)).toEqual({ presence: null, released: null });
+        expect(await store.setVetStatus(42, "available", T0)).toEqual({ presence: null, released: null, offer: null });
       });
     });
 
@@ -546,8 +548,9 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const c = await enqueue();
         await offer(c, 1);
         const r = await store.releaseOffer(c.id, 1);
-        expect(r).toMatchObject({ id: c.id, status: "queued", offer: null, excludedVetIds: [1], seq: c.seq });
-        expect(await store.getConsultation(c.id)).toEqual(r);
+        expect(r?.consultation).toMatchObject({ id: c.id, status: "queued", offer: null, excludedVetIds: [1], seq: c.seq });
+        expect(r?.offer).toEqual({ vetId: 1, offeredAt: T0, expiresAt: T0 + OFFER_MS });
+        expect(await store.getConsultation(c.id)).toEqual(r?.consultation);
         expect(await store.getVet(1)).toMatchObject({ status: "available", offerConsultationId: null });
         expect(await drainDeadlines()).toEqual([{ kind: "queue", ref: c.id, at: c.queueDeadline }]);
         expect((await store.snapshot()).queue.map((q) => q.id)).toEqual([c.id]);
@@ -575,7 +578,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         // Excluded once, not twice, after a second offer/decline round with another vet.
         await offer(c, 2);
         const r = await store.releaseOffer(c.id, 2);
-        expect(r?.excludedVetIds).toEqual([1, 2]);
+        expect(r?.consultation.excludedVetIds).toEqual([1, 2]);
       });
     });
 
@@ -947,6 +950,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect([...n1.offlineVetIds].sort()).toEqual([1, 4]);
         expect(n1.released).toHaveLength(1);
         expect(n1.released[0].vetId).toBe(1);
+        expect(n1.released[0].offer).toMatchObject({ vetId: 1 });
         expect(n1.released[0].consultation).toMatchObject({ id: c.id, status: "queued", offer: null, excludedVetIds: [1] });
         expect(n1.disconnectedUsers).toEqual([{ appId: 1, userId: 100 }]);
 
@@ -996,7 +1000,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const r = await store.removeNode("n1", T0 + 1);
         expect(r.nodeId).toBe("n1");
         expect(r.offlineVetIds).toEqual([1]);
-        expect(r.released).toEqual([{ consultation: await store.getConsultation(c.id), vetId: 1 }]);
+        expect(r.released).toEqual([{ consultation: await store.getConsultation(c.id), vetId: 1, offer: { vetId: 1, offeredAt: T0, expiresAt: T0 + OFFER_MS } }]);
         expect(r.released[0].consultation).toMatchObject({ status: "queued", excludedVetIds: [1] });
         expect(r.disconnectedUsers).toEqual([{ appId: 2, userId: 200 }]);
         // Removed, so not reaped later.
