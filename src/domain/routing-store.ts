@@ -81,6 +81,9 @@ export interface RoutingStore {
   /** Removes a user socket connection; returns the remaining count. */
   removeUserConnection(appId: number, userId: number, connId: string): Promise<number>;
 
+  /** The user's live socket connections across all nodes (0: offline). */
+  userConnectionCount(appId: number, userId: number): Promise<number>;
+
   /** The user's open (queued, offered or active) consultation, if any. */
   findOpenByUser(appId: number, userId: number): Promise<LiveConsultation | null>;
 

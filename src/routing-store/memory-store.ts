@@ -173,6 +173,10 @@ export class MemoryRoutingStore implements RoutingStore {
     return Promise.resolve(conns.size);
   }
 
+  userConnectionCount(appId: number, userId: number): Promise<number> {
+    return Promise.resolve(this.userConns.get(userKey(appId, userId))?.size ?? 0);
+  }
+
   removeUserConnection(appId: number, userId: number, connId: string): Promise<number> {
     const key = userKey(appId, userId);
     const conns = this.userConns.get(key);

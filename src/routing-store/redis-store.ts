@@ -118,6 +118,10 @@ export class RedisRoutingStore implements RoutingStore {
     return json<number>(await this.lua.call("addUserConnection", [appId, userId, connId, nodeId]));
   }
 
+  async userConnectionCount(appId: number, userId: number): Promise<number> {
+    return Number(await this.client.sendCommand(["HLEN", this.keys.userConnections(appId, userId)]));
+  }
+
   async removeUserConnection(appId: number, userId: number, connId: string): Promise<number> {
     return json<number>(await this.lua.call("removeUserConnection", [appId, userId, connId]));
   }

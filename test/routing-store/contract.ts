@@ -207,9 +207,13 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect(await store.addUserConnection(1, 5, "b", "n2")).toBe(2);
         expect(await store.addUserConnection(1, 5, "b", "n2")).toBe(2);
         expect(await store.addUserConnection(2, 5, "a", "n1")).toBe(1); // another app's user 5
+        expect(await store.userConnectionCount(1, 5)).toBe(2);
         expect(await store.removeUserConnection(1, 5, "a")).toBe(1);
         expect(await store.removeUserConnection(1, 5, "nope")).toBe(1);
+        expect(await store.userConnectionCount(2, 5)).toBe(1);
         expect(await store.removeUserConnection(1, 5, "b")).toBe(0);
+        expect(await store.userConnectionCount(1, 5)).toBe(0);
+        expect(await store.userConnectionCount(9, 9)).toBe(0);
         expect(await store.removeUserConnection(1, 5, "b")).toBe(0);
         expect(await store.removeUserConnection(9, 9, "x")).toBe(0);
       });
