@@ -333,10 +333,13 @@ export class ConsultationEngine {
     let c = r.consultation;
     if (r.alreadyActive) {
       c = await this.calls.ensureConversation(c, false);
-      // The SID may have missed the database the first time (idempotent write). Queued behind
-      // an accept of this node still being recorded, it answers after it, or 503 with it.
-      const sid = c.channelSid;
-      if (sid) await this.history.writeThrough(c.id, (l) => l.setSids(c.id, { channelSid: sid }));
+      // The first accept's write may have failed with its undo (the store away too): `active`,
+      // vet and SID are written again (idempotent: an older or terminal status is kept).
+      // Queued behind an accept of this node still being recorded, it answers after it, or 503.
+      const { id, channelSid, acceptedAt } = c;
+      await this.history.writeThrough(id, (l) =>
+        l.transition(id, "active", acceptedAt ?? now, { vetId, ...(channelSid ? { channelSid } : {}) }),
+      );
       const still = await this.store.getConsultation(c.id);
       if (still?.status !== "active" || still.vetId !== vetId) throw new AppError(409, "The offer is no longer available.");
       // A handed-over consultation: retries the join of a failed first accept.

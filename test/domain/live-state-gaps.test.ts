@@ -2,12 +2,20 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { StorageUnavailableError } from "../../src/domain/errors.js";
 import type { NewLiveConsultation } from "../../src/domain/routing-store.js";
 import { MemoryRoutingStore } from "../../src/routing-store/memory-store.js";
-import { makeEngine, MemoryLedger } from "../support/engine-fakes.js";
+import { FlakyLedger, makeEngine, MemoryLedger } from "../support/engine-fakes.js";
 import { engineHelpers } from "./engine-helpers.js";
 
-/** A memory store whose next `failEnqueues` enqueues fail the way Redis going away does. */
+/** A memory store whose next `failEnqueues` enqueues (or `failReverts` reverts) fail the way Redis going away does. */
 class FlakyStore extends MemoryRoutingStore {
   failEnqueues = 0;
+  failReverts = 0;
+  override revertAccept(...a: Parameters<MemoryRoutingStore["revertAccept"]>) {
+    if (this.failReverts > 0) {
+      this.failReverts--;
+      return Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:6379"));
+    }
+    return super.revertAccept(...a);
+  }
   override enqueue(c: NewLiveConsultation, max?: number) {
     if (this.failEnqueues > 0) {
       this.failEnqueues--;
@@ -67,6 +75,23 @@ describe("live state behind the database", () => {
     expect(ledger.rows.get(first)).toMatchObject({ status: "cancelled", endReason: "duplicate" });
     expect(ledger.rows.get(second.consultation_id)?.status).toBe("queued");
     expect(await store.findOpenByUser(1, 1)).toMatchObject({ id: second.consultation_id });
+  });
+
+  it("an accept whose write and undo both failed is recorded by the vet's retry before the owner hears of it", async () => {
+    const flaky = new FlakyLedger();
+    t = makeEngine(store, { ledger: flaky });
+    await online(1);
+    const r = await request(1);
+    flaky.failNext = 1;
+    store.failReverts = 1;
+    await expect(t.engine.accept(1, r.consultation_id)).rejects.toBeInstanceOf(StorageUnavailableError);
+    // The store kept it active (the undo failed); the database does not have it.
+    expect(await store.getConsultation(r.consultation_id)).toMatchObject({ status: "active", vetId: 1 });
+    expect(flaky.rows.get(r.consultation_id)?.status).toBe("offered");
+    expect(t.notifier.of("user:1:1", "consult:matched")).toEqual([]);
+    await t.engine.accept(1, r.consultation_id);
+    expect(flaky.rows.get(r.consultation_id)).toMatchObject({ status: "active", vetId: 1 });
+    expect(t.notifier.of("user:1:1", "consult:matched")).toHaveLength(1);
   });
 
   it("end, cancel and end by channel with no live state answer 503 while the database has it open, success once closed", async () => {
