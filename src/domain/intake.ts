@@ -95,7 +95,12 @@ export class Intake {
     if (built.status === "rejected") throw built.reason;
     const fresh = built.value;
     // Record first: the request row is durable before routing (on any node) can offer it.
-    await this.deps.history.writeThrough(fresh.id, (l) => l.create(fresh, "socket"));
+    await this.deps.history.writeThrough(fresh.id, (l) => l.create(fresh, "socket")).catch((err: unknown) => {
+      // A create that timed out may have landed after all: closed behind (a no-op if not),
+      // so no request the owner was refused stays open in the database.
+      this.deps.history.writeBehind(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "not_recorded" }));
+      throw err;
+    });
     const { created, consultation, position } = await this.deps.store.enqueue(fresh, this.deps.routing.maxQueuedPerApp).catch((err: unknown) => {
       if (!(err instanceof AppQueueFullError)) {
         // The store is away (the caller gets 503): the recorded request must still reach the

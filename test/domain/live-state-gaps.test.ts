@@ -94,6 +94,28 @@ describe("live state behind the database", () => {
     expect(t.notifier.of("user:1:1", "consult:matched")).toHaveLength(1);
   });
 
+  it("a create that landed although the caller got 503 (timed out) is closed behind, not left open", async () => {
+    class LateCreate extends MemoryLedger {
+      once = true;
+      override async create(...a: Parameters<MemoryLedger["create"]>) {
+        await super.create(...a);
+        if (this.once) {
+          this.once = false;
+          throw new Error("Query read timeout");
+        }
+      }
+    }
+    const late = new LateCreate();
+    t = makeEngine(store, { ledger: late });
+    await expect(request(1)).rejects.toBeInstanceOf(StorageUnavailableError);
+    await t.engine.flush();
+    const [id] = [...late.rows.keys()];
+    expect(late.rows.get(id)).toMatchObject({ status: "cancelled", endReason: "not_recorded" });
+    expect(await store.findOpenByUser(1, 1)).toBeNull();
+    // The owner's retry is a new request, queued normally.
+    expect(await request(1)).toMatchObject({ status: "queued" });
+  });
+
   it("end, cancel and end by channel with no live state answer 503 while the database has it open, success once closed", async () => {
     await online(1);
     const r = await request(1);
