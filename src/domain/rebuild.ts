@@ -114,6 +114,12 @@ export class Rebuilder {
     const { store, ledger, clock, routing } = this.deps;
     const report: RebuildReport = { epoch, queued: 0, active: 0, wrapups: 0, skipped: 0 };
     for (const r of await ledger.openConsultations()) {
+      // Restored by an attempt that failed later (database away): no profile read again, so
+      // each retry gets further instead of starting over.
+      if (await store.getConsultation(r.id)) {
+        report.skipped++;
+        continue;
+      }
       const c = await this.live(r);
       if (!(await store.restore(c))) report.skipped++;
       else if (c.status === "active") report.active++;
