@@ -32,6 +32,8 @@ export interface RebuildReport {
   wrapups: number;
   /** Open in the ledger but not restored (already live, or the user has another open one). */
   skipped: number;
+  /** Of those, closed as duplicates (the user has another open one). */
+  closed: number;
 }
 
 /** `same`: nothing changed; `changed`: a new epoch (rebuilt here or elsewhere); `wait`: another node is rebuilding. */
@@ -112,8 +114,10 @@ export class Rebuilder {
   /** Restores every open consultation and recent wrap-up from the ledger. */
   private async rebuild(epoch: string): Promise<RebuildReport> {
     const { store, ledger, clock, routing } = this.deps;
-    const report: RebuildReport = { epoch, queued: 0, active: 0, wrapups: 0, skipped: 0 };
-    for (const r of await ledger.openConsultations()) {
+    const report: RebuildReport = { epoch, queued: 0, active: 0, wrapups: 0, skipped: 0, closed: 0 };
+    // Newest first (the queue order comes from `seq`, the creation time): when a user has two
+    // open, the one their retry last got back wins.
+    for (const r of (await ledger.openConsultations()).reverse()) {
       // Restored by an attempt that failed later (database away): no profile read again, so
       // each retry gets further instead of starting over.
       if (await store.getConsultation(r.id)) {
@@ -121,9 +125,18 @@ export class Rebuilder {
         continue;
       }
       const c = await this.live(r);
-      if (!(await store.restore(c))) report.skipped++;
-      else if (c.status === "active") report.active++;
-      else report.queued++;
+      if (await store.restore(c)) {
+        if (c.status === "active") report.active++;
+        else report.queued++;
+        continue;
+      }
+      report.skipped++;
+      // The user has another open one (their retry queued it while this one was lost with
+      // Redis): one open consultation per user, so this one is closed, not left open forever.
+      if (!(await store.getConsultation(r.id))) {
+        await ledger.transition(r.id, "cancelled", clock.now(), { endReason: "duplicate" });
+        report.closed++;
+      }
     }
     if (routing.wrapupMs > 0) {
       const now = clock.now();

@@ -108,6 +108,22 @@ describe("Rebuilder", () => {
     expect(await current.getConsultation("a")).toMatchObject({ status: "queued" });
   });
 
+  it("a user with two open (a retry queued one while the other was lost): the newest is restored, the other closed as duplicate", async () => {
+    const clock = new ManualClock(T0 + 10_000);
+    const ledger = new MemoryLedger();
+    await ledger.create(live("lost", 1, T0 + 1), "socket");
+    await ledger.create(live("retry", 1, T0 + 2), "socket");
+    const store = new MemoryRoutingStore();
+    // The retry reached the new (empty) Redis before the rebuild.
+    await store.enqueue(live("retry", 1, T0 + 2));
+    const { r } = rebuilder(store, ledger, clock, "n1");
+    expect(await r.check()).toBe("changed");
+    expect(await store.findOpenByUser(1, 1)).toMatchObject({ id: "retry" });
+    expect(await store.getConsultation("lost")).toBeNull();
+    expect(ledger.rows.get("lost")).toMatchObject({ status: "cancelled", endReason: "duplicate" });
+    expect(ledger.rows.get("retry")?.status).toBe("queued");
+  });
+
   it("waits while another node holds the rebuild lock", async () => {
     const clock = new ManualClock(T0);
     const store = new MemoryRoutingStore();
