@@ -62,6 +62,8 @@ export class Rebuilder {
   private readonly vetStatus = new Map<number, VetChosenStatus>();
   /** This node's rebuild lock token, made on first use. */
   private lockToken: string | null = null;
+  /** The check running now, if any. */
+  private checking: Promise<EpochCheck> | null = null;
 
   constructor(deps: RebuilderDeps) {
     this.deps = deps;
@@ -81,7 +83,14 @@ export class Rebuilder {
    * Compares the store's marker with the epoch this node knows: rebuilds when it is missing
    * and this node wins the lock, and re-registers this node's sockets on any new epoch.
    */
-  async check(): Promise<EpochCheck> {
+  check(): Promise<EpochCheck> {
+    // One check at a time per node: the lock is re-entrant for this node's token, so two
+    // overlapping checks (the first tick and the timer's) would both rebuild.
+    this.checking ??= this.runCheck().finally(() => (this.checking = null));
+    return this.checking;
+  }
+
+  private async runCheck(): Promise<EpochCheck> {
     const { store, logger } = this.deps;
     let current = await store.liveEpoch();
     if (current !== null && current === this.epoch) return "same";
