@@ -2,14 +2,34 @@
  * Chaos bench (issue 8, PROTOCOL §6): two gateway nodes (in this process) on a throwaway
  * Redis and a PostgreSQL reached through a TCP proxy; 20 vets accept every offer and end
  * each consultation shortly after; owners request at a steady rate. Meanwhile Redis is
- * restarted empty twice and PostgreSQL is cut for 2 s twice. It prints, from the database
- * and from what every client was told:
- *   lost    a client was told of a consultation or a status the database lacks
- *   stuck   open in the database with no live state after the settle window
- *   double  a consultation accepted by two vets
- *   slow    requests that waited longer than QUEUE_TIMEOUT_MS for a vet or an expiry
+ * restarted empty twice and PostgreSQL is cut for 2 s twice.
  *
- *   npx tsx bench/chaos.ts [--seconds 60] [--rate 50] [--vets 20] [--settle 60] [--queue-timeout-ms 600000]
+ * The clients behave as the SDK asks of real apps: a refused handshake or request (503, or an
+ * ack cut by the fault) is tried again after a pause, a vet sets itself `available` again
+ * whenever the gateway set it `away`, and a console that resumes a consultation
+ * (`consult:state`) ends it like any other. Then, from the database and from what every client
+ * was told, it prints:
+ *
+ *   requests    owners who asked (one request each); `matched` got `consult:matched`
+ *   lost        a client was told of something the database lacks: an owner's
+ *               `consult:matched` or a vet's accept ack without an `active` transition
+ *               recorded, an owner's `consult:ended` or a vet's end ack with the consultation
+ *               not closed (ended or cancelled), a `consult:expired` not recorded `expired`
+ *   stuck       open in the database after the settle window with no live state (nothing
+ *               will ever move it)
+ *   waiting     open in the database after the settle window with live state (still queued,
+ *               offered or active: served late, but not forgotten)
+ *   double      a consultation whose accept two different vets were told succeeded
+ *   slow        requests that waited longer than QUEUE_TIMEOUT_MS for a vet or an expiry
+ *   unacked     owners whose request never got a success ack in the run (their handshake
+ *               or every try was refused); the fault is then the client's to see, not lost
+ *   refused     acks of 503 (the database or Redis away), each retried by the client
+ *   cut         acks that never came (the request may or may not have been applied), retried
+ *   reconnects  handshakes refused and tried again (owners and vets)
+ *
+ * With --verbose every lost, stuck or double case is printed with its database history.
+ *
+ *   npx tsx bench/chaos.ts [--seconds 60] [--rate 50] [--vets 20] [--settle 60] [--queue-timeout-ms 600000] [--verbose 1]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -25,13 +45,15 @@ import { startThrowawayRedis } from "../test/support/redis-server.js";
 import { startTcpProxy } from "../test/support/tcp-proxy.js";
 import { createTempDatabase, numFlag, onCleanup, parseFlags, runBench, sleep } from "./lib/services.js";
 
+/** What one owner was told, per consultation id. */
 interface Told {
   requestedAt: number;
   id: string | null;
+  matched: Set<string>;
   matchedAt: number | null;
-  endedAt: number | null;
+  ended: Set<string>;
+  expired: Set<string>;
   expiredAt: number | null;
-  refused: number;
 }
 
 const flags = parseFlags(process.argv.slice(2));
@@ -41,15 +63,69 @@ const VETS = numFlag(flags, "vets", 20);
 const SETTLE_S = numFlag(flags, "settle", 60);
 const QUEUE_TIMEOUT_MS = numFlag(flags, "queue-timeout-ms", 600_000);
 const CONSULT_MS = numFlag(flags, "consult-ms", 300);
+const VERBOSE = numFlag(flags, "verbose", 0) > 0;
+// Pause before a client tries again after a refusal: doubling from 250 ms to 4 s, with
+// jitter, so hundreds of clients refused together do not come back together.
+const backoff = (attempt: number) => Math.min(4000, 250 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random() / 2);
 
-const socket = (url: string, ns: "/user" | "/vet", token: string): Socket =>
-  connect(url + ns, { auth: { token }, transports: ["websocket"], reconnection: true, forceNew: true });
+const counters = { refused: 0, cut: 0, reconnects: 0, unhandled: 0 };
+
+// As src/main.ts does: the Socket.IO Redis adapter publishes without a catch, so while Redis
+// is down a broadcast rejects unhandled. Logged there; counted here (the nodes run in-process).
+process.on("unhandledRejection", () => void counters.unhandled++);
+
+/**
+ * A client socket that, like the SDK, tries a refused handshake again: a handshake refused
+ * by the server (`connect_error` with the socket inactive) is not retried by socket.io itself.
+ */
+function socket(url: string, ns: "/user" | "/vet", token: string): Socket {
+  const s = connect(url + ns, { auth: { token }, transports: ["websocket"], reconnection: true, forceNew: true });
+  let refusals = 0;
+  s.on("connect", () => (refusals = 0));
+  s.on("connect_error", () => {
+    if (s.active) return; // a transport error: socket.io reconnects by itself
+    counters.reconnects++;
+    setTimeout(() => s.connect(), backoff(refusals++));
+  });
+  return s;
+}
+
+// Every ack per consultation id, for --verbose.
+const trail = new Map<string, string[]>();
+const T_START = Date.now();
 
 async function ask(s: Socket, event: string, payload?: unknown): Promise<any> {
+  const id = (payload as { consultation_id?: string } | undefined)?.consultation_id;
+  const sent = Date.now() - T_START;
+  let r: any;
   try {
-    return await s.timeout(10_000).emitWithAck(event, ...(payload === undefined ? [] : [payload]));
+    r = await s.timeout(10_000).emitWithAck(event, ...(payload === undefined ? [] : [payload]));
+    if (r?.status_code === 503) counters.refused++;
   } catch {
-    return { success: false, status_code: 0 };
+    counters.cut++;
+    r = { success: false, status_code: 0 };
+  }
+  if (id && VERBOSE) trail.set(id, [...(trail.get(id) ?? []), `${event} ${sent}→${Date.now() - T_START} ms: ${r.status_code}`]);
+  return r;
+}
+
+/** Asks until success or an answer that retrying cannot change (a 4xx); 503 and cut acks are retried. */
+async function insist(s: Socket, event: string, payload: unknown, until: () => boolean): Promise<any> {
+  for (let attempt = 0; ; attempt++) {
+    const r = await ask(s, event, payload);
+    if (r.success || (r.status_code >= 400 && r.status_code < 500) || until()) return r;
+    await sleep(backoff(attempt));
+  }
+}
+
+async function retrying<T>(run: () => Promise<T>, tries = 10): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await run();
+    } catch (err) {
+      if (i >= tries) throw err;
+      await sleep(200 * i);
+    }
   }
 }
 
@@ -92,39 +168,62 @@ async function main(): Promise<void> {
     for (const gw of gws) await gw.close();
   });
 
-  const app = await seedApp(gws[0]);
+  // Seeding goes through the proxy with a 1 s deadline: a slow moment is retried, not fatal.
+  const app = await retrying(() => seedApp(gws[0]));
   const total = Math.ceil(SECONDS * RATE);
   console.log(`seeding ${VETS} vets and ${total} owners…`);
-  const vets = await Promise.all(Array.from({ length: VETS }, () => seedVet(gws[0])));
+  const vets = await Promise.all(Array.from({ length: VETS }, () => retrying(() => seedVet(gws[0]))));
   const owners = [];
-  for (let i = 0; i < total; i += 50) {
-    owners.push(...(await Promise.all(Array.from({ length: Math.min(50, total - i) }, () => seedUser(gws[0], app.id)))));
+  for (let i = 0; i < total; i += 25) {
+    owners.push(...(await Promise.all(Array.from({ length: Math.min(25, total - i) }, () => retrying(() => seedUser(gws[0], app.id))))));
   }
 
-  // Vets: accept every offer, end after CONSULT_MS. Accepted ids per vet (double assignment).
-  const acceptedBy = new Map<string, number[]>();
+  // Vets: accept every offer, end after CONSULT_MS. What each vet was told, per consultation.
+  const acceptedBy = new Map<string, Set<number>>();
+  const vetEnded = new Set<string>();
   const vetSockets: Socket[] = [];
+  // After the settle window: no new accepts; work in flight finishes (ends until endBy).
+  let stopping = false;
+  let inFlight = 0;
+  let endBy = Infinity;
   for (const [i, v] of vets.entries()) {
     const s = socket(urls[i % 2], "/vet", v.token);
     vetSockets.push(s);
-    const available = () => void ask(s, "presence:set", { status: "available" });
+    const working = new Set<string>();
+    let settingAvailable = false;
+    const available = () => {
+      if (settingAvailable || stopping) return;
+      settingAvailable = true;
+      void insist(s, "presence:set", { status: "available" }, () => stopping || !s.connected).finally(() => (settingAvailable = false));
+    };
+    const work = (id: string, accept: boolean) => {
+      if (working.has(id) || stopping) return;
+      working.add(id);
+      inFlight++;
+      void (async () => {
+        try {
+          if (accept) {
+            const r = await insist(s, "consult:accept", { consultation_id: id }, () => stopping);
+            if (!r.success) return;
+          }
+          acceptedBy.set(id, (acceptedBy.get(id) ?? new Set()).add(v.id));
+          await sleep(CONSULT_MS);
+          // A consultation accepted is ended, also after the settle window (bounded).
+          const e = await insist(s, "consult:end", { consultation_id: id }, () => Date.now() > endBy);
+          if (e.success) vetEnded.add(id);
+        } finally {
+          working.delete(id);
+          inFlight--;
+        }
+      })();
+    };
     s.on("connect", available);
     s.on("presence", (p: { status: string }) => {
       if (p.status === "away") setTimeout(available, 200);
     });
-    s.on("consult:offer", (p: { consultation_id: string }) => {
-      void (async () => {
-        const r = await ask(s, "consult:accept", { consultation_id: p.consultation_id });
-        if (!r.success) return;
-        acceptedBy.set(p.consultation_id, [...(acceptedBy.get(p.consultation_id) ?? []), v.id]);
-        await sleep(CONSULT_MS);
-        for (let tries = 0; tries < 20; tries++) {
-          const e = await ask(s, "consult:end", { consultation_id: p.consultation_id });
-          if (e.success || e.status_code === 404 || e.status_code === 409) break;
-          await sleep(500);
-        }
-      })();
-    });
+    s.on("consult:offer", (p: { consultation_id: string }) => work(p.consultation_id, true));
+    // A console that reconnected resumes its consultations: they are ended like the others.
+    s.on("consult:state", (p: { consultation_id: string }) => work(p.consultation_id, false));
   }
   await sleep(1000);
 
@@ -150,26 +249,31 @@ async function main(): Promise<void> {
   for (let i = 0; i < total; i++) {
     await sleep(Math.max(0, t0 + (i * 1000) / RATE - Date.now()));
     const o = owners[i];
-    const t: Told = { requestedAt: Date.now(), id: null, matchedAt: null, endedAt: null, expiredAt: null, refused: 0 };
+    const t: Told = {
+      requestedAt: Date.now(),
+      id: null,
+      matched: new Set(),
+      matchedAt: null,
+      ended: new Set(),
+      expired: new Set(),
+      expiredAt: null,
+    };
     told.push(t);
     const s = socket(urls[i % 2], "/user", o.token);
     userSockets.push(s);
-    s.on("consult:matched", () => (t.matchedAt ??= Date.now()));
-    s.on("consult:ended", () => (t.endedAt ??= Date.now()));
-    s.on("consult:expired", () => (t.expiredAt ??= Date.now()));
-    s.once("connect", () => {
-      void (async () => {
-        // A refused request (503) is retried, as a client should.
-        for (let tries = 0; tries < 20 && t.id === null; tries++) {
-          const r = await ask(s, "consult:request", { conversation_request: "chat", pet_id: o.petId });
-          if (r.success) {
-            t.id = r.data.consultation_id as string;
-          } else {
-            t.refused++;
-            await sleep(500);
-          }
-        }
-      })();
+    s.on("consult:matched", (p: { consultation_id: string }) => (t.matched.add(p.consultation_id), (t.matchedAt ??= Date.now())));
+    s.on("consult:ended", (p: { consultation_id: string }) => t.ended.add(p.consultation_id));
+    s.on("consult:expired", (p: { consultation_id: string }) => (t.expired.add(p.consultation_id), (t.expiredAt ??= Date.now())));
+    let requesting = false;
+    // Asked on every (re)connect until one try succeeds: a second ask returns the open one.
+    s.on("connect", () => {
+      if (requesting || t.id !== null) return;
+      requesting = true;
+      void insist(s, "consult:request", { conversation_request: "chat", pet_id: o.petId }, () => stopping || !s.connected)
+        .then((r) => {
+          if (r.success) t.id = r.data.consultation_id as string;
+        })
+        .finally(() => (requesting = false));
     });
   }
   await chaos;
@@ -179,7 +283,10 @@ async function main(): Promise<void> {
   onCleanup("close pool", () => pool.end());
   const openCount = async () => Number((await pool.query("select count(*) n from consultations where status in ('queued','offered','active')")).rows[0].n);
   const settleUntil = Date.now() + SETTLE_S * 1000;
-  while (Date.now() < settleUntil && (await openCount()) > 0) await sleep(1000);
+  while (Date.now() < settleUntil && ((await openCount()) > 0 || told.some((t) => t.id === null))) await sleep(1000);
+  stopping = true;
+  endBy = Date.now() + 30_000;
+  while (inFlight > 0 && Date.now() < endBy + 11_000) await sleep(200);
   await Promise.all(gws.map((g) => g.engine.flush()));
 
   const rows = new Map<string, { status: string; accepted: boolean }>();
@@ -190,29 +297,60 @@ async function main(): Promise<void> {
   ).rows) {
     rows.set(r.id, r);
   }
-  let lost = 0;
+  const closed = (id: string) => ["ended", "cancelled"].includes(rows.get(id)?.status ?? "");
+  const lostIds = new Set<string>();
   for (const t of told) {
-    if (t.id === null) continue;
-    const row = rows.get(t.id);
-    if (!row || (t.matchedAt && !row.accepted) || (t.endedAt && row.status !== "ended") || (t.expiredAt && row.status !== "expired")) lost++;
+    for (const id of t.matched) if (!rows.get(id)?.accepted) lostIds.add(id);
+    for (const id of t.ended) if (!closed(id)) lostIds.add(id);
+    for (const id of t.expired) if (rows.get(id)?.status !== "expired") lostIds.add(id);
   }
+  for (const id of acceptedBy.keys()) if (!rows.get(id)?.accepted) lostIds.add(id);
+  for (const id of vetEnded) if (!closed(id)) lostIds.add(id);
   const store = (gws[0].engine as unknown as { store: RoutingStore }).store;
-  let stuck = 0;
+  const stuckIds: string[] = [];
+  let waiting = 0;
   for (const [id, r] of rows) {
-    if (["queued", "offered", "active"].includes(r.status) && !(await store.getConsultation(id))) stuck++;
+    if (!["queued", "offered", "active"].includes(r.status)) continue;
+    if (await store.getConsultation(id)) waiting++;
+    else stuckIds.push(id);
   }
-  const double = [...acceptedBy.values()].filter((v) => new Set(v).size > 1).length;
+  const doubleIds = [...acceptedBy].filter(([, v]) => v.size > 1).map(([id]) => id);
   const slow = told.filter((t) => {
     const done = t.matchedAt ?? t.expiredAt ?? Date.now();
     return t.id !== null && done - t.requestedAt > QUEUE_TIMEOUT_MS;
   }).length;
-  const unanswered = told.filter((t) => t.id === null).length;
-  const refused = told.reduce((a, t) => a + t.refused, 0);
+  const unacked = told.filter((t) => t.id === null).length;
   const rebuilds = (await Promise.all(gws.map(async (g) => (await g.ctx.metrics.rebuilds.get()).values[0]?.value ?? 0))).reduce((a, b) => a + b, 0);
-  for (const s of [...userSockets, ...vetSockets]) s.disconnect();
 
-  console.log(`requests ${told.length}, matched ${told.filter((t) => t.matchedAt).length}, open in db ${await openCount()}, refused (503, retried) ${refused}, never accepted ${unanswered}, rebuilds ${rebuilds}`);
-  console.log(`lost ${lost}  stuck ${stuck}  double ${double}  slow ${slow}`);
+  if (VERBOSE) {
+    const show = async (label: string, ids: Iterable<string>) => {
+      for (const id of ids) {
+        const t = told.find((x) => x.id === id || x.matched.has(id));
+        const ev = await pool.query("select from_status, to_status, at, detail from consultation_events where consultation_id = $1 order by id", [id]);
+        const of = await pool.query("select vet_id, offered_at, outcome, resolved_at from offers where consultation_id = $1 order by id", [id]);
+        console.log(`${label} ${id} (t0 ${new Date(T_START).toISOString()}): db ${rows.get(id)?.status ?? "missing"}; owner told matched=${t?.matched.has(id)} ended=${t?.ended.has(id)} expired=${t?.expired.has(id)}; vets accepted=${[...(acceptedBy.get(id) ?? [])].join(",")} ended=${vetEnded.has(id)}; live=${JSON.stringify({ ...(await store.getConsultation(id)), profile: undefined })}`);
+        const row = await pool.query("select status, vet_id, updated_at, ended_at, accepted_at from consultations where id = $1", [id]);
+        console.log(`    row now ${JSON.stringify(row.rows[0])}`);
+        for (const a of trail.get(id) ?? []) console.log(`    ack ${a}`);
+        for (const e of ev.rows) console.log(`    ${e.at.toISOString()} ${e.from_status} → ${e.to_status} ${JSON.stringify(e.detail)}`);
+        for (const o of of.rows) console.log(`    offer vet ${o.vet_id} at ${o.offered_at.toISOString()} → ${o.outcome} ${o.resolved_at?.toISOString() ?? ""}`);
+      }
+    };
+    await show("lost", lostIds);
+    await show("stuck", stuckIds);
+    await show("double", doubleIds);
+  }
+
+  for (const s of [...userSockets, ...vetSockets]) s.disconnect();
+  // Let the gateways see the disconnects before they close their Redis clients.
+  await sleep(1000);
+
+  console.log(
+    `requests ${told.length}, matched ${told.filter((t) => t.matchedAt).length}, expired ${told.filter((t) => t.expiredAt).length}, ` +
+      `unacked ${unacked}, refused (503, retried) ${counters.refused}, cut acks (retried) ${counters.cut}, ` +
+      `reconnects ${counters.reconnects}, rebuilds ${rebuilds}, unhandled rejections (adapter publish, Redis down) ${counters.unhandled}`,
+  );
+  console.log(`lost ${lostIds.size}  stuck ${stuckIds.length}  waiting ${waiting}  double ${doubleIds.length}  slow ${slow}`);
 }
 
 await runBench(main);

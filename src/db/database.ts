@@ -114,6 +114,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     // An idle client's error (server restart) must not crash the process; the pool replaces it.
     pool.on("error", () => undefined);
     historyPool.on("error", () => undefined);
+    // Nor a checked-out client's: pg-pool listens only `once` during a query, and a second
+    // error from a connection cut mid-query (ECONNRESET after the timeout) had no listener and
+    // crashed the node (bench/chaos.ts). The query's caller still gets the first error.
+    for (const p of [pool, historyPool]) p.on("connect", (client) => client.on("error", () => undefined));
     const db = drizzlePg(pool, { schema }) as unknown as Db;
     const prepared =
       (target: pg.Pool): StatementRunner =>

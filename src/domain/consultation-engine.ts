@@ -13,6 +13,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { AppError, notFound } from "../lib/envelope.js";
+import { StorageUnavailableError } from "./errors.js";
 import type { CallStatus, FeedbackPayload, StatePayload, TokenPayload, VetConsultationPayload } from "../protocol/events.js";
 import { CallSetup } from "./call-setup.js";
 import type { RoutingConfig } from "./engine-config.js";
@@ -20,6 +21,7 @@ import { Feedback } from "./feedback.js";
 import { HistoryWriter } from "./history-writer.js";
 import { Intake, type ConsultationInput, type DirectAssignment, type RequestResult } from "./intake.js";
 import { Lifecycle } from "./lifecycle.js";
+import type { ConsultationRecord } from "./ports.js";
 import { PayloadBuilder, statsPayload, type EngineStats } from "./payloads.js";
 import { QueuePositions } from "./queue-positions.js";
 import { Rebuilder } from "./rebuild.js";
@@ -143,6 +145,8 @@ export class ConsultationEngine {
       clock,
       routing,
       newId: deps.newId ?? randomUUID,
+      logger,
+      sleep: deps.historySleep ? (ms) => deps.historySleep!(ms, new AbortController().signal) : undefined,
     });
     this.feedback = new Feedback({ store, ledger, history, directory: deps.directory, notifier, routingPass: this.pass, clock });
   }
@@ -187,9 +191,9 @@ export class ConsultationEngine {
    * vet, and its active consultations wait `VET_GRACE_MS` for it before being handed over.
    */
   async vetDisconnected(vetId: number, connId: string): Promise<void> {
-    const { presence, released } = await this.store.removeVetConnection(vetId, connId, this.now());
+    const { presence, released, offer } = await this.store.removeVetConnection(vetId, connId, this.now());
     if (released) {
-      this.lifecycle.offerEnded(released.id, vetId, "disconnected");
+      this.lifecycle.offerEnded(released.id, vetId, "disconnected", offer);
       await this.pass.run();
     }
     await this.handover.afterDisconnect(presence);
@@ -214,11 +218,11 @@ export class ConsultationEngine {
 
   /** `presence:set`. */
   async setVetStatus(vetId: number, status: VetChosenStatus): Promise<{ status: VetChosenStatus }> {
-    const { presence, released } = await this.store.setVetStatus(vetId, status, this.now());
+    const { presence, released, offer } = await this.store.setVetStatus(vetId, status, this.now());
     if (!presence) throw new AppError(409, "The vet is not connected.");
     this.rebuilder.noteVetStatus(vetId, presence.status);
     if (released) {
-      this.lifecycle.offerEnded(released.id, vetId, "away");
+      this.lifecycle.offerEnded(released.id, vetId, "away", offer);
       this.deps.notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: released.id, reason: "cancelled" });
     }
     if (status === "available" || released) await this.pass.run();
@@ -291,6 +295,7 @@ export class ConsultationEngine {
     if (!rec) throw notFound("Consultation not found");
     const live = await this.store.getConsultation(rec.id);
     if (live) await this.lifecycle.close(live.id, live.status === "active" ? "ended" : "cancelled", { endedBy: "user" }, live);
+    else this.closedOrUnavailable(rec);
   }
 
   private async ownedLive(appId: number, userId: number, id: string): Promise<LiveConsultation | null> {
@@ -302,6 +307,17 @@ export class ConsultationEngine {
   private async ownedRecord(appId: number, userId: number, id: string): Promise<void> {
     const rec = await this.deps.ledger.get(id);
     if (!rec || rec.appId !== appId || rec.userId !== userId) throw notFound("Consultation not found");
+    this.closedOrUnavailable(rec);
+  }
+
+  /**
+   * A command found no live state for a consultation: idempotent success only when the
+   * database has it closed. Still open there, the live state is being rebuilt (Redis came
+   * back empty) or was not restored: 503, so the client retries, never a success that the
+   * database lacks (PROTOCOL §6).
+   */
+  private closedOrUnavailable(rec: ConsultationRecord): void {
+    if (rec.status === "queued" || rec.status === "offered" || rec.status === "active") throw new StorageUnavailableError(5);
   }
 
   // ------------------------------------------------------------------ offers
@@ -322,10 +338,13 @@ export class ConsultationEngine {
     let c = r.consultation;
     if (r.alreadyActive) {
       c = await this.calls.ensureConversation(c, false);
-      // The SID may have missed the database the first time (idempotent write). Queued behind
-      // an accept of this node still being recorded, it answers after it, or 503 with it.
-      const sid = c.channelSid;
-      if (sid) await this.history.writeThrough(c.id, (l) => l.setSids(c.id, { channelSid: sid }));
+      // The first accept's write may have failed with its undo (the store away too): `active`,
+      // vet and SID are written again (idempotent: an older or terminal status is kept).
+      // Queued behind an accept of this node still being recorded, it answers after it, or 503.
+      const { id, channelSid, acceptedAt } = c;
+      await this.history.writeThrough(id, (l) =>
+        l.transition(id, "active", acceptedAt ?? now, { vetId, ...(channelSid ? { channelSid } : {}) }),
+      );
       const still = await this.store.getConsultation(c.id);
       if (still?.status !== "active" || still.vetId !== vetId) throw new AppError(409, "The offer is no longer available.");
       // A handed-over consultation: retries the join of a failed first accept.
@@ -386,7 +405,7 @@ export class ConsultationEngine {
   async decline(vetId: number, consultationId: string): Promise<void> {
     const released = await this.store.releaseOffer(consultationId, vetId);
     if (!released) throw new AppError(409, "The offer is no longer available.");
-    this.lifecycle.offerEnded(consultationId, vetId, "declined");
+    this.lifecycle.offerEnded(consultationId, vetId, "declined", released.offer);
     await this.pass.run();
   }
 
@@ -402,6 +421,7 @@ export class ConsultationEngine {
     }
     const rec = await this.deps.ledger.get(consultationId);
     if (!rec || rec.vetId !== vetId) throw notFound("Consultation not found");
+    this.closedOrUnavailable(rec);
   }
 
   /**

@@ -9,7 +9,8 @@ import type { Clock } from "../lib/clock.js";
 import type { CallSetup } from "./call-setup.js";
 import type { RoutingConfig } from "./engine-config.js";
 import { AppQueueFullError, NoVetAvailableError } from "./errors.js";
-import type { HistoryWriter } from "./history-writer.js";
+import { backoffMs, type HistoryWriter } from "./history-writer.js";
+import type { Logger } from "../lib/logger.js";
 import type { PayloadBuilder } from "./payloads.js";
 import { chooseVet, eligibleVets } from "./planner.js";
 import { priorityClassOf, routingRules } from "./routing-rules.js";
@@ -51,6 +52,8 @@ export interface ConsultationInput {
 const NO_VET_RETRY_AFTER_S = 30;
 // Vet choices tried when other nodes keep taking the chosen vet first.
 const DIRECT_ATTEMPTS = 3;
+// Enqueues of a recorded request tried after the store failed (backoff up to 5 s: ~80 s).
+const ENQUEUE_ATTEMPTS = 20;
 
 export interface IntakeDeps {
   store: RoutingStore;
@@ -66,6 +69,9 @@ export interface IntakeDeps {
   clock: Clock;
   routing: RoutingConfig;
   newId: () => string;
+  logger?: Logger | undefined;
+  /** Waits between enqueue retries (tests inject one that needs no real time). */
+  sleep?: ((ms: number) => Promise<void>) | undefined;
 }
 
 export class Intake {
@@ -90,22 +96,70 @@ export class Intake {
     if (built.status === "rejected") throw built.reason;
     const fresh = built.value;
     // Record first: the request row is durable before routing (on any node) can offer it.
-    await this.deps.history.writeThrough(fresh.id, (l) => l.create(fresh, "socket"));
+    await this.deps.history.writeThrough(fresh.id, (l) => l.create(fresh, "socket")).catch((err: unknown) => {
+      // A create that timed out may have landed after all: closed behind (a no-op if not),
+      // so no request the owner was refused stays open in the database.
+      this.deps.history.writeBehind(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "not_recorded" }));
+      throw err;
+    });
     const { routing } = this.deps;
     const { created, consultation, position } = await this.deps.store.enqueue(fresh, routing.maxQueuedPerApp, routingRules(routing).priorityAgingMs).catch((err: unknown) => {
-      if (!(err instanceof AppQueueFullError)) throw err;
-      // Refused by the per-app cap (MAX_QUEUED_PER_APP): the recorded request never queued.
-      this.deps.history.writeBehind(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "app_queue_full" }));
-      throw new AppError(429, err.message);
+      if (!(err instanceof AppQueueFullError)) {
+        // The store is away (the caller gets 503): the recorded request must still reach the
+        // live state, or be closed, never stay open in the database alone.
+        void this.enqueueLater(fresh);
+        throw err;
+      }
+      this.refused(fresh, err);
     });
     if (!created) {
-      // Lost a race with a second request of the same user: keep one, close the other.
-      this.deps.history.writeBehind(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "duplicate" }));
+      this.duplicate(fresh, consultation);
       return this.requestResult(consultation);
     }
     this.deps.positions.joined(consultation, position);
     await this.deps.routingPass.run();
     return { consultation_id: consultation.id, status: "queued", position };
+  }
+
+  /** Refused by the per-app cap (`MAX_QUEUED_PER_APP`): the recorded request never queued. */
+  private refused(fresh: LiveConsultation, err: AppQueueFullError): never {
+    this.deps.history.writeBehind(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "app_queue_full" }));
+    throw new AppError(429, err.message);
+  }
+
+  /** Lost a race with another request of the same user: keep that one, close this one. */
+  private duplicate(fresh: LiveConsultation, kept: LiveConsultation): void {
+    if (kept.id === fresh.id) return;
+    this.deps.history.writeBehind(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "duplicate" }));
+  }
+
+  /**
+   * A recorded request whose enqueue failed (the store away or timed out, maybe applied):
+   * enqueued again with backoff until the store answers. The owner's own retry may come
+   * first and queue another one: this one is then closed as a duplicate; found already there
+   * (applied after all, or restored by a rebuild), nothing changes.
+   */
+  private async enqueueLater(fresh: LiveConsultation): Promise<void> {
+    const { store, routing, logger } = this.deps;
+    const sleep = this.deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()));
+    for (let attempt = 1; attempt <= ENQUEUE_ATTEMPTS; attempt++) {
+      await sleep(backoffMs(attempt));
+      try {
+        const r = await store.enqueue(fresh, routing.maxQueuedPerApp, routingRules(routing).priorityAgingMs);
+        if (!r.created) this.duplicate(fresh, r.consultation);
+        else {
+          this.deps.positions.joined(r.consultation, r.position);
+          await this.deps.routingPass.run();
+        }
+        return;
+      } catch (err) {
+        if (err instanceof AppQueueFullError) {
+          this.deps.history.writeBehind(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "app_queue_full" }));
+          return;
+        }
+        if (attempt === ENQUEUE_ATTEMPTS) logger?.error({ err, consultationId: fresh.id }, "recorded request never reached the live state");
+      }
+    }
   }
 
   private async requestResult(c: LiveConsultation): Promise<RequestResult> {

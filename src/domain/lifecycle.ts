@@ -13,7 +13,7 @@ import type { Notifier } from "./ports.js";
 import type { QueuePositions } from "./queue-positions.js";
 import type { RoutingPass } from "./routing-pass.js";
 import type { FinishResult, RoutingStore } from "./routing-store.js";
-import type { EndedBy, LiveConsultation, OfferOutcome } from "./types.js";
+import type { EndedBy, HeldOffer, LiveConsultation, OfferOutcome } from "./types.js";
 import { StorageUnavailableError } from "./errors.js";
 import type { Logger } from "../lib/logger.js";
 
@@ -42,12 +42,17 @@ export class Lifecycle {
     this.deps = deps;
   }
 
-  /** Records an offer's outcome behind routing; a declined, timed-out or lost offer requeues. */
-  offerEnded(consultationId: string, vetId: number, outcome: OfferOutcome): void {
+  /**
+   * Records an offer's outcome behind routing; a declined, timed-out or lost offer requeues.
+   * `offer` (its times, from the store step that ended it) makes the row land resolved in
+   * whichever order this and the `offerMade` write (maybe another node's) reach the database.
+   */
+  offerEnded(consultationId: string, vetId: number, outcome: OfferOutcome, offer: HeldOffer | null): void {
     const at = this.deps.clock.now();
     this.deps.observer?.offer?.(outcome);
     const requeued = outcome !== "accepted" && outcome !== "cancelled" && outcome !== "expired";
-    this.deps.history.writeBehind(consultationId, (l) => l.offerEnded(consultationId, vetId, outcome, at, requeued));
+    const times = offer?.vetId === vetId ? { offeredAt: offer.offeredAt, expiresAt: offer.expiresAt } : undefined;
+    this.deps.history.writeBehind(consultationId, (l) => l.offerEnded(consultationId, vetId, outcome, at, requeued, times));
   }
 
   /** The owner's last socket left: a waiting request gets `USER_GRACE_MS` (or is cancelled at once). */
@@ -141,7 +146,8 @@ export class Lifecycle {
     if (vetId !== null) {
       const at = this.deps.clock.now();
       this.deps.observer?.offer?.("cancelled");
-      this.deps.history.writeBehind(c.id, (l) => l.offerEnded(c.id, vetId, "cancelled", at, true));
+      const times = c.offer?.vetId === vetId ? { offeredAt: c.offer.offeredAt, expiresAt: c.offer.expiresAt } : undefined;
+      this.deps.history.writeBehind(c.id, (l) => l.offerEnded(c.id, vetId, "cancelled", at, true, times));
       notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: c.id, reason: "cancelled" });
       await this.deps.routingPass.run();
     }
@@ -154,7 +160,7 @@ export class Lifecycle {
     this.deps.observer?.finished?.(final);
     if (finished.revokedOfferVetId !== null) {
       const reason: OfferRevokedReason = final === "expired" ? "timeout" : "cancelled";
-      this.offerEnded(c.id, finished.revokedOfferVetId, final === "expired" ? "expired" : "cancelled");
+      this.offerEnded(c.id, finished.revokedOfferVetId, final === "expired" ? "expired" : "cancelled", c.offer);
       notifier.toVet(finished.revokedOfferVetId, "consult:offer_revoked", { consultation_id: c.id, reason });
     }
     if (final === "ended") {

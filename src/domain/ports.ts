@@ -128,8 +128,19 @@ export interface Ledger {
   ): Promise<void>;
   /** An offer to a vet: the offer row and the `offered` transition. */
   offerMade(consultationId: string, vetId: number, offeredAt: number, expiresAt: number, requested: boolean): Promise<void>;
-  /** An offer's outcome; with `requeued`, also the transition back to `queued`. */
-  offerEnded(consultationId: string, vetId: number, outcome: OfferOutcome, at: number, requeued: boolean): Promise<void>;
+  /**
+   * An offer's outcome; with `requeued`, also the transition back to `queued`. With `offer`
+   * (its times) the offer row is written resolved even when `offerMade` (written behind,
+   * maybe by another node) has not landed yet; that write then leaves it alone.
+   */
+  offerEnded(
+    consultationId: string,
+    vetId: number,
+    outcome: OfferOutcome,
+    at: number,
+    requeued: boolean,
+    offer?: { offeredAt: number; expiresAt: number },
+  ): Promise<void>;
   /** Records the Twilio SIDs of a consultation. */
   setSids(id: string, sids: { channelSid?: string; roomSid?: string }): Promise<void>;
   /** Appends an event that is not a status change (e.g. a relayed call status). */

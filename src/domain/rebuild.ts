@@ -32,6 +32,8 @@ export interface RebuildReport {
   wrapups: number;
   /** Open in the ledger but not restored (already live, or the user has another open one). */
   skipped: number;
+  /** Of those, closed as duplicates (the user has another open one). */
+  closed: number;
 }
 
 /** `same`: nothing changed; `changed`: a new epoch (rebuilt here or elsewhere); `wait`: another node is rebuilding. */
@@ -58,6 +60,10 @@ export class Rebuilder {
   private epoch: string | null = null;
   /** Each vet's last chosen status, so a re-registered vet comes back as it was. */
   private readonly vetStatus = new Map<number, VetChosenStatus>();
+  /** This node's rebuild lock token, made on first use. */
+  private lockToken: string | null = null;
+  /** The check running now, if any. */
+  private checking: Promise<EpochCheck> | null = null;
 
   constructor(deps: RebuilderDeps) {
     this.deps = deps;
@@ -77,24 +83,36 @@ export class Rebuilder {
    * Compares the store's marker with the epoch this node knows: rebuilds when it is missing
    * and this node wins the lock, and re-registers this node's sockets on any new epoch.
    */
-  async check(): Promise<EpochCheck> {
+  check(): Promise<EpochCheck> {
+    // One check at a time per node: the lock is re-entrant for this node's token, so two
+    // overlapping checks (the first tick and the timer's) would both rebuild.
+    this.checking ??= this.runCheck().finally(() => (this.checking = null));
+    return this.checking;
+  }
+
+  private async runCheck(): Promise<EpochCheck> {
     const { store, logger } = this.deps;
     let current = await store.liveEpoch();
     if (current !== null && current === this.epoch) return "same";
     if (current === null) {
-      const token = this.token();
+      // One token per node: after a rebuild of its own failed (database away), this node
+      // takes its own lock again at once rather than every node waiting out LOCK_TTL_MS.
+      const token = (this.lockToken ??= this.token());
       if (!(await store.claimRebuild(token, LOCK_TTL_MS))) return "wait";
       // Another node may have set the marker and freed the lock between the read and the claim.
       current = await store.liveEpoch();
       if (current === null) {
         const epoch = this.token();
         const report = await this.rebuild(epoch);
-        await store.setLiveEpoch(epoch, token);
+        if (!(await store.setLiveEpoch(epoch, token))) {
+          logger.warn({ node: this.deps.nodeId }, "live state lost again during the rebuild: rebuilding again");
+          return "wait";
+        }
         current = epoch;
         logger.warn({ node: this.deps.nodeId, ...report }, "live state rebuilt from the database");
         this.deps.onRebuilt?.(report);
       } else {
-        await store.setLiveEpoch(current, token); // same marker; frees the lock
+        if (!(await store.setLiveEpoch(current, token))) return "wait"; // same marker; frees the lock
       }
     }
     this.epoch = current;
@@ -105,12 +123,29 @@ export class Rebuilder {
   /** Restores every open consultation and recent wrap-up from the ledger. */
   private async rebuild(epoch: string): Promise<RebuildReport> {
     const { store, ledger, clock, routing } = this.deps;
-    const report: RebuildReport = { epoch, queued: 0, active: 0, wrapups: 0, skipped: 0 };
-    for (const r of await ledger.openConsultations()) {
+    const report: RebuildReport = { epoch, queued: 0, active: 0, wrapups: 0, skipped: 0, closed: 0 };
+    // Newest first (the queue order comes from `seq`, the creation time): when a user has two
+    // open, the one their retry last got back wins.
+    for (const r of (await ledger.openConsultations()).reverse()) {
+      // Restored by an attempt that failed later (database away): no profile read again, so
+      // each retry gets further instead of starting over.
+      if (await store.getConsultation(r.id)) {
+        report.skipped++;
+        continue;
+      }
       const c = await this.live(r);
-      if (!(await store.restore(c))) report.skipped++;
-      else if (c.status === "active") report.active++;
-      else report.queued++;
+      if (await store.restore(c)) {
+        if (c.status === "active") report.active++;
+        else report.queued++;
+        continue;
+      }
+      report.skipped++;
+      // The user has another open one (their retry queued it while this one was lost with
+      // Redis): one open consultation per user, so this one is closed, not left open forever.
+      if (!(await store.getConsultation(r.id))) {
+        await ledger.transition(r.id, "cancelled", clock.now(), { endReason: "duplicate" });
+        report.closed++;
+      }
     }
     if (routing.wrapupMs > 0) {
       const now = clock.now();

@@ -83,6 +83,9 @@ export interface RoutingStore {
   /** Removes a user socket connection; returns the remaining count. */
   removeUserConnection(appId: number, userId: number, connId: string): Promise<number>;
 
+  /** The user's live socket connections across all nodes (0: offline). */
+  userConnectionCount(appId: number, userId: number): Promise<number>;
+
   /** The user's open (queued, offered or active) consultation, if any. */
   findOpenByUser(appId: number, userId: number): Promise<LiveConsultation | null>;
 
@@ -137,9 +140,11 @@ export interface RoutingStore {
    * Ends the vet's offer without acceptance: the consultation returns to `queued`, the vet
    * is excluded from it. With `setAway` the vet's status becomes `away` in the same step.
    * (Why the offer ended, e.g. `declined` or `timeout`, is the caller's to record.)
-   * Returns null when this vet does not hold this offer (already resolved elsewhere).
+   * Returns the consultation, queued again, and the offer released (its outcome record
+   * needs the offer's times), or null when this vet does not hold this offer (already
+   * resolved elsewhere).
    */
-  releaseOffer(consultationId: string, vetId: number, opts?: { setAway?: boolean }): Promise<LiveConsultation | null>;
+  releaseOffer(consultationId: string, vetId: number, opts?: { setAway?: boolean }): Promise<ReleasedOffer | null>;
 
   /** Sets the channel or room SID on an open consultation. */
   updateSids(consultationId: string, sids: { channelSid?: string; roomSid?: string }): Promise<LiveConsultation | null>;
@@ -188,11 +193,18 @@ export interface RoutingStore {
   /** The epoch marker of the live state: null when it was lost (empty store) or never built. */
   liveEpoch(): Promise<string | null>;
 
-  /** Takes the rebuild lock for `ttlMs` (one holder across nodes); false when taken. */
+  /**
+   * Takes the rebuild lock for `ttlMs` (one holder across nodes); false when another token
+   * holds it. The holder may claim it again (renewed): a failed rebuild is retried at once.
+   */
   claimRebuild(token: string, ttlMs: number): Promise<boolean>;
 
-  /** Sets the epoch marker after a rebuild and releases the lock held with `token`. */
-  setLiveEpoch(epoch: string, token: string): Promise<void>;
+  /**
+   * Sets the epoch marker after a rebuild and releases the lock held with `token`, only while
+   * that token holds it; false (nothing set) when it does not, e.g. Redis lost its data again
+   * during the rebuild: what was restored before is gone, so the rebuild must run again.
+   */
+  setLiveEpoch(epoch: string, token: string): Promise<boolean>;
 
   // ---------- deadlines ----------
 
@@ -237,10 +249,18 @@ export type AcceptResult =
     }
   | { ok: false; reason: "no_offer" | "expired" };
 
+/** An offer that ended without acceptance: the consultation, queued again, and the offer. */
+export interface ReleasedOffer {
+  consultation: LiveConsultation;
+  offer: HeldOffer;
+}
+
 export interface VetRelease {
   presence: VetPresence | null;
   /** The consultation whose offer was released, now queued again. */
   released: LiveConsultation | null;
+  /** That offer (with `released`). */
+  offer: HeldOffer | null;
 }
 
 export interface FinishResult {
@@ -268,8 +288,8 @@ export interface NodeCleanup {
   nodeId: string;
   /** Vets that went offline. */
   offlineVetIds: number[];
-  /** Offers returned to the queue. */
-  released: Array<{ consultation: LiveConsultation; vetId: number }>;
+  /** Offers returned to the queue, with the offer each vet held. */
+  released: Array<{ consultation: LiveConsultation; vetId: number; offer: HeldOffer }>;
   /** Users left with no connection (for grace periods). */
   disconnectedUsers: Array<{ appId: number; userId: number }>;
 }

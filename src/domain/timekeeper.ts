@@ -119,7 +119,7 @@ export class Timekeeper {
     const released = await store.releaseOffer(c.id, vetId, { setAway: true });
     if (!released) return;
     this.deps.rebuilder?.noteVetStatus(vetId, "away");
-    this.deps.lifecycle.offerEnded(c.id, vetId, "timeout");
+    this.deps.lifecycle.offerEnded(c.id, vetId, "timeout", released.offer);
     notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: c.id, reason: "timeout" });
     notifier.toVet(vetId, "presence", { status: "away", reason: "offer_timeout" });
     await this.deps.routingPass.run();
@@ -133,7 +133,7 @@ export class Timekeeper {
         "node left routing",
       );
     }
-    for (const { consultation, vetId } of cleanup.released) this.deps.lifecycle.offerEnded(consultation.id, vetId, "node_dead");
+    for (const { consultation, vetId, offer } of cleanup.released) this.deps.lifecycle.offerEnded(consultation.id, vetId, "node_dead", offer);
     for (const u of cleanup.disconnectedUsers) await this.deps.lifecycle.startGrace(u.appId, u.userId);
     // Vets of a dead node keep their active consultations for VET_GRACE_MS, as after a disconnect.
     for (const vetId of cleanup.offlineVetIds) await this.deps.vetHandover?.afterDisconnect(await this.deps.store.getVet(vetId));

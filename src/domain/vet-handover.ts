@@ -21,6 +21,9 @@ import type { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";
 import type { VetPresence } from "./types.js";
 
+/** A hand-over the database refused is tried again after this long. */
+export const HANDOVER_RETRY_MS = 1000;
+
 /** Why a vet's consultations are handed over: grace ran out, or an operator disabled the vet. */
 export type HandoverCause = "vet_left" | "vet_disabled";
 
@@ -97,48 +100,70 @@ export class VetHandover {
    */
   async disable(vetId: number): Promise<void> {
     const { store, lifecycle, clock, notifier } = this.deps;
-    const { released } = await store.setVetStatus(vetId, "away", clock.now());
+    const { released, offer } = await store.setVetStatus(vetId, "away", clock.now());
     if (released) {
-      lifecycle.offerEnded(released.id, vetId, "away");
+      lifecycle.offerEnded(released.id, vetId, "away", offer);
       notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: released.id, reason: "cancelled" });
     }
     await store.removeDeadline("vet_grace", String(vetId));
     await this.handOverAll(vetId, "vet_disabled");
   }
 
-  /** Hands each active consultation of the vet to the head of the queue, then routes them. */
+  /**
+   * Hands each active consultation of the vet to the head of the queue, then routes them.
+   * One the database refused stays with the vet, nobody told, and is tried again after
+   * {@link HANDOVER_RETRY_MS} (the `vet_grace` deadline again).
+   */
   private async handOverAll(vetId: number, cause: HandoverCause): Promise<void> {
-    const vet = await this.deps.store.getVet(vetId);
+    const { store, clock, logger } = this.deps;
+    const vet = await store.getVet(vetId);
     let moved = 0;
+    let retry = false;
     for (const id of vet?.activeConsultationIds ?? []) {
       try {
-        if (await this.handOver(id, cause)) moved++;
+        if (await this.handOver(id, vetId, cause)) moved++;
       } catch (err) {
-        this.deps.logger.error({ err, vetId, consultationId: id }, "vet hand-over failed");
+        retry = true;
+        logger.warn({ err, vetId, consultationId: id }, "vet hand-over not recorded: tried again later");
       }
     }
+    if (retry) await store.addDeadline("vet_grace", String(vetId), clock.now() + HANDOVER_RETRY_MS);
     if (moved > 0) await this.deps.routingPass.run();
   }
 
   /**
-   * One consultation: back to the queue (store step), recorded (active → queued, reason
-   * `vet_left`), then the owner is told; the old vet leaves the Conversation in the background.
+   * One consultation. Record first (PROTOCOL §6): active → queued (reason `vet_left`) is
+   * written, then the store step moves it, then the owner is told; the old vet leaves the
+   * Conversation in the background. A refused write throws with nothing changed. A store
+   * step that finds nothing to move (the vet came back or it ended, racing the write) puts
+   * the record back to active, behind (a recorded end stays: terminal).
    */
-  private async handOver(consultationId: string, cause: HandoverCause): Promise<boolean> {
+  private async handOver(consultationId: string, vetId: number, cause: HandoverCause): Promise<boolean> {
     const { store, history, positions, clock, routing, twilio, tokens, logger } = this.deps;
+    const before = await store.getConsultation(consultationId);
+    if (before?.status !== "active" || before.vetId !== vetId) return false;
     const now = clock.now();
+    await history.writeThrough(consultationId, (l) =>
+      l.transition(consultationId, "queued", now, {}, { reason: "vet_left", from_vet_id: vetId, cause }),
+    );
     // After grace the step itself checks the vet is still offline: a reconnect racing the deadline wins.
     const r = await store.transfer(consultationId, now, now + routing.queueTimeoutMs, { ifVetOffline: cause === "vet_left" });
-    if (!r) return false;
+    if (!r) {
+      const still = await store.getConsultation(consultationId);
+      if (still?.status === "active" && still.vetId === vetId) {
+        history.writeBehind(consultationId, (l) =>
+          l.transition(consultationId, "active", clock.now(), { vetId }, { reason: "vet_back", cause }),
+        );
+      }
+      return false;
+    }
     const c = r.consultation;
-    // Record first, then tell (PROTOCOL §6).
-    await history.writeThrough(c.id, (l) =>
-      l.transition(c.id, "queued", now, {}, { reason: "vet_left", from_vet_id: r.fromVetId, cause }),
-    );
     logger.info({ consultationId: c.id, vetId: r.fromVetId, cause }, "active consultation handed over");
     positions.joined(c, r.position, "vet_left");
     // Everyone else waiting moved down one place.
     positions.queueChanged();
+    // An owner offline now had no grace while active (PROTOCOL §4): it starts with the wait.
+    if ((await store.userConnectionCount(c.appId, c.userId)) === 0) await this.deps.lifecycle.startGrace(c.appId, c.userId);
     if (c.channelSid && twilio.mode === "live") {
       twilio
         .removeParticipant(c.channelSid, tokens.forVet(r.fromVetId).identity)

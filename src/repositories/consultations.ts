@@ -98,13 +98,22 @@ export class ConsultationRepository implements Ledger {
     await this.write(TRANSITION_MAKING_OFFER, [...values, vetId, iso(expiresAt)]);
   }
 
-  async offerEnded(consultationId: string, vetId: number, outcome: OfferOutcome, atMs: number, requeued: boolean): Promise<void> {
+  async offerEnded(
+    consultationId: string,
+    vetId: number,
+    outcome: OfferOutcome,
+    atMs: number,
+    requeued: boolean,
+    offer?: { offeredAt: number; expiresAt: number },
+  ): Promise<void> {
     if (!requeued) {
-      await this.write(RESOLVE_OFFER, [consultationId, vetId, outcome, iso(atMs)]);
+      if (offer) await this.write(UPSERT_RESOLVED_OFFER, [consultationId, vetId, outcome, iso(atMs), iso(offer.offeredAt), iso(offer.expiresAt)]);
+      else await this.write(RESOLVE_OFFER, [consultationId, vetId, outcome, iso(atMs)]);
       return;
     }
     const values = transitionValues(consultationId, "queued", atMs, {}, { offer_outcome: outcome, vet_id: vetId });
-    await this.write(TRANSITION_RESOLVING_OFFER, [...values, outcome, vetId]);
+    if (offer) await this.write(TRANSITION_UPSERTING_OFFER, [...values, outcome, vetId, iso(offer.offeredAt), iso(offer.expiresAt)]);
+    else await this.write(TRANSITION_RESOLVING_OFFER, [...values, outcome, vetId]);
   }
 
   async setSids(id: string, sids: { channelSid?: string; roomSid?: string }): Promise<void> {
@@ -476,6 +485,20 @@ const TRANSITION_MAKING_OFFER = statement(
 const RESOLVE_OFFER = statement(
   "resolve_offer",
   `update offers set outcome = $3::text, resolved_at = $4::timestamptz where id = ${openOffer("$1::uuid", "$2::integer")}`,
+);
+
+/**
+ * One known offer's outcome without a transition: $1 consultation, $2 vet, $3 outcome, $4 at,
+ * $5 offered at, $6 expires at. Inserted already resolved when its `offerMade` has not landed.
+ */
+const UPSERT_RESOLVED_OFFER = statement(
+  "upsert_resolved_offer",
+  `insert into offers (consultation_id, vet_id, offered_at, expires_at, outcome, resolved_at)
+   select id, $2::integer, $5::timestamptz, $6::timestamptz, $3::text, $4::timestamptz
+   from consultations where id = $1::uuid
+   on conflict (consultation_id, vet_id, offered_at) do update
+     set outcome = excluded.outcome, resolved_at = excluded.resolved_at
+     where offers.outcome is null`,
 );
 
 const SET_SIDS = statement(

@@ -8,6 +8,7 @@ import {
   type FinishResult,
   type NewLiveConsultation,
   type NodeCleanup,
+  type ReleasedOffer,
   type RoutingSnapshot,
   type RoutingStore,
   type TransferResult,
@@ -70,9 +71,9 @@ export class MemoryRoutingStore implements RoutingStore {
       const had = conns.size;
       for (const [connId, node] of conns) if (node === nodeId) conns.delete(connId);
       if (had > 0 && conns.size === 0) {
-        const { released } = this.dropLastConnection(vetId); // outcome node_dead
+        const { released, offer } = this.dropLastConnection(vetId); // outcome node_dead
         result.offlineVetIds.push(vetId);
-        if (released) result.released.push({ consultation: released, vetId });
+        if (released && offer) result.released.push({ consultation: released, vetId, offer });
       } else {
         this.syncConnections(vetId);
       }
@@ -108,21 +109,21 @@ export class MemoryRoutingStore implements RoutingStore {
     const conns = this.vetConns.get(vetId);
     const vet = this.vets.get(vetId);
     if (!conns || !vet || !conns.delete(connId)) {
-      return Promise.resolve({ presence: vet ? clone(vet) : null, released: null });
+      return Promise.resolve({ presence: vet ? clone(vet) : null, released: null, offer: null });
     }
     if (conns.size > 0) {
       vet.connections = conns.size;
-      return Promise.resolve({ presence: clone(vet), released: null });
+      return Promise.resolve({ presence: clone(vet), released: null, offer: null });
     }
     return Promise.resolve(this.dropLastConnection(vetId)); // outcome disconnected
   }
 
   private dropLastConnection(vetId: number): VetRelease {
     const vet = this.vets.get(vetId);
-    if (!vet) return { presence: null, released: null };
+    if (!vet) return { presence: null, released: null, offer: null };
     vet.connections = 0;
-    const released = vet.offerConsultationId ? this.release(vet.offerConsultationId, vetId, false) : null;
-    return { presence: clone(vet), released };
+    const r = vet.offerConsultationId ? this.release(vet.offerConsultationId, vetId, false) : null;
+    return { presence: clone(vet), released: r?.consultation ?? null, offer: r?.offer ?? null };
   }
 
   private syncConnections(vetId: number): void {
@@ -132,14 +133,14 @@ export class MemoryRoutingStore implements RoutingStore {
 
   setVetStatus(vetId: number, status: VetChosenStatus, now: number): Promise<VetRelease> {
     const vet = this.vets.get(vetId);
-    if (!vet) return Promise.resolve({ presence: null, released: null });
-    let released: LiveConsultation | null = null;
+    if (!vet) return Promise.resolve({ presence: null, released: null, offer: null });
+    let r: ReleasedOffer | null = null;
     if (status === "available" && vet.status !== "available") vet.idleSince = now;
     if (status === "away" && vet.offerConsultationId) {
-      released = this.release(vet.offerConsultationId, vetId, false); // outcome away
+      r = this.release(vet.offerConsultationId, vetId, false); // outcome away
     }
     vet.status = status;
-    return Promise.resolve({ presence: clone(vet), released });
+    return Promise.resolve({ presence: clone(vet), released: r?.consultation ?? null, offer: r?.offer ?? null });
   }
 
   setVetSkills(vetId: number, skills: VetSkills): Promise<void> {
@@ -171,6 +172,10 @@ export class MemoryRoutingStore implements RoutingStore {
     if (!conns) this.userConns.set(key, (conns = new Map<string, string>()));
     conns.set(connId, nodeId);
     return Promise.resolve(conns.size);
+  }
+
+  userConnectionCount(appId: number, userId: number): Promise<number> {
+    return Promise.resolve(this.userConns.get(userKey(appId, userId))?.size ?? 0);
   }
 
   removeUserConnection(appId: number, userId: number, connId: string): Promise<number> {
@@ -334,14 +339,15 @@ export class MemoryRoutingStore implements RoutingStore {
     return Promise.resolve(true);
   }
 
-  releaseOffer(consultationId: string, vetId: number, opts: { setAway?: boolean } = {}): Promise<LiveConsultation | null> {
+  releaseOffer(consultationId: string, vetId: number, opts: { setAway?: boolean } = {}): Promise<ReleasedOffer | null> {
     return Promise.resolve(this.release(consultationId, vetId, opts.setAway ?? false));
   }
 
   /** Returns the consultation to the queue with the vet excluded; null if the vet holds no such offer. */
-  private release(consultationId: string, vetId: number, setAway: boolean): LiveConsultation | null {
+  private release(consultationId: string, vetId: number, setAway: boolean): ReleasedOffer | null {
     const c = this.consultations.get(consultationId);
     if (!c || c.status !== "offered" || c.offer?.vetId !== vetId) return null;
+    const offer = { ...c.offer };
     c.status = "queued";
     c.offer = null;
     this.waiting.add(c.id);
@@ -352,7 +358,7 @@ export class MemoryRoutingStore implements RoutingStore {
       vet.offerConsultationId = null;
       if (setAway) vet.status = "away";
     }
-    return clone(c);
+    return { consultation: clone(c), offer };
   }
 
   updateSids(consultationId: string, sids: { channelSid?: string; roomSid?: string }): Promise<LiveConsultation | null> {
@@ -409,15 +415,16 @@ export class MemoryRoutingStore implements RoutingStore {
 
   claimRebuild(token: string, ttlMs: number): Promise<boolean> {
     const now = Date.now();
-    if (this.rebuildLock && this.rebuildLock.until > now) return Promise.resolve(false);
+    if (this.rebuildLock && this.rebuildLock.until > now && this.rebuildLock.token !== token) return Promise.resolve(false);
     this.rebuildLock = { token, until: now + ttlMs };
     return Promise.resolve(true);
   }
 
-  setLiveEpoch(epoch: string, token: string): Promise<void> {
+  setLiveEpoch(epoch: string, token: string): Promise<boolean> {
+    if (this.rebuildLock?.token !== token || this.rebuildLock.until <= Date.now()) return Promise.resolve(false);
     this.epoch = epoch;
-    if (this.rebuildLock?.token === token) this.rebuildLock = null;
-    return Promise.resolve();
+    this.rebuildLock = null;
+    return Promise.resolve(true);
   }
 
   transfer(

@@ -6,6 +6,7 @@ import type {
   FinishResult,
   NewLiveConsultation,
   NodeCleanup,
+  ReleasedOffer,
   RoutingSnapshot,
   RoutingStore,
   TransferResult,
@@ -22,6 +23,7 @@ import {
   toCleanup,
   toConsultation,
   toConsultationOrNull,
+  toOffer,
   toRelease,
   toSnapshot,
   toVet,
@@ -123,6 +125,10 @@ export class RedisRoutingStore implements RoutingStore {
     return json<number>(await this.lua.call("addUserConnection", [appId, userId, connId, nodeId]));
   }
 
+  async userConnectionCount(appId: number, userId: number): Promise<number> {
+    return Number(await this.client.sendCommand(["HLEN", this.keys.userConnections(appId, userId)]));
+  }
+
   async removeUserConnection(appId: number, userId: number, connId: string): Promise<number> {
     return json<number>(await this.lua.call("removeUserConnection", [appId, userId, connId]));
   }
@@ -191,9 +197,9 @@ export class RedisRoutingStore implements RoutingStore {
     return json<boolean>(await this.lua.call("restore", [...splitNew(rest), seq]));
   }
 
-  async releaseOffer(consultationId: string, vetId: number, opts: { setAway?: boolean } = {}): Promise<LiveConsultation | null> {
-    const reply = await this.lua.call("releaseOffer", [consultationId, vetId, opts.setAway ? "1" : "0"]);
-    return toConsultationOrNull(json<WireConsultation | null>(reply));
+  async releaseOffer(consultationId: string, vetId: number, opts: { setAway?: boolean } = {}): Promise<ReleasedOffer | null> {
+    const w = json<WireConsultation | null>(await this.lua.call("releaseOffer", [consultationId, vetId, opts.setAway ? "1" : "0"]));
+    return w ? { consultation: toConsultation(w), offer: toOffer(w) } : null;
   }
 
   async updateSids(
@@ -229,12 +235,11 @@ export class RedisRoutingStore implements RoutingStore {
   }
 
   async claimRebuild(token: string, ttlMs: number): Promise<boolean> {
-    const r = await this.client.sendCommand(["SET", this.keys.rebuildLock, token, "NX", "PX", String(Math.max(1, Math.floor(ttlMs)))]);
-    return r === "OK";
+    return json<boolean>(await this.lua.call("claimRebuild", [token, Math.max(1, Math.floor(ttlMs))]));
   }
 
-  async setLiveEpoch(epoch: string, token: string): Promise<void> {
-    await this.lua.call("setLiveEpoch", [epoch, token]);
+  async setLiveEpoch(epoch: string, token: string): Promise<boolean> {
+    return json<boolean>(await this.lua.call("setLiveEpoch", [epoch, token]));
   }
 
   async transfer(

@@ -80,6 +80,68 @@ describe("Rebuilder", () => {
     expect((await store.getVet(8))?.skills).toEqual(stored);
   });
 
+  it("a rebuild that failed (database away) is tried again at the next check, not after the lock's TTL", async () => {
+    const clock = new ManualClock(T0);
+    const ledger = new MemoryLedger();
+    await ledger.create(live("a", 1, T0), "socket");
+    let down = true;
+    const flaky = Object.assign(Object.create(ledger) as MemoryLedger, {
+      openConsultations: () => (down ? Promise.reject(new Error("connect ECONNREFUSED")) : ledger.openConsultations()),
+    });
+    const store = new MemoryRoutingStore();
+    const { r, rebuilt } = rebuilder(store, flaky, clock, "n1");
+    const other = rebuilder(store, flaky, clock, "n2");
+    await expect(r.check()).rejects.toThrow("ECONNREFUSED");
+    // The lock is still this node's: another node waits, this one retries at once.
+    expect(await other.r.check()).toBe("wait");
+    down = false;
+    expect(await r.check()).toBe("changed");
+    expect(rebuilt()).toBe(1);
+    expect(await store.getConsultation("a")).toMatchObject({ status: "queued" });
+    expect(await other.r.check()).toBe("changed");
+  });
+
+  it("Redis lost again during the rebuild: no marker is set on the half-built state, the next check rebuilds it all", async () => {
+    const clock = new ManualClock(T0);
+    const ledger = new MemoryLedger();
+    await ledger.create(live("a", 1, T0), "socket");
+    // The store as Redis: replaced by an empty one while the rebuild reads the ledger.
+    let current = new MemoryRoutingStore();
+    const redis = new Proxy({} as MemoryRoutingStore, {
+      get: (_, k: keyof MemoryRoutingStore) => (current[k] as (...a: unknown[]) => unknown).bind(current),
+    });
+    let restarts = 1;
+    const restarting = Object.assign(Object.create(ledger) as MemoryLedger, {
+      openConsultations: async () => {
+        const open = await ledger.openConsultations();
+        if (restarts-- > 0) current = new MemoryRoutingStore();
+        return open;
+      },
+    });
+    const { r, rebuilt } = rebuilder(redis, restarting, clock, "n1");
+    expect(await r.check()).toBe("wait");
+    expect(await current.liveEpoch()).toBeNull();
+    expect(await r.check()).toBe("changed");
+    expect(rebuilt()).toBe(1);
+    expect(await current.getConsultation("a")).toMatchObject({ status: "queued" });
+  });
+
+  it("a user with two open (a retry queued one while the other was lost): the newest is restored, the other closed as duplicate", async () => {
+    const clock = new ManualClock(T0 + 10_000);
+    const ledger = new MemoryLedger();
+    await ledger.create(live("lost", 1, T0 + 1), "socket");
+    await ledger.create(live("retry", 1, T0 + 2), "socket");
+    const store = new MemoryRoutingStore();
+    // The retry reached the new (empty) Redis before the rebuild.
+    await store.enqueue(live("retry", 1, T0 + 2));
+    const { r } = rebuilder(store, ledger, clock, "n1");
+    expect(await r.check()).toBe("changed");
+    expect(await store.findOpenByUser(1, 1)).toMatchObject({ id: "retry" });
+    expect(await store.getConsultation("lost")).toBeNull();
+    expect(ledger.rows.get("lost")).toMatchObject({ status: "cancelled", endReason: "duplicate" });
+    expect(ledger.rows.get("retry")?.status).toBe("queued");
+  });
+
   it("waits while another node holds the rebuild lock", async () => {
     const clock = new ManualClock(T0);
     const store = new MemoryRoutingStore();

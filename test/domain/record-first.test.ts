@@ -147,6 +147,33 @@ describe("record first", () => {
     expect(t.notifier.of("user:1:1", "consult:feedback")).toHaveLength(1);
   });
 
+  it("hand-over after VET_GRACE_MS refused: still active with the vet, owner told nothing; tried again and recorded once the database is back", async () => {
+    await online(1);
+    await user(1);
+    const r = await request(1);
+    await t.engine.accept(1, r.consultation_id);
+    await t.engine.flush();
+    await t.engine.vetDisconnected(1, "v1");
+    ledger.down = true;
+    t.clock.advance(60_000);
+    await t.engine.tick();
+    expect(await store.getConsultation(r.consultation_id)).toMatchObject({ status: "active", vetId: 1 });
+    expect((await store.getVet(1))?.activeConsultationIds).toEqual([r.consultation_id]);
+    const vetLeft = () => t.notifier.of("user:1:1", "consult:queued").filter((q: { reason?: string }) => q.reason === "vet_left");
+    expect(vetLeft()).toEqual([]);
+    expect(ledger.rows.get(r.consultation_id)?.status).toBe("active");
+    // Still down at the retry: nothing changes.
+    t.clock.advance(1000);
+    await t.engine.tick();
+    expect(await store.getConsultation(r.consultation_id)).toMatchObject({ status: "active", vetId: 1 });
+    ledger.down = false;
+    t.clock.advance(1000);
+    await t.engine.tick();
+    expect(await store.getConsultation(r.consultation_id)).toMatchObject({ status: "queued", transferred: true, vetId: null });
+    expect(vetLeft()).toMatchObject([{ consultation_id: r.consultation_id, reason: "vet_left" }]);
+    expect(ledger.rows.get(r.consultation_id)?.status).toBe("queued");
+  });
+
   it("history written behind during an outage lands afterwards, in order", async () => {
     await online(1);
     await online(2);

@@ -138,6 +138,48 @@ describe("vet resume and hand-over", () => {
     expect(t.notifier.of("user:1:1", "consult:queued").filter((q) => q.reason)).toEqual([]);
   });
 
+  it("an owner offline at the hand-over gets USER_GRACE_MS: not back, cancelled; back in time, still waiting", async () => {
+    const id = await activeWithVet1();
+    await t.engine.userDisconnected(1, 1, "u1");
+    await t.engine.vetDisconnected(1, "v1");
+    t.clock.advance(60_000);
+    await t.engine.tick();
+    expect(await store.getConsultation(id)).toMatchObject({ status: "queued", transferred: true });
+    t.clock.advance(59_999);
+    await t.engine.tick();
+    expect(await store.getConsultation(id)).toMatchObject({ status: "queued" });
+    t.clock.advance(1);
+    await t.engine.tick();
+    expect(await store.getConsultation(id)).toBeNull();
+    await t.engine.flush();
+    expect(t.ledger.rows.get(id)).toMatchObject({ status: "cancelled", endReason: "user_gone" });
+
+    // Owner 2 comes back within the grace: the request keeps waiting.
+    await online(2);
+    await user(2);
+    const r = await request(2);
+    await t.engine.accept(2, r.consultation_id);
+    await t.engine.userDisconnected(1, 2, "u2");
+    await t.engine.vetDisconnected(2, "v2");
+    t.clock.advance(60_000);
+    await t.engine.tick();
+    t.clock.advance(30_000);
+    await t.engine.userConnected(1, 2, "u2-back");
+    t.clock.advance(60_000);
+    await t.engine.tick();
+    expect(await store.getConsultation(r.consultation_id)).toMatchObject({ status: "queued", transferred: true });
+  });
+
+  it("an owner connected at the hand-over gets no grace deadline", async () => {
+    const id = await activeWithVet1();
+    await t.engine.vetDisconnected(1, "v1");
+    t.clock.advance(60_000);
+    await t.engine.tick();
+    t.clock.advance(600_000 - 1);
+    await t.engine.tick();
+    expect(await store.getConsultation(id)).toMatchObject({ status: "queued" });
+  });
+
   it("a vet on a dead node keeps its consultations for VET_GRACE_MS too", async () => {
     const id = await activeWithVet1();
     await t.engine.tick(); // node-a heartbeats once, then stops; another node reaps it

@@ -172,6 +172,30 @@ export function ledgerContract(name: string, make: () => Promise<LedgerFixture>)
       expect(await ledger.get(late.id)).toMatchObject({ status: "active", vetId: vet });
     });
 
+    it("an offer's outcome that knows its offer lands resolved in whichever order it and offerMade land", async () => {
+      const times = { offeredAt: T0 + 1, expiresAt: T0 + 30_001 };
+      for (const [outcome, requeued] of [
+        ["declined", true],
+        ["timeout", true],
+        ["disconnected", true],
+        ["cancelled", false],
+        ["expired", false],
+      ] as const) {
+        const early = await created();
+        await ledger.offerEnded(early.id, vet, outcome, T0 + 2, requeued, times);
+        await ledger.offerMade(early.id, vet, T0 + 1, T0 + 30_001, false);
+        expect(await ledger.offersOf(early.id)).toEqual([{ vetId: vet, outcome }]);
+        // A late offerMade (older) does not move a requeued one back to offered.
+        expect((await ledger.get(early.id))?.status).toBe(requeued ? "queued" : "offered");
+
+        const late = await created();
+        await ledger.offerMade(late.id, vet, T0 + 1, T0 + 30_001, false);
+        await ledger.offerEnded(late.id, vet, outcome, T0 + 2, requeued, times);
+        expect(await ledger.offersOf(late.id)).toEqual([{ vetId: vet, outcome }]);
+        expect((await ledger.get(late.id))?.status).toBe(requeued ? "queued" : "offered");
+      }
+    });
+
     it("an offer ended with requeue moves the status back to queued; without, only the offer changes", async () => {
       const c = await created();
       await ledger.offerMade(c.id, vet, T0 + 1, T0 + 2, false);

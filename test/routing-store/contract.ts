@@ -150,9 +150,9 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
       it("removing an unknown connection changes nothing", async () => {
         await onlineVet(1);
         const r = await store.removeVetConnection(1, "nope", T0 + 1);
-        expect(r).toEqual({ presence: await store.getVet(1), released: null });
+        expect(r).toEqual({ presence: await store.getVet(1), released: null, offer: null });
         expect(r.presence?.connections).toBe(1);
-        expect(await store.removeVetConnection(99, "x", T0)).toEqual({ presence: null, released: null });
+        expect(await store.removeVetConnection(99, "x", T0)).toEqual({ presence: null, released: null, offer: null });
       });
 
       it("last disconnect takes the vet offline and releases its offer with the vet excluded", async () => {
@@ -162,6 +162,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const r = await store.removeVetConnection(1, "v1-a", T0 + 20);
         expect(r.presence).toMatchObject({ vetId: 1, connections: 0, offerConsultationId: null });
         expect(r.released).toMatchObject({ id: c.id, status: "queued", offer: null, excludedVetIds: [1] });
+        expect(r.offer).toEqual({ vetId: 1, offeredAt: T0 + 10, expiresAt: T0 + 10 + OFFER_MS });
         expect(await store.getConsultation(c.id)).toEqual(r.released);
         expect(await eligibleNow(1)).toBe(false);
         // The offer deadline went with the offer; the queue deadline stays.
@@ -183,7 +184,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
       it("becoming available resets idleSince; staying available does not", async () => {
         await store.addVetConnection(1, "a", "n1", T0);
         const r1 = await store.setVetStatus(1, "available", T0 + 100);
-        expect(r1).toEqual({ presence: expect.objectContaining({ status: "available", idleSince: T0 + 100 }), released: null });
+        expect(r1).toEqual({ presence: expect.objectContaining({ status: "available", idleSince: T0 + 100 }), released: null, offer: null });
         const r2 = await store.setVetStatus(1, "available", T0 + 200);
         expect(r2.presence?.idleSince).toBe(T0 + 100);
         await store.setVetStatus(1, "away", T0 + 300);
@@ -197,13 +198,14 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const r = await store.setVetStatus(1, "away", T0 + 5);
         expect(r.presence).toMatchObject({ status: "away", offerConsultationId: null, connections: 1 });
         expect(r.released).toMatchObject({ id: c.id, status: "queued", offer: null, excludedVetIds: [1] });
+        expect(r.offer).toEqual({ vetId: 1, offeredAt: T0, expiresAt: T0 + OFFER_MS });
         expect(await store.getConsultation(c.id)).toEqual(r.released);
       });
 
       it("going away without an offer releases nothing; unknown vet gives nulls", async () => {
         await onlineVet(1);
         expect((await store.setVetStatus(1, "away", T0 + 1)).released).toBeNull();
-        expect(await store.setVetStatus(42, "available", T0)).toEqual({ presence: null, released: null });
+        expect(await store.setVetStatus(42, "available", T0)).toEqual({ presence: null, released: null, offer: null });
       });
     });
 
@@ -215,9 +217,13 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect(await store.addUserConnection(1, 5, "b", "n2")).toBe(2);
         expect(await store.addUserConnection(1, 5, "b", "n2")).toBe(2);
         expect(await store.addUserConnection(2, 5, "a", "n1")).toBe(1); // another app's user 5
+        expect(await store.userConnectionCount(1, 5)).toBe(2);
         expect(await store.removeUserConnection(1, 5, "a")).toBe(1);
         expect(await store.removeUserConnection(1, 5, "nope")).toBe(1);
+        expect(await store.userConnectionCount(2, 5)).toBe(1);
         expect(await store.removeUserConnection(1, 5, "b")).toBe(0);
+        expect(await store.userConnectionCount(1, 5)).toBe(0);
+        expect(await store.userConnectionCount(9, 9)).toBe(0);
         expect(await store.removeUserConnection(1, 5, "b")).toBe(0);
         expect(await store.removeUserConnection(9, 9, "x")).toBe(0);
       });
@@ -556,8 +562,9 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const c = await enqueue();
         await offer(c, 1);
         const r = await store.releaseOffer(c.id, 1);
-        expect(r).toMatchObject({ id: c.id, status: "queued", offer: null, excludedVetIds: [1], seq: c.seq });
-        expect(await store.getConsultation(c.id)).toEqual(r);
+        expect(r?.consultation).toMatchObject({ id: c.id, status: "queued", offer: null, excludedVetIds: [1], seq: c.seq });
+        expect(r?.offer).toEqual({ vetId: 1, offeredAt: T0, expiresAt: T0 + OFFER_MS });
+        expect(await store.getConsultation(c.id)).toEqual(r?.consultation);
         expect(await store.getVet(1)).toMatchObject({ status: "available", offerConsultationId: null });
         expect(await drainDeadlines()).toEqual([{ kind: "queue", ref: c.id, at: c.queueDeadline }]);
         expect((await store.snapshot()).queue.map((q) => q.id)).toEqual([c.id]);
@@ -585,7 +592,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         // Excluded once, not twice, after a second offer/decline round with another vet.
         await offer(c, 2);
         const r = await store.releaseOffer(c.id, 2);
-        expect(r?.excludedVetIds).toEqual([1, 2]);
+        expect(r?.consultation.excludedVetIds).toEqual([1, 2]);
       });
     });
 
@@ -752,6 +759,23 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         await store.setLiveEpoch("e1", "a");
         expect(await store.liveEpoch()).toBe("e1");
         expect(await store.claimRebuild("b", 10_000)).toBe(true);
+      });
+
+      it("the lock's holder claims it again (a failed rebuild retries at once); others still cannot", async () => {
+        expect(await store.claimRebuild("a", 10_000)).toBe(true);
+        expect(await store.claimRebuild("a", 10_000)).toBe(true);
+        expect(await store.claimRebuild("b", 10_000)).toBe(false);
+      });
+
+      it("the marker is set only by the lock's holder (a rebuild that outlived its lock or data sets nothing)", async () => {
+        expect(await store.setLiveEpoch("e0", "nobody")).toBe(false);
+        expect(await store.liveEpoch()).toBeNull();
+        expect(await store.claimRebuild("a", 10_000)).toBe(true);
+        expect(await store.setLiveEpoch("e1", "b")).toBe(false);
+        expect(await store.setLiveEpoch("e1", "a")).toBe(true);
+        expect(await store.liveEpoch()).toBe("e1");
+        expect(await store.setLiveEpoch("e2", "a")).toBe(false);
+        expect(await store.liveEpoch()).toBe("e1");
       });
     });
 
@@ -940,6 +964,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect([...n1.offlineVetIds].sort()).toEqual([1, 4]);
         expect(n1.released).toHaveLength(1);
         expect(n1.released[0].vetId).toBe(1);
+        expect(n1.released[0].offer).toMatchObject({ vetId: 1 });
         expect(n1.released[0].consultation).toMatchObject({ id: c.id, status: "queued", offer: null, excludedVetIds: [1] });
         expect(n1.disconnectedUsers).toEqual([{ appId: 1, userId: 100 }]);
 
@@ -989,7 +1014,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const r = await store.removeNode("n1", T0 + 1);
         expect(r.nodeId).toBe("n1");
         expect(r.offlineVetIds).toEqual([1]);
-        expect(r.released).toEqual([{ consultation: await store.getConsultation(c.id), vetId: 1 }]);
+        expect(r.released).toEqual([{ consultation: await store.getConsultation(c.id), vetId: 1, offer: { vetId: 1, offeredAt: T0, expiresAt: T0 + OFFER_MS } }]);
         expect(r.released[0].consultation).toMatchObject({ status: "queued", excludedVetIds: [1] });
         expect(r.disconnectedUsers).toEqual([{ appId: 2, userId: 200 }]);
         // Removed, so not reaped later.

@@ -119,9 +119,19 @@ export class MemoryLedger implements Ledger {
     return Promise.resolve();
   }
 
-  offerEnded(consultationId: string, vetId: number, outcome: OfferOutcome, at: number, requeued: boolean): Promise<void> {
+  offerEnded(
+    consultationId: string,
+    vetId: number,
+    outcome: OfferOutcome,
+    at: number,
+    requeued: boolean,
+    offer?: { offeredAt: number; expiresAt: number },
+  ): Promise<void> {
     if (requeued) {
-      this.apply(consultationId, "queued", at, { resolvedOffer: { vetId, outcome } }, { offer_outcome: outcome, vet_id: vetId });
+      this.apply(consultationId, "queued", at, { resolvedOffer: { vetId, outcome, ...offer } }, { offer_outcome: outcome, vet_id: vetId });
+    } else if (offer) {
+      if (!this.rows.has(consultationId)) return Promise.reject(new Error(`unknown consultation ${consultationId}`));
+      this.upsertOffer(consultationId, vetId, outcome, offer.offeredAt, offer.expiresAt, at);
     } else {
       this.resolveOffer(consultationId, vetId, outcome, at);
     }

@@ -1,5 +1,5 @@
-import type { NewLiveConsultation, NodeCleanup, QueueEntry, RoutingSnapshot } from "../../domain/routing-store.js";
-import type { LiveConsultation, RequestProfile, VetPresence } from "../../domain/types.js";
+import type { NewLiveConsultation, NodeCleanup, QueueEntry, RoutingSnapshot, VetRelease } from "../../domain/routing-store.js";
+import type { HeldOffer, LiveConsultation, RequestProfile, VetPresence } from "../../domain/types.js";
 
 // What the Lua commands return (each file's header names its reply) and how it becomes
 // domain values. cjson's quirks are undone here: an empty Lua table comes back as `{}`.
@@ -11,6 +11,8 @@ export type StoredConsultation = Omit<LiveConsultation, "profile">;
 export interface WireConsultation {
   d: StoredConsultation;
   p: RequestProfile;
+  /** A released offer (replies of the commands that release one). */
+  o?: HeldOffer;
 }
 
 export type WireCleanup = Omit<NodeCleanup, "released"> & {
@@ -94,8 +96,14 @@ export function toVetOrNull(v: VetPresence | null): VetPresence | null {
   return v ? toVet(v) : null;
 }
 
-export function toRelease(w: WireRelease): { presence: VetPresence | null; released: LiveConsultation | null } {
-  return { presence: toVetOrNull(w.presence), released: toConsultationOrNull(w.released) };
+export function toRelease(w: WireRelease): VetRelease {
+  return { presence: toVetOrNull(w.presence), released: toConsultationOrNull(w.released), offer: w.released ? toOffer(w.released) : null };
+}
+
+/** The offer a release reply carries (`o`). */
+export function toOffer(w: WireConsultation): HeldOffer {
+  const o = w.o!;
+  return { vetId: o.vetId, offeredAt: o.offeredAt, expiresAt: o.expiresAt };
 }
 
 export function toCleanup(w: WireCleanup): NodeCleanup {
@@ -105,6 +113,7 @@ export function toCleanup(w: WireCleanup): NodeCleanup {
     released: list<{ consultation: WireConsultation; vetId: number }>(w.released).map((r) => ({
       consultation: toConsultation(r.consultation),
       vetId: r.vetId,
+      offer: toOffer(r.consultation),
     })),
     disconnectedUsers: list<{ appId: number; userId: number }>(w.disconnectedUsers),
   };

@@ -26,6 +26,7 @@ export const COMMAND_NAMES = [
   "claimDue",
   "snapshot",
   "restoreWrapup",
+  "claimRebuild",
   "setLiveEpoch",
   "setVetSkills",
 ] as const;

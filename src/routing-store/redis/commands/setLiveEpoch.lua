@@ -1,12 +1,14 @@
 --[[
-Sets the live-state epoch marker after a rebuild and releases the rebuild lock if this
-caller still holds it.
+Sets the live-state epoch marker after a rebuild and releases the rebuild lock, only while
+this caller holds the lock. Not held (Redis lost its data again during the rebuild, or the
+lock ran out and another node took it): nothing is set, the rebuild is not complete here.
 ARGV  1 prefix, 2 epoch, 3 lock token
 KEYS  epoch, rebuildLock
-Reply 'true' (JSON)
+Reply 'true' | 'false' (JSON)
 ]]
 --- @include "includes/lib"
 
+if redis.call('GET', K.rebuildLock) ~= ARGV[3] then return 'false' end
 redis.call('SET', K.epoch, ARGV[2])
-if redis.call('GET', K.rebuildLock) == ARGV[3] then redis.call('DEL', K.rebuildLock) end
+redis.call('DEL', K.rebuildLock)
 return 'true'

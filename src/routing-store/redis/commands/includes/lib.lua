@@ -201,10 +201,12 @@ end
 
 -- Returns the offer of consultation cid held by vetId to the queue, vet excluded. Mutates
 -- the vet table v (when given) but does not save it: the caller does. Returns the
--- consultation reply, or nil when vetId does not hold that offer.
+-- consultation reply with the released offer as "o" ({d, p, o}), or nil when vetId does not
+-- hold that offer.
 local function release(cid, vetId, v, setAway)
   local c, _, p = getC(cid)
   if not c or c.status ~= 'offered' or isnull(c.offer) or c.offer.vetId ~= vetId then return nil end
+  local offer = cjson.encode(c.offer)
   c.status = 'queued'
   c.offer = NULL
   redis.call('ZADD', K.waiting, c.seq, cid)
@@ -214,7 +216,7 @@ local function release(cid, vetId, v, setAway)
     v.offerConsultationId = NULL
     if setAway then v.status = 'away' end
   end
-  return jc(putC(c), p)
+  return '{"d":' .. putC(c) .. ',"p":' .. p .. ',"o":' .. offer .. '}'
 end
 
 local function newVet(vetId, now)
