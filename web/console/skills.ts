@@ -15,8 +15,9 @@ export function renderSkills(el: HTMLElement, vet: VetInfo, defaultMax: number |
   const species = vet.species?.length ? vet.species.map((s) => s[0].toUpperCase() + s.slice(1)).join(", ") : "All species";
   const languages = vet.languages.map(languageName).join(", ");
   const max = vet.max_chats ?? defaultMax;
-  const chats = max === undefined ? "" : `Up to ${max} chat${max === 1 ? "" : "s"}`;
-  el.title = `You treat: ${species}. You speak: ${languages}.${chats ? ` ${chats} at once.` : ""} Requests are routed by these.`;
+  // Short: the top bar has little room; the title says it in full.
+  const chats = max === undefined ? "" : `${max} chat${max === 1 ? "" : "s"}`;
+  el.title = `You treat: ${species}. You speak: ${languages}.${chats ? ` Up to ${chats} at once.` : ""} Requests reach you by these.`;
   fill(
     el,
     h("span", { "data-testid": "vet-species" }, species),
