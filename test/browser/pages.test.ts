@@ -231,6 +231,9 @@ describe("browser pages", () => {
     expect(await language.getAttribute("class")).toContain("foreign");
     expect(await offer.getAttribute("aria-label")).toBe("Emergency: Chat request from Carla Nguyen");
     await shot(vet, "11-console-offer-emergency");
+    // The demo echoes what it asked for while it waits.
+    await expect.poll(() => owner.locator("body").textContent(), SLOW).toContain("Waiting for a vet (chat · emergency · Spanish)");
+    await shot(owner, "11b-demo-emergency-request");
 
     await offer.getByTestId("offer-accept").click();
     const consultation = vet.getByTestId("consultation");
