@@ -92,9 +92,14 @@ describe("browser pages", () => {
     await availability.click();
     await expect.poll(() => availability.getAttribute("value"), SLOW).toBe("available");
     await expect.poll(() => vet.getByTestId("queue-length").textContent(), SLOW).toMatch(/0 waiting/);
+    // The vet's own skills, from the login answer (demo vet 1: dogs and cats, English and Spanish, 2 chats).
+    expect(await vet.getByTestId("vet-species").textContent()).toBe("Dog, Cat");
+    expect(await vet.getByTestId("vet-languages").textContent()).toBe("English, Spanish");
+    expect(await vet.getByTestId("vet-max-chats").textContent()).toBe("2 chats");
+    expect(await vet.getByTestId("vet-skills").isVisible()).toBe(true);
     await shot(vet, "01-console-available");
 
-    // The owner requests a chat.
+    // The owner requests a chat (no language, no emergency: neither badge shows).
     await owner.goto(`${gw.url}/demo/`);
     await expect.poll(() => owner.getByTestId("owner-select").locator("option").count(), SLOW).toBeGreaterThan(0);
     await expect.poll(() => owner.getByTestId("pet-select").locator("option").count(), SLOW).toBeGreaterThan(0);
@@ -106,6 +111,8 @@ describe("browser pages", () => {
     await offer.waitFor();
     const id = await offer.getAttribute("data-consultation-id");
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await offer.getByTestId("offer-emergency").count()).toBe(0);
+    expect(await offer.getByTestId("offer-language").count()).toBe(0);
     const first = await offer.getByTestId("offer-countdown").textContent();
     await expect.poll(() => offer.getByTestId("offer-countdown").textContent(), SLOW).not.toBe(first);
     await shot(vet, "02-console-offer");
@@ -183,4 +190,66 @@ describe("browser pages", () => {
     expect(foreign).toEqual([]);
     expect(problems).toEqual([]);
   }, 90_000);
+
+  it("shows an emergency request in Spanish with both badges, on the offer and the consultation", async () => {
+    // Demo vet 3 treats every species and speaks English and Italian, with the default capacity.
+    const sofia = { email: "vet3@demo.test", password: "demo-vet-3" };
+    const { page: vet } = await openPage();
+    const { page: owner } = await openPage();
+    await vet.goto(`${gw.url}/console/`);
+    await vet.getByTestId("login-email").fill(sofia.email);
+    await vet.getByTestId("login-password").fill(sofia.password);
+    await vet.getByTestId("login-submit").click();
+    const availability = vet.getByTestId("availability");
+    await expect.poll(() => availability.getAttribute("value"), SLOW).toBe("away");
+    expect(await vet.getByTestId("vet-species").textContent()).toBe("All species");
+    expect(await vet.getByTestId("vet-languages").textContent()).toBe("English, Italian");
+    expect(await vet.getByTestId("vet-max-chats").textContent()).toBe("1 chat");
+    await availability.click();
+    await expect.poll(() => availability.getAttribute("value"), SLOW).toBe("available");
+
+    // Carla (a subscribed Protect owner) asks Sofia by email for an emergency chat in Spanish about Rocky.
+    await owner.goto(`${gw.url}/demo/`);
+    await expect.poll(() => owner.getByTestId("owner-select").locator("option").count(), SLOW).toBeGreaterThan(0);
+    await owner.getByTestId("owner-select").selectOption("carla@demo.test");
+    await expect.poll(() => owner.getByTestId("pet-select").locator("option", { hasText: "Rocky" }).count(), SLOW).toBe(1);
+    const rocky = await owner.getByTestId("pet-select").locator("option", { hasText: "Rocky" }).getAttribute("value");
+    expect(rocky).toMatch(/^\d+$/);
+    await owner.getByTestId("pet-select").selectOption(String(rocky));
+    await owner.locator("#doctor").fill(sofia.email);
+    await owner.getByTestId("language-select").selectOption("es");
+    await owner.getByTestId("emergency").check();
+    await expect.poll(() => owner.locator(".conn").textContent(), SLOW).toContain("Connected");
+    await owner.getByTestId("request-chat").click();
+
+    const offer = vet.getByTestId("offer");
+    await offer.waitFor(SLOW);
+    expect(await offer.getByTestId("offer-emergency").textContent()).toBe("Emergency");
+    const language = offer.getByTestId("offer-language");
+    expect(await language.getAttribute("data-language")).toBe("es");
+    // The name comes from Intl.DisplayNames in the page's language; Sofia does not list Spanish, and the badge says so.
+    expect(await language.textContent()).toBe("Spanish, not one of your languages");
+    expect(await language.getAttribute("class")).toContain("foreign");
+    expect(await offer.getAttribute("aria-label")).toBe("Emergency: Chat request from Carla Nguyen");
+    await shot(vet, "11-console-offer-emergency");
+    // The demo echoes what it asked for while it waits.
+    await expect.poll(() => owner.locator("body").textContent(), SLOW).toContain("Waiting for a vet (chat · emergency · Spanish)");
+    await shot(owner, "11b-demo-emergency-request");
+
+    await offer.getByTestId("offer-accept").click();
+    const consultation = vet.getByTestId("consultation");
+    await consultation.waitFor();
+    expect(await consultation.getByTestId("consultation-emergency").textContent()).toBe("Emergency");
+    expect(await consultation.getByTestId("consultation-language").getAttribute("data-language")).toBe("es");
+    // After a reload (resume from consult:state) the consultation still shows them.
+    await vet.reload();
+    await vet.getByTestId("consultation").waitFor();
+    expect(await vet.getByTestId("consultation-emergency").isVisible()).toBe(true);
+    expect(await vet.getByTestId("consultation-language").getAttribute("data-language")).toBe("es");
+    await shot(vet, "12-console-active-emergency");
+
+    await vet.getByTestId("consultation-end").click();
+    await vet.getByTestId("feedback-recommendation").waitFor();
+    expect(problems).toEqual([]);
+  }, 60_000);
 });

@@ -10,7 +10,7 @@ let token: string;
 const clock = new ManualClock(Date.now());
 
 beforeAll(async () => {
-  gw = await startTestGateway({ db: "pglite", clock, env: { WRAPUP_MS: "45000" } });
+  gw = await startTestGateway({ db: "pglite", clock, env: { WRAPUP_MS: "45000", VET_MAX_CONSULTS: "3" } });
   const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
   const vet = { email: "console@example.com", password: "console-pass-1", first_name: "Ana", last_name: "Kim" };
   expect((await request(gw.url, "POST", "/admin/v1/vets", { headers: admin, body: vet })).status).toBe(201);
@@ -26,7 +26,7 @@ describe("vet console endpoints", () => {
   it("GET /vet/v1/config tells the Twilio mode and timings, without auth", async () => {
     const res = await request(gw.url, "GET", "/vet/v1/config");
     expect(res.status).toBe(200);
-    expect(res.body.data).toEqual({ twilio_mode: "offline", wrapup_ms: 45000, offer_timeout_ms: 30000 });
+    expect(res.body.data).toEqual({ twilio_mode: "offline", wrapup_ms: 45000, offer_timeout_ms: 30000, vet_max_consults: 3 });
   });
 
   it("GET /vet/v1/queue needs a vet token and answers the queue length", async () => {

@@ -7,6 +7,7 @@ import type { EventPayload, VetConsultationPayload, VetEvents } from "../../src/
 import { reason } from "../shared/api.js";
 import type { ConsoleContext } from "./context.js";
 import type { LiveSession } from "./live.js";
+import { recallTags } from "./tags.js";
 import { consultationPanel } from "./work.js";
 
 interface Entry {
@@ -48,7 +49,8 @@ export class ActiveConsultations {
   add(c: VetConsultationPayload, focus = false): void {
     if (this.open.has(c.consultation_id)) return;
     const mode = this.ctx.config.twilio_mode;
-    const panel = consultationPanel(c, mode, {
+    // The payload has no emergency or language: they come from the offer, remembered at its arrival.
+    const panel = consultationPanel(c, mode, recallTags(c.consultation_id), this.ctx.vet?.languages, {
       startCall: (id) => void this.startCall(id),
       end: (id) => void this.end(id),
     });

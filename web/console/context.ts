@@ -2,12 +2,15 @@
 import type { VetClient } from "../../src/client/index.js";
 import type { Alerts } from "./alerts.js";
 import type { Notices } from "./notices.js";
+import type { VetInfo } from "./session.js";
 
 /** `GET /vet/v1/config`. */
 export interface ConsoleConfig {
   twilio_mode: "offline" | "live";
   wrapup_ms: number;
   offer_timeout_ms: number;
+  /** `VET_MAX_CONSULTS` (absent from an older gateway). */
+  vet_max_consults?: number;
 }
 
 export interface ConsoleContext {
@@ -16,4 +19,6 @@ export interface ConsoleContext {
   client(): VetClient | null;
   alerts: Alerts;
   notices: Notices;
+  /** The signed-in vet (from the login answer), or null while signed out. */
+  vet: VetInfo | null;
 }

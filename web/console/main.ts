@@ -19,6 +19,7 @@ import { OfferList } from "./offer-list.js";
 import { Presence } from "./presence.js";
 import { QueueBar } from "./queue-bar.js";
 import { clearSession, currentToken, loadSession, type Session } from "./session.js";
+import { renderSkills } from "./skills.js";
 import { Wrapups } from "./wrapups.js";
 
 let client: VetClient | null = null;
@@ -27,6 +28,7 @@ const ctx: ConsoleContext = {
   client: () => client,
   alerts: new Alerts(),
   notices: new Notices(),
+  vet: null,
 };
 
 const workEl = byId("work");
@@ -64,7 +66,9 @@ function toWrapup(id: string, endedText: string): void {
 function start(s: Session): void {
   byId("login-view").hidden = true;
   byId("app-view").hidden = false;
+  ctx.vet = s.vet;
   fill(byId("me-name"), `Dr. ${personName(s.vet as unknown as Record<string, unknown>)}`);
+  renderSkills(byId("me-skills"), s.vet, ctx.config.vet_max_consults);
   const c = createVetClient({ url: location.origin, getToken: currentToken });
   client = c;
   c.onStatus(onStatus);

@@ -4,8 +4,10 @@ import { reason } from "../shared/api.js";
 import { byId, fill, h } from "../shared/dom.js";
 import { personName } from "../shared/format.js";
 import type { ConsoleContext } from "./context.js";
+import { offerInsertIndex } from "./offer-order.js";
 import { offerCard, tickCountdowns, type Offer } from "./offers.js";
 import type { Availability } from "./presence.js";
+import { rememberTags } from "./tags.js";
 
 export interface OfferListHooks {
   /** True when the consultation is already active here (a late re-sent offer is ignored). */
@@ -35,16 +37,26 @@ export class OfferList {
     return this.cards.size;
   }
 
-  /** A `consult:offer` (new, or re-sent after a reconnect: the card is replaced, no second alert). */
+  /**
+   * A `consult:offer` (new, or re-sent after a reconnect: the card is replaced, no second
+   * alert). Emergency offers go above the others, the newest first within each group.
+   */
   add(o: Offer): void {
     if (this.hooks.isActive(o.consultation_id)) return;
+    rememberTags(o.consultation_id, o);
     const fresh = !this.cards.has(o.consultation_id);
     this.cards.get(o.consultation_id)?.remove();
-    const card = offerCard(o, this.ctx.config.offer_timeout_ms, { accept: (id) => void this.accept(id), decline: (id) => void this.decline(id) });
+    this.cards.delete(o.consultation_id);
+    const card = offerCard(o, this.ctx.config.offer_timeout_ms, this.ctx.vet?.languages, { accept: (id) => void this.accept(id), decline: (id) => void this.decline(id) });
+    const shown = [...this.root.querySelectorAll<HTMLElement>("[data-testid=offer]")];
+    const at = offerInsertIndex(shown.map((c) => c.classList.contains("emergency")), o.emergency === true);
+    if (at < shown.length) shown[at].before(card);
+    else if (shown.length) shown[shown.length - 1].after(card);
+    else this.root.prepend(card);
     this.cards.set(o.consultation_id, card);
-    this.root.prepend(card);
     this.hooks.changed();
-    if (fresh) this.ctx.alerts.ring(o.type === "video" ? "Video request" : "Chat request", `${personName(o.user)} is waiting`);
+    const kind = o.type === "video" ? "video" : "chat";
+    if (fresh) this.ctx.alerts.ring(o.emergency ? `Emergency ${kind} request` : kind === "video" ? "Video request" : "Chat request", `${personName(o.user)} is waiting`);
   }
 
   remove(id: string): void {

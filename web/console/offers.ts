@@ -3,16 +3,18 @@ import type { OfferPayload } from "../../src/client/index.js";
 import { h } from "../shared/dom.js";
 import { clock, personName } from "../shared/format.js";
 import { petSummary } from "../shared/pet.js";
+import { tagBadges } from "./tags.js";
 
-/** An offer as the console keeps it (`transferred` arrives with vet-left transfers). */
-export type Offer = OfferPayload & { transferred?: boolean };
+/** An offer as the console keeps it (`transferred`, `emergency` and `language` are optional). */
+export type Offer = OfferPayload;
 
 export interface OfferHandlers {
   accept(id: string): void;
   decline(id: string): void;
 }
 
-export function offerCard(offer: Offer, totalMs: number, on: OfferHandlers): HTMLElement {
+/** An offer card; `spoken`: the vet's languages, to mark a request in another one. */
+export function offerCard(offer: Offer, totalMs: number, spoken: readonly string[] | undefined, on: OfferHandlers): HTMLElement {
   const owner = personName(offer.user);
   const video = offer.type === "video";
   const countdown = h("span", { class: "countdown", "data-testid": "offer-countdown", role: "timer", "aria-live": "off", "aria-label": "Time left to answer" });
@@ -24,12 +26,12 @@ export function offerCard(offer: Offer, totalMs: number, on: OfferHandlers): HTM
   const card = h(
     "article",
     {
-      class: "panel offer",
+      class: `panel offer${offer.emergency ? " emergency" : ""}`,
       "data-testid": "offer",
       "data-consultation-id": offer.consultation_id,
       "data-expires": Date.parse(offer.expires_at),
       "data-total": totalMs,
-      "aria-label": `${video ? "Video" : "Chat"} request from ${owner}`,
+      "aria-label": `${offer.emergency ? "Emergency: " : ""}${video ? "Video" : "Chat"} request from ${owner}`,
     },
     h(
       "div",
@@ -38,6 +40,7 @@ export function offerCard(offer: Offer, totalMs: number, on: OfferHandlers): HTM
         "div",
         { class: "row" },
         h("span", { class: `badge ${video ? "info" : "accent"}` }, video ? "Video" : "Chat"),
+        ...tagBadges(offer, spoken, "offer"),
         offer.requested ? h("span", { class: "badge ok" }, "Requested you") : null,
         offer.transferred ? h("span", { class: "badge warn" }, "Transferred") : null,
       ),

@@ -12,6 +12,11 @@ export interface VetInfo {
   last_name: string;
   profile_image: string | null;
   identity: string;
+  /** Skills (PROTOCOL §4); absent in a session stored before they existed. */
+  species?: string[];
+  languages?: string[];
+  /** null: the gateway's `VET_MAX_CONSULTS`. */
+  max_chats?: number | null;
 }
 
 export interface Session {

@@ -7,7 +7,7 @@ import "./demo.css";
 import { createOwnerClient, type ConnectionStatus, type FeedbackPayload, type OwnerClient, type VetCard } from "../../src/client/index.js";
 import { api, reason } from "../shared/api.js";
 import { byId, fill, h } from "../shared/dom.js";
-import { clock, personName, wait } from "../shared/format.js";
+import { clock, languageName, personName, wait } from "../shared/format.js";
 import { avatar, petLine } from "../shared/pet.js";
 
 interface DemoPet {
@@ -32,6 +32,8 @@ interface Consult {
   position?: number;
   waitS?: number;
   requeued?: boolean;
+  /** What this page asked for (not in the gateway's answers): shown while waiting. */
+  asked?: { language?: string; emergency?: boolean };
   vet?: VetCard;
   channel?: string;
   call?: { room_sid: string; vet: VetCard; answered?: "accepted" | "declined" | "notanswered"; since: number };
@@ -142,6 +144,8 @@ async function request(type: "chat" | "video"): Promise<void> {
     if (!consult || consult.id !== r.consultation_id || consult.phase === "ended" || consult.phase === "expired") {
       consult = { id: r.consultation_id, type, phase: r.status === "active" ? "matched" : "queued", position: r.position };
     } else consult.type = type;
+    // A second request gets the open consultation back: it keeps what was first asked.
+    consult.asked ??= { language, emergency };
     render();
   } catch (e) {
     err.textContent = reason(e);
@@ -198,7 +202,7 @@ function render(): void {
     blocks.push(
       h("div", { class: "panel status-card" }, steps("queued"),
         h("div", { "data-testid": "queue-position" },
-          h("div", { class: "muted small" }, c.requeued ? "Your vet left; you are first in line again" : `Waiting for a vet (${c.type})`),
+          h("div", { class: "muted small" }, c.requeued ? "Your vet left; you are first in line again" : `Waiting for a vet (${[c.type, c.asked?.emergency ? "emergency" : "", c.asked?.language ? languageName(c.asked.language) : ""].filter(Boolean).join(" · ")})`),
           h("div", { class: "big" }, c.position ? `#${c.position} in the queue` : "Being offered to a vet…"),
           c.waitS !== undefined ? h("div", { class: "muted" }, `Estimated wait: ${wait(c.waitS)}`) : null),
         h("div", { class: "row" }, button("Cancel request", { class: "danger" }, () => void client?.cancel(c.id).then(() => { consult = null; render(); }, (e: unknown) => showError(reason(e)))))),

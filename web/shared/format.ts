@@ -42,3 +42,22 @@ export function sameOriginUrl(url: unknown): string | null {
     return null;
   }
 }
+
+let languageNames: Intl.DisplayNames | null | undefined;
+
+/** "Spanish" for `es`, in the page's language (`Intl.DisplayNames`); the code itself when the browser cannot name it. */
+export function languageName(code: string): string {
+  if (languageNames === undefined) {
+    try {
+      languageNames = new Intl.DisplayNames([document.documentElement.lang || "en"], { type: "language", fallback: "code" });
+    } catch {
+      languageNames = null;
+    }
+  }
+  try {
+    return languageNames?.of(code) ?? code;
+  } catch {
+    // A malformed code (RangeError): shown as it came.
+    return code;
+  }
+}

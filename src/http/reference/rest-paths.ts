@@ -45,6 +45,7 @@ const vetConsoleConfigSchema = z.object({
   twilio_mode: z.enum(["offline", "live"]).meta({ description: "`offline`: chat and video are simulated." }),
   wrapup_ms: z.int(),
   offer_timeout_ms: z.int(),
+  vet_max_consults: z.int().meta({ description: "`VET_MAX_CONSULTS`: chats a vet holds at once when their `max_chats` is null." }),
 });
 const vetQueueSchema = z.object({
   queue_length: z.int().meta({ description: "Requests waiting for a vet (queued or offered)." }),
@@ -189,7 +190,7 @@ export function restPaths() {
         tags: ["vet"],
         summary: "What the vet console needs to know about this gateway (public, nothing secret).",
         responses: {
-          "200": successResponse(vetConsoleConfigSchema, { twilio_mode: "offline", wrapup_ms: 60000, offer_timeout_ms: 30000 }),
+          "200": successResponse(vetConsoleConfigSchema, { twilio_mode: "offline", wrapup_ms: 60000, offer_timeout_ms: 30000, vet_max_consults: 1 }),
           ...errors([500]),
         },
       },

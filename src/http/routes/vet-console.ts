@@ -12,6 +12,8 @@ export interface VetConsoleConfig {
   wrapup_ms: number;
   /** How long an offer waits for the vet. */
   offer_timeout_ms: number;
+  /** `VET_MAX_CONSULTS`: the chats a vet holds at once when their `max_chats` is null. */
+  vet_max_consults: number;
 }
 
 /** `GET /vet/v1/queue`: what a vet deciding whether to stay available wants to know. */
@@ -57,6 +59,7 @@ export function createVetConsoleRouter(ctx: GatewayContext, source?: VetQueueSou
       twilio_mode: ctx.config.twilio.mode,
       wrapup_ms: ctx.config.routing.wrapupMs,
       offer_timeout_ms: ctx.config.routing.offerTimeoutMs,
+      vet_max_consults: ctx.config.routing.vetMaxConsults,
     };
     res.json(ok(data));
   });
