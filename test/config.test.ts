@@ -33,6 +33,8 @@ describe("configuration", () => {
       presenceTtlMs: 15_000,
       wrapupMs: 60_000,
       vetGraceMs: 60_000,
+      languageWaitMs: 60_000,
+      priorityAgingMs: 300_000,
       maxQueuedPerApp: 0,
     });
   });
