@@ -83,6 +83,11 @@ export interface OpenConsultationRecord {
   language: string | null;
   /** Priority class at request time, before aging. */
   priority: PriorityClass;
+  /**
+   * When it was last handed back to the queue because its vet left or was disabled
+   * (`vet_left`), or null: a waiting one goes ahead of every other request (PROTOCOL §4).
+   */
+  transferredAt: number | null;
 }
 
 /** An ended consultation whose vet has not given feedback yet (the vet may be in wrap-up). */

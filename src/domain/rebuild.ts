@@ -169,7 +169,8 @@ export class Rebuilder {
       // The creation time keeps the original order and sorts after nothing enqueued later.
       seq: r.createdAt,
       createdAt: r.createdAt,
-      queueDeadline: r.createdAt + this.deps.routing.queueTimeoutMs,
+      // A handed-over one waits anew from its hand-over, as `transfer` set it.
+      queueDeadline: (!active && r.transferredAt !== null ? r.transferredAt : r.createdAt) + this.deps.routing.queueTimeoutMs,
       requestedVetId: r.requestedVetId,
       offer: null,
       excludedVetIds: r.excludedVetIds,
@@ -180,6 +181,7 @@ export class Rebuilder {
       species: r.species,
       language: r.language,
       priority: r.priority,
+      ...(!active && r.transferredAt !== null ? { transferred: true } : {}),
       profile: await this.profile(r),
     };
   }

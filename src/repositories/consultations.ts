@@ -181,9 +181,17 @@ export class ConsultationRepository implements Ledger {
   }
 
   async openConsultations(): Promise<OpenConsultationRecord[]> {
-    const excluded = sql<number[]>`coalesce((select array_agg(distinct o.vet_id order by o.vet_id) from offers o
-      where o.consultation_id = "consultations"."id"
-        and o.outcome in ('declined', 'timeout', 'disconnected', 'away', 'node_dead')), '{}'::integer[])`;
+    // Excluded: vets whose offer ended without acceptance, and vets who left it (hand-over).
+    const excluded = sql<number[]>`coalesce((select array_agg(distinct v order by v) from (
+      select o.vet_id as v from offers o
+        where o.consultation_id = "consultations"."id"
+          and o.outcome in ('declined', 'timeout', 'disconnected', 'away', 'node_dead')
+      union all
+      select (e.detail->>'from_vet_id')::integer from consultation_events e
+        where e.consultation_id = "consultations"."id" and e.to_status = 'queued'
+          and e.detail->>'reason' = 'vet_left' and e.detail ? 'from_vet_id') x), '{}'::integer[])`;
+    const transferredAt = sql<Date | string | null>`(select max(e.at) from consultation_events e
+      where e.consultation_id = "consultations"."id" and e.to_status = 'queued' and e.detail->>'reason' = 'vet_left')`;
     const rows = await this.db
       .select({
         id: consultations.id,
@@ -202,6 +210,7 @@ export class ConsultationRepository implements Ledger {
         species: consultations.species,
         language: consultations.language,
         priority: consultations.priority,
+        transferredAt,
       })
       .from(consultations)
       .where(inArray(consultations.status, ["queued", "offered", "active"]))
@@ -214,6 +223,7 @@ export class ConsultationRepository implements Ledger {
       acceptedAt: r.acceptedAt ? r.acceptedAt.getTime() : null,
       excludedVetIds: (r.excludedVetIds ?? []).map(Number),
       priority: priorityClass(r.priority),
+      transferredAt: r.transferredAt === null ? null : new Date(r.transferredAt).getTime(),
     }));
   }
 

@@ -66,6 +66,23 @@ describe("Rebuilder", () => {
     expect(await store.getConsultation("a")).toMatchObject({ species: null, language: null, priority: "normal" });
   });
 
+  it("restores a consultation handed back by its vet ahead of the queue, that vet excluded, its queue time from the hand-over", async () => {
+    const clock = new ManualClock(T0 + 200_000);
+    const ledger = new MemoryLedger();
+    await ledger.create(live("early", 1, T0), "socket");
+    await ledger.create(live("moved", 2, T0 + 10, { status: "active", vetId: 9, acceptedAt: T0 + 20 }), "rest");
+    await ledger.transition("moved", "queued", T0 + 100_000, {}, { reason: "vet_left", from_vet_id: 9, cause: "vet_left" });
+    const store = new MemoryRoutingStore();
+    expect(await rebuilder(store, ledger, clock, "n1").r.check()).toBe("changed");
+    expect((await store.snapshot()).queue.map((q) => q.id)).toEqual(["moved", "early"]);
+    expect(await store.getConsultation("moved")).toMatchObject({
+      status: "queued",
+      transferred: true,
+      excludedVetIds: [9],
+      queueDeadline: T0 + 100_000 + TEST_ROUTING.queueTimeoutMs,
+    });
+  });
+
   it("re-registers a vet with the skills as stored now, not a cached copy", async () => {
     const store = new MemoryRoutingStore();
     const stale = { species: ["dog"], languages: ["en"], maxChats: null };

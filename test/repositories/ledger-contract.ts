@@ -351,8 +351,19 @@ export function ledgerContract(name: string, make: () => Promise<LedgerFixture>)
         species: null,
         language: null,
         priority: "normal",
+        transferredAt: null,
       });
-      expect(open[2]).toMatchObject({ status: "active", vetId: otherVet, channelSid, acceptedAt: base + 50, excludedVetIds: [] });
+      expect(open[2]).toMatchObject({ status: "active", vetId: otherVet, channelSid, acceptedAt: base + 50, excludedVetIds: [], transferredAt: null });
+    });
+
+    it("openConsultations: a consultation handed back by its vet (vet_left) says when, and excludes that vet", async () => {
+      const base = T0 + 5_500_000;
+      const c = await created({ createdAt: base });
+      await ledger.offerMade(c.id, vet, base + 10, base + 30_010, false);
+      await ledger.transition(c.id, "active", base + 20, { vetId: vet, resolvedOffer: { vetId: vet, outcome: "accepted" } });
+      await ledger.transition(c.id, "queued", base + 90_000, {}, { reason: "vet_left", from_vet_id: vet, cause: "vet_left" });
+      const [open] = (await ledger.openConsultations()).filter((o) => o.id === c.id);
+      expect(open).toMatchObject({ status: "queued", transferredAt: base + 90_000, excludedVetIds: [vet] });
     });
 
     it("recentWrapups: ended with a vet, no feedback yet, ended after since", async () => {

@@ -209,13 +209,28 @@ export class MemoryLedger implements Ledger {
         createdAt: r.createdAt.getTime(),
         acceptedAt: r.acceptedAt,
         excludedVetIds: [
-          ...new Set(this.offers.filter((o) => o.consultationId === r.id && o.outcome !== null && EXCLUDING.has(o.outcome)).map((o) => o.vetId)),
+          ...new Set([
+            ...this.offers.filter((o) => o.consultationId === r.id && o.outcome !== null && EXCLUDING.has(o.outcome)).map((o) => o.vetId),
+            ...this.handovers(r.id).flatMap((e) => (typeof e.detail.from_vet_id === "number" ? [e.detail.from_vet_id] : [])),
+          ]),
         ].sort((a, b) => a - b),
         species: r.species,
         language: r.language,
         priority: r.priority,
+        transferredAt: this.lastHandover(r.id)?.at.getTime() ?? null,
       })),
     );
+  }
+
+  /** Hand-over events (`queued` with reason `vet_left`) of a consultation, oldest first. */
+  private handovers(id: string): Array<{ at: Date; detail: Record<string, unknown> }> {
+    return this.events
+      .filter((e) => e.id === id && e.to === "queued" && (e.detail as { reason?: unknown } | null)?.reason === "vet_left")
+      .map((e) => ({ at: e.at, detail: e.detail as Record<string, unknown> }));
+  }
+
+  private lastHandover(id: string): { at: Date } | undefined {
+    return this.handovers(id).at(-1);
   }
 
   recentWrapups(since: number): Promise<WrapupRecord[]> {
