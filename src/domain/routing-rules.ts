@@ -17,6 +17,14 @@ export interface RoutingRules {
   priorityAgingMs: number;
 }
 
+/**
+ * How many of the requests waiting longest (storage order: transferred, then arrival) a
+ * store's claim reads to refuse a stale, out-of-order plan: a bounded cost per claim however
+ * long the queue. A request further back that would go first (a later, higher class) is
+ * still planned first by every node; only a stale plan about it is not caught.
+ */
+export const ORDER_CHECK_LIMIT = 200;
+
 export const DEFAULT_LANGUAGE_WAIT_MS = 60_000;
 export const DEFAULT_PRIORITY_AGING_MS = 300_000;
 

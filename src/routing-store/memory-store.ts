@@ -1,4 +1,4 @@
-import { canTake, isEligible, queueComparator, type RoutingRules } from "../domain/routing-rules.js";
+import { canTake, isEligible, ORDER_CHECK_LIMIT, queueComparator, type RoutingRules } from "../domain/routing-rules.js";
 import {
   queueOrder,
   type AcceptResult,
@@ -258,9 +258,13 @@ export class MemoryRoutingStore implements RoutingStore {
     const asked = (r: LiveConsultation) => ({ ignoreLanguage: r.requestedVetId === vetId });
     if (!canTake(vet, c, now, rules, asked(c))) return Promise.resolve({ ok: false, reason: "vet_not_eligible" });
     const order = queueComparator(now, rules.priorityAgingMs);
-    for (const id of this.waiting) {
-      const other = this.consultations.get(id);
-      if (other && other !== c && order(other, c) < 0 && canTake(vet, other, now, rules, asked(other))) {
+    const oldest = [...this.waiting]
+      .map((id) => this.consultations.get(id))
+      .filter((x): x is LiveConsultation => x !== undefined)
+      .sort(queueOrder)
+      .slice(0, ORDER_CHECK_LIMIT);
+    for (const other of oldest) {
+      if (other !== c && order(other, c) < 0 && canTake(vet, other, now, rules, asked(other))) {
         return Promise.resolve({ ok: false, reason: "out_of_order" });
       }
     }

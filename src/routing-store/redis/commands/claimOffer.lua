@@ -2,7 +2,7 @@
 Offers a queued consultation to a vet who can take it (canTake: eligible, not excluded,
 species, channel, language window; language not binding for the vet the owner asked for),
 unless a request waiting ahead of it in serving order could go to this vet (the plan was
-stale). Cost: O(waiting requests) for the order check.
+stale). The order check reads the ORDER_CHECK_LIMIT (200) requests waiting longest.
 ARGV  1 prefix, 2 consultationId, 3 vetId, 4 now (ms), 5 expiresAt (ms), 6 maxConsults,
       7 languageWaitMs, 8 priorityAgingMs
 KEYS  consultation, consultationProfile, vet(vetId), waiting, consultation(each waiting id),
@@ -22,7 +22,9 @@ local v = getV(vetId)
 if not v or not eligible(v, R.maxConsults) then return '{"ok":false,"reason":"vet_not_eligible"}' end
 if contains(c.excludedVetIds, vetId) then return '{"ok":false,"reason":"vet_excluded"}' end
 if not canTake(v, c, now, R, c.requestedVetId == vetId) then return '{"ok":false,"reason":"vet_not_eligible"}' end
-for _, other in ipairs(consultationsOf(K.waiting)) do
+-- The order check reads the ORDER_CHECK_LIMIT requests waiting longest: a bounded cost per
+-- claim however long the queue (memory-store.ts has the same bound).
+for _, other in ipairs(consultationsOf(K.waiting, ORDER_CHECK_LIMIT)) do
   if other.id ~= cid and servedBefore(other, c, now, R.priorityAgingMs)
     and canTake(v, other, now, R, other.requestedVetId == vetId) then
     return '{"ok":false,"reason":"out_of_order"}'

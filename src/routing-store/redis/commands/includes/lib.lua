@@ -131,6 +131,10 @@ end
 
 local CLASS_RANK = { emergency = 1, protected = 2, normal = 3 }
 
+-- How many of the requests waiting longest claimOffer's order check reads (ORDER_CHECK_LIMIT
+-- in src/domain/routing-rules.ts).
+local ORDER_CHECK_LIMIT = 200
+
 -- priorityRank()
 local function priorityRank(c, now, agingMs)
   if c.transferred == true then return 0 end
@@ -158,10 +162,11 @@ local function dropActive(v, c)
   if c.type == 'video' then v.holdsVideo = nil end
 end
 
--- Decoded consultations of the ids in zset key, in its order (MGET in slices).
-local function consultationsOf(zkey)
+-- Decoded consultations of the ids in zset key, in its order (MGET in slices); with
+-- limit, only the first limit of them.
+local function consultationsOf(zkey, limit)
   local keys = {}
-  for _, id in ipairs(redis.call('ZRANGE', zkey, 0, -1)) do keys[#keys + 1] = K.consultation(id) end
+  for _, id in ipairs(redis.call('ZRANGE', zkey, 0, (limit or 0) - 1)) do keys[#keys + 1] = K.consultation(id) end
   local out = {}
   for _, doc in ipairs(mgetInto({}, keys)) do
     if doc then out[#out + 1] = cjson.decode(doc) end
