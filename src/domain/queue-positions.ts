@@ -32,6 +32,8 @@ export class QueuePositions {
   private readonly sent = new Map<string, string>();
   /** Vets as of the latest routing pass, for wait estimates without another read. */
   private lastVets: VetPresence[] = [];
+  /** The next time a waiting request rises a class or leaves its language window: places and estimates may change. */
+  private nextBoundary = Infinity;
   /** Exponential moving average of consultation length, for `estimated_wait_s`. */
   private handleS = DEFAULT_HANDLE_S;
 
@@ -92,6 +94,7 @@ export class QueuePositions {
     });
     // A request above the ordinary class may go ahead of others: their places change.
     if (c.transferred === true || (c.priority ?? "normal") !== "normal") this.changed = true;
+    this.nextBoundary = Math.min(this.nextBoundary, this.boundaryOf(c, this.deps.clock.now()));
   }
 
   /** The vets a routing pass just read; estimates change when the vets available change. */
@@ -106,6 +109,18 @@ export class QueuePositions {
     this.changed = true;
   }
 
+  /** After `now`, when the request next rises a class (aging) or leaves its language window. */
+  private boundaryOf(c: Pick<QueueEntry, "createdAt" | "language" | "transferred">, now: number): number {
+    const { priorityAgingMs, languageWaitMs } = this.deps.rules;
+    let at = Infinity;
+    if (priorityAgingMs > 0 && c.transferred !== true) {
+      const periods = Math.floor(Math.max(0, now - c.createdAt) / priorityAgingMs) + 1;
+      at = c.createdAt + periods * priorityAgingMs;
+    }
+    if (inLanguageWindow(c, now, languageWaitMs)) at = Math.min(at, c.createdAt + languageWaitMs);
+    return at;
+  }
+
   /** A consultation that was active for `ms` ended: feeds the wait estimate. */
   observeHandle(ms: number): void {
     this.handleS = this.handleS * 0.9 + (ms / 1000) * 0.1;
@@ -113,6 +128,7 @@ export class QueuePositions {
 
   /** Once per tick: sends new places when requests left the queue; failures are only logged. */
   async sendIfChanged(): Promise<void> {
+    if (this.deps.clock.now() >= this.nextBoundary) this.changed = true;
     if (!this.changed) return;
     await this.send().catch((err: unknown) => this.deps.logger.warn({ err }, "queue position update failed"));
   }
@@ -125,6 +141,9 @@ export class QueuePositions {
   private async send(): Promise<void> {
     this.changed = false;
     const { queue, vets } = await this.servingOrder();
+    const now = this.deps.clock.now();
+    this.nextBoundary = Infinity;
+    for (const c of queue) this.nextBoundary = Math.min(this.nextBoundary, this.boundaryOf(c, now));
     const live = new Set<string>();
     for (let i = 0; i < queue.length; i++) {
       const c = queue[i];

@@ -18,7 +18,7 @@ export interface RoutingRules {
 }
 
 /**
- * How many of the requests waiting longest (storage order: transferred, then arrival) a
+ * How many of the requests waiting longest (by arrival, `seq`) a
  * store's claim reads to refuse a stale, out-of-order plan: a bounded cost per claim however
  * long the queue. A request further back that would go first (a later, higher class) is
  * still planned first by every node; only a stale plan about it is not caught.

@@ -261,7 +261,7 @@ export class MemoryRoutingStore implements RoutingStore {
     const oldest = [...this.waiting]
       .map((id) => this.consultations.get(id))
       .filter((x): x is LiveConsultation => x !== undefined)
-      .sort(queueOrder)
+      .sort((a, b) => a.seq - b.seq)
       .slice(0, ORDER_CHECK_LIMIT);
     for (const other of oldest) {
       if (other !== c && order(other, c) < 0 && canTake(vet, other, now, rules, asked(other))) {

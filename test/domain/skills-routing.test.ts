@@ -101,6 +101,24 @@ describe("routing with skills and priority (engine)", () => {
     expect([firstOffer(1), firstOffer(2), firstOffer(3)]).toEqual([emergency.consultation_id, prot.consultation_id, normal.consultation_id]);
   });
 
+  it("an owner who waited PRIORITY_AGING_MS rises a class and is told the new place without any other change", async () => {
+    const placesOf = (userId: number) => t.notifier.of(`user:1:${userId}`, "consult:queued").map((q: { position: number }) => q.position);
+    await ask(21);
+    t.clock.advance(200_000);
+    await ask(94); // protected: goes ahead
+    await t.engine.tick();
+    expect(placesOf(21).at(-1)).toBe(2);
+    expect(placesOf(94).at(-1)).toBe(1);
+    t.clock.advance(99_999);
+    await t.engine.tick();
+    expect(placesOf(21).at(-1)).toBe(2);
+    t.clock.advance(1);
+    await t.engine.tick();
+    // Both protected now; the older goes first.
+    expect(placesOf(21).at(-1)).toBe(1);
+    expect(placesOf(94).at(-1)).toBe(2);
+  });
+
   it("a vet with max_chats 2 holds two chats at once; a video waits for a vet holding nothing", async () => {
     fakeSkills.set(1, { maxChats: 2 });
     await online(1);
