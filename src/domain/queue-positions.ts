@@ -11,7 +11,7 @@ import type { QueueEntry, RoutingStore } from "./routing-store.js";
 import type { LiveConsultation, VetPresence } from "./types.js";
 
 /** What an estimate reads of a request: who could take it. */
-type WaitingRequest = Pick<QueueEntry, "species" | "language" | "createdAt">;
+type WaitingRequest = Pick<QueueEntry, "species" | "language" | "createdAt" | "excludedVetIds">;
 
 // Estimated handling time of one consultation before any has been observed.
 const DEFAULT_HANDLE_S = 300;
@@ -57,7 +57,8 @@ export class QueuePositions {
   /**
    * Seconds until a vet is likely free for the request at `position`: the average
    * consultation length shared among the vets online and available who could take it
-   * (its species; its language while it waits for one, PROTOCOL §4).
+   * (its species; its language while it waits for one; not a vet who declined or missed
+   * it, PROTOCOL §4). Vets busy now count: they free up.
    */
   estimateWait(position: number, vets: VetPresence[], c?: WaitingRequest | null): number {
     const now = this.deps.clock.now();
@@ -67,6 +68,7 @@ export class QueuePositions {
         v.status === "available" &&
         (!c ||
           (treatsSpecies(v, c.species) &&
+            !c.excludedVetIds.includes(v.vetId) &&
             (!inLanguageWindow(c, now, this.deps.rules.languageWaitMs) || languagesOf(v).includes(c.language!)))),
     ).length;
     if (able === 0) return Math.round(position * this.handleS);

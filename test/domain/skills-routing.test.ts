@@ -119,6 +119,22 @@ describe("routing with skills and priority (engine)", () => {
     expect(placesOf(94).at(-1)).toBe(2);
   });
 
+  it("the wait estimate counts only the vets who could take the request", async () => {
+    fakeSkills.set(1, { species: ["dog"] });
+    await online(1);
+    await online(2);
+    const busy = await ask(60);
+    await t.engine.accept(1, busy.consultation_id);
+    const other = await ask(61);
+    await t.engine.accept(2, other.consultation_id);
+    // Both vets are busy; only vet 2 treats cats. Default handling time 300 s, place 1.
+    await ask(62, { petId: PET_CAT });
+    await ask(63, { petId: PET_DOG });
+    const estimateOf = (userId: number) => t.notifier.of(`user:1:${userId}`, "consult:queued").at(-1)?.estimated_wait_s as number;
+    expect(estimateOf(62)).toBe(300);
+    expect(estimateOf(63)).toBe(300);
+  });
+
   it("a vet with max_chats 2 holds two chats at once; a video waits for a vet holding nothing", async () => {
     fakeSkills.set(1, { maxChats: 2 });
     await online(1);
