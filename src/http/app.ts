@@ -52,6 +52,30 @@ export function createHttpApp(
   app.set("trust proxy", ctx.config.trustProxy);
   app.set("etag", false);
 
+  // An address this node already refused in this window, calling the partner API without
+  // credentials it has verified before, is refused here: before the request id, metrics and
+  // routing, so a flood of wrong secrets costs each request its headers and a short answer.
+  const unauthLimiter = createUnauthRateLimiter(ctx);
+  app.use(apiHeaders(), corsHeaders(ctx.config.corsOrigins));
+  app.use((req, res, next) => {
+    const m = /^\/api\/v2\/([^/]+)\/(.*)$/.exec(req.path);
+    if (!m) return next();
+    const [, name, rest] = m;
+    let appName: string;
+    try {
+      appName = decodeURIComponent(name);
+    } catch {
+      return next(); // malformed: routing answers it as before
+    }
+    const cached = rest === "media-url" ? null : ctx.appAuth.authenticateCached(appName, req.get("authorization"));
+    if (cached) {
+      res.locals.app = cached;
+      res.locals.authenticated = true;
+      return next();
+    }
+    if (!unauthLimiter.refuseKnown(req, res)) next();
+  });
+
   const debug = ctx.logger.isLevelEnabled("debug");
   app.use((req, res, next) => {
     const incoming = req.get("x-request-id");
@@ -74,9 +98,8 @@ export function createHttpApp(
     next();
   });
 
-  // Security headers and CORS on every answer, errors included (PROTOCOL §7); see security.ts
-  // for the page variant of the headers.
-  app.use(apiHeaders(), corsHeaders(ctx.config.corsOrigins));
+  // Security headers and CORS on every answer, errors included (PROTOCOL §7), set above;
+  // see security.ts for the page variant of the headers.
   app.use(createOpsRouter(ctx));
   app.use(createReferenceRouter());
   // Pet images are meant to be shown by partner pages on other origins.
@@ -96,7 +119,6 @@ export function createHttpApp(
   // only once the request proved it is the app; bodies are parsed only after that.
   const v2 = express.Router({ mergeParams: true });
   const appLimiter = createAppRateLimiter(ctx);
-  const unauthLimiter = createUnauthRateLimiter(ctx);
   const requireApp = async (name: string): Promise<AppRecord> => {
     const found = await ctx.appAuth.findByName(name);
     if (!found) throw new AppError(404, "App Not Found");
@@ -109,6 +131,7 @@ export function createHttpApp(
   // No credentials: always counted per client address.
   v2.get("/media-url", unauthLimiter, resolveApp, mediaUrlHandler(ctx));
   v2.use((req: Request<{ name: string }>, res, next) => {
+    if (locals(res).authenticated) return next(); // cached credentials, checked on the way in
     const app = ctx.appAuth.authenticateCached(req.params.name, req.get("authorization"));
     if (!app) return unauthLimiter(req, res, next);
     res.locals.app = app;

@@ -69,7 +69,10 @@ export function createAppRateLimiter(ctx: GatewayContext): RateLimitRequestHandl
  * unknown app names and `media-url` stay counted. The address honours `TRUST_PROXY` hops;
  * IPv6 addresses are grouped by /56.
  */
-export function createUnauthRateLimiter(ctx: GatewayContext): RequestHandler {
+export function createUnauthRateLimiter(ctx: GatewayContext): RequestHandler & {
+  /** Answers 429 (true) when this node already refused the request's address in this window. */
+  refuseKnown(req: Request, res: Response): boolean;
+} {
   const store = storeFor(ctx, "rl-unauth");
   const limit = ctx.config.rateLimitUnauthPerMin;
   const keyOf = (req: Request) => `ip:${ipKeyGenerator(req.ip ?? "unknown")}`;
@@ -91,14 +94,19 @@ export function createUnauthRateLimiter(ctx: GatewayContext): RequestHandler {
     },
     ...(store ? { store } : {}),
   });
-  return (req, res, next) => {
+  const refuseKnown = (req: Request, res: Response): boolean => {
     const resetAt = refused.get(keyOf(req));
-    if (resetAt === undefined) return limiter(req, res, next);
+    if (resetAt === undefined) return false;
     // The headers the limiter itself sends with a refusal.
     res.setHeader("X-RateLimit-Limit", String(limit));
     res.setHeader("X-RateLimit-Remaining", "0");
     res.setHeader("Date", new Date().toUTCString());
     res.setHeader("X-RateLimit-Reset", String(Math.ceil(resetAt / 1000)));
     tooMany(res);
+    return true;
   };
+  const handler: RequestHandler = (req, res, next) => {
+    if (!refuseKnown(req, res)) return limiter(req, res, next);
+  };
+  return Object.assign(handler, { refuseKnown });
 }
