@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, sql, type SQL } from "drizzle-orm";
-import type { Database, Db, Statement, StatementRunner } from "../db/database.js";
+import type { Database, Db, StatementRunner } from "../db/database.js";
 import { consultationEvents, consultations, feedback, offers, vets } from "../db/schema.js";
 import type {
   ConsultationRecord,
@@ -10,6 +10,19 @@ import type {
   WrapupRecord,
 } from "../domain/ports.js";
 import type { ConsultationStatus, ConsultationType, LiveConsultation, OfferOutcome, OpenStatus, PriorityClass } from "../domain/types.js";
+import {
+  CREATE,
+  iso,
+  NOTE,
+  RESOLVE_OFFER,
+  SET_SIDS,
+  TRANSITION,
+  TRANSITION_MAKING_OFFER,
+  TRANSITION_RESOLVING_OFFER,
+  TRANSITION_UPSERTING_OFFER,
+  transitionValues,
+  UPSERT_RESOLVED_OFFER,
+} from "./ledger-statements.js";
 
 const recordColumns = {
   id: consultations.id,
@@ -24,8 +37,6 @@ const recordColumns = {
   createdAt: consultations.createdAt,
   endedAt: consultations.endedAt,
 };
-
-const TERMINAL = new Set<ConsultationStatus>(["ended", "cancelled", "expired"]);
 
 type Row = { [K in keyof typeof recordColumns]: unknown };
 const toRecord = (r: Row): ConsultationRecord => r as ConsultationRecord;
@@ -379,146 +390,3 @@ const PRIORITY_CLASSES = new Set<string>(["emergency", "protected", "normal"]);
 const priorityClass = (p: string): PriorityClass => (PRIORITY_CLASSES.has(p) ? (p as PriorityClass) : "normal");
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Timestamps go over the wire as ISO text: cheaper than the driver's local-time formatting. */
-const iso = (ms: number) => new Date(ms).toISOString();
-
-const statement = (name: string, text: string): Statement => ({ name: `ledger_${name}`, text });
-
-// The history writes are a few fixed statements, prepared once per connection on PostgreSQL.
-// Casts are explicit so that PostgreSQL infers the same parameter types on every driver.
-
-const CREATE = statement(
-  "create",
-  `with row as (
-     insert into consultations
-       (id, app_id, user_id, pet_id, type, source, status, requested_vet_id, vet_id,
-        channel_sid, room_sid, created_at, accepted_at, updated_at, language, emergency, species, priority)
-     values ($1::uuid, $2::integer, $3::integer, $4::integer, $5::text, $6::text, $7::text,
-        $8::integer, $9::integer, $10::text, $11::text, $12::timestamptz, $13::timestamptz, $12::timestamptz,
-        $15::text, $16::boolean, $17::text, $18::text)
-     returning id)
-   insert into consultation_events (consultation_id, from_status, to_status, detail, at)
-   select id, null, $7::text, $14::jsonb, $12::timestamptz from row`,
-);
-
-/** Parameters $1–$10 of every transition statement, in order. */
-function transitionValues(
-  id: string,
-  to: ConsultationStatus,
-  atMs: number,
-  patch: TransitionPatch,
-  detail: Record<string, unknown> | undefined,
-): unknown[] {
-  return [
-    id,
-    to,
-    iso(atMs),
-    TERMINAL.has(to),
-    detail ? JSON.stringify(detail) : null,
-    patch.vetId ?? null,
-    patch.channelSid ?? null,
-    patch.roomSid ?? null,
-    patch.endedBy ?? null,
-    patch.endReason ?? null,
-  ];
-}
-
-/**
- * Appends the event and applies the transition ($1 id, $2 status, $3 at, $4 terminal,
- * $5 detail, $6–$10 patch). The status moves only forward in time (`updated_at`) and never
- * out of a terminal status, because writes from several nodes can land out of order; patch
- * fields (vet, SIDs, end details) always apply. `cte` runs in the same statement.
- */
-function transitionText(cte = ""): string {
-  const guard = `(status not in ('ended', 'cancelled', 'expired') and ($4::boolean or updated_at <= $3::timestamptz))`;
-  return `with ${cte} ev as (
-      insert into consultation_events (consultation_id, from_status, to_status, detail, at)
-      select id, status, $2::text, $5::jsonb, $3::timestamptz from consultations where id = $1::uuid)
-    update consultations set
-      status = case when ${guard} then $2::text else status end,
-      ended_at = case when ${guard} and $4::boolean then $3::timestamptz else ended_at end,
-      updated_at = case when ${guard} then $3::timestamptz else updated_at end,
-      accepted_at = case when $2::text = 'active' then coalesce(accepted_at, $3::timestamptz) else accepted_at end,
-      vet_id = coalesce($6::integer, vet_id),
-      channel_sid = coalesce($7::text, channel_sid),
-      room_sid = coalesce($8::text, room_sid),
-      ended_by = coalesce($9::text, ended_by),
-      end_reason = coalesce($10::text, end_reason)
-    where id = $1::uuid`;
-}
-
-/** The newest unresolved offer of a pair (ids grow with time). */
-const openOffer = (consultation: string, vet: string) =>
-  `(select id from offers where consultation_id = ${consultation} and vet_id = ${vet} and outcome is null
-    order by id desc limit 1)`;
-
-const TRANSITION = statement("transition", transitionText());
-
-/** A transition that also resolves the vet's offer: $11 outcome, $12 vet. */
-const TRANSITION_RESOLVING_OFFER = statement(
-  "transition_resolving_offer",
-  transitionText(`resolved as (
-      update offers set outcome = $11::text, resolved_at = $3::timestamptz
-      where id = ${openOffer("$1::uuid", "$12::integer")}),`),
-);
-
-/**
- * A transition that resolves one known offer: $11 outcome, $12 vet, $13 offered at,
- * $14 expires at. The offer's row is inserted already resolved when its `offerMade` write
- * has not landed yet (that write then leaves it alone), so the order of the two does not matter.
- */
-const TRANSITION_UPSERTING_OFFER = statement(
-  "transition_upserting_offer",
-  transitionText(`resolved as (
-      insert into offers (consultation_id, vet_id, offered_at, expires_at, outcome, resolved_at)
-      select id, $12::integer, $13::timestamptz, $14::timestamptz, $11::text, $3::timestamptz
-      from consultations where id = $1::uuid
-      on conflict (consultation_id, vet_id, offered_at) do update
-        set outcome = excluded.outcome, resolved_at = excluded.resolved_at
-        where offers.outcome is null),`),
-);
-
-/**
- * The `offered` transition with its offer row: $11 vet, $12 expires at. A row of the same
- * offer written first (resolved by an accept that landed before this) is kept as it is.
- */
-const TRANSITION_MAKING_OFFER = statement(
-  "transition_making_offer",
-  transitionText(`offer as (
-      insert into offers (consultation_id, vet_id, offered_at, expires_at)
-      values ($1::uuid, $11::integer, $3::timestamptz, $12::timestamptz)
-      on conflict (consultation_id, vet_id, offered_at) do nothing),`),
-);
-
-/** $1 consultation, $2 vet, $3 outcome, $4 at. */
-const RESOLVE_OFFER = statement(
-  "resolve_offer",
-  `update offers set outcome = $3::text, resolved_at = $4::timestamptz where id = ${openOffer("$1::uuid", "$2::integer")}`,
-);
-
-/**
- * One known offer's outcome without a transition: $1 consultation, $2 vet, $3 outcome, $4 at,
- * $5 offered at, $6 expires at. Inserted already resolved when its `offerMade` has not landed.
- */
-const UPSERT_RESOLVED_OFFER = statement(
-  "upsert_resolved_offer",
-  `insert into offers (consultation_id, vet_id, offered_at, expires_at, outcome, resolved_at)
-   select id, $2::integer, $5::timestamptz, $6::timestamptz, $3::text, $4::timestamptz
-   from consultations where id = $1::uuid
-   on conflict (consultation_id, vet_id, offered_at) do update
-     set outcome = excluded.outcome, resolved_at = excluded.resolved_at
-     where offers.outcome is null`,
-);
-
-const SET_SIDS = statement(
-  "set_sids",
-  `update consultations set channel_sid = coalesce($2::text, channel_sid), room_sid = coalesce($3::text, room_sid)
-   where id = $1::uuid`,
-);
-
-const NOTE = statement(
-  "note",
-  `insert into consultation_events (consultation_id, from_status, to_status, detail, at)
-   select id, status, status, $2::jsonb, $3::timestamptz from consultations where id = $1::uuid`,
-);
