@@ -2,50 +2,29 @@
  * PROTOCOL §6 deadlines: the gateway reaches PostgreSQL through a TCP proxy that the test
  * cuts. `/readyz` turns 503 and back; REST calls fail fast with a 503 envelope, not hang.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.js";
-import { createLogger } from "../../src/lib/logger.js";
-import { buildGateway, type Gateway } from "../../src/server.js";
-import { basicAuth, request } from "../support/gateway.js";
-import { createTestDatabase, type TestDatabase } from "../support/services.js";
-import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js";
+import type { Gateway } from "../../src/server.js";
+import { basicAuth, request, startGatewayBehindDbProxy, type GatewayBehindProxy } from "../support/gateway.js";
+import type { TcpProxy } from "../support/tcp-proxy.js";
 
 const TIMEOUT_MS = 1000;
 const SECRET = "cut-app-secret-0123456789";
 
 describe("PostgreSQL cut behind a proxy", () => {
-  let tdb: TestDatabase;
+  let env: GatewayBehindProxy;
   let proxy: TcpProxy;
   let gw: Gateway;
   let url: string;
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), "vcg-dbcut-"));
 
   beforeAll(async () => {
-    tdb = await createTestDatabase("dbcut");
-    const target = new URL(tdb.url);
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    const config = loadConfig({
-      NODE_ENV: "test",
-      PORT: "0",
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "silent",
-      DATA_DIR: dataDir,
-      DATABASE_URL: proxy.url(tdb.url),
+    env = await startGatewayBehindDbProxy("dbcut", {
       DATABASE_TIMEOUT_MS: String(TIMEOUT_MS),
     });
-    gw = await buildGateway(config, { logger: createLogger("silent") });
-    url = `http://127.0.0.1:${(await gw.listen()).port}`;
+    ({ gw, url, proxy } = env);
     await gw.ctx.repos.apps.create({ name: "cutapp", secret: SECRET });
   });
   afterAll(async () => {
-    proxy?.restore();
-    await gw?.close();
-    await proxy?.close();
-    await tdb?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await env?.close();
   });
 
   const petList = () =>
@@ -79,7 +58,7 @@ describe("PostgreSQL cut behind a proxy", () => {
         expect(res.status).toBe(503);
         expect(res.body).toEqual({ success: false, status_code: 503, message: ["Service Unavailable"], data: [] });
         expect(res.headers.get("retry-after")).toBe("5");
-        // The read deadline is TIMEOUT_MS + 0.5 s; allow for a loaded machine.
+      // The read deadline is TIMEOUT_MS + 0.5 s; allow for a loaded machine.
         expect(took).toBeLessThan(TIMEOUT_MS + 2000);
       } finally {
         proxy.restore();

@@ -3,52 +3,32 @@
  * so the owner hears `vet_left` only once the database has it; until then the consultation
  * stays with the old vet, and the hand-over is tried again after the link is back.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.js";
-import { createLogger } from "../../src/lib/logger.js";
-import { buildGateway, type Gateway } from "../../src/server.js";
+import type { Gateway } from "../../src/server.js";
 import { seedApp, seedUser, seedVet, userClient, vetClient, type TestClient } from "../support/actors.js";
-import { createTestDatabase, type TestDatabase } from "../support/services.js";
-import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js";
+import { startGatewayBehindDbProxy, type GatewayBehindProxy } from "../support/gateway.js";
+import type { TcpProxy } from "../support/tcp-proxy.js";
 
 const GRACE_MS = 300;
 
 describe("hand-over with PostgreSQL cut", () => {
-  let tdb: TestDatabase;
+  let env: GatewayBehindProxy;
   let proxy: TcpProxy;
   let gw: Gateway;
   let url: string;
   const clients: TestClient[] = [];
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), "vcg-handover-cut-"));
 
   beforeAll(async () => {
-    tdb = await createTestDatabase("handovercut");
-    const target = new URL(tdb.url);
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    const config = loadConfig({
-      NODE_ENV: "test",
-      PORT: "0",
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "silent",
-      DATA_DIR: dataDir,
-      DATABASE_URL: proxy.url(tdb.url),
+    env = await startGatewayBehindDbProxy("handovercut", {
       DATABASE_TIMEOUT_MS: "1000",
       VET_GRACE_MS: String(GRACE_MS),
       WRAPUP_MS: "0",
     });
-    gw = await buildGateway(config, { logger: createLogger("silent") });
-    url = `http://127.0.0.1:${(await gw.listen()).port}`;
+    ({ gw, url, proxy } = env);
   });
   afterAll(async () => {
     for (const c of clients) c.close();
-    proxy?.restore();
-    await gw?.close();
-    await proxy?.close();
-    await tdb?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await env?.close();
   });
 
   it("the owner hears vet_left only after the database is back and has it; until then it stays with the vet", async () => {

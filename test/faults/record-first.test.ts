@@ -4,48 +4,31 @@
  * caller gets 503, nobody else hears anything, live state is as before, and the same step
  * works once the link is back. History written behind during a cut arrives after it, in order.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.js";
-import { createLogger } from "../../src/lib/logger.js";
-import { buildGateway, type Gateway } from "../../src/server.js";
+import type { Gateway } from "../../src/server.js";
 import { seedApp, seedUser, seedVet, userClient, vetClient, type TestClient } from "../support/actors.js";
-import { basicAuth, request, TEST_ADMIN_TOKEN } from "../support/gateway.js";
-import { createTestDatabase, type TestDatabase } from "../support/services.js";
-import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js";
+import { basicAuth, request, startGatewayBehindDbProxy, TEST_ADMIN_TOKEN, type GatewayBehindProxy } from "../support/gateway.js";
+import type { TcpProxy } from "../support/tcp-proxy.js";
 
 const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 
 describe("record first: PostgreSQL cut behind a proxy", () => {
-  let tdb: TestDatabase;
+  let env: GatewayBehindProxy;
   let proxy: TcpProxy;
   let gw: Gateway;
   let url: string;
   let app: Awaited<ReturnType<typeof seedApp>>;
   const clients: TestClient[] = [];
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), "vcg-recfirst-"));
 
   beforeAll(async () => {
-    tdb = await createTestDatabase("recfirst");
-    const target = new URL(tdb.url);
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    const config = loadConfig({
-      NODE_ENV: "test",
-      PORT: "0",
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "silent",
-      DATA_DIR: dataDir,
+    env = await startGatewayBehindDbProxy("recfirst", {
       ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-      DATABASE_URL: proxy.url(tdb.url),
       DATABASE_TIMEOUT_MS: "1000",
       OFFER_TIMEOUT_MS: "60000",
       // An owner leaving at the end of a test takes their request along.
       USER_GRACE_MS: "0",
     });
-    gw = await buildGateway(config, { logger: createLogger("silent") });
-    url = `http://127.0.0.1:${(await gw.listen()).port}`;
+    ({ gw, url, proxy } = env);
     app = await seedApp(gw);
   });
   afterEach(async () => {
@@ -54,11 +37,7 @@ describe("record first: PostgreSQL cut behind a proxy", () => {
     await expect.poll(async () => (await request(url, "GET", "/readyz")).status, { timeout: 10_000 }).toBe(200);
   });
   afterAll(async () => {
-    proxy?.restore();
-    await gw?.close();
-    await proxy?.close();
-    await tdb?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await env?.close();
   });
 
   /** A vet online and available, and an owner connected; both kept for cleanup. */

@@ -12,6 +12,7 @@ import type { Clock } from "../../src/lib/clock.js";
 import { buildGateway, type Gateway } from "../../src/server.js";
 import { checkRestResponse } from "./reference-validator.js";
 import { cleanRedisPrefix, createTestDatabase, REDIS_URL, uniqueRedisPrefix } from "./services.js";
+import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 
@@ -119,4 +120,47 @@ export async function request(
   // Every answer a test receives must match /openapi.json for its route and status.
   checkRestResponse(method, urlPath, res.status, res.headers.get("content-type"), parsed);
   return { status: res.status, headers: res.headers, body: parsed };
+}
+
+/** A gateway whose PostgreSQL is reached through a TCP proxy the test can cut (PROTOCOL §6 faults). */
+export interface GatewayBehindProxy {
+  gw: Gateway;
+  url: string;
+  proxy: TcpProxy;
+  /** Restores the proxy, stops the gateway and the proxy, drops the database, removes DATA_DIR. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a gateway on a fresh test database behind a TCP proxy, with `env` over the test
+ * defaults (`NODE_ENV=test`, port 0, silent logs, its own `DATA_DIR`).
+ */
+export async function startGatewayBehindDbProxy(label: string, env: Record<string, string> = {}): Promise<GatewayBehindProxy> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), `vcg-${label}-`));
+  const tdb = await createTestDatabase(label);
+  const target = new URL(tdb.url);
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  const config = loadConfig({
+    NODE_ENV: "test",
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "silent",
+    DATA_DIR: dataDir,
+    DATABASE_URL: proxy.url(tdb.url),
+    ...env,
+  });
+  const gw = await buildGateway(config, { logger: createLogger("silent") });
+  const url = `http://127.0.0.1:${(await gw.listen()).port}`;
+  return {
+    gw,
+    url,
+    proxy,
+    async close() {
+      proxy.restore();
+      await gw.close();
+      await proxy.close();
+      await tdb.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
