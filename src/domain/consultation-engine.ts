@@ -66,7 +66,7 @@ export class ConsultationEngine {
       sleep: deps.historySleep,
     });
     this.payloads = new PayloadBuilder(deps.directory, deps.tokens);
-    this.positions = new QueuePositions({ store, notifier, logger, clock: deps.clock, rules: routingRules(deps.routing) });
+    this.positions = new QueuePositions({ store, notifier, clock: deps.clock, rules: routingRules(deps.routing) });
     const history = this.history;
     this.calls = new CallSetup({
       store,
@@ -353,7 +353,6 @@ export class ConsultationEngine {
       await this.recordAccept(c, vetId, now, r.offer);
       this.deps.observer?.offer?.("accepted");
       this.deps.observer?.matched?.(now - c.createdAt);
-      this.positions.queueChanged();
       // A handed-over consultation keeps its Conversation (no second one): the new vet joins it.
       c = await this.recordConversation(c);
       if (c.transferred) await this.calls.joinConversation(c);

@@ -174,7 +174,6 @@ export class Lifecycle {
     } else if (opts.endedBy !== "user") {
       notifier.toUser(c.appId, c.userId, "consult:ended", endedPayload(c.id, "system", opts.reason ?? "cancelled"));
     }
-    if (c.status !== "active") positions.queueChanged();
     // A freed vet or queue place matters only to requests still waiting for an offer.
     if (finished.waiting > 0) await this.deps.routingPass.run();
   }

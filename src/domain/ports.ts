@@ -31,6 +31,15 @@ export interface Notifier {
     event: E,
     payload: EventPayload<UserServerToClient, E>,
   ): void;
+  /** Whether this node holds a socket of the user. */
+  holdsUser(appId: number, userId: number): boolean;
+  /** Like {@link toUser}, but only to the user's sockets on this node (nothing crosses nodes). */
+  toLocalUser<E extends keyof UserServerToClient>(
+    appId: number,
+    userId: number,
+    event: E,
+    payload: EventPayload<UserServerToClient, E>,
+  ): void;
 }
 
 /** A consultation as the system of record keeps it. */

@@ -1,13 +1,16 @@
 /**
  * Queue positions and wait estimates (`consult:queued`, the `position` of answers and
- * resumes). Owns what this node last told each queued owner, the vets seen by the latest
- * routing pass and the running average of consultation length.
+ * resumes). Owns what this node last told the queued owners whose sockets it holds, the
+ * latest routing snapshot and the running average of consultation length.
+ *
+ * Each node tells only the owner sockets it holds, from the snapshot its own routing pass
+ * read this tick: places never cross nodes through pub/sub, never arrive twice, and a change
+ * made on another node reaches them on the next tick all the same.
  */
 import type { Clock } from "../lib/clock.js";
-import type { Logger } from "../lib/logger.js";
 import type { Notifier } from "./ports.js";
 import { inLanguageWindow, languagesOf, queueComparator, treatsSpecies, type RoutingRules } from "./routing-rules.js";
-import type { QueueEntry, RoutingStore } from "./routing-store.js";
+import type { QueueEntry, RoutingSnapshot, RoutingStore } from "./routing-store.js";
 import type { LiveConsultation, VetPresence } from "./types.js";
 
 /** What an estimate reads of a request: who could take it. */
@@ -19,21 +22,17 @@ const DEFAULT_HANDLE_S = 300;
 export interface QueuePositionsDeps {
   store: RoutingStore;
   notifier: Notifier;
-  logger: Logger;
   clock: Clock;
   rules: RoutingRules;
 }
 
 export class QueuePositions {
   private readonly deps: QueuePositionsDeps;
-  /** Requests left the queue since positions were last sent. */
-  private changed = false;
-  /** The place and estimate this node last told each queued owner (`"place:seconds"`). */
-  private readonly sent = new Map<string, string>();
-  /** Vets as of the latest routing pass, for wait estimates without another read. */
-  private lastVets: VetPresence[] = [];
-  /** The next time a waiting request rises a class or leaves its language window: places and estimates may change. */
-  private nextBoundary = Infinity;
+  /** The place and estimate this node last told each queued owner it holds (`"place:seconds"`), and when. */
+  private readonly sent = new Map<string, { told: string; at: number }>();
+  /** The latest routing snapshot (each tick's routing pass reads one) and when its read began. */
+  private latest: RoutingSnapshot = { queue: [], vets: [] };
+  private latestAt = 0;
   /** Exponential moving average of consultation length, for `estimated_wait_s`. */
   private handleS = DEFAULT_HANDLE_S;
 
@@ -42,16 +41,16 @@ export class QueuePositions {
   }
 
   /** Queued and offered requests in serving order now (class after aging, then arrival). */
-  private async servingOrder(): Promise<{ queue: QueueEntry[]; vets: VetPresence[] }> {
-    const { queue, vets } = await this.deps.store.snapshot();
-    return { queue: queue.sort(queueComparator(this.deps.clock.now(), this.deps.rules.priorityAgingMs)), vets };
+  private inServingOrder(queue: readonly QueueEntry[]): QueueEntry[] {
+    return [...queue].sort(queueComparator(this.deps.clock.now(), this.deps.rules.priorityAgingMs));
   }
 
   /** The 1-based place of a queued or offered consultation in serving order (0 when not in the queue), and the vets. */
   async positionOf(id: string): Promise<{ position: number; vets: VetPresence[]; entry: QueueEntry | null }> {
-    const { queue, vets } = await this.servingOrder();
-    const i = queue.findIndex((c) => c.id === id);
-    return { position: i < 0 ? 0 : i + 1, vets, entry: queue[i] ?? null };
+    const { queue, vets } = await this.deps.store.snapshot();
+    const ordered = this.inServingOrder(queue);
+    const i = ordered.findIndex((c) => c.id === id);
+    return { position: i < 0 ? 0 : i + 1, vets, entry: ordered[i] ?? null };
   }
 
   /**
@@ -82,45 +81,25 @@ export class QueuePositions {
   }
 
   /**
-   * A request joined the queue at `position`: its owner is told at once. `reason` says why
-   * when it is not new (`vet_left`: handed back by a vet who left, PROTOCOL §4).
+   * A request joined the queue at `position`: its owner's sockets on this node are told at
+   * once, those on other nodes by their node's next tick. `reason` says why when it is not
+   * new (`vet_left`: handed back by a vet who left, PROTOCOL §4); that one goes to every node
+   * at once, because a later place from the tick would not carry the reason.
    */
   joined(c: LiveConsultation, position: number, reason?: string): void {
-    const estimated = this.estimateWait(position, this.lastVets, c);
-    this.sent.set(c.id, `${position}:${estimated}`);
-    this.deps.notifier.toUser(c.appId, c.userId, "consult:queued", {
-      consultation_id: c.id,
-      position,
-      estimated_wait_s: estimated,
-      ...(reason ? { reason } : {}),
-    });
-    // A request above the ordinary class may go ahead of others: their places change.
-    if (c.transferred === true || (c.priority ?? "normal") !== "normal") this.changed = true;
-    this.nextBoundary = Math.min(this.nextBoundary, this.boundaryOf(c, this.deps.clock.now()));
+    const { notifier, clock } = this.deps;
+    const estimated = this.estimateWait(position, this.latest.vets, c);
+    const payload = { consultation_id: c.id, position, estimated_wait_s: estimated, ...(reason ? { reason } : {}) };
+    if (reason) notifier.toUser(c.appId, c.userId, "consult:queued", payload);
+    else if (notifier.holdsUser(c.appId, c.userId)) notifier.toLocalUser(c.appId, c.userId, "consult:queued", payload);
+    else return;
+    this.sent.set(c.id, { told: `${position}:${estimated}`, at: clock.now() });
   }
 
-  /** The vets a routing pass just read; estimates change when the vets available change. */
-  sawVets(vets: VetPresence[]): void {
-    const available = (list: VetPresence[]) => list.filter((v) => v.connections > 0 && v.status === "available").length;
-    if (available(vets) !== available(this.lastVets)) this.changed = true;
-    this.lastVets = vets;
-  }
-
-  /** A request left the queue: the owners behind it are told on the next tick. */
-  queueChanged(): void {
-    this.changed = true;
-  }
-
-  /** After `now`, when the request next rises a class (aging) or leaves its language window. */
-  private boundaryOf(c: Pick<QueueEntry, "createdAt" | "language" | "transferred">, now: number): number {
-    const { priorityAgingMs, languageWaitMs } = this.deps.rules;
-    let at = Infinity;
-    if (priorityAgingMs > 0 && c.transferred !== true) {
-      const periods = Math.floor(Math.max(0, now - c.createdAt) / priorityAgingMs) + 1;
-      at = c.createdAt + periods * priorityAgingMs;
-    }
-    if (inLanguageWindow(c, now, languageWaitMs)) at = Math.min(at, c.createdAt + languageWaitMs);
-    return at;
+  /** The snapshot a routing pass just read; `readAt`: when the read began. */
+  saw(snapshot: RoutingSnapshot, readAt: number): void {
+    this.latest = snapshot;
+    this.latestAt = readAt;
   }
 
   /** A consultation that was active for `ms` ended: feeds the wait estimate. */
@@ -128,38 +107,34 @@ export class QueuePositions {
     this.handleS = this.handleS * 0.9 + (ms / 1000) * 0.1;
   }
 
-  /** Once per tick: sends new places when requests left the queue; failures are only logged. */
-  async sendIfChanged(): Promise<void> {
-    if (this.deps.clock.now() >= this.nextBoundary) this.changed = true;
-    if (!this.changed) return;
-    await this.send().catch((err: unknown) => this.deps.logger.warn({ err }, "queue position update failed"));
-  }
-
   /**
-   * Tells queued owners their new place and estimate after the queue or the vets changed.
-   * Coalesced per tick and sent only where either changed since this node last sent it:
-   * under load one message per owner per tick, not one per owner per departure.
+   * Once per tick, after the routing pass: tells each queued owner whose socket this node
+   * holds its new place and estimate, where either changed since this node last told it.
+   * Under load that is at most one message per owner per tick, not one per departure; a
+   * class risen by aging or a language window run out shows on the next tick.
    */
-  private async send(): Promise<void> {
-    this.changed = false;
-    const { queue, vets } = await this.servingOrder();
-    const now = this.deps.clock.now();
-    this.nextBoundary = Infinity;
-    for (const c of queue) this.nextBoundary = Math.min(this.nextBoundary, this.boundaryOf(c, now));
+  sendChanges(): void {
+    const { queue, vets } = this.latest;
+    const { notifier } = this.deps;
     const live = new Set<string>();
-    for (let i = 0; i < queue.length; i++) {
-      const c = queue[i];
-      live.add(c.id);
-      const estimated = this.estimateWait(i + 1, vets, c);
-      const told = `${i + 1}:${estimated}`;
-      if (this.sent.get(c.id) === told) continue;
-      this.sent.set(c.id, told);
-      this.deps.notifier.toUser(c.appId, c.userId, "consult:queued", {
-        consultation_id: c.id,
-        position: i + 1,
-        estimated_wait_s: estimated,
-      });
+    if (queue.length > 0) {
+      const ordered = this.inServingOrder(queue);
+      for (let i = 0; i < ordered.length; i++) {
+        const c = ordered[i];
+        live.add(c.id);
+        if (!notifier.holdsUser(c.appId, c.userId)) continue;
+        const estimated = this.estimateWait(i + 1, vets, c);
+        const told = `${i + 1}:${estimated}`;
+        if (this.sent.get(c.id)?.told === told) continue;
+        this.sent.set(c.id, { told, at: this.deps.clock.now() });
+        notifier.toLocalUser(c.appId, c.userId, "consult:queued", {
+          consultation_id: c.id,
+          position: i + 1,
+          estimated_wait_s: estimated,
+        });
+      }
     }
-    for (const id of this.sent.keys()) if (!live.has(id)) this.sent.delete(id);
+    // Gone from the queue; a request told after the snapshot's read began may just not be in it yet.
+    for (const [id, { at }] of this.sent) if (!live.has(id) && at < this.latestAt) this.sent.delete(id);
   }
 }

@@ -59,8 +59,9 @@ export class RoutingPass {
   private async once(): Promise<void> {
     const { store, routing, notifier, history, observer } = this.deps;
     for (let round = 0; round < PLAN_ROUNDS; round++) {
+      const readAt = this.deps.clock.now();
       const snapshot = await store.snapshot();
-      this.deps.positions.sawVets(snapshot.vets);
+      this.deps.positions.saw(snapshot, readAt);
       const now = this.deps.clock.now();
       const rules = routingRules(routing);
       const plan = planOffers(snapshot, rules, now);

@@ -81,7 +81,7 @@ export class Timekeeper {
       }
     }
     await this.deps.routingPass.run();
-    await this.deps.positions.sendIfChanged();
+    this.deps.positions.sendChanges();
   }
 
   /** SIGTERM: this node's vets leave routing and their offers go to vets elsewhere at once. */

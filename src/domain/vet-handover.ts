@@ -160,8 +160,6 @@ export class VetHandover {
     const c = r.consultation;
     logger.info({ consultationId: c.id, vetId: r.fromVetId, cause }, "active consultation handed over");
     positions.joined(c, r.position, "vet_left");
-    // Everyone else waiting moved down one place.
-    positions.queueChanged();
     // An owner offline now had no grace while active (PROTOCOL §4): it starts with the wait.
     if ((await store.userConnectionCount(c.appId, c.userId)) === 0) await this.deps.lifecycle.startGrace(c.appId, c.userId);
     if (c.channelSid && twilio.mode === "live") {

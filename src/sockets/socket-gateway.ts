@@ -107,6 +107,11 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
       if (closed) return;
       (users.to(userRoom(appId, userId)).emit as (e: string, p: unknown) => boolean)(event, payload);
     },
+    holdsUser: (appId, userId) => users.adapter.rooms.has(userRoom(appId, userId)),
+    toLocalUser: (appId, userId, event, payload) => {
+      if (closed) return;
+      (users.local.to(userRoom(appId, userId)).emit as (e: string, p: unknown) => boolean)(event, payload);
+    },
   };
 
   vets.use((socket, next) => {

@@ -24,6 +24,34 @@ describe("two nodes on one Redis", () => {
     await t.close();
   });
 
+  // First in this file: no vet is online yet, so every request waits.
+  it("queue places: each owner socket hears each new place once, whichever node made the change", async () => {
+    const [ua, ub, uc] = await Promise.all([0, 1, 2].map(() => seedUser(t.gateway, app.id)));
+    const a = track(await ownerActor(t.urls[0], ua.token));
+    const b = track(await ownerActor(t.urls[0], ub.token));
+    // Owner c has a socket on each node; it requests through node 2.
+    const c = track(await ownerActor(t.urls[1], uc.token));
+    const cOther = track(await ownerActor(t.urls[0], uc.token));
+    const ra = await a.request({ conversation_request: "chat", pet_id: ua.petId });
+    const rb = await b.request({ conversation_request: "chat", pet_id: ub.petId });
+    const rc = await c.request({ conversation_request: "chat", pet_id: uc.petId });
+    expect([ra.position, rb.position, rc.position]).toEqual([1, 2, 3]);
+    await c.next("consult:queued", (p) => p.position === 3);
+    // Node 1 cancels a: b (node 1) and both sockets of c (node 1 and node 2) move up.
+    await a.cancel(ra.consultation_id);
+    await b.next("consult:queued", (p) => p.position === 1);
+    await c.next("consult:queued", (p) => p.position === 2);
+    await cOther.next("consult:queued", (p) => p.position === 2);
+    await new Promise((r) => setTimeout(r, 600)); // several ticks of both nodes
+    const places = (o: typeof a) => o.all("consult:queued").map((p: { position: number }) => p.position);
+    expect(places(b)).toEqual([2, 1]);
+    expect(places(c)).toEqual([3, 2]);
+    // The other node told its socket by itself: the place at its first tick (3, or 2 when the cancel came first), never twice.
+    expect([[3, 2], [2]]).toContainEqual(places(cOther));
+    await b.cancel(rb.consultation_id);
+    await c.cancel(rc.consultation_id);
+  });
+
   it("a user on node 1 is matched with a vet on node 2", async () => {
     // Both sides through the client SDK (createVetClient / createOwnerClient).
     const vet = await seedVet(t.gateway);

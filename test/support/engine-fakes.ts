@@ -75,6 +75,13 @@ export class RecordingNotifier implements Notifier {
   toUser(appId: number, userId: number, event: string, payload: unknown): void {
     this.events.push({ to: `user:${appId}:${userId}`, event, payload });
   }
+  /** One node holding every socket. */
+  holdsUser(): boolean {
+    return true;
+  }
+  toLocalUser(appId: number, userId: number, event: string, payload: unknown): void {
+    this.toUser(appId, userId, event, payload);
+  }
   of(to: string, event?: string): any[] {
     return this.events.filter((e) => e.to === to && (!event || e.event === event)).map((e) => e.payload);
   }
