@@ -3,61 +3,32 @@
  * running, calls that need Redis get a clean 503, and afterwards everything carries on
  * from the same live state, with no rebuild (the epoch marker is still there).
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.js";
-import { createLogger } from "../../src/lib/logger.js";
-import { buildGateway, type Gateway } from "../../src/server.js";
+import type { Gateway } from "../../src/server.js";
 import { seedApp, seedUser, seedVet, type TestClient, userClient, vetClient } from "../support/actors.js";
 import { request } from "../support/gateway.js";
-import { startThrowawayRedis, type ThrowawayRedis } from "../support/redis-server.js";
-import { createTestDatabase, type TestDatabase } from "../support/services.js";
-import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js";
+import { startGatewaysOnThrowawayRedis, type GatewaysOnThrowawayRedis } from "../support/redis-gateway.js";
+import type { TcpProxy } from "../support/tcp-proxy.js";
 
 describe("Redis unreachable for a few seconds", () => {
-  let tdb: TestDatabase;
-  let redis: ThrowawayRedis;
+  let env: GatewaysOnThrowawayRedis;
   let proxy: TcpProxy;
   let gw: Gateway;
   let url: string;
   const clients: TestClient[] = [];
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), "vcg-rediscut-"));
 
   beforeAll(async () => {
-    tdb = await createTestDatabase("rediscut");
-    redis = await startThrowawayRedis();
-    proxy = await startTcpProxy({ host: "127.0.0.1", port: redis.port });
-    const config = loadConfig({
-      NODE_ENV: "test",
-      PORT: "0",
-      HOST: "127.0.0.1",
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
-      DATA_DIR: dataDir,
-      DATABASE_URL: tdb.url,
-      REDIS_URL: proxy.url(redis.url),
-      REDIS_COMMAND_TIMEOUT_MS: "500",
-      WRAPUP_MS: "0",
-      USER_GRACE_MS: "60000",
-    });
-    gw = await buildGateway(config, { logger: createLogger(config.logLevel) });
-    url = `http://127.0.0.1:${(await gw.listen()).port}`;
+    env = await startGatewaysOnThrowawayRedis(
+      "rediscut",
+      { REDIS_COMMAND_TIMEOUT_MS: "500", WRAPUP_MS: "0", USER_GRACE_MS: "60000" },
+      { proxy: true },
+    );
+    ({ gws: [gw], urls: [url] } = env);
+    proxy = env.proxy!;
   });
   afterAll(async () => {
     for (const c of clients) c.close();
-    proxy?.restore();
-    const t=Date.now();
-    const tm = setTimeout(() => { console.log("HANG", (process as any)._getActiveHandles().map((h: any) => h.constructor.name + ":" + (h.remotePort ?? h._idleTimeout ?? "")).join(",")); }, 15000);
-        await gw?.close();
-    clearTimeout(tm);
-    console.log("gw", Date.now()-t);
-    await proxy?.close();
-    console.log("proxy", Date.now()-t);
-    await redis?.stop();
-    console.log("redis", Date.now()-t);
-    await tdb?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await env?.close();
   });
 
   it("answers 503 while cut, then carries on with the same live state and no rebuild", async () => {

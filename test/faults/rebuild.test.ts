@@ -2,17 +2,11 @@
  * Rebuild of the live state (PROTOCOL §6): two gateway nodes on a throwaway Redis that
  * restarts empty, with a queued, an offered, an active and a wrap-up consultation.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.js";
-import { openDatabase, type Database } from "../../src/db/database.js";
-import { createLogger } from "../../src/lib/logger.js";
-import { buildGateway, type Gateway } from "../../src/server.js";
+import type { Gateway } from "../../src/server.js";
 import { seedApp, seedUser, seedVet, type TestClient, userClient, vetClient } from "../support/actors.js";
-import { startThrowawayRedis, type ThrowawayRedis } from "../support/redis-server.js";
-import { createTestDatabase, type TestDatabase } from "../support/services.js";
+import { startGatewaysOnThrowawayRedis, type GatewaysOnThrowawayRedis } from "../support/redis-gateway.js";
+import type { ThrowawayRedis } from "../support/redis-server.js";
 
 const WRAPUP_MS = 60_000;
 
@@ -23,44 +17,23 @@ async function rebuildsTotal(gws: Gateway[]): Promise<number> {
 }
 
 describe("rebuild after Redis restarts empty, two nodes", () => {
-  let tdb: TestDatabase;
-  let database: Database;
+  let env: GatewaysOnThrowawayRedis;
   let redis: ThrowawayRedis;
-  const gws: Gateway[] = [];
-  const urls: string[] = [];
+  let gws: Gateway[] = [];
+  let urls: string[] = [];
   const clients: TestClient[] = [];
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), "vcg-rebuild-"));
 
   beforeAll(async () => {
-    tdb = await createTestDatabase("rebuild");
-    redis = await startThrowawayRedis();
-    const config = loadConfig({
-      NODE_ENV: "test",
-      PORT: "0",
-      HOST: "127.0.0.1",
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
-      DATA_DIR: dataDir,
-      DATABASE_URL: tdb.url,
-      REDIS_URL: redis.url,
-      REDIS_COMMAND_TIMEOUT_MS: "1000",
-      OFFER_TIMEOUT_MS: "60000",
-      WRAPUP_MS: String(WRAPUP_MS),
-      USER_GRACE_MS: "60000",
-    });
-    database = await openDatabase({ url: config.databaseUrl, pgliteDir: "memory://" });
-    for (let i = 0; i < 2; i++) {
-      const gw = await buildGateway(config, { database, logger: createLogger(config.logLevel) });
-      gws.push(gw);
-      urls.push(`http://127.0.0.1:${(await gw.listen()).port}`);
-    }
+    env = await startGatewaysOnThrowawayRedis(
+      "rebuild",
+      { OFFER_TIMEOUT_MS: "60000", WRAPUP_MS: String(WRAPUP_MS), USER_GRACE_MS: "60000" },
+      { nodes: 2 },
+    );
+    ({ gws, urls, redis } = env);
   });
   afterAll(async () => {
     for (const c of clients) c.close();
-    for (const gw of gws) await gw.close();
-    await database?.close();
-    await redis?.stop();
-    await tdb?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await env?.close();
   });
 
   const track = (c: TestClient) => (clients.push(c), c);

@@ -3,49 +3,27 @@
  * readiness returns, and new vets and owners match. The rebuild of the lost live state
  * (PROTOCOL §6) is covered in `rebuild.test.ts`.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.js";
-import { createLogger } from "../../src/lib/logger.js";
-import { buildGateway, type Gateway } from "../../src/server.js";
+import type { Gateway } from "../../src/server.js";
 import { seedApp, seedUser, seedVet, TestClient, userClient, vetClient } from "../support/actors.js";
 import { request } from "../support/gateway.js";
-import { startThrowawayRedis, type ThrowawayRedis } from "../support/redis-server.js";
-import { createTestDatabase, type TestDatabase } from "../support/services.js";
+import { startGatewaysOnThrowawayRedis, type GatewaysOnThrowawayRedis } from "../support/redis-gateway.js";
+import type { ThrowawayRedis } from "../support/redis-server.js";
 
 describe("gateway on a Redis that restarts empty", () => {
-  let tdb: TestDatabase;
+  let env: GatewaysOnThrowawayRedis;
   let redis: ThrowawayRedis;
   let gw: Gateway;
   let url: string;
   const clients: TestClient[] = [];
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), "vcg-redisrestart-"));
 
   beforeAll(async () => {
-    tdb = await createTestDatabase("redisrestart");
-    redis = await startThrowawayRedis();
-    const config = loadConfig({
-      NODE_ENV: "test",
-      PORT: "0",
-      HOST: "127.0.0.1",
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
-      DATA_DIR: dataDir,
-      DATABASE_URL: tdb.url,
-      REDIS_URL: redis.url,
-      REDIS_COMMAND_TIMEOUT_MS: "1000",
-      USER_GRACE_MS: "0",
-    });
-    gw = await buildGateway(config, { logger: createLogger(config.logLevel) });
-    url = `http://127.0.0.1:${(await gw.listen()).port}`;
+    env = await startGatewaysOnThrowawayRedis("redisrestart", { USER_GRACE_MS: "0" });
+    ({ redis, gws: [gw], urls: [url] } = env);
   });
   afterAll(async () => {
     for (const c of clients) c.close();
-    await gw?.close();
-    await redis?.stop();
-    await tdb?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await env?.close();
   });
 
   it("keeps serving: readiness comes back and a new vet and owner match", async () => {
