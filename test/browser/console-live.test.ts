@@ -12,16 +12,13 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ownerActor, seedApp, seedUser, seedVet } from "../support/actors.js";
-import { startFakeTwilio, type FakeTwilio } from "../support/fake-twilio.js";
+import { LIVE_TWILIO, liveTwilioEnv, startFakeTwilio, type FakeTwilio } from "../support/fake-twilio.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { buildPages } from "./build-pages.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SHOTS = path.resolve("test-results/screenshots");
-const ACCOUNT = "AC11111111111111111111111111111111";
-const KEY = "SK22222222222222222222222222222222";
-const SECRET = "live-console-test-secret";
-const CHAT = "IS33333333333333333333333333333333";
+const { account: ACCOUNT, key: KEY, secret: SECRET, chatService: CHAT } = LIVE_TWILIO;
 /** Polls wait on a browser and a gateway sharing two busy cores. */
 const SLOW = { timeout: 10_000 };
 
@@ -67,12 +64,7 @@ beforeAll(async () => {
   gw = await startTestGateway({
     db: "pglite",
     env: {
-      TWILIO_MODE: "live",
-      TWILIO_API_BASE_URL: fake.url,
-      TWILIO_ACCOUNT_SID: ACCOUNT,
-      TWILIO_API_KEY: KEY,
-      TWILIO_API_SECRET: SECRET,
-      TWILIO_CHAT_SERVICE_SID: CHAT,
+      ...liveTwilioEnv(fake),
       WRAPUP_MS: "60000",
     },
     twilioRetry: { attempts: 2, baseDelayMs: 5 },

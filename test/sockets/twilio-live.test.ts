@@ -4,12 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ownerActor, seedApp, seedUser, seedVet, vetActor } from "../support/actors.js";
-import { startFakeTwilio, type FakeTwilio } from "../support/fake-twilio.js";
+import { LIVE_TWILIO, liveTwilioEnv, startFakeTwilio, type FakeTwilio } from "../support/fake-twilio.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 
-const ACCOUNT = "AC11111111111111111111111111111111";
-const KEY = "SK22222222222222222222222222222222";
-const CHAT = "IS33333333333333333333333333333333";
+const { key: KEY, chatService: CHAT } = LIVE_TWILIO;
 
 describe("live Twilio mode", () => {
   let fake: FakeTwilio;
@@ -19,12 +17,7 @@ describe("live Twilio mode", () => {
     fake = await startFakeTwilio();
     t = await startTestGateway({
       env: {
-        TWILIO_MODE: "live",
-        TWILIO_API_BASE_URL: fake.url,
-        TWILIO_ACCOUNT_SID: ACCOUNT,
-        TWILIO_API_KEY: KEY,
-        TWILIO_API_SECRET: "live-test-secret-value",
-        TWILIO_CHAT_SERVICE_SID: CHAT,
+        ...liveTwilioEnv(fake),
         WRAPUP_MS: "0",
         USER_GRACE_MS: "0",
       },

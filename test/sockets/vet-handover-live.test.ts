@@ -5,10 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedApp, seedUser, seedVet, userClient, vetClient } from "../support/actors.js";
-import { startFakeTwilio, type FakeTwilio } from "../support/fake-twilio.js";
+import { LIVE_TWILIO, liveTwilioEnv, startFakeTwilio, type FakeTwilio } from "../support/fake-twilio.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 
-const CHAT = "IS33333333333333333333333333333333";
+const CHAT = LIVE_TWILIO.chatService;
 
 describe("hand-over in live Twilio mode", () => {
   let fake: FakeTwilio;
@@ -18,12 +18,7 @@ describe("hand-over in live Twilio mode", () => {
     fake = await startFakeTwilio();
     t = await startTestGateway({
       env: {
-        TWILIO_MODE: "live",
-        TWILIO_API_BASE_URL: fake.url,
-        TWILIO_ACCOUNT_SID: "AC11111111111111111111111111111111",
-        TWILIO_API_KEY: "SK22222222222222222222222222222222",
-        TWILIO_API_SECRET: "live-test-secret-value",
-        TWILIO_CHAT_SERVICE_SID: CHAT,
+        ...liveTwilioEnv(fake),
         VET_GRACE_MS: "400",
         WRAPUP_MS: "0",
         USER_GRACE_MS: "0",

@@ -319,3 +319,23 @@ function basicUser(header: string | undefined): string | undefined {
   const colon = decoded.indexOf(":");
   return colon > 0 ? decoded.slice(0, colon) : undefined;
 }
+
+/** The made-up credentials of a live-mode test gateway (only the fake ever sees them). */
+export const LIVE_TWILIO = {
+  account: "AC11111111111111111111111111111111",
+  key: "SK22222222222222222222222222222222",
+  secret: "live-test-secret-value",
+  chatService: "IS33333333333333333333333333333333",
+} as const;
+
+/** `TWILIO_MODE=live` and its credentials, with the REST calls going to `fake`. */
+export function liveTwilioEnv(fake: FakeTwilio): Record<string, string> {
+  return {
+    TWILIO_MODE: "live",
+    TWILIO_API_BASE_URL: fake.url,
+    TWILIO_ACCOUNT_SID: LIVE_TWILIO.account,
+    TWILIO_API_KEY: LIVE_TWILIO.key,
+    TWILIO_API_SECRET: LIVE_TWILIO.secret,
+    TWILIO_CHAT_SERVICE_SID: LIVE_TWILIO.chatService,
+  };
+}
