@@ -3,9 +3,10 @@
  * internals, each npm package, each src/ file), the top functions by self time and the
  * src/ functions by inclusive time, as a percentage of the busy (non-idle) time.
  *
- * The gateway children run TypeScript through tsx, which hands V8 whitespace-minified code,
- * so profile positions in src/ are mapped back through the source maps tsx keeps in its
- * cache (`$TMPDIR/tsx-$UID/`, JSON `{code, map}`); without one, the position is shown as "?".
+ * Positions are mapped back to src/*.ts: for the compiled gateway (`dist/*.js`, what the
+ * benches run) through the `.js.map` files tsc writes next to them; for code run through tsx
+ * through the source maps tsx keeps in its cache (`$TMPDIR/tsx-$UID/`, JSON `{code, map}`).
+ * Without a map, the position is shown as "?".
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { SourceMap, type SourceMapPayload } from "node:module";
@@ -59,6 +60,26 @@ function tsxSourceMaps(): Map<string, SourceMap> {
   return new Map([...newest].map(([k, v]) => [k, new SourceMap(v.map)]));
 }
 
+/** The source map tsc wrote next to a compiled file under dist/, if any (cached per file). */
+function distSourceMaps(): (file: string) => SourceMap | undefined {
+  const cache = new Map<string, SourceMap | undefined>();
+  const dist = path.join(REPO_ROOT, "dist") + path.sep;
+  return (file) => {
+    if (!file.startsWith(dist) || !file.endsWith(".js")) return undefined;
+    if (!cache.has(file)) {
+      try {
+        const payload = JSON.parse(readFileSync(`${file}.map`, "utf8")) as SourceMapPayload;
+        // Sources are relative to the map; make them absolute like tsx's.
+        payload.sources = payload.sources.map((s) => path.resolve(path.dirname(file), s));
+        cache.set(file, new SourceMap(payload));
+      } catch {
+        cache.set(file, undefined);
+      }
+    }
+    return cache.get(file);
+  };
+}
+
 const rel = (file: string) => (file.startsWith(REPO_ROOT) ? file.slice(REPO_ROOT.length).replace(/^\/+/, "") : file);
 
 /** Where a frame's code lives, for grouping: `GC`, `node:internal`, `pkg <name>`, `src/…`, … */
@@ -99,6 +120,7 @@ export interface ProfileSummary {
 export function summariseProfile(file: string, top = 15): ProfileSummary {
   const prof = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
   const maps = tsxSourceMaps();
+  const distMap = distSourceMaps();
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
   for (const n of prof.nodes) {
@@ -116,8 +138,8 @@ export function summariseProfile(file: string, top = 15): ProfileSummary {
     let file = cf.url.startsWith("file://") ? fileURLToPath(cf.url.split("?")[0]) : cf.url;
     let line = cf.lineNumber + 1;
     let pos = `${rel(file)}:${line}`;
-    const map = maps.get(file);
-    if (file.endsWith(".ts")) {
+    const map = maps.get(file) ?? distMap(file);
+    if (file.endsWith(".ts") || map) {
       const e = map?.findEntry(cf.lineNumber, cf.columnNumber);
       if (e && "originalLine" in e) {
         line = e.originalLine + 1;
