@@ -9,6 +9,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Clock } from "../lib/clock.js";
+import { forEachLimited } from "../lib/concurrency.js";
 import type { Logger } from "../lib/logger.js";
 import type { RoutingConfig } from "./engine-config.js";
 import type { Directory, Ledger, OpenConsultationRecord } from "./ports.js";
@@ -17,6 +18,8 @@ import type { LiveConsultation, RequestProfile, VetChosenStatus } from "./types.
 
 /** How long a node may hold the rebuild lock before another takes over. */
 const LOCK_TTL_MS = 30_000;
+/** Owners restored at once: each restore is a few round trips, and a backlog can be thousands. */
+const RESTORE_CONCURRENCY = 16;
 
 /** The sockets this node holds, as the transport knows them. */
 export interface LocalConnections {
@@ -124,29 +127,18 @@ export class Rebuilder {
   private async rebuild(epoch: string): Promise<RebuildReport> {
     const { store, ledger, clock, routing } = this.deps;
     const report: RebuildReport = { epoch, queued: 0, active: 0, wrapups: 0, skipped: 0, closed: 0 };
-    // Newest first (the queue order comes from `seq`, the creation time): when a user has two
-    // open, the one their retry last got back wins.
+    // Per owner newest first (the queue order comes from `seq`, the creation time): when a user
+    // has two open, the one their retry last got back wins. Owners are restored side by side.
+    const byOwner = new Map<string, OpenConsultationRecord[]>();
     for (const r of (await ledger.openConsultations()).reverse()) {
-      // Restored by an attempt that failed later (database away): no profile read again, so
-      // each retry gets further instead of starting over.
-      if (await store.getConsultation(r.id)) {
-        report.skipped++;
-        continue;
-      }
-      const c = await this.live(r);
-      if (await store.restore(c)) {
-        if (c.status === "active") report.active++;
-        else report.queued++;
-        continue;
-      }
-      report.skipped++;
-      // The user has another open one (their retry queued it while this one was lost with
-      // Redis): one open consultation per user, so this one is closed, not left open forever.
-      if (!(await store.getConsultation(r.id))) {
-        await ledger.transition(r.id, "cancelled", clock.now(), { endReason: "duplicate" });
-        report.closed++;
-      }
+      const key = `${r.appId}:${r.userId}`;
+      const list = byOwner.get(key);
+      if (list) list.push(r);
+      else byOwner.set(key, [r]);
     }
+    await forEachLimited([...byOwner.values()], RESTORE_CONCURRENCY, async (records) => {
+      for (const r of records) await this.restoreOne(r, report);
+    });
     if (routing.wrapupMs > 0) {
       const now = clock.now();
       for (const w of await ledger.recentWrapups(now - routing.wrapupMs)) {
@@ -154,6 +146,29 @@ export class Rebuilder {
       }
     }
     return report;
+  }
+
+  private async restoreOne(r: OpenConsultationRecord, report: RebuildReport): Promise<void> {
+    const { store, ledger, clock } = this.deps;
+    // Restored by an attempt that failed later (database away): no profile read again, so
+    // each retry gets further instead of starting over.
+    if (await store.getConsultation(r.id)) {
+      report.skipped++;
+      return;
+    }
+    const c = await this.live(r);
+    if (await store.restore(c)) {
+      if (c.status === "active") report.active++;
+      else report.queued++;
+      return;
+    }
+    report.skipped++;
+    // The user has another open one (their retry queued it while this one was lost with
+    // Redis): one open consultation per user, so this one is closed, not left open forever.
+    if (!(await store.getConsultation(r.id))) {
+      await ledger.transition(r.id, "cancelled", clock.now(), { endReason: "duplicate" });
+      report.closed++;
+    }
   }
 
   /** The live form of a ledger record: offered ones queued again, in created order. */

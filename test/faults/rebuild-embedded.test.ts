@@ -65,5 +65,6 @@ describe.each(["postgres", "pglite"] as const)("embedded gateway restarted (%s)"
     expect(offer.consultation_id).toBe(r.data.consultation_id);
     expect((await v.ask("consult:accept", { consultation_id: r.data.consultation_id })).success).toBe(true);
     await again.next("consult:matched", (p) => p.consultation_id === r.data.consultation_id);
-  });
+    // PGlite starts twice here (WASM and migrations each time): slow on a busy machine.
+  }, 60_000);
 });
