@@ -5,7 +5,7 @@
  * token that is bad on its face stays `unauthorized` with or without the database.
  */
 import { io, type Socket } from "socket.io-client";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import { SocketTokens } from "../../src/auth/socket-tokens.js";
 import { createOwnerClient, createVetClient, type OwnerClient, type OwnerEvents, type SocketToken, type VetClient, type VetEvents } from "../../src/client/index.js";
 import type { Gateway } from "../../src/server.js";
@@ -125,6 +125,18 @@ describe("socket handshakes while PostgreSQL is cut", () => {
     proxy.restore();
     await expect.poll(async () => (await handshake("/user", u.token)).message, { timeout: 10_000 }).toBe("unauthorized");
     expect(await handshake("/vet", v.token)).toEqual(unauthorized);
+  });
+
+  it("an unexpected failure of the token check is refused 'server_error' (500), not 'unauthorized'", async () => {
+    const u = await seedUser(gw, app.id);
+    // Not the database being away: a fault of the gateway itself (here injected).
+    const spy = vi.spyOn(gw.ctx.repos.users, "findById").mockRejectedValue(new Error("not a storage error"));
+    onTestFinished(() => spy.mockRestore());
+    expect(await handshake("/user", u.token)).toEqual({
+      connected: false,
+      message: "server_error",
+      data: { success: false, status_code: 500, message: ["Server Error"], data: [] },
+    });
   });
 
   it("an owner SDK client started during a cut keeps trying, and connects by itself once the database is back", async () => {
