@@ -59,7 +59,7 @@ describe("vet console through a database cut", () => {
     }
     await expect.poll(() => conn.textContent(), RECONNECT).toBe("Connected");
     expect(await page.locator("#login-view").isHidden()).toBe(true);
-    expect(await page.evaluate(() => sessionStorage.getItem("vet-console.session"))).not.toBeNull();
+    expect(await page.evaluate('sessionStorage.getItem("vet-console.session")')).not.toBeNull();
     await ctx.close();
   });
 });

@@ -19,7 +19,7 @@ const DATABASE_TIMEOUT_MS = 1000;
 /** The SDK waits at least `retry_after_s` (5 s) plus jitter between refused attempts. */
 const RECONNECT_WITHIN_MS = 20_000;
 
-type Outcome = { connected: true } | { connected: false; message: string; data: any };
+type Outcome = { connected: boolean; message?: string; data?: any };
 
 describe("socket handshakes while PostgreSQL is cut", () => {
   let env: GatewayBehindProxy;
