@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 describe("vet console through a database cut", () => {
-  it("stays signed in while reconnects are refused 'unavailable', and reconnects by itself once the database is back", async () => {
+  it("stays signed in while reconnects are refused 'unavailable', and reconnects by itself once the database is back", { timeout: 90_000 }, async () => {
     const { gw, url, proxy } = env;
     const vet = await seedVet(gw);
     const unavailable = async () =>

@@ -18,6 +18,8 @@ import { countingGetter, ownerTokens, Recorder } from "../client/recorder.js";
 const DATABASE_TIMEOUT_MS = 1000;
 /** The SDK waits at least `retry_after_s` (5 s) plus jitter between refused attempts. */
 const RECONNECT_WITHIN_MS = 20_000;
+/** For the SDK tests: a few refused attempts, then the reconnect, on a loaded machine. */
+const SDK_TEST = { timeout: 60_000 };
 
 type Outcome = { connected: boolean; message?: string; data?: any };
 
@@ -139,7 +141,7 @@ describe("socket handshakes while PostgreSQL is cut", () => {
     });
   });
 
-  it("an owner SDK client started during a cut keeps trying, and connects by itself once the database is back", async () => {
+  it("an owner SDK client started during a cut keeps trying, and connects by itself once the database is back", SDK_TEST, async () => {
     const u = await seedUser(gw, app.id);
     const getter = countingGetter(ownerTokens(gw, app.id, u.userId));
     const before = await handshakes("unavailable");
@@ -159,7 +161,7 @@ describe("socket handshakes while PostgreSQL is cut", () => {
     await client.cancel(id);
   });
 
-  it("a connected vet whose link drops during a cut stays signed in and reconnects by itself once the database is back", async () => {
+  it("a connected vet whose link drops during a cut stays signed in and reconnects by itself once the database is back", SDK_TEST, async () => {
     const v = await seedVet(gw);
     const issue = () => gw.ctx.socketTokens.issue({ kind: "vet", vetId: v.id });
     const getter = countingGetter(issue);
@@ -181,7 +183,7 @@ describe("socket handshakes while PostgreSQL is cut", () => {
     expect(await vet.setAvailability("away")).toEqual({ status: "away" });
   });
 
-  it("an SDK client whose token endpoint answers 503 during the cut keeps trying, and connects once it answers again", async () => {
+  it("an SDK client whose token endpoint answers 503 during the cut keeps trying, and connects once it answers again", SDK_TEST, async () => {
     const u = await seedUser(gw, app.id);
     // The partner's token call, straight to the gateway's REST API: it reads the database too.
     const calls: number[] = [];
@@ -210,7 +212,7 @@ describe("socket handshakes while PostgreSQL is cut", () => {
     expect(calls.at(-1)).toBe(200);
   });
 
-  it("an SDK client with a bad token ends 'unauthorized' during a cut, as with the database up", async () => {
+  it("an SDK client with a bad token ends 'unauthorized' during a cut, as with the database up", SDK_TEST, async () => {
     const getter = countingGetter(() => Promise.resolve({ token: "not-a-token", expires_at: new Date(Date.now() + 60_000).toISOString() }));
     proxy.cut("refuse");
     const client = createOwnerClient({ url, getToken: getter.get });
