@@ -4,7 +4,7 @@
  * Browser-safe: no Node-only imports.
  */
 import { io, type Socket } from "socket.io-client";
-import type { Envelope, TokenPayload } from "../protocol/events.js";
+import type { Envelope, HandshakeRefusalData, TokenPayload } from "../protocol/events.js";
 import { GatewayError } from "./errors.js";
 import type { BaseClient, ClientOptions, ConnectionStatus, SocketToken } from "./types.js";
 
@@ -18,10 +18,14 @@ const MAX_UNAUTHORIZED = 3;
 const SERVER_DISCONNECT_RETRY_MS = 1_000;
 /** A second server-side disconnect within this window is not retried. */
 const SERVER_DISCONNECT_WINDOW_MS = 30_000;
+/** A server's retry hint is honoured up to this long. */
+const MAX_RETRY_AFTER_MS = 60_000;
 /** setTimeout's largest delay. */
 const MAX_TIMER_MS = 2_147_483_647;
 
 type Listener = (...args: never[]) => void;
+/** A `connect_error`: Socket.IO puts the gateway's refusal envelope in `data`. */
+type ConnectError = Error & { data?: Partial<HandshakeRefusalData> };
 type UntypedEvents = { on(e: string, fn: Listener): unknown; off(e: string, fn: Listener): unknown };
 
 export class Connection<S> implements BaseClient<S> {
@@ -35,6 +39,10 @@ export class Connection<S> implements BaseClient<S> {
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private unauthorizedStreak = 0;
+  /** Consecutive refusals worth retrying (gateway `unavailable`, or a transient `getToken` failure). */
+  private transientStreak = 0;
+  /** Why the last `getToken` call failed, until the handshake it left without a token is refused. */
+  private tokenError: unknown = null;
   private everConnected = false;
   private lastServerDisconnect = -Infinity;
   private closed = false;
@@ -49,17 +57,25 @@ export class Connection<S> implements BaseClient<S> {
       // Called on every (re)connect attempt, so a reconnect always presents a live token.
       auth: (cb: (data: object) => void) => {
         this.handshakeToken().then(
-          (t) => cb({ token: t.token }),
-          () => cb({}),
+          (t) => {
+            this.tokenError = null;
+            cb({ token: t.token });
+          },
+          // Sent without a token: the refusal that follows is judged by this error (onRefused).
+          (err: unknown) => {
+            this.tokenError = err ?? new Error("getToken failed");
+            cb({});
+          },
         );
       },
     });
     this.socket.on("connect", () => {
       this.unauthorizedStreak = 0;
+      this.transientStreak = 0;
       this.everConnected = true;
       this.setStatus("connected");
     });
-    this.socket.on("connect_error", (err: Error) => {
+    this.socket.on("connect_error", (err: ConnectError) => {
       // Not active: the server's middleware refused us, and Socket.IO will not retry by itself.
       if (!this.socket.active) this.onRefused(err);
       else this.setStatus(this.everConnected ? "reconnecting" : "connecting");
@@ -165,20 +181,50 @@ export class Connection<S> implements BaseClient<S> {
     }, SERVER_DISCONNECT_RETRY_MS);
   }
 
-  /** The handshake was refused (`unauthorized`): retry with a fresh token a few times. */
-  private onRefused(err: Error): void {
+  /**
+   * The handshake was refused. `unavailable` or `server_error` (the gateway could not check
+   * the token), or a `getToken` that failed for a transient reason: retry with backoff, for as
+   * long as it takes, keeping the token. `unauthorized`: retry with a fresh token a few times,
+   * then report `unauthorized`. Anything else is final.
+   */
+  private onRefused(err: ConnectError): void {
+    const tokenError = this.tokenError;
+    this.tokenError = null;
+    const transient = tokenError ? isTransientTokenError(tokenError) : isTransientRefusal(err);
+    if (transient) {
+      this.transientStreak += 1;
+      this.retryAfter(this.backoffMs(tokenError ? undefined : err.data?.retry_after_s));
+      return;
+    }
     this.token = null;
     this.unauthorizedStreak += 1;
     if (err.message !== "unauthorized" || this.unauthorizedStreak > MAX_UNAUTHORIZED) {
       this.setStatus("unauthorized");
       return;
     }
-    this.setStatus(this.everConnected ? "reconnecting" : "connecting");
     // A short, growing pause so a getter that keeps failing does not hammer the gateway.
+    this.retryAfter(250 * (this.unauthorizedStreak - 1));
+  }
+
+  private retryAfter(ms: number): void {
+    this.setStatus(this.everConnected ? "reconnecting" : "connecting");
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       if (!this.closed) this.socket.connect();
-    }, 250 * (this.unauthorizedStreak - 1));
+    }, ms);
+  }
+
+  /**
+   * Socket.IO's reconnection backoff (`reconnectionDelay` doubling up to `reconnectionDelayMax`,
+   * default 1 s to 5 s), never shorter than the gateway's `retry_after_s`, plus up to
+   * `randomizationFactor` of it so clients refused together do not come back together.
+   */
+  private backoffMs(retryAfterS: number | undefined): number {
+    const m = this.socket.io;
+    const exp = Math.min(m.reconnectionDelayMax(), m.reconnectionDelay() * 2 ** Math.min(this.transientStreak - 1, 20));
+    const hint = typeof retryAfterS === "number" && retryAfterS > 0 ? Math.min(retryAfterS * 1000, MAX_RETRY_AFTER_MS) : 0;
+    const wait = Math.max(exp, hint);
+    return Math.round(wait * (1 + Math.random() * m.randomizationFactor()));
   }
 
   /** The cached token while it has life left, else a fresh one. */
@@ -216,4 +262,23 @@ export class Connection<S> implements BaseClient<S> {
       Math.min(life * REFRESH_AT, MAX_TIMER_MS),
     );
   }
+}
+
+/** The gateway refused the handshake because it could not check the token (5xx), not because of the token. */
+function isTransientRefusal(err: ConnectError): boolean {
+  if (err.message === "unavailable" || err.message === "server_error") return true;
+  const code = err.data?.status_code;
+  return typeof code === "number" && code >= 500;
+}
+
+/**
+ * `getToken` failed for a reason worth retrying: its error says `retryable: true`, or carries
+ * an HTTP `status`/`statusCode` of 0 (network), 429 or 5xx, as fetch wrappers commonly do.
+ */
+function isTransientTokenError(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const e = err as { retryable?: unknown; status?: unknown; statusCode?: unknown };
+  if (typeof e.retryable === "boolean") return e.retryable;
+  const code = typeof e.status === "number" ? e.status : e.statusCode;
+  return typeof code === "number" && (code === 0 || code === 429 || code >= 500);
 }

@@ -19,6 +19,9 @@ export interface ClientOptions {
   /**
    * Returns a fresh socket token. Called at connect, before the current token expires (at
    * 80 % of its life, kept for the next reconnect), and after `connect_error` `unauthorized`.
+   * A rejection whose error has `retryable: true`, or an HTTP `status`/`statusCode` of 0
+   * (network), 429 or 5xx, is retried with backoff (like a gateway `unavailable`); any other
+   * rejection counts as a refused token (status `unauthorized` after a few tries).
    */
   getToken: () => Promise<SocketToken>;
   /** How long an acknowledged call waits for its answer (default 10000 ms). */
@@ -30,9 +33,11 @@ export interface ClientOptions {
 }
 
 /**
- * `connecting`: first attempt; `connected`; `reconnecting`: lost, retrying on its own;
- * `disconnected`: closed by `close()` or by the server (not retried); `unauthorized`: the
- * gateway refused a freshly fetched token, or `getToken` failed (call `connect()` to retry).
+ * `connecting`: first attempt; `connected`; `reconnecting`: lost, retrying on its own (also
+ * while the gateway refuses handshakes as `unavailable`, e.g. its database is away: the SDK
+ * retries with backoff, as long as it takes); `disconnected`: closed by `close()` or by the
+ * server (not retried); `unauthorized`: the gateway refused a freshly fetched token, or
+ * `getToken` failed for a reason not worth retrying (call `connect()` to retry).
  */
 export type ConnectionStatus = "connecting" | "connected" | "reconnecting" | "disconnected" | "unauthorized";
 

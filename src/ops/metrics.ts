@@ -6,6 +6,8 @@ export interface Metrics {
   readonly httpDuration: Histogram<"method" | "route" | "status">;
   readonly socketConnections: Gauge<"namespace">;
   readonly socketEvents: Counter<"namespace" | "event" | "status">;
+  /** Socket handshakes by outcome: `ok`, `unauthorized`, `unavailable` (storage away), `server_error`. */
+  readonly socketHandshakes: Counter<"namespace" | "result">;
   readonly matchLatency: Histogram;
   readonly consultations: Counter<"outcome">;
   readonly offers: Counter<"outcome">;
@@ -40,6 +42,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       name: "socket_events_total",
       help: "Client-to-server socket events by acknowledgement status",
       labelNames: ["namespace", "event", "status"],
+      registers,
+    }),
+    socketHandshakes: new Counter({
+      name: "socket_handshakes_total",
+      help: "Socket.IO handshakes by outcome (ok, unauthorized, unavailable, server_error)",
+      labelNames: ["namespace", "result"],
       registers,
     }),
     matchLatency: new Histogram({

@@ -12,6 +12,7 @@ import * as p from "./payloads.js";
 
 export * from "./payloads.js";
 export { envelopeSchema, errorEnvelopeSchema, type Envelope } from "./envelope.js";
+export * from "./handshake.js";
 
 /** A client→server event: its payload and the `data` of its successful acknowledgement. */
 export interface ClientEventSpec {

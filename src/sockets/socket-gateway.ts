@@ -17,6 +17,7 @@ import type { Notifier } from "../domain/ports.js";
 import { AppError, fail, ok, type Envelope } from "../lib/envelope.js";
 import { validate } from "../http/validation.js";
 import { originAllowed } from "../http/security.js";
+import { handshakeGuard } from "./handshake.js";
 import { createSocketLimits } from "./limits.js";
 import {
   callStatusSetSchema,
@@ -114,31 +115,33 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
     },
   };
 
-  vets.use((socket, next) => {
-    void (async () => {
-      const p = await ctx.socketTokens.verify((socket.handshake.auth as { token?: unknown }).token, "vet");
-      const vet = p?.kind === "vet" ? await ctx.repos.vets.findById(p.vetId) : null;
-      if (!vet?.active) return next(new Error("unauthorized"));
-      socket.data.vetId = vet.id;
-      next();
-    })().catch((err: unknown) => {
-      ctx.logger.error({ err }, "vet handshake failed");
-      next(new Error("unauthorized"));
-    });
-  });
-  users.use((socket, next) => {
-    void (async () => {
-      const p = await ctx.socketTokens.verify((socket.handshake.auth as { token?: unknown }).token, "user");
-      const user = p?.kind === "user" ? await ctx.repos.users.findById(p.appId, p.userId) : null;
-      if (!user || p?.kind !== "user") return next(new Error("unauthorized"));
-      socket.data.appId = p.appId;
-      socket.data.userId = p.userId;
-      next();
-    })().catch((err: unknown) => {
-      ctx.logger.error({ err }, "user handshake failed");
-      next(new Error("unauthorized"));
-    });
-  });
+  // The token is checked in memory; the account in the database. A database that cannot answer
+  // refuses the handshake as `unavailable` (503, retried), never `unauthorized` (final).
+  vets.use(
+    handshakeGuard<VetSocketData>({
+      namespace: "vet",
+      logger: ctx.logger,
+      metrics: ctx.metrics,
+      admit: async (token) => {
+        const p = await ctx.socketTokens.verify(token, "vet");
+        const vet = p?.kind === "vet" ? await ctx.repos.vets.findById(p.vetId) : null;
+        return vet?.active ? { vetId: vet.id } : null;
+      },
+    }),
+  );
+  users.use(
+    handshakeGuard<UserSocketData>({
+      namespace: "user",
+      logger: ctx.logger,
+      metrics: ctx.metrics,
+      admit: async (token) => {
+        const p = await ctx.socketTokens.verify(token, "user");
+        if (p?.kind !== "user") return null;
+        const user = await ctx.repos.users.findById(p.appId, p.userId);
+        return user ? { appId: p.appId, userId: p.userId } : null;
+      },
+    }),
+  );
 
   /**
    * Registers an acknowledged event. An event without a callback is ignored; a bad payload

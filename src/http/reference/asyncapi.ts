@@ -7,6 +7,7 @@ import { z } from "zod";
 import {
   envelopeSchema,
   errorEnvelopeSchema,
+  handshakeRefusalSchema,
   userClientEvents,
   userServerEvents,
   vetClientEvents,
@@ -35,8 +36,6 @@ function toSchema(schema: z.ZodType, io: "input" | "output", shared: Json): Json
 export function ackSchema(spec: ClientEventSpec): z.ZodType {
   return z.union([envelopeSchema(spec.ack).extend({ success: z.literal(true) }), errorEnvelopeSchema]);
 }
-
-const connectError = z.object({ message: z.literal("unauthorized") });
 
 /** The AsyncAPI document of both namespaces. */
 export function buildAsyncApiDocument(version: string): Json {
@@ -83,8 +82,12 @@ export function buildAsyncApiDocument(version: string): Json {
     const ce = key(ns, "connect_error");
     add(ce, {
       name: "connect_error",
-      summary: "The handshake failed: bad, expired or wrong-namespace token, or the account no longer exists.",
-      payload: toSchema(connectError, "output", schemas),
+      summary:
+        "The handshake was refused. `unauthorized` (`data.status_code` 401): bad, expired or wrong-namespace token, " +
+        "or the account no longer exists or is disabled; final for that token. `unavailable` (503): the database " +
+        "could not check the token in time; reconnect with the same token after `data.retry_after_s`. " +
+        "`server_error` (500): unexpected; retry with backoff.",
+      payload: toSchema(handshakeRefusalSchema, "output", schemas),
     });
     operations[`${ns}_connect_error`] = { action: "send", channel: { $ref: `#/channels/${ns}` }, summary: "Handshake refused.", messages: [ref(ce)] };
     channels[ns] = {
@@ -92,7 +95,9 @@ export function buildAsyncApiDocument(version: string): Json {
       title: `/${ns} namespace`,
       description:
         `Socket.IO namespace \`/${ns}\`. Handshake: \`io(url + "/${ns}", { auth: { token } })\` with the token of ${tokenFrom}; ` +
-        "a bad token fails with `connect_error` whose `message` is `unauthorized`. Every client→server event takes an " +
+        "a bad token fails with `connect_error` whose `message` is `unauthorized` (final), a database that cannot check " +
+        "the token in time with `unavailable` (retry; `data` is the error envelope with `status_code` 503 and " +
+        "`retry_after_s`). Every client→server event takes an " +
         "acknowledgement callback (the operation's reply); an event without one is ignored.",
       messages: channelMessages,
     };
