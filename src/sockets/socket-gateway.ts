@@ -19,6 +19,7 @@ import { validate } from "../http/validation.js";
 import { originAllowed } from "../http/security.js";
 import { handshakeGuard } from "./handshake.js";
 import { createSocketLimits } from "./limits.js";
+import { startRegistration, type Registration } from "./registration.js";
 import {
   callStatusSetSchema,
   consultationIdSchema,
@@ -149,7 +150,7 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
    */
   function handle<S extends z.ZodType>(
     socket: Socket,
-    ready: Promise<unknown>,
+    registration: Registration,
     ns: "vet" | "user",
     event: string,
     schema: S,
@@ -164,8 +165,10 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
         let envelope: Envelope;
         try {
           const input = validate(schema, payload ?? {});
-          // Events sent right after connecting wait until the connection is registered.
-          await ready;
+          // Events sent right after connecting wait for the first registration attempt; while
+          // routing does not know the socket (store or database away), they get 503.
+          await registration.firstAttempt;
+          if (!registration.registered()) throw new StorageUnavailableError(5);
           const { data, message } = await run(input);
           envelope = ok(data, message);
         } catch (err) {
@@ -203,20 +206,25 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
       limits
         .enforcePerIdentity(vets, vetRoom(vetId), ctx.config.sockets.maxPerVet)
         .catch((err: unknown) => ctx.logger.warn({ err, vetId }, "socket cap check failed"));
-      const ready = engine
-        .vetConnected(vetId, socket.id)
-        .then(async (presence) => {
+      const ready = startRegistration(
+        async () => {
+          const presence = await engine.vetConnected(vetId, socket.id);
           socket.emit("presence", { status: presence.status, reason: "connected" });
           // Resume (PROTOCOL §3): active consultations, then the held offer again.
           const { states, offer } = await engine.vetResume(vetId);
           for (const state of states) socket.emit("consult:state", state);
           if (offer) socket.emit("consult:offer", offer);
-        })
-        .catch((err: unknown) => ctx.logger.error({ err, vetId }, "vet connect failed"));
+        },
+        ctx.logger,
+        { vetId },
+      );
       socket.on("disconnect", () => {
         ctx.metrics.socketConnections.dec({ namespace: "vet" });
+        const settled = ready.stop();
         if (draining) return;
-        engine.vetDisconnected(vetId, socket.id).catch((err: unknown) => ctx.logger.error({ err, vetId }, "vet disconnect failed"));
+        settled
+          .then(() => engine.vetDisconnected(vetId, socket.id))
+          .catch((err: unknown) => ctx.logger.error({ err, vetId }, "vet disconnect failed"));
       });
       handle(socket, ready, "vet", "presence:set", schemas.presence, async (p) => ({
         data: await engine.setVetStatus(vetId, p.status),
@@ -258,17 +266,20 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
       limits
         .enforcePerIdentity(users, userRoom(appId, userId), ctx.config.sockets.maxPerUser)
         .catch((err: unknown) => ctx.logger.warn({ err, appId, userId }, "socket cap check failed"));
-      const ready = engine
-        .userConnected(appId, userId, socket.id)
-        .then((state) => {
+      const ready = startRegistration(
+        async () => {
+          const state = await engine.userConnected(appId, userId, socket.id);
           if (state) socket.emit("consult:state", state);
-        })
-        .catch((err: unknown) => ctx.logger.error({ err, appId, userId }, "user connect failed"));
+        },
+        ctx.logger,
+        { appId, userId },
+      );
       socket.on("disconnect", () => {
         ctx.metrics.socketConnections.dec({ namespace: "user" });
+        const settled = ready.stop();
         if (draining) return;
-        engine
-          .userDisconnected(appId, userId, socket.id)
+        settled
+          .then(() => engine.userDisconnected(appId, userId, socket.id))
           .catch((err: unknown) => ctx.logger.error({ err, appId, userId }, "user disconnect failed"));
       });
       handle(socket, ready, "user", "consult:request", schemas.request, async (p) => ({

@@ -72,4 +72,36 @@ describe("Redis unreachable for a few seconds", () => {
     await u2.next("consult:matched", (p) => p.consultation_id === r2.data.consultation_id);
     expect(await rebuilds()).toBe(1);
   });
+
+  it("a vet and an owner who connect while Redis is cut are registered once it is back, and match", async () => {
+    const app = await seedApp(gw);
+    const vet = await seedVet(gw);
+    const owner = await seedUser(gw, app.id);
+    let v: TestClient;
+    let u: TestClient;
+    proxy.cut("refuse");
+    try {
+      await expect.poll(async () => (await request(url, "GET", "/readyz")).status, { timeout: 5000 }).toBe(503);
+      // The handshake reads only PostgreSQL: both connect, but routing cannot know them yet.
+      v = await vetClient(url, vet.token, false);
+      clients.push(v);
+      u = await userClient(url, owner.token);
+      clients.push(u);
+      expect(await v.ask("presence:set", { status: "available" })).toMatchObject({ success: false, status_code: 503 });
+      expect(await u.ask("consult:request", { conversation_request: "chat", pet_id: owner.petId })).toMatchObject({
+        success: false,
+        status_code: 503,
+      });
+    } finally {
+      proxy.restore();
+    }
+    // Registered by the retry, without reconnecting: the vet hears its presence, then works.
+    await v.next("presence", (p) => p.reason === "connected", 10_000);
+    await expect.poll(async () => (await v.ask("presence:set", { status: "available" })).success, { timeout: 5000 }).toBe(true);
+    const r = await u.ask("consult:request", { conversation_request: "chat", pet_id: owner.petId });
+    expect(r.success).toBe(true);
+    await v.next("consult:offer", (p) => p.consultation_id === r.data.consultation_id);
+    expect((await v.ask("consult:accept", { consultation_id: r.data.consultation_id })).success).toBe(true);
+    await u.next("consult:matched", (p) => p.consultation_id === r.data.consultation_id);
+  });
 });
