@@ -96,6 +96,12 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
   limits.listen(vets);
   limits.listen(users);
   let draining = false;
+  /** Disconnect bookkeeping still running: close() lets it finish before the store closes. */
+  const leaving = new Set<Promise<void>>();
+  const track = (work: Promise<void>) => {
+    leaving.add(work);
+    void work.finally(() => leaving.delete(work));
+  };
   // Set once closing starts: work still in flight must not publish through closed Redis clients.
   let closed = false;
 
@@ -222,9 +228,11 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
         ctx.metrics.socketConnections.dec({ namespace: "vet" });
         const settled = ready.stop();
         if (draining) return;
-        settled
-          .then(() => engine.vetDisconnected(vetId, socket.id))
-          .catch((err: unknown) => ctx.logger.error({ err, vetId }, "vet disconnect failed"));
+        track(
+          settled
+            .then(() => engine.vetDisconnected(vetId, socket.id))
+            .catch((err: unknown) => ctx.logger.error({ err, vetId }, "vet disconnect failed")),
+        );
       });
       handle(socket, ready, "vet", "presence:set", schemas.presence, async (p) => ({
         data: await engine.setVetStatus(vetId, p.status),
@@ -278,9 +286,11 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
         ctx.metrics.socketConnections.dec({ namespace: "user" });
         const settled = ready.stop();
         if (draining) return;
-        settled
-          .then(() => engine.userDisconnected(appId, userId, socket.id))
-          .catch((err: unknown) => ctx.logger.error({ err, appId, userId }, "user disconnect failed"));
+        track(
+          settled
+            .then(() => engine.userDisconnected(appId, userId, socket.id))
+            .catch((err: unknown) => ctx.logger.error({ err, appId, userId }, "user disconnect failed")),
+        );
       });
       handle(socket, ready, "user", "consult:request", schemas.request, async (p) => ({
         data: await engine.request({
@@ -342,6 +352,8 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
         // After a Redis outage the adapter's unsubscribe can wait forever: do not hang shutdown.
         setTimeout(resolve, CLOSE_GRACE_MS).unref();
       });
+      // The sockets just closed are still leaving routing: bounded, the store may be away.
+      await Promise.race([Promise.allSettled([...leaving]), new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref())]);
       for (const c of extraClients) {
         const quit = c.quit().catch(() => undefined);
         await Promise.race([quit, new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref())]);
