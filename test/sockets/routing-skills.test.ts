@@ -62,8 +62,9 @@ describe.each([
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const login = await request(t.url, "POST", "/vet/v1/login", { body: { email: body.email, password: body.password } });
     expect(login.status, JSON.stringify(login.body)).toBe(200);
-    const client = track(await vetActor(t.url, login.body.data.token as string));
-    return { id: created.body.data.id as number, email: body.email, client };
+    const token = login.body.data.token as string;
+    const client = track(await vetActor(t.url, token));
+    return { id: created.body.data.id as number, email: body.email, token, client };
   }
 
   /** An owner registered over the v2 API with one pet of `species`, connected on `/user`. */
@@ -114,6 +115,14 @@ describe.each([
     expect(offer).toMatchObject({ consultation_id: req.consultation_id, language: "es" });
     expect(offer).not.toHaveProperty("emergency");
     await english.client.none("consult:offer");
+    // The accept and a console opened later (consult:state) carry the language as the offer did.
+    const accepted = await spanish.client.accept(req.consultation_id);
+    expect(accepted).toMatchObject({ consultation_id: req.consultation_id, language: "es" });
+    expect(accepted).not.toHaveProperty("emergency");
+    const another = track(await vetActor(t.url, spanish.token, false));
+    const state = await another.next("consult:state");
+    expect(state).toMatchObject({ consultation_id: req.consultation_id, status: "active", language: "es" });
+    expect(state).not.toHaveProperty("emergency");
 
     // Without a language the longest-idle vet gets it: the English-only vet was eligible.
     const plain = await owner("dog");
@@ -163,7 +172,11 @@ describe.each([
     const vet = await vetOnline();
     const first = await vet.client.next("consult:offer");
     expect(first).toMatchObject({ consultation_id: e.consultation_id, emergency: true });
-    await vet.client.accept(e.consultation_id);
+    expect(await vet.client.accept(e.consultation_id)).toMatchObject({ consultation_id: e.consultation_id, emergency: true });
+    // A console opened now resumes it with the badge's data (consult:state).
+    const reopened = track(await vetActor(t.url, vet.token, false));
+    expect(await reopened.next("consult:state")).toMatchObject({ consultation_id: e.consultation_id, emergency: true });
+    reopened.close();
     await expect.poll(() => places(prot.client.all("consult:queued")), POLL).toEqual([1, 2, 1]);
     await expect.poll(() => places(normal.client.all("consult:queued")), POLL).toEqual([1, 2, 3, 2]);
     await vet.client.end(e.consultation_id);
