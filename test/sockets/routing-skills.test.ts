@@ -345,7 +345,7 @@ describe("routing skills on two nodes sharing Redis", () => {
     expect(created.status).toBe(201);
     const vetId = created.body.data.id as number;
     const token = (await request(t.urls[1], "POST", "/vet/v1/login", { body: { email: body.email, password: body.password } })).body.data.token as string;
-    const node1 = t.gateways[1]!;
+    const node1 = t.gateways[1];
     if (known) {
       const offline = async () => (await node1.engine.stats()).vets.offline ?? 0;
       const offlineBefore = await offline();
