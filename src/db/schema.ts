@@ -125,6 +125,11 @@ export const vets = pgTable("vets", {
   languages: text("languages").array().notNull().default(sql`'{en}'::text[]`),
   /** Chat consultations held at once; null = `VET_MAX_CONSULTS`. */
   maxChats: integer("max_chats"),
+  /**
+   * Bumped by every write of species, languages or max_chats, in the same UPDATE: routing
+   * keeps the skills of the highest version it was given, so an older read never wins.
+   */
+  skillsVersion: integer("skills_version").notNull().default(0),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });

@@ -171,7 +171,8 @@ export class ConsultationEngine {
 
   /**
    * A vet socket connected: routing takes the vet's skills as stored now. Read fresh: this
-   * node's cached copy may predate a `PATCH` served by another node, and would overwrite it.
+   * node's cached copy may predate a `PATCH` served by another node. A `PATCH` landing
+   * between this read and the store write is kept: its skills have a higher version.
    */
   async vetConnected(vetId: number, connId: string): Promise<VetPresence> {
     const skills = (await this.deps.directory.vet(vetId, { fresh: true }))?.skills;

@@ -56,6 +56,7 @@ export class PayloadBuilder {
         user: c.profile.user,
         pet: c.profile.pet,
         user_identity: userToken.identity,
+        ...requestTags(c),
       },
     };
   }
@@ -106,7 +107,17 @@ export function offerPayload(c: LiveConsultation, requested: boolean, expiresAt:
     requested,
     expires_at: new Date(expiresAt).toISOString(),
     ...(c.transferred ? { transferred: true } : {}),
-    ...(c.priority === "emergency" ? { emergency: true } : {}),
+    ...requestTags(c),
+  };
+}
+
+/**
+ * What the owner asked for beyond owner and pet (PROTOCOL §4), each only when set: the offer,
+ * the accept, `consult:assigned` and the vet's `consult:state` carry the same.
+ */
+function requestTags(c: LiveConsultation): { emergency?: true; language?: string } {
+  return {
+    ...(c.priority === "emergency" ? { emergency: true as const } : {}),
     ...(c.language ? { language: c.language } : {}),
   };
 }

@@ -50,8 +50,9 @@ export interface RoutingStore {
   /**
    * Adds one socket connection of a vet. A vet coming online (0 → 1 connections) starts
    * `away` with `idleSince = now`: it must choose `available` before it gets offers.
-   * `skills`, when given, replace the vet's routing skills in the same step.
-   * Returns the vet's presence after the change.
+   * `skills`, when given, replace the vet's routing skills in the same step, unless the
+   * stored ones have a higher `version` (an operator's change landed after the caller read
+   * them; see {@link setVetSkills}). Returns the vet's presence after the change.
    */
   addVetConnection(vetId: number, connId: string, nodeId: string, now: number, skills?: VetSkills): Promise<VetPresence>;
 
@@ -67,7 +68,11 @@ export interface RoutingStore {
    */
   setVetStatus(vetId: number, status: VetChosenStatus, now: number): Promise<VetRelease>;
 
-  /** Replaces the vet's routing skills (no-op when the vet is not in routing). */
+  /**
+   * Replaces the vet's routing skills unless the stored ones have a higher `version`. A vet
+   * routing does not know yet is created offline (`away`, no connections) holding them, so
+   * that a connection that read older skills before this call cannot install those.
+   */
   setVetSkills(vetId: number, skills: VetSkills): Promise<void>;
 
   /** Ends wrap-up (feedback given or time up): the vet is free again from `now`. */

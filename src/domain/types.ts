@@ -35,6 +35,12 @@ export interface VetSkills {
   languages: string[];
   /** Chat consultations held at once; null = `VET_MAX_CONSULTS`. */
   maxChats: number | null;
+  /**
+   * The record's skills version (`vets.skills_version`), bumped by every change of the
+   * three above. The routing store never replaces skills with those of a lower version: a
+   * read that raced an operator's change cannot undo it.
+   */
+  version: number;
 }
 
 /**

@@ -87,6 +87,15 @@ export const matchedSchema = z
   })
   .meta({ id: "Matched" });
 
+/** What the owner asked for beyond owner and pet (PROTOCOL §4); each only when set. */
+const requestTagFields = {
+  emergency: z
+    .boolean()
+    .optional()
+    .meta({ description: "True when the owner (a subscribed `protect_users` owner) asked for emergency handling (PROTOCOL §4). Absent otherwise." }),
+  language: z.string().optional().meta({ description: "ISO 639-1 code of the language the owner asked for, when they did." }),
+};
+
 export const offerSchema = z.object({
   consultation_id: z.string(),
   type: consultationTypeSchema,
@@ -98,11 +107,7 @@ export const offerSchema = z.object({
     .boolean()
     .optional()
     .meta({ description: "True when the consultation was active with a vet who left (PROTOCOL §4): the chat so far is in the same Conversation." }),
-  emergency: z
-    .boolean()
-    .optional()
-    .meta({ description: "True when the owner (a subscribed `protect_users` owner) asked for emergency handling (PROTOCOL §4)." }),
-  language: z.string().optional().meta({ description: "ISO 639-1 code of the language the owner asked for, when they did." }),
+  ...requestTagFields,
 });
 
 /** What `consult:accept` answers and `consult:assigned` carries to the vet. */
@@ -111,6 +116,8 @@ export const vetConsultationSchema = matchedSchema
     user: offerUserSchema,
     pet: offerPetSchema,
     user_identity: z.string().meta({ description: "The owner's Twilio identity (the other participant)." }),
+    // As the offer: a console opened after the offer (reload, another device) still shows them.
+    ...requestTagFields,
   })
   .meta({ id: "VetConsultation" });
 

@@ -20,6 +20,8 @@ export interface VetRecord {
   languages: string[];
   /** Chat consultations held at once; null = `VET_MAX_CONSULTS`. */
   maxChats: number | null;
+  /** Bumped by every write of the three skills above (see {@link VetSkills.version}). */
+  skillsVersion: number;
 }
 
 /** The routing attributes an operator sets on a vet; an absent field is left as it is. */
@@ -36,7 +38,7 @@ export interface VetChanges extends VetAttributes {
 
 /** The routing skills of a vet record (the domain's {@link VetSkills}). */
 export function vetSkillsOf(v: VetRecord): VetSkills {
-  return { species: [...v.species], languages: [...v.languages], maxChats: v.maxChats };
+  return { species: [...v.species], languages: [...v.languages], maxChats: v.maxChats, version: v.skillsVersion };
 }
 
 const publicColumns = {
@@ -49,7 +51,10 @@ const publicColumns = {
   species: vets.species,
   languages: vets.languages,
   maxChats: vets.maxChats,
+  skillsVersion: vets.skillsVersion,
 };
+
+const touchesSkills = (a: VetAttributes) => a.species !== undefined || a.languages !== undefined || a.maxChats !== undefined;
 
 // Only the attributes given; the column defaults (every species, `en`, null) apply otherwise.
 function attributeColumns(a: VetAttributes): Partial<Pick<typeof vets.$inferInsert, "species" | "languages" | "maxChats">> {
@@ -116,13 +121,18 @@ export class VetRepository {
     return this.update(id, { active });
   }
 
-  /** Changes the given fields in one write; the updated vet, or null when there is none with this id. */
+  /**
+   * Changes the given fields in one write; the updated vet, or null when there is none with
+   * this id. A change of skills bumps `skillsVersion` in the same UPDATE, so the row lock
+   * orders concurrent writers and each gets the version of exactly what it wrote.
+   */
   async update(id: number, changes: VetChanges): Promise<VetRecord | null> {
     const rows = await this.db
       .update(vets)
       .set({
         ...(changes.active !== undefined ? { active: changes.active } : {}),
         ...attributeColumns(changes),
+        ...(touchesSkills(changes) ? { skillsVersion: sql`${vets.skillsVersion} + 1` } : {}),
         updatedAt: new Date(),
       })
       .where(eq(vets.id, id))

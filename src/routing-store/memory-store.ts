@@ -101,7 +101,7 @@ export class MemoryRoutingStore implements RoutingStore {
       vet.idleSince = now;
     }
     vet.connections = conns.size;
-    if (skills) vet.skills = clone(skills);
+    if (skills) takeSkills(vet, skills);
     return Promise.resolve(clone(vet));
   }
 
@@ -144,8 +144,8 @@ export class MemoryRoutingStore implements RoutingStore {
   }
 
   setVetSkills(vetId: number, skills: VetSkills): Promise<void> {
-    const vet = this.vets.get(vetId);
-    if (vet) vet.skills = clone(skills);
+    // Unknown: created offline; `idleSince` is reset when the vet comes online.
+    takeSkills(this.vetOrNew(vetId, 0), skills);
     return Promise.resolve();
   }
 
@@ -539,6 +539,16 @@ function holdActive(vet: VetPresence, c: LiveConsultation): void {
 function dropActive(vet: VetPresence, c: LiveConsultation): void {
   vet.activeConsultationIds = vet.activeConsultationIds.filter((id) => id !== c.id);
   if (c.type === "video") delete vet.holdsVideo;
+}
+
+/**
+ * Installs `skills` unless the vet holds a higher version (an operator's later change).
+ * Equal versions replace: they are the same record. Skills stored without a version
+ * (before versions existed) count as version 0.
+ */
+function takeSkills(vet: VetPresence, skills: VetSkills): void {
+  if ((vet.skills?.version ?? 0) > skills.version) return;
+  vet.skills = clone(skills);
 }
 
 function clone<T>(v: T): T {

@@ -247,6 +247,22 @@ describe("browser pages", () => {
     expect(await vet.getByTestId("consultation-emergency").isVisible()).toBe(true);
     expect(await vet.getByTestId("consultation-language").getAttribute("data-language")).toBe("es");
     await shot(vet, "12-console-active-emergency");
+    // So does a console opened on another device, which never saw the offer: they come
+    // with consult:state itself.
+    const { ctx: deviceCtx, page: device } = await openPage();
+    await device.goto(`${gw.url}/console/`);
+    await device.getByTestId("login-email").fill(sofia.email);
+    await device.getByTestId("login-password").fill(sofia.password);
+    await device.getByTestId("login-submit").click();
+    const resumed = device.getByTestId("consultation");
+    await resumed.waitFor(SLOW);
+    expect(await resumed.getAttribute("class")).toContain("emergency");
+    expect(await resumed.getByTestId("consultation-emergency").textContent()).toBe("Emergency");
+    const resumedLanguage = resumed.getByTestId("consultation-language");
+    expect(await resumedLanguage.getAttribute("data-language")).toBe("es");
+    expect(await resumedLanguage.textContent()).toBe("Spanish, not one of your languages");
+    await shot(device, "12b-console-resumed-other-device");
+    await deviceCtx.close();
 
     await vet.getByTestId("consultation-end").click();
     await vet.getByTestId("feedback-recommendation").waitFor();

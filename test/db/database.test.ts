@@ -63,3 +63,28 @@ describe("migration 0003 (routing skills)", () => {
     }
   });
 });
+
+describe("migration 0004 (skills version)", () => {
+  const cleanup: Array<() => Promise<void>> = [];
+  afterAll(async () => {
+    for (const c of cleanup.reverse()) await c();
+  });
+
+  it("adds vets.skills_version, not null, 0 for every vet, on both drivers", async () => {
+    const tdb = await createTestDatabase("skillsver");
+    cleanup.push(() => tdb.drop());
+    const pgDb = await openDatabase({ url: tdb.url });
+    cleanup.push(() => pgDb.close());
+    const lite = await openDatabase({ pgliteDir: "memory://" });
+    cleanup.push(() => lite.close());
+    for (const d of [pgDb, lite]) {
+      await d.db.execute(sql`insert into vets (email, password_hash, first_name, last_name) values ('v@example.com', 'x', 'V', 'S')`);
+      const vet = rowsOf<{ skills_version: number }>(await d.db.execute(sql`select skills_version from vets where email = 'v@example.com'`));
+      expect(vet[0], d.kind).toEqual({ skills_version: 0 });
+      const cols = rowsOf<{ data_type: string; is_nullable: string }>(
+        await d.db.execute(sql`select data_type, is_nullable from information_schema.columns where table_name = 'vets' and column_name = 'skills_version'`),
+      );
+      expect(cols, d.kind).toEqual([{ data_type: "integer", is_nullable: "NO" }]);
+    }
+  });
+});

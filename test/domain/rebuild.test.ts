@@ -85,8 +85,8 @@ describe("Rebuilder", () => {
 
   it("re-registers a vet with the skills as stored now, not a cached copy", async () => {
     const store = new MemoryRoutingStore();
-    const stale = { species: ["dog"], languages: ["en"], maxChats: null };
-    const stored = { species: ["cat"], languages: ["es"], maxChats: 2 };
+    const stale = { species: ["dog"], languages: ["en"], maxChats: null, version: 1 };
+    const stored = { species: ["cat"], languages: ["es"], maxChats: 2, version: 2 };
     // A cache that still holds the vet as it was before a PATCH on another node.
     const directory: Directory = { ...fakeDirectory, vet: async (vetId, opts) => ({ ...(await fakeDirectory.vet(vetId))!, skills: opts?.fresh ? stored : stale }) };
     const r = new Rebuilder({
@@ -95,6 +95,27 @@ describe("Rebuilder", () => {
     });
     expect(await r.check()).toBe("changed");
     expect((await store.getVet(8))?.skills).toEqual(stored);
+  });
+
+  it("a skills change that reached the new live state before the re-registration is not undone by the older read", async () => {
+    const store = new MemoryRoutingStore();
+    const read = { species: ["dog"], languages: ["en"], maxChats: null, version: 3 };
+    const patched = { species: ["cat"], languages: ["es"], maxChats: 2, version: 4 };
+    // The rebuild read the vet (version 3); a PATCH on another node recorded version 4 and
+    // told the store before this node re-registered the vet's socket.
+    const directory: Directory = {
+      ...fakeDirectory,
+      vet: async (vetId) => {
+        await store.setVetSkills(vetId, patched);
+        return { ...(await fakeDirectory.vet(vetId))!, skills: read };
+      },
+    };
+    const r = new Rebuilder({
+      store, ledger: new MemoryLedger(), directory, clock: new ManualClock(T0), logger: createLogger("silent"), nodeId: "n1", routing: TEST_ROUTING,
+      localConnections: () => ({ vets: [{ vetId: 8, connId: "v8" }], users: [] }),
+    });
+    expect(await r.check()).toBe("changed");
+    expect(await store.getVet(8)).toMatchObject({ connections: 1, skills: patched });
   });
 
   it("a rebuild that failed (database away) is tried again at the next check, not after the lock's TTL", async () => {

@@ -42,7 +42,7 @@ const vet = (vetId: number, skills: Partial<VetSkills> = {}, over: Partial<VetPr
   activeConsultationIds: [],
   wrapupUntil: null,
   wrapupConsultationId: null,
-  skills: { species: [], languages: ["en"], maxChats: null, ...skills },
+  skills: { species: [], languages: ["en"], maxChats: null, version: 0, ...skills },
   ...over,
 });
 

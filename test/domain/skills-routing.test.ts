@@ -39,15 +39,25 @@ describe("routing with skills and priority (engine)", () => {
     expect(await store.getConsultation(normal.consultation_id)).toMatchObject({ priority: "normal" });
   });
 
-  it("tells the vet in the offer that it is an emergency and which language the owner asked for", async () => {
+  it("tells the vet in the offer, the accept and consult:state on resume that it is an emergency and which language the owner asked for", async () => {
     fakeSkills.set(1, { languages: ["de"] });
     await online(1);
-    await ask(93, { emergency: true, language: "de" });
+    const urgent = await ask(93, { emergency: true, language: "de" });
     expect(offersTo(1)[0]).toMatchObject({ emergency: true, language: "de" });
+    expect(await t.engine.accept(1, urgent.consultation_id)).toMatchObject({ consultation_id: urgent.consultation_id, emergency: true, language: "de" });
+    expect((await t.engine.vetResume(1)).states).toEqual([expect.objectContaining({ consultation_id: urgent.consultation_id, status: "active", emergency: true, language: "de" })]);
     await online(2);
-    await ask(40);
+    const plain = await ask(40);
     expect(offersTo(2)[0]).not.toHaveProperty("emergency");
     expect(offersTo(2)[0]).not.toHaveProperty("language");
+    // Only when set, as in the offer.
+    const accepted = await t.engine.accept(2, plain.consultation_id);
+    const [state] = (await t.engine.vetResume(2)).states;
+    for (const p of [accepted, state]) {
+      expect(p).toMatchObject({ consultation_id: plain.consultation_id });
+      expect(p).not.toHaveProperty("emergency");
+      expect(p).not.toHaveProperty("language");
+    }
   });
 
   it("takes the pet's species in lower case and the language onto the request", async () => {

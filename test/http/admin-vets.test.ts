@@ -167,7 +167,7 @@ describe("vet skills", () => {
     engine.vetSkillsChanged = async (vetId, skills) => {
       // Record first (PROTOCOL §6): the row already holds what routing is told.
       const recorded = await t.gateway.ctx.repos.vets.findById(vetId);
-      calls.push({ vetId, skills, recorded: recorded && { species: recorded.species, languages: recorded.languages, maxChats: recorded.maxChats } });
+      calls.push({ vetId, skills, recorded: recorded && { species: recorded.species, languages: recorded.languages, maxChats: recorded.maxChats, version: recorded.skillsVersion } });
       return original(vetId, skills);
     };
     try {
@@ -175,15 +175,16 @@ describe("vet skills", () => {
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       expect(res.body).toMatchObject({ success: true, message: ["Vet updated."], data: { id: vet.id, active: true, species: ["cat"], languages: ["fr", "en"], max_chats: null } });
       expect(calls).toEqual([
-        { vetId: vet.id, skills: { species: ["cat"], languages: ["fr", "en"], maxChats: null }, recorded: { species: ["cat"], languages: ["fr", "en"], maxChats: null } },
+        // Each change carries the version it wrote (one more per change).
+        { vetId: vet.id, skills: { species: ["cat"], languages: ["fr", "en"], maxChats: null, version: 1 }, recorded: { species: ["cat"], languages: ["fr", "en"], maxChats: null, version: 1 } },
       ]);
 
       const more = await patch(vet.id, { max_chats: 4 });
       expect(more.body.data).toMatchObject({ species: ["cat"], languages: ["fr", "en"], max_chats: 4 });
-      expect(calls[1]?.skills).toEqual({ species: ["cat"], languages: ["fr", "en"], maxChats: 4 });
+      expect(calls[1]?.skills).toEqual({ species: ["cat"], languages: ["fr", "en"], maxChats: 4, version: 2 });
       const reset = await patch(vet.id, { species: [], max_chats: null });
       expect(reset.body.data).toMatchObject({ species: [], languages: ["fr", "en"], max_chats: null });
-      expect(calls[2]?.skills).toEqual({ species: [], languages: ["fr", "en"], maxChats: null });
+      expect(calls[2]?.skills).toEqual({ species: [], languages: ["fr", "en"], maxChats: null, version: 3 });
 
       // Enabling alone does not touch skills or routing's copy of them.
       const enabled = await patch(vet.id, { active: true });

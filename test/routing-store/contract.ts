@@ -1028,24 +1028,77 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
 
     describe("routing rules (PROTOCOL §4)", () => {
       const skilled = async (vetId: number, skills: Partial<VetSkills>, now = T0) => {
-        const full: VetSkills = { species: [], languages: ["en"], maxChats: null, ...skills };
+        const full: VetSkills = { species: [], languages: ["en"], maxChats: null, version: 0, ...skills };
         await store.addVetConnection(vetId, `v${vetId}-a`, "n1", now, full);
         return (await store.setVetStatus(vetId, "available", now)).presence!;
       };
       const claim = (c: LiveConsultation, vetId: number, now = T0 + 1, max = 1) =>
         store.claimOffer(c.id, vetId, now, now + OFFER_MS, rulesFor(max));
 
-      it("keeps skills given on connect and replaced by setVetSkills; unknown vet is left alone", async () => {
-        const v = await skilled(1, { species: ["dog", "cat"], languages: ["es", "en"], maxChats: 3 });
-        expect(v.skills).toEqual({ species: ["dog", "cat"], languages: ["es", "en"], maxChats: 3 });
-        await store.setVetSkills(1, { species: [], languages: ["fr"], maxChats: null });
-        expect((await store.getVet(1))!.skills).toEqual({ species: [], languages: ["fr"], maxChats: null });
-        expect((await store.snapshot()).vets[0].skills).toEqual({ species: [], languages: ["fr"], maxChats: null });
+      it("keeps skills given on connect and replaced by setVetSkills", async () => {
+        const v = await skilled(1, { species: ["dog", "cat"], languages: ["es", "en"], maxChats: 3, version: 1 });
+        expect(v.skills).toEqual({ species: ["dog", "cat"], languages: ["es", "en"], maxChats: 3, version: 1 });
+        await store.setVetSkills(1, { species: [], languages: ["fr"], maxChats: null, version: 2 });
+        expect((await store.getVet(1))!.skills).toEqual({ species: [], languages: ["fr"], maxChats: null, version: 2 });
+        expect((await store.snapshot()).vets[0].skills).toEqual({ species: [], languages: ["fr"], maxChats: null, version: 2 });
         // A second connection without skills keeps them.
         await store.addVetConnection(1, "v1-b", "n1", T0);
         expect((await store.getVet(1))!.skills?.languages).toEqual(["fr"]);
-        await store.setVetSkills(99, { species: [], languages: ["en"], maxChats: null });
-        expect(await store.getVet(99)).toBeNull();
+      });
+
+      describe("skills versions: an older version never replaces a newer one", () => {
+        const catsV5: VetSkills = { species: ["cat"], languages: ["fr"], maxChats: 2, version: 5 };
+        const dogsV4: VetSkills = { species: ["dog"], languages: ["en"], maxChats: null, version: 4 };
+        const skillsOf = async (vetId: number) => ({ vet: (await store.getVet(vetId))!.skills, snapshot: (await store.snapshot()).vets.find((v) => v.vetId === vetId)?.skills });
+
+        it("setVetSkills newer, then a connect that read older skills: the newer stay, and routing uses them", async () => {
+          await skilled(1, { ...dogsV4, version: 3 });
+          await store.setVetSkills(1, catsV5);
+          // A second socket of the vet, whose node read the skills before the change.
+          const v = await store.addVetConnection(1, "v1-b", "n2", T0, dogsV4);
+          expect(v.skills).toEqual(catsV5);
+          expect(await skillsOf(1)).toEqual({ vet: catsV5, snapshot: catsV5 });
+          const cat = await enqueue({ species: "cat" });
+          expect((await claim(cat, 1, T0 + 1, 1)).ok).toBe(true);
+        });
+
+        it("a connect with newer skills, then a setVetSkills that is older: the newer stay", async () => {
+          await skilled(1, catsV5);
+          await store.setVetSkills(1, dogsV4);
+          expect(await skillsOf(1)).toEqual({ vet: catsV5, snapshot: catsV5 });
+          const dog = await enqueue({ species: "dog" });
+          expect(await claim(dog, 1)).toEqual({ ok: false, reason: "vet_not_eligible" });
+          // Equal versions are the same record: taken. Higher: taken.
+          await store.setVetSkills(1, { ...catsV5, maxChats: 3 });
+          expect((await store.getVet(1))!.skills).toEqual({ ...catsV5, maxChats: 3 });
+          await store.setVetSkills(1, { ...dogsV4, version: 6 });
+          expect((await store.getVet(1))!.skills).toEqual({ ...dogsV4, version: 6 });
+        });
+
+        it("two setVetSkills in either order end with the newer", async () => {
+          await skilled(1, { version: 0 });
+          await store.setVetSkills(1, catsV5);
+          await store.setVetSkills(1, dogsV4);
+          expect((await store.getVet(1))!.skills).toEqual(catsV5);
+          await skilled(2, { version: 0 });
+          await store.setVetSkills(2, dogsV4);
+          await store.setVetSkills(2, catsV5);
+          expect((await store.getVet(2))!.skills).toEqual(catsV5);
+        });
+
+        it("a vet routing does not know yet: setVetSkills creates it offline with them; its first connect with older skills keeps them", async () => {
+          await store.setVetSkills(7, catsV5);
+          expect(await store.getVet(7)).toMatchObject({ vetId: 7, status: "away", connections: 0, offerConsultationId: null, activeConsultationIds: [], skills: catsV5 });
+          expect(isEligible((await store.getVet(7))!, 1)).toBe(false);
+          const v = await store.addVetConnection(7, "v7-a", "n1", T0 + 5, dogsV4);
+          expect(v).toMatchObject({ status: "away", connections: 1, idleSince: T0 + 5, skills: catsV5 });
+          expect(await skillsOf(7)).toEqual({ vet: catsV5, snapshot: catsV5 });
+        });
+
+        it("the connect that read newer skills than a vet created by setVetSkills takes them", async () => {
+          await store.setVetSkills(8, dogsV4);
+          expect((await store.addVetConnection(8, "v8-a", "n1", T0, catsV5)).skills).toEqual(catsV5);
+        });
       });
 
       it("species is strict: a vet is offered only species they treat; no species list treats all; no pet species goes to anyone", async () => {

@@ -117,12 +117,12 @@ describe("RedisRoutingStore with two nodes racing", () => {
   it("mixed species, channels and priorities, planned and claimed by both nodes: no double assignment, no vet over capacity, never a species the vet does not treat", async () => {
     const rules = rulesFor(1);
     const VETS: Array<{ id: number; skills: VetSkills }> = [
-      { id: 31, skills: { species: ["dog"], languages: ["en"], maxChats: 2 } },
-      { id: 32, skills: { species: ["cat"], languages: ["en", "es"], maxChats: 1 } },
-      { id: 33, skills: { species: [], languages: ["es"], maxChats: 3 } },
-      { id: 34, skills: { species: ["dog", "cat"], languages: ["en"], maxChats: 2 } },
-      { id: 35, skills: { species: ["rabbit"], languages: ["en"], maxChats: 1 } },
-      { id: 36, skills: { species: ["dog"], languages: ["es"], maxChats: 1 } },
+      { id: 31, skills: { species: ["dog"], languages: ["en"], maxChats: 2, version: 1 } },
+      { id: 32, skills: { species: ["cat"], languages: ["en", "es"], maxChats: 1, version: 1 } },
+      { id: 33, skills: { species: [], languages: ["es"], maxChats: 3, version: 1 } },
+      { id: 34, skills: { species: ["dog", "cat"], languages: ["en"], maxChats: 2, version: 1 } },
+      { id: 35, skills: { species: ["rabbit"], languages: ["en"], maxChats: 1, version: 1 } },
+      { id: 36, skills: { species: ["dog"], languages: ["es"], maxChats: 1, version: 1 } },
     ];
     for (const [i, v] of VETS.entries()) {
       const s = i % 2 === 0 ? a : b;

@@ -62,8 +62,9 @@ describe.each([
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const login = await request(t.url, "POST", "/vet/v1/login", { body: { email: body.email, password: body.password } });
     expect(login.status, JSON.stringify(login.body)).toBe(200);
-    const client = track(await vetActor(t.url, login.body.data.token as string));
-    return { id: created.body.data.id as number, email: body.email, client };
+    const token = login.body.data.token as string;
+    const client = track(await vetActor(t.url, token));
+    return { id: created.body.data.id as number, email: body.email, token, client };
   }
 
   /** An owner registered over the v2 API with one pet of `species`, connected on `/user`. */
@@ -114,6 +115,14 @@ describe.each([
     expect(offer).toMatchObject({ consultation_id: req.consultation_id, language: "es" });
     expect(offer).not.toHaveProperty("emergency");
     await english.client.none("consult:offer");
+    // The accept and a console opened later (consult:state) carry the language as the offer did.
+    const accepted = await spanish.client.accept(req.consultation_id);
+    expect(accepted).toMatchObject({ consultation_id: req.consultation_id, language: "es" });
+    expect(accepted).not.toHaveProperty("emergency");
+    const another = track(await vetActor(t.url, spanish.token, false));
+    const state = await another.next("consult:state");
+    expect(state).toMatchObject({ consultation_id: req.consultation_id, status: "active", language: "es" });
+    expect(state).not.toHaveProperty("emergency");
 
     // Without a language the longest-idle vet gets it: the English-only vet was eligible.
     const plain = await owner("dog");
@@ -163,7 +172,11 @@ describe.each([
     const vet = await vetOnline();
     const first = await vet.client.next("consult:offer");
     expect(first).toMatchObject({ consultation_id: e.consultation_id, emergency: true });
-    await vet.client.accept(e.consultation_id);
+    expect(await vet.client.accept(e.consultation_id)).toMatchObject({ consultation_id: e.consultation_id, emergency: true });
+    // A console opened now resumes it with the badge's data (consult:state).
+    const reopened = track(await vetActor(t.url, vet.token, false));
+    expect(await reopened.next("consult:state")).toMatchObject({ consultation_id: e.consultation_id, emergency: true });
+    reopened.close();
     await expect.poll(() => places(prot.client.all("consult:queued")), POLL).toEqual([1, 2, 1]);
     await expect.poll(() => places(normal.client.all("consult:queued")), POLL).toEqual([1, 2, 3, 2]);
     await vet.client.end(e.consultation_id);
@@ -315,5 +328,74 @@ describe("routing skills on two nodes sharing Redis", () => {
     expect(await second.next("consult:offer")).toMatchObject({ consultation_id: req.consultation_id, pet: { species: "cat" } });
     await second.accept(req.consultation_id);
     await second.end(req.consultation_id);
+  });
+
+  /**
+   * The race of a connecting vet: node 1 reads the vet's skills, node 0 records a PATCH and
+   * tells routing, then node 1 writes what it read. Driven by holding node 1's read until the
+   * PATCH has been answered. Once for a vet routing does not know yet, once for one it knows
+   * (connected before, offline now).
+   */
+  it.each([
+    { known: false, label: "first connection" },
+    { known: true, label: "reconnection" },
+  ])("a PATCH on another node between a connecting vet's skills read and its store write is kept ($label)", async ({ known }) => {
+    const body = { email: email("vet"), password: "password-123", first_name: "Vet", last_name: "Race", species: ["dog"] };
+    const created = await request(t.url, "POST", "/admin/v1/vets", { body, headers: admin });
+    expect(created.status).toBe(201);
+    const vetId = created.body.data.id as number;
+    const token = (await request(t.urls[1], "POST", "/vet/v1/login", { body: { email: body.email, password: body.password } })).body.data.token as string;
+    const node1 = t.gateways[1];
+    if (known) {
+      const offline = async () => (await node1.engine.stats()).vets.offline ?? 0;
+      const offlineBefore = await offline();
+      const before = await vetActor(t.urls[1], token);
+      before.close();
+      await expect.poll(offline, { timeout: 5000 }).toBe(offlineBefore + 1);
+    }
+
+    // Node 1's vet read inside vetConnected returns the row as it was, after the PATCH on node 0 is done.
+    const { engine } = node1;
+    const vets = node1.ctx.repos.vets;
+    const connect = engine.vetConnected.bind(engine);
+    const findById = vets.findById.bind(vets);
+    let connecting = false;
+    let patchedInBetween: number | null = null;
+    engine.vetConnected = async (id, connId) => {
+      connecting = id === vetId;
+      try {
+        return await connect(id, connId);
+      } finally {
+        connecting = false;
+      }
+    };
+    vets.findById = async (id) => {
+      const row = await findById(id);
+      if (connecting && id === vetId && patchedInBetween === null) {
+        const patched = await request(t.urls[0], "PATCH", `/admin/v1/vets/${String(vetId)}`, { body: { species: ["cat"] }, headers: admin });
+        patchedInBetween = patched.status;
+        expect(row?.species).toEqual(["dog"]);
+      }
+      return row;
+    };
+    let vet: VetActor;
+    try {
+      vet = await vetActor(t.urls[1], token);
+      clients.push(vet);
+    } finally {
+      engine.vetConnected = connect;
+      vets.findById = findById;
+    }
+    expect(patchedInBetween).toBe(200);
+
+    // Routing has the PATCHed skills: a cat reaches the vet.
+    const reg = await app.call("POST", "/register-user", { first_name: "Owner", email: email("owner"), role: "users", pet: { name: "Tom", species: "cat" } });
+    expect(reg.status).toBe(200);
+    const o = await ownerActor(t.urls[0], reg.body.data.socket_token.token as string);
+    clients.push(o);
+    const req = await o.request({ conversation_request: "chat", pet_id: reg.body.data.user.pets.id as number });
+    expect(await vet.next("consult:offer", () => true, 5000)).toMatchObject({ consultation_id: req.consultation_id, pet: { species: "cat" } });
+    await vet.accept(req.consultation_id);
+    await vet.end(req.consultation_id);
   });
 });

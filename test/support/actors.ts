@@ -146,12 +146,10 @@ class EventLog {
 
   constructor(client: BaseClient<any>, ns: "user" | "vet") {
     const names = Object.keys(ns === "vet" ? vetServerEvents : userServerEvents);
-    // The SDK's resume event for vets (`consult:state`) is not in the vet map yet.
-    if (ns === "vet" && !names.includes("consult:state")) names.push("consult:state");
     for (const event of names) {
       client.on(event, (payload: unknown) => {
         const violation = socketEventViolation(ns, event, payload);
-        if (violation && !(ns === "vet" && event === "consult:state")) this.violations.push(violation);
+        if (violation) this.violations.push(violation);
         this.events.push({ event, payload });
         for (const w of this.waiters.splice(0)) w();
       });

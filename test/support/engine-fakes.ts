@@ -114,7 +114,7 @@ export const fakeDirectory: Directory = {
       card: { id: `app-1_vet-${vetId}`, username: `First${vetId} Last${vetId}`, profile_image: null },
       firstName: `First${vetId}`,
       lastName: `Last${vetId}`,
-      skills: { species: [], languages: ["en"], maxChats: null, ...fakeSkills.get(vetId) },
+      skills: { species: [], languages: ["en"], maxChats: null, version: 0, ...fakeSkills.get(vetId) },
     }),
   vetIdByEmail: (email) => {
     const m = /^vet(\d+)@example\.com$/.exec(email);

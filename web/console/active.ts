@@ -7,7 +7,6 @@ import type { EventPayload, VetConsultationPayload, VetEvents } from "../../src/
 import { reason } from "../shared/api.js";
 import type { ConsoleContext } from "./context.js";
 import type { LiveSession } from "./live.js";
-import { recallTags } from "./tags.js";
 import { consultationPanel } from "./work.js";
 
 interface Entry {
@@ -49,8 +48,7 @@ export class ActiveConsultations {
   add(c: VetConsultationPayload, focus = false): void {
     if (this.open.has(c.consultation_id)) return;
     const mode = this.ctx.config.twilio_mode;
-    // The payload has no emergency or language: they come from the offer, remembered at its arrival.
-    const panel = consultationPanel(c, mode, recallTags(c.consultation_id), this.ctx.vet?.languages, {
+    const panel = consultationPanel(c, mode, this.ctx.vet?.languages, {
       startCall: (id) => void this.startCall(id),
       end: (id) => void this.end(id),
     });

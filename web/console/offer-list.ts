@@ -7,7 +7,6 @@ import type { ConsoleContext } from "./context.js";
 import { offerInsertIndex } from "./offer-order.js";
 import { offerCard, tickCountdowns, type Offer } from "./offers.js";
 import type { Availability } from "./presence.js";
-import { rememberTags } from "./tags.js";
 
 export interface OfferListHooks {
   /** True when the consultation is already active here (a late re-sent offer is ignored). */
@@ -43,7 +42,6 @@ export class OfferList {
    */
   add(o: Offer): void {
     if (this.hooks.isActive(o.consultation_id)) return;
-    rememberTags(o.consultation_id, o);
     const fresh = !this.cards.has(o.consultation_id);
     this.cards.get(o.consultation_id)?.remove();
     this.cards.delete(o.consultation_id);

@@ -1,8 +1,8 @@
 /**
- * What an offer says about the request beyond owner and pet (PROTOCOL §4): `emergency` and
- * the owner's `language`. Shown as badges on the offer card and, after an accept, on the
- * consultation, whose payload lacks them: so the console keeps them per consultation in
- * sessionStorage, and a reload still shows them.
+ * What the request says beyond owner and pet (PROTOCOL §4): `emergency` and the owner's
+ * `language`. The offer, the accept, `consult:assigned` and `consult:state` all carry them,
+ * so the badges on the offer card and on the consultation come from the payload at hand,
+ * also after a reload or on another device.
  */
 import { h } from "../shared/dom.js";
 import { languageName } from "../shared/format.js";
@@ -10,38 +10,6 @@ import { languageName } from "../shared/format.js";
 export interface RequestTags {
   emergency?: boolean;
   language?: string;
-}
-
-const KEY = "vet-console.tags";
-/** Enough for the offers and consultations of one tab; the oldest entries go first. */
-const KEEP = 20;
-
-function load(): Record<string, RequestTags> {
-  try {
-    return (JSON.parse(sessionStorage.getItem(KEY) ?? "{}") as Record<string, RequestTags> | null) ?? {};
-  } catch {
-    return {};
-  }
-}
-
-/** Keeps the tags of a consultation (from its offer) for its panel, also after a reload. */
-export function rememberTags(id: string, tags: RequestTags): void {
-  if (!tags.emergency && !tags.language) return;
-  const all = load();
-  delete all[id];
-  all[id] = { emergency: tags.emergency === true, ...(tags.language ? { language: tags.language } : {}) };
-  const ids = Object.keys(all);
-  for (const old of ids.slice(0, Math.max(0, ids.length - KEEP))) delete all[old];
-  try {
-    sessionStorage.setItem(KEY, JSON.stringify(all));
-  } catch {
-    /* storage full or blocked: the badges just will not survive a reload */
-  }
-}
-
-/** The tags remembered for a consultation ({} when none). */
-export function recallTags(id: string): RequestTags {
-  return load()[id] ?? {};
 }
 
 /**

@@ -3,7 +3,7 @@ import type { VetConsultationPayload } from "../../src/client/index.js";
 import { h } from "../shared/dom.js";
 import { clock, field, personName } from "../shared/format.js";
 import { petSummary } from "../shared/pet.js";
-import { tagBadges, type RequestTags } from "./tags.js";
+import { tagBadges } from "./tags.js";
 
 export interface ActiveHandlers {
   startCall(id: string): void;
@@ -18,13 +18,13 @@ const CALL_STATUS_TEXT: Record<string, string> = {
 };
 
 /**
- * The active consultation panel, with the emergency and language badges of its offer when
- * known (`spoken`: the vet's languages); `setCallStatus` updates its call line in place.
+ * The active consultation panel, with the emergency and language badges the payload carries
+ * as its offer did (accept, `consult:assigned`, `consult:state` after a reload; `spoken`:
+ * the vet's languages); `setCallStatus` updates its call line in place.
  */
 export function consultationPanel(
   c: VetConsultationPayload,
   mode: "offline" | "live",
-  tags: RequestTags,
   spoken: readonly string[] | undefined,
   on: ActiveHandlers,
 ): { el: HTMLElement; setCallStatus(s: string): void; media: HTMLElement } {
@@ -42,7 +42,7 @@ export function consultationPanel(
   const el = h(
     "article",
     // tabindex -1: focus moves here after an accept, so the keyboard continues from the panel.
-    { class: `panel consultation${tags.emergency ? " emergency" : ""}`, "data-testid": "consultation", "data-consultation-id": c.consultation_id, "aria-label": `Consultation with ${owner}`, tabindex: -1 },
+    { class: `panel consultation${c.emergency ? " emergency" : ""}`, "data-testid": "consultation", "data-consultation-id": c.consultation_id, "aria-label": `Consultation with ${owner}`, tabindex: -1 },
     h(
       "div",
       { class: "panel-title" },
@@ -51,7 +51,7 @@ export function consultationPanel(
         { class: "row" },
         h("span", { class: "badge ok" }, "Active"),
         h("span", { class: `badge ${video ? "info" : "accent"}` }, video ? "Video" : "Chat"),
-        ...tagBadges(tags, spoken, "consultation"),
+        ...tagBadges(c, spoken, "consultation"),
         h("span", { class: "title" }, `${field(c.pet, "name") || "Pet"} · ${owner}`),
       ),
       h("div", { class: "row" }, call, end),

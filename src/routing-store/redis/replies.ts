@@ -87,7 +87,7 @@ export function toVet(v: VetPresence): VetPresence {
     wrapupConsultationId: v.wrapupConsultationId ?? null,
     ...(v.holdsVideo === true ? { holdsVideo: true } : {}),
     ...(v.skills
-      ? { skills: { species: list<string>(v.skills.species), languages: v.skills.languages == null ? ["en"] : list<string>(v.skills.languages), maxChats: v.skills.maxChats ?? null } }
+      ? { skills: { species: list<string>(v.skills.species), languages: v.skills.languages == null ? ["en"] : list<string>(v.skills.languages), maxChats: v.skills.maxChats ?? null, version: v.skills.version ?? 0 } }
       : {}),
   };
 }

@@ -1,6 +1,7 @@
 --[[
 Adds one socket connection of a vet; a vet coming online starts 'away'. Skills, when
-given, replace the vet's routing skills in the same step.
+given, replace the vet's routing skills in the same step unless the stored ones have a
+higher version (takeSkills).
 ARGV  1 prefix, 2 vetId, 3 connId, 4 nodeId, 5 now (ms), 6 skills JSON ('' = keep)
 KEYS  vetConnections(vetId), nodeVetConnections(old and new node), vet(vetId), vets, vetSeq
 Reply JSON VetPresence
@@ -22,5 +23,5 @@ if before == 0 then
   v.idleSince = now
 end
 v.connections = redis.call('HLEN', key)
-if ARGV[6] and ARGV[6] ~= '' then v.skills = cjson.decode(ARGV[6]) end
+if ARGV[6] and ARGV[6] ~= '' then takeSkills(v, ARGV[6]) end
 return putV(v)

@@ -224,6 +224,16 @@ local function release(cid, vetId, v, setAway)
   return '{"d":' .. putC(c) .. ',"p":' .. p .. ',"o":' .. offer .. '}'
 end
 
+-- Installs the skills of JSON s unless v holds a higher version (an operator's later
+-- change); equal versions replace. No version (stored before versions existed) counts as 0.
+-- The memory store's takeSkills().
+local function takeSkills(v, s)
+  local skills = cjson.decode(s)
+  local held = type(v.skills) == 'table' and tonumber(v.skills.version) or 0
+  if held > (tonumber(skills.version) or 0) then return end
+  v.skills = skills
+end
+
 local function newVet(vetId, now)
   redis.call('ZADD', K.vets, 'NX', redis.call('INCR', K.vetSeq), vetId)
   return {

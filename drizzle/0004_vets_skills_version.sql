@@ -1,0 +1,1 @@
+ALTER TABLE "vets" ADD COLUMN IF NOT EXISTS "skills_version" integer DEFAULT 0 NOT NULL;
