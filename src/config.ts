@@ -46,6 +46,8 @@ export const configSchema = z
     SOCKET_TOKEN_TTL_S: int(3600, 60, 7 * 86400),
     RATE_LIMIT_PER_MIN: int(200, 1),
     RATE_LIMIT_UNAUTH_PER_MIN: int(60, 1),
+    RATE_LIMIT_TARPIT_MS: int(1_000, 0, 60_000),
+    RATE_LIMIT_TARPIT_MAX: int(1_000, 1, 100_000),
     CORS_ORIGINS: optionalString,
     SOCKET_EVENTS_PER_S: int(10, 1),
     SOCKET_FLOOD_DISCONNECT_S: int(10, 1),
@@ -116,6 +118,13 @@ export interface Config {
   rateLimitPerMin: number;
   /** Failed authentications and `media-url` calls per client address per minute. */
   rateLimitUnauthPerMin: number;
+  /** Refusals of an address that keeps sending over `rateLimitUnauthPerMin` (see `http/tarpit.ts`). */
+  tarpit: {
+    /** `RATE_LIMIT_TARPIT_MS`: such a refusal is answered after this long; 0 = at once. */
+    delayMs: number;
+    /** `RATE_LIMIT_TARPIT_MAX`: most requests held at once per node; beyond, answered at once. */
+    maxHeld: number;
+  };
   /** Browser origins allowed for REST and Socket.IO; empty → same origin only. */
   corsOrigins: string[];
   sockets: {
@@ -188,6 +197,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     socketTokenTtlS: c.SOCKET_TOKEN_TTL_S,
     rateLimitPerMin: c.RATE_LIMIT_PER_MIN,
     rateLimitUnauthPerMin: c.RATE_LIMIT_UNAUTH_PER_MIN,
+    tarpit: { delayMs: c.RATE_LIMIT_TARPIT_MS, maxHeld: c.RATE_LIMIT_TARPIT_MAX },
     corsOrigins: (c.CORS_ORIGINS ?? "")
       .split(",")
       .map((o) => o.trim().replace(/\/+$/, ""))

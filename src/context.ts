@@ -10,6 +10,7 @@ import type { Metrics } from "./ops/metrics.js";
 import type { Repositories } from "./repositories/index.js";
 import type { AccessTokenIssuer } from "./twilio/access-tokens.js";
 import type { TokenMinter } from "./domain/ports.js";
+import type { Tarpit } from "./http/tarpit.js";
 
 /**
  * The services of one gateway instance, built once in `server.ts` (the composition root)
@@ -33,6 +34,8 @@ export interface GatewayContext {
   readonly tokens: TokenMinter;
   readonly socketTokens: SocketTokens;
   readonly appAuth: AppAuthenticator;
+  /** Holds refusals of addresses that keep sending over their limit; closed on shutdown. */
+  readonly tarpit: Tarpit;
   /** Absolute directory where uploaded pet images are stored and served from. */
   readonly mediaDir: string;
 }

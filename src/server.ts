@@ -15,6 +15,7 @@ import type { GatewayContext } from "./context.js";
 import { openDatabase, type Database } from "./db/database.js";
 import { isDatabaseUnavailable } from "./db/errors.js";
 import { createHttpApp } from "./http/app.js";
+import { createTarpit } from "./http/tarpit.js";
 import { systemClock, type Clock } from "./lib/clock.js";
 import { createLogger, type Logger } from "./lib/logger.js";
 import { createMetrics } from "./ops/metrics.js";
@@ -118,6 +119,11 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
     socketTokens: new SocketTokens(config.gatewaySecret, config.socketTokenTtlS, clock),
     // Its caches age on real time, not on the injectable domain clock a test may freeze.
     appAuth: createAppAuthenticator(repos.apps),
+    tarpit: createTarpit({
+      ...config.tarpit,
+      onHeld: (n) => metrics.tarpitHeld.set(n),
+      onFull: () => metrics.tarpitFull.inc(),
+    }),
     mediaDir,
   };
 
@@ -219,6 +225,7 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
   const close = async (draining = false) => {
     if (closed) return;
     closed = true;
+    ctx.tarpit.close();
     if (timer) clearInterval(timer);
     clearInterval(statsTimer);
     // Closing Socket.IO closes the HTTP server too.
@@ -242,8 +249,10 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
         httpServer.listen(config.port, config.host, () => resolve(httpServer.address() as AddressInfo));
       }),
     drain: async () => {
-      // Stop accepting, hand this node's vets and offers to the other nodes, then close.
+      // Stop accepting, answer the requests held in the tarpit, hand this node's vets and
+      // offers to the other nodes, then close.
       httpServer.close();
+      ctx.tarpit.close();
       httpServer.closeIdleConnections();
       if (timer) clearInterval(timer);
       await engine.drain();

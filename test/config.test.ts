@@ -94,4 +94,11 @@ describe("configuration", () => {
     expect(loadConfig({ REDIS_COMMAND_TIMEOUT_MS: "0" }).redisCommandTimeoutMs).toBe(0);
     expect(configError({ REDIS_COMMAND_TIMEOUT_MS: "-1" }).message).toContain("REDIS_COMMAND_TIMEOUT_MS");
   });
+
+  it("defaults the tarpit to 1 s and 1,000 held; RATE_LIMIT_TARPIT_MS=0 turns it off", () => {
+    expect(loadConfig({}).tarpit).toEqual({ delayMs: 1_000, maxHeld: 1_000 });
+    expect(loadConfig({ RATE_LIMIT_TARPIT_MS: "0", RATE_LIMIT_TARPIT_MAX: "5" }).tarpit).toEqual({ delayMs: 0, maxHeld: 5 });
+    expect(configError({ RATE_LIMIT_TARPIT_MS: "-1" }).message).toContain("RATE_LIMIT_TARPIT_MS");
+    expect(configError({ RATE_LIMIT_TARPIT_MAX: "0" }).message).toContain("RATE_LIMIT_TARPIT_MAX");
+  });
 });

@@ -42,6 +42,19 @@ const common: Partial<Options> = {
 const REFUSED_ADDRESSES = 10_000;
 
 /**
+ * Refusals of one address per window a node answers at once before the tarpit holds the
+ * next ones: a client that overshoots a little still hears promptly; one that keeps sending
+ * is slowed down.
+ */
+export const FAST_REFUSALS = 10;
+
+/** An address this node refused: until when, and how many times in this window. */
+interface Refused {
+  resetAt: number;
+  refusals: number;
+}
+
+/**
  * Per-app request limit for `/api/v2/{name}` (default 200 a minute). Runs only after the
  * request authenticated as that app, so nobody else can spend an app's budget. With Redis
  * the count is shared by every node. Headers: `x-ratelimit-limit`, `x-ratelimit-remaining`.
@@ -67,7 +80,8 @@ export function createAppRateLimiter(ctx: GatewayContext): RateLimitRequestHandl
  * is not yet authenticated: it runs before the app name is looked up and before scrypt.
  * Requests that end authenticated are refunded on finish, so only failed authentication,
  * unknown app names and `media-url` stay counted. The address honours `TRUST_PROXY` hops;
- * IPv6 addresses are grouped by /56.
+ * IPv6 addresses are grouped by /56. An address this node keeps refusing gets its answers
+ * through `ctx.tarpit` after its first {@link FAST_REFUSALS} refusals in the window.
  */
 export function createUnauthRateLimiter(ctx: GatewayContext): RequestHandler & {
   /** Answers 429 (true) when this node already refused the request's address in this window. */
@@ -78,7 +92,7 @@ export function createUnauthRateLimiter(ctx: GatewayContext): RequestHandler & {
   const keyOf = (req: Request) => `ip:${ipKeyGenerator(req.ip ?? "unknown")}`;
   // Addresses this node refused, until their window resets: a repeat is refused here without
   // a store round trip, so a flood of wrong secrets costs this node an answer and nothing more.
-  const refused = new TtlCache<string, number>(REFUSED_ADDRESSES, systemClock);
+  const refused = new TtlCache<string, Refused>(REFUSED_ADDRESSES, systemClock);
   const limiter = rateLimit({
     ...common,
     limit,
@@ -89,20 +103,25 @@ export function createUnauthRateLimiter(ctx: GatewayContext): RequestHandler & {
     validate: { xForwardedForHeader: false },
     handler: (req, res) => {
       const resetAt = (req as Request & { rateLimit?: RateLimitInfo }).rateLimit?.resetTime?.getTime();
-      if (resetAt !== undefined && resetAt > Date.now()) refused.set(keyOf(req), resetAt, resetAt - Date.now());
+      if (resetAt !== undefined && resetAt > Date.now()) refused.set(keyOf(req), { resetAt, refusals: 1 }, resetAt - Date.now());
       tooMany(res);
     },
     ...(store ? { store } : {}),
   });
   const refuseKnown = (req: Request, res: Response): boolean => {
-    const resetAt = refused.get(keyOf(req));
-    if (resetAt === undefined) return false;
-    // The headers the limiter itself sends with a refusal.
-    res.setHeader("X-RateLimit-Limit", String(limit));
-    res.setHeader("X-RateLimit-Remaining", "0");
-    res.setHeader("Date", new Date().toUTCString());
-    res.setHeader("X-RateLimit-Reset", String(Math.ceil(resetAt / 1000)));
-    tooMany(res);
+    const known = refused.get(keyOf(req));
+    if (known === undefined) return false;
+    const answer = () => {
+      // The headers the limiter itself sends with a refusal.
+      res.setHeader("X-RateLimit-Limit", String(limit));
+      res.setHeader("X-RateLimit-Remaining", "0");
+      res.setHeader("Date", new Date().toUTCString());
+      res.setHeader("X-RateLimit-Reset", String(Math.ceil(known.resetAt / 1000)));
+      tooMany(res);
+    };
+    known.refusals++;
+    if (known.refusals <= FAST_REFUSALS) answer();
+    else ctx.tarpit.hold(res, answer);
     return true;
   };
   const handler: RequestHandler = (req, res, next) => {

@@ -17,6 +17,10 @@ export interface Metrics {
   /** History writes behind given up (`rejected` by the database, or left at `shutdown`). */
   readonly historyWriteFailures: Counter<"reason">;
   readonly rebuilds: Counter;
+  /** Refused requests the tarpit holds now (`RATE_LIMIT_TARPIT_MS`). */
+  readonly tarpitHeld: Gauge;
+  /** Refusals answered at once because the tarpit already held `RATE_LIMIT_TARPIT_MAX`. */
+  readonly tarpitFull: Counter;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -65,6 +69,16 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     rebuilds: new Counter({
       name: "rebuilds_total",
       help: "Rebuilds of the live state from the database run by this node",
+      registers,
+    }),
+    tarpitHeld: new Gauge({
+      name: "http_tarpit_held",
+      help: "Refused REST requests held by the tarpit on this node",
+      registers,
+    }),
+    tarpitFull: new Counter({
+      name: "http_tarpit_full_total",
+      help: "Refused REST requests answered at once because the tarpit was full",
       registers,
     }),
     offers: new Counter({
