@@ -220,8 +220,10 @@ async function main(): Promise<void> {
     const partner = partnerTraffic(nodes[0].url, app.name, seeded[0].email, () => stopPartner);
     const pids = Object.fromEntries(nodes.map((n) => [n.name, n.pid]));
     let cpu = new CpuMeter({ ...pids, attacker: attacker.pid! });
+    await longestStalls(nodes);
     const quiet = await normalTraffic(owners, DURATION_S);
     const quietCpu = cpu.read();
+    const quietStalls = await longestStalls(nodes);
 
     // The attack: one owner socket flooding, one client with a wrong secret, both flat out.
     const plan: AttackPlan = {
@@ -238,8 +240,10 @@ async function main(): Promise<void> {
     attacker.send({ start: plan });
     await started;
     cpu = new CpuMeter({ ...pids, attacker: attacker.pid! });
+    await longestStalls(nodes);
     const attacked = await normalTraffic(owners, DURATION_S);
     const attackedCpu = cpu.read();
+    const attackedStalls = await longestStalls(nodes);
     attacker.send("stop");
     const { flood, rest } = await result;
     stopPartner = true;
@@ -248,8 +252,13 @@ async function main(): Promise<void> {
     const p99 = (xs: number[]) => percentile(xs, 99).toFixed(1);
     console.log(`\nwithout attack: ${quiet.latencies.length} matches, p99 ${p99(quiet.latencies)} ms, unmatched ${quiet.unmatched}`);
     console.log(`  cpu (% of one core): ${formatCpu(quietCpu)}`);
+    console.log(`  longest event-loop stall: ${stallText(quietStalls)}; slowest matches: ${slowest(quiet.latencies)}`);
     console.log(`under attack:   ${attacked.latencies.length} matches, p99 ${p99(attacked.latencies)} ms, unmatched ${attacked.unmatched}`);
     console.log(`  cpu (% of one core): ${formatCpu(attackedCpu)}`);
+    console.log(
+      `  longest event-loop stall: ${stallText(attackedStalls)} (the flooding socket is on ${nodes[1].name}); ` +
+        `slowest matches: ${slowest(attacked.latencies)}`,
+    );
     const ratio = percentile(attacked.latencies, 99) / percentile(quiet.latencies, 99);
     console.log(`p99 ratio ${ratio.toFixed(2)} (goal ≤ 1.5: ${ratio <= 1.5 ? "MET" : "MISSED"})`);
     console.log(
@@ -272,3 +281,32 @@ async function main(): Promise<void> {
 }
 
 await runBench(main);
+
+/**
+ * Each node's longest event-loop stall since the previous call, from its `/metrics`
+ * (prom-client resets `nodejs_eventloop_lag_max_seconds` on every scrape).
+ */
+async function longestStalls(nodes: GatewayNode[]): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const n of nodes) {
+    const text = await fetch(`${n.url}/metrics`).then((r) => r.text());
+    const m = /^nodejs_eventloop_lag_max_seconds\s+([\d.e+-]+)/m.exec(text);
+    out[n.name] = m ? Number(m[1]) * 1000 : NaN;
+  }
+  return out;
+}
+
+function stallText(stalls: Record<string, number>): string {
+  return Object.entries(stalls)
+    .map(([name, ms]) => `${name} ${ms.toFixed(1)} ms`)
+    .join(", ");
+}
+
+/** The five slowest latencies, slowest first. */
+function slowest(xs: number[]): string {
+  return [...xs]
+    .sort((a, b) => b - a)
+    .slice(0, 5)
+    .map((x) => `${x.toFixed(0)} ms`)
+    .join(", ");
+}
