@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response } from "express";
 import type { GatewayContext } from "../context.js";
-import { isDatabaseUnavailable } from "../db/errors.js";
 import { NoVetAvailableError, StorageUnavailableError } from "../domain/errors.js";
-import { isRedisUnavailable } from "../lib/redis-commands.js";
+import { isStorageUnavailable } from "../lib/storage-unavailable.js";
 import { AppError, fail } from "../lib/envelope.js";
 import type { Logger } from "../lib/logger.js";
 import { createAppRateLimiter, createUnauthRateLimiter } from "./rate-limit.js";
@@ -192,7 +191,7 @@ const errorHandler: ErrorRequestHandler = (err: unknown, _req: Request, res: Res
     return;
   }
   const log = (res.locals as Partial<RequestLocals>).log;
-  if (err instanceof StorageUnavailableError || isDatabaseUnavailable(err) || isRedisUnavailable(err)) {
+  if (isStorageUnavailable(err)) {
     log?.warn({ err }, "database or Redis unavailable");
     res.setHeader("retry-after", String(err instanceof StorageUnavailableError ? err.retryAfterS : 5));
     res.status(503).json(fail(503, "Service Unavailable"));

@@ -4,10 +4,8 @@
  * read from the database. When that read cannot be answered the refusal is `unavailable`
  * (503, retry), never `unauthorized` (401, final): a database blip must not sign everyone out.
  */
-import { isRedisUnavailable } from "../lib/redis-commands.js";
 import type { Logger } from "../lib/logger.js";
-import { isDatabaseUnavailable } from "../db/errors.js";
-import { StorageUnavailableError } from "../domain/errors.js";
+import { isStorageUnavailable } from "../lib/storage-unavailable.js";
 import type { Metrics } from "../ops/metrics.js";
 import { HANDSHAKE_RETRY_AFTER_S, type HandshakeRefusalData, type HandshakeRefusalReason } from "../protocol/handshake.js";
 
@@ -68,8 +66,4 @@ export function handshakeGuard<D extends object>(opts: HandshakeGuardOptions<D>)
       },
     );
   };
-}
-
-function isStorageUnavailable(err: unknown): boolean {
-  return err instanceof StorageUnavailableError || isDatabaseUnavailable(err) || isRedisUnavailable(err);
 }

@@ -2,7 +2,7 @@
  * The Socket.IO transport: `/user` and `/vet` namespaces. Thin by design: authenticate the
  * handshake, validate each payload with zod, call the engine, answer with the envelope.
  */
-import { isRedisUnavailable } from "../lib/redis-commands.js";
+import { isStorageUnavailable } from "../lib/storage-unavailable.js";
 import type { LocalConnections } from "../domain/rebuild.js";
 import type http from "node:http";
 import { createAdapter } from "@socket.io/redis-adapter";
@@ -10,7 +10,6 @@ import { Server, type Namespace, type Socket } from "socket.io";
 import type { RedisClientType } from "redis";
 import type { z } from "zod";
 import type { GatewayContext } from "../context.js";
-import { isDatabaseUnavailable } from "../db/errors.js";
 import type { ConsultationEngine } from "../domain/consultation-engine.js";
 import { StorageUnavailableError } from "../domain/errors.js";
 import type { Notifier } from "../domain/ports.js";
@@ -179,7 +178,7 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
           envelope = ok(data, message);
         } catch (err) {
           if (err instanceof AppError) envelope = fail(err.status, err.messages);
-          else if (err instanceof StorageUnavailableError || isDatabaseUnavailable(err) || isRedisUnavailable(err)) {
+          else if (isStorageUnavailable(err)) {
             // Record first (PROTOCOL §6): nothing changed; the client may retry later.
             ctx.logger.warn({ err, event, ns }, "storage unavailable");
             envelope = fail(503, "Service Unavailable");

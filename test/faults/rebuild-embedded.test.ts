@@ -11,6 +11,7 @@ import { loadConfig, type Config } from "../../src/config.js";
 import { createLogger } from "../../src/lib/logger.js";
 import { buildGateway, type Gateway } from "../../src/server.js";
 import { seedApp, seedUser, seedVet, type TestClient, userClient, vetClient } from "../support/actors.js";
+import { testEnv } from "../support/gateway.js";
 import { createTestDatabase, type TestDatabase } from "../support/services.js";
 
 describe.each(["postgres", "pglite"] as const)("embedded gateway restarted (%s)", (db) => {
@@ -34,11 +35,7 @@ describe.each(["postgres", "pglite"] as const)("embedded gateway restarted (%s)"
   it("queues the request again and offers it to a vet who connects", async () => {
     if (db === "postgres") tdb = await createTestDatabase("embedded");
     const config = loadConfig({
-      NODE_ENV: "test",
-      PORT: "0",
-      HOST: "127.0.0.1",
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
-      DATA_DIR: dataDir,
+      ...testEnv(dataDir),
       USER_GRACE_MS: "60000",
       ...(tdb ? { DATABASE_URL: tdb.url } : {}),
     });

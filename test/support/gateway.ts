@@ -42,16 +42,17 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
+/** The environment every test gateway starts from: test mode, a free port, silent logs (unless `TEST_LOG_LEVEL`), its own `DATA_DIR`. */
+export function testEnv(dataDir: string): Record<string, string> {
+  return { NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent", DATA_DIR: dataDir };
+}
+
 export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "vcg-test-"));
   const tdb = opts.db === "pglite" ? null : await createTestDatabase("gw");
   const redisPrefix = opts.redis ? uniqueRedisPrefix("gw") : null;
   const config = loadConfig({
-    NODE_ENV: "test",
-    PORT: "0",
-    HOST: "127.0.0.1",
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
-    DATA_DIR: dataDir,
+    ...testEnv(dataDir),
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     ...(tdb ? { DATABASE_URL: tdb.url } : {}),
     ...(redisPrefix ? { REDIS_URL, REDIS_KEY_PREFIX: redisPrefix } : {}),
@@ -141,15 +142,11 @@ export async function startGatewayBehindDbProxy(label: string, env: Record<strin
   const target = new URL(tdb.url);
   const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
   const config = loadConfig({
-    NODE_ENV: "test",
-    PORT: "0",
-    HOST: "127.0.0.1",
-    LOG_LEVEL: "silent",
-    DATA_DIR: dataDir,
+    ...testEnv(dataDir),
     DATABASE_URL: proxy.url(tdb.url),
     ...env,
   });
-  const gw = await buildGateway(config, { logger: createLogger("silent") });
+  const gw = await buildGateway(config, { logger: createLogger(config.logLevel) });
   const url = `http://127.0.0.1:${(await gw.listen()).port}`;
   return {
     gw,

@@ -9,6 +9,7 @@ import { loadConfig } from "../../src/config.js";
 import { openDatabase, type Database } from "../../src/db/database.js";
 import { createLogger } from "../../src/lib/logger.js";
 import { buildGateway, type Gateway } from "../../src/server.js";
+import { testEnv } from "./gateway.js";
 import { startThrowawayRedis, type ThrowawayRedis } from "./redis-server.js";
 import { createTestDatabase } from "./services.js";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
@@ -27,8 +28,7 @@ export interface GatewaysOnThrowawayRedis {
 
 /**
  * Starts `nodes` gateways (default 1) on a fresh test database and a throwaway Redis, with
- * `env` over the test defaults (`NODE_ENV=test`, port 0, silent logs unless `TEST_LOG_LEVEL`,
- * its own `DATA_DIR`, `REDIS_COMMAND_TIMEOUT_MS=1000`).
+ * `env` over {@link testEnv} and `REDIS_COMMAND_TIMEOUT_MS=1000`.
  */
 export async function startGatewaysOnThrowawayRedis(
   label: string,
@@ -40,11 +40,7 @@ export async function startGatewaysOnThrowawayRedis(
   const redis = await startThrowawayRedis();
   const proxy = opts.proxy ? await startTcpProxy({ host: "127.0.0.1", port: redis.port }) : null;
   const config = loadConfig({
-    NODE_ENV: "test",
-    PORT: "0",
-    HOST: "127.0.0.1",
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
-    DATA_DIR: dataDir,
+    ...testEnv(dataDir),
     DATABASE_URL: tdb.url,
     REDIS_URL: proxy ? proxy.url(redis.url) : redis.url,
     REDIS_COMMAND_TIMEOUT_MS: "1000",
