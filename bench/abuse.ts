@@ -4,14 +4,15 @@
  * Two gateway nodes (child processes) on a fresh database and Redis prefix, `TRUST_PROXY=1`
  * so each simulated client has its own address (`X-Forwarded-For`). Normal traffic: 10 vets
  * accept every offer and end at once; 50 owners request at 20 matches/s; the partner also
- * calls `pet/list` 5 times a second from its own address. Two phases of `--duration` s:
+ * calls `pet/list` 5 times a second from its own address. After `--warmup` s of unmeasured
+ * normal traffic (cold code and pools would otherwise set the first phase's tail), two phases of `--duration` s:
  * without attack, then with one owner socket emitting events as fast as it can and one
  * client sending wrong-secret requests as fast as it can (from another address).
  * Prints the owners' match p99 of each phase and whether the partner ever saw a 429.
  * The attacker runs in its own process (bench/lib/attacker.ts), so each phase's CPU is
  * printed per process: the gateways, the attacker, this process (the normal clients).
  *
- * Flags (defaults): --vets 10 --users 50 --rate 20 --duration 20 --flood-inflight 200 --rest-concurrency 32
+ * Flags (defaults): --vets 10 --users 50 --rate 20 --duration 20 --warmup 5 --flood-inflight 200 --rest-concurrency 32
  *   --profile [DIR]  (--cpu-prof on both nodes, summarised at the end)
  */
 import { fork } from "node:child_process";
@@ -52,6 +53,8 @@ const VETS = numFlag(flags, "vets", 10);
 const USERS = numFlag(flags, "users", 50);
 const RATE = numFlag(flags, "rate", 20);
 const DURATION_S = numFlag(flags, "duration", 20);
+// Unmeasured normal traffic first, so neither phase starts on cold code and pools.
+const WARMUP_S = numFlag(flags, "warmup", 5);
 const FLOOD_INFLIGHT = numFlag(flags, "flood-inflight", 200);
 const REST_CONCURRENCY = numFlag(flags, "rest-concurrency", 32);
 const SECRET = "bench-secret-0123456789";
@@ -77,12 +80,17 @@ interface Owner {
 }
 
 /** Runs normal traffic for `seconds`; returns match latencies (ms) and how many requests went unmatched. */
-async function normalTraffic(owners: Owner[], seconds: number): Promise<{ latencies: number[]; unmatched: number }> {
+async function normalTraffic(owners: Owner[], seconds: number): Promise<{ latencies: number[]; slowest: string; unmatched: number }> {
   const idle = [...owners];
   const latencies: number[] = [];
+  // [latency, when the request was sent (s into the phase)], for the slowest list.
+  const timed: Array<[number, number]> = [];
+  const start = performance.now();
   let issued = 0;
   const onMatched = (o: Owner) => () => {
-    if (o.t0 !== null) latencies.push(performance.now() - o.t0);
+    if (o.t0 === null) return;
+    latencies.push(performance.now() - o.t0);
+    timed.push([performance.now() - o.t0, (o.t0 - start) / 1000]);
   };
   const onEnded = (o: Owner) => () => {
     if (o.t0 === null) return;
@@ -95,7 +103,6 @@ async function normalTraffic(owners: Owner[], seconds: number): Promise<{ latenc
     h.o.socket.on("consult:ended", h.e);
     h.o.socket.on("consult:expired", h.e);
   }
-  const start = performance.now();
   const end = start + seconds * 1000;
   while (performance.now() < end) {
     const due = Math.floor(((performance.now() - start) * RATE) / 1000);
@@ -117,7 +124,7 @@ async function normalTraffic(owners: Owner[], seconds: number): Promise<{ latenc
     h.o.socket.off("consult:ended", h.e);
     h.o.socket.off("consult:expired", h.e);
   }
-  return { latencies: latencies.sort((a, b) => a - b), unmatched: issued - latencies.length };
+  return { latencies: latencies.sort((a, b) => a - b), slowest: slowest(timed), unmatched: issued - latencies.length };
 }
 
 /** The partner's own REST calls from its own address; counts its 429s. */
@@ -220,6 +227,7 @@ async function main(): Promise<void> {
     const partner = partnerTraffic(nodes[0].url, app.name, seeded[0].email, () => stopPartner);
     const pids = Object.fromEntries(nodes.map((n) => [n.name, n.pid]));
     let cpu = new CpuMeter({ ...pids, attacker: attacker.pid! });
+    await normalTraffic(owners, WARMUP_S);
     await longestStalls(nodes);
     const quiet = await normalTraffic(owners, DURATION_S);
     const quietCpu = cpu.read();
@@ -252,12 +260,12 @@ async function main(): Promise<void> {
     const p99 = (xs: number[]) => percentile(xs, 99).toFixed(1);
     console.log(`\nwithout attack: ${quiet.latencies.length} matches, p99 ${p99(quiet.latencies)} ms, unmatched ${quiet.unmatched}`);
     console.log(`  cpu (% of one core): ${formatCpu(quietCpu)}`);
-    console.log(`  longest event-loop stall: ${stallText(quietStalls)}; slowest matches: ${slowest(quiet.latencies)}`);
+    console.log(`  longest event-loop stall: ${stallText(quietStalls)}; slowest matches: ${quiet.slowest}`);
     console.log(`under attack:   ${attacked.latencies.length} matches, p99 ${p99(attacked.latencies)} ms, unmatched ${attacked.unmatched}`);
     console.log(`  cpu (% of one core): ${formatCpu(attackedCpu)}`);
     console.log(
       `  longest event-loop stall: ${stallText(attackedStalls)} (the flooding socket is on ${nodes[1].name}); ` +
-        `slowest matches: ${slowest(attacked.latencies)}`,
+        `slowest matches: ${attacked.slowest}`,
     );
     const ratio = percentile(attacked.latencies, 99) / percentile(quiet.latencies, 99);
     console.log(`p99 ratio ${ratio.toFixed(2)} (goal ≤ 1.5: ${ratio <= 1.5 ? "MET" : "MISSED"})`);
@@ -302,11 +310,11 @@ function stallText(stalls: Record<string, number>): string {
     .join(", ");
 }
 
-/** The five slowest latencies, slowest first. */
-function slowest(xs: number[]): string {
-  return [...xs]
-    .sort((a, b) => b - a)
+/** The five slowest matches, slowest first, each with when it was requested (s into the phase). */
+function slowest(timed: Array<[number, number]>): string {
+  return [...timed]
+    .sort((a, b) => b[0] - a[0])
     .slice(0, 5)
-    .map((x) => `${x.toFixed(0)} ms`)
+    .map(([ms, at]) => `${ms.toFixed(0)} ms at ${at.toFixed(1)} s`)
     .join(", ");
 }

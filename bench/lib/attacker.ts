@@ -70,6 +70,9 @@ async function attack(plan: AttackPlan, stopped: () => boolean): Promise<AttackR
   });
   await Promise.all([floodLoop, ...restLoops]);
   flooder.disconnect();
+  // The flooder may be disconnected (and no REST loop run) long before the phase ends: the
+  // result is for the parent's "stop", not before.
+  while (!stopped()) await sleep(50);
   return { flood, rest: { sent: restSent, byStatus: Object.fromEntries(byStatus) } };
 }
 

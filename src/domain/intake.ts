@@ -6,6 +6,7 @@
  */
 import { AppError, notFound } from "../lib/envelope.js";
 import type { Clock } from "../lib/clock.js";
+import { KeyedSerial } from "../lib/keyed-serial.js";
 import type { CallSetup } from "./call-setup.js";
 import type { RoutingConfig } from "./engine-config.js";
 import { AppQueueFullError, NoVetAvailableError } from "./errors.js";
@@ -76,6 +77,14 @@ export interface IntakeDeps {
 
 export class Intake {
   private readonly deps: IntakeDeps;
+  /**
+   * One ask per user at a time on this node. A second ask that arrives while the first is
+   * still being recorded then finds the first's consultation (one cheap read) instead of
+   * writing a request row of its own only to close it as a duplicate: a socket that fires
+   * many requests at once costs one consultation, not one write each. Asks on other nodes
+   * still race, and the store's enqueue settles those.
+   */
+  private readonly perUser = new KeyedSerial();
 
   constructor(deps: IntakeDeps) {
     this.deps = deps;
@@ -85,7 +94,11 @@ export class Intake {
    * `consult:request`: queues a consultation, or returns the user's open one. The request
    * is written to history before it becomes visible to routing on any node.
    */
-  async request(input: ConsultationInput): Promise<RequestResult> {
+  request(input: ConsultationInput): Promise<RequestResult> {
+    return this.perUser.run(userKey(input), () => this.requestNow(input));
+  }
+
+  private async requestNow(input: ConsultationInput): Promise<RequestResult> {
     // Independent reads, run together: the user's open consultation and the request profile.
     const [open, built] = await Promise.allSettled([
       this.deps.store.findOpenByUser(input.appId, input.userId),
@@ -202,7 +215,11 @@ export class Intake {
    * REST talk-to-vet: assigns an available vet at once (the requested one if eligible, else
    * the longest idle) with no offer round. {@link NoVetAvailableError} when none is available.
    */
-  async talkToVet(input: ConsultationInput): Promise<DirectAssignment> {
+  talkToVet(input: ConsultationInput): Promise<DirectAssignment> {
+    return this.perUser.run(userKey(input), () => this.talkToVetNow(input));
+  }
+
+  private async talkToVetNow(input: ConsultationInput): Promise<DirectAssignment> {
     let c: LiveConsultation | null = null;
     let createdNow = false;
     const existing = await this.deps.store.findOpenByUser(input.appId, input.userId);
@@ -250,6 +267,10 @@ export class Intake {
     this.deps.notifier.toVet(c.vetId!, "consult:assigned", vet);
     return { consultation: c, vet: user.vet, identity: user.identity, twilioToken: user.twilioToken };
   }
+}
+
+function userKey(input: ConsultationInput): string {
+  return `${input.appId}:${input.userId}`;
 }
 
 /** The pet's species as routing matches it (lower case), or null when it has none. */

@@ -20,6 +20,15 @@ describe("intake", () => {
     expect(b.consultation_id).toBe(a.consultation_id);
   });
 
+  it("records one request when a user asks many times at once (no duplicate rows to close)", async () => {
+    const asks = await Promise.all(Array.from({ length: 20 }, () => request(1)));
+    expect(new Set(asks.map((a) => a.consultation_id)).size).toBe(1);
+    expect([...t.ledger.rows.values()].map((r) => r.status)).toEqual(["queued"]);
+    // Another user's ask is not held behind them.
+    const other = await request(2);
+    expect(other.consultation_id).not.toBe(asks[0].consultation_id);
+  });
+
   it("talk-to-vet assigns at once, prefers the requested vet, and says retry after 30 s when none is free", async () => {
     await online(1);
     await online(2);
