@@ -49,6 +49,10 @@ export interface AppAuthOptions {
   verifierTtlMs?: number;
   /** Most apps with a cached verifier. Default 10,000. */
   verifierCacheSize?: number;
+  /** How long a secret that failed scrypt is refused without another scrypt. Default 10 min. */
+  rejectedTtlMs?: number;
+  /** Most failed secrets remembered. Default 10,000. */
+  rejectedCacheSize?: number;
   /** The slow, authoritative check (default: scrypt from `passwords.ts`). */
   verifySecret?: (secret: string, storedHash: string) => Promise<boolean>;
 }
@@ -142,6 +146,13 @@ class CachingAppAuthenticator implements AppAuthenticator {
   private readonly appLookups = new Map<string, Promise<AppRecord | null>>();
   /** app id → HMAC of the last secret that passed scrypt for that app. */
   private readonly verifiers: TtlCache<number, Buffer>;
+  /**
+   * `appId:hmacHex` of secrets that failed scrypt → the stored hash they failed against. The
+   * same secret against the same hash always fails, so a repeated wrong secret costs no
+   * scrypt; once the app's secret changes the entry no longer matches and scrypt decides.
+   */
+  private readonly rejected: TtlCache<string, string>;
+  private readonly rejectedTtlMs: number;
   /** `appId:hmacHex` → the scrypt check in flight for exactly those credentials. */
   private readonly inFlight = new Map<string, Promise<boolean>>();
 
@@ -159,6 +170,8 @@ class CachingAppAuthenticator implements AppAuthenticator {
     this.scryptSlots = pLimit(opts.maxConcurrentScrypt ?? 2);
     this.maxQueuedScrypt = opts.maxQueuedScrypt ?? 200;
     this.verifiers = new TtlCache(opts.verifierCacheSize ?? 10_000, this.clock);
+    this.rejected = new TtlCache(opts.rejectedCacheSize ?? 10_000, this.clock);
+    this.rejectedTtlMs = opts.rejectedTtlMs ?? 600_000;
   }
 
   authenticateCached(name: string, authorization: string | undefined): AppRecord | null {
@@ -217,21 +230,23 @@ class CachingAppAuthenticator implements AppAuthenticator {
     const key = `${app.id}:${mac.toString("hex")}`;
     let pending = this.inFlight.get(key);
     if (!pending) {
-      pending = this.checkSlow(app.id, creds.secret, mac).finally(() => this.inFlight.delete(key));
+      pending = this.checkSlow(app.id, creds.secret, mac, key).finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, pending);
     }
     return pending;
   }
 
-  private async checkSlow(appId: number, secret: string, mac: Buffer): Promise<boolean> {
+  private async checkSlow(appId: number, secret: string, mac: Buffer, key: string): Promise<boolean> {
     const row = await this.apps.findWithSecret(appId);
     if (!row) return false;
+    if (this.rejected.get(key) === row.secretHash) return false;
     // Waiting work is bounded too: past it the caller gets 503 rather than an ever-longer wait.
     if (this.scryptSlots.pendingCount >= this.maxQueuedScrypt) {
       throw new AppError(503, "Service Unavailable", { "retry-after": "1" });
     }
     const ok = await this.scryptSlots(() => this.slowVerify(secret, row.secretHash));
     if (ok) this.verifiers.set(appId, mac, this.verifierTtlMs);
+    else this.rejected.set(key, row.secretHash, this.rejectedTtlMs);
     return ok;
   }
 

@@ -112,6 +112,31 @@ describe("app authenticator", () => {
     expect(await auth.verify(app(petcube), basicAuth("petcube", SECRET))).toBe(false);
   });
 
+  it("refuses a repeated wrong secret without another scrypt until the stored secret changes or it expires", async () => {
+    const { lookup, rows } = fakeApps([{ ...petcube }]);
+    const clock = new ManualClock();
+    const { counter, fn } = countingVerify();
+    const auth = createAppAuthenticator(lookup, { clock, rejectedTtlMs: 60_000, verifySecret: fn });
+    const next = "next-secret-0123456789";
+    for (let i = 0; i < 10; i++) expect(await auth.verify(app(petcube), basicAuth("petcube", next))).toBe(false);
+    expect(counter.calls).toBe(1);
+    // Another wrong secret is its own scrypt; the right one still passes.
+    expect(await auth.verify(app(petcube), basicAuth("petcube", "another-wrong-0000000"))).toBe(false);
+    expect(await auth.verify(app(petcube), basicAuth("petcube", SECRET))).toBe(true);
+    expect(counter.calls).toBe(3);
+    // The app's secret becomes the one refused before: the remembered failure no longer applies.
+    rows[0].secretHash = await hashSecret(next);
+    expect(await auth.verify(app(petcube), basicAuth("petcube", next))).toBe(true);
+    expect(counter.calls).toBe(4);
+    // Remembered failures expire.
+    expect(await auth.verify(app(petcube), basicAuth("petcube", SECRET))).toBe(false);
+    expect(await auth.verify(app(petcube), basicAuth("petcube", SECRET))).toBe(false);
+    expect(counter.calls).toBe(5);
+    clock.advance(60_001);
+    expect(await auth.verify(app(petcube), basicAuth("petcube", SECRET))).toBe(false);
+    expect(counter.calls).toBe(6);
+  });
+
   it("shares one scrypt between concurrent first-time checks of the same credentials", async () => {
     const { lookup, calls } = fakeApps([petcube]);
     const { counter, fn } = countingVerify();
