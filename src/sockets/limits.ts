@@ -46,11 +46,13 @@ const QUIET_MS = 1_000;
 
 // Shortest pause of a socket's reading once its bucket is empty.
 const MIN_PAUSE_MS = 50;
+// Pauses of one flooding streak double at most this many times.
+const MAX_PAUSE_DOUBLINGS = 6;
 
 /** Pausing and resuming what a node reads from one socket. */
 interface ReadControl {
-  /** Stops reading for `ms` (no-op when already paused), then calls `resumed`. */
-  pauseFor(ms: number, resumed: () => void): void;
+  /** Stops reading for `ms`, then calls `resumed`; false (and nothing done) when it cannot pause or already is. */
+  pauseFor(ms: number, resumed: () => void): boolean;
   /** Reads again at once and for good (the socket is closing: its close handshake must be read). */
   stop(): void;
 }
@@ -79,10 +81,10 @@ function readControl(socket: ClosableSocket): ReadControl {
   };
   return {
     pauseFor(ms, resumed) {
-      if (timer || stopped) return;
+      if (timer || stopped) return false;
       const transport = socket.conn.transport as { name?: string; socket?: Partial<PausableWebSocket> };
       const ws = transport.name === "websocket" ? transport.socket : undefined;
-      if (typeof ws?.pause !== "function" || typeof ws.resume !== "function" || ws.isPaused) return;
+      if (typeof ws?.pause !== "function" || typeof ws.resume !== "function" || ws.isPaused) return false;
       paused = ws as PausableWebSocket;
       paused.pause();
       timer = setTimeout(() => {
@@ -90,6 +92,7 @@ function readControl(socket: ClosableSocket): ReadControl {
         resumed();
       }, ms);
       timer.unref();
+      return true;
     },
     stop() {
       if (timer) clearTimeout(timer);
@@ -121,6 +124,7 @@ export function createSocketLimits(opts: SocketLimitOptions, logger: Logger): So
       let streakStart = 0;
       let lastRefusal = 0;
       let streakRefusals = 0;
+      let streakPauses = 0;
       const reading = readControl(socket);
       socket.use((packet, next) => {
         limiter.consume(socket.id).then(
@@ -136,6 +140,7 @@ export function createSocketLimits(opts: SocketLimitOptions, logger: Logger): So
             if (now - lastRefusal > QUIET_MS) {
               streakStart = now;
               streakRefusals = 0;
+              streakPauses = 0;
             }
             lastRefusal = now;
             streakRefusals++;
@@ -150,8 +155,13 @@ export function createSocketLimits(opts: SocketLimitOptions, logger: Logger): So
             // Refused more than twice its burst in a row: flooding, not a burst. Backpressure:
             // what it sends next waits in the TCP buffers until the bucket has refilled,
             // instead of costing this node an answer each. A paused socket is not quiet.
+            // Each pause of a streak lasts twice the one before (ending by the disconnect
+            // deadline): everything buffered is answered in one go on resuming, which delays
+            // the node's other work, so a flood is read a handful of times, not every second.
             if (streakRefusals > floodRefusals) {
-              reading.pauseFor(Math.max(MIN_PAUSE_MS, refusal.msBeforeNext), () => (lastRefusal = Date.now()));
+              const backoff = Math.max(MIN_PAUSE_MS, refusal.msBeforeNext) * 2 ** Math.min(streakPauses, MAX_PAUSE_DOUBLINGS);
+              const ms = Math.max(MIN_PAUSE_MS, Math.min(backoff, streakStart + floodMs - now));
+              if (reading.pauseFor(ms, () => (lastRefusal = Date.now()))) streakPauses++;
             }
           },
         );

@@ -80,12 +80,12 @@ describe("backpressure on a flooding WebSocket", () => {
   /** The node's `ws` socket under this client's engine.io connection. */
   const serverWebSocket = (c: TestClient) => {
     const s = gw.gateway.sockets.io.of("/vet").sockets.get(c.socket.id!);
-    const transport = s?.conn.transport as unknown as { name: string; socket: { isPaused: boolean } };
+    const transport = s?.conn.transport as unknown as { name: string; socket: { isPaused: boolean; pause(): void; resume(): void } };
     expect(transport.name).toBe("websocket");
     return transport.socket;
   };
 
-  it("stops reading a socket refused more than twice its burst, reads on once the bucket refilled, and answers every event it read", async () => {
+  it("stops reading a socket refused more than twice its burst, each pause of the streak twice as long, and answers every event it read", async () => {
     const v = await seedVet(gw.gateway);
     const c = await vetClient(gw.url, v.token, false);
     const ws = serverWebSocket(c);
@@ -95,6 +95,19 @@ describe("backpressure on a flooding WebSocket", () => {
     let flooding!: () => void;
     const refused = new Promise<void>((resolve) => (flooding = resolve));
     const started = Date.now();
+    // How long each pause of the node's reading lasted: its pause() and resume() are timed.
+    const pauses: number[] = [];
+    let pausedAt = 0;
+    const pause = ws.pause.bind(ws);
+    const resume = ws.resume.bind(ws);
+    ws.pause = () => {
+      pausedAt = Date.now();
+      pause();
+    };
+    ws.resume = () => {
+      pauses.push(Date.now() - pausedAt);
+      resume();
+    };
     const acks = Array.from({ length: sent }, () =>
       c.ask("presence:set", { status: "away" }, 30_000).then((a: { status_code: number }) => {
         answered++;
@@ -103,22 +116,31 @@ describe("backpressure on a flooding WebSocket", () => {
         return a;
       }),
     );
-    await refused;
-    // Reading is paused: what the client sent after that waits in the connection.
-    expect(ws.isPaused).toBe(true);
-    expect(answered).toBeLessThan(sent);
-    const all = await Promise.all(acks);
-    const seconds = (Date.now() - started) / 1000;
-    expect(all.every((a) => a.status_code === 200 || a.status_code === 429)).toBe(true);
-    const ok = all.filter((a) => a.status_code === 200).length;
-    // The bucket (5 a second, a burst of as many again) bounds what was done.
-    expect(ok).toBeGreaterThanOrEqual(5);
-    expect(ok).toBeLessThanOrEqual(10 + Math.ceil(seconds * 8));
-    // A quiet client is read and served again.
-    await new Promise((r) => setTimeout(r, 1_200));
-    expect(ws.isPaused).toBe(false);
+    try {
+      await refused;
+      // Reading is paused: what the client sent after that waits in the connection.
+      expect(ws.isPaused).toBe(true);
+      expect(answered).toBeLessThan(sent);
+      const all = await Promise.all(acks);
+      const seconds = (Date.now() - started) / 1000;
+      expect(all.every((a) => a.status_code === 200 || a.status_code === 429)).toBe(true);
+      const ok = all.filter((a) => a.status_code === 200).length;
+      // The bucket (5 a second, a burst of as many again) bounds what was done.
+      expect(ok).toBeGreaterThanOrEqual(5);
+      expect(ok).toBeLessThanOrEqual(10 + Math.ceil(seconds * 8));
+      // A quiet client is read and served again once the last pause is over (≤ 10 s, the
+      // disconnect deadline of the streak).
+      await expect.poll(() => ws.isPaused, { timeout: 10_000, interval: 20 }).toBe(false);
+    } finally {
+      ws.pause = pause;
+      ws.resume = resume;
+    }
     expect(c.socket.connected).toBe(true);
     expect((await c.ask("presence:set", { status: "available" })).status_code).toBe(200);
+    // The first pause waits for the bucket (≤ 1 s); the next lasts twice as long.
+    expect(pauses.length).toBeGreaterThanOrEqual(2);
+    expect(pauses[0]).toBeLessThanOrEqual(1_100);
+    expect(pauses[1]).toBeGreaterThan(pauses[0] * 1.5);
     c.close();
   });
 });
