@@ -85,6 +85,12 @@ export class Intake {
    * still race, and the store's enqueue settles those.
    */
   private readonly perUser = new KeyedSerial();
+  /**
+   * The latest ask per user still queued or running on this node. An identical ask joins it
+   * and gets its answer (what it would have got anyway: the same open consultation), so a
+   * burst of identical asks costs one pass through the store, not one each.
+   */
+  private readonly asking = new Map<string, { signature: string; result: Promise<RequestResult> }>();
 
   constructor(deps: IntakeDeps) {
     this.deps = deps;
@@ -95,7 +101,17 @@ export class Intake {
    * is written to history before it becomes visible to routing on any node.
    */
   request(input: ConsultationInput): Promise<RequestResult> {
-    return this.perUser.run(userKey(input), () => this.requestNow(input));
+    const key = userKey(input);
+    const signature = JSON.stringify([input.petId, input.type, input.doctorEmail ?? null, input.language ?? null, input.emergency === true]);
+    const pending = this.asking.get(key);
+    if (pending?.signature === signature) return pending.result;
+    const entry = { signature, result: this.perUser.run(key, () => this.requestNow(input)) };
+    this.asking.set(key, entry);
+    const settled = () => {
+      if (this.asking.get(key) === entry) this.asking.delete(key);
+    };
+    void entry.result.then(settled, settled);
+    return entry.result;
   }
 
   private async requestNow(input: ConsultationInput): Promise<RequestResult> {

@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { MemoryRoutingStore } from "../../src/routing-store/memory-store.js";
 import { makeEngine } from "../support/engine-fakes.js";
 import { engineHelpers } from "./engine-helpers.js";
@@ -27,6 +27,19 @@ describe("intake", () => {
     // Another user's ask is not held behind them.
     const other = await request(2);
     expect(other.consultation_id).not.toBe(asks[0].consultation_id);
+  });
+
+  it("answers identical asks made at once from one pass through the store; a different ask waits its turn", async () => {
+    const reads = vi.spyOn(store, "findOpenByUser");
+    const same = Array.from({ length: 10 }, () => request(1));
+    const otherPet = t.engine.request({ appId: 1, userId: 1, petId: 2, type: "chat" });
+    const answers = await Promise.all([...same, otherPet]);
+    expect(new Set(answers.map((a) => a.consultation_id)).size).toBe(1);
+    // One read for the ten identical asks, one for the other (which finds the open consultation).
+    expect(reads).toHaveBeenCalledTimes(2);
+    // Once answered, the next ask is a fresh one.
+    await request(1);
+    expect(reads).toHaveBeenCalledTimes(3);
   });
 
   it("talk-to-vet assigns at once, prefers the requested vet, and says retry after 30 s when none is free", async () => {
