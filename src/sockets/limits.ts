@@ -46,8 +46,6 @@ const QUIET_MS = 1_000;
 
 // Shortest pause of a socket's reading once its bucket is empty.
 const MIN_PAUSE_MS = 50;
-// Pauses of one flooding streak double at most this many times.
-const MAX_PAUSE_DOUBLINGS = 6;
 
 /** Pausing and resuming what a node reads from one socket. */
 interface ReadControl {
@@ -124,7 +122,8 @@ export function createSocketLimits(opts: SocketLimitOptions, logger: Logger): So
       let streakStart = 0;
       let lastRefusal = 0;
       let streakRefusals = 0;
-      let streakPauses = 0;
+      /** The last pause of this streak (ms); 0 before the first. */
+      let lastPauseMs = 0;
       const reading = readControl(socket);
       socket.use((packet, next) => {
         limiter.consume(socket.id).then(
@@ -140,7 +139,7 @@ export function createSocketLimits(opts: SocketLimitOptions, logger: Logger): So
             if (now - lastRefusal > QUIET_MS) {
               streakStart = now;
               streakRefusals = 0;
-              streakPauses = 0;
+              lastPauseMs = 0;
             }
             lastRefusal = now;
             streakRefusals++;
@@ -159,9 +158,9 @@ export function createSocketLimits(opts: SocketLimitOptions, logger: Logger): So
             // deadline): everything buffered is answered in one go on resuming, which delays
             // the node's other work, so a flood is read a handful of times, not every second.
             if (streakRefusals > floodRefusals) {
-              const backoff = Math.max(MIN_PAUSE_MS, refusal.msBeforeNext) * 2 ** Math.min(streakPauses, MAX_PAUSE_DOUBLINGS);
+              const backoff = Math.max(MIN_PAUSE_MS, refusal.msBeforeNext, 2 * lastPauseMs);
               const ms = Math.max(MIN_PAUSE_MS, Math.min(backoff, streakStart + floodMs - now));
-              if (reading.pauseFor(ms, () => (lastRefusal = Date.now()))) streakPauses++;
+              if (reading.pauseFor(ms, () => (lastRefusal = Date.now()))) lastPauseMs = ms;
             }
           },
         );

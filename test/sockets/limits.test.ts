@@ -137,9 +137,10 @@ describe("backpressure on a flooding WebSocket", () => {
     }
     expect(c.socket.connected).toBe(true);
     expect((await c.ask("presence:set", { status: "available" })).status_code).toBe(200);
-    // The first pause waits for the bucket (≤ 1 s); the next lasts twice as long.
+    // The first pause waits for the bucket (≤ 2 s, its burst allowance's window); the next
+    // lasts twice as long (timer slack aside).
     expect(pauses.length).toBeGreaterThanOrEqual(2);
-    expect(pauses[0]).toBeLessThanOrEqual(1_100);
+    expect(pauses[0]).toBeLessThanOrEqual(2_100);
     expect(pauses[1]).toBeGreaterThan(pauses[0] * 1.5);
     c.close();
   });
