@@ -28,6 +28,12 @@ export interface RequestResult {
   position: number;
 }
 
+/** One ask's outcome inside the user's turn; `queued`: a new request joined the queue. */
+interface RecordedAsk {
+  result: RequestResult;
+  queued: boolean;
+}
+
 /** What talk-to-vet needs to build its REST answer. */
 export interface DirectAssignment {
   consultation: LiveConsultation;
@@ -90,7 +96,7 @@ export class Intake {
    * and gets its answer (what it would have got anyway: the same open consultation), so a
    * burst of identical asks costs one pass through the store, not one each.
    */
-  private readonly asking = new Map<string, { signature: string; result: Promise<RequestResult> }>();
+  private readonly asking = new Map<string, { signature: string; result: Promise<RecordedAsk> }>();
 
   constructor(deps: IntakeDeps) {
     this.deps = deps;
@@ -100,12 +106,21 @@ export class Intake {
    * `consult:request`: queues a consultation, or returns the user's open one. The request
    * is written to history before it becomes visible to routing on any node.
    */
-  request(input: ConsultationInput): Promise<RequestResult> {
+  async request(input: ConsultationInput): Promise<RequestResult> {
+    const { result, queued } = await this.recordAsk(input);
+    // Outside the per-user turn: under load a pass keeps running while requests keep
+    // arriving, and the user's next ask must not wait for (or be answered by) this one.
+    if (queued) await this.deps.routingPass.run();
+    return result;
+  }
+
+  /** The user's turn: identical asks made at once share it, different ones wait for it. */
+  private recordAsk(input: ConsultationInput): Promise<RecordedAsk> {
     const key = userKey(input);
     const signature = JSON.stringify([input.petId, input.type, input.doctorEmail ?? null, input.language ?? null, input.emergency === true]);
     const pending = this.asking.get(key);
     if (pending?.signature === signature) return pending.result;
-    const entry = { signature, result: this.perUser.run(key, () => this.requestNow(input)) };
+    const entry = { signature, result: this.perUser.run(key, () => this.recordAskNow(input)) };
     this.asking.set(key, entry);
     const settled = () => {
       if (this.asking.get(key) === entry) this.asking.delete(key);
@@ -114,14 +129,15 @@ export class Intake {
     return entry.result;
   }
 
-  private async requestNow(input: ConsultationInput): Promise<RequestResult> {
+  /** Returns the open consultation, or records and queues a new one (`queued`: routing should run). */
+  private async recordAskNow(input: ConsultationInput): Promise<RecordedAsk> {
     // Independent reads, run together: the user's open consultation and the request profile.
     const [open, built] = await Promise.allSettled([
       this.deps.store.findOpenByUser(input.appId, input.userId),
       this.newConsultation(input, "queued"),
     ]);
     if (open.status === "rejected") throw open.reason;
-    if (open.value) return this.requestResult(open.value);
+    if (open.value) return { result: await this.requestResult(open.value), queued: false };
     if (built.status === "rejected") throw built.reason;
     const fresh = built.value;
     // Record first: the request row is durable before routing (on any node) can offer it.
@@ -143,11 +159,10 @@ export class Intake {
     });
     if (!created) {
       this.duplicate(fresh, consultation);
-      return this.requestResult(consultation);
+      return { result: await this.requestResult(consultation), queued: false };
     }
     this.deps.positions.joined(consultation, position);
-    await this.deps.routingPass.run();
-    return { consultation_id: consultation.id, status: "queued", position };
+    return { result: { consultation_id: consultation.id, status: "queued", position }, queued: true };
   }
 
   /** Refused by the per-app cap (`MAX_QUEUED_PER_APP`): the recorded request never queued. */

@@ -42,6 +42,23 @@ describe("intake", () => {
     expect(reads).toHaveBeenCalledTimes(3);
   });
 
+  it("does not hold a user's next ask behind the routing pass its previous ask started", async () => {
+    // The pass after the first ask is held at its snapshot (under load a pass keeps running).
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const snapshot = store.snapshot.bind(store);
+    const reads = vi.spyOn(store, "snapshot").mockImplementationOnce(async () => {
+      await held;
+      return snapshot();
+    });
+    const first = request(1);
+    await vi.waitFor(() => expect(reads).toHaveBeenCalled());
+    // Answered while that pass is still held: the open consultation.
+    const second = await request(1);
+    release();
+    expect(second.consultation_id).toBe((await first).consultation_id);
+  });
+
   it("talk-to-vet assigns at once, prefers the requested vet, and says retry after 30 s when none is free", async () => {
     await online(1);
     await online(2);
