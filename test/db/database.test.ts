@@ -3,19 +3,25 @@ import { sql } from "drizzle-orm";
 import { openDatabase } from "../../src/db/database.js";
 import { createTestDatabase } from "../support/services.js";
 
-describe("database bootstrap", () => {
-  const cleanup: Array<() => Promise<void>> = [];
-  afterAll(async () => {
-    for (const c of cleanup.reverse()) await c();
-  });
+const cleanup: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const c of cleanup.reverse()) await c();
+});
 
+/** A fresh PostgreSQL database and an in-memory PGlite, both migrated; closed after the file. */
+async function bothDrivers(label: string) {
+  const tdb = await createTestDatabase(label);
+  cleanup.push(() => tdb.drop());
+  const pgDb = await openDatabase({ url: tdb.url });
+  cleanup.push(() => pgDb.close());
+  const lite = await openDatabase({ pgliteDir: "memory://" });
+  cleanup.push(() => lite.close());
+  return [pgDb, lite] as const;
+}
+
+describe("database bootstrap", () => {
   it("migrates PostgreSQL and PGlite to the same tables", async () => {
-    const tdb = await createTestDatabase("smoke");
-    cleanup.push(() => tdb.drop());
-    const pgDb = await openDatabase({ url: tdb.url });
-    cleanup.push(() => pgDb.close());
-    const lite = await openDatabase({ pgliteDir: "memory://" });
-    cleanup.push(() => lite.close());
+    const [pgDb, lite] = await bothDrivers("smoke");
     const q = sql`select table_name from information_schema.tables where table_schema = 'public' order by 1`;
     const a = await pgDb.db.execute(q);
     const b = await lite.db.execute(q);
@@ -31,18 +37,8 @@ describe("database bootstrap", () => {
 const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 
 describe("migration 0003 (routing skills)", () => {
-  const cleanup: Array<() => Promise<void>> = [];
-  afterAll(async () => {
-    for (const c of cleanup.reverse()) await c();
-  });
-
   it("adds the vet skill and consultation routing columns with their defaults on both drivers", async () => {
-    const tdb = await createTestDatabase("skills");
-    cleanup.push(() => tdb.drop());
-    const pgDb = await openDatabase({ url: tdb.url });
-    cleanup.push(() => pgDb.close());
-    const lite = await openDatabase({ pgliteDir: "memory://" });
-    cleanup.push(() => lite.close());
+    const [pgDb, lite] = await bothDrivers("skills");
     for (const d of [pgDb, lite]) {
       await d.db.execute(sql`insert into vets (email, password_hash, first_name, last_name) values ('m@example.com', 'x', 'M', 'V')`);
       const vet = rowsOf<{ species: string[]; languages: string[]; max_chats: number | null }>(
@@ -65,18 +61,8 @@ describe("migration 0003 (routing skills)", () => {
 });
 
 describe("migration 0004 (skills version)", () => {
-  const cleanup: Array<() => Promise<void>> = [];
-  afterAll(async () => {
-    for (const c of cleanup.reverse()) await c();
-  });
-
   it("adds vets.skills_version, not null, 0 for every vet, on both drivers", async () => {
-    const tdb = await createTestDatabase("skillsver");
-    cleanup.push(() => tdb.drop());
-    const pgDb = await openDatabase({ url: tdb.url });
-    cleanup.push(() => pgDb.close());
-    const lite = await openDatabase({ pgliteDir: "memory://" });
-    cleanup.push(() => lite.close());
+    const [pgDb, lite] = await bothDrivers("skillsver");
     for (const d of [pgDb, lite]) {
       await d.db.execute(sql`insert into vets (email, password_hash, first_name, last_name) values ('v@example.com', 'x', 'V', 'S')`);
       const vet = rowsOf<{ skills_version: number }>(await d.db.execute(sql`select skills_version from vets where email = 'v@example.com'`));
