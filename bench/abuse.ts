@@ -31,6 +31,7 @@ import { summariseProfile } from "./lib/profile.js";
 import { ask as askWith, openSocket } from "./lib/sockets.js";
 import {
   ADMIN_TOKEN,
+  analyzeDatabase,
   CpuMeter,
   GATEWAY_SECRET,
   REDIS_URL,
@@ -207,6 +208,7 @@ async function main(): Promise<void> {
     });
   }
   await database.close();
+  await analyzeDatabase(db.url);
 
   const env = {
     NODE_ENV: "production",

@@ -42,6 +42,7 @@ import { summariseProfile } from "./lib/profile.js";
 import { ask as askWith, openSocket, type Envelope } from "./lib/sockets.js";
 import {
   ADMIN_TOKEN,
+  analyzeDatabase,
   CpuMeter,
   GATEWAY_SECRET,
   REDIS_URL,
@@ -488,6 +489,7 @@ async function main(): Promise<void> {
     owners.push(...batch);
   }
   await database.close();
+  await analyzeDatabase(db.url);
   console.log(`seeded 1 app, ${VETS} vets, ${USERS} owners with a pet in ${((performance.now() - t0) / 1000).toFixed(1)} s (database ${db.name})`);
 
   const profileArg = flags.get("profile");

@@ -140,6 +140,22 @@ export function createRedisPrefix(label: string): string {
   return prefix;
 }
 
+/**
+ * Gathers planner statistics after seeding. A database in service has them (autovacuum
+ * analyzes a table once a tenth of it changed), a freshly seeded one not yet: without them
+ * PostgreSQL read the owner-and-pet lookup through the `users_app_registered` index (74
+ * buffers, every user of the app) instead of the primary key (a few buffers).
+ */
+export async function analyzeDatabase(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query("ANALYZE");
+  } finally {
+    await client.end();
+  }
+}
+
 /** Deletes every key under `prefix`; returns how many there were. */
 export async function deleteRedisPrefix(prefix: string): Promise<number> {
   const client = createClient({ url: REDIS_URL });
@@ -260,6 +276,8 @@ export async function spawnGateway(opts: SpawnOptions): Promise<GatewayNode> {
     // tsx keeps its transform cache (and the source maps profile.ts reads) under TMPDIR.
     ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
     ...opts.env,
+    // Extra V8/Node flags for the gateways only (e.g. --perf-basic-prof for `perf record`).
+    ...(process.env.GATEWAY_NODE_OPTIONS ? { NODE_OPTIONS: process.env.GATEWAY_NODE_OPTIONS } : {}),
     PORT: String(port),
     HOST: "127.0.0.1",
   };

@@ -74,3 +74,44 @@ describe("migration 0004 (skills version)", () => {
     }
   });
 });
+
+/** The constraint a failed statement broke (drizzle wraps the driver's error as its cause). */
+async function brokenConstraint(statement: Promise<unknown>): Promise<string> {
+  try {
+    await statement;
+  } catch (err) {
+    const cause = (err as { cause?: { constraint?: string; message?: string } }).cause;
+    return cause?.constraint ?? cause?.message ?? String(err);
+  }
+  return "nothing broken";
+}
+
+describe("migration 0005 (consultation keys)", () => {
+  it("keys a consultation to its owner within the app, and keeps SIDs unique only once set, on both drivers", async () => {
+    const [pgDb, lite] = await bothDrivers("consultkeys");
+    for (const d of [pgDb, lite]) {
+      const apps = rowsOf<{ id: number }>(
+        await d.db.execute(sql`insert into apps (name, secret_hash) values ('a1', 'x'), ('a2', 'x') returning id`),
+      );
+      const [a1, a2] = apps.map((a) => a.id);
+      const users = rowsOf<{ id: number }>(
+        await d.db.execute(sql`insert into users (app_id, email, first_name, role) values (${a1}, 'o@example.com', 'O', 'users') returning id`),
+      );
+      const u = users[0].id;
+      const insert = (id: string, appId: number, channel: string | null) =>
+        d.db.execute(
+          sql`insert into consultations (id, app_id, user_id, type, source, status, channel_sid) values (${id}::uuid, ${appId}, ${u}, 'chat', 'socket', 'queued', ${channel})`,
+        );
+      // Requests carry no SIDs yet: many may coexist.
+      await insert("00000000-0000-4000-8000-000000000001", a1, null);
+      await insert("00000000-0000-4000-8000-000000000002", a1, null);
+      await insert("00000000-0000-4000-8000-000000000003", a1, "CH1");
+      // The owner belongs to a1: a consultation of theirs under a2 breaks the key.
+      expect(await brokenConstraint(insert("00000000-0000-4000-8000-000000000004", a2, null)), d.kind).toBe("consultations_app_user_fk");
+      // A set SID stays unique.
+      expect(await brokenConstraint(insert("00000000-0000-4000-8000-000000000005", a1, "CH1")), d.kind).toBe("consultations_channel");
+      // The owner cannot be removed while consultations point at them.
+      expect(await brokenConstraint(d.db.execute(sql`delete from users where id = ${u}`)), d.kind).toBe("consultations_app_user_fk");
+    }
+  });
+});
