@@ -234,6 +234,7 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
     httpServer.closeAllConnections();
     await httpClosed;
     await engine.close();
+    await statsHistory.close();
     await store.close();
     for (const c of closers.reverse()) await c().catch((err: unknown) => logger.warn({ err }, "close failed"));
   };

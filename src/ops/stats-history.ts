@@ -3,6 +3,10 @@
  * hour, with the match latency of the step before. With Redis the samples and the latencies
  * live there, so every node answers the same and the cluster takes one sample per step (the
  * node that wins a `SET NX` on the step's key); without Redis they live in this process.
+ *
+ * Latencies reach Redis in batches (one RPUSH per step per flush, at most every
+ * `LATENCY_FLUSH_MS`), not one round trip per match; a step is sampled only once every node
+ * has had time to flush the step before it.
  */
 import type { Clock } from "../lib/clock.js";
 import type { Logger } from "../lib/logger.js";
@@ -34,11 +38,13 @@ export interface StatsHistoryData {
 }
 
 export interface StatsHistory {
-  /** Notes one match's latency (fire and forget). */
+  /** Notes one match's latency (fire and forget; stored with the next flush). */
   recordMatch(ms: number): void;
   /** Takes this step's sample unless this node or another already has. Call it often (≤ step). */
   tick(): Promise<void>;
   history(): Promise<StatsHistoryData>;
+  /** Stores the latencies still buffered and stops the flush timer (before Redis closes). */
+  close(): Promise<void>;
 }
 
 export interface StatsHistoryOptions {
@@ -51,7 +57,12 @@ export interface StatsHistoryOptions {
   prefix?: string;
   stepMs?: number;
   windowMs?: number;
+  /** How long latencies are buffered before one write to Redis; default {@link LATENCY_FLUSH_MS}. */
+  flushMs?: number;
 }
+
+/** Buffering of latencies before they go to Redis: a few writes a second instead of one per match. */
+export const LATENCY_FLUSH_MS = 250;
 
 const ZERO_VETS = { available: 0, away: 0, busy: 0, offline: 0 };
 
@@ -80,16 +91,42 @@ export function createStatsHistory(opts: StatsHistoryOptions): StatsHistory {
   const windowMs = opts.windowMs ?? 3_600_000;
   const windowSteps = Math.ceil(windowMs / stepMs);
   const stepOf = (t: number) => Math.floor(t / stepMs);
+  const flushMs = opts.flushMs ?? LATENCY_FLUSH_MS;
   const store = opts.redis ? redisStore(opts.redis, opts.prefix ?? "", stepMs, windowSteps) : memoryStore(windowSteps);
+  // Other nodes flush within flushMs (plus a round trip): the sampler of a step waits that long.
+  const settleMs = opts.redis ? 2 * flushMs : 0;
+  const buffered = new Map<number, number[]>();
+  let flushTimer: NodeJS.Timeout | null = null;
   let lastStep = -1;
+
+  const flush = async (): Promise<void> => {
+    if (flushTimer) clearTimeout(flushTimer);
+    flushTimer = null;
+    const batches = [...buffered];
+    buffered.clear();
+    await Promise.all(
+      batches.map(([step, list]) =>
+        store.addLatencies(step, list).catch((err: unknown) => opts.logger.warn({ err, count: list.length }, "stats history: latencies not stored")),
+      ),
+    );
+  };
 
   return {
     recordMatch(ms) {
-      store.addLatency(stepOf(opts.clock.now()), ms).catch((err: unknown) => opts.logger.warn({ err }, "stats history: latency not stored"));
+      const step = stepOf(opts.clock.now());
+      const list = buffered.get(step);
+      if (list) list.push(ms);
+      else buffered.set(step, [ms]);
+      if (!flushTimer) {
+        flushTimer = setTimeout(() => void flush(), flushMs);
+        flushTimer.unref();
+      }
     },
     async tick() {
-      const step = stepOf(opts.clock.now());
-      if (step === lastStep) return;
+      await flush();
+      const now = opts.clock.now();
+      const step = stepOf(now);
+      if (step === lastStep || now - step * stepMs < settleMs) return;
       lastStep = step;
       try {
         if (!(await store.claim(step))) return;
@@ -110,11 +147,12 @@ export function createStatsHistory(opts: StatsHistoryOptions): StatsHistory {
       const samples = await store.since(stepOf(opts.clock.now()) - windowSteps + 1);
       return { step_s: stepMs / 1000, window_s: windowMs / 1000, samples };
     },
+    close: flush,
   };
 }
 
 interface SampleStore {
-  addLatency(step: number, ms: number): Promise<void>;
+  addLatencies(step: number, ms: number[]): Promise<void>;
   latencies(step: number): Promise<number[]>;
   /** True for the one caller (cluster-wide) that takes this step's sample. */
   claim(step: number): Promise<boolean>;
@@ -126,9 +164,9 @@ function memoryStore(windowSteps: number): SampleStore {
   const lat = new Map<number, number[]>();
   const samples: Array<{ step: number; sample: StatsSample }> = [];
   return {
-    addLatency(step, ms) {
+    addLatencies(step, ms) {
       const list = lat.get(step) ?? [];
-      list.push(ms);
+      list.push(...ms);
       lat.set(step, list);
       return Promise.resolve();
     },
@@ -153,9 +191,12 @@ function redisStore(redis: RedisCommands, prefix: string, stepMs: number, window
   // Long enough for a late sampler, short enough that nothing piles up.
   const keepMs = String(stepMs * 6);
   return {
-    async addLatency(step, ms) {
-      await redis.sendCommand(["RPUSH", latKey(step), String(Math.round(ms))]);
-      await redis.sendCommand(["PEXPIRE", latKey(step), keepMs]);
+    async addLatencies(step, ms) {
+      // Sent together: one write on the connection, two replies.
+      await Promise.all([
+        redis.sendCommand(["RPUSH", latKey(step), ...ms.map((m) => String(Math.round(m)))]),
+        redis.sendCommand(["PEXPIRE", latKey(step), keepMs]),
+      ]);
     },
     async latencies(step) {
       const list = await redis.sendCommand<string[]>(["LRANGE", latKey(step), "0", "-1"]);

@@ -70,7 +70,7 @@ describe("stats history", () => {
     });
 
     it("two nodes take one sample per step between them, count both nodes' matches, and answer the same", async () => {
-      const clock = new ManualClock(Date.UTC(2026, 0, 1, 12, 0, 0));
+      const clock = new ManualClock(Date.UTC(2026, 0, 1, 12, 0, 0, 500));
       const source = counts(2);
       const a = createStatsHistory({ source, clock, logger, redis, prefix });
       const b = createStatsHistory({ source, clock, logger, redis, prefix });
@@ -78,7 +78,6 @@ describe("stats history", () => {
       a.recordMatch(300);
       b.recordMatch(100);
       b.recordMatch(200);
-      await new Promise((r) => setTimeout(r, 50)); // the fire-and-forget RPUSHes land
       clock.advance(STEP);
       await Promise.all([b.tick(), a.tick()]);
       const fromA = await a.history();
@@ -88,11 +87,49 @@ describe("stats history", () => {
         ["2026-01-01T12:00:10.000Z", 3, { p50: 200, p95: 300, max: 300 }],
       ]);
     });
+
+    it("stores a node's latencies in one write per flush, and samples a step only after every node could flush", async () => {
+      const p = uniqueRedisPrefix("statsbatch");
+      const sent: string[][] = [];
+      const counting = { sendCommand: <T>(args: ReadonlyArray<string>) => (sent.push([...args]), redis.sendCommand<T>([...args])) };
+      const clock = new ManualClock(Date.UTC(2026, 0, 1, 12, 0, 0, 500));
+      const source = counts(0);
+      const sampler = createStatsHistory({ source, clock, logger, redis, prefix: p, flushMs: 40 });
+      const busy = createStatsHistory({ source, clock, logger, redis: counting, prefix: p, flushMs: 40 });
+      try {
+        await sampler.tick();
+        for (let i = 1; i <= 50; i++) busy.recordMatch(i);
+        expect(sent).toEqual([]); // buffered, not one round trip per match
+        // The busy node's timer flushes; the sampler's tick never flushes the busy node's buffer.
+        await expect.poll(() => sent.filter((c) => c[0] === "RPUSH").length, { timeout: 2000 }).toBe(1);
+        const rpush = sent.find((c) => c[0] === "RPUSH")!;
+        expect(rpush.slice(2)).toEqual(Array.from({ length: 50 }, (_, i) => String(i + 1)));
+        expect(sent.map((c) => c[0])).toEqual(["RPUSH", "PEXPIRE"]);
+
+        // At the step boundary the sampler waits (another node may still hold latencies)...
+        clock.advance(STEP - 500);
+        await sampler.tick();
+        expect((await sampler.history()).samples).toHaveLength(1);
+        // ...and samples once the settle time (2 flushes) has passed.
+        clock.advance(80);
+        await sampler.tick();
+        const samples = (await sampler.history()).samples;
+        expect(samples.map((s) => [s.t, s.matches, s.match_latency_ms])).toEqual([
+          ["2026-01-01T12:00:00.000Z", 0, null],
+          ["2026-01-01T12:00:10.000Z", 50, { p50: 25, p95: 48, max: 50 }],
+        ]);
+      } finally {
+        await sampler.close();
+        await busy.close();
+        await cleanRedisPrefix(p);
+      }
+    });
   });
 
   it("is served at GET /admin/v1/stats/history behind ADMIN_TOKEN, from the live counts and matches", async () => {
     // The gateway's clock is manual: a step passes when the test says so (its 1 s timer samples).
-    const clock = new ManualClock(Date.UTC(2026, 0, 1, 12, 0, 0));
+    // One second into the step: past the wait for other nodes' latencies (Redis history).
+    const clock = new ManualClock(Date.UTC(2026, 0, 1, 12, 0, 1));
     const t = await startTestGateway({ redis: true, clock });
     const get = () => request(t.url, "GET", "/admin/v1/stats/history", { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
     try {
