@@ -1,7 +1,9 @@
 /**
  * The routing pass (PROTOCOL §4): plan offers from a snapshot of the shared state and claim
  * them with the store's atomic step. Passes are serialised per node; a pass requested while
- * one runs makes it run once more, so no request for a pass is lost.
+ * one runs makes it run once more, so no request for a pass is lost. Each caller waits for
+ * one pass that started after its call, not for the loop: under load passes follow each
+ * other without a gap, and an ack must not wait for the requests that came after it.
  */
 import type { Clock } from "../lib/clock.js";
 import type { HistoryWriter } from "./history-writer.js";
@@ -26,34 +28,58 @@ export interface RoutingPassDeps {
   observer?: EngineObserver | undefined;
 }
 
+/** The callers of one pass: settled when it ends. */
+interface Waiters {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+function waiters(): Waiters {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
 export class RoutingPass {
   private readonly deps: RoutingPassDeps;
-  /** The pass running now, if any. */
-  private running: Promise<void> | null = null;
-  /** Another pass was asked for while one ran. */
-  private again = false;
+  /** A pass is running now. */
+  private running = false;
+  /** Callers of the pass after the running one (all asked while it ran), if any. */
+  private next: Waiters | null = null;
 
   constructor(deps: RoutingPassDeps) {
     this.deps = deps;
   }
 
-  /** Runs a pass now, or joins the running one (which then runs once more). */
+  /** Runs a pass now, or once more after the running one; settles when that pass ends. */
   run(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
+    this.next ??= waiters();
+    const { promise } = this.next;
+    if (!this.running) void this.loop();
+    return promise;
+  }
+
+  private async loop(): Promise<void> {
+    this.running = true;
+    try {
+      for (let callers = this.next; callers; callers = this.next) {
+        this.next = null;
+        try {
           await this.once();
-        } while (this.again);
-      } finally {
-        this.running = null;
+          callers.resolve();
+        } catch (err) {
+          // Only this pass's callers hear of it; callers of the next pass get their own.
+          callers.reject(err);
+        }
       }
-    })();
-    return this.running;
+    } finally {
+      this.running = false;
+    }
   }
 
   private async once(): Promise<void> {

@@ -98,3 +98,69 @@ describe("routing pass", () => {
     expect(offersTo(1).at(-1)).toMatchObject({ consultation_id: c.consultation_id }); // at once, no tick
   });
 });
+
+/** When a caller of `routingPass()` is answered: after one pass that started after its call. */
+describe("routing pass: waiting", () => {
+  let store: MemoryRoutingStore;
+  let t: ReturnType<typeof makeEngine>;
+
+  beforeEach(() => {
+    store = new MemoryRoutingStore();
+    t = makeEngine(store);
+  });
+
+  /** Each pass stops at its snapshot until the test releases it; `started` counts passes. */
+  function gatedPasses() {
+    const gates: Array<() => void> = [];
+    const snapshot = store.snapshot.bind(store);
+    const spy = vi.spyOn(store, "snapshot").mockImplementation(async () => {
+      await new Promise<void>((r) => gates.push(r));
+      return snapshot();
+    });
+    return {
+      started: () => spy.mock.calls.length,
+      release: () => gates.shift()!(),
+    };
+  }
+
+  it("answers a caller after the next pass, not after the passes later callers asked for", async () => {
+    const passes = gatedPasses();
+    const settled: string[] = [];
+    const a = t.engine.routingPass().then(() => settled.push("a"));
+    await vi.waitFor(() => expect(passes.started()).toBe(1));
+    // b and c ask while pass 1 runs: one more pass serves both.
+    const b = t.engine.routingPass().then(() => settled.push("b"));
+    const c = t.engine.routingPass().then(() => settled.push("c"));
+    passes.release();
+    await a;
+    await vi.waitFor(() => expect(passes.started()).toBe(2));
+    // d asks while pass 2 runs: pass 3 is for d alone.
+    const d = t.engine.routingPass().then(() => settled.push("d"));
+    passes.release();
+    await Promise.all([b, c]);
+    await vi.waitFor(() => expect(passes.started()).toBe(3));
+    // Pass 3 is still held, and b and c already have their answer.
+    expect(settled).toEqual(["a", "b", "c"]);
+    passes.release();
+    await d;
+    expect(settled).toEqual(["a", "b", "c", "d"]);
+    expect(passes.started()).toBe(3);
+  });
+
+  it("rejects only the callers of a failed pass; the next pass still runs", async () => {
+    const snapshot = store.snapshot.bind(store);
+    let release!: () => void;
+    vi.spyOn(store, "snapshot")
+      .mockImplementationOnce(async () => {
+        await new Promise<void>((r) => (release = r));
+        throw new Error("store away");
+      })
+      .mockImplementation(() => snapshot());
+    const first = t.engine.routingPass();
+    await vi.waitFor(() => expect(release).toBeTypeOf("function"));
+    const second = t.engine.routingPass();
+    release();
+    await expect(first).rejects.toThrow("store away");
+    await expect(second).resolves.toBeUndefined();
+  });
+});
