@@ -269,6 +269,8 @@ async function main(): Promise<void> {
     const pids = Object.fromEntries(nodes.map((n) => [n.name, n.pid]));
     let cpu = new CpuMeter({ ...pids, attacker: attacker.pid! });
     await normalTraffic(owners, WARMUP_S);
+    // Statistics for the consultation tables, as a database in service has (see match.ts).
+    await analyzeDatabase(db.url);
     await longestStalls(nodes);
     const quiet = await normalTraffic(owners, DURATION_S);
     const quietCpu = cpu.read();

@@ -9,6 +9,8 @@
  * accept each offer at once and end the consultation right after; the M owners (split too)
  * request at an overall rate R, each again once its last consultation ended.
  *
+ * Planner statistics are gathered after seeding and again after the warm-up (see analyzeDatabase).
+ *
  * Match latency = an owner's `consult:request` emit → that owner receiving `consult:matched`.
  * Phases: a warm-up, the main run at R, then a search that steps the rate up while the
  * gateway keeps up (every request matched, backlog not growing); a step "holds" when it
@@ -544,6 +546,11 @@ async function main(): Promise<void> {
       const w = await runPhase(WARMUP_RATE, WARMUP_S, pids, statsUrl);
       consultations += w.matched;
     }
+    // The consultation tables were empty at the first ANALYZE: plans cached since then scan
+    // them whole (seq scans on a table that grows by 200 rows a second). A database in
+    // service has statistics for them; so does this one now (autovacuum would do the same
+    // about a minute in, at a moment that differed from run to run).
+    await analyzeDatabase(db.url);
 
     console.log("");
     const main = await runPhase(RATE, DURATION_S, pids, statsUrl);

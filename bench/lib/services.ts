@@ -141,10 +141,12 @@ export function createRedisPrefix(label: string): string {
 }
 
 /**
- * Gathers planner statistics after seeding. A database in service has them (autovacuum
- * analyzes a table once a tenth of it changed), a freshly seeded one not yet: without them
- * PostgreSQL read the owner-and-pet lookup through the `users_app_registered` index (74
- * buffers, every user of the app) instead of the primary key (a few buffers).
+ * Gathers planner statistics, as autovacuum does for a database in service (about a minute
+ * after a table changed by a tenth). A fresh bench database has none: PostgreSQL read the
+ * owner-and-pet lookup through the `users_app_registered` index (74 buffers, every user of
+ * the app) instead of the primary key, and statements first planned while `consultations`
+ * was empty kept scanning it whole as it grew (336 seq scans reading 40,000 rows in the
+ * first seconds of a match run). Benches call this after seeding and after their warm-up.
  */
 export async function analyzeDatabase(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
