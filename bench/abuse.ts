@@ -268,9 +268,11 @@ async function main(): Promise<void> {
     const partner = partnerTraffic(nodes[0].url, app.name, seeded[0].email, () => stopPartner);
     const pids = Object.fromEntries(nodes.map((n) => [n.name, n.pid]));
     let cpu = new CpuMeter({ ...pids, attacker: attacker.pid! });
-    await normalTraffic(owners, WARMUP_S);
-    // Statistics for the consultation tables, as a database in service has (see match.ts).
+    // Statistics for the consultation tables halfway through the warm-up, as a database in
+    // service has them (see match.ts), with the re-planning they cause before the quiet phase.
+    await normalTraffic(owners, Math.ceil(WARMUP_S / 2));
     await analyzeDatabase(db.url);
+    await normalTraffic(owners, WARMUP_S - Math.ceil(WARMUP_S / 2));
     await longestStalls(nodes);
     const quiet = await normalTraffic(owners, DURATION_S);
     const quietCpu = cpu.read();

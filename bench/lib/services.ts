@@ -146,7 +146,8 @@ export function createRedisPrefix(label: string): string {
  * owner-and-pet lookup through the `users_app_registered` index (74 buffers, every user of
  * the app) instead of the primary key, and statements first planned while `consultations`
  * was empty kept scanning it whole as it grew (336 seq scans reading 40,000 rows in the
- * first seconds of a match run). Benches call this after seeding and after their warm-up.
+ * first seconds of a match run). Benches call this after seeding and halfway through their
+ * warm-up (the nodes then re-plan every cached statement, which must not fall in a measured phase).
  */
 export async function analyzeDatabase(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
@@ -269,6 +270,8 @@ export async function spawnGateway(opts: SpawnOptions): Promise<GatewayNode> {
   const port = await freePort();
   // What `npm start` runs; profiling adds its flags (source maps name the TypeScript lines).
   const args = [
+    // Extra Node/V8 flags for the gateways only, e.g. GATEWAY_NODE_ARGS=--perf-basic-prof for `perf record`.
+    ...(process.env.GATEWAY_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
     ...(opts.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${path.join(opts.cpuProfDir, opts.name)}`, "--enable-source-maps"] : []),
     "dist/main.js",
   ];
@@ -278,12 +281,10 @@ export async function spawnGateway(opts: SpawnOptions): Promise<GatewayNode> {
     // tsx keeps its transform cache (and the source maps profile.ts reads) under TMPDIR.
     ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
     ...opts.env,
-    // Extra V8/Node flags for the gateways only (e.g. --perf-basic-prof for `perf record`).
-    ...(process.env.GATEWAY_NODE_OPTIONS ? { NODE_OPTIONS: process.env.GATEWAY_NODE_OPTIONS } : {}),
     PORT: String(port),
     HOST: "127.0.0.1",
   };
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ["ignore", process.env.GATEWAY_STDOUT ? "inherit" : "ignore", "pipe"] });
   children.add(child);
   let exited = false;
   const exit = new Promise<number | null>((resolve) =>
