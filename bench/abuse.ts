@@ -270,9 +270,10 @@ async function main(): Promise<void> {
     let cpu = new CpuMeter({ ...pids, attacker: attacker.pid! });
     // Statistics for the consultation tables halfway through the warm-up, as a database in
     // service has them (see match.ts), with the re-planning they cause before the quiet phase.
-    await normalTraffic(owners, Math.ceil(WARMUP_S / 2));
+    const half = Math.ceil(WARMUP_S / 2);
+    if (half > 0) await normalTraffic(owners, half);
     await analyzeDatabase(db.url);
-    await normalTraffic(owners, WARMUP_S - Math.ceil(WARMUP_S / 2));
+    if (WARMUP_S > half) await normalTraffic(owners, WARMUP_S - half);
     await longestStalls(nodes);
     const quiet = await normalTraffic(owners, DURATION_S);
     const quietCpu = cpu.read();

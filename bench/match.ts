@@ -548,10 +548,10 @@ async function main(): Promise<void> {
     // at a moment that differed from run to run). Halfway, so that the nodes' re-planning of
     // every cached statement falls in the warm-up, not at the start of the main run.
     if (WARMUP_S > 0) {
-      const first = await runPhase(WARMUP_RATE, Math.ceil(WARMUP_S / 2), pids, statsUrl);
+      const half = Math.ceil(WARMUP_S / 2);
+      consultations += (await runPhase(WARMUP_RATE, half, pids, statsUrl)).matched;
       await analyzeDatabase(db.url);
-      const second = await runPhase(WARMUP_RATE, WARMUP_S - Math.ceil(WARMUP_S / 2), pids, statsUrl);
-      consultations += first.matched + second.matched;
+      if (WARMUP_S > half) consultations += (await runPhase(WARMUP_RATE, WARMUP_S - half, pids, statsUrl)).matched;
     }
 
     console.log("");
