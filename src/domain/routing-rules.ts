@@ -18,12 +18,20 @@ export interface RoutingRules {
 }
 
 /**
- * How many of the requests waiting longest (by arrival, `seq`) a
- * store's claim reads to refuse a stale, out-of-order plan: a bounded cost per claim however
- * long the queue. A request further back that would go first (a later, higher class) is
- * still planned first by every node; only a stale plan about it is not caught.
+ * The head of the queue: the requests waiting longest (by arrival, `seq`) and, apart, the
+ * urgent ones ({@link isUrgent}) waiting longest, this many of each. A routing pass made
+ * for an event plans from the head, and a store's claim reads it to refuse a stale,
+ * out-of-order plan: a bounded cost however long the queue. Within a class arrival order is
+ * age order and aging lifts the older first, so serving order is exact within the head; a
+ * request behind it can be passed over only while the free vets can take none of the
+ * requests waiting longest, until the timer's whole-queue pass (every 100 ms).
  */
-export const ORDER_CHECK_LIMIT = 200;
+export const QUEUE_HEAD_LIMIT = 200;
+
+/** Kept apart in the head of the queue: transferred, emergency and protected requests. */
+export function isUrgent(c: Pick<RoutedRequest, "transferred" | "priority">): boolean {
+  return c.transferred === true || c.priority === "emergency" || c.priority === "protected";
+}
 
 export const DEFAULT_LANGUAGE_WAIT_MS = 60_000;
 export const DEFAULT_PRIORITY_AGING_MS = 300_000;

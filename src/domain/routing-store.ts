@@ -223,6 +223,14 @@ export interface RoutingStore {
   /** Queued and offered consultations in {@link queueOrder} (without profiles), and every known vet. */
   snapshot(): Promise<RoutingSnapshot>;
 
+  /**
+   * The head of the queue and every known vet: of the consultations waiting for an offer
+   * (queued, none held), the `QUEUE_HEAD_LIMIT` of `routing-rules.ts` with the smallest `seq`
+   * and as many of the urgent ones (`isUrgent`), without repeats, by `seq`. A routing pass
+   * made for an event reads this: its cost does not grow with the queue.
+   */
+  headSnapshot(): Promise<RoutingSnapshot>;
+
   close(): Promise<void>;
 }
 

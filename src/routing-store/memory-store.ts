@@ -1,4 +1,4 @@
-import { canTake, isEligible, ORDER_CHECK_LIMIT, queueComparator, type RoutingRules } from "../domain/routing-rules.js";
+import { canTake, isEligible, isUrgent, QUEUE_HEAD_LIMIT, queueComparator, type RoutingRules } from "../domain/routing-rules.js";
 import {
   queueOrder,
   type AcceptResult,
@@ -258,12 +258,7 @@ export class MemoryRoutingStore implements RoutingStore {
     const asked = (r: LiveConsultation) => ({ ignoreLanguage: r.requestedVetId === vetId });
     if (!canTake(vet, c, now, rules, asked(c))) return Promise.resolve({ ok: false, reason: "vet_not_eligible" });
     const order = queueComparator(now, rules.priorityAgingMs);
-    const oldest = [...this.waiting]
-      .map((id) => this.consultations.get(id))
-      .filter((x): x is LiveConsultation => x !== undefined)
-      .sort((a, b) => a.seq - b.seq)
-      .slice(0, ORDER_CHECK_LIMIT);
-    for (const other of oldest) {
+    for (const other of this.head()) {
       if (other !== c && order(other, c) < 0 && canTake(vet, other, now, rules, asked(other))) {
         return Promise.resolve({ ok: false, reason: "out_of_order" });
       }
@@ -482,11 +477,27 @@ export class MemoryRoutingStore implements RoutingStore {
   }
 
   snapshot(): Promise<RoutingSnapshot> {
-    const queue = [...this.consultations.values()]
-      .filter((c) => c.status !== "active")
-      .sort(queueOrder)
-      .map(({ profile: _profile, ...entry }) => clone(entry));
-    return Promise.resolve({ queue, vets: [...this.vets.values()].map(clone) });
+    const queue = [...this.consultations.values()].filter((c) => c.status !== "active").sort(queueOrder);
+    return Promise.resolve(this.snapshotOf(queue));
+  }
+
+  headSnapshot(): Promise<RoutingSnapshot> {
+    return Promise.resolve(this.snapshotOf(this.head()));
+  }
+
+  private snapshotOf(queue: LiveConsultation[]): RoutingSnapshot {
+    return { queue: queue.map(({ profile: _profile, ...entry }) => clone(entry)), vets: [...this.vets.values()].map(clone) };
+  }
+
+  /** The head of the queue: the waiting ones with the smallest seq and, apart, the urgent ones, by seq. */
+  private head(): LiveConsultation[] {
+    const waiting = [...this.waiting]
+      .map((id) => this.consultations.get(id))
+      .filter((x): x is LiveConsultation => x !== undefined)
+      .sort((a, b) => a.seq - b.seq);
+    const oldest = waiting.slice(0, QUEUE_HEAD_LIMIT);
+    const urgent = waiting.filter((c) => isUrgent(c)).slice(0, QUEUE_HEAD_LIMIT);
+    return [...new Set([...oldest, ...urgent])].sort((a, b) => a.seq - b.seq);
   }
 
   close(): Promise<void> {

@@ -277,6 +277,10 @@ export class RedisRoutingStore implements RoutingStore {
     return toSnapshot(await this.lua.call("snapshot", []));
   }
 
+  async headSnapshot(): Promise<RoutingSnapshot> {
+    return toSnapshot(await this.lua.call("headSnapshot", []));
+  }
+
   close(): Promise<void> {
     // The client belongs to the caller.
     return Promise.resolve();

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { NewLiveConsultation, RoutingStore } from "../../src/domain/routing-store.js";
-import { isEligible, type RoutingRules } from "../../src/domain/routing-rules.js";
+import { isEligible, QUEUE_HEAD_LIMIT, type RoutingRules } from "../../src/domain/routing-rules.js";
 import type { LiveConsultation, VetSkills } from "../../src/domain/types.js";
 import { AppQueueFullError } from "../../src/domain/errors.js";
 
@@ -1164,6 +1164,15 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect((await claim(protectedOne, 2)).ok).toBe(true);
       });
 
+      it("the order check reads urgent requests behind QUEUE_HEAD_LIMIT ordinary ones: a later emergency the vet can take still goes first", async () => {
+        await skilled(1, { species: ["dog"] });
+        for (let i = 0; i < QUEUE_HEAD_LIMIT; i++) await enqueue({ species: "cat" });
+        const dog = await enqueue({ species: "dog" });
+        const emergencyDog = await enqueue({ species: "dog", priority: "emergency" });
+        expect(await claim(dog, 1)).toEqual({ ok: false, reason: "out_of_order" });
+        expect((await claim(emergencyDog, 1)).ok).toBe(true);
+      });
+
       it("aging: every PRIORITY_AGING_MS waited lifts a request one class, so an old ordinary request goes before a new protected one", async () => {
         await skilled(1, {});
         const old = await enqueue({ priority: "normal", createdAt: T0 });
@@ -1235,6 +1244,55 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect(byId[2]).toMatchObject({ activeConsultationIds: [a.id] });
         expect(byId[3]).toMatchObject({ connections: 0 });
       });
+    });
+
+    describe("headSnapshot", () => {
+      it("holds the QUEUE_HEAD_LIMIT requests waiting longest and as many urgent ones, by seq: none offered, none active", async () => {
+        await onlineVet(1);
+        await onlineVet(2);
+        const offered = await enqueue({ priority: "emergency" });
+        await offer(offered, 1);
+        const early: LiveConsultation[] = [];
+        for (let i = 0; i < QUEUE_HEAD_LIMIT; i++) early.push(await enqueue());
+        const late = await enqueue();
+        const lateProtected = await enqueue({ priority: "protected" });
+        // Transferred (its vet left) is urgent too.
+        const handed = await enqueue({ priority: "emergency" });
+        await offer(handed, 2, T0, 3);
+        await store.acceptOffer(handed.id, 2, T0 + 1);
+        expect(await store.transfer(handed.id, T0 + 2, T0 + QUEUE_MS)).not.toBeNull();
+        const lateEmergency = await enqueue({ priority: "emergency" });
+
+        const head = await store.headSnapshot();
+        expect(head.queue.map((q) => q.id)).toEqual([...early.map((c) => c.id), lateProtected.id, handed.id, lateEmergency.id]);
+        expect(head.queue.map((q) => q.id)).not.toContain(late.id);
+        for (const q of head.queue) expect(q).not.toHaveProperty("profile");
+        expect(head.queue.at(-2)).toMatchObject({ status: "queued", transferred: true, excludedVetIds: [2] });
+        // The same entries and vets as the full snapshot.
+        const full = await store.snapshot();
+        const byId = new Map(full.queue.map((q) => [q.id, q]));
+        for (const q of head.queue) expect(q).toEqual(byId.get(q.id));
+        expect([...head.vets].sort((a, b) => a.vetId - b.vetId)).toEqual([...full.vets].sort((a, b) => a.vetId - b.vetId));
+
+        // Offered or finished, an urgent one leaves the head; released, it is back.
+        await offer(lateEmergency, 2, T0 + 3, 3);
+        await store.finish(handed.id, T0 + 4, null);
+        expect((await store.headSnapshot()).queue.map((q) => q.id).slice(QUEUE_HEAD_LIMIT)).toEqual([lateProtected.id]);
+        await store.releaseOffer(lateEmergency.id, 2);
+        expect((await store.headSnapshot()).queue.map((q) => q.id).slice(QUEUE_HEAD_LIMIT)).toEqual([lateProtected.id, lateEmergency.id]);
+        // Short queues: the head is every waiting request.
+        for (const c of early) await store.finish(c.id, T0 + 5, null);
+        expect((await store.headSnapshot()).queue.map((q) => q.id)).toEqual([late.id, lateProtected.id, lateEmergency.id]);
+      });
+    });
+
+    it("headSnapshot: a restored urgent request is in the head however far back its seq", async () => {
+      for (let i = 0; i < QUEUE_HEAD_LIMIT; i++) await enqueue();
+      const back: LiveConsultation = { ...newRequest({ priority: "protected" }), seq: 10_000 };
+      expect(await store.restore(back)).toBe(true);
+      const head = (await store.headSnapshot()).queue;
+      expect(head).toHaveLength(QUEUE_HEAD_LIMIT + 1);
+      expect(head.at(-1)).toMatchObject({ id: back.id, seq: 10_000, priority: "protected" });
     });
 
     describe("updateSids", () => {

@@ -15,7 +15,8 @@
  * | nodeVetConnections(n)    | `n:{node}:vc`          | set     | "{vetId}:{connId}" connected through the node  |
  * | nodeUserConnections(n)   | `n:{node}:uc`          | set     | "{appId}:{userId}:{connId}" through the node   |
  * | queue                    | `q`                    | zset    | queued and offered consultation ids, by seq    |
- * | waiting                  | `w`                    | zset    | the queued ones with no offer                  |
+ * | waiting                  | `w`                    | zset    | the queued ones with no offer, by seq          |
+ * | urgent                   | `wu`                   | zset    | those of them not in the normal class, by seq  |
  * | seq                      | `seq`                  | counter | enqueue order                                  |
  * | deadlines                | `dl`                   | zset    | "{kind}:{ref}" scored by due time              |
  * | nodes                    | `nodes`                | zset    | node id scored by heartbeat expiry             |
@@ -36,6 +37,7 @@ export interface RoutingKeys {
   nodeUserConnections(nodeId: string): string;
   queue: string;
   waiting: string;
+  urgent: string;
   seq: string;
   deadlines: string;
   nodes: string;
@@ -60,6 +62,7 @@ export function routingKeys(prefix: string): RoutingKeys {
     nodeUserConnections: (nodeId) => `${p}n:${nodeId}:uc`,
     queue: `${p}q`,
     waiting: `${p}w`,
+    urgent: `${p}wu`,
     seq: `${p}seq`,
     deadlines: `${p}dl`,
     nodes: `${p}nodes`,

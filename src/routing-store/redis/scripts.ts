@@ -25,6 +25,7 @@ export const COMMAND_NAMES = [
   "transfer",
   "claimDue",
   "snapshot",
+  "headSnapshot",
   "restoreWrapup",
   "claimRebuild",
   "setLiveEpoch",

@@ -2,10 +2,11 @@
 Offers a queued consultation to a vet who can take it (canTake: eligible, not excluded,
 species, channel, language window; language not binding for the vet the owner asked for),
 unless a request waiting ahead of it in serving order could go to this vet (the plan was
-stale). The order check reads the ORDER_CHECK_LIMIT (200) requests waiting longest.
+stale). The order check reads the head of the queue (headIds: QUEUE_HEAD_LIMIT of the
+waiting and of the urgent ones).
 ARGV  1 prefix, 2 consultationId, 3 vetId, 4 now (ms), 5 expiresAt (ms), 6 maxConsults,
       7 languageWaitMs, 8 priorityAgingMs
-KEYS  consultation, consultationProfile, vet(vetId), waiting, consultation(each waiting id),
+KEYS  consultation, consultationProfile, vet(vetId), waiting, urgent, consultation(each head id),
       deadlines
 Reply JSON {ok: true, consultation: {d, p}}
           | {ok: false, reason: 'consultation_not_queued' | 'vet_not_eligible' | 'vet_excluded' | 'out_of_order'}
@@ -22,17 +23,20 @@ local v = getV(vetId)
 if not v or not eligible(v, R.maxConsults) then return '{"ok":false,"reason":"vet_not_eligible"}' end
 if contains(c.excludedVetIds, vetId) then return '{"ok":false,"reason":"vet_excluded"}' end
 if not canTake(v, c, now, R, c.requestedVetId == vetId) then return '{"ok":false,"reason":"vet_not_eligible"}' end
--- The order check reads the ORDER_CHECK_LIMIT requests waiting longest: a bounded cost per
--- claim however long the queue (memory-store.ts has the same bound).
-for _, other in ipairs(consultationsOf(K.waiting, ORDER_CHECK_LIMIT)) do
-  if other.id ~= cid and servedBefore(other, c, now, R.priorityAgingMs)
+-- The order check reads the head of the queue: a bounded cost per claim however long the
+-- queue (memory-store.ts has the same bound).
+local keys = {}
+for _, id in ipairs(headIds()) do keys[#keys + 1] = K.consultation(id) end
+for _, doc in ipairs(mgetInto({}, keys)) do
+  local other = doc and cjson.decode(doc)
+  if other and other.id ~= cid and servedBefore(other, c, now, R.priorityAgingMs)
     and canTake(v, other, now, R, other.requestedVetId == vetId) then
     return '{"ok":false,"reason":"out_of_order"}'
   end
 end
 c.status = 'offered'
 c.offer = { vetId = vetId, offeredAt = now, expiresAt = expiresAt }
-redis.call('ZREM', K.waiting, cid)
+removeWaiting(cid)
 v.offerConsultationId = cid
 putV(v)
 setDeadline('offer', cid, expiresAt)

@@ -7,7 +7,7 @@ The answered position is the place in serving order at the request's createdAt: 
 ordinary request (every other is ahead of it) a ZCARD, else O(queue length).
 ARGV  1 prefix, 2 consultation JSON (no profile, no seq), 3 profile JSON, 4 cap per app (0 = none),
       5 priorityAgingMs
-KEYS  userOpen, seq, consultation, consultationProfile, queue, waiting, deadlines
+KEYS  userOpen, seq, consultation, consultationProfile, queue, waiting, urgent, deadlines
 Reply JSON {created: boolean, consultation: {d, p}, position: number}, or {appQueueFull: true}
 ]]
 --- @include "includes/lib"
@@ -45,7 +45,7 @@ local d = cjson.encode(c)
 redis.call('MSET', K.consultation(c.id), d, K.consultationProfile(c.id), ARGV[3])
 redis.call('SET', uoKey, c.id)
 redis.call('ZADD', K.queue, c.seq, c.id)
-redis.call('ZADD', K.waiting, c.seq, c.id)
+addWaiting(c)
 setDeadline('queue', c.id, c.queueDeadline)
 local at
 if priorityRank(c, c.createdAt, agingMs) == 3 then at = redis.call('ZCARD', K.queue) else at = servingPosition(c, c.createdAt, agingMs) end

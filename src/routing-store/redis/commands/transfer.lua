@@ -3,7 +3,7 @@ Hands an active consultation back to the queue, ahead of every waiting request (
 left or was disabled): same id, no vet, the old vet excluded and no longer holding it.
 ARGV  1 prefix, 2 consultationId, 3 now (ms), 4 queueDeadline (ms),
       5 ifVetOffline ('1': only while the vet has no connection | '0')
-KEYS  consultation, consultationProfile, vet (the old one), vetConnections, queue, waiting,
+KEYS  consultation, consultationProfile, vet (the old one), vetConnections, queue, waiting, urgent,
       deadlines
 Reply JSON {consultation: {d, p}, fromVetId: number, position: number}
           | 'null' (not active, or the vet is connected again with ifVetOffline)
@@ -31,6 +31,6 @@ if not contains(c.excludedVetIds, fromVetId) then table.insert(c.excludedVetIds,
 local d = putC(c)
 local score = queueScore(c)
 redis.call('ZADD', K.queue, score, cid)
-redis.call('ZADD', K.waiting, c.seq, cid)
+addWaiting(c)
 setDeadline('queue', cid, queueDeadline)
 return '{"consultation":' .. jc(d, p) .. ',"fromVetId":' .. fromVetId .. ',"position":' .. position(score) .. '}'

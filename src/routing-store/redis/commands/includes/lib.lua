@@ -16,7 +16,8 @@ local NULL = cjson.null
 
 local K = {
   queue = P .. 'q',          -- zset: queued and offered consultation ids, scored by seq
-  waiting = P .. 'w',        -- zset: the queued ones with no offer
+  waiting = P .. 'w',        -- zset: the queued ones with no offer, by seq
+  urgent = P .. 'wu',        -- zset: those of them outside the normal class, by seq
   seq = P .. 'seq',          -- counter: enqueue order
   vets = P .. 'vets',        -- zset: known vets, scored by first-seen order
   vetSeq = P .. 'vseq',      -- counter: first-seen order of vets
@@ -131,9 +132,9 @@ end
 
 local CLASS_RANK = { emergency = 1, protected = 2, normal = 3 }
 
--- How many of the requests waiting longest claimOffer's order check reads (ORDER_CHECK_LIMIT
--- in src/domain/routing-rules.ts).
-local ORDER_CHECK_LIMIT = 200
+-- The head of the queue: this many of the requests waiting longest, and as many of the
+-- urgent ones (QUEUE_HEAD_LIMIT in src/domain/routing-rules.ts).
+local QUEUE_HEAD_LIMIT = 200
 
 -- priorityRank()
 local function priorityRank(c, now, agingMs)
@@ -174,6 +175,25 @@ local function consultationsOf(zkey, limit)
   return out
 end
 
+-- Ids in the head of the queue (QUEUE_HEAD_LIMIT of the waiting, as many of the urgent),
+-- by seq. The urgent ones are waiting too: the two ranges are merged without repeats.
+local function headIds()
+  local a = redis.call('ZRANGE', K.waiting, 0, QUEUE_HEAD_LIMIT - 1, 'WITHSCORES')
+  local b = redis.call('ZRANGE', K.urgent, 0, QUEUE_HEAD_LIMIT - 1, 'WITHSCORES')
+  local ids, i, j = {}, 1, 1
+  while i < #a or j < #b do
+    local sa, sb = tonumber(a[i + 1]), tonumber(b[j + 1])
+    if sb == nil or (sa ~= nil and sa < sb) then
+      ids[#ids + 1] = a[i]; i = i + 2
+    elseif sa == nil or sb < sa then
+      ids[#ids + 1] = b[j]; j = j + 2
+    else
+      ids[#ids + 1] = a[i]; i = i + 2; j = j + 2
+    end
+  end
+  return ids
+end
+
 -- 1-based place of c in serving order at now among queued and offered consultations.
 local function servingPosition(c, now, agingMs)
   local n = 1
@@ -204,6 +224,21 @@ local function delDeadlines(id, kinds)
   for _, k in ipairs(kinds) do redis.call('ZREM', K.deadlines, k .. ':' .. id) end
 end
 
+-- c waits for an offer. Transferred, emergency and protected requests are also indexed
+-- apart, so that reading the head of the queue never misses one (urgentWaiting() of
+-- src/domain/routing-rules.ts).
+local function addWaiting(c)
+  redis.call('ZADD', K.waiting, c.seq, c.id)
+  if c.transferred == true or c.priority == 'emergency' or c.priority == 'protected' then
+    redis.call('ZADD', K.urgent, c.seq, c.id)
+  end
+end
+
+local function removeWaiting(id)
+  redis.call('ZREM', K.waiting, id)
+  redis.call('ZREM', K.urgent, id)
+end
+
 -- Returns the offer of consultation cid held by vetId to the queue, vet excluded. Mutates
 -- the vet table v (when given) but does not save it: the caller does. Returns the
 -- consultation reply with the released offer as "o" ({d, p, o}), or nil when vetId does not
@@ -214,7 +249,7 @@ local function release(cid, vetId, v, setAway)
   local offer = cjson.encode(c.offer)
   c.status = 'queued'
   c.offer = NULL
-  redis.call('ZADD', K.waiting, c.seq, cid)
+  addWaiting(c)
   if not contains(c.excludedVetIds, vetId) then table.insert(c.excludedVetIds, vetId) end
   delDeadlines(cid, {'offer'})
   if v then
