@@ -3,7 +3,9 @@
  * Uses `REDIS_URL` (default redis://127.0.0.1:6379) under a throw-away prefix.
  * (a) snapshot() with 50 vets and 100 queued requests, one call at a time (latency) and 32
  * in flight (throughput); (b) claimOffer on a fresh request each time (the release that
- * makes the vet eligible again is not timed); (c) claimOffer refused (vet not eligible).
+ * makes the vet eligible again is not timed); (c) claimOffer refused (vet not eligible);
+ * (d) with every request of (b) still waiting (100 + iterations + 1), the whole snapshot
+ * (the timer's pass) against headSnapshot (a pass for an event: its cost does not grow).
  */
 import { randomBytes } from "node:crypto";
 import { createClient } from "redis";
@@ -116,6 +118,13 @@ try {
   await store.claimOffer(held, 2, T0, T0 + 30_000, rulesFor(1));
   await sequential("(c) claimOffer refused, 1 in flight", iterations, (i) => store.claimOffer(fresh[i], 2, T0, T0 + 30_000, rulesFor(1)));
   await concurrent("(c) claimOffer refused, 32 in flight", iterations, 32, () => store.claimOffer(fresh[0], 2, T0, T0 + 30_000, rulesFor(1)));
+
+  const long = await store.snapshot();
+  const head = await store.headSnapshot();
+  console.log(`long queue: snapshot holds ${long.queue.length} requests, headSnapshot ${head.queue.length}`);
+  const reads = Math.max(20, Math.round(iterations / 10));
+  await sequential(`(d) snapshot, ${long.queue.length} queued, 1 in flight`, reads, () => store.snapshot());
+  await sequential(`(d) headSnapshot, ${long.queue.length} queued, 1 in flight`, reads, () => store.headSnapshot());
 } finally {
   const keys: string[] = [];
   for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) keys.push(...batch);

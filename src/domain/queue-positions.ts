@@ -96,10 +96,15 @@ export class QueuePositions {
     this.sent.set(c.id, { told: `${position}:${estimated}`, at: clock.now() });
   }
 
-  /** The snapshot a routing pass just read; `readAt`: when the read began. */
+  /** The whole-queue snapshot the timer's routing pass just read; `readAt`: when the read began. */
   saw(snapshot: RoutingSnapshot, readAt: number): void {
     this.latest = snapshot;
     this.latestAt = readAt;
+  }
+
+  /** The vets a pass for an event just read (with the head of the queue only): fresher estimates for {@link joined}. */
+  sawVets(vets: VetPresence[]): void {
+    this.latest = { queue: this.latest.queue, vets };
   }
 
   /** A consultation that was active for `ms` ended: feeds the wait estimate. */

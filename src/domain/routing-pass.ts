@@ -4,6 +4,11 @@
  * one runs makes it run once more, so no request for a pass is lost. Each caller waits for
  * one pass that started after its call, not for the loop: under load passes follow each
  * other without a gap, and an ack must not wait for the requests that came after it.
+ *
+ * A pass made for an event (a request, a vet free again) plans from the head of the queue
+ * (`headSnapshot`), so its cost does not grow with the queue; the timer's pass reads the
+ * whole queue, reaches requests further back that only a vet idle after the head could take,
+ * and gives queue positions their snapshot.
  */
 import type { Clock } from "../lib/clock.js";
 import type { HistoryWriter } from "./history-writer.js";
@@ -33,6 +38,8 @@ interface Waiters {
   promise: Promise<void>;
   resolve: () => void;
   reject: (err: unknown) => void;
+  /** One of them asked for the whole queue. */
+  full: boolean;
 }
 
 function waiters(): Waiters {
@@ -42,7 +49,13 @@ function waiters(): Waiters {
     resolve = res;
     reject = rej;
   });
-  return { promise, resolve, reject };
+  return { promise, resolve, reject, full: false };
+}
+
+/** What a pass reads. */
+export interface PassOptions {
+  /** The whole queue, not only its head (the timer's pass). */
+  full?: boolean;
 }
 
 export class RoutingPass {
@@ -57,8 +70,9 @@ export class RoutingPass {
   }
 
   /** Runs a pass now, or once more after the running one; settles when that pass ends. */
-  run(): Promise<void> {
+  run(opts: PassOptions = {}): Promise<void> {
     this.next ??= waiters();
+    if (opts.full) this.next.full = true;
     const { promise } = this.next;
     if (!this.running) void this.loop();
     return promise;
@@ -70,7 +84,7 @@ export class RoutingPass {
       for (let callers = this.next; callers; callers = this.next) {
         this.next = null;
         try {
-          await this.once();
+          await this.once(callers.full);
           callers.resolve();
         } catch (err) {
           // Only this pass's callers hear of it; callers of the next pass get their own.
@@ -82,12 +96,13 @@ export class RoutingPass {
     }
   }
 
-  private async once(): Promise<void> {
+  private async once(full: boolean): Promise<void> {
     const { store, routing, notifier, history, observer } = this.deps;
     for (let round = 0; round < PLAN_ROUNDS; round++) {
       const readAt = this.deps.clock.now();
-      const snapshot = await store.snapshot();
-      this.deps.positions.saw(snapshot, readAt);
+      const snapshot = full ? await store.snapshot() : await store.headSnapshot();
+      if (full) this.deps.positions.saw(snapshot, readAt);
+      else this.deps.positions.sawVets(snapshot.vets);
       const now = this.deps.clock.now();
       const rules = routingRules(routing);
       const plan = planOffers(snapshot, rules, now);

@@ -80,7 +80,7 @@ export class Timekeeper {
         logger.error({ err, deadline: d }, "deadline handling failed");
       }
     }
-    await this.deps.routingPass.run();
+    await this.deps.routingPass.run({ full: true });
     this.deps.positions.sendChanges();
   }
 

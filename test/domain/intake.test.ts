@@ -46,8 +46,8 @@ describe("intake", () => {
     // The pass after the first ask is held at its snapshot (under load a pass keeps running).
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
-    const snapshot = store.snapshot.bind(store);
-    const reads = vi.spyOn(store, "snapshot").mockImplementationOnce(async () => {
+    const snapshot = store.headSnapshot.bind(store);
+    const reads = vi.spyOn(store, "headSnapshot").mockImplementationOnce(async () => {
       await held;
       return snapshot();
     });

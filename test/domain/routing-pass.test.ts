@@ -1,6 +1,8 @@
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { QUEUE_HEAD_LIMIT } from "../../src/domain/routing-rules.js";
 import { MemoryRoutingStore } from "../../src/routing-store/memory-store.js";
-import { makeEngine } from "../support/engine-fakes.js";
+import { fakeSkills, fakeSpecies, makeEngine } from "../support/engine-fakes.js";
+import { newRequest } from "../routing-store/contract.js";
 import { engineHelpers } from "./engine-helpers.js";
 
 /** The routing pass (PROTOCOL §4): who is offered what, and when a pass runs. In-memory store, manual clock: no sleeps. */
@@ -86,7 +88,7 @@ describe("routing pass", () => {
     await online(1);
     const a = await request(1);
     await t.engine.accept(1, a.consultation_id);
-    const passes = vi.spyOn(store, "snapshot");
+    const passes = vi.spyOn(store, "headSnapshot");
     await t.engine.endByVet(1, a.consultation_id);
     expect(passes).not.toHaveBeenCalled(); // nobody waits: no pass
     const b = await request(2);
@@ -96,6 +98,41 @@ describe("routing pass", () => {
     await t.engine.endByVet(1, b.consultation_id);
     expect(passes).toHaveBeenCalled();
     expect(offersTo(1).at(-1)).toMatchObject({ consultation_id: c.consultation_id }); // at once, no tick
+  });
+});
+
+/** How far back a pass reads: the head of the queue for an event, all of it on the timer. */
+describe("routing pass: head of the queue", () => {
+  let store: MemoryRoutingStore;
+  let t: ReturnType<typeof makeEngine>;
+  const { online, request, offersTo } = engineHelpers(() => t);
+
+  beforeEach(() => {
+    store = new MemoryRoutingStore();
+    t = makeEngine(store);
+  });
+  afterEach(() => {
+    fakeSpecies.clear();
+    fakeSkills.clear();
+  });
+
+  it("a pass for an event plans from the head; a vet who can take none of it gets a request further back on the timer's pass", async () => {
+    const now = t.clock.now();
+    // QUEUE_HEAD_LIMIT cats wait longest; the only vet treats dogs.
+    for (let i = 0; i < QUEUE_HEAD_LIMIT; i++) {
+      await store.enqueue(newRequest({ userId: 1000 + i, species: "cat", createdAt: now, queueDeadline: now + 600_000 }));
+    }
+    fakeSkills.set(1, { species: ["dog"] });
+    await online(1);
+    fakeSpecies.set(1, "dog");
+    const dog = await request(1);
+    const reads = { head: vi.spyOn(store, "headSnapshot"), full: vi.spyOn(store, "snapshot") };
+    await t.engine.routingPass();
+    expect(offersTo(1)).toHaveLength(0);
+    expect(reads.full).not.toHaveBeenCalled();
+    await t.engine.tick();
+    expect(reads.full).toHaveBeenCalled();
+    expect(offersTo(1).map((o) => o.consultation_id)).toEqual([dog.consultation_id]);
   });
 });
 
@@ -112,8 +149,8 @@ describe("routing pass: waiting", () => {
   /** Each pass stops at its snapshot until the test releases it; `started` counts passes. */
   function gatedPasses() {
     const gates: Array<() => void> = [];
-    const snapshot = store.snapshot.bind(store);
-    const spy = vi.spyOn(store, "snapshot").mockImplementation(async () => {
+    const snapshot = store.headSnapshot.bind(store);
+    const spy = vi.spyOn(store, "headSnapshot").mockImplementation(async () => {
       await new Promise<void>((r) => gates.push(r));
       return snapshot();
     });
@@ -148,9 +185,9 @@ describe("routing pass: waiting", () => {
   });
 
   it("rejects only the callers of a failed pass; the next pass still runs", async () => {
-    const snapshot = store.snapshot.bind(store);
+    const snapshot = store.headSnapshot.bind(store);
     let release!: () => void;
-    vi.spyOn(store, "snapshot")
+    vi.spyOn(store, "headSnapshot")
       .mockImplementationOnce(async () => {
         await new Promise<void>((r) => (release = r));
         throw new Error("store away");
