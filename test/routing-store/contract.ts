@@ -298,6 +298,39 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect((await store.enqueue(newRequest({ appId: 5 }), 4)).created).toBe(true);
       });
 
+      it("with a cap, the count follows every step into and out of the queue: finish, accept, revertAccept, transfer, restore", async () => {
+        const ask = async () => (await store.enqueue(newRequest({ appId: 9 }), 2)).consultation;
+        const refused = () => expect(store.enqueue(newRequest({ appId: 9 }), 2)).rejects.toBeInstanceOf(AppQueueFullError);
+        await onlineVet(1, T0, "n1");
+        const a = await ask();
+        const b = await ask();
+        await refused();
+        await store.finish(b.id, T0 + 1, null); // closed while queued: room for one
+        expect(await store.finish(b.id, T0 + 1, null)).toBeNull(); // twice changes nothing
+        const c = await ask();
+        await refused();
+        const held = (await offer(a, 1, T0 + 2)).offer!; // offered: still waiting
+        await refused();
+        await store.acceptOffer(a.id, 1, T0 + 3); // active: room for one
+        const d = await ask();
+        await refused();
+        expect(await store.revertAccept(a.id, 1, held)).toBe("offered"); // undone: waiting again
+        await store.finish(d.id, T0 + 4, null);
+        await refused();
+        await store.acceptOffer(a.id, 1, T0 + 5);
+        const e = await ask();
+        await store.finish(e.id, T0 + 6, null);
+        expect((await store.transfer(a.id, T0 + 7, T0 + QUEUE_MS))?.consultation.status).toBe("queued"); // handed back
+        await refused();
+        await store.finish(a.id, T0 + 8, null);
+        expect(await store.restore(e)).toBe(true); // rebuilt: waiting again
+        expect(await store.restore(e)).toBe(false); // already there: counted once
+        await refused();
+        await store.finish(c.id, T0 + 9, null);
+        await ask();
+        expect((await store.snapshot()).queue.filter((q) => q.appId === 9)).toHaveLength(2);
+      });
+
       it("with a cap, racing requests of one app never queue more than the cap", async () => {
         const results = await Promise.allSettled(Array.from({ length: 12 }, () => store.enqueue(newRequest({ appId: 8 }), 5)));
         expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(5);

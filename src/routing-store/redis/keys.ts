@@ -15,6 +15,7 @@
  * | nodeVetConnections(n)    | `n:{node}:vc`          | set     | "{vetId}:{connId}" connected through the node  |
  * | nodeUserConnections(n)   | `n:{node}:uc`          | set     | "{appId}:{userId}:{connId}" through the node   |
  * | queue                    | `q`                    | zset    | queued and offered consultation ids, by seq    |
+ * | appQueued                | `aq`                   | hash    | appId → how many of its consultations are in queue |
  * | waiting                  | `w`                    | zset    | the queued ones with no offer, by seq          |
  * | urgent                   | `wu`                   | zset    | those of them not in the normal class, by seq  |
  * | seq                      | `seq`                  | counter | enqueue order                                  |
@@ -36,6 +37,7 @@ export interface RoutingKeys {
   nodeVetConnections(nodeId: string): string;
   nodeUserConnections(nodeId: string): string;
   queue: string;
+  appQueued: string;
   waiting: string;
   urgent: string;
   seq: string;
@@ -61,6 +63,7 @@ export function routingKeys(prefix: string): RoutingKeys {
     nodeVetConnections: (nodeId) => `${p}n:${nodeId}:vc`,
     nodeUserConnections: (nodeId) => `${p}n:${nodeId}:uc`,
     queue: `${p}q`,
+    appQueued: `${p}aq`,
     waiting: `${p}w`,
     urgent: `${p}wu`,
     seq: `${p}seq`,

@@ -1,13 +1,14 @@
 --[[
 Queues a new consultation unless the user already has an open one, or unless its app
 already has ARGV[4] consultations waiting (queued or offered; MAX_QUEUED_PER_APP).
-With a cap of 0 nothing is counted. With a cap the count reads the queue, O(queue length):
-at most one MGET per 500 waiting consultations, stopping at the cap.
+With a cap of 0 nothing is counted. With a cap the count is one HGET: appQueued holds each
+app's count, kept by every step that puts a consultation into the queue or takes it out
+(enterQueue, leaveQueue).
 The answered position is the place in serving order at the request's createdAt: for an
 ordinary request (every other is ahead of it) a ZCARD, else O(queue length).
 ARGV  1 prefix, 2 consultation JSON (no profile, no seq), 3 profile JSON, 4 cap per app (0 = none),
       5 priorityAgingMs
-KEYS  userOpen, seq, consultation, consultationProfile, queue, waiting, urgent, deadlines
+KEYS  userOpen, seq, consultation, consultationProfile, queue, appQueued, waiting, urgent, deadlines
 Reply JSON {created: boolean, consultation: {d, p}, position: number}, or {appQueueFull: true}
 ]]
 --- @include "includes/lib"
@@ -25,18 +26,8 @@ if existingId then
   end
 end
 local cap = tonumber(ARGV[4]) or 0
-if cap > 0 then
-  local ids = redis.call('ZRANGE', K.queue, 0, -1)
-  local n = 0
-  for i = 1, #ids, 500 do
-    local keys = {}
-    for j = i, math.min(i + 499, #ids) do keys[#keys + 1] = K.consultation(ids[j]) end
-    local docs = redis.call('MGET', unpack(keys))
-    for j = 1, #docs do
-      if docs[j] and cjson.decode(docs[j]).appId == c.appId then n = n + 1 end
-    end
-    if n >= cap then return '{"appQueueFull":true}' end
-  end
+if cap > 0 and (tonumber(redis.call('HGET', K.appQueued, c.appId)) or 0) >= cap then
+  return '{"appQueueFull":true}'
 end
 c.seq = redis.call('INCR', K.seq)
 c.status = 'queued'
@@ -44,7 +35,7 @@ c.offer = NULL
 local d = cjson.encode(c)
 redis.call('MSET', K.consultation(c.id), d, K.consultationProfile(c.id), ARGV[3])
 redis.call('SET', uoKey, c.id)
-redis.call('ZADD', K.queue, c.seq, c.id)
+enterQueue(c, c.seq)
 addWaiting(c)
 setDeadline('queue', c.id, c.queueDeadline)
 local at

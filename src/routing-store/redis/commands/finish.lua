@@ -2,7 +2,7 @@
 Removes an open consultation for good; its vet enters wrap-up or is free at once.
 ARGV  1 prefix, 2 consultationId, 3 now (ms), 4 wrapupUntil (ms, '' = none)
 KEYS  consultation, consultationProfile, vet (offer holder and assigned vet), deadlines,
-      queue, waiting, urgent, userOpen
+      queue, appQueued, waiting, urgent, userOpen
 Reply JSON {consultation: {d, p}, revokedOfferVetId: number|null, waiting: number} | 'null'
 ]]
 --- @include "includes/lib"
@@ -39,7 +39,7 @@ if c.status == 'active' and not isnull(c.vetId) then
 end
 delDeadlines(cid, {'offer', 'queue', 'grace'})
 redis.call('DEL', K.consultation(cid), K.consultationProfile(cid))
-redis.call('ZREM', K.queue, cid)
+leaveQueue(c)
 removeWaiting(cid)
 local uoKey = K.userOpen(c.appId, c.userId)
 if redis.call('GET', uoKey) == cid then redis.call('DEL', uoKey) end

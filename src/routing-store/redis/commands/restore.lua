@@ -4,7 +4,7 @@ offered, which comes back queued) → the queue at its seq with its queue deadli
 its vet holds it (a vet unknown here is created offline). Undoes a finish whose durable
 write failed; rebuilds live state from the database.
 ARGV  1 prefix, 2 consultation JSON (no profile, no seq), 3 profile JSON, 4 seq
-KEYS  consultation, consultationProfile, userOpen, seq, queue, waiting, urgent, deadlines, vet(vetId),
+KEYS  consultation, consultationProfile, userOpen, seq, queue, appQueued, waiting, urgent, deadlines, vet(vetId),
       vets, vetSeq
 Reply JSON true | false (already there, or its user has another open consultation)
 ]]
@@ -34,7 +34,7 @@ if c.status == 'active' then
   if not contains(v.activeConsultationIds, c.id) then holdActive(v, c) end
   putV(v)
 else
-  redis.call('ZADD', K.queue, queueScore(c), c.id)
+  enterQueue(c, queueScore(c))
   addWaiting(c)
   setDeadline('queue', c.id, c.queueDeadline)
 end

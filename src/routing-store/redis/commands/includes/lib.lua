@@ -18,6 +18,7 @@ local K = {
   queue = P .. 'q',          -- zset: queued and offered consultation ids, scored by seq
   waiting = P .. 'w',        -- zset: the queued ones with no offer, by seq
   urgent = P .. 'wu',        -- zset: those of them outside the normal class, by seq
+  appQueued = P .. 'aq',     -- hash: appId → how many of the app's consultations are in queue
   seq = P .. 'seq',          -- counter: enqueue order
   vets = P .. 'vets',        -- zset: known vets, scored by first-seen order
   vetSeq = P .. 'vseq',      -- counter: first-seen order of vets
@@ -222,6 +223,18 @@ end
 
 local function delDeadlines(id, kinds)
   for _, k in ipairs(kinds) do redis.call('ZREM', K.deadlines, k .. ':' .. id) end
+end
+
+-- c joins the queue (queued or offered) with score; the app's count follows, once.
+local function enterQueue(c, score)
+  if redis.call('ZADD', K.queue, score, c.id) == 1 then redis.call('HINCRBY', K.appQueued, c.appId, 1) end
+end
+
+-- c leaves the queue (active, or closed); the app's count follows, once.
+local function leaveQueue(c)
+  if redis.call('ZREM', K.queue, c.id) == 1 and redis.call('HINCRBY', K.appQueued, c.appId, -1) <= 0 then
+    redis.call('HDEL', K.appQueued, c.appId)
+  end
 end
 
 -- c waits for an offer. Transferred, emergency and protected requests are also indexed
