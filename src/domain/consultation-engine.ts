@@ -226,7 +226,7 @@ export class ConsultationEngine {
       this.lifecycle.offerEnded(released.id, vetId, "away", offer);
       this.deps.notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: released.id, reason: "cancelled" });
     }
-    if (status === "available" || released) await this.pass.run();
+    if (status === "available" || released) await this.pass.run(released ? { include: released.id } : {});
     return { status: presence.status };
   }
 
@@ -381,7 +381,7 @@ export class ConsultationEngine {
     } catch (err) {
       const back = offer ? await this.store.revertAccept(id, vetId, offer).catch(() => null) : null;
       this.deps.logger.warn({ err, consultationId: id, vetId, back }, "accept not recorded: undone");
-      if (back === "queued") await this.pass.run();
+      if (back === "queued") await this.pass.run({ include: id });
       throw err;
     }
   }
@@ -406,7 +406,7 @@ export class ConsultationEngine {
     const released = await this.store.releaseOffer(consultationId, vetId);
     if (!released) throw new AppError(409, "The offer is no longer available.");
     this.lifecycle.offerEnded(consultationId, vetId, "declined", released.offer);
-    await this.pass.run();
+    await this.pass.run({ include: consultationId });
   }
 
   // ------------------------------------------------------------------ lifecycle

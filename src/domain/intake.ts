@@ -110,7 +110,7 @@ export class Intake {
     const { result, queued } = await this.recordAsk(input);
     // Outside the per-user turn: under load a pass keeps running while requests keep
     // arriving, and the user's next ask must not wait for (or be answered by) this one.
-    if (queued) await this.deps.routingPass.run();
+    if (queued) await this.deps.routingPass.run({ include: result.consultation_id });
     return result;
   }
 
@@ -193,7 +193,7 @@ export class Intake {
         if (!r.created) this.duplicate(fresh, r.consultation);
         else {
           this.deps.positions.joined(r.consultation, r.position);
-          await this.deps.routingPass.run();
+          await this.deps.routingPass.run({ include: r.consultation.id });
         }
         return;
       } catch (err) {

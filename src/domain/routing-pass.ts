@@ -6,9 +6,10 @@
  * other without a gap, and an ack must not wait for the requests that came after it.
  *
  * A pass made for an event (a request, a vet free again) plans from the head of the queue
- * (`headSnapshot`), so its cost does not grow with the queue; the timer's pass reads the
- * whole queue, reaches requests further back that only a vet idle after the head could take,
- * and gives queue positions their snapshot.
+ * and the requests the event is about (`headSnapshot`), so its cost does not grow with the
+ * queue and a new request is offered at once wherever it is. The timer's pass reads the whole
+ * queue: it reaches a request behind the head that a vet free again could take (it waited
+ * already: no vet could take it when it came) and gives queue positions their snapshot.
  */
 import type { Clock } from "../lib/clock.js";
 import type { HistoryWriter } from "./history-writer.js";
@@ -40,6 +41,8 @@ interface Waiters {
   reject: (err: unknown) => void;
   /** One of them asked for the whole queue. */
   full: boolean;
+  /** Requests they asked about, read wherever they are in the queue. */
+  include: Set<string>;
 }
 
 function waiters(): Waiters {
@@ -49,13 +52,15 @@ function waiters(): Waiters {
     resolve = res;
     reject = rej;
   });
-  return { promise, resolve, reject, full: false };
+  return { promise, resolve, reject, full: false, include: new Set() };
 }
 
 /** What a pass reads. */
 export interface PassOptions {
   /** The whole queue, not only its head (the timer's pass). */
   full?: boolean;
+  /** A request this pass is for (new, or back in the queue): planned even when it is behind the head. */
+  include?: string;
 }
 
 export class RoutingPass {
@@ -73,6 +78,7 @@ export class RoutingPass {
   run(opts: PassOptions = {}): Promise<void> {
     this.next ??= waiters();
     if (opts.full) this.next.full = true;
+    if (opts.include) this.next.include.add(opts.include);
     const { promise } = this.next;
     if (!this.running) void this.loop();
     return promise;
@@ -84,7 +90,7 @@ export class RoutingPass {
       for (let callers = this.next; callers; callers = this.next) {
         this.next = null;
         try {
-          await this.once(callers.full);
+          await this.once(callers.full, [...callers.include]);
           callers.resolve();
         } catch (err) {
           // Only this pass's callers hear of it; callers of the next pass get their own.
@@ -96,11 +102,11 @@ export class RoutingPass {
     }
   }
 
-  private async once(full: boolean): Promise<void> {
+  private async once(full: boolean, include: string[]): Promise<void> {
     const { store, routing, notifier, history, observer } = this.deps;
     for (let round = 0; round < PLAN_ROUNDS; round++) {
       const readAt = this.deps.clock.now();
-      const snapshot = full ? await store.snapshot() : await store.headSnapshot();
+      const snapshot = full ? await store.snapshot() : await store.headSnapshot(include);
       if (full) this.deps.positions.saw(snapshot, readAt);
       else this.deps.positions.sawVets(snapshot.vets);
       const now = this.deps.clock.now();

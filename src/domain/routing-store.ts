@@ -226,10 +226,11 @@ export interface RoutingStore {
   /**
    * The head of the queue and every known vet: of the consultations waiting for an offer
    * (queued, none held), the `QUEUE_HEAD_LIMIT` of `routing-rules.ts` with the smallest `seq`
-   * and as many of the urgent ones (`isUrgent`), without repeats, by `seq`. A routing pass
-   * made for an event reads this: its cost does not grow with the queue.
+   * and as many of the urgent ones (`isUrgent`), plus those of `include` still waiting
+   * wherever they are, without repeats, by `seq`. A routing pass made for an event reads
+   * this (`include`: the requests the event is about): its cost does not grow with the queue.
    */
-  headSnapshot(): Promise<RoutingSnapshot>;
+  headSnapshot(include?: readonly string[]): Promise<RoutingSnapshot>;
 
   close(): Promise<void>;
 }

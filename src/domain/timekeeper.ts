@@ -122,7 +122,7 @@ export class Timekeeper {
     this.deps.lifecycle.offerEnded(c.id, vetId, "timeout", released.offer);
     notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: c.id, reason: "timeout" });
     notifier.toVet(vetId, "presence", { status: "away", reason: "offer_timeout" });
-    await this.deps.routingPass.run();
+    await this.deps.routingPass.run({ include: c.id });
   }
 
   /** A node left routing (dead or drained): its offers go back, its owners get their grace. */

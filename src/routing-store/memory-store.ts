@@ -481,8 +481,13 @@ export class MemoryRoutingStore implements RoutingStore {
     return Promise.resolve(this.snapshotOf(queue));
   }
 
-  headSnapshot(): Promise<RoutingSnapshot> {
-    return Promise.resolve(this.snapshotOf(this.head()));
+  headSnapshot(include: readonly string[] = []): Promise<RoutingSnapshot> {
+    const head = new Set(this.head());
+    for (const id of include) {
+      const c = this.consultations.get(id);
+      if (c && this.waiting.has(id)) head.add(c);
+    }
+    return Promise.resolve(this.snapshotOf([...head].sort((a, b) => a.seq - b.seq)));
   }
 
   private snapshotOf(queue: LiveConsultation[]): RoutingSnapshot {

@@ -277,8 +277,8 @@ export class RedisRoutingStore implements RoutingStore {
     return toSnapshot(await this.lua.call("snapshot", []));
   }
 
-  async headSnapshot(): Promise<RoutingSnapshot> {
-    return toSnapshot(await this.lua.call("headSnapshot", []));
+  async headSnapshot(include: readonly string[] = []): Promise<RoutingSnapshot> {
+    return toSnapshot(await this.lua.call("headSnapshot", include));
   }
 
   close(): Promise<void> {

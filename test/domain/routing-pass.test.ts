@@ -116,7 +116,7 @@ describe("routing pass: head of the queue", () => {
     fakeSkills.clear();
   });
 
-  it("a pass for an event plans from the head; a vet who can take none of it gets a request further back on the timer's pass", async () => {
+  it("a new request behind the head is offered at once by its own pass", async () => {
     const now = t.clock.now();
     // QUEUE_HEAD_LIMIT cats wait longest; the only vet treats dogs.
     for (let i = 0; i < QUEUE_HEAD_LIMIT; i++) {
@@ -125,9 +125,24 @@ describe("routing pass: head of the queue", () => {
     fakeSkills.set(1, { species: ["dog"] });
     await online(1);
     fakeSpecies.set(1, "dog");
-    const dog = await request(1);
     const reads = { head: vi.spyOn(store, "headSnapshot"), full: vi.spyOn(store, "snapshot") };
-    await t.engine.routingPass();
+    const dog = await request(1);
+    expect(offersTo(1).map((o) => o.consultation_id)).toEqual([dog.consultation_id]);
+    expect(reads.head).toHaveBeenCalledWith([dog.consultation_id]);
+    expect(reads.full).not.toHaveBeenCalled();
+  });
+
+  it("a vet free again who can take nothing in the head gets a request further back on the timer's pass, which reads the whole queue", async () => {
+    const now = t.clock.now();
+    for (let i = 0; i < QUEUE_HEAD_LIMIT; i++) {
+      await store.enqueue(newRequest({ userId: 1000 + i, species: "cat", createdAt: now, queueDeadline: now + 600_000 }));
+    }
+    fakeSpecies.set(1, "dog");
+    const dog = await request(1); // no vet online: it waits, behind the head
+    fakeSkills.set(1, { species: ["dog"] });
+    const reads = { head: vi.spyOn(store, "headSnapshot"), full: vi.spyOn(store, "snapshot") };
+    await online(1);
+    expect(reads.head).toHaveBeenCalled();
     expect(offersTo(1)).toHaveLength(0);
     expect(reads.full).not.toHaveBeenCalled();
     await t.engine.tick();

@@ -1319,6 +1319,24 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
       });
     });
 
+    it("headSnapshot(include): the named requests still waiting join the head wherever they are; offered, unknown or repeated ids add nothing", async () => {
+      await onlineVet(1);
+      for (let i = 0; i < QUEUE_HEAD_LIMIT; i++) await enqueue();
+      const far = await enqueue();
+      const farther = await enqueue();
+      const offered = await enqueue({ priority: "emergency" });
+      await offer(offered, 1);
+      const head = await store.headSnapshot([farther.id, "nope", offered.id, far.id, far.id]);
+      expect(head.queue).toHaveLength(QUEUE_HEAD_LIMIT + 2);
+      expect(head.queue.slice(-2).map((q) => q.id)).toEqual([far.id, farther.id]);
+      expect(head.queue.slice(-2)[0]).not.toHaveProperty("profile");
+      const seqs = head.queue.map((q) => q.seq);
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      // Named ones already in the head are not repeated.
+      const first = head.queue[0].id;
+      expect((await store.headSnapshot([first])).queue.filter((q) => q.id === first)).toHaveLength(1);
+    });
+
     it("headSnapshot: a restored urgent request is in the head however far back its seq", async () => {
       for (let i = 0; i < QUEUE_HEAD_LIMIT; i++) await enqueue();
       const back: LiveConsultation = { ...newRequest({ priority: "protected" }), seq: 10_000 };

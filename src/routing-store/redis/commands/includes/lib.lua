@@ -177,22 +177,23 @@ local function consultationsOf(zkey, limit)
 end
 
 -- Ids in the head of the queue (QUEUE_HEAD_LIMIT of the waiting, as many of the urgent),
--- by seq. The urgent ones are waiting too: the two ranges are merged without repeats.
+-- by seq, and their seqs. The urgent ones are waiting too: the two ranges are merged
+-- without repeats.
 local function headIds()
   local a = redis.call('ZRANGE', K.waiting, 0, QUEUE_HEAD_LIMIT - 1, 'WITHSCORES')
   local b = redis.call('ZRANGE', K.urgent, 0, QUEUE_HEAD_LIMIT - 1, 'WITHSCORES')
-  local ids, i, j = {}, 1, 1
+  local ids, seqs, i, j = {}, {}, 1, 1
   while i < #a or j < #b do
     local sa, sb = tonumber(a[i + 1]), tonumber(b[j + 1])
     if sb == nil or (sa ~= nil and sa < sb) then
-      ids[#ids + 1] = a[i]; i = i + 2
+      ids[#ids + 1], seqs[#seqs + 1] = a[i], sa; i = i + 2
     elseif sa == nil or sb < sa then
-      ids[#ids + 1] = b[j]; j = j + 2
+      ids[#ids + 1], seqs[#seqs + 1] = b[j], sb; j = j + 2
     else
-      ids[#ids + 1] = a[i]; i = i + 2; j = j + 2
+      ids[#ids + 1], seqs[#seqs + 1] = a[i], sa; i = i + 2; j = j + 2
     end
   end
-  return ids
+  return ids, seqs
 end
 
 -- 1-based place of c in serving order at now among queued and offered consultations.
