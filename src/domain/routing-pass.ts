@@ -7,18 +7,20 @@
  *
  * A pass made for an event (a request, a vet free again) plans from the head of the queue
  * and the requests the event is about (`headSnapshot`), so its cost does not grow with the
- * queue and a new request is offered at once wherever it is. The timer's pass reads the whole
- * queue: it reaches a request behind the head that a vet free again could take (it waited
- * already: no vet could take it when it came) and gives queue positions their snapshot.
+ * queue and a new request is offered at once wherever it is. It reads the whole queue only
+ * when more requests wait behind the head and a free vet got nothing from it that the last
+ * whole-queue read did not already find with nothing to take in the state it is in now. The
+ * timer's pass reads the whole queue every time and gives queue positions their snapshot.
  */
 import type { Clock } from "../lib/clock.js";
 import type { HistoryWriter } from "./history-writer.js";
 import { offerPayload } from "./payloads.js";
-import { planOffers } from "./planner.js";
-import { routingRules } from "./routing-rules.js";
+import { eligibleVets, planOffers, type PlannedOffer } from "./planner.js";
+import { routingRules, type RoutingRules } from "./routing-rules.js";
 import type { Notifier } from "./ports.js";
 import type { QueuePositions } from "./queue-positions.js";
-import type { RoutingStore } from "./routing-store.js";
+import type { RoutingSnapshot, RoutingStore } from "./routing-store.js";
+import type { VetPresence } from "./types.js";
 import type { EngineObserver, RoutingConfig } from "./engine-config.js";
 
 // Plans per pass when another node keeps changing the state under this one.
@@ -55,6 +57,17 @@ function waiters(): Waiters {
   return { promise, resolve, reject, full: false, include: new Set() };
 }
 
+/** What about a vet decides what it can take; when it changes, the vet may take more. */
+function vetState(v: VetPresence): string {
+  return `${v.idleSince}/${v.activeConsultationIds.length}/${v.holdsVideo === true}/${v.skills?.version ?? 0}`;
+}
+
+/** Free vets the plan gave nothing. */
+function leftOver(snapshot: RoutingSnapshot, plan: readonly PlannedOffer[], maxConsults: number): VetPresence[] {
+  const planned = new Set(plan.map((p) => p.vetId));
+  return eligibleVets(snapshot.vets, maxConsults).filter((v) => !planned.has(v.vetId));
+}
+
 /** What a pass reads. */
 export interface PassOptions {
   /** The whole queue, not only its head (the timer's pass). */
@@ -69,6 +82,11 @@ export class RoutingPass {
   private running = false;
   /** Callers of the pass after the running one (all asked while it ran), if any. */
   private next: Waiters | null = null;
+  /**
+   * Free vets the last whole-queue read left with nothing, by {@link vetState} then. A new
+   * request is read by its own pass, so while a vet's state stays, the head is enough for it.
+   */
+  private readonly foundNothing = new Map<number, string>();
 
   constructor(deps: RoutingPassDeps) {
     this.deps = deps;
@@ -102,16 +120,37 @@ export class RoutingPass {
     }
   }
 
+  /**
+   * Reads the head (or, with `full`, the whole queue) and plans. Reads the whole queue after
+   * the head when more wait behind it and a free vet got nothing from the head that the last
+   * whole-queue read did not already leave with nothing in the state it is in now.
+   */
+  private async read(full: boolean, include: string[], rules: RoutingRules): Promise<{ plan: PlannedOffer[]; now: number }> {
+    const { store, clock, positions } = this.deps;
+    let readAt = clock.now();
+    let snapshot = full ? await store.snapshot() : await store.headSnapshot(include);
+    let now = clock.now();
+    let plan = planOffers(snapshot, rules, now);
+    if (!full && snapshot.truncated && leftOver(snapshot, plan, rules.maxConsults).some((v) => this.foundNothing.get(v.vetId) !== vetState(v))) {
+      readAt = clock.now();
+      snapshot = await store.snapshot();
+      now = clock.now();
+      plan = planOffers(snapshot, rules, now);
+      full = true;
+    }
+    if (full) {
+      positions.saw(snapshot, readAt);
+      this.foundNothing.clear();
+      for (const v of leftOver(snapshot, plan, rules.maxConsults)) this.foundNothing.set(v.vetId, vetState(v));
+    } else positions.sawVets(snapshot.vets);
+    return { plan, now };
+  }
+
   private async once(full: boolean, include: string[]): Promise<void> {
     const { store, routing, notifier, history, observer } = this.deps;
     for (let round = 0; round < PLAN_ROUNDS; round++) {
-      const readAt = this.deps.clock.now();
-      const snapshot = full ? await store.snapshot() : await store.headSnapshot(include);
-      if (full) this.deps.positions.saw(snapshot, readAt);
-      else this.deps.positions.sawVets(snapshot.vets);
-      const now = this.deps.clock.now();
       const rules = routingRules(routing);
-      const plan = planOffers(snapshot, rules, now);
+      const { plan, now } = await this.read(full, include, rules);
       if (plan.length === 0) return;
       const expiresAt = now + routing.offerTimeoutMs;
       // Issued in plan order on one connection, so each claim's order check sees the ones before it.

@@ -229,6 +229,7 @@ export interface RoutingStore {
    * and as many of the urgent ones (`isUrgent`), plus those of `include` still waiting
    * wherever they are, without repeats, by `seq`. A routing pass made for an event reads
    * this (`include`: the requests the event is about): its cost does not grow with the queue.
+   * `truncated` says whether more requests wait than it holds.
    */
   headSnapshot(include?: readonly string[]): Promise<RoutingSnapshot>;
 
@@ -314,6 +315,8 @@ export type QueueEntry = Omit<LiveConsultation, "profile">;
 export interface RoutingSnapshot {
   queue: QueueEntry[];
   vets: VetPresence[];
+  /** From {@link RoutingStore.headSnapshot}: more requests wait for an offer than `queue` holds. */
+  truncated?: boolean;
 }
 
 /**

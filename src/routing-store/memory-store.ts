@@ -487,7 +487,8 @@ export class MemoryRoutingStore implements RoutingStore {
       const c = this.consultations.get(id);
       if (c && this.waiting.has(id)) head.add(c);
     }
-    return Promise.resolve(this.snapshotOf([...head].sort((a, b) => a.seq - b.seq)));
+    const snapshot = this.snapshotOf([...head].sort((a, b) => a.seq - b.seq));
+    return Promise.resolve({ ...snapshot, truncated: this.waiting.size > snapshot.queue.length });
   }
 
   private snapshotOf(queue: LiveConsultation[]): RoutingSnapshot {

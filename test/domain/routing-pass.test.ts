@@ -132,7 +132,7 @@ describe("routing pass: head of the queue", () => {
     expect(reads.full).not.toHaveBeenCalled();
   });
 
-  it("a vet free again who can take nothing in the head gets a request further back on the timer's pass, which reads the whole queue", async () => {
+  it("a vet free again who can take nothing in the head gets a request further back at once, from a whole-queue read", async () => {
     const now = t.clock.now();
     for (let i = 0; i < QUEUE_HEAD_LIMIT; i++) {
       await store.enqueue(newRequest({ userId: 1000 + i, species: "cat", createdAt: now, queueDeadline: now + 600_000 }));
@@ -142,12 +142,33 @@ describe("routing pass: head of the queue", () => {
     fakeSkills.set(1, { species: ["dog"] });
     const reads = { head: vi.spyOn(store, "headSnapshot"), full: vi.spyOn(store, "snapshot") };
     await online(1);
-    expect(reads.head).toHaveBeenCalled();
-    expect(offersTo(1)).toHaveLength(0);
-    expect(reads.full).not.toHaveBeenCalled();
-    await t.engine.tick();
-    expect(reads.full).toHaveBeenCalled();
+    expect(reads.head).toHaveBeenCalledTimes(1);
+    expect(reads.full).toHaveBeenCalledTimes(1);
     expect(offersTo(1).map((o) => o.consultation_id)).toEqual([dog.consultation_id]);
+  });
+
+  it("a free vet the whole queue had nothing for is not read for again until its state changes; a new request it can take reaches it by its own pass", async () => {
+    const now = t.clock.now();
+    // More cats than the head holds.
+    for (let i = 0; i <= QUEUE_HEAD_LIMIT; i++) {
+      await store.enqueue(newRequest({ userId: 1000 + i, species: "cat", createdAt: now, queueDeadline: now + 600_000 }));
+    }
+    fakeSkills.set(1, { species: ["rabbit"] });
+    const full = vi.spyOn(store, "snapshot");
+    await online(1); // free, nothing for it anywhere
+    expect(full).toHaveBeenCalledTimes(1);
+    fakeSpecies.set(1, "cat");
+    await request(1); // a pass for another cat: the head is enough
+    await t.engine.routingPass();
+    expect(full).toHaveBeenCalledTimes(1);
+    await t.engine.setVetStatus(1, "away");
+    t.clock.advance(1000);
+    await t.engine.setVetStatus(1, "available"); // a new idle spell: read it all again
+    expect(full).toHaveBeenCalledTimes(2);
+    fakeSpecies.set(2, "rabbit");
+    const rabbit = await t.engine.request({ appId: 1, userId: 2, petId: 2, type: "chat" });
+    expect(full).toHaveBeenCalledTimes(2);
+    expect(offersTo(1).map((o) => o.consultation_id)).toEqual([rabbit.consultation_id]);
   });
 });
 

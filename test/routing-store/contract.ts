@@ -1298,6 +1298,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
 
         const head = await store.headSnapshot();
         expect(head.queue.map((q) => q.id)).toEqual([...early.map((c) => c.id), lateProtected.id, handed.id, lateEmergency.id]);
+        expect(head.truncated).toBe(true); // `late` waits behind it
         expect(head.queue.map((q) => q.id)).not.toContain(late.id);
         for (const q of head.queue) expect(q).not.toHaveProperty("profile");
         expect(head.queue.at(-2)).toMatchObject({ status: "queued", transferred: true, excludedVetIds: [2] });
@@ -1315,7 +1316,9 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect((await store.headSnapshot()).queue.map((q) => q.id).slice(QUEUE_HEAD_LIMIT)).toEqual([lateProtected.id, lateEmergency.id]);
         // Short queues: the head is every waiting request.
         for (const c of early) await store.finish(c.id, T0 + 5, null);
-        expect((await store.headSnapshot()).queue.map((q) => q.id)).toEqual([late.id, lateProtected.id, lateEmergency.id]);
+        const short = await store.headSnapshot();
+        expect(short.queue.map((q) => q.id)).toEqual([late.id, lateProtected.id, lateEmergency.id]);
+        expect(short.truncated).toBe(false);
       });
     });
 

@@ -6,7 +6,8 @@ they are in the queue) and every known vet, in one round trip. Bounded however l
 queue; snapshot reads it all.
 ARGV  1 prefix, 2.. consultation ids to include while they wait
 KEYS  waiting, urgent, consultation(each head or included id), vets, vet(each id)
-Reply array {{consultation JSON|nil, ...} in seq order without repeats, {VetPresence JSON|nil, ...}}
+Reply array {{consultation JSON|nil, ...} in seq order without repeats, {VetPresence JSON|nil, ...},
+      how many wait for an offer in all}
 ]]
 --- @include "includes/lib"
 
@@ -36,4 +37,4 @@ local keys = {}
 for _, id in ipairs(ids) do keys[#keys + 1] = K.consultation(id) end
 local vkeys = {}
 for _, id in ipairs(redis.call('ZRANGE', K.vets, 0, -1)) do vkeys[#vkeys + 1] = K.vet(id) end
-return { mgetInto({}, keys), mgetInto({}, vkeys) }
+return { mgetInto({}, keys), mgetInto({}, vkeys), redis.call('ZCARD', K.waiting) }
