@@ -120,11 +120,11 @@ try {
   await concurrent("(c) claimOffer refused, 32 in flight", iterations, 32, () => store.claimOffer(fresh[0], 2, T0, T0 + 30_000, rulesFor(1)));
 
   const long = await store.snapshot();
-  const head = await store.headSnapshot();
+  const head = await store.headSnapshot(1);
   console.log(`long queue: snapshot holds ${long.queue.length} requests, headSnapshot ${head.queue.length}`);
   const reads = Math.max(20, Math.round(iterations / 10));
   await sequential(`(d) snapshot, ${long.queue.length} queued, 1 in flight`, reads, () => store.snapshot());
-  await sequential(`(d) headSnapshot, ${long.queue.length} queued, 1 in flight`, reads, () => store.headSnapshot());
+  await sequential(`(d) headSnapshot, ${long.queue.length} queued, 1 in flight`, reads, () => store.headSnapshot(1));
 } finally {
   const keys: string[] = [];
   for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) keys.push(...batch);

@@ -128,7 +128,7 @@ export class RoutingPass {
   private async read(full: boolean, include: string[], rules: RoutingRules): Promise<{ plan: PlannedOffer[]; now: number }> {
     const { store, clock, positions } = this.deps;
     let readAt = clock.now();
-    let snapshot = full ? await store.snapshot() : await store.headSnapshot(include);
+    let snapshot = full ? await store.snapshot() : await store.headSnapshot(rules.maxConsults, include);
     let now = clock.now();
     let plan = planOffers(snapshot, rules, now);
     if (!full && snapshot.truncated && leftOver(snapshot, plan, rules.maxConsults).some((v) => this.foundNothing.get(v.vetId) !== vetState(v))) {

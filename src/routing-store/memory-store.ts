@@ -258,7 +258,7 @@ export class MemoryRoutingStore implements RoutingStore {
     const asked = (r: LiveConsultation) => ({ ignoreLanguage: r.requestedVetId === vetId });
     if (!canTake(vet, c, now, rules, asked(c))) return Promise.resolve({ ok: false, reason: "vet_not_eligible" });
     const order = queueComparator(now, rules.priorityAgingMs);
-    for (const other of this.head()) {
+    for (const other of this.headOf([vet]).head) {
       if (other !== c && order(other, c) < 0 && canTake(vet, other, now, rules, asked(other))) {
         return Promise.resolve({ ok: false, reason: "out_of_order" });
       }
@@ -481,30 +481,40 @@ export class MemoryRoutingStore implements RoutingStore {
     return Promise.resolve(this.snapshotOf(queue));
   }
 
-  headSnapshot(include: readonly string[] = []): Promise<RoutingSnapshot> {
-    const head = new Set(this.head());
+  headSnapshot(maxConsults: number, include: readonly string[] = []): Promise<RoutingSnapshot> {
+    const free = [...this.vets.values()].filter((v) => isEligible(v, maxConsults));
+    const { head, truncated } = this.headOf(free);
+    const all = new Set(head);
     for (const id of include) {
       const c = this.consultations.get(id);
-      if (c && this.waiting.has(id)) head.add(c);
+      if (c && this.waiting.has(id)) all.add(c);
     }
-    const snapshot = this.snapshotOf([...head].sort((a, b) => a.seq - b.seq));
-    return Promise.resolve({ ...snapshot, truncated: this.waiting.size > snapshot.queue.length });
+    return Promise.resolve({ ...this.snapshotOf([...all].sort((a, b) => a.seq - b.seq)), truncated });
   }
 
   private snapshotOf(queue: LiveConsultation[]): RoutingSnapshot {
     return { queue: queue.map(({ profile: _profile, ...entry }) => clone(entry)), vets: [...this.vets.values()].map(clone) };
   }
 
-  /** The head of the queue: the waiting ones with the smallest seq and, apart, the urgent ones, by seq. */
-  private head(): LiveConsultation[] {
+  /** The head of the queue for `vets` (see {@link RoutingStore.headSnapshot}; Lua: `headOf`). */
+  private headOf(vets: readonly VetPresence[]): { head: LiveConsultation[]; truncated: boolean } {
+    if (vets.length === 0) return { head: [], truncated: false };
     const waiting = [...this.waiting]
       .map((id) => this.consultations.get(id))
       .filter((x): x is LiveConsultation => x !== undefined)
       .sort((a, b) => a.seq - b.seq);
-    const oldest = waiting.slice(0, QUEUE_HEAD_LIMIT);
-    const urgent = waiting.filter((c) => isUrgent(c)).slice(0, QUEUE_HEAD_LIMIT);
-    return [...new Set([...oldest, ...urgent])].sort((a, b) => a.seq - b.seq);
+    const lists = vets.map((v) => v.skills?.species ?? []);
+    const everySpecies = waiting.length <= QUEUE_HEAD_LIMIT || lists.some((l) => l.length === 0);
+    const species = new Set(lists.flat());
+    const ranges = [
+      waiting.filter((c) => isUrgent(c)),
+      ...(everySpecies ? [waiting] : [...species, ""].map((sp) => waiting.filter((c) => (c.species ?? "") === sp))),
+    ];
+    const head = new Set<LiveConsultation>();
+    for (const range of ranges) for (const c of range.slice(0, QUEUE_HEAD_LIMIT)) head.add(c);
+    return { head: [...head].sort((a, b) => a.seq - b.seq), truncated: ranges.some((r) => r.length > QUEUE_HEAD_LIMIT) };
   }
+
 
   close(): Promise<void> {
     return Promise.resolve();

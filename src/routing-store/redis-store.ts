@@ -277,8 +277,8 @@ export class RedisRoutingStore implements RoutingStore {
     return toSnapshot(await this.lua.call("snapshot", []));
   }
 
-  async headSnapshot(include: readonly string[] = []): Promise<RoutingSnapshot> {
-    return toSnapshot(await this.lua.call("headSnapshot", include));
+  async headSnapshot(maxConsults: number, include: readonly string[] = []): Promise<RoutingSnapshot> {
+    return toSnapshot(await this.lua.call("headSnapshot", [maxConsults, ...include]));
   }
 
   close(): Promise<void> {

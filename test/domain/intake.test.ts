@@ -47,9 +47,9 @@ describe("intake", () => {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     const snapshot = store.headSnapshot.bind(store);
-    const reads = vi.spyOn(store, "headSnapshot").mockImplementationOnce(async () => {
+    const reads = vi.spyOn(store, "headSnapshot").mockImplementationOnce(async (...args) => {
       await held;
-      return snapshot();
+      return snapshot(...args);
     });
     const first = request(1);
     await vi.waitFor(() => expect(reads).toHaveBeenCalled());

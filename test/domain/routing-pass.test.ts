@@ -128,47 +128,58 @@ describe("routing pass: head of the queue", () => {
     const reads = { head: vi.spyOn(store, "headSnapshot"), full: vi.spyOn(store, "snapshot") };
     const dog = await request(1);
     expect(offersTo(1).map((o) => o.consultation_id)).toEqual([dog.consultation_id]);
-    expect(reads.head).toHaveBeenCalledWith([dog.consultation_id]);
+    expect(reads.head).toHaveBeenCalledWith(1, [dog.consultation_id]);
     expect(reads.full).not.toHaveBeenCalled();
   });
 
-  it("a vet free again who can take nothing in the head gets a request further back at once, from a whole-queue read", async () => {
+  it("a vet free again reads the head of the species it treats: a dog behind QUEUE_HEAD_LIMIT cats reaches a dogs-only vet at once", async () => {
     const now = t.clock.now();
-    for (let i = 0; i < QUEUE_HEAD_LIMIT; i++) {
+    for (let i = 0; i <= QUEUE_HEAD_LIMIT; i++) {
       await store.enqueue(newRequest({ userId: 1000 + i, species: "cat", createdAt: now, queueDeadline: now + 600_000 }));
     }
     fakeSpecies.set(1, "dog");
-    const dog = await request(1); // no vet online: it waits, behind the head
+    const dog = await request(1); // no vet online: it waits, behind the cats
     fakeSkills.set(1, { species: ["dog"] });
-    const reads = { head: vi.spyOn(store, "headSnapshot"), full: vi.spyOn(store, "snapshot") };
+    const full = vi.spyOn(store, "snapshot");
     await online(1);
-    expect(reads.head).toHaveBeenCalledTimes(1);
-    expect(reads.full).toHaveBeenCalledTimes(1);
+    expect(offersTo(1).map((o) => o.consultation_id)).toEqual([dog.consultation_id]);
+    expect(full).not.toHaveBeenCalled();
+  });
+
+  /** More French dog requests than the head holds, in their language window; vet 1 treats dogs and speaks English. */
+  async function frenchDogsAhead() {
+    const now = t.clock.now();
+    for (let i = 0; i <= QUEUE_HEAD_LIMIT; i++) {
+      await store.enqueue(newRequest({ userId: 1000 + i, species: "dog", language: "fr", createdAt: now, queueDeadline: now + 600_000 }));
+    }
+    fakeSkills.set(1, { species: ["dog"] });
+    fakeSpecies.set(1, "dog");
+  }
+
+  it("a vet free again who can take nothing in its head gets a request further back at once, from a whole-queue read", async () => {
+    await frenchDogsAhead();
+    const dog = await request(1); // English, behind the French ones; no vet online
+    const full = vi.spyOn(store, "snapshot");
+    await online(1);
+    expect(full).toHaveBeenCalledTimes(1);
     expect(offersTo(1).map((o) => o.consultation_id)).toEqual([dog.consultation_id]);
   });
 
   it("a free vet the whole queue had nothing for is not read for again until its state changes; a new request it can take reaches it by its own pass", async () => {
-    const now = t.clock.now();
-    // More cats than the head holds.
-    for (let i = 0; i <= QUEUE_HEAD_LIMIT; i++) {
-      await store.enqueue(newRequest({ userId: 1000 + i, species: "cat", createdAt: now, queueDeadline: now + 600_000 }));
-    }
-    fakeSkills.set(1, { species: ["rabbit"] });
+    await frenchDogsAhead();
     const full = vi.spyOn(store, "snapshot");
     await online(1); // free, nothing for it anywhere
     expect(full).toHaveBeenCalledTimes(1);
-    fakeSpecies.set(1, "cat");
-    await request(1); // a pass for another cat: the head is enough
+    await t.engine.request({ appId: 1, userId: 2, petId: 1, type: "chat", language: "fr" }); // another it cannot take yet
     await t.engine.routingPass();
     expect(full).toHaveBeenCalledTimes(1);
     await t.engine.setVetStatus(1, "away");
     t.clock.advance(1000);
     await t.engine.setVetStatus(1, "available"); // a new idle spell: read it all again
     expect(full).toHaveBeenCalledTimes(2);
-    fakeSpecies.set(2, "rabbit");
-    const rabbit = await t.engine.request({ appId: 1, userId: 2, petId: 2, type: "chat" });
+    const dog = await request(3);
     expect(full).toHaveBeenCalledTimes(2);
-    expect(offersTo(1).map((o) => o.consultation_id)).toEqual([rabbit.consultation_id]);
+    expect(offersTo(1).map((o) => o.consultation_id)).toEqual([dog.consultation_id]);
   });
 });
 
@@ -186,9 +197,9 @@ describe("routing pass: waiting", () => {
   function gatedPasses() {
     const gates: Array<() => void> = [];
     const snapshot = store.headSnapshot.bind(store);
-    const spy = vi.spyOn(store, "headSnapshot").mockImplementation(async () => {
+    const spy = vi.spyOn(store, "headSnapshot").mockImplementation(async (...args) => {
       await new Promise<void>((r) => gates.push(r));
-      return snapshot();
+      return snapshot(...args);
     });
     return {
       started: () => spy.mock.calls.length,
@@ -228,7 +239,7 @@ describe("routing pass: waiting", () => {
         await new Promise<void>((r) => (release = r));
         throw new Error("store away");
       })
-      .mockImplementation(() => snapshot());
+      .mockImplementation((...args) => snapshot(...args));
     const first = t.engine.routingPass();
     await vi.waitFor(() => expect(release).toBeTypeOf("function"));
     const second = t.engine.routingPass();

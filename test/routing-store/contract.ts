@@ -1206,6 +1206,15 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect((await claim(emergencyDog, 1)).ok).toBe(true);
       });
 
+      it("the order check reads the head of the species the vet treats: an older dog behind QUEUE_HEAD_LIMIT requests of other species still goes first", async () => {
+        await skilled(1, { species: ["dog"] });
+        for (let i = 0; i < QUEUE_HEAD_LIMIT; i++) await enqueue({ species: "iguana" });
+        const older = await enqueue({ species: "dog" });
+        const newer = await enqueue({ species: "dog" });
+        expect(await claim(newer, 1)).toEqual({ ok: false, reason: "out_of_order" });
+        expect((await claim(older, 1)).ok).toBe(true);
+      });
+
       it("aging: every PRIORITY_AGING_MS waited lifts a request one class, so an old ordinary request goes before a new protected one", async () => {
         await skilled(1, {});
         const old = await enqueue({ priority: "normal", createdAt: T0 });
@@ -1296,7 +1305,7 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect(await store.transfer(handed.id, T0 + 2, T0 + QUEUE_MS)).not.toBeNull();
         const lateEmergency = await enqueue({ priority: "emergency" });
 
-        const head = await store.headSnapshot();
+        const head = await store.headSnapshot(1);
         expect(head.queue.map((q) => q.id)).toEqual([...early.map((c) => c.id), lateProtected.id, handed.id, lateEmergency.id]);
         expect(head.truncated).toBe(true); // `late` waits behind it
         expect(head.queue.map((q) => q.id)).not.toContain(late.id);
@@ -1309,17 +1318,40 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect([...head.vets].sort((a, b) => a.vetId - b.vetId)).toEqual([...full.vets].sort((a, b) => a.vetId - b.vetId));
 
         // Offered or finished, an urgent one leaves the head; released, it is back.
+        await onlineVet(3); // free while vets 1 and 2 hold offers
         await offer(lateEmergency, 2, T0 + 3, 3);
         await store.finish(handed.id, T0 + 4, null);
-        expect((await store.headSnapshot()).queue.map((q) => q.id).slice(QUEUE_HEAD_LIMIT)).toEqual([lateProtected.id]);
+        expect((await store.headSnapshot(1)).queue.map((q) => q.id).slice(QUEUE_HEAD_LIMIT)).toEqual([lateProtected.id]);
         await store.releaseOffer(lateEmergency.id, 2);
-        expect((await store.headSnapshot()).queue.map((q) => q.id).slice(QUEUE_HEAD_LIMIT)).toEqual([lateProtected.id, lateEmergency.id]);
+        expect((await store.headSnapshot(1)).queue.map((q) => q.id).slice(QUEUE_HEAD_LIMIT)).toEqual([lateProtected.id, lateEmergency.id]);
         // Short queues: the head is every waiting request.
         for (const c of early) await store.finish(c.id, T0 + 5, null);
-        const short = await store.headSnapshot();
+        const short = await store.headSnapshot(1);
         expect(short.queue.map((q) => q.id)).toEqual([late.id, lateProtected.id, lateEmergency.id]);
         expect(short.truncated).toBe(false);
       });
+    });
+
+    it("headSnapshot for vets who treat some species: the heads of those species and of requests with none; no vet free, nothing but what it names", async () => {
+      const dogsOnly: VetSkills = { species: ["dog"], languages: ["en"], maxChats: null, version: 0 };
+      await store.addVetConnection(1, "v1-a", "n1", T0, dogsOnly);
+      await store.setVetStatus(1, "available", T0);
+      for (let i = 0; i <= QUEUE_HEAD_LIMIT; i++) await enqueue({ species: "iguana" });
+      const dog = await enqueue({ species: "dog" });
+      const none = await enqueue({ species: null });
+      await enqueue({ species: "cat" });
+      const head = await store.headSnapshot(1);
+      expect(head.queue.map((q) => q.id)).toEqual([dog.id, none.id]);
+      expect(head.truncated).toBe(false); // more wait, but none of them for this vet
+      const dogs: LiveConsultation[] = [dog];
+      for (let i = 0; i < QUEUE_HEAD_LIMIT; i++) dogs.push(await enqueue({ species: "dog" }));
+      const more = await store.headSnapshot(1);
+      expect(more.queue.map((q) => q.id)).toEqual([dog.id, none.id, ...dogs.slice(1, QUEUE_HEAD_LIMIT).map((c) => c.id)]);
+      expect(more.truncated).toBe(true);
+      await store.setVetStatus(1, "away", T0 + 1);
+      const away = await store.headSnapshot(1, [dogs.at(-1)!.id]);
+      expect(away.queue.map((q) => q.id)).toEqual([dogs.at(-1)!.id]);
+      expect(away.vets.map((v) => v.vetId)).toEqual([1]);
     });
 
     it("headSnapshot(include): the named requests still waiting join the head wherever they are; offered, unknown or repeated ids add nothing", async () => {
@@ -1329,7 +1361,8 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
       const farther = await enqueue();
       const offered = await enqueue({ priority: "emergency" });
       await offer(offered, 1);
-      const head = await store.headSnapshot([farther.id, "nope", offered.id, far.id, far.id]);
+      await onlineVet(2);
+      const head = await store.headSnapshot(1, [farther.id, "nope", offered.id, far.id, far.id]);
       expect(head.queue).toHaveLength(QUEUE_HEAD_LIMIT + 2);
       expect(head.queue.slice(-2).map((q) => q.id)).toEqual([far.id, farther.id]);
       expect(head.queue.slice(-2)[0]).not.toHaveProperty("profile");
@@ -1337,14 +1370,15 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
       expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
       // Named ones already in the head are not repeated.
       const first = head.queue[0].id;
-      expect((await store.headSnapshot([first])).queue.filter((q) => q.id === first)).toHaveLength(1);
+      expect((await store.headSnapshot(1, [first])).queue.filter((q) => q.id === first)).toHaveLength(1);
     });
 
     it("headSnapshot: a restored urgent request is in the head however far back its seq", async () => {
+      await onlineVet(1);
       for (let i = 0; i < QUEUE_HEAD_LIMIT; i++) await enqueue();
       const back: LiveConsultation = { ...newRequest({ priority: "protected" }), seq: 10_000 };
       expect(await store.restore(back)).toBe(true);
-      const head = (await store.headSnapshot()).queue;
+      const head = (await store.headSnapshot(1)).queue;
       expect(head).toHaveLength(QUEUE_HEAD_LIMIT + 1);
       expect(head.at(-1)).toMatchObject({ id: back.id, seq: 10_000, priority: "protected" });
     });

@@ -18,6 +18,7 @@
  * | appQueued                | `aq`                   | hash    | appId → how many of its consultations are in queue |
  * | waiting                  | `w`                    | zset    | the queued ones with no offer, by seq          |
  * | urgent                   | `wu`                   | zset    | those of them not in the normal class, by seq  |
+ * | waitingSpecies(s)        | `ws:{species}`         | zset    | those of them of one species (`ws:` none), by seq |
  * | seq                      | `seq`                  | counter | enqueue order                                  |
  * | deadlines                | `dl`                   | zset    | "{kind}:{ref}" scored by due time              |
  * | nodes                    | `nodes`                | zset    | node id scored by heartbeat expiry             |
@@ -40,6 +41,7 @@ export interface RoutingKeys {
   appQueued: string;
   waiting: string;
   urgent: string;
+  waitingSpecies(species: string): string;
   seq: string;
   deadlines: string;
   nodes: string;
@@ -66,6 +68,7 @@ export function routingKeys(prefix: string): RoutingKeys {
     appQueued: `${p}aq`,
     waiting: `${p}w`,
     urgent: `${p}wu`,
+    waitingSpecies: (species) => `${p}ws:${species}`,
     seq: `${p}seq`,
     deadlines: `${p}dl`,
     nodes: `${p}nodes`,

@@ -121,13 +121,13 @@ export function toCleanup(w: WireCleanup): NodeCleanup {
 
 /** `snapshot`'s array reply: consultation JSONs in seq order and vet JSONs (nil if gone). */
 export function toSnapshot(reply: unknown): RoutingSnapshot {
-  const [cs, vs, waiting] = list<unknown>(reply);
+  const [cs, vs, truncated] = list<unknown>(reply);
   const queue: QueueEntry[] = [];
   for (const c of list<unknown>(cs)) if (c != null) queue.push(toQueueEntry(json<StoredConsultation>(c)));
   const vets: VetPresence[] = [];
   for (const v of list<unknown>(vs)) if (v != null) vets.push(toVet(json<VetPresence>(v)));
-  // headSnapshot's third element: how many wait for an offer in all.
-  return waiting === undefined ? { queue, vets } : { queue, vets, truncated: Number(waiting) > queue.length };
+  // headSnapshot's third element: 1 when a range of the head had more than it read.
+  return truncated === undefined ? { queue, vets } : { queue, vets, truncated: Number(truncated) === 1 };
 }
 
 /** The consultation minus what Lua must not touch (profile) or assigns itself (seq). */

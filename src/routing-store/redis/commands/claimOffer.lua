@@ -2,11 +2,11 @@
 Offers a queued consultation to a vet who can take it (canTake: eligible, not excluded,
 species, channel, language window; language not binding for the vet the owner asked for),
 unless a request waiting ahead of it in serving order could go to this vet (the plan was
-stale). The order check reads the head of the queue (headIds: QUEUE_HEAD_LIMIT of the
-waiting and of the urgent ones).
+stale). The order check reads the head of the queue for this vet (headOf: the urgent ones
+and those of the species it treats, QUEUE_HEAD_LIMIT of each).
 ARGV  1 prefix, 2 consultationId, 3 vetId, 4 now (ms), 5 expiresAt (ms), 6 maxConsults,
       7 languageWaitMs, 8 priorityAgingMs
-KEYS  consultation, consultationProfile, vet(vetId), waiting, urgent, consultation(each head id),
+KEYS  consultation, consultationProfile, vet(vetId), waiting, urgent, waitingSpecies(each the vet treats, ''), consultation(each head id),
       deadlines
 Reply JSON {ok: true, consultation: {d, p}}
           | {ok: false, reason: 'consultation_not_queued' | 'vet_not_eligible' | 'vet_excluded' | 'out_of_order'}
@@ -26,7 +26,7 @@ if not canTake(v, c, now, R, c.requestedVetId == vetId) then return '{"ok":false
 -- The order check reads the head of the queue: a bounded cost per claim however long the
 -- queue (memory-store.ts has the same bound).
 local keys = {}
-for _, id in ipairs(headIds()) do keys[#keys + 1] = K.consultation(id) end
+for _, e in ipairs((headOf({ v }))) do keys[#keys + 1] = K.consultation(e.id) end
 for _, doc in ipairs(mgetInto({}, keys)) do
   local other = doc and cjson.decode(doc)
   if other and other.id ~= cid and servedBefore(other, c, now, R.priorityAgingMs)
@@ -36,7 +36,7 @@ for _, doc in ipairs(mgetInto({}, keys)) do
 end
 c.status = 'offered'
 c.offer = { vetId = vetId, offeredAt = now, expiresAt = expiresAt }
-removeWaiting(cid)
+removeWaiting(c)
 v.offerConsultationId = cid
 putV(v)
 setDeadline('offer', cid, expiresAt)

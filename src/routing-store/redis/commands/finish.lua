@@ -2,7 +2,7 @@
 Removes an open consultation for good; its vet enters wrap-up or is free at once.
 ARGV  1 prefix, 2 consultationId, 3 now (ms), 4 wrapupUntil (ms, '' = none)
 KEYS  consultation, consultationProfile, vet (offer holder and assigned vet), deadlines,
-      queue, appQueued, waiting, urgent, userOpen
+      queue, appQueued, waiting, urgent, waitingSpecies, userOpen
 Reply JSON {consultation: {d, p}, revokedOfferVetId: number|null, waiting: number} | 'null'
 ]]
 --- @include "includes/lib"
@@ -40,7 +40,7 @@ end
 delDeadlines(cid, {'offer', 'queue', 'grace'})
 redis.call('DEL', K.consultation(cid), K.consultationProfile(cid))
 leaveQueue(c)
-removeWaiting(cid)
+removeWaiting(c)
 local uoKey = K.userOpen(c.appId, c.userId)
 if redis.call('GET', uoKey) == cid then redis.call('DEL', uoKey) end
 return '{"consultation":' .. jc(d, p) .. ',"revokedOfferVetId":' .. revoked

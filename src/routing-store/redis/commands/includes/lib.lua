@@ -36,6 +36,8 @@ function K.userOpen(appId, userId) return P .. 'uo:' .. appId .. ':' .. userId e
 function K.nodeVetConnections(nodeId) return P .. 'n:' .. nodeId .. ':vc' end
 function K.nodeUserConnections(nodeId) return P .. 'n:' .. nodeId .. ':uc' end
 function K.nodeHeartbeat(nodeId) return P .. 'node:' .. nodeId end
+-- zset: the waiting requests of one species ('' = none given), by seq
+function K.waitingSpecies(species) return P .. 'ws:' .. species end
 
 local function isnull(x) return x == nil or x == NULL end
 
@@ -133,8 +135,8 @@ end
 
 local CLASS_RANK = { emergency = 1, protected = 2, normal = 3 }
 
--- The head of the queue: this many of the requests waiting longest, and as many of the
--- urgent ones (QUEUE_HEAD_LIMIT in src/domain/routing-rules.ts).
+-- How many requests of each range the head of the queue reads (QUEUE_HEAD_LIMIT in
+-- src/domain/routing-rules.ts).
 local QUEUE_HEAD_LIMIT = 200
 
 -- priorityRank()
@@ -176,24 +178,49 @@ local function consultationsOf(zkey, limit)
   return out
 end
 
--- Ids in the head of the queue (QUEUE_HEAD_LIMIT of the waiting, as many of the urgent),
--- by seq, and their seqs. The urgent ones are waiting too: the two ranges are merged
--- without repeats.
-local function headIds()
-  local a = redis.call('ZRANGE', K.waiting, 0, QUEUE_HEAD_LIMIT - 1, 'WITHSCORES')
-  local b = redis.call('ZRANGE', K.urgent, 0, QUEUE_HEAD_LIMIT - 1, 'WITHSCORES')
-  local ids, seqs, i, j = {}, {}, 1, 1
-  while i < #a or j < #b do
-    local sa, sb = tonumber(a[i + 1]), tonumber(b[j + 1])
-    if sb == nil or (sa ~= nil and sa < sb) then
-      ids[#ids + 1], seqs[#seqs + 1] = a[i], sa; i = i + 2
-    elseif sa == nil or sb < sa then
-      ids[#ids + 1], seqs[#seqs + 1] = b[j], sb; j = j + 2
-    else
-      ids[#ids + 1], seqs[#seqs + 1] = a[i], sa; i = i + 2; j = j + 2
+-- The species index a waiting request is kept in ('' when it has none).
+local function speciesKey(c)
+  if isnull(c.species) or c.species == '' then return K.waitingSpecies('') end
+  return K.waitingSpecies(c.species)
+end
+
+-- The head of the queue for vets (decoded; eligible ones, or the one claiming): the urgent
+-- requests waiting longest and the QUEUE_HEAD_LIMIT waiting longest of every species the
+-- vets treat (with those of no species), or of all when one treats every species, or when no
+-- more than QUEUE_HEAD_LIMIT wait. Returns {id, seq} by seq without repeats, and whether a
+-- range read had more (truncated). No vets: nothing (they could take nothing).
+local function headOf(vets)
+  if #vets == 0 then return {}, false end
+  local ranges = { K.urgent }
+  local everySpecies = redis.call('ZCARD', K.waiting) <= QUEUE_HEAD_LIMIT
+  local seen = {}
+  for _, v in ipairs(vets) do
+    local list = type(v.skills) == 'table' and v.skills.species
+    if everySpecies or type(list) ~= 'table' or #list == 0 then
+      everySpecies = true
+      break
+    end
+    for _, sp in ipairs(list) do
+      if not seen[sp] then
+        seen[sp] = true
+        ranges[#ranges + 1] = K.waitingSpecies(sp)
+      end
     end
   end
-  return ids, seqs
+  if everySpecies then ranges = { K.urgent, K.waiting } else ranges[#ranges + 1] = K.waitingSpecies('') end
+  local head, byId, truncated = {}, {}, false
+  for _, key in ipairs(ranges) do
+    local r = redis.call('ZRANGE', key, 0, QUEUE_HEAD_LIMIT - 1, 'WITHSCORES')
+    if #r == 2 * QUEUE_HEAD_LIMIT and redis.call('ZCARD', key) > QUEUE_HEAD_LIMIT then truncated = true end
+    for i = 1, #r, 2 do
+      if not byId[r[i]] then
+        byId[r[i]] = true
+        head[#head + 1] = { id = r[i], seq = tonumber(r[i + 1]) }
+      end
+    end
+  end
+  table.sort(head, function(a, b) return a.seq < b.seq end)
+  return head, truncated
 end
 
 -- 1-based place of c in serving order at now among queued and offered consultations.
@@ -239,18 +266,21 @@ local function leaveQueue(c)
 end
 
 -- c waits for an offer. Transferred, emergency and protected requests are also indexed
--- apart, so that reading the head of the queue never misses one (urgentWaiting() of
--- src/domain/routing-rules.ts).
+-- apart, so that reading the head of the queue never misses one (isUrgent() of
+-- src/domain/routing-rules.ts), and every request by species, so that a vet's head skips
+-- species it does not treat.
 local function addWaiting(c)
   redis.call('ZADD', K.waiting, c.seq, c.id)
+  redis.call('ZADD', speciesKey(c), c.seq, c.id)
   if c.transferred == true or c.priority == 'emergency' or c.priority == 'protected' then
     redis.call('ZADD', K.urgent, c.seq, c.id)
   end
 end
 
-local function removeWaiting(id)
-  redis.call('ZREM', K.waiting, id)
-  redis.call('ZREM', K.urgent, id)
+local function removeWaiting(c)
+  redis.call('ZREM', K.waiting, c.id)
+  redis.call('ZREM', K.urgent, c.id)
+  redis.call('ZREM', speciesKey(c), c.id)
 end
 
 -- Returns the offer of consultation cid held by vetId to the queue, vet excluded. Mutates
