@@ -102,6 +102,11 @@ export class QueuePositions {
     this.latestAt = readAt;
   }
 
+  /** How many were queued or offered at the last whole-queue snapshot. */
+  queueLength(): number {
+    return this.latest.queue.length;
+  }
+
   /** The vets a pass for an event just read (with the head of the queue only): fresher estimates for {@link joined}. */
   sawVets(vets: VetPresence[]): void {
     this.latest = { queue: this.latest.queue, vets };

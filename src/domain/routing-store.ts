@@ -230,7 +230,7 @@ export interface RoutingStore {
    * `seq`; and as many of each species a free vet treats, with as many of those with no
    * species, or of all when a free vet treats every species or no more than
    * `QUEUE_HEAD_LIMIT` wait; plus those of `include` still waiting wherever they are. Without
-   * repeats, by `seq`; nothing of the queue but `include` when no vet is free. `truncated`:
+   * repeats, by `seq`; nothing of the queue but `include` when more wait and no vet is free. `truncated`:
    * a range read had more. A routing pass made for an event reads this (`include`: the
    * requests the event is about): its cost does not grow with the queue.
    */

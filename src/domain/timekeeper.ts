@@ -13,6 +13,7 @@ import type { QueuePositions } from "./queue-positions.js";
 import type { Rebuilder } from "./rebuild.js";
 import type { RoutingPass } from "./routing-pass.js";
 import type { NodeCleanup, RoutingStore } from "./routing-store.js";
+import { QUEUE_HEAD_LIMIT } from "./routing-rules.js";
 import type { Deadline } from "./types.js";
 import type { VetHandover } from "./vet-handover.js";
 
@@ -39,10 +40,15 @@ export interface TimekeeperDeps {
   vetHandover?: VetHandover | undefined;
 }
 
+/** With a queue longer than its head, the timer's pass reads it whole on every this many ticks (1 s). */
+export const WHOLE_QUEUE_EVERY = 10;
+
 export class Timekeeper {
   private readonly deps: TimekeeperDeps;
   /** When this node last heartbeated; 0 before the first. */
   private lastHeartbeat = 0;
+  /** Ticks since the timer's pass last read the whole queue. */
+  private sinceWhole = 0;
 
   constructor(deps: TimekeeperDeps) {
     this.deps = deps;
@@ -80,7 +86,10 @@ export class Timekeeper {
         logger.error({ err, deadline: d }, "deadline handling failed");
       }
     }
-    await this.deps.routingPass.run({ full: true });
+    // A long queue is read whole once a second, not every tick: that read grows with it.
+    const full = this.deps.positions.queueLength() <= QUEUE_HEAD_LIMIT || ++this.sinceWhole >= WHOLE_QUEUE_EVERY;
+    if (full) this.sinceWhole = 0;
+    await this.deps.routingPass.run({ full });
     this.deps.positions.sendChanges();
   }
 

@@ -498,11 +498,11 @@ export class MemoryRoutingStore implements RoutingStore {
 
   /** The head of the queue for `vets` (see {@link RoutingStore.headSnapshot}; Lua: `headOf`). */
   private headOf(vets: readonly VetPresence[]): { head: LiveConsultation[]; truncated: boolean } {
-    if (vets.length === 0) return { head: [], truncated: false };
     const waiting = [...this.waiting]
       .map((id) => this.consultations.get(id))
       .filter((x): x is LiveConsultation => x !== undefined)
       .sort((a, b) => a.seq - b.seq);
+    if (waiting.length > QUEUE_HEAD_LIMIT && vets.length === 0) return { head: [], truncated: false };
     const lists = vets.map((v) => v.skills?.species ?? []);
     const everySpecies = waiting.length <= QUEUE_HEAD_LIMIT || lists.some((l) => l.length === 0);
     const species = new Set(lists.flat());

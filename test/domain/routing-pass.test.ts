@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { QUEUE_HEAD_LIMIT } from "../../src/domain/routing-rules.js";
+import { WHOLE_QUEUE_EVERY } from "../../src/domain/timekeeper.js";
 import { MemoryRoutingStore } from "../../src/routing-store/memory-store.js";
 import { fakeSkills, fakeSpecies, makeEngine } from "../support/engine-fakes.js";
 import { newRequest } from "../routing-store/contract.js";
@@ -144,6 +145,19 @@ describe("routing pass: head of the queue", () => {
     await online(1);
     expect(offersTo(1).map((o) => o.consultation_id)).toEqual([dog.consultation_id]);
     expect(full).not.toHaveBeenCalled();
+  });
+
+  it("with more waiting than the head holds, the timer reads the whole queue once every WHOLE_QUEUE_EVERY ticks, the head in between", async () => {
+    const now = t.clock.now();
+    for (let i = 0; i <= QUEUE_HEAD_LIMIT; i++) {
+      await store.enqueue(newRequest({ userId: 1000 + i, species: "cat", createdAt: now, queueDeadline: now + 600_000 }));
+    }
+    await online(1, "away");
+    await t.engine.tick(); // learns how long the queue is
+    const reads = { head: vi.spyOn(store, "headSnapshot"), full: vi.spyOn(store, "snapshot") };
+    for (let i = 0; i < WHOLE_QUEUE_EVERY; i++) await t.engine.tick();
+    expect(reads.full).toHaveBeenCalledTimes(1);
+    expect(reads.head).toHaveBeenCalledTimes(WHOLE_QUEUE_EVERY - 1);
   });
 
   /** More French dog requests than the head holds, in their language window; vet 1 treats dogs and speaks English. */

@@ -26,7 +26,7 @@ if not canTake(v, c, now, R, c.requestedVetId == vetId) then return '{"ok":false
 -- The order check reads the head of the queue: a bounded cost per claim however long the
 -- queue (memory-store.ts has the same bound).
 local keys = {}
-for _, e in ipairs((headOf({ v }))) do keys[#keys + 1] = K.consultation(e.id) end
+for _, e in ipairs((headOf(function() return { v } end))) do keys[#keys + 1] = K.consultation(e.id) end
 for _, doc in ipairs(mgetInto({}, keys)) do
   local other = doc and cjson.decode(doc)
   if other and other.id ~= cid and servedBefore(other, c, now, R.priorityAgingMs)

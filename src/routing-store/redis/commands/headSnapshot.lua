@@ -1,7 +1,7 @@
 --[[
 The read of a routing pass made for an event: the head of the queue for the vets free now
 (headOf: the urgent requests waiting longest and the QUEUE_HEAD_LIMIT waiting longest of
-each species they treat), the requests named in ARGV that are still waiting (the ones the
+each species they treat; all when no more than QUEUE_HEAD_LIMIT wait), the requests named in ARGV that are still waiting (the ones the
 event is about, wherever they are in the queue) and every known vet, in one round trip.
 Bounded however long the queue; snapshot reads it all.
 ARGV  1 prefix, 2 maxConsults, 3.. consultation ids to include while they wait
@@ -17,14 +17,16 @@ local vetDocs = {}
 local vkeys = {}
 for _, id in ipairs(redis.call('ZRANGE', K.vets, 0, -1)) do vkeys[#vkeys + 1] = K.vet(id) end
 mgetInto(vetDocs, vkeys)
-local free = {}
-for _, doc in ipairs(vetDocs) do
-  if doc then
-    local v = cjson.decode(doc)
-    if eligible(v, maxConsults) then free[#free + 1] = v end
+local head, truncated = headOf(function()
+  local free = {}
+  for _, doc in ipairs(vetDocs) do
+    if doc then
+      local v = cjson.decode(doc)
+      if eligible(v, maxConsults) then free[#free + 1] = v end
+    end
   end
-end
-local head, truncated = headOf(free)
+  return free
+end)
 local seen = {}
 for _, e in ipairs(head) do seen[e.id] = true end
 local added = false

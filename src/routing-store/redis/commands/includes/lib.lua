@@ -184,30 +184,37 @@ local function speciesKey(c)
   return K.waitingSpecies(c.species)
 end
 
--- The head of the queue for vets (decoded; eligible ones, or the one claiming): the urgent
--- requests waiting longest and the QUEUE_HEAD_LIMIT waiting longest of every species the
--- vets treat (with those of no species), or of all when one treats every species, or when no
--- more than QUEUE_HEAD_LIMIT wait. Returns {id, seq} by seq without repeats, and whether a
--- range read had more (truncated). No vets: nothing (they could take nothing).
-local function headOf(vets)
-  if #vets == 0 then return {}, false end
-  local ranges = { K.urgent }
-  local everySpecies = redis.call('ZCARD', K.waiting) <= QUEUE_HEAD_LIMIT
-  local seen = {}
-  for _, v in ipairs(vets) do
-    local list = type(v.skills) == 'table' and v.skills.species
-    if everySpecies or type(list) ~= 'table' or #list == 0 then
-      everySpecies = true
-      break
-    end
-    for _, sp in ipairs(list) do
-      if not seen[sp] then
-        seen[sp] = true
-        ranges[#ranges + 1] = K.waitingSpecies(sp)
+-- The head of the queue for the vets freeVets() returns (decoded; called only when more
+-- than QUEUE_HEAD_LIMIT wait): the urgent requests waiting longest and the QUEUE_HEAD_LIMIT
+-- waiting longest of every species the vets treat (with those of no species), or of all
+-- when one treats every species or no more than QUEUE_HEAD_LIMIT wait; nothing when no vet
+-- is free. Returns {id, seq} by seq without repeats, and whether a range read had more.
+local function headOf(freeVets)
+  -- Few waiting: all of them (the urgent ones are among them).
+  local ranges = { K.waiting }
+  if redis.call('ZCARD', K.waiting) > QUEUE_HEAD_LIMIT then
+    ranges = { K.urgent, K.waiting }
+    local vets = freeVets()
+    if #vets == 0 then return {}, false end
+    local bySpecies, seen = { K.urgent }, {}
+    for _, v in ipairs(vets) do
+      local list = type(v.skills) == 'table' and v.skills.species
+      if type(list) ~= 'table' or #list == 0 then
+        bySpecies = nil
+        break
+      end
+      for _, sp in ipairs(list) do
+        if not seen[sp] then
+          seen[sp] = true
+          bySpecies[#bySpecies + 1] = K.waitingSpecies(sp)
+        end
       end
     end
+    if bySpecies then
+      bySpecies[#bySpecies + 1] = K.waitingSpecies('')
+      ranges = bySpecies
+    end
   end
-  if everySpecies then ranges = { K.urgent, K.waiting } else ranges[#ranges + 1] = K.waitingSpecies('') end
   local head, byId, truncated = {}, {}, false
   for _, key in ipairs(ranges) do
     local r = redis.call('ZRANGE', key, 0, QUEUE_HEAD_LIMIT - 1, 'WITHSCORES')
@@ -219,7 +226,7 @@ local function headOf(vets)
       end
     end
   end
-  table.sort(head, function(a, b) return a.seq < b.seq end)
+  if #ranges > 1 then table.sort(head, function(a, b) return a.seq < b.seq end) end
   return head, truncated
 end
 
