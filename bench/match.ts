@@ -22,7 +22,15 @@
  * pets are dogs, cats and rabbits; one owner in ten has a subscribed protection plan, half of
  * them asking as emergencies; one request in ten asks for Spanish.
  *
- * Flags (defaults): --vets 20 --users 400 --rate 200 --duration 10 --warmup 10 --warmup-rate (= --rate) --mixed
+ * `--backlog N` (a surge left waiting): before the warm-up, N more owners ask for an iguana, which
+ * no vet treats (every vet's species are narrowed to dog, cat and rabbit), and leave (their
+ * grace and queue timeout are an hour): N requests wait at the head of the queue for the whole
+ * run, and every routing pass and claim has to look past them.
+ *
+ * `--surge N` (a surge to drain): before any vet connects, N more owners ask for a dog and leave;
+ * then the vets connect and the bench times how long until all N are matched and ended.
+ *
+ * Flags (defaults): --vets 20 --users 400 --rate 200 --duration 10 --warmup 10 --warmup-rate (= --rate) --mixed --backlog 0 --surge 0
  *   --steps 10,20,30,40,50,75,100,150,200,300,400,600,800 --step-seconds 5 --p99-limit 25
  *   --token-seconds 2 --no-search --profile [DIR]  (--cpu-prof on both nodes, summarised at the end)
  * Everything is torn down at the end (children stopped, database dropped, Redis keys deleted)
@@ -82,6 +90,11 @@ const STEPS = (flags.get("steps") ?? "10,20,30,40,50,75,100,150,200,300,400,600,
 const SEARCH = !flags.has("no-search");
 const PROFILE = flags.has("profile");
 const MIXED = flags.has("mixed");
+const BACKLOG = numFlag(flags, "backlog", 0);
+const SURGE = numFlag(flags, "surge", 0);
+/** `--backlog`: species no vet treats, and what every vet treats instead of "all". */
+const BACKLOG_SPECIES = "iguana";
+const TREATED = ["dog", "cat", "rabbit"];
 
 /** `--mixed`: the routing attributes of vet `i`. */
 function mixedVet(i: number): { species: string[]; languages: string[]; maxChats: number | null } {
@@ -384,13 +397,30 @@ function p50p99(xs: number[]): [number, number] {
   return [percentile(sorted, 50), percentile(sorted, 99)];
 }
 
-/** Waits until every owner is idle and the gateway reports no open consultation. */
+/** `--backlog`: each owner connects, asks, and leaves; its request stays queued. */
+async function leaveBacklog(owners: Array<{ token: string; petId: number }>, urls: string[]): Promise<void> {
+  for (let i = 0; i < owners.length; i += 50) {
+    await Promise.all(
+      owners.slice(i, i + 50).map(async (o, k) => {
+        const socket = await openSocket(urls[(i + k) % urls.length], "/user", o.token);
+        try {
+          const r = await askWith(socket, "consult:request", { conversation_request: "chat", pet_id: o.petId });
+          if (r.status_code !== 200 || r.data?.status !== "queued") throw new Error(`backlog request: ${JSON.stringify(r)}`);
+        } finally {
+          socket.disconnect();
+        }
+      }),
+    );
+  }
+}
+
+/** Waits until every owner is idle and the gateway reports no open consultation (but the backlog). */
 async function settle(statsUrl: string): Promise<number> {
   const t = performance.now();
   while (performance.now() - t < SETTLE_MS) {
     if (idle.length === USERS) {
       const s = await http(statsUrl, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
-      if (s.data.open_consultations === 0) return (performance.now() - t) / 1000;
+      if (s.data.open_consultations === BACKLOG) return (performance.now() - t) / 1000;
     }
     await sleep(100);
   }
@@ -464,6 +494,8 @@ async function main(): Promise<void> {
       firstName: `Vet${i}`,
       lastName: "Bench",
       ...(MIXED ? mixedVet(i) : {}),
+      // With a backlog nobody may treat its species: "every species" becomes the common ones.
+      ...(BACKLOG > 0 && (!MIXED || mixedVet(i).species.length === 0) ? { species: TREATED } : {}),
     });
     vetTokens.push((await tokens.issue({ kind: "vet", vetId: vet.id })).token);
   }
@@ -490,6 +522,28 @@ async function main(): Promise<void> {
     );
     owners.push(...batch);
   }
+  /** Owners who ask once and leave (`--backlog`, `--surge`). */
+  const leavingOwners = async (count: number, label: string, species: string) => {
+    const out: Array<{ token: string; petId: number }> = [];
+    for (let i = 0; i < count; i += 25) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(25, count - i) }, async (_, k) => {
+          const n = i + k;
+          const { user, pet } = await repos.users.register(
+            app.id,
+            { email: `${label}${n}@bench.test`, firstName: `${label}${n}`, lastName: "Bench", role: "users" as const, emergencyFund: 0 },
+            new Date(),
+            { name: `${label}Pet${n}`, species },
+          );
+          return { token: (await tokens.issue({ kind: "user", appId: app.id, userId: user.id })).token, petId: pet!.id };
+        }),
+      );
+      out.push(...batch);
+    }
+    return out;
+  };
+  const backlogOwners = await leavingOwners(BACKLOG, "backlog", BACKLOG_SPECIES);
+  const surgeOwners = await leavingOwners(SURGE, "surge", "dog");
   await database.close();
   await analyzeDatabase(db.url);
   console.log(`seeded 1 app, ${VETS} vets, ${USERS} owners with a pet in ${((performance.now() - t0) / 1000).toFixed(1)} s (database ${db.name})`);
@@ -513,6 +567,8 @@ async function main(): Promise<void> {
     // and the per-socket event limit (PROTOCOL §7) that protects real gateways.
     SOCKET_EVENTS_PER_S: "1000",
     DATA_DIR: dataDir,
+    // The backlog's owners leave once asked: their requests must outlive the run.
+    ...(BACKLOG > 0 || SURGE > 0 ? { USER_GRACE_MS: "3600000", QUEUE_TIMEOUT_MS: "3600000" } : {}),
   };
   const nodes: GatewayNode[] = [];
   for (const name of ["node-a", "node-b"]) nodes.push(await spawnGateway({ name, env, cpuProfDir: profileDir }));
@@ -527,7 +583,22 @@ async function main(): Promise<void> {
   const sockets: Socket[] = [];
   let consultations = 0;
   try {
-    for (let i = 0; i < VETS; i++) sockets.push(await startVet(nodes[i % 2].url, vetTokens[i]));
+    if (SURGE > 0) {
+      await leaveBacklog(surgeOwners, nodes.map((n) => n.url));
+      const t = performance.now();
+      for (let i = 0; i < VETS; i++) sockets.push(await startVet(nodes[i % 2].url, vetTokens[i]));
+      let open = SURGE;
+      while (open > 0 && performance.now() - t < SETTLE_MS) {
+        await sleep(50);
+        open = (await http(statsUrl, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).data.open_consultations as number;
+      }
+      const s = (performance.now() - t) / 1000;
+      console.log(
+        open > 0
+          ? `surge: ${open} of ${SURGE} requests still open ${s.toFixed(1)} s after the vets connected`
+          : `surge: ${SURGE} requests waiting before any vet connected, matched and ended ${s.toFixed(2)} s after the vets began to connect (${Math.round(SURGE / s)}/s)`,
+      );
+    } else for (let i = 0; i < VETS; i++) sockets.push(await startVet(nodes[i % 2].url, vetTokens[i]));
     for (let i = 0; i < USERS; i += 50) {
       const batch = await Promise.all(owners.slice(i, i + 50).map((o, k) => startOwner(nodes[(i + k) % 2].url, o.token, o.petId, o.ask)));
       for (const o of batch) {
@@ -541,6 +612,14 @@ async function main(): Promise<void> {
       [idle[i], idle[j]] = [idle[j], idle[i]];
     }
     console.log(`connected ${VETS} vets and ${USERS} owners, half on each node; all clients live in this process (pid ${process.pid})`);
+    if (BACKLOG > 0) {
+      const t = performance.now();
+      await leaveBacklog(backlogOwners, nodes.map((n) => n.url));
+      console.log(
+        `backlog: ${BACKLOG} requests for an ${BACKLOG_SPECIES} (no vet treats one) wait at the head of the queue ` +
+          `(queued in ${((performance.now() - t) / 1000).toFixed(1)} s; their owners left)`,
+      );
+    }
 
     // Halfway through the warm-up, statistics for the consultation tables: they were empty at
     // the first ANALYZE, and plans cached since then scan them whole as they grow by 200 rows
