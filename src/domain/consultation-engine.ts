@@ -195,7 +195,7 @@ export class ConsultationEngine {
     const { presence, released, offer } = await this.store.removeVetConnection(vetId, connId, this.now());
     if (released) {
       this.lifecycle.offerEnded(released.id, vetId, "disconnected", offer);
-      await this.pass.run();
+      await this.pass.run({ include: released.id });
     }
     await this.handover.afterDisconnect(presence);
   }

@@ -149,7 +149,7 @@ export class Lifecycle {
       const times = c.offer?.vetId === vetId ? { offeredAt: c.offer.offeredAt, expiresAt: c.offer.expiresAt } : undefined;
       this.deps.history.writeBehind(c.id, (l) => l.offerEnded(c.id, vetId, "cancelled", at, true, times));
       notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: c.id, reason: "cancelled" });
-      await this.deps.routingPass.run();
+      await this.deps.routingPass.run({ include: c.id });
     }
   }
 

@@ -33,6 +33,8 @@ export class QueuePositions {
   /** The latest routing snapshot (each tick's routing pass reads one) and when its read began. */
   private latest: RoutingSnapshot = { queue: [], vets: [] };
   private latestAt = 0;
+  /** The vets as the latest read of any routing pass saw them (for the first place's estimate). */
+  private vetsNow: VetPresence[] = [];
   /** Exponential moving average of consultation length, for `estimated_wait_s`. */
   private handleS = DEFAULT_HANDLE_S;
 
@@ -88,7 +90,7 @@ export class QueuePositions {
    */
   joined(c: LiveConsultation, position: number, reason?: string): void {
     const { notifier, clock } = this.deps;
-    const estimated = this.estimateWait(position, this.latest.vets, c);
+    const estimated = this.estimateWait(position, this.vetsNow, c);
     const payload = { consultation_id: c.id, position, estimated_wait_s: estimated, ...(reason ? { reason } : {}) };
     if (reason) notifier.toUser(c.appId, c.userId, "consult:queued", payload);
     else if (notifier.holdsUser(c.appId, c.userId)) notifier.toLocalUser(c.appId, c.userId, "consult:queued", payload);
@@ -100,6 +102,7 @@ export class QueuePositions {
   saw(snapshot: RoutingSnapshot, readAt: number): void {
     this.latest = snapshot;
     this.latestAt = readAt;
+    this.vetsNow = snapshot.vets;
   }
 
   /** How many were queued or offered at the last whole-queue snapshot. */
@@ -107,9 +110,12 @@ export class QueuePositions {
     return this.latest.queue.length;
   }
 
-  /** The vets a pass for an event just read (with the head of the queue only): fresher estimates for {@link joined}. */
+  /**
+   * The vets a pass for an event just read (with the head of the queue only): fresher
+   * estimates for {@link joined}. Places sent on the tick keep the vets of their own read.
+   */
   sawVets(vets: VetPresence[]): void {
-    this.latest = { queue: this.latest.queue, vets };
+    this.vetsNow = vets;
   }
 
   /** A consultation that was active for `ms` ended: feeds the wait estimate. */

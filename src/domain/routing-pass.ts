@@ -10,7 +10,8 @@
  * queue and a new request is offered at once wherever it is. It reads the whole queue only
  * when more requests wait behind the head and a free vet got nothing from it that the last
  * whole-queue read did not already find with nothing to take in the state it is in now. The
- * timer's pass reads the whole queue every time and gives queue positions their snapshot.
+ * timer's pass reads the whole queue (every tick, or once a second while the queue is longer
+ * than its head: see the timekeeper) and gives queue positions their snapshot.
  */
 import type { Clock } from "../lib/clock.js";
 import type { HistoryWriter } from "./history-writer.js";

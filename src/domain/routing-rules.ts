@@ -18,19 +18,21 @@ export interface RoutingRules {
 }
 
 /**
- * The head of the queue: the requests waiting longest (by arrival, `seq`) and, apart, the
- * urgent ones ({@link isUrgent}) waiting longest, this many of each. A routing pass made
- * for an event plans from the head, and a store's claim reads it to refuse a stale,
- * out-of-order plan: a bounded cost however long the queue. Within a class arrival order is
- * age order and aging lifts the older first, so serving order is exact within the head; a
- * request behind it can be passed over only while the free vets can take none of the
- * requests waiting longest, until the timer's whole-queue pass (every 100 ms).
+ * The head of the queue: for the species a vet treats, this many of the requests waiting
+ * longest (by arrival, `seq`) and as many of each urgent class ({@link urgentClassOf}). A
+ * routing pass made for an event plans from the head of the free vets, and a store's claim
+ * reads its vet's to refuse a stale, out-of-order plan: a bounded cost however long the
+ * queue. Within a class arrival order is age order and aging lifts the older first, so
+ * serving order is exact within the head; a request behind it can be passed over only while
+ * a free vet can take nothing in it, until a whole-queue read (see `routing-pass.ts`).
  */
 export const QUEUE_HEAD_LIMIT = 200;
 
-/** Kept apart in the head of the queue: transferred, emergency and protected requests. */
-export function isUrgent(c: Pick<RoutedRequest, "transferred" | "priority">): boolean {
-  return c.transferred === true || c.priority === "emergency" || c.priority === "protected";
+/** The class an urgent request is kept apart by in the head of the queue; null for everyone else. */
+export function urgentClassOf(c: Pick<RoutedRequest, "transferred" | "priority">): "t" | "e" | "p" | null {
+  if (c.transferred === true) return "t";
+  if (c.priority === "emergency") return "e";
+  return c.priority === "protected" ? "p" : null;
 }
 
 export const DEFAULT_LANGUAGE_WAIT_MS = 60_000;

@@ -225,11 +225,11 @@ export interface RoutingStore {
 
   /**
    * The head of the queue for the vets free now (`isEligible` with `maxConsults`), and every
-   * known vet. Of the consultations waiting for an offer (queued, none held): the
-   * `QUEUE_HEAD_LIMIT` of `routing-rules.ts` urgent ones (`isUrgent`) with the smallest
-   * `seq`; and as many of each species a free vet treats, with as many of those with no
-   * species, or of all when a free vet treats every species or no more than
-   * `QUEUE_HEAD_LIMIT` wait; plus those of `include` still waiting wherever they are. Without
+   * known vet. Of the consultations waiting for an offer (queued, none held): of each species
+   * a free vet treats and of those with no species (of all, when a free vet treats every
+   * species), the `QUEUE_HEAD_LIMIT` of `routing-rules.ts` with the smallest `seq` and as many
+   * of each urgent class (`urgentClassOf`); all of them when no more than `QUEUE_HEAD_LIMIT`
+   * wait; plus those of `include` still waiting wherever they are. Without
    * repeats, by `seq`; nothing of the queue but `include` when more wait and no vet is free. `truncated`:
    * a range read had more. A routing pass made for an event reads this (`include`: the
    * requests the event is about): its cost does not grow with the queue.

@@ -90,7 +90,8 @@ export class Timekeeper {
     const full = this.deps.positions.queueLength() <= QUEUE_HEAD_LIMIT || ++this.sinceWhole >= WHOLE_QUEUE_EVERY;
     if (full) this.sinceWhole = 0;
     await this.deps.routingPass.run({ full });
-    this.deps.positions.sendChanges();
+    // Places from the read just made: between whole reads the queue read last is stale.
+    if (full) this.deps.positions.sendChanges();
   }
 
   /** SIGTERM: this node's vets leave routing and their offers go to vets elsewhere at once. */
@@ -146,6 +147,6 @@ export class Timekeeper {
     for (const u of cleanup.disconnectedUsers) await this.deps.lifecycle.startGrace(u.appId, u.userId);
     // Vets of a dead node keep their active consultations for VET_GRACE_MS, as after a disconnect.
     for (const vetId of cleanup.offlineVetIds) await this.deps.vetHandover?.afterDisconnect(await this.deps.store.getVet(vetId));
-    if (cleanup.released.length) await this.deps.routingPass.run();
+    if (cleanup.released.length) await Promise.all(cleanup.released.map(({ consultation }) => this.deps.routingPass.run({ include: consultation.id })));
   }
 }

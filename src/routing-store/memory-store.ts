@@ -1,4 +1,4 @@
-import { canTake, isEligible, isUrgent, QUEUE_HEAD_LIMIT, queueComparator, type RoutingRules } from "../domain/routing-rules.js";
+import { canTake, isEligible, QUEUE_HEAD_LIMIT, queueComparator, urgentClassOf, type RoutingRules } from "../domain/routing-rules.js";
 import {
   queueOrder,
   type AcceptResult,
@@ -502,14 +502,14 @@ export class MemoryRoutingStore implements RoutingStore {
       .map((id) => this.consultations.get(id))
       .filter((x): x is LiveConsultation => x !== undefined)
       .sort((a, b) => a.seq - b.seq);
-    if (waiting.length > QUEUE_HEAD_LIMIT && vets.length === 0) return { head: [], truncated: false };
+    if (waiting.length <= QUEUE_HEAD_LIMIT) return { head: waiting, truncated: false };
+    if (vets.length === 0) return { head: [], truncated: false };
     const lists = vets.map((v) => v.skills?.species ?? []);
-    const everySpecies = waiting.length <= QUEUE_HEAD_LIMIT || lists.some((l) => l.length === 0);
-    const species = new Set(lists.flat());
-    const ranges = [
-      waiting.filter((c) => isUrgent(c)),
-      ...(everySpecies ? [waiting] : [...species, ""].map((sp) => waiting.filter((c) => (c.species ?? "") === sp))),
-    ];
+    // Each range in arrival order: the waiting of some species (or all), and each urgent class of them.
+    const withClasses = (of: LiveConsultation[]) => [of, ...(["t", "e", "p"] as const).map((k) => of.filter((c) => urgentClassOf(c) === k))];
+    const ranges = lists.some((l) => l.length === 0)
+      ? withClasses(waiting)
+      : [...new Set(lists.flat()), ""].flatMap((sp) => withClasses(waiting.filter((c) => (c.species ?? "") === sp)));
     const head = new Set<LiveConsultation>();
     for (const range of ranges) for (const c of range.slice(0, QUEUE_HEAD_LIMIT)) head.add(c);
     return { head: [...head].sort((a, b) => a.seq - b.seq), truncated: ranges.some((r) => r.length > QUEUE_HEAD_LIMIT) };

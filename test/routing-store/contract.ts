@@ -1215,6 +1215,23 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect((await claim(older, 1)).ok).toBe(true);
       });
 
+      it("each urgent class is read apart per species: an emergency dog behind 200 protected cats, 200 dogs and 200 protected dogs is in the head and goes first", async () => {
+        await skilled(1, { species: ["dog"] });
+        for (let i = 0; i < QUEUE_HEAD_LIMIT; i++) await enqueue({ species: "cat", priority: "protected" });
+        const oldestDog = await enqueue({ species: "dog" });
+        for (let i = 1; i < QUEUE_HEAD_LIMIT; i++) await enqueue({ species: "dog" });
+        const protectedDog = await enqueue({ species: "dog", priority: "protected" });
+        for (let i = 1; i < QUEUE_HEAD_LIMIT; i++) await enqueue({ species: "dog", priority: "protected" });
+        const emergencyDog = await enqueue({ species: "dog", priority: "emergency" });
+        const head = (await store.headSnapshot(1)).queue.map((q) => q.id);
+        expect(head).toContain(emergencyDog.id);
+        expect(head).toContain(oldestDog.id);
+        expect(head).toContain(protectedDog.id);
+        expect(await claim(oldestDog, 1)).toEqual({ ok: false, reason: "out_of_order" });
+        expect(await claim(protectedDog, 1)).toEqual({ ok: false, reason: "out_of_order" });
+        expect((await claim(emergencyDog, 1)).ok).toBe(true);
+      });
+
       it("aging: every PRIORITY_AGING_MS waited lifts a request one class, so an old ordinary request goes before a new protected one", async () => {
         await skilled(1, {});
         const old = await enqueue({ priority: "normal", createdAt: T0 });

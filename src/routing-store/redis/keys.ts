@@ -17,8 +17,9 @@
  * | queue                    | `q`                    | zset    | queued and offered consultation ids, by seq    |
  * | appQueued                | `aq`                   | hash    | appId → how many of its consultations are in queue |
  * | waiting                  | `w`                    | zset    | the queued ones with no offer, by seq          |
- * | urgent                   | `wu`                   | zset    | those of them not in the normal class, by seq  |
  * | waitingSpecies(s)        | `ws:{species}`         | zset    | those of them of one species (`ws:` none), by seq |
+ * | urgent(class)            | `wu:{t,e,p}`           | zset    | those of them transferred, emergency, protected |
+ * | urgentSpecies(class, s)  | `wu:{class}:{species}` | zset    | the same, of one species                       |
  * | seq                      | `seq`                  | counter | enqueue order                                  |
  * | deadlines                | `dl`                   | zset    | "{kind}:{ref}" scored by due time              |
  * | nodes                    | `nodes`                | zset    | node id scored by heartbeat expiry             |
@@ -40,8 +41,9 @@ export interface RoutingKeys {
   queue: string;
   appQueued: string;
   waiting: string;
-  urgent: string;
   waitingSpecies(species: string): string;
+  urgent(urgentClass: "t" | "e" | "p"): string;
+  urgentSpecies(urgentClass: "t" | "e" | "p", species: string): string;
   seq: string;
   deadlines: string;
   nodes: string;
@@ -67,8 +69,9 @@ export function routingKeys(prefix: string): RoutingKeys {
     queue: `${p}q`,
     appQueued: `${p}aq`,
     waiting: `${p}w`,
-    urgent: `${p}wu`,
     waitingSpecies: (species) => `${p}ws:${species}`,
+    urgent: (urgentClass) => `${p}wu:${urgentClass}`,
+    urgentSpecies: (urgentClass, species) => `${p}wu:${urgentClass}:${species}`,
     seq: `${p}seq`,
     deadlines: `${p}dl`,
     nodes: `${p}nodes`,

@@ -2,11 +2,12 @@
 Offers a queued consultation to a vet who can take it (canTake: eligible, not excluded,
 species, channel, language window; language not binding for the vet the owner asked for),
 unless a request waiting ahead of it in serving order could go to this vet (the plan was
-stale). The order check reads the head of the queue for this vet (headOf: the urgent ones
-and those of the species it treats, QUEUE_HEAD_LIMIT of each).
+stale). The order check reads the head of the queue for this vet (headOf: of the species it
+treats, QUEUE_HEAD_LIMIT waiting and as many of each urgent class).
 ARGV  1 prefix, 2 consultationId, 3 vetId, 4 now (ms), 5 expiresAt (ms), 6 maxConsults,
       7 languageWaitMs, 8 priorityAgingMs
-KEYS  consultation, consultationProfile, vet(vetId), waiting, urgent, waitingSpecies(each the vet treats, ''), consultation(each head id),
+KEYS  consultation, consultationProfile, vet(vetId), waiting, waitingSpecies and urgentSpecies (each class) of each
+      species the vet treats and of '' (or urgent of each class), consultation(each head id),
       deadlines
 Reply JSON {ok: true, consultation: {d, p}}
           | {ok: false, reason: 'consultation_not_queued' | 'vet_not_eligible' | 'vet_excluded' | 'out_of_order'}
@@ -29,7 +30,7 @@ local keys = {}
 for _, e in ipairs((headOf(function() return { v } end))) do keys[#keys + 1] = K.consultation(e.id) end
 for _, doc in ipairs(mgetInto({}, keys)) do
   local other = doc and cjson.decode(doc)
-  if other and other.id ~= cid and servedBefore(other, c, now, R.priorityAgingMs)
+  if other and other.id ~= cid and other.status == 'queued' and servedBefore(other, c, now, R.priorityAgingMs)
     and canTake(v, other, now, R, other.requestedVetId == vetId) then
     return '{"ok":false,"reason":"out_of_order"}'
   end

@@ -8,7 +8,7 @@ The answered position is the place in serving order at the request's createdAt: 
 ordinary request (every other is ahead of it) a ZCARD, else O(queue length).
 ARGV  1 prefix, 2 consultation JSON (no profile, no seq), 3 profile JSON, 4 cap per app (0 = none),
       5 priorityAgingMs
-KEYS  userOpen, seq, consultation, consultationProfile, queue, appQueued, waiting, urgent, waitingSpecies, deadlines
+KEYS  userOpen, seq, consultation, consultationProfile, queue, appQueued, waiting, waitingSpecies, urgent(class), urgentSpecies(class, species), deadlines
 Reply JSON {created: boolean, consultation: {d, p}, position: number}, or {appQueueFull: true}
 ]]
 --- @include "includes/lib"

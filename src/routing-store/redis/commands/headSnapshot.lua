@@ -1,11 +1,13 @@
 --[[
 The read of a routing pass made for an event: the head of the queue for the vets free now
-(headOf: the urgent requests waiting longest and the QUEUE_HEAD_LIMIT waiting longest of
-each species they treat; all when no more than QUEUE_HEAD_LIMIT wait), the requests named in ARGV that are still waiting (the ones the
-event is about, wherever they are in the queue) and every known vet, in one round trip.
+(headOf: of each species they treat, the QUEUE_HEAD_LIMIT waiting longest and as many of
+each urgent class; all when no more than QUEUE_HEAD_LIMIT wait), the requests named in ARGV
+that are still waiting (the ones the event is about, wherever they are in the queue) and
+every known vet, in one round trip.
 Bounded however long the queue; snapshot reads it all.
 ARGV  1 prefix, 2 maxConsults, 3.. consultation ids to include while they wait
-KEYS  vets, vet(each id), waiting, urgent, waitingSpecies(each a free vet treats, ''),
+KEYS  vets, vet(each id), waiting, waitingSpecies and urgentSpecies (each class) of each species
+      a free vet treats and of '' (or urgent of each class),
       consultation(each head or included id)
 Reply array {{consultation JSON|nil, ...} in seq order without repeats, {VetPresence JSON|nil, ...},
       1 when a head range had more than it read, else 0}

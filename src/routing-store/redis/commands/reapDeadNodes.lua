@@ -3,7 +3,7 @@ Cleans up every node whose heartbeat expired strictly before now. Range and clea
 in one script, so a node reaped by one caller is gone for every other caller.
 ARGV  1 prefix, 2 now (ms)
 KEYS  nodes, nodeHeartbeat, nodeVetConnections, nodeUserConnections, vetConnections,
-      userConnections, vets, vet, consultation, consultationProfile, waiting, urgent, waitingSpecies, deadlines
+      userConnections, vets, vet, consultation, consultationProfile, waiting, waitingSpecies, urgent(class), urgentSpecies(class, species), deadlines
 Reply JSON array of NodeCleanup (see cleanupNode in includes/lib.lua)
 ]]
 --- @include "includes/lib"

@@ -1,7 +1,7 @@
 --[[
 Returns the vet's offer to the queue with the vet excluded.
 ARGV  1 prefix, 2 consultationId, 3 vetId, 4 setAway ('1' | '0')
-KEYS  vet(vetId), consultation, consultationProfile, waiting, urgent, waitingSpecies, deadlines
+KEYS  vet(vetId), consultation, consultationProfile, waiting, waitingSpecies, urgent(class), urgentSpecies(class, species), deadlines
 Reply JSON {d, p, o: the released offer} | 'null' (this vet does not hold this offer)
 ]]
 --- @include "includes/lib"

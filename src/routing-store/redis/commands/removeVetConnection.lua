@@ -2,7 +2,7 @@
 Removes one vet connection; the last one releases the offer the vet held.
 ARGV  1 prefix, 2 vetId, 3 connId, 4 now (ms)
 KEYS  vetConnections(vetId), nodeVetConnections(node), vet(vetId),
-      consultation, consultationProfile, waiting, urgent, waitingSpecies, deadlines (on release)
+      consultation, consultationProfile, waiting, waitingSpecies, urgent(class), urgentSpecies(class, species), deadlines (on release)
 Reply JSON {presence: VetPresence|null, released: {d, p, o}|null}
 ]]
 --- @include "includes/lib"

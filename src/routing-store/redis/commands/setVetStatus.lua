@@ -1,7 +1,7 @@
 --[[
 Sets the vet's chosen status; going away releases its offer.
 ARGV  1 prefix, 2 vetId, 3 status ('available'|'away'), 4 now (ms)
-KEYS  vet(vetId); consultation, consultationProfile, waiting, urgent, waitingSpecies, deadlines (on release)
+KEYS  vet(vetId); consultation, consultationProfile, waiting, waitingSpecies, urgent(class), urgentSpecies(class, species), deadlines (on release)
 Reply JSON {presence: VetPresence|null, released: {d, p, o}|null}
 ]]
 --- @include "includes/lib"

@@ -17,7 +17,6 @@ local NULL = cjson.null
 local K = {
   queue = P .. 'q',          -- zset: queued and offered consultation ids, scored by seq
   waiting = P .. 'w',        -- zset: the queued ones with no offer, by seq
-  urgent = P .. 'wu',        -- zset: those of them outside the normal class, by seq
   appQueued = P .. 'aq',     -- hash: appId → how many of the app's consultations are in queue
   seq = P .. 'seq',          -- counter: enqueue order
   vets = P .. 'vets',        -- zset: known vets, scored by first-seen order
@@ -38,6 +37,10 @@ function K.nodeUserConnections(nodeId) return P .. 'n:' .. nodeId .. ':uc' end
 function K.nodeHeartbeat(nodeId) return P .. 'node:' .. nodeId end
 -- zset: the waiting requests of one species ('' = none given), by seq
 function K.waitingSpecies(species) return P .. 'ws:' .. species end
+-- zset: the waiting requests of one urgent class (t transferred, e emergency, p protected), by seq
+function K.urgent(class) return P .. 'wu:' .. class end
+-- zset: the same, of one species ('' = none given)
+function K.urgentSpecies(class, species) return P .. 'wu:' .. class .. ':' .. species end
 
 local function isnull(x) return x == nil or x == NULL end
 
@@ -178,41 +181,57 @@ local function consultationsOf(zkey, limit)
   return out
 end
 
--- The species index a waiting request is kept in ('' when it has none).
-local function speciesKey(c)
-  if isnull(c.species) or c.species == '' then return K.waitingSpecies('') end
-  return K.waitingSpecies(c.species)
+-- The species a waiting request is indexed under ('' when it has none).
+local function speciesOf(c)
+  if isnull(c.species) then return '' end
+  return c.species
 end
 
+-- The urgent class a waiting request is indexed under (urgentClassOf() of
+-- src/domain/routing-rules.ts): t transferred, e emergency, p protected, nil for the rest.
+local function urgentClass(c)
+  if c.transferred == true then return 't' end
+  if c.priority == 'emergency' then return 'e' end
+  if c.priority == 'protected' then return 'p' end
+  return nil
+end
+
+local URGENT_CLASSES = { 't', 'e', 'p' }
+
 -- The head of the queue for the vets freeVets() returns (decoded; called only when more
--- than QUEUE_HEAD_LIMIT wait): the urgent requests waiting longest and the QUEUE_HEAD_LIMIT
--- waiting longest of every species the vets treat (with those of no species), or of all
--- when one treats every species or no more than QUEUE_HEAD_LIMIT wait; nothing when no vet
--- is free. Returns {id, seq} by seq without repeats, and whether a range read had more.
+-- than QUEUE_HEAD_LIMIT wait): QUEUE_HEAD_LIMIT of the waiting requests, and as many of each
+-- urgent class, with the smallest seq: of every species the vets treat and of no species,
+-- or of all when one treats every species. Within such a range serving order is arrival
+-- order. No more than QUEUE_HEAD_LIMIT waiting: all of them; none when no vet is free.
+-- Returns {id, seq} by seq without repeats, and whether a range read had more.
 local function headOf(freeVets)
-  -- Few waiting: all of them (the urgent ones are among them).
   local ranges = { K.waiting }
   if redis.call('ZCARD', K.waiting) > QUEUE_HEAD_LIMIT then
-    ranges = { K.urgent, K.waiting }
     local vets = freeVets()
     if #vets == 0 then return {}, false end
-    local bySpecies, seen = { K.urgent }, {}
+    local species, seen, every = {}, {}, false
     for _, v in ipairs(vets) do
       local list = type(v.skills) == 'table' and v.skills.species
       if type(list) ~= 'table' or #list == 0 then
-        bySpecies = nil
+        every = true
         break
       end
       for _, sp in ipairs(list) do
         if not seen[sp] then
           seen[sp] = true
-          bySpecies[#bySpecies + 1] = K.waitingSpecies(sp)
+          species[#species + 1] = sp
         end
       end
     end
-    if bySpecies then
-      bySpecies[#bySpecies + 1] = K.waitingSpecies('')
-      ranges = bySpecies
+    if every then
+      for _, class in ipairs(URGENT_CLASSES) do ranges[#ranges + 1] = K.urgent(class) end
+    else
+      ranges = {}
+      species[#species + 1] = ''
+      for _, sp in ipairs(species) do
+        ranges[#ranges + 1] = K.waitingSpecies(sp)
+        for _, class in ipairs(URGENT_CLASSES) do ranges[#ranges + 1] = K.urgentSpecies(class, sp) end
+      end
     end
   end
   local head, byId, truncated = {}, {}, false
@@ -272,22 +291,28 @@ local function leaveQueue(c)
   end
 end
 
--- c waits for an offer. Transferred, emergency and protected requests are also indexed
--- apart, so that reading the head of the queue never misses one (isUrgent() of
--- src/domain/routing-rules.ts), and every request by species, so that a vet's head skips
--- species it does not treat.
+-- c waits for an offer. Also indexed by species, and transferred, emergency and protected
+-- requests by class (of all species and of theirs), so that the head of the queue (headOf)
+-- reads each class in arrival order and skips species no free vet treats. A waiting
+-- request's species, class and transfer never change.
 local function addWaiting(c)
+  local sp, class = speciesOf(c), urgentClass(c)
   redis.call('ZADD', K.waiting, c.seq, c.id)
-  redis.call('ZADD', speciesKey(c), c.seq, c.id)
-  if c.transferred == true or c.priority == 'emergency' or c.priority == 'protected' then
-    redis.call('ZADD', K.urgent, c.seq, c.id)
+  redis.call('ZADD', K.waitingSpecies(sp), c.seq, c.id)
+  if class then
+    redis.call('ZADD', K.urgent(class), c.seq, c.id)
+    redis.call('ZADD', K.urgentSpecies(class, sp), c.seq, c.id)
   end
 end
 
 local function removeWaiting(c)
+  local sp, class = speciesOf(c), urgentClass(c)
   redis.call('ZREM', K.waiting, c.id)
-  redis.call('ZREM', K.urgent, c.id)
-  redis.call('ZREM', speciesKey(c), c.id)
+  redis.call('ZREM', K.waitingSpecies(sp), c.id)
+  if class then
+    redis.call('ZREM', K.urgent(class), c.id)
+    redis.call('ZREM', K.urgentSpecies(class, sp), c.id)
+  end
 end
 
 -- Returns the offer of consultation cid held by vetId to the queue, vet excluded. Mutates
