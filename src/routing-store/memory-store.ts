@@ -515,7 +515,6 @@ export class MemoryRoutingStore implements RoutingStore {
     return { head: [...head].sort((a, b) => a.seq - b.seq), truncated: ranges.some((r) => r.length > QUEUE_HEAD_LIMIT) };
   }
 
-
   close(): Promise<void> {
     return Promise.resolve();
   }
