@@ -100,100 +100,92 @@ describe("routing pass", () => {
     expect(passes).toHaveBeenCalled();
     expect(offersTo(1).at(-1)).toMatchObject({ consultation_id: c.consultation_id }); // at once, no tick
   });
-});
 
-/** How far back a pass reads: the head of the queue for an event, all of it on the timer. */
-describe("routing pass: head of the queue", () => {
-  let store: MemoryRoutingStore;
-  let t: ReturnType<typeof makeEngine>;
-  const { online, request, offersTo } = engineHelpers(() => t);
+  /** How far back a pass reads: the head of the queue for an event, all of it on the timer. */
+  describe("head of the queue", () => {
+    afterEach(() => {
+      fakeSpecies.clear();
+      fakeSkills.clear();
+    });
 
-  beforeEach(() => {
-    store = new MemoryRoutingStore();
-    t = makeEngine(store);
-  });
-  afterEach(() => {
-    fakeSpecies.clear();
-    fakeSkills.clear();
-  });
+    it("a new request behind the head is offered at once by its own pass", async () => {
+      const now = t.clock.now();
+      // QUEUE_HEAD_LIMIT cats wait longest; the only vet treats dogs.
+      for (let i = 0; i < QUEUE_HEAD_LIMIT; i++) {
+        await store.enqueue(newRequest({ userId: 1000 + i, species: "cat", createdAt: now, queueDeadline: now + 600_000 }));
+      }
+      fakeSkills.set(1, { species: ["dog"] });
+      await online(1);
+      fakeSpecies.set(1, "dog");
+      const reads = { head: vi.spyOn(store, "headSnapshot"), full: vi.spyOn(store, "snapshot") };
+      const dog = await request(1);
+      expect(offersTo(1).map((o) => o.consultation_id)).toEqual([dog.consultation_id]);
+      expect(reads.head).toHaveBeenCalledWith(1, [dog.consultation_id]);
+      expect(reads.full).not.toHaveBeenCalled();
+    });
 
-  it("a new request behind the head is offered at once by its own pass", async () => {
-    const now = t.clock.now();
-    // QUEUE_HEAD_LIMIT cats wait longest; the only vet treats dogs.
-    for (let i = 0; i < QUEUE_HEAD_LIMIT; i++) {
-      await store.enqueue(newRequest({ userId: 1000 + i, species: "cat", createdAt: now, queueDeadline: now + 600_000 }));
+    it("a vet free again reads the head of the species it treats: a dog behind QUEUE_HEAD_LIMIT cats reaches a dogs-only vet at once", async () => {
+      const now = t.clock.now();
+      for (let i = 0; i <= QUEUE_HEAD_LIMIT; i++) {
+        await store.enqueue(newRequest({ userId: 1000 + i, species: "cat", createdAt: now, queueDeadline: now + 600_000 }));
+      }
+      fakeSpecies.set(1, "dog");
+      const dog = await request(1); // no vet online: it waits, behind the cats
+      fakeSkills.set(1, { species: ["dog"] });
+      const full = vi.spyOn(store, "snapshot");
+      await online(1);
+      expect(offersTo(1).map((o) => o.consultation_id)).toEqual([dog.consultation_id]);
+      expect(full).not.toHaveBeenCalled();
+    });
+
+    it("with more waiting than the head holds, the timer reads the whole queue once every WHOLE_QUEUE_EVERY ticks, the head in between", async () => {
+      const now = t.clock.now();
+      for (let i = 0; i <= QUEUE_HEAD_LIMIT; i++) {
+        await store.enqueue(newRequest({ userId: 1000 + i, species: "cat", createdAt: now, queueDeadline: now + 600_000 }));
+      }
+      await online(1, "away");
+      await t.engine.tick(); // learns how long the queue is
+      const reads = { head: vi.spyOn(store, "headSnapshot"), full: vi.spyOn(store, "snapshot") };
+      for (let i = 0; i < WHOLE_QUEUE_EVERY; i++) await t.engine.tick();
+      expect(reads.full).toHaveBeenCalledTimes(1);
+      expect(reads.head).toHaveBeenCalledTimes(WHOLE_QUEUE_EVERY - 1);
+    });
+
+    /** More French dog requests than the head holds, in their language window; vet 1 treats dogs and speaks English. */
+    async function frenchDogsAhead() {
+      const now = t.clock.now();
+      for (let i = 0; i <= QUEUE_HEAD_LIMIT; i++) {
+        await store.enqueue(newRequest({ userId: 1000 + i, species: "dog", language: "fr", createdAt: now, queueDeadline: now + 600_000 }));
+      }
+      fakeSkills.set(1, { species: ["dog"] });
+      fakeSpecies.set(1, "dog");
     }
-    fakeSkills.set(1, { species: ["dog"] });
-    await online(1);
-    fakeSpecies.set(1, "dog");
-    const reads = { head: vi.spyOn(store, "headSnapshot"), full: vi.spyOn(store, "snapshot") };
-    const dog = await request(1);
-    expect(offersTo(1).map((o) => o.consultation_id)).toEqual([dog.consultation_id]);
-    expect(reads.head).toHaveBeenCalledWith(1, [dog.consultation_id]);
-    expect(reads.full).not.toHaveBeenCalled();
-  });
 
-  it("a vet free again reads the head of the species it treats: a dog behind QUEUE_HEAD_LIMIT cats reaches a dogs-only vet at once", async () => {
-    const now = t.clock.now();
-    for (let i = 0; i <= QUEUE_HEAD_LIMIT; i++) {
-      await store.enqueue(newRequest({ userId: 1000 + i, species: "cat", createdAt: now, queueDeadline: now + 600_000 }));
-    }
-    fakeSpecies.set(1, "dog");
-    const dog = await request(1); // no vet online: it waits, behind the cats
-    fakeSkills.set(1, { species: ["dog"] });
-    const full = vi.spyOn(store, "snapshot");
-    await online(1);
-    expect(offersTo(1).map((o) => o.consultation_id)).toEqual([dog.consultation_id]);
-    expect(full).not.toHaveBeenCalled();
-  });
+    it("a vet free again who can take nothing in its head gets a request further back at once, from a whole-queue read", async () => {
+      await frenchDogsAhead();
+      const dog = await request(1); // English, behind the French ones; no vet online
+      const full = vi.spyOn(store, "snapshot");
+      await online(1);
+      expect(full).toHaveBeenCalledTimes(1);
+      expect(offersTo(1).map((o) => o.consultation_id)).toEqual([dog.consultation_id]);
+    });
 
-  it("with more waiting than the head holds, the timer reads the whole queue once every WHOLE_QUEUE_EVERY ticks, the head in between", async () => {
-    const now = t.clock.now();
-    for (let i = 0; i <= QUEUE_HEAD_LIMIT; i++) {
-      await store.enqueue(newRequest({ userId: 1000 + i, species: "cat", createdAt: now, queueDeadline: now + 600_000 }));
-    }
-    await online(1, "away");
-    await t.engine.tick(); // learns how long the queue is
-    const reads = { head: vi.spyOn(store, "headSnapshot"), full: vi.spyOn(store, "snapshot") };
-    for (let i = 0; i < WHOLE_QUEUE_EVERY; i++) await t.engine.tick();
-    expect(reads.full).toHaveBeenCalledTimes(1);
-    expect(reads.head).toHaveBeenCalledTimes(WHOLE_QUEUE_EVERY - 1);
-  });
-
-  /** More French dog requests than the head holds, in their language window; vet 1 treats dogs and speaks English. */
-  async function frenchDogsAhead() {
-    const now = t.clock.now();
-    for (let i = 0; i <= QUEUE_HEAD_LIMIT; i++) {
-      await store.enqueue(newRequest({ userId: 1000 + i, species: "dog", language: "fr", createdAt: now, queueDeadline: now + 600_000 }));
-    }
-    fakeSkills.set(1, { species: ["dog"] });
-    fakeSpecies.set(1, "dog");
-  }
-
-  it("a vet free again who can take nothing in its head gets a request further back at once, from a whole-queue read", async () => {
-    await frenchDogsAhead();
-    const dog = await request(1); // English, behind the French ones; no vet online
-    const full = vi.spyOn(store, "snapshot");
-    await online(1);
-    expect(full).toHaveBeenCalledTimes(1);
-    expect(offersTo(1).map((o) => o.consultation_id)).toEqual([dog.consultation_id]);
-  });
-
-  it("a free vet the whole queue had nothing for is not read for again until its state changes; a new request it can take reaches it by its own pass", async () => {
-    await frenchDogsAhead();
-    const full = vi.spyOn(store, "snapshot");
-    await online(1); // free, nothing for it anywhere
-    expect(full).toHaveBeenCalledTimes(1);
-    await t.engine.request({ appId: 1, userId: 2, petId: 1, type: "chat", language: "fr" }); // another it cannot take yet
-    await t.engine.routingPass();
-    expect(full).toHaveBeenCalledTimes(1);
-    await t.engine.setVetStatus(1, "away");
-    t.clock.advance(1000);
-    await t.engine.setVetStatus(1, "available"); // a new idle spell: read it all again
-    expect(full).toHaveBeenCalledTimes(2);
-    const dog = await request(3);
-    expect(full).toHaveBeenCalledTimes(2);
-    expect(offersTo(1).map((o) => o.consultation_id)).toEqual([dog.consultation_id]);
+    it("a free vet the whole queue had nothing for is not read for again until its state changes; a new request it can take reaches it by its own pass", async () => {
+      await frenchDogsAhead();
+      const full = vi.spyOn(store, "snapshot");
+      await online(1); // free, nothing for it anywhere
+      expect(full).toHaveBeenCalledTimes(1);
+      await t.engine.request({ appId: 1, userId: 2, petId: 1, type: "chat", language: "fr" }); // another it cannot take yet
+      await t.engine.routingPass();
+      expect(full).toHaveBeenCalledTimes(1);
+      await t.engine.setVetStatus(1, "away");
+      t.clock.advance(1000);
+      await t.engine.setVetStatus(1, "available"); // a new idle spell: read it all again
+      expect(full).toHaveBeenCalledTimes(2);
+      const dog = await request(3);
+      expect(full).toHaveBeenCalledTimes(2);
+      expect(offersTo(1).map((o) => o.consultation_id)).toEqual([dog.consultation_id]);
+    });
   });
 });
 

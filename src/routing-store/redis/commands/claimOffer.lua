@@ -26,11 +26,10 @@ if contains(c.excludedVetIds, vetId) then return '{"ok":false,"reason":"vet_excl
 if not canTake(v, c, now, R, c.requestedVetId == vetId) then return '{"ok":false,"reason":"vet_not_eligible"}' end
 -- The order check reads the head of the queue: a bounded cost per claim however long the
 -- queue (memory-store.ts has the same bound).
-local keys = {}
-for _, e in ipairs((headOf(function() return { v } end))) do keys[#keys + 1] = K.consultation(e.id) end
-for _, doc in ipairs(mgetInto({}, keys)) do
-  local other = doc and cjson.decode(doc)
-  if other and other.id ~= cid and other.status == 'queued' and servedBefore(other, c, now, R.priorityAgingMs)
+local ids = {}
+for _, e in ipairs((headOf(function() return { v } end))) do ids[#ids + 1] = e.id end
+for _, other in ipairs(consultationsOf(ids)) do
+  if other.id ~= cid and other.status == 'queued' and servedBefore(other, c, now, R.priorityAgingMs)
     and canTake(v, other, now, R, other.requestedVetId == vetId) then
     return '{"ok":false,"reason":"out_of_order"}'
   end

@@ -169,11 +169,10 @@ local function dropActive(v, c)
   if c.type == 'video' then v.holdsVideo = nil end
 end
 
--- Decoded consultations of the ids in zset key, in its order (MGET in slices); with
--- limit, only the first limit of them.
-local function consultationsOf(zkey, limit)
+-- Decoded consultations of ids, in their order (MGET in slices); missing ones left out.
+local function consultationsOf(ids)
   local keys = {}
-  for _, id in ipairs(redis.call('ZRANGE', zkey, 0, (limit or 0) - 1)) do keys[#keys + 1] = K.consultation(id) end
+  for _, id in ipairs(ids) do keys[#keys + 1] = K.consultation(id) end
   local out = {}
   for _, doc in ipairs(mgetInto({}, keys)) do
     if doc then out[#out + 1] = cjson.decode(doc) end
@@ -252,7 +251,7 @@ end
 -- 1-based place of c in serving order at now among queued and offered consultations.
 local function servingPosition(c, now, agingMs)
   local n = 1
-  for _, other in ipairs(consultationsOf(K.queue)) do
+  for _, other in ipairs(consultationsOf(redis.call('ZRANGE', K.queue, 0, -1))) do
     if other.id ~= c.id and servedBefore(other, c, now, agingMs) then n = n + 1 end
   end
   return n
