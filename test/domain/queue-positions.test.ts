@@ -1,6 +1,9 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import { QUEUE_HEAD_LIMIT } from "../../src/domain/routing-rules.js";
+import { WHOLE_QUEUE_EVERY } from "../../src/domain/timekeeper.js";
 import { MemoryRoutingStore } from "../../src/routing-store/memory-store.js";
 import { makeEngine } from "../support/engine-fakes.js";
+import { newRequest } from "../routing-store/contract.js";
 import { engineHelpers } from "./engine-helpers.js";
 
 /** Queue positions and wait estimates. In-memory store, manual clock: no sleeps. */
@@ -44,5 +47,36 @@ describe("queue positions", () => {
     await t.engine.tick();
     expect(t.notifier.of("user:1:2", "consult:queued")).toHaveLength(2); // unchanged place: not sent again
     expect(t.notifier.of("user:1:3", "consult:queued")).toHaveLength(2);
+  });
+
+  it("with more waiting than the head holds, places move on the tick that reads the whole queue, every WHOLE_QUEUE_EVERY ticks", async () => {
+    const first = await request(1);
+    const now = t.clock.now();
+    for (let i = 0; i < QUEUE_HEAD_LIMIT; i++) {
+      await store.enqueue(newRequest({ userId: 1000 + i, createdAt: now, queueDeadline: now + 600_000 }));
+    }
+    await request(2); // last of QUEUE_HEAD_LIMIT + 2
+    const placesOf2 = () => t.notifier.of("user:1:2", "consult:queued").map((q: { position: number }) => q.position);
+    expect(placesOf2()).toEqual([QUEUE_HEAD_LIMIT + 2]);
+    await t.engine.tick(); // a whole read: learns how long the queue is
+    await t.engine.cancel(1, 1, first.consultation_id);
+    for (let i = 1; i < WHOLE_QUEUE_EVERY; i++) await t.engine.tick();
+    expect(placesOf2()).toEqual([QUEUE_HEAD_LIMIT + 2]); // the head reads in between tell nothing
+    await t.engine.tick();
+    expect(placesOf2()).toEqual([QUEUE_HEAD_LIMIT + 2, QUEUE_HEAD_LIMIT + 1]);
+  });
+
+  it("with no more waiting than the head holds, places move on the next tick", async () => {
+    const first = await request(1);
+    const now = t.clock.now();
+    for (let i = 0; i < QUEUE_HEAD_LIMIT - 2; i++) {
+      await store.enqueue(newRequest({ userId: 1000 + i, createdAt: now, queueDeadline: now + 600_000 }));
+    }
+    await request(2); // last of QUEUE_HEAD_LIMIT
+    const placesOf2 = () => t.notifier.of("user:1:2", "consult:queued").map((q: { position: number }) => q.position);
+    await t.engine.tick();
+    await t.engine.cancel(1, 1, first.consultation_id);
+    await t.engine.tick();
+    expect(placesOf2()).toEqual([QUEUE_HEAD_LIMIT, QUEUE_HEAD_LIMIT - 1]);
   });
 });
