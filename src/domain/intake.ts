@@ -263,7 +263,7 @@ export class Intake {
     // Offline SIDs have no outside effect: made up front, so the create write carries it.
     if (fresh) fresh.channelSid = this.deps.calls.localConversationSid() ?? null;
     for (let attempt = 0; fresh && !c && attempt < DIRECT_ATTEMPTS; attempt++) {
-      const { vets } = await this.deps.store.snapshot();
+      const vets = await this.deps.store.knownVets();
       // Talk-to-vet cannot wait: a vet who speaks the language if one is free, else any.
       const rules = { ...routingRules(this.deps.routing), languageWaitMs: 0 };
       const now = this.deps.clock.now();

@@ -220,8 +220,16 @@ export interface RoutingStore {
 
   // ---------- reads for planning and stats ----------
 
-  /** Queued and offered consultations in {@link queueOrder} (without profiles), and every known vet. */
+  /**
+   * Queued and offered consultations in {@link queueOrder} (without profiles), and every
+   * known vet. It grows with the queue: a store may read it in parts (Redis does, so that
+   * no single call holds it for long), each consultation once, as it was when its part was
+   * read; one that moves to the front meanwhile (a transfer) may be missed until the next read.
+   */
   snapshot(): Promise<RoutingSnapshot>;
+
+  /** Every known vet (the `vets` of {@link snapshot}, without reading the queue). */
+  knownVets(): Promise<VetPresence[]>;
 
   /**
    * The head of the queue for the vets free now (`isEligible` with `maxConsults`), and every

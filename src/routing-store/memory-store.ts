@@ -481,6 +481,10 @@ export class MemoryRoutingStore implements RoutingStore {
     return Promise.resolve(this.snapshotOf(queue));
   }
 
+  knownVets(): Promise<VetPresence[]> {
+    return Promise.resolve([...this.vets.values()].map(clone));
+  }
+
   headSnapshot(maxConsults: number, include: readonly string[] = []): Promise<RoutingSnapshot> {
     const free = [...this.vets.values()].filter((v) => isEligible(v, maxConsults));
     const { head, truncated } = this.headOf(free);

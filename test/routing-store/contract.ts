@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { NewLiveConsultation, RoutingStore } from "../../src/domain/routing-store.js";
 import { isEligible, QUEUE_HEAD_LIMIT, type RoutingRules } from "../../src/domain/routing-rules.js";
-import type { LiveConsultation, VetSkills } from "../../src/domain/types.js";
+import type { LiveConsultation, VetPresence, VetSkills } from "../../src/domain/types.js";
 import { AppQueueFullError } from "../../src/domain/errors.js";
 
 export interface StoreFixture {
@@ -1302,6 +1302,17 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect(byId[1]).toMatchObject({ status: "away", connections: 1 });
         expect(byId[2]).toMatchObject({ activeConsultationIds: [a.id] });
         expect(byId[3]).toMatchObject({ connections: 0 });
+      });
+
+      it("knownVets: every known vet, as the snapshot has them", async () => {
+        expect(await store.knownVets()).toEqual([]);
+        await onlineVet(2);
+        await store.addVetConnection(1, "a", "n1", T0); // away
+        await offer(await enqueue(), 2);
+        const byId = (vets: VetPresence[]) => [...vets].sort((x, y) => x.vetId - y.vetId);
+        const vets = byId(await store.knownVets());
+        expect(vets.map((v) => v.vetId)).toEqual([1, 2]);
+        expect(vets).toEqual(byId((await store.snapshot()).vets));
       });
     });
 

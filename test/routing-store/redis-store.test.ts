@@ -68,15 +68,17 @@ describe("RedisRoutingStore plumbing", () => {
     const resp2 = createClient({ url: REDIS_URL, RESP: 2 });
     await resp2.connect();
     try {
-      const store = new RedisRoutingStore({ client: resp2, prefix: `${filePrefix}${++n}:` });
+      // Pages of one: the paged read's cursor goes through RESP2 too.
+      const store = new RedisRoutingStore({ client: resp2, prefix: `${filePrefix}${++n}:`, snapshotPage: 1 });
       await store.loadScripts();
       await store.addVetConnection(1, "a", "n1", 1000);
       await store.setVetStatus(1, "available", 1000);
       const c = (await store.enqueue(newRequest())).consultation;
       const claim = await store.claimOffer(c.id, 1, 1000, 2000, rulesFor(1));
       expect(claim.ok).toBe(true);
+      const d = (await store.enqueue(newRequest())).consultation;
       const snap = await store.snapshot();
-      expect(snap.queue.map((q) => [q.id, q.status])).toEqual([[c.id, "offered"]]);
+      expect(snap.queue.map((q) => [q.id, q.status])).toEqual([[c.id, "offered"], [d.id, "queued"]]);
       expect(snap.vets).toEqual([await store.getVet(1)]);
       expect(await store.getConsultation(c.id)).toMatchObject(snap.queue[0]);
       expect(await store.claimDue(2000, 10)).toEqual([
@@ -85,5 +87,80 @@ describe("RedisRoutingStore plumbing", () => {
     } finally {
       await resp2.quit();
     }
+  });
+
+  describe("the whole-queue read in pages", () => {
+    /** A store over `client` with pages of `page`, and a plain one (one page) on the same keys. */
+    async function pagedAndWhole(page: number, client?: RedisCommandClient) {
+      const prefix = `${filePrefix}${++n}:`;
+      const real = await getClient();
+      return {
+        paged: new RedisRoutingStore({ client: client ?? real, prefix, snapshotPage: page }),
+        whole: new RedisRoutingStore({ client: real, prefix, snapshotPage: 10_000 }),
+      };
+    }
+
+    it("reads the queue page by page into the same snapshot as one read: queue order, a transferred one first, every vet once", async () => {
+      const { paged, whole } = await pagedAndWhole(3);
+      await paged.addVetConnection(1, "a", "n1", 1000);
+      await paged.setVetStatus(1, "available", 1000);
+      const first = (await paged.enqueue(newRequest())).consultation;
+      expect((await paged.claimOffer(first.id, 1, 1000, 2000, rulesFor(1))).ok).toBe(true);
+      await paged.acceptOffer(first.id, 1, 1001);
+      for (let i = 0; i < 7; i++) await paged.enqueue(newRequest({ priority: i % 3 === 0 ? "emergency" : undefined }));
+      expect(await paged.transfer(first.id, 1002, 60_000)).not.toBeNull(); // now first in queue order
+      const snap = await paged.snapshot();
+      expect(snap).toEqual(await whole.snapshot());
+      expect(snap.queue).toHaveLength(8);
+      expect(snap.queue[0]).toMatchObject({ id: first.id, transferred: true });
+      expect(new Set(snap.queue.map((c) => c.id)).size).toBe(8);
+      expect(snap.vets.map((v) => v.vetId)).toEqual([1]);
+    });
+
+    it("a queue of exactly whole pages ends with an empty page; an empty queue is one call", async () => {
+      const calls: Array<readonly string[]> = [];
+      const real = await getClient();
+      const counting: RedisCommandClient = {
+        sendCommand(args) {
+          calls.push(args);
+          return real.sendCommand(args);
+        },
+      };
+      const { paged } = await pagedAndWhole(2, counting);
+      expect(await paged.snapshot()).toEqual({ queue: [], vets: [] });
+      expect(calls).toHaveLength(1);
+      for (let i = 0; i < 4; i++) await paged.enqueue(newRequest());
+      calls.length = 0;
+      expect((await paged.snapshot()).queue).toHaveLength(4);
+      expect(calls).toHaveLength(3); // 2 + 2 + an empty page
+    });
+
+    it("between pages: a consultation that left is not read, one queued since is, none twice", async () => {
+      const real = await getClient();
+      let between: (() => Promise<void>) | null = null;
+      const interleaving: RedisCommandClient = {
+        async sendCommand(args) {
+          // A page after the first (its cursor is not -inf): run the change first, once.
+          if (args[0] === "EVALSHA" && args.length === 6 && args[4] !== "-inf" && between) {
+            const change = between;
+            between = null;
+            await change();
+          }
+          return real.sendCommand(args);
+        },
+      };
+      const { paged, whole } = await pagedAndWhole(2, interleaving);
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) ids.push((await whole.enqueue(newRequest())).consultation.id);
+      let late = "";
+      between = async () => {
+        await whole.finish(ids[0], 2000, null); // on the page already read
+        await whole.finish(ids[3], 2000, null); // on the next page
+        late = (await whole.enqueue(newRequest())).consultation.id;
+      };
+      const snap = await paged.snapshot();
+      expect(between).toBeNull(); // the change ran between pages
+      expect(snap.queue.map((c) => c.id)).toEqual([ids[0], ids[1], ids[2], ids[4], ids[5], late]);
+    });
   });
 });

@@ -119,15 +119,17 @@ export function toCleanup(w: WireCleanup): NodeCleanup {
   };
 }
 
-/** `snapshot`'s array reply: consultation JSONs in seq order and vet JSONs (nil if gone). */
+/**
+ * The first two elements of the array replies of `snapshot` (one page) and `headSnapshot`:
+ * consultation JSONs in queue order and vet JSONs (nil if gone).
+ */
 export function toSnapshot(reply: unknown): RoutingSnapshot {
-  const [cs, vs, truncated] = list<unknown>(reply);
+  const [cs, vs] = list<unknown>(reply);
   const queue: QueueEntry[] = [];
   for (const c of list<unknown>(cs)) if (c != null) queue.push(toQueueEntry(json<StoredConsultation>(c)));
   const vets: VetPresence[] = [];
   for (const v of list<unknown>(vs)) if (v != null) vets.push(toVet(json<VetPresence>(v)));
-  // headSnapshot's third element: 1 when a range of the head had more than it read.
-  return truncated === undefined ? { queue, vets } : { queue, vets, truncated: Number(truncated) === 1 };
+  return { queue, vets };
 }
 
 /** The consultation minus what Lua must not touch (profile) or assigns itself (seq). */
