@@ -1,4 +1,4 @@
-import { canTake, isEligible, QUEUE_HEAD_LIMIT, queueComparator, urgentClassOf, type RoutingRules } from "../domain/routing-rules.js";
+import { canTake, isEligible, queueComparator, type RoutingRules } from "../domain/routing-rules.js";
 import {
   queueOrder,
   type AcceptResult,
@@ -15,6 +15,10 @@ import {
   type VetRelease,
 } from "../domain/routing-store.js";
 import { AppQueueFullError } from "../domain/errors.js";
+import { MemoryConnections, userKey } from "./memory-connections.js";
+import { MemoryDeadlines } from "./memory-deadlines.js";
+import { queueHead } from "./queue-head.js";
+import { dropActive, holdActive, offlineVet, takeSkills } from "./vet-holdings.js";
 import type {
   Deadline,
   DeadlineKind,
@@ -25,8 +29,6 @@ import type {
   VetSkills,
 } from "../domain/types.js";
 
-const userKey = (appId: number, userId: number) => `${appId}:${userId}`;
-const deadlineKey = (kind: DeadlineKind, ref: string) => `${kind}:${ref}`;
 
 /**
  * Single-node {@link RoutingStore} used when `REDIS_URL` is unset. Each method runs to
@@ -36,28 +38,21 @@ const deadlineKey = (kind: DeadlineKind, ref: string) => `${kind}:${ref}`;
 export class MemoryRoutingStore implements RoutingStore {
   private readonly consultations = new Map<string, LiveConsultation>();
   private readonly vets = new Map<number, VetPresence>();
-  /** vetId → (connId → nodeId) */
-  private readonly vetConns = new Map<number, Map<string, string>>();
-  /** user key → (connId → nodeId) */
-  private readonly userConns = new Map<string, Map<string, string>>();
+  private readonly connections = new MemoryConnections();
   private readonly userOpen = new Map<string, string>();
   /** Ids of consultations queued with no offer (what a routing pass can act on). */
   private readonly waiting = new Set<string>();
-  private readonly deadlines = new Map<string, Deadline>();
-  private readonly nodes = new Map<string, number>();
+  private readonly deadlines = new MemoryDeadlines();
   private seq = 0;
   private epoch: string | null = null;
   private rebuildLock: { token: string; until: number } | null = null;
 
   heartbeat(nodeId: string, now: number, ttlMs: number): Promise<boolean> {
-    const known = this.nodes.has(nodeId);
-    this.nodes.set(nodeId, now + ttlMs);
-    return Promise.resolve(known);
+    return Promise.resolve(this.connections.heartbeat(nodeId, now + ttlMs));
   }
 
   reapDeadNodes(now: number): Promise<NodeCleanup[]> {
-    const dead = [...this.nodes].filter(([, until]) => until < now).map(([id]) => id);
-    return Promise.resolve(dead.map((id) => this.cleanupNode(id)));
+    return Promise.resolve(this.connections.deadNodes(now).map((id) => this.cleanupNode(id)));
   }
 
   removeNode(nodeId: string, _now: number): Promise<NodeCleanup> {
@@ -65,54 +60,41 @@ export class MemoryRoutingStore implements RoutingStore {
   }
 
   private cleanupNode(nodeId: string): NodeCleanup {
-    this.nodes.delete(nodeId);
-    const result: NodeCleanup = { nodeId, offlineVetIds: [], released: [], disconnectedUsers: [] };
-    for (const [vetId, conns] of this.vetConns) {
-      const had = conns.size;
-      for (const [connId, node] of conns) if (node === nodeId) conns.delete(connId);
-      if (had > 0 && conns.size === 0) {
+    const { vets, usersGone } = this.connections.dropNode(nodeId);
+    const result: NodeCleanup = { nodeId, offlineVetIds: [], released: [], disconnectedUsers: usersGone };
+    for (const { vetId, remaining } of vets) {
+      if (remaining === 0) {
         const { released, offer } = this.dropLastConnection(vetId); // outcome node_dead
         result.offlineVetIds.push(vetId);
         if (released && offer) result.released.push({ consultation: released, vetId, offer });
       } else {
-        this.syncConnections(vetId);
-      }
-    }
-    for (const [key, conns] of this.userConns) {
-      const had = conns.size;
-      for (const [connId, node] of conns) if (node === nodeId) conns.delete(connId);
-      if (had > 0 && conns.size === 0) {
-        const [appId, userId] = key.split(":").map(Number) as [number, number];
-        result.disconnectedUsers.push({ appId, userId });
-        this.userConns.delete(key);
+        const vet = this.vets.get(vetId);
+        if (vet) vet.connections = remaining;
       }
     }
     return result;
   }
 
   addVetConnection(vetId: number, connId: string, nodeId: string, now: number, skills?: VetSkills): Promise<VetPresence> {
-    let conns = this.vetConns.get(vetId);
-    if (!conns) this.vetConns.set(vetId, (conns = new Map<string, string>()));
-    const wasOffline = conns.size === 0;
-    conns.set(connId, nodeId);
+    const { count, wasOffline } = this.connections.addVet(vetId, connId, nodeId);
     const vet = this.vetOrNew(vetId, now);
     if (wasOffline) {
       vet.status = "away";
       vet.idleSince = now;
     }
-    vet.connections = conns.size;
+    vet.connections = count;
     if (skills) takeSkills(vet, skills);
     return Promise.resolve(clone(vet));
   }
 
   removeVetConnection(vetId: number, connId: string, _now: number): Promise<VetRelease> {
-    const conns = this.vetConns.get(vetId);
     const vet = this.vets.get(vetId);
-    if (!conns || !vet || !conns.delete(connId)) {
+    const remaining = vet ? this.connections.removeVet(vetId, connId) : null;
+    if (!vet || remaining === null) {
       return Promise.resolve({ presence: vet ? clone(vet) : null, released: null, offer: null });
     }
-    if (conns.size > 0) {
-      vet.connections = conns.size;
+    if (remaining > 0) {
+      vet.connections = remaining;
       return Promise.resolve({ presence: clone(vet), released: null, offer: null });
     }
     return Promise.resolve(this.dropLastConnection(vetId)); // outcome disconnected
@@ -124,11 +106,6 @@ export class MemoryRoutingStore implements RoutingStore {
     vet.connections = 0;
     const r = vet.offerConsultationId ? this.release(vet.offerConsultationId, vetId, false) : null;
     return { presence: clone(vet), released: r?.consultation ?? null, offer: r?.offer ?? null };
-  }
-
-  private syncConnections(vetId: number): void {
-    const vet = this.vets.get(vetId);
-    if (vet) vet.connections = this.vetConns.get(vetId)?.size ?? 0;
   }
 
   setVetStatus(vetId: number, status: VetChosenStatus, now: number): Promise<VetRelease> {
@@ -156,7 +133,7 @@ export class MemoryRoutingStore implements RoutingStore {
       vet.wrapupUntil = null;
       vet.wrapupConsultationId = null;
       vet.idleSince = now;
-      this.deadlines.delete(deadlineKey("wrapup", String(vetId)));
+      this.deadlines.delete("wrapup", String(vetId));
     }
     return Promise.resolve(clone(vet));
   }
@@ -167,24 +144,15 @@ export class MemoryRoutingStore implements RoutingStore {
   }
 
   addUserConnection(appId: number, userId: number, connId: string, nodeId: string): Promise<number> {
-    const key = userKey(appId, userId);
-    let conns = this.userConns.get(key);
-    if (!conns) this.userConns.set(key, (conns = new Map<string, string>()));
-    conns.set(connId, nodeId);
-    return Promise.resolve(conns.size);
+    return Promise.resolve(this.connections.addUser(appId, userId, connId, nodeId));
   }
 
   userConnectionCount(appId: number, userId: number): Promise<number> {
-    return Promise.resolve(this.userConns.get(userKey(appId, userId))?.size ?? 0);
+    return Promise.resolve(this.connections.userCount(appId, userId));
   }
 
   removeUserConnection(appId: number, userId: number, connId: string): Promise<number> {
-    const key = userKey(appId, userId);
-    const conns = this.userConns.get(key);
-    if (!conns) return Promise.resolve(0);
-    conns.delete(connId);
-    if (conns.size === 0) this.userConns.delete(key);
-    return Promise.resolve(conns.size);
+    return Promise.resolve(this.connections.removeUser(appId, userId, connId));
   }
 
   findOpenByUser(appId: number, userId: number): Promise<LiveConsultation | null> {
@@ -208,7 +176,7 @@ export class MemoryRoutingStore implements RoutingStore {
     this.consultations.set(c.id, c);
     this.userOpen.set(key, c.id);
     this.waiting.add(c.id);
-    this.setDeadline("queue", c.id, c.queueDeadline);
+    this.deadlines.set("queue", c.id, c.queueDeadline);
     return Promise.resolve({ created: true, consultation: clone(c), position: this.servingPosition(c, c.createdAt, priorityAgingMs) });
   }
 
@@ -267,7 +235,7 @@ export class MemoryRoutingStore implements RoutingStore {
     c.offer = { vetId, offeredAt: now, expiresAt };
     this.waiting.delete(c.id);
     vet.offerConsultationId = c.id;
-    this.setDeadline("offer", c.id, expiresAt);
+    this.deadlines.set("offer", c.id, expiresAt);
     return Promise.resolve({ ok: true, consultation: clone(c) });
   }
 
@@ -288,9 +256,9 @@ export class MemoryRoutingStore implements RoutingStore {
     if (channelSid !== undefined && !c.channelSid) c.channelSid = channelSid;
     vet.offerConsultationId = null;
     holdActive(vet, c);
-    this.deadlines.delete(deadlineKey("offer", c.id));
-    this.deadlines.delete(deadlineKey("queue", c.id));
-    this.deadlines.delete(deadlineKey("grace", c.id));
+    this.deadlines.delete("offer", c.id);
+    this.deadlines.delete("queue", c.id);
+    this.deadlines.delete("grace", c.id);
     return Promise.resolve({ ok: true, consultation: clone(c), alreadyActive: false, offer: clone(offer) });
   }
 
@@ -300,13 +268,13 @@ export class MemoryRoutingStore implements RoutingStore {
     const vet = this.vets.get(vetId);
     c.vetId = null;
     c.acceptedAt = null;
-    this.setDeadline("queue", c.id, c.queueDeadline);
+    this.deadlines.set("queue", c.id, c.queueDeadline);
     if (vet) dropActive(vet, c);
     if (vet && vet.offerConsultationId === null) {
       c.status = "offered";
       c.offer = clone(offer);
       vet.offerConsultationId = c.id;
-      this.setDeadline("offer", c.id, offer.expiresAt);
+      this.deadlines.set("offer", c.id, offer.expiresAt);
     } else {
       c.status = "queued";
       c.offer = null;
@@ -333,7 +301,7 @@ export class MemoryRoutingStore implements RoutingStore {
       if (!vet.activeConsultationIds.includes(c.id)) holdActive(vet, c);
     } else {
       this.waiting.add(c.id);
-      this.setDeadline("queue", c.id, c.queueDeadline);
+      this.deadlines.set("queue", c.id, c.queueDeadline);
     }
     return Promise.resolve(true);
   }
@@ -351,7 +319,7 @@ export class MemoryRoutingStore implements RoutingStore {
     c.offer = null;
     this.waiting.add(c.id);
     if (!c.excludedVetIds.includes(vetId)) c.excludedVetIds.push(vetId);
-    this.deadlines.delete(deadlineKey("offer", c.id));
+    this.deadlines.delete("offer", c.id);
     const vet = this.vets.get(vetId);
     if (vet) {
       vet.offerConsultationId = null;
@@ -387,11 +355,11 @@ export class MemoryRoutingStore implements RoutingStore {
         } else {
           vet.wrapupUntil = Math.max(vet.wrapupUntil ?? 0, wrapupUntil);
           vet.wrapupConsultationId = c.id;
-          this.setDeadline("wrapup", String(vet.vetId), vet.wrapupUntil);
+          this.deadlines.set("wrapup", String(vet.vetId), vet.wrapupUntil);
         }
       }
     }
-    for (const kind of ["offer", "queue", "grace"] as const) this.deadlines.delete(deadlineKey(kind, c.id));
+    for (const kind of ["offer", "queue", "grace"] as const) this.deadlines.delete(kind, c.id);
     this.consultations.delete(c.id);
     this.waiting.delete(c.id);
     const key = userKey(c.appId, c.userId);
@@ -404,7 +372,7 @@ export class MemoryRoutingStore implements RoutingStore {
     if (vet.wrapupUntil !== null && vet.wrapupUntil >= until) return Promise.resolve(false);
     vet.wrapupUntil = until;
     vet.wrapupConsultationId = consultationId;
-    this.setDeadline("wrapup", String(vetId), until);
+    this.deadlines.set("wrapup", String(vetId), until);
     return Promise.resolve(true);
   }
 
@@ -435,7 +403,7 @@ export class MemoryRoutingStore implements RoutingStore {
     const c = this.consultations.get(consultationId);
     if (!c || c.status !== "active" || c.vetId === null) return Promise.resolve(null);
     const fromVetId = c.vetId;
-    if (opts.ifVetOffline && (this.vetConns.get(fromVetId)?.size ?? 0) > 0) return Promise.resolve(null);
+    if (opts.ifVetOffline && this.connections.vetCount(fromVetId) > 0) return Promise.resolve(null);
     const vet = this.vets.get(fromVetId);
     if (vet) {
       dropActive(vet, c);
@@ -449,31 +417,22 @@ export class MemoryRoutingStore implements RoutingStore {
     c.queueDeadline = queueDeadline;
     if (!c.excludedVetIds.includes(fromVetId)) c.excludedVetIds.push(fromVetId);
     this.waiting.add(c.id);
-    this.setDeadline("queue", c.id, queueDeadline);
+    this.deadlines.set("queue", c.id, queueDeadline);
     return Promise.resolve({ consultation: clone(c), fromVetId, position: this.positionOf(c) });
   }
 
   addDeadline(kind: DeadlineKind, ref: string, at: number): Promise<void> {
-    this.setDeadline(kind, ref, at);
+    this.deadlines.set(kind, ref, at);
     return Promise.resolve();
   }
 
-  private setDeadline(kind: DeadlineKind, ref: string, at: number): void {
-    this.deadlines.set(deadlineKey(kind, ref), { kind, ref, at });
-  }
-
   removeDeadline(kind: DeadlineKind, ref: string): Promise<void> {
-    this.deadlines.delete(deadlineKey(kind, ref));
+    this.deadlines.delete(kind, ref);
     return Promise.resolve();
   }
 
   claimDue(now: number, limit: number): Promise<Deadline[]> {
-    const due = [...this.deadlines.values()]
-      .filter((d) => d.at <= now)
-      .sort((a, b) => a.at - b.at)
-      .slice(0, limit);
-    for (const d of due) this.deadlines.delete(deadlineKey(d.kind, d.ref));
-    return Promise.resolve(due);
+    return Promise.resolve(this.deadlines.claimDue(now, limit));
   }
 
   snapshot(): Promise<RoutingSnapshot> {
@@ -500,23 +459,12 @@ export class MemoryRoutingStore implements RoutingStore {
     return { queue: queue.map(({ profile: _profile, ...entry }) => clone(entry)), vets: [...this.vets.values()].map(clone) };
   }
 
-  /** The head of the queue for `vets` (see {@link RoutingStore.headSnapshot}; Lua: `headOf`). */
+  /** The head of the queue for `vets` (see {@link RoutingStore.headSnapshot}). */
   private headOf(vets: readonly VetPresence[]): { head: LiveConsultation[]; truncated: boolean } {
     const waiting = [...this.waiting]
       .map((id) => this.consultations.get(id))
-      .filter((x): x is LiveConsultation => x !== undefined)
-      .sort((a, b) => a.seq - b.seq);
-    if (waiting.length <= QUEUE_HEAD_LIMIT) return { head: waiting, truncated: false };
-    if (vets.length === 0) return { head: [], truncated: false };
-    const lists = vets.map((v) => v.skills?.species ?? []);
-    // Each range in arrival order: the waiting of some species (or all), and each urgent class of them.
-    const withClasses = (of: LiveConsultation[]) => [of, ...(["t", "e", "p"] as const).map((k) => of.filter((c) => urgentClassOf(c) === k))];
-    const ranges = lists.some((l) => l.length === 0)
-      ? withClasses(waiting)
-      : [...new Set(lists.flat()), ""].flatMap((sp) => withClasses(waiting.filter((c) => (c.species ?? "") === sp)));
-    const head = new Set<LiveConsultation>();
-    for (const range of ranges) for (const c of range.slice(0, QUEUE_HEAD_LIMIT)) head.add(c);
-    return { head: [...head].sort((a, b) => a.seq - b.seq), truncated: ranges.some((r) => r.length > QUEUE_HEAD_LIMIT) };
+      .filter((x): x is LiveConsultation => x !== undefined);
+    return queueHead(waiting, vets);
   }
 
   close(): Promise<void> {
@@ -525,60 +473,26 @@ export class MemoryRoutingStore implements RoutingStore {
 
   private vetOrNew(vetId: number, now: number): VetPresence {
     let vet = this.vets.get(vetId);
-    if (!vet) {
-      vet = {
-        vetId,
-        status: "away",
-        connections: 0,
-        idleSince: now,
-        offerConsultationId: null,
-        activeConsultationIds: [],
-        wrapupUntil: null,
-        wrapupConsultationId: null,
-      };
-      this.vets.set(vetId, vet);
-    }
+    if (!vet) this.vets.set(vetId, (vet = offlineVet(vetId, now)));
     return vet;
   }
 
   /** 1-based place in serving order at `now` (class after aging, then arrival). */
   private servingPosition(c: LiveConsultation, now: number, agingMs: number): number {
-    const order = queueComparator(now, agingMs);
-    let position = 1;
-    for (const other of this.consultations.values()) {
-      if (other.status !== "active" && other !== c && order(other, c) < 0) position++;
-    }
-    return position;
+    return placeAmong(this.consultations.values(), c, queueComparator(now, agingMs));
   }
 
+  /** 1-based place in {@link queueOrder} (storage order). */
   private positionOf(c: LiveConsultation): number {
-    let position = 1;
-    for (const other of this.consultations.values()) {
-      if (other.status !== "active" && queueOrder(other, c) < 0) position++;
-    }
-    return position;
+    return placeAmong(this.consultations.values(), c, queueOrder);
   }
 }
 
-/** The vet holds `c` as active; a video is held alone (PROTOCOL §4 capacity per channel). */
-function holdActive(vet: VetPresence, c: LiveConsultation): void {
-  vet.activeConsultationIds.push(c.id);
-  if (c.type === "video") vet.holdsVideo = true;
-}
-
-function dropActive(vet: VetPresence, c: LiveConsultation): void {
-  vet.activeConsultationIds = vet.activeConsultationIds.filter((id) => id !== c.id);
-  if (c.type === "video") delete vet.holdsVideo;
-}
-
-/**
- * Installs `skills` unless the vet holds a higher version (an operator's later change).
- * Equal versions replace: they are the same record. Skills stored without a version
- * (before versions existed) count as version 0.
- */
-function takeSkills(vet: VetPresence, skills: VetSkills): void {
-  if ((vet.skills?.version ?? 0) > skills.version) return;
-  vet.skills = clone(skills);
+/** 1-based place of `c` among the queued and offered of `all` in `order`. */
+function placeAmong(all: Iterable<LiveConsultation>, c: LiveConsultation, order: (a: LiveConsultation, b: LiveConsultation) => number): number {
+  let place = 1;
+  for (const other of all) if (other.status !== "active" && other !== c && order(other, c) < 0) place++;
+  return place;
 }
 
 function clone<T>(v: T): T {
