@@ -18,6 +18,7 @@ import { createHttpApp } from "./http/app.js";
 import { createTarpit } from "./http/tarpit.js";
 import { systemClock, type Clock } from "./lib/clock.js";
 import { createLogger, type Logger } from "./lib/logger.js";
+import { sharedRead } from "./lib/shared-read.js";
 import { createMetrics } from "./ops/metrics.js";
 import { createStatsHistory } from "./ops/stats-history.js";
 import { createRepositories } from "./repositories/index.js";
@@ -42,6 +43,8 @@ import { vetIdentity } from "./twilio/identity.js";
 const TICK_MS = 100;
 /** How often each node offers to take the stats history's sample (one per 10 s step). */
 const STATS_TICK_MS = 1_000;
+/** How old the queue read behind the consoles' queue bar (`GET /vet/v1/queue`) may be. */
+const VET_QUEUE_MAX_AGE_MS = 1_000;
 
 /** Test and embedding hooks; production uses the defaults. */
 export interface GatewayOverrides {
@@ -193,10 +196,13 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
       sockets.io.of("/user").in(userRoom(appId, userId)).disconnectSockets(true);
     },
   };
+  // Every console polls its queue bar: the whole-queue read they need is made at most once a
+  // second per node, however many poll; the longest wait is counted at each call.
+  const queueForConsoles = sharedRead(() => store.snapshot(), VET_QUEUE_MAX_AGE_MS, clock);
   const stats = {
     stats: () => engine.stats(),
     history: () => statsHistory.history(),
-    vetQueue: async () => vetQueueOf(await store.snapshot(), clock.now(), config.routing.vetMaxConsults),
+    vetQueue: async () => vetQueueOf(await queueForConsoles(), clock.now(), config.routing.vetMaxConsults),
   };
   const app = createHttpApp(ctx, [createConsultationRouter(ctx, engine)], stats, vetSessions, userSessions);
   handle = app;

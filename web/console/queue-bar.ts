@@ -8,6 +8,9 @@ import { clock } from "../shared/format.js";
 import { loadSession } from "./session.js";
 
 const POLL_MS = 5_000;
+// After a change: past the second for which the gateway shares one queue read among its
+// consoles, so the read after a change is a read made after it.
+const POKE_MS = 1_100;
 /** A wait beyond this is shown in the warning colour. */
 const LONG_WAIT_MS = 5 * 60_000;
 
@@ -36,7 +39,7 @@ export class QueueBar {
     this.poked = setTimeout(() => {
       this.poked = null;
       void this.read();
-    }, 300);
+    }, POKE_MS);
   }
 
   /** Redraws, the longest wait moved on by the time since the last read. */

@@ -199,6 +199,7 @@ export function restPaths() {
       get: {
         tags: ["vet"],
         summary: "Queue length, available vets and the oldest request's wait, for the console (no `/vet` event carries them).",
+        description: "The queue counted is at most a second old (one read a second per gateway node, shared by every console); the wait is counted at each call.",
         security: [{ vetBearer: [] }],
         responses: { "200": successResponse(vetQueueSchema, { queue_length: 3, vets_available: 2, oldest_wait_s: 95 }), ...errors([401, 500]) },
       },

@@ -26,7 +26,7 @@ export interface VetQueue {
   oldest_wait_s: number | null;
 }
 
-/** Where {@link VetQueue} comes from (the gateway reads one routing snapshot per call). */
+/** Where {@link VetQueue} comes from (the gateway shares one whole-queue read a second among its consoles). */
 export interface VetQueueSource {
   vetQueue(): Promise<VetQueue>;
 }
