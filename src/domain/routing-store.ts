@@ -12,10 +12,11 @@ import type { RoutingRules } from "./routing-rules.js";
 /**
  * Live routing state: vet presence, the queue, offers, deadlines and node liveness.
  *
- * Every method is one atomic step. With several gateway nodes sharing one store, two
- * callers racing on the same consultation or vet see a single winner; the losers get a
- * refusal they can act on. This is what keeps the two absolute rules true: no consultation
- * is assigned to two vets, and no vet holds two offers.
+ * Every method but the whole-queue read ({@link RoutingStore.snapshot}) is one atomic
+ * step. With several gateway nodes sharing one store, two callers racing on the same
+ * consultation or vet see a single winner; the losers get a refusal they can act on. This
+ * is what keeps the two absolute rules true: no consultation is assigned to two vets, and
+ * no vet holds two offers.
  *
  * The routing *policy* (who gets offered what) lives in the domain planner; the store only
  * checks preconditions and applies the change. Times are passed in (epoch ms) so that an
@@ -223,8 +224,9 @@ export interface RoutingStore {
   /**
    * Queued and offered consultations in {@link queueOrder} (without profiles), and every
    * known vet. It grows with the queue: a store may read it in parts (Redis does, so that
-   * no single call holds it for long), each consultation once, as it was when its part was
-   * read; one that moves to the front meanwhile (a transfer) may be missed until the next read.
+   * no single call holds it for long), each consultation at most once, as it was when its
+   * part was read; one that comes back to the queue behind the part read so far while the
+   * read runs (`revertAccept`, `transfer`, `restore`) is missed until the next read.
    */
   snapshot(): Promise<RoutingSnapshot>;
 

@@ -6,15 +6,22 @@ import type { Clock } from "./clock.js";
  * For reads that grow with the state and are polled by many clients.
  */
 export function sharedRead<T>(read: () => Promise<T>, maxAgeMs: number, clock: Clock): () => Promise<T> {
-  let last: { at: number; result: Promise<T> } | null = null;
+  let last: { at: number; result: Promise<T>; settled: boolean } | null = null;
   return () => {
     const now = clock.now();
-    if (last && now - last.at < maxAgeMs) return last.result;
-    const entry = { at: now, result: read() };
+    // A clock set back counts as expired, never as fresher.
+    if (last && (!last.settled || (now >= last.at && now - last.at < maxAgeMs))) return last.result;
+    const entry = { at: now, result: read(), settled: false };
     last = entry;
-    entry.result.catch(() => {
-      if (last === entry) last = null;
-    });
+    entry.result.then(
+      () => {
+        entry.settled = true;
+      },
+      () => {
+        entry.settled = true;
+        if (last === entry) last = null;
+      },
+    );
     return entry.result;
   };
 }

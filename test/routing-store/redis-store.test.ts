@@ -127,6 +127,8 @@ describe("RedisRoutingStore plumbing", () => {
         },
       };
       const { paged } = await pagedAndWhole(2, counting);
+      await paged.loadScripts(); // no NOSCRIPT round trip in the count
+      calls.length = 0;
       expect(await paged.snapshot()).toEqual({ queue: [], vets: [] });
       expect(calls).toHaveLength(1);
       for (let i = 0; i < 4; i++) await paged.enqueue(newRequest());
@@ -135,7 +137,19 @@ describe("RedisRoutingStore plumbing", () => {
       expect(calls).toHaveLength(3); // 2 + 2 + an empty page
     });
 
-    it("between pages: a consultation that left is not read, one queued since is, none twice", async () => {
+    it("restored requests that share a score are all read, when a page ends inside them too", async () => {
+      const { paged, whole } = await pagedAndWhole(2);
+      // Restored from the database with seq = createdAt: created in the same millisecond, they tie.
+      const tied = Array.from({ length: 5 }, () => ({ ...newRequest(), seq: 1_700_000_000_000 }));
+      for (const c of tied) expect(await whole.restore(c)).toBe(true);
+      const later = (await whole.enqueue(newRequest())).consultation;
+      const snap = await paged.snapshot();
+      expect(snap.queue.map((c) => c.id)).toEqual((await whole.snapshot()).queue.map((c) => c.id));
+      expect(new Set(snap.queue.map((c) => c.id))).toEqual(new Set([...tied.map((c) => c.id), later.id]));
+      expect(snap.queue.at(-1)?.id).toBe(later.id);
+    });
+
+    it("between pages: a consultation that left is not read, one queued since is", async () => {
       const real = await getClient();
       let between: (() => Promise<void>) | null = null;
       const interleaving: RedisCommandClient = {

@@ -8,8 +8,8 @@ import { clock } from "../shared/format.js";
 import { loadSession } from "./session.js";
 
 const POLL_MS = 5_000;
-// After a change: past the second for which the gateway shares one queue read among its
-// consoles, so the read after a change is a read made after it.
+// After the last change: past the second for which the gateway shares one queue read among
+// its consoles, so the read after a change is a read made after it.
 const POKE_MS = 1_100;
 /** A wait beyond this is shown in the warning colour. */
 const LONG_WAIT_MS = 5 * 60_000;
@@ -33,9 +33,12 @@ export class QueueBar {
     this.timer = setInterval(() => void this.read(), POLL_MS);
   }
 
-  /** Reads again soon: offers came or went, so the queue changed (several changes make one read). */
+  /**
+   * Reads again soon: offers came or went, so the queue changed. The read waits for
+   * POKE_MS after the last change, so changes in a row make one read, made after them all.
+   */
   poke(): void {
-    if (this.poked) return;
+    if (this.poked) clearTimeout(this.poked);
     this.poked = setTimeout(() => {
       this.poked = null;
       void this.read();
