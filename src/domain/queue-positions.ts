@@ -47,12 +47,19 @@ export class QueuePositions {
     return [...queue].sort(queueComparator(this.deps.clock.now(), this.deps.rules.priorityAgingMs));
   }
 
-  /** The 1-based place of a queued or offered consultation in serving order (0 when not in the queue), and the vets. */
+  /**
+   * The 1-based place of a queued or offered consultation in serving order (0 when not in
+   * the queue), and the vets. Callers ask for one they saw waiting: missing from a read, it
+   * left, or came back behind the part a paged read had passed (`RoutingStore.snapshot`),
+   * so one more read tells which.
+   */
   async positionOf(id: string): Promise<{ position: number; vets: VetPresence[]; entry: QueueEntry | null }> {
-    const { queue, vets } = await this.deps.store.snapshot();
-    const ordered = this.inServingOrder(queue);
-    const i = ordered.findIndex((c) => c.id === id);
-    return { position: i < 0 ? 0 : i + 1, vets, entry: ordered[i] ?? null };
+    for (let read = 1; ; read++) {
+      const { queue, vets } = await this.deps.store.snapshot();
+      const ordered = this.inServingOrder(queue);
+      const i = ordered.findIndex((c) => c.id === id);
+      if (i >= 0 || read === 2) return { position: i < 0 ? 0 : i + 1, vets, entry: ordered[i] ?? null };
+    }
   }
 
   /**

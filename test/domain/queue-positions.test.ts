@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { QUEUE_HEAD_LIMIT } from "../../src/domain/routing-rules.js";
 import { WHOLE_QUEUE_EVERY } from "../../src/domain/timekeeper.js";
 import { MemoryRoutingStore } from "../../src/routing-store/memory-store.js";
@@ -78,5 +78,13 @@ describe("queue positions", () => {
     await t.engine.cancel(1, 1, first.consultation_id);
     await t.engine.tick();
     expect(placesOf2()).toEqual([QUEUE_HEAD_LIMIT, QUEUE_HEAD_LIMIT - 1]);
+  });
+
+  it("a waiting request one whole-queue read missed (a paged read it came back behind) is looked for in one more read", async () => {
+    await request(1);
+    const b = await request(2);
+    const reads = vi.spyOn(store, "snapshot").mockResolvedValueOnce({ queue: [], vets: [] });
+    expect(await t.engine.request({ appId: 1, userId: 2, petId: 1, type: "chat" })).toMatchObject({ consultation_id: b.consultation_id, position: 2 });
+    expect(reads).toHaveBeenCalledTimes(2);
   });
 });
