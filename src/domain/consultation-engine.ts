@@ -5,16 +5,17 @@
  * Plain domain code: it knows nothing of Socket.IO or Express. Each kind of state has its own
  * part, which keeps it private: {@link Intake} (requests), the {@link RoutingPass},
  * {@link QueuePositions}, the {@link Timekeeper} (deadlines, heartbeat, drain), {@link CallSetup}
- * (Twilio), {@link Lifecycle} (how consultations and offers end), {@link Feedback} and the
- * {@link HistoryWriter}. This class checks who may do what and runs the commands through those
- * parts. Shared state lives in the
- * {@link RoutingStore}, whose atomic steps keep a consultation with one vet and a vet with one
- * offer, across nodes.
+ * (Twilio), {@link Acceptance} (a vet's accept), {@link Lifecycle} (how consultations and
+ * offers end), {@link Feedback} and the {@link HistoryWriter}. This class checks who may do
+ * what and runs the commands through those parts. Shared state lives in the
+ * {@link RoutingStore}, whose atomic steps keep a consultation with one vet and a vet with
+ * one offer, across nodes.
  */
 import { randomUUID } from "node:crypto";
 import { AppError, notFound } from "../lib/envelope.js";
 import { StorageUnavailableError } from "./errors.js";
 import type { CallStatus, FeedbackPayload, StatePayload, TokenPayload, VetConsultationPayload } from "../protocol/events.js";
+import { Acceptance } from "./acceptance.js";
 import { CallSetup } from "./call-setup.js";
 import type { RoutingConfig } from "./engine-config.js";
 import { Feedback } from "./feedback.js";
@@ -29,7 +30,7 @@ import { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";
 import { Timekeeper } from "./timekeeper.js";
 import { routingRules } from "./routing-rules.js";
-import type { HeldOffer, LiveConsultation, VetChosenStatus, VetPresence, VetSkills } from "./types.js";
+import type { LiveConsultation, VetChosenStatus, VetPresence, VetSkills } from "./types.js";
 import { VetHandover, type VetResume } from "./vet-handover.js";
 
 export type { EngineObserver, RoutingConfig } from "./engine-config.js";
@@ -54,6 +55,7 @@ export class ConsultationEngine {
   private readonly intake: Intake;
   private readonly feedback: Feedback;
   private readonly handover: VetHandover;
+  private readonly acceptance: Acceptance;
 
   constructor(deps: EngineDeps) {
     this.deps = deps;
@@ -149,6 +151,17 @@ export class ConsultationEngine {
       sleep: deps.historySleep ? (ms) => deps.historySleep!(ms, new AbortController().signal) : undefined,
     });
     this.feedback = new Feedback({ store, ledger, history, directory: deps.directory, notifier, routingPass: this.pass, clock });
+    this.acceptance = new Acceptance({
+      store,
+      history,
+      calls: this.calls,
+      payloads: this.payloads,
+      notifier,
+      routingPass: this.pass,
+      clock,
+      logger,
+      observer,
+    });
   }
 
   private get cfg(): RoutingConfig {
@@ -323,82 +336,9 @@ export class ConsultationEngine {
 
   // ------------------------------------------------------------------ offers
 
-  /**
-   * `consult:accept`: the consultation becomes active with this vet; the owner is told.
-   * Record first (PROTOCOL §6): the store step, then one durable write of `active` (vet,
-   * resolved offer, channel SID), then the owner and the ack. When the database refuses,
-   * the store step is undone (the offer is the vet's again) and the vet gets 503.
-   */
-  async accept(vetId: number, consultationId: string): Promise<VetConsultationPayload> {
-    const now = this.now();
-    // Offline SIDs have no outside effect: made up front, stored by the accept step itself.
-    const r = await this.store.acceptOffer(consultationId, vetId, now, this.calls.localConversationSid());
-    if (!r.ok) {
-      throw new AppError(409, r.reason === "expired" ? "The offer has expired." : "The offer is no longer available.");
-    }
-    let c = r.consultation;
-    if (r.alreadyActive) {
-      c = await this.calls.ensureConversation(c, false);
-      // The first accept's write may have failed with its undo (the store away too): `active`,
-      // vet and SID are written again (idempotent: an older or terminal status is kept).
-      // Queued behind an accept of this node still being recorded, it answers after it, or 503.
-      const { id, channelSid, acceptedAt } = c;
-      await this.history.writeThrough(id, (l) =>
-        l.transition(id, "active", acceptedAt ?? now, { vetId, ...(channelSid ? { channelSid } : {}) }),
-      );
-      const still = await this.store.getConsultation(c.id);
-      if (still?.status !== "active" || still.vetId !== vetId) throw new AppError(409, "The offer is no longer available.");
-      // A handed-over consultation: retries the join of a failed first accept.
-      if (c.transferred) await this.calls.joinConversation(c);
-    } else {
-      await this.recordAccept(c, vetId, now, r.offer);
-      this.deps.observer?.offer?.("accepted");
-      this.deps.observer?.matched?.(now - c.createdAt);
-      // A handed-over consultation keeps its Conversation (no second one): the new vet joins it.
-      c = await this.recordConversation(c);
-      if (c.transferred) await this.calls.joinConversation(c);
-    }
-    const { user, vet } = await this.payloads.matched(c);
-    this.deps.notifier.toUser(c.appId, c.userId, "consult:matched", user);
-    return vet;
-  }
-
-  /**
-   * The durable half of an accept: one write of `active`, with the channel SID when it is
-   * known (offline). Refused → the store step is undone and the error goes to the vet.
-   */
-  private async recordAccept(c: LiveConsultation, vetId: number, now: number, offer: HeldOffer | undefined): Promise<void> {
-    const id = c.id;
-    const channelSid = c.channelSid;
-    try {
-      await this.history.writeThrough(id, (l) =>
-        l.transition(id, "active", now, {
-          vetId,
-          resolvedOffer: { vetId, outcome: "accepted", ...(offer ? { offeredAt: offer.offeredAt, expiresAt: offer.expiresAt } : {}) },
-          ...(channelSid ? { channelSid } : {}),
-        }),
-      );
-    } catch (err) {
-      const back = offer ? await this.store.revertAccept(id, vetId, offer).catch(() => null) : null;
-      this.deps.logger.warn({ err, consultationId: id, vetId, back }, "accept not recorded: undone");
-      if (back === "queued") await this.pass.run({ include: id });
-      throw err;
-    }
-  }
-
-  /**
-   * Live mode: the Conversation is created after `active` is recorded, so a refused write
-   * never leaves one behind; its SID is recorded before the owner hears of it. Twilio
-   * failures surface as 502 with the consultation active (in the store and the database);
-   * a repeated accept (idempotent) retries the Conversation.
-   */
-  private async recordConversation(c: LiveConsultation): Promise<LiveConsultation> {
-    if (c.channelSid) return c;
-    const id = c.id;
-    const withSid = await this.calls.ensureConversation(c, false);
-    const sid = withSid.channelSid;
-    if (sid) await this.history.writeThrough(id, (l) => l.setSids(id, { channelSid: sid }));
-    return withSid;
+  /** `consult:accept`: see {@link Acceptance.accept}. */
+  accept(vetId: number, consultationId: string): Promise<VetConsultationPayload> {
+    return this.acceptance.accept(vetId, consultationId);
   }
 
   /** `consult:decline`: the next vet is offered at once. */
