@@ -1253,6 +1253,28 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect((await store.enqueue(newRequest({ userId: p.consultation.userId }), 0, 300_000)).position).toBe(3);
       });
 
+      it("the place answered on enqueue counts those aged into the new request's class or higher, offered ones too, and not those gone", async () => {
+        const AGING = 60_000;
+        const at = (createdAt: number, priority?: "emergency" | "protected") =>
+          store.enqueue(newRequest({ createdAt, queueDeadline: createdAt + QUEUE_MS, ...(priority ? { priority } : {}) }), 0, AGING);
+        const now = T0 + 10 * AGING;
+        const first = (await at(now - 2 * AGING)).consultation; // normal, aged two steps: emergency now
+        await at(now - 2 * AGING + 1); // normal, a millisecond short of two steps: protected now
+        await at(now - AGING, "protected"); // protected, aged one step: emergency now
+        await at(now - AGING + 1, "protected"); // protected
+        const gone = (await at(now - 5 * AGING)).consultation; // normal, aged: but it ends
+        await onlineVet(1);
+        // Offered, so still in the queue (it is first in serving order).
+        expect((await store.claimOffer(first.id, 1, now, now + 30_000, { ...rulesFor(1), priorityAgingMs: AGING })).ok).toBe(true);
+        await store.finish(gone.id, now, null);
+        // An emergency: behind the two aged into emergency, itself counted.
+        expect((await at(now, "emergency")).position).toBe(3);
+        // A protected request: behind the three emergencies and the two protected now, itself counted.
+        expect((await at(now, "protected")).position).toBe(6);
+        // An ordinary one: last of seven.
+        expect((await at(now)).position).toBe(7);
+      });
+
       it("assignDirect checks species and channel but not language", async () => {
         await skilled(1, { species: ["dog"], languages: ["en"] });
         expect(await store.assignDirect(newRequest({ species: "cat" }), 1, T0, rulesFor(1))).toEqual({ ok: false, reason: "vet_not_eligible" });

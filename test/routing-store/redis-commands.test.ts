@@ -69,7 +69,7 @@ describe("Lua command files", () => {
 return cjson.encode({
   K.consultation('c1'), K.consultationProfile('c1'), K.vet(7), K.vets, K.vetSeq,
   K.vetConnections(7), K.userConnections(3, 4), K.userOpen(3, 4),
-  K.nodeVetConnections('n1'), K.nodeUserConnections('n1'), K.queue, K.appQueued, K.waiting, K.waitingSpecies('dog'), K.urgent('e'), K.urgentSpecies('p', 'cat'), K.seq,
+  K.nodeVetConnections('n1'), K.nodeUserConnections('n1'), K.queue, K.appQueued, K.queueClass('n'), K.waiting, K.waitingSpecies('dog'), K.urgent('e'), K.urgentSpecies('p', 'cat'), K.seq,
   K.deadlines, K.nodes, K.nodeHeartbeat('n1'), K.epoch, K.rebuildLock,
 })`;
     const k = routingKeys(prefix);
@@ -77,13 +77,13 @@ return cjson.encode({
     expect(fromLua).toEqual([
       k.consultation("c1"), k.consultationProfile("c1"), k.vet(7), k.vets, k.vetSeq,
       k.vetConnections(7), k.userConnections(3, 4), k.userOpen(3, 4),
-      k.nodeVetConnections("n1"), k.nodeUserConnections("n1"), k.queue, k.appQueued, k.waiting, k.waitingSpecies("dog"), k.urgent("e"), k.urgentSpecies("p", "cat"), k.seq,
+      k.nodeVetConnections("n1"), k.nodeUserConnections("n1"), k.queue, k.appQueued, k.queueClass("n"), k.waiting, k.waitingSpecies("dog"), k.urgent("e"), k.urgentSpecies("p", "cat"), k.seq,
       k.deadlines, k.nodes, k.nodeHeartbeat("n1"), k.epoch, k.rebuildLock,
     ]);
     // And the names are today's, unchanged.
     expect(fromLua.map((s: string) => s.slice(prefix.length))).toEqual([
       "c:c1", "cp:c1", "v:7", "vets", "vseq", "vc:7", "uc:3:4", "uo:3:4",
-      "n:n1:vc", "n:n1:uc", "q", "aq", "w", "ws:dog", "wu:e", "wu:p:cat", "seq", "dl", "nodes", "node:n1", "epoch", "rebuild",
+      "n:n1:vc", "n:n1:uc", "q", "aq", "qc:n", "w", "ws:dog", "wu:e", "wu:p:cat", "seq", "dl", "nodes", "node:n1", "epoch", "rebuild",
     ]);
   });
 });

@@ -16,6 +16,7 @@
  * | nodeUserConnections(n)   | `n:{node}:uc`          | set     | "{appId}:{userId}:{connId}" through the node   |
  * | queue                    | `q`                    | zset    | queued and offered consultation ids, by seq    |
  * | appQueued                | `aq`                   | hash    | appId → how many of its consultations are in queue |
+ * | queueClass(class)        | `qc:{t,e,p,n}`         | zset    | those in queue transferred, emergency, protected, other, by createdAt |
  * | waiting                  | `w`                    | zset    | the queued ones with no offer, by seq          |
  * | waitingSpecies(s)        | `ws:{species}`         | zset    | those of them of one species (`ws:` none), by seq |
  * | urgent(class)            | `wu:{t,e,p}`           | zset    | those of them transferred, emergency, protected |
@@ -40,6 +41,7 @@ export interface RoutingKeys {
   nodeUserConnections(nodeId: string): string;
   queue: string;
   appQueued: string;
+  queueClass(queueClass: "t" | "e" | "p" | "n"): string;
   waiting: string;
   waitingSpecies(species: string): string;
   urgent(urgentClass: "t" | "e" | "p"): string;
@@ -68,6 +70,7 @@ export function routingKeys(prefix: string): RoutingKeys {
     nodeUserConnections: (nodeId) => `${p}n:${nodeId}:uc`,
     queue: `${p}q`,
     appQueued: `${p}aq`,
+    queueClass: (queueClass) => `${p}qc:${queueClass}`,
     waiting: `${p}w`,
     waitingSpecies: (species) => `${p}ws:${species}`,
     urgent: (urgentClass) => `${p}wu:${urgentClass}`,

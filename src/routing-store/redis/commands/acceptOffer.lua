@@ -1,7 +1,7 @@
 --[[
 The vet accepts the offer it holds (idempotent once active with that vet).
 ARGV  1 prefix, 2 consultationId, 3 vetId, 4 now (ms), 5 channelSid ('' = none)
-KEYS  consultation, consultationProfile, vet(vetId), deadlines, queue, appQueued
+KEYS  consultation, consultationProfile, vet(vetId), deadlines, queue, appQueued, queueClass(class)
 Reply JSON {ok: true, alreadyActive: boolean, consultation: {d, p}, offer?: {vetId, offeredAt, expiresAt}}
           | {ok: false, reason: 'no_offer' | 'expired'}
 ]]

@@ -4,11 +4,12 @@ already has ARGV[4] consultations waiting (queued or offered; MAX_QUEUED_PER_APP
 With a cap of 0 nothing is counted. With a cap the count is one HGET: appQueued holds each
 app's count, kept by every step that puts a consultation into the queue or takes it out
 (enterQueue, leaveQueue).
-The answered position is the place in serving order at the request's createdAt: for an
-ordinary request (every other is ahead of it) a ZCARD, else O(queue length).
+The answered position is the place in serving order at the request's createdAt, counted
+from the class indexes (queueClass; a ZCARD for an ordinary request, every other being ahead
+of it). For an open consultation found again it is O(queue length) (servingPosition).
 ARGV  1 prefix, 2 consultation JSON (no profile, no seq), 3 profile JSON, 4 cap per app (0 = none),
       5 priorityAgingMs
-KEYS  userOpen, seq, consultation, consultationProfile, queue, appQueued, waiting, waitingSpecies, urgent(class), urgentSpecies(class, species), deadlines
+KEYS  userOpen, seq, consultation, consultationProfile, queue, appQueued, queueClass(class), waiting, waitingSpecies, urgent(class), urgentSpecies(class, species), deadlines
 Reply JSON {created: boolean, consultation: {d, p}, position: number}, or {appQueueFull: true}
 ]]
 --- @include "includes/lib"
@@ -38,6 +39,5 @@ redis.call('SET', uoKey, c.id)
 enterQueue(c, c.seq)
 addWaiting(c)
 setDeadline('queue', c.id, c.queueDeadline)
-local at
-if priorityRank(c, c.createdAt, agingMs) == 3 then at = redis.call('ZCARD', K.queue) else at = servingPosition(c, c.createdAt, agingMs) end
+local at = newRequestPosition(c, c.createdAt, agingMs)
 return '{"created":true,"consultation":' .. jc(d, ARGV[3]) .. ',"position":' .. at .. '}'

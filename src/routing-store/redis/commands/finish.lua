@@ -2,7 +2,7 @@
 Removes an open consultation for good; its vet enters wrap-up or is free at once.
 ARGV  1 prefix, 2 consultationId, 3 now (ms), 4 wrapupUntil (ms, '' = none)
 KEYS  consultation, consultationProfile, vet (offer holder and assigned vet), deadlines,
-      queue, appQueued, waiting, waitingSpecies, urgent(class), urgentSpecies(class, species), userOpen
+      queue, appQueued, queueClass(class), waiting, waitingSpecies, urgent(class), urgentSpecies(class, species), userOpen
 Reply JSON {consultation: {d, p}, revokedOfferVetId: number|null, waiting: number} | 'null'
 ]]
 --- @include "includes/lib"

@@ -4,7 +4,7 @@ offered, which comes back queued) → the queue at its seq with its queue deadli
 its vet holds it (a vet unknown here is created offline). Undoes a finish whose durable
 write failed; rebuilds live state from the database.
 ARGV  1 prefix, 2 consultation JSON (no profile, no seq), 3 profile JSON, 4 seq
-KEYS  consultation, consultationProfile, userOpen, seq, queue, appQueued, waiting, waitingSpecies, urgent(class), urgentSpecies(class, species), deadlines, vet(vetId),
+KEYS  consultation, consultationProfile, userOpen, seq, queue, appQueued, queueClass(class), waiting, waitingSpecies, urgent(class), urgentSpecies(class, species), deadlines, vet(vetId),
       vets, vetSeq
 Reply JSON true | false (already there, or its user has another open consultation)
 ]]

@@ -3,7 +3,7 @@ Undoes an accept whose durable write failed (record first): the consultation, ac
 vetId, is offered to that vet again with its offer deadline, or queued (vet not excluded)
 when the vet holds another offer by now. Back in the queue at its seq, with its queue deadline.
 ARGV  1 prefix, 2 consultationId, 3 vetId, 4 offeredAt (ms), 5 expiresAt (ms)
-KEYS  consultation, vet(vetId), deadlines, queue, appQueued, waiting, waitingSpecies, urgent(class), urgentSpecies(class, species)
+KEYS  consultation, vet(vetId), deadlines, queue, appQueued, queueClass(class), waiting, waitingSpecies, urgent(class), urgentSpecies(class, species)
 Reply JSON "offered" | "queued" | null (not active with that vet: nothing changed)
 ]]
 --- @include "includes/lib"

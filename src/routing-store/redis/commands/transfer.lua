@@ -3,7 +3,7 @@ Hands an active consultation back to the queue, ahead of every waiting request (
 left or was disabled): same id, no vet, the old vet excluded and no longer holding it.
 ARGV  1 prefix, 2 consultationId, 3 now (ms), 4 queueDeadline (ms),
       5 ifVetOffline ('1': only while the vet has no connection | '0')
-KEYS  consultation, consultationProfile, vet (the old one), vetConnections, queue, appQueued, waiting, waitingSpecies, urgent(class), urgentSpecies(class, species),
+KEYS  consultation, consultationProfile, vet (the old one), vetConnections, queue, appQueued, queueClass(class), waiting, waitingSpecies, urgent(class), urgentSpecies(class, species),
       deadlines
 Reply JSON {consultation: {d, p}, fromVetId: number, position: number}
           | 'null' (not active, or the vet is connected again with ifVetOffline)
