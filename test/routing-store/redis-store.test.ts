@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { createClient, type RedisClientType } from "redis";
+import { routingKeys } from "../../src/routing-store/redis/keys.js";
 import { RedisRoutingStore, type RedisCommandClient } from "../../src/routing-store/redis-store.js";
 import { REDIS_URL, cleanRedisPrefix, uniqueRedisPrefix } from "../support/services.js";
 import { newRequest, routingStoreContract, rulesFor } from "./contract.js";
@@ -176,5 +177,48 @@ describe("RedisRoutingStore plumbing", () => {
       expect(between).toBeNull(); // the change ran between pages
       expect(snap.queue.map((c) => c.id)).toEqual([ids[0], ids[1], ids[2], ids[4], ids[5], late]);
     });
+  });
+
+  it("the class indexes of the queue (qc:*) hold exactly the queued and offered, each under its class, through every step", async () => {
+    const prefix = `${filePrefix}${++n}:`;
+    const real = await getClient();
+    const store = new RedisRoutingStore({ client: real, prefix });
+    const keys = routingKeys(prefix);
+    const rules = rulesFor(3);
+    const indexed = async () => {
+      const byClass: Record<string, string[]> = {};
+      for (const k of ["t", "e", "p", "n"] as const) byClass[k] = (await real.zRange(keys.queueClass(k), 0, -1)).sort();
+      return byClass;
+    };
+    const inQueue = async () => (await real.zRange(keys.queue, 0, -1)).sort();
+    const agree = async () => expect(Object.values(await indexed()).flat().sort()).toEqual(await inQueue());
+    await store.addVetConnection(1, "a", "n1", 1000);
+    await store.setVetStatus(1, "available", 1000);
+    const normal = (await store.enqueue(newRequest())).consultation;
+    const urgent = (await store.enqueue(newRequest({ priority: "emergency" }))).consultation;
+    const other = (await store.enqueue(newRequest({ priority: "protected" }))).consultation;
+    expect(await indexed()).toEqual({ t: [], e: [urgent.id], p: [other.id], n: [normal.id] });
+    // Offered: still in; accepted: out; the accept undone: back; accepted again, handed over: in as transferred.
+    const claim = await store.claimOffer(urgent.id, 1, 2000, 9000, rules);
+    expect(claim.ok).toBe(true);
+    await agree();
+    const accepted = await store.acceptOffer(urgent.id, 1, 2001);
+    if (!accepted.ok || !accepted.offer) throw new Error("not accepted");
+    expect(await indexed()).toEqual({ t: [], e: [], p: [other.id], n: [normal.id] });
+    expect(await store.revertAccept(urgent.id, 1, accepted.offer)).toBe("offered");
+    expect(await indexed()).toEqual({ t: [], e: [urgent.id], p: [other.id], n: [normal.id] });
+    expect((await store.acceptOffer(urgent.id, 1, 2002)).ok).toBe(true);
+    expect(await store.transfer(urgent.id, 3000, 90_000)).not.toBeNull();
+    expect(await indexed()).toEqual({ t: [urgent.id], e: [], p: [other.id], n: [normal.id] });
+    // Closed: out.
+    await store.finish(urgent.id, 4000, null);
+    await store.finish(normal.id, 4000, null);
+    expect(await indexed()).toEqual({ t: [], e: [], p: [other.id], n: [] });
+    // Restored (a rebuild): in, under its class.
+    const restored = { ...newRequest({ priority: "protected" }), seq: 1_700_000_000_000 };
+    expect(await store.restore(restored)).toBe(true);
+    expect(await indexed()).toEqual({ t: [], e: [], p: [other.id, restored.id].sort(), n: [] });
+    await agree();
+    await cleanRedisPrefix(prefix);
   });
 });

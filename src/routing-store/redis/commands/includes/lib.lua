@@ -282,7 +282,7 @@ local function delDeadlines(id, kinds)
 end
 
 -- c joins the queue (queued or offered) with score; the app's count and its class index
--- (queueClass, for newUrgentPosition) follow, once. A consultation's class does not change
+-- (queueClass, for newRequestPosition) follow, once. A consultation's class does not change
 -- while it is in the queue (only `transfer` sets `transferred`, from outside the queue).
 local function enterQueue(c, score)
   if redis.call('ZADD', K.queue, score, c.id) == 1 then
