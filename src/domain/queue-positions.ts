@@ -54,12 +54,15 @@ export class QueuePositions {
    * so one more read tells which.
    */
   async positionOf(id: string): Promise<{ position: number; vets: VetPresence[]; entry: QueueEntry | null }> {
-    for (let read = 1; ; read++) {
-      const { queue, vets } = await this.deps.store.snapshot();
-      const ordered = this.inServingOrder(queue);
-      const i = ordered.findIndex((c) => c.id === id);
-      if (i >= 0 || read === 2) return { position: i < 0 ? 0 : i + 1, vets, entry: ordered[i] ?? null };
-    }
+    const first = await this.readPositionOf(id);
+    return first.entry ? first : this.readPositionOf(id);
+  }
+
+  private async readPositionOf(id: string): Promise<{ position: number; vets: VetPresence[]; entry: QueueEntry | null }> {
+    const { queue, vets } = await this.deps.store.snapshot();
+    const ordered = this.inServingOrder(queue);
+    const i = ordered.findIndex((c) => c.id === id);
+    return { position: i + 1, vets, entry: ordered[i] ?? null };
   }
 
   /**

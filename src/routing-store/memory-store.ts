@@ -29,7 +29,6 @@ import type {
   VetSkills,
 } from "../domain/types.js";
 
-
 /**
  * Single-node {@link RoutingStore} used when `REDIS_URL` is unset. Each method runs to
  * completion without awaiting, which is what makes it atomic on one event loop. Returned
@@ -441,7 +440,7 @@ export class MemoryRoutingStore implements RoutingStore {
   }
 
   knownVets(): Promise<VetPresence[]> {
-    return Promise.resolve([...this.vets.values()].map(clone));
+    return Promise.resolve(this.snapshotOf([]).vets);
   }
 
   headSnapshot(maxConsults: number, include: readonly string[] = []): Promise<RoutingSnapshot> {
