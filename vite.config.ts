@@ -9,7 +9,7 @@ import { defineConfig, type Plugin } from "vite";
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
-/** Initial JavaScript per page, minified, in bytes (README "Pages" states the same). */
+/** Initial JavaScript per page, minified, in bytes (docs/pages.md, "JavaScript budgets", states the same). */
 export const PAGE_BUDGETS: Record<string, number> = {
   console: 80 * 1024,
   demo: 64 * 1024,

@@ -1,5 +1,5 @@
 /**
- * The README's end-to-end example on the client SDK (`vet-consultation-gateway/client`):
+ * The end-to-end example of docs/clients.md on the client SDK (`vet-consultation-gateway/client`):
  * a vet comes online, an owner requests a chat, the vet accepts, the owner ends it, the
  * vet's feedback reaches the owner.
  *

@@ -19,7 +19,7 @@ export const DEV_TWILIO = {
 
 const DEV_GATEWAY_SECRET = "dev-gateway-secret-change-me-in-production-000000";
 
-/** Every environment variable the gateway reads; the README's configuration table mirrors it. */
+/** Every environment variable the gateway reads; the configuration table of docs/operations.md mirrors it. */
 export const configSchema = z
   .object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),

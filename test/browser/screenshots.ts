@@ -1,5 +1,5 @@
 /**
- * Makes the README's screenshots without demo mode: seeds an app, a vet and an owner over
+ * Makes the screenshots of docs/pages.md (docs/screenshots/) without demo mode: seeds an app, a vet and an owner over
  * the admin and v2 APIs, plays the owner with the client SDK, and photographs the vet
  * console and the dashboard in Chromium. Run after `npx vite build`:
  * `npx tsx test/browser/screenshots.ts` → test-results/screenshots/readme-*.png.
