@@ -190,7 +190,7 @@ async function main(): Promise<void> {
   const vetTokens: string[] = [];
   for (let i = 0; i < VETS; i++) {
     const vet = await repos.vets.create({ email: `vet${i}@abuse.test`, password: "bench-password-1", firstName: `Vet${i}`, lastName: "Bench" });
-    vetTokens.push((await tokens.issue({ kind: "vet", vetId: vet.id })).token);
+    vetTokens.push((await tokens.issueVetLogin(vet)).token);
   }
   const seeded: Array<{ token: string; petId: number; email: string; userId: number }> = [];
   for (let n = 0; n <= USERS; n++) {
@@ -360,7 +360,7 @@ async function consultationsOf(url: string, userId: number): Promise<string> {
 async function longestStalls(nodes: GatewayNode[]): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const n of nodes) {
-    const text = await fetch(`${n.url}/metrics`).then((r) => r.text());
+    const text = await fetch(`${n.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }).then((r) => r.text());
     const m = /^nodejs_eventloop_lag_max_seconds\s+([\d.e+-]+)/m.exec(text);
     out[n.name] = m ? Number(m[1]) * 1000 : NaN;
   }

@@ -43,7 +43,7 @@ import { buildGateway, type Gateway } from "../src/server.js";
 import { seedApp, seedUser, seedVet } from "../test/support/actors.js";
 import { startThrowawayRedis } from "../test/support/redis-server.js";
 import { startTcpProxy } from "../test/support/tcp-proxy.js";
-import { createTempDatabase, numFlag, onCleanup, parseFlags, runBench, sleep } from "./lib/services.js";
+import { createTempDatabase, GATEWAY_SECRET, numFlag, onCleanup, parseFlags, runBench, sleep } from "./lib/services.js";
 
 /** What one owner was told, per consultation id. */
 interface Told {
@@ -153,7 +153,7 @@ async function main(): Promise<void> {
     // Bench vets accept and end at machine speed, beyond the per-socket event limit.
     SOCKET_EVENTS_PER_S: "1000",
     USER_GRACE_MS: String(QUEUE_TIMEOUT_MS),
-    GATEWAY_SECRET: "chaos-gateway-secret-0123456789abcdef-0123456789",
+    GATEWAY_SECRET,
     ADMIN_TOKEN: "chaos-admin-token-0123456789abcdef",
     RATE_LIMIT_PER_MIN: "1000000",
   });

@@ -121,7 +121,7 @@ const ACK_TIMEOUT_MS = 10_000;
 
 /** `ctx.accessTokens.mint({identity})` (the same issuer the gateway builds) in a tight loop. */
 function tokensPerSecond(seconds: number): number {
-  const issuer = createAccessTokenIssuer(loadConfig({ NODE_ENV: "development" }).twilio, systemClock);
+  const issuer = createAccessTokenIssuer({ ...loadConfig({ NODE_ENV: "development" }).twilio, apiSecret: GATEWAY_SECRET }, systemClock);
   const ids = Array.from({ length: 64 }, (_, i) => `local-app-1_user-${i + 1}`);
   const run = (ms: number) => {
     let n = 0;
@@ -300,7 +300,7 @@ interface NodeRuntime {
 }
 
 async function nodeRuntime(url: string): Promise<NodeRuntime> {
-  const text = await fetch(`${url}/metrics`).then((r) => r.text());
+  const text = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }).then((r) => r.text());
   // prom-client resets nodejs_eventloop_lag_max_seconds on each scrape.
   const m = /^nodejs_eventloop_lag_max_seconds\s+([\d.e+-]+)/m.exec(text);
   const gc = new Map<string, { count: number; ms: number }>();
@@ -497,7 +497,7 @@ async function main(): Promise<void> {
       // With a backlog nobody may treat its species: "every species" becomes the common ones.
       ...(BACKLOG > 0 && (!MIXED || mixedVet(i).species.length === 0) ? { species: TREATED } : {}),
     });
-    vetTokens.push((await tokens.issue({ kind: "vet", vetId: vet.id })).token);
+    vetTokens.push((await tokens.issueVetLogin(vet)).token);
   }
   const owners: Array<{ token: string; petId: number; ask: Owner["ask"] }> = [];
   for (let i = 0; i < USERS; i += 25) {

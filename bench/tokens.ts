@@ -3,13 +3,15 @@
  * (a) the gateway's issuer (secret as a KeyObject made once), (b) AccessToken with a string
  * secret, which makes jsonwebtoken re-import the key on every sign. Single-threaded.
  */
+import { randomBytes } from "node:crypto";
 import twilio from "twilio";
 import { DEV_TWILIO, loadConfig } from "../src/config.js";
 import { systemClock } from "../src/lib/clock.js";
 import { createAccessTokenIssuer } from "../src/twilio/access-tokens.js";
 
 const seconds = Number(process.argv[2] ?? 2);
-const cfg = loadConfig({ NODE_ENV: "development" }).twilio;
+// A bench-only signing key: these tokens go nowhere.
+const cfg = { ...loadConfig({ NODE_ENV: "development" }).twilio, apiSecret: randomBytes(32).toString("base64url") };
 const { AccessToken } = twilio.jwt;
 const identities = Array.from({ length: 64 }, (_, i) => `local-app-1_user-${i + 1}`);
 
@@ -35,7 +37,7 @@ const cases: [string, (identity: string) => string][] = [
   [
     "(b) AccessToken, string secret",
     (identity) => {
-      const t = new AccessToken(DEV_TWILIO.accountSid, DEV_TWILIO.apiKey, DEV_TWILIO.apiSecret, { identity, ttl: cfg.tokenTtlS });
+      const t = new AccessToken(DEV_TWILIO.accountSid, DEV_TWILIO.apiKey, cfg.apiSecret, { identity, ttl: cfg.tokenTtlS });
       t.addGrant(new AccessToken.ChatGrant({ serviceSid: cfg.chatServiceSid, pushCredentialSid: cfg.pushCredentialSid }));
       return t.toJwt();
     },

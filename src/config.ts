@@ -8,16 +8,19 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
 
-/** Development-only Twilio values: tokens are well-formed but Twilio would refuse them. */
+/**
+ * Offline-mode Twilio identifiers: well-formed, and Twilio would refuse them. There is no
+ * offline API secret here: one is derived from the gateway secret (`auth/gateway-secret.ts`).
+ */
 export const DEV_TWILIO = {
   accountSid: "AC00000000000000000000000000000000",
   apiKey: "SK00000000000000000000000000000000",
-  apiSecret: "dev-twilio-api-secret-not-for-production",
   chatServiceSid: "IS00000000000000000000000000000000",
   pushCredentialSid: "CR00000000000000000000000000000000",
 } as const;
 
-const DEV_GATEWAY_SECRET = "dev-gateway-secret-change-me-in-production-000000";
+/** Shortest `GATEWAY_SECRET`, `ADMIN_TOKEN` and `METRICS_TOKEN` accepted. */
+export const MIN_SECRET_LENGTH = 32;
 
 /** Every environment variable the gateway reads; the configuration table of docs/operations.md mirrors it. */
 export const configSchema = z
@@ -42,8 +45,10 @@ export const configSchema = z
     REDIS_COMMAND_TIMEOUT_MS: int(5_000, 0),
 
     ADMIN_TOKEN: optionalString,
+    METRICS_TOKEN: optionalString,
     GATEWAY_SECRET: optionalString,
     SOCKET_TOKEN_TTL_S: int(3600, 60, 7 * 86400),
+    VET_SESSION_MAX_S: int(43_200, 60, 30 * 86400),
     RATE_LIMIT_PER_MIN: int(200, 1),
     RATE_LIMIT_UNAUTH_PER_MIN: int(60, 1),
     RATE_LIMIT_TARPIT_MS: int(1_000, 0, 60_000),
@@ -83,8 +88,18 @@ export const configSchema = z
     if (c.NODE_ENV === "production" && !c.GATEWAY_SECRET) {
       ctx.addIssue({ code: "custom", path: ["GATEWAY_SECRET"], message: "is required when NODE_ENV=production" });
     }
-    if (c.GATEWAY_SECRET && c.GATEWAY_SECRET.length < 32) {
-      ctx.addIssue({ code: "custom", path: ["GATEWAY_SECRET"], message: "must be at least 32 characters" });
+    // Every node must sign and check tokens with one secret; a generated one is per node.
+    if (c.REDIS_URL && !c.GATEWAY_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["GATEWAY_SECRET"], message: "is required with REDIS_URL (all nodes must share one secret)" });
+    }
+    for (const name of ["GATEWAY_SECRET", "ADMIN_TOKEN", "METRICS_TOKEN"] as const) {
+      const value = c[name];
+      if (value !== undefined && value.length < MIN_SECRET_LENGTH) {
+        ctx.addIssue({ code: "custom", path: [name], message: `must be at least ${String(MIN_SECRET_LENGTH)} characters` });
+      }
+    }
+    if (c.NODE_ENV === "production" && (c.DEMO === "1" || c.DEMO === "true")) {
+      ctx.addIssue({ code: "custom", path: ["DEMO"], message: "is refused when NODE_ENV=production (demo logins are published)" });
     }
     if (c.TWILIO_MODE === "live" && (!c.TWILIO_ACCOUNT_SID || !c.TWILIO_API_KEY || !c.TWILIO_API_SECRET)) {
       ctx.addIssue({
@@ -113,8 +128,16 @@ export interface Config {
   /** A Redis command not answered within this fails (0: wait forever). */
   redisCommandTimeoutMs: number;
   adminToken: string | undefined;
-  gatewaySecret: string;
+  /** `METRICS_TOKEN`: a second bearer token `/metrics` accepts (for a scraper that must not administer). */
+  metricsToken: string | undefined;
+  /**
+   * `GATEWAY_SECRET` as set; unset on a single embedded node, `buildGateway` generates one
+   * and keeps it in `DATA_DIR` (see {@link ResolvedConfig}).
+   */
+  gatewaySecret: string | undefined;
   socketTokenTtlS: number;
+  /** `VET_SESSION_MAX_S`: a renewed vet token never outlives this from the password login. */
+  vetSessionMaxS: number;
   rateLimitPerMin: number;
   /** Failed authentications and `media-url` calls per client address per minute. */
   rateLimitUnauthPerMin: number;
@@ -140,7 +163,8 @@ export interface Config {
     apiBaseUrl: string | undefined;
     accountSid: string;
     apiKey: string;
-    apiSecret: string;
+    /** Required in live mode; offline, derived from the gateway secret (see {@link ResolvedConfig}). */
+    apiSecret: string | undefined;
     chatServiceSid: string;
     pushCredentialSid: string;
     tokenTtlS: number;
@@ -168,6 +192,12 @@ export interface Config {
   demo: boolean;
 }
 
+/** A {@link Config} whose secrets are settled: what the running gateway holds (`ctx.config`). */
+export type ResolvedConfig = Omit<Config, "gatewaySecret" | "twilio"> & {
+  gatewaySecret: string;
+  twilio: Omit<Config["twilio"], "apiSecret"> & { apiSecret: string };
+};
+
 /** Thrown when the environment is invalid; `message` is one readable line. */
 export class ConfigError extends Error {}
 
@@ -193,8 +223,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisKeyPrefix: c.REDIS_KEY_PREFIX,
     redisCommandTimeoutMs: c.REDIS_COMMAND_TIMEOUT_MS,
     adminToken: c.ADMIN_TOKEN,
-    gatewaySecret: c.GATEWAY_SECRET ?? DEV_GATEWAY_SECRET,
+    metricsToken: c.METRICS_TOKEN,
+    gatewaySecret: c.GATEWAY_SECRET,
     socketTokenTtlS: c.SOCKET_TOKEN_TTL_S,
+    vetSessionMaxS: c.VET_SESSION_MAX_S,
     rateLimitPerMin: c.RATE_LIMIT_PER_MIN,
     rateLimitUnauthPerMin: c.RATE_LIMIT_UNAUTH_PER_MIN,
     tarpit: { delayMs: c.RATE_LIMIT_TARPIT_MS, maxHeld: c.RATE_LIMIT_TARPIT_MAX },
@@ -213,7 +245,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       apiBaseUrl: c.TWILIO_API_BASE_URL,
       accountSid: c.TWILIO_ACCOUNT_SID ?? DEV_TWILIO.accountSid,
       apiKey: c.TWILIO_API_KEY ?? DEV_TWILIO.apiKey,
-      apiSecret: c.TWILIO_API_SECRET ?? DEV_TWILIO.apiSecret,
+      apiSecret: c.TWILIO_API_SECRET,
       chatServiceSid: c.TWILIO_CHAT_SERVICE_SID ?? DEV_TWILIO.chatServiceSid,
       pushCredentialSid: c.TWILIO_PUSH_CREDENTIAL_SID ?? DEV_TWILIO.pushCredentialSid,
       tokenTtlS: c.TOKEN_TTL_S,

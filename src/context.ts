@@ -2,7 +2,8 @@ import type { RedisClientType } from "redis";
 import type { RedisCommands } from "./lib/redis-commands.js";
 import type { AppAuthenticator } from "./auth/app-auth.js";
 import type { SocketTokens } from "./auth/socket-tokens.js";
-import type { Config } from "./config.js";
+import type { ResolvedConfig } from "./config.js";
+import type { VetLogin } from "./auth/vet-sessions.js";
 import type { Database } from "./db/database.js";
 import type { Clock } from "./lib/clock.js";
 import type { Logger } from "./lib/logger.js";
@@ -17,7 +18,7 @@ import type { Tarpit } from "./http/tarpit.js";
  * and handed to the transports. Nothing here is a module-level singleton.
  */
 export interface GatewayContext {
-  readonly config: Config;
+  readonly config: ResolvedConfig;
   readonly logger: Logger;
   readonly clock: Clock;
   /** Unique per process start; names this node in the routing store. */
@@ -34,6 +35,8 @@ export interface GatewayContext {
   readonly tokens: TokenMinter;
   readonly socketTokens: SocketTokens;
   readonly appAuth: AppAuthenticator;
+  /** Vet password logins (scrypt under the node's cap shared with `appAuth`). */
+  readonly vetLogin: VetLogin;
   /** Holds refusals of addresses that keep sending over their limit; closed on shutdown. */
   readonly tarpit: Tarpit;
   /** Absolute directory where uploaded pet images are stored and served from. */

@@ -1,4 +1,6 @@
 /** Process entry: configuration, the gateway, and signal handling. */
+import path from "node:path";
+import { GATEWAY_SECRET_FILE } from "./auth/gateway-secret.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createLogger } from "./lib/logger.js";
 import { buildGateway } from "./server.js";
@@ -15,8 +17,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  if (config.env !== "production" && !process.env.GATEWAY_SECRET) {
-    logger.warn("GATEWAY_SECRET is unset: using the development secret (never in production)");
+  if (!config.gatewaySecret) {
+    logger.info({ file: path.join(config.dataDir, GATEWAY_SECRET_FILE) }, "GATEWAY_SECRET is unset: this node signs sessions with the secret kept in DATA_DIR (made on first start)");
   }
   const gateway = await buildGateway(config, { logger });
   const address = await gateway.listen();

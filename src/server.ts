@@ -11,6 +11,9 @@ import { createClient, type RedisClientType } from "redis";
 import { createAppAuthenticator } from "./auth/app-auth.js";
 import { SocketTokens } from "./auth/socket-tokens.js";
 import type { Config } from "./config.js";
+import { resolveSecrets } from "./auth/gateway-secret.js";
+import { VetLogin } from "./auth/vet-sessions.js";
+import { createScryptGate } from "./lib/passwords.js";
 import type { GatewayContext } from "./context.js";
 import { openDatabase, type Database } from "./db/database.js";
 import { isDatabaseUnavailable } from "./db/errors.js";
@@ -22,7 +25,7 @@ import { sharedRead } from "./lib/shared-read.js";
 import { createMetrics } from "./ops/metrics.js";
 import { createStatsHistory } from "./ops/stats-history.js";
 import { createRepositories } from "./repositories/index.js";
-import { seedDemo } from "./demo/seed.js";
+import { startDemo } from "./demo/seed.js";
 import { createAccessTokenIssuer } from "./twilio/access-tokens.js";
 import { createDirectory } from "./repositories/directory.js";
 import { createTokenMinter } from "./twilio/token-minter.js";
@@ -43,6 +46,8 @@ import { vetIdentity } from "./twilio/identity.js";
 const TICK_MS = 100;
 /** How often each node offers to take the stats history's sample (one per 10 s step). */
 const STATS_TICK_MS = 1_000;
+/** How often each node closes the vet sockets whose session was revoked elsewhere (CLI, another node). */
+const REVOCATION_SWEEP_MS = 10_000;
 /** How old the queue read behind the consoles' queue bar (`GET /vet/v1/queue`) may be. */
 const VET_QUEUE_MAX_AGE_MS = 1_000;
 
@@ -73,7 +78,8 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export async function buildGateway(config: Config, overrides: GatewayOverrides = {}): Promise<Gateway> {
+export async function buildGateway(settings: Config, overrides: GatewayOverrides = {}): Promise<Gateway> {
+  const config = resolveSecrets(settings);
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
   const nodeId = overrides.nodeId ?? `node-${randomBytes(6).toString("hex")}`;
@@ -104,8 +110,9 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
 
   const redisCommands = redis ? withCommandDeadline(redis, config.redisCommandTimeoutMs) : null;
   const repos = createRepositories(database);
-  if (config.demo) await seedDemo(repos, new Date(clock.now()));
+  if (config.demo) await startDemo(repos, logger, new Date(clock.now()));
   const metrics = createMetrics();
+  const scrypt = createScryptGate();
   const accessTokens = createAccessTokenIssuer(config.twilio, clock);
   const ctx: GatewayContext = {
     config,
@@ -119,9 +126,10 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
     metrics,
     accessTokens,
     tokens: createTokenMinter(accessTokens, config.twilio),
-    socketTokens: new SocketTokens(config.gatewaySecret, config.socketTokenTtlS, clock),
+    socketTokens: new SocketTokens(config.gatewaySecret, config.socketTokenTtlS, clock, config.vetSessionMaxS),
     // Its caches age on real time, not on the injectable domain clock a test may freeze.
-    appAuth: createAppAuthenticator(repos.apps),
+    appAuth: createAppAuthenticator(repos.apps, { gatewaySecret: config.gatewaySecret, demo: config.demo, logger, scrypt }),
+    vetLogin: new VetLogin(repos.vets, scrypt, config.demo),
     tarpit: createTarpit({
       ...config.tarpit,
       onHeld: (n) => metrics.tarpitHeld.set(n),
@@ -223,6 +231,10 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
   timer?.unref();
   const statsTimer = setInterval(() => void statsHistory.tick(), STATS_TICK_MS);
   statsTimer.unref();
+  const revocationTimer = setInterval(() => {
+    sockets.sweepRevokedVets().catch((err: unknown) => logger.warn({ err }, "revocation sweep failed"));
+  }, REVOCATION_SWEEP_MS);
+  revocationTimer.unref();
   // First heartbeat before serving, so other nodes never see this node's vets without it.
   await engine.tick();
   await statsHistory.tick();
@@ -234,6 +246,7 @@ export async function buildGateway(config: Config, overrides: GatewayOverrides =
     ctx.tarpit.close();
     if (timer) clearInterval(timer);
     clearInterval(statsTimer);
+    clearInterval(revocationTimer);
     // Closing Socket.IO closes the HTTP server too.
     const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
     await sockets.close({ draining });

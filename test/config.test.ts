@@ -23,7 +23,10 @@ describe("configuration", () => {
     expect(c.redisUrl).toBeUndefined();
     expect(c.adminToken).toBeUndefined();
     expect(c.rateLimitPerMin).toBe(200);
-    expect(c.gatewaySecret.length).toBeGreaterThanOrEqual(32);
+    // No printed secret: an embedded node makes its own (test/auth/gateway-secret.test.ts).
+    expect(c.gatewaySecret).toBeUndefined();
+    expect(c.twilio.apiSecret).toBeUndefined();
+    expect(c.vetSessionMaxS).toBe(43_200);
     expect(c.twilio).toMatchObject({ mode: "offline", tokenTtlS: 3600, identityPrefix: "local", vetAppId: 1 });
     expect(c.routing).toEqual({
       vetMaxConsults: 1,
@@ -76,6 +79,31 @@ describe("configuration", () => {
     const c = loadConfig({ NODE_ENV: "production", GATEWAY_SECRET: "s".repeat(32) });
     expect(c.env).toBe("production");
     expect(c.gatewaySecret).toBe("s".repeat(32));
+  });
+
+  it("requires GATEWAY_SECRET with REDIS_URL: all nodes must share one", () => {
+    const err = configError({ REDIS_URL: "redis://127.0.0.1:6379" });
+    expect(err.message).toContain("GATEWAY_SECRET");
+    expect(err.message).toContain("REDIS_URL");
+    expect(loadConfig({ REDIS_URL: "redis://127.0.0.1:6379", GATEWAY_SECRET: "s".repeat(32) }).gatewaySecret).toBe("s".repeat(32));
+  });
+
+  it("refuses ADMIN_TOKEN and METRICS_TOKEN shorter than 32 characters", () => {
+    expect(configError({ ADMIN_TOKEN: "a".repeat(31) }).message).toMatch(/ADMIN_TOKEN: must be at least 32 characters/);
+    expect(configError({ METRICS_TOKEN: "short" }).message).toMatch(/METRICS_TOKEN: must be at least 32 characters/);
+    expect(loadConfig({ ADMIN_TOKEN: "a".repeat(32), METRICS_TOKEN: "m".repeat(40) })).toMatchObject({ adminToken: "a".repeat(32), metricsToken: "m".repeat(40) });
+  });
+
+  it("refuses demo mode in production", () => {
+    for (const DEMO of ["1", "true"]) {
+      expect(configError({ NODE_ENV: "production", GATEWAY_SECRET: "s".repeat(32), DEMO }).message).toMatch(/DEMO: is refused when NODE_ENV=production/);
+    }
+    expect(loadConfig({ NODE_ENV: "production", GATEWAY_SECRET: "s".repeat(32), DEMO: "0" }).demo).toBe(false);
+  });
+
+  it("takes VET_SESSION_MAX_S (60 s … 30 days)", () => {
+    expect(loadConfig({ VET_SESSION_MAX_S: "3600" }).vetSessionMaxS).toBe(3600);
+    expect(configError({ VET_SESSION_MAX_S: "10" }).message).toContain("VET_SESSION_MAX_S");
   });
 
   it("requires Twilio credentials in live mode", () => {

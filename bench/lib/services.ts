@@ -18,8 +18,9 @@ import { createClient } from "redis";
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
-export const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
-export const GATEWAY_SECRET = "bench-gateway-secret-0123456789abcdef-0123456789";
+// Made per run and handed to the gateways a bench starts: no printed secret works anywhere.
+export const ADMIN_TOKEN = randomBytes(32).toString("base64url");
+export const GATEWAY_SECRET = randomBytes(32).toString("base64url");
 
 const suffix = () => `${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
 

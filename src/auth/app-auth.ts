@@ -1,59 +1,82 @@
-import { createHmac, createSecretKey, randomBytes, timingSafeEqual } from "node:crypto";
-import pLimit, { type LimitFunction } from "p-limit";
+import { createHmac, createSecretKey, randomBytes } from "node:crypto";
 import { systemClock, type Clock } from "../lib/clock.js";
-import { AppError } from "../lib/envelope.js";
-import type { AppRecord, AppRepository } from "../repositories/apps.js";
-import { verifySecret } from "./passwords.js";
+import type { Logger } from "../lib/logger.js";
+import { createScryptGate, verifySecret, type ScryptGate } from "../lib/passwords.js";
+import type { AppAuthRecord, AppRecord, AppRepository } from "../repositories/apps.js";
+import { AppSecretVerifier } from "./app-secret-verifier.js";
+
+/**
+ * What a request's Basic credentials are for the app in its path, decided without scrypt:
+ * `ok`; `unknown_app` (no such `{name}`, as far as the caller looked); `wrong` (the app's
+ * verifier says no, or the header names another app or is malformed); `needs_scrypt` (the
+ * app has no current verifier: only the scrypt hash can tell, see
+ * {@link AppAuthenticator.verifySlow}).
+ */
+export type AuthCheck =
+  | { result: "ok"; app: AppRecord }
+  | { result: "unknown_app" }
+  | { result: "wrong"; app: AppRecord }
+  | { result: "needs_scrypt"; app: AppRecord };
 
 /**
  * Resolves the `{name}` of `/api/v2/{name}` and checks Basic credentials
  * (`base64("{app name or id}:{secret}")`) against that app.
+ *
+ * The apps table is held whole in memory (one row per partner) and read again at most every
+ * `appTtlMs`, by one query however many requests arrive: a partner's `{name}` costs no
+ * query per request. Credentials are checked against the app's stored keyed verifier
+ * (`app-secret-verifier.ts`): one HMAC, on every node and after every restart. Only an app
+ * without a current verifier needs scrypt, once. A name missing from the held copy (an app
+ * created a moment ago on another node, or a probe) is looked up by itself only through
+ * {@link resolve}, which the REST pipeline calls after counting the request per address.
  */
 export interface AppAuthenticator {
-  /**
-   * The app when `name` is cached as known and `authorization` matches its cached verifier:
-   * the free path, no database and no scrypt. Null means "ask {@link findByName}/{@link verify}".
-   */
-  authenticateCached(name: string, authorization: string | undefined): AppRecord | null;
-  /** The app named `name`, or null. */
+  /** The app named `name`, or null (also a demo app while demo mode is off); a name missing from the held copy is looked up. */
   findByName(name: string): Promise<AppRecord | null>;
-  /** True when the header carries this app's own name-or-id and secret. */
-  verify(app: AppRecord, authorization: string | undefined): Promise<boolean>;
+  /** The credentials' verdict from the held copy of the apps table alone (no per-name query, no scrypt). */
+  check(name: string, authorization: string | undefined): Promise<AuthCheck>;
+  /** {@link check}, but a name missing from the held copy is looked up (one query per name, unknown names remembered `unknownTtlMs`). */
+  resolve(name: string, authorization: string | undefined): Promise<AuthCheck>;
   /**
-   * Drops what this instance cached about `name` (e.g. right after the admin API created
-   * it, so a cached "unknown" does not linger). Other nodes catch up within the lookup TTL.
+   * The scrypt check of a `needs_scrypt` verdict, under the node's scrypt cap (503 when it is
+   * full). On success the app's verifier is stored, so this app never needs scrypt again.
    */
-  forget(name: string): void;
+  verifySlow(app: AppRecord, authorization: string | undefined): Promise<boolean>;
+  /** The verifier of a secret just set for the app `name` (admin API, CLI). */
+  verifierOf(name: string, secret: string): string;
+  /** This node's copy of the apps table is stale now (an app was created or changed here). */
+  forget(): void;
 }
 
 /** What the authenticator needs from the app repository (an {@link AppRepository} fits). */
-export type AppLookup = Pick<AppRepository, "findByName" | "findWithSecret">;
+export type AppLookup = Pick<AppRepository, "listForAuth" | "findForAuth" | "findWithSecret" | "storeVerifier">;
 
-/** Cache tuning and test hooks for {@link createAppAuthenticator}; every field has a production default. */
+/** Settings and test hooks for {@link createAppAuthenticator}; every field but the secret has a default. */
 export interface AppAuthOptions {
+  /** `GATEWAY_SECRET`: keys the stored verifiers. */
+  gatewaySecret: string;
+  /** Demo mode on: demo apps are served; off: they are unknown (PROTOCOL §7). */
+  demo?: boolean;
   /** Time source for cache expiry (default: the system clock). */
   clock?: Clock;
-  /** How long a found `{name}` is reused. Default 5 s. */
+  logger?: Logger;
+  /** How long a read of the apps table is used. Default 5 s. */
   appTtlMs?: number;
-  /** Most known names cached at once. Default 10,000. */
-  appCacheSize?: number;
-  /** How long an unknown `{name}` is remembered as unknown. Default 5 s. */
+  /** How long a name looked up and not found is remembered as unknown. Default 5 s. */
   unknownTtlMs?: number;
-  /** Most unknown names remembered (a separate cache, so probes never evict real apps). Default 10,000. */
+  /** Most unknown names remembered. Default 10,000. */
   unknownCacheSize?: number;
-  /** scrypt checks running at once (each holds a libuv thread ≈50 ms). Default 2. */
-  maxConcurrentScrypt?: number;
-  /** scrypt checks allowed to wait for a slot; beyond → 503. Default 200. */
-  maxQueuedScrypt?: number;
-  /** How long a verified secret's HMAC is trusted without scrypt. Default 5 min. */
-  verifierTtlMs?: number;
-  /** Most apps with a cached verifier. Default 10,000. */
-  verifierCacheSize?: number;
+  /** While the database cannot be read, the last read is used up to this age. Default 60 s. */
+  maxStaleMs?: number;
+  /** After a failed read, the next is tried no sooner than this. Default 1 s. */
+  retryMs?: number;
+  /** The node's scrypt cap, shared with vet login (default: 2 at once, 200 waiting). */
+  scrypt?: ScryptGate;
   /** How long a secret that failed scrypt is refused without another scrypt. Default 10 min. */
   rejectedTtlMs?: number;
   /** Most failed secrets remembered. Default 10,000. */
   rejectedCacheSize?: number;
-  /** The slow, authoritative check (default: scrypt from `passwords.ts`). */
+  /** The slow, authoritative check (default: scrypt from `lib/passwords.ts`). */
   verifySecret?: (secret: string, storedHash: string) => Promise<boolean>;
 }
 
@@ -100,6 +123,11 @@ export class TtlCache<K, V> {
     this.entries.delete(key);
   }
 
+  /** Removes every entry. */
+  clear(): void {
+    this.entries.clear();
+  }
+
   /** Entries held, expired ones not yet dropped included. */
   get size(): number {
     return this.entries.size;
@@ -119,33 +147,29 @@ export function parseBasic(authorization: string | undefined): { user: string; s
   return { user: decoded.slice(0, colon), secret };
 }
 
-/**
- * The caching authenticator behind {@link createAppAuthenticator}.
- *
- * scrypt costs ~50 ms, far too much per request at the target load, so after one successful
- * scrypt check the app's verifier is cached: an HMAC-SHA256 of the presented secret under a
- * random key made per instance. Later requests compare HMACs in constant time. The plaintext
- * secret is never stored, and the HMAC is useless outside this process (the key never leaves
- * it). Concurrent first-time checks of the same credentials share one scrypt computation.
- */
-class CachingAppAuthenticator implements AppAuthenticator {
-  // A KeyObject: HMAC with a raw Buffer key re-imports the key on every call.
-  private readonly hmacKey = createSecretKey(randomBytes(32));
+/** One read of the apps table. */
+interface AppsRead {
+  byName: Map<string, AppAuthRecord>;
+  readAt: number;
+}
+
+const publicOf = (a: AppAuthRecord): AppRecord => ({ id: a.id, name: a.name, mediaUrl: a.mediaUrl });
+
+/** The authenticator behind {@link createAppAuthenticator}. */
+class VerifyingAppAuthenticator implements AppAuthenticator {
+  private readonly verifier: AppSecretVerifier;
   private readonly clock: Clock;
   private readonly appTtlMs: number;
-  private readonly verifierTtlMs: number;
+  private readonly maxStaleMs: number;
+  private readonly retryMs: number;
+  private readonly demo: boolean;
+  private readonly scrypt: ScryptGate;
   private readonly slowVerify: (secret: string, storedHash: string) => Promise<boolean>;
-  /** name → app, for names that exist. */
-  private readonly appsByName: TtlCache<string, AppRecord>;
-  /** Names that do not exist: probing them stays cheap and never evicts a real app. */
-  private readonly unknownNames: TtlCache<string, true>;
-  private readonly unknownTtlMs: number;
-  /** Caps concurrent scrypt so a flood of wrong secrets cannot starve the libuv pool. */
-  private readonly scryptSlots: LimitFunction;
-  private readonly maxQueuedScrypt: number;
-  private readonly appLookups = new Map<string, Promise<AppRecord | null>>();
-  /** app id → HMAC of the last secret that passed scrypt for that app. */
-  private readonly verifiers: TtlCache<number, Buffer>;
+  private current: AppsRead | null = null;
+  private reading: Promise<AppsRead> | null = null;
+  private failedAt = -Infinity;
+  // Keys the remembered failures only; never leaves this process.
+  private readonly hmacKey = createSecretKey(randomBytes(32));
   /**
    * `appId:hmacHex` of secrets that failed scrypt → the stored hash they failed against. The
    * same secret against the same hash always fails, so a repeated wrong secret costs no
@@ -153,113 +177,152 @@ class CachingAppAuthenticator implements AppAuthenticator {
    */
   private readonly rejected: TtlCache<string, string>;
   private readonly rejectedTtlMs: number;
+  /** Names looked up and not found: probing them again costs nothing for a while. */
+  private readonly unknownNames: TtlCache<string, true>;
+  private readonly unknownTtlMs: number;
+  /** name → its lookup in flight: a burst naming one app costs one query. */
+  private readonly nameLookups = new Map<string, Promise<AppAuthRecord | null>>();
   /** `appId:hmacHex` → the scrypt check in flight for exactly those credentials. */
   private readonly inFlight = new Map<string, Promise<boolean>>();
 
   constructor(
     private readonly apps: AppLookup,
-    opts: AppAuthOptions,
+    private readonly opts: AppAuthOptions,
   ) {
+    this.verifier = new AppSecretVerifier(opts.gatewaySecret);
     this.clock = opts.clock ?? systemClock;
     this.appTtlMs = opts.appTtlMs ?? 5_000;
-    this.verifierTtlMs = opts.verifierTtlMs ?? 300_000;
+    this.maxStaleMs = opts.maxStaleMs ?? 60_000;
+    this.retryMs = opts.retryMs ?? 1_000;
+    this.demo = opts.demo ?? false;
+    this.scrypt = opts.scrypt ?? createScryptGate();
     this.slowVerify = opts.verifySecret ?? verifySecret;
-    this.appsByName = new TtlCache(opts.appCacheSize ?? 10_000, this.clock);
-    this.unknownNames = new TtlCache(opts.unknownCacheSize ?? 10_000, this.clock);
-    this.unknownTtlMs = opts.unknownTtlMs ?? 5_000;
-    this.scryptSlots = pLimit(opts.maxConcurrentScrypt ?? 2);
-    this.maxQueuedScrypt = opts.maxQueuedScrypt ?? 200;
-    this.verifiers = new TtlCache(opts.verifierCacheSize ?? 10_000, this.clock);
     this.rejected = new TtlCache(opts.rejectedCacheSize ?? 10_000, this.clock);
     this.rejectedTtlMs = opts.rejectedTtlMs ?? 600_000;
-  }
-
-  authenticateCached(name: string, authorization: string | undefined): AppRecord | null {
-    const app = this.appsByName.get(name);
-    if (!app) return null;
-    const creds = parseBasic(authorization);
-    if (!creds || (creds.user !== app.name && creds.user !== String(app.id))) return null;
-    const known = this.verifiers.get(app.id);
-    return known && timingSafeEqual(known, this.mac(app.id, creds.secret)) ? app : null;
+    this.unknownNames = new TtlCache(opts.unknownCacheSize ?? 10_000, this.clock);
+    this.unknownTtlMs = opts.unknownTtlMs ?? 5_000;
   }
 
   async findByName(name: string): Promise<AppRecord | null> {
-    if (name.length === 0 || name.length > MAX_NAME_LENGTH) return null;
-    const cached = this.appsByName.get(name);
-    if (cached !== undefined) return cached;
-    if (this.unknownNames.get(name)) return null;
-    // One database query per name at a time, however many requests arrive together.
-    const pending = this.appLookups.get(name);
-    if (pending) return pending;
-    const lookup: Promise<AppRecord | null> = this.apps
-      .findByName(name)
-      .then((app) => {
-        // Not cached when forget() ran meanwhile: the answer may predate the change.
-        if (this.appLookups.get(name) === lookup) {
-          if (app) this.appsByName.set(name, app, this.appTtlMs);
-          else this.unknownNames.set(name, true, this.unknownTtlMs);
-        }
-        return app;
-      })
-      .finally(() => {
-        if (this.appLookups.get(name) === lookup) this.appLookups.delete(name);
-      });
-    this.appLookups.set(name, lookup);
-    return lookup;
+    const app = await this.lookup(name, true);
+    return app ? publicOf(app) : null;
   }
 
-  forget(name: string): void {
-    this.appsByName.delete(name);
-    this.unknownNames.delete(name);
-    this.appLookups.delete(name);
+  check(name: string, authorization: string | undefined): Promise<AuthCheck> {
+    return this.verdict(name, authorization, false);
   }
 
-  async verify(app: AppRecord, authorization: string | undefined): Promise<boolean> {
+  resolve(name: string, authorization: string | undefined): Promise<AuthCheck> {
+    return this.verdict(name, authorization, true);
+  }
+
+  private async verdict(name: string, authorization: string | undefined, lookUpMissing: boolean): Promise<AuthCheck> {
+    const app = await this.lookup(name, lookUpMissing);
+    if (!app) return { result: "unknown_app" };
     const creds = parseBasic(authorization);
-    if (!creds) return false;
     // The user part names the app: only this app's own name or id is accepted, so another
     // app's valid credentials never open this app's routes.
-    if (creds.user !== app.name && creds.user !== String(app.id)) return false;
+    if (!creds || (creds.user !== app.name && creds.user !== String(app.id))) return { result: "wrong", app: publicOf(app) };
+    if (!this.verifier.isCurrent(app.secretVerifier)) return { result: "needs_scrypt", app: publicOf(app) };
+    return this.verifier.matches(app.secretVerifier, app.name, creds.secret)
+      ? { result: "ok", app: publicOf(app) }
+      : { result: "wrong", app: publicOf(app) };
+  }
 
-    const mac = this.mac(app.id, creds.secret);
-    const known = this.verifiers.get(app.id);
-    if (known && timingSafeEqual(known, mac)) return true;
-
-    // No verifier, or a different secret: the stored hash decides (it may have been
-    // changed out of band). Identical concurrent attempts share one scrypt.
-    const key = `${app.id}:${mac.toString("hex")}`;
+  async verifySlow(app: AppRecord, authorization: string | undefined): Promise<boolean> {
+    const creds = parseBasic(authorization);
+    if (!creds || (creds.user !== app.name && creds.user !== String(app.id))) return false;
+    const key = `${app.id}:${createHmac("sha256", this.hmacKey).update(`${app.id}\0`).update(creds.secret, "utf8").digest("hex")}`;
+    // Identical concurrent attempts share one scrypt.
     let pending = this.inFlight.get(key);
     if (!pending) {
-      pending = this.checkSlow(app.id, creds.secret, mac, key).finally(() => this.inFlight.delete(key));
+      pending = this.checkSlow(app, creds.secret, key).finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, pending);
     }
     return pending;
   }
 
-  private async checkSlow(appId: number, secret: string, mac: Buffer, key: string): Promise<boolean> {
-    const row = await this.apps.findWithSecret(appId);
-    if (!row) return false;
-    if (this.rejected.get(key) === row.secretHash) return false;
-    // Waiting work is bounded too: past it the caller gets 503 rather than an ever-longer wait.
-    if (this.scryptSlots.pendingCount >= this.maxQueuedScrypt) {
-      throw new AppError(503, "Service Unavailable", { "retry-after": "1" });
-    }
-    const ok = await this.scryptSlots(() => this.slowVerify(secret, row.secretHash));
-    if (ok) this.verifiers.set(appId, mac, this.verifierTtlMs);
-    else this.rejected.set(key, row.secretHash, this.rejectedTtlMs);
-    return ok;
+  verifierOf(name: string, secret: string): string {
+    return this.verifier.make(name, secret);
   }
 
-  /** Bound to the app id so a verifier can never be replayed across apps. */
-  private mac(appId: number, secret: string): Buffer {
-    return createHmac("sha256", this.hmacKey).update(`${appId}\0`).update(secret, "utf8").digest();
+  forget(): void {
+    if (this.current) this.current.readAt = -Infinity;
+    this.unknownNames.clear();
+  }
+
+  private async checkSlow(app: AppRecord, secret: string, key: string): Promise<boolean> {
+    const row = await this.apps.findWithSecret(app.id);
+    if (!row) return false;
+    if (this.rejected.get(key) === row.secretHash) return false;
+    const ok = await this.scrypt.run(() => this.slowVerify(secret, row.secretHash));
+    if (!ok) {
+      this.rejected.set(key, row.secretHash, this.rejectedTtlMs);
+      return false;
+    }
+    const verifier = this.verifier.make(row.name, secret);
+    await this.apps.storeVerifier(row.id, row.secretHash, verifier);
+    const held = this.current?.byName.get(row.name);
+    if (held?.id === row.id) held.secretVerifier = verifier;
+    return true;
+  }
+
+  private async lookup(name: string, lookUpMissing: boolean): Promise<AppAuthRecord | null> {
+    if (name.length === 0 || name.length > MAX_NAME_LENGTH) return null;
+    const read = await this.read();
+    const app = read.byName.get(name) ?? (lookUpMissing ? await this.lookupOne(name, read) : undefined);
+    return app && (!app.demo || this.demo) ? app : null;
+  }
+
+  /** One name missing from the held copy, from the database (one query per name at a time). */
+  private lookupOne(name: string, read: AppsRead): Promise<AppAuthRecord | null> {
+    if (this.unknownNames.get(name)) return Promise.resolve(null);
+    const pending = this.nameLookups.get(name);
+    if (pending) return pending;
+    const lookup = this.apps
+      .findForAuth(name)
+      .then((app) => {
+        if (app) read.byName.set(name, app);
+        else this.unknownNames.set(name, true, this.unknownTtlMs);
+        return app;
+      })
+      .finally(() => this.nameLookups.delete(name));
+    this.nameLookups.set(name, lookup);
+    return lookup;
+  }
+
+  /** The apps table, read again when older than `appTtlMs` (one read at a time). */
+  private async read(): Promise<AppsRead> {
+    const now = this.clock.now();
+    const held = this.current;
+    if (held && now - held.readAt < this.appTtlMs) return held;
+    // The database just failed: the last read serves a while rather than every request retrying.
+    if (held && now - this.failedAt < this.retryMs && now - held.readAt < this.maxStaleMs) return held;
+    this.reading ??= this.apps
+      .listForAuth()
+      .then((rows) => {
+        const read: AppsRead = { byName: new Map(rows.map((r) => [r.name, r])), readAt: this.clock.now() };
+        this.current = read;
+        return read;
+      })
+      .finally(() => (this.reading = null));
+    try {
+      return await this.reading;
+    } catch (err) {
+      this.failedAt = this.clock.now();
+      if (held && this.clock.now() - held.readAt < this.maxStaleMs) {
+        this.opts.logger?.warn({ err }, "apps table unreadable: authenticating from the last read");
+        return held;
+      }
+      throw err;
+    }
   }
 }
 
 /**
- * Builds the app authenticator (see {@link CachingAppAuthenticator} for the caching rules).
- * Each instance has its own caches and HMAC key; nothing is shared between gateways.
+ * Builds the app authenticator (see {@link AppAuthenticator} for how it checks and caches).
+ * Each instance has its own copy of the apps table; nothing is shared between gateways.
  */
-export function createAppAuthenticator(apps: AppLookup, opts: AppAuthOptions = {}): AppAuthenticator {
-  return new CachingAppAuthenticator(apps, opts);
+export function createAppAuthenticator(apps: AppLookup, opts: AppAuthOptions): AppAuthenticator {
+  return new VerifyingAppAuthenticator(apps, opts);
 }

@@ -1,8 +1,27 @@
 import { SignJWT, jwtVerify, errors as joseErrors } from "jose";
 import type { Clock } from "../lib/clock.js";
 
+/**
+ * Who a vet token admits: the vet, at the session version of the vet's record when it was
+ * issued (PROTOCOL §7 "Revocation": a bumped version refuses it), and since when: the
+ * password login its chain of renewals started from (epoch seconds).
+ */
+export interface VetPrincipal {
+  kind: "vet";
+  vetId: number;
+  sessionVersion: number;
+  authTime: number;
+}
+
+/** Who a user token admits: a pet owner of one app. */
+export interface UserPrincipal {
+  kind: "user";
+  appId: number;
+  userId: number;
+}
+
 /** Who a socket token admits: a pet owner of one app, or a vet. */
-export type SocketPrincipal = { kind: "user"; appId: number; userId: number } | { kind: "vet"; vetId: number };
+export type SocketPrincipal = UserPrincipal | VetPrincipal;
 
 export interface IssuedToken {
   token: string;
@@ -12,7 +31,9 @@ export interface IssuedToken {
 
 /**
  * HS256 JWTs signed with `GATEWAY_SECRET` for the `/user` and `/vet` socket handshakes.
- * The audience separates the two kinds so a user token never opens `/vet`.
+ * The audience separates the two kinds so a user token never opens `/vet`. A vet token
+ * carries its session version (`sv`) and login time (`auth_time`), and never outlives
+ * `auth_time + vetSessionMaxS`, however often it is renewed.
  */
 export class SocketTokens {
   private readonly key: Uint8Array;
@@ -21,15 +42,42 @@ export class SocketTokens {
     secret: string,
     private readonly ttlS: number,
     private readonly clock: Clock,
+    private readonly vetSessionMaxS = 43_200,
   ) {
     this.key = new TextEncoder().encode(secret);
   }
 
-  async issue(p: SocketPrincipal): Promise<IssuedToken> {
-    const iat = Math.floor(this.clock.now() / 1000);
-    const exp = iat + this.ttlS;
+  /** A `/user` token for the owner `p`. */
+  issue(p: UserPrincipal): Promise<IssuedToken> {
+    const iat = this.nowS();
+    return this.sign(p, iat, iat + this.ttlS);
+  }
+
+  /** A `/vet` token for a password login now, at the vet record's `sessionVersion`. */
+  issueVetLogin(vet: { id: number; sessionVersion: number }): Promise<IssuedToken> {
+    const iat = this.nowS();
+    const p: VetPrincipal = { kind: "vet", vetId: vet.id, sessionVersion: vet.sessionVersion, authTime: iat };
+    return this.sign(p, iat, Math.min(iat + this.ttlS, iat + this.vetSessionMaxS));
+  }
+
+  /**
+   * A renewal of the vet token `p` (its version and login time carried over), or null once
+   * the session reached `VET_SESSION_MAX_S` from that login: the vet logs in again.
+   */
+  async renewVet(p: VetPrincipal): Promise<IssuedToken | null> {
+    const iat = this.nowS();
+    const exp = Math.min(iat + this.ttlS, p.authTime + this.vetSessionMaxS);
+    return exp > iat ? this.sign(p, iat, exp) : null;
+  }
+
+  private nowS(): number {
+    return Math.floor(this.clock.now() / 1000);
+  }
+
+  private async sign(p: SocketPrincipal, iat: number, exp: number): Promise<IssuedToken> {
     const sub = p.kind === "user" ? `app-${p.appId}_user-${p.userId}` : `vet-${p.vetId}`;
-    const claims = p.kind === "user" ? { app_id: p.appId, user_id: p.userId } : { vet_id: p.vetId };
+    const claims =
+      p.kind === "user" ? { app_id: p.appId, user_id: p.userId } : { vet_id: p.vetId, sv: p.sessionVersion, auth_time: p.authTime };
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: "HS256", typ: "JWT" })
       .setSubject(sub)
@@ -57,7 +105,12 @@ export class SocketTokens {
         return Number.isInteger(appId) && Number.isInteger(userId) ? { kind, appId, userId } : null;
       }
       const vetId = Number(payload.vet_id);
-      return Number.isInteger(vetId) ? { kind, vetId } : null;
+      // Tokens issued before revocation existed carry neither: version 0, logged in when issued.
+      const sessionVersion = Number(payload.sv ?? 0);
+      const authTime = Number(payload.auth_time ?? payload.iat);
+      return Number.isInteger(vetId) && Number.isInteger(sessionVersion) && Number.isInteger(authTime)
+        ? { kind, vetId, sessionVersion, authTime }
+        : null;
     } catch (err) {
       if (err instanceof joseErrors.JOSEError) return null;
       throw err;

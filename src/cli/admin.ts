@@ -7,6 +7,8 @@
  *   npm run -s admin -- create-vet … --species dog,cat --languages en,es --max-chats 2
  *   npm run -s admin -- update-vet --email a@b.c --species "" --max-chats default
  *   npm run -s admin -- list-apps
+ *   npm run -s admin -- rotate-app-secret --name petcube          # prints the new secret once
+ *   npm run -s admin -- reset-vet-password --email a@b.c --password-stdin < password.txt
  *   npm run -s admin -- consultation 6f1c…   # the same JSON as GET /admin/v1/consultations/{id}
  */
 import { realpathSync } from "node:fs";
@@ -20,7 +22,9 @@ import { openDatabase, type Database } from "../db/database.js";
 import { apps } from "../db/schema.js";
 import { appJson, vetJson } from "../http/presenters/admin.js";
 import { createAppSchema, createVetSchema } from "../http/routes/admin.js";
-import { vetAttributeFields } from "../http/routes/admin-vets.js";
+import { vetAttributeFields, vetPasswordSchema } from "../http/routes/admin-vets.js";
+import { AppSecretVerifier, generateAppSecret } from "../auth/app-secret-verifier.js";
+import { readGatewaySecret } from "../auth/gateway-secret.js";
 import { consultationAuditJson } from "../http/presenters/admin.js";
 import { validationMessages } from "../http/validation.js";
 import { AppError } from "../lib/envelope.js";
@@ -51,6 +55,13 @@ Commands:
                --max-chats chat consultations held at once, 1-10; "default" =
                            VET_MAX_CONSULTS (the default).
   list-apps    Prints every app (id, name, media_url).
+  rotate-app-secret (--id ID | --name NAME)
+               Gives the app a new random secret and prints it once (the old one stops
+               working at once; a running gateway notices within 5 s).
+  reset-vet-password (--id ID | --email EMAIL) [--password-stdin]
+               Sets a vet's password from standard input or ${PASSWORD_ENV} (never a flag)
+               and revokes every session of the vet: a running gateway refuses the vet's
+               tokens from then on and closes its open consoles within 10 s.
   consultation ID
                Prints one consultation with its events, offers and feedback (the data
                of GET /admin/v1/consultations/{id}); exit status 1 when unknown.
@@ -135,10 +146,18 @@ function skillFlags(v: { species?: string | undefined; languages?: string | unde
 }
 
 /** `--id` or `--email`, exactly one. */
-function vetTarget(id: string | undefined, email: string | undefined): { id: number } | { email: string } {
-  if ((id === undefined) === (email === undefined)) throw new CliError("update-vet needs --id or --email (one of them)", 2);
+function vetTarget(command: string, id: string | undefined, email: string | undefined): { id: number } | { email: string } {
+  if ((id === undefined) === (email === undefined)) throw new CliError(`${command} needs --id or --email (one of them)`, 2);
   if (email !== undefined) return { email };
   if (!/^\d{1,9}$/.test(id ?? "")) throw new CliError(`--id must be a vet id (a positive integer), not ${id ?? ""}`, 2);
+  return { id: Number(id) };
+}
+
+/** `--id` or `--name`, exactly one. */
+function appTarget(id: string | undefined, name: string | undefined): { id: number } | { name: string } {
+  if ((id === undefined) === (name === undefined)) throw new CliError("rotate-app-secret needs --id or --name (one of them)", 2);
+  if (name !== undefined) return { name };
+  if (!/^\d{1,9}$/.test(id ?? "")) throw new CliError(`--id must be an app id (a positive integer), not ${id ?? ""}`, 2);
   return { id: Number(id) };
 }
 
@@ -182,11 +201,12 @@ export async function runAdminCli(argv: string[], io: CliIo = processIo): Promis
       return command === undefined && !v.help ? 2 : 0;
     }
     const maxPositionals = command === "consultation" ? 2 : 1;
+    const commands = ["create-app", "create-vet", "update-vet", "list-apps", "consultation", "rotate-app-secret", "reset-vet-password"];
     if (positionals.length > maxPositionals) {
       throw new CliError(`unexpected argument: ${positionals[maxPositionals]} (see --help)`, 2);
     }
     if (command === "consultation" && positionals[1] === undefined) throw new CliError("consultation needs an ID (see --help)", 2);
-    if (!["create-app", "create-vet", "update-vet", "list-apps", "consultation"].includes(command)) {
+    if (!commands.includes(command)) {
       throw new CliError(`unknown command: ${command} (see --help)`, 2);
     }
 
@@ -194,6 +214,8 @@ export async function runAdminCli(argv: string[], io: CliIo = processIo): Promis
     let appInput: z.output<typeof createAppSchema> | undefined;
     let vetInput: z.output<typeof createVetSchema> | undefined;
     let vetUpdate: { target: { id: number } | { email: string }; skills: z.output<typeof vetSkillsSchema> } | undefined;
+    let passwordReset: { target: { id: number } | { email: string }; password: string } | undefined;
+    let rotation: { id: number } | { name: string } | undefined;
     if (command === "create-app") {
       const secret = await secretFrom(io, v.secret, v["secret-stdin"], SECRET_ENV);
       if (secret === undefined) throw new CliError(`a secret is required: --secret, --secret-stdin or ${SECRET_ENV}`, 2);
@@ -212,7 +234,15 @@ export async function runAdminCli(argv: string[], io: CliIo = processIo): Promis
         ...skillFlags(v),
       });
     } else if (command === "update-vet") {
-      vetUpdate = { target: vetTarget(v.id, v.email), skills: check(vetSkillsSchema, skillFlags(v)) };
+      vetUpdate = { target: vetTarget(command, v.id, v.email), skills: check(vetSkillsSchema, skillFlags(v)) };
+    } else if (command === "reset-vet-password") {
+      // Never a flag: a password on the command line shows in shell history and process lists.
+      if (v.password !== undefined) throw new CliError(`reset-vet-password takes the password from --password-stdin or ${PASSWORD_ENV}, never --password`, 2);
+      const password = await secretFrom(io, undefined, v["password-stdin"], PASSWORD_ENV);
+      if (password === undefined) throw new CliError(`a password is required: --password-stdin or ${PASSWORD_ENV}`, 2);
+      passwordReset = { target: vetTarget(command, v.id, v.email), password: check(vetPasswordSchema, password) };
+    } else if (command === "rotate-app-secret") {
+      rotation = appTarget(v.id, v.name);
     }
 
     const config = loadConfig(io.env);
@@ -222,12 +252,34 @@ export async function runAdminCli(argv: string[], io: CliIo = processIo): Promis
       timeoutMs: config.databaseTimeoutMs,
     });
     const repos = createRepositories(database);
+    // Verifiers are keyed by the gateway's secret; without it the gateway makes one at the
+    // app's first authenticated request (one scrypt).
+    const gatewaySecret = config.gatewaySecret ?? readGatewaySecret(config.dataDir);
+    const verifier = gatewaySecret === undefined ? null : new AppSecretVerifier(gatewaySecret);
 
     let result: unknown;
     if (appInput) {
       result = appJson(
-        await repos.apps.create({ name: appInput.name, secret: appInput.secret, mediaUrl: appInput.media_url ?? null }),
+        await repos.apps.create({
+          name: appInput.name,
+          secret: appInput.secret,
+          verifier: verifier?.make(appInput.name, appInput.secret) ?? null,
+          mediaUrl: appInput.media_url ?? null,
+        }),
       );
+    } else if (rotation) {
+      const found = "id" in rotation ? await repos.apps.findById(rotation.id) : await repos.apps.findByName(rotation.name);
+      if (!found) throw new CliError(`app not found: ${"id" in rotation ? String(rotation.id) : rotation.name}`);
+      const secret = generateAppSecret();
+      const app = await repos.apps.setSecret(found.id, { secret, verifier: verifier?.make(found.name, secret) ?? null });
+      if (!app) throw new CliError(`app not found: ${String(found.id)}`);
+      result = { ...appJson(app), secret };
+    } else if (passwordReset) {
+      const { target, password } = passwordReset;
+      const id = "id" in target ? target.id : (await repos.vets.findByEmail(target.email))?.id;
+      const vet = id === undefined ? null : await repos.vets.update(id, { password });
+      if (!vet) throw new CliError(`vet not found: ${"id" in target ? String(target.id) : target.email}`);
+      result = { ...vetJson(vet, config.twilio.vetAppId), active: vet.active };
     } else if (vetInput) {
       const vet = await repos.vets.create({
         email: vetInput.email,

@@ -23,12 +23,20 @@ const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" 
 const createdAt = () => ts("created_at").notNull().defaultNow();
 const updatedAt = () => ts("updated_at").notNull().defaultNow();
 
-/** Partner tenants. The secret is stored only as a scrypt hash. */
+/** Partner tenants. The secret is stored only as a scrypt hash and a keyed verifier. */
 export const apps = pgTable("apps", {
   id: serial("id").primaryKey(),
   name: text("name").notNull().unique(),
   secretHash: text("secret_hash").notNull(),
+  /**
+   * HMAC of the secret under a key derived from `GATEWAY_SECRET` (`auth/app-secret-verifier.ts`):
+   * requests are checked against it without scrypt. Null until the secret was set or verified
+   * by this build; stale (another key id) after `GATEWAY_SECRET` changed.
+   */
+  secretVerifier: text("secret_verifier"),
   mediaUrl: text("media_url"),
+  /** Seeded by demo mode: unknown to the API when demo mode is off (PROTOCOL §7). */
+  demo: boolean("demo").notNull().default(false),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -51,6 +59,8 @@ export const users = pgTable(
     packageType: text("package_type").notNull().default("monthly"),
     emergencyFund: integer("emergency_fund").notNull().default(0),
     twilioUserSid: text("twilio_user_sid"),
+    /** A seeded demo owner: refused socket tokens when demo mode is off (PROTOCOL §7). */
+    demo: boolean("demo").notNull().default(false),
     lastEmergencyActivationDate: ts("last_emergency_activation_date"),
     registeredAt: ts("your_registration_date").notNull().defaultNow(),
     createdAt: createdAt(),
@@ -134,6 +144,13 @@ export const vets = pgTable("vets", {
    * keeps the skills of the highest version it was given, so an older read never wins.
    */
   skillsVersion: integer("skills_version").notNull().default(0),
+  /**
+   * Bumped when the vet is disabled, enabled or given a new password (PROTOCOL §7
+   * "Revocation"): socket tokens carry the version they were issued at, older ones are refused.
+   */
+  sessionVersion: integer("session_version").notNull().default(0),
+  /** A seeded demo vet: cannot log in, connect or get offers when demo mode is off (PROTOCOL §7). */
+  demo: boolean("demo").notNull().default(false),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });

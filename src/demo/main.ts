@@ -1,14 +1,15 @@
 /**
- * `npm run demo`: the gateway in demo mode (`DEMO=1`, a dev `ADMIN_TOKEN` unless one is
- * set), then a banner with the pages and the logins once it answers. Development only.
+ * `npm run demo`: the gateway in demo mode (`DEMO=1`; unless `ADMIN_TOKEN` is set, a random
+ * one kept in `DATA_DIR/demo-admin-token`), then a banner with the pages and the logins once
+ * it answers. Development only: the configuration refuses demo mode in production.
  */
+import { loadOrCreateSecretFile } from "../auth/gateway-secret.js";
 import { loadConfig } from "../config.js";
 import { DEMO_OWNERS, DEMO_VETS } from "./data.js";
 
-const DEV_ADMIN_TOKEN = "demo-admin-token-for-local-use-only";
-
 process.env.DEMO = "1";
-process.env.ADMIN_TOKEN ??= DEV_ADMIN_TOKEN;
+const ownToken = !process.env.ADMIN_TOKEN;
+process.env.ADMIN_TOKEN ??= loadOrCreateSecretFile(process.env.DATA_DIR ?? "./data", "demo-admin-token");
 
 async function waitUntilUp(base: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
@@ -23,13 +24,12 @@ async function waitUntilUp(base: string): Promise<void> {
 }
 
 function banner(base: string, adminToken: string): string {
-  const dev = adminToken === DEV_ADMIN_TOKEN;
   return [
     "",
     "Vet consultation gateway, demo mode",
     `  vet console   ${base}/console/`,
     `  owner demo    ${base}/demo/`,
-    `  operators     ${base}/ops/   (admin token: ${dev ? adminToken : "the ADMIN_TOKEN you set"})`,
+    `  operators     ${base}/ops/   (admin token: ${ownToken ? adminToken : "the ADMIN_TOKEN you set"})`,
     `  API docs      ${base}/docs`,
     "",
     "  vets   " + DEMO_VETS.map((v) => `${v.email} / ${v.password}`).join("\n         "),

@@ -9,6 +9,7 @@ import type { PetRow } from "../repositories/pets.js";
 import type { VetRecord } from "../repositories/vets.js";
 import type { UserRow } from "../repositories/users.js";
 import { AppError } from "../lib/envelope.js";
+import type { Logger } from "../lib/logger.js";
 import { DEMO_APP_NAME, DEMO_OWNERS, DEMO_VETS } from "./data.js";
 
 export interface SeededDemo {
@@ -34,11 +35,16 @@ async function findOrCreate<T>(find: () => Promise<T | null>, create: () => Prom
 const hasDefaultSkills = (s: { species: string[]; languages: string[]; maxChats: number | null }) =>
   s.species.length === 0 && s.languages.length === 1 && s.languages[0] === "en" && s.maxChats === null;
 
+/**
+ * Seeds the demo cast, every record marked as a demo record (PROTOCOL §7: with demo mode off
+ * they cannot log in, connect or get offers).
+ */
 export async function seedDemo(repos: Repositories, now: Date): Promise<SeededDemo> {
-  // The demo app's REST secret is random: the demo page needs only /demo/v1/owner-token.
+  // The demo app's REST secret is random and never shown: the demo page needs only
+  // /demo/v1/owner-token.
   const app = await findOrCreate(
     () => repos.apps.findByName(DEMO_APP_NAME),
-    () => repos.apps.create({ name: DEMO_APP_NAME, secret: randomBytes(24).toString("hex") }),
+    () => repos.apps.create({ name: DEMO_APP_NAME, secret: randomBytes(24).toString("hex"), demo: true }),
   );
   const vets: VetRecord[] = [];
   for (const v of DEMO_VETS) {
@@ -49,7 +55,8 @@ export async function seedDemo(repos: Repositories, now: Date): Promise<SeededDe
     );
     // A demo vet seeded before skills existed still has the defaults: give it its skills.
     if (hasDefaultSkills(vet) && !hasDefaultSkills(skills)) vet = (await repos.vets.update(vet.id, skills)) ?? vet;
-    vets.push(vet);
+    if (!vet.demo) await repos.vets.markDemo(vet.id);
+    vets.push({ ...vet, demo: true });
   }
   const owners: SeededDemo["owners"] = [];
   for (const o of DEMO_OWNERS) {
@@ -64,12 +71,29 @@ export async function seedDemo(repos: Repositories, now: Date): Promise<SeededDe
           )
         ).user,
     );
+    if (!user.demo) await repos.users.markDemo(app.id, user.id);
     const pets = (await repos.pets.listByOwnerEmail(app.id, o.email)) ?? [];
     for (const p of o.pets) {
       if (pets.some((have) => have.name === p.name)) continue;
       pets.push(await repos.pets.create(app.id, user.id, p, now));
     }
-    owners.push({ user, pets: pets.filter((have) => o.pets.some((p) => p.name === have.name)) });
+    owners.push({ user: { ...user, demo: true }, pets: pets.filter((have) => o.pets.some((p) => p.name === have.name)) });
   }
   return { app, vets, owners };
+}
+
+/**
+ * Demo mode's start: seeds the cast, and warns when the database also holds real vets or
+ * apps, so demo mode and real data never mix silently (the demo logins are published).
+ */
+export async function startDemo(repos: Repositories, logger: Logger, now: Date): Promise<SeededDemo> {
+  const seeded = await seedDemo(repos, now);
+  const [vets, apps] = await Promise.all([repos.vets.countReal(), repos.apps.countReal()]);
+  if (vets > 0 || apps > 0) {
+    logger.warn(
+      { realVets: vets, realApps: apps },
+      `demo mode on a database with real records (${String(vets)} vets, ${String(apps)} apps): demo logins are published; use another DATA_DIR or DATABASE_URL for the demo`,
+    );
+  }
+  return seeded;
 }

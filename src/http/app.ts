@@ -18,6 +18,7 @@ import { createDemoRouter } from "../demo/routes.js";
 import { createV2Router, mediaUrlHandler } from "./routes/v2/index.js";
 import type { UserSessions } from "./routes/v2/users.js";
 import type { AppRecord } from "../repositories/apps.js";
+import type { AuthCheck } from "../auth/app-auth.js";
 
 /** Per-request values set by middleware. */
 export interface RequestLocals {
@@ -27,6 +28,8 @@ export interface RequestLocals {
   app?: AppRecord;
   /** True once the request proved it is `app` (REST limits count the right caller by it). */
   authenticated?: boolean;
+  /** The credentials' verdict, made on the way in. */
+  authCheck?: AuthCheck;
 }
 
 /** Typed access to `res.locals`. */
@@ -51,24 +54,33 @@ export function createHttpApp(
   app.set("trust proxy", ctx.config.trustProxy);
   app.set("etag", false);
 
-  // An address this node already refused in this window, calling the partner API without
-  // credentials it has verified before, is refused here: before the request id, metrics and
-  // routing, so a flood of wrong secrets costs each request its headers and a short answer.
+  // Partner credentials are checked first, against the app's stored verifier (one HMAC, no
+  // scrypt), so a partner is never refused for other clients' failures, also when all share
+  // one address (PROTOCOL §7). What fails from an address this node already refused in this
+  // window is refused here: before the request id, metrics and routing, so a flood of wrong
+  // secrets costs each request its headers and a short answer.
   const unauthLimiter = createUnauthRateLimiter(ctx);
+  let forwardedWarned = ctx.config.trustProxy > 0;
   app.use(apiHeaders(), corsHeaders(ctx.config.corsOrigins));
-  app.use((req, res, next) => {
+  app.use(async (req, res, next) => {
+    if (!forwardedWarned && req.headers["x-forwarded-for"] !== undefined) {
+      forwardedWarned = true;
+      ctx.logger.warn(
+        "X-Forwarded-For arrived while TRUST_PROXY=0: every client behind that proxy shares one address for the per-address limits; set TRUST_PROXY to the number of proxies",
+      );
+    }
     const m = /^\/api\/v2\/([^/]+)\/(.*)$/.exec(req.path);
-    if (!m) return next();
-    const [, name, rest] = m;
+    if (!m || m[2] === "media-url") return next();
     let appName: string;
     try {
-      appName = decodeURIComponent(name);
+      appName = decodeURIComponent(m[1]);
     } catch {
       return next(); // malformed: routing answers it as before
     }
-    const cached = rest === "media-url" ? null : ctx.appAuth.authenticateCached(appName, req.get("authorization"));
-    if (cached) {
-      res.locals.app = cached;
+    const verdict = await ctx.appAuth.check(appName, req.get("authorization"));
+    locals(res).authCheck = verdict;
+    if (verdict.result === "ok") {
+      res.locals.app = verdict.app;
       res.locals.authenticated = true;
       return next();
     }
@@ -106,7 +118,7 @@ export function createHttpApp(
 
   const json = express.json({ limit: "1mb" });
   const form = express.urlencoded({ extended: true, limit: "1mb" });
-  app.use("/admin/v1", json, createAdminRouter(ctx, stats, vetSessions));
+  app.use("/admin/v1", createAdminRouter(ctx, stats, vetSessions));
   app.use("/vet/v1", json, createVetAuthRouter(ctx));
   app.use("/vet/v1", createVetConsoleRouter(ctx, stats));
   app.use(createPagesRouter({ demo: ctx.config.demo, twilioLive: ctx.config.twilio.mode === "live" }));
@@ -118,30 +130,25 @@ export function createHttpApp(
   // only once the request proved it is the app; bodies are parsed only after that.
   const v2 = express.Router({ mergeParams: true });
   const appLimiter = createAppRateLimiter(ctx);
-  const requireApp = async (name: string): Promise<AppRecord> => {
-    const found = await ctx.appAuth.findByName(name);
-    if (!found) throw new AppError(404, "App Not Found");
-    return found;
-  };
   const resolveApp = async (req: Request<{ name: string }>, res: Response, next: NextFunction) => {
-    res.locals.app = await requireApp(req.params.name);
+    const found = await ctx.appAuth.findByName(req.params.name);
+    if (!found) throw new AppError(404, "App Not Found");
+    res.locals.app = found;
     next();
   };
   // No credentials: always counted per client address.
   v2.get("/media-url", unauthLimiter, resolveApp, mediaUrlHandler(ctx));
-  v2.use((req: Request<{ name: string }>, res, next) => {
-    if (locals(res).authenticated) return next(); // cached credentials, checked on the way in
-    const app = ctx.appAuth.authenticateCached(req.params.name, req.get("authorization"));
-    if (!app) return unauthLimiter(req, res, next);
-    res.locals.app = app;
-    res.locals.authenticated = true;
-    next();
-  });
+  // Not authenticated on the way in: counted per client address before anything costly.
+  v2.use((_req, res, next) => (locals(res).authenticated ? next() : unauthLimiter(_req, res, next)));
   v2.use(async (req: Request<{ name: string }>, res, next) => {
     if (locals(res).authenticated) return next();
-    const app = await requireApp(req.params.name);
-    res.locals.app = app;
-    const ok = await ctx.appAuth.verify(app, req.get("authorization"));
+    // Counted per address above: now a name this node does not hold yet may be looked up.
+    let verdict = locals(res).authCheck;
+    if (verdict === undefined || verdict.result === "unknown_app") verdict = await ctx.appAuth.resolve(req.params.name, req.get("authorization"));
+    if (verdict.result === "unknown_app") throw new AppError(404, "App Not Found");
+    res.locals.app = verdict.app;
+    // Only an app without a current verifier needs scrypt (once; capped per node).
+    const ok = verdict.result === "ok" || (verdict.result === "needs_scrypt" && (await ctx.appAuth.verifySlow(verdict.app, req.get("authorization"))));
     if (!ok) throw new AppError(401, "Unauthenticated.");
     res.locals.authenticated = true;
     next();

@@ -167,7 +167,10 @@ export const stateSchema = z.object({
   twilioToken: z.string().optional(),
 });
 
-/** Why the gateway closed a socket itself: a newer connection of the same identity, or flooding (PROTOCOL §7). */
-export const sessionClosedReasonSchema = z.enum(["replaced", "flooding"]);
+/**
+ * Why the gateway closed a socket itself: a newer connection of the same identity, flooding,
+ * or a revoked session (vet disabled, given a new password or re-enabled; PROTOCOL §7).
+ */
+export const sessionClosedReasonSchema = z.enum(["replaced", "flooding", "revoked"]);
 /** Sent right before the server disconnects the socket; clients should not reconnect on their own. */
 export const sessionClosedSchema = z.object({ reason: sessionClosedReasonSchema });

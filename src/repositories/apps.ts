@@ -1,5 +1,5 @@
-import { eq } from "drizzle-orm";
-import { hashSecret } from "../auth/passwords.js";
+import { and, eq } from "drizzle-orm";
+import { hashSecret } from "../lib/passwords.js";
 import type { Db } from "../db/database.js";
 import { apps } from "../db/schema.js";
 import { conflict } from "../lib/envelope.js";
@@ -11,22 +11,43 @@ export interface AppRecord {
   mediaUrl: string | null;
 }
 
+/** What authentication holds of every app (no scrypt hash). */
+export interface AppAuthRecord extends AppRecord {
+  /** See `auth/app-secret-verifier.ts`; null until set or verified by this build. */
+  secretVerifier: string | null;
+  /** Seeded by demo mode. */
+  demo: boolean;
+}
+
 /** An app with the stored secret hash, for authentication only. */
 export interface AppWithSecret extends AppRecord {
   secretHash: string;
 }
 
+/** A new secret: the plaintext is hashed here; `verifier` is its keyed verifier, when the caller can make one. */
+export interface SecretInput {
+  secret: string;
+  verifier?: string | null;
+}
+
 const publicColumns = { id: apps.id, name: apps.name, mediaUrl: apps.mediaUrl };
+const authColumns = { ...publicColumns, secretVerifier: apps.secretVerifier, demo: apps.demo };
 
 export class AppRepository {
   constructor(private readonly db: Db) {}
 
-  /** Creates an app; the secret is stored only as a scrypt hash. 409 when the name is taken. */
-  async create(input: { name: string; secret: string; mediaUrl?: string | null }): Promise<AppRecord> {
+  /** Creates an app; the secret is stored only as a scrypt hash (and verifier). 409 when the name is taken. */
+  async create(input: { name: string; mediaUrl?: string | null; demo?: boolean } & SecretInput): Promise<AppRecord> {
     const secretHash = await hashSecret(input.secret);
     const rows = await this.db
       .insert(apps)
-      .values({ name: input.name, secretHash, mediaUrl: input.mediaUrl ?? null })
+      .values({
+        name: input.name,
+        secretHash,
+        secretVerifier: input.verifier ?? null,
+        mediaUrl: input.mediaUrl ?? null,
+        demo: input.demo ?? false,
+      })
       .onConflictDoNothing({ target: apps.name })
       .returning(publicColumns);
     const row = rows[0];
@@ -51,5 +72,48 @@ export class AppRepository {
       .where(eq(apps.id, id))
       .limit(1);
     return rows[0] ?? null;
+  }
+
+  /** Every app as authentication needs it (the table is small: one row per partner). */
+  listForAuth(): Promise<AppAuthRecord[]> {
+    return this.db.select(authColumns).from(apps);
+  }
+
+  /** One app as authentication needs it, by name; null when there is none. */
+  async findForAuth(name: string): Promise<AppAuthRecord | null> {
+    const rows = await this.db.select(authColumns).from(apps).where(eq(apps.name, name)).limit(1);
+    return rows[0] ?? null;
+  }
+
+  /** Every app, oldest first. */
+  list(): Promise<AppRecord[]> {
+    return this.db.select(publicColumns).from(apps).orderBy(apps.id);
+  }
+
+  /**
+   * Stores the verifier of a secret that just passed scrypt against `secretHash`; a no-op
+   * when the secret changed meanwhile (the verifier would be of the old one).
+   */
+  async storeVerifier(id: number, secretHash: string, verifier: string): Promise<void> {
+    await this.db
+      .update(apps)
+      .set({ secretVerifier: verifier })
+      .where(and(eq(apps.id, id), eq(apps.secretHash, secretHash)));
+  }
+
+  /** Replaces the app's secret (hash and verifier); the app, or null when there is none with this id. */
+  async setSecret(id: number, input: SecretInput): Promise<AppRecord | null> {
+    const secretHash = await hashSecret(input.secret);
+    const rows = await this.db
+      .update(apps)
+      .set({ secretHash, secretVerifier: input.verifier ?? null, updatedAt: new Date() })
+      .where(eq(apps.id, id))
+      .returning(publicColumns);
+    return rows[0] ?? null;
+  }
+
+  /** Counts apps that are not demo records (demo mode warns when real data shares its database). */
+  async countReal(): Promise<number> {
+    return (await this.db.$count(apps, eq(apps.demo, false)));
   }
 }

@@ -1,6 +1,6 @@
 import { and, count, desc, eq, gte, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/database.js";
-import { users, userStatus } from "../db/schema.js";
+import { pets, users, userStatus } from "../db/schema.js";
 import { planUserAction, type SubscriptionStatus, type UserActionRequest, type UserRole } from "../domain/emergency-stats.js";
 import { conflict, unprocessable } from "../lib/envelope.js";
 import { insertPet, isDbId, type PetFields, type PetRow } from "./pets.js";
@@ -188,15 +188,37 @@ export class UserRepository {
     });
   }
 
-  /** Soft-deletes an active user; returns the deleted row, or null when there is none. */
+  /** Marks the user as a demo record (demo mode's seed). */
+  async markDemo(appId: number, userId: number): Promise<void> {
+    await this.db.update(users).set({ demo: true }).where(and(eq(users.appId, appId), eq(users.id, userId)));
+  }
+
+  /** Soft-deletes an active user and, in the same transaction, their pets (PROTOCOL §7); null when there is no such user. */
   async softDelete(appId: number, userId: number, now: Date): Promise<UserRow | null> {
+    return (await this.softDeleteWithPets(appId, userId, now))?.user ?? null;
+  }
+
+  /**
+   * {@link softDelete}, also returning the `profile` of every pet it deleted, so the caller
+   * deletes their images from storage once the rows are gone.
+   */
+  async softDeleteWithPets(appId: number, userId: number, now: Date): Promise<{ user: UserRow; petProfiles: string[] } | null> {
     if (!isDbId(userId)) return null;
-    const rows = await this.db
-      .update(users)
-      .set({ deletedAt: now, updatedAt: now })
-      .where(and(activeUser(appId), eq(users.id, userId)))
-      .returning();
-    return rows[0] ?? null;
+    return this.db.transaction(async (tx) => {
+      const rows = await tx
+        .update(users)
+        .set({ deletedAt: now, updatedAt: now })
+        .where(and(activeUser(appId), eq(users.id, userId)))
+        .returning();
+      const user = rows[0];
+      if (!user) return null;
+      const removed = await tx
+        .update(pets)
+        .set({ deletedAt: now, updatedAt: now })
+        .where(and(eq(pets.appId, appId), eq(pets.userId, userId), isNull(pets.deletedAt)))
+        .returning({ profile: pets.profile });
+      return { user, petProfiles: removed.flatMap((p) => (p.profile ? [p.profile] : [])) };
+    });
   }
 
   /** Records an emergency activation at `at`; the next one is possible 365 days later. */

@@ -1,5 +1,5 @@
 import { eq, inArray, sql } from "drizzle-orm";
-import { hashSecret, verifySecret } from "../auth/passwords.js";
+import { hashSecret } from "../lib/passwords.js";
 import type { Db } from "../db/database.js";
 import type { VetSkills } from "../domain/types.js";
 import { vets } from "../db/schema.js";
@@ -22,6 +22,10 @@ export interface VetRecord {
   maxChats: number | null;
   /** Bumped by every write of the three skills above (see {@link VetSkills.version}). */
   skillsVersion: number;
+  /** Bumped by disabling, enabling and a new password: older socket tokens are refused (PROTOCOL §7). */
+  sessionVersion: number;
+  /** Seeded by demo mode: refused everywhere while demo mode is off. */
+  demo: boolean;
 }
 
 /** The routing attributes an operator sets on a vet; an absent field is left as it is. */
@@ -34,6 +38,8 @@ export interface VetAttributes {
 /** What `PATCH /admin/v1/vets/{id}` may change at once. */
 export interface VetChanges extends VetAttributes {
   active?: boolean;
+  /** A new password (hashed here). */
+  password?: string;
 }
 
 /** The routing skills of a vet record (the domain's {@link VetSkills}). */
@@ -52,6 +58,8 @@ const publicColumns = {
   languages: vets.languages,
   maxChats: vets.maxChats,
   skillsVersion: vets.skillsVersion,
+  sessionVersion: vets.sessionVersion,
+  demo: vets.demo,
 };
 
 const touchesSkills = (a: VetAttributes) => a.species !== undefined || a.languages !== undefined || a.maxChats !== undefined;
@@ -66,9 +74,6 @@ function attributeColumns(a: VetAttributes): Partial<Pick<typeof vets.$inferInse
 }
 
 export class VetRepository {
-  /** Verifying against a dummy hash when the email is unknown keeps login timing uniform. */
-  private dummyHash: Promise<string> | undefined;
-
   constructor(private readonly db: Db) {}
 
   /** Creates a vet; the password is stored only as a scrypt hash. 409 when the email is taken. */
@@ -78,6 +83,7 @@ export class VetRepository {
     firstName: string;
     lastName: string;
     profileImage?: string | null;
+    demo?: boolean;
   } & VetAttributes): Promise<VetRecord> {
     const passwordHash = await hashSecret(input.password);
     const rows = await this.db
@@ -88,6 +94,7 @@ export class VetRepository {
         firstName: input.firstName,
         lastName: input.lastName,
         profileImage: input.profileImage ?? null,
+        demo: input.demo ?? false,
         ...attributeColumns(input),
       })
       .onConflictDoNothing({ target: vets.email })
@@ -124,15 +131,21 @@ export class VetRepository {
   /**
    * Changes the given fields in one write; the updated vet, or null when there is none with
    * this id. A change of skills bumps `skillsVersion` in the same UPDATE, so the row lock
-   * orders concurrent writers and each gets the version of exactly what it wrote.
+   * orders concurrent writers and each gets the version of exactly what it wrote. Setting
+   * `active` (either way) or a password bumps `sessionVersion`: every token issued before is
+   * refused from then on (PROTOCOL §7 "Revocation").
    */
   async update(id: number, changes: VetChanges): Promise<VetRecord | null> {
+    const passwordHash = changes.password !== undefined ? await hashSecret(changes.password) : undefined;
+    const revokes = changes.active !== undefined || passwordHash !== undefined;
     const rows = await this.db
       .update(vets)
       .set({
         ...(changes.active !== undefined ? { active: changes.active } : {}),
+        ...(passwordHash !== undefined ? { passwordHash } : {}),
         ...attributeColumns(changes),
         ...(touchesSkills(changes) ? { skillsVersion: sql`${vets.skillsVersion} + 1` } : {}),
+        ...(revokes ? { sessionVersion: sql`${vets.sessionVersion} + 1` } : {}),
         updatedAt: new Date(),
       })
       .where(eq(vets.id, id))
@@ -140,17 +153,26 @@ export class VetRepository {
     return rows[0] ?? null;
   }
 
-  /** The vet when email and password match, else null (constant-time either way). */
-  async verifyCredentials(email: string, password: string): Promise<VetRecord | null> {
+  /** The vet with this email (any case) and its password hash, for login; null when unknown. */
+  async findCredentials(email: string): Promise<{ vet: VetRecord; passwordHash: string } | null> {
     const rows = await this.db
       .select({ ...publicColumns, passwordHash: vets.passwordHash })
       .from(vets)
       .where(eq(sql`lower(${vets.email})`, email.toLowerCase()))
       .limit(1);
     const row = rows[0];
-    const ok = await verifySecret(password, row?.passwordHash ?? (await (this.dummyHash ??= hashSecret("timing-equaliser"))));
-    if (!row || !ok) return null;
-    const { passwordHash: _omit, ...vet } = row;
-    return vet;
+    if (!row) return null;
+    const { passwordHash, ...vet } = row;
+    return { vet, passwordHash };
+  }
+
+  /** Marks the vet as a demo record (demo mode's seed). */
+  async markDemo(id: number): Promise<void> {
+    await this.db.update(vets).set({ demo: true }).where(eq(vets.id, id));
+  }
+
+  /** Counts vets that are not demo records. */
+  countReal(): Promise<number> {
+    return this.db.$count(vets, eq(vets.demo, false));
   }
 }

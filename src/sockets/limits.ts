@@ -101,7 +101,7 @@ function readControl(socket: ClosableSocket): ReadControl {
 }
 
 /** Tells the client why, then disconnects (the event is written before the disconnect packet). */
-function closeLocal(socket: ClosableSocket, reason: SessionClosedReason): void {
+export function closeLocal(socket: ClosableSocket, reason: SessionClosedReason): void {
   socket.emit("session:closed", { reason });
   socket.disconnect(true);
 }

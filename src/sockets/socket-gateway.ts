@@ -16,8 +16,10 @@ import type { Notifier } from "../domain/ports.js";
 import { AppError, fail, ok, type Envelope } from "../lib/envelope.js";
 import { validate } from "../http/validation.js";
 import { originAllowed } from "../http/security.js";
-import { handshakeGuard } from "./handshake.js";
-import { createSocketLimits } from "./limits.js";
+import { HandshakeRefusal, handshakeGuard } from "./handshake.js";
+import type { VetPrincipal } from "../auth/socket-tokens.js";
+import { vetSessionValid } from "../auth/vet-sessions.js";
+import { closeLocal, createSocketLimits } from "./limits.js";
 import { startRegistration, type Registration } from "./registration.js";
 import {
   callStatusSetSchema,
@@ -32,7 +34,7 @@ import {
   type VetServerToClient,
 } from "../protocol/events.js";
 
-type VetSocketData = { vetId: number };
+type VetSocketData = { vetId: number; principal: VetPrincipal };
 type UserSocketData = { appId: number; userId: number };
 type VetNamespace = Namespace<VetClientToServer, VetServerToClient, Record<string, never>, VetSocketData>;
 type UserNamespace = Namespace<UserClientToServer, UserServerToClient, Record<string, never>, UserSocketData>;
@@ -59,6 +61,12 @@ export interface SocketGateway {
   bind(engine: ConsultationEngine): void;
   /** Disconnects this node's sockets so clients reconnect and register again. */
   disconnectLocal(): void;
+  /**
+   * Closes this node's vet sockets whose session is no longer valid (disabled, revoked, demo
+   * outside demo mode), whatever revoked it: the CLI, another node, the database itself.
+   * One query for all of them; resolves to how many were closed.
+   */
+  sweepRevokedVets(): Promise<number>;
   /** The vet and owner sockets connected to this node (registered again after a rebuild). */
   localConnections(): LocalConnections;
   /** Stops reacting to disconnects (the node already handed its state back), then closes. */
@@ -89,6 +97,8 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
     io.adapter(createAdapter(pub, sub, { key: `${ctx.config.redisKeyPrefix}socket.io` }));
   }
 
+  // The default namespace serves nothing: every connection to it is refused (PROTOCOL §7).
+  io.of("/").use((_socket, next) => next(new HandshakeRefusal("unauthorized")));
   const vets = io.of("/vet") as VetNamespace;
   const users = io.of("/user") as UserNamespace;
   const limits = createSocketLimits(ctx.config.sockets, ctx.logger);
@@ -130,8 +140,10 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
       metrics: ctx.metrics,
       admit: async (token) => {
         const p = await ctx.socketTokens.verify(token, "vet");
-        const vet = p?.kind === "vet" ? await ctx.repos.vets.findById(p.vetId) : null;
-        return vet?.active ? { vetId: vet.id } : null;
+        if (p?.kind !== "vet") return null;
+        // Disabled, revoked (older session version) and, outside demo mode, demo vets are refused.
+        const vet = await ctx.repos.vets.findById(p.vetId);
+        return vetSessionValid(vet, p, ctx.config.demo) ? { vetId: vet.id, principal: p } : null;
       },
     }),
   );
@@ -144,7 +156,7 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
         const p = await ctx.socketTokens.verify(token, "user");
         if (p?.kind !== "user") return null;
         const user = await ctx.repos.users.findById(p.appId, p.userId);
-        return user ? { appId: p.appId, userId: p.userId } : null;
+        return user && (ctx.config.demo || !user.demo) ? { appId: p.appId, userId: p.userId } : null;
       },
     }),
   );
@@ -258,9 +270,9 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
         message: "Call started",
       }));
       handle(socket, ready, "vet", "token:refresh", schemas.empty, async () => {
-        // Re-checked against the database (PROTOCOL §6): a disabled vet gets 401 and is closed.
+        // Re-checked against the database (PROTOCOL §7): a disabled or revoked vet gets 401 and is closed.
         const vet = await ctx.repos.vets.findById(vetId);
-        if (!vet?.active) revoke(socket);
+        if (!vetSessionValid(vet, socket.data.principal, ctx.config.demo)) revoke(socket);
         return { data: engine.vetToken(vetId), message: "Vet token" };
       });
     });
@@ -317,7 +329,8 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
       });
       handle(socket, ready, "user", "token:refresh", schemas.empty, async () => {
         // Re-checked against the database (PROTOCOL §6): a deleted user gets 401 and is closed.
-        if (!(await ctx.repos.users.findById(appId, userId))) revoke(socket);
+        const user = await ctx.repos.users.findById(appId, userId);
+        if (!user || (user.demo && !ctx.config.demo)) revoke(socket);
         return { data: engine.userToken(appId, userId), message: "User token" };
       });
     });
@@ -342,6 +355,15 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
     disconnectLocal() {
       vets.local.disconnectSockets(true);
       users.local.disconnectSockets(true);
+    },
+    async sweepRevokedVets() {
+      const open = [...vets.sockets.values()];
+      if (open.length === 0) return 0;
+      const found = await ctx.repos.vets.findByIds([...new Set(open.map((s) => s.data.vetId))]);
+      const byId = new Map(found.map((v) => [v.id, v]));
+      const revoked = open.filter((s) => !vetSessionValid(byId.get(s.data.vetId) ?? null, s.data.principal, ctx.config.demo));
+      for (const s of revoked) closeLocal(s, "revoked");
+      return revoked.length;
     },
     async close(opts = {}) {
       if (opts.draining) draining = true;

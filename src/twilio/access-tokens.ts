@@ -1,6 +1,6 @@
 import { createSecretKey } from "node:crypto";
 import twilio from "twilio";
-import type { Config } from "../config.js";
+import type { ResolvedConfig } from "../config.js";
 import type { Clock } from "../lib/clock.js";
 
 const { AccessToken } = twilio.jwt;
@@ -33,7 +33,7 @@ export interface AccessTokenIssuer {
  * is read first, so `expiresAt` is never later than `exp`). A test that moves a ManualClock
  * and also decodes the JWT should move the system time too (`vi.setSystemTime`).
  */
-export function createAccessTokenIssuer(cfg: Config["twilio"], clock: Clock): AccessTokenIssuer {
+export function createAccessTokenIssuer(cfg: ResolvedConfig["twilio"], clock: Clock): AccessTokenIssuer {
   // AccessToken's typings say string, but it hands the value straight to jsonwebtoken,
   // which takes a KeyObject as is; the cast is confined to this one line.
   const secret = createSecretKey(Buffer.from(cfg.apiSecret, "utf8")) as unknown as string;

@@ -1,4 +1,4 @@
-import type { Config } from "../config.js";
+import type { ResolvedConfig } from "../config.js";
 import type { TwilioProvider } from "../domain/ports.js";
 import type { Logger } from "../lib/logger.js";
 import { createLiveProvider, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./live-provider.js";
@@ -6,7 +6,7 @@ import { createOfflineProvider } from "./offline-provider.js";
 
 /** Picks the implementation by `cfg.mode`. `opts.retry` applies to live mode (tests shorten it). */
 export function createTwilioProvider(
-  cfg: Config["twilio"],
+  cfg: ResolvedConfig["twilio"],
   logger: Logger,
   opts: { retry?: RetryPolicy } = {},
 ): TwilioProvider {

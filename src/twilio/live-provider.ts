@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import twilio from "twilio";
 // Type-only deep import: the package root does not re-export RequestClient's option types.
 import type RequestClient from "twilio/lib/base/RequestClient.js";
-import type { Config } from "../config.js";
+import type { ResolvedConfig } from "../config.js";
 import type { TwilioProvider } from "../domain/ports.js";
 import { AppError } from "../lib/envelope.js";
 import type { Logger } from "../lib/logger.js";
@@ -108,7 +108,7 @@ const twilioCode = (err: unknown): number | undefined => {
  * longer in progress (53112) counts as done. Unique names are consultation ids, so a clash is
  * always the same consultation.
  */
-export function createLiveProvider(cfg: Config["twilio"], logger: Logger, retry: RetryPolicy): TwilioProvider {
+export function createLiveProvider(cfg: ResolvedConfig["twilio"], logger: Logger, retry: RetryPolicy): TwilioProvider {
   const log = logger.child({ component: "twilio", mode: "live" });
   const httpOpts: RequestClient.RequestClientOptions = { timeout: REQUEST_TIMEOUT_MS, keepAlive: true };
   const httpClient = cfg.apiBaseUrl

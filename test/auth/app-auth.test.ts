@@ -1,27 +1,42 @@
 import { inspect } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createAppAuthenticator, parseBasic, TtlCache, type AppLookup } from "../../src/auth/app-auth.js";
-import { hashSecret, verifySecret } from "../../src/auth/passwords.js";
+import { AppSecretVerifier } from "../../src/auth/app-secret-verifier.js";
+import { hashSecret, verifySecret } from "../../src/lib/passwords.js";
 import { ManualClock } from "../../src/lib/clock.js";
-import type { AppRecord, AppWithSecret } from "../../src/repositories/apps.js";
+import type { AppAuthRecord } from "../../src/repositories/apps.js";
 import { basicAuth } from "../support/gateway.js";
 
 const SECRET = "petcube-secret-0123456789";
 const OTHER_SECRET = "other-app-secret-9876543210";
+const GATEWAY_SECRET = "app-auth-test-gateway-secret-0123456789";
 
-/** An in-memory app table that counts lookups. */
-function fakeApps(rows: AppWithSecret[]) {
-  const calls = { findByName: 0, findWithSecret: 0 };
-  const strip = ({ secretHash: _s, ...app }: AppWithSecret): AppRecord => app;
+type Row = AppAuthRecord & { secretHash: string };
+
+/** An in-memory apps table that counts reads and records stored verifiers. */
+function fakeApps(rows: Row[]) {
+  const calls = { listForAuth: 0, findForAuth: 0, findWithSecret: 0, storeVerifier: 0 };
+  const strip = ({ secretHash: _s, ...app }: Row): AppAuthRecord => ({ ...app });
   const lookup: AppLookup = {
-    findByName: (name) => {
-      calls.findByName++;
+    listForAuth: () => {
+      calls.listForAuth++;
+      return Promise.resolve(rows.map(strip));
+    },
+    findForAuth: (name) => {
+      calls.findForAuth++;
       const row = rows.find((r) => r.name === name);
       return Promise.resolve(row ? strip(row) : null);
     },
     findWithSecret: (id) => {
       calls.findWithSecret++;
-      return Promise.resolve(rows.find((r) => r.id === id) ?? null);
+      const row = rows.find((r) => r.id === id);
+      return Promise.resolve(row ? { id: row.id, name: row.name, mediaUrl: row.mediaUrl, secretHash: row.secretHash } : null);
+    },
+    storeVerifier: (id, hash, verifier) => {
+      calls.storeVerifier++;
+      const row = rows.find((r) => r.id === id && r.secretHash === hash);
+      if (row) row.secretVerifier = verifier;
+      return Promise.resolve();
     },
   };
   return { lookup, calls, rows };
@@ -37,188 +52,203 @@ function countingVerify() {
   return { counter, fn };
 }
 
+const verifier = new AppSecretVerifier(GATEWAY_SECRET);
+
 describe("app authenticator", () => {
-  let petcube: AppWithSecret;
-  let other: AppWithSecret;
+  let petcube: Row;
+  let other: Row;
   beforeAll(async () => {
-    petcube = { id: 7, name: "petcube", mediaUrl: null, secretHash: await hashSecret(SECRET) };
-    other = { id: 8, name: "other", mediaUrl: null, secretHash: await hashSecret(OTHER_SECRET) };
+    petcube = { id: 7, name: "petcube", mediaUrl: null, demo: false, secretHash: await hashSecret(SECRET), secretVerifier: verifier.make("petcube", SECRET) };
+    other = { id: 8, name: "other", mediaUrl: null, demo: false, secretHash: await hashSecret(OTHER_SECRET), secretVerifier: verifier.make("other", OTHER_SECRET) };
   });
+  const auth = (lookup: AppLookup, extra: Partial<Parameters<typeof createAppAuthenticator>[1]> = {}) =>
+    createAppAuthenticator(lookup, { gatewaySecret: GATEWAY_SECRET, ...extra });
 
-  const app = (r: AppWithSecret): AppRecord => ({ id: r.id, name: r.name, mediaUrl: r.mediaUrl });
-
-  it("accepts the app's own name or numeric id with the right secret", async () => {
-    const { lookup } = fakeApps([petcube, other]);
-    const auth = createAppAuthenticator(lookup);
-    expect(await auth.verify(app(petcube), basicAuth("petcube", SECRET))).toBe(true);
-    expect(await auth.verify(app(petcube), basicAuth(7, SECRET))).toBe(true);
-    expect(await auth.verify(app(petcube), `basic  ${Buffer.from(`petcube:${SECRET}`).toString("base64")}`)).toBe(true);
-  });
-
-  it("refuses another app's credentials, wrong users and malformed headers", async () => {
-    const { lookup } = fakeApps([petcube, other]);
-    const auth = createAppAuthenticator(lookup);
-    expect(await auth.verify(app(petcube), basicAuth("other", OTHER_SECRET))).toBe(false);
-    expect(await auth.verify(app(petcube), basicAuth(8, OTHER_SECRET))).toBe(false);
-    expect(await auth.verify(app(petcube), basicAuth("other", SECRET))).toBe(false);
-    expect(await auth.verify(app(petcube), basicAuth("007", SECRET))).toBe(false);
-    expect(await auth.verify(app(petcube), basicAuth("petcube", "wrong-secret-0000000"))).toBe(false);
-    expect(await auth.verify(app(petcube), undefined)).toBe(false);
-    expect(await auth.verify(app(petcube), "")).toBe(false);
-    expect(await auth.verify(app(petcube), `Bearer ${SECRET}`)).toBe(false);
-    expect(await auth.verify(app(petcube), "Basic !!!")).toBe(false);
-    expect(await auth.verify(app(petcube), `Basic ${Buffer.from("petcube").toString("base64")}`)).toBe(false);
-    expect(await auth.verify(app(petcube), basicAuth("petcube", ""))).toBe(false);
-    expect(await auth.verify(app(petcube), `Basic ${"A".repeat(5000)}`)).toBe(false);
-  });
-
-  it("runs scrypt once, then answers from the cached verifier until it expires", async () => {
-    const { lookup, calls } = fakeApps([petcube]);
-    const clock = new ManualClock();
+  it("accepts the app's own name or numeric id with the right secret, from the stored verifier alone", async () => {
+    const { lookup, calls } = fakeApps([{ ...petcube }, { ...other }]);
     const { counter, fn } = countingVerify();
-    const auth = createAppAuthenticator(lookup, { clock, verifierTtlMs: 60_000, verifySecret: fn });
-    for (let i = 0; i < 20; i++) expect(await auth.verify(app(petcube), basicAuth("petcube", SECRET))).toBe(true);
-    expect(counter.calls).toBe(1);
-    expect(calls.findWithSecret).toBe(1);
-    // Name or id: the same app, the same verifier.
-    expect(await auth.verify(app(petcube), basicAuth(7, SECRET))).toBe(true);
-    expect(counter.calls).toBe(1);
-
-    clock.advance(60_001);
-    expect(await auth.verify(app(petcube), basicAuth("petcube", SECRET))).toBe(true);
-    expect(counter.calls).toBe(2);
+    const a = auth(lookup, { verifySecret: fn });
+    expect(await a.check("petcube", basicAuth("petcube", SECRET))).toMatchObject({ result: "ok", app: { id: 7 } });
+    expect(await a.check("petcube", basicAuth(7, SECRET))).toMatchObject({ result: "ok" });
+    expect(await a.check("petcube", `basic  ${Buffer.from(`petcube:${SECRET}`).toString("base64")}`)).toMatchObject({ result: "ok" });
+    expect(counter.calls).toBe(0);
+    expect(calls.findWithSecret).toBe(0);
   });
 
-  it("rejects a wrong secret after a cached success", async () => {
-    const { lookup } = fakeApps([petcube]);
+  it("refuses another app's credentials, wrong secrets, wrong users and malformed headers, without scrypt", async () => {
+    const { lookup } = fakeApps([{ ...petcube }, { ...other }]);
     const { counter, fn } = countingVerify();
-    const auth = createAppAuthenticator(lookup, { verifySecret: fn });
-    expect(await auth.verify(app(petcube), basicAuth("petcube", SECRET))).toBe(true);
-    expect(await auth.verify(app(petcube), basicAuth("petcube", `${SECRET}x`))).toBe(false);
-    expect(await auth.verify(app(petcube), basicAuth("petcube", SECRET.slice(0, -1)))).toBe(false);
-    expect(await auth.verify(app(petcube), basicAuth("petcube", "x"))).toBe(false);
-    // The good secret is still accepted from the cache afterwards.
-    const before = counter.calls;
-    expect(await auth.verify(app(petcube), basicAuth("petcube", SECRET))).toBe(true);
-    expect(counter.calls).toBe(before);
+    const a = auth(lookup, { verifySecret: fn });
+    for (const header of [
+      basicAuth("other", OTHER_SECRET),
+      basicAuth(8, OTHER_SECRET),
+      basicAuth("other", SECRET),
+      basicAuth("007", SECRET),
+      basicAuth("petcube", "wrong-secret-0000000"),
+      basicAuth("petcube", `${SECRET}x`),
+      basicAuth("petcube", SECRET.slice(0, -1)),
+      undefined,
+      "",
+      `Bearer ${SECRET}`,
+      "Basic !!!",
+      `Basic ${Buffer.from("petcube").toString("base64")}`,
+      basicAuth("petcube", ""),
+      `Basic ${"A".repeat(5000)}`,
+    ]) {
+      expect(await a.check("petcube", header)).toMatchObject({ result: "wrong", app: { id: 7 } });
+    }
+    expect(counter.calls).toBe(0);
+    expect(await a.check("nope", basicAuth("nope", SECRET))).toEqual({ result: "unknown_app" });
   });
 
-  it("picks up a secret changed in the database (the stored hash decides on a mismatch)", async () => {
-    const { lookup, rows } = fakeApps([{ ...petcube }]);
-    const auth = createAppAuthenticator(lookup);
-    expect(await auth.verify(app(petcube), basicAuth("petcube", SECRET))).toBe(true);
-    rows[0].secretHash = await hashSecret("rotated-secret-0123456789");
-    expect(await auth.verify(app(petcube), basicAuth("petcube", "rotated-secret-0123456789"))).toBe(true);
-    expect(await auth.verify(app(petcube), basicAuth("petcube", SECRET))).toBe(false);
+  it("an app without a current verifier needs scrypt once; the verifier it stores then decides", async () => {
+    const { lookup, calls, rows } = fakeApps([{ ...petcube, secretVerifier: null }]);
+    const { counter, fn } = countingVerify();
+    const a = auth(lookup, { verifySecret: fn });
+    const first = await a.check("petcube", basicAuth("petcube", SECRET));
+    expect(first).toMatchObject({ result: "needs_scrypt" });
+    if (first.result !== "needs_scrypt") throw new Error("unreachable");
+    expect(await a.verifySlow(first.app, basicAuth("petcube", SECRET))).toBe(true);
+    expect(counter.calls).toBe(1);
+    expect(calls.storeVerifier).toBe(1);
+    expect(rows[0].secretVerifier).toBe(verifier.make("petcube", SECRET));
+    // This node and a fresh one (a restart) now decide without scrypt.
+    expect(await a.check("petcube", basicAuth("petcube", SECRET))).toMatchObject({ result: "ok" });
+    expect(await auth(lookup).check("petcube", basicAuth("petcube", SECRET))).toMatchObject({ result: "ok" });
+    expect(await a.check("petcube", basicAuth("petcube", "wrong-secret-0000000"))).toMatchObject({ result: "wrong" });
+    expect(counter.calls).toBe(1);
+  });
+
+  it("a verifier made under another gateway secret is stale: scrypt decides and replaces it", async () => {
+    const stale = new AppSecretVerifier("another-gateway-secret-0123456789abcdef").make("petcube", SECRET);
+    const { lookup, rows } = fakeApps([{ ...petcube, secretVerifier: stale }]);
+    const a = auth(lookup);
+    const verdict = await a.check("petcube", basicAuth("petcube", SECRET));
+    expect(verdict.result).toBe("needs_scrypt");
+    expect(await a.verifySlow(petcube, basicAuth("petcube", SECRET))).toBe(true);
+    expect(rows[0].secretVerifier).toBe(verifier.make("petcube", SECRET));
   });
 
   it("refuses a repeated wrong secret without another scrypt until the stored secret changes or it expires", async () => {
-    const { lookup, rows } = fakeApps([{ ...petcube }]);
+    const { lookup, rows } = fakeApps([{ ...petcube, secretVerifier: null }]);
     const clock = new ManualClock();
     const { counter, fn } = countingVerify();
-    const auth = createAppAuthenticator(lookup, { clock, rejectedTtlMs: 60_000, verifySecret: fn });
+    const a = auth(lookup, { clock, rejectedTtlMs: 60_000, verifySecret: fn });
     const next = "next-secret-0123456789";
-    for (let i = 0; i < 10; i++) expect(await auth.verify(app(petcube), basicAuth("petcube", next))).toBe(false);
+    for (let i = 0; i < 10; i++) expect(await a.verifySlow(petcube, basicAuth("petcube", next))).toBe(false);
     expect(counter.calls).toBe(1);
-    // Another wrong secret is its own scrypt; the right one still passes.
-    expect(await auth.verify(app(petcube), basicAuth("petcube", "another-wrong-0000000"))).toBe(false);
-    expect(await auth.verify(app(petcube), basicAuth("petcube", SECRET))).toBe(true);
-    expect(counter.calls).toBe(3);
     // The app's secret becomes the one refused before: the remembered failure no longer applies.
     rows[0].secretHash = await hashSecret(next);
-    expect(await auth.verify(app(petcube), basicAuth("petcube", next))).toBe(true);
-    expect(counter.calls).toBe(4);
-    // Remembered failures expire.
-    expect(await auth.verify(app(petcube), basicAuth("petcube", SECRET))).toBe(false);
-    expect(await auth.verify(app(petcube), basicAuth("petcube", SECRET))).toBe(false);
-    expect(counter.calls).toBe(5);
+    expect(await a.verifySlow(petcube, basicAuth("petcube", next))).toBe(true);
+    expect(counter.calls).toBe(2);
+    rows[0].secretVerifier = null;
+    expect(await a.verifySlow(petcube, basicAuth("petcube", SECRET))).toBe(false);
+    expect(await a.verifySlow(petcube, basicAuth("petcube", SECRET))).toBe(false);
+    expect(counter.calls).toBe(3);
     clock.advance(60_001);
-    expect(await auth.verify(app(petcube), basicAuth("petcube", SECRET))).toBe(false);
-    expect(counter.calls).toBe(6);
+    expect(await a.verifySlow(petcube, basicAuth("petcube", SECRET))).toBe(false);
+    expect(counter.calls).toBe(4);
   });
 
-  it("shares one scrypt between concurrent first-time checks of the same credentials", async () => {
-    const { lookup, calls } = fakeApps([petcube]);
+  it("shares one scrypt between concurrent checks of the same credentials", async () => {
+    const { lookup, calls } = fakeApps([{ ...petcube, secretVerifier: null }]);
     const { counter, fn } = countingVerify();
-    const auth = createAppAuthenticator(lookup, { verifySecret: fn });
-    const results = await Promise.all(
-      Array.from({ length: 25 }, () => auth.verify(app(petcube), basicAuth("petcube", SECRET))),
-    );
+    const a = auth(lookup, { verifySecret: fn });
+    const results = await Promise.all(Array.from({ length: 25 }, () => a.verifySlow(petcube, basicAuth("petcube", SECRET))));
     expect(results.every(Boolean)).toBe(true);
     expect(counter.calls).toBe(1);
     expect(calls.findWithSecret).toBe(1);
-
-    // Different wrong secrets are not merged with each other.
-    const wrong = await Promise.all([
-      auth.verify(app(petcube), basicAuth("petcube", "wrong-one-000000000")),
-      auth.verify(app(petcube), basicAuth("petcube", "wrong-one-000000000")),
-      auth.verify(app(petcube), basicAuth("petcube", "wrong-two-000000000")),
-    ]);
-    expect(wrong).toEqual([false, false, false]);
-    expect(counter.calls).toBe(3);
   });
 
-  it("never holds the plaintext secret in its caches", async () => {
-    const { lookup } = fakeApps([petcube]);
-    const auth = createAppAuthenticator(lookup);
-    const header = basicAuth("petcube", SECRET);
-    const pending = auth.verify(app(petcube), header);
-    // While scrypt is in flight, and after it completed.
-    const states = [inspect(auth, { depth: Infinity, showHidden: true, maxArrayLength: Infinity, maxStringLength: Infinity })];
-    expect(await pending).toBe(true);
-    expect(await auth.verify(app(petcube), header)).toBe(true);
-    states.push(inspect(auth, { depth: Infinity, showHidden: true, maxArrayLength: Infinity, maxStringLength: Infinity }));
-
-    const secretBytes = Buffer.from(SECRET);
-    for (const dump of states) {
-      expect(dump).toContain("verifiers"); // the dump does show the caches
-      expect(dump).not.toContain(SECRET);
-      expect(dump).not.toContain(header.slice("Basic ".length));
-      expect(dump).not.toContain(secretBytes.toString("hex"));
-      expect(dump).not.toContain(secretBytes.toString("base64"));
-    }
-    // The verifier itself is a 32-byte digest, not the secret in any encoding.
-    const verifiers = (auth as unknown as { verifiers: TtlCache<number, Buffer> }).verifiers;
-    const stored = verifiers.get(petcube.id);
-    expect(stored).toBeInstanceOf(Buffer);
-    expect(stored!.length).toBe(32);
-    expect(stored!.includes(secretBytes)).toBe(false);
-  });
-
-  it("caches name lookups briefly, unknown names included, and can forget one", async () => {
-    const { lookup, calls } = fakeApps([petcube]);
+  it("reads the apps table once per appTtlMs however many requests; check() never queries a name, resolve() looks a missing one up once", async () => {
+    const { lookup, calls, rows } = fakeApps([{ ...petcube }]);
     const clock = new ManualClock();
-    const auth = createAppAuthenticator(lookup, { clock, appTtlMs: 5_000 });
-    expect(await auth.findByName("petcube")).toMatchObject({ id: 7, name: "petcube" });
-    expect(await auth.findByName("petcube")).toMatchObject({ id: 7 });
-    expect(await auth.findByName("nope")).toBeNull();
-    expect(await auth.findByName("nope")).toBeNull();
-    expect(calls.findByName).toBe(2);
+    const a = auth(lookup, { clock, appTtlMs: 5_000, unknownTtlMs: 5_000 });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => a.check(i % 2 ? "petcube" : `probe-${i}`, undefined)));
+    expect((await a.check("petcube", basicAuth("petcube", SECRET))).result).toBe("ok");
+    expect(await a.check("nope", undefined)).toEqual({ result: "unknown_app" });
+    expect(calls).toMatchObject({ listForAuth: 1, findForAuth: 0 });
     clock.advance(5_001);
-    await auth.findByName("petcube");
-    expect(calls.findByName).toBe(3);
+    await a.check("nope", undefined);
+    expect(calls.listForAuth).toBe(2);
 
-    auth.forget("nope");
-    await auth.findByName("nope");
-    expect(calls.findByName).toBe(4);
-
-    // Concurrent misses share one query; absurd names never reach the database.
-    const c = createAppAuthenticator(lookup, { clock });
-    const before = calls.findByName;
-    await Promise.all(Array.from({ length: 10 }, () => c.findByName("petcube")));
-    expect(calls.findByName).toBe(before + 1);
-    expect(await c.findByName("x".repeat(300))).toBeNull();
-    expect(await c.findByName("")).toBeNull();
-    expect(calls.findByName).toBe(before + 1);
+    // An app created on another node a moment ago: check() does not see it yet, resolve() does.
+    rows.push({ ...other });
+    expect((await a.check("other", basicAuth("other", OTHER_SECRET))).result).toBe("unknown_app");
+    expect((await a.resolve("other", basicAuth("other", OTHER_SECRET))).result).toBe("ok");
+    expect((await a.check("other", basicAuth("other", OTHER_SECRET))).result).toBe("ok");
+    expect(calls.findForAuth).toBe(1);
+    // An unknown name: one query for a burst, then remembered for unknownTtlMs.
+    await Promise.all(Array.from({ length: 10 }, () => a.resolve("ghost", undefined)));
+    for (let i = 0; i < 10; i++) expect(await a.findByName("ghost")).toBeNull();
+    expect(calls.findForAuth).toBe(2);
+    clock.advance(5_001);
+    expect(await a.findByName("ghost")).toBeNull();
+    expect(calls.findForAuth).toBe(3);
+    // forget(): the table is read again and unknown names are forgotten.
+    a.forget();
+    expect(await a.findByName("ghost")).toBeNull();
+    expect(calls).toMatchObject({ listForAuth: 4, findForAuth: 4 });
+    expect(await a.findByName("x".repeat(300))).toBeNull();
+    expect(await a.findByName("")).toBeNull();
+    expect(calls.findForAuth).toBe(4);
   });
 
-  it("keeps its caches bounded", async () => {
-    const { lookup } = fakeApps([petcube]);
-    const auth = createAppAuthenticator(lookup, { unknownCacheSize: 3 });
-    for (let i = 0; i < 20; i++) await auth.findByName(`probe-${i}`);
-    const names = (auth as unknown as { unknownNames: TtlCache<string, unknown> }).unknownNames;
-    expect(names.size).toBe(3);
+  it("a rotated secret stops working once the table is read again, and the new one works", async () => {
+    const { lookup, rows } = fakeApps([{ ...petcube }]);
+    const a = auth(lookup);
+    expect((await a.check("petcube", basicAuth("petcube", SECRET))).result).toBe("ok");
+    rows[0].secretVerifier = a.verifierOf("petcube", "rotated-secret-0123456789");
+    a.forget();
+    expect((await a.check("petcube", basicAuth("petcube", SECRET))).result).toBe("wrong");
+    expect((await a.check("petcube", basicAuth("petcube", "rotated-secret-0123456789"))).result).toBe("ok");
+  });
 
+  it("serves from the last read while the database is away (up to maxStaleMs), retrying at most every retryMs", async () => {
+    const { lookup, calls } = fakeApps([{ ...petcube }]);
+    const clock = new ManualClock();
+    let down = false;
+    const flaky: AppLookup = { ...lookup, listForAuth: () => (down ? Promise.reject(new Error("database away")) : lookup.listForAuth()) };
+    const a = auth(flaky, { clock, appTtlMs: 5_000, maxStaleMs: 60_000, retryMs: 1_000 });
+    expect((await a.check("petcube", basicAuth("petcube", SECRET))).result).toBe("ok");
+    down = true;
+    clock.advance(6_000);
+    for (let i = 0; i < 50; i++) expect((await a.check("petcube", basicAuth("petcube", SECRET))).result).toBe("ok");
+    expect(calls.listForAuth).toBe(1); // the failed attempt is not counted by the fake
+    clock.advance(60_000);
+    await expect(a.check("petcube", basicAuth("petcube", SECRET))).rejects.toThrow(/database away/);
+    down = false;
+    expect((await a.check("petcube", basicAuth("petcube", SECRET))).result).toBe("ok");
+  });
+
+  it("demo apps are unknown while demo mode is off", async () => {
+    const { lookup } = fakeApps([{ ...petcube, name: "demo", demo: true, secretVerifier: verifier.make("demo", SECRET) }]);
+    expect(await auth(lookup).findByName("demo")).toBeNull();
+    expect(await auth(lookup).check("demo", basicAuth("demo", SECRET))).toEqual({ result: "unknown_app" });
+    expect((await auth(lookup, { demo: true }).check("demo", basicAuth("demo", SECRET))).result).toBe("ok");
+  });
+
+  it("never holds the plaintext secret", async () => {
+    const { lookup } = fakeApps([{ ...petcube, secretVerifier: null }]);
+    const a = auth(lookup);
+    const header = basicAuth("petcube", SECRET);
+    const pending = a.verifySlow(petcube, header);
+    const dump = () => inspect(a, { depth: Infinity, showHidden: true, maxArrayLength: Infinity, maxStringLength: Infinity });
+    const states = [dump()];
+    expect(await pending).toBe(true);
+    await a.check("petcube", header);
+    states.push(dump());
+    const secretBytes = Buffer.from(SECRET);
+    expect(states[1]).toContain("secretVerifier"); // the dump does show what is held
+    for (const d of states) {
+      expect(d).not.toContain(SECRET);
+      expect(d).not.toContain(header.slice("Basic ".length));
+      expect(d).not.toContain(secretBytes.toString("hex"));
+      expect(d).not.toContain(secretBytes.toString("base64"));
+    }
+  });
+
+  it("keeps its failure cache bounded", () => {
     const cache = new TtlCache<number, string>(2, new ManualClock());
     cache.set(1, "a", 1000);
     cache.set(2, "b", 1000);

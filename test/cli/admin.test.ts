@@ -1,8 +1,9 @@
 import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { verifySecret } from "../../src/auth/passwords.js";
+import { verifySecret } from "../../src/lib/passwords.js";
 import { openDatabase, type Database } from "../../src/db/database.js";
 import { createRepositories } from "../../src/repositories/index.js";
+import { AppSecretVerifier } from "../../src/auth/app-secret-verifier.js";
 import { createTestDatabase, type TestDatabase } from "../support/services.js";
 
 interface Run {
@@ -88,7 +89,9 @@ describe("admin CLI", () => {
     expect(vet).toMatchObject({ email: "vet@clinic.example", first_name: "Ann", last_name: "Lee", identity: `app-1_vet-${vet.id}` });
     expect(res.stdout).not.toContain("vet-password-1");
     database ??= await openDatabase({ url: tdb.url });
-    expect(await createRepositories(database).vets.verifyCredentials("vet@clinic.example", "vet-password-1")).toMatchObject({ id: vet.id });
+    const stored = await createRepositories(database).vets.findCredentials("vet@clinic.example");
+    expect(stored?.vet.id).toBe(vet.id);
+    expect(await verifySecret("vet-password-1", stored!.passwordHash)).toBe(true);
   });
 
   it("create-vet takes skills; update-vet sets them by email or id; bad ones fail with one line", { timeout: 120_000 }, async () => {
@@ -125,6 +128,55 @@ describe("admin CLI", () => {
     expect(unknown.stderr).toBe("error: vet not found: nobody@clinic.example\n");
     // Nothing changed by the refused calls.
     expect(await createRepositories(database).vets.findById(vet.id)).toMatchObject({ languages: ["fr"], maxChats: null });
+  });
+
+  it("rotate-app-secret prints a new secret once; the old one stops matching; the verifier is kept under the gateway's key", { timeout: 60_000 }, async () => {
+    const keyed = { ...env, GATEWAY_SECRET: "cli-test-gateway-secret-0123456789abcdef" };
+    expect((await runCli(["create-app", "--name", "rotating", "--secret", "first-secret-0123456789"], keyed)).code).toBe(0);
+    const res = await runCli(["rotate-app-secret", "--name", "rotating"], keyed);
+    expect(res.stderr).toBe("");
+    expect(res.code).toBe(0);
+    const printed = JSON.parse(res.stdout) as { id: number; name: string; secret: string };
+    expect(printed).toMatchObject({ name: "rotating", secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+    database ??= await openDatabase({ url: tdb.url });
+    const apps = createRepositories(database).apps;
+    const stored = await apps.findWithSecret(printed.id);
+    expect(await verifySecret(printed.secret, stored!.secretHash)).toBe(true);
+    expect(await verifySecret("first-secret-0123456789", stored!.secretHash)).toBe(false);
+    const verifier = new AppSecretVerifier(keyed.GATEWAY_SECRET);
+    const row = (await apps.listForAuth()).find((a) => a.id === printed.id)!;
+    expect(verifier.matches(row.secretVerifier!, "rotating", printed.secret)).toBe(true);
+    // By id too; an unknown app fails with one line.
+    expect((await runCli(["rotate-app-secret", "--id", String(printed.id)], keyed)).code).toBe(0);
+    const missing = await runCli(["rotate-app-secret", "--name", "nope"], keyed);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe("error: app not found: nope\n");
+  });
+
+  it("reset-vet-password takes the password from stdin or the environment, never a flag, and bumps the session version", { timeout: 60_000 }, async () => {
+    const pw = { ...env, ADMIN_VET_PASSWORD: "initial-password-1" };
+    const created = JSON.parse((await runCli(["create-vet", "--email", "reset@clinic.example", "--first-name", "Re", "--last-name", "Set"], pw)).stdout) as { id: number };
+    const flag = await runCli(["reset-vet-password", "--email", "reset@clinic.example", "--password", "flagged-password-1"], env);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain("never --password");
+    const viaStdin = await runCli(["reset-vet-password", "--email", "reset@clinic.example", "--password-stdin"], env, "stdin-password-1\n");
+    expect(viaStdin.stderr).toBe("");
+    expect(viaStdin.code).toBe(0);
+    expect(viaStdin.stdout).not.toContain("stdin-password-1");
+    database ??= await openDatabase({ url: tdb.url });
+    const vets = createRepositories(database).vets;
+    let found = await vets.findCredentials("reset@clinic.example");
+    expect(await verifySecret("stdin-password-1", found!.passwordHash)).toBe(true);
+    expect(found!.vet.sessionVersion).toBe(1);
+    const viaEnv = await runCli(["reset-vet-password", "--id", String(created.id)], { ...env, ADMIN_VET_PASSWORD: "env-password-12" });
+    expect(viaEnv.code).toBe(0);
+    found = await vets.findCredentials("reset@clinic.example");
+    expect(await verifySecret("env-password-12", found!.passwordHash)).toBe(true);
+    expect(found!.vet.sessionVersion).toBe(2);
+    const none = await runCli(["reset-vet-password", "--id", String(created.id)], env);
+    expect(none.code).toBe(2);
+    const short = await runCli(["reset-vet-password", "--id", String(created.id), "--password-stdin"], env, "short\n");
+    expect(short.code).toBe(1);
   });
 
   it("fails with one clear line and a non-zero status", { timeout: 60_000 }, async () => {

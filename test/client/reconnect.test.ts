@@ -29,7 +29,7 @@ describe("client SDK: connection life", () => {
     // Redis keeps the live state across a restart of the (only) node.
     t = await startTestGateway({ redis: true });
     app = await seedApp(t.gateway);
-    pastTokens = new SocketTokens(t.config.gatewaySecret, 60, { now: () => Date.now() - 120_000 });
+    pastTokens = new SocketTokens(t.gateway.ctx.config.gatewaySecret, 60, { now: () => Date.now() - 120_000 });
   });
   afterEach(() => {
     for (const c of open.splice(0)) c.close();

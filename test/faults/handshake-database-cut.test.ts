@@ -163,7 +163,7 @@ describe("socket handshakes while PostgreSQL is cut", () => {
 
   it("a connected vet whose link drops during a cut stays signed in and reconnects by itself once the database is back", SDK_TEST, async () => {
     const v = await seedVet(gw);
-    const issue = () => gw.ctx.socketTokens.issue({ kind: "vet", vetId: v.id });
+    const issue = () => gw.ctx.socketTokens.issueVetLogin(v);
     const getter = countingGetter(issue);
     const vet = createVetClient({ url, getToken: getter.get });
     clients.push(vet);

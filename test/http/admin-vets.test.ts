@@ -24,7 +24,7 @@ describe("disabling a vet", () => {
     request(t.url, "PATCH", `/admin/v1/vets/${id}`, { body, headers });
   const login = (email: string) => request(t.url, "POST", "/vet/v1/login", { body: { email, password: "password-123" } });
 
-  it("closes the vet's sockets, moves their offer on, refuses login and tokens; restoring lets them back", async () => {
+  it("closes the vet's sockets, moves their offer on, refuses login and tokens; restoring lets the vet log in again, not the old tokens", async () => {
     const app = await seedApp(t.gateway);
     const vetA = await seedVet(t.gateway);
     const a = await vetClient(t.url, vetA.token);
@@ -60,8 +60,11 @@ describe("disabling a vet", () => {
     const restored = await patch(vetA.id, { active: true });
     expect(restored.status).toBe(200);
     expect(restored.body).toMatchObject({ message: ["Vet enabled."], data: { active: true } });
-    expect((await login(vetA.email)).status).toBe(200);
-    const again = await new TestClient(t.url, "/vet", vetA.token).ready();
+    const fresh = await login(vetA.email);
+    expect(fresh.status).toBe(200);
+    // Enabling bumps the session version too (PROTOCOL §7): the token from before stays dead.
+    await expect(new TestClient(t.url, "/vet", vetA.token).ready()).rejects.toThrow("unauthorized");
+    const again = await new TestClient(t.url, "/vet", fresh.body.data.token as string).ready();
     clients.push(again);
     expect(again.socket.connected).toBe(true);
   });
@@ -75,7 +78,7 @@ describe("disabling a vet", () => {
     const vet = await seedVet(t.gateway);
     const empty = await patch(vet.id, {});
     expect(empty.status).toBe(422);
-    expect(empty.body).toEqual({ success: false, status_code: 422, message: ["At least one of active, species, languages, max_chats is required."], data: [] });
+    expect(empty.body).toEqual({ success: false, status_code: 422, message: ["At least one of active, password, species, languages, max_chats is required."], data: [] });
     for (const body of [{ active: "no" }, { active: 0 }]) {
       const res = await patch(vet.id, body);
       expect(res.status).toBe(422);

@@ -1,6 +1,8 @@
-/** PROTOCOL §7: a pet image that is replaced or removed is deleted from storage and no longer served. */
+/** PROTOCOL §7: a pet image that is replaced or removed, or whose owner is deleted, is deleted from storage and no longer served. */
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { inArray } from "drizzle-orm";
+import { pets as petsTable } from "../../src/db/schema.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { createAppClient, JPEG, PNG, postMultipart, registerUser, type AppClient } from "../support/v2.js";
@@ -51,5 +53,30 @@ describe("pet image lifecycle", () => {
     expect(removed.status).toBe(200);
     expect(existsSync(stored(profile))).toBe(false);
     expect((await fetch(profile)).status).toBe(404);
+  });
+
+  it("delete-user soft-deletes the owner's pets with the owner and deletes their images (PROTOCOL §7)", async () => {
+    const user = await registerUser(a, { pet: { name: "luna" } });
+    const email = user.user.email as string;
+    const firstPet = user.user.pets.id as number;
+    const second = await a.call("POST", "/pet/add", { email, name: "sol" });
+    expect(second.status).toBe(200);
+    const profiles: string[] = [];
+    for (const petId of [firstPet, second.body.data.pet.id as number]) {
+      const up = await postMultipart(gw, a, "/pet/update", { email, pet_id: String(petId) }, { data: PNG, name: "a.png", type: "image/png" });
+      profiles.push(up.body.data.pet.profile as string);
+    }
+    for (const p of profiles) expect((await fetch(p)).status).toBe(200);
+
+    const deleted = await a.call("POST", "/delete-user", { email, app_id: a.app.id });
+    expect(deleted.status).toBe(200);
+    for (const p of profiles) {
+      expect(existsSync(stored(p))).toBe(false);
+      expect((await fetch(p)).status).toBe(404);
+    }
+    const pets = await gw.gateway.ctx.repos.pets.listByOwnerEmail(a.app.id, email);
+    expect(pets ?? []).toEqual([]);
+    const rows = await gw.database.db.select({ deletedAt: petsTable.deletedAt }).from(petsTable).where(inArray(petsTable.id, [firstPet, second.body.data.pet.id as number]));
+    expect(rows.map((r) => r.deletedAt)).toEqual([expect.any(Date), expect.any(Date)]);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { FAST_REFUSALS } from "../../src/http/rate-limit.js";
-import { basicAuth, request, startTestGateway, type TestGateway } from "../support/gateway.js";
+import { basicAuth, request, startTestGateway, type TestGateway, TEST_ADMIN_TOKEN } from "../support/gateway.js";
 
 const PARTNER_SECRET = "partner-secret-0123456789";
 const from = (ip: string) => ({ "x-forwarded-for": ip });
@@ -54,7 +54,7 @@ describe("tarpit on a gateway (60 s delay: a held request is answered only by sh
     const abort = new AbortController();
     const held = [pending(gw.url, attacker, abort.signal), pending(gw.url, attacker), pending(gw.url, attacker)];
     await vi.waitFor(() => expect(tarpit.held).toBe(3));
-    const metrics = async () => (await fetch(`${gw.url}/metrics`)).text();
+    const metrics = async () => (await fetch(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })).text();
     expect(await metrics()).toMatch(/^http_tarpit_held 3$/m);
 
     // Over the bound: answered at once, while the three are still held.

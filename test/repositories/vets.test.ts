@@ -1,6 +1,7 @@
 /** The vets repository on PostgreSQL and on PGlite. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "../../src/db/database.js";
+import { verifySecret } from "../../src/lib/passwords.js";
 import { VetRepository, vetSkillsOf, type VetRecord } from "../../src/repositories/vets.js";
 import { createTestDatabase, type TestDatabase } from "../support/services.js";
 
@@ -26,9 +27,11 @@ describe.each(["postgres", "pglite"] as const)("vets on %s", (kind) => {
     await expect(vets.create({ email: "DR.WHO@example.com", password: "x-12345678", firstName: "a", lastName: "b" })).rejects.toMatchObject({
       status: 409,
     });
-    expect((await vets.verifyCredentials("DR.who@example.com", "pw-12345678"))?.id).toBe(vet.id);
-    expect(await vets.verifyCredentials("dr.who@example.com", "wrong")).toBeNull();
-    expect(await vets.verifyCredentials("nobody@example.com", "pw-12345678")).toBeNull();
+    const found = await vets.findCredentials("DR.who@example.com");
+    expect(found?.vet.id).toBe(vet.id);
+    expect(await verifySecret("pw-12345678", found!.passwordHash)).toBe(true);
+    expect(await verifySecret("wrong", found!.passwordHash)).toBe(false);
+    expect(await vets.findCredentials("nobody@example.com")).toBeNull();
     expect((await vets.findByEmail("Dr.Who@example.COM"))?.id).toBe(vet.id);
     expect(await vets.findByIds([vet.id, 999_999])).toEqual([vet]);
   });
@@ -49,7 +52,7 @@ describe.each(["postgres", "pglite"] as const)("vets on %s", (kind) => {
     const updated = await vets.update(skilled.id, { languages: ["fr"], maxChats: null });
     expect(updated).toMatchObject({ species: ["dog", "cat"], languages: ["fr"], maxChats: null, active: true });
     expect(await vets.findById(skilled.id)).toEqual(updated);
-    expect((await vets.verifyCredentials("skills@example.com", "pw-12345678"))?.languages).toEqual(["fr"]);
+    expect((await vets.findCredentials("skills@example.com"))?.vet.languages).toEqual(["fr"]);
     expect(await vets.update(skilled.id, { species: [] })).toMatchObject({ species: [], languages: ["fr"] });
     expect(await vets.update(999_999, { species: ["dog"] })).toBeNull();
   });

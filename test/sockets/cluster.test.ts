@@ -181,6 +181,7 @@ describe("a gateway process on one Redis with this test's node", () => {
         DATABASE_URL: t.config.databaseUrl,
         REDIS_URL,
         REDIS_KEY_PREFIX: t.redisPrefix!,
+        GATEWAY_SECRET: t.config.gatewaySecret!,
         PRESENCE_TTL_MS: "3000",
         DATA_DIR: t.config.dataDir,
       },

@@ -40,7 +40,7 @@ export async function seedVet(gw: Gateway, label = unique()) {
     firstName: `Vet${label}`,
     lastName: "Doe",
   });
-  const { token } = await gw.ctx.socketTokens.issue({ kind: "vet", vetId: vet.id });
+  const { token } = await gw.ctx.socketTokens.issueVetLogin(vet);
   return { ...vet, token };
 }
 

@@ -7,7 +7,7 @@ import path from "node:path";
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadConfig, type Config } from "../../src/config.js";
 import { openDatabase, type Database } from "../../src/db/database.js";
-import { createLogger } from "../../src/lib/logger.js";
+import { createLogger, type Logger } from "../../src/lib/logger.js";
 import type { Clock } from "../../src/lib/clock.js";
 import { buildGateway, type Gateway } from "../../src/server.js";
 import { checkRestResponse } from "./reference-validator.js";
@@ -15,6 +15,8 @@ import { cleanRedisPrefix, createTestDatabase, REDIS_URL, uniqueRedisPrefix } fr
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
+/** Test gateways share one secret (nodes on one Redis must); `test/auth/gateway-secret.test.ts` covers the generated one. */
+export const TEST_GATEWAY_SECRET = "test-gateway-secret-0123456789abcdef-0123";
 
 export interface TestGatewayOptions {
   /** "postgres" (default): a fresh PostgreSQL database; "pglite": in-memory PGlite. */
@@ -28,6 +30,8 @@ export interface TestGatewayOptions {
   nodes?: number;
   /** Twilio retry policy (live-mode tests shorten the backoff). */
   twilioRetry?: { attempts: number; baseDelayMs: number };
+  /** Where the gateways log (default: silent, or `TEST_LOG_LEVEL`). */
+  logger?: Logger;
 }
 
 export interface TestGateway {
@@ -42,9 +46,16 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-/** The environment every test gateway starts from: test mode, a free port, silent logs (unless `TEST_LOG_LEVEL`), its own `DATA_DIR`. */
+/** The environment every test gateway starts from: test mode, a free port, silent logs (unless `TEST_LOG_LEVEL`), its own `DATA_DIR`, the test secret. */
 export function testEnv(dataDir: string): Record<string, string> {
-  return { NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent", DATA_DIR: dataDir };
+  return {
+    NODE_ENV: "test",
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    DATA_DIR: dataDir,
+    GATEWAY_SECRET: TEST_GATEWAY_SECRET,
+  };
 }
 
 export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -59,7 +70,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     ...opts.env,
   });
   const database = await openDatabase({ url: config.databaseUrl, pgliteDir: "memory://" });
-  const logger = createLogger(config.logLevel);
+  const logger = opts.logger ?? createLogger(config.logLevel);
   const gateways: Gateway[] = [];
   const urls: string[] = [];
   for (let i = 0; i < (opts.nodes ?? 1); i++) {
@@ -94,6 +105,13 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
 /** `Authorization: Basic` header value for an app. */
 export function basicAuth(nameOrId: string | number, secret: string): string {
   return `Basic ${Buffer.from(`${nameOrId}:${secret}`).toString("base64")}`;
+}
+
+/** A logger that keeps every line it writes (parsed), for tests that read what was logged. */
+export function capturingLogger(level = "info"): { logger: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = createLogger(level, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  return { logger, lines };
 }
 
 /** JSON request helper returning status, headers and the parsed envelope (checked against `/openapi.json`). */

@@ -1,10 +1,10 @@
 import { createHmac } from "node:crypto";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { loadConfig, type Config } from "../../src/config.js";
+import { loadConfig, type ResolvedConfig } from "../../src/config.js";
 import { ManualClock, systemClock } from "../../src/lib/clock.js";
 import { createAccessTokenIssuer } from "../../src/twilio/access-tokens.js";
 
-const cfg: Config["twilio"] = {
+const cfg: ResolvedConfig["twilio"] = {
   ...loadConfig({ NODE_ENV: "test" }).twilio,
   accountSid: "AC" + "a".repeat(32),
   apiKey: "SK" + "b".repeat(32),

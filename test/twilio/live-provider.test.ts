@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig, type Config } from "../../src/config.js";
+import { loadConfig, type ResolvedConfig } from "../../src/config.js";
 import { AppError } from "../../src/lib/envelope.js";
 import { createLogger } from "../../src/lib/logger.js";
 import { rewriteTwilioUrl } from "../../src/twilio/live-provider.js";
@@ -27,7 +27,7 @@ describe("rewriteTwilioUrl", () => {
 
 describe("live Twilio provider against the fake", () => {
   let fake: FakeTwilio;
-  let cfg: Config["twilio"];
+  let cfg: ResolvedConfig["twilio"];
   let logs: string[];
   let provider: TwilioProvider;
 

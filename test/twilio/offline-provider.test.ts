@@ -16,7 +16,7 @@ describe("offline Twilio provider", () => {
 
   it("mints Twilio-shaped SIDs locally and opens no connection", async () => {
     // Even with a base URL configured, offline mode must not reach it (or anything else).
-    const cfg = { ...loadConfig({ NODE_ENV: "test" }).twilio, apiBaseUrl: fake.url };
+    const cfg = { ...loadConfig({ NODE_ENV: "test" }).twilio, apiSecret: "offline-test-api-secret-0123456789", apiBaseUrl: fake.url };
     const provider = createTwilioProvider(cfg, createLogger("silent"));
     expect(provider.mode).toBe("offline");
 

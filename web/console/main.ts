@@ -84,6 +84,10 @@ function start(s: Session): void {
     activate(st);
   });
   c.on("call:status", (cs) => active.callStatus(cs));
+  // An operator disabled the vet or changed the password: this session is over for good.
+  c.on("session:closed", (p) => {
+    if (p.reason === "revoked") signOut("Your session was ended by an operator (password changed or account disabled). Please sign in again.");
+  });
   c.on("consult:ended", (e) => {
     const who =
       e.ended_by === "user"
@@ -107,13 +111,15 @@ function onStatus(s: ConnectionStatus): void {
     });
     ctx.notices.show("This console was disconnected by the gateway.", "warn", 0, again);
   }
-  if (s === "unauthorized") {
-    const c = client;
-    client = null;
-    c?.close();
-    clearSession();
-    showLogin("Your session has ended. Please sign in again.");
-  }
+  if (s === "unauthorized") signOut("Your session has ended. Please sign in again.");
+}
+
+function signOut(why: string): void {
+  const c = client;
+  client = null;
+  c?.close();
+  clearSession();
+  showLogin(why);
 }
 
 wireLogin(ctx.alerts, start);

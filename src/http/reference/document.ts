@@ -3,6 +3,7 @@
  * schemas that validate requests and the response schemas beside the presenters.
  */
 import { z } from "zod";
+import { errors } from "./responses.js";
 import { createDocument } from "zod-openapi";
 import { restPaths } from "./rest-paths.js";
 
@@ -31,7 +32,8 @@ export function buildOpenApiDocument(version: string): ReturnType<typeof createD
       components: {
         securitySchemes: {
           appBasic: { type: "http", scheme: "basic", description: "`base64(\"{app name or id}:{secret}\")`, per app." },
-          adminBearer: { type: "http", scheme: "bearer", description: "`ADMIN_TOKEN`." },
+          adminBearer: { type: "http", scheme: "bearer", description: "`ADMIN_TOKEN`. Failed attempts are limited per client address (`RATE_LIMIT_UNAUTH_PER_MIN`, then 429)." },
+          metricsBearer: { type: "http", scheme: "bearer", description: "`ADMIN_TOKEN` or `METRICS_TOKEN`." },
           vetBearer: { type: "http", scheme: "bearer", description: "A vet's socket token from `POST /vet/v1/login`." },
         },
       },
@@ -40,8 +42,9 @@ export function buildOpenApiDocument(version: string): ReturnType<typeof createD
         "/metrics": {
           get: {
             tags: ["ops"],
-            summary: "Prometheus metrics.",
-            responses: { "200": { description: "Prometheus text format.", content: { "text/plain": { schema: z.string() } } } },
+            summary: "Prometheus metrics (behind `ADMIN_TOKEN` or `METRICS_TOKEN`).",
+            security: [{ metricsBearer: [] }],
+            responses: { "200": { description: "Prometheus text format.", content: { "text/plain": { schema: z.string() } } }, ...errors([401, 429]) },
           },
         },
       },

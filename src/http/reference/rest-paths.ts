@@ -178,7 +178,7 @@ export function restPaths() {
       post: {
         tags: ["vet"],
         summary: "Vet login: a token for the `/vet` socket namespace.",
-        requestBody: jsonBody(loginSchema, { email: "dr.kim@example.com", password: "vet-password" }),
+        requestBody: jsonBody(loginSchema, { email: "dr.kim@example.com", password: "<the vet's password>" }),
         responses: {
           "200": successResponse(z.object({ token: z.string(), expires_at: z.string(), vet: vetJsonSchema }), { ...ex.socketToken, vet: ex.vet }, { message: "Login successful." }),
           ...errors([400, 401, 403, 413, 415, 422, 429, 500, 503]),
@@ -207,7 +207,7 @@ export function restPaths() {
     "/vet/v1/token": {
       post: {
         tags: ["vet"],
-        summary: "A fresh vet socket token for a still valid one (the console never keeps the password). Disabled or removed vets get 401.",
+        summary: "A fresh vet socket token for a still valid one (the console never keeps the password). Disabled, removed and revoked vets get 401, and so does a session older than `VET_SESSION_MAX_S` from its password login (log in again).",
         security: [{ vetBearer: [] }],
         responses: { "200": successResponse(tokenData, ex.socketToken), ...errors([401, 500]) },
       },
@@ -217,8 +217,20 @@ export function restPaths() {
         tags: ["admin"],
         summary: "Create an app (tenant).",
         security: adminAuth,
-        requestBody: jsonBody(createAppSchema, { name: "petcube", secret: "petcube-secret-123456" }),
-        responses: { "201": successResponse(appJsonSchema, { id: 1, name: "petcube", media_url: null }, { status: 201, message: "App created." }), ...errors([400, 401, 409, 413, 415, 422, 500, 503], { 409: "The name has already been taken." }) },
+        requestBody: jsonBody(createAppSchema, { name: "petcube", secret: "<the app secret, 16+ characters>" }),
+        responses: { "201": successResponse(appJsonSchema, { id: 1, name: "petcube", media_url: null }, { status: 201, message: "App created." }), ...errors([400, 401, 409, 413, 415, 422, 429, 500, 503], { 409: "The name has already been taken." }) },
+      },
+    },
+    "/admin/v1/apps/{id}/secret": {
+      post: {
+        tags: ["admin"],
+        summary: "Rotate an app's secret: a new random secret, shown only in this answer. The old one stops working at once on this node and within 5 s on the others.",
+        security: adminAuth,
+        requestParams: { path: z.object({ id: z.string().meta({ description: "The app's numeric id.", example: "1" }) }) },
+        responses: {
+          "200": successResponse(appJsonSchema.extend({ secret: z.string().meta({ description: "The new secret (43 characters); not stored in plain text, not shown again." }) }), { id: 1, name: "petcube", media_url: null, secret: "<the new secret, 43 characters>" }, { message: "App secret rotated. It is shown only once." }),
+          ...errors([401, 404, 429, 500, 503], { 404: "App not found" }),
+        },
       },
     },
     "/admin/v1/vets": {
@@ -226,8 +238,8 @@ export function restPaths() {
         tags: ["admin"],
         summary: "Create a vet, optionally with routing skills (`species`, `languages`, `max_chats`).",
         security: adminAuth,
-        requestBody: jsonBody(createVetSchema, { email: "dr.kim@example.com", password: "vet-password", first_name: "Ana", last_name: "Kim", species: ["dog", "cat"], languages: ["en", "es"], max_chats: 2 }),
-        responses: { "201": successResponse(vetJsonSchema, ex.vet, { status: 201, message: "Vet created." }), ...errors([400, 401, 409, 413, 415, 422, 500, 503], { 409: "The email has already been taken." }) },
+        requestBody: jsonBody(createVetSchema, { email: "dr.kim@example.com", password: "<the vet's password>", first_name: "Ana", last_name: "Kim", species: ["dog", "cat"], languages: ["en", "es"], max_chats: 2 }),
+        responses: { "201": successResponse(vetJsonSchema, ex.vet, { status: 201, message: "Vet created." }), ...errors([400, 401, 409, 413, 415, 422, 429, 500, 503], { 409: "The email has already been taken." }) },
       },
     },
     "/admin/v1/stats": {
@@ -237,7 +249,7 @@ export function restPaths() {
         security: adminAuth,
         responses: {
           "200": successResponse(statsJsonSchema, ex.stats),
-          ...errors([401, 500, 503]),
+          ...errors([401, 429, 500, 503]),
         },
       },
     },
@@ -246,7 +258,7 @@ export function restPaths() {
         tags: ["admin"],
         summary: "The live counts and match latency every 10 s over the last hour, oldest first (the same on every node).",
         security: adminAuth,
-        responses: { "200": successResponse(statsHistoryJsonSchema, ex.statsHistory), ...errors([401, 500, 503]) },
+        responses: { "200": successResponse(statsHistoryJsonSchema, ex.statsHistory), ...errors([401, 429, 500, 503]) },
       },
     },
     "/admin/v1/consultations": {
@@ -257,7 +269,7 @@ export function restPaths() {
         requestParams: { query: consultationListSchema },
         responses: {
           "200": successResponse(consultationPageJsonSchema, { list: [ex.consultation], pagination: { total: 1, page: 1, perPage: 20, last_page: 1 } }),
-          ...errors([401, 422, 500, 503], { 422: "The selected status is invalid." }),
+          ...errors([401, 422, 429, 500, 503], { 422: "The selected status is invalid." }),
         },
       },
     },
@@ -269,20 +281,20 @@ export function restPaths() {
         requestParams: { path: z.object({ id: z.string().meta({ description: "The consultation id (a UUID).", example: ex.consultation.id }) }) },
         responses: {
           "200": successResponse(consultationAuditJsonSchema, ex.consultationAudit),
-          ...errors([401, 404, 500, 503], { 404: "Consultation not found" }),
+          ...errors([401, 404, 429, 500, 503], { 404: "Consultation not found" }),
         },
       },
     },
     "/admin/v1/vets/{id}": {
       patch: {
         tags: ["admin"],
-        summary: "Disable (`active: false`: sockets closed on every node, offers move on, login and tokens refused) or restore a vet, and/or set its routing skills (`species`, `languages`, `max_chats`; routing uses them at once). At least one field.",
+        summary: "Disable (`active: false`: sockets closed on every node, offers move on, login and tokens refused) or restore a vet, set a new `password`, and/or set its routing skills (`species`, `languages`, `max_chats`; routing uses them at once). Disabling, enabling and a new password revoke every token issued before (PROTOCOL §7). At least one field.",
         security: adminAuth,
         requestParams: { path: z.object({ id: z.string().meta({ description: "The vet's numeric id.", example: "7" }) }) },
         requestBody: jsonBody(vetPatchSchema, { active: false }),
         responses: {
           "200": successResponse(vetWithActiveJsonSchema, { ...ex.vet, active: false }, { message: "Vet disabled." }),
-          ...errors([400, 401, 404, 413, 415, 422, 500, 503], { 404: "Vet not found", 422: "The selected languages.0 is invalid." }),
+          ...errors([400, 401, 404, 413, 415, 422, 429, 500, 503], { 404: "Vet not found", 422: "The selected languages.0 is invalid." }),
         },
       },
     },

@@ -13,7 +13,7 @@ import { notFound, ok } from "../../lib/envelope.js";
 import type { Logger } from "../../lib/logger.js";
 import { languageCodeSchema } from "../../protocol/languages.js";
 import { vetSkillsOf } from "../../repositories/vets.js";
-import { validate } from "../validation.js";
+import { idParam, validate } from "../validation.js";
 import { vetJson } from "../presenters/admin.js";
 
 /** Closes a vet's live sessions (all nodes); the composition root provides it over Socket.IO. */
@@ -67,26 +67,29 @@ export const vetAttributeFields = {
     .meta({ description: `Chat consultations held at once, 1–${String(MAX_CHATS_LIMIT)}; null = \`VET_MAX_CONSULTS\` (default).` }),
 };
 
+/** A vet's password, as `POST /admin/v1/vets`, `PATCH /admin/v1/vets/{id}` and the CLI take it. */
+export const vetPasswordSchema = z.string().min(8).max(256);
+
 /** Body of `PATCH /admin/v1/vets/{id}`: at least one field. */
 export const vetPatchSchema = z
   .strictObject({
     active: z.boolean({ error: "The :attribute field must be true or false." }).optional(),
+    password: vetPasswordSchema.optional().meta({ description: "A new password: every session of the vet is revoked (PROTOCOL §7)." }),
     ...vetAttributeFields,
   })
   .refine((b) => Object.values(b).some((v) => v !== undefined), {
-    error: "At least one of active, species, languages, max_chats is required.",
+    error: "At least one of active, password, species, languages, max_chats is required.",
   });
-
-const PG_INT_MAX = 2_147_483_647;
 
 export function createAdminVetRouter(ctx: GatewayContext, sessions?: VetSessions): Router {
   const r = Router();
   r.patch("/vets/:id", async (req, res) => {
-    const id = /^\d{1,10}$/.test(req.params.id) ? Number(req.params.id) : NaN;
-    if (!(id >= 1 && id <= PG_INT_MAX)) throw notFound("Vet not found");
+    const id = idParam(req.params.id);
+    if (id === null) throw notFound("Vet not found");
     const body = validate(vetPatchSchema, req.body);
     const vet = await ctx.repos.vets.update(id, {
       active: body.active,
+      password: body.password,
       species: body.species,
       languages: body.languages,
       maxChats: body.max_chats,
@@ -99,9 +102,12 @@ export function createAdminVetRouter(ctx: GatewayContext, sessions?: VetSessions
       // Out of routing first, so no new offer reaches sockets that are closing.
       await sessions?.vetDisabled?.(vet.id);
       sessions?.disconnectVet(vet.id);
+    } else if (body.password !== undefined) {
+      // The session version moved: sockets opened with older tokens close (the vet logs in again).
+      sessions?.disconnectVet(vet.id);
     }
-    (res.locals as { log?: Logger }).log?.info({ vetId: vet.id, active: vet.active, skillsChanged }, "vet updated");
-    const message = body.active === undefined ? "Vet updated." : vet.active ? "Vet enabled." : "Vet disabled.";
+    (res.locals as { log?: Logger }).log?.info({ vetId: vet.id, active: vet.active, skillsChanged, passwordChanged: body.password !== undefined }, "vet updated");
+    const message = body.active === undefined ? (body.password !== undefined ? "Vet password changed." : "Vet updated.") : vet.active ? "Vet enabled." : "Vet disabled.";
     res.json(ok({ ...vetJson(vet, ctx.config.twilio.vetAppId), active: vet.active }, message));
   });
   return r;

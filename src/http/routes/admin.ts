@@ -1,14 +1,16 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import { appJson, statsHistoryJson, vetJson } from "../presenters/admin.js";
-import { Router, type RequestHandler, type Response } from "express";
+import express, { Router, type Response } from "express";
+import { requireAdmin } from "../admin-auth.js";
 import { z } from "zod";
 import type { GatewayContext } from "../../context.js";
-import { AppError, ok } from "../../lib/envelope.js";
+import { notFound, ok } from "../../lib/envelope.js";
+import { generateAppSecret } from "../../auth/app-secret-verifier.js";
+import { idParam } from "../validation.js";
 import type { Logger } from "../../lib/logger.js";
 import type { StatsHistoryData } from "../../ops/stats-history.js";
 import { validate } from "../validation.js";
 import { createAdminConsultationRouter } from "./admin-consultations.js";
-import { createAdminVetRouter, vetAttributeFields, type VetSessions } from "./admin-vets.js";
+import { createAdminVetRouter, vetAttributeFields, vetPasswordSchema, type VetSessions } from "./admin-vets.js";
 
 /** Live counts for `GET /admin/v1/stats`; the routing layer provides it. */
 export interface StatsSource {
@@ -41,7 +43,7 @@ export const createAppSchema = z.object({
 /** Body of `POST /admin/v1/vets` (also the CLI's `create-vet`). */
 export const createVetSchema = z.object({
   email: z.email().max(254),
-  password: z.string().min(8).max(256),
+  password: vetPasswordSchema,
   first_name: z.string().trim().min(1).max(100),
   last_name: z.string().trim().min(1).max(100),
   profile_image: httpUrl(),
@@ -52,38 +54,40 @@ const requestLog = (res: Response) => (res.locals as { log?: Logger }).log;
 
 const ZERO_VETS = { available: 0, away: 0, busy: 0, offline: 0 } as const;
 
-// Hashing both sides first gives equal-length buffers, so the comparison is constant-time
-// whatever the presented token's length.
-const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
-
-/**
- * `Authorization: Bearer $ADMIN_TOKEN`. With `ADMIN_TOKEN` unset the admin API is closed:
- * every call is 401 (there is no default token).
- */
-function requireAdmin(adminToken: string | undefined): RequestHandler {
-  const expected = adminToken ? digest(adminToken) : null;
-  return (req, _res, next) => {
-    const m = /^Bearer[ \t]+(\S{1,1024})[ \t]*$/i.exec(req.get("authorization") ?? "");
-    if (!expected || !m?.[1] || !timingSafeEqual(digest(m[1]), expected)) throw new AppError(401, "Unauthenticated.");
-    next();
-  };
-}
-
 /**
  * `/admin/v1`: create apps and vets, read live stats; all behind
  * `Authorization: Bearer $ADMIN_TOKEN`. Without a {@link StatsSource} the stats are zeros.
  */
 export function createAdminRouter(ctx: GatewayContext, stats?: StatsSource, sessions?: VetSessions): Router {
   const r = Router();
-  r.use(requireAdmin(ctx.config.adminToken));
+  r.use(requireAdmin(ctx, [ctx.config.adminToken]), express.json({ limit: "1mb" }));
 
   r.post("/apps", async (req, res) => {
     const body = validate(createAppSchema, req.body);
-    const app = await ctx.repos.apps.create({ name: body.name, secret: body.secret, mediaUrl: body.media_url ?? null });
-    // A request for this name just before may have cached "unknown" on this node.
-    ctx.appAuth.forget(app.name);
+    const app = await ctx.repos.apps.create({
+      name: body.name,
+      secret: body.secret,
+      verifier: ctx.appAuth.verifierOf(body.name, body.secret),
+      mediaUrl: body.media_url ?? null,
+    });
+    // This node's copy of the apps table predates the app.
+    ctx.appAuth.forget();
     requestLog(res)?.info({ appId: app.id, name: app.name }, "app created");
     res.status(201).json(ok(appJson(app), "App created.", 201));
+  });
+
+  // A new secret, generated and shown once; the old one stops working at once on this node
+  // and within 5 s on the others (their copy of the apps table).
+  r.post("/apps/:id/secret", async (req, res) => {
+    const id = idParam(req.params.id);
+    const found = id === null ? null : await ctx.repos.apps.findById(id);
+    if (!found) throw notFound("App not found");
+    const secret = generateAppSecret();
+    const app = await ctx.repos.apps.setSecret(found.id, { secret, verifier: ctx.appAuth.verifierOf(found.name, secret) });
+    if (!app) throw notFound("App not found");
+    ctx.appAuth.forget();
+    requestLog(res)?.info({ appId: app.id }, "app secret rotated");
+    res.json(ok({ ...appJson(app), secret }, "App secret rotated. It is shown only once."));
   });
 
   r.post("/vets", async (req, res) => {

@@ -1,6 +1,7 @@
 import { Router } from "express";
 import type { GatewayContext } from "../../context.js";
 import { fail, ok } from "../../lib/envelope.js";
+import { requireAdmin } from "../admin-auth.js";
 
 /** The Redis check's budget; the database check uses `DATABASE_TIMEOUT_MS`. */
 const READY_TIMEOUT_MS = 2000;
@@ -12,7 +13,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   ]);
 }
 
-/** `/healthz` (process up), `/readyz` (database and Redis reachable), `/metrics` (Prometheus). */
+/** `/healthz` (process up), `/readyz` (database and Redis reachable), `/metrics` (Prometheus, behind a bearer token). */
 export function createOpsRouter(ctx: GatewayContext): Router {
   const r = Router();
   r.get("/healthz", (_req, res) => {
@@ -30,7 +31,9 @@ export function createOpsRouter(ctx: GatewayContext): Router {
     if (ready) res.json(ok(checks, "Ready"));
     else res.status(503).json({ ...fail(503, "Not Ready"), data: checks });
   });
-  r.get("/metrics", async (_req, res) => {
+  // Prometheus scrapes with `Authorization: Bearer` (ADMIN_TOKEN or METRICS_TOKEN): the
+  // figures tell an outsider how busy the service is and which vets are online.
+  r.get("/metrics", requireAdmin(ctx, [ctx.config.adminToken, ctx.config.metricsToken], "rl-metrics"), async (_req, res) => {
     res.setHeader("content-type", ctx.metrics.registry.contentType);
     res.send(await ctx.metrics.registry.metrics());
   });

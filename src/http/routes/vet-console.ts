@@ -3,6 +3,8 @@ import type { GatewayContext } from "../../context.js";
 import { statsPayload } from "../../domain/payloads.js";
 import type { RoutingSnapshot } from "../../domain/routing-store.js";
 import { AppError, ok } from "../../lib/envelope.js";
+import type { VetPrincipal } from "../../auth/socket-tokens.js";
+import { vetSessionValid } from "../../auth/vet-sessions.js";
 
 /** `GET /vet/v1/config`: what the console needs to know about this gateway (nothing secret). */
 export interface VetConsoleConfig {
@@ -48,11 +50,11 @@ export function vetQueueOf(snapshot: RoutingSnapshot, now: number, vetMaxConsult
  */
 export function createVetConsoleRouter(ctx: GatewayContext, source?: VetQueueSource): Router {
   const r = Router();
-  const vetOf = async (req: Request): Promise<number> => {
+  const vetOf = async (req: Request): Promise<VetPrincipal> => {
     const m = /^Bearer[ \t]+(\S{1,4096})[ \t]*$/i.exec(req.get("authorization") ?? "");
     const p = m ? await ctx.socketTokens.verify(m[1], "vet") : null;
     if (p?.kind !== "vet") throw new AppError(401, "Unauthenticated.");
-    return p.vetId;
+    return p;
   };
   r.get("/config", (_req, res) => {
     const data: VetConsoleConfig = {
@@ -69,11 +71,13 @@ export function createVetConsoleRouter(ctx: GatewayContext, source?: VetQueueSou
     res.json(ok(data));
   });
   r.post("/token", async (req, res) => {
-    const vetId = await vetOf(req);
-    // A vet removed or disabled since the token was issued gets no new one.
-    const vet = await ctx.repos.vets.findById(vetId);
-    if (!vet?.active) throw new AppError(401, "Unauthenticated.");
-    res.json(ok(await ctx.socketTokens.issue({ kind: "vet", vetId })));
+    const p = await vetOf(req);
+    // A vet removed, disabled or revoked since the token was issued gets no new one, and no
+    // renewal outlives VET_SESSION_MAX_S from the password login (PROTOCOL §7).
+    const vet = await ctx.repos.vets.findById(p.vetId);
+    const renewed = vetSessionValid(vet, p, ctx.config.demo) ? await ctx.socketTokens.renewVet(p) : null;
+    if (!renewed) throw new AppError(401, "Unauthenticated.");
+    res.json(ok(renewed));
   });
   return r;
 }

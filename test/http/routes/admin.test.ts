@@ -55,13 +55,34 @@ describe("admin API", () => {
     expect(stored?.secretHash).not.toContain(secret);
     expect((await request(gw.url, "GET", "/api/v2/petcube/media-url")).status).not.toBe(404);
     const ctx = gw.gateway.ctx;
-    const app = (await ctx.appAuth.findByName("petcube"))!;
-    expect(await ctx.appAuth.verify(app, basicAuth("petcube", secret))).toBe(true);
+    // Created with its verifier: the first request is checked without scrypt.
+    expect(await ctx.appAuth.check("petcube", basicAuth("petcube", secret))).toMatchObject({ result: "ok", app: { name: "petcube" } });
 
     const dup = await request(gw.url, "POST", "/admin/v1/apps", { headers: admin, body: { name: "petcube", secret } });
     expect(dup.status).toBe(409);
     expect(dup.body).toMatchObject({ success: false, status_code: 409, data: [] });
     expect(dup.body.message[0]).toMatch(/taken/);
+  });
+
+  it("rotates an app's secret: the new one is shown once and works, the old one is refused at once (PROTOCOL §7)", async () => {
+    const created = await request(gw.url, "POST", "/admin/v1/apps", { headers: admin, body: { name: "rotator", secret: "rotator-secret-0123456789" } });
+    const id = created.body.data.id as number;
+    const call = (secret: string) =>
+      request(gw.url, "POST", "/api/v2/rotator/socket-token", { body: {}, headers: { authorization: basicAuth("rotator", secret) } });
+    expect((await call("rotator-secret-0123456789")).status).toBe(422); // authenticated, then the body is refused
+    const rotated = await request(gw.url, "POST", `/admin/v1/apps/${String(id)}/secret`, { headers: admin });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.message).toEqual(["App secret rotated. It is shown only once."]);
+    const secret = rotated.body.data.secret as string;
+    expect(rotated.body.data).toEqual({ id, name: "rotator", media_url: null, secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+    expect((await call("rotator-secret-0123456789")).status).toBe(401);
+    expect((await call(secret)).status).toBe(422);
+    const stored = await gw.gateway.ctx.repos.apps.findWithSecret(id);
+    expect(stored?.secretHash).not.toContain(secret);
+    for (const bad of ["0", "999999", "x", "1.5"]) {
+      expect((await request(gw.url, "POST", `/admin/v1/apps/${bad}/secret`, { headers: admin })).status).toBe(404);
+    }
+    expect((await request(gw.url, "POST", `/admin/v1/apps/${String(id)}/secret`)).status).toBe(401);
   });
 
   it("creates an app without media_url", async () => {

@@ -6,7 +6,7 @@ import type { Database } from "../../../src/db/database.js";
 import { createHttpApp } from "../../../src/http/app.js";
 import { createLogger } from "../../../src/lib/logger.js";
 import { buildGateway } from "../../../src/server.js";
-import { basicAuth, request, startTestGateway, type TestGateway } from "../../support/gateway.js";
+import { basicAuth, request, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from "../../support/gateway.js";
 
 const SECRET = "ops-app-secret-0123456789";
 
@@ -55,7 +55,7 @@ describe("ops endpoints and error handling", () => {
 
   it("GET /metrics exposes request durations labelled by route pattern", async () => {
     expect((await request(gw.url, "GET", "/api/v2/opsapp/media-url")).status).toBeLessThan(500);
-    const res = await fetch(`${gw.url}/metrics`);
+    const res = await fetch(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
     const text = await res.text();

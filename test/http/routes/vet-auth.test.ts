@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LOGIN_ATTEMPTS_PER_MIN } from "../../../src/http/routes/vet-auth.js";
+import { LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MIN, LOGIN_ATTEMPTS_PER_MIN } from "../../../src/http/routes/vet-auth.js";
 import { request, startTestGateway, type TestGateway } from "../../support/gateway.js";
 
 const PASSWORD = "correct-horse-battery";
@@ -43,7 +43,7 @@ describe("vet login", () => {
     });
     expect(Date.parse(expires_at)).toBeGreaterThan(Date.now());
     const tokens = gw.gateway.ctx.socketTokens;
-    expect(await tokens.verify(token, "vet")).toEqual({ kind: "vet", vetId });
+    expect(await tokens.verify(token, "vet")).toEqual({ kind: "vet", vetId, sessionVersion: 0, authTime: expect.any(Number) });
     expect(await tokens.verify(token, "user")).toBeNull();
     expect(JSON.stringify(res.body)).not.toContain(PASSWORD);
   });
@@ -88,9 +88,10 @@ describe("vet login rate limit", () => {
   it("blocks an address after too many failed attempts, successes not counted", async () => {
     const good = { email: "v@clinic.example", password: PASSWORD };
     expect((await request(gw.url, "POST", "/vet/v1/login", { body: good })).status).toBe(200);
+    // Spread over accounts, so the per-account limit (below) does not answer first.
     const failures = await Promise.all(
-      Array.from({ length: LOGIN_ATTEMPTS_PER_MIN }, () =>
-        request(gw.url, "POST", "/vet/v1/login", { body: { email: "v@clinic.example", password: "guess-guess" } }),
+      Array.from({ length: LOGIN_ATTEMPTS_PER_MIN }, (_, i) =>
+        request(gw.url, "POST", "/vet/v1/login", { body: { email: `guess${i}@clinic.example`, password: "guess-guess" } }),
       ),
     );
     expect(failures.map((r) => r.status)).toEqual(Array(LOGIN_ATTEMPTS_PER_MIN).fill(401));
@@ -98,5 +99,32 @@ describe("vet login rate limit", () => {
     expect(blocked.status).toBe(429);
     expect(blocked.body).toEqual({ success: false, status_code: 429, message: ["Too Many Requests"], data: [] });
     expect(blocked.headers.get("retry-after")).toBe("60");
+  });
+});
+
+describe("vet login limit per account", () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    // Each attempt from its own address: only the account ties them together.
+    gw = await startTestGateway({ redis: true, env: { TRUST_PROXY: "1" } });
+    for (const email of ["target@clinic.example", "bystander@clinic.example"]) {
+      await gw.gateway.ctx.repos.vets.create({ email, password: PASSWORD, firstName: "T", lastName: "V" });
+    }
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+  const login = (email: string, password: string, i: number) =>
+    request(gw.url, "POST", "/vet/v1/login", { body: { email, password }, headers: { "x-forwarded-for": `198.51.100.${i}` } });
+
+  it(`refuses an account after ${String(LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MIN)} failures in a minute from any addresses; other accounts log in`, async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MIN + 2; i++) statuses.push((await login("Target@Clinic.example", `guess-${i}-000`, i)).status);
+    expect(statuses).toEqual([...Array(LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MIN).fill(401), 429, 429]);
+    // For the rest of the minute the account is closed, to the right password too, from a fresh address.
+    const locked = await login("target@clinic.example", PASSWORD, 200);
+    expect(locked.status).toBe(429);
+    expect(locked.headers.get("retry-after")).toBe("60");
+    expect((await login("bystander@clinic.example", PASSWORD, 201)).status).toBe(200);
   });
 });

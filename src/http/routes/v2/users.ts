@@ -5,6 +5,7 @@ import { notFound, ok, unprocessable } from "../../../lib/envelope.js";
 import { toDeletedUserJson, toEmergencyStatsJson, toUserJson } from "../../presenters/users.js";
 import { parseIdentity } from "../../../twilio/identity.js";
 import { validate } from "../../validation.js";
+import { discardImage, storedImageName } from "./upload.js";
 import { bodyOf, currentApp, now, requireUser, twilioTokenFor } from "./common.js";
 import { actionsSchema, deleteUserSchema, petFields, refreshSchema, registerUserSchema, socketTokenSchema } from "./schemas.js";
 
@@ -88,8 +89,14 @@ export function createUserRouter(ctx: GatewayContext, sessions?: UserSessions): 
     if (input.app_id !== app.id) throw unprocessable("The selected app id is invalid.");
     const user = await requireUser(ctx, app.id, input.email);
     const at = now(ctx);
-    const deleted = await ctx.repos.users.softDelete(app.id, user.id, at);
-    if (!deleted) throw notFound("User not found");
+    const removed = await ctx.repos.users.softDeleteWithPets(app.id, user.id, at);
+    if (!removed) throw notFound("User not found");
+    const deleted = removed.user;
+    // The pets went with the owner (PROTOCOL §7): their images go from storage too.
+    for (const profile of removed.petProfiles) {
+      const file = storedImageName(profile);
+      if (file) await discardImage(ctx.mediaDir, file);
+    }
     // After the row: a socket reconnecting meanwhile is refused at the handshake.
     await sessions?.userDeleted(app.id, deleted.id);
     const latest = await ctx.repos.users.latestStatus(app.id, deleted.id);

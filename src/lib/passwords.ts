@@ -1,4 +1,6 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
+import pLimit from "p-limit";
+import { AppError } from "./envelope.js";
 
 // N=2^15, r=8, p=1: ~50 ms a hash here, the OWASP floor for scrypt.
 const PARAMS = { N: 32768, r: 8, p: 1, keylen: 32 } as const;
@@ -30,4 +32,30 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
     maxmem: MAXMEM,
   });
   return key.length === expected.length && timingSafeEqual(key, expected);
+}
+
+/**
+ * One cap on scrypt work for the whole node: partner authentication and vet login share it,
+ * so a flood of either cannot starve the libuv pool the other (and every file read) needs.
+ */
+export interface ScryptGate {
+  /** Runs `verify` when a slot is free; past `maxQueued` waiting, 503 `Service Unavailable` at once. */
+  run<T>(verify: () => Promise<T>): Promise<T>;
+  /** Checks waiting for a slot now. */
+  readonly pending: number;
+}
+
+/** A {@link ScryptGate}: `concurrency` checks at once (default 2, ≈50 ms each), `maxQueued` waiting (default 200). */
+export function createScryptGate(opts: { concurrency?: number; maxQueued?: number } = {}): ScryptGate {
+  const slots = pLimit(opts.concurrency ?? 2);
+  const maxQueued = opts.maxQueued ?? 200;
+  return {
+    run(verify) {
+      if (slots.pendingCount >= maxQueued) return Promise.reject(new AppError(503, "Service Unavailable", { "retry-after": "1" }));
+      return slots(verify);
+    },
+    get pending() {
+      return slots.pendingCount;
+    },
+  };
 }
