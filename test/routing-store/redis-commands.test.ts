@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient, type RedisClientType } from "redis";
 import { parse } from "luaparse";
 import { routingKeys } from "../../src/routing-store/redis/keys.js";
-import { COMMANDS_DIR, COMMAND_NAMES, LuaCommands, readCommand, readCommands } from "../../src/routing-store/redis/scripts.js";
+import { COMMANDS_DIR, COMMAND_NAMES, LuaCommands, inlineIncludes, readCommand, readCommands } from "../../src/routing-store/redis/scripts.js";
 import { REDIS_URL, cleanRedisPrefix, uniqueRedisPrefix } from "../support/services.js";
 
 const prefix = uniqueRedisPrefix("luacmd");
@@ -113,5 +113,36 @@ describe("Lua errors name the file and line", () => {
   it("a Redis script error carries (commands/<file>:<line>)", async () => {
     const lua = new LuaCommands(client, prefix, readCommands(pathToFileURL(`${dir}/`)));
     await expect(lua.call("heartbeat", [])).rejects.toThrow(/noSuchGlobal[\s\S]*\(commands\/heartbeat\.lua:5\)$/);
+  });
+});
+
+describe("nested includes", () => {
+  let dir: URL;
+
+  beforeAll(() => {
+    // cmd includes a and b; a includes b and c (beside it); b includes c. Each goes in once.
+    const root = mkdtempSync(join(tmpdir(), "luainc-"));
+    mkdirSync(join(root, "includes"));
+    writeFileSync(join(root, "cmd.lua"), 'local x = 1\n--- @include "includes/a"\n--- @include "includes/b"\nreturn x\n');
+    writeFileSync(join(root, "includes/a.lua"), '--- @include "b"\n--- @include "c"\nlocal a = 1\n');
+    writeFileSync(join(root, "includes/b.lua"), '--- @include "c"\nlocal b = 1\n');
+    writeFileSync(join(root, "includes/c.lua"), "local c = 1\nlocal c2 = 2\n");
+    writeFileSync(join(root, "includes/loop1.lua"), '--- @include "loop2"\n');
+    writeFileSync(join(root, "includes/loop2.lua"), '--- @include "loop1"\n');
+    dir = pathToFileURL(`${root}/`);
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("inlines includes of includes, each file once, in dependency order", () => {
+    const s = inlineIncludes("cmd.lua", dir);
+    expect(s.source).toBe("local x = 1\nlocal c = 1\nlocal c2 = 2\nlocal b = 1\nlocal a = 1\nreturn x\n");
+    expect([1, 2, 3, 4, 5, 6].map((n) => s.where(n))).toEqual([
+      "cmd.lua:1", "includes/c.lua:1", "includes/c.lua:2", "includes/b.lua:2", "includes/a.lua:3", "cmd.lua:4",
+    ]);
+  });
+
+  it("refuses an include cycle", () => {
+    expect(() => inlineIncludes("x.lua", dir, '--- @include "includes/loop1"\n')).toThrow(/include cycle/);
   });
 });
