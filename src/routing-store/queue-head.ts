@@ -4,7 +4,7 @@ import type { LiveConsultation, VetPresence } from "../domain/types.js";
 /**
  * The head of the queue for the free `vets`, as `RoutingStore.headSnapshot` defines it,
  * from the consultations waiting for an offer: the memory store's copy of Lua's `headOf`
- * (`redis/commands/includes/lib.lua`). Returns them by `seq`, and whether a range had more.
+ * (`redis/commands/includes/queueHead.lua`). Returns them by `seq`, and whether a range had more.
  */
 export function queueHead(waiting: readonly LiveConsultation[], vets: readonly VetPresence[]): { head: LiveConsultation[]; truncated: boolean } {
   const bySeq = [...waiting].sort((a, b) => a.seq - b.seq);

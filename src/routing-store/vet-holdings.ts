@@ -1,6 +1,6 @@
 import type { LiveConsultation, VetPresence, VetSkills } from "../domain/types.js";
 
-// The memory store's changes to a vet's presence; lib.lua has the same for Redis.
+// The memory store's changes to a vet's presence; commands/includes/vets.lua has the same for Redis.
 
 /** A vet the store has not seen before: offline and away, idle since `now`. */
 export function offlineVet(vetId: number, now: number): VetPresence {

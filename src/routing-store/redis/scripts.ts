@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { posix } from "node:path";
 
 /** Every command in `commands/`, one `.lua` file each (a test checks the list is complete). */
 export const COMMAND_NAMES = [
@@ -55,38 +56,55 @@ interface Segment {
   fileLine: number;
 }
 
+/** Lua source with its includes inlined, and where each of its lines came from. */
+export interface InlinedLua {
+  source: string;
+  /** Maps a line of `source` back to `file:line` (`file` relative to the commands dir). */
+  where(line: number): string;
+}
+
 /**
- * Reads one command and inlines each `--- @include "x"` line with `x.lua` (once per
- * script), so Redis gets one self-contained source.
+ * Inlines each `--- @include "x"` line of `file` (a path under `dir`) with `x.lua`, found
+ * beside the file that names it (BullMQ's convention), so includes may include others.
+ * Each file goes in once per script, at its first include: an include names what it uses
+ * before its own code, so every local is defined before a later line reads it. `text`
+ * stands in for the file's contents (a test's script that is not on disk).
  */
-export function readCommand(name: CommandName, dir: URL = COMMANDS_DIR): LuaScript {
+export function inlineIncludes(file: string, dir: URL = COMMANDS_DIR, text?: string): InlinedLua {
   const out: string[] = [];
   const segments: Segment[] = [];
-  const included = new Set<string>();
-  const file = `${name}.lua`;
-  const lines = readFileSync(new URL(file, dir), "utf8").split("\n");
-  segments.push({ from: 1, file, fileLine: 1 });
-  lines.forEach((line, i) => {
-    const m = INCLUDE.exec(line);
-    if (!m) return void out.push(line);
-    const inc = `${m[1]}.lua`;
-    if (!included.has(inc)) {
-      included.add(inc);
-      segments.push({ from: out.length + 1, file: inc, fileLine: 1 });
-      out.push(...readFileSync(new URL(inc, dir), "utf8").replace(/\n$/, "").split("\n"));
-    }
-    segments.push({ from: out.length + 1, file, fileLine: i + 2 });
-  });
-  const source = out.join("\n");
+  const included = new Set<string>([file]);
+  const open: string[] = [];
+  const inline = (name: string, content: string) => {
+    open.push(name);
+    segments.push({ from: out.length + 1, file: name, fileLine: 1 });
+    content.split("\n").forEach((line, i) => {
+      const m = INCLUDE.exec(line);
+      if (!m) return void out.push(line);
+      const inc = posix.join(posix.dirname(name), `${m[1]}.lua`);
+      if (open.includes(inc)) throw new Error(`${name}: include cycle through ${inc}`);
+      if (!included.has(inc)) {
+        included.add(inc);
+        inline(inc, readFileSync(new URL(inc, dir), "utf8").replace(/\n$/, ""));
+      }
+      segments.push({ from: out.length + 1, file: name, fileLine: i + 2 });
+    });
+    open.pop();
+  };
+  inline(file, text ?? readFileSync(new URL(file, dir), "utf8"));
   return {
-    name,
-    source,
-    sha: createHash("sha1").update(source).digest("hex"),
+    source: out.join("\n"),
     where(line) {
       const s = segments.findLast((seg) => seg.from <= line) ?? segments[0];
       return `${s.file}:${s.fileLine + line - s.from}`;
     },
   };
+}
+
+/** Reads one command with its includes inlined, so Redis gets one self-contained source. */
+export function readCommand(name: CommandName, dir: URL = COMMANDS_DIR): LuaScript {
+  const lua = inlineIncludes(`${name}.lua`, dir);
+  return { name, source: lua.source, sha: createHash("sha1").update(lua.source).digest("hex"), where: (line) => lua.where(line) };
 }
 
 /** Reads every command; call once at start-up (a missing file fails here, not mid-request). */

@@ -5,18 +5,22 @@ KEYS  consultation, consultationProfile, vet(vetId), deadlines, queue, appQueued
 Reply JSON {ok: true, alreadyActive: boolean, consultation: {d, p}, offer?: {vetId, offeredAt, expiresAt}}
           | {ok: false, reason: 'no_offer' | 'expired'}
 ]]
---- @include "includes/lib"
+--- @include "includes/json"
+--- @include "includes/consultations"
+--- @include "includes/vets"
+--- @include "includes/deadlines"
+--- @include "includes/queue"
 
 local cid, vetId, now, channelSid = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
-local c, d, p = getC(cid)
+local c, doc, profile = getConsultation(cid)
 if c and c.status == 'active' and c.vetId == vetId then
-  return '{"ok":true,"alreadyActive":true,"consultation":' .. jc(d, p) .. '}'
+  return '{"ok":true,"alreadyActive":true,"consultation":' .. consultationReply(doc, profile) .. '}'
 end
-if not c or c.status ~= 'offered' or isnull(c.offer) or c.offer.vetId ~= vetId then
+if not c or c.status ~= 'offered' or isNull(c.offer) or c.offer.vetId ~= vetId then
   return '{"ok":false,"reason":"no_offer"}'
 end
 if c.offer.expiresAt <= now then return '{"ok":false,"reason":"expired"}' end
-local v = getV(vetId)
+local v = getVet(vetId)
 if not v then return '{"ok":false,"reason":"no_offer"}' end
 -- The resolved offer goes back to the caller, for revertAccept when the durable write fails.
 local offer = cjson.encode(c.offer)
@@ -24,10 +28,10 @@ c.status = 'active'
 c.offer = NULL
 c.vetId = vetId
 c.acceptedAt = now
-if channelSid ~= '' and isnull(c.channelSid) then c.channelSid = channelSid end
+if channelSid ~= '' and isNull(c.channelSid) then c.channelSid = channelSid end
 v.offerConsultationId = NULL
 holdActive(v, c)
-putV(v)
-delDeadlines(cid, {'offer', 'queue', 'grace'})
+putVet(v)
+removeDeadlines(cid, {'offer', 'queue', 'grace'})
 leaveQueue(c)
-return '{"ok":true,"alreadyActive":false,"consultation":' .. jc(putC(c), p) .. ',"offer":' .. offer .. '}'
+return '{"ok":true,"alreadyActive":false,"consultation":' .. consultationReply(putConsultation(c), profile) .. ',"offer":' .. offer .. '}'

@@ -6,17 +6,18 @@ ARGV  1 prefix, 2 vetId, 3 connId, 4 nodeId, 5 now (ms), 6 skills JSON ('' = kee
 KEYS  vetConnections(vetId), nodeVetConnections(old and new node), vet(vetId), vets, vetSeq
 Reply JSON VetPresence
 ]]
---- @include "includes/lib"
+--- @include "includes/keys"
+--- @include "includes/vets"
 
 local vetId, connId, nodeId, now = tonumber(ARGV[2]), ARGV[3], ARGV[4], tonumber(ARGV[5])
-local key = K.vetConnections(vetId)
+local key = Keys.vetConnections(vetId)
 local member = vetId .. ':' .. connId
 local old = redis.call('HGET', key, connId)
-if old and old ~= nodeId then redis.call('SREM', K.nodeVetConnections(old), member) end
+if old and old ~= nodeId then redis.call('SREM', Keys.nodeVetConnections(old), member) end
 local before = redis.call('HLEN', key)
 redis.call('HSET', key, connId, nodeId)
-redis.call('SADD', K.nodeVetConnections(nodeId), member)
-local v = getV(vetId) or newVet(vetId, now)
+redis.call('SADD', Keys.nodeVetConnections(nodeId), member)
+local v = getVet(vetId) or newVet(vetId, now)
 if before == 0 then
   -- Coming online: away until the vet chooses available.
   v.status = 'away'
@@ -24,4 +25,4 @@ if before == 0 then
 end
 v.connections = redis.call('HLEN', key)
 if ARGV[6] and ARGV[6] ~= '' then takeSkills(v, ARGV[6]) end
-return putV(v)
+return putVet(v)

@@ -8,27 +8,31 @@ Reply JSON {ok: true, consultation: {d, p}}
           | {ok: false, reason: 'user_has_open', existing: {d, p}}
           | {ok: false, reason: 'vet_not_eligible'}
 ]]
---- @include "includes/lib"
+--- @include "includes/keys"
+--- @include "includes/json"
+--- @include "includes/rules"
+--- @include "includes/consultations"
+--- @include "includes/vets"
 
 local c = cjson.decode(ARGV[2])
 local vetId, now = tonumber(ARGV[4]), tonumber(ARGV[5])
-local R = { maxConsults = tonumber(ARGV[6]), languageWaitMs = tonumber(ARGV[7]), priorityAgingMs = tonumber(ARGV[8]) }
-local uoKey = K.userOpen(c.appId, c.userId)
+local rules = rulesFromArgv(6)
+local uoKey = Keys.userOpen(c.appId, c.userId)
 local existingId = redis.call('GET', uoKey)
 if existingId then
-  local ex, d, p = getC(existingId)
-  if ex then return '{"ok":false,"reason":"user_has_open","existing":' .. jc(d, p) .. '}' end
+  local ex, doc, profile = getConsultation(existingId)
+  if ex then return '{"ok":false,"reason":"user_has_open","existing":' .. consultationReply(doc, profile) .. '}' end
 end
-local v = getV(vetId)
-if not v or not canTake(v, c, now, R, true) then return '{"ok":false,"reason":"vet_not_eligible"}' end
-c.seq = redis.call('INCR', K.seq)
+local v = getVet(vetId)
+if not v or not canTake(v, c, now, rules, true) then return '{"ok":false,"reason":"vet_not_eligible"}' end
+c.seq = redis.call('INCR', Keys.seq)
 c.status = 'active'
 c.offer = NULL
 c.vetId = vetId
 c.acceptedAt = now
-local d = cjson.encode(c)
-redis.call('MSET', K.consultation(c.id), d, K.consultationProfile(c.id), ARGV[3])
+local doc = cjson.encode(c)
+redis.call('MSET', Keys.consultation(c.id), doc, Keys.consultationProfile(c.id), ARGV[3])
 redis.call('SET', uoKey, c.id)
 holdActive(v, c)
-putV(v)
-return '{"ok":true,"consultation":' .. jc(d, ARGV[3]) .. '}'
+putVet(v)
+return '{"ok":true,"consultation":' .. consultationReply(doc, ARGV[3]) .. '}'

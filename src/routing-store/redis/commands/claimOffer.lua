@@ -12,25 +12,33 @@ KEYS  consultation, consultationProfile, vet(vetId), waiting, waitingSpecies and
 Reply JSON {ok: true, consultation: {d, p}}
           | {ok: false, reason: 'consultation_not_queued' | 'vet_not_eligible' | 'vet_excluded' | 'out_of_order'}
 ]]
---- @include "includes/lib"
+--- @include "includes/json"
+--- @include "includes/lists"
+--- @include "includes/rules"
+--- @include "includes/consultations"
+--- @include "includes/vets"
+--- @include "includes/deadlines"
+--- @include "includes/waiting"
+--- @include "includes/queueHead"
 
 local cid, vetId, now, expiresAt = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local R = { maxConsults = tonumber(ARGV[6]), languageWaitMs = tonumber(ARGV[7]), priorityAgingMs = tonumber(ARGV[8]) }
-local c, _, p = getC(cid)
-if not c or c.status ~= 'queued' or not isnull(c.offer) then
+local rules = rulesFromArgv(6)
+local c, _, profile = getConsultation(cid)
+if not c or c.status ~= 'queued' or not isNull(c.offer) then
   return '{"ok":false,"reason":"consultation_not_queued"}'
 end
-local v = getV(vetId)
-if not v or not eligible(v, R.maxConsults) then return '{"ok":false,"reason":"vet_not_eligible"}' end
+local v = getVet(vetId)
+if not v or not isEligible(v, rules.maxConsults) then return '{"ok":false,"reason":"vet_not_eligible"}' end
 if contains(c.excludedVetIds, vetId) then return '{"ok":false,"reason":"vet_excluded"}' end
-if not canTake(v, c, now, R, c.requestedVetId == vetId) then return '{"ok":false,"reason":"vet_not_eligible"}' end
+if not canTake(v, c, now, rules, c.requestedVetId == vetId) then return '{"ok":false,"reason":"vet_not_eligible"}' end
 -- The order check reads the head of the queue: a bounded cost per claim however long the
 -- queue (memory-store.ts has the same bound).
 local ids = {}
 for _, e in ipairs((headOf(function() return { v } end))) do ids[#ids + 1] = e.id end
+local compare = queueComparator(now, rules.priorityAgingMs)
 for _, other in ipairs(consultationsOf(ids)) do
-  if other.id ~= cid and other.status == 'queued' and servedBefore(other, c, now, R.priorityAgingMs)
-    and canTake(v, other, now, R, other.requestedVetId == vetId) then
+  if other.id ~= cid and other.status == 'queued' and compare(other, c) < 0
+    and canTake(v, other, now, rules, other.requestedVetId == vetId) then
     return '{"ok":false,"reason":"out_of_order"}'
   end
 end
@@ -38,6 +46,6 @@ c.status = 'offered'
 c.offer = { vetId = vetId, offeredAt = now, expiresAt = expiresAt }
 removeWaiting(c)
 v.offerConsultationId = cid
-putV(v)
+putVet(v)
 setDeadline('offer', cid, expiresAt)
-return '{"ok":true,"consultation":' .. jc(putC(c), p) .. '}'
+return '{"ok":true,"consultation":' .. consultationReply(putConsultation(c), profile) .. '}'

@@ -6,9 +6,9 @@ ARGV  1 prefix, 2 lock token, 3 ttl ms
 KEYS  rebuildLock
 Reply 'true' | 'false' (JSON)
 ]]
---- @include "includes/lib"
+--- @include "includes/keys"
 
-local held = redis.call('GET', K.rebuildLock)
+local held = redis.call('GET', Keys.rebuildLock)
 if held and held ~= ARGV[2] then return 'false' end
-redis.call('SET', K.rebuildLock, ARGV[2], 'PX', ARGV[3])
+redis.call('SET', Keys.rebuildLock, ARGV[2], 'PX', ARGV[3])
 return 'true'

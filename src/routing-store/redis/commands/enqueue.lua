@@ -12,32 +12,37 @@ ARGV  1 prefix, 2 consultation JSON (no profile, no seq), 3 profile JSON, 4 cap 
 KEYS  userOpen, seq, consultation, consultationProfile, queue, appQueued, queueClass(class), waiting, waitingSpecies, urgent(class), urgentSpecies(class, species), deadlines
 Reply JSON {created: boolean, consultation: {d, p}, position: number}, or {appQueueFull: true}
 ]]
---- @include "includes/lib"
+--- @include "includes/keys"
+--- @include "includes/json"
+--- @include "includes/consultations"
+--- @include "includes/deadlines"
+--- @include "includes/queue"
+--- @include "includes/waiting"
 
 local c = cjson.decode(ARGV[2])
 local agingMs = tonumber(ARGV[5]) or 0
-local uoKey = K.userOpen(c.appId, c.userId)
+local uoKey = Keys.userOpen(c.appId, c.userId)
 local existingId = redis.call('GET', uoKey)
 if existingId then
-  local ex, d, p = getC(existingId)
+  local ex, doc, profile = getConsultation(existingId)
   if ex then
     local at = 0
     if ex.status ~= 'active' then at = servingPosition(ex, c.createdAt, agingMs) end
-    return '{"created":false,"consultation":' .. jc(d, p) .. ',"position":' .. at .. '}'
+    return '{"created":false,"consultation":' .. consultationReply(doc, profile) .. ',"position":' .. at .. '}'
   end
 end
 local cap = tonumber(ARGV[4]) or 0
-if cap > 0 and (tonumber(redis.call('HGET', K.appQueued, c.appId)) or 0) >= cap then
+if cap > 0 and (tonumber(redis.call('HGET', Keys.appQueued, c.appId)) or 0) >= cap then
   return '{"appQueueFull":true}'
 end
-c.seq = redis.call('INCR', K.seq)
+c.seq = redis.call('INCR', Keys.seq)
 c.status = 'queued'
 c.offer = NULL
-local d = cjson.encode(c)
-redis.call('MSET', K.consultation(c.id), d, K.consultationProfile(c.id), ARGV[3])
+local doc = cjson.encode(c)
+redis.call('MSET', Keys.consultation(c.id), doc, Keys.consultationProfile(c.id), ARGV[3])
 redis.call('SET', uoKey, c.id)
 enterQueue(c, c.seq)
 addWaiting(c)
 setDeadline('queue', c.id, c.queueDeadline)
 local at = newRequestPosition(c, c.createdAt, agingMs)
-return '{"created":true,"consultation":' .. jc(d, ARGV[3]) .. ',"position":' .. at .. '}'
+return '{"created":true,"consultation":' .. consultationReply(doc, ARGV[3]) .. ',"position":' .. at .. '}'

@@ -5,43 +5,49 @@ KEYS  consultation, consultationProfile, vet (offer holder and assigned vet), de
       queue, appQueued, queueClass(class), waiting, waitingSpecies, urgent(class), urgentSpecies(class, species), userOpen
 Reply JSON {consultation: {d, p}, revokedOfferVetId: number|null, waiting: number} | 'null'
 ]]
---- @include "includes/lib"
+--- @include "includes/keys"
+--- @include "includes/json"
+--- @include "includes/consultations"
+--- @include "includes/vets"
+--- @include "includes/deadlines"
+--- @include "includes/queue"
+--- @include "includes/waiting"
 
 local cid, now = ARGV[2], tonumber(ARGV[3])
 local wrapupUntil = nil
 if ARGV[4] ~= '' then wrapupUntil = tonumber(ARGV[4]) end
-local c, d, p = getC(cid)
+local c, doc, profile = getConsultation(cid)
 if not c then return 'null' end
 local revoked = 'null'
-if not isnull(c.offer) then
+if not isNull(c.offer) then
   revoked = tostring(c.offer.vetId)
-  local holder = getV(c.offer.vetId)
+  local holder = getVet(c.offer.vetId)
   if holder and holder.offerConsultationId == cid then
     holder.offerConsultationId = NULL
-    putV(holder)
+    putVet(holder)
   end
 end
-if c.status == 'active' and not isnull(c.vetId) then
-  local v = getV(c.vetId)
+if c.status == 'active' and not isNull(c.vetId) then
+  local v = getVet(c.vetId)
   if v then
     dropActive(v, c)
     if wrapupUntil == nil then
-      if #v.activeConsultationIds == 0 and isnull(v.wrapupUntil) then v.idleSince = now end
+      if #v.activeConsultationIds == 0 and isNull(v.wrapupUntil) then v.idleSince = now end
     else
       local prev = 0
-      if not isnull(v.wrapupUntil) then prev = v.wrapupUntil end
+      if not isNull(v.wrapupUntil) then prev = v.wrapupUntil end
       v.wrapupUntil = math.max(prev, wrapupUntil)
       v.wrapupConsultationId = cid
       setDeadline('wrapup', v.vetId, v.wrapupUntil)
     end
-    putV(v)
+    putVet(v)
   end
 end
-delDeadlines(cid, {'offer', 'queue', 'grace'})
-redis.call('DEL', K.consultation(cid), K.consultationProfile(cid))
+removeDeadlines(cid, {'offer', 'queue', 'grace'})
+redis.call('DEL', Keys.consultation(cid), Keys.consultationProfile(cid))
 leaveQueue(c)
 removeWaiting(c)
-local uoKey = K.userOpen(c.appId, c.userId)
+local uoKey = Keys.userOpen(c.appId, c.userId)
 if redis.call('GET', uoKey) == cid then redis.call('DEL', uoKey) end
-return '{"consultation":' .. jc(d, p) .. ',"revokedOfferVetId":' .. revoked
-  .. ',"waiting":' .. redis.call('ZCARD', K.waiting) .. '}'
+return '{"consultation":' .. consultationReply(doc, profile) .. ',"revokedOfferVetId":' .. revoked
+  .. ',"waiting":' .. redis.call('ZCARD', Keys.waiting) .. '}'

@@ -12,19 +12,22 @@ KEYS  vets, vet(each id), waiting, waitingSpecies and urgentSpecies (each class)
 Reply array {{consultation JSON|nil, ...} in seq order without repeats, {VetPresence JSON|nil, ...},
       1 when a head range had more than it read, else 0}
 ]]
---- @include "includes/lib"
+--- @include "includes/keys"
+--- @include "includes/mget"
+--- @include "includes/rules"
+--- @include "includes/queueHead"
 
 local maxConsults = tonumber(ARGV[2])
 local vetDocs = {}
 local vkeys = {}
-for _, id in ipairs(redis.call('ZRANGE', K.vets, 0, -1)) do vkeys[#vkeys + 1] = K.vet(id) end
+for _, id in ipairs(redis.call('ZRANGE', Keys.vets, 0, -1)) do vkeys[#vkeys + 1] = Keys.vet(id) end
 mgetInto(vetDocs, vkeys)
 local head, truncated = headOf(function()
   local free = {}
   for _, doc in ipairs(vetDocs) do
     if doc then
       local v = cjson.decode(doc)
-      if eligible(v, maxConsults) then free[#free + 1] = v end
+      if isEligible(v, maxConsults) then free[#free + 1] = v end
     end
   end
   return free
@@ -34,7 +37,7 @@ for _, e in ipairs(head) do seen[e.id] = true end
 local added = false
 for i = 3, #ARGV do
   local id = ARGV[i]
-  local score = not seen[id] and redis.call('ZSCORE', K.waiting, id)
+  local score = not seen[id] and redis.call('ZSCORE', Keys.waiting, id)
   if score then
     seen[id] = true
     head[#head + 1] = { id = id, seq = tonumber(score) }
@@ -43,5 +46,5 @@ for i = 3, #ARGV do
 end
 if added then table.sort(head, function(a, b) return a.seq < b.seq end) end
 local keys = {}
-for _, e in ipairs(head) do keys[#keys + 1] = K.consultation(e.id) end
+for _, e in ipairs(head) do keys[#keys + 1] = Keys.consultation(e.id) end
 return { mgetInto({}, keys), vetDocs, truncated and 1 or 0 }

@@ -4,11 +4,12 @@ ARGV  1 prefix, 2 consultationId, 3 vetId, 4 setAway ('1' | '0')
 KEYS  vet(vetId), consultation, consultationProfile, waiting, waitingSpecies, urgent(class), urgentSpecies(class, species), deadlines
 Reply JSON {d, p, o: the released offer} | 'null' (this vet does not hold this offer)
 ]]
---- @include "includes/lib"
+--- @include "includes/vets"
+--- @include "includes/offers"
 
 local cid, vetId = ARGV[2], tonumber(ARGV[3])
-local v = getV(vetId)
-local r = release(cid, vetId, v, ARGV[4] == '1')
+local v = getVet(vetId)
+local r = releaseOffer(cid, vetId, v, ARGV[4] == '1')
 if not r then return 'null' end
-if v then putV(v) end
+if v then putVet(v) end
 return r

@@ -4,6 +4,6 @@ ARGV  1 prefix, 2 nodeId
 KEYS  as reapDeadNodes
 Reply JSON NodeCleanup {nodeId, offlineVetIds, released, disconnectedUsers}
 ]]
---- @include "includes/lib"
+--- @include "includes/nodes"
 
 return cleanupNode(ARGV[2])

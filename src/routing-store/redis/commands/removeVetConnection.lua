@@ -5,21 +5,24 @@ KEYS  vetConnections(vetId), nodeVetConnections(node), vet(vetId),
       consultation, consultationProfile, waiting, waitingSpecies, urgent(class), urgentSpecies(class, species), deadlines (on release)
 Reply JSON {presence: VetPresence|null, released: {d, p, o}|null}
 ]]
---- @include "includes/lib"
+--- @include "includes/keys"
+--- @include "includes/json"
+--- @include "includes/vets"
+--- @include "includes/offers"
 
 local vetId, connId = tonumber(ARGV[2]), ARGV[3]
-local key = K.vetConnections(vetId)
-local v, s = getV(vetId)
+local key = Keys.vetConnections(vetId)
+local v, s = getVet(vetId)
 local node = redis.call('HGET', key, connId)
 if not v or not node then
   return '{"presence":' .. (s or 'null') .. ',"released":null}'
 end
 redis.call('HDEL', key, connId)
-redis.call('SREM', K.nodeVetConnections(node), vetId .. ':' .. connId)
+redis.call('SREM', Keys.nodeVetConnections(node), vetId .. ':' .. connId)
 local n = redis.call('HLEN', key)
 v.connections = n
 local rel = nil
-if n == 0 and not isnull(v.offerConsultationId) then
-  rel = release(v.offerConsultationId, vetId, v, false)
+if n == 0 and not isNull(v.offerConsultationId) then
+  rel = releaseOffer(v.offerConsultationId, vetId, v, false)
 end
-return '{"presence":' .. putV(v) .. ',"released":' .. (rel or 'null') .. '}'
+return '{"presence":' .. putVet(v) .. ',"released":' .. (rel or 'null') .. '}'

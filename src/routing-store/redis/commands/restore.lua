@@ -8,31 +8,37 @@ KEYS  consultation, consultationProfile, userOpen, seq, queue, appQueued, queueC
       vets, vetSeq
 Reply JSON true | false (already there, or its user has another open consultation)
 ]]
---- @include "includes/lib"
+--- @include "includes/keys"
+--- @include "includes/json"
+--- @include "includes/lists"
+--- @include "includes/vets"
+--- @include "includes/deadlines"
+--- @include "includes/queue"
+--- @include "includes/waiting"
 
 local c = cjson.decode(ARGV[2])
 c.seq = tonumber(ARGV[4])
-if redis.call('EXISTS', K.consultation(c.id)) == 1 then return 'false' end
-local uoKey = K.userOpen(c.appId, c.userId)
+if redis.call('EXISTS', Keys.consultation(c.id)) == 1 then return 'false' end
+local uoKey = Keys.userOpen(c.appId, c.userId)
 local other = redis.call('GET', uoKey)
-if other and redis.call('EXISTS', K.consultation(other)) == 1 then return 'false' end
-if c.status ~= 'active' or isnull(c.vetId) then
+if other and redis.call('EXISTS', Keys.consultation(other)) == 1 then return 'false' end
+if c.status ~= 'active' or isNull(c.vetId) then
   c.status = 'queued'
   c.offer = NULL
 end
 -- Later requests must still come after this one.
-if (tonumber(redis.call('GET', K.seq)) or 0) < c.seq then redis.call('SET', K.seq, c.seq) end
-redis.call('MSET', K.consultation(c.id), cjson.encode(c), K.consultationProfile(c.id), ARGV[3])
+if (tonumber(redis.call('GET', Keys.seq)) or 0) < c.seq then redis.call('SET', Keys.seq, c.seq) end
+redis.call('MSET', Keys.consultation(c.id), cjson.encode(c), Keys.consultationProfile(c.id), ARGV[3])
 redis.call('SET', uoKey, c.id)
 if c.status == 'active' then
-  local v = getV(c.vetId)
+  local v = getVet(c.vetId)
   if not v then
     local since = c.acceptedAt
-    if isnull(since) then since = c.createdAt end
+    if isNull(since) then since = c.createdAt end
     v = newVet(c.vetId, since)
   end
   if not contains(v.activeConsultationIds, c.id) then holdActive(v, c) end
-  putV(v)
+  putVet(v)
 else
   enterQueue(c, queueScore(c))
   addWaiting(c)

@@ -6,18 +6,23 @@ ARGV  1 prefix, 2 consultationId, 3 vetId, 4 offeredAt (ms), 5 expiresAt (ms)
 KEYS  consultation, vet(vetId), deadlines, queue, appQueued, queueClass(class), waiting, waitingSpecies, urgent(class), urgentSpecies(class, species)
 Reply JSON "offered" | "queued" | null (not active with that vet: nothing changed)
 ]]
---- @include "includes/lib"
+--- @include "includes/json"
+--- @include "includes/consultations"
+--- @include "includes/vets"
+--- @include "includes/deadlines"
+--- @include "includes/queue"
+--- @include "includes/waiting"
 
 local cid, vetId = ARGV[2], tonumber(ARGV[3])
-local c = getC(cid)
+local c = getConsultation(cid)
 if not c or c.status ~= 'active' or c.vetId ~= vetId then return 'null' end
-local v = getV(vetId)
+local v = getVet(vetId)
 c.vetId = NULL
 c.acceptedAt = NULL
 enterQueue(c, queueScore(c))
 setDeadline('queue', cid, c.queueDeadline)
 if v then dropActive(v, c) end
-if v and isnull(v.offerConsultationId) then
+if v and isNull(v.offerConsultationId) then
   c.status = 'offered'
   c.offer = {vetId = vetId, offeredAt = tonumber(ARGV[4]), expiresAt = tonumber(ARGV[5])}
   v.offerConsultationId = cid
@@ -27,6 +32,6 @@ else
   c.offer = NULL
   addWaiting(c)
 end
-if v then putV(v) end
-putC(c)
+if v then putVet(v) end
+putConsultation(c)
 return cjson.encode(c.status)

@@ -6,9 +6,9 @@ ARGV  1 prefix, 2 epoch, 3 lock token
 KEYS  epoch, rebuildLock
 Reply 'true' | 'false' (JSON)
 ]]
---- @include "includes/lib"
+--- @include "includes/keys"
 
-if redis.call('GET', K.rebuildLock) ~= ARGV[3] then return 'false' end
-redis.call('SET', K.epoch, ARGV[2])
-redis.call('DEL', K.rebuildLock)
+if redis.call('GET', Keys.rebuildLock) ~= ARGV[3] then return 'false' end
+redis.call('SET', Keys.epoch, ARGV[2])
+redis.call('DEL', Keys.rebuildLock)
 return 'true'

@@ -7,11 +7,11 @@ ARGV  1 prefix, 2 vetId, 3 skills JSON {species, languages, maxChats, version}
 KEYS  vet(vetId), vets, vetSeq
 Reply 'null'
 ]]
---- @include "includes/lib"
+--- @include "includes/vets"
 
 local vetId = tonumber(ARGV[2])
 -- idleSince 0: reset when the vet comes online (addVetConnection).
-local v = getV(vetId) or newVet(vetId, 0)
+local v = getVet(vetId) or newVet(vetId, 0)
 takeSkills(v, ARGV[3])
-putV(v)
+putVet(v)
 return 'null'

@@ -14,28 +14,29 @@ Reply array {{consultation JSON|nil, ...} in queue order, {VetPresence JSON|nil,
       after the first page), the page's last score when the page was full (read on after
       it), else nil}
 ]]
---- @include "includes/lib"
+--- @include "includes/keys"
+--- @include "includes/mget"
 
 local after, size = ARGV[2], tonumber(ARGV[3])
 local first = after == '-inf'
 local keys, last = {}, false
 if size > 0 then
-  local r = redis.call('ZRANGEBYSCORE', K.queue, first and '-inf' or '(' .. after, '+inf', 'WITHSCORES', 'LIMIT', 0, size)
+  local r = redis.call('ZRANGEBYSCORE', Keys.queue, first and '-inf' or '(' .. after, '+inf', 'WITHSCORES', 'LIMIT', 0, size)
   local inPage = {}
   for i = 1, #r, 2 do
-    keys[#keys + 1] = K.consultation(r[i])
+    keys[#keys + 1] = Keys.consultation(r[i])
     inPage[r[i]] = true
   end
   if #r == 2 * size then
     last = r[#r]
     -- The rest of the last score, in the same (member) order.
-    for _, id in ipairs(redis.call('ZRANGEBYSCORE', K.queue, last, last)) do
-      if not inPage[id] then keys[#keys + 1] = K.consultation(id) end
+    for _, id in ipairs(redis.call('ZRANGEBYSCORE', Keys.queue, last, last)) do
+      if not inPage[id] then keys[#keys + 1] = Keys.consultation(id) end
     end
   end
 end
 local vkeys = {}
 if first then
-  for _, id in ipairs(redis.call('ZRANGE', K.vets, 0, -1)) do vkeys[#vkeys + 1] = K.vet(id) end
+  for _, id in ipairs(redis.call('ZRANGE', Keys.vets, 0, -1)) do vkeys[#vkeys + 1] = Keys.vet(id) end
 end
 return { mgetInto({}, keys), mgetInto({}, vkeys), last }

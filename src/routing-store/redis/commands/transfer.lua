@@ -8,18 +8,25 @@ KEYS  consultation, consultationProfile, vet (the old one), vetConnections, queu
 Reply JSON {consultation: {d, p}, fromVetId: number, position: number}
           | 'null' (not active, or the vet is connected again with ifVetOffline)
 ]]
---- @include "includes/lib"
+--- @include "includes/keys"
+--- @include "includes/json"
+--- @include "includes/lists"
+--- @include "includes/consultations"
+--- @include "includes/vets"
+--- @include "includes/deadlines"
+--- @include "includes/queue"
+--- @include "includes/waiting"
 
 local cid, now, queueDeadline = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-local c, _, p = getC(cid)
-if not c or c.status ~= 'active' or isnull(c.vetId) then return 'null' end
+local c, _, profile = getConsultation(cid)
+if not c or c.status ~= 'active' or isNull(c.vetId) then return 'null' end
 local fromVetId = c.vetId
-if ARGV[5] == '1' and redis.call('HLEN', K.vetConnections(fromVetId)) > 0 then return 'null' end
-local v = getV(fromVetId)
+if ARGV[5] == '1' and redis.call('HLEN', Keys.vetConnections(fromVetId)) > 0 then return 'null' end
+local v = getVet(fromVetId)
 if v then
   dropActive(v, c)
-  if #v.activeConsultationIds == 0 and isnull(v.wrapupUntil) then v.idleSince = now end
-  putV(v)
+  if #v.activeConsultationIds == 0 and isNull(v.wrapupUntil) then v.idleSince = now end
+  putVet(v)
 end
 c.status = 'queued'
 c.offer = NULL
@@ -28,9 +35,9 @@ c.acceptedAt = NULL
 c.transferred = true
 c.queueDeadline = queueDeadline
 if not contains(c.excludedVetIds, fromVetId) then table.insert(c.excludedVetIds, fromVetId) end
-local d = putC(c)
+local doc = putConsultation(c)
 local score = queueScore(c)
 enterQueue(c, score)
 addWaiting(c)
 setDeadline('queue', cid, queueDeadline)
-return '{"consultation":' .. jc(d, p) .. ',"fromVetId":' .. fromVetId .. ',"position":' .. position(score) .. '}'
+return '{"consultation":' .. consultationReply(doc, profile) .. ',"fromVetId":' .. fromVetId .. ',"position":' .. queuePosition(score) .. '}'

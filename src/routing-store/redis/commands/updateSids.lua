@@ -5,10 +5,10 @@ ARGV  1 prefix, 2 consultationId, 3 hasChannel ('1' | '0'), 4 channelSid,
 KEYS  consultation, consultationProfile
 Reply JSON {d, p} | 'null' (not open)
 ]]
---- @include "includes/lib"
+--- @include "includes/consultations"
 
-local c, _, p = getC(ARGV[2])
+local c, _, profile = getConsultation(ARGV[2])
 if not c then return 'null' end
 if ARGV[3] == '1' then c.channelSid = ARGV[4] end
 if ARGV[5] == '1' then c.roomSid = ARGV[6] end
-return jc(putC(c), p)
+return consultationReply(putConsultation(c), profile)
