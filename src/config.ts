@@ -82,6 +82,10 @@ export const configSchema = z
     LANGUAGE_WAIT_MS: int(60_000, 0),
     PRIORITY_AGING_MS: int(300_000, 0),
     SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
+    WEBHOOK_RETRY_BASE_MS: int(5_000, 10, 3_600_000),
+    WEBHOOK_RETRY_WINDOW_S: int(86_400, 1, 7 * 86_400),
+    WEBHOOK_RETENTION_DAYS: int(7, 1, 365),
+    WEBHOOK_ALLOW_PRIVATE: z.enum(["true", "false"]).optional(),
     DEMO: z.enum(["0", "1", "true", "false"]).default("0"),
   })
   .superRefine((c, ctx) => {
@@ -188,6 +192,19 @@ export interface Config {
     maxQueuedPerApp?: number;
   };
   shutdownTimeoutMs: number;
+  /** Partner webhooks (PROTOCOL §9). */
+  webhooks: {
+    /** `WEBHOOK_RETRY_BASE_MS`: the first retry waits about this long; each further one twice as long (capped at 1 h). */
+    retryBaseMs: number;
+    /** `WEBHOOK_RETRY_WINDOW_S` in ms: an event is retried this long after it happened, then `failed`. */
+    retryWindowMs: number;
+    /** `WEBHOOK_RETENTION_DAYS`: delivered and failed events are pruned after this. */
+    retentionDays: number;
+    /** Deliveries may go to private, loopback and link-local addresses (default: outside production). */
+    allowPrivate: boolean;
+    /** Webhook URLs must be `https` (production). */
+    httpsOnly: boolean;
+  };
   /** `DEMO=1`: seed the demo app, vets and owners and serve `/demo/v1` (PROTOCOL §8). */
   demo: boolean;
 }
@@ -265,6 +282,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxQueuedPerApp: c.MAX_QUEUED_PER_APP,
     },
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+    webhooks: {
+      retryBaseMs: c.WEBHOOK_RETRY_BASE_MS,
+      retryWindowMs: c.WEBHOOK_RETRY_WINDOW_S * 1000,
+      retentionDays: c.WEBHOOK_RETENTION_DAYS,
+      allowPrivate: c.WEBHOOK_ALLOW_PRIVATE === undefined ? c.NODE_ENV !== "production" : c.WEBHOOK_ALLOW_PRIVATE === "true",
+      httpsOnly: c.NODE_ENV === "production",
+    },
     demo: c.DEMO === "1" || c.DEMO === "true",
   };
 }

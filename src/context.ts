@@ -4,6 +4,7 @@ import type { AppAuthenticator } from "./auth/app-auth.js";
 import type { SocketTokens } from "./auth/socket-tokens.js";
 import type { ResolvedConfig } from "./config.js";
 import type { VetLogin } from "./auth/vet-sessions.js";
+import type { WebhookService } from "./webhooks/service.js";
 import type { Database } from "./db/database.js";
 import type { Clock } from "./lib/clock.js";
 import type { Logger } from "./lib/logger.js";
@@ -37,6 +38,8 @@ export interface GatewayContext {
   readonly appAuth: AppAuthenticator;
   /** Vet password logins (scrypt under the node's cap shared with `appAuth`). */
   readonly vetLogin: VetLogin;
+  /** Partner webhooks (PROTOCOL §9): settings, the delivery log, hand retries. */
+  readonly webhooks: WebhookService;
   /** Holds refusals of addresses that keep sending over their limit; closed on shutdown. */
   readonly tarpit: Tarpit;
   /** Absolute directory where uploaded pet images are stored and served from. */

@@ -41,6 +41,7 @@ import { createSocketGateway, userRoom, vetRoom, type SocketGateway } from "./so
 import { createTwilioProvider } from "./twilio/create-provider.js";
 import type { RetryPolicy } from "./twilio/live-provider.js";
 import { vetIdentity } from "./twilio/identity.js";
+import { WebhookService } from "./webhooks/service.js";
 
 /** How often each node sweeps deadlines, reaps dead nodes and runs a routing pass. */
 const TICK_MS = 100;
@@ -70,6 +71,8 @@ export interface Gateway {
   readonly httpServer: http.Server;
   readonly engine: ConsultationEngine;
   readonly sockets: SocketGateway;
+  /** Partner webhooks: settings, the delivery log, the dispatcher (tests run it by hand with `tickMs: 0`). */
+  readonly webhooks: WebhookService;
   /** Starts listening on `config.port` (0 picks a free port); resolves to the bound address. */
   listen(): Promise<AddressInfo>;
   /** Graceful shutdown: stop accepting, hand back this node's vets and offers, close. */
@@ -113,6 +116,21 @@ export async function buildGateway(settings: Config, overrides: GatewayOverrides
   if (config.demo) await startDemo(repos, logger, new Date(clock.now()));
   const metrics = createMetrics();
   const scrypt = createScryptGate();
+  const webhooks = new WebhookService({
+    db: database.db,
+    apps: repos.apps,
+    gatewaySecret: config.gatewaySecret,
+    clock,
+    logger,
+    ...config.webhooks,
+    observer: {
+      attempt: (result, seconds) => {
+        metrics.webhookAttempts.inc({ result });
+        metrics.webhookAttemptSeconds.observe(seconds);
+      },
+      oldestPendingSeconds: (s) => metrics.webhookOldestPending.set(s),
+    },
+  });
   const accessTokens = createAccessTokenIssuer(config.twilio, clock);
   const ctx: GatewayContext = {
     config,
@@ -130,6 +148,7 @@ export async function buildGateway(settings: Config, overrides: GatewayOverrides
     // Its caches age on real time, not on the injectable domain clock a test may freeze.
     appAuth: createAppAuthenticator(repos.apps, { gatewaySecret: config.gatewaySecret, demo: config.demo, logger, scrypt }),
     vetLogin: new VetLogin(repos.vets, scrypt, config.demo),
+    webhooks,
     tarpit: createTarpit({
       ...config.tarpit,
       onHeld: (n) => metrics.tarpitHeld.set(n),
@@ -235,6 +254,7 @@ export async function buildGateway(settings: Config, overrides: GatewayOverrides
     sockets.sweepRevokedVets().catch((err: unknown) => logger.warn({ err }, "revocation sweep failed"));
   }, REVOCATION_SWEEP_MS);
   revocationTimer.unref();
+  if (tickMs > 0) webhooks.start();
   // First heartbeat before serving, so other nodes never see this node's vets without it.
   await engine.tick();
   await statsHistory.tick();
@@ -253,6 +273,7 @@ export async function buildGateway(settings: Config, overrides: GatewayOverrides
     httpServer.closeAllConnections();
     await httpClosed;
     await engine.close();
+    await webhooks.close();
     await statsHistory.close();
     await store.close();
     for (const c of closers.reverse()) await c().catch((err: unknown) => logger.warn({ err }, "close failed"));
@@ -263,6 +284,7 @@ export async function buildGateway(settings: Config, overrides: GatewayOverrides
     httpServer,
     engine,
     sockets,
+    webhooks,
     listen: () =>
       new Promise<AddressInfo>((resolve, reject) => {
         httpServer.once("error", reject);

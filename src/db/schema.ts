@@ -37,6 +37,10 @@ export const apps = pgTable("apps", {
   mediaUrl: text("media_url"),
   /** Seeded by demo mode: unknown to the API when demo mode is off (PROTOCOL §7). */
   demo: boolean("demo").notNull().default(false),
+  /** Where the app's webhooks go (PROTOCOL §9), or null: none are written. */
+  webhookUrl: text("webhook_url"),
+  /** The webhook signing secret, encrypted (`webhooks/webhook-secret.ts`); never in plain text. */
+  webhookSecretEnc: text("webhook_secret_enc"),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -249,3 +253,63 @@ export const feedback = pgTable("feedback", {
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
+
+/**
+ * Every vet who held a consultation, and when (PROTOCOL §9, §10): a row per spell, written in
+ * the same statement as the transition that starts or ends it.
+ */
+export const consultationVets = pgTable(
+  "consultation_vets",
+  {
+    consultationId: uuid("consultation_id")
+      .notNull()
+      .references(() => consultations.id),
+    vetId: integer("vet_id")
+      .notNull()
+      .references(() => vets.id),
+    joinedAt: ts("joined_at").notNull(),
+    leftAt: ts("left_at"),
+  },
+  (t) => [uniqueIndex("consultation_vets_spell").on(t.consultationId, t.vetId, t.joinedAt), index("consultation_vets_vet").on(t.vetId)],
+);
+
+/**
+ * The webhook outbox (PROTOCOL §9): one row per event, written in the same statement as the
+ * consultation change it reports, delivered by any node (`webhooks/dispatcher.ts`). In order
+ * per consultation: a row waits while an earlier one of its consultation is pending.
+ */
+export const webhookOutbox = pgTable(
+  "webhook_outbox",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    appId: integer("app_id")
+      .notNull()
+      .references(() => apps.id),
+    consultationId: uuid("consultation_id").notNull(),
+    type: text("type").notNull(),
+    occurredAt: ts("occurred_at").notNull(),
+    /** `pending`, `delivered` or `failed`. */
+    status: text("status").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: ts("next_attempt_at").notNull(),
+    /** Retried until then, then `failed`: set at the first claim (`WEBHOOK_RETRY_WINDOW_S` after the event), and by a hand retry. */
+    retryUntil: ts("retry_until"),
+    /** A node is delivering it until then; past it (the node died), any node may claim it again. */
+    lockedUntil: ts("locked_until"),
+    /** The body's JSON text, fixed at the first attempt so every retry sends the same bytes (jsonb would reorder keys). */
+    body: text("body"),
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+    lastAttemptAt: ts("last_attempt_at"),
+    deliveredAt: ts("delivered_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("webhook_outbox_due").on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    index("webhook_outbox_pending_consultation").on(t.consultationId, t.id).where(sql`${t.status} = 'pending'`),
+    index("webhook_outbox_app").on(t.appId, t.id),
+    index("webhook_outbox_app_pending").on(t.appId, t.id).where(sql`${t.status} = 'pending'`),
+    index("webhook_outbox_app_delivered").on(t.appId, t.deliveredAt).where(sql`${t.status} = 'delivered'`),
+    index("webhook_outbox_created").on(t.createdAt),
+  ],
+);

@@ -21,6 +21,12 @@ export interface Metrics {
   readonly tarpitHeld: Gauge;
   /** Refusals answered at once because the tarpit already held `RATE_LIMIT_TARPIT_MAX`. */
   readonly tarpitFull: Counter;
+  /** Webhook attempts by result: `delivered`, `retry` (failed, tried again later), `failed` (given up). */
+  readonly webhookAttempts: Counter<"result">;
+  /** How long each webhook attempt took (the receiver's answer, or the failure). */
+  readonly webhookAttemptSeconds: Histogram;
+  /** Age of the oldest pending webhook event (all apps); 0 when none is pending. */
+  readonly webhookOldestPending: Gauge;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -96,6 +102,23 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     historyWriteRetries: new Counter({
       name: "history_write_retries_total",
       help: "History writes retried because the database was unreachable or too slow",
+      registers,
+    }),
+    webhookAttempts: new Counter({
+      name: "webhook_attempts_total",
+      help: "Webhook delivery attempts by result (delivered, retry, failed)",
+      labelNames: ["result"],
+      registers,
+    }),
+    webhookAttemptSeconds: new Histogram({
+      name: "webhook_attempt_seconds",
+      help: "Duration of webhook delivery attempts",
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    webhookOldestPending: new Gauge({
+      name: "webhook_oldest_pending_seconds",
+      help: "Age of the oldest webhook event not yet delivered or failed",
       registers,
     }),
     historyWriteFailures: new Counter({

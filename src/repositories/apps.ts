@@ -11,6 +11,17 @@ export interface AppRecord {
   mediaUrl: string | null;
 }
 
+/** An app as operators see it (admin API, dashboard). */
+export interface AppAdminRecord extends AppRecord {
+  webhookUrl: string | null;
+}
+
+/** Where an app's webhooks go and the sealed secret that signs them. */
+export interface WebhookTargetRecord {
+  webhookUrl: string;
+  webhookSecretEnc: string;
+}
+
 /** What authentication holds of every app (no scrypt hash). */
 export interface AppAuthRecord extends AppRecord {
   /** See `auth/app-secret-verifier.ts`; null until set or verified by this build. */
@@ -37,7 +48,9 @@ export class AppRepository {
   constructor(private readonly db: Db) {}
 
   /** Creates an app; the secret is stored only as a scrypt hash (and verifier). 409 when the name is taken. */
-  async create(input: { name: string; mediaUrl?: string | null; demo?: boolean } & SecretInput): Promise<AppRecord> {
+  async create(
+    input: { name: string; mediaUrl?: string | null; demo?: boolean; webhookUrl?: string | null; webhookSecretEnc?: string | null } & SecretInput,
+  ): Promise<AppRecord> {
     const secretHash = await hashSecret(input.secret);
     const rows = await this.db
       .insert(apps)
@@ -47,6 +60,8 @@ export class AppRepository {
         secretVerifier: input.verifier ?? null,
         mediaUrl: input.mediaUrl ?? null,
         demo: input.demo ?? false,
+        webhookUrl: input.webhookUrl ?? null,
+        webhookSecretEnc: input.webhookSecretEnc ?? null,
       })
       .onConflictDoNothing({ target: apps.name })
       .returning(publicColumns);
@@ -88,6 +103,49 @@ export class AppRepository {
   /** Every app, oldest first. */
   list(): Promise<AppRecord[]> {
     return this.db.select(publicColumns).from(apps).orderBy(apps.id);
+  }
+
+  /** Every app with its webhook URL, oldest first. */
+  listForAdmin(): Promise<AppAdminRecord[]> {
+    return this.db
+      .select({ ...publicColumns, webhookUrl: apps.webhookUrl })
+      .from(apps)
+      .orderBy(apps.id);
+  }
+
+  /** One app with its webhook URL, or null. */
+  async findForAdmin(id: number): Promise<AppAdminRecord | null> {
+    const rows = await this.db.select({ ...publicColumns, webhookUrl: apps.webhookUrl }).from(apps).where(eq(apps.id, id)).limit(1);
+    return rows[0] ?? null;
+  }
+
+  /** The app's webhook URL and sealed secret, or null when it has none. */
+  async webhookTarget(id: number): Promise<WebhookTargetRecord | null> {
+    const rows = await this.db
+      .select({ webhookUrl: apps.webhookUrl, webhookSecretEnc: apps.webhookSecretEnc })
+      .from(apps)
+      .where(eq(apps.id, id))
+      .limit(1);
+    const r = rows[0];
+    return r?.webhookUrl && r.webhookSecretEnc ? { webhookUrl: r.webhookUrl, webhookSecretEnc: r.webhookSecretEnc } : null;
+  }
+
+  /**
+   * Changes an app's media URL, webhook URL and sealed webhook secret (each only when given;
+   * a null URL removes it). The app, or null when there is none with this id.
+   */
+  async update(id: number, changes: { mediaUrl?: string | null; webhookUrl?: string | null; webhookSecretEnc?: string | null }): Promise<AppAdminRecord | null> {
+    const rows = await this.db
+      .update(apps)
+      .set({
+        ...(changes.mediaUrl !== undefined ? { mediaUrl: changes.mediaUrl } : {}),
+        ...(changes.webhookUrl !== undefined ? { webhookUrl: changes.webhookUrl } : {}),
+        ...(changes.webhookSecretEnc !== undefined ? { webhookSecretEnc: changes.webhookSecretEnc } : {}),
+        updatedAt: new Date(),
+      })
+      .where(eq(apps.id, id))
+      .returning({ ...publicColumns, webhookUrl: apps.webhookUrl });
+    return rows[0] ?? null;
   }
 
   /**

@@ -15,6 +15,7 @@ import {
   iso,
   NOTE,
   RESOLVE_OFFER,
+  SAVE_FEEDBACK,
   SET_SIDS,
   TRANSITION,
   TRANSITION_MAKING_OFFER,
@@ -164,11 +165,8 @@ export class ConsultationRepository implements Ledger {
   }
 
   async saveFeedback(consultationId: string, vetId: number, recommendation: string, reason: string, atMs: number): Promise<void> {
-    const at = new Date(atMs);
-    await this.db
-      .insert(feedback)
-      .values({ consultationId, vetId, recommendation, reason, createdAt: at, updatedAt: at })
-      .onConflictDoUpdate({ target: feedback.consultationId, set: { recommendation, reason, vetId, updatedAt: at } });
+    // With its `feedback.submitted` webhook row, in one statement (PROTOCOL §9).
+    await this.durable(SAVE_FEEDBACK, [consultationId, vetId, recommendation, reason, iso(atMs)]);
   }
 
   async findFeedback(consultationId: string): Promise<FeedbackRecord | null> {

@@ -17,6 +17,17 @@ const statement = (name: string, text: string): Statement => ({ name: `ledger_${
 // The history writes are a few fixed statements, prepared once per connection on PostgreSQL.
 // Casts are explicit so that PostgreSQL infers the same parameter types on every driver.
 
+/**
+ * A webhook outbox row (PROTOCOL §9) for each row of `source` (a CTE with `id`, `app_id`)
+ * whose app has a webhook URL: `type` (SQL) happened at `at`. Written in the statement that
+ * records the change it reports, so the two land together or not at all.
+ */
+const outboxInsert = (source: string, type: string, at: string, where = "true") =>
+  `insert into webhook_outbox (app_id, consultation_id, type, occurred_at, next_attempt_at)
+   select s.app_id, s.id, ${type}, ${at}, ${at}
+   from ${source} s join apps a on a.id = s.app_id and a.webhook_url is not null
+   where ${where}`;
+
 export const CREATE = statement(
   "create",
   `with row as (
@@ -26,7 +37,12 @@ export const CREATE = statement(
      values ($1::uuid, $2::integer, $3::integer, $4::integer, $5::text, $6::text, $7::text,
         $8::integer, $9::integer, $10::text, $11::text, $12::timestamptz, $13::timestamptz, $12::timestamptz,
         $15::text, $16::boolean, $17::text, $18::text)
-     returning id)
+     returning id, app_id),
+   spell as (
+     insert into consultation_vets (consultation_id, vet_id, joined_at)
+     select id, $9::integer, coalesce($13::timestamptz, $12::timestamptz) from row where $7::text = 'active' and $9::integer is not null),
+   hook as (
+     ${outboxInsert("row", "case when $7::text = 'active' then 'consultation.matched' else 'consultation.queued' end", "$12::timestamptz", "$7::text in ('queued', 'active')")})
    insert into consultation_events (consultation_id, from_status, to_status, detail, at)
    select id, null, $7::text, $14::jsonb, $12::timestamptz from row`,
 );
@@ -58,10 +74,34 @@ export function transitionValues(
  * $5 detail, $6–$10 patch). The status moves only forward in time (`updated_at`) and never
  * out of a terminal status, because writes from several nodes can land out of order; patch
  * fields (vet, SIDs, end details) always apply. `cte` runs in the same statement.
+ *
+ * When the transition applies it also keeps the vets' spells (a vet who takes the
+ * consultation starts one; leaving it, by a hand-over back to the queue or its end, closes
+ * it) and writes the webhook outbox row of the change: `consultation.matched` for the
+ * first vet, `consultation.transferred` for a later one, and `consultation.{ended,
+ * cancelled, expired}`. A repeated write of the same change writes neither again.
  */
 function transitionText(cte = ""): string {
   const guard = `(status not in ('ended', 'cancelled', 'expired') and ($4::boolean or updated_at <= $3::timestamptz))`;
-  return `with ${cte} ev as (
+  const newVet = `($2::text = 'active' and $6::integer is not null and (pre.status <> 'active' or pre.vet_id is distinct from $6::integer))`;
+  return `with ${cte}
+    pre as (select id, app_id, status, vet_id, accepted_at from consultations where id = $1::uuid and ${guard}),
+    spell_close as (
+      update consultation_vets s set left_at = $3::timestamptz from pre
+      where s.consultation_id = pre.id and s.left_at is null
+        and ($2::text in ('queued', 'ended', 'cancelled', 'expired') or ${newVet})),
+    spell_open as (
+      insert into consultation_vets (consultation_id, vet_id, joined_at)
+      select pre.id, $6::integer, $3::timestamptz from pre where ${newVet}
+      on conflict do nothing),
+    hook as (
+      ${outboxInsert(
+        "pre",
+        "case when $2::text <> 'active' then 'consultation.' || $2::text when s.accepted_at is null then 'consultation.matched' else 'consultation.transferred' end",
+        "$3::timestamptz",
+        `$2::text in ('ended', 'cancelled', 'expired') or ($2::text = 'active' and $6::integer is not null and (s.status <> 'active' or s.vet_id is distinct from $6::integer))`,
+      )}),
+    ev as (
       insert into consultation_events (consultation_id, from_status, to_status, detail, at)
       select id, status, $2::text, $5::jsonb, $3::timestamptz from consultations where id = $1::uuid)
     update consultations set
@@ -150,4 +190,20 @@ export const NOTE = statement(
   "note",
   `insert into consultation_events (consultation_id, from_status, to_status, detail, at)
    select id, status, status, $2::jsonb, $3::timestamptz from consultations where id = $1::uuid`,
+);
+
+/**
+ * The vet's feedback (a later submission replaces it) and its `feedback.submitted` webhook
+ * row: $1 consultation, $2 vet, $3 recommendation, $4 reason, $5 at.
+ */
+export const SAVE_FEEDBACK = statement(
+  "save_feedback",
+  `with saved as (
+     insert into feedback (consultation_id, vet_id, recommendation, reason, created_at, updated_at)
+     values ($1::uuid, $2::integer, $3::text, $4::text, $5::timestamptz, $5::timestamptz)
+     on conflict (consultation_id) do update
+       set recommendation = excluded.recommendation, reason = excluded.reason, vet_id = excluded.vet_id, updated_at = excluded.updated_at
+     returning consultation_id),
+   c as (select c.id, c.app_id from consultations c join saved on saved.consultation_id = c.id)
+   ${outboxInsert("c", "'feedback.submitted'", "$5::timestamptz")}`,
 );

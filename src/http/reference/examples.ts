@@ -99,3 +99,59 @@ export const demoOwner = {
   email: "alice@demo.test", first_name: "Alice", last_name: "Martin", role: "users",
   pets: [{ id: 1, name: "Biscuit", species: "dog", breed: "beagle", age: "3 years", weight: "22 lbs", sex: "male", color: "tan", profile: null }],
 };
+
+export const appWithWebhook = { id: 1, name: "petcube", media_url: null, webhook_url: "https://partner.example.com/hooks/vets" };
+
+export const endpointHealth = {
+  last_success_at: "2026-12-01T14:20:31.000Z",
+  failures_in_a_row: 0,
+  oldest_pending_at: null,
+  pending: 0,
+  failed: 0,
+};
+
+export const webhookLog = {
+  app: appWithWebhook,
+  health: endpointHealth,
+  deliveries: [
+    {
+      id: 42,
+      consultation_id: consultation.id,
+      type: "consultation.ended",
+      status: "delivered",
+      attempts: 1,
+      last_status: 200,
+      last_error: null,
+      occurred_at: "2026-12-01T14:20:30.000Z",
+      last_attempt_at: "2026-12-01T14:20:30.120Z",
+      next_attempt_at: null,
+      delivered_at: "2026-12-01T14:20:30.141Z",
+    },
+  ],
+};
+
+/** A `consultation.ended` webhook body (PROTOCOL §9). */
+export const webhookBody = {
+  type: "consultation.ended",
+  timestamp: "2026-12-01T14:20:30.000Z",
+  data: {
+    consultation: {
+      id: consultation.id,
+      status: "ended",
+      type: "chat",
+      care: "treatment",
+      region: "US-CA",
+      user: { id: 12, email: "sam@example.com" },
+      pet_id: 3,
+      vet: { id: 7, email: "dr.kim@example.com" },
+      vets: [{ vet_id: 7, joined_at: "2026-12-01T14:05:10.000Z", left_at: "2026-12-01T14:20:30.000Z" }],
+      channel_sid: channel,
+      room_sid: null,
+      created_at: "2026-12-01T14:05:00.000Z",
+      accepted_at: "2026-12-01T14:05:10.000Z",
+      ended_at: "2026-12-01T14:20:30.000Z",
+      ended_by: "vet",
+      end_reason: null,
+    },
+  },
+};

@@ -24,6 +24,8 @@ import {
   vetWithActiveJsonSchema,
 } from "../presenters/schemas.js";
 import { createAppSchema, createVetSchema } from "../routes/admin.js";
+import { appPatchSchema } from "../routes/admin-webhooks.js";
+import { appAdminJsonSchema, appWithHealthJsonSchema, webhookLogJsonSchema } from "../presenters/webhooks.js";
 import { consultationListSchema } from "../routes/admin-consultations.js";
 import { vetPatchSchema } from "../routes/admin-vets.js";
 import { callActionSchema, endSchema, feedbackSchema, talkToVetSchema } from "../routes/v2/consultations.js";
@@ -31,6 +33,10 @@ import * as v2 from "../routes/v2/schemas.js";
 import { loginSchema } from "../routes/vet-auth.js";
 import { errors, jsonBody, successResponse } from "./responses.js";
 import * as ex from "./examples.js";
+
+const appSettingsJsonSchema = appAdminJsonSchema.extend({
+  webhook_secret: z.string().optional().meta({ description: "The webhook signing secret (`whsec_…`), only in the answer that made it." }),
+});
 
 const appName = { path: z.object({ name: z.string().meta({ description: "The app's name (`{name}`).", example: "petcube" }) }) };
 const appAuth = [{ appBasic: [] }];
@@ -217,8 +223,60 @@ export function restPaths() {
         tags: ["admin"],
         summary: "Create an app (tenant).",
         security: adminAuth,
-        requestBody: jsonBody(createAppSchema, { name: "petcube", secret: "<the app secret, 16+ characters>" }),
-        responses: { "201": successResponse(appJsonSchema, { id: 1, name: "petcube", media_url: null }, { status: 201, message: "App created." }), ...errors([400, 401, 409, 413, 415, 422, 429, 500, 503], { 409: "The name has already been taken." }) },
+        requestBody: jsonBody(createAppSchema, { name: "petcube", secret: "<the app secret, 16+ characters>", webhook_url: "https://partner.example.com/hooks/vets" }),
+        responses: {
+          "201": successResponse(appSettingsJsonSchema, { ...ex.appWithWebhook, webhook_secret: "<whsec_…, shown only here>" }, { status: 201, message: "App created. The webhook secret is shown only once." }),
+          ...errors([400, 401, 409, 413, 415, 422, 429, 500, 503], { 409: "The name has already been taken.", 422: "The webhook url must use https." }),
+        },
+      },
+      get: {
+        tags: ["admin"],
+        summary: "Every app with its webhook URL and, where it has one, the endpoint's health (last success, failures in a row, oldest pending).",
+        security: adminAuth,
+        responses: { "200": successResponse(z.array(appWithHealthJsonSchema), [{ ...ex.appWithWebhook, webhook_health: ex.endpointHealth }]), ...errors([401, 429, 500, 503]) },
+      },
+    },
+    "/admin/v1/apps/{id}": {
+      patch: {
+        tags: ["admin"],
+        summary: "Change an app's `media_url` and/or `webhook_url` (null removes it). Setting a webhook URL on an app that had none makes its signing secret, shown in this answer only (`webhook_secret`); a changed URL keeps the secret.",
+        security: adminAuth,
+        requestParams: { path: z.object({ id: z.string().meta({ description: "The app's numeric id.", example: "1" }) }) },
+        requestBody: jsonBody(appPatchSchema, { webhook_url: "https://partner.example.com/hooks/vets" }),
+        responses: {
+          "200": successResponse(appSettingsJsonSchema, { ...ex.appWithWebhook, webhook_secret: "<whsec_…, shown only here>" }, { message: "App updated. The webhook secret is shown only once." }),
+          ...errors([400, 401, 404, 413, 415, 422, 429, 500, 503], { 404: "App not found", 422: "The webhook url must not point to a private, loopback or link-local address." }),
+        },
+      },
+    },
+    "/admin/v1/apps/{id}/webhook-secret": {
+      post: {
+        tags: ["admin"],
+        summary: "Rotate an app's webhook signing secret: a new one, shown only in this answer; deliveries are signed with it from now on (within 5 s on every node).",
+        security: adminAuth,
+        requestParams: { path: z.object({ id: z.string().meta({ description: "The app's numeric id.", example: "1" }) }) },
+        responses: {
+          "200": successResponse(appSettingsJsonSchema, { ...ex.appWithWebhook, webhook_secret: "<whsec_…, shown only here>" }, { message: "Webhook secret rotated. It is shown only once." }),
+          ...errors([401, 404, 422, 429, 500, 503], { 404: "App not found", 422: "The app has no webhook url." }),
+        },
+      },
+    },
+    "/admin/v1/apps/{id}/webhooks": {
+      get: {
+        tags: ["admin"],
+        summary: "An app's webhook endpoint health and its last 100 deliveries, newest first, with status, attempts and last error.",
+        security: adminAuth,
+        requestParams: { path: z.object({ id: z.string().meta({ description: "The app's numeric id.", example: "1" }) }) },
+        responses: { "200": successResponse(webhookLogJsonSchema, ex.webhookLog), ...errors([401, 404, 429, 500, 503], { 404: "App not found" }) },
+      },
+    },
+    "/admin/v1/webhooks/{delivery_id}/retry": {
+      post: {
+        tags: ["admin"],
+        summary: "Send one event again, now (delivered or failed ones too), with its original id and body; it is retried for another retry window if the receiver still fails.",
+        security: adminAuth,
+        requestParams: { path: z.object({ delivery_id: z.string().meta({ description: "The delivery id from the log.", example: "42" }) }) },
+        responses: { "200": successResponse(z.literal(true), true, { message: "Delivery queued again." }), ...errors([401, 404, 429, 500, 503], { 404: "Delivery not found" }) },
       },
     },
     "/admin/v1/apps/{id}/secret": {

@@ -10,6 +10,7 @@ import type { Logger } from "../../lib/logger.js";
 import type { StatsHistoryData } from "../../ops/stats-history.js";
 import { validate } from "../validation.js";
 import { createAdminConsultationRouter } from "./admin-consultations.js";
+import { createAdminWebhookRouter, refusingBadUrls, settingsJson, webhookUrlSchema } from "./admin-webhooks.js";
 import { createAdminVetRouter, vetAttributeFields, vetPasswordSchema, type VetSessions } from "./admin-vets.js";
 
 /** Live counts for `GET /admin/v1/stats`; the routing layer provides it. */
@@ -38,6 +39,7 @@ export const createAppSchema = z.object({
   name: z.string().regex(APP_NAME_RE),
   secret: z.string().min(16).max(256),
   media_url: httpUrl(),
+  webhook_url: webhookUrlSchema.nullish().meta({ description: "Where the app's webhooks go (PROTOCOL §9); the answer then shows `webhook_secret` once." }),
 });
 
 /** Body of `POST /admin/v1/vets` (also the CLI's `create-vet`). */
@@ -64,16 +66,22 @@ export function createAdminRouter(ctx: GatewayContext, stats?: StatsSource, sess
 
   r.post("/apps", async (req, res) => {
     const body = validate(createAppSchema, req.body);
+    const url = body.webhook_url ?? null;
+    if (url !== null) await refusingBadUrls(() => ctx.webhooks.checkUrl(url));
+    const webhook = url !== null ? ctx.webhooks.newSecret() : null;
     const app = await ctx.repos.apps.create({
       name: body.name,
       secret: body.secret,
       verifier: ctx.appAuth.verifierOf(body.name, body.secret),
       mediaUrl: body.media_url ?? null,
+      webhookUrl: url,
+      webhookSecretEnc: webhook?.sealed ?? null,
     });
     // This node's copy of the apps table predates the app.
     ctx.appAuth.forget();
-    requestLog(res)?.info({ appId: app.id, name: app.name }, "app created");
-    res.status(201).json(ok(appJson(app), "App created.", 201));
+    requestLog(res)?.info({ appId: app.id, name: app.name, webhook: url !== null }, "app created");
+    const shown = { app: { ...app, webhookUrl: url }, ...(webhook ? { secret: webhook.secret } : {}) };
+    res.status(201).json(ok(settingsJson(shown), webhook ? "App created. The webhook secret is shown only once." : "App created.", 201));
   });
 
   // A new secret, generated and shown once; the old one stops working at once on this node
@@ -117,6 +125,7 @@ export function createAdminRouter(ctx: GatewayContext, stats?: StatsSource, sess
     res.json(ok(statsHistoryJson(data)));
   });
 
+  r.use(createAdminWebhookRouter(ctx));
   r.use(createAdminConsultationRouter(ctx));
   r.use(createAdminVetRouter(ctx, sessions));
 

@@ -1,0 +1,233 @@
+/**
+ * The webhook outbox table (PROTOCOL §9): claiming due events across nodes, recording each
+ * attempt, the delivery log operators read, hand retries and pruning. Rows are written by
+ * the ledger's own statements, in the same statement as the change they report
+ * (`repositories/ledger-statements.ts`).
+ */
+import { and, desc, eq, sql, type SQL } from "drizzle-orm";
+import type { Db } from "../db/database.js";
+import { webhookOutbox } from "../db/schema.js";
+import type { WebhookEventType } from "../protocol/webhooks.js";
+
+/** An event claimed for one attempt. */
+export interface ClaimedEvent {
+  id: number;
+  appId: number;
+  consultationId: string;
+  type: WebhookEventType;
+  occurredAt: Date;
+  /** This attempt's number (1 for the first). */
+  attempt: number;
+  /** The body (JSON text) fixed at an earlier attempt, or null (build it now). */
+  body: string | null;
+  retryUntil: Date;
+}
+
+/** A row of the delivery log. */
+export interface DeliveryRow {
+  id: number;
+  consultationId: string;
+  type: string;
+  status: "pending" | "delivered" | "failed";
+  attempts: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  occurredAt: Date;
+  lastAttemptAt: Date | null;
+  nextAttemptAt: Date | null;
+  deliveredAt: Date | null;
+}
+
+/** An app's endpoint health, for the operator dashboard. */
+export interface EndpointHealth {
+  appId: number;
+  lastSuccessAt: Date | null;
+  /** Events whose last attempt failed after the last success. */
+  failuresInARow: number;
+  /** When the oldest pending event happened, or null when none is pending. */
+  oldestPendingAt: Date | null;
+  pending: number;
+  failed: number;
+}
+
+/** The rows of a raw query (both drivers answer `{rows}`). */
+async function rows<T>(db: Db, query: SQL): Promise<T[]> {
+  const result: unknown = await db.execute(query);
+  return (result as { rows: T[] }).rows;
+}
+
+export class WebhookOutbox {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Claims up to `limit` due events for one attempt each, leasing them until `now + leaseMs`:
+   * pending, due, not leased by a live node, and with no earlier pending event of the same
+   * consultation (so events of one consultation go out in order, on whatever node). `SKIP
+   * LOCKED` lets every node claim at once without waiting on each other. The first claim
+   * sets the event's retry window (`retryWindowMs` from when it happened).
+   */
+  async claim(now: Date, limit: number, leaseMs: number, retryWindowMs: number): Promise<ClaimedEvent[]> {
+    const leased = new Date(now.getTime() + leaseMs);
+    const claimed = await rows<{
+      id: string | number;
+      app_id: number;
+      consultation_id: string;
+      type: WebhookEventType;
+      occurred_at: Date | string;
+      attempts: number;
+      body: string | null;
+      retry_until: Date | string;
+    }>(
+      this.db,
+      sql`with due as (
+            select o.id from webhook_outbox o
+            where o.status = 'pending' and o.next_attempt_at <= ${now}
+              and (o.locked_until is null or o.locked_until <= ${now})
+              and not exists (
+                select 1 from webhook_outbox e
+                where e.consultation_id = o.consultation_id and e.status = 'pending' and e.id < o.id)
+            order by o.next_attempt_at, o.id
+            limit ${limit}
+            for update skip locked)
+          update webhook_outbox o set locked_until = ${leased}, attempts = o.attempts + 1, last_attempt_at = ${now},
+            retry_until = coalesce(o.retry_until, o.occurred_at + ${retryWindowMs} * interval '1 millisecond')
+          from due where o.id = due.id
+          returning o.id, o.app_id, o.consultation_id, o.type, o.occurred_at, o.attempts, o.body, o.retry_until`,
+    );
+    return claimed
+      .map((r) => ({
+        id: Number(r.id),
+        appId: r.app_id,
+        consultationId: r.consultation_id,
+        type: r.type,
+        occurredAt: new Date(r.occurred_at),
+        attempt: r.attempts,
+        body: r.body,
+        retryUntil: new Date(r.retry_until),
+      }))
+      .sort((a, b) => a.id - b.id);
+  }
+
+  /** The attempt succeeded. */
+  async delivered(id: number, at: Date, status: number, body: string): Promise<void> {
+    await this.db
+      .update(webhookOutbox)
+      .set({ status: "delivered", deliveredAt: at, lockedUntil: null, lastStatus: status, lastError: null, body })
+      .where(eq(webhookOutbox.id, id));
+  }
+
+  /** The attempt failed: pending again from `nextAttemptAt`, or `failed` when `giveUp`. */
+  async attemptFailed(id: number, failure: { status: number | null; error: string; nextAttemptAt: Date; giveUp: boolean; body: string | null }): Promise<void> {
+    await this.db
+      .update(webhookOutbox)
+      .set({
+        status: failure.giveUp ? "failed" : "pending",
+        nextAttemptAt: failure.nextAttemptAt,
+        lockedUntil: null,
+        lastStatus: failure.status,
+        lastError: failure.error.slice(0, 500),
+        ...(failure.body !== null ? { body: failure.body } : {}),
+      })
+      .where(eq(webhookOutbox.id, id));
+  }
+
+  /** The last `limit` events of an app, newest first. */
+  async recent(appId: number, limit = 100): Promise<DeliveryRow[]> {
+    const found = await this.db
+      .select({
+        id: webhookOutbox.id,
+        consultationId: webhookOutbox.consultationId,
+        type: webhookOutbox.type,
+        status: webhookOutbox.status,
+        attempts: webhookOutbox.attempts,
+        lastStatus: webhookOutbox.lastStatus,
+        lastError: webhookOutbox.lastError,
+        occurredAt: webhookOutbox.occurredAt,
+        lastAttemptAt: webhookOutbox.lastAttemptAt,
+        nextAttemptAt: webhookOutbox.nextAttemptAt,
+        deliveredAt: webhookOutbox.deliveredAt,
+      })
+      .from(webhookOutbox)
+      .where(eq(webhookOutbox.appId, appId))
+      .orderBy(desc(webhookOutbox.id))
+      .limit(limit);
+    return found.map((r) => ({
+      ...r,
+      status: r.status as DeliveryRow["status"],
+      nextAttemptAt: r.status === "pending" ? r.nextAttemptAt : null,
+    }));
+  }
+
+  /**
+   * Sends one event again (operator): pending now, retried for another `windowMs`. The app
+   * it belongs to, or null when there is no such event.
+   */
+  async retry(id: number, now: Date, windowMs: number): Promise<{ appId: number } | null> {
+    const updated = await this.db
+      .update(webhookOutbox)
+      .set({ status: "pending", nextAttemptAt: now, retryUntil: new Date(now.getTime() + windowMs), lockedUntil: null })
+      .where(eq(webhookOutbox.id, id))
+      .returning({ appId: webhookOutbox.appId });
+    return updated[0] ?? null;
+  }
+
+  /**
+   * An app's endpoint health: the last success, the events whose last attempt failed after
+   * it, and the pending ones.
+   */
+  async health(appId: number): Promise<EndpointHealth> {
+    const [found] = await rows<{
+      last_success_at: Date | string | null;
+      failures_in_a_row: number | string;
+      oldest_pending_at: Date | string | null;
+      pending: number | string;
+      failed: number | string;
+    }>(
+      this.db,
+      sql`with last_ok as (
+            select max(delivered_at) as at from webhook_outbox where app_id = ${appId} and status = 'delivered')
+          select
+            (select at from last_ok) as last_success_at,
+            (select count(*) from webhook_outbox where app_id = ${appId} and attempts > 0 and status <> 'delivered'
+               and last_attempt_at > coalesce((select at from last_ok), '-infinity'::timestamptz)) as failures_in_a_row,
+            (select occurred_at from webhook_outbox where app_id = ${appId} and status = 'pending' order by id limit 1) as oldest_pending_at,
+            (select count(*) from webhook_outbox where app_id = ${appId} and status = 'pending') as pending,
+            (select count(*) from webhook_outbox where app_id = ${appId} and status = 'failed') as failed`,
+    );
+    const date = (v: Date | string | null | undefined) => (v === null || v === undefined ? null : new Date(v));
+    return {
+      appId,
+      lastSuccessAt: date(found?.last_success_at),
+      failuresInARow: Number(found?.failures_in_a_row ?? 0),
+      oldestPendingAt: date(found?.oldest_pending_at),
+      pending: Number(found?.pending ?? 0),
+      failed: Number(found?.failed ?? 0),
+    };
+  }
+
+  /** When the oldest pending event happened (every app), or null. */
+  async oldestPending(): Promise<Date | null> {
+    const found = await this.db
+      .select({ at: sql<Date | string | null>`min(${webhookOutbox.occurredAt})` })
+      .from(webhookOutbox)
+      .where(eq(webhookOutbox.status, "pending"));
+    const at = found[0]?.at ?? null;
+    return at === null ? null : new Date(at);
+  }
+
+  /** Deletes finished events older than `before`, at most `limit` at a time; how many went. */
+  async prune(before: Date, limit = 5_000): Promise<number> {
+    const gone = await rows<{ id: string }>(
+      this.db,
+      sql`delete from webhook_outbox where id in (
+            select id from webhook_outbox where created_at < ${before} and status <> 'pending' limit ${limit})
+          returning id`,
+    );
+    return gone.length;
+  }
+
+  /** Pending events of an app (tests and the dashboard). */
+  async pendingCount(appId: number): Promise<number> {
+    return this.db.$count(webhookOutbox, and(eq(webhookOutbox.appId, appId), eq(webhookOutbox.status, "pending")));
+  }
+}
