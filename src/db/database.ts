@@ -165,3 +165,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     close: () => client.close(),
   };
 }
+
+/** The rows of a raw `db.execute()` result: both drivers answer `{rows}`. */
+export function rowsOf<T>(result: unknown): T[] {
+  const rows = (result as { rows?: unknown } | null)?.rows;
+  if (!Array.isArray(rows)) throw new Error("a raw query answered without rows");
+  return rows as T[];
+}

@@ -5,7 +5,7 @@
  * (`repositories/ledger-statements.ts`).
  */
 import { and, desc, eq, sql, type SQL } from "drizzle-orm";
-import type { Db } from "../db/database.js";
+import { rowsOf, type Db } from "../db/database.js";
 import { webhookOutbox } from "../db/schema.js";
 import type { WebhookEventType } from "../protocol/webhooks.js";
 
@@ -50,10 +50,8 @@ export interface EndpointHealth {
   failed: number;
 }
 
-/** The rows of a raw query (both drivers answer `{rows}`). */
 async function rows<T>(db: Db, query: SQL): Promise<T[]> {
-  const result: unknown = await db.execute(query);
-  return (result as { rows: T[] }).rows;
+  return rowsOf<T>(await db.execute(query));
 }
 
 export class WebhookOutbox {

@@ -5,7 +5,7 @@
  * out by time, since the event may be sent a moment after it happened.
  */
 import { sql } from "drizzle-orm";
-import type { Db } from "../db/database.js";
+import { rowsOf, type Db } from "../db/database.js";
 import type { WebhookBody, WebhookEventType } from "../protocol/webhooks.js";
 
 type Status = WebhookBody["data"]["consultation"]["status"];
@@ -52,7 +52,7 @@ export class WebhookPayloads {
 
   /** The body of `type` about `consultationId` at `occurredAt`; null when the consultation is gone. */
   async build(type: WebhookEventType, consultationId: string, occurredAt: Date): Promise<WebhookBody | null> {
-    const result = (await this.db.execute(sql`
+    const [row] = rowsOf<Row>(await this.db.execute(sql`
       select c.id, c.status, c.type, 'treatment' as care, null::text as region,
         c.user_id, u.email as user_email, c.pet_id,
         c.channel_sid, c.room_sid, c.created_at, c.accepted_at, c.ended_at, c.ended_by, c.end_reason,
@@ -63,8 +63,7 @@ export class WebhookPayloads {
       from consultations c
       join users u on u.app_id = c.app_id and u.id = c.user_id
       left join feedback f on f.consultation_id = c.id
-      where c.id = ${consultationId}::uuid`)) as unknown as { rows: Row[] };
-    const row = result.rows[0];
+      where c.id = ${consultationId}::uuid`));
     if (!row) return null;
     const at = occurredAt.getTime();
     const until = (v: Date | string | null) => (v !== null && new Date(v).getTime() <= at ? iso(v) : null);
