@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // Type tests (`*.test-d.ts`): checked by tsc, never executed; they fail on protocol drift.
+    typecheck: { enabled: true, include: ["test/**/*.test-d.ts"] },
     pool: "forks",
     testTimeout: 20_000,
     hookTimeout: 30_000,

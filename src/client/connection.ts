@@ -4,7 +4,7 @@
  * Browser-safe: no Node-only imports.
  */
 import { io, type Socket } from "socket.io-client";
-import type { Envelope, HandshakeRefusalData, TokenPayload } from "../protocol/events.js";
+import type { AckData, ClientEventTable, ClientPayload, Envelope, HandshakeRefusalData, TokenPayload } from "../protocol/events.js";
 import { GatewayError } from "./errors.js";
 import type { BaseClient, ClientOptions, ConnectionStatus, SocketToken } from "./types.js";
 
@@ -28,7 +28,8 @@ type Listener = (...args: never[]) => void;
 type ConnectError = Error & { data?: Partial<HandshakeRefusalData> };
 type UntypedEvents = { on(e: string, fn: Listener): unknown; off(e: string, fn: Listener): unknown };
 
-export class Connection<S> implements BaseClient<S> {
+/** `C`: the namespace's client→server events (what `ask` may send); `S`: its server→client events. */
+export abstract class Connection<C extends ClientEventTable, S> implements BaseClient<S> {
   protected readonly socket: Socket;
   private readonly ackTimeoutMs: number;
   private readonly getToken: () => Promise<SocketToken>;
@@ -125,16 +126,15 @@ export class Connection<S> implements BaseClient<S> {
     this.setStatus("disconnected");
   }
 
-  refreshTwilioToken(): Promise<TokenPayload> {
-    return this.ask<TokenPayload>("token:refresh", {});
-  }
+  // Each namespace sends `token:refresh` through its own typed `ask`.
+  abstract refreshTwilioToken(): Promise<TokenPayload>;
 
   /**
    * Emits `event` with an acknowledgement and resolves with the envelope's `data`.
    * Offline (`disconnected`, `unauthorized`) it fails at once; while (re)connecting the
    * call is buffered and sent on connect, within the same timeout.
    */
-  protected async ask<T>(event: string, payload: unknown): Promise<T> {
+  protected async ask<E extends keyof C & string>(event: E, payload: ClientPayload<C, E>): Promise<AckData<C, E>> {
     if (this.current === "disconnected" || this.current === "unauthorized") {
       throw new GatewayError("disconnected", 0, ["Not connected"]);
     }
@@ -151,7 +151,8 @@ export class Connection<S> implements BaseClient<S> {
       const messages = Array.isArray(envelope?.message) ? envelope.message.map(String) : ["Rejected"];
       throw new GatewayError("rejected", typeof envelope?.status_code === "number" ? envelope.status_code : 0, messages);
     }
-    return envelope.data as T;
+    // Not parsed again: the gateway's handlers are typed by the same ack schema.
+    return envelope.data as AckData<C, E>;
   }
 
   private setStatus(s: ConnectionStatus): void {

@@ -31,6 +31,7 @@ export type {
   Envelope,
   EventPayload,
   FeedbackPayload,
+  LanguageCode,
   MatchedPayload,
   OfferPayload,
   QueuedPayload,

@@ -1,8 +1,9 @@
+import type { TokenPayload, UserClientEvents } from "../protocol/events.js";
 import { Connection } from "./connection.js";
 import type { ClientOptions, ConsultRequest, OwnerClient, OwnerEvents } from "./types.js";
 
-class OwnerConnection extends Connection<OwnerEvents> implements OwnerClient {
-  request(input: ConsultRequest): Promise<{ consultation_id: string; status: string; position: number }> {
+class OwnerConnection extends Connection<UserClientEvents, OwnerEvents> implements OwnerClient {
+  request(input: ConsultRequest): ReturnType<OwnerClient["request"]> {
     return this.ask("consult:request", input);
   }
   async cancel(consultationId: string): Promise<void> {
@@ -11,8 +12,11 @@ class OwnerConnection extends Connection<OwnerEvents> implements OwnerClient {
   async end(consultationId: string): Promise<void> {
     await this.ask("consult:end", { consultation_id: consultationId });
   }
-  async callStatus(roomSid: string, status: "notanswered" | "declined" | "accepted"): Promise<void> {
+  async callStatus(roomSid: string, status: Parameters<OwnerClient["callStatus"]>[1]): Promise<void> {
     await this.ask("call:status", { room_sid: roomSid, status });
+  }
+  refreshTwilioToken(): Promise<TokenPayload> {
+    return this.ask("token:refresh", {});
   }
 }
 

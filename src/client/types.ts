@@ -1,10 +1,26 @@
-/** Public types of the client SDK. */
+/**
+ * Public types of the client SDK, derived from the event map of `protocol/events.ts`: what a
+ * method sends is its event's payload input (`z.input`), what it resolves to is the ack's
+ * `data` output (`z.output`), and server events carry their payload output.
+ */
 import type {
+  AckData,
+  ClientPayload,
   TokenPayload,
+  UserClientEvents,
   UserServerToClient,
-  VetConsultationPayload,
+  VetClientEvents,
   VetServerToClient,
 } from "../protocol/events.js";
+
+/** What the vet client sends with `/vet` event `E`. */
+type VetSends<E extends keyof VetClientEvents> = ClientPayload<VetClientEvents, E>;
+/** What a `/vet` event `E`'s acknowledgement resolves to. */
+type VetGets<E extends keyof VetClientEvents> = AckData<VetClientEvents, E>;
+/** What the owner client sends with `/user` event `E`. */
+type OwnerSends<E extends keyof UserClientEvents> = ClientPayload<UserClientEvents, E>;
+/** What a `/user` event `E`'s acknowledgement resolves to. */
+type OwnerGets<E extends keyof UserClientEvents> = AckData<UserClientEvents, E>;
 
 /** A socket token as `POST /vet/v1/login` or `POST /api/v2/{name}/socket-token` return it. */
 export interface SocketToken {
@@ -65,31 +81,43 @@ export interface BaseClient<S> {
   refreshTwilioToken(): Promise<TokenPayload>;
 }
 
-/** The vet console's client (`/vet`). */
+/**
+ * The vet console's client (`/vet`). Calls whose acknowledgement carries only `data: true`
+ * resolve to nothing.
+ */
 export interface VetClient extends BaseClient<VetEvents> {
-  setAvailability(status: "available" | "away"): Promise<{ status: string }>;
-  accept(consultationId: string): Promise<VetConsultationPayload>;
-  decline(consultationId: string): Promise<void>;
-  end(consultationId: string): Promise<void>;
-  sendFeedback(consultationId: string, recommendation: string, reason: string): Promise<void>;
-  startCall(consultationId: string): Promise<{ room_sid: string; twilioToken: string }>;
+  /** `presence:set`: choose availability. */
+  setAvailability(status: VetSends<"presence:set">["status"]): Promise<VetGets<"presence:set">>;
+  /** `consult:accept`: accept the held offer. */
+  accept(consultationId: VetSends<"consult:accept">["consultation_id"]): Promise<VetGets<"consult:accept">>;
+  /** `consult:decline`: decline the held offer. */
+  decline(consultationId: VetSends<"consult:decline">["consultation_id"]): Promise<void>;
+  /** `consult:end`: end an active consultation. */
+  end(consultationId: VetSends<"consult:end">["consultation_id"]): Promise<void>;
+  /** `consult:feedback`: feedback for an active or ended consultation. */
+  sendFeedback(
+    consultationId: VetSends<"consult:feedback">["consultation_id"],
+    recommendation: VetSends<"consult:feedback">["recommendation"],
+    reason: VetSends<"consult:feedback">["reason"],
+  ): Promise<void>;
+  /** `call:start`: start the video call. */
+  startCall(consultationId: VetSends<"call:start">["consultation_id"]): Promise<VetGets<"call:start">>;
 }
 
-/** Input of {@link OwnerClient.request} (`consult:request`). */
-export interface ConsultRequest {
-  conversation_request: "chat" | "video";
-  pet_id: number;
-  doctor_email?: string;
-  /** ISO 639-1 code: vets who speak it are preferred for a while. */
-  language?: string;
-  /** Subscribed `protect_users` owners only (others get 422). */
-  emergency?: boolean;
-}
+/** Input of {@link OwnerClient.request}: the `consult:request` payload. */
+export type ConsultRequest = OwnerSends<"consult:request">;
 
-/** The pet owner's client (`/user`). */
+/**
+ * The pet owner's client (`/user`). Calls whose acknowledgement carries only `data: true`
+ * resolve to nothing.
+ */
 export interface OwnerClient extends BaseClient<OwnerEvents> {
-  request(input: ConsultRequest): Promise<{ consultation_id: string; status: string; position: number }>;
-  cancel(consultationId: string): Promise<void>;
-  end(consultationId: string): Promise<void>;
-  callStatus(roomSid: string, status: "notanswered" | "declined" | "accepted"): Promise<void>;
+  /** `consult:request`: ask for a vet (an open consultation is returned instead of a second one). */
+  request(input: ConsultRequest): Promise<OwnerGets<"consult:request">>;
+  /** `consult:cancel`: cancel a waiting request. */
+  cancel(consultationId: OwnerSends<"consult:cancel">["consultation_id"]): Promise<void>;
+  /** `consult:end`: end an active consultation or cancel a waiting one. */
+  end(consultationId: OwnerSends<"consult:end">["consultation_id"]): Promise<void>;
+  /** `call:status`: answer a video call. */
+  callStatus(roomSid: OwnerSends<"call:status">["room_sid"], status: OwnerSends<"call:status">["status"]): Promise<void>;
 }

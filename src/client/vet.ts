@@ -1,12 +1,12 @@
-import type { VetConsultationPayload } from "../protocol/events.js";
+import type { TokenPayload, VetClientEvents } from "../protocol/events.js";
 import { Connection } from "./connection.js";
 import type { ClientOptions, VetClient, VetEvents } from "./types.js";
 
-class VetConnection extends Connection<VetEvents> implements VetClient {
-  setAvailability(status: "available" | "away"): Promise<{ status: string }> {
+class VetConnection extends Connection<VetClientEvents, VetEvents> implements VetClient {
+  setAvailability(status: Parameters<VetClient["setAvailability"]>[0]): ReturnType<VetClient["setAvailability"]> {
     return this.ask("presence:set", { status });
   }
-  accept(consultationId: string): Promise<VetConsultationPayload> {
+  accept(consultationId: string): ReturnType<VetClient["accept"]> {
     return this.ask("consult:accept", { consultation_id: consultationId });
   }
   async decline(consultationId: string): Promise<void> {
@@ -18,8 +18,11 @@ class VetConnection extends Connection<VetEvents> implements VetClient {
   async sendFeedback(consultationId: string, recommendation: string, reason: string): Promise<void> {
     await this.ask("consult:feedback", { consultation_id: consultationId, recommendation, reason });
   }
-  startCall(consultationId: string): Promise<{ room_sid: string; twilioToken: string }> {
+  startCall(consultationId: string): ReturnType<VetClient["startCall"]> {
     return this.ask("call:start", { consultation_id: consultationId });
+  }
+  refreshTwilioToken(): Promise<TokenPayload> {
+    return this.ask("token:refresh", {});
   }
 }
 

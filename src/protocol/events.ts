@@ -8,6 +8,7 @@
  */
 import type { z } from "zod";
 import type { Envelope } from "./envelope.js";
+import type { languageCodeSchema } from "./languages.js";
 import * as p from "./payloads.js";
 
 export * from "./payloads.js";
@@ -94,11 +95,37 @@ export const userServerEvents = {
 /** Acknowledgement callback: always answered with the REST envelope. */
 export type Ack<T = unknown> = (response: Envelope<T | never[]>) => void;
 
-type ClientMap<C extends Record<string, ClientEventSpec>> = {
-  [E in keyof C]: (payload: z.output<C[E]["payload"]>, ack: Ack<z.output<C[E]["ack"]>>) => void;
+/** A namespace's client→server events, as listed above. */
+export type ClientEventTable = Record<string, ClientEventSpec>;
+/** A namespace's server→client events, as listed above. */
+export type ServerEventTable = Record<string, ServerEventSpec>;
+
+/** `/vet` client → server, as a type: handler and SDK types are mapped over it. */
+export type VetClientEvents = typeof vetClientEvents;
+/** `/vet` server → client, as a type. */
+export type VetServerEvents = typeof vetServerEvents;
+/** `/user` client → server, as a type: handler and SDK types are mapped over it. */
+export type UserClientEvents = typeof userClientEvents;
+/** `/user` server → client, as a type. */
+export type UserServerEvents = typeof userServerEvents;
+
+/**
+ * What a client sends with event `E`: the payload schema's input, before the gateway's
+ * parsing (coercion, trimming), which is what an SDK method takes.
+ */
+export type ClientPayload<C extends ClientEventTable, E extends keyof C> = z.input<C[E]["payload"]>;
+/** The payload of event `E` once the gateway parsed it: what its handler receives. */
+export type ParsedPayload<C extends ClientEventTable, E extends keyof C> = z.output<C[E]["payload"]>;
+/** The `data` of event `E`'s successful acknowledgement. */
+export type AckData<C extends ClientEventTable, E extends keyof C> = z.output<C[E]["ack"]>;
+/** The payload of server→client event `E`, as a client receives it. */
+export type ServerPayload<S extends ServerEventTable, E extends keyof S> = z.output<S[E]["payload"]>;
+
+type ClientMap<C extends ClientEventTable> = {
+  [E in keyof C]: (payload: ParsedPayload<C, E>, ack: Ack<AckData<C, E>>) => void;
 };
-type ServerMap<S extends Record<string, ServerEventSpec>> = {
-  [E in keyof S]: (payload: z.output<S[E]["payload"]>) => void;
+type ServerMap<S extends ServerEventTable> = {
+  [E in keyof S]: (payload: ServerPayload<S, E>) => void;
 };
 
 export type VetClientToServer = ClientMap<typeof vetClientEvents>;
@@ -122,6 +149,7 @@ export type VetStatePayload = z.output<typeof p.vetStateSchema>;
 export type TokenPayload = z.output<typeof p.tokenSchema>;
 export type SessionClosedPayload = z.output<typeof p.sessionClosedSchema>;
 export type SessionClosedReason = z.output<typeof p.sessionClosedReasonSchema>;
+export type LanguageCode = z.output<typeof languageCodeSchema>;
 
 /** Payload type of a server→client event. */
 export type EventPayload<M, E extends keyof M> = M[E] extends (p: infer P) => void ? P : never;

@@ -44,7 +44,8 @@ export const feedbackSubmitSchema = consultationIdSchema.extend({
 });
 export const consultRequestSchema = z.object({
   conversation_request: consultationTypeSchema,
-  pet_id: z.coerce.number().int().positive().max(PG_INT_MAX),
+  // Typed as the number clients send (SDK); the gateway still accepts a numeric string.
+  pet_id: z.coerce.number<number>().int().positive().max(PG_INT_MAX),
   doctor_email: z.email().max(254).optional(),
   /** Vets who speak it are preferred for `LANGUAGE_WAIT_MS` (PROTOCOL §4). */
   language: languageCodeSchema.optional(),

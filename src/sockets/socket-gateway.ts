@@ -8,7 +8,6 @@ import type http from "node:http";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { Server, type Namespace, type Socket } from "socket.io";
 import type { RedisClientType } from "redis";
-import type { z } from "zod";
 import type { GatewayContext } from "../context.js";
 import type { ConsultationEngine } from "../domain/consultation-engine.js";
 import { StorageUnavailableError } from "../domain/errors.js";
@@ -22,14 +21,15 @@ import { vetSessionValid } from "../auth/vet-sessions.js";
 import { closeLocal, createSocketLimits } from "./limits.js";
 import { startRegistration, type Registration } from "./registration.js";
 import {
-  callStatusSetSchema,
-  consultationIdSchema,
-  consultRequestSchema,
-  emptySchema,
-  feedbackSubmitSchema,
-  presenceSetSchema,
+  userClientEvents,
+  vetClientEvents,
+  type AckData,
+  type ClientEventTable,
+  type ParsedPayload,
+  type UserClientEvents,
   type UserClientToServer,
   type UserServerToClient,
+  type VetClientEvents,
   type VetClientToServer,
   type VetServerToClient,
 } from "../protocol/events.js";
@@ -38,18 +38,115 @@ type VetSocketData = { vetId: number; principal: VetPrincipal };
 type UserSocketData = { appId: number; userId: number };
 type VetNamespace = Namespace<VetClientToServer, VetServerToClient, Record<string, never>, VetSocketData>;
 type UserNamespace = Namespace<UserClientToServer, UserServerToClient, Record<string, never>, UserSocketData>;
+type VetSocket = Socket<VetClientToServer, VetServerToClient, Record<string, never>, VetSocketData>;
+type UserSocket = Socket<UserClientToServer, UserServerToClient, Record<string, never>, UserSocketData>;
 
 export const vetRoom = (vetId: number) => `vet:${vetId}`;
 export const userRoom = (appId: number, userId: number) => `user:${appId}:${userId}`;
 
-const schemas = {
-  presence: presenceSetSchema,
-  consultationId: consultationIdSchema,
-  feedback: feedbackSubmitSchema,
-  request: consultRequestSchema,
-  callStatus: callStatusSetSchema,
-  empty: emptySchema,
-};
+/** Each namespace's client→server events: the gateway validates every payload with their schemas. */
+const clientEvents = { vet: vetClientEvents, user: userClientEvents } as const;
+type ClientEventsOf = typeof clientEvents;
+type NamespaceName = keyof ClientEventsOf;
+
+/**
+ * The handler of client→server event `E` of table `C`: it receives the payload as the map's
+ * schema parsed it and resolves to the acknowledgement's `data` (the map's ack type) and message.
+ */
+export type EventHandler<C extends ClientEventTable, E extends keyof C> = (
+  input: ParsedPayload<C, E>,
+) => Promise<{ data: AckData<C, E>; message: string }>;
+
+/** One handler per client→server event of `C`: a missing or an extra event does not compile. */
+export type EventHandlers<C extends ClientEventTable> = { [E in keyof C]: EventHandler<C, E> };
+
+/**
+ * The socket's identity was revoked (deleted user, disabled vet): the ack gets 401, then the
+ * socket is closed (after the ack is written, so the client reads why).
+ */
+function revoke(socket: Socket): never {
+  setImmediate(() => socket.disconnect(true));
+  throw new AppError(401, "Unauthenticated.");
+}
+
+/** The `/vet` handlers of one connection (PROTOCOL §3). */
+function vetHandlers(ctx: GatewayContext, engine: ConsultationEngine, socket: VetSocket) {
+  const { vetId } = socket.data;
+  return {
+    "presence:set": async (p) => ({
+      data: await engine.setVetStatus(vetId, p.status),
+      message: "Presence updated",
+    }),
+    "consult:accept": async (p) => ({
+      data: await engine.accept(vetId, p.consultation_id),
+      message: "Consultation accepted",
+    }),
+    "consult:decline": async (p) => {
+      await engine.decline(vetId, p.consultation_id);
+      return { data: true, message: "Consultation declined" };
+    },
+    "consult:end": async (p) => {
+      await engine.endByVet(vetId, p.consultation_id);
+      return { data: true, message: "Consultation ended" };
+    },
+    "consult:feedback": async (p) => {
+      await engine.submitFeedback(vetId, p.consultation_id, p.recommendation, p.reason);
+      return { data: true, message: "Feedback saved" };
+    },
+    "call:start": async (p) => ({
+      data: await engine.startCall(vetId, p.consultation_id),
+      message: "Call started",
+    }),
+    "token:refresh": async () => {
+      // Re-checked against the database (PROTOCOL §7): a disabled or revoked vet gets 401 and is closed.
+      const vet = await ctx.repos.vets.findById(vetId);
+      if (!vetSessionValid(vet, socket.data.principal, ctx.config.demo)) revoke(socket);
+      return { data: engine.vetToken(vetId), message: "Vet token" };
+    },
+  } satisfies EventHandlers<VetClientEvents>;
+}
+
+/** The `/user` handlers of one connection (PROTOCOL §3). */
+function userHandlers(ctx: GatewayContext, engine: ConsultationEngine, socket: UserSocket) {
+  const { appId, userId } = socket.data;
+  return {
+    "consult:request": async (p) => ({
+      data: await engine.request({
+        appId,
+        userId,
+        petId: p.pet_id,
+        type: p.conversation_request,
+        doctorEmail: p.doctor_email,
+        language: p.language,
+        emergency: p.emergency,
+      }),
+      message: "Consultation requested",
+    }),
+    "consult:cancel": async (p) => {
+      await engine.cancel(appId, userId, p.consultation_id);
+      return { data: true, message: "Consultation cancelled" };
+    },
+    "consult:end": async (p) => {
+      await engine.endByUser(appId, userId, p.consultation_id);
+      return { data: true, message: "Consultation ended" };
+    },
+    "call:status": async (p) => {
+      await engine.relayCallStatus(appId, userId, p.room_sid, p.status);
+      return { data: true, message: "Call status sent" };
+    },
+    "token:refresh": async () => {
+      // Re-checked against the database (PROTOCOL §6): a deleted user gets 401 and is closed.
+      const user = await ctx.repos.users.findById(appId, userId);
+      if (!user || (user.demo && !ctx.config.demo)) revoke(socket);
+      return { data: engine.userToken(appId, userId), message: "User token" };
+    },
+  } satisfies EventHandlers<UserClientEvents>;
+}
+
+/** The `/vet` handlers as written (the type test compares them with the event map). */
+export type VetHandlers = ReturnType<typeof vetHandlers>;
+/** The `/user` handlers as written (the type test compares them with the event map). */
+export type UserHandlers = ReturnType<typeof userHandlers>;
 
 /** How long shutdown waits for Socket.IO and its Redis clients before cutting them. */
 const CLOSE_GRACE_MS = 2000;
@@ -162,18 +259,22 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
   );
 
   /**
-   * Registers an acknowledged event. An event without a callback is ignored; a bad payload
-   * gets 422; the database away gets 503; an unexpected error gets 500 and is logged. Nothing escapes to crash the node.
+   * Registers acknowledged event `event` of `specs` (the table of `ns`), validated with the
+   * table's schema for it. An event without a callback is ignored; a bad payload gets 422; the
+   * database away gets 503; an unexpected error gets 500 and is logged. Nothing escapes to crash the node.
    */
-  function handle<S extends z.ZodType>(
+  function handle<C extends ClientEventTable, E extends keyof C & string>(
     socket: Socket,
     registration: Registration,
-    ns: "vet" | "user",
-    event: string,
-    schema: S,
-    run: (input: z.output<S>) => Promise<{ data: unknown; message: string }>,
+    ns: NamespaceName,
+    specs: C,
+    event: E,
+    run: EventHandler<C, E>,
   ): void {
-    socket.on(event, (...args: unknown[]) => {
+    const schema: C[E]["payload"] = specs[event].payload;
+    // Widened: Socket.IO's listener types cannot resolve a generic event name.
+    const name: string = event;
+    socket.on(name, (...args: unknown[]) => {
       const ack = args.at(-1);
       if (typeof ack !== "function") return;
       const payload = args.length > 1 ? args[0] : undefined;
@@ -205,13 +306,16 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
     });
   }
 
-  /**
-   * The socket's identity was revoked (deleted user, disabled vet): the ack gets 401, then the
-   * socket is closed (after the ack is written, so the client reads why).
-   */
-  function revoke(socket: Socket): never {
-    setImmediate(() => socket.disconnect(true));
-    throw new AppError(401, "Unauthenticated.");
+  /** Registers every client→server event of `ns`, in the map's order, with its handler. */
+  function handleAll<N extends NamespaceName>(
+    socket: Socket,
+    registration: Registration,
+    ns: N,
+    handlers: EventHandlers<ClientEventsOf[N]>,
+  ): void {
+    for (const event of Object.keys(clientEvents[ns]) as (keyof ClientEventsOf[N] & string)[]) {
+      handle(socket, registration, ns, clientEvents[ns], event, handlers[event]);
+    }
   }
 
   function bind(engine: ConsultationEngine): void {
@@ -245,36 +349,7 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
             .catch((err: unknown) => ctx.logger.error({ err, vetId }, "vet disconnect failed")),
         );
       });
-      handle(socket, ready, "vet", "presence:set", schemas.presence, async (p) => ({
-        data: await engine.setVetStatus(vetId, p.status),
-        message: "Presence updated",
-      }));
-      handle(socket, ready, "vet", "consult:accept", schemas.consultationId, async (p) => ({
-        data: await engine.accept(vetId, p.consultation_id),
-        message: "Consultation accepted",
-      }));
-      handle(socket, ready, "vet", "consult:decline", schemas.consultationId, async (p) => {
-        await engine.decline(vetId, p.consultation_id);
-        return { data: true, message: "Consultation declined" };
-      });
-      handle(socket, ready, "vet", "consult:end", schemas.consultationId, async (p) => {
-        await engine.endByVet(vetId, p.consultation_id);
-        return { data: true, message: "Consultation ended" };
-      });
-      handle(socket, ready, "vet", "consult:feedback", schemas.feedback, async (p) => {
-        await engine.submitFeedback(vetId, p.consultation_id, p.recommendation, p.reason);
-        return { data: true, message: "Feedback saved" };
-      });
-      handle(socket, ready, "vet", "call:start", schemas.consultationId, async (p) => ({
-        data: await engine.startCall(vetId, p.consultation_id),
-        message: "Call started",
-      }));
-      handle(socket, ready, "vet", "token:refresh", schemas.empty, async () => {
-        // Re-checked against the database (PROTOCOL §7): a disabled or revoked vet gets 401 and is closed.
-        const vet = await ctx.repos.vets.findById(vetId);
-        if (!vetSessionValid(vet, socket.data.principal, ctx.config.demo)) revoke(socket);
-        return { data: engine.vetToken(vetId), message: "Vet token" };
-      });
+      handleAll(socket, ready, "vet", vetHandlers(ctx, engine, socket));
     });
 
     users.on("connection", (socket) => {
@@ -303,36 +378,7 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
             .catch((err: unknown) => ctx.logger.error({ err, appId, userId }, "user disconnect failed")),
         );
       });
-      handle(socket, ready, "user", "consult:request", schemas.request, async (p) => ({
-        data: await engine.request({
-          appId,
-          userId,
-          petId: p.pet_id,
-          type: p.conversation_request,
-          doctorEmail: p.doctor_email,
-          language: p.language,
-          emergency: p.emergency,
-        }),
-        message: "Consultation requested",
-      }));
-      handle(socket, ready, "user", "consult:cancel", schemas.consultationId, async (p) => {
-        await engine.cancel(appId, userId, p.consultation_id);
-        return { data: true, message: "Consultation cancelled" };
-      });
-      handle(socket, ready, "user", "consult:end", schemas.consultationId, async (p) => {
-        await engine.endByUser(appId, userId, p.consultation_id);
-        return { data: true, message: "Consultation ended" };
-      });
-      handle(socket, ready, "user", "call:status", schemas.callStatus, async (p) => {
-        await engine.relayCallStatus(appId, userId, p.room_sid, p.status);
-        return { data: true, message: "Call status sent" };
-      });
-      handle(socket, ready, "user", "token:refresh", schemas.empty, async () => {
-        // Re-checked against the database (PROTOCOL §6): a deleted user gets 401 and is closed.
-        const user = await ctx.repos.users.findById(appId, userId);
-        if (!user || (user.demo && !ctx.config.demo)) revoke(socket);
-        return { data: engine.userToken(appId, userId), message: "User token" };
-      });
+      handleAll(socket, ready, "user", userHandlers(ctx, engine, socket));
     });
   }
 

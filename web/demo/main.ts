@@ -4,7 +4,7 @@
  */
 import "../shared/base.css";
 import "./demo.css";
-import { createOwnerClient, type ConnectionStatus, type FeedbackPayload, type OwnerClient, type VetCard } from "../../src/client/index.js";
+import { createOwnerClient, type ConnectionStatus, type FeedbackPayload, type LanguageCode, type OwnerClient, type VetCard } from "../../src/client/index.js";
 import { api, reason } from "../shared/api.js";
 import { byId, fill, h } from "../shared/dom.js";
 import { clock, languageName, personName, wait } from "../shared/format.js";
@@ -131,7 +131,8 @@ async function request(type: "chat" | "video"): Promise<void> {
   const petId = Number(petSel.value);
   if (!client || !petId) return;
   const doctor = byId<HTMLInputElement>("doctor").value.trim();
-  const language = byId<HTMLSelectElement>("language").value;
+  // The select offers only ISO 639-1 codes (index.html), or "" for no preference.
+  const language = byId<HTMLSelectElement>("language").value as LanguageCode | "";
   const emergency = byId<HTMLInputElement>("emergency").checked;
   try {
     const r = await client.request({
