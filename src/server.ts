@@ -42,11 +42,14 @@ import { createTwilioProvider } from "./twilio/create-provider.js";
 import type { RetryPolicy } from "./twilio/live-provider.js";
 import { vetIdentity } from "./twilio/identity.js";
 import { WebhookService } from "./webhooks/service.js";
+import { daysBetween, StatsSummary } from "./ops/stats-summary.js";
 
 /** How often each node sweeps deadlines, reaps dead nodes and runs a routing pass. */
 const TICK_MS = 100;
 /** How often each node offers to take the stats history's sample (one per 10 s step). */
 const STATS_TICK_MS = 1_000;
+/** How often each node computes the statistics of days that closed (once per day across nodes). */
+const STATS_CLOSE_EVERY_MS = 3_600_000;
 /** How often each node closes the vet sockets whose session was revoked elsewhere (CLI, another node). */
 const REVOCATION_SWEEP_MS = 10_000;
 /** How old the queue read behind the consoles' queue bar (`GET /vet/v1/queue`) may be. */
@@ -250,6 +253,15 @@ export async function buildGateway(settings: Config, overrides: GatewayOverrides
   timer?.unref();
   const statsTimer = setInterval(() => void statsHistory.tick(), STATS_TICK_MS);
   statsTimer.unref();
+  // Closed days' statistics are computed ahead of the dashboards asking (ops/stats-summary.ts).
+  const summary = new StatsSummary(database.db, clock);
+  const closeDays = () => {
+    const today = clock.now();
+    const days = daysBetween(new Date(today - 400 * 86_400_000).toISOString().slice(0, 10), new Date(today).toISOString().slice(0, 10));
+    summary.closedDays(days).catch((err: unknown) => logger.warn({ err }, "closing statistics days failed"));
+  };
+  const statsCloseTimer = setInterval(closeDays, STATS_CLOSE_EVERY_MS);
+  statsCloseTimer.unref();
   const revocationTimer = setInterval(() => {
     sockets.sweepRevokedVets().catch((err: unknown) => logger.warn({ err }, "revocation sweep failed"));
   }, REVOCATION_SWEEP_MS);
@@ -267,6 +279,7 @@ export async function buildGateway(settings: Config, overrides: GatewayOverrides
     if (timer) clearInterval(timer);
     clearInterval(statsTimer);
     clearInterval(revocationTimer);
+    clearInterval(statsCloseTimer);
     // Closing Socket.IO closes the HTTP server too.
     const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
     await sockets.close({ draining });

@@ -9,6 +9,7 @@
  *   npm run -s admin -- list-apps
  *   npm run -s admin -- rotate-app-secret --name petcube          # prints the new secret once
  *   npm run -s admin -- reset-vet-password --email a@b.c --password-stdin < password.txt
+ *   npm run -s admin -- set-webhook --name petcube --url https://partner.example.com/hooks
  *   npm run -s admin -- consultation 6f1c…   # the same JSON as GET /admin/v1/consultations/{id}
  */
 import { realpathSync } from "node:fs";
@@ -25,6 +26,11 @@ import { createAppSchema, createVetSchema } from "../http/routes/admin.js";
 import { vetAttributeFields, vetPasswordSchema } from "../http/routes/admin-vets.js";
 import { AppSecretVerifier, generateAppSecret } from "../auth/app-secret-verifier.js";
 import { readGatewaySecret } from "../auth/gateway-secret.js";
+import { systemClock } from "../lib/clock.js";
+import { createLogger } from "../lib/logger.js";
+import { WebhookService, WebhookUrlRefused } from "../webhooks/service.js";
+import { appAdminJson } from "../http/presenters/webhooks.js";
+import { webhookUrlSchema } from "../http/routes/admin-webhooks.js";
 import { consultationAuditJson } from "../http/presenters/admin.js";
 import { validationMessages } from "../http/validation.js";
 import { AppError } from "../lib/envelope.js";
@@ -58,6 +64,11 @@ Commands:
   rotate-app-secret (--id ID | --name NAME)
                Gives the app a new random secret and prints it once (the old one stops
                working at once; a running gateway notices within 5 s).
+  set-webhook (--id ID | --name NAME) (--url URL | --remove)
+               Sets where the app's webhooks go (PROTOCOL §9). An app that had no webhook
+               gets a signing secret, printed once as webhook_secret; --remove stops them.
+  rotate-webhook-secret (--id ID | --name NAME)
+               A new webhook signing secret, printed once.
   reset-vet-password (--id ID | --email EMAIL) [--password-stdin]
                Sets a vet's password from standard input or ${PASSWORD_ENV} (never a flag)
                and revokes every session of the vet: a running gateway refuses the vet's
@@ -154,8 +165,8 @@ function vetTarget(command: string, id: string | undefined, email: string | unde
 }
 
 /** `--id` or `--name`, exactly one. */
-function appTarget(id: string | undefined, name: string | undefined): { id: number } | { name: string } {
-  if ((id === undefined) === (name === undefined)) throw new CliError("rotate-app-secret needs --id or --name (one of them)", 2);
+function appTarget(command: string, id: string | undefined, name: string | undefined): { id: number } | { name: string } {
+  if ((id === undefined) === (name === undefined)) throw new CliError(`${command} needs --id or --name (one of them)`, 2);
   if (name !== undefined) return { name };
   if (!/^\d{1,9}$/.test(id ?? "")) throw new CliError(`--id must be an app id (a positive integer), not ${id ?? ""}`, 2);
   return { id: Number(id) };
@@ -182,6 +193,8 @@ function parse(argv: string[]) {
         languages: { type: "string" },
         "max-chats": { type: "string" },
         id: { type: "string" },
+        url: { type: "string" },
+        remove: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -201,7 +214,17 @@ export async function runAdminCli(argv: string[], io: CliIo = processIo): Promis
       return command === undefined && !v.help ? 2 : 0;
     }
     const maxPositionals = command === "consultation" ? 2 : 1;
-    const commands = ["create-app", "create-vet", "update-vet", "list-apps", "consultation", "rotate-app-secret", "reset-vet-password"];
+    const commands = [
+      "create-app",
+      "create-vet",
+      "update-vet",
+      "list-apps",
+      "consultation",
+      "rotate-app-secret",
+      "reset-vet-password",
+      "set-webhook",
+      "rotate-webhook-secret",
+    ];
     if (positionals.length > maxPositionals) {
       throw new CliError(`unexpected argument: ${positionals[maxPositionals]} (see --help)`, 2);
     }
@@ -216,6 +239,8 @@ export async function runAdminCli(argv: string[], io: CliIo = processIo): Promis
     let vetUpdate: { target: { id: number } | { email: string }; skills: z.output<typeof vetSkillsSchema> } | undefined;
     let passwordReset: { target: { id: number } | { email: string }; password: string } | undefined;
     let rotation: { id: number } | { name: string } | undefined;
+    /** `url`: set (string), remove (null), or keep and rotate the secret (undefined). */
+    let webhook: { target: { id: number } | { name: string }; url: string | null | undefined } | undefined;
     if (command === "create-app") {
       const secret = await secretFrom(io, v.secret, v["secret-stdin"], SECRET_ENV);
       if (secret === undefined) throw new CliError(`a secret is required: --secret, --secret-stdin or ${SECRET_ENV}`, 2);
@@ -242,7 +267,12 @@ export async function runAdminCli(argv: string[], io: CliIo = processIo): Promis
       if (password === undefined) throw new CliError(`a password is required: --password-stdin or ${PASSWORD_ENV}`, 2);
       passwordReset = { target: vetTarget(command, v.id, v.email), password: check(vetPasswordSchema, password) };
     } else if (command === "rotate-app-secret") {
-      rotation = appTarget(v.id, v.name);
+      rotation = appTarget(command, v.id, v.name);
+    } else if (command === "set-webhook") {
+      if ((v.url === undefined) === (v.remove !== true)) throw new CliError("set-webhook needs --url URL or --remove (one of them)", 2);
+      webhook = { target: appTarget(command, v.id, v.name), url: v.url === undefined ? null : check(webhookUrlSchema, v.url) };
+    } else if (command === "rotate-webhook-secret") {
+      webhook = { target: appTarget(command, v.id, v.name), url: undefined };
     }
 
     const config = loadConfig(io.env);
@@ -274,6 +304,17 @@ export async function runAdminCli(argv: string[], io: CliIo = processIo): Promis
       const app = await repos.apps.setSecret(found.id, { secret, verifier: verifier?.make(found.name, secret) ?? null });
       if (!app) throw new CliError(`app not found: ${String(found.id)}`);
       result = { ...appJson(app), secret };
+    } else if (webhook) {
+      if (gatewaySecret === undefined) {
+        throw new CliError("webhook secrets are sealed with the gateway's secret: set GATEWAY_SECRET, or start the gateway once so it keeps one in DATA_DIR");
+      }
+      const { target, url } = webhook;
+      const found = "id" in target ? await repos.apps.findById(target.id) : await repos.apps.findByName(target.name);
+      if (!found) throw new CliError(`app not found: ${"id" in target ? String(target.id) : target.name}`);
+      const service = new WebhookService({ db: database.db, apps: repos.apps, gatewaySecret, clock: systemClock, logger: createLogger("silent"), ...config.webhooks });
+      const settings = url === undefined ? await service.rotateSecret(found.id) : await service.configure(found.id, url);
+      if (!settings) throw new CliError(url === undefined ? `the app has no webhook url: ${found.name}` : `app not found: ${found.name}`);
+      result = { ...appAdminJson(settings.app), ...(settings.secret !== undefined ? { webhook_secret: settings.secret } : {}) };
     } else if (passwordReset) {
       const { target, password } = passwordReset;
       const id = "id" in target ? target.id : (await repos.vets.findByEmail(target.email))?.id;
@@ -314,7 +355,7 @@ export async function runAdminCli(argv: string[], io: CliIo = processIo): Promis
   } catch (err) {
     const code = err instanceof CliError ? err.code : 1;
     const message =
-      err instanceof CliError || err instanceof ConfigError
+      err instanceof CliError || err instanceof ConfigError || err instanceof WebhookUrlRefused
         ? err.message
         : err instanceof AppError
           ? err.messages.join(" ")

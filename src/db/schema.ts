@@ -198,6 +198,9 @@ export const consultations = pgTable(
     // Partial: a request has no SIDs yet, and its insert need not touch these indexes.
     uniqueIndex("consultations_channel").on(t.channelSid).where(sql`${t.channelSid} is not null`),
     uniqueIndex("consultations_room").on(t.roomSid).where(sql`${t.roomSid} is not null`),
+    // The statistics read consultations by the day they were requested (ops/stats-summary.ts).
+    // Nothing indexes `status`, so a transition stays a HOT update.
+    index("consultations_created").on(t.createdAt),
   ],
 );
 
@@ -250,6 +253,8 @@ export const feedback = pgTable("feedback", {
     .references(() => vets.id),
   recommendation: text("recommendation").notNull(),
   reason: text("reason").notNull(),
+  /** One of `OUTCOMES` (PROTOCOL §10), or null when none was given. */
+  outcome: text("outcome"),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -313,3 +318,38 @@ export const webhookOutbox = pgTable(
     index("webhook_outbox_created").on(t.createdAt),
   ],
 );
+
+/**
+ * Statistics of closed days (PROTOCOL §9 `stats/summary`): per day, app and vet (0: none),
+ * the counts, sums and histograms of waits and handling times, and outcomes. A day is
+ * computed once from `consultations` when no consultation of it is open any more and it is
+ * at least two days old; newer days are read from `consultations` directly.
+ */
+export const statsDaily = pgTable(
+  "stats_daily",
+  {
+    day: text("day").notNull(),
+    appId: integer("app_id").notNull(),
+    vetId: integer("vet_id").notNull(),
+    requests: integer("requests").notNull(),
+    matched: integer("matched").notNull(),
+    cancelledBeforeMatch: integer("cancelled_before_match").notNull(),
+    expired: integer("expired").notNull(),
+    waitCount: integer("wait_count").notNull(),
+    waitSumMs: bigint("wait_sum_ms", { mode: "number" }).notNull(),
+    /** Histogram of waits: bucket → count (`ops/histogram.ts`). */
+    waitHist: jsonb("wait_hist").notNull(),
+    handleCount: integer("handle_count").notNull(),
+    handleSumMs: bigint("handle_sum_ms", { mode: "number" }).notNull(),
+    handleHist: jsonb("handle_hist").notNull(),
+    /** Outcome → count. */
+    outcomes: jsonb("outcomes").notNull(),
+  },
+  (t) => [uniqueIndex("stats_daily_key").on(t.day, t.appId, t.vetId)],
+);
+
+/** Days whose `stats_daily` rows are computed. */
+export const statsDaysClosed = pgTable("stats_days_closed", {
+  day: text("day").primaryKey(),
+  computedAt: ts("computed_at").notNull().defaultNow(),
+});

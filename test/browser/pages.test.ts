@@ -12,6 +12,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { PAGE_BUDGETS } from "../../vite.config.js";
 import { request, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from "../support/gateway.js";
 import { buildPages } from "./build-pages.js";
+import { axeViolations } from "./axe.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SHOTS = path.resolve("test-results/screenshots");
@@ -38,6 +39,12 @@ async function openPage(): Promise<{ ctx: BrowserContext; page: Page }> {
 }
 
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+
+/** Every state photographed must also pass axe-core's WCAG 2 A/AA rules. */
+async function shotAccessible(page: Page, name: string): Promise<void> {
+  expect(await axeViolations(page), name).toEqual([]);
+  await shot(page, name);
+}
 
 beforeAll(async () => {
   // The pages are served from dist/public: build them as `npm run build` does.
@@ -83,7 +90,7 @@ describe("browser pages", () => {
     await vet.getByTestId("login-email").waitFor();
     // The sign-in form opens with the cursor in the email field.
     expect(await vet.evaluate("document.activeElement?.dataset.testid")).toBe("login-email");
-    await shot(vet, "00-console-login");
+    await shotAccessible(vet, "00-console-login");
     await vet.getByTestId("login-email").fill(VET.email);
     await vet.getByTestId("login-password").fill(VET.password);
     await vet.getByTestId("login-submit").click();
@@ -97,7 +104,7 @@ describe("browser pages", () => {
     expect(await vet.getByTestId("vet-languages").textContent()).toBe("English, Spanish");
     expect(await vet.getByTestId("vet-max-chats").textContent()).toBe("2 chats");
     expect(await vet.getByTestId("vet-skills").isVisible()).toBe(true);
-    await shot(vet, "01-console-available");
+    await shotAccessible(vet, "01-console-available");
 
     // The owner requests a chat (no language, no emergency: neither badge shows).
     await owner.goto(`${gw.url}/demo/`);
@@ -115,8 +122,8 @@ describe("browser pages", () => {
     expect(await offer.getByTestId("offer-language").count()).toBe(0);
     const first = await offer.getByTestId("offer-countdown").textContent();
     await expect.poll(() => offer.getByTestId("offer-countdown").textContent(), SLOW).not.toBe(first);
-    await shot(vet, "02-console-offer");
-    await shot(owner, "03-demo-waiting");
+    await shotAccessible(vet, "02-console-offer");
+    await shotAccessible(owner, "03-demo-waiting");
     await offer.getByTestId("offer-accept").click();
 
     // Both see the match.
@@ -129,8 +136,8 @@ describe("browser pages", () => {
     expect(await vet.locator("#mode-note").textContent()).toContain("joins no Twilio Conversation or room");
     expect(await consultation.textContent()).toContain("Offline mode: chat and video are simulated.");
     await expect.poll(() => owner.getByTestId("matched").textContent(), SLOW).toContain(vetFirstName);
-    await shot(vet, "04-console-active-chat");
-    await shot(owner, "05-demo-matched");
+    await shotAccessible(vet, "04-console-active-chat");
+    await shotAccessible(owner, "05-demo-matched");
 
     // The console reloads mid-consultation and resumes it from the server (vet consult:state).
     await vet.reload();
@@ -145,13 +152,13 @@ describe("browser pages", () => {
     await expect.poll(() => vet.getByTestId("consultation").count(), SLOW).toBe(0);
     await vet.getByTestId("feedback-recommendation").fill("Small meals and fresh water for two days.");
     await vet.getByTestId("feedback-reason").fill("Mild stomach upset after a diet change.");
-    await shot(vet, "06-console-wrapup");
+    await shotAccessible(vet, "06-console-wrapup");
     await vet.getByTestId("feedback-submit").click();
     await expect.poll(() => vet.locator(".wrapup").textContent(), SLOW).toContain("Feedback sent");
     const received = owner.getByTestId("feedback-received");
     await expect.poll(() => received.textContent(), SLOW).toContain("Small meals and fresh water for two days.");
     expect(await received.textContent()).toContain("Mild stomach upset after a diet change.");
-    await shot(owner, "07-demo-feedback");
+    await shotAccessible(owner, "07-demo-feedback");
 
     // A video consultation rings the owner; the answer reaches the vet.
     await owner.getByTestId("request-video").click();
@@ -161,10 +168,10 @@ describe("browser pages", () => {
     await vet.getByTestId("call-start").click();
     const incoming = owner.getByTestId("call-incoming");
     await incoming.waitFor();
-    await shot(owner, "08-demo-call-incoming");
+    await shotAccessible(owner, "08-demo-call-incoming");
     await incoming.getByRole("button", { name: "Answer" }).click();
     await expect.poll(() => vet.locator(".call-status").textContent(), SLOW).toContain("answered");
-    await shot(vet, "09-console-video");
+    await shotAccessible(vet, "09-console-video");
 
     // The dashboard shows counts and charts.
     const { page: ops } = await openPage();
@@ -175,8 +182,13 @@ describe("browser pages", () => {
     await expect.poll(() => ops.getByTestId("stat-vets-available").textContent(), SLOW).toMatch(/^\d+$/);
     await ops.getByTestId("chart-queue").locator("canvas").waitFor();
     await ops.getByTestId("chart-vets").locator("canvas").waitFor();
+    // The last 30 days from the database: the chat consultation just ended is counted.
+    await expect.poll(() => ops.getByTestId("summary-requests").textContent(), SLOW).toMatch(/^[1-9]\d*$/);
+    await ops.getByTestId("chart-days").locator("canvas").waitFor();
+    await ops.getByTestId("summary-vet").first().waitFor();
+    await ops.getByTestId("webhook-app").first().waitFor();
     expect(await ops.evaluate("sessionStorage.length")).toBe(1);
-    await shot(ops, "10-ops-dashboard");
+    await shotAccessible(ops, "10-ops-dashboard");
 
     // The vet ends the video consultation (clean state for the gateway's close).
     await vet.getByTestId("consultation-end").click();
@@ -231,7 +243,7 @@ describe("browser pages", () => {
     expect(await language.textContent()).toBe("Spanish, not one of your languages");
     expect(await language.getAttribute("class")).toContain("foreign");
     expect(await offer.getAttribute("aria-label")).toBe("Emergency: Chat request from Carla Nguyen");
-    await shot(vet, "11-console-offer-emergency");
+    await shotAccessible(vet, "11-console-offer-emergency");
     // The demo echoes what it asked for while it waits.
     await expect.poll(() => owner.locator("body").textContent(), SLOW).toContain("Waiting for a vet (chat · emergency · Spanish)");
     await shot(owner, "11b-demo-emergency-request");
@@ -246,7 +258,7 @@ describe("browser pages", () => {
     await vet.getByTestId("consultation").waitFor();
     expect(await vet.getByTestId("consultation-emergency").isVisible()).toBe(true);
     expect(await vet.getByTestId("consultation-language").getAttribute("data-language")).toBe("es");
-    await shot(vet, "12-console-active-emergency");
+    await shotAccessible(vet, "12-console-active-emergency");
     // So does a console opened on another device, which never saw the offer: they come
     // with consult:state itself.
     const { ctx: deviceCtx, page: device } = await openPage();

@@ -1,6 +1,7 @@
 /**
  * The operator dashboard: live counts (`GET /admin/v1/stats`), the last hour as uPlot charts
- * (`GET /admin/v1/stats/history`), consultation lookup and vet enable/disable. The admin
+ * (`GET /admin/v1/stats/history`), partner webhooks' health with retries, consultation
+ * lookup and vet enable/disable. The admin
  * token lives in sessionStorage only (this tab).
  */
 import "../shared/base.css";
@@ -10,6 +11,8 @@ import { ApiError, api, reason } from "../shared/api.js";
 import { byId, fill, h } from "../shared/dom.js";
 import { drawCharts, type History } from "./charts.js";
 import { renderConsultation } from "./lookup.js";
+import { loadWebhooks } from "./webhooks.js";
+import { loadSummary } from "./summary.js";
 
 interface Stats {
   queue_length: number;
@@ -61,7 +64,10 @@ function open(): void {
   let n = 0;
   const refresh = () => {
     void loadStats();
-    if (n++ % 2 === 0) void loadHistory();
+    if (n % 2 === 0) void loadHistory();
+    if (n % 6 === 0) void loadWebhooks(byId("webhooks-table"), byId("webhooks-detail"), admin);
+    if (n % 60 === 0) void loadSummary(admin);
+    n++;
   };
   refresh();
   if (timer) clearInterval(timer);

@@ -155,3 +155,25 @@ export const webhookBody = {
     },
   },
 };
+
+const figures = {
+  requests: 120,
+  matched: 104,
+  cancelled_before_match: 11,
+  expired: 5,
+  abandonment_rate: 0.0917,
+  wait_s: { avg: 41.2, p50: 23.5, p90: 96.1 },
+  handle_s: { avg: 612.4, p50: 540.2, p90: 1104.7 },
+  by_outcome: { resolved: 71, follow_up: 18, clinic_visit: 9 },
+};
+
+export const statsSummary = {
+  from: "2026-11-24",
+  to: "2026-11-30",
+  app_id: null,
+  vet_id: null,
+  ...figures,
+  by_vet: [{ vet_id: 7, ...figures }],
+  by_app: [{ app_id: 1, ...figures }],
+  days: [{ day: "2026-11-24", ...figures }],
+};

@@ -25,6 +25,8 @@ import {
 } from "../presenters/schemas.js";
 import { createAppSchema, createVetSchema } from "../routes/admin.js";
 import { appPatchSchema } from "../routes/admin-webhooks.js";
+import { summaryQuerySchema } from "../routes/admin-summary.js";
+import { summaryJsonSchema } from "../presenters/stats-summary.js";
 import { appAdminJsonSchema, appWithHealthJsonSchema, webhookLogJsonSchema } from "../presenters/webhooks.js";
 import { consultationListSchema } from "../routes/admin-consultations.js";
 import { vetPatchSchema } from "../routes/admin-vets.js";
@@ -308,6 +310,18 @@ export function restPaths() {
         responses: {
           "200": successResponse(statsJsonSchema, ex.stats),
           ...errors([401, 429, 500, 503]),
+        },
+      },
+    },
+    "/admin/v1/stats/summary": {
+      get: {
+        tags: ["admin"],
+        summary: "Requests, matches, abandonment, waits and handling times over days (UTC, counted by the day of the request), in all and per vet, app and day, from the database.",
+        security: adminAuth,
+        requestParams: { query: summaryQuerySchema },
+        responses: {
+          "200": successResponse(summaryJsonSchema, ex.statsSummary),
+          ...errors([401, 422, 429, 500, 503], { 422: "The from must be a date before or equal to to." }),
         },
       },
     },

@@ -10,6 +10,7 @@ import type { Logger } from "../../lib/logger.js";
 import type { StatsHistoryData } from "../../ops/stats-history.js";
 import { validate } from "../validation.js";
 import { createAdminConsultationRouter } from "./admin-consultations.js";
+import { createAdminSummaryRouter } from "./admin-summary.js";
 import { createAdminWebhookRouter, refusingBadUrls, settingsJson, webhookUrlSchema } from "./admin-webhooks.js";
 import { createAdminVetRouter, vetAttributeFields, vetPasswordSchema, type VetSessions } from "./admin-vets.js";
 
@@ -126,6 +127,7 @@ export function createAdminRouter(ctx: GatewayContext, stats?: StatsSource, sess
   });
 
   r.use(createAdminWebhookRouter(ctx));
+  r.use(createAdminSummaryRouter(ctx));
   r.use(createAdminConsultationRouter(ctx));
   r.use(createAdminVetRouter(ctx, sessions));
 
