@@ -30,6 +30,13 @@
  * `--surge N` (a surge to drain): before any vet connects, N more owners ask for a dog and leave;
  * then the vets connect and the bench times how long until all N are matched and ended.
  *
+ * `--webhooks` (PROTOCOL §9; `bench/webhooks.ts` runs it): after the main run, the app gets a
+ * webhook URL on a receiver in this process that answers each delivery after 20 ms, and the
+ * main run is repeated. Prints delivery latency (event → received) p50/p99, the outbox's peak
+ * backlog, how long after the last request the outbox was empty, and the match p99 with
+ * webhooks on against off. The nodes then run with NODE_ENV=development (a plain-http
+ * receiver on 127.0.0.1 is refused in production) and WEBHOOK_ALLOW_PRIVATE=true.
+ *
  * Flags (defaults): --vets 20 --users 400 --rate 200 --duration 10 --warmup 10 --warmup-rate (= --rate) --mixed --backlog 0 --surge 0
  *   --steps 10,20,30,40,50,75,100,150,200,300,400,600,800 --step-seconds 5 --p99-limit 25
  *   --token-seconds 2 --no-search --profile [DIR]  (--cpu-prof on both nodes, summarised at the end)
@@ -37,6 +44,8 @@
  * and checked; the exit code is 0 when the run completed and nothing was left behind.
  */
 import { mkdtempSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import os from "node:os";
 import path from "node:path";
@@ -92,6 +101,9 @@ const PROFILE = flags.has("profile");
 const MIXED = flags.has("mixed");
 const BACKLOG = numFlag(flags, "backlog", 0);
 const SURGE = numFlag(flags, "surge", 0);
+const WEBHOOKS = flags.has("webhooks");
+/** How long the bench's webhook receiver takes to answer. */
+const RECEIVER_MS = numFlag(flags, "receiver-ms", 20);
 /** `--backlog`: species no vet treats, and what every vet treats instead of "all". */
 const BACKLOG_SPECIES = "iguana";
 const TREATED = ["dog", "cat", "rabbit"];
@@ -463,6 +475,82 @@ function printPhase(label: string, r: PhaseResult): void {
 
 // ------------------------------------------------------------------ main
 
+/** A partner's receiver in this process: answers every delivery after `RECEIVER_MS`. */
+async function startReceiver(): Promise<{ url: string; latencies: number[]; count: () => number; close(): Promise<void> }> {
+  const latencies: number[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { timestamp: string };
+      latencies.push(Date.now() - Date.parse(body.timestamp));
+      setTimeout(() => res.writeHead(204).end(), RECEIVER_MS);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${String((server.address() as AddressInfo).port)}/hooks`,
+    latencies,
+    count: () => latencies.length,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** `--webhooks`: the main run again with the app's webhooks on, against the run without. */
+async function webhookRun(off: PhaseResult, appId: number, dbUrl: string, pids: Record<string, number>, statsUrl: string, adminUrl: string): Promise<void> {
+  const receiver = await startReceiver();
+  const set = await http(`${adminUrl}/admin/v1/apps/${String(appId)}`, {
+    method: "PATCH",
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    body: { webhook_url: receiver.url },
+  });
+  if (!set.success) throw new Error(`setting the webhook URL failed: ${JSON.stringify(set)}`);
+  const c = new pg.Client({ connectionString: dbUrl });
+  await c.connect();
+  const pending = async () => Number((await c.query<{ n: string }>("select count(*) as n from webhook_outbox where status = 'pending'")).rows[0].n);
+  let peak = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      peak = Math.max(peak, await pending());
+      await sleep(250);
+    }
+  })();
+  try {
+    console.log(`
+webhooks on: receiver at ${receiver.url} answers after ${String(RECEIVER_MS)} ms`);
+    const issuedAt = performance.now();
+    const on = await runPhase(RATE, DURATION_S, pids, statsUrl);
+    printPhase(`main run @ ${RATE}/s with webhooks`, on);
+    const lastRequest = issuedAt + DURATION_S * 1000;
+    let left = await pending();
+    while (left > 0 && performance.now() - lastRequest < 120_000) {
+      await sleep(100);
+      left = await pending();
+    }
+    const emptyAfterS = (performance.now() - lastRequest) / 1000;
+    sampling = false;
+    await sampler;
+    const lat = [...receiver.latencies].sort((a, b) => a - b);
+    const failed = Number((await c.query<{ n: string }>("select count(*) as n from webhook_outbox where status = 'failed'")).rows[0].n);
+    console.log(
+      `  webhooks: ${receiver.count()} received (${failed} failed), delivery latency (event → received) p50 ${ms(percentile(lat, 50))}, ` +
+        `p99 ${ms(percentile(lat, 99))}, max ${ms(lat.at(-1) ?? NaN)}; outbox peak backlog ${peak}; ` +
+        (left === 0 ? `empty ${emptyAfterS.toFixed(1)} s after the last request` : `${left} still pending after 120 s`),
+    );
+    const ratio = on.p99 / off.p99;
+    console.log(
+      `  match p99 ${ms(off.p99)} without webhooks, ${ms(on.p99)} with (${ratio.toFixed(2)}×); ` +
+        `goals: delivery p99 < 1 s ${percentile(lat, 99) < 1000 ? "MET" : "MISSED"}, backlog empty within 5 s ${left === 0 && emptyAfterS <= 5 ? "MET" : "MISSED"}, ` +
+        `match p99 within 1.2× ${ratio <= 1.2 ? "MET" : "MISSED"}`,
+    );
+  } finally {
+    sampling = false;
+    await c.end();
+    await receiver.close();
+  }
+}
+
 async function main(): Promise<void> {
   const cores = os.cpus().length;
   console.log(`match bench: node ${process.version}, ${cores} cores (${os.cpus()[0]?.model ?? "?"})`);
@@ -555,7 +643,8 @@ async function main(): Promise<void> {
       : mkdtempSync(path.join(os.tmpdir(), "vcg-match-prof-"))
     : undefined;
   const env = {
-    NODE_ENV: "production",
+    NODE_ENV: WEBHOOKS ? "development" : "production",
+    ...(WEBHOOKS ? { WEBHOOK_ALLOW_PRIVATE: "true" } : {}),
     LOG_LEVEL: "silent",
     DATABASE_URL: db.url,
     REDIS_URL,
@@ -640,6 +729,7 @@ async function main(): Promise<void> {
     const v = verdict(main);
     console.log(`  goal p99 < ${P99_LIMIT} ms at ${RATE}/s: ${v.held ? "MET" : `MISSED (${v.why.join("; ")})`}`);
     if (!Number.isFinite(main.settleS)) throw new Error("the gateway did not settle after the main run");
+    if (WEBHOOKS) await webhookRun(main, app.id, db.url, pids, statsUrl, nodes[0].url);
 
     if (SEARCH) {
       console.log(
