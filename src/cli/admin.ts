@@ -26,7 +26,7 @@ import { vetAttributeFields, vetPasswordSchema } from "../http/routes/admin-vets
 import { AppSecretVerifier, generateAppSecret } from "../auth/app-secret-verifier.js";
 import { readGatewaySecret } from "../auth/gateway-secret.js";
 import { consultationAuditJson } from "../http/presenters/admin.js";
-import { validationMessages } from "../http/validation.js";
+import { validationMessages } from "../transport/validation.js";
 import { AppError } from "../lib/envelope.js";
 import { ConsultationReader } from "../repositories/consultations.js";
 import { createRepositories } from "../repositories/index.js";

@@ -6,7 +6,7 @@ import { Router } from "express";
 import { z } from "zod";
 import type { GatewayContext } from "../context.js";
 import { AppError, ok } from "../lib/envelope.js";
-import { validate } from "../http/validation.js";
+import { validate } from "../transport/validation.js";
 import { demoOwnerJson, demoVetJson } from "../http/presenters/demo.js";
 import { DEMO_APP_NAME, DEMO_OWNERS, DEMO_VETS } from "./data.js";
 

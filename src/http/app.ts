@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response } from "express";
 import type { GatewayContext } from "../context.js";
 import { NoVetAvailableError, StorageUnavailableError } from "../domain/errors.js";
-import { isStorageUnavailable } from "../lib/storage-unavailable.js";
+import { isStorageUnavailable } from "../transport/storage-unavailable.js";
 import { AppError, fail } from "../lib/envelope.js";
 import type { Logger } from "../lib/logger.js";
 import { createAppRateLimiter, createUnauthRateLimiter } from "./rate-limit.js";

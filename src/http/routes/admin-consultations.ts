@@ -8,7 +8,7 @@ import type { GatewayContext } from "../../context.js";
 import { notFound, ok } from "../../lib/envelope.js";
 import { ConsultationReader } from "../../repositories/consultations.js";
 import { consultationAuditJson, consultationJson } from "../presenters/admin.js";
-import { validate } from "../validation.js";
+import { validate } from "../../transport/validation.js";
 
 const STATUSES = ["queued", "offered", "active", "ended", "cancelled", "expired"] as const;
 const PG_INT_MAX = 2_147_483_647;

@@ -13,7 +13,8 @@ import { notFound, ok } from "../../lib/envelope.js";
 import type { Logger } from "../../lib/logger.js";
 import { languageCodeSchema } from "../../protocol/languages.js";
 import { vetSkillsOf } from "../../repositories/vets.js";
-import { idParam, validate } from "../validation.js";
+import { idParam } from "../params.js";
+import { validate } from "../../transport/validation.js";
 import { vetJson } from "../presenters/admin.js";
 
 /** Closes a vet's live sessions (all nodes); the composition root provides it over Socket.IO. */

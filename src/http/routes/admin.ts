@@ -5,10 +5,10 @@ import { z } from "zod";
 import type { GatewayContext } from "../../context.js";
 import { notFound, ok } from "../../lib/envelope.js";
 import { generateAppSecret } from "../../auth/app-secret-verifier.js";
-import { idParam } from "../validation.js";
+import { idParam } from "../params.js";
 import type { Logger } from "../../lib/logger.js";
 import type { StatsHistoryData } from "../../ops/stats-history.js";
-import { validate } from "../validation.js";
+import { validate } from "../../transport/validation.js";
 import { createAdminConsultationRouter } from "./admin-consultations.js";
 import { createAdminVetRouter, vetAttributeFields, vetPasswordSchema, type VetSessions } from "./admin-vets.js";
 

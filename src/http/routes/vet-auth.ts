@@ -5,7 +5,7 @@ import { RedisStore, type RedisReply } from "rate-limit-redis";
 import { z } from "zod";
 import type { GatewayContext } from "../../context.js";
 import { AppError, fail, ok } from "../../lib/envelope.js";
-import { validate } from "../validation.js";
+import { validate } from "../../transport/validation.js";
 import { createFailureLimit } from "../failure-limit.js";
 import { vetJson } from "../presenters/admin.js";
 

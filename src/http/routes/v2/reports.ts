@@ -3,7 +3,7 @@ import { Router } from "express";
 import type { GatewayContext } from "../../../context.js";
 import { ok } from "../../../lib/envelope.js";
 import { toReportRowJson } from "../../presenters/users.js";
-import { validate } from "../../validation.js";
+import { validate } from "../../../transport/validation.js";
 import { bodyOf, currentApp, now } from "./common.js";
 import { reportSchema } from "./schemas.js";
 
