@@ -14,7 +14,7 @@ import { createReferenceRouter } from "./reference/router.js";
 import { createVetAuthRouter } from "./routes/vet-auth.js";
 import { createVetConsoleRouter, type VetQueueSource } from "./routes/vet-console.js";
 import { createPagesRouter } from "./pages.js";
-import { createDemoRouter } from "../demo/routes.js";
+import { createDemoRouter } from "./routes/demo.js";
 import { createV2Router, mediaUrlHandler } from "./routes/v2/index.js";
 import type { UserSessions } from "./routes/v2/users.js";
 import type { AppRecord } from "../repositories/apps.js";

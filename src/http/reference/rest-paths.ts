@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { feedbackSchema as feedbackPayload, vetCardSchema } from "../../protocol/payloads.js";
-import { ownerTokenSchema } from "../../demo/routes.js";
+import { ownerTokenSchema } from "../schemas/demo.js";
 import {
   appJsonSchema,
   consultationAuditJsonSchema,
