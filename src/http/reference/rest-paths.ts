@@ -23,9 +23,7 @@ import {
   vetJsonSchema,
   vetWithActiveJsonSchema,
 } from "../presenters/schemas.js";
-import { createAppSchema, createVetSchema } from "../routes/admin.js";
-import { consultationListSchema } from "../routes/admin-consultations.js";
-import { vetPatchSchema } from "../routes/admin-vets.js";
+import { consultationListSchema, createAppSchema, createVetSchema, vetPatchSchema } from "../schemas/admin.js";
 import { callActionSchema, endSchema, feedbackSchema, talkToVetSchema } from "../routes/v2/consultations.js";
 import * as v2 from "../routes/v2/schemas.js";
 import { loginSchema } from "../routes/vet-auth.js";
