@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { StorageUnavailableError } from "../../src/domain/errors.js";
 import type { NewLiveConsultation } from "../../src/domain/routing-store.js";
-import { MemoryRoutingStore } from "../../src/routing-store/memory-store.js";
+import { MemoryRoutingStore } from "../../src/routing-store/memory/store.js";
 import { FlakyLedger, makeEngine, MemoryLedger } from "../support/engine-fakes.js";
 import { engineHelpers } from "./engine-helpers.js";
 

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { StorageUnavailableError } from "../../src/domain/errors.js";
 import { isEligible } from "../../src/domain/routing-rules.js";
-import { MemoryRoutingStore } from "../../src/routing-store/memory-store.js";
+import { MemoryRoutingStore } from "../../src/routing-store/memory/store.js";
 import { FlakyLedger, makeEngine } from "../support/engine-fakes.js";
 import { engineHelpers } from "./engine-helpers.js";
 
