@@ -10,7 +10,7 @@ import type { VetConsultationPayload } from "../protocol/events.js";
 import type { CallSetup } from "./call-setup.js";
 import type { EngineObserver } from "./engine-config.js";
 import type { HistoryWriter } from "./history-writer.js";
-import type { PayloadBuilder } from "./payloads.js";
+import type { PayloadBuilder } from "./outgoing-payloads.js";
 import type { Notifier } from "./ports.js";
 import type { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";

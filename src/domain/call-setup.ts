@@ -8,7 +8,7 @@ import { AppError, notFound } from "../lib/envelope.js";
 import type { Logger } from "../lib/logger.js";
 import type { CallStatus } from "../protocol/events.js";
 import type { HistoryWriter } from "./history-writer.js";
-import type { PayloadBuilder } from "./payloads.js";
+import type { PayloadBuilder } from "./outgoing-payloads.js";
 import type { Ledger, Notifier, TokenMinter, TwilioProvider } from "./ports.js";
 import type { RoutingStore } from "./routing-store.js";
 import type { LiveConsultation } from "./types.js";

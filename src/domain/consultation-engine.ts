@@ -23,7 +23,7 @@ import { HistoryWriter } from "./history-writer.js";
 import { Intake, type ConsultationInput, type DirectAssignment, type RequestResult } from "./intake.js";
 import { Lifecycle } from "./lifecycle.js";
 import type { ConsultationRecord } from "./ports.js";
-import { PayloadBuilder, statsPayload, type EngineStats } from "./payloads.js";
+import { PayloadBuilder, statsPayload, type EngineStats } from "./outgoing-payloads.js";
 import { QueuePositions } from "./queue-positions.js";
 import { Rebuilder } from "./rebuild.js";
 import { RoutingPass } from "./routing-pass.js";

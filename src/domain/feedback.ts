@@ -6,7 +6,7 @@ import { AppError, notFound } from "../lib/envelope.js";
 import type { Clock } from "../lib/clock.js";
 import type { FeedbackPayload } from "../protocol/events.js";
 import type { HistoryWriter } from "./history-writer.js";
-import { storedFeedbackPayload } from "./payloads.js";
+import { storedFeedbackPayload } from "./outgoing-payloads.js";
 import type { Directory, Ledger, Notifier } from "./ports.js";
 import type { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";

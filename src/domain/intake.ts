@@ -12,7 +12,7 @@ import type { RoutingConfig } from "./engine-config.js";
 import { AppQueueFullError, NoVetAvailableError } from "./errors.js";
 import { backoffMs, type HistoryWriter } from "./history-writer.js";
 import type { Logger } from "../lib/logger.js";
-import type { PayloadBuilder } from "./payloads.js";
+import type { PayloadBuilder } from "./outgoing-payloads.js";
 import { chooseVet, eligibleVets } from "./planner.js";
 import { priorityClassOf, routingRules } from "./routing-rules.js";
 import type { Directory, Ledger, Notifier } from "./ports.js";

@@ -8,7 +8,7 @@ import type { OfferRevokedReason } from "../protocol/events.js";
 import type { CallSetup } from "./call-setup.js";
 import type { EngineObserver, RoutingConfig } from "./engine-config.js";
 import type { HistoryWriter } from "./history-writer.js";
-import { endedPayload } from "./payloads.js";
+import { endedPayload } from "./outgoing-payloads.js";
 import type { Notifier } from "./ports.js";
 import type { QueuePositions } from "./queue-positions.js";
 import type { RoutingPass } from "./routing-pass.js";

@@ -15,7 +15,7 @@
  */
 import type { Clock } from "../lib/clock.js";
 import type { HistoryWriter } from "./history-writer.js";
-import { offerPayload } from "./payloads.js";
+import { offerPayload } from "./outgoing-payloads.js";
 import { eligibleVets, planOffers, type PlannedOffer } from "./planner.js";
 import { routingRules, type RoutingRules } from "./routing-rules.js";
 import type { Notifier } from "./ports.js";

@@ -14,7 +14,7 @@ import type { OfferPayload, VetStatePayload } from "../protocol/events.js";
 import type { RoutingConfig } from "./engine-config.js";
 import type { HistoryWriter } from "./history-writer.js";
 import type { Lifecycle } from "./lifecycle.js";
-import { offerPayload, type PayloadBuilder } from "./payloads.js";
+import { offerPayload, type PayloadBuilder } from "./outgoing-payloads.js";
 import type { Notifier, TokenMinter, TwilioProvider } from "./ports.js";
 import type { QueuePositions } from "./queue-positions.js";
 import type { RoutingPass } from "./routing-pass.js";

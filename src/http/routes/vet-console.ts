@@ -1,6 +1,6 @@
 import { Router, type Request } from "express";
 import type { GatewayContext } from "../../context.js";
-import { statsPayload } from "../../domain/payloads.js";
+import { statsPayload } from "../../domain/outgoing-payloads.js";
 import type { RoutingSnapshot } from "../../domain/routing-store.js";
 import { AppError, ok } from "../../lib/envelope.js";
 import type { VetPrincipal } from "../../auth/socket-tokens.js";

@@ -3,8 +3,8 @@ import { MemoryRoutingStore } from "../../src/routing-store/memory/store.js";
 import { makeEngine } from "../support/engine-fakes.js";
 import { engineHelpers } from "./engine-helpers.js";
 
-/** Payload builders. In-memory store, manual clock: no sleeps. */
-describe("payloads", () => {
+/** Outgoing payload builders. In-memory store, manual clock: no sleeps. */
+describe("outgoing payloads", () => {
   let store: MemoryRoutingStore;
   let t: ReturnType<typeof makeEngine>;
   const { online, request } = engineHelpers(() => t);
