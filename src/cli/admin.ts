@@ -26,7 +26,7 @@ import { AppSecretVerifier, generateAppSecret } from "../auth/app-secret-verifie
 import { readGatewaySecret } from "../auth/gateway-secret.js";
 import { consultationAuditJson } from "../http/presenters/admin.js";
 import { validationMessages } from "../transport/validation.js";
-import { AppError } from "../lib/envelope.js";
+import { AppError } from "../lib/app-error.js";
 import { ConsultationReader } from "../repositories/consultations.js";
 import { createRepositories } from "../repositories/index.js";
 

@@ -4,7 +4,7 @@
  * (a handed-over one).
  */
 import type { Clock } from "../lib/clock.js";
-import { AppError } from "../lib/envelope.js";
+import { AppError } from "../lib/app-error.js";
 import type { Logger } from "../lib/logger.js";
 import type { VetConsultationPayload } from "../protocol/events.js";
 import type { CallSetup } from "./call-setup.js";

@@ -4,7 +4,7 @@
  * consultation ends. Tokens come from the {@link TokenMinter}, one per party.
  */
 import type { Clock } from "../lib/clock.js";
-import { AppError, notFound } from "../lib/envelope.js";
+import { AppError, notFound } from "../lib/app-error.js";
 import type { Logger } from "../lib/logger.js";
 import type { CallStatus } from "../protocol/events.js";
 import type { HistoryWriter } from "./history-writer.js";

@@ -12,7 +12,7 @@
  * one offer, across nodes.
  */
 import { randomUUID } from "node:crypto";
-import { AppError, notFound } from "../lib/envelope.js";
+import { AppError, notFound } from "../lib/app-error.js";
 import { StorageUnavailableError } from "./errors.js";
 import type { CallStatus, FeedbackPayload, StatePayload, TokenPayload, VetConsultationPayload } from "../protocol/events.js";
 import { Acceptance } from "./acceptance.js";

@@ -2,7 +2,7 @@
  * Feedback (PROTOCOL §4): the vet's recommendation after a consultation. Stored (a later one
  * replaces it), relayed to the owner, and it ends the vet's wrap-up for that consultation.
  */
-import { AppError, notFound } from "../lib/envelope.js";
+import { AppError, notFound } from "../lib/app-error.js";
 import type { Clock } from "../lib/clock.js";
 import type { FeedbackPayload } from "../protocol/events.js";
 import type { HistoryWriter } from "./history-writer.js";

@@ -4,7 +4,7 @@
  * has at most one open consultation, and a second ask returns it. `MAX_QUEUED_PER_APP`
  * caps queued requests only: talk-to-vet never queues, so the cap does not apply to it.
  */
-import { AppError, notFound } from "../lib/envelope.js";
+import { AppError, notFound } from "../lib/app-error.js";
 import type { Clock } from "../lib/clock.js";
 import { KeyedSerial } from "../lib/keyed-serial.js";
 import type { CallSetup } from "./call-setup.js";

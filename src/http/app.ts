@@ -3,7 +3,8 @@ import express, { type ErrorRequestHandler, type NextFunction, type Request, typ
 import type { GatewayContext } from "../context.js";
 import { NoVetAvailableError, StorageUnavailableError } from "../domain/errors.js";
 import { isStorageUnavailable } from "../transport/storage-unavailable.js";
-import { AppError, fail } from "../lib/envelope.js";
+import { AppError } from "../lib/app-error.js";
+import { fail } from "../protocol/envelope.js";
 import type { Logger } from "../lib/logger.js";
 import { createAppRateLimiter, createUnauthRateLimiter } from "./rate-limit.js";
 import { apiHeaders, corsHeaders, crossOriginResource } from "./security.js";

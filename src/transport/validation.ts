@@ -3,7 +3,7 @@
  * payloads. A failed parse becomes a 422 with Laravel-style messages (PROTOCOL §2, §3).
  */
 import type { z } from "zod";
-import { AppError } from "../lib/envelope.js";
+import { AppError } from "../lib/app-error.js";
 
 /**
  * Laravel's attribute wording (`Str::snake`, then `_` → space): `first_name` → `first name`,

@@ -4,7 +4,8 @@
  */
 import { Router } from "express";
 import type { GatewayContext } from "../../context.js";
-import { notFound, ok } from "../../lib/envelope.js";
+import { notFound } from "../../lib/app-error.js";
+import { ok } from "../../protocol/envelope.js";
 import { ConsultationReader } from "../../repositories/consultations.js";
 import { consultationAuditJson, consultationJson } from "../presenters/admin.js";
 import { validate } from "../../transport/validation.js";

@@ -8,7 +8,8 @@
 import { Router } from "express";
 import type { GatewayContext } from "../../context.js";
 import type { VetSkills } from "../../domain/types.js";
-import { notFound, ok } from "../../lib/envelope.js";
+import { notFound } from "../../lib/app-error.js";
+import { ok } from "../../protocol/envelope.js";
 import type { Logger } from "../../lib/logger.js";
 import { vetSkillsOf } from "../../repositories/vets.js";
 import { idParam } from "../params.js";

@@ -5,7 +5,8 @@
 import { Router } from "express";
 import type { GatewayContext } from "../../context.js";
 import { DEMO_APP_NAME, DEMO_OWNERS, DEMO_VETS } from "../../demo/data.js";
-import { AppError, ok } from "../../lib/envelope.js";
+import { AppError } from "../../lib/app-error.js";
+import { ok } from "../../protocol/envelope.js";
 import { validate } from "../../transport/validation.js";
 import { demoOwnerJson, demoVetJson } from "../presenters/demo.js";
 import { ownerTokenSchema } from "../schemas/demo.js";
