@@ -163,7 +163,7 @@ export async function buildGateway(settings: Config, overrides: GatewayOverrides
   const directory = createDirectory(repos, (id) => vetIdentity(config.twilio.vetAppId, id), clock);
   const engine = new ConsultationEngine({
     store,
-    ledger: repos.consultations,
+    ledger: repos.ledger,
     notifier: sockets.notifier,
     directory,
     tokens: ctx.tokens,
@@ -181,8 +181,8 @@ export async function buildGateway(settings: Config, overrides: GatewayOverrides
       },
       offer: (outcome) => metrics.offers.inc({ outcome }),
       finished: (status) => metrics.consultations.inc({ outcome: status }),
-      historyRetry: () => metrics.historyWriteRetries.inc(),
-      historyFailure: (reason) => metrics.historyWriteFailures.inc({ reason }),
+      ledgerWriteRetry: () => metrics.historyWriteRetries.inc(),
+      ledgerWriteFailure: (reason) => metrics.historyWriteFailures.inc({ reason }),
       rebuilt: () => metrics.rebuilds.inc(),
     },
     isStorageUnavailable: isDatabaseUnavailable,

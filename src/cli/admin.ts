@@ -27,7 +27,7 @@ import { readGatewaySecret } from "../auth/gateway-secret.js";
 import { consultationAuditJson } from "../http/presenters/admin.js";
 import { validationMessages } from "../transport/validation.js";
 import { AppError } from "../lib/app-error.js";
-import { ConsultationReader } from "../repositories/consultations.js";
+import { ConsultationReader } from "../repositories/ledger.js";
 import { createRepositories } from "../repositories/index.js";
 
 /** Environment variables read when neither the flag nor `--*-stdin` gives the value. */

@@ -27,10 +27,10 @@ export interface EngineObserver {
   matched?(waitMs: number): void;
   offer?(outcome: OfferOutcome | "offered"): void;
   finished?(status: "ended" | "cancelled" | "expired"): void;
-  /** A history write behind failed (the database is away) and will be retried. */
-  historyRetry?(): void;
-  /** A history write behind was given up: refused for good, or left unstored at shutdown. */
-  historyFailure?(reason: "rejected" | "shutdown"): void;
+  /** A ledger write behind failed (the database is away) and will be retried. */
+  ledgerWriteRetry?(): void;
+  /** A ledger write behind was given up: refused for good, or left unstored at shutdown. */
+  ledgerWriteFailure?(reason: "rejected" | "shutdown"): void;
   /** This node rebuilt the live state from the ledger. */
   rebuilt?(): void;
 }

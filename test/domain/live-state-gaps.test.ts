@@ -42,7 +42,7 @@ describe("live state behind the database", () => {
     ledger = new MemoryLedger();
     wake = [];
     // Retry waits end only when the test says so.
-    t = makeEngine(store, { ledger, historySleep: () => new Promise<void>((r) => wake.push(r)) });
+    t = makeEngine(store, { ledger, ledgerWriterSleep: () => new Promise<void>((r) => wake.push(r)) });
   });
 
   const retryNow = async () => {

@@ -274,7 +274,7 @@ export function restPaths() {
     "/admin/v1/consultations/{id}": {
       get: {
         tags: ["admin"],
-        summary: "One consultation with every transition, offer and its feedback (history is written just behind the hot path).",
+        summary: "One consultation with every transition, offer and its feedback (the ledger is written just behind the hot path).",
         security: adminAuth,
         requestParams: { path: z.object({ id: z.string().meta({ description: "The consultation id (a UUID).", example: ex.consultation.id }) }) },
         responses: {
