@@ -10,7 +10,7 @@
 import { randomBytes } from "node:crypto";
 import { createClient } from "redis";
 import type { NewLiveConsultation } from "../src/domain/routing-store.js";
-import { RedisRoutingStore } from "../src/routing-store/redis-store.js";
+import { RedisRoutingStore } from "../src/routing-store/redis/store.js";
 import { routingRules } from "../src/domain/routing-rules.js";
 
 const rulesFor = (vetMaxConsults: number) => routingRules({ vetMaxConsults });

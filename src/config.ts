@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { RoutingConfig } from "./domain/engine-config.js";
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max).default(def);
@@ -175,22 +176,7 @@ export interface Config {
     identityPrefix: string;
     vetAppId: number;
   };
-  routing: {
-    vetMaxConsults: number;
-    offerTimeoutMs: number;
-    queueTimeoutMs: number;
-    userGraceMs: number;
-    presenceTtlMs: number;
-    wrapupMs: number;
-    /** A vet whose last connection dropped keeps their active consultations this long (PROTOCOL §4). */
-    vetGraceMs: number;
-    /** `LANGUAGE_WAIT_MS`: a request waits this long for a vet who speaks its language (PROTOCOL §4). */
-    languageWaitMs?: number;
-    /** `PRIORITY_AGING_MS`: each period waited raises a request one priority class; 0 = no aging. */
-    priorityAgingMs?: number;
-    /** `MAX_QUEUED_PER_APP`: consultations one app may have waiting (queued or offered); 0 or absent = no cap. */
-    maxQueuedPerApp?: number;
-  };
+  routing: RoutingConfig;
   shutdownTimeoutMs: number;
   /** Partner webhooks (PROTOCOL §9). */
   webhooks: {

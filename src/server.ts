@@ -34,8 +34,8 @@ import type { RoutingStore } from "./domain/routing-store.js";
 import type { VetSkills } from "./domain/types.js";
 import { createConsultationRouter } from "./http/routes/v2/consultations.js";
 import { vetQueueOf } from "./http/routes/vet-console.js";
-import { MemoryRoutingStore } from "./routing-store/memory-store.js";
-import { RedisRoutingStore } from "./routing-store/redis-store.js";
+import { MemoryRoutingStore } from "./routing-store/memory/store.js";
+import { RedisRoutingStore } from "./routing-store/redis/store.js";
 import { withCommandDeadline } from "./lib/redis-commands.js";
 import { createSocketGateway, userRoom, vetRoom, type SocketGateway } from "./sockets/socket-gateway.js";
 import { createTwilioProvider } from "./twilio/create-provider.js";
@@ -185,7 +185,7 @@ export async function buildGateway(settings: Config, overrides: GatewayOverrides
   const directory = createDirectory(repos, (id) => vetIdentity(config.twilio.vetAppId, id), clock);
   const engine = new ConsultationEngine({
     store,
-    ledger: repos.consultations,
+    ledger: repos.ledger,
     notifier: sockets.notifier,
     directory,
     tokens: ctx.tokens,
@@ -203,8 +203,8 @@ export async function buildGateway(settings: Config, overrides: GatewayOverrides
       },
       offer: (outcome) => metrics.offers.inc({ outcome }),
       finished: (status) => metrics.consultations.inc({ outcome: status }),
-      historyRetry: () => metrics.historyWriteRetries.inc(),
-      historyFailure: (reason) => metrics.historyWriteFailures.inc({ reason }),
+      ledgerWriteRetry: () => metrics.historyWriteRetries.inc(),
+      ledgerWriteFailure: (reason) => metrics.historyWriteFailures.inc({ reason }),
       rebuilt: () => metrics.rebuilds.inc(),
     },
     isStorageUnavailable: isDatabaseUnavailable,

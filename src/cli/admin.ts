@@ -22,19 +22,18 @@ import { ConfigError, loadConfig } from "../config.js";
 import { openDatabase, type Database } from "../db/database.js";
 import { apps } from "../db/schema.js";
 import { appJson, vetJson } from "../http/presenters/admin.js";
-import { createAppSchema, createVetSchema } from "../http/routes/admin.js";
-import { vetAttributeFields, vetPasswordSchema } from "../http/routes/admin-vets.js";
+import { createAppSchema, createVetSchema, vetAttributeFields, vetPasswordSchema } from "../http/schemas/admin.js";
 import { AppSecretVerifier, generateAppSecret } from "../auth/app-secret-verifier.js";
 import { readGatewaySecret } from "../auth/gateway-secret.js";
 import { systemClock } from "../lib/clock.js";
 import { createLogger } from "../lib/logger.js";
 import { WebhookService, WebhookUrlRefused } from "../webhooks/service.js";
 import { appAdminJson } from "../http/presenters/webhooks.js";
-import { webhookUrlSchema } from "../http/routes/admin-webhooks.js";
+import { webhookUrlSchema } from "../http/schemas/admin.js";
 import { consultationAuditJson } from "../http/presenters/admin.js";
-import { validationMessages } from "../http/validation.js";
-import { AppError } from "../lib/envelope.js";
-import { ConsultationReader } from "../repositories/consultations.js";
+import { validationMessages } from "../transport/validation.js";
+import { AppError } from "../lib/app-error.js";
+import { ConsultationReader } from "../repositories/ledger.js";
 import { createRepositories } from "../repositories/index.js";
 
 /** Environment variables read when neither the flag nor `--*-stdin` gives the value. */

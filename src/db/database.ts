@@ -18,13 +18,13 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface Database {
   readonly db: Db;
   /**
-   * Runs a high-volume history write that nothing waits on. On PostgreSQL: its own pool
+   * Runs a high-volume write that nothing waits on (the ledger's writes behind). On PostgreSQL: its own pool
    * with `synchronous_commit = off`, so a commit does not wait for the WAL flush (a server
    * crash may lose the last fraction of a second of such writes, never consistency), and
    * named prepared statements, so PostgreSQL parses and plans each one once per
    * connection. On PGlite: a plain parameterised query.
    */
-  readonly historyWrite: StatementRunner;
+  readonly writeBehind: StatementRunner;
   /** Runs a durable write on `db`'s pool, as a named prepared statement on PostgreSQL. */
   readonly write: StatementRunner;
   readonly kind: "postgres" | "pglite";
@@ -104,7 +104,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     const deadlines = deadlineOptions(timeoutMs);
     // Idle connections are kept a minute: reopening one under a burst costs a backend start.
     const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, idleTimeoutMillis: 60_000, ...deadlines });
-    const historyPool = new pg.Pool({
+    const behindPool = new pg.Pool({
       connectionString: opts.url,
       ...deadlines,
       max: Math.max(2, Math.ceil((opts.poolSize ?? 10) / 2)),
@@ -113,35 +113,35 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     });
     // An idle client's error (server restart) must not crash the process; the pool replaces it.
     pool.on("error", () => undefined);
-    historyPool.on("error", () => undefined);
+    behindPool.on("error", () => undefined);
     // Nor a checked-out client's: pg-pool listens only `once` during a query, and a second
     // error from a connection cut mid-query (ECONNRESET after the timeout) had no listener and
     // crashed the node (bench/chaos.ts). The query's caller still gets the first error.
-    for (const p of [pool, historyPool]) p.on("connect", (client) => client.on("error", () => undefined));
+    for (const p of [pool, behindPool]) p.on("connect", (client) => client.on("error", () => undefined));
     const db = drizzlePg(pool, { schema }) as unknown as Db;
     const prepared =
       (target: pg.Pool): StatementRunner =>
       async ({ name, text }, values) => {
         await target.query({ name, text, values });
       };
-    const historyWrite = prepared(historyPool);
+    const writeBehind = prepared(behindPool);
     const write = prepared(pool);
     try {
       await migrateUnderLock(opts.url, timeoutMs);
     } catch (err) {
-      await Promise.all([pool.end(), historyPool.end()]).catch(() => undefined);
+      await Promise.all([pool.end(), behindPool.end()]).catch(() => undefined);
       throw err;
     }
     return {
       db,
-      historyWrite,
+      writeBehind,
       write,
       kind: "postgres",
       ping: async () => {
         await pool.query("select 1");
       },
       close: async () => {
-        await Promise.all([pool.end(), historyPool.end()]);
+        await Promise.all([pool.end(), behindPool.end()]);
       },
     };
   }
@@ -152,7 +152,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   await migratePglite(db, { migrationsFolder: MIGRATIONS_DIR });
   return {
     db: db as unknown as Db,
-    historyWrite: async ({ text }, values) => {
+    writeBehind: async ({ text }, values) => {
       await client.query(text, values);
     },
     write: async ({ text }, values) => {

@@ -8,7 +8,7 @@ import type { AppRecord } from "../repositories/apps.js";
 import type { PetRow } from "../repositories/pets.js";
 import type { VetRecord } from "../repositories/vets.js";
 import type { UserRow } from "../repositories/users.js";
-import { AppError } from "../lib/envelope.js";
+import { AppError } from "../lib/app-error.js";
 import type { Logger } from "../lib/logger.js";
 import { DEMO_APP_NAME, DEMO_OWNERS, DEMO_VETS } from "./data.js";
 

@@ -4,13 +4,13 @@
  * (a handed-over one).
  */
 import type { Clock } from "../lib/clock.js";
-import { AppError } from "../lib/envelope.js";
+import { AppError } from "../lib/app-error.js";
 import type { Logger } from "../lib/logger.js";
 import type { VetConsultationPayload } from "../protocol/events.js";
 import type { CallSetup } from "./call-setup.js";
 import type { EngineObserver } from "./engine-config.js";
-import type { HistoryWriter } from "./history-writer.js";
-import type { PayloadBuilder } from "./payloads.js";
+import type { LedgerWriter } from "./ledger-writer.js";
+import type { PayloadBuilder } from "./outgoing-payloads.js";
 import type { Notifier } from "./ports.js";
 import type { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";
@@ -18,7 +18,7 @@ import type { HeldOffer, LiveConsultation } from "./types.js";
 
 export interface AcceptanceDeps {
   store: RoutingStore;
-  history: HistoryWriter;
+  ledgerWriter: LedgerWriter;
   calls: CallSetup;
   payloads: PayloadBuilder;
   notifier: Notifier;
@@ -42,7 +42,7 @@ export class Acceptance {
    * the store step is undone (the offer is the vet's again) and the vet gets 503.
    */
   async accept(vetId: number, consultationId: string): Promise<VetConsultationPayload> {
-    const { store, calls, history, observer } = this.deps;
+    const { store, calls, ledgerWriter, observer } = this.deps;
     const now = this.deps.clock.now();
     // Offline SIDs have no outside effect: made up front, stored by the accept step itself.
     const r = await store.acceptOffer(consultationId, vetId, now, calls.localConversationSid());
@@ -56,7 +56,7 @@ export class Acceptance {
       // vet and SID are written again (idempotent: an older or terminal status is kept).
       // Queued behind an accept of this node still being recorded, it answers after it, or 503.
       const { id, channelSid, acceptedAt } = c;
-      await history.writeThrough(id, (l) =>
+      await ledgerWriter.writeThrough(id, (l) =>
         l.transition(id, "active", acceptedAt ?? now, { vetId, ...(channelSid ? { channelSid } : {}) }),
       );
       const still = await store.getConsultation(c.id);
@@ -84,7 +84,7 @@ export class Acceptance {
     const id = c.id;
     const channelSid = c.channelSid;
     try {
-      await this.deps.history.writeThrough(id, (l) =>
+      await this.deps.ledgerWriter.writeThrough(id, (l) =>
         l.transition(id, "active", now, {
           vetId,
           resolvedOffer: { vetId, outcome: "accepted", ...(offer ? { offeredAt: offer.offeredAt, expiresAt: offer.expiresAt } : {}) },
@@ -110,7 +110,7 @@ export class Acceptance {
     const id = c.id;
     const withSid = await this.deps.calls.ensureConversation(c, false);
     const sid = withSid.channelSid;
-    if (sid) await this.deps.history.writeThrough(id, (l) => l.setSids(id, { channelSid: sid }));
+    if (sid) await this.deps.ledgerWriter.writeThrough(id, (l) => l.setSids(id, { channelSid: sid }));
     return withSid;
   }
 }

@@ -4,20 +4,20 @@
  * consultation ends. Tokens come from the {@link TokenMinter}, one per party.
  */
 import type { Clock } from "../lib/clock.js";
-import { AppError, notFound } from "../lib/envelope.js";
+import { AppError, notFound } from "../lib/app-error.js";
 import type { Logger } from "../lib/logger.js";
 import type { CallStatus } from "../protocol/events.js";
-import type { HistoryWriter } from "./history-writer.js";
-import type { PayloadBuilder } from "./payloads.js";
+import type { LedgerWriter } from "./ledger-writer.js";
+import type { PayloadBuilder } from "./outgoing-payloads.js";
 import type { Ledger, Notifier, TokenMinter, TwilioProvider } from "./ports.js";
 import type { RoutingStore } from "./routing-store.js";
 import type { LiveConsultation } from "./types.js";
 
 export interface CallSetupDeps {
   store: RoutingStore;
-  /** Read only: SID lookups. Writes go through `history`. */
+  /** Read only: SID lookups. Writes go through `ledgerWriter`. */
   ledger: Ledger;
-  history: HistoryWriter;
+  ledgerWriter: LedgerWriter;
   twilio: TwilioProvider;
   tokens: TokenMinter;
   notifier: Notifier;
@@ -41,14 +41,14 @@ export class CallSetup {
   /** Creates the Twilio Conversation once; `recordSid` false when the caller writes the SID itself. */
   async ensureConversation(c: LiveConsultation, recordSid = true): Promise<LiveConsultation> {
     if (c.channelSid || c.vetId === null) return c;
-    const { twilio, tokens, history, store } = this.deps;
+    const { twilio, tokens, ledgerWriter, store } = this.deps;
     const { sid } = await twilio.createConversation({
       uniqueName: c.id,
       friendlyName: `Consultation ${c.id}`,
       userIdentity: tokens.forUser(c.appId, c.userId).identity,
       vetIdentity: tokens.forVet(c.vetId).identity,
     });
-    if (recordSid) history.writeBehind(c.id, (l) => l.setSids(c.id, { channelSid: sid }));
+    if (recordSid) ledgerWriter.writeBehind(c.id, (l) => l.setSids(c.id, { channelSid: sid }));
     return (await store.updateSids(c.id, { channelSid: sid })) ?? { ...c, channelSid: sid };
   }
 
@@ -63,7 +63,7 @@ export class CallSetup {
 
   /** `call:start` (video): creates the room once, rings the owner, returns the vet's room token. */
   async startCall(vetId: number, consultationId: string): Promise<{ room_sid: string; twilioToken: string }> {
-    const { store, twilio, history, tokens, notifier, payloads } = this.deps;
+    const { store, twilio, ledgerWriter, tokens, notifier, payloads } = this.deps;
     let c = await store.getConsultation(consultationId);
     if (!c || c.vetId !== vetId) throw notFound("Consultation not found");
     if (c.status !== "active") throw new AppError(409, "The consultation is not active.");
@@ -72,7 +72,7 @@ export class CallSetup {
       const { sid } = await twilio.createRoom({ uniqueName: c.id });
       c = (await store.updateSids(c.id, { roomSid: sid })) ?? { ...c, roomSid: sid };
       // Awaited: the owner's answer is looked up by room SID, possibly on another node.
-      await history.writeThrough(c.id, (l) => l.setSids(consultationId, { roomSid: sid }));
+      await ledgerWriter.writeThrough(c.id, (l) => l.setSids(consultationId, { roomSid: sid }));
     }
     const roomSid = c.roomSid!;
     const vet = await payloads.vetCard(vetId);
@@ -91,7 +91,7 @@ export class CallSetup {
    * relayed to the vet. With `userId` the room must belong to that user.
    */
   async relayCallStatus(appId: number, userId: number | null, roomSid: string, status: CallStatus): Promise<void> {
-    const { ledger, store, notifier, history, clock } = this.deps;
+    const { ledger, store, notifier, ledgerWriter, clock } = this.deps;
     const rec = await ledger.findByRoom(appId, roomSid);
     const live = rec ? await store.getConsultation(rec.id) : null;
     const c = live && live.roomSid === roomSid ? live : null;
@@ -99,7 +99,7 @@ export class CallSetup {
       throw notFound("Room not found");
     }
     notifier.toVet(c.vetId, "call:status", { consultation_id: c.id, room_sid: roomSid, status });
-    history.writeBehind(c.id, (l) => l.note(c.id, clock.now(), { call_status: status, room_sid: roomSid }));
+    ledgerWriter.writeBehind(c.id, (l) => l.note(c.id, clock.now(), { call_status: status, room_sid: roomSid }));
   }
 
   /** Closes the Conversation and the room in the background: the consultation is over either way. */

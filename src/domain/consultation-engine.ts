@@ -6,24 +6,24 @@
  * part, which keeps it private: {@link Intake} (requests), the {@link RoutingPass},
  * {@link QueuePositions}, the {@link Timekeeper} (deadlines, heartbeat, drain), {@link CallSetup}
  * (Twilio), {@link Acceptance} (a vet's accept), {@link Lifecycle} (how consultations and
- * offers end), {@link Feedback} and the {@link HistoryWriter}. This class checks who may do
+ * offers end), {@link Feedback} and the {@link LedgerWriter}. This class checks who may do
  * what and runs the commands through those parts. Shared state lives in the
  * {@link RoutingStore}, whose atomic steps keep a consultation with one vet and a vet with
  * one offer, across nodes.
  */
 import { randomUUID } from "node:crypto";
-import { AppError, notFound } from "../lib/envelope.js";
+import { AppError, notFound } from "../lib/app-error.js";
 import { StorageUnavailableError } from "./errors.js";
 import type { CallStatus, FeedbackPayload, StatePayload, TokenPayload, VetConsultationPayload } from "../protocol/events.js";
 import { Acceptance } from "./acceptance.js";
 import { CallSetup } from "./call-setup.js";
 import type { RoutingConfig } from "./engine-config.js";
 import { Feedback } from "./feedback.js";
-import { HistoryWriter } from "./history-writer.js";
+import { LedgerWriter } from "./ledger-writer.js";
 import { Intake, type ConsultationInput, type DirectAssignment, type RequestResult } from "./intake.js";
 import { Lifecycle } from "./lifecycle.js";
 import type { ConsultationRecord } from "./ports.js";
-import { PayloadBuilder, statsPayload, type EngineStats } from "./payloads.js";
+import { PayloadBuilder, statsPayload, type EngineStats } from "./outgoing-payloads.js";
 import { QueuePositions } from "./queue-positions.js";
 import { Rebuilder } from "./rebuild.js";
 import { RoutingPass } from "./routing-pass.js";
@@ -44,7 +44,7 @@ export type { ConsultationInput, DirectAssignment, RequestResult } from "./intak
 export class ConsultationEngine {
   private readonly deps: EngineDeps;
   private readonly store: RoutingStore;
-  private readonly history: HistoryWriter;
+  private readonly ledgerWriter: LedgerWriter;
   private readonly payloads: PayloadBuilder;
   private readonly positions: QueuePositions;
   private readonly calls: CallSetup;
@@ -61,19 +61,19 @@ export class ConsultationEngine {
     this.deps = deps;
     this.store = deps.store;
     const { store, ledger, notifier, clock, logger, routing, observer } = deps;
-    this.history = new HistoryWriter(ledger, {
+    this.ledgerWriter = new LedgerWriter(ledger, {
       logger,
-      observer: { retry: () => observer?.historyRetry?.(), failure: (reason) => observer?.historyFailure?.(reason) },
+      observer: { retry: () => observer?.ledgerWriteRetry?.(), failure: (reason) => observer?.ledgerWriteFailure?.(reason) },
       isUnavailable: deps.isStorageUnavailable,
-      sleep: deps.historySleep,
+      sleep: deps.ledgerWriterSleep,
     });
     this.payloads = new PayloadBuilder(deps.directory, deps.tokens);
     this.positions = new QueuePositions({ store, notifier, clock: deps.clock, rules: routingRules(deps.routing) });
-    const history = this.history;
+    const ledgerWriter = this.ledgerWriter;
     this.calls = new CallSetup({
       store,
       ledger,
-      history,
+      ledgerWriter,
       twilio: deps.twilio,
       tokens: deps.tokens,
       notifier,
@@ -81,10 +81,10 @@ export class ConsultationEngine {
       clock,
       logger,
     });
-    this.pass = new RoutingPass({ store, notifier, history, positions: this.positions, clock, routing, observer });
+    this.pass = new RoutingPass({ store, notifier, ledgerWriter, positions: this.positions, clock, routing, observer });
     this.lifecycle = new Lifecycle({
       store,
-      history,
+      ledgerWriter,
       notifier,
       positions: this.positions,
       calls: this.calls,
@@ -107,7 +107,7 @@ export class ConsultationEngine {
     });
     this.handover = new VetHandover({
       store,
-      history,
+      ledgerWriter,
       notifier,
       positions: this.positions,
       routingPass: this.pass,
@@ -125,7 +125,7 @@ export class ConsultationEngine {
       lifecycle: this.lifecycle,
       routingPass: this.pass,
       positions: this.positions,
-      history,
+      ledgerWriter,
       notifier,
       clock,
       logger,
@@ -137,7 +137,7 @@ export class ConsultationEngine {
     this.intake = new Intake({
       store,
       ledger,
-      history,
+      ledgerWriter,
       directory: deps.directory,
       notifier,
       positions: this.positions,
@@ -148,12 +148,12 @@ export class ConsultationEngine {
       routing,
       newId: deps.newId ?? randomUUID,
       logger,
-      sleep: deps.historySleep ? (ms) => deps.historySleep!(ms, new AbortController().signal) : undefined,
+      sleep: deps.ledgerWriterSleep ? (ms) => deps.ledgerWriterSleep!(ms, new AbortController().signal) : undefined,
     });
-    this.feedback = new Feedback({ store, ledger, history, directory: deps.directory, notifier, routingPass: this.pass, clock });
+    this.feedback = new Feedback({ store, ledger, ledgerWriter, directory: deps.directory, notifier, routingPass: this.pass, clock });
     this.acceptance = new Acceptance({
       store,
-      history,
+      ledgerWriter,
       calls: this.calls,
       payloads: this.payloads,
       notifier,
@@ -276,7 +276,7 @@ export class ConsultationEngine {
 
   /**
    * `consult:request`: queues a consultation, or returns the user's open one. The request
-   * is written to history before it becomes visible to routing on any node.
+   * is written to the ledger before it becomes visible to routing on any node.
    */
   request(input: ConsultationInput): Promise<RequestResult> {
     return this.intake.request(input);
@@ -428,18 +428,18 @@ export class ConsultationEngine {
     return this.timekeeper.drain();
   }
 
-  /** Waits until every queued history write is stored (tests). */
+  /** Waits until every queued ledger write is stored (tests). */
   flush(): Promise<void> {
-    return this.history.flush();
+    return this.ledgerWriter.flush();
   }
 
   /**
-   * Shutdown: waits a bounded time (`shutdownFlushMs`) for history still being retried, logs
+   * Shutdown: waits a bounded time (`shutdownFlushMs`) for ledger writes still being retried, logs
    * what is left, and stops retrying.
    */
   async close(): Promise<void> {
-    await this.history.flush(this.deps.shutdownFlushMs ?? 5000);
-    this.history.close();
+    await this.ledgerWriter.flush(this.deps.shutdownFlushMs ?? 5000);
+    this.ledgerWriter.close();
   }
 
   /** `GET /admin/v1/stats`. */

@@ -1,19 +1,36 @@
 /** Settings and observation hooks shared by the engine's parts. */
-import type { Config } from "../config.js";
 import type { OfferOutcome } from "./types.js";
 
-/** The routing timeouts and limits (`VET_MAX_CONSULTS`, `OFFER_TIMEOUT_MS`, …). */
-export type RoutingConfig = Config["routing"];
+/**
+ * The routing timeouts and limits (`VET_MAX_CONSULTS`, `OFFER_TIMEOUT_MS`, …). Declared
+ * here so the domain needs nothing from `config.ts`, which builds it from the environment.
+ */
+export interface RoutingConfig {
+  vetMaxConsults: number;
+  offerTimeoutMs: number;
+  queueTimeoutMs: number;
+  userGraceMs: number;
+  presenceTtlMs: number;
+  wrapupMs: number;
+  /** A vet whose last connection dropped keeps their active consultations this long (PROTOCOL §4). */
+  vetGraceMs: number;
+  /** `LANGUAGE_WAIT_MS`: a request waits this long for a vet who speaks its language (PROTOCOL §4). */
+  languageWaitMs?: number;
+  /** `PRIORITY_AGING_MS`: each period waited raises a request one priority class; 0 = no aging. */
+  priorityAgingMs?: number;
+  /** `MAX_QUEUED_PER_APP`: consultations one app may have waiting (queued or offered); 0 or absent = no cap. */
+  maxQueuedPerApp?: number;
+}
 
 /** Optional observation hooks (metrics). */
 export interface EngineObserver {
   matched?(waitMs: number): void;
   offer?(outcome: OfferOutcome | "offered"): void;
   finished?(status: "ended" | "cancelled" | "expired"): void;
-  /** A history write behind failed (the database is away) and will be retried. */
-  historyRetry?(): void;
-  /** A history write behind was given up: refused for good, or left unstored at shutdown. */
-  historyFailure?(reason: "rejected" | "shutdown"): void;
+  /** A ledger write behind failed (the database is away) and will be retried. */
+  ledgerWriteRetry?(): void;
+  /** A ledger write behind was given up: refused for good, or left unstored at shutdown. */
+  ledgerWriteFailure?(reason: "rejected" | "shutdown"): void;
   /** This node rebuilt the live state from the ledger. */
   rebuilt?(): void;
 }

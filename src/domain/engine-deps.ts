@@ -2,7 +2,7 @@
 import type { Clock } from "../lib/clock.js";
 import type { Logger } from "../lib/logger.js";
 import type { EngineObserver, RoutingConfig } from "./engine-config.js";
-import type { Sleep } from "./history-writer.js";
+import type { Sleep } from "./ledger-writer.js";
 import type { Directory, Ledger, Notifier, TokenMinter, TwilioProvider } from "./ports.js";
 import type { LocalConnections } from "./rebuild.js";
 import type { RoutingStore } from "./routing-store.js";
@@ -27,12 +27,12 @@ export interface EngineDeps {
   onNodeReaped?: () => void;
   /**
    * True when a ledger error means the database is unreachable or too slow: such writes are
-   * retried (history) or answered 503 (record first). Default: every ledger error.
+   * retried (written behind) or answered 503 (record first). Default: every ledger error.
    */
   isStorageUnavailable?: (err: unknown) => boolean;
-  /** The history writer's backoff wait (tests inject one; default real timers). */
-  historySleep?: Sleep;
-  /** How long {@link ConsultationEngine.close} waits for unstored history. Default 5000 ms. */
+  /** The ledger writer's backoff wait (tests inject one; default real timers). */
+  ledgerWriterSleep?: Sleep;
+  /** How long {@link ConsultationEngine.close} waits for unstored ledger writes. Default 5000 ms. */
   shutdownFlushMs?: number;
   /** The sockets this node holds, registered again after a rebuild (PROTOCOL §6). */
   localConnections?: () => LocalConnections;

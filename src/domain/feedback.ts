@@ -2,11 +2,11 @@
  * Feedback (PROTOCOL §4): the vet's recommendation after a consultation. Stored (a later one
  * replaces it), relayed to the owner, and it ends the vet's wrap-up for that consultation.
  */
-import { AppError, notFound } from "../lib/envelope.js";
+import { AppError, notFound } from "../lib/app-error.js";
 import type { Clock } from "../lib/clock.js";
 import type { FeedbackPayload } from "../protocol/events.js";
-import type { HistoryWriter } from "./history-writer.js";
-import { storedFeedbackPayload } from "./payloads.js";
+import type { LedgerWriter } from "./ledger-writer.js";
+import { storedFeedbackPayload } from "./outgoing-payloads.js";
 import type { Directory, Ledger, Notifier } from "./ports.js";
 import type { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";
@@ -14,9 +14,9 @@ import type { ConsultationType } from "./types.js";
 
 export interface FeedbackDeps {
   store: RoutingStore;
-  /** Read only: closed consultations and stored feedback. Writes go through `history`. */
+  /** Read only: closed consultations and stored feedback. Writes go through `ledgerWriter`. */
   ledger: Ledger;
-  history: HistoryWriter;
+  ledgerWriter: LedgerWriter;
   directory: Directory;
   notifier: Notifier;
   routingPass: RoutingPass;
@@ -50,7 +50,7 @@ export class Feedback {
       ({ type, appId, userId } = rec);
     }
     const at = this.deps.clock.now();
-    await this.deps.history.writeThrough(consultationId, (l) => l.saveFeedback(consultationId, vetId, recommendation, reason, at));
+    await this.deps.ledgerWriter.writeThrough(consultationId, (l) => l.saveFeedback(consultationId, vetId, recommendation, reason, at));
     const vet = await this.deps.directory.vet(vetId);
     this.deps.notifier.toUser(appId, userId, "consult:feedback", {
       consultation_id: consultationId,

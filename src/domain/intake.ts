@@ -4,15 +4,15 @@
  * has at most one open consultation, and a second ask returns it. `MAX_QUEUED_PER_APP`
  * caps queued requests only: talk-to-vet never queues, so the cap does not apply to it.
  */
-import { AppError, notFound } from "../lib/envelope.js";
+import { AppError, notFound } from "../lib/app-error.js";
 import type { Clock } from "../lib/clock.js";
 import { KeyedSerial } from "../lib/keyed-serial.js";
 import type { CallSetup } from "./call-setup.js";
 import type { RoutingConfig } from "./engine-config.js";
 import { AppQueueFullError, NoVetAvailableError } from "./errors.js";
-import { backoffMs, type HistoryWriter } from "./history-writer.js";
+import { backoffMs, type LedgerWriter } from "./ledger-writer.js";
 import type { Logger } from "../lib/logger.js";
-import type { PayloadBuilder } from "./payloads.js";
+import type { PayloadBuilder } from "./outgoing-payloads.js";
 import { chooseVet, eligibleVets } from "./planner.js";
 import { priorityClassOf, routingRules } from "./routing-rules.js";
 import type { Directory, Ledger, Notifier } from "./ports.js";
@@ -64,9 +64,9 @@ const ENQUEUE_ATTEMPTS = 20;
 
 export interface IntakeDeps {
   store: RoutingStore;
-  /** Written directly only for a queued request, which must be in history before routing sees it. */
+  /** Written directly only for a queued request, which must be in the ledger before routing sees it. */
   ledger: Ledger;
-  history: HistoryWriter;
+  ledgerWriter: LedgerWriter;
   directory: Directory;
   notifier: Notifier;
   positions: QueuePositions;
@@ -104,7 +104,7 @@ export class Intake {
 
   /**
    * `consult:request`: queues a consultation, or returns the user's open one. The request
-   * is written to history before it becomes visible to routing on any node.
+   * is written to the ledger before it becomes visible to routing on any node.
    */
   async request(input: ConsultationInput): Promise<RequestResult> {
     const { result, queued } = await this.recordAsk(input);
@@ -141,10 +141,10 @@ export class Intake {
     if (built.status === "rejected") throw built.reason;
     const fresh = built.value;
     // Record first: the request row is durable before routing (on any node) can offer it.
-    await this.deps.history.writeThrough(fresh.id, (l) => l.create(fresh, "socket")).catch((err: unknown) => {
+    await this.deps.ledgerWriter.writeThrough(fresh.id, (l) => l.create(fresh, "socket")).catch((err: unknown) => {
       // A create that timed out may have landed after all: closed behind (a no-op if not),
       // so no request the owner was refused stays open in the database.
-      this.deps.history.writeBehind(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "not_recorded" }));
+      this.deps.ledgerWriter.writeBehind(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "not_recorded" }));
       throw err;
     });
     const { routing } = this.deps;
@@ -167,14 +167,14 @@ export class Intake {
 
   /** Refused by the per-app cap (`MAX_QUEUED_PER_APP`): the recorded request never queued. */
   private refused(fresh: LiveConsultation, err: AppQueueFullError): never {
-    this.deps.history.writeBehind(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "app_queue_full" }));
+    this.deps.ledgerWriter.writeBehind(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "app_queue_full" }));
     throw new AppError(429, err.message);
   }
 
   /** Lost a race with another request of the same user: keep that one, close this one. */
   private duplicate(fresh: LiveConsultation, kept: LiveConsultation): void {
     if (kept.id === fresh.id) return;
-    this.deps.history.writeBehind(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "duplicate" }));
+    this.deps.ledgerWriter.writeBehind(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "duplicate" }));
   }
 
   /**
@@ -198,7 +198,7 @@ export class Intake {
         return;
       } catch (err) {
         if (err instanceof AppQueueFullError) {
-          this.deps.history.writeBehind(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "app_queue_full" }));
+          this.deps.ledgerWriter.writeBehind(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "app_queue_full" }));
           return;
         }
         if (attempt === ENQUEUE_ATTEMPTS) logger?.error({ err, consultationId: fresh.id }, "recorded request never reached the live state");
@@ -273,7 +273,7 @@ export class Intake {
       if (r.ok) {
         const created = r.consultation;
         try {
-          await this.deps.history.writeThrough(created.id, (l) => l.create(created, "rest"));
+          await this.deps.ledgerWriter.writeThrough(created.id, (l) => l.create(created, "rest"));
         } catch (err) {
           // Not recorded: the vet is free again and nobody heard of it.
           await this.deps.store.finish(created.id, this.deps.clock.now(), null);
@@ -293,7 +293,7 @@ export class Intake {
     c = await this.deps.calls.ensureConversation(c, false);
     const sid = c.channelSid;
     const id = c.id;
-    if (sid && !hadSid) await this.deps.history.writeThrough(id, (l) => l.setSids(id, { channelSid: sid }));
+    if (sid && !hadSid) await this.deps.ledgerWriter.writeThrough(id, (l) => l.setSids(id, { channelSid: sid }));
     const { user, vet } = await this.deps.payloads.matched(c);
     this.deps.notifier.toVet(c.vetId!, "consult:assigned", vet);
     return { consultation: c, vet: user.vet, identity: user.identity, twilioToken: user.twilioToken };

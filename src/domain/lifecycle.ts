@@ -7,8 +7,8 @@ import type { Clock } from "../lib/clock.js";
 import type { OfferRevokedReason } from "../protocol/events.js";
 import type { CallSetup } from "./call-setup.js";
 import type { EngineObserver, RoutingConfig } from "./engine-config.js";
-import type { HistoryWriter } from "./history-writer.js";
-import { endedPayload } from "./payloads.js";
+import type { LedgerWriter } from "./ledger-writer.js";
+import { endedPayload } from "./outgoing-payloads.js";
 import type { Notifier } from "./ports.js";
 import type { QueuePositions } from "./queue-positions.js";
 import type { RoutingPass } from "./routing-pass.js";
@@ -24,7 +24,7 @@ const DEADLINE_RETRY_MS = 1000;
 
 export interface LifecycleDeps {
   store: RoutingStore;
-  history: HistoryWriter;
+  ledgerWriter: LedgerWriter;
   notifier: Notifier;
   positions: QueuePositions;
   calls: CallSetup;
@@ -52,7 +52,7 @@ export class Lifecycle {
     this.deps.observer?.offer?.(outcome);
     const requeued = outcome !== "accepted" && outcome !== "cancelled" && outcome !== "expired";
     const times = offer?.vetId === vetId ? { offeredAt: offer.offeredAt, expiresAt: offer.expiresAt } : undefined;
-    this.deps.history.writeBehind(consultationId, (l) => l.offerEnded(consultationId, vetId, outcome, at, requeued, times));
+    this.deps.ledgerWriter.writeBehind(consultationId, (l) => l.offerEnded(consultationId, vetId, outcome, at, requeued, times));
   }
 
   /** The owner's last socket left: a waiting request gets `USER_GRACE_MS` (or is cancelled at once). */
@@ -118,7 +118,7 @@ export class Lifecycle {
 
   /** The final status, durably. Vet and SIDs ride along: an accept written elsewhere may land later. */
   private record(c: LiveConsultation, final: FinalStatus, now: number, opts: { endedBy?: EndedBy; reason?: string }): Promise<void> {
-    return this.deps.history.writeThrough(c.id, (l) =>
+    return this.deps.ledgerWriter.writeThrough(c.id, (l) =>
       l.transition(c.id, final, now, {
         ...(c.vetId !== null ? { vetId: c.vetId } : {}),
         ...(c.channelSid ? { channelSid: c.channelSid } : {}),
@@ -147,7 +147,7 @@ export class Lifecycle {
       const at = this.deps.clock.now();
       this.deps.observer?.offer?.("cancelled");
       const times = c.offer?.vetId === vetId ? { offeredAt: c.offer.offeredAt, expiresAt: c.offer.expiresAt } : undefined;
-      this.deps.history.writeBehind(c.id, (l) => l.offerEnded(c.id, vetId, "cancelled", at, true, times));
+      this.deps.ledgerWriter.writeBehind(c.id, (l) => l.offerEnded(c.id, vetId, "cancelled", at, true, times));
       notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: c.id, reason: "cancelled" });
       await this.deps.routingPass.run({ include: c.id });
     }

@@ -122,12 +122,12 @@ export interface TransitionPatch {
 }
 
 /**
- * Durable history: consultations, their transitions, offers and feedback. Each method is
- * one write. Writes of one consultation may arrive out of order from several nodes: a status
- * only moves forward in time and never leaves a terminal status, while the patch fields
- * (vet, SIDs, end details) always apply.
+ * The ledger, the durable record of consultations: their rows, transitions, offers and
+ * feedback. Each method is one write. Writes of one consultation may arrive out of order from
+ * several nodes: a status only moves forward in time and never leaves a terminal status,
+ * while the patch fields (vet, SIDs, end details) always apply.
  *
- * Implementations: `ConsultationRepository` in `src/repositories/consultations.ts`
+ * Implementations: `ConsultationLedger` in `src/repositories/ledger.ts`
  * (PostgreSQL or PGlite); `MemoryLedger` in `test/support/memory-ledger.ts` for engine unit
  * tests. One contract suite (`test/repositories/ledger-contract.ts`) runs against all three.
  */

@@ -14,8 +14,8 @@
  * than its head: see the timekeeper) and gives queue positions their snapshot.
  */
 import type { Clock } from "../lib/clock.js";
-import type { HistoryWriter } from "./history-writer.js";
-import { offerPayload } from "./payloads.js";
+import type { LedgerWriter } from "./ledger-writer.js";
+import { offerPayload } from "./outgoing-payloads.js";
 import { eligibleVets, planOffers, type PlannedOffer } from "./planner.js";
 import { routingRules, type RoutingRules } from "./routing-rules.js";
 import type { Notifier } from "./ports.js";
@@ -30,7 +30,7 @@ const PLAN_ROUNDS = 4;
 export interface RoutingPassDeps {
   store: RoutingStore;
   notifier: Notifier;
-  history: HistoryWriter;
+  ledgerWriter: LedgerWriter;
   positions: QueuePositions;
   clock: Clock;
   routing: RoutingConfig;
@@ -148,7 +148,7 @@ export class RoutingPass {
   }
 
   private async once(full: boolean, include: string[]): Promise<void> {
-    const { store, routing, notifier, history, observer } = this.deps;
+    const { store, routing, notifier, ledgerWriter, observer } = this.deps;
     for (let round = 0; round < PLAN_ROUNDS; round++) {
       const rules = routingRules(routing);
       const { plan, now } = await this.read(full, include, rules);
@@ -166,7 +166,7 @@ export class RoutingPass {
         const c = r.consultation;
         notifier.toVet(p.vetId, "consult:offer", offerPayload(c, p.requested, expiresAt));
         observer?.offer?.("offered");
-        history.writeBehind(c.id, (l) => l.offerMade(c.id, p.vetId, now, expiresAt, p.requested));
+        ledgerWriter.writeBehind(c.id, (l) => l.offerMade(c.id, p.vetId, now, expiresAt, p.requested));
       });
       // Another node changed the state under this plan: plan again from fresh state.
       if (!lost) return;

@@ -6,7 +6,7 @@
 import type { Clock } from "../lib/clock.js";
 import type { Logger } from "../lib/logger.js";
 import type { RoutingConfig } from "./engine-config.js";
-import type { HistoryWriter } from "./history-writer.js";
+import type { LedgerWriter } from "./ledger-writer.js";
 import type { Lifecycle } from "./lifecycle.js";
 import type { Notifier } from "./ports.js";
 import type { QueuePositions } from "./queue-positions.js";
@@ -19,7 +19,7 @@ import type { VetHandover } from "./vet-handover.js";
 
 // Deadlines claimed per tick.
 const DUE_BATCH = 200;
-// How long a drain waits for history still being retried.
+// How long a drain waits for ledger writes still being retried.
 const DRAIN_FLUSH_MS = 5000;
 
 export interface TimekeeperDeps {
@@ -27,7 +27,7 @@ export interface TimekeeperDeps {
   lifecycle: Lifecycle;
   routingPass: RoutingPass;
   positions: QueuePositions;
-  history: HistoryWriter;
+  ledgerWriter: LedgerWriter;
   notifier: Notifier;
   clock: Clock;
   logger: Logger;
@@ -99,7 +99,7 @@ export class Timekeeper {
     const cleanup = await this.deps.store.removeNode(this.deps.nodeId, this.deps.clock.now());
     await this.afterNodeCleanup(cleanup);
     // Bounded: the database may be away; close() then gives up on what is left.
-    await this.deps.history.flush(DRAIN_FLUSH_MS);
+    await this.deps.ledgerWriter.flush(DRAIN_FLUSH_MS);
   }
 
   private async onDeadline(d: Deadline): Promise<void> {

@@ -12,9 +12,9 @@ import type { Clock } from "../lib/clock.js";
 import type { Logger } from "../lib/logger.js";
 import type { OfferPayload, VetStatePayload } from "../protocol/events.js";
 import type { RoutingConfig } from "./engine-config.js";
-import type { HistoryWriter } from "./history-writer.js";
+import type { LedgerWriter } from "./ledger-writer.js";
 import type { Lifecycle } from "./lifecycle.js";
-import { offerPayload, type PayloadBuilder } from "./payloads.js";
+import { offerPayload, type PayloadBuilder } from "./outgoing-payloads.js";
 import type { Notifier, TokenMinter, TwilioProvider } from "./ports.js";
 import type { QueuePositions } from "./queue-positions.js";
 import type { RoutingPass } from "./routing-pass.js";
@@ -29,7 +29,7 @@ export type HandoverCause = "vet_left" | "vet_disabled";
 
 export interface VetHandoverDeps {
   store: RoutingStore;
-  history: HistoryWriter;
+  ledgerWriter: LedgerWriter;
   notifier: Notifier;
   positions: QueuePositions;
   routingPass: RoutingPass;
@@ -139,11 +139,11 @@ export class VetHandover {
    * the record back to active, behind (a recorded end stays: terminal).
    */
   private async handOver(consultationId: string, vetId: number, cause: HandoverCause): Promise<boolean> {
-    const { store, history, positions, clock, routing, twilio, tokens, logger } = this.deps;
+    const { store, ledgerWriter, positions, clock, routing, twilio, tokens, logger } = this.deps;
     const before = await store.getConsultation(consultationId);
     if (before?.status !== "active" || before.vetId !== vetId) return false;
     const now = clock.now();
-    await history.writeThrough(consultationId, (l) =>
+    await ledgerWriter.writeThrough(consultationId, (l) =>
       l.transition(consultationId, "queued", now, {}, { reason: "vet_left", from_vet_id: vetId, cause }),
     );
     // After grace the step itself checks the vet is still offline: a reconnect racing the deadline wins.
@@ -151,7 +151,7 @@ export class VetHandover {
     if (!r) {
       const still = await store.getConsultation(consultationId);
       if (still?.status === "active" && still.vetId === vetId) {
-        history.writeBehind(consultationId, (l) =>
+        ledgerWriter.writeBehind(consultationId, (l) =>
           l.transition(consultationId, "active", clock.now(), { vetId }, { reason: "vet_back", cause }),
         );
       }

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { RequestHandler } from "express";
 import { ipKeyGenerator } from "express-rate-limit";
 import type { GatewayContext } from "../context.js";
-import { AppError } from "../lib/envelope.js";
+import { AppError } from "../lib/app-error.js";
 import { createFailureLimit } from "./failure-limit.js";
 
 // Hashing both sides first gives equal-length buffers, so the comparison is constant-time

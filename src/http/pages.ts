@@ -1,7 +1,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import express, { Router } from "express";
-import { fail } from "../lib/envelope.js";
+import { fail } from "../protocol/envelope.js";
 import { pageHeaders } from "./security.js";
 
 /**

@@ -4,7 +4,7 @@ import type { Request, RequestHandler, Response } from "express";
 import { TtlCache } from "../auth/app-auth.js";
 import type { GatewayContext } from "../context.js";
 import { systemClock } from "../lib/clock.js";
-import { fail } from "../lib/envelope.js";
+import { fail } from "../protocol/envelope.js";
 
 /** What the v2 pipeline records on `res.locals` for the limiters. */
 interface LimiterLocals {

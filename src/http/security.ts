@@ -1,26 +1,13 @@
 /**
- * Browser-facing protections (PROTOCOL §7): which origins may call, and the security headers
- * of every answer. Pages (e.g. /console/, /demo/, /ops/, /docs) mount {@link pageHeaders} on
- * their own routes: it replaces the API's locked-down CSP with one that lets same-origin
- * scripts, styles, images (and `blob:`/`data:` images) load.
+ * Browser-facing protections of REST (PROTOCOL §7): CORS and the security headers of every
+ * answer; the origin rule both transports share is `transport/origin.ts`. Pages (e.g.
+ * /console/, /demo/, /ops/, /docs) mount {@link pageHeaders} on their own routes: it replaces
+ * the API's locked-down CSP with one that lets same-origin scripts, styles, images (and
+ * `blob:`/`data:` images) load.
  */
 import cors from "cors";
 import type { RequestHandler } from "express";
 import helmet from "helmet";
-
-/**
- * True when a request with this `Origin` may be served: no Origin (not a browser, or a
- * same-origin navigation), the same origin as `host`, or one listed in `CORS_ORIGINS`.
- */
-export function originAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
-  if (!origin) return true;
-  if (allowed.includes(origin)) return true;
-  try {
-    return host !== undefined && new URL(origin).host === host;
-  } catch {
-    return false;
-  }
-}
 
 /** CORS for REST: answers preflights and adds headers only for `CORS_ORIGINS`; unset → none (same origin only). */
 export function corsHeaders(allowed: readonly string[]): RequestHandler {

@@ -1,6 +1,6 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
 import pLimit from "p-limit";
-import { AppError } from "./envelope.js";
+import { AppError } from "./app-error.js";
 
 // N=2^15, r=8, p=1: ~50 ms a hash here, the OWASP floor for scrypt.
 const PARAMS = { N: 32768, r: 8, p: 1, keylen: 32 } as const;

@@ -12,9 +12,9 @@ export interface Metrics {
   readonly consultations: Counter<"outcome">;
   readonly offers: Counter<"outcome">;
   readonly twilioCalls: Counter<"operation" | "result">;
-  /** History writes behind retried because the database was away. */
+  /** Ledger writes behind retried because the database was away (the metric keeps its first name). */
   readonly historyWriteRetries: Counter;
-  /** History writes behind given up (`rejected` by the database, or left at `shutdown`). */
+  /** Ledger writes behind given up (`rejected` by the database, or left at `shutdown`). */
   readonly historyWriteFailures: Counter<"reason">;
   readonly rebuilds: Counter;
   /** Refused requests the tarpit holds now (`RATE_LIMIT_TARPIT_MS`). */

@@ -1,6 +1,7 @@
 /**
- * The one response shape of REST and socket acknowledgements (PROTOCOL §2, §3), as a zod
- * schema and the type derived from it. Part of the wire protocol: imports only zod.
+ * The one response shape of REST and socket acknowledgements (PROTOCOL §2, §3): its zod
+ * schema, its type and the pure builders {@link ok} and {@link fail}. Part of the wire
+ * protocol: imports only zod.
  */
 import { z } from "zod";
 
@@ -31,4 +32,14 @@ export interface Envelope<T = unknown> {
   status_code: number;
   message: string[];
   data: T;
+}
+
+/** A successful envelope. */
+export function ok<T>(data: T, message: string | string[] = "OK", status = 200): Envelope<T> {
+  return { success: true, status_code: status, message: Array.isArray(message) ? message : [message], data };
+}
+
+/** An error envelope; errors always carry `data: []`. */
+export function fail(status: number, message: string | string[]): Envelope<never[]> {
+  return { success: false, status_code: status, message: Array.isArray(message) ? message : [message], data: [] };
 }

@@ -2,7 +2,7 @@ import { and, eq } from "drizzle-orm";
 import { hashSecret } from "../lib/passwords.js";
 import type { Db } from "../db/database.js";
 import { apps } from "../db/schema.js";
-import { conflict } from "../lib/envelope.js";
+import { conflict } from "../lib/app-error.js";
 
 /** An app (tenant) without its secret hash. */
 export interface AppRecord {

@@ -1,6 +1,6 @@
 import type { Database } from "../db/database.js";
 import { AppRepository } from "./apps.js";
-import { ConsultationRepository } from "./consultations.js";
+import { ConsultationLedger } from "./ledger.js";
 import { PetRepository } from "./pets.js";
 import { UserRepository } from "./users.js";
 import { VetRepository } from "./vets.js";
@@ -11,17 +11,18 @@ export interface Repositories {
   vets: VetRepository;
   users: UserRepository;
   pets: PetRepository;
-  consultations: ConsultationRepository;
+  /** The ledger: the durable record of every consultation (the engine's `Ledger` port). */
+  ledger: ConsultationLedger;
 }
 
 /** Every repository over one open database. */
-export function createRepositories(database: Pick<Database, "db" | "write" | "historyWrite">): Repositories {
+export function createRepositories(database: Pick<Database, "db" | "write" | "writeBehind">): Repositories {
   const { db } = database;
   return {
     apps: new AppRepository(db),
     vets: new VetRepository(db),
     users: new UserRepository(db),
     pets: new PetRepository(db),
-    consultations: new ConsultationRepository(database),
+    ledger: new ConsultationLedger(database),
   };
 }

@@ -1,6 +1,6 @@
 /**
- * The ledger's history writes as fixed SQL statements, prepared once per connection on
- * PostgreSQL (`ConsultationRepository` in consultations.ts runs them).
+ * The ledger's writes as fixed SQL statements, prepared once per connection on
+ * PostgreSQL (`ConsultationLedger` in ledger.ts runs them).
  */
 import type { Statement } from "../db/database.js";
 import type { TransitionPatch } from "../domain/ports.js";
@@ -14,7 +14,7 @@ export const iso = (ms: number) => new Date(ms).toISOString();
 
 const statement = (name: string, text: string): Statement => ({ name: `ledger_${name}`, text });
 
-// The history writes are a few fixed statements, prepared once per connection on PostgreSQL.
+// The ledger writes are a few fixed statements, prepared once per connection on PostgreSQL.
 // Casts are explicit so that PostgreSQL infers the same parameter types on every driver.
 
 /**

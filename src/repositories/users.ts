@@ -1,8 +1,8 @@
 import { and, count, desc, eq, gte, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/database.js";
 import { pets, users, userStatus } from "../db/schema.js";
-import { planUserAction, type SubscriptionStatus, type UserActionRequest, type UserRole } from "../domain/emergency-stats.js";
-import { conflict, unprocessable } from "../lib/envelope.js";
+import { planUserAction, type SubscriptionStatus, type UserActionRequest, type UserRole } from "./emergency-stats.js";
+import { conflict, unprocessable } from "../lib/app-error.js";
 import { insertPet, isDbId, type PetFields, type PetRow } from "./pets.js";
 
 /** A stored pet owner. */

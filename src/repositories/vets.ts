@@ -3,7 +3,7 @@ import { hashSecret } from "../lib/passwords.js";
 import type { Db } from "../db/database.js";
 import type { VetSkills } from "../domain/types.js";
 import { vets } from "../db/schema.js";
-import { conflict } from "../lib/envelope.js";
+import { conflict } from "../lib/app-error.js";
 
 /** A vet without the password hash. */
 export interface VetRecord {

@@ -5,7 +5,7 @@
  * (503, retry), never `unauthorized` (401, final): a database blip must not sign everyone out.
  */
 import type { Logger } from "../lib/logger.js";
-import { isStorageUnavailable } from "../lib/storage-unavailable.js";
+import { isStorageUnavailable } from "../transport/storage-unavailable.js";
 import type { Metrics } from "../ops/metrics.js";
 import { HANDSHAKE_RETRY_AFTER_S, type HandshakeRefusalData, type HandshakeRefusalReason } from "../protocol/handshake.js";
 

@@ -5,7 +5,7 @@
  */
 import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import type { Namespace, Socket } from "socket.io";
-import { fail } from "../lib/envelope.js";
+import { fail } from "../protocol/envelope.js";
 import type { Logger } from "../lib/logger.js";
 import type { SessionClosedPayload, SessionClosedReason } from "../protocol/events.js";
 

@@ -2,7 +2,7 @@
  * The Socket.IO transport: `/user` and `/vet` namespaces. Thin by design: authenticate the
  * handshake, validate each payload with zod, call the engine, answer with the envelope.
  */
-import { isStorageUnavailable } from "../lib/storage-unavailable.js";
+import { isStorageUnavailable } from "../transport/storage-unavailable.js";
 import type { LocalConnections } from "../domain/rebuild.js";
 import type http from "node:http";
 import { createAdapter } from "@socket.io/redis-adapter";
@@ -12,9 +12,10 @@ import type { GatewayContext } from "../context.js";
 import type { ConsultationEngine } from "../domain/consultation-engine.js";
 import { StorageUnavailableError } from "../domain/errors.js";
 import type { Notifier } from "../domain/ports.js";
-import { AppError, fail, ok, type Envelope } from "../lib/envelope.js";
-import { validate } from "../http/validation.js";
-import { originAllowed } from "../http/security.js";
+import { AppError } from "../lib/app-error.js";
+import { fail, ok, type Envelope } from "../protocol/envelope.js";
+import { validate } from "../transport/validation.js";
+import { originAllowed } from "../transport/origin.js";
 import { HandshakeRefusal, handshakeGuard } from "./handshake.js";
 import type { VetPrincipal } from "../auth/socket-tokens.js";
 import { vetSessionValid } from "../auth/vet-sessions.js";

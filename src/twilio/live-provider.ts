@@ -4,7 +4,7 @@ import twilio from "twilio";
 import type RequestClient from "twilio/lib/base/RequestClient.js";
 import type { ResolvedConfig } from "../config.js";
 import type { TwilioProvider } from "../domain/ports.js";
-import { AppError } from "../lib/envelope.js";
+import { AppError } from "../lib/app-error.js";
 import type { Logger } from "../lib/logger.js";
 
 /**

@@ -1,7 +1,7 @@
 /** The authenticator's abuse guards (PROTOCOL §7): no query per probed name, the scrypt cap shared with vet login. */
 import { describe, expect, it } from "vitest";
 import { createAppAuthenticator, type AppLookup } from "../../src/auth/app-auth.js";
-import { AppError } from "../../src/lib/envelope.js";
+import { AppError } from "../../src/lib/app-error.js";
 import { createScryptGate } from "../../src/lib/passwords.js";
 import type { AppRecord } from "../../src/repositories/apps.js";
 import { basicAuth } from "../support/gateway.js";

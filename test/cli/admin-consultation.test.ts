@@ -23,7 +23,7 @@ describe("admin CLI: consultation ID", () => {
     const vet = await seedVet(gw);
     id = randomUUID();
     const at = Date.UTC(2026, 5, 2);
-    await gw.ctx.repos.consultations.create(
+    await gw.ctx.repos.ledger.create(
       {
         id, appId: app.id, userId: owner.userId, petId: owner.petId, type: "chat", status: "queued", seq: 1, createdAt: at,
         queueDeadline: at + 600_000, requestedVetId: null, offer: null, excludedVetIds: [], vetId: null, acceptedAt: null,
@@ -31,8 +31,8 @@ describe("admin CLI: consultation ID", () => {
       },
       "socket",
     );
-    await gw.ctx.repos.consultations.offerMade(id, vet.id, at + 10, at + 30_010, false);
-    await gw.ctx.repos.consultations.transition(id, "active", at + 20, { vetId: vet.id, resolvedOffer: { vetId: vet.id, outcome: "accepted" } });
+    await gw.ctx.repos.ledger.offerMade(id, vet.id, at + 10, at + 30_010, false);
+    await gw.ctx.repos.ledger.transition(id, "active", at + 20, { vetId: vet.id, resolvedOffer: { vetId: vet.id, outcome: "accepted" } });
   });
   afterAll(async () => {
     await t?.close();

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { MemoryRoutingStore } from "../../src/routing-store/memory-store.js";
+import { MemoryRoutingStore } from "../../src/routing-store/memory/store.js";
 import { makeEngine } from "../support/engine-fakes.js";
 import { engineHelpers } from "./engine-helpers.js";
 

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { StorageUnavailableError } from "../../src/domain/errors.js";
 import type { NewLiveConsultation } from "../../src/domain/routing-store.js";
-import { MemoryRoutingStore } from "../../src/routing-store/memory-store.js";
+import { MemoryRoutingStore } from "../../src/routing-store/memory/store.js";
 import { FlakyLedger, makeEngine, MemoryLedger } from "../support/engine-fakes.js";
 import { engineHelpers } from "./engine-helpers.js";
 
@@ -42,7 +42,7 @@ describe("live state behind the database", () => {
     ledger = new MemoryLedger();
     wake = [];
     // Retry waits end only when the test says so.
-    t = makeEngine(store, { ledger, historySleep: () => new Promise<void>((r) => wake.push(r)) });
+    t = makeEngine(store, { ledger, ledgerWriterSleep: () => new Promise<void>((r) => wake.push(r)) });
   });
 
   const retryNow = async () => {

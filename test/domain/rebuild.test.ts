@@ -5,7 +5,7 @@ import type { Directory } from "../../src/domain/ports.js";
 import type { LiveConsultation } from "../../src/domain/types.js";
 import { ManualClock } from "../../src/lib/clock.js";
 import { createLogger } from "../../src/lib/logger.js";
-import { MemoryRoutingStore } from "../../src/routing-store/memory-store.js";
+import { MemoryRoutingStore } from "../../src/routing-store/memory/store.js";
 import { fakeDirectory, MemoryLedger, TEST_ROUTING } from "../support/engine-fakes.js";
 
 const T0 = Date.UTC(2026, 0, 1);

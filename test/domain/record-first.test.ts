@@ -1,14 +1,14 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { StorageUnavailableError } from "../../src/domain/errors.js";
 import { isEligible } from "../../src/domain/routing-rules.js";
-import { MemoryRoutingStore } from "../../src/routing-store/memory-store.js";
+import { MemoryRoutingStore } from "../../src/routing-store/memory/store.js";
 import { FlakyLedger, makeEngine } from "../support/engine-fakes.js";
 import { engineHelpers } from "./engine-helpers.js";
 
 /**
  * Record first, then tell (PROTOCOL §6): when the ledger refuses a write a client's news
  * depends on, the caller gets StorageUnavailableError, nobody is told, and the live state is
- * as before. History written behind waits for the database and lands in order.
+ * as before. The ledger written behind waits for the database and lands in order.
  */
 describe("record first", () => {
   let store: MemoryRoutingStore;
@@ -174,7 +174,7 @@ describe("record first", () => {
     expect(ledger.rows.get(r.consultation_id)?.status).toBe("queued");
   });
 
-  it("history written behind during an outage lands afterwards, in order", async () => {
+  it("ledger writes behind during an outage land afterwards, in order", async () => {
     await online(1);
     await online(2);
     const r = await request(1); // offered to vet 1

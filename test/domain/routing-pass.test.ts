@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { QUEUE_HEAD_LIMIT } from "../../src/domain/routing-rules.js";
 import { WHOLE_QUEUE_EVERY } from "../../src/domain/timekeeper.js";
-import { MemoryRoutingStore } from "../../src/routing-store/memory-store.js";
+import { MemoryRoutingStore } from "../../src/routing-store/memory/store.js";
 import { fakeSkills, fakeSpecies, makeEngine } from "../support/engine-fakes.js";
 import { newRequest } from "../routing-store/contract.js";
 import { engineHelpers } from "./engine-helpers.js";

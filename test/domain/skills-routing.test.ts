@@ -3,7 +3,7 @@
  * routing pass, accept and queue positions. In-memory store, manual clock: no sleeps.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { MemoryRoutingStore } from "../../src/routing-store/memory-store.js";
+import { MemoryRoutingStore } from "../../src/routing-store/memory/store.js";
 import { fakeSkills, fakeSpecies, makeEngine } from "../support/engine-fakes.js";
 import { engineHelpers } from "./engine-helpers.js";
 

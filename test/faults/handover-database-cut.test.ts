@@ -54,7 +54,7 @@ describe("hand-over with PostgreSQL cut", () => {
       proxy.restore();
     }
     expect(await u.next("consult:queued", (p) => p.reason === "vet_left", 10_000)).toMatchObject({ consultation_id: id, position: 1 });
-    const rec = await gw.ctx.repos.consultations.get(id);
+    const rec = await gw.ctx.repos.ledger.get(id);
     expect(rec?.status).toBe("queued");
   });
 });

@@ -74,7 +74,7 @@ describe("rebuild after Redis restarts empty, two nodes", () => {
     expect(r3.data.status).toBe("queued");
     await a.engine.flush();
     await b.engine.flush();
-    const channelSid = (await a.ctx.repos.consultations.get(r1.data.consultation_id))?.channelSid;
+    const channelSid = (await a.ctx.repos.ledger.get(r1.data.consultation_id))?.channelSid;
     expect(channelSid).toMatch(/^CH/);
     expect(await a.engine.stats()).toMatchObject({ queue_length: 2, open_consultations: 3 });
     const offersBefore = v2.all("consult:offer").length;
@@ -88,7 +88,7 @@ describe("rebuild after Redis restarts empty, two nodes", () => {
     await expect.poll(() => rebuildsTotal(gws), { timeout: 8000 }).toBe(2);
     await v2.next("consult:offer", (p) => p.consultation_id === r2.data.consultation_id && v2.all("consult:offer").length > offersBefore, 8000);
     expect(await rebuildsTotal(gws)).toBe(2);
-    const snap = await a.ctx.repos.consultations.get(r3.data.consultation_id);
+    const snap = await a.ctx.repos.ledger.get(r3.data.consultation_id);
     expect(snap?.status).toBe("queued");
     const queue = (await (a.engine as unknown as { store: { snapshot(): Promise<{ queue: Array<{ id: string }> }> } }).store.snapshot()).queue;
     expect(queue.map((q) => q.id)).toEqual([r2.data.consultation_id, r3.data.consultation_id]);

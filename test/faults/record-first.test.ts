@@ -2,7 +2,7 @@
  * PROTOCOL §6, record first, then tell: the gateway reaches PostgreSQL through a TCP proxy
  * that the test cuts during accept, end, feedback, talk-to-vet and consult:request. The
  * caller gets 503, nobody else hears anything, live state is as before, and the same step
- * works once the link is back. History written behind during a cut arrives after it, in order.
+ * works once the link is back. The ledger written behind during a cut arrives after it, in order.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Gateway } from "../../src/server.js";
@@ -154,7 +154,7 @@ describe("record first: PostgreSQL cut behind a proxy", () => {
     await requestAndOffer(owner, vet, u.petId);
   });
 
-  it("history written behind during a cut arrives after restore, in order", async () => {
+  it("ledger writes behind during a cut arrive after restore, in order", async () => {
     const a = await pair();
     const v2 = await seedVet(gw);
     const second = await vetClient(url, v2.token);

@@ -39,7 +39,7 @@ describe.each(["postgres", "pglite"] as const)("admin consultations on %s", (db)
   beforeAll(async () => {
     t = await startTestGateway({ db });
     const gw = t.gateway;
-    const ledger = gw.ctx.repos.consultations;
+    const ledger = gw.ctx.repos.ledger;
     appA = (await seedApp(gw)).id;
     appB = (await seedApp(gw)).id;
     vetId = (await seedVet(gw)).id;

@@ -1,6 +1,6 @@
 /**
  * Behaviour every {@link Ledger} must have. Runs against the PostgreSQL ledger on PostgreSQL
- * and on PGlite (`consultations.test.ts`) and against the in-memory ledger of the engine
+ * and on PGlite (`ledger.test.ts`) and against the in-memory ledger of the engine
  * unit tests (`test/support/memory-ledger.test.ts`), so the fake keeps every rule of the
  * real one.
  */
@@ -301,7 +301,7 @@ export function ledgerContract(name: string, make: () => Promise<LedgerFixture>)
       expect(await ledger.findByRoom(f.appId, channelSid)).toBeNull(); // a channel SID is not a room SID
     });
 
-    it("unknown consultations: reads find nothing, writes of history change nothing", async () => {
+    it("unknown consultations: reads find nothing, ledger writes change nothing", async () => {
       const id = randomUUID();
       expect(await ledger.get(id)).toBeNull();
       expect(await ledger.get("not-a-uuid")).toBeNull();

@@ -1,7 +1,7 @@
 /** UserRepository and PetRepository on PostgreSQL and on PGlite: scoping, soft deletes, races, JSON shapes. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "../../src/db/database.js";
-import { AppError } from "../../src/lib/envelope.js";
+import { AppError } from "../../src/lib/app-error.js";
 import { AppRepository, type AppRecord } from "../../src/repositories/apps.js";
 import { PetRepository, toPetJson } from "../../src/repositories/pets.js";
 import { buildTalkToVetUserPayload, toDeletedUserJson, toReportRowJson, toUserJson } from "../../src/http/presenters/users.js";

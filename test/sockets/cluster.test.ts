@@ -124,7 +124,7 @@ describe("two nodes on one Redis", () => {
       // The offers table agrees: one accepted offer per consultation.
       await Promise.all(t.gateways.map((g) => g.engine.flush()));
       for (const id of ids) {
-        const offers = await t.gateway.ctx.repos.consultations.offersOf(id);
+        const offers = await t.gateway.ctx.repos.ledger.offersOf(id);
         expect(offers.filter((o) => o.outcome === "accepted")).toHaveLength(1);
       }
     } finally {
@@ -220,7 +220,7 @@ describe("a gateway process on one Redis with this test's node", () => {
     // Within the TTL plus one sweep.
     expect(Date.now() - killed).toBeLessThan(3000 + 1500);
     await t.gateway.engine.flush();
-    expect((await t.gateway.ctx.repos.consultations.offersOf(id))[0]).toEqual({ vetId: doomedVet.id, outcome: "node_dead" });
+    expect((await t.gateway.ctx.repos.ledger.offersOf(id))[0]).toEqual({ vetId: doomedVet.id, outcome: "node_dead" });
     const stats = await t.gateway.engine.stats();
     expect(stats.vets.offline).toBeGreaterThanOrEqual(1);
     await u.ask("consult:cancel", { consultation_id: id });

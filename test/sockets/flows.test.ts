@@ -141,9 +141,9 @@ describe("socket flows (default timers)", () => {
 
     // History survives in PostgreSQL.
     await f.t.gateway.engine.flush();
-    const history = await f.t.gateway.ctx.repos.consultations.history(id);
+    const history = await f.t.gateway.ctx.repos.ledger.history(id);
     expect(history.map((h) => h.to)).toEqual(["queued", "offered", "active", "ended"]);
-    expect(await f.t.gateway.ctx.repos.consultations.offersOf(id)).toEqual([{ vetId: vet.id, outcome: "accepted" }]);
+    expect(await f.t.gateway.ctx.repos.ledger.offersOf(id)).toEqual([{ vetId: vet.id, outcome: "accepted" }]);
   });
 
   it("decline sends the request to the next vet at once", async () => {
@@ -355,7 +355,7 @@ describe("socket flows (short timers)", () => {
     const data = await u.request({ conversation_request: "chat", pet_id: user.petId });
     expect(await u.next("consult:expired", () => true, 4000)).toEqual({ consultation_id: data.consultation_id });
     await f.t.gateway.engine.flush();
-    const rec = await f.t.gateway.ctx.repos.consultations.get(data.consultation_id);
+    const rec = await f.t.gateway.ctx.repos.ledger.get(data.consultation_id);
     expect(rec?.status).toBe("expired");
   });
 
@@ -368,7 +368,7 @@ describe("socket flows (short timers)", () => {
     expect(await back.next("consult:state")).toMatchObject({ consultation_id: data.consultation_id, status: "queued", position: 1 });
     back.close();
     await expect
-      .poll(async () => (await f.t.gateway.ctx.repos.consultations.get(data.consultation_id))?.status, { timeout: 4000 })
+      .poll(async () => (await f.t.gateway.ctx.repos.ledger.get(data.consultation_id))?.status, { timeout: 4000 })
       .toBe("cancelled");
   });
 

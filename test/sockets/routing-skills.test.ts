@@ -215,7 +215,7 @@ describe.each([
     expect(matchedA.channel).not.toBe(matchedB.channel);
     await t.gateway.engine.flush();
     for (const id of [ra.consultation_id, rb.consultation_id]) {
-      expect((await t.gateway.ctx.repos.consultations.get(id))?.status).toBe("active");
+      expect((await t.gateway.ctx.repos.ledger.get(id))?.status).toBe("active");
     }
 
     const rc = await c.client.request({ conversation_request: "chat", pet_id: c.petId });

@@ -97,10 +97,10 @@ describe("vet resume and hand-over over sockets", () => {
     expect((await u.next("consult:matched", (p) => p.vet.id !== accepted.vet.id)).channel).toBe(accepted.channel);
 
     await t.gateway.engine.flush();
-    const history = await t.gateway.ctx.repos.consultations.history(id);
+    const history = await t.gateway.ctx.repos.ledger.history(id);
     expect(history.map((h) => `${h.from}→${h.to}`)).toContain("active→queued");
     expect(history.find((h) => h.from === "active" && h.to === "queued")!.detail).toMatchObject({ reason: "vet_left", from_vet_id: vet.id });
-    expect((await t.gateway.ctx.repos.consultations.get(id))!.vetId).toBe(next.id);
+    expect((await t.gateway.ctx.repos.ledger.get(id))!.vetId).toBe(next.id);
     // The old vet coming back resumes nothing.
     const back = track(await new TestClient(t.url, "/vet", vet.token).ready());
     await back.none("consult:state", () => true, 200);
@@ -145,7 +145,7 @@ describe("vet resume and hand-over over sockets", () => {
     expect(res.status).toBe(200);
     expect(await v.next("consult:ended")).toEqual({ consultation_id: id, ended_by: "system", reason: "user_deleted" });
     expect(await Promise.all(closed)).toEqual(["io server disconnect", "io server disconnect"]);
-    expect((await t.gateway.ctx.repos.consultations.get(id))!.status).toBe("ended");
+    expect((await t.gateway.ctx.repos.ledger.get(id))!.status).toBe("ended");
     // Refused: the handshake, a new socket token, a Twilio token refresh.
     await expect(new TestClient(t.url, "/user", owner.token).ready()).rejects.toThrow("unauthorized");
     const token = await request(t.url, "POST", `/api/v2/${app.name}/socket-token`, { body: { email: owner.email }, headers: auth });
@@ -166,7 +166,7 @@ describe("vet resume and hand-over over sockets", () => {
     const res = await request(t.url, "POST", `/api/v2/${app.name}/delete-user`, { body: { email: owner.email, app_id: app.id }, headers: auth });
     expect(res.status).toBe(200);
     expect(await v.next("consult:offer_revoked")).toEqual({ consultation_id: req.data.consultation_id, reason: "cancelled" });
-    expect((await t.gateway.ctx.repos.consultations.get(req.data.consultation_id))!.status).toBe("cancelled");
+    expect((await t.gateway.ctx.repos.ledger.get(req.data.consultation_id))!.status).toBe("cancelled");
   });
 
   it("token:refresh of a deleted user (deleted straight in the database): 401 ack, then the socket is closed", async () => {

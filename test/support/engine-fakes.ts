@@ -5,7 +5,7 @@
 import { ManualClock } from "../../src/lib/clock.js";
 import { createLogger } from "../../src/lib/logger.js";
 import { ConsultationEngine, type RoutingConfig } from "../../src/domain/consultation-engine.js";
-import type { Sleep } from "../../src/domain/history-writer.js";
+import type { Sleep } from "../../src/domain/ledger-writer.js";
 import type { Directory, Notifier, TokenMinter } from "../../src/domain/ports.js";
 import type { RoutingStore } from "../../src/domain/routing-store.js";
 import type { VetSkills } from "../../src/domain/types.js";
@@ -150,8 +150,8 @@ export function makeEngine(
     onNodeReaped?: () => void;
     /** Another node's ledger: nodes share one database. */
     ledger?: MemoryLedger;
-    /** The history writer's backoff wait; default: the next turn of the event loop (no real wait). */
-    historySleep?: Sleep;
+    /** The ledger writer's backoff wait; default: the next turn of the event loop (no real wait). */
+    ledgerWriterSleep?: Sleep;
   } = {},
 ) {
   const clock = opts.clock ?? new ManualClock();
@@ -171,7 +171,7 @@ export function makeEngine(
     nodeId: opts.nodeId ?? "node-a",
     routing: { ...TEST_ROUTING, ...opts.routing },
     ...(opts.onNodeReaped ? { onNodeReaped: opts.onNodeReaped } : {}),
-    historySleep: opts.historySleep ?? (() => new Promise<void>((resolve) => setImmediate(resolve))),
+    ledgerWriterSleep: opts.ledgerWriterSleep ?? (() => new Promise<void>((resolve) => setImmediate(resolve))),
     newId: () => `${opts.nodeId ?? "node-a"}-c${++n}`,
   });
   return { engine, clock, notifier, ledger };

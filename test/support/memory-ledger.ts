@@ -1,6 +1,6 @@
 /**
  * The {@link Ledger} in memory, for engine unit tests. It keeps every rule of the PostgreSQL
- * ledger (`src/repositories/consultations.ts`); `test/repositories/ledger-contract.ts` runs
+ * ledger (`src/repositories/ledger.ts`); `test/repositories/ledger-contract.ts` runs
  * against both, so the two cannot drift apart.
  */
 import type {
@@ -54,7 +54,7 @@ export type VetNames = (vetId: number) => { firstName: string; lastName: string 
 /** Vets `First{id} Last{id}`, as `fakeDirectory` shows them. */
 const defaultVetNames: VetNames = (vetId) => ({ firstName: `First${vetId}`, lastName: `Last${vetId}` });
 
-/** Keeps history in maps and arrays, with the PostgreSQL ledger's rules. */
+/** Keeps the ledger in maps and arrays, with the PostgreSQL ledger's rules. */
 export class MemoryLedger implements Ledger {
   readonly rows = new Map<string, Row>();
   readonly events: MemoryEvent[] = [];
@@ -241,7 +241,7 @@ export class MemoryLedger implements Ledger {
     return Promise.resolve(rows.map((r) => ({ vetId: r.vetId ?? 0, consultationId: r.id, endedAt: r.endedAt?.getTime() ?? 0 })));
   }
 
-  /** Every event of one consultation, oldest first (as `ConsultationRepository.history`). */
+  /** Every event of one consultation, oldest first (as `ConsultationLedger.history`). */
   history(id: string): Promise<Array<{ from: string | null; to: string; at: Date; detail: unknown }>> {
     const events = this.events.filter((e) => e.id === id);
     // Stable sort by time: equal times keep their write order, like the table's serial id.
@@ -249,7 +249,7 @@ export class MemoryLedger implements Ledger {
     return Promise.resolve(events.map(({ from, to, at, detail }) => ({ from, to, at, detail })));
   }
 
-  /** Offers of one consultation, oldest first (as `ConsultationRepository.offersOf`). */
+  /** Offers of one consultation, oldest first (as `ConsultationLedger.offersOf`). */
   offersOf(id: string): Promise<Array<{ vetId: number; outcome: string | null }>> {
     return Promise.resolve(this.offers.filter((o) => o.consultationId === id).map(({ vetId, outcome }) => ({ vetId, outcome })));
   }

@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig, type ResolvedConfig } from "../../src/config.js";
-import { AppError } from "../../src/lib/envelope.js";
+import { AppError } from "../../src/lib/app-error.js";
 import { createLogger } from "../../src/lib/logger.js";
 import { rewriteTwilioUrl } from "../../src/twilio/live-provider.js";
 import type { TwilioProvider } from "../../src/domain/ports.js";

@@ -3,7 +3,7 @@
  * are UTC `YYYY-MM-DD HH:mm:ss`. Each presenter returns the type of its zod schema.
  */
 import type { z } from "zod";
-import { emergencyStats, userDerivedFields } from "../../domain/emergency-stats.js";
+import { emergencyStats, userDerivedFields } from "../../repositories/emergency-stats.js";
 import { formatDateTime } from "../../lib/time.js";
 import { toPetJson, type PetRow } from "../../repositories/pets.js";
 import type { UserRow, UserStatusRow } from "../../repositories/users.js";

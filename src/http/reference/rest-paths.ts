@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { feedbackSchema as feedbackPayload, vetCardSchema } from "../../protocol/payloads.js";
-import { ownerTokenSchema } from "../../demo/routes.js";
+import { ownerTokenSchema } from "../schemas/demo.js";
 import {
   appJsonSchema,
   consultationAuditJsonSchema,
@@ -23,13 +23,9 @@ import {
   vetJsonSchema,
   vetWithActiveJsonSchema,
 } from "../presenters/schemas.js";
-import { createAppSchema, createVetSchema } from "../routes/admin.js";
-import { appPatchSchema } from "../routes/admin-webhooks.js";
-import { summaryQuerySchema } from "../routes/admin-summary.js";
+import { appPatchSchema, consultationListSchema, createAppSchema, createVetSchema, summaryQuerySchema, vetPatchSchema } from "../schemas/admin.js";
 import { summaryJsonSchema } from "../presenters/stats-summary.js";
 import { appAdminJsonSchema, appWithHealthJsonSchema, webhookLogJsonSchema } from "../presenters/webhooks.js";
-import { consultationListSchema } from "../routes/admin-consultations.js";
-import { vetPatchSchema } from "../routes/admin-vets.js";
 import { callActionSchema, endSchema, feedbackSchema, talkToVetSchema } from "../routes/v2/consultations.js";
 import * as v2 from "../routes/v2/schemas.js";
 import { loginSchema } from "../routes/vet-auth.js";
@@ -348,7 +344,7 @@ export function restPaths() {
     "/admin/v1/consultations/{id}": {
       get: {
         tags: ["admin"],
-        summary: "One consultation with every transition, offer and its feedback (history is written just behind the hot path).",
+        summary: "One consultation with every transition, offer and its feedback (the ledger is written just behind the hot path).",
         security: adminAuth,
         requestParams: { path: z.object({ id: z.string().meta({ description: "The consultation id (a UUID).", example: ex.consultation.id }) }) },
         responses: {

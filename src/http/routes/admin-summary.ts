@@ -4,33 +4,15 @@
  * unset, the last 30 days up to today.
  */
 import { Router } from "express";
-import { z } from "zod";
 import type { GatewayContext } from "../../context.js";
-import { ok } from "../../lib/envelope.js";
+import { ok } from "../../protocol/envelope.js";
 import { StatsSummary } from "../../ops/stats-summary.js";
-import { validate } from "../validation.js";
+import { validate } from "../../transport/validation.js";
+import { summaryQuerySchema } from "../schemas/admin.js";
 import { summaryJson } from "../presenters/stats-summary.js";
 
 /** Longest range one summary covers. */
 export const MAX_SUMMARY_DAYS = 366;
-
-const date = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, { error: "The :attribute must be a date (YYYY-MM-DD)." })
-  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), {
-    error: "The :attribute must be a date (YYYY-MM-DD).",
-  });
-const id = z.coerce.number({ error: "The :attribute must be an integer." }).int({ error: "The :attribute must be an integer." }).min(1).max(2_147_483_647);
-
-/** Query of `GET /admin/v1/stats/summary`. */
-export const summaryQuerySchema = z
-  .strictObject({
-    from: date.optional().meta({ description: "First day (UTC), inclusive; default 29 days before `to`.", example: "2026-11-01" }),
-    to: date.optional().meta({ description: "Last day (UTC), inclusive; default today.", example: "2026-11-30" }),
-    app_id: id.optional(),
-    vet_id: id.optional(),
-  })
-  .meta({ id: "SummaryQuery" });
 
 const DAY_MS = 86_400_000;
 

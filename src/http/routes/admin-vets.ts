@@ -6,15 +6,16 @@
  * vet cannot come back until restored. New skills reach routing once recorded.
  */
 import { Router } from "express";
-import { z } from "zod";
 import type { GatewayContext } from "../../context.js";
 import type { VetSkills } from "../../domain/types.js";
-import { notFound, ok } from "../../lib/envelope.js";
+import { notFound } from "../../lib/app-error.js";
+import { ok } from "../../protocol/envelope.js";
 import type { Logger } from "../../lib/logger.js";
-import { languageCodeSchema } from "../../protocol/languages.js";
 import { vetSkillsOf } from "../../repositories/vets.js";
-import { idParam, validate } from "../validation.js";
+import { idParam } from "../params.js";
+import { validate } from "../../transport/validation.js";
 import { vetJson } from "../presenters/admin.js";
+import { vetPatchSchema } from "../schemas/admin.js";
 
 /** Closes a vet's live sessions (all nodes); the composition root provides it over Socket.IO. */
 export interface VetSessions {
@@ -24,62 +25,6 @@ export interface VetSessions {
   /** The vet's skills were recorded: routing (every node) uses them from now on. */
   vetSkillsChanged?(vetId: number, skills: VetSkills): Promise<void>;
 }
-
-/** At most this many species or languages per vet. */
-export const MAX_VET_SKILL_ENTRIES = 20;
-/** `max_chats` bounds (null = `VET_MAX_CONSULTS`). */
-export const MAX_CHATS_LIMIT = 10;
-
-const dedupe = <T>(list: T[]): T[] => [...new Set(list)];
-const tooMany = { error: `The :attribute must not have more than ${String(MAX_VET_SKILL_ENTRIES)} items.` };
-
-/**
- * The vet's routing attributes (PROTOCOL §4 skills), as `POST /admin/v1/vets`, `PATCH
- * /admin/v1/vets/{id}` and the CLI take them. Species are trimmed and lower-cased; both lists
- * lose duplicates.
- */
-export const vetAttributeFields = {
-  species: z
-    .array(
-      z
-        .string()
-        .trim()
-        .toLowerCase()
-        .regex(/^[a-z][a-z -]{0,39}$/, { error: "The :attribute must be a lower-case species name (letters, spaces, hyphens; at most 40)." }),
-    )
-    .max(MAX_VET_SKILL_ENTRIES, tooMany)
-    .overwrite(dedupe)
-    .optional()
-    .meta({ description: "Species the vet treats, e.g. `[\"dog\", \"cat\"]`; empty = every species (default).", example: ["dog", "cat"] }),
-  languages: z
-    .array(languageCodeSchema)
-    .min(1, { error: "The :attribute must have at least 1 item." })
-    .max(MAX_VET_SKILL_ENTRIES, tooMany)
-    .overwrite(dedupe)
-    .optional()
-    .meta({ description: "ISO 639-1 codes the vet speaks; default `[\"en\"]`.", example: ["en", "es"] }),
-  max_chats: z
-    .int({ error: "The :attribute must be an integer." })
-    .min(1, { error: "The :attribute must be at least 1." })
-    .max(MAX_CHATS_LIMIT, { error: `The :attribute must not be greater than ${String(MAX_CHATS_LIMIT)}.` })
-    .nullable()
-    .optional()
-    .meta({ description: `Chat consultations held at once, 1–${String(MAX_CHATS_LIMIT)}; null = \`VET_MAX_CONSULTS\` (default).` }),
-};
-
-/** A vet's password, as `POST /admin/v1/vets`, `PATCH /admin/v1/vets/{id}` and the CLI take it. */
-export const vetPasswordSchema = z.string().min(8).max(256);
-
-/** Body of `PATCH /admin/v1/vets/{id}`: at least one field. */
-export const vetPatchSchema = z
-  .strictObject({
-    active: z.boolean({ error: "The :attribute field must be true or false." }).optional(),
-    password: vetPasswordSchema.optional().meta({ description: "A new password: every session of the vet is revoked (PROTOCOL §7)." }),
-    ...vetAttributeFields,
-  })
-  .refine((b) => Object.values(b).some((v) => v !== undefined), {
-    error: "At least one of active, password, species, languages, max_chats is required.",
-  });
 
 export function createAdminVetRouter(ctx: GatewayContext, sessions?: VetSessions): Router {
   const r = Router();

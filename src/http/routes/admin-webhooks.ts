@@ -5,24 +5,15 @@
  * `POST /admin/v1/webhooks/{delivery_id}/retry`.
  */
 import { Router, type Response } from "express";
-import { z } from "zod";
 import type { GatewayContext } from "../../context.js";
-import { notFound, ok, unprocessable } from "../../lib/envelope.js";
+import { notFound, unprocessable } from "../../lib/app-error.js";
+import { ok } from "../../protocol/envelope.js";
 import type { Logger } from "../../lib/logger.js";
 import { WebhookUrlRefused, type WebhookSettings } from "../../webhooks/service.js";
 import { appAdminJson, deliveryJson, endpointHealthJson } from "../presenters/webhooks.js";
-import { idParam, validate } from "../validation.js";
-
-/** A webhook URL as the admin API takes it (`http(s)`; the policy checks the rest). */
-export const webhookUrlSchema = z.url({ protocol: /^https?$/ }).max(2048);
-
-/** Body of `PATCH /admin/v1/apps/{id}`: at least one field; a null `webhook_url` removes it. */
-export const appPatchSchema = z
-  .strictObject({
-    media_url: z.url({ protocol: /^https?$/ }).max(2048).nullable().optional(),
-    webhook_url: webhookUrlSchema.nullable().optional(),
-  })
-  .refine((b) => b.media_url !== undefined || b.webhook_url !== undefined, { error: "At least one of media_url, webhook_url is required." });
+import { idParam } from "../params.js";
+import { validate } from "../../transport/validation.js";
+import { appPatchSchema } from "../schemas/admin.js";
 
 const requestLog = (res: Response) => (res.locals as { log?: Logger }).log;
 

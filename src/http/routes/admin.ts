@@ -1,18 +1,19 @@
 import { appJson, statsHistoryJson, vetJson } from "../presenters/admin.js";
 import express, { Router, type Response } from "express";
 import { requireAdmin } from "../admin-auth.js";
-import { z } from "zod";
 import type { GatewayContext } from "../../context.js";
-import { notFound, ok } from "../../lib/envelope.js";
+import { notFound } from "../../lib/app-error.js";
+import { ok } from "../../protocol/envelope.js";
 import { generateAppSecret } from "../../auth/app-secret-verifier.js";
-import { idParam } from "../validation.js";
+import { idParam } from "../params.js";
 import type { Logger } from "../../lib/logger.js";
 import type { StatsHistoryData } from "../../ops/stats-history.js";
-import { validate } from "../validation.js";
+import { validate } from "../../transport/validation.js";
 import { createAdminConsultationRouter } from "./admin-consultations.js";
 import { createAdminSummaryRouter } from "./admin-summary.js";
-import { createAdminWebhookRouter, refusingBadUrls, settingsJson, webhookUrlSchema } from "./admin-webhooks.js";
-import { createAdminVetRouter, vetAttributeFields, vetPasswordSchema, type VetSessions } from "./admin-vets.js";
+import { createAdminWebhookRouter, refusingBadUrls, settingsJson } from "./admin-webhooks.js";
+import { createAdminVetRouter, type VetSessions } from "./admin-vets.js";
+import { createAppSchema, createVetSchema } from "../schemas/admin.js";
 
 /** Live counts for `GET /admin/v1/stats`; the routing layer provides it. */
 export interface StatsSource {
@@ -28,30 +29,6 @@ export interface GatewayStats {
   vets: Record<string, number>;
   open_consultations: number;
 }
-
-/** App names are the `{name}` path segment of `/api/v2/{name}`: lowercase, URL-safe. */
-export const APP_NAME_RE = /^[a-z0-9][a-z0-9_-]{1,62}$/;
-
-// validate() words these issues ("The name format is invalid.", "… must be a valid url.").
-const httpUrl = () => z.url({ protocol: /^https?$/ }).max(2048).nullish();
-
-/** Body of `POST /admin/v1/apps` (also the CLI's `create-app`). */
-export const createAppSchema = z.object({
-  name: z.string().regex(APP_NAME_RE),
-  secret: z.string().min(16).max(256),
-  media_url: httpUrl(),
-  webhook_url: webhookUrlSchema.nullish().meta({ description: "Where the app's webhooks go (PROTOCOL §9); the answer then shows `webhook_secret` once." }),
-});
-
-/** Body of `POST /admin/v1/vets` (also the CLI's `create-vet`). */
-export const createVetSchema = z.object({
-  email: z.email().max(254),
-  password: vetPasswordSchema,
-  first_name: z.string().trim().min(1).max(100),
-  last_name: z.string().trim().min(1).max(100),
-  profile_image: httpUrl(),
-  ...vetAttributeFields,
-});
 
 const requestLog = (res: Response) => (res.locals as { log?: Logger }).log;
 

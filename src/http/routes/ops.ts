@@ -1,6 +1,6 @@
 import { Router } from "express";
 import type { GatewayContext } from "../../context.js";
-import { fail, ok } from "../../lib/envelope.js";
+import { fail, ok } from "../../protocol/envelope.js";
 import { requireAdmin } from "../admin-auth.js";
 
 /** The Redis check's budget; the database check uses `DATABASE_TIMEOUT_MS`. */

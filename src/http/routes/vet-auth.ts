@@ -4,8 +4,9 @@ import { rateLimit, type Store } from "express-rate-limit";
 import { RedisStore, type RedisReply } from "rate-limit-redis";
 import { z } from "zod";
 import type { GatewayContext } from "../../context.js";
-import { AppError, fail, ok } from "../../lib/envelope.js";
-import { validate } from "../validation.js";
+import { AppError } from "../../lib/app-error.js";
+import { fail, ok } from "../../protocol/envelope.js";
+import { validate } from "../../transport/validation.js";
 import { createFailureLimit } from "../failure-limit.js";
 import { vetJson } from "../presenters/admin.js";
 

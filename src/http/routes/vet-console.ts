@@ -1,8 +1,9 @@
 import { Router, type Request } from "express";
 import type { GatewayContext } from "../../context.js";
-import { statsPayload } from "../../domain/payloads.js";
+import { statsPayload } from "../../domain/outgoing-payloads.js";
 import type { RoutingSnapshot } from "../../domain/routing-store.js";
-import { AppError, ok } from "../../lib/envelope.js";
+import { AppError } from "../../lib/app-error.js";
+import { ok } from "../../protocol/envelope.js";
 import type { VetPrincipal } from "../../auth/socket-tokens.js";
 import { vetSessionValid } from "../../auth/vet-sessions.js";
 

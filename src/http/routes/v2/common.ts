@@ -1,7 +1,7 @@
 /** Small helpers shared by the v2 routers. */
 import type { Request, Response } from "express";
 import type { GatewayContext } from "../../../context.js";
-import { AppError, notFound } from "../../../lib/envelope.js";
+import { AppError, notFound } from "../../../lib/app-error.js";
 import type { AppRecord } from "../../../repositories/apps.js";
 import type { UserRow } from "../../../repositories/users.js";
 

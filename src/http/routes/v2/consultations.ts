@@ -6,9 +6,9 @@ import { Router } from "express";
 import { z } from "zod";
 import type { GatewayContext } from "../../../context.js";
 import type { ConsultationEngine } from "../../../domain/consultation-engine.js";
-import { ok } from "../../../lib/envelope.js";
+import { ok } from "../../../protocol/envelope.js";
 import { buildTalkToVetUserPayload } from "../../presenters/users.js";
-import { validate } from "../../validation.js";
+import { validate } from "../../../transport/validation.js";
 import { bodyOf, currentApp, now, requireUser } from "./common.js";
 import { flag, optionalLanguage } from "./schemas.js";
 

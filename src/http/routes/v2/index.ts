@@ -5,7 +5,7 @@
  */
 import { Router, type RequestHandler } from "express";
 import type { GatewayContext } from "../../../context.js";
-import { ok } from "../../../lib/envelope.js";
+import { ok } from "../../../protocol/envelope.js";
 import { currentApp, mediaBaseUrl } from "./common.js";
 import { createPetRouter } from "./pets.js";
 import { createReportRouter } from "./reports.js";

@@ -1,9 +1,10 @@
 /** `pet/add`, `pet/update`, `pet/remove`, `pet/list`. */
 import { Router, type Request } from "express";
 import type { GatewayContext } from "../../../context.js";
-import { notFound, ok } from "../../../lib/envelope.js";
+import { notFound } from "../../../lib/app-error.js";
+import { ok } from "../../../protocol/envelope.js";
 import { toPetJson } from "../../../repositories/pets.js";
-import { validate } from "../../validation.js";
+import { validate } from "../../../transport/validation.js";
 import { bodyOf, currentApp, mediaBaseUrl, now, requireUser } from "./common.js";
 import { petAddSchema, petFields, petListSchema, petRemoveSchema, petUpdateSchema } from "./schemas.js";
 import { checkImage, discardImage, profileUpload, storeImage, storedImageName, type CheckedImage } from "./upload.js";

@@ -1,9 +1,9 @@
 /** `report/webappuser/profile`: the app's users with their subscription data. */
 import { Router } from "express";
 import type { GatewayContext } from "../../../context.js";
-import { ok } from "../../../lib/envelope.js";
+import { ok } from "../../../protocol/envelope.js";
 import { toReportRowJson } from "../../presenters/users.js";
-import { validate } from "../../validation.js";
+import { validate } from "../../../transport/validation.js";
 import { bodyOf, currentApp, now } from "./common.js";
 import { reportSchema } from "./schemas.js";
 

@@ -5,7 +5,7 @@ import path from "node:path";
 import type { RequestHandler } from "express";
 import { fileTypeFromBuffer } from "file-type";
 import multer from "multer";
-import { unprocessable } from "../../../lib/envelope.js";
+import { unprocessable } from "../../../lib/app-error.js";
 
 /** Largest accepted image (PROTOCOL §2); larger → 413. */
 export const MAX_IMAGE_BYTES = 5 * 1024 * 1024;

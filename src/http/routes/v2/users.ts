@@ -1,10 +1,11 @@
 /** `register-user`, `actions`, `delete-user`, `refresh`, `socket-token`. */
 import { Router } from "express";
 import type { GatewayContext } from "../../../context.js";
-import { notFound, ok, unprocessable } from "../../../lib/envelope.js";
+import { notFound, unprocessable } from "../../../lib/app-error.js";
+import { ok } from "../../../protocol/envelope.js";
 import { toDeletedUserJson, toEmergencyStatsJson, toUserJson } from "../../presenters/users.js";
 import { parseIdentity } from "../../../twilio/identity.js";
-import { validate } from "../../validation.js";
+import { validate } from "../../../transport/validation.js";
 import { discardImage, storedImageName } from "./upload.js";
 import { bodyOf, currentApp, now, requireUser, twilioTokenFor } from "./common.js";
 import { actionsSchema, deleteUserSchema, petFields, refreshSchema, registerUserSchema, socketTokenSchema } from "./schemas.js";

@@ -32,7 +32,7 @@ if not v or not isEligible(v, rules.maxConsults) then return '{"ok":false,"reaso
 if contains(c.excludedVetIds, vetId) then return '{"ok":false,"reason":"vet_excluded"}' end
 if not canTake(v, c, now, rules, c.requestedVetId == vetId) then return '{"ok":false,"reason":"vet_not_eligible"}' end
 -- The order check reads the head of the queue: a bounded cost per claim however long the
--- queue (memory-store.ts has the same bound).
+-- queue (memory/store.ts has the same bound).
 local ids = {}
 for _, e in ipairs((headOf(function() return { v } end))) do ids[#ids + 1] = e.id end
 local compare = queueComparator(now, rules.priorityAgingMs)

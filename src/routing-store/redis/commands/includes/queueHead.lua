@@ -1,6 +1,6 @@
 --[[
 The head of the queue (QUEUE_HEAD_LIMIT in src/domain/routing-rules.ts; the memory store's
-copy is src/routing-store/queue-head.ts), read from the waiting indexes of waiting.lua.
+copy is src/routing-store/memory/queue-head.ts), read from the waiting indexes of waiting.lua.
 ]]
 --- @include "keys"
 --- @include "rules"

@@ -12,7 +12,7 @@ calls (Lua gets the rules and a request's class ready-made).
 -- QUEUE_HEAD_LIMIT: how many requests of each range the head of the queue reads.
 local QUEUE_HEAD_LIMIT = 200
 
--- The rules from ARGV[first], ARGV[first + 1], ARGV[first + 2] (redis-store.ts ruleArgs()).
+-- The rules from ARGV[first], ARGV[first + 1], ARGV[first + 2] (redis/store.ts ruleArgs()).
 local function rulesFromArgv(first)
   return {
     maxConsults = tonumber(ARGV[first]),

@@ -1,6 +1,6 @@
 --[[
 Reading and writing a vet's presence (v:{vetId}, VetPresence JSON), and the changes the
-memory store makes with src/routing-store/vet-holdings.ts.
+memory store makes with src/routing-store/memory/vet-holdings.ts.
 ]]
 --- @include "keys"
 --- @include "json"

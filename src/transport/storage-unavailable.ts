@@ -4,7 +4,7 @@
  */
 import { isDatabaseUnavailable } from "../db/errors.js";
 import { StorageUnavailableError } from "../domain/errors.js";
-import { isRedisUnavailable } from "./redis-commands.js";
+import { isRedisUnavailable } from "../lib/redis-commands.js";
 
 export function isStorageUnavailable(err: unknown): boolean {
   return err instanceof StorageUnavailableError || isDatabaseUnavailable(err) || isRedisUnavailable(err);

@@ -1,5 +1,9 @@
+/**
+ * Payload validation shared by both transports: REST bodies and queries, socket event
+ * payloads. A failed parse becomes a 422 with Laravel-style messages (PROTOCOL §2, §3).
+ */
 import type { z } from "zod";
-import { AppError } from "../lib/envelope.js";
+import { AppError } from "../lib/app-error.js";
 
 /**
  * Laravel's attribute wording (`Str::snake`, then `_` → space): `first_name` → `first name`,
@@ -85,12 +89,4 @@ export function validate<S extends z.ZodType>(schema: S, input: unknown): z.outp
   const result = schema.safeParse(input ?? {}, { reportInput: true });
   if (!result.success) throw new AppError(422, validationMessages(result.error));
   return result.data;
-}
-
-const PG_INT_MAX = 2_147_483_647;
-
-/** A path id (`/admin/v1/vets/{id}`): a positive PostgreSQL integer, else null (answer 404). */
-export function idParam(raw: string): number | null {
-  const id = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
-  return id >= 1 && id <= PG_INT_MAX ? id : null;
 }

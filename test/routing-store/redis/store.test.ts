@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { createClient, type RedisClientType } from "redis";
-import { routingKeys } from "../../src/routing-store/redis/keys.js";
-import { RedisRoutingStore, type RedisCommandClient } from "../../src/routing-store/redis-store.js";
-import { REDIS_URL, cleanRedisPrefix, uniqueRedisPrefix } from "../support/services.js";
-import { newRequest, routingStoreContract, rulesFor } from "./contract.js";
+import { routingKeys } from "../../../src/routing-store/redis/keys.js";
+import { RedisRoutingStore, type RedisCommandClient } from "../../../src/routing-store/redis/store.js";
+import { REDIS_URL, cleanRedisPrefix, uniqueRedisPrefix } from "../../support/services.js";
+import { newRequest, routingStoreContract, rulesFor } from "../contract.js";
 
 // One client for the file; every test gets its own sub-prefix so no state leaks between tests.
 const filePrefix = uniqueRedisPrefix("rstore");

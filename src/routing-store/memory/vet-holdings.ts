@@ -1,4 +1,4 @@
-import type { LiveConsultation, VetPresence, VetSkills } from "../domain/types.js";
+import type { LiveConsultation, VetPresence, VetSkills } from "../../domain/types.js";
 
 // The memory store's changes to a vet's presence; commands/includes/vets.lua has the same for Redis.
 

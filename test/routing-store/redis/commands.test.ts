@@ -10,10 +10,10 @@ import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient, type RedisClientType } from "redis";
 import { parse, type Node } from "luaparse";
-import * as routingRules from "../../src/domain/routing-rules.js";
-import { routingKeys } from "../../src/routing-store/redis/keys.js";
-import { COMMANDS_DIR, COMMAND_NAMES, LuaCommands, inlineIncludes, readCommand, readCommands } from "../../src/routing-store/redis/scripts.js";
-import { REDIS_URL, cleanRedisPrefix, uniqueRedisPrefix } from "../support/services.js";
+import * as routingRules from "../../../src/domain/routing-rules.js";
+import { routingKeys } from "../../../src/routing-store/redis/keys.js";
+import { COMMANDS_DIR, COMMAND_NAMES, LuaCommands, inlineIncludes, readCommand, readCommands } from "../../../src/routing-store/redis/scripts.js";
+import { REDIS_URL, cleanRedisPrefix, uniqueRedisPrefix } from "../../support/services.js";
 
 const prefix = uniqueRedisPrefix("luacmd");
 const read = (file: string) => readFileSync(new URL(file, COMMANDS_DIR), "utf8");
@@ -180,7 +180,7 @@ return cjson.encode({
   });
 
   it("every key of redis/keys.ts is in the key table of its TSDoc and in keys.lua", () => {
-    const doc = readFileSync(new URL("../../src/routing-store/redis/keys.ts", import.meta.url), "utf8");
+    const doc = readFileSync(new URL("../../../src/routing-store/redis/keys.ts", import.meta.url), "utf8");
     const lua = read("includes/keys.lua");
     for (const name of Object.keys(routingKeys(prefix))) {
       expect(doc, name).toMatch(new RegExp(`^ \\* \\| \`${name}[(\`]`, "m"));

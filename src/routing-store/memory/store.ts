@@ -1,4 +1,4 @@
-import { canTake, isEligible, queueComparator, type RoutingRules } from "../domain/routing-rules.js";
+import { canTake, isEligible, queueComparator, type RoutingRules } from "../../domain/routing-rules.js";
 import {
   queueOrder,
   type AcceptResult,
@@ -13,10 +13,10 @@ import {
   type RoutingStore,
   type TransferResult,
   type VetRelease,
-} from "../domain/routing-store.js";
-import { AppQueueFullError } from "../domain/errors.js";
-import { MemoryConnections, userKey } from "./memory-connections.js";
-import { MemoryDeadlines } from "./memory-deadlines.js";
+} from "../../domain/routing-store.js";
+import { AppQueueFullError } from "../../domain/errors.js";
+import { MemoryConnections, userKey } from "./connections.js";
+import { MemoryDeadlines } from "./deadlines.js";
 import { queueHead } from "./queue-head.js";
 import { dropActive, holdActive, offlineVet, takeSkills } from "./vet-holdings.js";
 import type {
@@ -27,7 +27,7 @@ import type {
   VetChosenStatus,
   VetPresence,
   VetSkills,
-} from "../domain/types.js";
+} from "../../domain/types.js";
 
 /**
  * Single-node {@link RoutingStore} used when `REDIS_URL` is unset. Each method runs to

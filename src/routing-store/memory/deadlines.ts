@@ -1,4 +1,4 @@
-import type { Deadline, DeadlineKind } from "../domain/types.js";
+import type { Deadline, DeadlineKind } from "../../domain/types.js";
 
 /** The memory store's deadlines: at most one of each kind per ref, a later one replacing it. */
 export class MemoryDeadlines {

@@ -11,11 +11,11 @@ import type {
   RoutingStore,
   TransferResult,
   VetRelease,
-} from "../domain/routing-store.js";
-import type { Deadline, DeadlineKind, HeldOffer, LiveConsultation, VetChosenStatus, VetPresence, VetSkills } from "../domain/types.js";
-import { AppQueueFullError } from "../domain/errors.js";
-import type { RoutingRules } from "../domain/routing-rules.js";
-import { routingKeys, type RoutingKeys } from "./redis/keys.js";
+} from "../../domain/routing-store.js";
+import type { Deadline, DeadlineKind, HeldOffer, LiveConsultation, VetChosenStatus, VetPresence, VetSkills } from "../../domain/types.js";
+import { AppQueueFullError } from "../../domain/errors.js";
+import type { RoutingRules } from "../../domain/routing-rules.js";
+import { routingKeys, type RoutingKeys } from "./keys.js";
 import {
   json,
   list,
@@ -32,10 +32,10 @@ import {
   type WireCleanup,
   type WireConsultation,
   type WireRelease,
-} from "./redis/replies.js";
-import { LuaCommands, readCommands, type RedisCommandClient } from "./redis/scripts.js";
+} from "./replies.js";
+import { LuaCommands, readCommands, type RedisCommandClient } from "./scripts.js";
 
-export type { RedisCommandClient } from "./redis/scripts.js";
+export type { RedisCommandClient } from "./scripts.js";
 
 /** The rules as the Lua commands take them (ARGV maxConsults, languageWaitMs, priorityAgingMs). */
 function ruleArgs(r: RoutingRules): [number, number, number] {

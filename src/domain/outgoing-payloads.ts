@@ -1,6 +1,7 @@
 /**
- * Payload builders: what the engine sends and answers, built from live state, the
- * {@link Directory} and fresh Twilio tokens. No state and no side effects.
+ * Outgoing payloads: the events and acks the engine sends (offer, matched, state, ended,
+ * tokens, stats), built from live state, the {@link Directory} and fresh Twilio tokens,
+ * shaped by the schemas of `protocol/payloads.ts`. No state and no side effects.
  */
 import type {
   EndedPayload,

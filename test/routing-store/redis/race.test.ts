@@ -4,12 +4,12 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createClient, type RedisClientType } from "redis";
-import { planOffers } from "../../src/domain/planner.js";
-import { canTake, isEligible } from "../../src/domain/routing-rules.js";
-import type { LiveConsultation, VetSkills } from "../../src/domain/types.js";
-import { RedisRoutingStore } from "../../src/routing-store/redis-store.js";
-import { REDIS_URL, cleanRedisPrefix, uniqueRedisPrefix } from "../support/services.js";
-import { newRequest, rulesFor } from "./contract.js";
+import { planOffers } from "../../../src/domain/planner.js";
+import { canTake, isEligible } from "../../../src/domain/routing-rules.js";
+import type { LiveConsultation, VetSkills } from "../../../src/domain/types.js";
+import { RedisRoutingStore } from "../../../src/routing-store/redis/store.js";
+import { REDIS_URL, cleanRedisPrefix, uniqueRedisPrefix } from "../../support/services.js";
+import { newRequest, rulesFor } from "../contract.js";
 
 const T0 = Date.UTC(2026, 0, 1);
 const OFFER_MS = 30_000;

@@ -1,11 +1,11 @@
 /**
- * The history writer: every write of the engine to the {@link Ledger}, in order per
+ * The ledger writer: every write of the engine to the {@link Ledger}, in order per
  * consultation (PROTOCOL §6).
  *
  * - `writeThrough`: the caller's answer depends on it (a status a client is about to hear
  *   of). It runs once, after the consultation's earlier writes; when the database refuses
  *   or times out, the caller gets a {@link StorageUnavailableError} and undoes its step.
- * - `writeBehind`: history off the hot path (offers, transitions back to the queue, notes).
+ * - `writeBehind`: ledger writes off the hot path (offers, transitions back to the queue, notes).
  *   Retried with backoff (50 ms doubling to 5 s) until stored or the writer is closed; a
  *   later write of the same consultation waits for it. Never dropped silently: an error
  *   that is not "the database is away" is logged and counted, then skipped.
@@ -14,23 +14,23 @@ import type { Logger } from "../lib/logger.js";
 import { StorageUnavailableError } from "./errors.js";
 import type { Ledger } from "./ports.js";
 
-/** One history write against the ledger. */
-export type HistoryWrite = (ledger: Ledger) => Promise<unknown>;
+/** One write against the ledger. */
+export type LedgerWrite = (ledger: Ledger) => Promise<unknown>;
 
 /** Waits `ms`, or less when `signal` aborts; never rejects. Injected so tests need no sleeps. */
 export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
 
 /** Observation hooks (metrics). */
-export interface HistoryObserver {
+export interface LedgerWriterObserver {
   /** A write behind failed because the database is away, and will be tried again. */
   retry?(): void;
   /** A write behind was given up: refused for good (`rejected`) or left at close (`shutdown`). */
   failure?(reason: "rejected" | "shutdown"): void;
 }
 
-export interface HistoryWriterOptions {
+export interface LedgerWriterOptions {
   logger: Logger;
-  observer?: HistoryObserver | undefined;
+  observer?: LedgerWriterObserver | undefined;
   /**
    * True when an error means the database is unreachable or too slow (worth retrying, and a
    * 503 to callers). Default: every error counts as that.
@@ -64,7 +64,7 @@ const realSleep: Sleep = (ms, signal) =>
   });
 
 interface Job {
-  write: HistoryWrite;
+  write: LedgerWrite;
   /** Run once; its failure goes to the caller. */
   through: boolean;
   resolve(): void;
@@ -80,17 +80,17 @@ interface Chain {
   done: Promise<void>;
 }
 
-export class HistoryWriter {
+export class LedgerWriter {
   private readonly ledger: Ledger;
   private readonly logger: Logger;
-  private readonly observer: HistoryObserver | undefined;
+  private readonly observer: LedgerWriterObserver | undefined;
   private readonly isUnavailable: (err: unknown) => boolean;
   private readonly sleep: Sleep;
   private readonly retryAfterS: number;
   private readonly chains = new Map<string, Chain>();
   private closed = false;
 
-  constructor(ledger: Ledger, opts: HistoryWriterOptions) {
+  constructor(ledger: Ledger, opts: LedgerWriterOptions) {
     this.ledger = ledger;
     this.logger = opts.logger;
     this.observer = opts.observer;
@@ -100,7 +100,7 @@ export class HistoryWriter {
   }
 
   /** Queues a write behind the consultation's earlier ones, retried until stored; does not wait. */
-  writeBehind(consultationId: string, write: HistoryWrite): void {
+  writeBehind(consultationId: string, write: LedgerWrite): void {
     if (this.closed) {
       this.logger.error({ consultationId }, "history write after close: not stored");
       this.observer?.failure?.("shutdown");
@@ -115,7 +115,7 @@ export class HistoryWriter {
    * (also when an earlier write of this consultation is failing for that reason); other
    * errors are passed on as they are. Never retried: the caller undoes its own step.
    */
-  writeThrough(consultationId: string, write: HistoryWrite): Promise<void> {
+  writeThrough(consultationId: string, write: LedgerWrite): Promise<void> {
     if (this.closed) return Promise.reject(new StorageUnavailableError(this.retryAfterS));
     return new Promise<void>((resolve, reject) => {
       this.enqueue(consultationId, { write, through: true, resolve, reject });

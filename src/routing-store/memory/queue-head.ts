@@ -1,5 +1,5 @@
-import { QUEUE_HEAD_LIMIT, urgentClassOf } from "../domain/routing-rules.js";
-import type { LiveConsultation, VetPresence } from "../domain/types.js";
+import { QUEUE_HEAD_LIMIT, urgentClassOf } from "../../domain/routing-rules.js";
+import type { LiveConsultation, VetPresence } from "../../domain/types.js";
 
 /**
  * The head of the queue for the free `vets`, as `RoutingStore.headSnapshot` defines it,

@@ -3,15 +3,13 @@
  * without a partner server: the demo owners with their pets, and their `/user` socket tokens.
  */
 import { Router } from "express";
-import { z } from "zod";
-import type { GatewayContext } from "../context.js";
-import { AppError, ok } from "../lib/envelope.js";
-import { validate } from "../http/validation.js";
-import { demoOwnerJson, demoVetJson } from "../http/presenters/demo.js";
-import { DEMO_APP_NAME, DEMO_OWNERS, DEMO_VETS } from "./data.js";
-
-/** Body of `POST /demo/v1/owner-token`. */
-export const ownerTokenSchema = z.object({ email: z.email().max(254) });
+import type { GatewayContext } from "../../context.js";
+import { DEMO_APP_NAME, DEMO_OWNERS, DEMO_VETS } from "../../demo/data.js";
+import { AppError } from "../../lib/app-error.js";
+import { ok } from "../../protocol/envelope.js";
+import { validate } from "../../transport/validation.js";
+import { demoOwnerJson, demoVetJson } from "../presenters/demo.js";
+import { ownerTokenSchema } from "../schemas/demo.js";
 
 export function createDemoRouter(ctx: GatewayContext): Router {
   const r = Router();

@@ -10,7 +10,7 @@ import {
   trialEndDate,
   userDerivedFields,
   type EmergencySubject,
-} from "../../src/domain/emergency-stats.js";
+} from "../../src/repositories/emergency-stats.js";
 
 const DAY = 86_400_000;
 const reg = new Date("2023-07-26T09:15:02Z");

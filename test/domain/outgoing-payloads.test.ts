@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { MemoryRoutingStore } from "../../src/routing-store/memory-store.js";
+import { MemoryRoutingStore } from "../../src/routing-store/memory/store.js";
 import { makeEngine } from "../support/engine-fakes.js";
 import { engineHelpers } from "./engine-helpers.js";
 
-/** Payload builders. In-memory store, manual clock: no sleeps. */
-describe("payloads", () => {
+/** Outgoing payload builders. In-memory store, manual clock: no sleeps. */
+describe("outgoing payloads", () => {
   let store: MemoryRoutingStore;
   let t: ReturnType<typeof makeEngine>;
   const { online, request } = engineHelpers(() => t);

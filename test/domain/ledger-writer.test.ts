@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { StorageUnavailableError } from "../../src/domain/errors.js";
-import { backoffMs, HistoryWriter, type HistoryWriterOptions, type Sleep } from "../../src/domain/history-writer.js";
+import { backoffMs, LedgerWriter, type LedgerWriterOptions, type Sleep } from "../../src/domain/ledger-writer.js";
 import type { Ledger } from "../../src/domain/ports.js";
 import { createLogger } from "../../src/lib/logger.js";
 import { MemoryLedger } from "../support/engine-fakes.js";
@@ -54,9 +54,9 @@ function flaky(n: number, log: string[], name: string) {
 
 const logger = createLogger("silent");
 
-function writer(opts: Partial<HistoryWriterOptions> = {}) {
+function writer(opts: Partial<LedgerWriterOptions> = {}) {
   const counts = { retries: 0, failures: [] as string[] };
-  const w = new HistoryWriter(new MemoryLedger(), {
+  const w = new LedgerWriter(new MemoryLedger(), {
     logger,
     sleep: instantSleep().sleep,
     observer: { retry: () => counts.retries++, failure: (r) => counts.failures.push(r) },
@@ -65,8 +65,8 @@ function writer(opts: Partial<HistoryWriterOptions> = {}) {
   return { w, counts };
 }
 
-/** The history writer: ordered writes per consultation, retries with backoff, record-first errors. */
-describe("HistoryWriter", () => {
+/** The ledger writer: ordered writes per consultation, retries with backoff, record-first errors. */
+describe("LedgerWriter", () => {
   it("runs the writes of one consultation in order, each after the previous landed", async () => {
     const { w } = writer();
     const log: string[] = [];

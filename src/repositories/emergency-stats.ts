@@ -2,7 +2,8 @@
  * Values derived from a pet owner's subscription: the trial period, emergency-fund
  * eligibility and the `emergency_stats` object of the v2 API (PROTOCOL §2). Everything
  * here is computed from the stored user at a given instant and never stored; `now` is
- * always a parameter so callers decide the clock.
+ * always a parameter so callers decide the clock. It sits beside `users.ts`, which applies
+ * {@link planUserAction}; `http/presenters/users.ts` renders the rest.
  */
 import { formatDateTime } from "../lib/time.js";
 

@@ -47,22 +47,22 @@ const toRecord = (r: Row): ConsultationRecord => r as ConsultationRecord;
  * and feedback. Writes from several nodes may land out of order; a status only moves
  * forward in time (`updated_at` guard), and terminal statuses are never overwritten.
  */
-export class ConsultationRepository implements Ledger {
+export class ConsultationLedger implements Ledger {
   private readonly db: Db;
   /** Durable writes: the request row (written before routing sees the request). */
   private readonly durable: StatementRunner;
-  /** History written behind the hot path. */
+  /** Ledger writes behind the hot path. */
   private readonly write: StatementRunner;
 
   /**
    * Reads and feedback go through `database.db`; the request row through `database.write`,
-   * durable before routing sees it; transitions and offers through `database.historyWrite`,
+   * durable before routing sees it; transitions and offers through `database.writeBehind`,
    * written behind the hot path. Those writes are fixed statements: nothing is built per call.
    */
-  constructor(database: Pick<Database, "db" | "write" | "historyWrite">) {
+  constructor(database: Pick<Database, "db" | "write" | "writeBehind">) {
     this.db = database.db;
     this.durable = database.write;
-    this.write = database.historyWrite;
+    this.write = database.writeBehind;
   }
 
   async create(c: LiveConsultation, source: "socket" | "rest"): Promise<void> {
@@ -253,7 +253,7 @@ export class ConsultationRepository implements Ledger {
     return rows.map((r) => ({ vetId: r.vetId ?? 0, consultationId: r.consultationId, endedAt: r.endedAt?.getTime() ?? 0 }));
   }
 
-  /** Every transition of one consultation, oldest first (history, tests, support). */
+  /** Every transition of one consultation, oldest first (its timeline: tests, support). */
   async history(id: string): Promise<Array<{ from: string | null; to: string; at: Date; detail: unknown }>> {
     const rows = await this.db
       .select({ from: consultationEvents.fromStatus, to: consultationEvents.toStatus, at: consultationEvents.at, detail: consultationEvents.detail })

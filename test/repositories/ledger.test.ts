@@ -1,7 +1,7 @@
-/** The PostgreSQL ledger (`ConsultationRepository`) against the Ledger contract, on PostgreSQL and on PGlite. */
+/** The PostgreSQL ledger (`ConsultationLedger`) against the Ledger contract, on PostgreSQL and on PGlite. */
 import { openDatabase } from "../../src/db/database.js";
 import { AppRepository } from "../../src/repositories/apps.js";
-import { ConsultationRepository } from "../../src/repositories/consultations.js";
+import { ConsultationLedger } from "../../src/repositories/ledger.js";
 import { UserRepository } from "../../src/repositories/users.js";
 import { VetRepository } from "../../src/repositories/vets.js";
 import { createTestDatabase } from "../support/services.js";
@@ -23,7 +23,7 @@ async function fixture(kind: "postgres" | "pglite"): Promise<LedgerFixture> {
     { name: "Rex" },
   );
   return {
-    ledger: new ConsultationRepository(database),
+    ledger: new ConsultationLedger(database),
     appId: appA.id,
     otherAppId: appB.id,
     userId: user.id,
