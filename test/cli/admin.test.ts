@@ -179,6 +179,28 @@ describe("admin CLI", () => {
     expect(short.code).toBe(1);
   });
 
+  it("set-webhook prints the secret once; rotate-webhook-secret makes a new one; --remove stops them", { timeout: 60_000 }, async () => {
+    const keyed = { ...env, GATEWAY_SECRET: "cli-test-gateway-secret-0123456789abcdef" };
+    expect((await runCli(["create-app", "--name", "hooked-cli", "--secret", "hooked-secret-0123456789"], keyed)).code).toBe(0);
+    const set = await runCli(["set-webhook", "--name", "hooked-cli", "--url", "http://127.0.0.1:9/hooks"], keyed);
+    expect(set.stderr).toBe("");
+    const first = JSON.parse(set.stdout) as { webhook_url: string; webhook_secret: string };
+    expect(first).toMatchObject({ name: "hooked-cli", webhook_url: "http://127.0.0.1:9/hooks", webhook_secret: expect.stringMatching(/^whsec_/) });
+    // A changed URL keeps the secret (not printed again); rotation prints a new one.
+    const moved = JSON.parse((await runCli(["set-webhook", "--name", "hooked-cli", "--url", "http://127.0.0.1:9/other"], keyed)).stdout) as Record<string, unknown>;
+    expect(moved).toMatchObject({ webhook_url: "http://127.0.0.1:9/other" });
+    expect(moved).not.toHaveProperty("webhook_secret");
+    const rotated = JSON.parse((await runCli(["rotate-webhook-secret", "--name", "hooked-cli"], keyed)).stdout) as { webhook_secret: string };
+    expect(rotated.webhook_secret).toMatch(/^whsec_/);
+    expect(rotated.webhook_secret).not.toBe(first.webhook_secret);
+    const removed = JSON.parse((await runCli(["set-webhook", "--name", "hooked-cli", "--remove"], keyed)).stdout) as Record<string, unknown>;
+    expect(removed).toMatchObject({ webhook_url: null });
+    const none = await runCli(["rotate-webhook-secret", "--name", "hooked-cli"], keyed);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain("has no webhook url");
+    expect((await runCli(["set-webhook", "--name", "hooked-cli"], keyed)).code).toBe(2);
+  });
+
   it("fails with one clear line and a non-zero status", { timeout: 60_000 }, async () => {
     const dup = await runCli(["create-app", "--name", "petcube", "--secret", "another-secret-0123456"], env);
     expect(dup.code).toBe(1);

@@ -47,7 +47,7 @@ describe("admin API", () => {
     expect(res.status).toBe(201);
     expect(res.body.success).toBe(true);
     expect(res.body.status_code).toBe(201);
-    expect(res.body.data).toEqual({ id: expect.any(Number), name: "petcube", media_url: "https://cdn.example.com/pets" });
+    expect(res.body.data).toEqual({ id: expect.any(Number), name: "petcube", media_url: "https://cdn.example.com/pets", webhook_url: null });
     expect(JSON.stringify(res.body)).not.toContain(secret);
 
     const stored = await gw.gateway.ctx.repos.apps.findWithSecret(res.body.data.id);
