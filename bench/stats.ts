@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     const from = day((DAYS - 1) * 86_400_000);
     const to = day(0);
     const cold = await timed(() => summary.summary({ from, to }));
-    console.log(`cold (computes ${DAYS - 2} closed days into stats_daily): ${cold.ms.toFixed(0)} ms; requests ${cold.value.requests}, matched ${cold.value.matched}`);
+    console.log(`cold (computes the ${DAYS - 1} closed days into stats_daily): ${cold.ms.toFixed(0)} ms; requests ${cold.value.requests}, matched ${cold.value.matched}`);
     const cases: Array<[string, () => Promise<unknown>]> = [
       [`${DAYS} days, all`, () => summary.summary({ from, to })],
       [`${DAYS} days, one app`, () => summary.summary({ from, to, appId: 2 })],

@@ -120,7 +120,7 @@ export async function buildGateway(settings: Config, overrides: GatewayOverrides
   const metrics = createMetrics();
   const scrypt = createScryptGate();
   const webhooks = new WebhookService({
-    db: database.db,
+    database,
     apps: repos.apps,
     gatewaySecret: config.gatewaySecret,
     clock,

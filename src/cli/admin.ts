@@ -310,7 +310,7 @@ export async function runAdminCli(argv: string[], io: CliIo = processIo): Promis
       const { target, url } = webhook;
       const found = "id" in target ? await repos.apps.findById(target.id) : await repos.apps.findByName(target.name);
       if (!found) throw new CliError(`app not found: ${"id" in target ? String(target.id) : target.name}`);
-      const service = new WebhookService({ db: database.db, apps: repos.apps, gatewaySecret, clock: systemClock, logger: createLogger("silent"), ...config.webhooks });
+      const service = new WebhookService({ database, apps: repos.apps, gatewaySecret, clock: systemClock, logger: createLogger("silent"), ...config.webhooks });
       const settings = url === undefined ? await service.rotateSecret(found.id) : await service.configure(found.id, url);
       if (!settings) throw new CliError(url === undefined ? `the app has no webhook url: ${found.name}` : `app not found: ${found.name}`);
       result = { ...appAdminJson(settings.app), ...(settings.secret !== undefined ? { webhook_secret: settings.secret } : {}) };

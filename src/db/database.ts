@@ -27,6 +27,8 @@ export interface Database {
   readonly writeBehind: StatementRunner;
   /** Runs a durable write on `db`'s pool, as a named prepared statement on PostgreSQL. */
   readonly write: StatementRunner;
+  /** Runs a fixed statement on `db`'s pool and answers its rows, prepared on PostgreSQL. */
+  readonly query: StatementQuery;
   readonly kind: "postgres" | "pglite";
   /** Resolves when a trivial query succeeds; used by `/readyz`. */
   ping(): Promise<void>;
@@ -37,10 +39,18 @@ export interface Database {
 export interface Statement {
   readonly name: string;
   readonly text: string;
+  /**
+   * False: planned afresh each time rather than prepared. For a statement whose best plan
+   * depends on its values (a generic plan of a prepared statement can be far worse).
+   */
+  readonly prepare?: boolean;
 }
 
 /** Executes one fixed statement with its parameters, for its effect. */
 export type StatementRunner = (statement: Statement, values: unknown[]) => Promise<void>;
+
+/** Executes one fixed statement with its parameters and answers its rows (as the driver parsed them). */
+export type StatementQuery = <T>(statement: Statement, values: unknown[]) => Promise<T[]>;
 
 /** `src/db` and `dist/db` are both two levels below the package root. */
 const MIGRATIONS_DIR = fileURLToPath(new URL("../../drizzle", import.meta.url));
@@ -126,6 +136,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       };
     const writeBehind = prepared(behindPool);
     const write = prepared(pool);
+    const query: StatementQuery = async <T>({ name, text, prepare }: Statement, values: unknown[]) =>
+      (await pool.query(prepare === false ? { text, values } : { name, text, values })).rows as T[];
     try {
       await migrateUnderLock(opts.url, timeoutMs);
     } catch (err) {
@@ -136,6 +148,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       db,
       writeBehind,
       write,
+      query,
       kind: "postgres",
       ping: async () => {
         await pool.query("select 1");
@@ -158,6 +171,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     write: async ({ text }, values) => {
       await client.query(text, values);
     },
+    query: async <T>({ text }: Statement, values: unknown[]) => (await client.query<T>(text, values)).rows,
     kind: "pglite",
     ping: async () => {
       await db.execute(sql`select 1`);

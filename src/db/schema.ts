@@ -287,9 +287,9 @@ export const webhookOutbox = pgTable(
   "webhook_outbox",
   {
     id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
-    appId: integer("app_id")
-      .notNull()
-      .references(() => apps.id),
+    // No foreign key: its check would lock the app's one row for every event of every
+    // consultation of the app (FOR KEY SHARE, a MultiXact shared by concurrent writers).
+    appId: integer("app_id").notNull(),
     consultationId: uuid("consultation_id").notNull(),
     type: text("type").notNull(),
     occurredAt: ts("occurred_at").notNull(),
@@ -301,7 +301,10 @@ export const webhookOutbox = pgTable(
     retryUntil: ts("retry_until"),
     /** A node is delivering it until then; past it (the node died), any node may claim it again. */
     lockedUntil: ts("locked_until"),
-    /** The body's JSON text, fixed at the first attempt so every retry sends the same bytes (jsonb would reorder keys). */
+    /**
+     * The body's JSON text, fixed at the first attempt so every retry sends the same bytes
+     * (jsonb would reorder keys); dropped once delivered (a hand retry builds it again).
+     */
     body: text("body"),
     lastStatus: integer("last_status"),
     lastError: text("last_error"),
@@ -312,18 +315,18 @@ export const webhookOutbox = pgTable(
   (t) => [
     index("webhook_outbox_due").on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
     index("webhook_outbox_pending_consultation").on(t.consultationId, t.id).where(sql`${t.status} = 'pending'`),
+    // The log and the health read an app's newest rows and its few not delivered. Pruning goes
+    // by the primary key (ids grow with time): no index on created_at to keep up per event.
     index("webhook_outbox_app").on(t.appId, t.id),
-    index("webhook_outbox_app_pending").on(t.appId, t.id).where(sql`${t.status} = 'pending'`),
-    index("webhook_outbox_app_delivered").on(t.appId, t.deliveredAt).where(sql`${t.status} = 'delivered'`),
-    index("webhook_outbox_created").on(t.createdAt),
+    index("webhook_outbox_app_open").on(t.appId, t.id).where(sql`${t.status} <> 'delivered'`),
   ],
 );
 
 /**
  * Statistics of closed days (PROTOCOL §9 `stats/summary`): per day, app and vet (0: none),
  * the counts, sums and histograms of waits and handling times, and outcomes. A day is
- * computed once from `consultations` when no consultation of it is open any more and it is
- * at least two days old; newer days are read from `consultations` directly.
+ * computed once from `consultations` when it is over and no consultation of it is open any
+ * more; today (and any day still open) is read from `consultations` directly.
  */
 export const statsDaily = pgTable(
   "stats_daily",

@@ -5,7 +5,7 @@
  * duplicates of another (an owner asking twice at once) or never recorded are not counted.
  *
  * Why two sources: reading a million consultations and sorting their durations takes
- * seconds. A day at least two days old with no consultation open any more is "closed": its
+ * seconds. A day that is over (yesterday or before) with no consultation open any more is "closed": its
  * figures are computed once into `stats_daily` (per app and vet, with histograms of the
  * durations, `histogram.ts`); newer days are read from `consultations` at each call. The
  * percentiles are interpolated within their histogram bucket (±7.5 %); counts and averages
@@ -75,8 +75,8 @@ export interface SummaryQuery {
   vetId?: number;
 }
 
-/** Days before this many days ago may close. */
-const CLOSE_AFTER_DAYS = 2;
+/** A day may close once it is this many days back (1: yesterday, once nothing of it is open). */
+const CLOSE_AFTER_DAYS = 1;
 const DAY_MS = 86_400_000;
 
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -98,11 +98,12 @@ function aggregate(startMs: number, endMs: number, filter: SQL = sql`true`): SQL
   const handle = sql.raw(BUCKET_SQL("handle_ms"));
   return sql`
     with base as (
-      select to_char(c.created_at at time zone 'UTC', 'YYYY-MM-DD') as day, c.app_id, coalesce(c.vet_id, 0) as vet_id,
+      select (c.created_at at time zone 'UTC')::date as day, c.app_id, coalesce(c.vet_id, 0) as vet_id,
         c.status, c.accepted_at,
-        case when c.accepted_at is not null then extract(epoch from c.accepted_at - c.created_at) * 1000 end as wait_ms,
+        -- float8: extract() answers numeric, whose ln() costs far more than a double's.
+        case when c.accepted_at is not null then extract(epoch from c.accepted_at - c.created_at)::float8 * 1000 end as wait_ms,
         case when c.status = 'ended' and c.accepted_at is not null and c.ended_at is not null
-          then extract(epoch from c.ended_at - c.accepted_at) * 1000 end as handle_ms,
+          then extract(epoch from c.ended_at - c.accepted_at)::float8 * 1000 end as handle_ms,
         f.outcome
       from consultations c left join feedback f on f.consultation_id = c.id
       where c.created_at >= ${new Date(startMs)} and c.created_at < ${new Date(endMs)}
@@ -111,8 +112,8 @@ function aggregate(startMs: number, endMs: number, filter: SQL = sql`true`): SQL
       select day, app_id, vet_id, count(*)::int as requests, count(accepted_at)::int as matched,
         (count(*) filter (where status = 'cancelled' and accepted_at is null))::int as cancelled_before_match,
         (count(*) filter (where status = 'expired'))::int as expired,
-        count(wait_ms)::int as wait_count, coalesce(sum(wait_ms), 0)::bigint as wait_sum_ms,
-        count(handle_ms)::int as handle_count, coalesce(sum(handle_ms), 0)::bigint as handle_sum_ms
+        count(wait_ms)::int as wait_count, round(coalesce(sum(wait_ms), 0))::bigint as wait_sum_ms,
+        count(handle_ms)::int as handle_count, round(coalesce(sum(handle_ms), 0))::bigint as handle_sum_ms
       from base group by 1, 2, 3),
     waits as (
       select day, app_id, vet_id, jsonb_object_agg(b, n) as h
@@ -126,7 +127,9 @@ function aggregate(startMs: number, endMs: number, filter: SQL = sql`true`): SQL
       select day, app_id, vet_id, jsonb_object_agg(outcome, n) as o
       from (select day, app_id, vet_id, outcome, count(*)::int as n from base where outcome is not null group by 1, 2, 3, 4) x
       group by 1, 2, 3)
-    select counts.*, coalesce(waits.h, '{}'::jsonb) as wait_hist, coalesce(handles.h, '{}'::jsonb) as handle_hist,
+    select to_char(counts.day, 'YYYY-MM-DD') as day, counts.app_id, counts.vet_id, counts.requests, counts.matched,
+      counts.cancelled_before_match, counts.expired, counts.wait_count, counts.wait_sum_ms, counts.handle_count,
+      counts.handle_sum_ms, coalesce(waits.h, '{}'::jsonb) as wait_hist, coalesce(handles.h, '{}'::jsonb) as handle_hist,
       coalesce(outcomes.o, '{}'::jsonb) as outcomes
     from counts
       left join waits using (day, app_id, vet_id)
@@ -335,13 +338,16 @@ export class StatsSummary {
   }
 }
 
-/** Runs of consecutive days (each closes in one scan). */
+/** Most days one scan covers: a scan stays well inside the statement deadline. */
+const MAX_RUN_DAYS = 7;
+
+/** Runs of consecutive days, at most {@link MAX_RUN_DAYS} long (each is read or closed in one scan). */
 function contiguous(days: string[]): string[][] {
   const runs: string[][] = [];
   for (const d of [...days].sort()) {
     const run = runs[runs.length - 1];
     const prev = run?.[run.length - 1];
-    if (run && prev !== undefined && dayStart(d) - dayStart(prev) === DAY_MS) run.push(d);
+    if (run && prev !== undefined && run.length < MAX_RUN_DAYS && dayStart(d) - dayStart(prev) === DAY_MS) run.push(d);
     else runs.push([d]);
   }
   return runs;

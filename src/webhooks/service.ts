@@ -3,7 +3,7 @@
  * delivery log and hand retries, pruning, and the figures operators watch. Built once by the
  * composition root; the admin API and the CLI call it.
  */
-import type { Db } from "../db/database.js";
+import type { Database } from "../db/database.js";
 import type { Clock } from "../lib/clock.js";
 import type { Logger } from "../lib/logger.js";
 import type { AppAdminRecord, AppRepository } from "../repositories/apps.js";
@@ -16,7 +16,7 @@ import { webhookUrlProblem } from "./url-policy.js";
 
 /** What the service reads and how it behaves; `config.webhooks` plus the node's parts. */
 export interface WebhookServiceOptions {
-  db: Db;
+  database: Pick<Database, "db" | "query">;
   apps: Pick<AppRepository, "findForAdmin" | "listForAdmin" | "update" | "webhookTarget">;
   gatewaySecret: string;
   clock: Clock;
@@ -27,9 +27,9 @@ export interface WebhookServiceOptions {
   allowPrivate: boolean;
   httpsOnly: boolean;
   observer?: DispatcherObserver & { oldestPendingSeconds?(seconds: number): void };
-  /** How often an idle dispatcher looks for due events. Default 200 ms. */
+  /** How often the dispatcher looks for due events (it also claims again whenever outcomes are written). Default 100 ms. */
   pollMs?: number;
-  /** Deliveries in flight at once on this node. Default 16. */
+  /** Deliveries in flight at once on this node. Default 64. */
   concurrency?: number;
 }
 
@@ -54,16 +54,15 @@ export class WebhookService {
   private readonly dispatcher: WebhookDispatcher;
   private readonly targets = new Map<number, { value: { url: string; secret: string } | null; at: number }>();
   private timers: NodeJS.Timeout[] = [];
-  private polling = false;
   private closed = false;
 
   constructor(private readonly opts: WebhookServiceOptions) {
-    this.outbox = new WebhookOutbox(opts.db);
+    this.outbox = new WebhookOutbox(opts.database);
     this.box = new WebhookSecretBox(opts.gatewaySecret);
     this.deliverer = createDeliverer({ allowPrivate: opts.allowPrivate, httpsOnly: opts.httpsOnly });
     this.dispatcher = new WebhookDispatcher({
       outbox: this.outbox,
-      payloads: new WebhookPayloads(opts.db),
+      payloads: new WebhookPayloads(opts.database),
       targets: (appId) => this.target(appId),
       deliverer: this.deliverer,
       clock: opts.clock,
@@ -145,21 +144,15 @@ export class WebhookService {
       t.unref();
       this.timers.push(t);
     };
-    every(this.opts.pollMs ?? 200, () => this.poll(), "dispatch");
+    every(this.opts.pollMs ?? 100, () => this.poll(), "dispatch");
     every(PRUNE_EVERY_MS, () => this.prune(), "prune");
     every(GAUGE_EVERY_MS, () => this.gauge(), "gauge");
   }
 
-  /** One dispatcher round now (tests; and after a hand retry). */
+  /** One dispatcher round now (the poll; and after a hand retry). */
   async poll(): Promise<void> {
-    if (this.polling || this.closed) return;
-    this.polling = true;
-    try {
-      // A full claim means more are due: keep claiming while there are free slots.
-      while (!this.closed && (await this.dispatcher.runOnce()) > 0);
-    } finally {
-      this.polling = false;
-    }
+    if (this.closed) return;
+    await this.dispatcher.runOnce();
   }
 
   /** Resolves once every delivery started is recorded (tests, shutdown). */
@@ -179,6 +172,7 @@ export class WebhookService {
   async close(): Promise<void> {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
+    this.dispatcher.stop();
     await this.dispatcher.idle();
     this.deliverer.close();
   }

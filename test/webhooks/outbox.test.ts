@@ -18,7 +18,7 @@ describe.each(["postgres", "pglite"] as const)("webhook outbox on %s", (kind) =>
   beforeAll(async () => {
     if (kind === "postgres") tdb = await createTestDatabase("outbox");
     database = await openDatabase(tdb ? { url: tdb.url } : { pgliteDir: "memory://" });
-    outbox = new WebhookOutbox(database.db);
+    outbox = new WebhookOutbox(database);
     appId = (await new AppRepository(database.db).create({ name: "hooks", secret: "hooks-secret-0123456789" })).id;
   });
   afterAll(async () => {

@@ -82,10 +82,13 @@ describe("partner webhooks", () => {
     expect(new Set(queued.map((r) => r.id)).size).toBe(1); // the same webhook-id on every attempt
     expect(new Set(queued.map((r) => r.body)).size).toBe(1); // and the same body
     receiver.verifyAll(secret);
-    const log = await request(t.url, "GET", `/admin/v1/apps/${String(app.id)}/webhooks`, { headers: admin });
-    expect(log.status).toBe(200);
-    const rows = (log.body.data.deliveries as Array<{ consultation_id: string; type: string; attempts: number; status: string }>).filter((d) => d.consultation_id === id);
-    expect(rows.find((d) => d.type === "consultation.queued")).toMatchObject({ status: "delivered", attempts: 3 });
+    await expect
+      .poll(async () => {
+        const log = await request(t.url, "GET", `/admin/v1/apps/${String(app.id)}/webhooks`, { headers: admin });
+        const rows = (log.body.data.deliveries as Array<{ consultation_id: string; type: string; attempts: number; status: string }>).filter((d) => d.consultation_id === id);
+        return rows.find((d) => d.type === "consultation.queued");
+      })
+      .toMatchObject({ status: "delivered", attempts: 3 });
     // In order: nothing of this consultation was sent before the queued event got through.
     const firstMatched = got.findIndex((r) => r.json.type === "consultation.matched");
     expect(got.slice(0, firstMatched).every((r) => r.json.type === "consultation.queued")).toBe(true);
@@ -148,8 +151,13 @@ describe("partner webhooks", () => {
     expect(got[0].id).toBe(`msg_${String(row.id)}`);
     expect(got[0].at).toBeGreaterThanOrEqual(leasedUntil.getTime());
     receiver.verifyAll(secret);
-    const log = await request(t.url, "GET", `/admin/v1/apps/${String(app.id)}/webhooks`, { headers: admin });
-    expect((log.body.data.deliveries as Array<{ id: number; attempts: number; status: string }>).find((d) => d.id === row.id)).toMatchObject({ status: "delivered", attempts: 2 });
+    // Recorded just after the receiver answered.
+    await expect
+      .poll(async () => {
+        const log = await request(t.url, "GET", `/admin/v1/apps/${String(app.id)}/webhooks`, { headers: admin });
+        return (log.body.data.deliveries as Array<{ id: number; attempts: number; status: string }>).find((d) => d.id === row.id);
+      })
+      .toMatchObject({ status: "delivered", attempts: 2 });
   }, 20_000);
 });
 
