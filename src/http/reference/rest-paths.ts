@@ -271,7 +271,7 @@ export function restPaths() {
     "/admin/v1/webhooks/{delivery_id}/retry": {
       post: {
         tags: ["admin"],
-        summary: "Send one event again, now (delivered or failed ones too), with its original id and body; it is retried for another retry window if the receiver still fails.",
+        summary: "Send one event again, now (delivered or failed ones too), with its original id; it is retried for another retry window if the receiver still fails.",
         security: adminAuth,
         requestParams: { path: z.object({ delivery_id: z.string().meta({ description: "The delivery id from the log.", example: "42" }) }) },
         responses: { "200": successResponse(z.literal(true), true, { message: "Delivery queued again." }), ...errors([401, 404, 429, 500, 503], { 404: "Delivery not found" }) },
