@@ -187,6 +187,11 @@ describe("browser pages", () => {
     await ops.getByTestId("chart-days").locator("canvas").waitFor();
     await ops.getByTestId("summary-vet").first().waitFor();
     await ops.getByTestId("webhook-app").first().waitFor();
+    // An operator gives the app a webhook URL: the signing secret is shown once.
+    await ops.getByTestId("webhook-app").first().getByTestId("webhook-edit").click();
+    await ops.getByTestId("webhook-url").fill("http://127.0.0.1:9/hooks");
+    await ops.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => ops.getByTestId("webhook-secret").textContent(), SLOW).toMatch(/whsec_/);
     expect(await ops.evaluate("sessionStorage.length")).toBe(1);
     await shotAccessible(ops, "10-ops-dashboard");
 

@@ -54,6 +54,8 @@ export async function loadWebhooks(el: HTMLElement, detail: HTMLElement, admin: 
   const rows = apps.map((a) => {
     const show = h("button", { class: "small", type: "button", "data-testid": "webhook-show" }, "Deliveries");
     show.addEventListener("click", () => void showDeliveries(a, detail, admin));
+    const edit = h("button", { class: "small ghost", type: "button", "data-testid": "webhook-edit" }, a.webhook_url ? "Change" : "Set URL");
+    edit.addEventListener("click", () => showSettings(a, detail, admin, () => void loadWebhooks(el, detail, admin)));
     const hl = a.webhook_health;
     return h(
       "tr",
@@ -64,7 +66,7 @@ export async function loadWebhooks(el: HTMLElement, detail: HTMLElement, admin: 
       h("td", {}, when(hl?.last_success_at ?? null)),
       h("td", {}, when(hl?.oldest_pending_at ?? null)),
       h("td", {}, hl ? String(hl.failed) : "–"),
-      h("td", {}, a.webhook_url ? show : ""),
+      h("td", { class: "row" }, a.webhook_url ? show : "", edit),
     );
   });
   fill(
@@ -76,6 +78,53 @@ export async function loadWebhooks(el: HTMLElement, detail: HTMLElement, admin: 
       h("tbody", {}, ...rows),
     ),
   );
+}
+
+/** The new signing secret, shown once with a reminder that it will not be shown again. */
+function secretNotice(secret: string): HTMLElement {
+  return h(
+    "div",
+    { class: "notice ok stack", "data-testid": "webhook-secret" },
+    h("strong", {}, "Signing secret (shown only now: give it to the partner):"),
+    h("code", { class: "mono wrap" }, secret),
+  );
+}
+
+/** A form to set, change or remove an app's webhook URL, and to rotate its secret. */
+function showSettings(app: AppRow, out: HTMLElement, admin: Admin, changed: () => void): void {
+  const input = h("input", { id: "webhook-url", type: "url", value: app.webhook_url ?? "", placeholder: "https://partner.example.com/hooks", "data-testid": "webhook-url" });
+  const result = h("div", { "aria-live": "polite" });
+  const save = h("button", { class: "primary", type: "submit" }, "Save");
+  const form = h("form", { class: "stack", "aria-label": `Webhook of ${app.name}` }, h("label", { for: "webhook-url" }, `Webhook URL of ${app.name}`), input, h("div", { class: "row" }, save));
+  const send = (body: { webhook_url: string | null }) =>
+    admin<{ webhook_url: string | null; webhook_secret?: string }>("PATCH", `/admin/v1/apps/${String(app.id)}`, body).then(
+      (r) => {
+        fill(result, r.webhook_secret ? secretNotice(r.webhook_secret) : h("p", { class: "notice ok" }, r.webhook_url ? "Saved." : "Webhooks stopped."));
+        changed();
+      },
+      (err: unknown) => fill(result, h("p", { class: "notice warn" }, reason(err))),
+    );
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const url = input.value.trim();
+    void send({ webhook_url: url === "" ? null : url });
+  });
+  const extra: HTMLElement[] = [];
+  if (app.webhook_url) {
+    const rotate = h("button", { type: "button", "data-testid": "webhook-rotate" }, "New secret");
+    rotate.addEventListener("click", () => {
+      admin<{ webhook_secret: string }>("POST", `/admin/v1/apps/${String(app.id)}/webhook-secret`).then(
+        (r) => fill(result, secretNotice(r.webhook_secret)),
+        (err: unknown) => fill(result, h("p", { class: "notice warn" }, reason(err))),
+      );
+    });
+    const remove = h("button", { type: "button", class: "danger" }, "Stop webhooks");
+    remove.addEventListener("click", () => void send({ webhook_url: null }));
+    extra.push(rotate, remove);
+  }
+  form.querySelector(".row")?.append(...extra);
+  fill(out, form, result);
+  input.focus();
 }
 
 async function showDeliveries(app: AppRow, out: HTMLElement, admin: Admin): Promise<void> {
