@@ -39,6 +39,8 @@ describe("configuration", () => {
       languageWaitMs: 60_000,
       priorityAgingMs: 300_000,
       maxQueuedPerApp: 0,
+      licensing: false,
+      licenseWaitMs: 120_000,
     });
   });
 

@@ -4,7 +4,7 @@
  *
  *   npm run -s admin -- create-app --name petcube --secret-stdin < secret.txt
  *   npm run -s admin -- create-vet --email a@b.c --first-name Ann --last-name Lee   # password from $ADMIN_VET_PASSWORD
- *   npm run -s admin -- create-vet … --species dog,cat --languages en,es --max-chats 2
+ *   npm run -s admin -- create-vet … --species dog,cat --languages en,es --max-chats 2 --licenses US-CA,GB
  *   npm run -s admin -- update-vet --email a@b.c --species "" --max-chats default
  *   npm run -s admin -- list-apps
  *   npm run -s admin -- rotate-app-secret --name petcube          # prints the new secret once
@@ -48,9 +48,10 @@ Commands:
                SECRET must be at least 16 characters.
   create-vet   --email EMAIL --first-name FIRST --last-name LAST
                [--password PASSWORD | --password-stdin] [--profile-image URL]
-               [--species LIST] [--languages LIST] [--max-chats N]
+               [--species LIST] [--languages LIST] [--max-chats N] [--licenses LIST]
                PASSWORD must be at least 8 characters.
   update-vet   (--id ID | --email EMAIL) [--species LIST] [--languages LIST] [--max-chats N]
+               [--licenses LIST]
                Sets a vet's routing skills (at least one option). A running gateway
                applies them when the vet next connects; PATCH /admin/v1/vets/{id}
                applies them at once.
@@ -59,6 +60,8 @@ Commands:
                --languages comma-separated ISO 639-1 codes, e.g. en,es (default en).
                --max-chats chat consultations held at once, 1-10; "default" =
                            VET_MAX_CONSULTS (the default).
+               --licenses  comma-separated ISO 3166 codes where the vet may treat, e.g.
+                           US-CA,GB (GB covers every GB-*); "" = nowhere (the default).
   list-apps    Prints every app (id, name, media_url).
   rotate-app-secret (--id ID | --name NAME)
                Gives the app a new random secret and prints it once (the old one stops
@@ -139,18 +142,19 @@ function check<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
 /** `update-vet`: the skills to set, at least one. */
 const vetSkillsSchema = z
   .object(vetAttributeFields)
-  .refine((b) => Object.values(b).some((x) => x !== undefined), { error: "At least one of --species, --languages, --max-chats is required." });
+  .refine((b) => Object.values(b).some((x) => x !== undefined), { error: "At least one of --species, --languages, --max-chats, --licenses is required." });
 
 /** A comma-separated flag as a list; "" is the empty list. */
 const list = (flag: string | undefined): string[] | undefined =>
   flag === undefined ? undefined : flag.split(",").map((s) => s.trim()).filter((s) => s !== "");
 
 /** The skill flags in the admin API's shape (zod validates them). */
-function skillFlags(v: { species?: string | undefined; languages?: string | undefined; "max-chats"?: string | undefined }) {
+function skillFlags(v: { species?: string | undefined; languages?: string | undefined; "max-chats"?: string | undefined; licenses?: string | undefined }) {
   const max = v["max-chats"];
   return {
     species: list(v.species),
     languages: list(v.languages),
+    licenses: list(v.licenses),
     max_chats: max === undefined ? undefined : max === "default" ? null : /^\d{1,3}$/.test(max) ? Number(max) : max,
   };
 }
@@ -191,6 +195,7 @@ function parse(argv: string[]) {
         species: { type: "string" },
         languages: { type: "string" },
         "max-chats": { type: "string" },
+        licenses: { type: "string" },
         id: { type: "string" },
         url: { type: "string" },
         remove: { type: "boolean" },
@@ -330,12 +335,18 @@ export async function runAdminCli(argv: string[], io: CliIo = processIo): Promis
         species: vetInput.species,
         languages: vetInput.languages,
         maxChats: vetInput.max_chats,
+        licenses: vetInput.licenses,
       });
       result = vetJson(vet, config.twilio.vetAppId);
     } else if (vetUpdate) {
       const { target, skills } = vetUpdate;
       const id = "id" in target ? target.id : (await repos.vets.findByEmail(target.email))?.id;
-      const vet = id === undefined ? null : await repos.vets.update(id, { species: skills.species, languages: skills.languages, maxChats: skills.max_chats });
+      const vet = id === undefined ? null : await repos.vets.update(id, {
+              species: skills.species,
+              languages: skills.languages,
+              maxChats: skills.max_chats,
+              licenses: skills.licenses,
+            });
       if (!vet) throw new CliError(`vet not found: ${"id" in target ? String(target.id) : target.email}`);
       result = { ...vetJson(vet, config.twilio.vetAppId), active: vet.active };
     } else if (command === "consultation") {

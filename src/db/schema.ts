@@ -65,6 +65,8 @@ export const users = pgTable(
     twilioUserSid: text("twilio_user_sid"),
     /** A seeded demo owner: refused socket tokens when demo mode is off (PROTOCOL §7). */
     demo: boolean("demo").notNull().default(false),
+    /** Where the owner's animals are (PROTOCOL §4 licensing): ISO 3166-2 or country code, or null. */
+    region: text("region"),
     lastEmergencyActivationDate: ts("last_emergency_activation_date"),
     registeredAt: ts("your_registration_date").notNull().defaultNow(),
     createdAt: createdAt(),
@@ -143,6 +145,8 @@ export const vets = pgTable("vets", {
   languages: text("languages").array().notNull().default(sql`'{en}'::text[]`),
   /** Chat consultations held at once; null = `VET_MAX_CONSULTS`. */
   maxChats: integer("max_chats"),
+  /** Where the vet may treat (PROTOCOL §4): ISO 3166-2 codes or country codes (a country covers its subdivisions). */
+  licenses: text("licenses").array().notNull().default(sql`'{}'::text[]`),
   /**
    * Bumped by every write of species, languages or max_chats, in the same UPDATE: routing
    * keeps the skills of the highest version it was given, so an older read never wins.
@@ -184,6 +188,12 @@ export const consultations = pgTable(
     species: text("species"),
     /** Priority class at request time: `emergency`, `protected` or `normal`. */
     priority: text("priority").notNull().default("normal"),
+    /** Where the animal is (PROTOCOL §4): the request's region, else the owner's; or null. */
+    region: text("region"),
+    /** `treatment` or `advice` (general advice only, no diagnosis or prescription). */
+    care: text("care").notNull().default("treatment"),
+    /** A treatment request that may become advice after `LICENSE_WAIT_MS` without a licensed vet. */
+    adviceFallback: boolean("advice_fallback").notNull().default(false),
     createdAt: createdAt(),
     acceptedAt: ts("accepted_at"),
     endedAt: ts("ended_at"),

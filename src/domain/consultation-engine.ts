@@ -11,6 +11,7 @@
  * {@link RoutingStore}, whose atomic steps keep a consultation with one vet and a vet with
  * one offer, across nodes.
  */
+import { CareFallback } from "./care-fallback.js";
 import { randomUUID } from "node:crypto";
 import { AppError, notFound } from "../lib/app-error.js";
 import { StorageUnavailableError } from "./errors.js";
@@ -133,6 +134,7 @@ export class ConsultationEngine {
       routing,
       onNodeReaped: deps.onNodeReaped,
       vetHandover: this.handover,
+      careFallback: new CareFallback({ store, ledgerWriter, positions: this.positions, routingPass: this.pass, clock, logger }),
     });
     this.intake = new Intake({
       store,

@@ -20,6 +20,10 @@ export interface RoutingConfig {
   priorityAgingMs?: number;
   /** `MAX_QUEUED_PER_APP`: consultations one app may have waiting (queued or offered); 0 or absent = no cap. */
   maxQueuedPerApp?: number;
+  /** `LICENSING=on`: treatment goes only to vets licensed for the animal's region (PROTOCOL §4). Absent = off. */
+  licensing?: boolean;
+  /** `LICENSE_WAIT_MS`: a treatment request with `advice_fallback` becomes advice after this without a licensed vet. */
+  licenseWaitMs?: number;
 }
 
 /** Optional observation hooks (metrics). */

@@ -4,6 +4,7 @@
  * has at most one open consultation, and a second ask returns it. `MAX_QUEUED_PER_APP`
  * caps queued requests only: talk-to-vet never queues, so the cap does not apply to it.
  */
+import { INVALID_REGION, isIsoRegion } from "../lib/regions.js";
 import { AppError, notFound } from "../lib/app-error.js";
 import type { Clock } from "../lib/clock.js";
 import { KeyedSerial } from "../lib/keyed-serial.js";
@@ -14,12 +15,12 @@ import { backoffMs, type LedgerWriter } from "./ledger-writer.js";
 import type { Logger } from "../lib/logger.js";
 import type { PayloadBuilder } from "./outgoing-payloads.js";
 import { chooseVet, eligibleVets } from "./planner.js";
-import { priorityClassOf, routingRules } from "./routing-rules.js";
+import { DEFAULT_LICENSE_WAIT_MS, priorityClassOf, routingRules } from "./routing-rules.js";
 import type { Directory, Ledger, Notifier } from "./ports.js";
 import type { QueuePositions } from "./queue-positions.js";
 import type { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";
-import type { ConsultationType, LiveConsultation, VetCard } from "./types.js";
+import type { Care, ConsultationType, LiveConsultation, VetCard } from "./types.js";
 
 /** What `request` answers. */
 export interface RequestResult {
@@ -53,6 +54,12 @@ export interface ConsultationInput {
   language?: string | undefined;
   /** Emergency: allowed only for subscribed `protect_users` owners (422 otherwise). */
   emergency?: boolean | undefined;
+  /** Where the animal is for this request (overrides the owner's region; PROTOCOL §4). */
+  region?: string | undefined;
+  /** `treatment` (default) or `advice`. */
+  care?: Care | undefined;
+  /** A treatment request may become advice after `LICENSE_WAIT_MS` without a licensed vet. */
+  adviceFallback?: boolean | undefined;
 }
 
 // What talk-to-vet tells the caller to wait before retrying when no vet is free.
@@ -117,7 +124,16 @@ export class Intake {
   /** The user's turn: identical asks made at once share it, different ones wait for it. */
   private recordAsk(input: ConsultationInput): Promise<RecordedAsk> {
     const key = userKey(input);
-    const signature = JSON.stringify([input.petId, input.type, input.doctorEmail ?? null, input.language ?? null, input.emergency === true]);
+    const signature = JSON.stringify([
+      input.petId,
+      input.type,
+      input.doctorEmail ?? null,
+      input.language ?? null,
+      input.emergency === true,
+      input.region ?? null,
+      input.care ?? null,
+      input.adviceFallback === true,
+    ]);
     const pending = this.asking.get(key);
     if (pending?.signature === signature) return pending.result;
     const entry = { signature, result: this.perUser.run(key, () => this.recordAskNow(input)) };
@@ -216,6 +232,14 @@ export class Intake {
     if ("missing" in profile) throw notFound(profile.missing === "user" ? "User not found" : "Pet not found");
     // PROTOCOL §4: only a subscribed protection plan may ask for emergency handling.
     if (input.emergency && !profile.protectedOwner) throw new AppError(422, "The emergency field is not allowed.");
+    // The shape is checked at the edge; whether ISO 3166 has the code is checked here, once for every transport.
+    if (input.region !== undefined && !isIsoRegion(input.region)) throw new AppError(422, INVALID_REGION);
+    const care: Care = input.care ?? "treatment";
+    const region = input.region ?? profile.region ?? null;
+    const { licensing, licenseWaitMs } = this.deps.routing;
+    // PROTOCOL §4 licensing: treatment goes only where a vet is licensed, so it must say where.
+    if (licensing && care === "treatment" && !region) throw new AppError(422, "The region field is required.");
+    const adviceFallback = care === "treatment" && input.adviceFallback === true;
     const requestedVetId = input.doctorEmail ? await this.deps.directory.vetIdByEmail(input.doctorEmail) : null;
     const now = this.deps.clock.now();
     return {
@@ -238,6 +262,11 @@ export class Intake {
       species: speciesOf(profile.pet),
       language: input.language ?? null,
       priority: priorityClassOf(input.emergency === true, profile.protectedOwner === true),
+      region,
+      care,
+      adviceFallback,
+      // The advice fallback's deadline: only where licensing can keep it waiting, and only queued.
+      careDeadline: licensing && adviceFallback && status === "queued" ? now + (licenseWaitMs ?? DEFAULT_LICENSE_WAIT_MS) : null,
       profile,
     };
   }
@@ -245,6 +274,8 @@ export class Intake {
   /**
    * REST talk-to-vet: assigns an available vet at once (the requested one if eligible, else
    * the longest idle) with no offer round. {@link NoVetAvailableError} when none is available.
+   * With licensing, a treatment request with `advice_fallback` and no licensed vet free
+   * becomes advice at once: talk-to-vet cannot wait out `LICENSE_WAIT_MS`.
    */
   talkToVet(input: ConsultationInput): Promise<DirectAssignment> {
     return this.perUser.run(userKey(input), () => this.talkToVetNow(input));
@@ -267,7 +298,12 @@ export class Intake {
       // Talk-to-vet cannot wait: a vet who speaks the language if one is free, else any.
       const rules = { ...routingRules(this.deps.routing), languageWaitMs: 0 };
       const now = this.deps.clock.now();
-      const pick = chooseVet({ ...fresh, seq: 0 }, eligibleVets(vets, rules.maxConsults), now, rules);
+      let pick = chooseVet({ ...fresh, seq: 0 }, eligibleVets(vets, rules.maxConsults), now, rules);
+      // It cannot wait for a licensed vet either: with `advice_fallback` it is advice at once (PROTOCOL §4).
+      if (!pick && rules.licensing && fresh.care === "treatment" && fresh.adviceFallback) {
+        fresh.care = "advice";
+        pick = chooseVet({ ...fresh, seq: 0 }, eligibleVets(vets, rules.maxConsults), now, rules);
+      }
       if (!pick) break;
       const r = await this.deps.store.assignDirect(fresh, pick.vetId, now, rules);
       if (r.ok) {

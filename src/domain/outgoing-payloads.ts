@@ -21,6 +21,8 @@ import type { EndedBy, LiveConsultation, VetCard, VetPresence } from "./types.js
 /** What `GET /admin/v1/stats` answers. */
 export interface EngineStats {
   queue_length: number;
+  /** Of `queue_length`, the requests for advice only (PROTOCOL §4 care). */
+  waiting_advice: number;
   vets: Record<string, number>;
   open_consultations: number;
 }
@@ -74,6 +76,8 @@ export class PayloadBuilder {
       vet: await this.vetCard(c.vetId!),
       identity: token.identity,
       twilioToken: token.token,
+      care: c.care ?? "treatment",
+      region: c.region ?? null,
     };
   }
 
@@ -113,13 +117,16 @@ export function offerPayload(c: LiveConsultation, requested: boolean, expiresAt:
 }
 
 /**
- * What the owner asked for beyond owner and pet (PROTOCOL §4), each only when set: the offer,
- * the accept, `consult:assigned` and the vet's `consult:state` carry the same.
+ * What the owner asked for beyond owner and pet (PROTOCOL §4): emergency and language only
+ * when set; care and region always (they travel with the consultation). The offer, the
+ * accept, `consult:assigned` and the vet's `consult:state` carry the same.
  */
-function requestTags(c: LiveConsultation): { emergency?: true; language?: string } {
+function requestTags(c: LiveConsultation): { emergency?: true; language?: string; care: "treatment" | "advice"; region: string | null } {
   return {
     ...(c.priority === "emergency" ? { emergency: true as const } : {}),
     ...(c.language ? { language: c.language } : {}),
+    care: c.care ?? "treatment",
+    region: c.region ?? null,
   };
 }
 
@@ -161,5 +168,6 @@ export function statsPayload({ queue, vets }: RoutingSnapshot, vetMaxConsults: n
                 : "available";
     byStatus[key] = (byStatus[key] ?? 0) + 1;
   }
-  return { queue_length: queue.length, vets: byStatus, open_consultations: queue.length + active };
+  const advice = queue.filter((c) => c.care === "advice").length;
+  return { queue_length: queue.length, waiting_advice: advice, vets: byStatus, open_consultations: queue.length + active };
 }

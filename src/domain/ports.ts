@@ -4,6 +4,7 @@
  */
 import type { UserServerToClient, VetServerToClient, EventPayload } from "../protocol/events.js";
 import type {
+  Care,
   ConsultationStatus,
   ConsultationType,
   EndedBy,
@@ -97,6 +98,11 @@ export interface OpenConsultationRecord {
    * (`vet_left`), or null: a waiting one goes ahead of every other request (PROTOCOL §4).
    */
   transferredAt: number | null;
+  /** Where the animal is (ISO 3166), or null. */
+  region: string | null;
+  care: Care;
+  /** The treatment request may become advice after `LICENSE_WAIT_MS` (PROTOCOL §4). */
+  adviceFallback: boolean;
 }
 
 /** An ended consultation whose vet has not given feedback yet (the vet may be in wrap-up). */
@@ -157,6 +163,13 @@ export interface Ledger {
   ): Promise<void>;
   /** Records the Twilio SIDs of a consultation. */
   setSids(id: string, sids: { channelSid?: string; roomSid?: string }): Promise<void>;
+  /**
+   * Changes the care of a consultation that still waits (queued or offered), with its event
+   * (`detail`) and its `consultation.care_changed` webhook, both only when the care really
+   * changes. Durable: recorded before anyone is told. True when it waits with that care now
+   * (so a retry after a half-done attempt goes on); false when it no longer waits.
+   */
+  changeCare(id: string, care: Care, at: number, detail: Record<string, unknown>): Promise<boolean>;
   /** Appends an event that is not a status change (e.g. a relayed call status). */
   note(id: string, at: number, detail: Record<string, unknown>): Promise<void>;
   get(id: string): Promise<ConsultationRecord | null>;

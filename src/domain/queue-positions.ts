@@ -9,12 +9,12 @@
  */
 import type { Clock } from "../lib/clock.js";
 import type { Notifier } from "./ports.js";
-import { inLanguageWindow, languagesOf, queueComparator, treatsSpecies, type RoutingRules } from "./routing-rules.js";
+import { inLanguageWindow, languagesOf, mayGiveCare, queueComparator, treatsSpecies, type RoutingRules } from "./routing-rules.js";
 import type { QueueEntry, RoutingSnapshot, RoutingStore } from "./routing-store.js";
 import type { LiveConsultation, VetPresence } from "./types.js";
 
 /** What an estimate reads of a request: who could take it. */
-type WaitingRequest = Pick<QueueEntry, "species" | "language" | "createdAt" | "excludedVetIds">;
+type WaitingRequest = Pick<QueueEntry, "species" | "language" | "createdAt" | "excludedVetIds" | "care" | "region">;
 
 // Estimated handling time of one consultation before any has been observed.
 const DEFAULT_HANDLE_S = 300;
@@ -68,8 +68,9 @@ export class QueuePositions {
   /**
    * Seconds until a vet is likely free for the request at `position`: the average
    * consultation length shared among the vets online and available who could take it
-   * (its species; its language while it waits for one; not a vet who declined or missed
-   * it, PROTOCOL §4). Vets busy now count: they free up.
+   * (its species; its care: with licensing, treatment only by vets licensed for its region;
+   * its language while it waits for one; not a vet who declined or missed it, PROTOCOL §4).
+   * Vets busy now count: they free up.
    */
   estimateWait(position: number, vets: VetPresence[], c?: WaitingRequest | null): number {
     const now = this.deps.clock.now();
@@ -79,6 +80,7 @@ export class QueuePositions {
         v.status === "available" &&
         (!c ||
           (treatsSpecies(v, c.species) &&
+            mayGiveCare(v, c, this.deps.rules.licensing) &&
             !c.excludedVetIds.includes(v.vetId) &&
             (!inLanguageWindow(c, now, this.deps.rules.languageWaitMs) || languagesOf(v).includes(c.language!)))),
     ).length;
@@ -101,7 +103,9 @@ export class QueuePositions {
   joined(c: LiveConsultation, position: number, reason?: string): void {
     const { notifier, clock } = this.deps;
     const estimated = this.estimateWait(position, this.vetsNow, c);
-    const payload = { consultation_id: c.id, position, estimated_wait_s: estimated, ...(reason ? { reason } : {}) };
+    // An advice request says so (PROTOCOL §4: the owner learns their request became advice).
+    const care = c.care === "advice" ? { care: "advice" as const } : {};
+    const payload = { consultation_id: c.id, position, estimated_wait_s: estimated, ...care, ...(reason ? { reason } : {}) };
     if (reason) notifier.toUser(c.appId, c.userId, "consult:queued", payload);
     else if (notifier.holdsUser(c.appId, c.userId)) notifier.toLocalUser(c.appId, c.userId, "consult:queued", payload);
     else return;

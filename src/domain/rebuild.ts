@@ -13,6 +13,7 @@ import { forEachLimited } from "../lib/concurrency.js";
 import type { Logger } from "../lib/logger.js";
 import type { RoutingConfig } from "./engine-config.js";
 import type { Directory, Ledger, OpenConsultationRecord } from "./ports.js";
+import { DEFAULT_LICENSE_WAIT_MS } from "./routing-rules.js";
 import type { RoutingStore } from "./routing-store.js";
 import type { LiveConsultation, RequestProfile, VetChosenStatus } from "./types.js";
 
@@ -196,9 +197,20 @@ export class Rebuilder {
       species: r.species,
       language: r.language,
       priority: r.priority,
+      region: r.region,
+      care: r.care,
+      adviceFallback: r.adviceFallback,
+      careDeadline: this.careDeadline(r, active),
       ...(!active && r.transferredAt !== null ? { transferred: true } : {}),
       profile: await this.profile(r),
     };
+  }
+
+  /** A waiting treatment request that may become advice does so `LICENSE_WAIT_MS` after it was made. */
+  private careDeadline(r: OpenConsultationRecord, active: boolean): number | null {
+    const { licensing, licenseWaitMs } = this.deps.routing;
+    if (active || !licensing || !r.adviceFallback || r.care !== "treatment") return null;
+    return r.createdAt + (licenseWaitMs ?? DEFAULT_LICENSE_WAIT_MS);
   }
 
   private async profile(r: OpenConsultationRecord): Promise<RequestProfile> {

@@ -17,6 +17,8 @@ export interface RoutingRules {
   languageWaitMs: number;
   /** `PRIORITY_AGING_MS`: each period waited raises a request one class. */
   priorityAgingMs: number;
+  /** `LICENSING=on`: a treatment request goes only to vets licensed for its region. */
+  licensing: boolean;
 }
 
 /**
@@ -39,20 +41,28 @@ export function urgentClassOf(c: Pick<RoutedRequest, "transferred" | "priority">
 
 export const DEFAULT_LANGUAGE_WAIT_MS = 60_000;
 export const DEFAULT_PRIORITY_AGING_MS = 300_000;
+/** `LICENSE_WAIT_MS` when the routing config has none (PROTOCOL §4). */
+export const DEFAULT_LICENSE_WAIT_MS = 120_000;
 
-/** The rules of a routing config (`languageWaitMs` and `priorityAgingMs` default as in §4). */
-export function routingRules(cfg: { vetMaxConsults: number; languageWaitMs?: number | undefined; priorityAgingMs?: number | undefined }): RoutingRules {
+/** The rules of a routing config (`languageWaitMs` and `priorityAgingMs` default as in §4; licensing off). */
+export function routingRules(cfg: {
+  vetMaxConsults: number;
+  languageWaitMs?: number | undefined;
+  priorityAgingMs?: number | undefined;
+  licensing?: boolean | undefined;
+}): RoutingRules {
   return {
     maxConsults: cfg.vetMaxConsults,
     languageWaitMs: cfg.languageWaitMs ?? DEFAULT_LANGUAGE_WAIT_MS,
     priorityAgingMs: cfg.priorityAgingMs ?? DEFAULT_PRIORITY_AGING_MS,
+    licensing: cfg.licensing ?? false,
   };
 }
 
 /** What the rules read of a request. */
 export type RoutedRequest = Pick<
   LiveConsultation,
-  "type" | "seq" | "createdAt" | "excludedVetIds" | "transferred" | "species" | "language" | "priority"
+  "type" | "seq" | "createdAt" | "excludedVetIds" | "transferred" | "species" | "language" | "priority" | "region" | "care"
 >;
 
 /** Chat consultations the vet may hold at once: their `max_chats`, else `VET_MAX_CONSULTS`. */
@@ -81,6 +91,22 @@ export function treatsSpecies(v: VetPresence, species: string | null | undefined
   return !species || list.length === 0 || list.includes(species);
 }
 
+/**
+ * The vet holds a licence for `region`: the region itself or its country (`US` covers
+ * `US-CA`; `US-CA` does not cover `US-NY`, nor `US`). No region: no licence can match.
+ */
+export function licensedFor(v: VetPresence, region: string | null | undefined): boolean {
+  if (!region) return false;
+  const licenses = v.skills?.licenses ?? [];
+  const dash = region.indexOf("-");
+  return licenses.includes(region) || (dash > 0 && licenses.includes(region.slice(0, dash)));
+}
+
+/** The vet may take the request's care: advice anyone; treatment, with licensing on, only where licensed. */
+export function mayGiveCare(v: VetPresence, c: Pick<RoutedRequest, "care" | "region">, licensing: boolean): boolean {
+  return !licensing || c.care === "advice" || licensedFor(v, c.region);
+}
+
 /** Languages a vet speaks (`["en"]` when never set). */
 export function languagesOf(v: VetPresence): readonly string[] {
   return v.skills?.languages ?? ["en"];
@@ -93,9 +119,9 @@ export function inLanguageWindow(c: Pick<RoutedRequest, "language" | "createdAt"
 
 /**
  * The vet may be offered this request now: eligible, not excluded from it, treats its
- * species, has room for its channel (a video only to a vet holding nothing) and, while the
- * request is in its language window, speaks its language (`ignoreLanguage`: the owner asked
- * for this vet by name, or talk-to-vet, which cannot wait).
+ * species, may give its care (licensing), has room for its channel (a video only to a vet
+ * holding nothing) and, while the request is in its language window, speaks its language
+ * (`ignoreLanguage`: the owner asked for this vet by name, or talk-to-vet, which cannot wait).
  */
 export function canTake(
   v: VetPresence,
@@ -107,6 +133,7 @@ export function canTake(
   if (!isEligible(v, rules.maxConsults)) return false;
   if (c.excludedVetIds.includes(v.vetId)) return false;
   if (!treatsSpecies(v, c.species)) return false;
+  if (!mayGiveCare(v, c, rules.licensing)) return false;
   if (c.type === "video" && v.activeConsultationIds.length > 0) return false;
   if (!opts.ignoreLanguage && inLanguageWindow(c, now, rules.languageWaitMs) && !languagesOf(v).includes(c.language!)) return false;
   return true;

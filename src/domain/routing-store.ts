@@ -1,4 +1,5 @@
 import type {
+  Care,
   Deadline,
   DeadlineKind,
   HeldOffer,
@@ -115,6 +116,13 @@ export interface RoutingStore {
   assignDirect(c: NewLiveConsultation, vetId: number, now: number, rules: RoutingRules): Promise<AssignResult>;
 
   getConsultation(id: string): Promise<LiveConsultation | null>;
+
+  /**
+   * Sets the care of an open consultation as the ledger recorded it (PROTOCOL §4: treatment
+   * that found no licensed vet becomes advice) and drops its advice fallback deadline (the
+   * `license` deadline). Null when it is not open.
+   */
+  setCare(id: string, care: Care): Promise<LiveConsultation | null>;
 
   /**
    * Offers a queued consultation to a vet, only if the consultation is `queued` with no

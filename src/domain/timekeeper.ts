@@ -1,9 +1,10 @@
 /**
  * The timekeeper: everything driven by time. Deadlines (offer timeout, queue expiry, user
- * grace, wrap-up) fire only when {@link Timekeeper.tick} runs, so tests drive them with a
+ * grace, wrap-up, vet grace, the advice fallback) fire only when {@link Timekeeper.tick} runs, so tests drive them with a
  * manual clock. It also keeps this node's heartbeat, reaps dead nodes, and drains on SIGTERM.
  */
 import type { Clock } from "../lib/clock.js";
+import type { CareFallback } from "./care-fallback.js";
 import type { Logger } from "../lib/logger.js";
 import type { RoutingConfig } from "./engine-config.js";
 import type { LedgerWriter } from "./ledger-writer.js";
@@ -38,6 +39,8 @@ export interface TimekeeperDeps {
   rebuilder?: Rebuilder | undefined;
   /** Vet grace periods (`vet_grace` deadlines) and hand-over. */
   vetHandover?: VetHandover | undefined;
+  /** Treatment requests that become advice (`license` deadlines, PROTOCOL §4). */
+  careFallback?: CareFallback | undefined;
 }
 
 /** With a queue longer than its head, the timer's pass reads it whole on every this many ticks (1 s). */
@@ -116,6 +119,9 @@ export class Timekeeper {
         return;
       case "vet_grace":
         await this.deps.vetHandover?.graceExpired(Number(d.ref));
+        return;
+      case "license":
+        await this.deps.careFallback?.due(d.ref);
         return;
     }
   }

@@ -22,6 +22,8 @@ export interface RequestProfile {
    * `emergency`). Routing data, not shown to vets. Absent = false.
    */
   protectedOwner?: boolean;
+  /** The owner's `region` (PROTOCOL §4 licensing), the default of a request's; absent = none. */
+  region?: string | null;
 }
 
 /**
@@ -36,12 +38,20 @@ export interface VetSkills {
   /** Chat consultations held at once; null = `VET_MAX_CONSULTS`. */
   maxChats: number | null;
   /**
+   * Where the vet may treat (PROTOCOL §4 licensing): ISO 3166-2 codes (`US-CA`) or country
+   * codes (`GB`, covering every `GB-*`). Absent or empty: licensed nowhere.
+   */
+  licenses?: string[];
+  /**
    * The record's skills version (`vets.skills_version`), bumped by every change of the
    * three above. The routing store never replaces skills with those of a lower version: a
    * read that raced an operator's change cannot undo it.
    */
   version: number;
 }
+
+/** What a consultation may give (PROTOCOL §4): diagnosis and prescription, or general advice only. */
+export type Care = "treatment" | "advice";
 
 /**
  * A request's priority class before aging (PROTOCOL §4). Transferred requests (`vet_left`)
@@ -89,6 +99,17 @@ export interface LiveConsultation {
   language?: string | null;
   /** Priority class before aging; absent = `normal`. */
   priority?: PriorityClass;
+  /** Where the animal is (ISO 3166-2 or country code), or null. */
+  region?: string | null;
+  /** Absent = `treatment`. */
+  care?: Care;
+  /** A treatment request that becomes advice after `LICENSE_WAIT_MS` without a licensed vet. */
+  adviceFallback?: boolean;
+  /**
+   * When a waiting treatment request with `adviceFallback` becomes advice (a `license`
+   * deadline the store keeps from the enqueue); null or absent: never.
+   */
+  careDeadline?: number | null;
   profile: RequestProfile;
 }
 
@@ -113,7 +134,7 @@ export interface VetPresence {
 }
 
 /** Kinds of deadline kept in the store; each fires exactly once across all nodes. */
-export type DeadlineKind = "offer" | "queue" | "grace" | "wrapup" | "vet_grace";
+export type DeadlineKind = "offer" | "queue" | "grace" | "wrapup" | "vet_grace" | "license";
 
 /**
  * A due deadline claimed by one node. `ref` is the consultation id, or the vet id for

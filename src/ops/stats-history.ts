@@ -14,7 +14,7 @@ import type { RedisCommands } from "../lib/redis-commands.js";
 
 /** Live counts, as `GET /admin/v1/stats` answers them. */
 export interface CountsSource {
-  stats(): Promise<{ queue_length: number; vets: Record<string, number>; open_consultations: number }>;
+  stats(): Promise<{ queue_length: number; waiting_advice: number; vets: Record<string, number>; open_consultations: number }>;
 }
 
 /** One step of the history. */
@@ -22,6 +22,8 @@ export interface StatsSample {
   /** ISO-8601 start of the step; the counts were read at (or just after) this instant. */
   t: string;
   queue_length: number;
+  /** Of `queue_length`, advice requests; absent in samples from before licensing. */
+  waiting_advice?: number;
   vets: Record<string, number>;
   open_consultations: number;
   /** Matches (accepts and REST assignments) in the step before `t`. */
@@ -134,6 +136,7 @@ export function createStatsHistory(opts: StatsHistoryOptions): StatsHistory {
         const sample: StatsSample = {
           t: new Date(step * stepMs).toISOString(),
           queue_length: counts.queue_length,
+          waiting_advice: counts.waiting_advice,
           vets: { ...ZERO_VETS, ...counts.vets },
           open_consultations: counts.open_consultations,
           ...summarize(latencies),

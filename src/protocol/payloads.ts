@@ -13,6 +13,19 @@ export const consultationTypeSchema = z.enum(["chat", "video"]).meta({ id: "Cons
 export const endedBySchema = z.enum(["user", "vet", "system"]).meta({ id: "EndedBy" });
 export const callStatusSchema = z.enum(["notanswered", "declined", "accepted"]).meta({ id: "CallStatus" });
 export const offerRevokedReasonSchema = z.enum(["cancelled", "timeout", "taken"]);
+/** What a consultation may give (PROTOCOL §4): diagnosis and prescription, or general advice only. */
+export const careSchema = z.enum(["treatment", "advice"]).meta({ id: "Care" });
+/**
+ * Where the animal is: an ISO 3166-1 alpha-2 country code (`GB`) or an ISO 3166-2 subdivision
+ * (`US-CA`), any case (answered upper case). The shape is checked here; the gateway also
+ * refuses a code that is not in ISO 3166 (422 `The selected region is invalid.`).
+ */
+export const regionSchema = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/, { error: "The :attribute must be an ISO 3166 country or subdivision code, such as GB or US-CA." })
+  .meta({ id: "Region", example: "US-CA" });
 const isoTime = z.string().meta({ description: "ISO-8601 instant", example: "2026-12-01T14:05:00.000Z" });
 const consultationIdField = z.string().min(1).max(64).meta({ example: "6f1c2a9e-3b8d-4c55-9a41-0d7e2b6f8c10" });
 
@@ -51,6 +64,12 @@ export const consultRequestSchema = z.object({
   language: languageCodeSchema.optional(),
   /** Allowed only for subscribed `protect_users` owners (422 `The emergency field is not allowed.` otherwise). */
   emergency: z.boolean().optional().meta({ description: "Emergency request: subscribed `protect_users` owners only; others get 422." }),
+  region: regionSchema.optional().meta({ description: "Where the animal is, for this request (overrides the owner's `region`). With `LICENSING=on` a treatment request needs one." }),
+  care: careSchema.optional().meta({ description: "`treatment` (default) or `advice` (general advice only)." }),
+  advice_fallback: z
+    .boolean()
+    .optional()
+    .meta({ description: "A treatment request that finds no licensed vet within `LICENSE_WAIT_MS` becomes advice (the owner is told)." }),
 });
 export const callStatusSetSchema = z.object({
   room_sid: z.string().min(1).max(64),
@@ -95,6 +114,8 @@ const requestTagFields = {
     .optional()
     .meta({ description: "True when the owner (a subscribed `protect_users` owner) asked for emergency handling (PROTOCOL §4). Absent otherwise." }),
   language: z.string().optional().meta({ description: "ISO 639-1 code of the language the owner asked for, when they did." }),
+  care: careSchema.meta({ description: "`advice`: general advice only, no diagnosis or prescription (PROTOCOL §4)." }),
+  region: z.string().nullable().meta({ description: "Where the animal is (ISO 3166), or null." }),
 };
 
 export const offerSchema = z.object({
@@ -150,7 +171,11 @@ export const queuedSchema = z.object({
   reason: z
     .string()
     .optional()
-    .meta({ description: "`vet_left`: the vet of the active consultation did not come back; it waits again at the head of the queue." }),
+    .meta({
+      description:
+        "`vet_left`: the vet of the active consultation did not come back; it waits again at the head of the queue. `no_licensed_vet`: no licensed vet was free within `LICENSE_WAIT_MS`; the request became advice (`care`).",
+    }),
+  care: careSchema.optional().meta({ description: "Present when the request is for advice only (it became advice, or was asked as such)." }),
 });
 export const callIncomingSchema = z.object({ consultation_id: z.string(), room_sid: z.string(), vet: vetCardSchema, twilioToken: z.string() });
 export const expiredSchema = z.object({ consultation_id: z.string() });
@@ -166,6 +191,8 @@ export const stateSchema = z.object({
   vet: vetCardSchema.optional(),
   identity: z.string().optional(),
   twilioToken: z.string().optional(),
+  care: careSchema.optional(),
+  region: z.string().nullable().optional(),
 });
 
 /**

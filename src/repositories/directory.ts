@@ -43,7 +43,12 @@ export function createDirectory(
       const found = await repos.pets.findWithOwner(appId, userId, petId);
       if (!found) return { missing: "user" };
       if (!found.pet) return { missing: "pet" };
-      return { user: toUserSummary(found.user), pet: { ...toPetJson(found.pet) }, protectedOwner: isProtectedOwner(found.user) };
+      return {
+        user: toUserSummary(found.user),
+        pet: { ...toPetJson(found.pet) },
+        protectedOwner: isProtectedOwner(found.user),
+        region: found.user.region,
+      };
     },
     async vet(vetId, opts) {
       const v = await loadVet(vetId, opts?.fresh === true);

@@ -16,7 +16,7 @@ export interface Repositories {
 }
 
 /** Every repository over one open database. */
-export function createRepositories(database: Pick<Database, "db" | "write" | "writeBehind">): Repositories {
+export function createRepositories(database: Pick<Database, "db" | "write" | "writeBehind" | "query">): Repositories {
   const { db } = database;
   return {
     apps: new AppRepository(db),

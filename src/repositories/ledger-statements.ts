@@ -33,10 +33,11 @@ export const CREATE = statement(
   `with row as (
      insert into consultations
        (id, app_id, user_id, pet_id, type, source, status, requested_vet_id, vet_id,
-        channel_sid, room_sid, created_at, accepted_at, updated_at, language, emergency, species, priority)
+        channel_sid, room_sid, created_at, accepted_at, updated_at, language, emergency, species, priority,
+        region, care, advice_fallback)
      values ($1::uuid, $2::integer, $3::integer, $4::integer, $5::text, $6::text, $7::text,
         $8::integer, $9::integer, $10::text, $11::text, $12::timestamptz, $13::timestamptz, $12::timestamptz,
-        $15::text, $16::boolean, $17::text, $18::text)
+        $15::text, $16::boolean, $17::text, $18::text, $19::text, $20::text, $21::boolean)
      returning id, app_id),
    spell as (
      insert into consultation_vets (consultation_id, vet_id, joined_at)
@@ -178,6 +179,28 @@ export const UPSERT_RESOLVED_OFFER = statement(
    on conflict (consultation_id, vet_id, offered_at) do update
      set outcome = excluded.outcome, resolved_at = excluded.resolved_at
      where offers.outcome is null`,
+);
+
+/**
+ * A waiting consultation's care changes (PROTOCOL §4: treatment that found no licensed vet
+ * becomes advice): $1 consultation, $2 care, $3 at, $4 event detail. Only while it waits
+ * (queued or offered); the event and the `consultation.care_changed` webhook row land with
+ * a real change only. Answers a row when it waits with that care now (changed now or by an
+ * earlier attempt), none when it no longer waits.
+ */
+export const CHANGE_CARE = statement(
+  "change_care",
+  `with changed as (
+     update consultations set care = $2::text
+     where id = $1::uuid and status in ('queued', 'offered') and care <> $2::text
+     returning id, app_id, status),
+   hook as (
+     ${outboxInsert("changed", "'consultation.care_changed'", "$3::timestamptz")}),
+   ev as (
+     insert into consultation_events (consultation_id, from_status, to_status, detail, at)
+     select id, status, status, $4::jsonb, $3::timestamptz from changed)
+   select id from consultations
+   where id = $1::uuid and status in ('queued', 'offered') and (care = $2::text or exists (select 1 from changed))`,
 );
 
 export const SET_SIDS = statement(

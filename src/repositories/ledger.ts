@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, sql, type SQL } from "drizzle-orm";
-import type { Database, Db, StatementRunner } from "../db/database.js";
+import type { Database, Db, StatementQuery, StatementRunner } from "../db/database.js";
 import { consultationEvents, consultations, feedback, offers, vets } from "../db/schema.js";
 import type {
   ConsultationRecord,
@@ -9,8 +9,9 @@ import type {
   TransitionPatch,
   WrapupRecord,
 } from "../domain/ports.js";
-import type { ConsultationStatus, ConsultationType, LiveConsultation, OfferOutcome, OpenStatus, PriorityClass } from "../domain/types.js";
+import type { Care, ConsultationStatus, ConsultationType, LiveConsultation, OfferOutcome, OpenStatus, PriorityClass } from "../domain/types.js";
 import {
+  CHANGE_CARE,
   CREATE,
   iso,
   NOTE,
@@ -53,14 +54,17 @@ export class ConsultationLedger implements Ledger {
   private readonly durable: StatementRunner;
   /** Ledger writes behind the hot path. */
   private readonly write: StatementRunner;
+  /** Durable writes that answer rows. */
+  private readonly query: StatementQuery;
 
   /**
    * Reads and feedback go through `database.db`; the request row through `database.write`,
    * durable before routing sees it; transitions and offers through `database.writeBehind`,
    * written behind the hot path. Those writes are fixed statements: nothing is built per call.
    */
-  constructor(database: Pick<Database, "db" | "write" | "writeBehind">) {
+  constructor(database: Pick<Database, "db" | "write" | "writeBehind" | "query">) {
     this.db = database.db;
+    this.query = database.query;
     this.durable = database.write;
     this.write = database.writeBehind;
   }
@@ -87,6 +91,9 @@ export class ConsultationLedger implements Ledger {
       c.priority === "emergency",
       c.species ?? null,
       c.priority ?? "normal",
+      c.region ?? null,
+      c.care ?? "treatment",
+      c.adviceFallback === true,
     ]);
   }
 
@@ -131,6 +138,11 @@ export class ConsultationLedger implements Ledger {
   async setSids(id: string, sids: { channelSid?: string; roomSid?: string }): Promise<void> {
     if (sids.channelSid === undefined && sids.roomSid === undefined) return;
     await this.write(SET_SIDS, [id, sids.channelSid ?? null, sids.roomSid ?? null]);
+  }
+
+  async changeCare(id: string, care: Care, atMs: number, detail: Record<string, unknown>): Promise<boolean> {
+    const rows = await this.query<{ id: string }>(CHANGE_CARE, [id, care, iso(atMs), JSON.stringify(detail)]);
+    return rows.length > 0;
   }
 
   async note(id: string, atMs: number, detail: Record<string, unknown>): Promise<void> {
@@ -220,6 +232,9 @@ export class ConsultationLedger implements Ledger {
         language: consultations.language,
         priority: consultations.priority,
         transferredAt,
+        region: consultations.region,
+        care: consultations.care,
+        adviceFallback: consultations.adviceFallback,
       })
       .from(consultations)
       .where(inArray(consultations.status, ["queued", "offered", "active"]))
@@ -233,6 +248,7 @@ export class ConsultationLedger implements Ledger {
       excludedVetIds: (r.excludedVetIds ?? []).map(Number),
       priority: priorityClass(r.priority),
       transferredAt: r.transferredAt === null ? null : new Date(r.transferredAt).getTime(),
+      care: careOf(r.care),
     }));
   }
 
@@ -294,6 +310,11 @@ export interface ConsultationDetail {
   species: string | null;
   /** `emergency`, `protected` or `normal` at request time. */
   priority: string;
+  /** Where the animal is (ISO 3166), or null. */
+  region: string | null;
+  /** `treatment` or `advice` (PROTOCOL §4). */
+  care: string;
+  adviceFallback: boolean;
   createdAt: Date;
   acceptedAt: Date | null;
   endedAt: Date | null;
@@ -326,6 +347,9 @@ const detailColumns = {
   emergency: consultations.emergency,
   species: consultations.species,
   priority: consultations.priority,
+  region: consultations.region,
+  care: consultations.care,
+  adviceFallback: consultations.adviceFallback,
 };
 
 /**
@@ -386,5 +410,8 @@ const PRIORITY_CLASSES = new Set<string>(["emergency", "protected", "normal"]);
 
 /** A stored priority as the domain's class; anything unknown ranks as `normal`. */
 const priorityClass = (p: string): PriorityClass => (PRIORITY_CLASSES.has(p) ? (p as PriorityClass) : "normal");
+
+/** A stored care as the domain's; anything unknown is the stricter `treatment`. */
+const careOf = (c: string): Care => (c === "advice" ? "advice" : "treatment");
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -19,6 +19,17 @@ export interface NewUser {
   devType?: string | null | undefined;
   role: UserRole;
   emergencyFund: number;
+  /** ISO 3166 code where the owner's animals are (PROTOCOL §4), or null. */
+  region?: string | null | undefined;
+}
+
+/** `update-user` changes; absent fields keep their value, null clears. */
+export interface UserProfileChanges {
+  firstName?: string | undefined;
+  lastName?: string | null | undefined;
+  phoneNo?: string | null | undefined;
+  devType?: string | undefined;
+  region?: string | null | undefined;
 }
 
 /** `POST actions` changes; absent fields keep their value. */
@@ -110,6 +121,7 @@ export class UserRepository {
             role: input.role,
             status: "subscribed",
             emergencyFund: input.emergencyFund,
+            region: input.region ?? null,
             registeredAt: now,
             createdAt: now,
             updatedAt: now,
@@ -186,6 +198,18 @@ export class UserRepository {
       }
       return updated[0] ?? null;
     });
+  }
+
+  /** Applies `update-user` to an active user; null when there is no such user. */
+  async updateProfile(appId: number, userId: number, changes: UserProfileChanges, now: Date): Promise<UserRow | null> {
+    if (!isDbId(userId)) return null;
+    const set = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) as Partial<typeof users.$inferInsert>;
+    const updated = await this.db
+      .update(users)
+      .set({ ...set, updatedAt: now })
+      .where(and(activeUser(appId), eq(users.id, userId)))
+      .returning();
+    return updated[0] ?? null;
   }
 
   /** Marks the user as a demo record (demo mode's seed). */

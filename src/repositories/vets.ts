@@ -20,7 +20,9 @@ export interface VetRecord {
   languages: string[];
   /** Chat consultations held at once; null = `VET_MAX_CONSULTS`. */
   maxChats: number | null;
-  /** Bumped by every write of the three skills above (see {@link VetSkills.version}). */
+  /** ISO 3166 codes where the vet may treat (PROTOCOL §4 licensing); a country covers its subdivisions. */
+  licenses: string[];
+  /** Bumped by every write of the skills above (see {@link VetSkills.version}). */
   skillsVersion: number;
   /** Bumped by disabling, enabling and a new password: older socket tokens are refused (PROTOCOL §7). */
   sessionVersion: number;
@@ -33,6 +35,7 @@ export interface VetAttributes {
   species?: string[];
   languages?: string[];
   maxChats?: number | null;
+  licenses?: string[];
 }
 
 /** What `PATCH /admin/v1/vets/{id}` may change at once. */
@@ -44,7 +47,7 @@ export interface VetChanges extends VetAttributes {
 
 /** The routing skills of a vet record (the domain's {@link VetSkills}). */
 export function vetSkillsOf(v: VetRecord): VetSkills {
-  return { species: [...v.species], languages: [...v.languages], maxChats: v.maxChats, version: v.skillsVersion };
+  return { species: [...v.species], languages: [...v.languages], maxChats: v.maxChats, licenses: [...v.licenses], version: v.skillsVersion };
 }
 
 const publicColumns = {
@@ -57,19 +60,21 @@ const publicColumns = {
   species: vets.species,
   languages: vets.languages,
   maxChats: vets.maxChats,
+  licenses: vets.licenses,
   skillsVersion: vets.skillsVersion,
   sessionVersion: vets.sessionVersion,
   demo: vets.demo,
 };
 
-const touchesSkills = (a: VetAttributes) => a.species !== undefined || a.languages !== undefined || a.maxChats !== undefined;
+const touchesSkills = (a: VetAttributes) => a.species !== undefined || a.languages !== undefined || a.maxChats !== undefined || a.licenses !== undefined;
 
 // Only the attributes given; the column defaults (every species, `en`, null) apply otherwise.
-function attributeColumns(a: VetAttributes): Partial<Pick<typeof vets.$inferInsert, "species" | "languages" | "maxChats">> {
+function attributeColumns(a: VetAttributes): Partial<Pick<typeof vets.$inferInsert, "species" | "languages" | "maxChats" | "licenses">> {
   return {
     ...(a.species !== undefined ? { species: a.species } : {}),
     ...(a.languages !== undefined ? { languages: a.languages } : {}),
     ...(a.maxChats !== undefined ? { maxChats: a.maxChats } : {}),
+    ...(a.licenses !== undefined ? { licenses: a.licenses } : {}),
   };
 }
 

@@ -48,7 +48,7 @@ const iso = (v: Date | string | null): string | null => (v === null ? null : new
 /** The consultations of some events, as their bodies need them: $1 their ids. */
 const BODIES: Statement = {
   name: "webhooks_bodies",
-  text: `select c.id, c.status, c.type, 'treatment' as care, null::text as region,
+  text: `select c.id, c.status, c.type, c.care, c.region,
       c.user_id, u.email as user_email, c.pet_id,
       c.channel_sid, c.room_sid, c.created_at, c.accepted_at, c.ended_at, c.ended_by, c.end_reason,
       (select coalesce(json_agg(json_build_object('vet_id', s.vet_id, 'email', sv.email, 'joined_at', s.joined_at, 'left_at', s.left_at)

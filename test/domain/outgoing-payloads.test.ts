@@ -22,6 +22,7 @@ describe("outgoing payloads", () => {
     await request(2);
     expect(await t.engine.stats()).toEqual({
       queue_length: 1,
+      waiting_advice: 0,
       vets: { available: 0, offered: 0, busy: 1, wrapup: 0, away: 1, offline: 0 },
       open_consultations: 2,
     });

@@ -47,6 +47,8 @@ describe("vet resume and hand-over", () => {
         user: { id: 1, first_name: "U1", last_name: null, email: "u1@example.com" },
         pet: { id: 1, name: "Pet1" },
         user_identity: "local-app-1_user-1",
+        care: "treatment",
+        region: null,
       },
     ]);
     // The grace deadline is gone: much later, still active with vet 1.

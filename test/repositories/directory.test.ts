@@ -27,7 +27,7 @@ describe.each(["postgres", "pglite"] as const)("directory on %s", (kind) => {
 
   it("vet(): the stored skills; cached 30 s, unless fresh or forgotten", async () => {
     const vet = await repos.vets.create({ email: "dir@example.com", password: "pw-12345678", firstName: "D", lastName: "V", species: ["dog"], languages: ["en", "de"], maxChats: 2 });
-    expect((await directory.vet(vet.id))?.skills).toEqual({ species: ["dog"], languages: ["en", "de"], maxChats: 2, version: 0 });
+    expect((await directory.vet(vet.id))?.skills).toEqual({ species: ["dog"], languages: ["en", "de"], maxChats: 2, licenses: [], version: 0 });
     await repos.vets.update(vet.id, { species: ["cat"] });
     // The cache keeps cards off the match path...
     expect((await directory.vet(vet.id))?.skills.species).toEqual(["dog"]);
@@ -37,7 +37,7 @@ describe.each(["postgres", "pglite"] as const)("directory on %s", (kind) => {
     // ...and PATCH on this node drops the entry.
     await repos.vets.update(vet.id, { maxChats: null });
     directory.forgetVet(vet.id);
-    expect((await directory.vet(vet.id))?.skills).toEqual({ species: ["cat"], languages: ["en", "de"], maxChats: null, version: 2 });
+    expect((await directory.vet(vet.id))?.skills).toEqual({ species: ["cat"], languages: ["en", "de"], maxChats: null, licenses: [], version: 2 });
     await repos.vets.update(vet.id, { languages: ["fr"] });
     clock.advance(30_000);
     expect((await directory.vet(vet.id))?.skills.languages).toEqual(["fr"]);

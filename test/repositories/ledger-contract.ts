@@ -113,6 +113,43 @@ export function ledgerContract(name: string, make: () => Promise<LedgerFixture>)
       for (const c of [urgent, prot, plain]) await ledger.transition(c.id, "cancelled", base + 10);
     });
 
+    it("create stores region, care and the advice fallback; openConsultations returns them (absent = null, treatment, false)", async () => {
+      const base = T0 + 7_100_000;
+      const treat = await created({ createdAt: base, region: "US-CA", care: "treatment", adviceFallback: true });
+      const advice = await created({ createdAt: base + 1, region: "GB", care: "advice" });
+      const plain = await created({ createdAt: base + 2 });
+      const open = (await ledger.openConsultations()).filter((o) => [treat.id, advice.id, plain.id].includes(o.id));
+      expect(open.map((o) => [o.id, o.region, o.care, o.adviceFallback])).toEqual([
+        [treat.id, "US-CA", "treatment", true],
+        [advice.id, "GB", "advice", false],
+        [plain.id, null, "treatment", false],
+      ]);
+      for (const c of [treat, advice, plain]) await ledger.transition(c.id, "cancelled", base + 10);
+    });
+
+    it("changeCare: only while it waits, with one event per real change; a repeat says it holds", async () => {
+      const base = T0 + 7_200_000;
+      const c = await created({ createdAt: base, region: "US-TX", adviceFallback: true });
+      const detail = { care: "advice", reason: "no_licensed_vet" };
+      expect(await ledger.changeCare(c.id, "advice", base + 120_000, detail)).toBe(true);
+      // A retry after a half-done attempt goes on; no second event.
+      expect(await ledger.changeCare(c.id, "advice", base + 121_000, detail)).toBe(true);
+      const events = (await ledger.history(c.id)).filter((e) => (e.detail as { reason?: string } | null)?.reason === "no_licensed_vet");
+      expect(events).toEqual([{ from: "queued", to: "queued", at: new Date(base + 120_000), detail }]);
+      expect((await ledger.openConsultations()).find((o) => o.id === c.id)).toMatchObject({ care: "advice", status: "queued" });
+      // Offered still waits; taken does not.
+      const offered = await created({ createdAt: base + 1 });
+      await ledger.offerMade(offered.id, vet, base + 2, base + 30_000, false);
+      expect(await ledger.changeCare(offered.id, "advice", base + 3, detail)).toBe(true);
+      await ledger.transition(offered.id, "active", base + 4, { vetId: vet });
+      expect(await ledger.changeCare(offered.id, "treatment", base + 5, detail)).toBe(false);
+      expect((await ledger.openConsultations()).find((o) => o.id === offered.id)).toMatchObject({ care: "advice", status: "active" });
+      await ledger.transition(c.id, "cancelled", base + 200_000);
+      expect(await ledger.changeCare(c.id, "treatment", base + 200_001, detail)).toBe(false);
+      expect(await ledger.changeCare(randomUUID(), "advice", base, detail)).toBe(false);
+      await ledger.transition(offered.id, "ended", base + 10);
+    });
+
     it("create of a directly assigned consultation keeps its vet and SIDs", async () => {
       const channelSid = sid("CH");
       const c = await created({ status: "active", vetId: vet, acceptedAt: T0, channelSid }, "rest");
@@ -352,6 +389,9 @@ export function ledgerContract(name: string, make: () => Promise<LedgerFixture>)
         language: null,
         priority: "normal",
         transferredAt: null,
+        region: null,
+        care: "treatment",
+        adviceFallback: false,
       });
       expect(open[2]).toMatchObject({ status: "active", vetId: otherVet, channelSid, acceptedAt: base + 50, excludedVetIds: [], transferredAt: null });
     });

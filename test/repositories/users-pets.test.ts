@@ -214,7 +214,7 @@ describe.each(["postgres", "pglite"] as const)("users and pets repositories on %
       const payload = buildTalkToVetUserPayload("petcube", activated!, later(31));
       expect(Object.keys(payload.user)).toEqual([
         "id", "app_id", "email", "dev_type", "twilio_user_sid", "last_name", "first_name", "phone_no", "emergency_fund",
-        "your_registration_date", "created_at", "updated_at", "deleted_at", "next_emergency_activation_date", "trial_period",
+        "your_registration_date", "created_at", "updated_at", "deleted_at", "region", "next_emergency_activation_date", "trial_period",
         "can_use_emergency_funds", "app", "activedays", "emergency_lastest_protect",
       ]);
       expect(payload.user).toMatchObject({ id: user.id, app: ["petcube"], activedays: 31, emergency_lastest_protect: null, next_emergency_activation_date: "2026-03-31 10:00:00" });

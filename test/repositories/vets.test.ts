@@ -57,10 +57,10 @@ describe.each(["postgres", "pglite"] as const)("vets on %s", (kind) => {
     expect(await vets.update(999_999, { species: ["dog"] })).toBeNull();
   });
 
-  it("skills version: 0 at creation; every update of species, languages or max_chats adds one in the same write; active alone does not", async () => {
+  it("skills version: 0 at creation; every update of species, languages, max_chats or licenses adds one in the same write; active alone does not", async () => {
     const v = await vets.create({ email: "version@example.com", password: "pw-12345678", firstName: "V", lastName: "N", species: ["dog"] });
     expect(v.skillsVersion).toBe(0);
-    expect(vetSkillsOf(v)).toEqual({ species: ["dog"], languages: ["en"], maxChats: null, version: 0 });
+    expect(vetSkillsOf(v)).toEqual({ species: ["dog"], languages: ["en"], maxChats: null, licenses: [], version: 0 });
     expect((await vets.update(v.id, { species: ["cat"] }))?.skillsVersion).toBe(1);
     expect((await vets.update(v.id, { languages: ["fr"] }))?.skillsVersion).toBe(2);
     expect((await vets.update(v.id, { maxChats: 2 }))?.skillsVersion).toBe(3);
@@ -68,11 +68,12 @@ describe.each(["postgres", "pglite"] as const)("vets on %s", (kind) => {
     expect((await vets.update(v.id, { maxChats: 2, species: ["cat"] }))?.skillsVersion).toBe(4);
     expect((await vets.update(v.id, { active: false }))?.skillsVersion).toBe(4);
     expect((await vets.update(v.id, { active: true, maxChats: null }))?.skillsVersion).toBe(5);
-    expect(vetSkillsOf((await vets.findById(v.id))!)).toEqual({ species: ["cat"], languages: ["fr"], maxChats: null, version: 5 });
+    expect((await vets.update(v.id, { licenses: ["US-CA", "GB"] }))?.skillsVersion).toBe(6);
+    expect(vetSkillsOf((await vets.findById(v.id))!)).toEqual({ species: ["cat"], languages: ["fr"], maxChats: null, licenses: ["US-CA", "GB"], version: 6 });
     // Concurrent writers are ordered by the row lock: each gets a distinct version.
     const versions = await Promise.all([1, 2, 3, 4, 5].map((n) => vets.update(v.id, { maxChats: n })));
-    expect(versions.map((r) => r!.skillsVersion).sort((a, b) => a - b)).toEqual([6, 7, 8, 9, 10]);
-    const last = versions.find((r) => r!.skillsVersion === 10)!;
+    expect(versions.map((r) => r!.skillsVersion).sort((a, b) => a - b)).toEqual([7, 8, 9, 10, 11]);
+    const last = versions.find((r) => r!.skillsVersion === 11)!;
     expect((await vets.findById(v.id))?.maxChats).toBe(last.maxChats);
   });
 });

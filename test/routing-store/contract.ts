@@ -23,9 +23,9 @@ const FAR = T0 + 10 * 365 * 24 * 3600_000;
 const LANGUAGE_MS = 60_000;
 const AGING_MS = 300_000;
 
-/** The routing rules with `VET_MAX_CONSULTS` = `maxConsults` and the §4 default windows. */
-export function rulesFor(maxConsults: number): RoutingRules {
-  return { maxConsults, languageWaitMs: LANGUAGE_MS, priorityAgingMs: AGING_MS };
+/** The routing rules with `VET_MAX_CONSULTS` = `maxConsults` and the §4 default windows (licensing as given, off by default). */
+export function rulesFor(maxConsults: number, licensing = false): RoutingRules {
+  return { maxConsults, languageWaitMs: LANGUAGE_MS, priorityAgingMs: AGING_MS, licensing };
 }
 
 let userSeq = 0;

@@ -11,7 +11,7 @@ import type {
   TransitionPatch,
   WrapupRecord,
 } from "../../src/domain/ports.js";
-import type { ConsultationStatus, LiveConsultation, OfferOutcome, OpenStatus, PriorityClass } from "../../src/domain/types.js";
+import type { Care, ConsultationStatus, LiveConsultation, OfferOutcome, OpenStatus, PriorityClass } from "../../src/domain/types.js";
 
 const TERMINAL = new Set<ConsultationStatus>(["ended", "cancelled", "expired"]);
 const OPEN = new Set<ConsultationStatus>(["queued", "offered", "active"]);
@@ -46,6 +46,9 @@ interface Row extends ConsultationRecord {
   emergency: boolean;
   species: string | null;
   priority: PriorityClass;
+  region: string | null;
+  care: Care;
+  adviceFallback: boolean;
 }
 
 /** A vet's name as the feedback join finds it, or null for a vet that does not exist. */
@@ -86,6 +89,9 @@ export class MemoryLedger implements Ledger {
       emergency: c.priority === "emergency",
       species: c.species ?? null,
       priority: c.priority ?? "normal",
+      region: c.region ?? null,
+      care: c.care ?? "treatment",
+      adviceFallback: c.adviceFallback === true,
     });
     const detail = { source, ...(c.vetId !== null ? { vet_id: c.vetId } : {}) };
     this.events.push({ id: c.id, from: null, to: c.status, at: new Date(c.createdAt), detail });
@@ -101,6 +107,15 @@ export class MemoryLedger implements Ledger {
   ): Promise<void> {
     this.apply(id, to, at, patch, detail);
     return Promise.resolve();
+  }
+
+  changeCare(id: string, care: Care, at: number, detail: Record<string, unknown>): Promise<boolean> {
+    const r = this.rows.get(id);
+    if (!r || (r.status !== "queued" && r.status !== "offered")) return Promise.resolve(false);
+    if (r.care === care) return Promise.resolve(true);
+    r.care = care;
+    this.events.push({ id, from: r.status, to: r.status, at: new Date(at), detail });
+    return Promise.resolve(true);
   }
 
   offerMade(consultationId: string, vetId: number, offeredAt: number, expiresAt: number, requested: boolean): Promise<void> {
@@ -218,6 +233,9 @@ export class MemoryLedger implements Ledger {
         language: r.language,
         priority: r.priority,
         transferredAt: this.lastHandover(r.id)?.at.getTime() ?? null,
+        region: r.region,
+        care: r.care,
+        adviceFallback: r.adviceFallback,
       })),
     );
   }

@@ -11,6 +11,8 @@ export interface ConsoleConfig {
   offer_timeout_ms: number;
   /** `VET_MAX_CONSULTS` (absent from an older gateway). */
   vet_max_consults?: number;
+  /** `LICENSING=on` (absent from an older gateway: off). */
+  licensing?: boolean;
 }
 
 export interface ConsoleContext {

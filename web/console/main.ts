@@ -68,7 +68,7 @@ function start(s: Session): void {
   byId("app-view").hidden = false;
   ctx.vet = s.vet;
   fill(byId("me-name"), `Dr. ${personName(s.vet as unknown as Record<string, unknown>)}`);
-  renderSkills(byId("me-skills"), s.vet, ctx.config.vet_max_consults);
+  renderSkills(byId("me-skills"), s.vet, ctx.config.vet_max_consults, ctx.config.licensing === true);
   const c = createVetClient({ url: location.origin, getToken: currentToken });
   client = c;
   c.onStatus(onStatus);

@@ -17,6 +17,8 @@ export interface VetInfo {
   languages?: string[];
   /** null: the gateway's `VET_MAX_CONSULTS`. */
   max_chats?: number | null;
+  /** ISO 3166 codes where the vet may treat (PROTOCOL §4). */
+  licenses?: string[];
 }
 
 export interface Session {

@@ -3,7 +3,7 @@ import type { VetConsultationPayload } from "../../src/client/index.js";
 import { h } from "../shared/dom.js";
 import { clock, field, personName } from "../shared/format.js";
 import { petSummary } from "../shared/pet.js";
-import { tagBadges } from "./tags.js";
+import { adviceBanner, tagBadges } from "./tags.js";
 
 export interface ActiveHandlers {
   startCall(id: string): void;
@@ -56,6 +56,7 @@ export function consultationPanel(
       ),
       h("div", { class: "row" }, call, end),
     ),
+    adviceBanner(c),
     h("div", { class: "two" },
       h("div", { class: "stack" }, h("h3", {}, "Pet"), petSummary(c.pet), h("dl", { class: "facts" },
         ...fact("Colour", field(c.pet, "color")),

@@ -22,6 +22,7 @@ interface DemoOwner {
   email: string;
   first_name: string;
   last_name?: string | null;
+  region?: string | null;
   pets: DemoPet[];
 }
 
@@ -34,6 +35,9 @@ interface Consult {
   requeued?: boolean;
   /** What this page asked for (not in the gateway's answers): shown while waiting. */
   asked?: { language?: string; emergency?: boolean };
+  /** `advice`: general advice only; `fellBack`: no licensed vet was found in time (PROTOCOL §4). */
+  care?: "treatment" | "advice";
+  fellBack?: boolean;
   vet?: VetCard;
   channel?: string;
   call?: { room_sid: string; vet: VetCard; answered?: "accepted" | "declined" | "notanswered"; since: number };
@@ -75,11 +79,21 @@ function connectOwner(): void {
   client = c;
   c.onStatus(onStatus);
   c.on("consult:queued", (q) => {
-    consult = { ...(consult?.id === q.consultation_id ? consult : { id: q.consultation_id, type: "chat" }), phase: "queued", position: q.position, waitS: q.estimated_wait_s, requeued: (q as { reason?: string }).reason === "vet_left" };
+    const same = consult?.id === q.consultation_id ? consult : null;
+    consult = {
+      ...(same ?? { id: q.consultation_id, type: "chat" }),
+      phase: "queued",
+      position: q.position,
+      waitS: q.estimated_wait_s,
+      requeued: q.reason === "vet_left",
+      ...(q.care === "advice" ? { care: "advice" as const } : {}),
+      ...(q.reason === "no_licensed_vet" || same?.fellBack ? { fellBack: true } : {}),
+    };
     render();
   });
   c.on("consult:matched", (m) => {
-    consult = { id: m.consultation_id, type: m.type, phase: "matched", vet: m.vet, channel: m.channel };
+    const care = consult?.id === m.consultation_id ? consult.care : undefined;
+    consult = { id: m.consultation_id, type: m.type, phase: "matched", vet: m.vet, channel: m.channel, ...(care ? { care } : {}) };
     render();
   });
   c.on("call:incoming", (ci) => {
@@ -114,6 +128,7 @@ function connectOwner(): void {
       ...(s.estimated_wait_s !== undefined ? { waitS: s.estimated_wait_s } : {}),
       ...(s.vet ? { vet: s.vet } : {}),
       ...(s.channel ? { channel: s.channel } : {}),
+      ...(s.care ? { care: s.care } : {}),
     };
     render();
   });
@@ -134,6 +149,9 @@ async function request(type: "chat" | "video"): Promise<void> {
   // The select offers only ISO 639-1 codes (index.html), or "" for no preference.
   const language = byId<HTMLSelectElement>("language").value as LanguageCode | "";
   const emergency = byId<HTMLInputElement>("emergency").checked;
+  const region = byId<HTMLSelectElement>("region").value;
+  const care = byId<HTMLSelectElement>("care").value === "advice" ? "advice" : "treatment";
+  const fallback = byId<HTMLInputElement>("advice-fallback").checked;
   try {
     const r = await client.request({
       conversation_request: type,
@@ -141,10 +159,14 @@ async function request(type: "chat" | "video"): Promise<void> {
       ...(doctor ? { doctor_email: doctor } : {}),
       ...(language ? { language } : {}),
       ...(emergency ? { emergency: true } : {}),
+      ...(region ? { region } : {}),
+      care,
+      ...(care === "treatment" && fallback ? { advice_fallback: true } : {}),
     });
     if (!consult || consult.id !== r.consultation_id || consult.phase === "ended" || consult.phase === "expired") {
       consult = { id: r.consultation_id, type, phase: r.status === "active" ? "matched" : "queued", position: r.position };
     } else consult.type = type;
+    consult.care ??= care;
     // A second request gets the open consultation back: it keeps what was first asked.
     consult.asked ??= { language, emergency };
     render();
@@ -205,6 +227,7 @@ function render(): void {
         h("div", { "data-testid": "queue-position" },
           h("div", { class: "muted small" }, c.requeued ? "Your vet left; you are first in line again" : `Waiting for a vet (${[c.type, c.asked?.emergency ? "emergency" : "", c.asked?.language ? languageName(c.asked.language) : ""].filter(Boolean).join(" · ")})`),
           h("div", { class: "big" }, c.position ? `#${c.position} in the queue` : "Being offered to a vet…"),
+          c.fellBack ? h("p", { class: "notice warn", "data-testid": "care-fallback" }, "No vet licensed where your pet is was free in time: your request is now for general advice, from any vet.") : null,
           c.waitS !== undefined ? h("div", { class: "muted" }, `Estimated wait: ${wait(c.waitS)}`) : null),
         h("div", { class: "row" }, button("Cancel request", { class: "danger" }, () => void client?.cancel(c.id).then(() => { consult = null; render(); }, (e: unknown) => showError(reason(e)))))),
     );
@@ -214,6 +237,7 @@ function render(): void {
       h("div", { class: "panel status-card" }, steps("matched"),
         h("div", { class: "vet", "data-testid": "matched" }, avatar(c.vet.profile_image, c.vet.username, "round"),
           h("div", {}, h("div", { class: "muted small" }, "You are talking to"), h("div", { class: "vet-name" }, c.vet.username))),
+        c.care === "advice" ? h("p", { class: "notice", "data-testid": "care-advice" }, "General advice only: the vet cannot diagnose or prescribe here.") : null,
         h("p", { class: "notice" }, c.type === "video" ? "The vet will call you here. Chat and video are simulated in this demo." : "Chat is simulated in this demo (no Twilio connection). A real app joins the Conversation below with the owner's own Twilio token."),
         c.channel ? h("p", { class: "small muted" }, "Conversation ", h("span", { class: "mono" }, c.channel)) : null,
         h("div", { class: "row" }, button("End consultation", { class: "danger", "data-testid": "owner-end" }, () => void client?.end(c.id).catch((e: unknown) => showError(reason(e)))))),
@@ -261,13 +285,14 @@ ownerSel.addEventListener("change", () => {
 render();
 // Suggestions for the preferred vet (the demo's seeded vets).
 // Each vet's skills are in the label, so the routing the demo shows can be followed.
-api<{ email: string; first_name: string; last_name: string; species?: string[]; languages?: string[] }[]>("GET", "/demo/v1/vets").then(
+api<{ email: string; first_name: string; last_name: string; species?: string[]; languages?: string[]; licenses?: string[] }[]>("GET", "/demo/v1/vets").then(
   (vets) =>
     fill(
       byId("vets"),
       ...vets.map((v) => {
         const species = v.species?.length ? v.species.join(", ") : "every species";
-        return h("option", { value: v.email }, `Dr. ${v.first_name} ${v.last_name} · ${species} · ${(v.languages ?? []).join(", ")}`);
+        const licensed = v.licenses?.length ? ` · licensed ${v.licenses.join(", ")}` : "";
+        return h("option", { value: v.email }, `Dr. ${v.first_name} ${v.last_name} · ${species} · ${(v.languages ?? []).join(", ")}${licensed}`);
       }),
     ),
   () => undefined,
@@ -275,7 +300,7 @@ api<{ email: string; first_name: string; last_name: string; species?: string[]; 
 api<DemoOwner[] | { owners: DemoOwner[] }>("GET", "/demo/v1/owners").then(
   (d) => {
     owners = Array.isArray(d) ? d : d.owners;
-    fill(ownerSel, ...owners.map((o) => h("option", { value: o.email }, `${personName(o as unknown as Record<string, unknown>)} · ${o.email}`)));
+    fill(ownerSel, ...owners.map((o) => h("option", { value: o.email }, `${personName(o as unknown as Record<string, unknown>)} · ${o.email}${o.region ? ` · ${o.region}` : ""}`)));
     const saved = sessionStorage.getItem("demo.owner");
     if (saved && owners.some((o) => o.email === saved)) ownerSel.value = saved;
     renderPets();

@@ -16,6 +16,8 @@ import { loadSummary } from "./summary.js";
 
 interface Stats {
   queue_length: number;
+  /** Absent from a gateway before licensing. */
+  waiting_advice?: number;
   vets: Record<string, number>;
   open_consultations: number;
 }
@@ -78,6 +80,9 @@ async function loadStats(): Promise<void> {
   try {
     const s = await admin<Stats>("GET", "/admin/v1/stats");
     byId("s-queue").textContent = String(s.queue_length);
+    // PROTOCOL §4: how much of the queue is advice only (any vet) against treatment (licensed vets).
+    const advice = s.waiting_advice ?? 0;
+    byId("s-care").textContent = s.queue_length > 0 ? `${s.queue_length - advice} treatment · ${advice} advice` : "";
     byId("s-available").textContent = String(s.vets.available ?? 0);
     byId("s-busy").textContent = String(s.vets.busy ?? 0);
     byId("s-away").textContent = String(s.vets.away ?? 0);

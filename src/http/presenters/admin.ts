@@ -21,6 +21,7 @@ export const vetJson = (v: VetRecord, vetAppId: number): z.output<typeof vetJson
   species: [...v.species],
   languages: [...v.languages],
   max_chats: v.maxChats,
+  licenses: [...v.licenses],
 });
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
@@ -44,6 +45,9 @@ export const consultationJson = (c: ConsultationDetail): z.output<typeof consult
   emergency: c.emergency,
   species: c.species,
   priority: c.priority,
+  region: c.region,
+  care: c.care,
+  advice_fallback: c.adviceFallback,
   created_at: iso(c.createdAt),
   accepted_at: iso(c.acceptedAt),
   ended_at: iso(c.endedAt),

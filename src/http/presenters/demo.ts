@@ -12,6 +12,7 @@ export const demoOwnerJson = (u: UserRow, pets: PetRow[]): z.output<typeof demoO
   first_name: u.firstName,
   last_name: u.lastName,
   role: u.role,
+  region: u.region,
   pets: pets.map((p) => ({
     id: p.id,
     name: p.name,
@@ -32,10 +33,12 @@ export const demoVetJson = (v: {
   lastName: string;
   species: readonly string[];
   languages: readonly string[];
+  licenses: readonly string[];
 }): z.output<typeof demoVetJsonSchema> => ({
   email: v.email,
   first_name: v.firstName,
   last_name: v.lastName,
   species: [...v.species],
   languages: [...v.languages],
+  licenses: [...v.licenses],
 });

@@ -63,6 +63,11 @@ export const emergencyStatsSchema = z
   })
   .meta({ id: "EmergencyStats" });
 
+const regionField = z
+  .string()
+  .nullable()
+  .meta({ description: "Where the owner's animals are (ISO 3166-2 or country code; PROTOCOL §4), or null.", example: "US-CA" });
+
 /** The `user` of register-user. */
 export const userJsonSchema = z
   .object({
@@ -85,6 +90,7 @@ export const userJsonSchema = z
     activedays: z.int(),
     pets: petJsonSchema.nullable().meta({ description: "The pet registered with the user, or null (a single object, as in the reference)." }),
     user_status: z.array(userStatusJsonSchema),
+    region: regionField,
   })
   .meta({ id: "User" });
 
@@ -102,6 +108,7 @@ const userRecordShape = {
   created_at: dateTime,
   updated_at: dateTime,
   deleted_at: dateTime,
+  region: regionField,
 };
 
 /** The `data` of delete-user. */
@@ -163,6 +170,9 @@ export const vetJsonSchema = z
     species: z.array(z.string()).meta({ description: "Lower-case species the vet treats; empty = every species.", example: ["dog", "cat"] }),
     languages: z.array(z.string()).meta({ description: "ISO 639-1 codes the vet speaks.", example: ["en", "es"] }),
     max_chats: z.int().nullable().meta({ description: "Chat consultations held at once; null = `VET_MAX_CONSULTS`." }),
+    licenses: z
+      .array(z.string())
+      .meta({ description: "Where the vet may treat (PROTOCOL §4): ISO 3166-2 or country codes (`GB` covers every `GB-*`).", example: ["US-CA", "GB"] }),
   })
   .meta({ id: "Vet" });
 
@@ -192,6 +202,9 @@ export const consultationJsonSchema = z
     emergency: z.boolean().meta({ description: "The owner asked for an emergency consultation." }),
     species: z.string().nullable().meta({ description: "The pet's species (lower case) at request time, or null." }),
     priority: z.string().meta({ description: "Priority class at request time: `emergency`, `protected` or `normal`." }),
+    region: z.string().nullable().meta({ description: "Where the animal is (ISO 3166-2 or country code), or null.", example: "US-CA" }),
+    care: z.string().meta({ description: "`treatment` or `advice` (general advice only; PROTOCOL §4)." }),
+    advice_fallback: z.boolean().meta({ description: "The treatment request may become advice when no licensed vet is found in `LICENSE_WAIT_MS`." }),
     created_at: isoOrNull,
     accepted_at: isoOrNull,
     ended_at: isoOrNull,
@@ -234,6 +247,7 @@ export const consultationPageJsonSchema = z.object({
 export const statsJsonSchema = z
   .object({
     queue_length: z.int(),
+    waiting_advice: z.int().meta({ description: "Of `queue_length`, the requests for advice only (PROTOCOL §4)." }),
     vets: z.record(z.string(), z.int()).meta({ description: "Vets by status: `available`, `away`, `busy`, `offline`, …" }),
     open_consultations: z.int(),
   })
@@ -246,6 +260,7 @@ export const statsHistoryJsonSchema = z
     window_s: z.number(),
     samples: z.array(
       statsJsonSchema.extend({
+        waiting_advice: z.int().optional().meta({ description: "Absent in samples taken before licensing existed." }),
         t: isoInstant.meta({ description: "Start of the step." }),
         matches: z.int().meta({ description: "Matches in the step before `t`." }),
         match_latency_ms: z.object({ p50: z.number(), p95: z.number(), max: z.number() }).nullable(),
@@ -261,6 +276,7 @@ export const demoOwnerJsonSchema = z
     first_name: z.string(),
     last_name: z.string().nullable(),
     role: role,
+    region: z.string().nullable().meta({ description: "Where the owner's animals are (PROTOCOL §4)." }),
     pets: z.array(
       z.object({
         id: z.int(),
@@ -285,5 +301,6 @@ export const demoVetJsonSchema = z
     last_name: z.string(),
     species: z.array(z.string()).meta({ description: "Species the vet treats; empty = every species." }),
     languages: z.array(z.string()).meta({ description: "ISO 639-1 codes the vet speaks." }),
+    licenses: z.array(z.string()).meta({ description: "ISO 3166 codes where the vet may treat (PROTOCOL §4)." }),
   })
   .meta({ id: "DemoVet" });

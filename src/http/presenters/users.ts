@@ -68,6 +68,7 @@ export function toUserJson(appName: string, user: UserRow, now: Date, rel: { pet
     activedays: d.activedays,
     pets: rel.pet ? presentPet(rel.pet) : null,
     user_status: rel.statuses.map(toUserStatusJson),
+    region: user.region,
   };
 }
 
@@ -87,6 +88,7 @@ function userRecordJson(user: UserRow) {
     created_at: formatDateTime(user.createdAt),
     updated_at: formatDateTime(user.updatedAt),
     deleted_at: formatDateTime(user.deletedAt),
+    region: user.region,
   };
 }
 

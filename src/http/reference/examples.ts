@@ -19,24 +19,28 @@ export const emergencyStats = {
 
 export const socketToken = { token: jwt, expires_at: "2026-12-01T15:05:00.000Z" };
 
-export const registerBody = { first_name: "Sam", last_name: "Lee", email: "sam@example.com", role: "users", dev_type: "ios", pet: { name: "Rex", species: "dog" } };
+export const registerBody = { first_name: "Sam", last_name: "Lee", email: "sam@example.com", role: "users", dev_type: "ios", pet: { name: "Rex", species: "dog" }, region: "US-CA" };
 export const registerData = {
   user: {
     app_id: 1, email: "sam@example.com", dev_type: "ios", last_name: "Lee", first_name: "Sam", phone_no: null,
     your_registration_date: at, emergency_fund: 0, updated_at: at, created_at: at, id: 7, role: "users", status: "subscribed",
     trial_period: 14, can_use_emergency_funds: false, app: ["petcube"], activedays: 0, pets: pet,
     user_status: [{ id: 9, user_id: 7, app_id: 1, status: "subscribed", type: "monthly", created_at: at, updated_at: at, date_time: at }],
+    region: "US-CA",
   },
   twilioToken: jwt,
   emergency_stats: emergencyStats,
   socket_token: socketToken,
 };
 
+export const updateUserBody = { email: "sam@example.com", phone_no: "+1 415 555 0100", region: "US-NY" };
+export const updatedUser = { ...registerData.user, phone_no: "+1 415 555 0100", region: "US-NY", pets: null };
+
 export const actionsBody = { email: "sam@example.com", role: "protect_users", status: "subscribed", emergency_fund: 500 };
 
 export const deletedUser = {
   id: 7, app_id: 1, email: "sam@example.com", dev_type: "ios", twilio_user_sid: null, last_name: "Lee", first_name: "Sam",
-  phone_no: null, emergency_fund: 0, your_registration_date: at, created_at: at, updated_at: at, deleted_at: at,
+  phone_no: null, emergency_fund: 0, your_registration_date: at, created_at: at, updated_at: at, deleted_at: at, region: "US-CA",
   next_emergency_activation_date: null, app: ["petcube"], activedays: 0,
   user_status_latest: { id: 9, user_id: 7, app_id: 1, status: "subscribed", type: "monthly", created_at: at, updated_at: at, date_time: at },
 };
@@ -61,16 +65,16 @@ export const feedback = {
   feedback_date: "2026-12-01T14:30:00.000Z",
 };
 
-export const vet = { id: 7, email: "dr.kim@example.com", first_name: "Ana", last_name: "Kim", profile_image: null, identity: "app-1_vet-7", species: ["dog", "cat"], languages: ["en", "es"], max_chats: 2 };
+export const vet = { id: 7, email: "dr.kim@example.com", first_name: "Ana", last_name: "Kim", profile_image: null, identity: "app-1_vet-7", species: ["dog", "cat"], languages: ["en", "es"], max_chats: 2, licenses: ["US-CA", "GB"] };
 
-export const stats = { queue_length: 3, vets: { available: 2, offered: 1, busy: 4, wrapup: 0, away: 1, offline: 0 }, open_consultations: 7 };
+export const stats = { queue_length: 3, waiting_advice: 1, vets: { available: 2, offered: 1, busy: 4, wrapup: 0, away: 1, offline: 0 }, open_consultations: 7 };
 
 const iso = "2026-12-01T14:05:00.000Z";
 
 export const consultation = {
   id: "6f1c2a9e-3b8d-4c55-9a41-0d7e2b6f8c10", app_id: 1, user_id: 7, pet_id: 12, type: "chat", source: "socket", status: "ended",
   requested_vet_id: null, vet_id: 7, channel_sid: channel, room_sid: null, ended_by: "vet", end_reason: null,
-  language: "es", emergency: false, species: "dog", priority: "protected",
+  language: "es", emergency: false, species: "dog", priority: "protected", region: "US-CA", care: "treatment", advice_fallback: true,
   created_at: iso, accepted_at: "2026-12-01T14:05:20.000Z", ended_at: "2026-12-01T14:25:00.000Z",
 };
 

@@ -50,6 +50,7 @@ const vetConsoleConfigSchema = z.object({
   wrapup_ms: z.int(),
   offer_timeout_ms: z.int(),
   vet_max_consults: z.int().meta({ description: "`VET_MAX_CONSULTS`: chats a vet holds at once when their `max_chats` is null." }),
+  licensing: z.boolean().meta({ description: "`LICENSING=on`: treatment goes only to vets licensed for the animal's region (PROTOCOL §4)." }),
 });
 const vetQueueSchema = z.object({
   queue_length: z.int().meta({ description: "Requests waiting for a vet (queued or offered)." }),
@@ -105,6 +106,15 @@ export function restPaths() {
       [409],
     ),
     "/api/v2/{name}/actions": v2Post("users", "Change names, role, subscription status or fund.", v2.actionsSchema, ex.actionsBody, z.literal(true), true, "End chat successful"),
+    "/api/v2/{name}/update-user": v2Post(
+      "users",
+      "Change an owner's profile: names, phone, device type, region (PROTOCOL §4). Absent fields keep their value; \"\" or null clears last name, phone and region. `pets` is null here (pet/list lists them).",
+      v2.updateUserSchema,
+      ex.updateUserBody,
+      userJsonSchema,
+      ex.updatedUser,
+      "User updated successfully.",
+    ),
     "/api/v2/{name}/delete-user": v2Post("users", "Soft-delete a user.", v2.deleteUserSchema, { email: "sam@example.com", app_id: 1 }, deletedUserJsonSchema, ex.deletedUser, "User deleted successfully"),
     "/api/v2/{name}/refresh": {
       get: {
@@ -194,7 +204,7 @@ export function restPaths() {
         tags: ["vet"],
         summary: "What the vet console needs to know about this gateway (public, nothing secret).",
         responses: {
-          "200": successResponse(vetConsoleConfigSchema, { twilio_mode: "offline", wrapup_ms: 60000, offer_timeout_ms: 30000, vet_max_consults: 1 }),
+          "200": successResponse(vetConsoleConfigSchema, { twilio_mode: "offline", wrapup_ms: 60000, offer_timeout_ms: 30000, vet_max_consults: 1, licensing: false }),
           ...errors([500]),
         },
       },
@@ -292,9 +302,9 @@ export function restPaths() {
     "/admin/v1/vets": {
       post: {
         tags: ["admin"],
-        summary: "Create a vet, optionally with routing skills (`species`, `languages`, `max_chats`).",
+        summary: "Create a vet, optionally with routing skills (`species`, `languages`, `max_chats`, `licenses`).",
         security: adminAuth,
-        requestBody: jsonBody(createVetSchema, { email: "dr.kim@example.com", password: "<the vet's password>", first_name: "Ana", last_name: "Kim", species: ["dog", "cat"], languages: ["en", "es"], max_chats: 2 }),
+        requestBody: jsonBody(createVetSchema, { email: "dr.kim@example.com", password: "<the vet's password>", first_name: "Ana", last_name: "Kim", species: ["dog", "cat"], languages: ["en", "es"], max_chats: 2, licenses: ["US-CA"] }),
         responses: { "201": successResponse(vetJsonSchema, ex.vet, { status: 201, message: "Vet created." }), ...errors([400, 401, 409, 413, 415, 422, 429, 500, 503], { 409: "The email has already been taken." }) },
       },
     },
@@ -356,7 +366,7 @@ export function restPaths() {
     "/admin/v1/vets/{id}": {
       patch: {
         tags: ["admin"],
-        summary: "Disable (`active: false`: sockets closed on every node, offers move on, login and tokens refused) or restore a vet, set a new `password`, and/or set its routing skills (`species`, `languages`, `max_chats`; routing uses them at once). Disabling, enabling and a new password revoke every token issued before (PROTOCOL §7). At least one field.",
+        summary: "Disable (`active: false`: sockets closed on every node, offers move on, login and tokens refused) or restore a vet, set a new `password`, and/or set its routing skills (`species`, `languages`, `max_chats`, `licenses`; routing uses them at once). Disabling, enabling and a new password revoke every token issued before (PROTOCOL §7). At least one field.",
         security: adminAuth,
         requestParams: { path: z.object({ id: z.string().meta({ description: "The vet's numeric id.", example: "7" }) }) },
         requestBody: jsonBody(vetPatchSchema, { active: false }),

@@ -1,5 +1,5 @@
 /**
- * `PATCH /admin/v1/vets/{id}` `{active?, species?, languages?, max_chats?}` (PROTOCOL §4, §6),
+ * `PATCH /admin/v1/vets/{id}` `{active?, password?, species?, languages?, max_chats?, licenses?}` (PROTOCOL §4, §6),
  * mounted behind `ADMIN_TOKEN` by `admin.ts`. Disabling closes the vet's sockets on every
  * node, moves a held offer on and hands their active consultations over at once (PROTOCOL
  * §4). Login, socket handshakes and `token:refresh` check `active` themselves, so a disabled
@@ -38,9 +38,10 @@ export function createAdminVetRouter(ctx: GatewayContext, sessions?: VetSessions
       species: body.species,
       languages: body.languages,
       maxChats: body.max_chats,
+      licenses: body.licenses,
     });
     if (!vet) throw notFound("Vet not found");
-    const skillsChanged = body.species !== undefined || body.languages !== undefined || body.max_chats !== undefined;
+    const skillsChanged = body.species !== undefined || body.languages !== undefined || body.max_chats !== undefined || body.licenses !== undefined;
     // Recorded first; then routing hears of the new skills (PROTOCOL §6).
     if (skillsChanged) await sessions?.vetSkillsChanged?.(vet.id, vetSkillsOf(vet));
     if (body.active === false) {

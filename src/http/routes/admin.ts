@@ -25,6 +25,8 @@ export interface StatsSource {
 /** The `data` of `GET /admin/v1/stats`. */
 export interface GatewayStats {
   queue_length: number;
+  /** Of `queue_length`, the requests for advice only (PROTOCOL §4 care). */
+  waiting_advice: number;
   /** Vets by status: `available`, `away`, `busy`, `offline`, and any other the source reports. */
   vets: Record<string, number>;
   open_consultations: number;
@@ -87,13 +89,14 @@ export function createAdminRouter(ctx: GatewayContext, stats?: StatsSource, sess
       species: body.species,
       languages: body.languages,
       maxChats: body.max_chats,
+      licenses: body.licenses,
     });
     requestLog(res)?.info({ vetId: vet.id }, "vet created");
     res.status(201).json(ok(vetJson(vet, ctx.config.twilio.vetAppId), "Vet created.", 201));
   });
 
   r.get("/stats", async (_req, res) => {
-    const s = stats ? await stats.stats() : { queue_length: 0, vets: {}, open_consultations: 0 };
+    const s = stats ? await stats.stats() : { queue_length: 0, waiting_advice: 0, vets: {}, open_consultations: 0 };
     const data: GatewayStats = { ...s, vets: { ...ZERO_VETS, ...s.vets } };
     res.json(ok(data));
   });

@@ -17,6 +17,8 @@ export interface VetConsoleConfig {
   offer_timeout_ms: number;
   /** `VET_MAX_CONSULTS`: the chats a vet holds at once when their `max_chats` is null. */
   vet_max_consults: number;
+  /** `LICENSING=on`: treatment reaches a vet only where licensed (PROTOCOL §4). */
+  licensing: boolean;
 }
 
 /** `GET /vet/v1/queue`: what a vet deciding whether to stay available wants to know. */
@@ -63,6 +65,7 @@ export function createVetConsoleRouter(ctx: GatewayContext, source?: VetQueueSou
       wrapup_ms: ctx.config.routing.wrapupMs,
       offer_timeout_ms: ctx.config.routing.offerTimeoutMs,
       vet_max_consults: ctx.config.routing.vetMaxConsults,
+      licensing: ctx.config.routing.licensing === true,
     };
     res.json(ok(data));
   });

@@ -4,10 +4,15 @@
  * `transport/validation.ts` (`:attribute` becomes the field name).
  */
 import { z } from "zod";
+import { isIsoRegion } from "../../lib/regions.js";
 import { languageCodeSchema } from "../../protocol/languages.js";
+import { regionSchema } from "../../protocol/payloads.js";
 
 /** At most this many species or languages per vet. */
 export const MAX_VET_SKILL_ENTRIES = 20;
+/** At most this many licences per vet (a vet licensed in every US state holds 50). */
+export const MAX_VET_LICENSES = 100;
+const INVALID_LICENSE = "The :attribute must hold ISO 3166 country or subdivision codes, such as GB or US-CA.";
 /** `max_chats` bounds (null = `VET_MAX_CONSULTS`). */
 export const MAX_CHATS_LIMIT = 10;
 
@@ -46,6 +51,15 @@ export const vetAttributeFields = {
     .nullable()
     .optional()
     .meta({ description: `Chat consultations held at once, 1–${String(MAX_CHATS_LIMIT)}; null = \`VET_MAX_CONSULTS\` (default).` }),
+  licenses: z
+    .array(regionSchema.refine(isIsoRegion, { error: INVALID_LICENSE }))
+    .max(MAX_VET_LICENSES, { error: `The :attribute must not have more than ${String(MAX_VET_LICENSES)} items.` })
+    .overwrite(dedupe)
+    .optional()
+    .meta({
+      description: "Where the vet may treat (PROTOCOL §4): ISO 3166-2 codes (`US-CA`) or country codes (`GB`, covering every `GB-*`), any case; empty = nowhere (default).",
+      example: ["US-CA", "GB"],
+    }),
 };
 
 /** A vet's password, as `POST /admin/v1/vets`, `PATCH /admin/v1/vets/{id}` and the CLI take it. */
@@ -59,7 +73,7 @@ export const vetPatchSchema = z
     ...vetAttributeFields,
   })
   .refine((b) => Object.values(b).some((v) => v !== undefined), {
-    error: "At least one of active, password, species, languages, max_chats is required.",
+    error: "At least one of active, password, species, languages, max_chats, licenses is required.",
   });
 
 /** App names are the `{name}` path segment of `/api/v2/{name}`: lowercase, URL-safe. */

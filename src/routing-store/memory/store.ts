@@ -20,6 +20,7 @@ import { MemoryDeadlines } from "./deadlines.js";
 import { queueHead } from "./queue-head.js";
 import { dropActive, holdActive, offlineVet, takeSkills } from "./vet-holdings.js";
 import type {
+  Care,
   Deadline,
   DeadlineKind,
   HeldOffer,
@@ -176,6 +177,7 @@ export class MemoryRoutingStore implements RoutingStore {
     this.userOpen.set(key, c.id);
     this.waiting.add(c.id);
     this.deadlines.set("queue", c.id, c.queueDeadline);
+    if (c.careDeadline) this.deadlines.set("license", c.id, c.careDeadline);
     return Promise.resolve({ created: true, consultation: clone(c), position: this.servingPosition(c, c.createdAt, priorityAgingMs) });
   }
 
@@ -214,6 +216,15 @@ export class MemoryRoutingStore implements RoutingStore {
   getConsultation(id: string): Promise<LiveConsultation | null> {
     const c = this.consultations.get(id);
     return Promise.resolve(c ? clone(c) : null);
+  }
+
+  setCare(id: string, care: Care): Promise<LiveConsultation | null> {
+    const c = this.consultations.get(id);
+    if (!c) return Promise.resolve(null);
+    c.care = care;
+    c.careDeadline = null;
+    this.deadlines.delete("license", id);
+    return Promise.resolve(clone(c));
   }
 
   claimOffer(consultationId: string, vetId: number, now: number, expiresAt: number, rules: RoutingRules): Promise<ClaimResult> {
@@ -258,6 +269,9 @@ export class MemoryRoutingStore implements RoutingStore {
     this.deadlines.delete("offer", c.id);
     this.deadlines.delete("queue", c.id);
     this.deadlines.delete("grace", c.id);
+    // Taken: its care is settled (an undone accept does not bring the advice fallback back).
+    c.careDeadline = null;
+    this.deadlines.delete("license", c.id);
     return Promise.resolve({ ok: true, consultation: clone(c), alreadyActive: false, offer: clone(offer) });
   }
 
@@ -301,6 +315,7 @@ export class MemoryRoutingStore implements RoutingStore {
     } else {
       this.waiting.add(c.id);
       this.deadlines.set("queue", c.id, c.queueDeadline);
+      if (c.careDeadline) this.deadlines.set("license", c.id, c.careDeadline);
     }
     return Promise.resolve(true);
   }
@@ -358,7 +373,7 @@ export class MemoryRoutingStore implements RoutingStore {
         }
       }
     }
-    for (const kind of ["offer", "queue", "grace"] as const) this.deadlines.delete(kind, c.id);
+    for (const kind of ["offer", "queue", "grace", "license"] as const) this.deadlines.delete(kind, c.id);
     this.consultations.delete(c.id);
     this.waiting.delete(c.id);
     const key = userKey(c.appId, c.userId);

@@ -72,6 +72,10 @@ export function toQueueEntry(d: StoredConsultation): QueueEntry {
     ...(d.species !== undefined ? { species: d.species ?? null } : {}),
     ...(d.language !== undefined ? { language: d.language ?? null } : {}),
     ...(d.priority !== undefined ? { priority: d.priority } : {}),
+    ...(d.region !== undefined ? { region: d.region ?? null } : {}),
+    ...(d.care !== undefined ? { care: d.care } : {}),
+    ...(d.adviceFallback !== undefined ? { adviceFallback: d.adviceFallback } : {}),
+    ...(d.careDeadline !== undefined ? { careDeadline: d.careDeadline ?? null } : {}),
   };
 }
 
@@ -87,7 +91,15 @@ export function toVet(v: VetPresence): VetPresence {
     wrapupConsultationId: v.wrapupConsultationId ?? null,
     ...(v.holdsVideo === true ? { holdsVideo: true } : {}),
     ...(v.skills
-      ? { skills: { species: list<string>(v.skills.species), languages: v.skills.languages == null ? ["en"] : list<string>(v.skills.languages), maxChats: v.skills.maxChats ?? null, version: v.skills.version ?? 0 } }
+      ? {
+          skills: {
+            species: list<string>(v.skills.species),
+            languages: v.skills.languages == null ? ["en"] : list<string>(v.skills.languages),
+            maxChats: v.skills.maxChats ?? null,
+            ...(v.skills.licenses != null ? { licenses: list<string>(v.skills.licenses) } : {}),
+            version: v.skills.version ?? 0,
+          },
+        }
       : {}),
   };
 }

@@ -31,6 +31,7 @@ export const COMMAND_NAMES = [
   "claimRebuild",
   "setLiveEpoch",
   "setVetSkills",
+  "setCare",
 ] as const;
 
 export type CommandName = (typeof COMMAND_NAMES)[number];

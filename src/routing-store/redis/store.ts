@@ -12,7 +12,7 @@ import type {
   TransferResult,
   VetRelease,
 } from "../../domain/routing-store.js";
-import type { Deadline, DeadlineKind, HeldOffer, LiveConsultation, VetChosenStatus, VetPresence, VetSkills } from "../../domain/types.js";
+import type { Care, Deadline, DeadlineKind, HeldOffer, LiveConsultation, VetChosenStatus, VetPresence, VetSkills } from "../../domain/types.js";
 import { AppQueueFullError } from "../../domain/errors.js";
 import type { RoutingRules } from "../../domain/routing-rules.js";
 import { routingKeys, type RoutingKeys } from "./keys.js";
@@ -37,9 +37,9 @@ import { LuaCommands, readCommands, type RedisCommandClient } from "./scripts.js
 
 export type { RedisCommandClient } from "./scripts.js";
 
-/** The rules as the Lua commands take them (ARGV maxConsults, languageWaitMs, priorityAgingMs). */
-function ruleArgs(r: RoutingRules): [number, number, number] {
-  return [r.maxConsults, r.languageWaitMs, r.priorityAgingMs];
+/** The rules as the Lua commands take them (ARGV maxConsults, languageWaitMs, priorityAgingMs, licensing 1/0). */
+function ruleArgs(r: RoutingRules): [number, number, number, number] {
+  return [r.maxConsults, r.languageWaitMs, r.priorityAgingMs, r.licensing ? 1 : 0];
 }
 
 export interface RedisRoutingStoreOptions {
@@ -212,6 +212,10 @@ export class RedisRoutingStore implements RoutingStore {
   async releaseOffer(consultationId: string, vetId: number, opts: { setAway?: boolean } = {}): Promise<ReleasedOffer | null> {
     const w = json<WireConsultation | null>(await this.lua.call("releaseOffer", [consultationId, vetId, opts.setAway ? "1" : "0"]));
     return w ? { consultation: toConsultation(w), offer: toOffer(w) } : null;
+  }
+
+  async setCare(id: string, care: Care): Promise<LiveConsultation | null> {
+    return toConsultationOrNull(json<WireConsultation | null>(await this.lua.call("setCare", [id, care])));
   }
 
   async updateSids(

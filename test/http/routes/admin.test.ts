@@ -180,7 +180,7 @@ describe("admin API", () => {
 
   it("reports the stats source's numbers when one is given", async () => {
     const source: StatsSource = {
-      stats: () => Promise.resolve({ queue_length: 3, vets: { available: 2, wrapup: 1 }, open_consultations: 4 }),
+      stats: () => Promise.resolve({ queue_length: 3, waiting_advice: 1, vets: { available: 2, wrapup: 1 }, open_consultations: 4 }),
     };
     const app = express();
     app.use("/admin/v1", express.json(), createAdminRouter(gw.gateway.ctx, source));
@@ -192,6 +192,7 @@ describe("admin API", () => {
       expect(res.status).toBe(200);
       expect(res.body.data).toEqual({
         queue_length: 3,
+        waiting_advice: 1,
         vets: { available: 2, away: 0, busy: 0, offline: 0, wrapup: 1 },
         open_consultations: 4,
       });

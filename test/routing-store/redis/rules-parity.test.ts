@@ -13,6 +13,8 @@ import {
   inLanguageWindow,
   isEligible,
   languagesOf,
+  licensedFor,
+  mayGiveCare,
   priorityRank,
   queueComparator,
   treatsSpecies,
@@ -36,7 +38,7 @@ interface Batch {
 
 /** Every decision of a batch; the Lua script returns the same shape. */
 interface Decisions {
-  vets: Array<{ isEligible: boolean; chatCapacity: number; languagesOf: string[]; treatsSpecies: boolean[] }>;
+  vets: Array<{ isEligible: boolean; chatCapacity: number; languagesOf: string[]; treatsSpecies: boolean[]; licensedFor: boolean[]; mayGiveCare: boolean[] }>;
   urgentClassOf: string[];
   at: Array<{
     inLanguageWindow: boolean[];
@@ -58,11 +60,15 @@ local rules, vets, requests = batch.rules, batch.vets, batch.requests
 local out = { vets = {}, urgentClassOf = {}, at = {} }
 local function sign(x) if x < 0 then return -1 elseif x > 0 then return 1 end return 0 end
 for i, v in ipairs(vets) do
-  local treats = {}
-  for j, c in ipairs(requests) do treats[j] = treatsSpecies(v, c.species) end
+  local treats, licensed, mayGive = {}, {}, {}
+  for j, c in ipairs(requests) do
+    treats[j] = treatsSpecies(v, c.species)
+    licensed[j] = licensedFor(v, c.region)
+    mayGive[j] = mayGiveCare(v, c, rules.licensing)
+  end
   out.vets[i] = {
     isEligible = isEligible(v, rules.maxConsults), chatCapacity = chatCapacity(v, rules.maxConsults),
-    languagesOf = languagesOf(v), treatsSpecies = treats,
+    languagesOf = languagesOf(v), treatsSpecies = treats, licensedFor = licensed, mayGiveCare = mayGive,
   }
 end
 for j, c in ipairs(requests) do out.urgentClassOf[j] = urgentClassOf(c) or '' end
@@ -102,6 +108,8 @@ function decideInTypeScript(b: Batch): Decisions {
       chatCapacity: chatCapacity(v, b.rules.maxConsults),
       languagesOf: [...languagesOf(v)],
       treatsSpecies: b.requests.map((c) => treatsSpecies(v, c.species)),
+      licensedFor: b.requests.map((c) => licensedFor(v, c.region)),
+      mayGiveCare: b.requests.map((c) => mayGiveCare(v, c, b.rules.licensing)),
     })),
     urgentClassOf: b.requests.map((c) => urgentClassOf(c) ?? ""),
     at: b.nows.map((now) => {
@@ -132,6 +140,8 @@ const SPECIES = ["dog", "cat", "rabbit", "bird"];
 const LANGUAGES = ["en", "fr", "de", "es"];
 const AGING = [0, 1_000, 60_000, 300_000];
 const WAIT = [0, 1_000, 60_000];
+const LICENSES = ["US", "US-CA", "US-NY", "GB", "CA-ON"];
+const REGIONS = ["US-CA", "US-NY", "US", "GB-ENG", "GB", "CA-ON", "CA-QC", "FR"];
 
 /** How long ago a request was created: anywhere, or on the edge of a language window or an aging step. */
 const age = fc.oneof(
@@ -141,9 +151,24 @@ const age = fc.oneof(
 );
 
 const skills = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ species: fc.subarray(SPECIES), languages: fc.subarray(LANGUAGES), maxChats: fc.constantFrom(null, null, 0, 1, 2, 3, 4), version: fc.nat(3) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      species: fc.subarray(SPECIES),
+      languages: fc.subarray(LANGUAGES),
+      maxChats: fc.constantFrom(null, null, 0, 1, 2, 3, 4),
+      licenses: fc.subarray(LICENSES),
+      version: fc.nat(3),
+    }),
+  },
   // As stored before a field existed: any of them may be absent.
-  { weight: 1, arbitrary: fc.record({ species: fc.subarray(SPECIES), languages: fc.subarray(LANGUAGES), maxChats: fc.integer({ min: 0, max: 4 }), version: fc.nat(3) }, { requiredKeys: [] }) },
+  {
+    weight: 1,
+    arbitrary: fc.record(
+      { species: fc.subarray(SPECIES), languages: fc.subarray(LANGUAGES), maxChats: fc.integer({ min: 0, max: 4 }), licenses: fc.subarray(LICENSES), version: fc.nat(3) },
+      { requiredKeys: [] },
+    ),
+  },
 );
 
 const vet = (vetId: number) =>
@@ -173,6 +198,8 @@ const request = (vetIds: number[]) =>
       species: fc.constantFrom(null, "", "hamster", ...SPECIES),
       language: fc.constantFrom(null, "", "it", ...LANGUAGES),
       priority: fc.constantFrom("emergency", "protected", "normal"),
+      region: fc.constantFrom(null, "", ...REGIONS),
+      care: fc.constantFrom("treatment", "treatment", "advice"),
     },
     { requiredKeys: ["type", "createdAt", "excludedVetIds"] },
   );
@@ -183,6 +210,7 @@ const batch: fc.Arbitrary<Batch> = fc
       maxConsults: fc.constantFrom(0, 1, 2, 3, 3, 4, 4),
       languageWaitMs: fc.oneof(fc.constantFrom(...WAIT), fc.integer({ min: 1, max: 120_000 })),
       priorityAgingMs: fc.oneof(fc.constantFrom(...AGING), fc.integer({ min: 1, max: 600_000 })),
+      licensing: fc.boolean(),
     }),
     later: fc.array(fc.integer({ min: 1, max: 1_000_000 }), { maxLength: 2 }),
     vetCount: fc.integer({ min: 1, max: 6 }),
@@ -226,14 +254,19 @@ async function luaRules(source: string): Promise<(b: Batch) => Promise<Decisions
 const parity = inlineIncludes("rules-parity.lua", COMMANDS_DIR, PARITY_LUA).source;
 
 describe("rules.lua decides as routing-rules.ts", () => {
-  it("every decision agrees: eligibility, capacity, species, languages, channel, exclusion, priority with aging, serving order", async () => {
+  it("every decision agrees: eligibility, capacity, species, licences and care, languages, channel, exclusion, priority with aging, serving order", async () => {
     const decideInLua = await luaRules(parity);
-    const seen = { inWindow: 0, eligible: 0, notEligible: 0, canTake: 0, outOfLanguage: 0, ranks: new Set<number>(), classes: new Set<string>(), reordered: 0 };
+    const seen = { inWindow: 0, eligible: 0, notEligible: 0, canTake: 0, outOfLanguage: 0, ranks: new Set<number>(), classes: new Set<string>(), reordered: 0, licensed: 0, unlicensed: 0, refusedCare: 0 };
     await fc.assert(
       fc.asyncProperty(batch, async (b) => {
         const ts = decideInTypeScript(b);
         expect(await decideInLua(b)).toEqual(ts);
-        for (const v of ts.vets) seen[v.isEligible ? "eligible" : "notEligible"]++;
+        for (const v of ts.vets) {
+          seen[v.isEligible ? "eligible" : "notEligible"]++;
+          seen.licensed += v.licensedFor.filter(Boolean).length;
+          seen.unlicensed += v.licensedFor.filter((x) => !x).length;
+          seen.refusedCare += v.mayGiveCare.filter((x) => !x).length;
+        }
         for (const at of ts.at) {
           seen.inWindow += at.inLanguageWindow.filter(Boolean).length;
           seen.canTake += at.canTake.flat().filter(Boolean).length;
@@ -254,6 +287,9 @@ describe("rules.lua decides as routing-rules.ts", () => {
     expect([...seen.ranks].sort()).toEqual([0, 1, 2, 3]);
     expect([...seen.classes].sort()).toEqual(["", "e", "p", "t"]);
     expect(seen.reordered).toBeGreaterThan(20);
+    expect(seen.licensed).toBeGreaterThan(50);
+    expect(seen.unlicensed).toBeGreaterThan(50);
+    expect(seen.refusedCare).toBeGreaterThan(50);
   });
 
   it("and would see a difference: a Lua rule off by one fails the comparison", async () => {

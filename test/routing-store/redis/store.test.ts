@@ -4,6 +4,7 @@ import { routingKeys } from "../../../src/routing-store/redis/keys.js";
 import { RedisRoutingStore, type RedisCommandClient } from "../../../src/routing-store/redis/store.js";
 import { REDIS_URL, cleanRedisPrefix, uniqueRedisPrefix } from "../../support/services.js";
 import { newRequest, routingStoreContract, rulesFor } from "../contract.js";
+import { licensingContract } from "../licensing-contract.js";
 
 // One client for the file; every test gets its own sub-prefix so no state leaks between tests.
 const filePrefix = uniqueRedisPrefix("rstore");
@@ -24,6 +25,12 @@ afterAll(async () => {
 });
 
 routingStoreContract("redis", async () => {
+  const prefix = `${filePrefix}${++n}:`;
+  const store = new RedisRoutingStore({ client: await getClient(), prefix });
+  return { store, cleanup: () => cleanRedisPrefix(prefix) };
+});
+
+licensingContract("redis", async () => {
   const prefix = `${filePrefix}${++n}:`;
   const store = new RedisRoutingStore({ client: await getClient(), prefix });
   return { store, cleanup: () => cleanRedisPrefix(prefix) };

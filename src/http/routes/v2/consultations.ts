@@ -10,7 +10,7 @@ import { ok } from "../../../protocol/envelope.js";
 import { buildTalkToVetUserPayload } from "../../presenters/users.js";
 import { validate } from "../../../transport/validation.js";
 import { bodyOf, currentApp, now, requireUser } from "./common.js";
-import { flag, optionalLanguage } from "./schemas.js";
+import { flag, optionalCare, optionalLanguage, optionalRegion } from "./schemas.js";
 
 const sid = z.string().trim().min(1).max(64);
 
@@ -23,6 +23,11 @@ export const talkToVetSchema = z.object({
   language: optionalLanguage,
   /** Subscribed `protect_users` owners only; the engine answers 422 to others. */
   emergency: flag,
+  /** Where the animal is for this request (overrides the owner's `region`; PROTOCOL §4). */
+  region: optionalRegion,
+  care: optionalCare,
+  /** With no licensed vet free, the treatment request is advice at once (talk-to-vet cannot wait). */
+  advice_fallback: flag,
 });
 export const endSchema = z.object({ channel_sid: sid });
 export const feedbackSchema = z.discriminatedUnion("type", [
@@ -49,6 +54,9 @@ export function createConsultationRouter(ctx: GatewayContext, engine: Consultati
       doctorEmail: input.doctor_email,
       language: input.language,
       emergency: input.emergency,
+      region: input.region,
+      care: input.care,
+      adviceFallback: input.advice_fallback,
     });
     const { user: userJson, emergency_stats } = buildTalkToVetUserPayload(app.name, user, now(ctx));
     res.json(

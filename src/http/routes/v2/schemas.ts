@@ -5,7 +5,9 @@
  * flags also accept their string forms.
  */
 import { z } from "zod";
+import { INVALID_REGION, isIsoRegion } from "../../../lib/regions.js";
 import { languageCodeSchema } from "../../../protocol/languages.js";
+import { careSchema, regionSchema } from "../../../protocol/payloads.js";
 import type { PetFields } from "../../../repositories/pets.js";
 
 /** PostgreSQL `integer` ceiling: larger ids or funds must be a 422, not a database error. */
@@ -66,6 +68,18 @@ export const flag = z.preprocess(
 
 /** An optional ISO 639-1 code (PROTOCOL §4 `language`); "" counts as not given. */
 export const optionalLanguage = z.preprocess(blankToUndefined, languageCodeSchema.optional());
+
+/** An ISO 3166 country or subdivision code that ISO 3166 has (PROTOCOL §4), upper case. */
+const isoRegion = regionSchema.refine(isIsoRegion, { error: INVALID_REGION });
+
+/** An optional region; "" and null count as not given. */
+export const optionalRegion = z.preprocess(blankToUndefined, isoRegion.optional());
+
+/** A region to set, or "" / null to clear it (update-user); absent keeps it. */
+const settableRegion = z.preprocess((v) => (v === "" ? null : v), isoRegion.nullish());
+
+/** `treatment` (default) or `advice` (PROTOCOL §4); "" counts as not given. */
+export const optionalCare = z.preprocess(blankToUndefined, careSchema.optional());
 
 const page = z.preprocess(blankToUndefined, int(1).default(1));
 const perPage = z.preprocess(blankToUndefined, int(1, 100).default(10));
@@ -172,6 +186,7 @@ export const registerUserSchema = z
     emergency_fund: z.preprocess(blankToUndefined, int(0).optional()),
     dev_type: z.preprocess(blankToUndefined, z.enum(["android", "ios", "web"]).optional()),
     pet: petCreate.optional(),
+    region: optionalRegion,
   })
   // Runs even when other fields failed, so one response lists every problem.
   .superRefine(
@@ -237,6 +252,20 @@ export const actionsSchema = z.object({
   role: z.preprocess(blankToUndefined, z.enum(["users", "protect_users"]).optional()),
   status: z.preprocess(blankToUndefined, z.enum(["subscribed", "cancelled"]).optional()),
   emergency_fund: z.preprocess(blankToUndefined, int(0).optional()),
+});
+
+/**
+ * `update-user` (PROTOCOL §4): the owner's profile fields; absent ones keep their value,
+ * `last_name`, `phone_no` and `region` clear with "" or null. Role, status and fund stay
+ * with `actions`.
+ */
+export const updateUserSchema = z.object({
+  email,
+  first_name: z.preprocess(blankToUndefined, requiredString().optional()),
+  last_name: optionalString(),
+  phone_no: optionalString(50),
+  dev_type: z.preprocess(blankToUndefined, z.enum(["android", "ios", "web"]).optional()),
+  region: settableRegion,
 });
 
 export const deleteUserSchema = z.object({ email, app_id: int(1) });

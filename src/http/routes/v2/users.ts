@@ -1,4 +1,4 @@
-/** `register-user`, `actions`, `delete-user`, `refresh`, `socket-token`. */
+/** `register-user`, `update-user`, `actions`, `delete-user`, `refresh`, `socket-token`. */
 import { Router } from "express";
 import type { GatewayContext } from "../../../context.js";
 import { notFound, unprocessable } from "../../../lib/app-error.js";
@@ -8,7 +8,15 @@ import { parseIdentity } from "../../../twilio/identity.js";
 import { validate } from "../../../transport/validation.js";
 import { discardImage, storedImageName } from "./upload.js";
 import { bodyOf, currentApp, now, requireUser, twilioTokenFor } from "./common.js";
-import { actionsSchema, deleteUserSchema, petFields, refreshSchema, registerUserSchema, socketTokenSchema } from "./schemas.js";
+import {
+  actionsSchema,
+  deleteUserSchema,
+  petFields,
+  refreshSchema,
+  registerUserSchema,
+  socketTokenSchema,
+  updateUserSchema,
+} from "./schemas.js";
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -43,6 +51,7 @@ export function createUserRouter(ctx: GatewayContext, sessions?: UserSessions): 
         role: input.role,
         // Only protected users have an emergency fund.
         emergencyFund: input.role === "protect_users" ? (input.emergency_fund ?? 0) : 0,
+        region: input.region,
       },
       at,
       input.pet ? { ...petFields(input.pet), name: input.pet.name } : null,
@@ -80,6 +89,23 @@ export function createUserRouter(ctx: GatewayContext, sessions?: UserSessions): 
     );
     if (!updated) throw notFound("User not found");
     res.json(ok(true, "End chat successful"));
+  });
+
+  // PROTOCOL §4: the owner's profile, notably `region` (licensing). Answers the user as register-user does, with `pets: null`.
+  router.post("/update-user", async (req, res) => {
+    const app = currentApp(res);
+    const input = validate(updateUserSchema, bodyOf(req));
+    const user = await requireUser(ctx, app.id, input.email);
+    const at = now(ctx);
+    const updated = await ctx.repos.users.updateProfile(
+      app.id,
+      user.id,
+      { firstName: input.first_name, lastName: input.last_name, phoneNo: input.phone_no, devType: input.dev_type, region: input.region },
+      at,
+    );
+    if (!updated) throw notFound("User not found");
+    const statuses = await ctx.repos.users.statuses(app.id, updated.id);
+    res.json(ok(toUserJson(app.name, updated, at, { pet: null, statuses }), "User updated successfully."));
   });
 
   router.post("/delete-user", async (req, res) => {

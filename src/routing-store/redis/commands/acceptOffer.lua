@@ -32,6 +32,8 @@ if channelSid ~= '' and isNull(c.channelSid) then c.channelSid = channelSid end
 v.offerConsultationId = NULL
 holdActive(v, c)
 putVet(v)
-removeDeadlines(cid, {'offer', 'queue', 'grace'})
+-- Taken: its care is settled (an undone accept does not bring the advice fallback back).
+c.careDeadline = NULL
+removeDeadlines(cid, {'offer', 'queue', 'grace', 'license'})
 leaveQueue(c)
 return '{"ok":true,"alreadyActive":false,"consultation":' .. consultationReply(putConsultation(c), profile) .. ',"offer":' .. offer .. '}'

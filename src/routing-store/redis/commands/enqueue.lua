@@ -44,5 +44,6 @@ redis.call('SET', uoKey, c.id)
 enterQueue(c, c.seq)
 addWaiting(c)
 setDeadline('queue', c.id, c.queueDeadline)
+if not isNull(c.careDeadline) then setDeadline('license', c.id, c.careDeadline) end
 local at = newRequestPosition(c, c.createdAt, agingMs)
 return '{"created":true,"consultation":' .. consultationReply(doc, ARGV[3]) .. ',"position":' .. at .. '}'

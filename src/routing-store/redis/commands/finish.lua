@@ -43,7 +43,7 @@ if c.status == 'active' and not isNull(c.vetId) then
     putVet(v)
   end
 end
-removeDeadlines(cid, {'offer', 'queue', 'grace'})
+removeDeadlines(cid, {'offer', 'queue', 'grace', 'license'})
 redis.call('DEL', Keys.consultation(cid), Keys.consultationProfile(cid))
 leaveQueue(c)
 removeWaiting(c)

@@ -43,5 +43,6 @@ else
   enterQueue(c, queueScore(c))
   addWaiting(c)
   setDeadline('queue', c.id, c.queueDeadline)
+  if not isNull(c.careDeadline) then setDeadline('license', c.id, c.careDeadline) end
 end
 return 'true'

@@ -2,7 +2,7 @@
 The routing rules of src/domain/routing-rules.ts (PROTOCOL §4), function for function and
 under the same names, so a rule reads the same on both sides; a property test
 (test/routing-store/redis/rules-parity.test.ts) checks that every decision agrees.
-`rules` is {maxConsults, languageWaitMs, priorityAgingMs}, as the caller passed them
+`rules` is {maxConsults, languageWaitMs, priorityAgingMs, licensing}, as the caller passed them
 (rulesFromArgv). Not mirrored: routingRules() and priorityClassOf(), which only TypeScript
 calls (Lua gets the rules and a request's class ready-made).
 ]]
@@ -12,12 +12,13 @@ calls (Lua gets the rules and a request's class ready-made).
 -- QUEUE_HEAD_LIMIT: how many requests of each range the head of the queue reads.
 local QUEUE_HEAD_LIMIT = 200
 
--- The rules from ARGV[first], ARGV[first + 1], ARGV[first + 2] (redis/store.ts ruleArgs()).
+-- The rules from ARGV[first] … ARGV[first + 3] (redis/store.ts ruleArgs()); licensing is 1 or 0.
 local function rulesFromArgv(first)
   return {
     maxConsults = tonumber(ARGV[first]),
     languageWaitMs = tonumber(ARGV[first + 1]),
     priorityAgingMs = tonumber(ARGV[first + 2]),
+    licensing = ARGV[first + 3] == '1',
   }
 end
 
@@ -50,6 +51,20 @@ local function treatsSpecies(v, species)
   return contains(list, species)
 end
 
+-- The region itself or its country ('US' covers 'US-CA'); no region: no licence matches.
+local function licensedFor(v, region)
+  if isNull(region) or region == '' then return false end
+  if type(v.skills) ~= 'table' or type(v.skills.licenses) ~= 'table' then return false end
+  local licenses = v.skills.licenses
+  if contains(licenses, region) then return true end
+  local dash = string.find(region, '-', 1, true)
+  return dash ~= nil and dash > 1 and contains(licenses, string.sub(region, 1, dash - 1))
+end
+
+local function mayGiveCare(v, c, licensing)
+  return not licensing or c.care == 'advice' or licensedFor(v, c.region)
+end
+
 local DEFAULT_LANGUAGES = { 'en' }
 
 -- Read only: the default list is shared.
@@ -67,6 +82,7 @@ local function canTake(v, c, now, rules, ignoreLanguage)
   if not isEligible(v, rules.maxConsults) then return false end
   if contains(c.excludedVetIds, v.vetId) then return false end
   if not treatsSpecies(v, c.species) then return false end
+  if not mayGiveCare(v, c, rules.licensing) then return false end
   if c.type == 'video' and #v.activeConsultationIds > 0 then return false end
   if not ignoreLanguage and inLanguageWindow(c, now, rules.languageWaitMs)
     and not contains(languagesOf(v), c.language) then
