@@ -22,6 +22,11 @@
  * pets are dogs, cats and rabbits; one owner in ten has a subscribed protection plan, half of
  * them asking as emergencies; one request in ten asks for Spanish.
  *
+ * `--licensed` (PROTOCOL §4 licensing, nodes run with LICENSING=on): ten regions; vet `i` is
+ * licensed in one to three of them (every region has a vet); each owner lives in one region
+ * and asks for treatment there, except one in ten who asks for advice (any vet). Run it against
+ * a plain run to see what the licence check costs.
+ *
  * `--backlog N` (a surge left waiting): before the warm-up, N more owners ask for an iguana, which
  * no vet treats (every vet's species are narrowed to dog, cat and rabbit), and leave (their
  * grace and queue timeout are an hour): N requests wait at the head of the queue for the whole
@@ -37,7 +42,7 @@
  * webhooks on against off. The nodes then run with NODE_ENV=development (a plain-http
  * receiver on 127.0.0.1 is refused in production) and WEBHOOK_ALLOW_PRIVATE=true.
  *
- * Flags (defaults): --vets 20 --users 400 --rate 200 --duration 10 --warmup 10 --warmup-rate (= --rate) --mixed --backlog 0 --surge 0
+ * Flags (defaults): --vets 20 --users 400 --rate 200 --duration 10 --warmup 10 --warmup-rate (= --rate) --mixed --licensed --backlog 0 --surge 0
  *   --steps 10,20,30,40,50,75,100,150,200,300,400,600,800 --step-seconds 5 --p99-limit 25
  *   --token-seconds 2 --no-search --profile [DIR]  (--cpu-prof on both nodes, summarised at the end)
  * Everything is torn down at the end (children stopped, database dropped, Redis keys deleted)
@@ -99,6 +104,7 @@ const STEPS = (flags.get("steps") ?? "10,20,30,40,50,75,100,150,200,300,400,600,
 const SEARCH = !flags.has("no-search");
 const PROFILE = flags.has("profile");
 const MIXED = flags.has("mixed");
+const LICENSED = flags.has("licensed");
 const BACKLOG = numFlag(flags, "backlog", 0);
 const SURGE = numFlag(flags, "surge", 0);
 const WEBHOOKS = flags.has("webhooks");
@@ -123,6 +129,19 @@ function mixedOwner(n: number): { species: string; protectedOwner: boolean; ask:
     ask: { ...(n % 10 === 1 ? { language: "es" } : {}), ...(protectedOwner && n % 20 === 0 ? { emergency: true } : {}) },
   };
 }
+/** `--licensed`: ten regions, in four countries. */
+const REGIONS = ["US-CA", "US-NY", "US-TX", "GB-ENG", "GB-SCT", "DE-BY", "DE-BE", "IT-RM", "FR-75", "CA-ON"];
+
+/** `--licensed`: vet `i`'s licences, one to three regions; vets 0–9 cover every region. */
+function licensedVet(i: number): { licenses: string[] } {
+  return { licenses: [REGIONS[i % 10], REGIONS[(i + 3) % 10], REGIONS[(i + 7) % 10]].slice(0, 1 + (i % 3)) };
+}
+
+/** `--licensed`: what owner `n` asks: treatment in their region, or (one in ten) advice. */
+function licensedAsk(n: number): Owner["ask"] {
+  return { region: REGIONS[n % 10], ...(n % 10 === 9 ? { care: "advice" as const } : {}) };
+}
+
 /** How long a phase waits, after its last request, for its consultations to be matched. */
 const DRAIN_MS = 5_000;
 /** How long the gateway may take to empty its queue between phases. */
@@ -202,7 +221,7 @@ interface Owner {
   socket: Socket;
   petId: number;
   /** Extra `consult:request` fields (`--mixed`). */
-  ask: { language?: string; emergency?: boolean };
+  ask: { language?: string; emergency?: boolean; region?: string; care?: "treatment" | "advice" };
   /** When the open request was emitted (performance.now()), or null when idle. */
   t0: number | null;
   matched: boolean;
@@ -582,6 +601,7 @@ async function main(): Promise<void> {
       firstName: `Vet${i}`,
       lastName: "Bench",
       ...(MIXED ? mixedVet(i) : {}),
+      ...(LICENSED ? licensedVet(i) : {}),
       // With a backlog nobody may treat its species: "every species" becomes the common ones.
       ...(BACKLOG > 0 && (!MIXED || mixedVet(i).species.length === 0) ? { species: TREATED } : {}),
     });
@@ -605,7 +625,7 @@ async function main(): Promise<void> {
           { name: `Rex${n}`, species: mix?.species ?? "dog" },
         );
         const token = (await tokens.issue({ kind: "user", appId: app.id, userId: user.id })).token;
-        return { token, petId: pet!.id, ask: mix?.ask ?? {} };
+        return { token, petId: pet!.id, ask: { ...(mix?.ask ?? {}), ...(LICENSED ? licensedAsk(n) : {}) } };
       }),
     );
     owners.push(...batch);
@@ -646,6 +666,7 @@ async function main(): Promise<void> {
     NODE_ENV: WEBHOOKS ? "development" : "production",
     ...(WEBHOOKS ? { WEBHOOK_ALLOW_PRIVATE: "true" } : {}),
     LOG_LEVEL: "silent",
+    ...(LICENSED ? { LICENSING: "on" } : {}),
     DATABASE_URL: db.url,
     REDIS_URL,
     REDIS_KEY_PREFIX: redisPrefix,

@@ -97,29 +97,32 @@ describe("admin CLI", () => {
   it("create-vet takes skills; update-vet sets them by email or id; bad ones fail with one line", { timeout: 120_000 }, async () => {
     const pw = { ...env, ADMIN_VET_PASSWORD: "vet-password-1" };
     const created = await runCli(
-      ["create-vet", "--email", "skills@clinic.example", "--first-name", "Sam", "--last-name", "Ode", "--species", "Dog, cat,dog", "--languages", "en,es", "--max-chats", "3"],
+      ["create-vet", "--email", "skills@clinic.example", "--first-name", "Sam", "--last-name", "Ode", "--species", "Dog, cat,dog", "--languages", "en,es", "--max-chats", "3", "--licenses", "us-ca,GB"],
       pw,
     );
     expect(created.stderr).toBe("");
     expect(created.code).toBe(0);
     const vet = JSON.parse(created.stdout);
-    expect(vet).toMatchObject({ email: "skills@clinic.example", species: ["dog", "cat"], languages: ["en", "es"], max_chats: 3 });
+    expect(vet).toMatchObject({ email: "skills@clinic.example", species: ["dog", "cat"], languages: ["en", "es"], max_chats: 3, licenses: ["US-CA", "GB"] });
 
     const byEmail = await runCli(["update-vet", "--email", "Skills@Clinic.example", "--species", "", "--max-chats", "default"], env);
     expect(byEmail.stderr).toBe("");
     expect(byEmail.code).toBe(0);
     expect(JSON.parse(byEmail.stdout)).toMatchObject({ id: vet.id, species: [], languages: ["en", "es"], max_chats: null, active: true });
-    const byId = await runCli(["update-vet", "--id", String(vet.id), "--languages", "fr"], env);
+    const byId = await runCli(["update-vet", "--id", String(vet.id), "--languages", "fr", "--licenses", ""], env);
     expect(byId.code).toBe(0);
     database ??= await openDatabase({ url: tdb.url });
-    expect(await createRepositories(database).vets.findById(vet.id)).toMatchObject({ species: [], languages: ["fr"], maxChats: null });
+    expect(await createRepositories(database).vets.findById(vet.id)).toMatchObject({ species: [], languages: ["fr"], maxChats: null, licenses: [] });
 
     const bad = await runCli(["update-vet", "--id", String(vet.id), "--languages", "en,xx", "--max-chats", "11"], env);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toBe("error: The selected languages.1 is invalid. The max chats must not be greater than 10.\n");
     const nothing = await runCli(["update-vet", "--id", String(vet.id)], env);
     expect(nothing.code).toBe(1);
-    expect(nothing.stderr).toBe("error: At least one of --species, --languages, --max-chats is required.\n");
+    expect(nothing.stderr).toBe("error: At least one of --species, --languages, --max-chats, --licenses is required.\n");
+    const badLicence = await runCli(["update-vet", "--id", String(vet.id), "--licenses", "US-ZZ"], env);
+    expect(badLicence.code).toBe(1);
+    expect(badLicence.stderr).toBe("error: The licenses.0 must hold ISO 3166 country or subdivision codes, such as GB or US-CA.\n");
     const both = await runCli(["update-vet", "--id", "1", "--email", "a@b.c", "--languages", "en"], env);
     expect(both.code).toBe(2);
     expect(both.stderr).toBe("error: update-vet needs --id or --email (one of them)\n");

@@ -78,7 +78,7 @@ describe("disabling a vet", () => {
     const vet = await seedVet(t.gateway);
     const empty = await patch(vet.id, {});
     expect(empty.status).toBe(422);
-    expect(empty.body).toEqual({ success: false, status_code: 422, message: ["At least one of active, password, species, languages, max_chats is required."], data: [] });
+    expect(empty.body).toEqual({ success: false, status_code: 422, message: ["At least one of active, password, species, languages, max_chats, licenses is required."], data: [] });
     for (const body of [{ active: "no" }, { active: 0 }]) {
       const res = await patch(vet.id, body);
       expect(res.status).toBe(422);
@@ -116,17 +116,17 @@ describe("vet skills", () => {
   it("POST: defaults are every species, en and VET_MAX_CONSULTS; given skills are normalised, stored and shown at login", async () => {
     const plain = await create({});
     expect(plain.status, JSON.stringify(plain.body)).toBe(201);
-    expect(plain.body.data).toMatchObject({ species: [], languages: ["en"], max_chats: null });
+    expect(plain.body.data).toMatchObject({ species: [], languages: ["en"], max_chats: null, licenses: [] });
 
-    const res = await create({ species: [" Dog", "cat", "dog", "guinea pig"], languages: ["es", "en", "es"], max_chats: 3 });
+    const res = await create({ species: [" Dog", "cat", "dog", "guinea pig"], languages: ["es", "en", "es"], max_chats: 3, licenses: ["us-ca", " GB", "US-CA"] });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
-    expect(res.body.data).toMatchObject({ species: ["dog", "cat", "guinea pig"], languages: ["es", "en"], max_chats: 3 });
+    expect(res.body.data).toMatchObject({ species: ["dog", "cat", "guinea pig"], languages: ["es", "en"], max_chats: 3, licenses: ["US-CA", "GB"] });
     const stored = await t.gateway.ctx.repos.vets.findById(res.body.data.id);
-    expect(stored).toMatchObject({ species: ["dog", "cat", "guinea pig"], languages: ["es", "en"], maxChats: 3 });
+    expect(stored).toMatchObject({ species: ["dog", "cat", "guinea pig"], languages: ["es", "en"], maxChats: 3, licenses: ["US-CA", "GB"] });
 
     const l = await login(res.body.data.email);
     expect(l.status).toBe(200);
-    expect(l.body.data.vet).toMatchObject({ id: res.body.data.id, species: ["dog", "cat", "guinea pig"], languages: ["es", "en"], max_chats: 3 });
+    expect(l.body.data.vet).toMatchObject({ id: res.body.data.id, species: ["dog", "cat", "guinea pig"], languages: ["es", "en"], max_chats: 3, licenses: ["US-CA", "GB"] });
   });
 
   it("POST and PATCH: bad skills → 422 naming the field, nothing stored", async () => {
@@ -144,6 +144,10 @@ describe("vet skills", () => {
       [{ max_chats: 11 }, "The max chats must not be greater than 10."],
       [{ max_chats: 1.5 }, "The max chats must be an integer."],
       [{ max_chats: "2" }, "The max chats must be an integer."],
+      [{ licenses: "US-CA" }, "The licenses must be an array."],
+      [{ licenses: ["California"] }, "The licenses.0 must be an ISO 3166 country or subdivision code, such as GB or US-CA."],
+      [{ licenses: ["US-CA", "US-ZZ"] }, "The licenses.1 must hold ISO 3166 country or subdivision codes, such as GB or US-CA."],
+      [{ licenses: ["XX"] }, "The licenses.0 must hold ISO 3166 country or subdivision codes, such as GB or US-CA."],
     ];
     const vet = await seedVet(t.gateway);
     for (const [body, message] of cases) {
@@ -179,20 +183,24 @@ describe("vet skills", () => {
       expect(res.body).toMatchObject({ success: true, message: ["Vet updated."], data: { id: vet.id, active: true, species: ["cat"], languages: ["fr", "en"], max_chats: null } });
       expect(calls).toEqual([
         // Each change carries the version it wrote (one more per change).
-        { vetId: vet.id, skills: { species: ["cat"], languages: ["fr", "en"], maxChats: null, version: 1 }, recorded: { species: ["cat"], languages: ["fr", "en"], maxChats: null, version: 1 } },
+        { vetId: vet.id, skills: { species: ["cat"], languages: ["fr", "en"], maxChats: null, licenses: [], version: 1 }, recorded: { species: ["cat"], languages: ["fr", "en"], maxChats: null, version: 1 } },
       ]);
 
       const more = await patch(vet.id, { max_chats: 4 });
       expect(more.body.data).toMatchObject({ species: ["cat"], languages: ["fr", "en"], max_chats: 4 });
-      expect(calls[1]?.skills).toEqual({ species: ["cat"], languages: ["fr", "en"], maxChats: 4, version: 2 });
+      expect(calls[1]?.skills).toEqual({ species: ["cat"], languages: ["fr", "en"], maxChats: 4, licenses: [], version: 2 });
       const reset = await patch(vet.id, { species: [], max_chats: null });
       expect(reset.body.data).toMatchObject({ species: [], languages: ["fr", "en"], max_chats: null });
-      expect(calls[2]?.skills).toEqual({ species: [], languages: ["fr", "en"], maxChats: null, version: 3 });
+      expect(calls[2]?.skills).toEqual({ species: [], languages: ["fr", "en"], maxChats: null, licenses: [], version: 3 });
+      // Licences are skills: recorded, then routing hears of them (PROTOCOL §4).
+      const licensed = await patch(vet.id, { licenses: ["gb"] });
+      expect(licensed.body.data).toMatchObject({ licenses: ["GB"] });
+      expect(calls[3]?.skills).toEqual({ species: [], languages: ["fr", "en"], maxChats: null, licenses: ["GB"], version: 4 });
 
       // Enabling alone does not touch skills or routing's copy of them.
       const enabled = await patch(vet.id, { active: true });
       expect(enabled.body).toMatchObject({ message: ["Vet enabled."], data: { active: true, languages: ["fr", "en"] } });
-      expect(calls).toHaveLength(3);
+      expect(calls).toHaveLength(4);
       // The console stayed connected through every change.
       expect(console_.socket.connected).toBe(true);
     } finally {

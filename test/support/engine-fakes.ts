@@ -25,7 +25,7 @@ export class FlakyLedger extends MemoryLedger {
   /** Writes refused so far. */
   refused = 0;
 
-  private gate(): Promise<void> | null {
+  private gate(): Promise<never> | null {
     if (!this.down && this.failNext <= 0) return null;
     if (this.failNext > 0) this.failNext--;
     this.refused++;
@@ -53,6 +53,9 @@ export class FlakyLedger extends MemoryLedger {
   override saveFeedback(...a: Parameters<MemoryLedger["saveFeedback"]>) {
     return this.gate() ?? super.saveFeedback(...a);
   }
+  override changeCare(...a: Parameters<MemoryLedger["changeCare"]>) {
+    return this.gate() ?? super.changeCare(...a);
+  }
 }
 
 export interface SentEvent {
@@ -65,6 +68,8 @@ export interface SentEvent {
 export const fakeSpecies = new Map<number, string>();
 /** Skills of fake vets by vet id, over the defaults (tests set and clear it). */
 export const fakeSkills = new Map<number, Partial<VetSkills>>();
+/** Owners' regions (PROTOCOL §4) by user id; none by default (tests set and clear it). */
+export const fakeRegions = new Map<number, string>();
 
 /** Records every event; `to` is `vet:{id}` or `user:{appId}:{userId}`. */
 export class RecordingNotifier implements Notifier {
@@ -93,8 +98,9 @@ export class RecordingNotifier implements Notifier {
 /**
  * Users 1..99 of app 1 with pets 1..99; vets 1..99 with emails `vet{id}@example.com`.
  * Routing data (PROTOCOL §4): users 90..99 are subscribed `protect_users` owners; pet
- * `species` comes from {@link fakeSpecies} (none by default, which any vet takes); vets have
- * the default skills unless {@link fakeSkills} says otherwise.
+ * `species` comes from {@link fakeSpecies} (none by default, which any vet takes); owners'
+ * `region` from {@link fakeRegions} (none by default); vets have the default skills (licensed
+ * nowhere) unless {@link fakeSkills} says otherwise.
  */
 export const fakeDirectory: Directory = {
   requestProfile: (appId, userId, petId) =>
@@ -107,6 +113,7 @@ export const fakeDirectory: Directory = {
               user: { id: userId, first_name: `U${userId}`, last_name: null, email: `u${userId}@example.com` },
               pet: { id: petId, name: `Pet${petId}`, ...(fakeSpecies.has(petId) ? { species: fakeSpecies.get(petId) } : {}) },
               ...(userId >= 90 ? { protectedOwner: true } : {}),
+              ...(fakeRegions.has(userId) ? { region: fakeRegions.get(userId) } : {}),
             },
     ),
   vet: (vetId) =>

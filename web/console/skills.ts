@@ -32,7 +32,7 @@ export function renderSkills(el: HTMLElement, vet: VetInfo, defaultMax: number |
     h("span", { "data-testid": "vet-languages" }, languages),
     chats ? " · " : null,
     chats ? h("span", { "data-testid": "vet-max-chats" }, chats) : null,
-    licensed ? " · " : null,
-    licensed ? h("span", { "data-testid": "vet-licenses" }, licensed) : null,
+    // A line of its own: with licensing it decides what reaches the vet, so it is never cut off behind the others.
+    licensed ? h("span", { class: "licenses", "data-testid": "vet-licenses" }, licensed) : null,
   );
 }

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createClient, type RedisClientType } from "redis";
 import { planOffers } from "../../../src/domain/planner.js";
-import { canTake, isEligible } from "../../../src/domain/routing-rules.js";
+import { canTake, isEligible, licensedFor } from "../../../src/domain/routing-rules.js";
 import type { LiveConsultation, VetSkills } from "../../../src/domain/types.js";
 import { RedisRoutingStore } from "../../../src/routing-store/redis/store.js";
 import { REDIS_URL, cleanRedisPrefix, uniqueRedisPrefix } from "../../support/services.js";
@@ -114,15 +114,15 @@ describe("RedisRoutingStore with two nodes racing", () => {
     expect(new Set(assigned).size).toBe(VETS.length);
   });
 
-  it("mixed species, channels and priorities, planned and claimed by both nodes: no double assignment, no vet over capacity, never a species the vet does not treat", async () => {
-    const rules = rulesFor(1);
+  it("mixed species, channels, priorities, regions and care, planned and claimed by both nodes with licensing on: no double assignment, no vet over capacity, never a species the vet does not treat, never treatment where the vet is not licensed", async () => {
+    const rules = rulesFor(1, true);
     const VETS: Array<{ id: number; skills: VetSkills }> = [
-      { id: 31, skills: { species: ["dog"], languages: ["en"], maxChats: 2, version: 1 } },
-      { id: 32, skills: { species: ["cat"], languages: ["en", "es"], maxChats: 1, version: 1 } },
-      { id: 33, skills: { species: [], languages: ["es"], maxChats: 3, version: 1 } },
-      { id: 34, skills: { species: ["dog", "cat"], languages: ["en"], maxChats: 2, version: 1 } },
-      { id: 35, skills: { species: ["rabbit"], languages: ["en"], maxChats: 1, version: 1 } },
-      { id: 36, skills: { species: ["dog"], languages: ["es"], maxChats: 1, version: 1 } },
+      { id: 31, skills: { species: ["dog"], languages: ["en"], maxChats: 2, licenses: ["US"], version: 1 } },
+      { id: 32, skills: { species: ["cat"], languages: ["en", "es"], maxChats: 1, licenses: ["US-CA", "GB"], version: 1 } },
+      { id: 33, skills: { species: [], languages: ["es"], maxChats: 3, licenses: ["GB"], version: 1 } },
+      { id: 34, skills: { species: ["dog", "cat"], languages: ["en"], maxChats: 2, licenses: [], version: 1 } },
+      { id: 35, skills: { species: ["rabbit"], languages: ["en"], maxChats: 1, licenses: ["US-NY"], version: 1 } },
+      { id: 36, skills: { species: ["dog"], languages: ["es"], maxChats: 1, licenses: ["US-CA"], version: 1 } },
     ];
     for (const [i, v] of VETS.entries()) {
       const s = i % 2 === 0 ? a : b;
@@ -130,6 +130,7 @@ describe("RedisRoutingStore with two nodes racing", () => {
       await s.setVetStatus(v.id, "available", T0 + i);
     }
     const species = ["dog", "cat", "iguana", null, "rabbit"];
+    const regions = ["US-CA", "US-NY", "GB", "DE"];
     const priorities = ["normal", "protected", "emergency"] as const;
     const requests: LiveConsultation[] = [];
     for (let i = 0; i < 40; i++) {
@@ -138,6 +139,8 @@ describe("RedisRoutingStore with two nodes racing", () => {
         type: i % 4 === 0 ? "video" : "chat",
         priority: priorities[i % 3],
         language: i % 5 === 0 ? "es" : null,
+        region: regions[i % regions.length],
+        care: i % 7 === 0 ? "advice" : "treatment",
         createdAt: T0,
       });
       requests.push((await (i % 2 ? a : b).enqueue(r, 0, rules.priorityAgingMs)).consultation);
@@ -178,6 +181,7 @@ describe("RedisRoutingStore with two nodes racing", () => {
       expect(held.length).toBeLessThanOrEqual(skills.maxChats!);
       for (const c of held) {
         if (c.species && skills.species.length > 0) expect(skills.species).toContain(c.species);
+        if (c.care !== "advice") expect(licensedFor(v, c.region)).toBe(true);
         expect(await b.getConsultation(c.id)).toMatchObject({ status: "active", vetId: v.vetId });
       }
     }
@@ -187,8 +191,9 @@ describe("RedisRoutingStore with two nodes racing", () => {
       const now = T0 + 1_000;
       for (const q of left) expect(canTake(v, q, now, rules, { ignoreLanguage: q.requestedVetId === v.vetId })).toBe(false);
     }
-    // iguanas only ever went to the vet who treats every species.
+    // iguanas only ever went to the vet who treats every species; treatment in Germany to nobody.
     for (const x of claims) if (byId.get(x.c)!.species === "iguana") expect(x.v).toBe(33);
+    for (const x of claims) if (byId.get(x.c)!.region === "DE") expect(byId.get(x.c)!.care).toBe("advice");
   });
 
   it("claimDue: 200 deadlines, each handed out exactly once", async () => {

@@ -43,7 +43,7 @@ describe("POST register-user", () => {
     expect(Object.keys(user)).toEqual([
       "app_id", "email", "dev_type", "last_name", "first_name", "phone_no", "your_registration_date", "emergency_fund",
       "updated_at", "created_at", "id", "role", "status", "trial_period", "can_use_emergency_funds", "app", "activedays",
-      "pets", "user_status",
+      "pets", "user_status", "region",
     ]);
     expect(user).toMatchObject({
       app_id: a.app.id,
@@ -222,6 +222,45 @@ describe("POST actions", () => {
   });
 });
 
+describe("region (PROTOCOL §4) and POST update-user", () => {
+  it("register-user takes an optional region, upper-cased; a code ISO 3166 lacks or a malformed one is 422", async () => {
+    const { user } = await registerUser(a, { region: "us-ca" });
+    expect(user.region).toBe("US-CA");
+    const none = await registerUser(a, { region: "" });
+    expect(none.user.region).toBeNull();
+    expectError(await a.call("POST", "/register-user", { first_name: "A", email: email(), role: "users", region: "US-ZZ" }), 422, "The selected region is invalid.");
+    expectError(
+      await a.call("POST", "/register-user", { first_name: "A", email: email(), role: "users", region: "California" }),
+      422,
+      "The region must be an ISO 3166 country or subdivision code, such as GB or US-CA.",
+    );
+    expectError(await a.call("POST", "/register-user", { first_name: "A", email: email(), role: "users", region: 7 }), 422);
+  });
+
+  it("update-user changes only the fields given, clears with \"\" or null, and answers the user; 404 and 422 as elsewhere", async () => {
+    const mail = email("upd");
+    const { user } = await registerUser(a, { email: mail, last_name: "Lee", phone_no: "123", region: "GB" });
+    const res = await a.call("POST", "/update-user", { email: mail, first_name: "Sam", region: "gb-sct" });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ success: true, message: ["User updated successfully."] });
+    expect(res.body.data).toMatchObject({ id: user.id, first_name: "Sam", last_name: "Lee", phone_no: "123", region: "GB-SCT", pets: null, user_status: [{ status: "subscribed" }] });
+    const cleared = await a.call("POST", "/update-user", { email: mail, region: null, phone_no: "" });
+    expect(cleared.body.data).toMatchObject({ first_name: "Sam", phone_no: null, region: null });
+    expect(await gw.gateway.ctx.repos.users.findById(a.app.id, user.id)).toMatchObject({ firstName: "Sam", phoneNo: null, region: null, role: "users" });
+    // Only an email: nothing changes, the user comes back.
+    expect((await a.call("POST", "/update-user", { email: mail })).body.data).toMatchObject({ first_name: "Sam", region: null });
+
+    expectError(await a.call("POST", "/update-user", { email: mail, region: "ZZ" }), 422, "The selected region is invalid.");
+    // "" is "not given" for a required name, as in actions; too long is refused.
+    expect((await a.call("POST", "/update-user", { email: mail, first_name: "" })).body.data).toMatchObject({ first_name: "Sam" });
+    expectError(await a.call("POST", "/update-user", { email: mail, first_name: "x".repeat(256) }), 422, "The first name must not be greater than 255 characters.");
+    expectError(await a.call("POST", "/update-user", { region: "GB" }), 422, "The email field is required.");
+    expectError(await a.call("POST", "/update-user", { email: email("nobody") }), 404, "User not found");
+    expectError(await b.call("POST", "/update-user", { email: mail, region: "GB" }), 404, "User not found");
+    expect((await gw.gateway.ctx.repos.users.findById(a.app.id, user.id))?.region).toBeNull();
+  });
+});
+
 describe("POST delete-user", () => {
   it("soft-deletes and returns the user as the reference", async () => {
     const mail = email("del");
@@ -233,7 +272,7 @@ describe("POST delete-user", () => {
     const d = res.body.data;
     expect(Object.keys(d)).toEqual([
       "id", "app_id", "email", "dev_type", "twilio_user_sid", "last_name", "first_name", "phone_no", "emergency_fund",
-      "your_registration_date", "created_at", "updated_at", "deleted_at", "next_emergency_activation_date", "app",
+      "your_registration_date", "created_at", "updated_at", "deleted_at", "region", "next_emergency_activation_date", "app",
       "activedays", "user_status_latest",
     ]);
     expect(d).toMatchObject({ id: user.id, app_id: a.app.id, email: mail, dev_type: "ios", app: [a.app.name], activedays: 2, emergency_fund: 3000 });
