@@ -130,7 +130,7 @@ function mixedOwner(n: number): { species: string; protectedOwner: boolean; ask:
   };
 }
 /** `--licensed`: ten regions, in four countries. */
-const REGIONS = ["US-CA", "US-NY", "US-TX", "GB-ENG", "GB-SCT", "DE-BY", "DE-BE", "IT-RM", "FR-75", "CA-ON"];
+const REGIONS = ["US-CA", "US-NY", "US-TX", "GB-ENG", "GB-SCT", "DE-BY", "DE-BE", "IT-RM", "ES-MD", "CA-ON"];
 
 /** `--licensed`: vet `i`'s licences, one to three regions; vets 0–9 cover every region. */
 function licensedVet(i: number): { licenses: string[] } {

@@ -138,7 +138,7 @@ describe("stats history", () => {
       expect(first.status).toBe(200);
       expect(first.body).toMatchObject({ success: true, data: { step_s: 10, window_s: 3600 } });
       expect(first.body.data.samples).toEqual([
-        { t: "2026-01-01T12:00:00.000Z", queue_length: 0, vets: expect.objectContaining({ available: 0, away: 0, busy: 0, offline: 0 }), open_consultations: 0, matches: 0, match_latency_ms: null },
+        { t: "2026-01-01T12:00:00.000Z", queue_length: 0, waiting_advice: 0, vets: expect.objectContaining({ available: 0, away: 0, busy: 0, offline: 0 }), open_consultations: 0, matches: 0, match_latency_ms: null },
       ]);
 
       const app = await seedApp(t.gateway);

@@ -126,6 +126,7 @@ describe("admin API", () => {
       species: [],
       languages: ["en"],
       max_chats: null,
+      licenses: [],
     });
     const text = JSON.stringify(res.body);
     expect(text).not.toContain("tardis-1963");
@@ -170,6 +171,7 @@ describe("admin API", () => {
       expect(res.status).toBe(200);
       expect(res.body.data).toEqual({
         queue_length: 0,
+        waiting_advice: 0,
         vets: { available: 0, away: 0, busy: 0, offline: 0 },
         open_consultations: 0,
       });

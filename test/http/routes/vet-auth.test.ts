@@ -40,6 +40,7 @@ describe("vet login", () => {
       species: [],
       languages: ["en"],
       max_chats: null,
+      licenses: [],
     });
     expect(Date.parse(expires_at)).toBeGreaterThan(Date.now());
     const tokens = gw.gateway.ctx.socketTokens;
