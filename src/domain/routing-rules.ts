@@ -4,7 +4,7 @@
  * The one statement of the rules: the planner chooses with them, the memory store checks
  * its atomic steps with them, and the Redis store's Lua (`commands/includes/rules.lua`)
  * mirrors them under the same names; the routing-store contract suite pins that the two
- * stores agree, and a property test (`test/routing-store/redis/rules-parity.test.ts`) that
+ * stores agree, and a property test (`test/routing-store/redis/commands/includes/rules.test.ts`) that
  * every decision of the two agrees.
  */
 import type { LiveConsultation, PriorityClass, VetPresence } from "./types.js";

@@ -78,7 +78,7 @@ export function documentedPath(path: string): string | null {
  */
 export function checkRestResponse(method: string, path: string, status: number, contentType: string | null, body: unknown): void {
   if (!contentType?.includes("application/json")) return;
-  // The reference's own documents are not envelopes (test/http/reference.test.ts checks them).
+  // The reference's own documents are not envelopes (test/http/reference/router.test.ts checks them).
   if (/^\/(openapi|asyncapi)\.json(\?|$)/.test(path)) return;
   const ref = openApi();
   const template = documentedPath(path);

@@ -1,4 +1,4 @@
-/** Where offer cards go in the list: no DOM here, so the rule is unit-tested (test/web/offer-order.test.ts). */
+/** Where offer cards go in the list: no DOM here, so the rule is unit-tested (test/web/console/offer-order.test.ts). */
 
 /**
  * The index (0 = top) at which a new card goes among the shown cards, given whether each shown

@@ -1,7 +1,7 @@
 /**
  * Every REST route of the gateway as OpenAPI path items, built from the zod schemas that
  * validate the requests (`routes/**`) and the response schemas beside the presenters.
- * `test/http/reference.test.ts` fails when this list and Express's routes differ (the demo
+ * `test/http/reference/router.test.ts` fails when this list and Express's routes differ (the demo
  * routes included: they are documented always, and answer only with `DEMO=1`).
  */
 import { z } from "zod";

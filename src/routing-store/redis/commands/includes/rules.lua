@@ -1,7 +1,7 @@
 --[[
 The routing rules of src/domain/routing-rules.ts (PROTOCOL §4), function for function and
 under the same names, so a rule reads the same on both sides; a property test
-(test/routing-store/redis/rules-parity.test.ts) checks that every decision agrees.
+(test/routing-store/redis/commands/includes/rules.test.ts) checks that every decision agrees.
 `rules` is {maxConsults, languageWaitMs, priorityAgingMs, licensing}, as the caller passed them
 (rulesFromArgv). Not mirrored: routingRules() and priorityClassOf(), which only TypeScript
 calls (Lua gets the rules and a request's class ready-made).
