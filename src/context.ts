@@ -1,3 +1,4 @@
+import type { OutageLog } from "./lib/outage-log.js";
 import type { RedisClientType } from "redis";
 import type { RedisCommands } from "./lib/redis-commands.js";
 import type { AppAuthenticator } from "./auth/app-auth.js";
@@ -21,6 +22,8 @@ import type { Tarpit } from "./http/tarpit.js";
 export interface GatewayContext {
   readonly config: ResolvedConfig;
   readonly logger: Logger;
+  /** Warnings of an expected outage (database or Redis away), aggregated per kind and cause. */
+  readonly outages: OutageLog;
   readonly clock: Clock;
   /** Unique per process start; names this node in the routing store. */
   readonly nodeId: string;

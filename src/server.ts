@@ -21,6 +21,8 @@ import { createHttpApp } from "./http/app.js";
 import { createTarpit } from "./http/tarpit.js";
 import { systemClock, type Clock } from "./lib/clock.js";
 import { createLogger, type Logger } from "./lib/logger.js";
+import { OutageLog } from "./lib/outage-log.js";
+import { isStorageUnavailable } from "./transport/storage-unavailable.js";
 import { sharedRead } from "./lib/shared-read.js";
 import { createMetrics } from "./ops/metrics.js";
 import { createStatsHistory } from "./ops/stats-history.js";
@@ -118,6 +120,8 @@ export async function buildGateway(settings: Config, overrides: GatewayOverrides
   const repos = createRepositories(database);
   if (config.demo) await startDemo(repos, logger, new Date(clock.now()));
   const metrics = createMetrics();
+  const outages = new OutageLog(logger, clock, isStorageUnavailable);
+  closers.push(() => Promise.resolve(outages.close()));
   const scrypt = createScryptGate();
   const webhooks = new WebhookService({
     database,
@@ -125,6 +129,7 @@ export async function buildGateway(settings: Config, overrides: GatewayOverrides
     gatewaySecret: config.gatewaySecret,
     clock,
     logger,
+    outages,
     ...config.webhooks,
     observer: {
       attempt: (result, seconds) => {
@@ -138,6 +143,7 @@ export async function buildGateway(settings: Config, overrides: GatewayOverrides
   const ctx: GatewayContext = {
     config,
     logger,
+    outages,
     clock,
     nodeId,
     database,

@@ -1,3 +1,4 @@
+import type { OutageLog } from "../lib/outage-log.js";
 import { randomUUID } from "node:crypto";
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response } from "express";
 import type { GatewayContext } from "../context.js";
@@ -164,12 +165,12 @@ export function createHttpApp(
   app.use((_req, res) => {
     res.status(404).json(fail(404, "Not Found"));
   });
-  app.use(errorHandler);
+  app.use(errorHandler(ctx.outages));
   return app;
 }
 
 /** Maps every error onto the envelope; unexpected ones become a bare 500 and are logged. */
-const errorHandler: ErrorRequestHandler = (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+const errorHandler = (outages: OutageLog): ErrorRequestHandler => (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
   if (res.headersSent) return;
   if (err instanceof NoVetAvailableError) {
     res.setHeader("Retry-After", String(err.retryAfterS));
@@ -200,7 +201,7 @@ const errorHandler: ErrorRequestHandler = (err: unknown, _req: Request, res: Res
   }
   const log = (res.locals as Partial<RequestLocals>).log;
   if (isStorageUnavailable(err)) {
-    log?.warn({ err }, "database or Redis unavailable");
+    outages.warn("request refused: database or Redis unavailable", err);
     res.setHeader("retry-after", String(err instanceof StorageUnavailableError ? err.retryAfterS : 5));
     res.status(503).json(fail(503, "Service Unavailable"));
     return;

@@ -5,6 +5,7 @@
  * (503, retry), never `unauthorized` (401, final): a database blip must not sign everyone out.
  */
 import type { Logger } from "../lib/logger.js";
+import type { OutageLog } from "../lib/outage-log.js";
 import { isStorageUnavailable } from "../transport/storage-unavailable.js";
 import type { Metrics } from "../ops/metrics.js";
 import { HANDSHAKE_RETRY_AFTER_S, type HandshakeRefusalData, type HandshakeRefusalReason } from "../protocol/handshake.js";
@@ -34,6 +35,8 @@ interface HandshakeSocket<D> {
 export interface HandshakeGuardOptions<D> {
   namespace: "user" | "vet";
   logger: Logger;
+  /** Where refusals for an outage go: aggregated, without stack or SQL. */
+  outages: OutageLog;
   metrics: Metrics;
   /**
    * The socket's identity when `token` is valid and its account may connect, else null
@@ -59,7 +62,7 @@ export function handshakeGuard<D extends object>(opts: HandshakeGuardOptions<D>)
       },
       (err: unknown) => {
         const reason = isStorageUnavailable(err) ? "unavailable" : "server_error";
-        if (reason === "unavailable") opts.logger.warn({ err, namespace: opts.namespace }, "handshake refused: storage unavailable");
+        if (reason === "unavailable") opts.outages.warn("handshake refused: storage unavailable", err, { namespace: opts.namespace });
         else opts.logger.error({ err, namespace: opts.namespace }, "handshake failed");
         count(reason);
         next(new HandshakeRefusal(reason));

@@ -238,6 +238,7 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
     handshakeGuard<VetSocketData>({
       namespace: "vet",
       logger: ctx.logger,
+      outages: ctx.outages,
       metrics: ctx.metrics,
       admit: async (token) => {
         const p = await ctx.socketTokens.verify(token, "vet");
@@ -252,6 +253,7 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
     handshakeGuard<UserSocketData>({
       namespace: "user",
       logger: ctx.logger,
+      outages: ctx.outages,
       metrics: ctx.metrics,
       admit: async (token) => {
         const p = await ctx.socketTokens.verify(token, "user");
@@ -297,7 +299,7 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
           if (err instanceof AppError) envelope = fail(err.status, err.messages);
           else if (isStorageUnavailable(err)) {
             // Record first (PROTOCOL §6): nothing changed; the client may retry later.
-            ctx.logger.warn({ err, event, ns }, "storage unavailable");
+            ctx.outages.warn("socket event refused: storage unavailable", err, { event, ns });
             envelope = fail(503, "Service Unavailable");
           } else {
             ctx.logger.error({ err, event, ns }, "socket handler failed");

@@ -16,6 +16,7 @@
 import { Webhook } from "standardwebhooks";
 import type { Clock } from "../lib/clock.js";
 import type { Logger } from "../lib/logger.js";
+import type { OutageLog } from "../lib/outage-log.js";
 import type { Deliverer, DeliveryResult } from "./delivery.js";
 import type { AttemptOutcome, ClaimedEvent, WebhookOutbox } from "./outbox.js";
 import type { WebhookPayloads } from "./payload.js";
@@ -35,6 +36,8 @@ export interface DispatcherOptions {
   deliverer: Pick<Deliverer, "deliver">;
   clock: Clock;
   logger: Logger;
+  /** Where claim and record failures go (aggregated when the database is away). */
+  outages: OutageLog;
   /** `WEBHOOK_RETRY_BASE_MS`: the first retry waits up to this; each further one twice as long. */
   retryBaseMs: number;
   /** `WEBHOOK_RETRY_WINDOW_S` in ms: an event is retried for this long after it happened, then `failed`. */
@@ -98,7 +101,7 @@ export class WebhookDispatcher {
       this.claiming = null;
       if (this.again && !this.stopped) {
         this.again = false;
-        void this.runOnce().catch((err: unknown) => this.opts.logger.warn({ err }, "webhook claim failed"));
+        void this.runOnce().catch((err: unknown) => this.opts.outages.warn("webhook claim failed", err));
       }
     });
     this.claiming = claim;
@@ -139,7 +142,7 @@ export class WebhookDispatcher {
     }
     claimed.forEach((event, i) => {
       const work = this.attempt(event, bodies[i] ?? null)
-        .catch((err: unknown) => this.opts.logger.warn({ err, event: event.id }, "webhook attempt not recorded; it is retried once its lease ends"))
+        .catch((err: unknown) => this.opts.outages.warn("webhook attempt not recorded; it is retried once its lease ends", err, { event: event.id }))
         .finally(() => {
           this.held--;
           this.running.delete(work);
@@ -207,7 +210,7 @@ export class WebhookDispatcher {
         return;
       }
       for (const b of batch) b.done();
-      if (!this.stopped) void this.runOnce().catch((err: unknown) => this.opts.logger.warn({ err }, "webhook claim failed"));
+      if (!this.stopped) void this.runOnce().catch((err: unknown) => this.opts.outages.warn("webhook claim failed", err));
     });
     return this.flushing;
   }

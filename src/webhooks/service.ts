@@ -6,6 +6,7 @@
 import type { Database } from "../db/database.js";
 import type { Clock } from "../lib/clock.js";
 import type { Logger } from "../lib/logger.js";
+import { OutageLog } from "../lib/outage-log.js";
 import type { AppAdminRecord, AppRepository } from "../repositories/apps.js";
 import { createDeliverer, type Deliverer } from "./delivery.js";
 import { WebhookDispatcher, type DispatcherObserver } from "./dispatcher.js";
@@ -21,6 +22,8 @@ export interface WebhookServiceOptions {
   gatewaySecret: string;
   clock: Clock;
   logger: Logger;
+  /** Where failures of a poll go (aggregated when the database is away); default: the logger, whole. */
+  outages?: OutageLog;
   retryBaseMs: number;
   retryWindowMs: number;
   retentionDays: number;
@@ -52,11 +55,13 @@ export class WebhookService {
   private readonly box: WebhookSecretBox;
   private readonly deliverer: Deliverer;
   private readonly dispatcher: WebhookDispatcher;
+  private readonly outages: OutageLog;
   private readonly targets = new Map<number, { value: { url: string; secret: string } | null; at: number }>();
   private timers: NodeJS.Timeout[] = [];
   private closed = false;
 
   constructor(private readonly opts: WebhookServiceOptions) {
+    this.outages = opts.outages ?? new OutageLog(opts.logger, opts.clock, () => false);
     this.outbox = new WebhookOutbox(opts.database);
     this.box = new WebhookSecretBox(opts.gatewaySecret);
     this.deliverer = createDeliverer({ allowPrivate: opts.allowPrivate, httpsOnly: opts.httpsOnly });
@@ -67,6 +72,7 @@ export class WebhookService {
       deliverer: this.deliverer,
       clock: opts.clock,
       logger: opts.logger,
+      outages: this.outages,
       retryBaseMs: opts.retryBaseMs,
       retryWindowMs: opts.retryWindowMs,
       ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
@@ -139,7 +145,7 @@ export class WebhookService {
   start(): void {
     const every = (ms: number, run: () => Promise<unknown>, what: string) => {
       const t = setInterval(() => {
-        run().catch((err: unknown) => this.opts.logger.warn({ err }, `webhook ${what} failed`));
+        run().catch((err: unknown) => this.outages.warn(`webhook ${what} failed`, err));
       }, ms);
       t.unref();
       this.timers.push(t);
@@ -178,7 +184,7 @@ export class WebhookService {
   }
 
   private kick(): void {
-    void this.poll().catch((err: unknown) => this.opts.logger.warn({ err }, "webhook dispatch failed"));
+    void this.poll().catch((err: unknown) => this.outages.warn("webhook dispatch failed", err));
   }
 
   private async gauge(): Promise<void> {

@@ -154,7 +154,11 @@ export interface GatewayBehindProxy {
  * Starts a gateway on a fresh test database behind a TCP proxy, with `env` over the test
  * defaults (`NODE_ENV=test`, port 0, silent logs, its own `DATA_DIR`).
  */
-export async function startGatewayBehindDbProxy(label: string, env: Record<string, string> = {}): Promise<GatewayBehindProxy> {
+export async function startGatewayBehindDbProxy(
+  label: string,
+  env: Record<string, string> = {},
+  logger?: Logger,
+): Promise<GatewayBehindProxy> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `vcg-${label}-`));
   const tdb = await createTestDatabase(label);
   const target = new URL(tdb.url);
@@ -164,7 +168,7 @@ export async function startGatewayBehindDbProxy(label: string, env: Record<strin
     DATABASE_URL: proxy.url(tdb.url),
     ...env,
   });
-  const gw = await buildGateway(config, { logger: createLogger(config.logLevel) });
+  const gw = await buildGateway(config, { logger: logger ?? createLogger(config.logLevel) });
   const url = `http://127.0.0.1:${(await gw.listen()).port}`;
   return {
     gw,
