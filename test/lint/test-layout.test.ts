@@ -1,7 +1,7 @@
 /**
  * Tests mirror what they test (issue 22): `test/<path>.test.ts` tests `src/<path>.ts` (or a
  * `.lua` script, or a folder), `test/<path>/<aspect>.test.ts` one aspect of it; `test/web/`
- * mirrors `web/`, `test/support/` its own helpers. Only scenarios that span the whole gateway
+ * and `test/deploy/` mirror `web/` and `deploy/`, `test/support/` its own helpers. Only scenarios that span the whole gateway
  * live apart, in folders named for what they are: `browser/`, `faults/`, `docs/`, `lint/`.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
@@ -21,7 +21,7 @@ function walk(dir: string): string[] {
 /** The source a test path names, or null. */
 function mirrored(rel: string): string | null {
   const [top] = rel.split("/");
-  const base = top === "web" ? ROOT : top === "support" ? path.join(ROOT, "test") : path.join(ROOT, "src");
+  const base = top === "web" || top === "deploy" ? ROOT : top === "support" ? path.join(ROOT, "test") : path.join(ROOT, "src");
   const stem = rel.replace(/\.test(-d)?\.ts$/, "");
   // The stem itself: a module, a script or a folder of them.
   for (const ext of [".ts", ".lua"]) if (existsSync(path.join(base, stem + ext))) return path.relative(ROOT, path.join(base, stem + ext));
