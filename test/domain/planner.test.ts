@@ -3,29 +3,13 @@ import { planOffers } from "../../src/domain/planner.js";
 import { queueOrder, type QueueEntry } from "../../src/domain/routing-store.js";
 import type { VetPresence } from "../../src/domain/types.js";
 import { routingRules } from "../../src/domain/routing-rules.js";
+import { queuedRequest } from "../support/live-consultations.js";
 
 const RULES = routingRules({ vetMaxConsults: 1 });
 const T = 1_000;
 
-const entry = (id: string, seq: number, transferred?: boolean): QueueEntry => ({
-  id,
-  appId: 1,
-  userId: seq,
-  petId: 1,
-  type: "chat",
-  status: "queued",
-  seq,
-  createdAt: 0,
-  queueDeadline: 1e12,
-  requestedVetId: null,
-  offer: null,
-  excludedVetIds: [],
-  vetId: null,
-  acceptedAt: null,
-  channelSid: null,
-  roomSid: null,
-  ...(transferred ? { transferred } : {}),
-});
+const entry = (id: string, seq: number, transferred?: boolean): QueueEntry =>
+  queuedRequest({ id, appId: 1, userId: seq, createdAt: 0 }, { petId: 1, seq, queueDeadline: 1e12, ...(transferred ? { transferred } : {}) });
 const vet = (vetId: number): VetPresence => ({
   vetId,
   status: "available",

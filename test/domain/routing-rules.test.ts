@@ -7,30 +7,16 @@ import { chooseVet, planOffers } from "../../src/domain/planner.js";
 import { priorityClassOf, priorityRank, queueComparator, routingRules } from "../../src/domain/routing-rules.js";
 import type { QueueEntry } from "../../src/domain/routing-store.js";
 import type { VetPresence, VetSkills } from "../../src/domain/types.js";
+import { queuedRequest } from "../support/live-consultations.js";
 
 const T0 = 1_000_000;
 const RULES = routingRules({ vetMaxConsults: 1, languageWaitMs: 60_000, priorityAgingMs: 300_000 });
 
 let seq = 0;
-const request = (over: Partial<QueueEntry> = {}): QueueEntry => ({
-  id: `c${++seq}`,
-  appId: 1,
-  userId: seq,
-  petId: 1,
-  type: "chat",
-  status: "queued",
-  seq,
-  createdAt: T0,
-  queueDeadline: T0 + 600_000,
-  requestedVetId: null,
-  offer: null,
-  excludedVetIds: [],
-  vetId: null,
-  acceptedAt: null,
-  channelSid: null,
-  roomSid: null,
-  ...over,
-});
+const request = (over: Partial<QueueEntry> = {}): QueueEntry => {
+  ++seq;
+  return queuedRequest({ id: `c${seq}`, appId: 1, userId: seq, createdAt: T0 }, { petId: 1, seq, ...over });
+};
 
 /** An available vet; a smaller `idleSince` has been idle longer. */
 const vet = (vetId: number, skills: Partial<VetSkills> = {}, over: Partial<VetPresence> = {}): VetPresence => ({

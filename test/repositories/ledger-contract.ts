@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Ledger } from "../../src/domain/ports.js";
 import type { LiveConsultation } from "../../src/domain/types.js";
+import { queuedRequest } from "../support/live-consultations.js";
 
 /** What the contract reads besides the port: the stored history and offers. */
 export interface InspectableLedger extends Ledger {
@@ -52,26 +53,8 @@ export function ledgerContract(name: string, make: () => Promise<LedgerFixture>)
       await f?.cleanup();
     });
 
-    const live = (over: Partial<LiveConsultation> = {}): LiveConsultation => ({
-      id: randomUUID(),
-      appId: f.appId,
-      userId: f.userId,
-      petId: f.petId,
-      type: "chat",
-      status: "queued",
-      seq: 1,
-      createdAt: T0,
-      queueDeadline: T0 + 600_000,
-      requestedVetId: null,
-      offer: null,
-      excludedVetIds: [],
-      vetId: null,
-      acceptedAt: null,
-      channelSid: null,
-      roomSid: null,
-      profile: { user: { id: f.userId, first_name: "O", last_name: null, email: "o@example.com" }, pet: null },
-      ...over,
-    });
+    const live = (over: Partial<LiveConsultation> = {}): LiveConsultation =>
+      queuedRequest({ id: randomUUID(), appId: f.appId, userId: f.userId, createdAt: T0 }, { petId: f.petId, ...over });
 
     async function created(over: Partial<LiveConsultation> = {}, source: "socket" | "rest" = "socket") {
       const c = live(over);

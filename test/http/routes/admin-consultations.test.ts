@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LiveConsultation } from "../../../src/domain/types.js";
 import { seedApp, seedUser, seedVet } from "../../support/actors.js";
 import { request, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from "../../support/gateway.js";
+import { queuedRequest } from "../../support/live-consultations.js";
 
 const T0 = Date.UTC(2026, 5, 1, 12, 0, 0);
 const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
@@ -16,25 +17,8 @@ describe.each(["postgres", "pglite"] as const)("admin consultations on %s", (db)
   let otherVetId: number;
   const ids: string[] = [];
 
-  const live = (appId: number, userId: number, petId: number, createdAt: number): LiveConsultation => ({
-    id: randomUUID(),
-    appId,
-    userId,
-    petId,
-    type: "video",
-    status: "queued",
-    seq: 1,
-    createdAt,
-    queueDeadline: createdAt + 600_000,
-    requestedVetId: null,
-    offer: null,
-    excludedVetIds: [],
-    vetId: null,
-    acceptedAt: null,
-    channelSid: null,
-    roomSid: null,
-    profile: { user: { id: userId, first_name: "O", last_name: null, email: "o@example.com" }, pet: null },
-  });
+  const live = (appId: number, userId: number, petId: number, createdAt: number): LiveConsultation =>
+    queuedRequest({ id: randomUUID(), appId, userId, createdAt }, { petId, type: "video" });
 
   beforeAll(async () => {
     t = await startTestGateway({ db });
