@@ -241,6 +241,8 @@ export interface SpawnOptions {
    * one per thread; {@link mainThreadProfile} picks the gateway's.
    */
   cpuProfDir?: string | undefined;
+  /** Listen on this port (a restart on the same address); default a free one. */
+  port?: number;
 }
 
 let built: Promise<void> | undefined;
@@ -268,7 +270,7 @@ function ensureBuilt(): Promise<void> {
  */
 export async function spawnGateway(opts: SpawnOptions): Promise<GatewayNode> {
   await ensureBuilt();
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   // What `npm start` runs; profiling adds its flags (source maps name the TypeScript lines).
   const args = [
     // Extra Node/V8 flags for the gateways only, e.g. GATEWAY_NODE_ARGS=--perf-basic-prof for `perf record`.
