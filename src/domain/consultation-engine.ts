@@ -30,7 +30,7 @@ import { Rebuilder } from "./rebuild.js";
 import { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";
 import { Timekeeper } from "./timekeeper.js";
-import { routingRules } from "./routing-rules.js";
+import { QUEUE_HEAD_LIMIT, routingRules } from "./routing-rules.js";
 import type { LiveConsultation, VetChosenStatus, VetPresence, VetSkills } from "./types.js";
 import { VetHandover, type VetResume } from "./vet-handover.js";
 
@@ -41,6 +41,9 @@ import type { EngineDeps } from "./engine-deps.js";
 export type { EngineDeps };
 
 export type { ConsultationInput, DirectAssignment, RequestResult } from "./intake.js";
+
+/** Stats answer from the timer's last whole-queue read while it is younger than this (it reads every second at most). */
+const STATS_SNAPSHOT_MAX_AGE_MS = 2000;
 
 export class ConsultationEngine {
   private readonly deps: EngineDeps;
@@ -444,8 +447,15 @@ export class ConsultationEngine {
     this.ledgerWriter.close();
   }
 
-  /** `GET /admin/v1/stats`. */
+  /**
+   * `GET /admin/v1/stats`. Dashboards poll it: past `QUEUE_HEAD_LIMIT` waiting it answers from
+   * the whole-queue read the timer's routing pass made anyway (at most a second old), so a
+   * poll costs no read that grows with the queue. A shorter queue is read afresh (exact).
+   */
   async stats(): Promise<EngineStats> {
+    const seen = this.positions.lastWholeQueue();
+    const fresh = seen !== null && this.deps.clock.now() - seen.readAt < STATS_SNAPSHOT_MAX_AGE_MS;
+    if (fresh && seen.snapshot.queue.length > QUEUE_HEAD_LIMIT) return statsPayload(seen.snapshot, this.cfg.vetMaxConsults);
     return statsPayload(await this.store.snapshot(), this.cfg.vetMaxConsults);
   }
 }

@@ -119,6 +119,11 @@ export class QueuePositions {
     this.vetsNow = snapshot.vets;
   }
 
+  /** The last whole-queue snapshot a routing pass read, and when its read began (null before the first). */
+  lastWholeQueue(): { snapshot: RoutingSnapshot; readAt: number } | null {
+    return this.latestAt === 0 ? null : { snapshot: this.latest, readAt: this.latestAt };
+  }
+
   /** How many were queued or offered at the last whole-queue snapshot. */
   queueLength(): number {
     return this.latest.queue.length;

@@ -1,4 +1,5 @@
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { QUEUE_HEAD_LIMIT } from "../../src/domain/routing-rules.js";
 import { MemoryRoutingStore } from "../../src/routing-store/memory/store.js";
 import { makeEngine } from "../support/engine-fakes.js";
 import { engineHelpers } from "./engine-helpers.js";
@@ -26,5 +27,27 @@ describe("outgoing payloads", () => {
       vets: { available: 0, offered: 0, busy: 1, wrapup: 0, away: 1, offline: 0 },
       open_consultations: 2,
     });
+  });
+
+  it("stats past the head limit come from the timer's last whole-queue read (at most 2 s old), not a read per poll", async () => {
+    await online(1, "away");
+    // The fake directory knows users 1–89 in any app.
+    for (let n = 0; n <= QUEUE_HEAD_LIMIT; n++) await t.engine.request({ appId: 1 + Math.floor(n / 80), userId: 1 + (n % 80), petId: 1, type: "chat" });
+    await t.engine.tick();
+    const reads = vi.spyOn(store, "snapshot");
+    for (let i = 0; i < 5; i++) expect((await t.engine.stats()).queue_length).toBe(QUEUE_HEAD_LIMIT + 1);
+    expect(reads).not.toHaveBeenCalled();
+    // Older than 2 s (no tick since): read afresh.
+    t.clock.advance(2001);
+    expect((await t.engine.stats()).queue_length).toBe(QUEUE_HEAD_LIMIT + 1);
+    expect(reads).toHaveBeenCalledTimes(1);
+  });
+
+  it("stats of a short queue are read afresh, exact right after a change", async () => {
+    await online(1, "away");
+    await request(1);
+    await t.engine.tick();
+    await request(2);
+    expect((await t.engine.stats()).queue_length).toBe(2);
   });
 });
