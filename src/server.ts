@@ -194,6 +194,7 @@ export async function buildGateway(settings: Config, overrides: GatewayOverrides
     logger,
     nodeId,
     routing: config.routing,
+    outcomes: config.outcomes,
     onNodeReaped: () => sockets.disconnectLocal(),
     localConnections: () => sockets.localConnections(),
     observer: {
@@ -233,6 +234,7 @@ export async function buildGateway(settings: Config, overrides: GatewayOverrides
     stats: () => engine.stats(),
     history: () => statsHistory.history(),
     vetQueue: async () => vetQueueOf(await queueForConsoles(), clock.now(), config.routing.vetMaxConsults),
+    offeredPet: (vetId: number) => engine.offeredPet(vetId),
   };
   const app = createHttpApp(ctx, [createConsultationRouter(ctx, engine)], stats, vetSessions, userSessions);
   handle = app;
