@@ -152,6 +152,7 @@ describe("browser pages", () => {
     await expect.poll(() => vet.getByTestId("consultation").count(), SLOW).toBe(0);
     await vet.getByTestId("feedback-recommendation").fill("Small meals and fresh water for two days.");
     await vet.getByTestId("feedback-reason").fill("Mild stomach upset after a diet change.");
+    await vet.getByTestId("feedback-outcome").selectOption("follow_up");
     await shotAccessible(vet, "06-console-wrapup");
     await vet.getByTestId("feedback-submit").click();
     await expect.poll(() => vet.locator(".wrapup").textContent(), SLOW).toContain("Feedback sent");

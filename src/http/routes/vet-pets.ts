@@ -11,16 +11,13 @@ import { PetHistoryReader } from "../../repositories/pet-history.js";
 import { validate } from "../../transport/validation.js";
 import { idParam } from "../params.js";
 import { petHistoryJson } from "../presenters/pet-history.js";
-import { petHistoryQuerySchema } from "../schemas/vet.js";
+import { HISTORY_FORBIDDEN, petHistoryQuerySchema } from "../schemas/vet.js";
 import { vetOfRequest } from "../vet-bearer.js";
 
 /** The pet of the offer a vet holds now (live state: offers are recorded behind). */
 export interface OfferedPetSource {
   offeredPet(vetId: number): Promise<{ appId: number; petId: number } | null>;
 }
-
-/** The standard 403 (Laravel's wording): the vet has no consultation about this pet. */
-export const HISTORY_FORBIDDEN = "This action is unauthorized.";
 
 /** The history route; without `offers` (tests) only consultations held or holding grant access. */
 export function createVetPetRouter(ctx: GatewayContext, offers?: Partial<OfferedPetSource>): Router {

@@ -2,6 +2,9 @@
 import { z } from "zod";
 import { queryInt } from "./admin.js";
 
+/** The standard 403 (Laravel's wording) of a pet's history the vet may not read. */
+export const HISTORY_FORBIDDEN = "This action is unauthorized.";
+
 /** Entries per page of a pet's history unless `perPage` says otherwise. */
 export const PET_HISTORY_PER_PAGE = 20;
 
