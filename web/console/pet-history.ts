@@ -56,7 +56,8 @@ function item(c: HistoryItem): HTMLElement {
 /** The panel of one pet; loads its first page at once. */
 export function petHistoryPanel(petId: number | null, consultationId: string): HTMLElement {
   const titleId = `history-title-${consultationId}`;
-  const list = h("ol", { class: "history-list" });
+  // Focusable: a scrolling region must be reachable by keyboard (WCAG 2.1.1).
+  const list = h("ol", { class: "history-list", tabindex: 0, "aria-labelledby": titleId });
   const status = h("p", { class: "small muted", role: "status" });
   const more = h("button", { type: "button", class: "small", "data-testid": "pet-history-more", hidden: true }, "More");
   const el = h(
