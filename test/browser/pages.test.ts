@@ -185,6 +185,8 @@ describe("browser pages", () => {
     await ops.getByTestId("chart-vets").locator("canvas").waitFor();
     // The last 30 days from the database: the chat consultation just ended is counted.
     await expect.poll(() => ops.getByTestId("summary-requests").textContent(), SLOW).toMatch(/^[1-9]\d*$/);
+    // The wrap-up's outcome above is counted (PROTOCOL §10).
+    await expect.poll(() => ops.getByTestId("summary-outcomes").textContent(), SLOW).toContain("follow up 1");
     await ops.getByTestId("chart-days").locator("canvas").waitFor();
     await ops.getByTestId("summary-vet").first().waitFor();
     await ops.getByTestId("webhook-app").first().waitFor();
