@@ -161,3 +161,36 @@ describe("pet history", () => {
     await o.cancel(id);
   });
 });
+
+describe("pet history with the Redis routing store", () => {
+  let t: TestGateway;
+  const actors: Array<VetActor | OwnerActor> = [];
+  afterAll(async () => {
+    for (const a of actors.splice(0)) a.close();
+    await t?.close();
+  });
+
+  it("history_count travels with the consultation's profile in Redis; the offered vet (known to Redis only) reads the history", async () => {
+    t = await startTestGateway({ redis: true });
+    const appId = (await seedApp(t.gateway)).id;
+    const owner = await seedUser(t.gateway, appId);
+    const first = await seedVet(t.gateway);
+    const second = await seedVet(t.gateway);
+    const v1 = await vetActor(t.url, first.token);
+    const o = await ownerActor(t.url, owner.token);
+    actors.push(v1, o);
+    const { consultation_id: done } = await o.request({ conversation_request: "chat", pet_id: owner.petId, doctor_email: first.email });
+    await v1.next("consult:offer", (x) => x.consultation_id === done);
+    await v1.accept(done);
+    await v1.end(done);
+    await v1.sendFeedback(done, "Rest", "Cough", "no_show");
+    const v2 = await vetActor(t.url, second.token);
+    actors.push(v2);
+    const { consultation_id: id } = await o.request({ conversation_request: "chat", pet_id: owner.petId, doctor_email: second.email });
+    expect((await v2.next("consult:offer", (x) => x.consultation_id === id)).history_count).toBe(1);
+    const res = await request(t.url, "GET", `/vet/v1/pets/${String(owner.petId)}/history`, { headers: bearer(second.token) });
+    expect(res.status).toBe(200);
+    expect(res.body.data.list).toEqual([expect.objectContaining({ consultation_id: done, outcome: "no_show", vet_id: first.id })]);
+    expect((await v2.accept(id)).history_count).toBe(1);
+  });
+});
