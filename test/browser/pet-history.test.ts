@@ -171,6 +171,21 @@ describe("pet history and outcomes in the console", () => {
     const after = await request(gw.url, "GET", `/admin/v1/consultations/${id}`, { headers: admin });
     expect(after.body.data.feedback).toMatchObject({ recommendation: "Keep the leg rested for a week.", outcome: "follow_up" });
     expect(await owner.next("consult:feedback", (f) => f.consultation_id === id)).toMatchObject({ outcome: "follow_up" });
+
+    // A pet without earlier consultations: "No earlier consultations" on the offer, the empty state in the panel.
+    const added = await request(gw.url, "POST", "/api/v2/petcube/pet/add", { headers: app, body: { email: "sam@example.com", name: "Pepper", species: "cat" } });
+    expect(added.status, JSON.stringify(added.body)).toBe(200);
+    const pepperId = added.body.data.pet.id as number;
+    const second = await owner.request({ conversation_request: "video", pet_id: pepperId, doctor_email: "ana.kim@example.com" });
+    const offer2 = vet.locator(`[data-testid=offer][data-consultation-id="${second.consultation_id}"]`);
+    await offer2.waitFor(SLOW);
+    expect(await offer2.getByTestId("offer-history-count").textContent()).toBe("No earlier consultations");
+    await offer2.getByTestId("offer-accept").click();
+    const empty = vet.locator(`[data-testid=consultation][data-consultation-id="${second.consultation_id}"]`).getByTestId("pet-history");
+    await expect.poll(() => empty.getByRole("status").textContent(), SLOW).toBe("No earlier consultations for this pet.");
+    expect(await empty.getByTestId("pet-history-item").count()).toBe(0);
+    expect(await empty.getByTestId("pet-history-more").isVisible()).toBe(false);
+    await shotAccessible(vet, "33-console-pet-history-empty");
     expect(problems).toEqual([]);
   }, 120_000);
 });

@@ -88,7 +88,10 @@ export function petHistoryPanel(petId: number | null, consultationId: string): H
         data.pagination.total === 0
           ? "No earlier consultations for this pet."
           : `Showing ${String(shown)} of ${String(data.pagination.total)} earlier consultation${data.pagination.total === 1 ? "" : "s"}.`;
+      const hadFocus = document.activeElement === more;
       more.hidden = page >= data.pagination.last_page;
+      // The last page hides "More": the keyboard continues in the list rather than the page's start.
+      if (hadFocus && more.hidden) list.focus();
     } catch (err) {
       status.textContent = `History not available: ${reason(err)}`;
     } finally {
