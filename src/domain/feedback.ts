@@ -1,6 +1,7 @@
 /**
- * Feedback (PROTOCOL §4, §10): the vet's recommendation and outcome after a consultation. Stored (a later one
- * replaces it), relayed to the owner, and it ends the vet's wrap-up for that consultation.
+ * Feedback (PROTOCOL §4, §10): the vet's recommendation and outcome after a consultation.
+ * Stored (a later one replaces it), relayed to the owner, and it ends the vet's wrap-up for
+ * that consultation.
  */
 import { AppError, notFound } from "../lib/app-error.js";
 import type { Clock } from "../lib/clock.js";

@@ -118,8 +118,9 @@ export function offerPayload(c: LiveConsultation, requested: boolean, expiresAt:
 
 /**
  * What the owner asked for beyond owner and pet (PROTOCOL §4): emergency and language only
- * when set; care, region and the pet's `history_count` always (they travel with the consultation). The offer, the
- * accept, `consult:assigned` and the vet's `consult:state` carry the same.
+ * when set; care, region and the pet's `history_count` always (they travel with the
+ * consultation). The offer, the accept, `consult:assigned` and the vet's `consult:state`
+ * carry the same.
  */
 function requestTags(c: LiveConsultation): {
   emergency?: true;
