@@ -53,7 +53,7 @@ vet.on("consult:offer", (offer) => {
 });
 vet.on("consult:ended", (e) => {
   console.log(`vet: consultation ended by ${e.ended_by}; sending feedback`);
-  void vet.sendFeedback(e.consultation_id, "Rest two days", "Mild cough");
+  void vet.sendFeedback(e.consultation_id, "Rest two days", "Mild cough", "resolved");
 });
 await vet.setAvailability("available");
 

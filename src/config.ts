@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { RoutingConfig } from "./domain/engine-config.js";
+import { DEFAULT_OUTCOMES, OUTCOME_ID } from "./domain/outcomes.js";
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max).default(def);
@@ -22,6 +23,23 @@ export const DEV_TWILIO = {
 
 /** Shortest `GATEWAY_SECRET`, `ADMIN_TOKEN` and `METRICS_TOKEN` accepted. */
 export const MIN_SECRET_LENGTH = 32;
+
+/**
+ * `OUTCOMES`: a comma-separated list of lower-case identifiers (spaces around commas
+ * ignored), at least one, none twice.
+ */
+const outcomesList = z
+  .string()
+  .default(DEFAULT_OUTCOMES.join(","))
+  .transform((v) => v.split(",").map((o) => o.trim()))
+  .superRefine((list, ctx) => {
+    const bad = list.filter((o) => !OUTCOME_ID.test(o));
+    if (list.length === 1 && list[0] === "") ctx.addIssue({ code: "custom", message: "must list at least one outcome" });
+    else if (bad.length > 0)
+      ctx.addIssue({ code: "custom", message: `must be lower-case identifiers (a-z, 0-9, _; starting with a letter), not ${bad.map((b) => JSON.stringify(b)).join(", ")}` });
+    const dup = list.filter((o, i) => list.indexOf(o) !== i);
+    if (dup.length > 0) ctx.addIssue({ code: "custom", message: `lists ${[...new Set(dup)].join(", ")} more than once` });
+  });
 
 /** Every environment variable the gateway reads; the configuration table of docs/operations.md mirrors it. */
 export const configSchema = z
@@ -89,6 +107,7 @@ export const configSchema = z
     WEBHOOK_RETRY_WINDOW_S: int(86_400, 1, 7 * 86_400),
     WEBHOOK_RETENTION_DAYS: int(7, 1, 365),
     WEBHOOK_ALLOW_PRIVATE: z.enum(["true", "false"]).optional(),
+    OUTCOMES: outcomesList,
     DEMO: z.enum(["0", "1", "true", "false"]).default("0"),
   })
   .superRefine((c, ctx) => {
@@ -193,6 +212,8 @@ export interface Config {
     /** Webhook URLs must be `https` (production). */
     httpsOnly: boolean;
   };
+  /** `OUTCOMES`: the outcomes a vet's feedback may give (PROTOCOL §10), in the console's order. */
+  outcomes: readonly string[];
   /** `DEMO=1`: seed the demo app, vets and owners and serve `/demo/v1` (PROTOCOL §8). */
   demo: boolean;
 }
@@ -279,6 +300,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowPrivate: c.WEBHOOK_ALLOW_PRIVATE === undefined ? c.NODE_ENV !== "production" : c.WEBHOOK_ALLOW_PRIVATE === "true",
       httpsOnly: c.NODE_ENV === "production",
     },
+    outcomes: c.OUTCOMES,
     demo: c.DEMO === "1" || c.DEMO === "true",
   };
 }

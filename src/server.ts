@@ -200,6 +200,7 @@ export async function buildGateway(settings: Config, overrides: GatewayOverrides
     logger,
     nodeId,
     routing: config.routing,
+    outcomes: config.outcomes,
     onNodeReaped: () => sockets.disconnectLocal(),
     localConnections: () => sockets.localConnections(),
     observer: {
@@ -239,6 +240,7 @@ export async function buildGateway(settings: Config, overrides: GatewayOverrides
     stats: () => engine.stats(),
     history: () => statsHistory.history(),
     vetQueue: async () => vetQueueOf(await queueForConsoles(), clock.now(), config.routing.vetMaxConsults),
+    offeredPet: (vetId: number) => engine.offeredPet(vetId),
   };
   const app = createHttpApp(ctx, [createConsultationRouter(ctx, engine)], stats, vetSessions, userSessions);
   handle = app;

@@ -131,4 +131,16 @@ describe("configuration", () => {
     expect(configError({ RATE_LIMIT_TARPIT_MS: "-1" }).message).toContain("RATE_LIMIT_TARPIT_MS");
     expect(configError({ RATE_LIMIT_TARPIT_MAX: "0" }).message).toContain("RATE_LIMIT_TARPIT_MAX");
   });
+
+  it("takes OUTCOMES: the default list, a custom one (spaces trimmed); refuses empty, upper-case, odd characters and duplicates", () => {
+    expect(loadConfig({}).outcomes).toEqual(["resolved", "follow_up", "clinic_visit", "emergency_referral", "no_show", "other"]);
+    expect(loadConfig({ OUTCOMES: " fixed , referred_2 ,other" }).outcomes).toEqual(["fixed", "referred_2", "other"]);
+    expect(loadConfig({ OUTCOMES: "done" }).outcomes).toEqual(["done"]);
+    expect(configError({ OUTCOMES: "" }).message).toMatch(/OUTCOMES: must list at least one outcome/);
+    expect(configError({ OUTCOMES: "resolved,Follow_Up" }).message).toMatch(/OUTCOMES: must be lower-case identifiers.*"Follow_Up"/);
+    expect(configError({ OUTCOMES: "resolved,,other" }).message).toContain("OUTCOMES");
+    expect(configError({ OUTCOMES: "resolved,clinic-visit" }).message).toContain('"clinic-visit"');
+    expect(configError({ OUTCOMES: "1st" }).message).toContain("OUTCOMES");
+    expect(configError({ OUTCOMES: "resolved,other,resolved" }).message).toMatch(/OUTCOMES: lists resolved more than once/);
+  });
 });

@@ -94,11 +94,15 @@ export interface VetClient extends BaseClient<VetEvents> {
   decline(consultationId: VetSends<"consult:decline">["consultation_id"]): Promise<void>;
   /** `consult:end`: end an active consultation. */
   end(consultationId: VetSends<"consult:end">["consultation_id"]): Promise<void>;
-  /** `consult:feedback`: feedback for an active or ended consultation. */
+  /**
+   * `consult:feedback`: feedback for an active or ended consultation, with its `outcome` (one
+   * of the gateway's `OUTCOMES`, listed by `GET /vet/v1/config`; PROTOCOL §10).
+   */
   sendFeedback(
     consultationId: VetSends<"consult:feedback">["consultation_id"],
     recommendation: VetSends<"consult:feedback">["recommendation"],
     reason: VetSends<"consult:feedback">["reason"],
+    outcome: VetSends<"consult:feedback">["outcome"],
   ): Promise<void>;
   /** `call:start`: start the video call. */
   startCall(consultationId: VetSends<"call:start">["consultation_id"]): Promise<VetGets<"call:start">>;

@@ -15,8 +15,8 @@ class VetConnection extends Connection<VetClientEvents, VetEvents> implements Ve
   async end(consultationId: string): Promise<void> {
     await this.ask("consult:end", { consultation_id: consultationId });
   }
-  async sendFeedback(consultationId: string, recommendation: string, reason: string): Promise<void> {
-    await this.ask("consult:feedback", { consultation_id: consultationId, recommendation, reason });
+  async sendFeedback(consultationId: string, recommendation: string, reason: string, outcome: string): Promise<void> {
+    await this.ask("consult:feedback", { consultation_id: consultationId, recommendation, reason, outcome });
   }
   startCall(consultationId: string): ReturnType<VetClient["startCall"]> {
     return this.ask("call:start", { consultation_id: consultationId });

@@ -211,6 +211,8 @@ export const consultations = pgTable(
     // The statistics read consultations by the day they were requested (ops/stats-summary.ts).
     // Nothing indexes `status`, so a transition stays a HOT update.
     index("consultations_created").on(t.createdAt),
+    // A pet's history and its count at request time (PROTOCOL §10); neither column changes after the insert.
+    index("consultations_pet").on(t.petId, t.createdAt),
   ],
 );
 

@@ -20,6 +20,7 @@ import { Acceptance } from "./acceptance.js";
 import { CallSetup } from "./call-setup.js";
 import type { RoutingConfig } from "./engine-config.js";
 import { Feedback } from "./feedback.js";
+import { DEFAULT_OUTCOMES } from "./outcomes.js";
 import { LedgerWriter } from "./ledger-writer.js";
 import { Intake, type ConsultationInput, type DirectAssignment, type RequestResult } from "./intake.js";
 import { Lifecycle } from "./lifecycle.js";
@@ -155,7 +156,16 @@ export class ConsultationEngine {
       logger,
       sleep: deps.ledgerWriterSleep ? (ms) => deps.ledgerWriterSleep!(ms, new AbortController().signal) : undefined,
     });
-    this.feedback = new Feedback({ store, ledger, ledgerWriter, directory: deps.directory, notifier, routingPass: this.pass, clock });
+    this.feedback = new Feedback({
+      store,
+      ledger,
+      ledgerWriter,
+      directory: deps.directory,
+      notifier,
+      routingPass: this.pass,
+      clock,
+      outcomes: deps.outcomes ?? DEFAULT_OUTCOMES,
+    });
     this.acceptance = new Acceptance({
       store,
       ledgerWriter,
@@ -371,10 +381,11 @@ export class ConsultationEngine {
 
   /**
    * `consult:feedback`: stored (a later one replaces it), relayed to the owner, and ends the
-   * vet's wrap-up for this consultation.
+   * vet's wrap-up for this consultation. `outcome` must be one of `OUTCOMES` (422 otherwise;
+   * the socket requires it, PROTOCOL §10).
    */
-  submitFeedback(vetId: number, consultationId: string, recommendation: string, reason: string): Promise<void> {
-    return this.feedback.submit(vetId, consultationId, recommendation, reason);
+  submitFeedback(vetId: number, consultationId: string, recommendation: string, reason: string, outcome?: string): Promise<void> {
+    return this.feedback.submit(vetId, consultationId, recommendation, reason, outcome);
   }
 
   /** REST `feedback`: by channel SID (chat) or room SID (video); 404 when none yet. */
@@ -445,6 +456,16 @@ export class ConsultationEngine {
   async close(): Promise<void> {
     await this.ledgerWriter.flush(this.deps.shutdownFlushMs ?? 5000);
     this.ledgerWriter.close();
+  }
+
+  /**
+   * The pet of the offer the vet holds now, from the live state (offers are recorded
+   * behind): who may read a pet's history (PROTOCOL §10). Null without an offer or a pet.
+   */
+  async offeredPet(vetId: number): Promise<{ appId: number; petId: number } | null> {
+    const offerId = (await this.store.getVet(vetId))?.offerConsultationId;
+    const c = offerId ? await this.store.getConsultation(offerId) : null;
+    return c?.offer?.vetId === vetId && c.petId !== null ? { appId: c.appId, petId: c.petId } : null;
   }
 
   /**

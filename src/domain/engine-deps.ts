@@ -18,6 +18,8 @@ export interface EngineDeps {
   logger: Logger;
   nodeId: string;
   routing: RoutingConfig;
+  /** `OUTCOMES`: what feedback's `outcome` may be (PROTOCOL §10). Default: `DEFAULT_OUTCOMES` (`outcomes.ts`). */
+  outcomes?: readonly string[];
   observer?: EngineObserver;
   newId?: () => string;
   /**

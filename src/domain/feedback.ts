@@ -1,11 +1,13 @@
 /**
- * Feedback (PROTOCOL §4): the vet's recommendation after a consultation. Stored (a later one
- * replaces it), relayed to the owner, and it ends the vet's wrap-up for that consultation.
+ * Feedback (PROTOCOL §4, §10): the vet's recommendation and outcome after a consultation.
+ * Stored (a later one replaces it), relayed to the owner, and it ends the vet's wrap-up for
+ * that consultation.
  */
 import { AppError, notFound } from "../lib/app-error.js";
 import type { Clock } from "../lib/clock.js";
 import type { FeedbackPayload } from "../protocol/events.js";
 import type { LedgerWriter } from "./ledger-writer.js";
+import { checkOutcome } from "./outcomes.js";
 import { storedFeedbackPayload } from "./outgoing-payloads.js";
 import type { Directory, Ledger, Notifier } from "./ports.js";
 import type { RoutingPass } from "./routing-pass.js";
@@ -21,6 +23,8 @@ export interface FeedbackDeps {
   notifier: Notifier;
   routingPass: RoutingPass;
   clock: Clock;
+  /** `OUTCOMES`: the outcomes feedback may give. */
+  outcomes: readonly string[];
 }
 
 export class Feedback {
@@ -32,9 +36,11 @@ export class Feedback {
 
   /**
    * `consult:feedback`: stored (a later one replaces it), relayed to the owner, and ends the
-   * vet's wrap-up for this consultation.
+   * vet's wrap-up for this consultation. `outcome`, when given, must be one of `OUTCOMES`
+   * (checked before anything else: a wrong one changes nothing).
    */
-  async submit(vetId: number, consultationId: string, recommendation: string, reason: string): Promise<void> {
+  async submit(vetId: number, consultationId: string, recommendation: string, reason: string, outcome?: string): Promise<void> {
+    if (outcome !== undefined) checkOutcome(outcome, this.deps.outcomes);
     const live = await this.deps.store.getConsultation(consultationId);
     let type: ConsultationType;
     let appId: number;
@@ -50,7 +56,7 @@ export class Feedback {
       ({ type, appId, userId } = rec);
     }
     const at = this.deps.clock.now();
-    await this.deps.ledgerWriter.writeThrough(consultationId, (l) => l.saveFeedback(consultationId, vetId, recommendation, reason, at));
+    await this.deps.ledgerWriter.writeThrough(consultationId, (l) => l.saveFeedback(consultationId, vetId, recommendation, reason, at, outcome ?? null));
     const vet = await this.deps.directory.vet(vetId);
     this.deps.notifier.toUser(appId, userId, "consult:feedback", {
       consultation_id: consultationId,
@@ -59,6 +65,7 @@ export class Feedback {
       vet_last_name: vet?.lastName ?? "",
       recommendation,
       reason,
+      outcome: outcome ?? null,
       feedback_date: new Date(at).toISOString(),
     });
     const presence = await this.deps.store.getVet(vetId);

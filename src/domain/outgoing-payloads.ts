@@ -118,15 +118,24 @@ export function offerPayload(c: LiveConsultation, requested: boolean, expiresAt:
 
 /**
  * What the owner asked for beyond owner and pet (PROTOCOL §4): emergency and language only
- * when set; care and region always (they travel with the consultation). The offer, the
- * accept, `consult:assigned` and the vet's `consult:state` carry the same.
+ * when set; care, region and the pet's `history_count` always (they travel with the
+ * consultation). The offer, the accept, `consult:assigned` and the vet's `consult:state`
+ * carry the same.
  */
-function requestTags(c: LiveConsultation): { emergency?: true; language?: string; care: "treatment" | "advice"; region: string | null } {
+function requestTags(c: LiveConsultation): {
+  emergency?: true;
+  language?: string;
+  care: "treatment" | "advice";
+  region: string | null;
+  history_count: number;
+} {
   return {
     ...(c.priority === "emergency" ? { emergency: true as const } : {}),
     ...(c.language ? { language: c.language } : {}),
     care: c.care ?? "treatment",
     region: c.region ?? null,
+    // Counted when the request was recorded (no query per offer).
+    history_count: c.profile.historyCount ?? 0,
   };
 }
 
@@ -143,6 +152,7 @@ export function storedFeedbackPayload(fb: FeedbackRecord): Omit<FeedbackPayload,
     vet_last_name: fb.vetLastName,
     recommendation: fb.recommendation,
     reason: fb.reason,
+    outcome: fb.outcome,
     feedback_date: fb.updatedAt.toISOString(),
   };
 }

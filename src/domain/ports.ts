@@ -65,6 +65,8 @@ export interface FeedbackRecord {
   vetLastName: string;
   recommendation: string;
   reason: string;
+  /** One of `OUTCOMES` (PROTOCOL §10), or null for feedback given without one. */
+  outcome: string | null;
   updatedAt: Date;
 }
 
@@ -175,7 +177,8 @@ export interface Ledger {
   get(id: string): Promise<ConsultationRecord | null>;
   findByChannel(appId: number, channelSid: string): Promise<ConsultationRecord | null>;
   findByRoom(appId: number, roomSid: string): Promise<ConsultationRecord | null>;
-  saveFeedback(consultationId: string, vetId: number, recommendation: string, reason: string, at: number): Promise<void>;
+  /** The vet's feedback, replacing an earlier one (its outcome too: absent or null stores none). */
+  saveFeedback(consultationId: string, vetId: number, recommendation: string, reason: string, at: number, outcome?: string | null): Promise<void>;
   findFeedback(consultationId: string): Promise<FeedbackRecord | null>;
   /** Every open consultation, oldest first (rebuild of the live state). */
   openConsultations(): Promise<OpenConsultationRecord[]>;

@@ -24,6 +24,11 @@ export interface RequestProfile {
   protectedOwner?: boolean;
   /** The owner's `region` (PROTOCOL §4 licensing), the default of a request's; absent = none. */
   region?: string | null;
+  /**
+   * The pet's earlier consultations in the app (ended, with a vet), counted once when the
+   * request is recorded (PROTOCOL §10 `history_count`); absent = 0.
+   */
+  historyCount?: number;
 }
 
 /**

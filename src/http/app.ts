@@ -15,6 +15,7 @@ import { createOpsRouter } from "./routes/ops.js";
 import { createReferenceRouter } from "./reference/router.js";
 import { createVetAuthRouter } from "./routes/vet-auth.js";
 import { createVetConsoleRouter, type VetQueueSource } from "./routes/vet-console.js";
+import { createVetPetRouter, type OfferedPetSource } from "./routes/vet-pets.js";
 import { createPagesRouter } from "./pages.js";
 import { createDemoRouter } from "./routes/demo.js";
 import { createV2Router, mediaUrlHandler } from "./routes/v2/index.js";
@@ -47,7 +48,7 @@ export type AuthenticatedRouter = express.Router;
 export function createHttpApp(
   ctx: GatewayContext,
   extraV2Routers: AuthenticatedRouter[] = [],
-  stats?: StatsSource & VetQueueSource,
+  stats?: StatsSource & VetQueueSource & Partial<OfferedPetSource>,
   vetSessions?: VetSessions,
   userSessions?: UserSessions,
 ): express.Express {
@@ -123,6 +124,7 @@ export function createHttpApp(
   app.use("/admin/v1", createAdminRouter(ctx, stats, vetSessions));
   app.use("/vet/v1", json, createVetAuthRouter(ctx));
   app.use("/vet/v1", createVetConsoleRouter(ctx, stats));
+  app.use("/vet/v1", createVetPetRouter(ctx, stats));
   app.use(createPagesRouter({ demo: ctx.config.demo, twilioLive: ctx.config.twilio.mode === "live" }));
   // Demo mode only; otherwise /demo/v1/* falls through to the 404 envelope.
   if (ctx.config.demo) app.use("/demo/v1", json, createDemoRouter(ctx));

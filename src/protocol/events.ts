@@ -40,7 +40,8 @@ export const vetClientEvents = {
   "consult:feedback": {
     payload: p.feedbackSubmitSchema,
     ack: p.trueSchema,
-    summary: "Feedback for an active or ended consultation; a second one replaces the first and ends wrap-up.",
+    summary:
+      "Feedback for an active or ended consultation with its outcome (one of `OUTCOMES`, PROTOCOL §10; else 422); a second one replaces the first and ends wrap-up.",
   },
   "call:start": { payload: p.consultationIdSchema, ack: p.callStartAckSchema, summary: "Start the video call (video consultations)." },
   "token:refresh": { payload: p.emptySchema, ack: p.tokenSchema, summary: "A fresh Twilio access token." },
@@ -48,7 +49,10 @@ export const vetClientEvents = {
 
 /** `/vet` server → client. */
 export const vetServerEvents = {
-  "consult:offer": { payload: p.offerSchema, summary: "An offer (one at a time); sent again after reconnecting while held." },
+  "consult:offer": {
+    payload: p.offerSchema,
+    summary: "An offer (one at a time), with the pet's `history_count`; sent again after reconnecting while held.",
+  },
   "consult:offer_revoked": { payload: p.offerRevokedSchema, summary: "The held offer ended: owner cancelled, timeout, or taken." },
   "consult:assigned": { payload: p.vetConsultationSchema, summary: "REST talk-to-vet assigned this vet; no accept needed." },
   presence: { payload: p.presenceSchema, summary: "On connect and whenever the gateway changes the vet's status." },

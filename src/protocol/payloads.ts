@@ -54,6 +54,13 @@ export const presenceSetSchema = z.object({ status: z.enum(["available", "away"]
 export const feedbackSubmitSchema = consultationIdSchema.extend({
   recommendation: z.string().trim().min(1).max(5000),
   reason: z.string().trim().min(1).max(5000),
+  /** One of the gateway's `OUTCOMES` (`GET /vet/v1/config`); another answers 422 `The selected outcome is invalid.` */
+  outcome: z
+    .string()
+    .trim()
+    .min(1)
+    .max(64)
+    .meta({ description: "What came of the consultation: one of `OUTCOMES` (listed by `GET /vet/v1/config`; default `resolved`, `follow_up`, `clinic_visit`, `emergency_referral`, `no_show`, `other`). Required.", example: "follow_up" }),
 });
 export const consultRequestSchema = z.object({
   conversation_request: consultationTypeSchema,
@@ -116,6 +123,14 @@ const requestTagFields = {
   language: z.string().optional().meta({ description: "ISO 639-1 code of the language the owner asked for, when they did." }),
   care: careSchema.meta({ description: "`advice`: general advice only, no diagnosis or prescription (PROTOCOL §4)." }),
   region: z.string().nullable().meta({ description: "Where the animal is (ISO 3166), or null." }),
+  history_count: z
+    .int()
+    .min(0)
+    .meta({
+      description:
+        "How many earlier consultations the pet had in this app (ended ones a vet held), counted when the request was made: `GET /vet/v1/pets/{pet_id}/history` lists them. 0 without a pet.",
+      example: 2,
+    }),
 };
 
 export const offerSchema = z.object({
@@ -162,6 +177,7 @@ export const feedbackSchema = z.object({
   vet_last_name: z.string(),
   recommendation: z.string(),
   reason: z.string(),
+  outcome: z.string().nullable().meta({ description: "One of `OUTCOMES` (PROTOCOL §10), or null for feedback given without one (before outcomes existed)." }),
   feedback_date: z.string(),
 });
 export const queuedSchema = z.object({

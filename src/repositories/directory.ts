@@ -48,6 +48,7 @@ export function createDirectory(
         pet: { ...toPetJson(found.pet) },
         protectedOwner: isProtectedOwner(found.user),
         region: found.user.region,
+        historyCount: found.historyCount,
       };
     },
     async vet(vetId, opts) {

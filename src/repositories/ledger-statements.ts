@@ -217,15 +217,16 @@ export const NOTE = statement(
 
 /**
  * The vet's feedback (a later submission replaces it) and its `feedback.submitted` webhook
- * row: $1 consultation, $2 vet, $3 recommendation, $4 reason, $5 at.
+ * row: $1 consultation, $2 vet, $3 recommendation, $4 reason, $5 at, $6 outcome (or null).
  */
 export const SAVE_FEEDBACK = statement(
   "save_feedback",
   `with saved as (
-     insert into feedback (consultation_id, vet_id, recommendation, reason, created_at, updated_at)
-     values ($1::uuid, $2::integer, $3::text, $4::text, $5::timestamptz, $5::timestamptz)
+     insert into feedback (consultation_id, vet_id, recommendation, reason, outcome, created_at, updated_at)
+     values ($1::uuid, $2::integer, $3::text, $4::text, $6::text, $5::timestamptz, $5::timestamptz)
      on conflict (consultation_id) do update
-       set recommendation = excluded.recommendation, reason = excluded.reason, vet_id = excluded.vet_id, updated_at = excluded.updated_at
+       set recommendation = excluded.recommendation, reason = excluded.reason, outcome = excluded.outcome,
+         vet_id = excluded.vet_id, updated_at = excluded.updated_at
      returning consultation_id),
    c as (select c.id, c.app_id from consultations c join saved on saved.consultation_id = c.id)
    ${outboxInsert("c", "'feedback.submitted'", "$5::timestamptz")}`,

@@ -176,9 +176,16 @@ export class ConsultationLedger implements Ledger {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
-  async saveFeedback(consultationId: string, vetId: number, recommendation: string, reason: string, atMs: number): Promise<void> {
+  async saveFeedback(
+    consultationId: string,
+    vetId: number,
+    recommendation: string,
+    reason: string,
+    atMs: number,
+    outcome: string | null = null,
+  ): Promise<void> {
     // With its `feedback.submitted` webhook row, in one statement (PROTOCOL §9).
-    await this.durable(SAVE_FEEDBACK, [consultationId, vetId, recommendation, reason, iso(atMs)]);
+    await this.durable(SAVE_FEEDBACK, [consultationId, vetId, recommendation, reason, iso(atMs), outcome]);
   }
 
   async findFeedback(consultationId: string): Promise<FeedbackRecord | null> {
@@ -190,6 +197,7 @@ export class ConsultationLedger implements Ledger {
         vetLastName: vets.lastName,
         recommendation: feedback.recommendation,
         reason: feedback.reason,
+        outcome: feedback.outcome,
         updatedAt: feedback.updatedAt,
       })
       .from(feedback)
@@ -318,13 +326,15 @@ export interface ConsultationDetail {
   createdAt: Date;
   acceptedAt: Date | null;
   endedAt: Date | null;
+  /** The feedback's outcome (PROTOCOL §10), or null (no feedback, or none given). */
+  outcome: string | null;
 }
 
 /** A consultation with its transitions, offers and feedback, oldest first. */
 export interface ConsultationAudit extends ConsultationDetail {
   events: Array<{ fromStatus: string | null; toStatus: string; at: Date; detail: unknown }>;
   offers: Array<{ vetId: number; offeredAt: Date; expiresAt: Date; outcome: string | null; resolvedAt: Date | null }>;
-  feedback: { vetId: number; recommendation: string; reason: string; createdAt: Date; updatedAt: Date } | null;
+  feedback: { vetId: number; recommendation: string; reason: string; outcome: string | null; createdAt: Date; updatedAt: Date } | null;
 }
 
 /** Filters and page of {@link ConsultationReader.list}. */
@@ -350,6 +360,7 @@ const detailColumns = {
   region: consultations.region,
   care: consultations.care,
   adviceFallback: consultations.adviceFallback,
+  outcome: feedback.outcome,
 };
 
 /**
@@ -362,7 +373,12 @@ export class ConsultationReader {
   /** One consultation with its events, offers and feedback; null when unknown. */
   async audit(id: string): Promise<ConsultationAudit | null> {
     if (!UUID.test(id)) return null;
-    const rows = await this.db.select(detailColumns).from(consultations).where(eq(consultations.id, id)).limit(1);
+    const rows = await this.db
+      .select(detailColumns)
+      .from(consultations)
+      .leftJoin(feedback, eq(feedback.consultationId, consultations.id))
+      .where(eq(consultations.id, id))
+      .limit(1);
     const row = rows[0] as ConsultationDetail | undefined;
     if (!row) return null;
     const [events, offerRows, feedbackRows] = await Promise.all([
@@ -377,7 +393,14 @@ export class ConsultationReader {
         .where(eq(offers.consultationId, id))
         .orderBy(offers.offeredAt, offers.id),
       this.db
-        .select({ vetId: feedback.vetId, recommendation: feedback.recommendation, reason: feedback.reason, createdAt: feedback.createdAt, updatedAt: feedback.updatedAt })
+        .select({
+          vetId: feedback.vetId,
+          recommendation: feedback.recommendation,
+          reason: feedback.reason,
+          outcome: feedback.outcome,
+          createdAt: feedback.createdAt,
+          updatedAt: feedback.updatedAt,
+        })
         .from(feedback)
         .where(eq(feedback.consultationId, id))
         .limit(1),
@@ -396,6 +419,7 @@ export class ConsultationReader {
       this.db
         .select(detailColumns)
         .from(consultations)
+        .leftJoin(feedback, eq(feedback.consultationId, consultations.id))
         .where(where)
         .orderBy(desc(consultations.createdAt), desc(consultations.id))
         .limit(q.perPage)

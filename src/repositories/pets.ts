@@ -1,7 +1,13 @@
 import { and, asc, count, eq, isNull, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/database.js";
-import { pets, users } from "../db/schema.js";
+import { consultations, pets, users } from "../db/schema.js";
 import { formatDateTime } from "../lib/time.js";
+
+/**
+ * A consultation of the pet's history (PROTOCOL §10), as a condition on the row `c`: ended,
+ * with a vet (a request cancelled or expired before any vet is not a consultation).
+ */
+export const PAST_CONSULTATION = sql.raw("c.status = 'ended' and c.accepted_at is not null");
 
 /** A stored pet. */
 export type PetRow = typeof pets.$inferSelect;
@@ -162,7 +168,13 @@ export class PetRepository {
       .orderBy(asc(pets.id))
       .prepare("owner_with_pets");
     this.ownerAndPet = db
-      .select({ user: users, pet: pets })
+      .select({
+        user: users,
+        pet: pets,
+        // Counted here, once per request, and kept with the live consultation: offers need no query (PROTOCOL §10).
+        historyCount: sql<number>`(select count(*)::int from ${consultations} c
+          where c.pet_id = ${pets.id} and c.app_id = ${users.appId} and ${PAST_CONSULTATION})`.mapWith(Number),
+      })
       .from(users)
       .leftJoin(
         pets,
@@ -174,11 +186,15 @@ export class PetRepository {
   }
 
   /** The active owner and their live pet `petId` in one query; null when the owner is unknown. */
-  async findWithOwner(appId: number, userId: number, petId: number): Promise<{ user: UserRow; pet: PetRow | null } | null> {
+  async findWithOwner(
+    appId: number,
+    userId: number,
+    petId: number,
+  ): Promise<{ user: UserRow; pet: PetRow | null; historyCount: number } | null> {
     if (!isDbId(appId) || !isDbId(userId)) return null;
     const rows = await this.ownerAndPet.execute({ appId, userId, petId: isDbId(petId) ? petId : 0 });
     const row = rows[0];
-    return row ? { user: row.user, pet: row.pet } : null;
+    return row ? { user: row.user, pet: row.pet, historyCount: row.historyCount || 0 } : null;
   }
 
   /**

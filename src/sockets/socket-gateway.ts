@@ -91,7 +91,7 @@ function vetHandlers(ctx: GatewayContext, engine: ConsultationEngine, socket: Ve
       return { data: true, message: "Consultation ended" };
     },
     "consult:feedback": async (p) => {
-      await engine.submitFeedback(vetId, p.consultation_id, p.recommendation, p.reason);
+      await engine.submitFeedback(vetId, p.consultation_id, p.recommendation, p.reason, p.outcome);
       return { data: true, message: "Feedback saved" };
     },
     "call:start": async (p) => ({

@@ -152,6 +152,7 @@ describe("browser pages", () => {
     await expect.poll(() => vet.getByTestId("consultation").count(), SLOW).toBe(0);
     await vet.getByTestId("feedback-recommendation").fill("Small meals and fresh water for two days.");
     await vet.getByTestId("feedback-reason").fill("Mild stomach upset after a diet change.");
+    await vet.getByTestId("feedback-outcome").selectOption("follow_up");
     await shotAccessible(vet, "06-console-wrapup");
     await vet.getByTestId("feedback-submit").click();
     await expect.poll(() => vet.locator(".wrapup").textContent(), SLOW).toContain("Feedback sent");
@@ -184,6 +185,8 @@ describe("browser pages", () => {
     await ops.getByTestId("chart-vets").locator("canvas").waitFor();
     // The last 30 days from the database: the chat consultation just ended is counted.
     await expect.poll(() => ops.getByTestId("summary-requests").textContent(), SLOW).toMatch(/^[1-9]\d*$/);
+    // The wrap-up's outcome above is counted (PROTOCOL §10).
+    await expect.poll(() => ops.getByTestId("summary-outcomes").textContent(), SLOW).toContain("follow up 1");
     await ops.getByTestId("chart-days").locator("canvas").waitFor();
     await ops.getByTestId("summary-vet").first().waitFor();
     await ops.getByTestId("webhook-app").first().waitFor();

@@ -26,7 +26,15 @@ describe("vet console endpoints", () => {
   it("GET /vet/v1/config tells the Twilio mode and timings, without auth", async () => {
     const res = await request(gw.url, "GET", "/vet/v1/config");
     expect(res.status).toBe(200);
-    expect(res.body.data).toEqual({ twilio_mode: "offline", wrapup_ms: 45000, offer_timeout_ms: 30000, vet_max_consults: 3, licensing: false });
+    expect(res.body.data).toEqual({
+      twilio_mode: "offline",
+      wrapup_ms: 45000,
+      offer_timeout_ms: 30000,
+      vet_max_consults: 3,
+      licensing: false,
+      // PROTOCOL §10: the feedback form's choices.
+      outcomes: ["resolved", "follow_up", "clinic_visit", "emergency_referral", "no_show", "other"],
+    });
   });
 
   it("GET /vet/v1/queue needs a vet token and answers the queue length", async () => {

@@ -111,10 +111,11 @@ describe("client SDK", () => {
     await client.end(id);
     expect(await vr.next("consult:ended", (e) => e.consultation_id === id)).toMatchObject({ ended_by: "user" });
 
-    await vet.sendFeedback(id, "Rest and water", "Mild upset stomach");
+    await vet.sendFeedback(id, "Rest and water", "Mild upset stomach", "follow_up");
     expect(await ur.next("consult:feedback", (f) => f.consultation_id === id)).toMatchObject({
       recommendation: "Rest and water",
       reason: "Mild upset stomach",
+      outcome: "follow_up",
       type: "chat",
     });
   });

@@ -43,4 +43,27 @@ describe("feedback", () => {
     await t.engine.submitFeedback(1, a.consultation_id, "second", "r2");
     expect(t.ledger.feedback.get(a.consultation_id)).toMatchObject({ recommendation: "second", reason: "r2" });
   });
+
+  it("outcome (PROTOCOL §10): stored and relayed; one not in OUTCOMES is a 422 that changes nothing; a custom list applies", async () => {
+    await online(1);
+    const a = await request(1);
+    await t.engine.accept(1, a.consultation_id);
+    await t.engine.submitFeedback(1, a.consultation_id, "Rest", "Cough", "follow_up");
+    expect(t.ledger.feedback.get(a.consultation_id)).toMatchObject({ recommendation: "Rest", outcome: "follow_up" });
+    expect(t.notifier.of("user:1:1", "consult:feedback").at(-1)).toMatchObject({ recommendation: "Rest", outcome: "follow_up" });
+    await expect(t.engine.submitFeedback(1, a.consultation_id, "Other", "Other", "cured")).rejects.toMatchObject({
+      status: 422,
+      messages: ["The selected outcome is invalid."],
+    });
+    expect(t.ledger.feedback.get(a.consultation_id)).toMatchObject({ recommendation: "Rest", outcome: "follow_up" });
+
+    const custom = makeEngine(new MemoryRoutingStore(), { outcomes: ["fixed", "referred"] });
+    const h = engineHelpers(() => custom);
+    await h.online(1);
+    const b = await h.request(1);
+    await custom.engine.accept(1, b.consultation_id);
+    await expect(custom.engine.submitFeedback(1, b.consultation_id, "x", "y", "resolved")).rejects.toMatchObject({ status: 422 });
+    await custom.engine.submitFeedback(1, b.consultation_id, "x", "y", "referred");
+    expect(custom.ledger.feedback.get(b.consultation_id)).toMatchObject({ outcome: "referred" });
+  });
 });

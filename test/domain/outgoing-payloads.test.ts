@@ -1,14 +1,14 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { QUEUE_HEAD_LIMIT } from "../../src/domain/routing-rules.js";
 import { MemoryRoutingStore } from "../../src/routing-store/memory/store.js";
-import { makeEngine } from "../support/engine-fakes.js";
+import { fakeHistoryCounts, makeEngine } from "../support/engine-fakes.js";
 import { engineHelpers } from "./engine-helpers.js";
 
 /** Outgoing payload builders. In-memory store, manual clock: no sleeps. */
 describe("outgoing payloads", () => {
   let store: MemoryRoutingStore;
   let t: ReturnType<typeof makeEngine>;
-  const { online, request } = engineHelpers(() => t);
+  const { online, request, offersTo } = engineHelpers(() => t);
 
   beforeEach(() => {
     store = new MemoryRoutingStore();
@@ -49,5 +49,24 @@ describe("outgoing payloads", () => {
     await t.engine.tick();
     await request(2);
     expect((await t.engine.stats()).queue_length).toBe(2);
+  });
+
+  it("history_count (PROTOCOL §10): counted with the profile at request time, carried by the offer, the accept and the vet's state", async () => {
+    fakeHistoryCounts.set(1, 3);
+    try {
+      await online(1);
+      const a = await request(1);
+      expect(offersTo(1)[0]).toMatchObject({ consultation_id: a.consultation_id, history_count: 3 });
+      // Counted once: a later change of the count does not reach this consultation's payloads.
+      fakeHistoryCounts.set(1, 4);
+      expect(await t.engine.accept(1, a.consultation_id)).toMatchObject({ history_count: 3 });
+      expect((await t.engine.vetResume(1)).states[0]).toMatchObject({ consultation_id: a.consultation_id, history_count: 3 });
+      // A pet without earlier consultations: 0.
+      await online(2);
+      await t.engine.request({ appId: 1, userId: 2, petId: 2, type: "chat" });
+      expect(offersTo(2)[0]).toMatchObject({ history_count: 0 });
+    } finally {
+      fakeHistoryCounts.clear();
+    }
   });
 });

@@ -49,6 +49,7 @@ describe("vet resume and hand-over", () => {
         user_identity: "local-app-1_user-1",
         care: "treatment",
         region: null,
+        history_count: 0,
       },
     ]);
     // The grace deadline is gone: much later, still active with vet 1.

@@ -107,7 +107,7 @@ describe("record first: PostgreSQL cut behind a proxy", () => {
     const { u, vet, owner } = await pair();
     const id = await requestAndOffer(owner, vet, u.petId);
     expect((await vet.ask("consult:accept", { consultation_id: id })).success).toBe(true);
-    const fb = { consultation_id: id, recommendation: "Rest", reason: "Mild" };
+    const fb = { consultation_id: id, recommendation: "Rest", reason: "Mild", outcome: "resolved" };
     proxy.cut("refuse");
     expect(await vet.ask("consult:feedback", fb)).toMatchObject({ success: false, status_code: 503 });
     await owner.none("consult:feedback", () => true, 300);

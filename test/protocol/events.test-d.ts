@@ -108,7 +108,7 @@ describe("SDK against the map", () => {
     expectTypeOf<{ consultation_id: End[0] }>().toEqualTypeOf<VetSends<"consult:end">>();
     expectTypeOf<{ consultation_id: Call[0] }>().toEqualTypeOf<VetSends<"call:start">>();
     type Feedback = Args<VetClient["sendFeedback"]>;
-    expectTypeOf<{ consultation_id: Feedback[0]; recommendation: Feedback[1]; reason: Feedback[2] }>().toEqualTypeOf<
+    expectTypeOf<{ consultation_id: Feedback[0]; recommendation: Feedback[1]; reason: Feedback[2]; outcome: Feedback[3] }>().toEqualTypeOf<
       VetSends<"consult:feedback">
     >();
 

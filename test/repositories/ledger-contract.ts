@@ -419,8 +419,14 @@ export function ledgerContract(name: string, make: () => Promise<LedgerFixture>)
         vetLastName: f.vets[1].lastName,
         recommendation: "second",
         reason: "r2",
+        outcome: null,
         updatedAt: new Date(T0 + 2),
       });
+      // With an outcome (PROTOCOL §10); a later one replaces it, outcome included.
+      await ledger.saveFeedback(c.id, vet, "third", "r3", T0 + 3, "clinic_visit");
+      expect(await ledger.findFeedback(c.id)).toMatchObject({ recommendation: "third", outcome: "clinic_visit" });
+      await ledger.saveFeedback(c.id, vet, "fourth", "r4", T0 + 4, "follow_up");
+      expect(await ledger.findFeedback(c.id)).toMatchObject({ recommendation: "fourth", outcome: "follow_up" });
       // Feedback is not a status change.
       expect(await ledger.get(c.id)).toMatchObject({ status: "queued" });
     });

@@ -231,8 +231,8 @@ export class VetActor extends EventLog {
   end(id: string) {
     return checked("vet", "consult:end", this.sdk.end(id));
   }
-  sendFeedback(id: string, recommendation: string, reason: string) {
-    return checked("vet", "consult:feedback", this.sdk.sendFeedback(id, recommendation, reason));
+  sendFeedback(id: string, recommendation: string, reason: string, outcome = "resolved") {
+    return checked("vet", "consult:feedback", this.sdk.sendFeedback(id, recommendation, reason, outcome));
   }
   startCall(id: string) {
     return checked("vet", "call:start", this.sdk.startCall(id));

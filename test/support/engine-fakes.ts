@@ -95,6 +95,9 @@ export class RecordingNotifier implements Notifier {
   }
 }
 
+/** Pet id → its earlier consultations (`history_count`, PROTOCOL §10); absent: none. Tests set and clear it. */
+export const fakeHistoryCounts = new Map<number, number>();
+
 /**
  * Users 1..99 of app 1 with pets 1..99; vets 1..99 with emails `vet{id}@example.com`.
  * Routing data (PROTOCOL §4): users 90..99 are subscribed `protect_users` owners; pet
@@ -114,6 +117,7 @@ export const fakeDirectory: Directory = {
               pet: { id: petId, name: `Pet${petId}`, ...(fakeSpecies.has(petId) ? { species: fakeSpecies.get(petId) } : {}) },
               ...(userId >= 90 ? { protectedOwner: true } : {}),
               ...(fakeRegions.has(userId) ? { region: fakeRegions.get(userId) } : {}),
+              ...(fakeHistoryCounts.has(petId) ? { historyCount: fakeHistoryCounts.get(petId) } : {}),
             },
     ),
   vet: (vetId) =>
@@ -159,6 +163,8 @@ export function makeEngine(
     ledger?: MemoryLedger;
     /** The ledger writer's backoff wait; default: the next turn of the event loop (no real wait). */
     ledgerWriterSleep?: Sleep;
+    /** `OUTCOMES` (default: the gateway's default list). */
+    outcomes?: readonly string[];
   } = {},
 ) {
   const clock = opts.clock ?? new ManualClock();
@@ -178,6 +184,7 @@ export function makeEngine(
     nodeId: opts.nodeId ?? "node-a",
     routing: { ...TEST_ROUTING, ...opts.routing },
     ...(opts.onNodeReaped ? { onNodeReaped: opts.onNodeReaped } : {}),
+    ...(opts.outcomes ? { outcomes: opts.outcomes } : {}),
     ledgerWriterSleep: opts.ledgerWriterSleep ?? (() => new Promise<void>((resolve) => setImmediate(resolve))),
     newId: () => `${opts.nodeId ?? "node-a"}-c${++n}`,
   });

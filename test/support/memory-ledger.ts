@@ -181,7 +181,7 @@ export class MemoryLedger implements Ledger {
     return this.findBy((r) => r.appId === appId && r.roomSid === sid);
   }
 
-  saveFeedback(consultationId: string, vetId: number, recommendation: string, reason: string, at: number): Promise<void> {
+  saveFeedback(consultationId: string, vetId: number, recommendation: string, reason: string, at: number, outcome: string | null = null): Promise<void> {
     const r = this.rows.get(consultationId);
     const names = this.vetNames(vetId);
     if (!r) return Promise.reject(new Error(`unknown consultation ${consultationId}`));
@@ -194,6 +194,7 @@ export class MemoryLedger implements Ledger {
       vetLastName: names.lastName,
       recommendation,
       reason,
+      outcome,
       updatedAt: new Date(at),
     });
     return Promise.resolve();

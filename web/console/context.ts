@@ -13,6 +13,8 @@ export interface ConsoleConfig {
   vet_max_consults?: number;
   /** `LICENSING=on` (absent from an older gateway: off). */
   licensing?: boolean;
+  /** `OUTCOMES`, the feedback form's choices (absent from an older gateway: the defaults). */
+  outcomes?: string[];
 }
 
 export interface ConsoleContext {

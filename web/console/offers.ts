@@ -49,10 +49,17 @@ export function offerCard(offer: Offer, totalMs: number, spoken: readonly string
     h("span", { class: "bar", "aria-hidden": "true" }, bar),
     petSummary(offer.pet),
     h("p", { class: "small" }, h("span", { class: "muted" }, "Owner "), owner),
+    h("p", { class: "small muted", "data-testid": "offer-history-count" }, historyText(offer.history_count)),
     h("div", { class: "row actions" }, accept, decline),
   );
   updateCountdown(card);
   return card;
+}
+
+/** "No earlier consultations", "1 earlier consultation", "N earlier consultations" (PROTOCOL §10). */
+function historyText(n: number | undefined): string {
+  if (!n) return "No earlier consultations";
+  return `${String(n)} earlier consultation${n === 1 ? "" : "s"}`;
 }
 
 /** Refreshes the countdown text and bar of every offer card under `root`. */

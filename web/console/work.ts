@@ -3,6 +3,8 @@ import type { VetConsultationPayload } from "../../src/client/index.js";
 import { h } from "../shared/dom.js";
 import { clock, field, personName } from "../shared/format.js";
 import { petSummary } from "../shared/pet.js";
+import { outcomeLabel } from "./outcomes.js";
+import { petHistoryPanel } from "./pet-history.js";
 import { adviceBanner, tagBadges } from "./tags.js";
 
 export interface ActiveHandlers {
@@ -67,6 +69,7 @@ export function consultationPanel(
         ...fact("Email", field(c.user, "email")),
       )),
     ),
+    petHistoryPanel(petIdOf(c.pet), c.consultation_id),
     h("details", { class: "twilio" },
       h("summary", {}, "Twilio details"),
       h("dl", { class: "facts" },
@@ -99,24 +102,40 @@ export function consultationPanel(
   };
 }
 
+/** The pet's id of a payload's loosely typed pet, or null. */
+function petIdOf(pet: Record<string, unknown> | null): number | null {
+  const id = pet?.id;
+  return typeof id === "number" && Number.isInteger(id) && id > 0 ? id : null;
+}
+
 function fact(label: string, value: string, mono = false): Node[] {
   if (!value) return [];
   return [h("dt", {}, label), h("dd", { class: mono ? "mono" : "" }, value)];
 }
 
 export interface WrapupHandlers {
-  submit(id: string, recommendation: string, reason: string): Promise<void>;
+  submit(id: string, recommendation: string, reason: string, outcome: string): Promise<void>;
   dismiss(id: string): void;
 }
 
-/** Wrap-up: the feedback form with the wrap-up countdown; `tick` refreshes the countdown. */
+/**
+ * Wrap-up: the feedback form with the wrap-up countdown; `tick` refreshes the countdown.
+ * `outcomes`: the gateway's `OUTCOMES`, one of which the vet must choose (PROTOCOL §10).
+ */
 export function wrapupPanel(
   c: VetConsultationPayload,
   endedText: string,
   deadline: number,
+  outcomes: readonly string[],
   on: WrapupHandlers,
 ): { el: HTMLElement; tick(): void } {
   const left = h("span", { class: "countdown", role: "timer" });
+  const outcome = h(
+    "select",
+    { id: `outcome-${c.consultation_id}`, "data-testid": "feedback-outcome", required: true },
+    h("option", { value: "" }, "Choose an outcome…"),
+    ...outcomes.map((o) => h("option", { value: o }, outcomeLabel(o))),
+  );
   const rec = h("textarea", { id: `rec-${c.consultation_id}`, "data-testid": "feedback-recommendation", required: true, rows: 3, maxlength: 2000 });
   const why = h("textarea", { id: `why-${c.consultation_id}`, "data-testid": "feedback-reason", required: true, rows: 3, maxlength: 2000 });
   const submit = h("button", { class: "primary", type: "submit", "data-testid": "feedback-submit" }, "Send feedback");
@@ -126,21 +145,25 @@ export function wrapupPanel(
   const form = h(
     "form",
     { class: "stack", novalidate: true },
+    h("div", {}, h("label", { for: outcome.id }, "Outcome"), outcome),
     h("div", {}, h("label", { for: rec.id }, "Recommendation"), rec),
     h("div", {}, h("label", { for: why.id }, "Reason"), why),
     h("div", { class: "row" }, submit, skip, status),
   );
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    if (!rec.value.trim() || !why.value.trim()) {
-      status.textContent = "Both fields are needed.";
+    const missing = [!outcome.value && "an outcome", !rec.value.trim() && "a recommendation", !why.value.trim() && "a reason"].filter(Boolean);
+    for (const [f, bad] of [[outcome, !outcome.value], [rec, !rec.value.trim()], [why, !why.value.trim()]] as const) f.setAttribute("aria-invalid", String(bad));
+    if (missing.length > 0) {
+      status.textContent = `Please give ${missing.join(" and ")}.`;
       status.className = "small warn-text";
+      ([outcome, rec, why].find((f) => f.getAttribute("aria-invalid") === "true") ?? outcome).focus();
       return;
     }
     submit.disabled = true;
     status.textContent = "Sending…";
     status.className = "small muted";
-    on.submit(c.consultation_id, rec.value.trim(), why.value.trim()).then(
+    on.submit(c.consultation_id, rec.value.trim(), why.value.trim(), outcome.value).then(
       () => {
         status.textContent = "Feedback sent to the owner.";
         status.className = "small ok-text";

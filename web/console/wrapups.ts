@@ -1,6 +1,7 @@
 /** Wrap-up panels after a consultation ends: the feedback form and the wrap-up countdown. */
 import type { VetConsultationPayload } from "../../src/client/index.js";
 import type { ConsoleContext } from "./context.js";
+import { FALLBACK_OUTCOMES } from "./outcomes.js";
 import { wrapupPanel } from "./work.js";
 
 export class Wrapups {
@@ -24,18 +25,19 @@ export class Wrapups {
   /** Opens the wrap-up of an ended consultation and puts the cursor in the feedback form. */
   open(c: VetConsultationPayload, endedText: string): void {
     if (this.panels.has(c.consultation_id)) return;
-    const w = wrapupPanel(c, endedText, Date.now() + this.ctx.config.wrapup_ms, {
-      submit: async (id, rec, why) => {
+    const outcomes = this.ctx.config.outcomes?.length ? this.ctx.config.outcomes : FALLBACK_OUTCOMES;
+    const w = wrapupPanel(c, endedText, Date.now() + this.ctx.config.wrapup_ms, outcomes, {
+      submit: async (id, rec, why, outcome) => {
         const client = this.ctx.client();
         if (!client) throw new Error("not connected");
-        await client.sendFeedback(id, rec, why);
+        await client.sendFeedback(id, rec, why, outcome);
       },
       dismiss: (id) => this.remove(id),
     });
     this.panels.set(c.consultation_id, w);
     this.root.prepend(w.el);
     this.changed();
-    w.el.querySelector("textarea")?.focus();
+    w.el.querySelector("select")?.focus();
   }
 
   /** A new consultation became active: wrap-ups whose feedback was sent (and one of the same id) leave the view. */

@@ -33,6 +33,12 @@ function chart(id: string, series: Array<{ label: string; color: string }>, data
   charts.set(id, new uPlot(opts, data, el));
 }
 
+/** "resolved 71, follow up 18" (most frequent first), or "–" without feedback outcomes. */
+function outcomesText(byOutcome: Record<string, number>): string {
+  const entries = Object.entries(byOutcome).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return entries.map(([o, n]) => `${o.replace(/_/g, " ")} ${String(n)}`).join(", ") || "–";
+}
+
 /** Loads the last `days` days and draws them. */
 export async function loadSummary(admin: Admin, days = 30): Promise<void> {
   const to = new Date().toISOString().slice(0, 10);
@@ -53,6 +59,13 @@ export async function loadSummary(admin: Admin, days = 30): Promise<void> {
       ["Wait p90", secs(s.wait_s.p90)],
       ["Handling p50", secs(s.handle_s.p50)],
     ].map(([label, value]) => h("div", { class: "stat panel" }, h("div", { class: "muted small" }, label), h("div", { class: "stat-value", "data-testid": `summary-${label.toLowerCase().replace(/ /g, "-")}` }, value))),
+    // Feedback outcomes of the range (PROTOCOL §10), most frequent first.
+    h(
+      "div",
+      { class: "stat panel outcomes" },
+      h("div", { class: "muted small" }, "Outcomes"),
+      h("p", { class: "outcome-list", "data-testid": "summary-outcomes" }, outcomesText(s.by_outcome)),
+    ),
   );
   const xs = s.days.map((d) => Date.parse(`${d.day}T12:00:00Z`) / 1000);
   chart(
@@ -81,7 +94,7 @@ export async function loadSummary(admin: Admin, days = 30): Promise<void> {
       h("td", {}, secs(v.wait_s.p50)),
       h("td", {}, secs(v.handle_s.p50)),
       h("td", {}, secs(v.handle_s.p90)),
-      h("td", {}, Object.entries(v.by_outcome).map(([o, n]) => `${o.replace(/_/g, " ")} ${String(n)}`).join(", ") || "–"),
+      h("td", {}, outcomesText(v.by_outcome)),
     ),
   );
   fill(

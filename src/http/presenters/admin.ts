@@ -51,6 +51,7 @@ export const consultationJson = (c: ConsultationDetail): z.output<typeof consult
   created_at: iso(c.createdAt),
   accepted_at: iso(c.acceptedAt),
   ended_at: iso(c.endedAt),
+  outcome: c.outcome,
 });
 
 /** `data` of `GET /admin/v1/consultations/{id}` (also the CLI's `consultation ID`). */
@@ -69,6 +70,7 @@ export const consultationAuditJson = (c: ConsultationAudit): z.output<typeof con
         vet_id: c.feedback.vetId,
         recommendation: c.feedback.recommendation,
         reason: c.feedback.reason,
+        outcome: c.feedback.outcome,
         created_at: iso(c.feedback.createdAt),
         updated_at: iso(c.feedback.updatedAt),
       }

@@ -208,6 +208,10 @@ export const consultationJsonSchema = z
     created_at: isoOrNull,
     accepted_at: isoOrNull,
     ended_at: isoOrNull,
+    outcome: z
+      .string()
+      .nullable()
+      .meta({ description: "The feedback's outcome (one of `OUTCOMES`, PROTOCOL §10), or null: no feedback yet, or feedback without one." }),
   })
   .meta({ id: "Consultation" });
 
@@ -232,7 +236,14 @@ export const consultationAuditJsonSchema = consultationJsonSchema
       }),
     ),
     feedback: z
-      .object({ vet_id: z.int(), recommendation: z.string(), reason: z.string(), created_at: isoOrNull, updated_at: isoOrNull })
+      .object({
+        vet_id: z.int(),
+        recommendation: z.string(),
+        reason: z.string(),
+        outcome: z.string().nullable().meta({ description: "One of `OUTCOMES` (PROTOCOL §10), or null for feedback given without one." }),
+        created_at: isoOrNull,
+        updated_at: isoOrNull,
+      })
       .nullable(),
   })
   .meta({ id: "ConsultationAudit" });

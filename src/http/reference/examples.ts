@@ -61,7 +61,7 @@ export const talkToVet = {
 };
 
 export const feedback = {
-  type: "chat", vet_first_name: "Ana", vet_last_name: "Kim", recommendation: "Rest two days", reason: "Mild cough",
+  type: "chat", vet_first_name: "Ana", vet_last_name: "Kim", recommendation: "Rest two days", reason: "Mild cough", outcome: "follow_up",
   feedback_date: "2026-12-01T14:30:00.000Z",
 };
 
@@ -75,7 +75,7 @@ export const consultation = {
   id: "6f1c2a9e-3b8d-4c55-9a41-0d7e2b6f8c10", app_id: 1, user_id: 7, pet_id: 12, type: "chat", source: "socket", status: "ended",
   requested_vet_id: null, vet_id: 7, channel_sid: channel, room_sid: null, ended_by: "vet", end_reason: null,
   language: "es", emergency: false, species: "dog", priority: "protected", region: "US-CA", care: "treatment", advice_fallback: true,
-  created_at: iso, accepted_at: "2026-12-01T14:05:20.000Z", ended_at: "2026-12-01T14:25:00.000Z",
+  created_at: iso, accepted_at: "2026-12-01T14:05:20.000Z", ended_at: "2026-12-01T14:25:00.000Z", outcome: "follow_up",
 };
 
 export const consultationAudit = {
@@ -87,7 +87,7 @@ export const consultationAudit = {
     { from_status: "active", to_status: "ended", at: "2026-12-01T14:25:00.000Z", detail: null },
   ],
   offers: [{ vet_id: 7, offered_at: "2026-12-01T14:05:01.000Z", expires_at: "2026-12-01T14:05:31.000Z", outcome: "accepted", resolved_at: "2026-12-01T14:05:20.000Z" }],
-  feedback: { vet_id: 7, recommendation: "Rest two days", reason: "Mild cough", created_at: "2026-12-01T14:26:00.000Z", updated_at: "2026-12-01T14:26:00.000Z" },
+  feedback: { vet_id: 7, recommendation: "Rest two days", reason: "Mild cough", outcome: "follow_up", created_at: "2026-12-01T14:26:00.000Z", updated_at: "2026-12-01T14:26:00.000Z" },
 };
 
 export const statsHistory = {
@@ -180,4 +180,16 @@ export const statsSummary = {
   by_vet: [{ vet_id: 7, ...figures }],
   by_app: [{ app_id: 1, ...figures }],
   days: [{ day: "2026-11-24", ...figures }],
+};
+
+/** `GET /vet/v1/pets/{pet_id}/history` (PROTOCOL §10). */
+export const petHistory = {
+  list: [
+    {
+      consultation_id: "6f1c2a9e-3b8d-4c55-9a41-0d7e2b6f8c10", date: "2026-12-01T14:05:20.000Z", ended_at: "2026-12-01T14:25:00.000Z",
+      channel: "chat", type: "chat", vet_id: 7, vet_name: "Ana Kim", duration_s: 1180, outcome: "follow_up",
+      recommendation: "Rest two days", reason: "Mild cough",
+    },
+  ],
+  pagination: { total: 1, page: 1, perPage: 20, last_page: 1 },
 };

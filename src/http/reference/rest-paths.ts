@@ -29,6 +29,8 @@ import { appAdminJsonSchema, appWithHealthJsonSchema, webhookLogJsonSchema } fro
 import { callActionSchema, endSchema, feedbackSchema, talkToVetSchema } from "../routes/v2/consultations.js";
 import * as v2 from "../routes/v2/schemas.js";
 import { loginSchema } from "../routes/vet-auth.js";
+import { petHistoryJsonSchema } from "../presenters/pet-history.js";
+import { HISTORY_FORBIDDEN, petHistoryQuerySchema } from "../schemas/vet.js";
 import { errors, jsonBody, successResponse } from "./responses.js";
 import * as ex from "./examples.js";
 
@@ -51,6 +53,7 @@ const vetConsoleConfigSchema = z.object({
   offer_timeout_ms: z.int(),
   vet_max_consults: z.int().meta({ description: "`VET_MAX_CONSULTS`: chats a vet holds at once when their `max_chats` is null." }),
   licensing: z.boolean().meta({ description: "`LICENSING=on`: treatment goes only to vets licensed for the animal's region (PROTOCOL §4)." }),
+  outcomes: z.array(z.string()).meta({ description: "`OUTCOMES`: what `consult:feedback`'s `outcome` may be, in the order to list them (PROTOCOL §10)." }),
 });
 const vetQueueSchema = z.object({
   queue_length: z.int().meta({ description: "Requests waiting for a vet (queued or offered)." }),
@@ -204,7 +207,14 @@ export function restPaths() {
         tags: ["vet"],
         summary: "What the vet console needs to know about this gateway (public, nothing secret).",
         responses: {
-          "200": successResponse(vetConsoleConfigSchema, { twilio_mode: "offline", wrapup_ms: 60000, offer_timeout_ms: 30000, vet_max_consults: 1, licensing: false }),
+          "200": successResponse(vetConsoleConfigSchema, {
+            twilio_mode: "offline",
+            wrapup_ms: 60000,
+            offer_timeout_ms: 30000,
+            vet_max_consults: 1,
+            licensing: false,
+            outcomes: ["resolved", "follow_up", "clinic_visit", "emergency_referral", "no_show", "other"],
+          }),
           ...errors([500]),
         },
       },
@@ -216,6 +226,23 @@ export function restPaths() {
         description: "The queue counted is at most a second old (one read a second per gateway node, shared by every console); the wait is counted at each call.",
         security: [{ vetBearer: [] }],
         responses: { "200": successResponse(vetQueueSchema, { queue_length: 3, vets_available: 2, oldest_wait_s: 95 }), ...errors([401, 500]) },
+      },
+    },
+    "/vet/v1/pets/{pet_id}/history": {
+      get: {
+        tags: ["vet"],
+        summary: "A pet's past consultations in its app, newest first, paged (PROTOCOL §10).",
+        description:
+          "Only for a vet who holds, held, or is offered a consultation about the pet; any other pet, an unknown one included, answers 403. Past: ended, with a vet (requests cancelled or expired before a vet took them are not listed, nor is any open consultation, the vet's current one included). Each entry: start `date`, `channel` (`chat` or `video`), the vet who held it last, `duration_s`, and the feedback's `outcome`, `recommendation` and `reason` (null without feedback).",
+        security: [{ vetBearer: [] }],
+        requestParams: {
+          path: z.object({ pet_id: z.string().meta({ description: "The pet's id.", example: "12" }) }),
+          query: petHistoryQuerySchema,
+        },
+        responses: {
+          "200": successResponse(petHistoryJsonSchema, ex.petHistory, { message: "Pet history" }),
+          ...errors([401, 403, 404, 422, 500, 503], { 403: HISTORY_FORBIDDEN, 404: "Pet not found", 422: "The page must be at least 1." }),
+        },
       },
     },
     "/vet/v1/token": {

@@ -4,7 +4,7 @@ import { statsPayload } from "../../domain/outgoing-payloads.js";
 import type { RoutingSnapshot } from "../../domain/routing-store.js";
 import { AppError } from "../../lib/app-error.js";
 import { ok } from "../../protocol/envelope.js";
-import type { VetPrincipal } from "../../auth/socket-tokens.js";
+import { vetOfRequest } from "../vet-bearer.js";
 import { vetSessionValid } from "../../auth/vet-sessions.js";
 
 /** `GET /vet/v1/config`: what the console needs to know about this gateway (nothing secret). */
@@ -19,6 +19,8 @@ export interface VetConsoleConfig {
   vet_max_consults: number;
   /** `LICENSING=on`: treatment reaches a vet only where licensed (PROTOCOL §4). */
   licensing: boolean;
+  /** `OUTCOMES`: what feedback's `outcome` may be, in the order to list them (PROTOCOL §10). */
+  outcomes: string[];
 }
 
 /** `GET /vet/v1/queue`: what a vet deciding whether to stay available wants to know. */
@@ -53,12 +55,7 @@ export function vetQueueOf(snapshot: RoutingSnapshot, now: number, vetMaxConsult
  */
 export function createVetConsoleRouter(ctx: GatewayContext, source?: VetQueueSource): Router {
   const r = Router();
-  const vetOf = async (req: Request): Promise<VetPrincipal> => {
-    const m = /^Bearer[ \t]+(\S{1,4096})[ \t]*$/i.exec(req.get("authorization") ?? "");
-    const p = m ? await ctx.socketTokens.verify(m[1], "vet") : null;
-    if (p?.kind !== "vet") throw new AppError(401, "Unauthenticated.");
-    return p;
-  };
+  const vetOf = (req: Request) => vetOfRequest(ctx, req);
   r.get("/config", (_req, res) => {
     const data: VetConsoleConfig = {
       twilio_mode: ctx.config.twilio.mode,
@@ -66,6 +63,7 @@ export function createVetConsoleRouter(ctx: GatewayContext, source?: VetQueueSou
       offer_timeout_ms: ctx.config.routing.offerTimeoutMs,
       vet_max_consults: ctx.config.routing.vetMaxConsults,
       licensing: ctx.config.routing.licensing === true,
+      outcomes: [...ctx.config.outcomes],
     };
     res.json(ok(data));
   });

@@ -114,8 +114,8 @@ export const createVetSchema = z.object({
 const STATUSES = ["queued", "offered", "active", "ended", "cancelled", "expired"] as const;
 const PG_INT_MAX = 2_147_483_647;
 
-/** An integer query parameter ("12"), or undefined when blank. */
-const queryInt = (min: number, max = PG_INT_MAX) =>
+/** An optional integer query parameter (a blank one is absent), with Laravel-style messages. */
+export const queryInt = (min: number, max = PG_INT_MAX) =>
   z.preprocess(
     (v) => (v === "" ? undefined : typeof v === "string" && /^\s*-?\d{1,16}\s*$/.test(v) ? Number(v) : v),
     z

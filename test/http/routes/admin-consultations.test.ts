@@ -39,7 +39,7 @@ describe.each(["postgres", "pglite"] as const)("admin consultations on %s", (db)
     await ledger.offerMade(full.id, vetId, T0 + 300, T0 + 30_300, false);
     await ledger.transition(full.id, "active", T0 + 400, { vetId, channelSid: `CH${"1".repeat(32)}`, resolvedOffer: { vetId, outcome: "accepted" } });
     await ledger.transition(full.id, "ended", T0 + 5000, { endedBy: "vet", endReason: "done" });
-    await ledger.saveFeedback(full.id, vetId, "Rest and water", "Mild cough", T0 + 6000);
+    await ledger.saveFeedback(full.id, vetId, "Rest and water", "Mild cough", T0 + 6000, "follow_up");
     // 1: still queued, app A, created later.
     const queued = { ...live(appA, ownerA.userId, ownerA.petId, T0 + 10_000), species: "dog", language: "es", priority: "emergency" as const };
     await ledger.create(queued, "rest");
@@ -75,11 +75,12 @@ describe.each(["postgres", "pglite"] as const)("admin consultations on %s", (db)
       created_at: new Date(T0).toISOString(),
       accepted_at: new Date(T0 + 400).toISOString(),
       ended_at: new Date(T0 + 5000).toISOString(),
+      outcome: "follow_up",
     });
     expect(Object.keys(d).sort()).toEqual(
       [
         "id", "app_id", "user_id", "pet_id", "type", "source", "status", "requested_vet_id", "vet_id", "channel_sid",
-        "room_sid", "ended_by", "end_reason", "language", "emergency", "species", "priority", "region", "care", "advice_fallback", "created_at", "accepted_at", "ended_at", "events", "offers", "feedback",
+        "room_sid", "ended_by", "end_reason", "language", "emergency", "species", "priority", "region", "care", "advice_fallback", "created_at", "accepted_at", "ended_at", "events", "offers", "feedback", "outcome",
       ].sort(),
     );
     expect(d.events.map((e: any) => [e.from_status, e.to_status])).toEqual([
@@ -99,6 +100,7 @@ describe.each(["postgres", "pglite"] as const)("admin consultations on %s", (db)
       vet_id: vetId,
       recommendation: "Rest and water",
       reason: "Mild cough",
+      outcome: "follow_up",
       created_at: new Date(T0 + 6000).toISOString(),
       updated_at: new Date(T0 + 6000).toISOString(),
     });
@@ -123,6 +125,8 @@ describe.each(["postgres", "pglite"] as const)("admin consultations on %s", (db)
     expect(all.body.data.list.map((c: any) => c.id)).toEqual([ids[2], ids[1], ids[0]]);
     expect(all.body.data.pagination).toEqual({ total: 3, page: 1, perPage: 20, last_page: 1 });
     expect(all.body.data.list[0]).not.toHaveProperty("events");
+    // The feedback's outcome (PROTOCOL §10) is a column of the list; null without feedback.
+    expect(all.body.data.list.map((c: any) => c.outcome)).toEqual([null, null, "follow_up"]);
 
     const byApp = await request(t.url, "GET", `/admin/v1/consultations?app_id=${appA}`, { headers: admin });
     expect(byApp.body.data.list.map((c: any) => c.id)).toEqual([ids[1], ids[0]]);

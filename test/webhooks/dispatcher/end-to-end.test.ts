@@ -50,7 +50,7 @@ describe("partner webhooks", () => {
     await v.next("consult:offer", (p) => p.consultation_id === id);
     await v.accept(id);
     await v.end(id);
-    await v.sendFeedback(id, "Keep an eye on it", "Mild symptoms");
+    await v.sendFeedback(id, "Keep an eye on it", "Mild symptoms", "clinic_visit");
     return id;
   }
 
@@ -66,7 +66,7 @@ describe("partner webhooks", () => {
     expect(matched.data.consultation.vets).toEqual([{ vet_id: matched.data.consultation.vet.id, joined_at: expect.any(String), left_at: null }]);
     expect(ended.data.consultation).toMatchObject({ id, status: "ended", ended_by: "vet", ended_at: expect.any(String) });
     expect(ended.data.consultation.vets[0].left_at).toBe(ended.data.consultation.ended_at);
-    expect(feedback.data.feedback).toEqual({ recommendation: "Keep an eye on it", reason: "Mild symptoms", outcome: null });
+    expect(feedback.data.feedback).toEqual({ recommendation: "Keep an eye on it", reason: "Mild symptoms", outcome: "clinic_visit" });
     // A tampered body does not verify.
     const { Webhook } = await import("standardwebhooks");
     const r = got[0];
