@@ -206,10 +206,14 @@ export class Rebuilder {
     };
   }
 
-  /** A waiting treatment request that may become advice does so `LICENSE_WAIT_MS` after it was made. */
+  /**
+   * A waiting treatment request that may become advice does so `LICENSE_WAIT_MS` after it was
+   * made; one a vet already took (waiting again after a hand-over) never does, as live.
+   */
   private careDeadline(r: OpenConsultationRecord, active: boolean): number | null {
     const { licensing, licenseWaitMs } = this.deps.routing;
-    if (active || !licensing || !r.adviceFallback || r.care !== "treatment") return null;
+    if (active || r.transferredAt !== null || r.acceptedAt !== null) return null;
+    if (!licensing || !r.adviceFallback || r.care !== "treatment") return null;
     return r.createdAt + (licenseWaitMs ?? DEFAULT_LICENSE_WAIT_MS);
   }
 

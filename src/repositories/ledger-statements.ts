@@ -43,7 +43,7 @@ export const CREATE = statement(
      insert into consultation_vets (consultation_id, vet_id, joined_at)
      select id, $9::integer, coalesce($13::timestamptz, $12::timestamptz) from row where $7::text = 'active' and $9::integer is not null),
    hook as (
-     ${outboxInsert("row", "case when $7::text = 'active' then 'consultation.matched' else 'consultation.queued' end", "$12::timestamptz", "$7::text in ('queued', 'active')")})
+     ${outboxInsert("row", "case when $7::text = 'active' then 'consultation.matched' else 'consultation.queued' end", "coalesce($13::timestamptz, $12::timestamptz)", "$7::text in ('queued', 'active')")})
    insert into consultation_events (consultation_id, from_status, to_status, detail, at)
    select id, null, $7::text, $14::jsonb, $12::timestamptz from row`,
 );
