@@ -49,6 +49,8 @@ describe("vet resume and hand-over", () => {
         user_identity: "local-app-1_user-1",
         care: "treatment",
         region: null,
+        // Offline mode: the gateway carries the chat, and a console that reloads gets it back.
+        messages: [],
       },
     ]);
     // The grace deadline is gone: much later, still active with vet 1.
