@@ -137,8 +137,8 @@ describe.each([
     await raw.next("consult:state");
     expect(await raw.ask("chat:send", { consultation_id: id, text: "hello?" })).toMatchObject({ status_code: 409, message: ["The consultation is not active."] });
     const taken = await v2.accept(id);
-    expect(taken.messages.map((m: { text: string }) => m.text)).toEqual(["Are you still there?", "Yes — checking her records."]);
-    expect(taken.messages[1]).toEqual(said);
+    expect(taken.messages?.map((m) => m.text)).toEqual(["Are you still there?", "Yes — checking her records."]);
+    expect(taken.messages?.[1]).toEqual(said);
     // The new vet and the owner talk; the first vet gets nothing more.
     const hi = await v2.sendChat(id, "Hello, I am taking over from my colleague.");
     expect((await o.next("chat:message", (p) => p.message.id === hi.id)).message.author_name).toBe(`${next.firstName} ${next.lastName}`);
