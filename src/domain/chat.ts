@@ -6,6 +6,7 @@
  * `consult:assigned`, so a console that reloads, or a vet taking over, sees the conversation.
  */
 import type { Clock } from "../lib/clock.js";
+import type { Logger } from "../lib/logger.js";
 import { AppError, notFound } from "../lib/app-error.js";
 import type { ChatMessage } from "../protocol/events.js";
 import { StorageUnavailableError } from "./errors.js";
@@ -30,6 +31,7 @@ export interface ChatDeps {
   directory: Directory;
   twilio: TwilioProvider;
   clock: Clock;
+  logger: Logger;
 }
 
 /** A stored message as the wire carries it. */
@@ -85,11 +87,18 @@ export class Chat {
 
   /**
    * The conversation so far (the last {@link CHAT_REPLAY} messages, oldest first) for the
-   * payloads that carry it; undefined in live mode, where Twilio keeps the chat.
+   * payloads that carry it; undefined in live mode, where Twilio keeps the chat. A read that
+   * fails leaves it out too (logged): an accept already recorded must still reach the vet and
+   * the owner, and the console keeps the messages it has.
    */
   async history(consultationId: string): Promise<ChatMessage[] | undefined> {
     if (!this.enabled) return undefined;
-    return (await this.deps.chat.page(consultationId, null, CHAT_REPLAY)).map(chatMessagePayload);
+    try {
+      return (await this.deps.chat.page(consultationId, null, CHAT_REPLAY)).map(chatMessagePayload);
+    } catch (err) {
+      this.deps.logger.warn({ err, consultationId }, "chat history unavailable: left out of the payload");
+      return undefined;
+    }
   }
 
   /** `chat:message` to the owner's sockets and every vet in the consultation (the sender's own included). */

@@ -70,7 +70,7 @@ export class ConsultationEngine {
       isUnavailable: deps.isStorageUnavailable,
       sleep: deps.ledgerWriterSleep,
     });
-    this.chat = new Chat({ store, ledger, chat: deps.chat, notifier, directory: deps.directory, twilio: deps.twilio, clock });
+    this.chat = new Chat({ store, ledger, chat: deps.chat, notifier, directory: deps.directory, twilio: deps.twilio, clock, logger });
     this.payloads = new PayloadBuilder(deps.directory, deps.tokens, (id) => this.chat.history(id));
     this.positions = new QueuePositions({ store, notifier, clock: deps.clock, rules: routingRules(deps.routing) });
     const ledgerWriter = this.ledgerWriter;
