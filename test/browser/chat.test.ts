@@ -172,6 +172,16 @@ describe("chat in the pages (offline mode)", () => {
     expect(await texts(owner)).toHaveLength(11);
     await expect.poll(() => atBottom(owner), SLOW).toBe(true);
     await shotAccessible(owner, "34-demo-chat-ended");
+    // The vet's wrap-up keeps the conversation, folded under the feedback form.
+    const transcript = vet.locator(".wrapup details.transcript");
+    // The cursor is in the feedback form, not in the transcript.
+    expect(await vet.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } } }).document.activeElement.getAttribute("data-testid"))).toBe("feedback-recommendation");
+
+    expect(await transcript.locator("summary").textContent()).toBe("The conversation (11 messages)");
+    await transcript.locator("summary").click();
+    await expect.poll(() => transcript.getByTestId("chat-message").count(), SLOW).toBe(11);
+    expect(await transcript.getByTestId("chat-input").isVisible()).toBe(false);
+    await shotAccessible(vet, "35-console-wrapup-transcript");
     expect(problems).toEqual([]);
   });
 });

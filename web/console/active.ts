@@ -92,6 +92,11 @@ export class ActiveConsultations {
     this.open.get(cs.consultation_id)?.setCallStatus(cs.status);
   }
 
+  /** The offline-mode chat of an open consultation (kept for its wrap-up), or null. */
+  transcript(id: string): ChatPanel | null {
+    return this.open.get(id)?.chat ?? null;
+  }
+
   /** Removes a consultation that ended, leaving Twilio; returns its data (for wrap-up). */
   take(id: string): VetConsultationPayload | undefined {
     const a = this.open.get(id);

@@ -63,8 +63,9 @@ function activate(c: VetConsultationPayload, focus = false): void {
 function toWrapup(id: string, endedText: string): void {
   offers.remove(id);
   if (wrapups.has(id)) return;
+  const chat = active.transcript(id);
   const data = active.take(id);
-  if (data) wrapups.open(data, endedText);
+  if (data) wrapups.open(data, endedText, chat);
 }
 
 function start(s: Session): void {

@@ -26,6 +26,8 @@ export interface ChatPanelOptions {
 
 export interface ChatPanel {
   readonly el: HTMLElement;
+  /** How many messages it shows. */
+  readonly size: number;
   /** Adds messages not shown yet (an ack, a `chat:message`, a replay), in id order; scrolls to the newest. */
   add(messages: readonly ChatMessage[]): void;
   /** The consultation is over: the conversation stays readable, nothing more can be sent. */
@@ -105,6 +107,9 @@ export function chatPanel(opts: ChatPanelOptions): ChatPanel {
 
   const panel: ChatPanel = {
     el,
+    get size() {
+      return ordered.length;
+    },
     add(messages) {
       let incoming = 0;
       for (const m of messages) {
