@@ -74,7 +74,8 @@ export const messagesPageSchema = z
 
 /**
  * Small endpoints of the vet console: `GET /vet/v1/config` (public); and, with
- * `Authorization: Bearer <vet socket token>`, `GET /vet/v1/queue` → {@link VetQueue} (polled: no `/vet` event carries the queue) and `POST /vet/v1/token` →
+ * `Authorization: Bearer <vet socket token>`, `GET /vet/v1/queue` → {@link VetQueue} (polled: no `/vet` event carries the queue),
+ * `GET /vet/v1/consultations/{id}/messages` → a page of the offline-mode chat, and `POST /vet/v1/token` →
  * a fresh `{token, expires_at}` (so a console renews its session without keeping the password).
  */
 export function createVetConsoleRouter(ctx: GatewayContext, source?: VetQueueSource): Router {
