@@ -77,9 +77,18 @@ export const callStatusSetSchema = z.object({
 });
 /** The longest chat message (PROTOCOL §10), after trimming. */
 export const CHAT_TEXT_MAX = 4000;
-/** `chat:send` (offline Twilio mode): the text is trimmed, then 1–4000 characters. */
+/**
+ * `chat:send` (offline Twilio mode): the text is trimmed, then 1–4000 characters. Characters
+ * are Unicode code points, as JSON Schema's `maxLength` counts them (an emoji is one), not
+ * UTF-16 units.
+ */
 export const chatSendSchema = consultationIdSchema.extend({
-  text: z.string().trim().min(1).max(CHAT_TEXT_MAX).meta({ description: "Trimmed, then 1–4000 characters (422 otherwise).", example: "Is she still limping on the left hind leg?" }),
+  text: z
+    .string()
+    .trim()
+    .min(1)
+    .refine((t) => [...t].length <= CHAT_TEXT_MAX, { error: `The :attribute must not be greater than ${CHAT_TEXT_MAX} characters.` })
+    .meta({ maxLength: CHAT_TEXT_MAX, description: "Trimmed, then 1–4000 characters (422 otherwise).", example: "Is she still limping on the left hind leg?" }),
 });
 /** `token:refresh` takes an empty object (extra keys are ignored). */
 export const emptySchema = z.object({}).loose();

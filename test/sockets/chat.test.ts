@@ -191,6 +191,13 @@ describe.each([
     const longest = await owner.ask("chat:send", { consultation_id: id, text: ` ${"y".repeat(4000)} ` });
     expect(longest).toMatchObject({ success: true, status_code: 200 });
     expect(longest.data.text).toHaveLength(4000);
+    // Characters are code points: 4000 emoji (8000 UTF-16 units) fit, one more does not.
+    const paws = await owner.ask("chat:send", { consultation_id: id, text: "🐾".repeat(4000) });
+    expect(paws).toMatchObject({ success: true, status_code: 200 });
+    expect(await owner.ask("chat:send", { consultation_id: id, text: "🐾".repeat(4001) })).toMatchObject({
+      status_code: 422,
+      message: ["The text must not be greater than 4000 characters."],
+    });
 
     const otherUser = await seedUser(t.gateway, app.id);
     const stranger = track(await userClient(ownerUrl(), otherUser.token));
@@ -208,7 +215,7 @@ describe.each([
     // Still 404 for strangers once ended (nothing about it is revealed).
     expect(await stranger.ask("chat:send", { consultation_id: id, text: "hi" })).toEqual(notFound);
     const stored = await messagesOf(id, vet.token);
-    expect(stored.body.data.messages).toHaveLength(1);
+    expect(stored.body.data.messages).toHaveLength(2);
   });
 
   it("a waiting request has no chat yet: 409", async () => {
