@@ -257,7 +257,9 @@ export class ConsultationEngine {
     if (!open) return null;
     await this.store.removeDeadline("grace", open.id);
     if (open.status === "active") return this.payloads.activeState(open);
-    return { consultation_id: open.id, status: open.status, type: open.type, ...(await this.positions.waitingState(open.id)) };
+    // Waiting again after its vet left: the conversation so far comes back too (PROTOCOL §10).
+    const chat = open.transferred ? await this.payloads.chatSoFar(open.id) : {};
+    return { consultation_id: open.id, status: open.status, type: open.type, ...(await this.positions.waitingState(open.id)), ...chat };
   }
 
   /**

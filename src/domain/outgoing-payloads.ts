@@ -44,6 +44,10 @@ export class PayloadBuilder {
   }
 
   /** `{messages}` when the gateway carries the chat (PROTOCOL §10), else nothing. */
+  chatSoFar(consultationId: string): Promise<{ messages?: ChatMessage[] }> {
+    return this.messages(consultationId);
+  }
+
   private async messages(consultationId: string): Promise<{ messages?: ChatMessage[] }> {
     const messages = await this.history(consultationId);
     return messages ? { messages } : {};

@@ -122,7 +122,10 @@ export const chatMessageSchema = z
 const messagesField = z
   .array(chatMessageSchema)
   .optional()
-  .meta({ description: "Offline Twilio mode only (the gateway carries the chat): the last 100 messages, oldest first. Absent in live mode." });
+  .meta({
+    description:
+      "Offline Twilio mode only (the gateway carries the chat): the last 100 messages, oldest first. Absent in live mode. In the owner's `consult:state`: for an active consultation, and for one waiting again after its vet left.",
+  });
 /** Acks that carry no data answer `data: true`. */
 export const trueSchema = z.literal(true);
 

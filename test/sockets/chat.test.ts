@@ -134,7 +134,10 @@ describe.each([
     expect(offer.transferred).toBe(true);
     // While it waits again the chat is closed: 409.
     const raw = track(await userClient(ownerUrl(), user.token));
-    await raw.next("consult:state");
+    // An owner's app that reconnects while it waits again gets the conversation so far.
+    const waiting = await raw.next("consult:state");
+    expect(waiting).toMatchObject({ consultation_id: id, status: "offered" }); // offered to the next vet
+    expect(waiting.messages.map((m: { text: string }) => m.text)).toEqual(["Are you still there?", "Yes — checking her records."]);
     expect(await raw.ask("chat:send", { consultation_id: id, text: "hello?" })).toMatchObject({ status_code: 409, message: ["The consultation is not active."] });
     const taken = await v2.accept(id);
     expect(taken.messages?.map((m) => m.text)).toEqual(["Are you still there?", "Yes — checking her records."]);

@@ -58,6 +58,20 @@ let twilioMode: "offline" | "live" = "offline";
 /** The chat of the current consultation (offline mode), kept across renders so a draft survives them. */
 let chat: { id: string; panel: ChatPanel } | null = null;
 
+/** The chat of the matched consultation `id`, open for sending. */
+function openChat(id: string): HTMLElement | null {
+  const panel = chatFor(id);
+  panel?.open();
+  return panel?.el ?? null;
+}
+
+/** The conversation of `id` so far, read-only with `why`, or null when there is none. */
+function pausedChat(id: string, why: string): HTMLElement | null {
+  if (chat?.id !== id || chat.panel.size === 0) return null;
+  chat.panel.close(why);
+  return chat.panel.el;
+}
+
 /** The chat panel of consultation `id`, made once; messages already known are added. */
 function chatFor(id: string, messages: readonly ChatMessage[] = []): ChatPanel | null {
   if (twilioMode !== "offline") return null;
@@ -258,6 +272,8 @@ function render(): void {
           h("div", { class: "big" }, c.position ? `#${c.position} in the queue` : "Being offered to a vet…"),
           c.fellBack ? h("p", { class: "notice warn", "data-testid": "care-fallback" }, "No vet licensed where your pet is was free in time: your request is now for general advice, from any vet.") : null,
           c.waitS !== undefined ? h("div", { class: "muted" }, `Estimated wait: ${wait(c.waitS)}`) : null),
+        // Waiting again after the vet left: the conversation so far stays in view.
+        pausedChat(c.id, "The chat continues when the next vet joins."),
         h("div", { class: "row" }, button("Cancel request", { class: "danger" }, () => void client?.cancel(c.id).then(() => { consult = null; render(); }, (e: unknown) => showError(reason(e)))))),
     );
   }
@@ -271,7 +287,7 @@ function render(): void {
           ? c.type === "video" ? h("p", { class: "notice" }, "The vet will call you here. Video is simulated in this demo; the chat below is real.") : null
           : h("p", { class: "notice" }, "A real app joins the Twilio Conversation below with the owner's own Twilio token."),
         c.channel && twilioMode === "live" ? h("p", { class: "small muted" }, "Conversation ", h("span", { class: "mono" }, c.channel)) : null,
-        chatFor(c.id)?.el,
+        openChat(c.id),
         h("div", { class: "row" }, button("End consultation", { class: "danger", "data-testid": "owner-end" }, () => void client?.end(c.id).catch((e: unknown) => showError(reason(e)))))),
     );
   }
@@ -291,9 +307,7 @@ function render(): void {
   if (c.phase === "ended") {
     const by = c.endedBy === "user" ? "You ended the consultation." : c.endedBy === "vet" ? "The vet ended the consultation." : "The consultation has ended.";
     // The conversation stays readable after the end; nothing more can be sent.
-    const transcript = chat?.id === c.id ? chat.panel : null;
-    transcript?.close("The consultation has ended.");
-    blocks.push(h("div", { class: "panel status-card" }, steps("ended"), h("p", {}, by), c.feedback ? null : h("p", { class: "muted" }, "Waiting for the vet's notes…"), transcript?.el));
+    blocks.push(h("div", { class: "panel status-card" }, steps("ended"), h("p", {}, by), c.feedback ? null : h("p", { class: "muted" }, "Waiting for the vet's notes…"), pausedChat(c.id, "The consultation has ended.")));
   }
   if (c.phase === "expired") blocks.push(h("p", { class: "notice warn" }, "No vet was free in time. Please try again."));
   if (c.feedback) {

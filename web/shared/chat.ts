@@ -30,8 +30,10 @@ export interface ChatPanel {
   readonly size: number;
   /** Adds messages not shown yet (an ack, a `chat:message`, a replay), in id order; scrolls to the newest. */
   add(messages: readonly ChatMessage[]): void;
-  /** The consultation is over: the conversation stays readable, nothing more can be sent. */
+  /** Nothing can be sent now (the consultation ended, or waits for a vet): the conversation stays readable, `text` says why. */
   close(text: string): void;
+  /** Messages can be sent (again). */
+  open(): void;
   /** Shows the newest message (after the panel was moved in the page, which resets its scrolling). */
   scrollToEnd(): void;
 }
@@ -142,6 +144,12 @@ export function chatPanel(opts: ChatPanelOptions): ChatPanel {
       form.hidden = true;
       closed.textContent = text;
       closed.hidden = false;
+    },
+    open() {
+      input.disabled = false;
+      send.disabled = sending;
+      form.hidden = false;
+      closed.hidden = true;
     },
     scrollToEnd() {
       log.scrollTop = log.scrollHeight;
