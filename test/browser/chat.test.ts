@@ -19,6 +19,8 @@ const SHOTS = path.resolve("test-results/screenshots");
 const SLOW = { timeout: 10_000 };
 
 let gw: TestGateway;
+/** A second gateway whose vets come back within a short `VET_GRACE_MS` or lose their consultations. */
+let handoverGw: TestGateway;
 let browser: Browser;
 const problems: string[] = [];
 
@@ -61,13 +63,31 @@ beforeAll(async () => {
   await buildPages();
   mkdirSync(SHOTS, { recursive: true });
   gw = await startTestGateway({ db: "pglite", env: { DEMO: "1", TWILIO_MODE: "offline", OFFER_TIMEOUT_MS: "30000", WRAPUP_MS: "60000" } });
+  handoverGw = await startTestGateway({ db: "pglite", env: { DEMO: "1", TWILIO_MODE: "offline", OFFER_TIMEOUT_MS: "30000", VET_GRACE_MS: "800" } });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
   await gw?.close();
+  await handoverGw?.close();
 });
+
+/** A vet signed in on the console of `base`, available unless told. */
+async function consoleFor(base: string, email: string, password: string, available = true): Promise<Page> {
+  const vet = await openPage();
+  await vet.goto(`${base}/console/`);
+  await vet.getByTestId("login-email").fill(email);
+  await vet.getByTestId("login-password").fill(password);
+  await vet.getByTestId("login-submit").click();
+  const availability = vet.getByTestId("availability");
+  await expect.poll(() => availability.getAttribute("value"), SLOW).toBe("away");
+  if (available) {
+    await availability.click();
+    await expect.poll(() => availability.getAttribute("value"), SLOW).toBe("available");
+  }
+  return vet;
+}
 
 describe("chat in the pages (offline mode)", () => {
   it("owner and vet talk through the gateway; unread count in a hidden tab; the console reload keeps the chat", async () => {
@@ -182,6 +202,54 @@ describe("chat in the pages (offline mode)", () => {
     await expect.poll(() => transcript.getByTestId("chat-message").count(), SLOW).toBe(11);
     expect(await transcript.getByTestId("chat-input").isVisible()).toBe(false);
     await shotAccessible(vet, "35-console-wrapup-transcript");
+    expect(problems).toEqual([]);
+  });
+});
+
+describe("chat when the vet leaves (offline mode)", () => {
+  it("the owner keeps the conversation in view while waiting again; the next vet's console shows it on accept", async () => {
+    const base = handoverGw.url;
+    const first = await consoleFor(base, "vet1@demo.test", "demo-vet-1");
+    const owner = await openPage();
+    await owner.goto(`${base}/demo/`);
+    await expect.poll(() => owner.getByTestId("owner-select").locator("option").count(), SLOW).toBeGreaterThan(0);
+    await expect.poll(() => owner.locator(".conn").textContent(), SLOW).toContain("Connected");
+    await owner.getByTestId("request-chat").click();
+    await first.getByTestId("offer").waitFor(SLOW);
+    await first.getByTestId("offer-accept").click();
+    await owner.getByTestId("matched").waitFor(SLOW);
+    await owner.getByTestId("chat-input").fill("Biscuit is scratching his ear a lot.");
+    await owner.getByTestId("chat-input").press("Enter");
+    await expect.poll(() => texts(first), SLOW).toHaveLength(1);
+    await first.getByTestId("chat-input").fill("Is the ear red or smelly?");
+    await first.getByTestId("chat-input").press("Enter");
+    await expect.poll(() => texts(owner), SLOW).toEqual(["Biscuit is scratching his ear a lot.", "Is the ear red or smelly?"]);
+
+    // A second vet comes online; the first one's console goes away for good.
+    const next = await consoleFor(base, "vet3@demo.test", "demo-vet-3");
+    await first.context().close();
+    await owner.getByTestId("queue-position").waitFor(SLOW);
+    expect(await owner.getByTestId("queue-position").textContent()).toContain("Your vet left");
+    // The conversation stays in view, read-only, while the owner waits.
+    await expect.poll(() => texts(owner), SLOW).toEqual(["Biscuit is scratching his ear a lot.", "Is the ear red or smelly?"]);
+    expect(await owner.getByTestId("chat-input").isVisible()).toBe(false);
+    expect(await owner.locator(".chat").textContent()).toContain("The chat continues when the next vet joins.");
+    await shotAccessible(owner, "36-demo-chat-waiting-again");
+
+    // The next vet accepts and sees the conversation so far; the owner can write again.
+    const offer = next.getByTestId("offer");
+    await offer.waitFor(SLOW);
+    await offer.getByTestId("offer-accept").click();
+    await next.getByTestId("consultation").waitFor(SLOW);
+    await expect.poll(() => texts(next), SLOW).toEqual(["Biscuit is scratching his ear a lot.", "Is the ear red or smelly?"]);
+    expect(await next.getByTestId("chat-message").nth(1).locator(".who").textContent()).toMatch(/^Maya Patel · /);
+    await next.getByTestId("chat-input").fill("Hello, I am Dr. Rossi and I have read the conversation so far.");
+    await next.getByTestId("chat-input").press("Enter");
+    await expect.poll(() => texts(owner), SLOW).toHaveLength(3);
+    expect(await owner.getByTestId("chat-input").isVisible()).toBe(true);
+    await shotAccessible(next, "37-console-chat-taken-over");
+    await owner.getByTestId("owner-end").click();
+    await next.getByTestId("feedback-recommendation").waitFor(SLOW);
     expect(problems).toEqual([]);
   });
 });

@@ -61,7 +61,7 @@ export class ActiveConsultations {
       mode === "offline"
         ? chatPanel({
             id,
-            me: "vet",
+            mine: (m) => m.author === "vet" && m.author_name === `${this.ctx.vet?.first_name ?? ""} ${this.ctx.vet?.last_name ?? ""}`.trim(),
             other: "the owner",
             send: (text) => {
               const client = this.ctx.client();

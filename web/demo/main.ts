@@ -80,7 +80,7 @@ function chatFor(id: string, messages: readonly ChatMessage[] = []): ChatPanel |
       id,
       panel: chatPanel({
         id,
-        me: "owner",
+        mine: (m) => m.author === "owner",
         other: "the vet",
         send: (text) => (client ? client.sendChat(id, text) : Promise.reject(new Error("not connected"))),
       }),

@@ -16,8 +16,12 @@ const MAX_TEXT = 4000;
 export interface ChatPanelOptions {
   /** A unique part for element ids (the consultation id). */
   id: string;
-  /** Which side this page is: its own messages are "You", on the right. */
-  me: "vet" | "owner";
+  /**
+   * Whether a message is this page's own ("You", on the right). The owner's are those of
+   * `author: "owner"`; a vet's, those of `author: "vet"` with the vet's own name (another vet
+   * who held the consultation before is shown by name).
+   */
+  mine(m: ChatMessage): boolean;
   /** Whom the messages go to, for labels: "the owner", "the vet". */
   other: string;
   /** Sends one message; resolves to the stored message (the ack). */
@@ -48,6 +52,8 @@ const timeOf = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: "2-
 
 export function chatPanel(opts: ChatPanelOptions): ChatPanel {
   const shown = new Map<string, HTMLElement>();
+  /** Ids of the messages sent from this panel (their acks): its own whatever the names say. */
+  const sent = new Set<string>();
   const ordered: ChatMessage[] = [];
   // A scrollable log around the list: focusable so keyboard users can scroll it; announced politely.
   const list = h("ol", { class: "message-list" });
@@ -84,6 +90,7 @@ export function chatPanel(opts: ChatPanelOptions): ChatPanel {
     opts.send(text).then(
       (m) => {
         input.value = "";
+        sent.add(m.id);
         panel.add([m]);
       },
       (err: unknown) => {
@@ -116,7 +123,7 @@ export function chatPanel(opts: ChatPanelOptions): ChatPanel {
       let incoming = 0;
       for (const m of messages) {
         if (shown.has(m.id)) continue;
-        const mine = m.author === opts.me;
+        const mine = sent.has(m.id) || opts.mine(m);
         if (!mine) incoming++;
         const item = h(
           "li",
