@@ -192,6 +192,7 @@ export async function buildGateway(settings: Config, overrides: GatewayOverrides
   const engine = new ConsultationEngine({
     store,
     ledger: repos.ledger,
+    chat: repos.chat,
     notifier: sockets.notifier,
     directory,
     tokens: ctx.tokens,

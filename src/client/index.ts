@@ -27,6 +27,8 @@ export type {
 } from "./types.js";
 export type {
   CallStatus,
+  ChatMessage,
+  ChatMessageEventPayload,
   EndedPayload,
   Envelope,
   EventPayload,

@@ -15,6 +15,9 @@ class OwnerConnection extends Connection<UserClientEvents, OwnerEvents> implemen
   async callStatus(roomSid: string, status: Parameters<OwnerClient["callStatus"]>[1]): Promise<void> {
     await this.ask("call:status", { room_sid: roomSid, status });
   }
+  sendChat(consultationId: string, text: string): ReturnType<OwnerClient["sendChat"]> {
+    return this.ask("chat:send", { consultation_id: consultationId, text });
+  }
   refreshTwilioToken(): Promise<TokenPayload> {
     return this.ask("token:refresh", {});
   }

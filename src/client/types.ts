@@ -106,6 +106,11 @@ export interface VetClient extends BaseClient<VetEvents> {
   ): Promise<void>;
   /** `call:start`: start the video call. */
   startCall(consultationId: VetSends<"call:start">["consultation_id"]): Promise<VetGets<"call:start">>;
+  /**
+   * `chat:send` (offline Twilio mode): a chat message; resolves to the stored message, which
+   * also arrives as `chat:message` (match it by `id`).
+   */
+  sendChat(consultationId: VetSends<"chat:send">["consultation_id"], text: VetSends<"chat:send">["text"]): Promise<VetGets<"chat:send">>;
 }
 
 /** Input of {@link OwnerClient.request}: the `consult:request` payload. */
@@ -124,4 +129,9 @@ export interface OwnerClient extends BaseClient<OwnerEvents> {
   end(consultationId: OwnerSends<"consult:end">["consultation_id"]): Promise<void>;
   /** `call:status`: answer a video call. */
   callStatus(roomSid: OwnerSends<"call:status">["room_sid"], status: OwnerSends<"call:status">["status"]): Promise<void>;
+  /**
+   * `chat:send` (offline Twilio mode): a chat message; resolves to the stored message, which
+   * also arrives as `chat:message` (match it by `id`).
+   */
+  sendChat(consultationId: OwnerSends<"chat:send">["consultation_id"], text: OwnerSends<"chat:send">["text"]): Promise<OwnerGets<"chat:send">>;
 }

@@ -21,6 +21,9 @@ class VetConnection extends Connection<VetClientEvents, VetEvents> implements Ve
   startCall(consultationId: string): ReturnType<VetClient["startCall"]> {
     return this.ask("call:start", { consultation_id: consultationId });
   }
+  sendChat(consultationId: string, text: string): ReturnType<VetClient["sendChat"]> {
+    return this.ask("chat:send", { consultation_id: consultationId, text });
+  }
   refreshTwilioToken(): Promise<TokenPayload> {
     return this.ask("token:refresh", {});
   }

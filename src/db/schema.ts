@@ -368,3 +368,30 @@ export const statsDaysClosed = pgTable("stats_days_closed", {
   day: text("day").primaryKey(),
   computedAt: ts("computed_at").notNull().defaultNow(),
 });
+
+/**
+ * Chat messages of consultations in offline Twilio mode (PROTOCOL §10): the gateway carries
+ * the chat itself. Each row is stored before anyone hears of it; `id` grows in storage order,
+ * which is the conversation's order (and the paging cursor of `GET /vet/v1/consultations/{id}/messages`).
+ */
+export const chatMessages = pgTable(
+  "chat_messages",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    consultationId: uuid("consultation_id")
+      .notNull()
+      .references(() => consultations.id),
+    /** `vet` or `owner`. */
+    author: text("author").notNull(),
+    /** The vet who wrote it (author `vet`), else null. */
+    vetId: integer("vet_id").references(() => vets.id),
+    /** The owner who wrote it (author `owner`), else null. */
+    userId: integer("user_id"),
+    /** The name shown with the message, as it was when written. */
+    authorName: text("author_name").notNull(),
+    text: text("text").notNull(),
+    createdAt: ts("created_at").notNull(),
+  },
+  // A consultation's messages by time: `id` grows with storage time (replay and paging read by it).
+  (t) => [index("chat_messages_consultation_time").on(t.consultationId, t.id)],
+);

@@ -12,10 +12,11 @@
  * one offer, across nodes.
  */
 import { CareFallback } from "./care-fallback.js";
+import { Chat, type ChatSender } from "./chat.js";
 import { randomUUID } from "node:crypto";
 import { AppError, notFound } from "../lib/app-error.js";
 import { StorageUnavailableError } from "./errors.js";
-import type { CallStatus, FeedbackPayload, StatePayload, TokenPayload, VetConsultationPayload } from "../protocol/events.js";
+import type { CallStatus, ChatMessage, FeedbackPayload, StatePayload, TokenPayload, VetConsultationPayload } from "../protocol/events.js";
 import { Acceptance } from "./acceptance.js";
 import { CallSetup } from "./call-setup.js";
 import type { RoutingConfig } from "./engine-config.js";
@@ -61,6 +62,7 @@ export class ConsultationEngine {
   private readonly feedback: Feedback;
   private readonly handover: VetHandover;
   private readonly acceptance: Acceptance;
+  private readonly chat: Chat;
 
   constructor(deps: EngineDeps) {
     this.deps = deps;
@@ -72,7 +74,8 @@ export class ConsultationEngine {
       isUnavailable: deps.isStorageUnavailable,
       sleep: deps.ledgerWriterSleep,
     });
-    this.payloads = new PayloadBuilder(deps.directory, deps.tokens);
+    this.chat = new Chat({ store, ledger, chat: deps.chat, notifier, directory: deps.directory, twilio: deps.twilio, clock, logger });
+    this.payloads = new PayloadBuilder(deps.directory, deps.tokens, (id) => this.chat.history(id));
     this.positions = new QueuePositions({ store, notifier, clock: deps.clock, rules: routingRules(deps.routing) });
     const ledgerWriter = this.ledgerWriter;
     this.calls = new CallSetup({
@@ -267,7 +270,9 @@ export class ConsultationEngine {
     if (!open) return null;
     await this.store.removeDeadline("grace", open.id);
     if (open.status === "active") return this.payloads.activeState(open);
-    return { consultation_id: open.id, status: open.status, type: open.type, ...(await this.positions.waitingState(open.id)) };
+    // Waiting again after its vet left: the conversation so far comes back too (PROTOCOL §10).
+    const chat = open.transferred ? await this.payloads.chatSoFar(open.id) : {};
+    return { consultation_id: open.id, status: open.status, type: open.type, ...(await this.positions.waitingState(open.id)), ...chat };
   }
 
   /**
@@ -406,6 +411,13 @@ export class ConsultationEngine {
    */
   relayCallStatus(appId: number, userId: number | null, roomSid: string, status: CallStatus): Promise<void> {
     return this.calls.relayCallStatus(appId, userId, roomSid, status);
+  }
+
+  // ------------------------------------------------------------------ chat
+
+  /** `chat:send` (offline mode, PROTOCOL §10): stored, then relayed; see {@link Chat.send}. */
+  sendChat(from: ChatSender, consultationId: string, text: string): Promise<ChatMessage> {
+    return this.chat.send(from, consultationId, text);
   }
 
   // ------------------------------------------------------------------ REST talk-to-vet

@@ -3,13 +3,15 @@ import type { Clock } from "../lib/clock.js";
 import type { Logger } from "../lib/logger.js";
 import type { EngineObserver, RoutingConfig } from "./engine-config.js";
 import type { Sleep } from "./ledger-writer.js";
-import type { Directory, Ledger, Notifier, TokenMinter, TwilioProvider } from "./ports.js";
+import type { ChatLog, Directory, Ledger, Notifier, TokenMinter, TwilioProvider } from "./ports.js";
 import type { LocalConnections } from "./rebuild.js";
 import type { RoutingStore } from "./routing-store.js";
 
 export interface EngineDeps {
   store: RoutingStore;
   ledger: Ledger;
+  /** The stored chat of offline mode (PROTOCOL §10). */
+  chat: ChatLog;
   notifier: Notifier;
   directory: Directory;
   tokens: TokenMinter;

@@ -4,6 +4,7 @@
  * shaped by the schemas of `protocol/payloads.ts`. No state and no side effects.
  */
 import type {
+  ChatMessage,
   EndedPayload,
   FeedbackPayload,
   MatchedPayload,
@@ -27,14 +28,29 @@ export interface EngineStats {
   open_consultations: number;
 }
 
-/** Builds the payloads that need a lookup (vet cards) or a token. */
+/** The conversation so far of a consultation (offline mode), or undefined when the gateway carries no chat. */
+export type ChatHistory = (consultationId: string) => Promise<ChatMessage[] | undefined>;
+
+/** Builds the payloads that need a lookup (vet cards, the chat so far) or a token. */
 export class PayloadBuilder {
   private readonly directory: Directory;
   private readonly tokens: TokenMinter;
+  private readonly history: ChatHistory;
 
-  constructor(directory: Directory, tokens: TokenMinter) {
+  constructor(directory: Directory, tokens: TokenMinter, history: ChatHistory = () => Promise.resolve(undefined)) {
     this.directory = directory;
     this.tokens = tokens;
+    this.history = history;
+  }
+
+  /** `{messages}` when the gateway carries the chat (PROTOCOL §10), else nothing. */
+  chatSoFar(consultationId: string): Promise<{ messages?: ChatMessage[] }> {
+    return this.messages(consultationId);
+  }
+
+  private async messages(consultationId: string): Promise<{ messages?: ChatMessage[] }> {
+    const messages = await this.history(consultationId);
+    return messages ? { messages } : {};
   }
 
   /** The vet as owners see it; a vet missing from the directory still gets its identity. */
@@ -43,10 +59,13 @@ export class PayloadBuilder {
     return vet?.card ?? { id: this.tokens.forVet(vetId).identity, username: "", profile_image: null };
   }
 
-  /** `consult:matched` for the owner and the accept/assigned payload for the vet: each with its own token. */
+  /**
+   * `consult:matched` for the owner and the accept/assigned payload for the vet: each with its
+   * own token; the vet's carries the chat so far (a vet taking over sees the conversation).
+   */
   async matched(c: LiveConsultation): Promise<{ user: MatchedPayload; vet: VetConsultationPayload }> {
     const vetId = c.vetId!;
-    const card = await this.vetCard(vetId);
+    const [card, chat] = await Promise.all([this.vetCard(vetId), this.messages(c.id)]);
     const userToken = this.tokens.forUser(c.appId, c.userId);
     const vetToken = this.tokens.forVet(vetId);
     const base = { consultation_id: c.id, type: c.type, channel: c.channelSid ?? "", vet: card };
@@ -60,24 +79,27 @@ export class PayloadBuilder {
         pet: c.profile.pet,
         user_identity: userToken.identity,
         ...requestTags(c),
+        ...chat,
       },
     };
   }
 
-  /** `consult:state` of an active consultation: channel, room, vet and a fresh token. */
+  /** `consult:state` of an active consultation: channel, room, vet, a fresh token and the chat so far. */
   async activeState(c: LiveConsultation): Promise<StatePayload> {
     const token = this.tokens.forUser(c.appId, c.userId, c.roomSid ?? undefined);
+    const [vet, chat] = await Promise.all([this.vetCard(c.vetId!), this.messages(c.id)]);
     return {
       consultation_id: c.id,
       status: c.status,
       type: c.type,
       channel: c.channelSid,
       room_sid: c.roomSid,
-      vet: await this.vetCard(c.vetId!),
+      vet,
       identity: token.identity,
       twilioToken: token.token,
       care: c.care ?? "treatment",
       region: c.region ?? null,
+      ...chat,
     };
   }
 

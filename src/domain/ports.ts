@@ -255,3 +255,37 @@ export interface TwilioProvider {
   /** Sets the room's Status to completed; a room that is no longer in progress counts as done. */
   completeRoom(sid: string): Promise<void>;
 }
+
+/** Who wrote a chat message. */
+export type ChatAuthor = "vet" | "owner";
+
+/** A chat message as stored (offline Twilio mode, PROTOCOL §10). Times in epoch ms. */
+export interface ChatMessageRecord {
+  /** Opaque; grows in storage order (the conversation's order). */
+  id: string;
+  consultationId: string;
+  author: ChatAuthor;
+  /** The writing vet (author `vet`), else null. */
+  vetId: number | null;
+  /** The writing owner (author `owner`), else null. */
+  userId: number | null;
+  authorName: string;
+  text: string;
+  createdAt: number;
+}
+
+/**
+ * The stored chat of consultations (offline Twilio mode, PROTOCOL §10).
+ *
+ * Implementations: `ChatMessages` in `src/repositories/chat-messages.ts` (PostgreSQL or
+ * PGlite); `MemoryChatLog` in `test/support/engine-fakes.ts` for engine unit tests.
+ */
+export interface ChatLog {
+  /** Stores a message (durably, before anyone is told); answers it with its id. */
+  append(message: Omit<ChatMessageRecord, "id">): Promise<ChatMessageRecord>;
+  /**
+   * Up to `limit` of the consultation's messages stored before message `before` (the newest
+   * when null), oldest first.
+   */
+  page(consultationId: string, before: string | null, limit: number): Promise<ChatMessageRecord[]>;
+}

@@ -45,6 +45,11 @@ export const vetClientEvents = {
   },
   "call:start": { payload: p.consultationIdSchema, ack: p.callStartAckSchema, summary: "Start the video call (video consultations)." },
   "token:refresh": { payload: p.emptySchema, ack: p.tokenSchema, summary: "A fresh Twilio access token." },
+  "chat:send": {
+    payload: p.chatSendSchema,
+    ack: p.chatMessageSchema,
+    summary: "Offline Twilio mode: a chat message in a consultation this vet holds (text trimmed, 1–4000 characters); the ack is the stored message. 404 not the vet's, 409 not active, 409 in live mode (chat runs on Twilio Conversations).",
+  },
 } as const satisfies Record<string, ClientEventSpec>;
 
 /** `/vet` server → client. */
@@ -61,6 +66,10 @@ export const vetServerEvents = {
   "consult:state": {
     payload: p.vetStateSchema,
     summary: "Right after connecting, once per active consultation of this vet (resume, fresh token).",
+  },
+  "chat:message": {
+    payload: p.chatMessageEventSchema,
+    summary: "Offline Twilio mode: a chat message was stored in a consultation (the sender's own included), to the owner and every vet holding it.",
   },
   "session:closed": {
     payload: p.sessionClosedSchema,
@@ -79,6 +88,11 @@ export const userClientEvents = {
   "consult:end": { payload: p.consultationIdSchema, ack: p.trueSchema, summary: "End an active consultation or cancel a waiting one." },
   "call:status": { payload: p.callStatusSetSchema, ack: p.trueSchema, summary: "Answer a video call; relayed to the vet." },
   "token:refresh": { payload: p.emptySchema, ack: p.tokenSchema, summary: "A fresh Twilio access token." },
+  "chat:send": {
+    payload: p.chatSendSchema,
+    ack: p.chatMessageSchema,
+    summary: "Offline Twilio mode: a chat message in the owner's active consultation (text trimmed, 1–4000 characters); the ack is the stored message. 404 not theirs, 409 not active, 409 in live mode.",
+  },
 } as const satisfies Record<string, ClientEventSpec>;
 
 /** `/user` server → client. */
@@ -90,6 +104,10 @@ export const userServerEvents = {
   "consult:expired": { payload: p.expiredSchema, summary: "No vet accepted within QUEUE_TIMEOUT_MS." },
   "consult:feedback": { payload: p.feedbackSchema, summary: "The vet's feedback." },
   "consult:state": { payload: p.stateSchema, summary: "Right after connecting when an open consultation exists (resume)." },
+  "chat:message": {
+    payload: p.chatMessageEventSchema,
+    summary: "Offline Twilio mode: a chat message was stored in a consultation (the sender's own included), to the owner and every vet holding it.",
+  },
   "session:closed": {
     payload: p.sessionClosedSchema,
     summary: "Right before the server disconnects this socket: `replaced` (a newer connection of the same identity went over MAX_SOCKETS_PER_*) or `flooding`. Do not reconnect automatically.",
@@ -151,6 +169,8 @@ export type QueuedPayload = z.output<typeof p.queuedSchema>;
 export type StatePayload = z.output<typeof p.stateSchema>;
 export type VetStatePayload = z.output<typeof p.vetStateSchema>;
 export type TokenPayload = z.output<typeof p.tokenSchema>;
+export type ChatMessage = z.output<typeof p.chatMessageSchema>;
+export type ChatMessageEventPayload = z.output<typeof p.chatMessageEventSchema>;
 export type SessionClosedPayload = z.output<typeof p.sessionClosedSchema>;
 export type SessionClosedReason = z.output<typeof p.sessionClosedReasonSchema>;
 export type LanguageCode = z.output<typeof languageCodeSchema>;

@@ -82,6 +82,21 @@ export const callStatusSetSchema = z.object({
   room_sid: z.string().min(1).max(64),
   status: callStatusSchema,
 });
+/** The longest chat message (PROTOCOL §10), after trimming. */
+export const CHAT_TEXT_MAX = 4000;
+/**
+ * `chat:send` (offline Twilio mode): the text is trimmed, then 1–4000 characters. Characters
+ * are Unicode code points, as JSON Schema's `maxLength` counts them (an emoji is one), not
+ * UTF-16 units.
+ */
+export const chatSendSchema = consultationIdSchema.extend({
+  text: z
+    .string()
+    .trim()
+    .min(1)
+    .refine((t) => [...t].length <= CHAT_TEXT_MAX, { error: `The :attribute must not be greater than ${CHAT_TEXT_MAX} characters.` })
+    .meta({ maxLength: CHAT_TEXT_MAX, description: "Trimmed, then 1–4000 characters (422 otherwise).", example: "Is she still limping on the left hind leg?" }),
+});
 /** `token:refresh` takes an empty object (extra keys are ignored). */
 export const emptySchema = z.object({}).loose();
 
@@ -97,6 +112,27 @@ export const requestAckSchema = z.object({
   position: z.int().min(0),
 });
 export const callStartAckSchema = z.object({ room_sid: z.string(), twilioToken: z.string() });
+/**
+ * One stored chat message (PROTOCOL §10): the `chat:send` ack, `chat:message`, the `messages`
+ * of `consult:state`, accept and `consult:assigned`, and `GET /vet/v1/consultations/{id}/messages`.
+ */
+export const chatMessageSchema = z
+  .object({
+    id: z.string().meta({ description: "Opaque; grows in the order messages were stored (the conversation's order).", example: "42" }),
+    author: z.enum(["vet", "owner"]),
+    author_name: z.string().meta({ description: "The author's name as it was when written.", example: "Ana Kim" }),
+    text: z.string(),
+    created_at: isoTime,
+  })
+  .meta({ id: "ChatMessage" });
+/** The conversation so far: the last 100 messages, oldest first (offline Twilio mode only). */
+const messagesField = z
+  .array(chatMessageSchema)
+  .optional()
+  .meta({
+    description:
+      "Offline Twilio mode only (the gateway carries the chat): the last 100 messages, oldest first. Absent in live mode. In the owner's `consult:state`: for an active consultation, and for one waiting again after its vet left.",
+  });
 /** Acks that carry no data answer `data: true`. */
 export const trueSchema = z.literal(true);
 
@@ -155,6 +191,8 @@ export const vetConsultationSchema = matchedSchema
     user_identity: z.string().meta({ description: "The owner's Twilio identity (the other participant)." }),
     // As the offer: a console opened after the offer (reload, another device) still shows them.
     ...requestTagFields,
+    /** A vet taking over (hand-over, referral) or resuming sees the conversation so far. */
+    messages: messagesField,
   })
   .meta({ id: "VetConsultation" });
 
@@ -209,7 +247,10 @@ export const stateSchema = z.object({
   twilioToken: z.string().optional(),
   care: careSchema.optional(),
   region: z.string().nullable().optional(),
+  messages: messagesField,
 });
+/** `chat:message`: a message stored in a consultation, to everyone in it (owner and vets), on every node. */
+export const chatMessageEventSchema = z.object({ consultation_id: z.string(), message: chatMessageSchema }).meta({ id: "ChatMessageEvent" });
 
 /**
  * Why the gateway closed a socket itself: a newer connection of the same identity, flooding,

@@ -1,5 +1,6 @@
 import type { Database } from "../db/database.js";
 import { AppRepository } from "./apps.js";
+import { ChatMessages } from "./chat-messages.js";
 import { ConsultationLedger } from "./ledger.js";
 import { PetRepository } from "./pets.js";
 import { UserRepository } from "./users.js";
@@ -13,6 +14,8 @@ export interface Repositories {
   pets: PetRepository;
   /** The ledger: the durable record of every consultation (the engine's `Ledger` port). */
   ledger: ConsultationLedger;
+  /** The chat of offline Twilio mode (the engine's `ChatLog` port, PROTOCOL §10). */
+  chat: ChatMessages;
 }
 
 /** Every repository over one open database. */
@@ -24,5 +27,6 @@ export function createRepositories(database: Pick<Database, "db" | "write" | "wr
     users: new UserRepository(db),
     pets: new PetRepository(db),
     ledger: new ConsultationLedger(database),
+    chat: new ChatMessages(database),
   };
 }

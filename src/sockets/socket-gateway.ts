@@ -104,6 +104,10 @@ function vetHandlers(ctx: GatewayContext, engine: ConsultationEngine, socket: Ve
       if (!vetSessionValid(vet, socket.data.principal, ctx.config.demo)) revoke(socket);
       return { data: engine.vetToken(vetId), message: "Vet token" };
     },
+    "chat:send": async (p) => ({
+      data: await engine.sendChat({ kind: "vet", vetId }, p.consultation_id, p.text),
+      message: "Message sent",
+    }),
   } satisfies EventHandlers<VetClientEvents>;
 }
 
@@ -144,6 +148,10 @@ function userHandlers(ctx: GatewayContext, engine: ConsultationEngine, socket: U
       if (!user || (user.demo && !ctx.config.demo)) revoke(socket);
       return { data: engine.userToken(appId, userId), message: "User token" };
     },
+    "chat:send": async (p) => ({
+      data: await engine.sendChat({ kind: "owner", appId, userId }, p.consultation_id, p.text),
+      message: "Message sent",
+    }),
   } satisfies EventHandlers<UserClientEvents>;
 }
 

@@ -130,11 +130,13 @@ describe("browser pages", () => {
     const consultation = vet.getByTestId("consultation");
     await consultation.waitFor();
     expect(await consultation.getAttribute("data-consultation-id")).toBe(id);
-    // Offline mode says plainly that chat and video are simulated, in the top bar and the consultation.
-    expect(await vet.locator("#mode").textContent()).toBe("Simulated chat & video");
+    // Offline mode says plainly that video is simulated and that the gateway carries the chat
+    // itself (PROTOCOL §10): the consultation has a real chat, not a "simulated" notice.
+    expect(await vet.locator("#mode").textContent()).toBe("Simulated video");
     expect(await vet.locator("#mode").isVisible()).toBe(true);
     expect(await vet.locator("#mode-note").textContent()).toContain("joins no Twilio Conversation or room");
-    expect(await consultation.textContent()).toContain("Offline mode: chat and video are simulated.");
+    expect(await consultation.textContent()).not.toMatch(/simulated/i);
+    expect(await consultation.getByTestId("chat-input").isVisible()).toBe(true);
     await expect.poll(() => owner.getByTestId("matched").textContent(), SLOW).toContain(vetFirstName);
     await shotAccessible(vet, "04-console-active-chat");
     await shotAccessible(owner, "05-demo-matched");

@@ -50,6 +50,8 @@ describe("vet resume and hand-over", () => {
         care: "treatment",
         region: null,
         history_count: 0,
+        // Offline mode: the gateway carries the chat, and a console that reloads gets it back.
+        messages: [],
       },
     ]);
     // The grace deadline is gone: much later, still active with vet 1.

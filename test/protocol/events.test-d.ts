@@ -35,6 +35,7 @@ type VetCalls = {
   sendFeedback: "consult:feedback";
   startCall: "call:start";
   refreshTwilioToken: "token:refresh";
+  sendChat: "chat:send";
 };
 type OwnerCalls = {
   request: "consult:request";
@@ -42,6 +43,7 @@ type OwnerCalls = {
   end: "consult:end";
   callStatus: "call:status";
   refreshTwilioToken: "token:refresh";
+  sendChat: "chat:send";
 };
 
 /** What an SDK method resolves to, per method. */
@@ -120,6 +122,11 @@ describe("SDK against the map", () => {
     expectTypeOf<{ consultation_id: Cancel[0] }>().toEqualTypeOf<OwnerSends<"consult:cancel">>();
     expectTypeOf<{ consultation_id: OwnerEnd[0] }>().toEqualTypeOf<OwnerSends<"consult:end">>();
     expectTypeOf<{ room_sid: Status[0]; status: Status[1] }>().toEqualTypeOf<OwnerSends<"call:status">>();
+
+    type VetChat = Args<VetClient["sendChat"]>;
+    type OwnerChat = Args<OwnerClient["sendChat"]>;
+    expectTypeOf<{ consultation_id: VetChat[0]; text: VetChat[1] }>().toEqualTypeOf<VetSends<"chat:send">>();
+    expectTypeOf<{ consultation_id: OwnerChat[0]; text: OwnerChat[1] }>().toEqualTypeOf<OwnerSends<"chat:send">>();
 
     // `token:refresh` takes an empty object.
     expectTypeOf<Args<VetClient["refreshTwilioToken"]>>().toEqualTypeOf<[]>();

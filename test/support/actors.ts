@@ -237,6 +237,9 @@ export class VetActor extends EventLog {
   startCall(id: string) {
     return checked("vet", "call:start", this.sdk.startCall(id));
   }
+  sendChat(id: string, text: string) {
+    return checked("vet", "chat:send", this.sdk.sendChat(id, text));
+  }
   refreshTwilioToken() {
     return checked("vet", "token:refresh", this.sdk.refreshTwilioToken());
   }
@@ -261,6 +264,9 @@ export class OwnerActor extends EventLog {
   }
   callStatus(roomSid: string, status: "notanswered" | "declined" | "accepted") {
     return checked("user", "call:status", this.sdk.callStatus(roomSid, status));
+  }
+  sendChat(id: string, text: string) {
+    return checked("user", "chat:send", this.sdk.sendChat(id, text));
   }
   refreshTwilioToken() {
     return checked("user", "token:refresh", this.sdk.refreshTwilioToken());

@@ -6,7 +6,7 @@ import { ManualClock } from "../../src/lib/clock.js";
 import { createLogger } from "../../src/lib/logger.js";
 import { ConsultationEngine, type RoutingConfig } from "../../src/domain/consultation-engine.js";
 import type { Sleep } from "../../src/domain/ledger-writer.js";
-import type { Directory, Notifier, TokenMinter } from "../../src/domain/ports.js";
+import type { ChatLog, ChatMessageRecord, Directory, Notifier, TokenMinter } from "../../src/domain/ports.js";
 import type { RoutingStore } from "../../src/domain/routing-store.js";
 import type { VetSkills } from "../../src/domain/types.js";
 import { createOfflineProvider } from "../../src/twilio/offline-provider.js";
@@ -142,6 +142,23 @@ export const fakeTokens: TokenMinter = {
   forVet: (vetId, room) => ({ identity: `app-1_vet-${vetId}`, token: `vtok-${vetId}${room ? `-${room}` : ""}`, expiresAt: 0 }),
 };
 
+/** The chat log in memory (engine tests): ids grow in storage order, as in PostgreSQL. */
+export class MemoryChatLog implements ChatLog {
+  readonly messages: ChatMessageRecord[] = [];
+  private next = 0;
+
+  append(m: Omit<ChatMessageRecord, "id">): Promise<ChatMessageRecord> {
+    const stored = { ...m, id: String(++this.next) };
+    this.messages.push(stored);
+    return Promise.resolve(stored);
+  }
+
+  page(consultationId: string, before: string | null, limit: number): Promise<ChatMessageRecord[]> {
+    const mine = this.messages.filter((m) => m.consultationId === consultationId && (before === null || Number(m.id) < Number(before)));
+    return Promise.resolve(mine.slice(-limit));
+  }
+}
+
 export const TEST_ROUTING: RoutingConfig = {
   vetMaxConsults: 1,
   offerTimeoutMs: 30_000,
@@ -172,9 +189,11 @@ export function makeEngine(
   const ledger = opts.ledger ?? new MemoryLedger();
   const logger = createLogger("silent");
   let n = 0;
+  const chat = new MemoryChatLog();
   const engine = new ConsultationEngine({
     store,
     ledger,
+    chat,
     notifier,
     directory: fakeDirectory,
     tokens: fakeTokens,
@@ -188,5 +207,5 @@ export function makeEngine(
     ledgerWriterSleep: opts.ledgerWriterSleep ?? (() => new Promise<void>((resolve) => setImmediate(resolve))),
     newId: () => `${opts.nodeId ?? "node-a"}-c${++n}`,
   });
-  return { engine, clock, notifier, ledger };
+  return { engine, clock, notifier, ledger, chat };
 }

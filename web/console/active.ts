@@ -3,8 +3,9 @@
  * ones, and in live Twilio mode the joined Conversation and Video room (closed when the
  * consultation leaves this list).
  */
-import type { EventPayload, VetConsultationPayload, VetEvents } from "../../src/client/index.js";
+import type { ChatMessageEventPayload, EventPayload, VetConsultationPayload, VetEvents } from "../../src/client/index.js";
 import { reason } from "../shared/api.js";
+import { chatPanel, type ChatPanel } from "../shared/chat.js";
 import type { ConsoleContext } from "./context.js";
 import type { LiveSession } from "./live.js";
 import { consultationPanel } from "./work.js";
@@ -15,6 +16,8 @@ interface Entry {
   media: HTMLElement;
   setCallStatus(s: string): void;
   live: LiveSession[];
+  /** Offline mode: the chat the gateway carries (PROTOCOL §10). */
+  chat: ChatPanel | null;
 }
 
 export interface ActiveHooks {
@@ -46,22 +49,52 @@ export class ActiveConsultations {
    * Conversation. `focus`: the vet just accepted it here, so the keyboard moves to it.
    */
   add(c: VetConsultationPayload, focus = false): void {
-    if (this.open.has(c.consultation_id)) return;
+    const known = this.open.get(c.consultation_id);
+    if (known) {
+      // Resumed after a reconnect: messages sent meanwhile come with it.
+      known.chat?.add(c.messages ?? []);
+      return;
+    }
     const mode = this.ctx.config.twilio_mode;
+    const id = c.consultation_id;
+    const chat =
+      mode === "offline"
+        ? chatPanel({
+            id,
+            mine: (m) => m.author === "vet" && m.author_name === `${this.ctx.vet?.first_name ?? ""} ${this.ctx.vet?.last_name ?? ""}`.trim(),
+            other: "the owner",
+            send: (text) => {
+              const client = this.ctx.client();
+              return client ? client.sendChat(id, text) : Promise.reject(new Error("not connected"));
+            },
+          })
+        : null;
     const panel = consultationPanel(c, mode, this.ctx.vet?.languages, {
-      startCall: (id) => void this.startCall(id),
-      end: (id) => void this.end(id),
-    });
-    this.open.set(c.consultation_id, { data: c, ...panel, live: [] });
+      startCall: (cid) => void this.startCall(cid),
+      end: (cid) => void this.end(cid),
+    }, chat?.el ?? null);
+    this.open.set(c.consultation_id, { data: c, ...panel, live: [], chat });
     this.root.prepend(panel.el);
     this.hooks.changed();
     if (focus) panel.el.focus();
+    // After the panel is in the page, so the list scrolls to the newest message.
+    chat?.add(c.messages ?? []);
     if (mode === "live") void this.goLive(c.consultation_id, (m) => m.joinChat(c.twilioToken, c.channel, c.identity, panel.media, () => this.twilioToken()));
+  }
+
+  /** `chat:message` (offline mode): a message in one of the open consultations. */
+  chatMessage(p: ChatMessageEventPayload): void {
+    this.open.get(p.consultation_id)?.chat?.add([p.message]);
   }
 
   /** `call:status` from the owner's app. */
   callStatus(cs: EventPayload<VetEvents, "call:status">): void {
     this.open.get(cs.consultation_id)?.setCallStatus(cs.status);
+  }
+
+  /** The offline-mode chat of an open consultation (kept for its wrap-up), or null. */
+  transcript(id: string): ChatPanel | null {
+    return this.open.get(id)?.chat ?? null;
   }
 
   /** Removes a consultation that ended, leaving Twilio; returns its data (for wrap-up). */

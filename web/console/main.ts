@@ -51,7 +51,11 @@ const presence = new Presence(ctx, refresh);
 const queue = new QueueBar();
 
 function activate(c: VetConsultationPayload, focus = false): void {
-  if (active.has(c.consultation_id)) return;
+  // Already open (a reconnect): only what it brings anew (chat messages) is taken.
+  if (active.has(c.consultation_id)) {
+    active.add(c);
+    return;
+  }
   wrapups.clearFinished(c.consultation_id);
   active.add(c, focus);
 }
@@ -59,8 +63,9 @@ function activate(c: VetConsultationPayload, focus = false): void {
 function toWrapup(id: string, endedText: string): void {
   offers.remove(id);
   if (wrapups.has(id)) return;
+  const chat = active.transcript(id);
   const data = active.take(id);
-  if (data) wrapups.open(data, endedText);
+  if (data) wrapups.open(data, endedText, chat);
 }
 
 function start(s: Session): void {
@@ -84,6 +89,7 @@ function start(s: Session): void {
     activate(st);
   });
   c.on("call:status", (cs) => active.callStatus(cs));
+  c.on("chat:message", (m) => active.chatMessage(m));
   // An operator disabled the vet or changed the password: this session is over for good.
   c.on("session:closed", (p) => {
     if (p.reason === "revoked") signOut("Your session was ended by an operator (password changed or account disabled). Please sign in again.");

@@ -20,7 +20,7 @@ const CALL_STATUS_TEXT: Record<string, string> = {
 };
 
 /**
- * The active consultation panel, with the emergency and language badges the payload carries
+ * The active consultation panel (with `chat`, the offline-mode chat panel, at its foot), with the emergency and language badges the payload carries
  * as its offer did (accept, `consult:assigned`, `consult:state` after a reload; `spoken`:
  * the vet's languages); `setCallStatus` updates its call line in place.
  */
@@ -29,6 +29,7 @@ export function consultationPanel(
   mode: "offline" | "live",
   spoken: readonly string[] | undefined,
   on: ActiveHandlers,
+  chat: HTMLElement | null = null,
 ): { el: HTMLElement; setCallStatus(s: string): void; media: HTMLElement } {
   const video = c.type === "video";
   const callLine = h("p", { class: "call-status", role: "status" });
@@ -79,13 +80,13 @@ export function consultationPanel(
         ...fact("Consultation", c.consultation_id, true),
       ),
     ),
-    mode === "offline"
-      ? h("p", { class: "notice" }, video
-          ? "Offline mode: chat and video are simulated. The gateway creates no Twilio room; the call status below comes from the owner's app."
-          : "Offline mode: chat and video are simulated. No Twilio Conversation is joined; talk to the owner in their app's simulated chat.")
+    // Offline mode: the gateway carries the chat itself (PROTOCOL §10); only video is simulated.
+    mode === "offline" && video
+      ? h("p", { class: "notice" }, "Offline mode: video is simulated. The gateway creates no Twilio room; the call status below comes from the owner's app.")
       : null,
     video ? callLine : null,
     media,
+    chat,
   );
   return {
     el,

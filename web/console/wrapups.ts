@@ -1,5 +1,7 @@
 /** Wrap-up panels after a consultation ends: the feedback form and the wrap-up countdown. */
 import type { VetConsultationPayload } from "../../src/client/index.js";
+import type { ChatPanel } from "../shared/chat.js";
+import { h } from "../shared/dom.js";
 import type { ConsoleContext } from "./context.js";
 import { FALLBACK_OUTCOMES } from "./outcomes.js";
 import { wrapupPanel } from "./work.js";
@@ -22,8 +24,11 @@ export class Wrapups {
     return this.panels.has(id);
   }
 
-  /** Opens the wrap-up of an ended consultation and puts the cursor in the feedback form. */
-  open(c: VetConsultationPayload, endedText: string): void {
+  /**
+   * Opens the wrap-up of an ended consultation and puts the cursor in the feedback form;
+   * `chat` (offline mode) stays readable under it, folded, for writing the feedback.
+   */
+  open(c: VetConsultationPayload, endedText: string, chat: ChatPanel | null = null): void {
     if (this.panels.has(c.consultation_id)) return;
     const outcomes = this.ctx.config.outcomes?.length ? this.ctx.config.outcomes : FALLBACK_OUTCOMES;
     const w = wrapupPanel(c, endedText, Date.now() + this.ctx.config.wrapup_ms, outcomes, {
@@ -34,6 +39,10 @@ export class Wrapups {
       },
       dismiss: (id) => this.remove(id),
     });
+    if (chat && chat.size > 0) {
+      chat.close("The consultation has ended.");
+      w.el.append(h("details", { class: "transcript" }, h("summary", {}, `The conversation (${chat.size} message${chat.size === 1 ? "" : "s"})`), chat.el));
+    }
     this.panels.set(c.consultation_id, w);
     this.root.prepend(w.el);
     this.changed();

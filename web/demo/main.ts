@@ -4,8 +4,9 @@
  */
 import "../shared/base.css";
 import "./demo.css";
-import { createOwnerClient, type ConnectionStatus, type FeedbackPayload, type LanguageCode, type OwnerClient, type VetCard } from "../../src/client/index.js";
+import { createOwnerClient, type ChatMessage, type ConnectionStatus, type FeedbackPayload, type LanguageCode, type OwnerClient, type VetCard } from "../../src/client/index.js";
 import { api, reason } from "../shared/api.js";
+import { chatPanel, type ChatPanel } from "../shared/chat.js";
 import { byId, fill, h } from "../shared/dom.js";
 import { clock, languageName, personName, wait } from "../shared/format.js";
 import { avatar, petLine } from "../shared/pet.js";
@@ -52,6 +53,42 @@ let owners: DemoOwner[] = [];
 let client: OwnerClient | null = null;
 let consult: Consult | null = null;
 let ringTimer: ReturnType<typeof setTimeout> | null = null;
+/** `offline`: the gateway carries the chat (PROTOCOL §10) and this page shows it; `live`: Twilio would. */
+let twilioMode: "offline" | "live" = "offline";
+/** The chat of the current consultation (offline mode), kept across renders so a draft survives them. */
+let chat: { id: string; panel: ChatPanel } | null = null;
+
+/** The chat of the matched consultation `id`, open for sending. */
+function openChat(id: string): HTMLElement | null {
+  const panel = chatFor(id);
+  panel?.open();
+  return panel?.el ?? null;
+}
+
+/** The conversation of `id` so far, read-only with `why`, or null when there is none. */
+function pausedChat(id: string, why: string): HTMLElement | null {
+  if (chat?.id !== id || chat.panel.size === 0) return null;
+  chat.panel.close(why);
+  return chat.panel.el;
+}
+
+/** The chat panel of consultation `id`, made once; messages already known are added. */
+function chatFor(id: string, messages: readonly ChatMessage[] = []): ChatPanel | null {
+  if (twilioMode !== "offline") return null;
+  if (chat?.id !== id) {
+    chat = {
+      id,
+      panel: chatPanel({
+        id,
+        mine: (m) => m.author === "owner",
+        other: "the vet",
+        send: (text) => (client ? client.sendChat(id, text) : Promise.reject(new Error("not connected"))),
+      }),
+    };
+  }
+  chat.panel.add(messages);
+  return chat.panel;
+}
 
 const ownerSel = byId<HTMLSelectElement>("owner");
 const petSel = byId<HTMLSelectElement>("pet");
@@ -77,7 +114,12 @@ function connectOwner(): void {
     getToken: () => api<{ token: string; expires_at: string }>("POST", "/demo/v1/owner-token", { body: { email: o.email } }),
   });
   client = c;
+  chat = null;
   c.onStatus(onStatus);
+  // Added in place, never re-rendered: a message being typed stays as it is.
+  c.on("chat:message", (m) => {
+    if (consult?.id === m.consultation_id) chatFor(m.consultation_id)?.add([m.message]);
+  });
   c.on("consult:queued", (q) => {
     const same = consult?.id === q.consultation_id ? consult : null;
     consult = {
@@ -130,6 +172,7 @@ function connectOwner(): void {
       ...(s.channel ? { channel: s.channel } : {}),
       ...(s.care ? { care: s.care } : {}),
     };
+    if (s.messages) chatFor(s.consultation_id, s.messages);
     render();
   });
 }
@@ -229,6 +272,8 @@ function render(): void {
           h("div", { class: "big" }, c.position ? `#${c.position} in the queue` : "Being offered to a vet…"),
           c.fellBack ? h("p", { class: "notice warn", "data-testid": "care-fallback" }, "No vet licensed where your pet is was free in time: your request is now for general advice, from any vet.") : null,
           c.waitS !== undefined ? h("div", { class: "muted" }, `Estimated wait: ${wait(c.waitS)}`) : null),
+        // Waiting again after the vet left: the conversation so far stays in view.
+        pausedChat(c.id, "The chat continues when the next vet joins."),
         h("div", { class: "row" }, button("Cancel request", { class: "danger" }, () => void client?.cancel(c.id).then(() => { consult = null; render(); }, (e: unknown) => showError(reason(e)))))),
     );
   }
@@ -238,8 +283,11 @@ function render(): void {
         h("div", { class: "vet", "data-testid": "matched" }, avatar(c.vet.profile_image, c.vet.username, "round"),
           h("div", {}, h("div", { class: "muted small" }, "You are talking to"), h("div", { class: "vet-name" }, c.vet.username))),
         c.care === "advice" ? h("p", { class: "notice", "data-testid": "care-advice" }, "General advice only: the vet cannot diagnose or prescribe here.") : null,
-        h("p", { class: "notice" }, c.type === "video" ? "The vet will call you here. Chat and video are simulated in this demo." : "Chat is simulated in this demo (no Twilio connection). A real app joins the Conversation below with the owner's own Twilio token."),
-        c.channel ? h("p", { class: "small muted" }, "Conversation ", h("span", { class: "mono" }, c.channel)) : null,
+        twilioMode === "offline"
+          ? c.type === "video" ? h("p", { class: "notice" }, "The vet will call you here. Video is simulated in this demo; the chat below is real.") : null
+          : h("p", { class: "notice" }, "A real app joins the Twilio Conversation below with the owner's own Twilio token."),
+        c.channel && twilioMode === "live" ? h("p", { class: "small muted" }, "Conversation ", h("span", { class: "mono" }, c.channel)) : null,
+        openChat(c.id),
         h("div", { class: "row" }, button("End consultation", { class: "danger", "data-testid": "owner-end" }, () => void client?.end(c.id).catch((e: unknown) => showError(reason(e)))))),
     );
   }
@@ -258,7 +306,8 @@ function render(): void {
   }
   if (c.phase === "ended") {
     const by = c.endedBy === "user" ? "You ended the consultation." : c.endedBy === "vet" ? "The vet ended the consultation." : "The consultation has ended.";
-    blocks.push(h("div", { class: "panel status-card" }, steps("ended"), h("p", {}, by), c.feedback ? null : h("p", { class: "muted" }, "Waiting for the vet's notes…")));
+    // The conversation stays readable after the end; nothing more can be sent.
+    blocks.push(h("div", { class: "panel status-card" }, steps("ended"), h("p", {}, by), c.feedback ? null : h("p", { class: "muted" }, "Waiting for the vet's notes…"), pausedChat(c.id, "The consultation has ended.")));
   }
   if (c.phase === "expired") blocks.push(h("p", { class: "notice warn" }, "No vet was free in time. Please try again."));
   if (c.feedback) {
@@ -272,6 +321,7 @@ function render(): void {
     );
   }
   fill(statusEl, ...blocks);
+  if (chat?.id === c.id) chat.panel.scrollToEnd();
 }
 
 byId("request-chat").addEventListener("click", () => void request("chat"));
@@ -297,6 +347,10 @@ api<{ email: string; first_name: string; last_name: string; species?: string[]; 
     ),
   () => undefined,
 );
+const modeKnown = api<{ twilio_mode: "offline" | "live" }>("GET", "/vet/v1/config").then(
+  (c) => void (twilioMode = c.twilio_mode),
+  () => undefined,
+);
 api<DemoOwner[] | { owners: DemoOwner[] }>("GET", "/demo/v1/owners").then(
   (d) => {
     owners = Array.isArray(d) ? d : d.owners;
@@ -304,7 +358,7 @@ api<DemoOwner[] | { owners: DemoOwner[] }>("GET", "/demo/v1/owners").then(
     const saved = sessionStorage.getItem("demo.owner");
     if (saved && owners.some((o) => o.email === saved)) ownerSel.value = saved;
     renderPets();
-    connectOwner();
+    void modeKnown.then(connectOwner);
   },
   (e: unknown) => showError(`Could not load the demo owners: ${reason(e)}`),
 );

@@ -31,6 +31,7 @@ import * as v2 from "../routes/v2/schemas.js";
 import { loginSchema } from "../routes/vet-auth.js";
 import { petHistoryJsonSchema } from "../presenters/pet-history.js";
 import { HISTORY_FORBIDDEN, petHistoryQuerySchema } from "../schemas/vet.js";
+import { messagesPageSchema, messagesQuerySchema } from "../routes/vet-console.js";
 import { errors, jsonBody, successResponse } from "./responses.js";
 import * as ex from "./examples.js";
 
@@ -242,6 +243,29 @@ export function restPaths() {
         responses: {
           "200": successResponse(petHistoryJsonSchema, ex.petHistory, { message: "Pet history" }),
           ...errors([401, 403, 404, 422, 500, 503], { 403: HISTORY_FORBIDDEN, 404: "Pet not found", 422: "The page must be at least 1." }),
+        },
+      },
+    },
+    "/vet/v1/consultations/{id}/messages": {
+      get: {
+        tags: ["vet"],
+        summary: "The chat of a consultation the vet holds or held (offline Twilio mode, where the gateway carries the chat): newest page first, each page oldest first.",
+        description:
+          "Without `before`: the newest `limit` messages. With `before` (a message `id`, usually the previous page's `next_before`): the `limit` messages stored just before it. `next_before` is null once the first message is reached. A vet who never held the consultation gets 404, as for an unknown one. In live mode the chat is on Twilio and the list is empty.",
+        security: [{ vetBearer: [] }],
+        requestParams: {
+          path: z.object({ id: z.string().meta({ description: "The consultation id (a UUID).", example: ex.consultation.id }) }),
+          query: messagesQuerySchema,
+        },
+        responses: {
+          "200": successResponse(messagesPageSchema, {
+            messages: [
+              { id: "41", author: "owner", author_name: "Sam Lee", text: "She has been limping since this morning.", created_at: "2026-12-01T14:05:00.000Z" },
+              { id: "42", author: "vet", author_name: "Ana Kim", text: "Is she putting any weight on the leg?", created_at: "2026-12-01T14:05:20.000Z" },
+            ],
+            next_before: "41",
+          }),
+          ...errors([401, 404, 422, 500, 503], { 404: "Consultation not found", 422: "The limit must not be greater than 100." }),
         },
       },
     },

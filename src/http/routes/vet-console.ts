@@ -1,8 +1,13 @@
 import { Router, type Request } from "express";
+import { z } from "zod";
+import { chatMessagePayload } from "../../domain/chat.js";
+import { chatMessageSchema } from "../../protocol/payloads.js";
+import type { ChatMessage } from "../../protocol/events.js";
+import { validate } from "../../transport/validation.js";
 import type { GatewayContext } from "../../context.js";
 import { statsPayload } from "../../domain/outgoing-payloads.js";
 import type { RoutingSnapshot } from "../../domain/routing-store.js";
-import { AppError } from "../../lib/app-error.js";
+import { AppError, notFound } from "../../lib/app-error.js";
 import { ok } from "../../protocol/envelope.js";
 import { vetOfRequest } from "../vet-bearer.js";
 import { vetSessionValid } from "../../auth/vet-sessions.js";
@@ -48,9 +53,31 @@ export function vetQueueOf(snapshot: RoutingSnapshot, now: number, vetMaxConsult
   };
 }
 
+/** The query of `GET /vet/v1/consultations/{id}/messages`. */
+export const messagesQuerySchema = z.object({
+  before: z
+    .string()
+    .regex(/^\d{1,18}$/, { error: "The :attribute must be a message id." })
+    .optional()
+    .meta({ description: "A message `id`: only messages stored before it (the next older page). Absent: the newest page." }),
+  limit: z.coerce.number<number>().int().min(1).max(100).default(50).meta({ description: "Messages per page, 1–100 (default 50)." }),
+});
+
+/** What `GET /vet/v1/consultations/{id}/messages` answers. */
+export const messagesPageSchema = z
+  .object({
+    messages: z.array(chatMessageSchema).meta({ description: "This page, oldest first." }),
+    next_before: z
+      .string()
+      .nullable()
+      .meta({ description: "Pass as `before` for the next older page; null when this page reaches the first message." }),
+  })
+  .meta({ id: "ChatMessagePage" });
+
 /**
  * Small endpoints of the vet console: `GET /vet/v1/config` (public); and, with
- * `Authorization: Bearer <vet socket token>`, `GET /vet/v1/queue` → {@link VetQueue} (polled: no `/vet` event carries the queue) and `POST /vet/v1/token` →
+ * `Authorization: Bearer <vet socket token>`, `GET /vet/v1/queue` → {@link VetQueue} (polled: no `/vet` event carries the queue),
+ * `GET /vet/v1/consultations/{id}/messages` → a page of the offline-mode chat, and `POST /vet/v1/token` →
  * a fresh `{token, expires_at}` (so a console renews its session without keeping the password).
  */
 export function createVetConsoleRouter(ctx: GatewayContext, source?: VetQueueSource): Router {
@@ -71,6 +98,20 @@ export function createVetConsoleRouter(ctx: GatewayContext, source?: VetQueueSou
     await vetOf(req);
     const data: VetQueue = source ? await source.vetQueue() : { queue_length: 0, vets_available: 0, oldest_wait_s: null };
     res.json(ok(data));
+  });
+  // The stored chat (PROTOCOL §10), newest page first, each page oldest first. Only for a vet
+  // who holds or held the consultation; anyone else gets 404, as if it did not exist.
+  r.get("/consultations/:id/messages", async (req, res) => {
+    const p = await vetOf(req);
+    const vet = await ctx.repos.vets.findById(p.vetId);
+    if (!vetSessionValid(vet, p, ctx.config.demo)) throw new AppError(401, "Unauthenticated.");
+    const q = validate(messagesQuerySchema, req.query);
+    const id = req.params.id;
+    if (!(await ctx.repos.chat.heldBy(id, p.vetId))) throw notFound("Consultation not found");
+    const rows = await ctx.repos.chat.page(id, q.before ?? null, q.limit + 1);
+    const more = rows.length > q.limit;
+    const page: ChatMessage[] = (more ? rows.slice(1) : rows).map(chatMessagePayload);
+    res.json(ok({ messages: page, next_before: more ? page[0].id : null }));
   });
   r.post("/token", async (req, res) => {
     const p = await vetOf(req);

@@ -3,9 +3,9 @@
  * life, and a Twilio outage that is retried, reported, and leaves the consultation intact.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ownerActor, seedApp, seedUser, seedVet, vetActor } from "../../support/actors.js";
+import { ownerActor, seedApp, seedUser, seedVet, userClient, vetActor, vetClient } from "../../support/actors.js";
 import { LIVE_TWILIO, liveTwilioEnv, startFakeTwilio, type FakeTwilio } from "../../support/fake-twilio.js";
-import { startTestGateway, type TestGateway } from "../../support/gateway.js";
+import { request, startTestGateway, type TestGateway } from "../../support/gateway.js";
 
 const { key: KEY, chatService: CHAT } = LIVE_TWILIO;
 
@@ -99,5 +99,30 @@ describe("live Twilio mode", () => {
     await v.end(data.consultation_id);
     v.close();
     u.close();
+  });
+
+  it("chat stays on Twilio Conversations (PROTOCOL §10): chat:send is 409 on both sides, nothing is stored or replayed", async () => {
+    const app = await seedApp(t.gateway);
+    const vet = await seedVet(t.gateway);
+    const user = await seedUser(t.gateway, app.id);
+    const v = await vetActor(t.url, vet.token);
+    const u = await ownerActor(t.url, user.token);
+    const data = await u.request({ conversation_request: "chat", pet_id: user.petId });
+    await v.next("consult:offer");
+    const acc = await v.accept(data.consultation_id);
+    expect(acc).not.toHaveProperty("messages");
+    const live = { success: false, status_code: 409, message: ["Chat runs on Twilio Conversations in live mode."], data: [] };
+    const rawOwner = await userClient(t.url, user.token);
+    const state = await rawOwner.next("consult:state");
+    expect(state).not.toHaveProperty("messages");
+    expect(await rawOwner.ask("chat:send", { consultation_id: data.consultation_id, text: "hello" })).toEqual(live);
+    const rawVet = await vetClient(t.url, vet.token, false);
+    expect((await rawVet.next("consult:state")).messages).toBeUndefined();
+    expect(await rawVet.ask("chat:send", { consultation_id: data.consultation_id, text: "hello" })).toEqual(live);
+    // Nothing stored; the vet's endpoint has nothing to page.
+    const stored = await request(t.url, "GET", `/vet/v1/consultations/${data.consultation_id}/messages`, { headers: { authorization: `Bearer ${vet.token}` } });
+    expect(stored.body.data).toEqual({ messages: [], next_before: null });
+    await u.end(data.consultation_id);
+    for (const c of [rawOwner, rawVet, u, v]) c.close();
   });
 });
