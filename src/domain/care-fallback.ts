@@ -44,6 +44,9 @@ export class CareFallback {
       await store.addDeadline("license", id, Math.max(c.offer.expiresAt, now) + 1);
       return;
     }
+    // Armed again first: if anything below fails (the database, or Redis after the commit),
+    // this runs again and finishes the change; once it is advice, that run returns at once.
+    await store.addDeadline("license", id, now + RETRY_MS);
     let changed = false;
     try {
       await ledgerWriter.writeThrough(id, async (l) => {
@@ -51,7 +54,6 @@ export class CareFallback {
       });
     } catch (err) {
       if (!(err instanceof StorageUnavailableError)) throw err;
-      await store.addDeadline("license", id, now + RETRY_MS);
       return;
     }
     // The database has it taken or closed by now; the live state follows from that write.

@@ -80,8 +80,16 @@ export function transitionValues(
  * consultation starts one; leaving it, by a hand-over back to the queue or its end, closes
  * it) and writes the webhook outbox row of the change: `consultation.matched` for the
  * first vet, `consultation.transferred` for a later one, and `consultation.{ended,
- * cancelled, expired}`. A repeated write of the same change writes neither again.
+ * cancelled, expired}` (see PHANTOM_REASONS). A repeated write of the same change writes neither again.
  */
+/**
+ * Requests the owner never had (refused by the per-app cap, lost a race with their own other
+ * request, or not recorded in time): their `consultation.queued` is withdrawn while nobody has
+ * tried to deliver it, and then no `consultation.cancelled` follows. Once a partner may have
+ * seen the queued event, the cancelled one closes it.
+ */
+const PHANTOM_REASONS = "('duplicate', 'not_recorded', 'app_queue_full')";
+
 function transitionText(cte = ""): string {
   const guard = `(status not in ('ended', 'cancelled', 'expired') and ($4::boolean or updated_at <= $3::timestamptz))`;
   const newVet = `($2::text = 'active' and $6::integer is not null and (pre.status <> 'active' or pre.vet_id is distinct from $6::integer))`;
@@ -95,12 +103,18 @@ function transitionText(cte = ""): string {
       insert into consultation_vets (consultation_id, vet_id, joined_at)
       select pre.id, $6::integer, $3::timestamptz from pre where ${newVet}
       on conflict do nothing),
+    unhook as (
+      delete from webhook_outbox w using pre
+      where $2::text = 'cancelled' and $10::text in ${PHANTOM_REASONS}
+        and w.consultation_id = pre.id and w.type = 'consultation.queued' and w.status = 'pending'
+        and w.attempts = 0 and (w.locked_until is null or w.locked_until < $3::timestamptz)
+      returning w.id),
     hook as (
       ${outboxInsert(
         "pre",
         "case when $2::text <> 'active' then 'consultation.' || $2::text when s.accepted_at is null then 'consultation.matched' else 'consultation.transferred' end",
         "$3::timestamptz",
-        `$2::text in ('ended', 'cancelled', 'expired') or ($2::text = 'active' and $6::integer is not null and (s.status <> 'active' or s.vet_id is distinct from $6::integer))`,
+        `$2::text in ('ended', 'expired') or ($2::text = 'cancelled' and not exists (select 1 from unhook)) or ($2::text = 'active' and $6::integer is not null and (s.status <> 'active' or s.vet_id is distinct from $6::integer))`,
       )}),
     ev as (
       insert into consultation_events (consultation_id, from_status, to_status, detail, at)

@@ -136,13 +136,19 @@ export class VetRepository {
   /**
    * Changes the given fields in one write; the updated vet, or null when there is none with
    * this id. A change of skills bumps `skillsVersion` in the same UPDATE, so the row lock
-   * orders concurrent writers and each gets the version of exactly what it wrote. Setting
+   * orders concurrent writers and each gets the version of exactly what it wrote. A change of
    * `active` (either way) or a password bumps `sessionVersion`: every token issued before is
-   * refused from then on (PROTOCOL §7 "Revocation").
+   * refused from then on (PROTOCOL §7 "Revocation"). `active` set to what it already is
+   * revokes nothing (an operator re-saving an enabled vet must not sign them out).
    */
   async update(id: number, changes: VetChanges): Promise<VetRecord | null> {
     const passwordHash = changes.password !== undefined ? await hashSecret(changes.password) : undefined;
-    const revokes = changes.active !== undefined || passwordHash !== undefined;
+    const revokes =
+      passwordHash !== undefined
+        ? sql`${vets.sessionVersion} + 1`
+        : changes.active !== undefined
+          ? sql`${vets.sessionVersion} + case when ${vets.active} is distinct from ${changes.active} then 1 else 0 end`
+          : undefined;
     const rows = await this.db
       .update(vets)
       .set({
@@ -150,7 +156,7 @@ export class VetRepository {
         ...(passwordHash !== undefined ? { passwordHash } : {}),
         ...attributeColumns(changes),
         ...(touchesSkills(changes) ? { skillsVersion: sql`${vets.skillsVersion} + 1` } : {}),
-        ...(revokes ? { sessionVersion: sql`${vets.sessionVersion} + 1` } : {}),
+        ...(revokes ? { sessionVersion: revokes } : {}),
         updatedAt: new Date(),
       })
       .where(eq(vets.id, id))

@@ -83,6 +83,21 @@ describe("Rebuilder", () => {
     });
   });
 
+  it("licensing: a waiting treatment request with advice_fallback gets its deadline back; one a vet already took (handed back) does not", async () => {
+    const clock = new ManualClock(T0 + 200_000);
+    const ledger = new MemoryLedger();
+    const ask = { care: "treatment" as const, region: "US-CA", adviceFallback: true };
+    await ledger.create(live("waiting", 1, T0, ask), "socket");
+    await ledger.create(live("moved", 2, T0 + 10, { ...ask, status: "active", vetId: 9, acceptedAt: T0 + 20 }), "rest");
+    await ledger.transition("moved", "queued", T0 + 100_000, {}, { reason: "vet_left", from_vet_id: 9, cause: "vet_left" });
+    const store = new MemoryRoutingStore();
+    const routing = { ...TEST_ROUTING, licensing: true, licenseWaitMs: 120_000 };
+    const r = new Rebuilder({ store, ledger, directory: fakeDirectory, clock, logger: createLogger("silent"), nodeId: "n1", routing });
+    expect(await r.check()).toBe("changed");
+    expect(await store.getConsultation("waiting")).toMatchObject({ care: "treatment", careDeadline: T0 + 120_000 });
+    expect(await store.getConsultation("moved")).toMatchObject({ care: "treatment", careDeadline: null, transferred: true });
+  });
+
   it("re-registers a vet with the skills as stored now, not a cached copy", async () => {
     const store = new MemoryRoutingStore();
     const stale = { species: ["dog"], languages: ["en"], maxChats: null, version: 1 };

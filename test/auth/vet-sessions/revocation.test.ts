@@ -78,6 +78,14 @@ describe("revoking vet sessions", () => {
     expect(await handshake(await login())).toBe("connected");
   });
 
+  it("{active: true} on a vet already enabled signs nobody out", async () => {
+    await newVet();
+    const token = await login();
+    expect((await request(gw.url, "PATCH", `/admin/v1/vets/${String(vetId)}`, { headers: admin, body: { active: true } })).status).toBe(200);
+    expect(await handshake(token)).toBe("connected");
+    expect((await renew(token)).status).toBe(200);
+  });
+
   it("a change made outside the API (the CLI, the database): token:refresh answers 401 and closes; the sweep closes the rest with session:closed revoked", async () => {
     await newVet();
     const token = await login();
