@@ -195,7 +195,7 @@ describe("chat in the pages (offline mode)", () => {
     // The vet's wrap-up keeps the conversation, folded under the feedback form.
     const transcript = vet.locator(".wrapup details.transcript");
     // The cursor is in the feedback form, not in the transcript.
-    expect(await vet.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } } }).document.activeElement.getAttribute("data-testid"))).toBe("feedback-recommendation");
+    expect(await vet.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } } }).document.activeElement.getAttribute("data-testid"))).toBe("feedback-outcome");
 
     expect(await transcript.locator("summary").textContent()).toBe("The conversation (11 messages)");
     await transcript.locator("summary").click();
