@@ -21,6 +21,24 @@ class VetConnection extends Connection<VetClientEvents, VetEvents> implements Ve
   startCall(consultationId: string): ReturnType<VetClient["startCall"]> {
     return this.ask("call:start", { consultation_id: consultationId });
   }
+  transfer(
+    consultationId: string,
+    to: Parameters<VetClient["transfer"]>[1],
+    opts: Parameters<VetClient["transfer"]>[2] = {},
+  ): ReturnType<VetClient["transfer"]> {
+    return this.ask("consult:transfer", {
+      consultation_id: consultationId,
+      to,
+      ...(opts.note !== undefined ? { note: opts.note } : {}),
+      ...(opts.mode !== undefined ? { mode: opts.mode } : {}),
+    });
+  }
+  async cancelTransfer(consultationId: string): Promise<void> {
+    await this.ask("consult:transfer_cancel", { consultation_id: consultationId });
+  }
+  async leave(consultationId: string): Promise<void> {
+    await this.ask("consult:leave", { consultation_id: consultationId });
+  }
   refreshTwilioToken(): Promise<TokenPayload> {
     return this.ask("token:refresh", {});
   }

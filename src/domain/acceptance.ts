@@ -15,6 +15,7 @@ import type { Notifier } from "./ports.js";
 import type { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";
 import type { HeldOffer, LiveConsultation } from "./types.js";
+import type { Referrals } from "./referrals.js";
 
 export interface AcceptanceDeps {
   store: RoutingStore;
@@ -26,6 +27,8 @@ export interface AcceptanceDeps {
   clock: Clock;
   logger: Logger;
   observer?: EngineObserver | undefined;
+  /** A referral's accept (PROTOCOL §10) hands the consultation over instead of activating it. */
+  referrals?: Referrals | undefined;
 }
 
 export class Acceptance {
@@ -49,6 +52,7 @@ export class Acceptance {
     if (!r.ok) {
       throw new AppError(409, r.reason === "expired" ? "The offer has expired." : "The offer is no longer available.");
     }
+    if (r.referral && this.deps.referrals) return this.deps.referrals.accepted(vetId, r);
     let c = r.consultation;
     if (r.alreadyActive) {
       c = await calls.ensureConversation(c, false);

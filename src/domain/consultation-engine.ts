@@ -31,7 +31,8 @@ import { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";
 import { Timekeeper } from "./timekeeper.js";
 import { routingRules } from "./routing-rules.js";
-import type { LiveConsultation, VetChosenStatus, VetPresence, VetSkills } from "./types.js";
+import { publicId, referralEntryId, type LiveConsultation, type VetChosenStatus, type VetPresence, type VetSkills } from "./types.js";
+import { Referrals, type ReferralInput } from "./referrals.js";
 import { VetHandover, type VetResume } from "./vet-handover.js";
 
 export type { EngineObserver, RoutingConfig } from "./engine-config.js";
@@ -57,6 +58,7 @@ export class ConsultationEngine {
   private readonly feedback: Feedback;
   private readonly handover: VetHandover;
   private readonly acceptance: Acceptance;
+  private readonly referrals: Referrals;
 
   constructor(deps: EngineDeps) {
     this.deps = deps;
@@ -83,6 +85,21 @@ export class ConsultationEngine {
       logger,
     });
     this.pass = new RoutingPass({ store, notifier, ledgerWriter, positions: this.positions, clock, routing, observer });
+    this.referrals = new Referrals({
+      store,
+      ledger,
+      ledgerWriter,
+      notifier,
+      directory: deps.directory,
+      payloads: this.payloads,
+      calls: this.calls,
+      twilio: deps.twilio,
+      tokens: deps.tokens,
+      routingPass: this.pass,
+      clock,
+      logger,
+      routing,
+    });
     this.lifecycle = new Lifecycle({
       store,
       ledgerWriter,
@@ -94,6 +111,7 @@ export class ConsultationEngine {
       logger,
       routing,
       observer,
+      referrals: this.referrals,
     });
     this.rebuilder = new Rebuilder({
       store,
@@ -119,6 +137,7 @@ export class ConsultationEngine {
       clock,
       logger,
       routing,
+      referrals: this.referrals,
     });
     this.timekeeper = new Timekeeper({
       rebuilder: this.rebuilder,
@@ -135,6 +154,7 @@ export class ConsultationEngine {
       onNodeReaped: deps.onNodeReaped,
       vetHandover: this.handover,
       careFallback: new CareFallback({ store, ledgerWriter, positions: this.positions, routingPass: this.pass, clock, logger }),
+      referrals: this.referrals,
     });
     this.intake = new Intake({
       store,
@@ -163,6 +183,7 @@ export class ConsultationEngine {
       clock,
       logger,
       observer,
+      referrals: this.referrals,
     });
   }
 
@@ -239,7 +260,7 @@ export class ConsultationEngine {
     this.rebuilder.noteVetStatus(vetId, presence.status);
     if (released) {
       this.lifecycle.offerEnded(released.id, vetId, "away", offer);
-      this.deps.notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: released.id, reason: "cancelled" });
+      this.deps.notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: publicId(released), reason: "cancelled" });
     }
     if (status === "available" || released) await this.pass.run(released ? { include: released.id } : {});
     return { status: presence.status };
@@ -339,16 +360,43 @@ export class ConsultationEngine {
   // ------------------------------------------------------------------ offers
 
   /** `consult:accept`: see {@link Acceptance.accept}. */
-  accept(vetId: number, consultationId: string): Promise<VetConsultationPayload> {
-    return this.acceptance.accept(vetId, consultationId);
+  async accept(vetId: number, consultationId: string): Promise<VetConsultationPayload> {
+    return this.acceptance.accept(vetId, await this.offeredAs(vetId, consultationId));
   }
 
   /** `consult:decline`: the next vet is offered at once. */
   async decline(vetId: number, consultationId: string): Promise<void> {
-    const released = await this.store.releaseOffer(consultationId, vetId);
+    const id = await this.offeredAs(vetId, consultationId);
+    const released = await this.store.releaseOffer(id, vetId);
     if (!released) throw new AppError(409, "The offer is no longer available.");
-    this.lifecycle.offerEnded(consultationId, vetId, "declined", released.offer);
-    await this.pass.run({ include: consultationId });
+    this.lifecycle.offerEnded(id, vetId, "declined", released.offer);
+    await this.pass.run({ include: id });
+  }
+
+  /**
+   * The id of the live entry the vet's offer of `consultationId` is for: the referral's entry
+   * when the vet holds a referral's offer of it (clients know only the consultation id).
+   */
+  private async offeredAs(vetId: number, consultationId: string): Promise<string> {
+    const entry = referralEntryId(consultationId);
+    return (await this.store.getVet(vetId))?.offerConsultationId === entry ? entry : consultationId;
+  }
+
+  // ------------------------------------------------------------------ referrals (PROTOCOL §10)
+
+  /** `consult:transfer`: see {@link Referrals.request}. */
+  transfer(vetId: number, consultationId: string, input: ReferralInput): Promise<{ consultation_id: string; referral: "pending" }> {
+    return this.referrals.request(vetId, consultationId, input);
+  }
+
+  /** `consult:transfer_cancel`. */
+  cancelTransfer(vetId: number, consultationId: string): Promise<void> {
+    return this.referrals.cancel(vetId, consultationId);
+  }
+
+  /** `consult:leave`: a warm referral's first vet lets go. */
+  leave(vetId: number, consultationId: string): Promise<void> {
+    return this.referrals.leave(vetId, consultationId);
   }
 
   // ------------------------------------------------------------------ lifecycle

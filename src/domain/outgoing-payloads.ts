@@ -16,7 +16,7 @@ import type {
 import type { Directory, FeedbackRecord, TokenMinter } from "./ports.js";
 import { chatCapacity } from "./routing-rules.js";
 import type { RoutingSnapshot } from "./routing-store.js";
-import type { EndedBy, LiveConsultation, VetCard, VetPresence } from "./types.js";
+import { publicId, type EndedBy, type LiveConsultation, type VetCard, type VetPresence } from "./types.js";
 
 /** What `GET /admin/v1/stats` answers. */
 export interface EngineStats {
@@ -44,11 +44,12 @@ export class PayloadBuilder {
   }
 
   /** `consult:matched` for the owner and the accept/assigned payload for the vet: each with its own token. */
-  async matched(c: LiveConsultation): Promise<{ user: MatchedPayload; vet: VetConsultationPayload }> {
+  async matched(c: LiveConsultation, forVetId: number = c.vetId!): Promise<{ user: MatchedPayload; vet: VetConsultationPayload }> {
     const vetId = c.vetId!;
     const card = await this.vetCard(vetId);
     const userToken = this.tokens.forUser(c.appId, c.userId);
-    const vetToken = this.tokens.forVet(vetId);
+    // The vet's own identity and token: a warm referral's first vet is not the one holding it last.
+    const vetToken = this.tokens.forVet(forVetId);
     const base = { consultation_id: c.id, type: c.type, channel: c.channelSid ?? "", vet: card };
     return {
       user: { ...base, identity: userToken.identity, twilioToken: userToken.token },
@@ -59,6 +60,7 @@ export class PayloadBuilder {
         user: c.profile.user,
         pet: c.profile.pet,
         user_identity: userToken.identity,
+        ...(c.leavingVetId != null && c.leavingVetId === forVetId ? { leaving: true } : {}),
         ...requestTags(c),
       },
     };
@@ -82,8 +84,8 @@ export class PayloadBuilder {
   }
 
   /** A vet's `consult:state` of one of their active consultations (resume): accept's data, fresh token. */
-  async vetState(c: LiveConsultation): Promise<VetStatePayload> {
-    const { vet } = await this.matched(c);
+  async vetState(c: LiveConsultation, forVetId: number = c.vetId!): Promise<VetStatePayload> {
+    const { vet } = await this.matched(c, forVetId);
     return { ...vet, status: "active" };
   }
 
@@ -104,14 +106,17 @@ function tokenPayload(t: { token: string; expiresAt: number }): TokenPayload {
 
 /** `consult:offer` for the vet a routing pass chose. */
 export function offerPayload(c: LiveConsultation, requested: boolean, expiresAt: number): OfferPayload {
+  const referral = c.referralOf && c.referral ? c.referral : null;
   return {
-    consultation_id: c.id,
+    consultation_id: publicId(c),
     type: c.type,
     user: c.profile.user,
     pet: c.profile.pet,
     requested,
     expires_at: new Date(expiresAt).toISOString(),
-    ...(c.transferred ? { transferred: true } : {}),
+    ...(c.transferred && !referral ? { transferred: true } : {}),
+    // A referral's offer (PROTOCOL §10) says who refers it and why.
+    ...(referral ? { referral: { from_vet: { id: referral.fromVetId, name: referral.fromVetName }, note: referral.note } } : {}),
     ...requestTags(c),
   };
 }

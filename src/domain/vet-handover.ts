@@ -19,7 +19,8 @@ import type { Notifier, TokenMinter, TwilioProvider } from "./ports.js";
 import type { QueuePositions } from "./queue-positions.js";
 import type { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";
-import type { VetPresence } from "./types.js";
+import { publicId, type VetPresence } from "./types.js";
+import { revokeReferralOffer, type Referrals } from "./referrals.js";
 
 /** A hand-over the database refused is tried again after this long. */
 export const HANDOVER_RETRY_MS = 1000;
@@ -40,6 +41,8 @@ export interface VetHandoverDeps {
   clock: Clock;
   logger: Logger;
   routing: RoutingConfig;
+  /** Referrals (PROTOCOL §10): a pending one is withdrawn, a warm overlap's first vet leaves. */
+  referrals?: Referrals | undefined;
 }
 
 /** What a reconnecting vet console is sent (PROTOCOL §3). */
@@ -66,7 +69,8 @@ export class VetHandover {
     const states: VetStatePayload[] = [];
     for (const id of vet.activeConsultationIds) {
       const c = await store.getConsultation(id);
-      if (c?.status === "active" && c.vetId === vetId) states.push(await payloads.vetState(c));
+      // A warm referral's first vet resumes it too, marked `leaving` (PROTOCOL §10).
+      if (c?.status === "active" && (c.vetId === vetId || c.leavingVetId === vetId)) states.push(await payloads.vetState(c, vetId));
     }
     let offer: OfferPayload | null = null;
     if (vet.offerConsultationId) {
@@ -103,7 +107,7 @@ export class VetHandover {
     const { released, offer } = await store.setVetStatus(vetId, "away", clock.now());
     if (released) {
       lifecycle.offerEnded(released.id, vetId, "away", offer);
-      notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: released.id, reason: "cancelled" });
+      notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: publicId(released), reason: "cancelled" });
     }
     await store.removeDeadline("vet_grace", String(vetId));
     await this.handOverAll(vetId, "vet_disabled");
@@ -141,7 +145,17 @@ export class VetHandover {
   private async handOver(consultationId: string, vetId: number, cause: HandoverCause): Promise<boolean> {
     const { store, ledgerWriter, positions, clock, routing, twilio, tokens, logger } = this.deps;
     const before = await store.getConsultation(consultationId);
+    // A warm referral's first vet who did not come back just leaves it to the next vet (PROTOCOL §10).
+    if (before?.status === "active" && before.leavingVetId === vetId && this.deps.referrals) {
+      await this.deps.referrals.leave(vetId, consultationId);
+      return false;
+    }
     if (before?.status !== "active" || before.vetId !== vetId) return false;
+    // A referral pending while its vet left is withdrawn: the consultation goes to the queue instead.
+    if (before.referral) {
+      const ended = await store.endReferral(consultationId);
+      if (ended) revokeReferralOffer(this.deps, consultationId, ended);
+    }
     const now = clock.now();
     await ledgerWriter.writeThrough(consultationId, (l) =>
       l.transition(consultationId, "queued", now, {}, { reason: "vet_left", from_vet_id: vetId, cause }),

@@ -15,6 +15,8 @@ import {
   CREATE,
   iso,
   NOTE,
+  REFERRAL_ACCEPTED,
+  REFERRAL_OFFERED,
   RESOLVE_OFFER,
   SAVE_FEEDBACK,
   SET_SIDS,
@@ -24,6 +26,7 @@ import {
   TRANSITION_UPSERTING_OFFER,
   transitionValues,
   UPSERT_RESOLVED_OFFER,
+  VET_LEFT,
 } from "./ledger-statements.js";
 
 const recordColumns = {
@@ -143,6 +146,36 @@ export class ConsultationLedger implements Ledger {
   async changeCare(id: string, care: Care, atMs: number, detail: Record<string, unknown>): Promise<boolean> {
     const rows = await this.query<{ id: string }>(CHANGE_CARE, [id, care, iso(atMs), JSON.stringify(detail)]);
     return rows.length > 0;
+  }
+
+  async referralOffered(consultationId: string, vetId: number, offeredAt: number, expiresAt: number): Promise<void> {
+    const detail = JSON.stringify({ referral: "offered", vet_id: vetId });
+    await this.write(REFERRAL_OFFERED, [consultationId, vetId, iso(offeredAt), iso(expiresAt), detail]);
+  }
+
+  async referralAccepted(
+    consultationId: string,
+    toVetId: number,
+    fromVetId: number,
+    cold: boolean,
+    atMs: number,
+    offer: { offeredAt: number; expiresAt: number },
+    detail: Record<string, unknown>,
+  ): Promise<void> {
+    await this.durable(REFERRAL_ACCEPTED, [
+      consultationId,
+      toVetId,
+      iso(atMs),
+      fromVetId,
+      cold,
+      JSON.stringify(detail),
+      iso(offer.offeredAt),
+      iso(offer.expiresAt),
+    ]);
+  }
+
+  async vetLeft(consultationId: string, vetId: number, atMs: number, detail: Record<string, unknown>): Promise<void> {
+    await this.durable(VET_LEFT, [consultationId, vetId, iso(atMs), JSON.stringify(detail)]);
   }
 
   async note(id: string, atMs: number, detail: Record<string, unknown>): Promise<void> {

@@ -104,6 +104,18 @@ function vetHandlers(ctx: GatewayContext, engine: ConsultationEngine, socket: Ve
       if (!vetSessionValid(vet, socket.data.principal, ctx.config.demo)) revoke(socket);
       return { data: engine.vetToken(vetId), message: "Vet token" };
     },
+    "consult:transfer": async (p) => ({
+      data: await engine.transfer(vetId, p.consultation_id, { to: p.to, note: p.note, mode: p.mode }),
+      message: "Referral requested",
+    }),
+    "consult:transfer_cancel": async (p) => {
+      await engine.cancelTransfer(vetId, p.consultation_id);
+      return { data: true, message: "Referral cancelled" };
+    },
+    "consult:leave": async (p) => {
+      await engine.leave(vetId, p.consultation_id);
+      return { data: true, message: "Left the consultation" };
+    },
   } satisfies EventHandlers<VetClientEvents>;
 }
 

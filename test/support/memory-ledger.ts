@@ -162,6 +162,48 @@ export class MemoryLedger implements Ledger {
     return Promise.resolve();
   }
 
+  /** Vets' spells per consultation (the PostgreSQL ledger's `consultation_vets`). */
+  readonly spells: Array<{ consultationId: string; vetId: number; joinedAt: number; leftAt: number | null }> = [];
+
+  referralOffered(consultationId: string, vetId: number, offeredAt: number, expiresAt: number): Promise<void> {
+    const r = this.rows.get(consultationId);
+    if (!r) return Promise.reject(new Error(`unknown consultation ${consultationId}`));
+    if (!this.sameOffer(consultationId, vetId, offeredAt)) {
+      this.offers.push({ consultationId, vetId, outcome: null, offeredAt: new Date(offeredAt), expiresAt: new Date(expiresAt), resolvedAt: null });
+    }
+    this.events.push({ id: consultationId, from: r.status, to: r.status, at: new Date(offeredAt), detail: { referral: "offered", vet_id: vetId } });
+    return Promise.resolve();
+  }
+
+  referralAccepted(
+    consultationId: string,
+    toVetId: number,
+    fromVetId: number,
+    cold: boolean,
+    at: number,
+    offer: { offeredAt: number; expiresAt: number },
+    detail: Record<string, unknown>,
+  ): Promise<void> {
+    const r = this.rows.get(consultationId);
+    if (r?.status !== "active" || r.vetId === toVetId) return Promise.resolve();
+    if (cold) for (const s of this.spells) if (s.consultationId === consultationId && s.vetId === fromVetId && s.leftAt === null) s.leftAt = at;
+    this.spells.push({ consultationId, vetId: toVetId, joinedAt: at, leftAt: null });
+    this.upsertOffer(consultationId, toVetId, "accepted", offer.offeredAt, offer.expiresAt, at);
+    r.vetId = toVetId;
+    this.events.push({ id: consultationId, from: "active", to: "active", at: new Date(at), detail });
+    return Promise.resolve();
+  }
+
+  vetLeft(consultationId: string, vetId: number, at: number, detail: Record<string, unknown>): Promise<void> {
+    const r = this.rows.get(consultationId);
+    const open = this.spells.filter((s) => s.consultationId === consultationId && s.vetId === vetId && s.leftAt === null);
+    // Spells of plain accepts are not kept here: the event is written whenever the row exists.
+    if (!r) return Promise.resolve();
+    for (const s of open) s.leftAt = at;
+    this.events.push({ id: consultationId, from: r.status, to: r.status, at: new Date(at), detail });
+    return Promise.resolve();
+  }
+
   note(id: string, at: number, detail: Record<string, unknown>): Promise<void> {
     const r = this.rows.get(id);
     if (r) this.events.push({ id, from: r.status, to: r.status, at: new Date(at), detail });

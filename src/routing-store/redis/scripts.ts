@@ -32,6 +32,9 @@ export const COMMAND_NAMES = [
   "setLiveEpoch",
   "setVetSkills",
   "setCare",
+  "requestReferral",
+  "endReferral",
+  "leaveConsultation",
 ] as const;
 
 export type CommandName = (typeof COMMAND_NAMES)[number];

@@ -42,6 +42,13 @@ if c.status == 'active' and not isNull(c.vetId) then
     end
     putVet(v)
   end
+  -- A warm referral's first vet, still holding it, is free at once.
+  local leaving = not isNull(c.leavingVetId) and getVet(c.leavingVetId)
+  if leaving then
+    dropActive(leaving, c)
+    if #leaving.activeConsultationIds == 0 and isNull(leaving.wrapupUntil) then leaving.idleSince = now end
+    putVet(leaving)
+  end
 end
 removeDeadlines(cid, {'offer', 'queue', 'grace', 'license'})
 redis.call('DEL', Keys.consultation(cid), Keys.consultationProfile(cid))

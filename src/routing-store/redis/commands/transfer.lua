@@ -19,7 +19,7 @@ Reply JSON {consultation: {d, p}, fromVetId: number, position: number}
 
 local cid, now, queueDeadline = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local c, _, profile = getConsultation(cid)
-if not c or c.status ~= 'active' or isNull(c.vetId) then return 'null' end
+if not c or c.status ~= 'active' or isNull(c.vetId) or not isNull(c.referralOf) then return 'null' end
 local fromVetId = c.vetId
 if ARGV[5] == '1' and redis.call('HLEN', Keys.vetConnections(fromVetId)) > 0 then return 'null' end
 local v = getVet(fromVetId)
@@ -28,6 +28,14 @@ if v then
   if #v.activeConsultationIds == 0 and isNull(v.wrapupUntil) then v.idleSince = now end
   putVet(v)
 end
+-- A warm referral's first vet lets go too.
+local leaving = not isNull(c.leavingVetId) and getVet(c.leavingVetId)
+if leaving then
+  dropActive(leaving, c)
+  if #leaving.activeConsultationIds == 0 and isNull(leaving.wrapupUntil) then leaving.idleSince = now end
+  putVet(leaving)
+end
+c.leavingVetId = NULL
 c.status = 'queued'
 c.offer = NULL
 c.vetId = NULL
