@@ -65,8 +65,9 @@ export class Acceptance {
       );
       const still = await store.getConsultation(c.id);
       if (still?.status !== "active" || still.vetId !== vetId) throw new AppError(409, "The offer is no longer available.");
-      // A handed-over consultation: retries the join of a failed first accept.
-      if (c.transferred) await calls.joinConversation(c);
+      // A handed-over or referred consultation: retries the join of a failed first accept
+      // (adding a participant already there counts as added).
+      await calls.joinConversation(c);
     } else {
       await this.recordAccept(c, vetId, now, r.offer);
       observer?.offer?.("accepted");
