@@ -38,7 +38,14 @@ const refresh = () => {
   if (active.size === 0 && wrapups.size === 0) workEl.append(h("p", { class: "empty" }, "No active consultation. Accept a request to start one."));
 };
 const wrapups = new Wrapups(ctx, workEl, refresh);
-const active = new ActiveConsultations(ctx, workEl, { ended: (id, text) => toWrapup(id, text), changed: refresh });
+const active = new ActiveConsultations(ctx, workEl, {
+  ended: (id, text) => toWrapup(id, text),
+  handedOver: (id) => {
+    active.take(id);
+    refresh();
+  },
+  changed: refresh,
+});
 const offers = new OfferList(ctx, {
   isActive: (id) => active.has(id),
   accepted: (c) => activate(c, true),
@@ -84,6 +91,8 @@ function start(s: Session): void {
     activate(st);
   });
   c.on("call:status", (cs) => active.callStatus(cs));
+  c.on("consult:transferred", (t) => active.transferred(t));
+  c.on("consult:transfer_failed", (f) => active.transferFailed(f));
   // An operator disabled the vet or changed the password: this session is over for good.
   c.on("session:closed", (p) => {
     if (p.reason === "revoked") signOut("Your session was ended by an operator (password changed or account disabled). Please sign in again.");
