@@ -156,9 +156,10 @@ export function storedFeedbackPayload(fb: FeedbackRecord): Omit<FeedbackPayload,
 export function statsPayload({ queue, vets }: RoutingSnapshot, vetMaxConsults: number): EngineStats {
   const full = (v: VetPresence) => v.holdsVideo === true || v.activeConsultationIds.length >= chatCapacity(v, vetMaxConsults);
   const byStatus: Record<string, number> = { available: 0, offered: 0, busy: 0, wrapup: 0, away: 0, offline: 0 };
-  let active = 0;
+  // A warm referral's consultation is held by two vets: counted once.
+  const active = new Set<string>();
   for (const v of vets) {
-    active += v.activeConsultationIds.length;
+    for (const id of v.activeConsultationIds) active.add(id);
     const key =
       v.connections === 0
         ? "offline"
@@ -174,5 +175,7 @@ export function statsPayload({ queue, vets }: RoutingSnapshot, vetMaxConsults: n
     byStatus[key] = (byStatus[key] ?? 0) + 1;
   }
   const advice = queue.filter((c) => c.care === "advice").length;
-  return { queue_length: queue.length, waiting_advice: advice, vets: byStatus, open_consultations: queue.length + active };
+  // A referral's queue entry waits for a vet, but its consultation is open already (active).
+  const requests = queue.filter((c) => !c.referralOf).length;
+  return { queue_length: queue.length, waiting_advice: advice, vets: byStatus, open_consultations: requests + active.size };
 }

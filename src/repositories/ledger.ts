@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, sql, type SQL } from "drizzle-orm";
 import type { Database, Db, StatementQuery, StatementRunner } from "../db/database.js";
-import { consultationEvents, consultations, feedback, offers, vets } from "../db/schema.js";
+import { consultationEvents, consultations, consultationVets, feedback, offers, vets } from "../db/schema.js";
 import type {
   ConsultationRecord,
   FeedbackRecord,
@@ -358,6 +358,8 @@ export interface ConsultationAudit extends ConsultationDetail {
   events: Array<{ fromStatus: string | null; toStatus: string; at: Date; detail: unknown }>;
   offers: Array<{ vetId: number; offeredAt: Date; expiresAt: Date; outcome: string | null; resolvedAt: Date | null }>;
   feedback: { vetId: number; recommendation: string; reason: string; createdAt: Date; updatedAt: Date } | null;
+  /** Every vet who held it and when, oldest first (PROTOCOL §10). */
+  vets: Array<{ vetId: number; joinedAt: Date; leftAt: Date | null }>;
 }
 
 /** Filters and page of {@link ConsultationReader.list}. */
@@ -398,7 +400,7 @@ export class ConsultationReader {
     const rows = await this.db.select(detailColumns).from(consultations).where(eq(consultations.id, id)).limit(1);
     const row = rows[0] as ConsultationDetail | undefined;
     if (!row) return null;
-    const [events, offerRows, feedbackRows] = await Promise.all([
+    const [events, offerRows, feedbackRows, spells] = await Promise.all([
       this.db
         .select({ fromStatus: consultationEvents.fromStatus, toStatus: consultationEvents.toStatus, at: consultationEvents.at, detail: consultationEvents.detail })
         .from(consultationEvents)
@@ -414,8 +416,13 @@ export class ConsultationReader {
         .from(feedback)
         .where(eq(feedback.consultationId, id))
         .limit(1),
+      this.db
+        .select({ vetId: consultationVets.vetId, joinedAt: consultationVets.joinedAt, leftAt: consultationVets.leftAt })
+        .from(consultationVets)
+        .where(eq(consultationVets.consultationId, id))
+        .orderBy(consultationVets.joinedAt, consultationVets.vetId),
     ]);
-    return { ...row, events, offers: offerRows, feedback: feedbackRows[0] ?? null };
+    return { ...row, events, offers: offerRows, feedback: feedbackRows[0] ?? null, vets: spells };
   }
 
   /** One page of consultations, newest first; `total` counts every match. */

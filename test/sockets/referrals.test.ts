@@ -7,7 +7,7 @@
 import { sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { seedApp, seedUser, seedVet, TestClient, userClient, vetClient } from "../support/actors.js";
-import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import { request, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from "../support/gateway.js";
 
 const OFFER_MS = 1000;
 const GRACE_MS = 700;
@@ -106,6 +106,13 @@ for (const redis of [false, true]) {
         { vet_id: vetB.id, left: false },
       ]);
       expect(await referralEvents(id)).toEqual(["requested", "offered", "accepted", "left"]);
+      // The admin lookup lists both vets' spells.
+      const lookup = await request(t.url, "GET", `/admin/v1/consultations/${id}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+      expect(lookup.body.data.vets).toEqual([
+        { vet_id: vetA.id, joined_at: expect.any(String), left_at: expect.any(String) },
+        { vet_id: vetB.id, joined_at: expect.any(String), left_at: null },
+      ]);
+      expect(lookup.body.data.vet_id).toBe(vetB.id);
       const hooks = await t.database.db.execute(sql`select type from webhook_outbox where consultation_id = ${id} order by id`);
       expect((hooks as { rows: Array<{ type: string }> }).rows.map((r) => r.type)).toEqual([
         "consultation.queued",

@@ -46,6 +46,11 @@ export class ActiveConsultations {
     return this.open.has(id);
   }
 
+  /** This vet is a warm referral's first vet of `id` (it may only leave it). */
+  isLeaving(id: string): boolean {
+    return this.open.get(id)?.data.leaving === true;
+  }
+
   /**
    * An accepted, assigned or resumed consultation; in live mode the console joins its
    * Conversation. `focus`: the vet just accepted it here, so the keyboard moves to it.

@@ -98,6 +98,12 @@ function start(s: Session): void {
     if (p.reason === "revoked") signOut("Your session was ended by an operator (password changed or account disabled). Please sign in again.");
   });
   c.on("consult:ended", (e) => {
+    // A warm referral's first vet: the end and the feedback belong to the vet holding it last.
+    if (active.isLeaving(e.consultation_id)) {
+      active.take(e.consultation_id);
+      refresh();
+      return;
+    }
     const who =
       e.ended_by === "user"
         ? "The owner ended the consultation."
