@@ -18,7 +18,7 @@ import type { PayloadBuilder } from "./outgoing-payloads.js";
 import type { Directory, Ledger, Notifier, TokenMinter, TwilioProvider } from "./ports.js";
 import type { RoutingPass } from "./routing-pass.js";
 import type { AcceptResult, EndedReferral, RoutingStore } from "./routing-store.js";
-import type { HeldOffer, LiveConsultation, OfferOutcome, Referral, ReferralMode } from "./types.js";
+import { referralEntryId, type HeldOffer, type LiveConsultation, type OfferOutcome, type Referral, type ReferralMode } from "./types.js";
 
 /** `TRANSFER_TIMEOUT_MS` when the routing config has none. */
 export const DEFAULT_TRANSFER_TIMEOUT_MS = 120_000;
@@ -98,6 +98,8 @@ export class Referrals {
       note: input.note,
       mode: input.mode,
       toVetId,
+      ...(to.species ? { species: to.species } : {}),
+      ...(to.language ? { language: to.language } : {}),
       requestedAt: now,
       deadline: now + (routing.transferTimeoutMs ?? DEFAULT_TRANSFER_TIMEOUT_MS),
     };
@@ -188,9 +190,10 @@ export class Referrals {
     try {
       await ledgerWriter.writeThrough(c.id, write);
     } catch (err) {
-      // The store has handed it over already: the same write is retried behind until stored.
-      logger.error({ err, consultationId: c.id, vetId }, "referral accept not recorded yet: retried");
-      ledgerWriter.writeBehind(c.id, write);
+      // Record first: refused, the hand-over is undone (the offer is this vet's again) and the vet gets 503.
+      const back = r.offer ? await this.deps.store.revertReferral(c.id, vetId, referral, r.offer, clock.now()).catch(() => null) : null;
+      logger.warn({ err, consultationId: c.id, vetId, back }, "referral accept not recorded: undone");
+      if (back === "queued") await this.deps.routingPass.run({ include: referralEntryId(c.id) });
       throw err;
     }
     await this.deps.calls.joinConversation(c);

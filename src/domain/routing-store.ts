@@ -225,6 +225,16 @@ export interface RoutingStore {
    */
   leaveConsultation(consultationId: string, vetId: number, now: number): Promise<LeaveResult | null>;
 
+  /**
+   * Undoes a referral's {@link acceptOffer} whose durable write failed (record first): the
+   * consultation, held by `vetId` as that accept left it, is `referral`'s first vet's again
+   * (held again when cold) with the referral pending, and its entry is offered to `vetId` again
+   * with `offer` (its offer deadline), or waits (`vetId` not excluded) when that vet holds another
+   * offer by now. `referral.species` and `language` are the entry's. Null when the
+   * consultation is no longer as that accept left it (nothing changed).
+   */
+  revertReferral(consultationId: string, vetId: number, referral: Referral, offer: HeldOffer, now: number): Promise<"offered" | "queued" | null>;
+
   // ---------- rebuild (PROTOCOL §6) ----------
 
   /**

@@ -134,6 +134,9 @@ export interface Referral {
   mode: ReferralMode;
   /** The vet named by `to.vet_email`, or null for any vet with the skills asked for. */
   toVetId: number | null;
+  /** The species and language `to` asked for (absent or null: none). */
+  species?: string | null;
+  language?: string | null;
   requestedAt: number;
   /** `TRANSFER_TIMEOUT_MS` after the request: no taker by then, it fails. */
   deadline: number;

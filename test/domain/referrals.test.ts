@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { MemoryRoutingStore } from "../../src/routing-store/memory/store.js";
 import { referralEntryId } from "../../src/domain/types.js";
-import { makeEngine } from "../support/engine-fakes.js";
+import { StorageUnavailableError } from "../../src/domain/errors.js";
+import { FlakyLedger, makeEngine } from "../support/engine-fakes.js";
 import { engineHelpers } from "./engine-helpers.js";
 
 /**
@@ -119,5 +120,33 @@ describe("referrals", () => {
     expect(t.notifier.of("vet:2", "consult:offer_revoked")).toEqual([{ consultation_id: id, reason: "cancelled" }]);
     await expect(t.engine.accept(2, id)).rejects.toMatchObject({ status: 409 });
     expect((await store.getVet(2))!.offerConsultationId).toBeNull();
+  });
+
+  it("record first: a referral accept the ledger refuses is undone (503, nobody told, the offer the vet's again); a later accept works", async () => {
+    const ledger = new FlakyLedger();
+    t = makeEngine(store, { ledger, routing: { transferTimeoutMs: 120_000 } });
+    const id = await activeWithVet1();
+    // Warm from vet 1 to vet 2, then cold from vet 2 back to vet 1.
+    for (const [from, to, cold] of [[1, 2, false], [2, 1, true]] as const) {
+      await t.engine.transfer(from, id, { to: { vet_email: `vet${to}@example.com` }, note: "n", mode: cold ? "cold" : "warm" });
+      const entry = referralEntryId(id);
+      const held = (await store.getConsultation(entry))!.offer;
+      expect(held?.vetId).toBe(to);
+      const told = t.notifier.of("user:1:1", "consult:transferred").length;
+      ledger.failNext = 1;
+      await expect(t.engine.accept(to, id)).rejects.toBeInstanceOf(StorageUnavailableError);
+      expect(t.notifier.of("user:1:1", "consult:transferred")).toHaveLength(told);
+      expect(await store.getConsultation(id)).toMatchObject({ vetId: from, referral: { fromVetId: from, toVetId: to } });
+      expect((await store.getConsultation(id))!.leavingVetId ?? null).toBeNull();
+      expect(await store.getConsultation(entry)).toMatchObject({ status: "offered", offer: held });
+      expect((await store.getVet(from))!.activeConsultationIds).toEqual([id]);
+      expect(await store.getVet(to)).toMatchObject({ activeConsultationIds: [], offerConsultationId: entry });
+      await t.engine.accept(to, id);
+      expect(await store.getConsultation(id)).toMatchObject({ vetId: to, leavingVetId: cold ? null : from });
+      expect(t.notifier.of("user:1:1", "consult:transferred")).toHaveLength(told + 1);
+      await t.engine.flush();
+      expect(ledger.rows.get(id)!.vetId).toBe(to);
+      if (!cold) await t.engine.leave(from, id);
+    }
   });
 });

@@ -219,5 +219,44 @@ export function referralContract(name: string, make: () => Promise<StoreFixture>
       expect([a.ok, b.ok].filter(Boolean)).toHaveLength(1);
       expect((await store.getVet(2))!.offerConsultationId).toBe(a.ok ? r.entry.id : waiting.id);
     });
+  
+    it("revertReferral undoes an accept: the first vet holds it again with its referral; the entry is offered again or waits", async () => {
+      await vet(1);
+      await vet(2);
+      for (const mode of ["warm", "cold"] as const) {
+        const c = await activeWith(1, { species: "dog" });
+        const ref = referral({ mode, species: "cat", language: "en" });
+        const r = await store.requestReferral(c.id, ref, { species: "cat", language: "en" });
+        if (!r.ok) throw new Error(r.reason);
+        await claim(r.entry.id, 2);
+        const a = await store.acceptOffer(r.entry.id, 2, T0 + 20);
+        if (!a.ok || !a.offer) throw new Error("accept failed");
+        expect(await store.revertReferral(c.id, 3, ref, a.offer, T0 + 21)).toBeNull();
+        expect(await store.revertReferral(c.id, 2, ref, a.offer, T0 + 21)).toBe("offered");
+        expect(await store.getConsultation(c.id)).toMatchObject({ vetId: 1, referral: ref });
+        expect((await store.getConsultation(c.id))!.leavingVetId ?? null).toBeNull();
+        expect(await store.getConsultation(r.entry.id)).toMatchObject({ status: "offered", offer: a.offer, species: "cat", language: "en", referralOf: c.id });
+        expect(await store.getVet(1)).toMatchObject({ activeConsultationIds: [c.id] });
+        expect(await store.getVet(2)).toMatchObject({ activeConsultationIds: [], offerConsultationId: r.entry.id });
+        expect(await store.revertReferral(c.id, 2, ref, a.offer, T0 + 22)).toBeNull();
+        // Accepted again, and this time kept; then the consultation ends (vet 2 free for the next round).
+        expect((await store.acceptOffer(r.entry.id, 2, T0 + 23)).ok).toBe(true);
+        await store.finish(c.id, T0 + 24, null);
+      }
+      // The vet holds another offer by now: the entry waits, offered to nobody.
+      const c = await activeWith(1);
+      const r = await store.requestReferral(c.id, referral(), { species: null, language: null });
+      if (!r.ok) throw new Error(r.reason);
+      await claim(r.entry.id, 2);
+      const a = await store.acceptOffer(r.entry.id, 2, T0 + 20);
+      if (!a.ok || !a.offer) throw new Error("accept failed");
+      await store.setVetStatus(1, "available", T0 + 20);
+      const other = (await store.enqueue(newRequest())).consultation;
+      await store.setVetSkills(2, { species: [], languages: ["en"], maxChats: 3, version: 5 });
+      expect((await store.claimOffer(other.id, 2, T0 + 21, T0 + 21 + OFFER_MS, rulesFor(3))).ok).toBe(true);
+      expect(await store.revertReferral(c.id, 2, referral(), a.offer, T0 + 22)).toBe("queued");
+      expect(await store.getConsultation(r.entry.id)).toMatchObject({ status: "queued", offer: null, excludedVetIds: [1] });
+      expect((await store.snapshot()).queue.map((q) => q.id)).toContain(r.entry.id);
+    });
   });
 }

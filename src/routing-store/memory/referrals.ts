@@ -4,7 +4,7 @@
  * store's own maps (each runs without awaiting: atomic on one event loop).
  */
 import type { AcceptResult, EndedReferral, LeaveResult, ReferralRequestResult } from "../../domain/routing-store.js";
-import { referralEntryId, type LiveConsultation, type Referral, type VetPresence } from "../../domain/types.js";
+import { referralEntryId, type HeldOffer, type LiveConsultation, type Referral, type VetPresence } from "../../domain/types.js";
 import type { MemoryDeadlines } from "./deadlines.js";
 import { dropActive, holdActive } from "./vet-holdings.js";
 
@@ -33,6 +33,13 @@ export function requestReferral(
   if (c.vetId !== referral.fromVetId && c.leavingVetId !== referral.fromVetId) return { ok: false, reason: "not_holder" };
   if (c.vetId !== referral.fromVetId || c.referral || c.leavingVetId != null) return { ok: false, reason: "pending" };
   c.referral = clone(referral);
+  const entry = putEntry(s, c, referral, to);
+  s.waiting.add(entry.id);
+  return { ok: true, consultation: clone(c), entry: clone(entry) };
+}
+
+/** Creates the referral entry of `c` (see `RoutingStore.requestReferral`); the caller makes it wait or offers it. */
+function putEntry(s: ReferralState, c: LiveConsultation, referral: Referral, to: { species: string | null; language: string | null }): LiveConsultation {
   const entry: LiveConsultation = {
     ...clone(c),
     id: referralEntryId(c.id),
@@ -50,13 +57,38 @@ export function requestReferral(
     language: to.language,
     adviceFallback: false,
     careDeadline: null,
+    referral: clone(referral),
     referralOf: c.id,
     leavingVetId: null,
   };
   s.consultations.set(entry.id, entry);
-  s.waiting.add(entry.id);
   s.deadlines.set("queue", entry.id, entry.queueDeadline);
-  return { ok: true, consultation: clone(c), entry: clone(entry) };
+  return entry;
+}
+
+/** See `RoutingStore.revertReferral`. */
+export function revertReferral(s: ReferralState, id: string, vetId: number, referral: Referral, offer: HeldOffer, now: number): "offered" | "queued" | null {
+  const c = s.consultations.get(id);
+  if (!c || c.status !== "active" || c.vetId !== vetId || c.referral) return null;
+  const warm = referral.mode !== "cold";
+  if (warm ? c.leavingVetId !== referral.fromVetId : c.leavingVetId != null) return null;
+  const vet = s.vets.get(vetId);
+  if (vet) release(vet, c, now);
+  const from = s.vets.get(referral.fromVetId);
+  if (from && !from.activeConsultationIds.includes(id)) holdActive(from, c);
+  c.vetId = referral.fromVetId;
+  c.leavingVetId = null;
+  c.referral = clone(referral);
+  const entry = putEntry(s, c, referral, { species: referral.species ?? null, language: referral.language ?? null });
+  if (vet && vet.offerConsultationId === null) {
+    entry.status = "offered";
+    entry.offer = clone(offer);
+    vet.offerConsultationId = entry.id;
+    s.deadlines.set("offer", entry.id, offer.expiresAt);
+    return "offered";
+  }
+  s.waiting.add(entry.id);
+  return "queued";
 }
 
 /** See `RoutingStore.endReferral`. */

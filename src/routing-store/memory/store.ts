@@ -21,7 +21,7 @@ import { AppQueueFullError } from "../../domain/errors.js";
 import { MemoryConnections, userKey } from "./connections.js";
 import { MemoryDeadlines } from "./deadlines.js";
 import { queueHead } from "./queue-head.js";
-import { acceptReferral, endReferral, leaveConsultation, release, requestReferral, type ReferralState } from "./referrals.js";
+import { acceptReferral, endReferral, leaveConsultation, release, requestReferral, revertReferral, type ReferralState } from "./referrals.js";
 import { placeAmong, revertAccept, transfer } from "./moves.js";
 import { dropActive, holdActive, offlineVet, takeSkills } from "./vet-holdings.js";
 import type {
@@ -423,6 +423,10 @@ export class MemoryRoutingStore implements RoutingStore {
 
   leaveConsultation(id: string, vetId: number, now: number): Promise<LeaveResult | null> {
     return Promise.resolve(leaveConsultation(this.referrals, id, vetId, now));
+  }
+
+  revertReferral(id: string, vetId: number, referral: Referral, offer: HeldOffer, now: number): Promise<"offered" | "queued" | null> {
+    return Promise.resolve(revertReferral(this.referrals, id, vetId, referral, offer, now));
   }
 
   addDeadline(kind: DeadlineKind, ref: string, at: number): Promise<void> {

@@ -91,6 +91,8 @@ export function toReferral(r: Referral): Referral {
     note: r.note,
     mode: r.mode,
     toVetId: r.toVetId ?? null,
+    ...(r.species != null ? { species: r.species } : {}),
+    ...(r.language != null ? { language: r.language } : {}),
     requestedAt: r.requestedAt,
     deadline: r.deadline,
   };

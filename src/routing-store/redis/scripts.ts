@@ -35,6 +35,7 @@ export const COMMAND_NAMES = [
   "requestReferral",
   "endReferral",
   "leaveConsultation",
+  "revertReferral",
 ] as const;
 
 export type CommandName = (typeof COMMAND_NAMES)[number];

@@ -277,6 +277,11 @@ export class RedisRoutingStore implements RoutingStore {
     return w ? { consultation: toConsultation(w.consultation), presence: toVetOrNull(w.presence) } : null;
   }
 
+  async revertReferral(consultationId: string, vetId: number, referral: Referral, offer: HeldOffer, now: number): Promise<"offered" | "queued" | null> {
+    const args = [consultationId, vetId, JSON.stringify(referral), offer.offeredAt, offer.expiresAt, referral.species ?? "", referral.language ?? "", now];
+    return json<"offered" | "queued" | null>(await this.lua.call("revertReferral", args));
+  }
+
   // ---------- rebuild ----------
 
   async restoreWrapup(vetId: number, consultationId: string, until: number): Promise<boolean> {

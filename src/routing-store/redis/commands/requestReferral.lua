@@ -11,11 +11,8 @@ KEYS  consultation, consultationProfile, entry and its profile, seq, queue, appQ
 Reply JSON {ok: true, consultation: {d, p}, entry: {d, p}}
           | {ok: false, reason: 'not_found' | 'not_holder' | 'not_active' | 'pending'}
 ]]
---- @include "includes/keys"
 --- @include "includes/json"
 --- @include "includes/consultations"
---- @include "includes/deadlines"
---- @include "includes/queue"
 --- @include "includes/waiting"
 --- @include "includes/referrals"
 
@@ -29,27 +26,6 @@ if c.vetId ~= from and c.leavingVetId ~= from then return '{"ok":false,"reason":
 if c.vetId ~= from or not isNull(c.referral) or not isNull(c.leavingVetId) then return '{"ok":false,"reason":"pending"}' end
 c.referral = referral
 local doc = putConsultation(c)
-local e = cjson.decode(doc)
-e.id = referralEntryId(cid)
-e.status = 'queued'
-e.seq = redis.call('INCR', Keys.seq)
-e.createdAt = referral.requestedAt
-e.queueDeadline = referral.deadline
-e.requestedVetId = referral.toVetId
-e.offer = NULL
-e.excludedVetIds = { from }
-e.vetId = NULL
-e.acceptedAt = NULL
-e.transferred = true
-if ARGV[4] ~= '' then e.species = ARGV[4] end
-if ARGV[5] ~= '' then e.language = ARGV[5] else e.language = NULL end
-e.adviceFallback = false
-e.careDeadline = NULL
-e.referralOf = cid
-e.leavingVetId = NULL
-local edoc = putConsultation(e)
-redis.call('SET', Keys.consultationProfile(e.id), profile)
-enterQueue(e, queueScore(e))
+local e, edoc = putEntry(c, profile, referral, ARGV[4], ARGV[5])
 addWaiting(e)
-setDeadline('queue', e.id, e.queueDeadline)
 return '{"ok":true,"consultation":' .. consultationReply(doc, profile) .. ',"entry":' .. consultationReply(edoc, profile) .. '}'
