@@ -6,7 +6,7 @@
  */
 import { sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { seedApp, seedUser, seedVet, TestClient, userClient, vetClient } from "../support/actors.js";
+import { ownerActor, seedApp, seedUser, seedVet, TestClient, userClient, vetActor, vetClient } from "../support/actors.js";
 import { request, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from "../support/gateway.js";
 
 const OFFER_MS = 1000;
@@ -243,10 +243,10 @@ for (const redis of [false, true]) {
   });
 }
 
-describe("a referral across two nodes on one Redis", () => {
+describe("a referral across two nodes on one Redis, through the client SDK", () => {
   let t: TestGateway;
   let app: Awaited<ReturnType<typeof seedApp>>;
-  const clients: TestClient[] = [];
+  const clients: Array<{ close(): void }> = [];
 
   beforeAll(async () => {
     t = await startTestGateway({ redis: true, nodes: 2, env: { USER_GRACE_MS: "0", WRAPUP_MS: "0" } });
@@ -259,27 +259,27 @@ describe("a referral across two nodes on one Redis", () => {
 
   it("the first vet and the owner on node 1, the next vet on node 2: offered, accepted, everyone told", async () => {
     const vetA = await seedVet(t.gateway);
-    const a = await vetClient(t.urls[0], vetA.token);
+    const a = await vetActor(t.urls[0], vetA.token);
     const owner = await seedUser(t.gateway, app.id);
-    const u = await userClient(t.urls[0], owner.token);
+    const u = await ownerActor(t.urls[0], owner.token);
     clients.push(a, u);
-    const req = await u.ask("consult:request", { conversation_request: "chat", pet_id: owner.petId });
-    const id = req.data.consultation_id as string;
+    const { consultation_id: id } = await u.request({ conversation_request: "chat", pet_id: owner.petId });
     await a.next("consult:offer", (p) => p.consultation_id === id);
-    await a.ask("consult:accept", { consultation_id: id });
+    await a.accept(id);
     const vetB = await seedVet(t.gateway);
-    const b = await vetClient(t.urls[1], vetB.token);
+    const b = await vetActor(t.urls[1], vetB.token);
     clients.push(b);
-    expect((await a.ask("consult:transfer", { consultation_id: id, to: { vet_email: vetB.email }, note: "over there" })).status_code).toBe(200);
+    expect(await a.transfer(id, { vet_email: vetB.email }, { note: "over there" })).toEqual({ consultation_id: id, referral: "pending" });
     const offer = await b.next("consult:offer", (p) => p.consultation_id === id);
     expect(offer.referral.note).toBe("over there");
-    const acc = await b.ask("consult:accept", { consultation_id: id });
-    expect(acc.status_code).toBe(200);
-    expect((await u.next("consult:transferred")).vet).toEqual(acc.data.vet);
+    const acc = await b.accept(id);
+    expect((await u.next("consult:transferred")).vet).toEqual(acc.vet);
     expect((await a.next("consult:transferred")).mode).toBe("warm");
     // The first vet leaves through node 1; the next vet ends through node 2.
-    expect((await a.ask("consult:leave", { consultation_id: id })).status_code).toBe(200);
-    expect((await b.ask("consult:end", { consultation_id: id })).status_code).toBe(200);
+    await a.leave(id);
+    await b.end(id);
     await u.next("consult:ended");
+    // Cancel through the SDK: nothing is pending any more.
+    await expect(a.cancelTransfer(id)).rejects.toMatchObject({ statusCode: 404 });
   });
 });
