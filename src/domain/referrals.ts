@@ -201,9 +201,10 @@ export class Referrals {
     const card = await payloads.vetCard(vetId);
     notifier.toUser(c.appId, c.userId, "consult:transferred", { consultation_id: c.id, vet: card });
     notifier.toVet(fromVetId, "consult:transferred", { consultation_id: c.id, vet: card, mode: referral.mode });
-    // A video's room: the new vet joins it with `call:start`, which answers a token for the same room.
     const { vet } = await payloads.matched(c);
-    return vet;
+    // A video whose call is under way: the new vet's token has the room's grant, so it joins
+    // the room the owner and the first vet are in (`call:start` answers the same room too).
+    return c.roomSid ? { ...vet, twilioToken: this.deps.tokens.forVet(vetId, c.roomSid).token } : vet;
   }
 
   /** `consult:leave`: a warm referral's first vet lets go (recorded first), free for new offers. */

@@ -5,6 +5,7 @@
  * (`VET_GRACE_MS`), a video consultation, and the 404/409/422 answers.
  */
 import { sql } from "drizzle-orm";
+import { decodeJwt } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ownerActor, seedApp, seedUser, seedVet, TestClient, userClient, vetActor, vetClient } from "../support/actors.js";
 import { request, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from "../support/gateway.js";
@@ -210,7 +211,10 @@ for (const redis of [false, true]) {
       expect(call.status_code).toBe(200);
       await a.ask("consult:transfer", { consultation_id: id, to: {}, note: "Ortho" });
       await b.next("consult:offer", (p) => p.consultation_id === id && p.type === "video");
-      expect((await b.ask("consult:accept", { consultation_id: id })).status_code).toBe(200);
+      const acc = await b.ask("consult:accept", { consultation_id: id });
+      expect(acc.status_code).toBe(200);
+      // The accept's token already grants the room the call is in.
+      expect((decodeJwt(acc.data.twilioToken).grants as { video?: { room?: string } }).video?.room).toBe(call.data.room_sid);
       await u.next("consult:transferred");
       const next = await b.ask("call:start", { consultation_id: id });
       expect(next.data.room_sid).toBe(call.data.room_sid);
