@@ -95,6 +95,7 @@ export class MemoryLedger implements Ledger {
     });
     const detail = { source, ...(c.vetId !== null ? { vet_id: c.vetId } : {}) };
     this.events.push({ id: c.id, from: null, to: c.status, at: new Date(c.createdAt), detail });
+    if (c.status === "active" && c.vetId !== null) this.spells.push({ consultationId: c.id, vetId: c.vetId, joinedAt: c.acceptedAt ?? c.createdAt, leftAt: null });
     return Promise.resolve();
   }
 
@@ -197,8 +198,7 @@ export class MemoryLedger implements Ledger {
   vetLeft(consultationId: string, vetId: number, at: number, detail: Record<string, unknown>): Promise<void> {
     const r = this.rows.get(consultationId);
     const open = this.spells.filter((s) => s.consultationId === consultationId && s.vetId === vetId && s.leftAt === null);
-    // Spells of plain accepts are not kept here: the event is written whenever the row exists.
-    if (!r) return Promise.resolve();
+    if (!r || open.length === 0) return Promise.resolve();
     for (const s of open) s.leftAt = at;
     this.events.push({ id: consultationId, from: r.status, to: r.status, at: new Date(at), detail });
     return Promise.resolve();
@@ -330,6 +330,10 @@ export class MemoryLedger implements Ledger {
     this.events.push({ id, from: r.status, to, at: new Date(at), detail: detail ?? null });
     const terminal = TERMINAL.has(to);
     if (!TERMINAL.has(r.status) && (terminal || r.updatedAt <= at)) {
+      // The vets' spells, as the PostgreSQL statement keeps them.
+      const newVet = to === "active" && patch.vetId !== undefined && (r.status !== "active" || r.vetId !== patch.vetId);
+      if (newVet || to === "queued" || terminal) for (const s of this.spells) if (s.consultationId === id && s.leftAt === null) s.leftAt = at;
+      if (newVet) this.spells.push({ consultationId: id, vetId: patch.vetId!, joinedAt: at, leftAt: null });
       r.status = to;
       r.updatedAt = at;
       if (terminal) r.endedAt = new Date(at);
