@@ -14,7 +14,7 @@ import type { PayloadBuilder } from "./outgoing-payloads.js";
 import type { Notifier } from "./ports.js";
 import type { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";
-import type { HeldOffer, LiveConsultation } from "./types.js";
+import { referralEntryId, type HeldOffer, type LiveConsultation } from "./types.js";
 import type { Referrals } from "./referrals.js";
 
 export interface AcceptanceDeps {
@@ -48,7 +48,13 @@ export class Acceptance {
     const { store, calls, ledgerWriter, observer } = this.deps;
     const now = this.deps.clock.now();
     // Offline SIDs have no outside effect: made up front, stored by the accept step itself.
-    const r = await store.acceptOffer(consultationId, vetId, now, calls.localConversationSid());
+    const sid = calls.localConversationSid();
+    let r = await store.acceptOffer(consultationId, vetId, now, sid);
+    // Clients know a referral's offer (PROTOCOL §10) by its consultation's id: tried second, off the common path.
+    if (!r.ok && r.reason === "no_offer") {
+      const referral = await store.acceptOffer(referralEntryId(consultationId), vetId, now, sid);
+      if (referral.ok || referral.reason === "expired") r = referral;
+    }
     if (!r.ok) {
       throw new AppError(409, r.reason === "expired" ? "The offer has expired." : "The offer is no longer available.");
     }

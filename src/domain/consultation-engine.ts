@@ -360,26 +360,19 @@ export class ConsultationEngine {
   // ------------------------------------------------------------------ offers
 
   /** `consult:accept`: see {@link Acceptance.accept}. */
-  async accept(vetId: number, consultationId: string): Promise<VetConsultationPayload> {
-    return this.acceptance.accept(vetId, await this.offeredAs(vetId, consultationId));
+  accept(vetId: number, consultationId: string): Promise<VetConsultationPayload> {
+    return this.acceptance.accept(vetId, consultationId);
   }
 
-  /** `consult:decline`: the next vet is offered at once. */
+  /** `consult:decline`: the next vet is offered at once (a referral's offer: see {@link Referrals}). */
   async decline(vetId: number, consultationId: string): Promise<void> {
-    const id = await this.offeredAs(vetId, consultationId);
-    const released = await this.store.releaseOffer(id, vetId);
+    // Clients know a referral's offer by its consultation's id.
+    let id = consultationId;
+    let released = await this.store.releaseOffer(id, vetId);
+    if (!released) released = await this.store.releaseOffer((id = referralEntryId(consultationId)), vetId);
     if (!released) throw new AppError(409, "The offer is no longer available.");
     this.lifecycle.offerEnded(id, vetId, "declined", released.offer);
     await this.pass.run({ include: id });
-  }
-
-  /**
-   * The id of the live entry the vet's offer of `consultationId` is for: the referral's entry
-   * when the vet holds a referral's offer of it (clients know only the consultation id).
-   */
-  private async offeredAs(vetId: number, consultationId: string): Promise<string> {
-    const entry = referralEntryId(consultationId);
-    return (await this.store.getVet(vetId))?.offerConsultationId === entry ? entry : consultationId;
   }
 
   // ------------------------------------------------------------------ referrals (PROTOCOL §10)

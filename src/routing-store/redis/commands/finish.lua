@@ -12,6 +12,7 @@ Reply JSON {consultation: {d, p}, revokedOfferVetId: number|null, waiting: numbe
 --- @include "includes/deadlines"
 --- @include "includes/queue"
 --- @include "includes/waiting"
+--- @include "includes/referrals"
 
 local cid, now = ARGV[2], tonumber(ARGV[3])
 local wrapupUntil = nil
@@ -45,8 +46,7 @@ if c.status == 'active' and not isNull(c.vetId) then
   -- A warm referral's first vet, still holding it, is free at once.
   local leaving = not isNull(c.leavingVetId) and getVet(c.leavingVetId)
   if leaving then
-    dropActive(leaving, c)
-    if #leaving.activeConsultationIds == 0 and isNull(leaving.wrapupUntil) then leaving.idleSince = now end
+    releaseHeld(leaving, c, now)
     putVet(leaving)
   end
 end
