@@ -105,7 +105,7 @@ export class Referrals {
     };
     const detail = { referral: "requested", from_vet_id: vetId, to_vet_id: toVetId, ...to, mode: input.mode, note: input.note };
     await ledgerWriter.writeThrough(c.id, (l) => l.note(c.id, now, detail));
-    const r = await store.requestReferral(c.id, referral, to);
+    const r = await store.requestReferral(c.id, referral);
     if (!r.ok) {
       // Lost a race (ended, handed over, another referral): the record says so.
       ledgerWriter.writeBehind(c.id, (l) => l.note(c.id, clock.now(), { referral: "refused", reason: r.reason }));

@@ -203,13 +203,9 @@ export interface RoutingStore {
    * (binding), its `type`, region and care, `requestedVetId` the named vet (binding), the first
    * vet excluded, and a `queue` deadline at `referral.deadline`. Routing offers the entry like a
    * request ({@link claimOffer}, {@link releaseOffer}); {@link acceptOffer} of it hands the
-   * consultation over.
+   * consultation over. `referral.species` and `language` are what `to` asked for.
    */
-  requestReferral(
-    consultationId: string,
-    referral: Referral,
-    to: { species: string | null; language: string | null },
-  ): Promise<ReferralRequestResult>;
+  requestReferral(consultationId: string, referral: Referral): Promise<ReferralRequestResult>;
 
   /**
    * Withdraws the consultation's pending referral (cancelled, failed, or its consultation

@@ -21,25 +21,20 @@ export interface ReferralState {
 const clone = <T>(v: T): T => structuredClone(v);
 
 /** See `RoutingStore.requestReferral`. */
-export function requestReferral(
-  s: ReferralState,
-  consultationId: string,
-  referral: Referral,
-  to: { species: string | null; language: string | null },
-): ReferralRequestResult {
+export function requestReferral(s: ReferralState, consultationId: string, referral: Referral): ReferralRequestResult {
   const c = s.consultations.get(consultationId);
   if (!c || c.referralOf) return { ok: false, reason: "not_found" };
   if (c.status !== "active") return c.status === "queued" || c.status === "offered" ? { ok: false, reason: "not_active" } : { ok: false, reason: "not_found" };
   if (c.vetId !== referral.fromVetId && c.leavingVetId !== referral.fromVetId) return { ok: false, reason: "not_holder" };
   if (c.vetId !== referral.fromVetId || c.referral || c.leavingVetId != null) return { ok: false, reason: "pending" };
   c.referral = clone(referral);
-  const entry = putEntry(s, c, referral, to);
+  const entry = putEntry(s, c, referral);
   s.waiting.add(entry.id);
   return { ok: true, consultation: clone(c), entry: clone(entry) };
 }
 
 /** Creates the referral entry of `c` (see `RoutingStore.requestReferral`); the caller makes it wait or offers it. */
-function putEntry(s: ReferralState, c: LiveConsultation, referral: Referral, to: { species: string | null; language: string | null }): LiveConsultation {
+function putEntry(s: ReferralState, c: LiveConsultation, referral: Referral): LiveConsultation {
   const entry: LiveConsultation = {
     ...clone(c),
     id: referralEntryId(c.id),
@@ -53,8 +48,8 @@ function putEntry(s: ReferralState, c: LiveConsultation, referral: Referral, to:
     vetId: null,
     acceptedAt: null,
     transferred: true,
-    species: to.species ?? c.species ?? null,
-    language: to.language,
+    species: referral.species ?? c.species ?? null,
+    language: referral.language ?? null,
     adviceFallback: false,
     careDeadline: null,
     referral: clone(referral),
@@ -79,7 +74,7 @@ export function revertReferral(s: ReferralState, id: string, vetId: number, refe
   c.vetId = referral.fromVetId;
   c.leavingVetId = null;
   c.referral = clone(referral);
-  const entry = putEntry(s, c, referral, { species: referral.species ?? null, language: referral.language ?? null });
+  const entry = putEntry(s, c, referral);
   if (vet && vet.offerConsultationId === null) {
     entry.status = "offered";
     entry.offer = clone(offer);

@@ -413,8 +413,8 @@ export class MemoryRoutingStore implements RoutingStore {
     return Promise.resolve(transfer(this.referrals, consultationId, now, queueDeadline));
   }
 
-  requestReferral(id: string, referral: Referral, to: { species: string | null; language: string | null }): Promise<ReferralRequestResult> {
-    return Promise.resolve(requestReferral(this.referrals, id, referral, to));
+  requestReferral(id: string, referral: Referral): Promise<ReferralRequestResult> {
+    return Promise.resolve(requestReferral(this.referrals, id, referral));
   }
 
   endReferral(id: string): Promise<EndedReferral | null> {

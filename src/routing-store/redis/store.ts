@@ -252,14 +252,10 @@ export class RedisRoutingStore implements RoutingStore {
 
   // ---------- referrals ----------
 
-  async requestReferral(
-    consultationId: string,
-    referral: Referral,
-    to: { species: string | null; language: string | null },
-  ): Promise<ReferralRequestResult> {
+  async requestReferral(consultationId: string, referral: Referral): Promise<ReferralRequestResult> {
     const w = json<
       { ok: true; consultation: WireConsultation; entry: WireConsultation } | Extract<ReferralRequestResult, { ok: false }>
-    >(await this.lua.call("requestReferral", [consultationId, JSON.stringify(referral), to.species ?? "", to.language ?? ""]));
+    >(await this.lua.call("requestReferral", [consultationId, JSON.stringify(referral), referral.species ?? "", referral.language ?? ""]));
     return w.ok ? { ok: true, consultation: toConsultation(w.consultation), entry: toConsultation(w.entry) } : w;
   }
 

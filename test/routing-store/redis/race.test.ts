@@ -259,7 +259,6 @@ describe("referrals (PROTOCOL §10) with two nodes racing", () => {
       const r = await a.requestReferral(
         c.id,
         { fromVetId: v, fromVetName: "", note: "", mode: "cold", toVetId: null, requestedAt: T0 + 3, deadline: T0 + 600_000 },
-        { species: null, language: null },
       );
       expect(r.ok).toBe(true);
     }

@@ -5,7 +5,7 @@ transferred class of the queue, offered like a request: `to`'s species (else the
 language (binding), the named vet as requestedVetId (binding), the first vet excluded, a
 queue deadline at referral.deadline.
 ARGV  1 prefix, 2 consultationId, 3 referral JSON (Referral of src/domain/types.ts),
-      4 species ('' = the pet's), 5 language ('' = none)
+      4 species (referral.species; '' = the pet's), 5 language (referral.language; '' = none)
 KEYS  consultation, consultationProfile, entry and its profile, seq, queue, appQueued, queueClass('t'),
       waiting, waitingSpecies, urgent('t'), urgentSpecies('t', species), deadlines
 Reply JSON {ok: true, consultation: {d, p}, entry: {d, p}}
