@@ -14,7 +14,7 @@ import type { OfferPayload, VetStatePayload } from "../protocol/events.js";
 import type { RoutingConfig } from "./engine-config.js";
 import type { LedgerWriter } from "./ledger-writer.js";
 import type { Lifecycle } from "./lifecycle.js";
-import { offerPayload, type PayloadBuilder } from "./outgoing-payloads.js";
+import { endedPayload, offerPayload, type PayloadBuilder } from "./outgoing-payloads.js";
 import type { Notifier, TokenMinter, TwilioProvider } from "./ports.js";
 import type { QueuePositions } from "./queue-positions.js";
 import type { RoutingPass } from "./routing-pass.js";
@@ -174,12 +174,17 @@ export class VetHandover {
     const c = r.consultation;
     logger.info({ consultationId: c.id, vetId: r.fromVetId, cause }, "active consultation handed over");
     positions.joined(c, r.position, "vet_left");
+    // A warm referral's first vet, still in it, let go with the step: for that vet it is over.
+    const leaving = before.leavingVetId;
+    if (leaving != null) this.deps.notifier.toVet(leaving, "consult:ended", endedPayload(c.id, "system", "vet_left"));
     // An owner offline now had no grace while active (PROTOCOL §4): it starts with the wait.
     if ((await store.userConnectionCount(c.appId, c.userId)) === 0) await this.deps.lifecycle.startGrace(c.appId, c.userId);
     if (c.channelSid && twilio.mode === "live") {
-      twilio
-        .removeParticipant(c.channelSid, tokens.forVet(r.fromVetId).identity)
-        .catch((err: unknown) => logger.warn({ err, consultationId: c.id }, "removing the old vet from the conversation failed"));
+      for (const gone of leaving != null ? [r.fromVetId, leaving] : [r.fromVetId]) {
+        twilio
+          .removeParticipant(c.channelSid, tokens.forVet(gone).identity)
+          .catch((err: unknown) => logger.warn({ err, consultationId: c.id }, "removing the old vet from the conversation failed"));
+      }
     }
     return true;
   }

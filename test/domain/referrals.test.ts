@@ -113,6 +113,21 @@ describe("referrals", () => {
     expect(t.notifier.of("user:1:1", "consult:queued").filter((q) => q.reason)).toEqual([]);
   });
 
+  it("the next vet gone past VET_GRACE_MS during a warm overlap: handed over (vet_left), the first vet told it is over for it", async () => {
+    const id = await activeWithVet1();
+    await t.engine.transfer(1, id, { to: {}, note: "", mode: "warm" });
+    await t.engine.accept(2, id);
+    await t.engine.vetDisconnected(2, "v2");
+    t.clock.advance(60_000);
+    await t.engine.tick();
+    expect(t.notifier.of("user:1:1", "consult:queued").filter((q) => q.reason === "vet_left")).toHaveLength(1);
+    expect(t.notifier.of("vet:1", "consult:ended")).toEqual([{ consultation_id: id, ended_by: "system", reason: "vet_left" }]);
+    expect((await store.getVet(1))!.activeConsultationIds).toEqual([]);
+    // Back in the queue ahead of all: the first vet, free again, may take it back.
+    expect(await store.getConsultation(id)).toMatchObject({ transferred: true, vetId: null });
+    expect(offersTo(1).at(-1)).toMatchObject({ consultation_id: id, transferred: true });
+  });
+
   it("an end during a pending referral revokes its offer; the record keeps the end", async () => {
     const id = await activeWithVet1();
     await t.engine.transfer(1, id, { to: {}, note: "", mode: "warm" });

@@ -93,6 +93,7 @@ for (const redis of [false, true]) {
       // The end belongs to the vet holding it last; the first may only leave.
       expect((await a.ask("consult:end", { consultation_id: id })).status_code).toBe(404);
       expect((await b.ask("consult:leave", { consultation_id: id })).status_code).toBe(409);
+      expect((await a.ask("consult:feedback", { consultation_id: id, recommendation: "r", reason: "r" })).status_code).toBe(404);
       expect(await spells(id)).toEqual([
         { vet_id: vetA.id, left: false },
         { vet_id: vetB.id, left: false },
