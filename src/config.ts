@@ -102,6 +102,7 @@ export const configSchema = z
     PRIORITY_AGING_MS: int(300_000, 0),
     LICENSING: z.enum(["off", "on"]).default("off"),
     LICENSE_WAIT_MS: int(120_000, 0),
+    TRANSFER_TIMEOUT_MS: int(120_000, 100),
     SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
     WEBHOOK_RETRY_BASE_MS: int(5_000, 10, 3_600_000),
     WEBHOOK_RETRY_WINDOW_S: int(86_400, 1, 7 * 86_400),
@@ -291,6 +292,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxQueuedPerApp: c.MAX_QUEUED_PER_APP,
       licensing: c.LICENSING === "on",
       licenseWaitMs: c.LICENSE_WAIT_MS,
+      transferTimeoutMs: c.TRANSFER_TIMEOUT_MS,
     },
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
     webhooks: {

@@ -41,6 +41,7 @@ describe("configuration", () => {
       maxQueuedPerApp: 0,
       licensing: false,
       licenseWaitMs: 120_000,
+      transferTimeoutMs: 120_000,
     });
   });
 

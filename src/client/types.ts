@@ -111,6 +111,20 @@ export interface VetClient extends BaseClient<VetEvents> {
    * also arrives as `chat:message` (match it by `id`).
    */
   sendChat(consultationId: VetSends<"chat:send">["consultation_id"], text: VetSends<"chat:send">["text"]): Promise<VetGets<"chat:send">>;
+  /**
+   * `consult:transfer`: refer an active consultation you hold to another vet (PROTOCOL §10):
+   * `to` is `{vet_email}` or `{species?, language?}`; `mode` `warm` (default) or `cold`.
+   * You keep it until a vet accepts (`consult:transferred`) or it fails (`consult:transfer_failed`).
+   */
+  transfer(
+    consultationId: VetSends<"consult:transfer">["consultation_id"],
+    to: VetSends<"consult:transfer">["to"],
+    opts?: { note?: VetSends<"consult:transfer">["note"]; mode?: VetSends<"consult:transfer">["mode"] },
+  ): Promise<VetGets<"consult:transfer">>;
+  /** `consult:transfer_cancel`: withdraw your pending referral. */
+  cancelTransfer(consultationId: VetSends<"consult:transfer_cancel">["consultation_id"]): Promise<void>;
+  /** `consult:leave`: as a warm referral's first vet, leave the consultation to the next vet. */
+  leave(consultationId: VetSends<"consult:leave">["consultation_id"]): Promise<void>;
 }
 
 /** Input of {@link OwnerClient.request}: the `consult:request` payload. */

@@ -24,6 +24,24 @@ class VetConnection extends Connection<VetClientEvents, VetEvents> implements Ve
   sendChat(consultationId: string, text: string): ReturnType<VetClient["sendChat"]> {
     return this.ask("chat:send", { consultation_id: consultationId, text });
   }
+  transfer(
+    consultationId: string,
+    to: Parameters<VetClient["transfer"]>[1],
+    opts: Parameters<VetClient["transfer"]>[2] = {},
+  ): ReturnType<VetClient["transfer"]> {
+    return this.ask("consult:transfer", {
+      consultation_id: consultationId,
+      to,
+      ...(opts.note !== undefined ? { note: opts.note } : {}),
+      ...(opts.mode !== undefined ? { mode: opts.mode } : {}),
+    });
+  }
+  async cancelTransfer(consultationId: string): Promise<void> {
+    await this.ask("consult:transfer_cancel", { consultation_id: consultationId });
+  }
+  async leave(consultationId: string): Promise<void> {
+    await this.ask("consult:leave", { consultation_id: consultationId });
+  }
   refreshTwilioToken(): Promise<TokenPayload> {
     return this.ask("token:refresh", {});
   }

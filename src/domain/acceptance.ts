@@ -14,7 +14,8 @@ import type { PayloadBuilder } from "./outgoing-payloads.js";
 import type { Notifier } from "./ports.js";
 import type { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";
-import type { HeldOffer, LiveConsultation } from "./types.js";
+import { referralEntryId, type HeldOffer, type LiveConsultation } from "./types.js";
+import type { Referrals } from "./referrals.js";
 
 export interface AcceptanceDeps {
   store: RoutingStore;
@@ -26,6 +27,8 @@ export interface AcceptanceDeps {
   clock: Clock;
   logger: Logger;
   observer?: EngineObserver | undefined;
+  /** A referral's accept (PROTOCOL §10) hands the consultation over instead of activating it. */
+  referrals?: Referrals | undefined;
 }
 
 export class Acceptance {
@@ -45,10 +48,17 @@ export class Acceptance {
     const { store, calls, ledgerWriter, observer } = this.deps;
     const now = this.deps.clock.now();
     // Offline SIDs have no outside effect: made up front, stored by the accept step itself.
-    const r = await store.acceptOffer(consultationId, vetId, now, calls.localConversationSid());
+    const sid = calls.localConversationSid();
+    let r = await store.acceptOffer(consultationId, vetId, now, sid);
+    // Clients know a referral's offer (PROTOCOL §10) by its consultation's id: tried second, off the common path.
+    if (!r.ok && r.reason === "no_offer") {
+      const referral = await store.acceptOffer(referralEntryId(consultationId), vetId, now, sid);
+      if (referral.ok || referral.reason === "expired") r = referral;
+    }
     if (!r.ok) {
       throw new AppError(409, r.reason === "expired" ? "The offer has expired." : "The offer is no longer available.");
     }
+    if (r.referral && this.deps.referrals) return this.deps.referrals.accepted(vetId, r);
     let c = r.consultation;
     if (r.alreadyActive) {
       c = await calls.ensureConversation(c, false);
@@ -61,8 +71,9 @@ export class Acceptance {
       );
       const still = await store.getConsultation(c.id);
       if (still?.status !== "active" || still.vetId !== vetId) throw new AppError(409, "The offer is no longer available.");
-      // A handed-over consultation: retries the join of a failed first accept.
-      if (c.transferred) await calls.joinConversation(c);
+      // A handed-over or referred consultation: retries the join of a failed first accept
+      // (adding a participant already there counts as added).
+      await calls.joinConversation(c);
     } else {
       await this.recordAccept(c, vetId, now, r.offer);
       observer?.offer?.("accepted");

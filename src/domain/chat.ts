@@ -40,11 +40,13 @@ export function chatMessagePayload(m: ChatMessageRecord): ChatMessage {
 }
 
 /**
- * The vets in a consultation, who get its `chat:message`: the vet holding it. (A warm
- * referral, where two vets hold one consultation for a while, adds the second here.)
+ * The vets in a consultation, who get its `chat:message` and may write in it: the vet
+ * holding it and, during a warm referral's overlap, the first vet until `consult:leave`.
  */
 export function vetsIn(c: LiveConsultation): number[] {
-  return c.vetId !== null ? [c.vetId] : [];
+  const vets = c.vetId !== null ? [c.vetId] : [];
+  if (c.leavingVetId != null && c.leavingVetId !== c.vetId) vets.push(c.leavingVetId);
+  return vets;
 }
 
 export class Chat {

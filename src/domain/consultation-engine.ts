@@ -33,7 +33,8 @@ import { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";
 import { Timekeeper } from "./timekeeper.js";
 import { QUEUE_HEAD_LIMIT, routingRules } from "./routing-rules.js";
-import type { LiveConsultation, VetChosenStatus, VetPresence, VetSkills } from "./types.js";
+import { publicId, referralEntryId, type LiveConsultation, type VetChosenStatus, type VetPresence, type VetSkills } from "./types.js";
+import { Referrals, type ReferralInput } from "./referrals.js";
 import { VetHandover, type VetResume } from "./vet-handover.js";
 
 export type { EngineObserver, RoutingConfig } from "./engine-config.js";
@@ -63,6 +64,7 @@ export class ConsultationEngine {
   private readonly handover: VetHandover;
   private readonly acceptance: Acceptance;
   private readonly chat: Chat;
+  private readonly referrals: Referrals;
 
   constructor(deps: EngineDeps) {
     this.deps = deps;
@@ -90,6 +92,21 @@ export class ConsultationEngine {
       logger,
     });
     this.pass = new RoutingPass({ store, notifier, ledgerWriter, positions: this.positions, clock, routing, observer });
+    this.referrals = new Referrals({
+      store,
+      ledger,
+      ledgerWriter,
+      notifier,
+      directory: deps.directory,
+      payloads: this.payloads,
+      calls: this.calls,
+      twilio: deps.twilio,
+      tokens: deps.tokens,
+      routingPass: this.pass,
+      clock,
+      logger,
+      routing,
+    });
     this.lifecycle = new Lifecycle({
       store,
       ledgerWriter,
@@ -101,6 +118,7 @@ export class ConsultationEngine {
       logger,
       routing,
       observer,
+      referrals: this.referrals,
     });
     this.rebuilder = new Rebuilder({
       store,
@@ -126,6 +144,7 @@ export class ConsultationEngine {
       clock,
       logger,
       routing,
+      referrals: this.referrals,
     });
     this.timekeeper = new Timekeeper({
       rebuilder: this.rebuilder,
@@ -142,6 +161,7 @@ export class ConsultationEngine {
       onNodeReaped: deps.onNodeReaped,
       vetHandover: this.handover,
       careFallback: new CareFallback({ store, ledgerWriter, positions: this.positions, routingPass: this.pass, clock, logger }),
+      referrals: this.referrals,
     });
     this.intake = new Intake({
       store,
@@ -179,6 +199,7 @@ export class ConsultationEngine {
       clock,
       logger,
       observer,
+      referrals: this.referrals,
     });
   }
 
@@ -255,7 +276,7 @@ export class ConsultationEngine {
     this.rebuilder.noteVetStatus(vetId, presence.status);
     if (released) {
       this.lifecycle.offerEnded(released.id, vetId, "away", offer);
-      this.deps.notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: released.id, reason: "cancelled" });
+      this.deps.notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: publicId(released), reason: "cancelled" });
     }
     if (status === "available" || released) await this.pass.run(released ? { include: released.id } : {});
     return { status: presence.status };
@@ -361,12 +382,32 @@ export class ConsultationEngine {
     return this.acceptance.accept(vetId, consultationId);
   }
 
-  /** `consult:decline`: the next vet is offered at once. */
+  /** `consult:decline`: the next vet is offered at once (a referral's offer: see {@link Referrals}). */
   async decline(vetId: number, consultationId: string): Promise<void> {
-    const released = await this.store.releaseOffer(consultationId, vetId);
+    // Clients know a referral's offer by its consultation's id.
+    let id = consultationId;
+    let released = await this.store.releaseOffer(id, vetId);
+    if (!released) released = await this.store.releaseOffer((id = referralEntryId(consultationId)), vetId);
     if (!released) throw new AppError(409, "The offer is no longer available.");
-    this.lifecycle.offerEnded(consultationId, vetId, "declined", released.offer);
-    await this.pass.run({ include: consultationId });
+    this.lifecycle.offerEnded(id, vetId, "declined", released.offer);
+    await this.pass.run({ include: id });
+  }
+
+  // ------------------------------------------------------------------ referrals (PROTOCOL §10)
+
+  /** `consult:transfer`: see {@link Referrals.request}. */
+  transfer(vetId: number, consultationId: string, input: ReferralInput): Promise<{ consultation_id: string; referral: "pending" }> {
+    return this.referrals.request(vetId, consultationId, input);
+  }
+
+  /** `consult:transfer_cancel`. */
+  cancelTransfer(vetId: number, consultationId: string): Promise<void> {
+    return this.referrals.cancel(vetId, consultationId);
+  }
+
+  /** `consult:leave`: a warm referral's first vet lets go. */
+  leave(vetId: number, consultationId: string): Promise<void> {
+    return this.referrals.leave(vetId, consultationId);
   }
 
   // ------------------------------------------------------------------ lifecycle

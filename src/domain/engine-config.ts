@@ -24,6 +24,8 @@ export interface RoutingConfig {
   licensing?: boolean;
   /** `LICENSE_WAIT_MS`: a treatment request with `advice_fallback` becomes advice after this without a licensed vet. */
   licenseWaitMs?: number;
+  /** `TRANSFER_TIMEOUT_MS`: a referral no vet accepted by then fails (PROTOCOL §10). Absent = 120000. */
+  transferTimeoutMs?: number;
 }
 
 /** Optional observation hooks (metrics). */

@@ -13,7 +13,8 @@ import type { Notifier } from "./ports.js";
 import type { QueuePositions } from "./queue-positions.js";
 import type { RoutingPass } from "./routing-pass.js";
 import type { FinishResult, RoutingStore } from "./routing-store.js";
-import type { EndedBy, HeldOffer, LiveConsultation, OfferOutcome } from "./types.js";
+import { isReferralEntryId, type EndedBy, type HeldOffer, type LiveConsultation, type OfferOutcome } from "./types.js";
+import { revokeReferralOffer, type Referrals } from "./referrals.js";
 import { StorageUnavailableError } from "./errors.js";
 import type { Logger } from "../lib/logger.js";
 
@@ -33,6 +34,8 @@ export interface LifecycleDeps {
   logger: Logger;
   routing: RoutingConfig;
   observer?: EngineObserver | undefined;
+  /** Referrals (PROTOCOL §10): their entries' offers, and a referral withdrawn when its consultation closes. */
+  referrals?: Referrals | undefined;
 }
 
 export class Lifecycle {
@@ -50,6 +53,13 @@ export class Lifecycle {
   offerEnded(consultationId: string, vetId: number, outcome: OfferOutcome, offer: HeldOffer | null): void {
     const at = this.deps.clock.now();
     this.deps.observer?.offer?.(outcome);
+    const referrals = this.deps.referrals;
+    if (referrals && isReferralEntryId(consultationId)) {
+      referrals
+        .offerEnded(consultationId, vetId, outcome, offer)
+        .catch((err: unknown) => this.deps.logger.error({ err, consultationId, vetId }, "referral offer outcome not handled"));
+      return;
+    }
     const requeued = outcome !== "accepted" && outcome !== "cancelled" && outcome !== "expired";
     const times = offer?.vetId === vetId ? { offeredAt: offer.offeredAt, expiresAt: offer.expiresAt } : undefined;
     this.deps.ledgerWriter.writeBehind(consultationId, (l) => l.offerEnded(consultationId, vetId, outcome, at, requeued, times));
@@ -79,6 +89,11 @@ export class Lifecycle {
     seen?: LiveConsultation | null,
   ): Promise<boolean> {
     const { store, routing } = this.deps;
+    // A pending referral goes first: its entry's offer can no longer be accepted.
+    if (!seen || seen.referral) {
+      const ended = await store.endReferral(id);
+      if (ended) revokeReferralOffer(this.deps, id, ended);
+    }
     const now = this.deps.clock.now();
     const wrapupUntil = routing.wrapupMs > 0 ? now + routing.wrapupMs : null;
     if (seen?.status === "active") {
@@ -167,6 +182,7 @@ export class Lifecycle {
       const ended = endedPayload(c.id, opts.endedBy ?? "system", opts.reason);
       notifier.toUser(c.appId, c.userId, "consult:ended", ended);
       if (c.vetId !== null) notifier.toVet(c.vetId, "consult:ended", ended);
+      if (c.leavingVetId != null) notifier.toVet(c.leavingVetId, "consult:ended", ended);
       if (c.acceptedAt !== null) positions.observeHandle(now - c.acceptedAt);
       this.deps.calls.closeCall(c);
     } else if (final === "expired") {

@@ -17,7 +17,7 @@ import type {
 import type { Directory, FeedbackRecord, TokenMinter } from "./ports.js";
 import { chatCapacity } from "./routing-rules.js";
 import type { RoutingSnapshot } from "./routing-store.js";
-import type { EndedBy, LiveConsultation, VetCard, VetPresence } from "./types.js";
+import { publicId, type EndedBy, type LiveConsultation, type VetCard, type VetPresence } from "./types.js";
 
 /** What `GET /admin/v1/stats` answers. */
 export interface EngineStats {
@@ -63,11 +63,12 @@ export class PayloadBuilder {
    * `consult:matched` for the owner and the accept/assigned payload for the vet: each with its
    * own token; the vet's carries the chat so far (a vet taking over sees the conversation).
    */
-  async matched(c: LiveConsultation): Promise<{ user: MatchedPayload; vet: VetConsultationPayload }> {
+  async matched(c: LiveConsultation, forVetId: number = c.vetId!): Promise<{ user: MatchedPayload; vet: VetConsultationPayload }> {
     const vetId = c.vetId!;
     const [card, chat] = await Promise.all([this.vetCard(vetId), this.messages(c.id)]);
     const userToken = this.tokens.forUser(c.appId, c.userId);
-    const vetToken = this.tokens.forVet(vetId);
+    // The vet's own identity and token: a warm referral's first vet is not the one holding it last.
+    const vetToken = this.tokens.forVet(forVetId);
     const base = { consultation_id: c.id, type: c.type, channel: c.channelSid ?? "", vet: card };
     return {
       user: { ...base, identity: userToken.identity, twilioToken: userToken.token },
@@ -78,6 +79,7 @@ export class PayloadBuilder {
         user: c.profile.user,
         pet: c.profile.pet,
         user_identity: userToken.identity,
+        ...(c.leavingVetId != null && c.leavingVetId === forVetId ? { leaving: true } : {}),
         ...requestTags(c),
         ...chat,
       },
@@ -104,8 +106,8 @@ export class PayloadBuilder {
   }
 
   /** A vet's `consult:state` of one of their active consultations (resume): accept's data, fresh token. */
-  async vetState(c: LiveConsultation): Promise<VetStatePayload> {
-    const { vet } = await this.matched(c);
+  async vetState(c: LiveConsultation, forVetId: number = c.vetId!): Promise<VetStatePayload> {
+    const { vet } = await this.matched(c, forVetId);
     return { ...vet, status: "active" };
   }
 
@@ -126,14 +128,17 @@ function tokenPayload(t: { token: string; expiresAt: number }): TokenPayload {
 
 /** `consult:offer` for the vet a routing pass chose. */
 export function offerPayload(c: LiveConsultation, requested: boolean, expiresAt: number): OfferPayload {
+  const referral = c.referralOf && c.referral ? c.referral : null;
   return {
-    consultation_id: c.id,
+    consultation_id: publicId(c),
     type: c.type,
     user: c.profile.user,
     pet: c.profile.pet,
     requested,
     expires_at: new Date(expiresAt).toISOString(),
-    ...(c.transferred ? { transferred: true } : {}),
+    ...(c.transferred && !referral ? { transferred: true } : {}),
+    // A referral's offer (PROTOCOL §10) says who refers it and why.
+    ...(referral ? { referral: { from_vet: { id: referral.fromVetId, name: referral.fromVetName }, note: referral.note } } : {}),
     ...requestTags(c),
   };
 }
@@ -183,9 +188,10 @@ export function storedFeedbackPayload(fb: FeedbackRecord): Omit<FeedbackPayload,
 export function statsPayload({ queue, vets }: RoutingSnapshot, vetMaxConsults: number): EngineStats {
   const full = (v: VetPresence) => v.holdsVideo === true || v.activeConsultationIds.length >= chatCapacity(v, vetMaxConsults);
   const byStatus: Record<string, number> = { available: 0, offered: 0, busy: 0, wrapup: 0, away: 0, offline: 0 };
-  let active = 0;
+  // A warm referral's consultation is held by two vets: counted once.
+  const active = new Set<string>();
   for (const v of vets) {
-    active += v.activeConsultationIds.length;
+    for (const id of v.activeConsultationIds) active.add(id);
     const key =
       v.connections === 0
         ? "offline"
@@ -201,5 +207,7 @@ export function statsPayload({ queue, vets }: RoutingSnapshot, vetMaxConsults: n
     byStatus[key] = (byStatus[key] ?? 0) + 1;
   }
   const advice = queue.filter((c) => c.care === "advice").length;
-  return { queue_length: queue.length, waiting_advice: advice, vets: byStatus, open_consultations: queue.length + active };
+  // A referral's queue entry waits for a vet, but its consultation is open already (active).
+  const requests = queue.filter((c) => !c.referralOf).length;
+  return { queue_length: queue.length, waiting_advice: advice, vets: byStatus, open_consultations: requests + active.size };
 }

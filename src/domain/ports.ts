@@ -172,6 +172,27 @@ export interface Ledger {
    * (so a retry after a half-done attempt goes on); false when it no longer waits.
    */
   changeCare(id: string, care: Care, at: number, detail: Record<string, unknown>): Promise<boolean>;
+  /**
+   * A referral's offer to a vet (PROTOCOL §10): its offer row and an event; the consultation
+   * stays active (no `offered` transition).
+   */
+  referralOffered(consultationId: string, vetId: number, offeredAt: number, expiresAt: number): Promise<void>;
+  /**
+   * A referral accepted (PROTOCOL §10), in one write: the offer resolved `accepted`, the
+   * consultation's vet is `toVetId` (a spell opens; `cold`, the first vet's closes), the event
+   * (`detail`) and the `consultation.transferred` webhook. Only while it is active.
+   */
+  referralAccepted(
+    consultationId: string,
+    toVetId: number,
+    fromVetId: number,
+    cold: boolean,
+    at: number,
+    offer: { offeredAt: number; expiresAt: number },
+    detail: Record<string, unknown>,
+  ): Promise<void>;
+  /** A vet lets go of a consultation another vet holds now (a warm referral's first vet): its spell closes, with the event. */
+  vetLeft(consultationId: string, vetId: number, at: number, detail: Record<string, unknown>): Promise<void>;
   /** Appends an event that is not a status change (e.g. a relayed call status). */
   note(id: string, at: number, detail: Record<string, unknown>): Promise<void>;
   get(id: string): Promise<ConsultationRecord | null>;

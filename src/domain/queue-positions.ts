@@ -157,7 +157,8 @@ export class QueuePositions {
       for (let i = 0; i < ordered.length; i++) {
         const c = ordered[i];
         live.add(c.id);
-        if (!notifier.holdsUser(c.appId, c.userId)) continue;
+        // A referral's entry (PROTOCOL §10) waits ahead of others, but its owner is not waiting.
+        if (c.referralOf || !notifier.holdsUser(c.appId, c.userId)) continue;
         const estimated = this.estimateWait(i + 1, vets, c);
         const told = `${i + 1}:${estimated}`;
         if (this.sent.get(c.id)?.told === told) continue;

@@ -166,7 +166,10 @@ export class RoutingPass {
         const c = r.consultation;
         notifier.toVet(p.vetId, "consult:offer", offerPayload(c, p.requested, expiresAt));
         observer?.offer?.("offered");
-        ledgerWriter.writeBehind(c.id, (l) => l.offerMade(c.id, p.vetId, now, expiresAt, p.requested));
+        // A referral's offer (PROTOCOL §10) is recorded against its consultation, which stays active.
+        const of = c.referralOf;
+        if (of) ledgerWriter.writeBehind(of, (l) => l.referralOffered(of, p.vetId, now, expiresAt));
+        else ledgerWriter.writeBehind(c.id, (l) => l.offerMade(c.id, p.vetId, now, expiresAt, p.requested));
       });
       // Another node changed the state under this plan: plan again from fresh state.
       if (!lost) return;

@@ -63,7 +63,8 @@ export function routingRules(cfg: {
 export type RoutedRequest = Pick<
   LiveConsultation,
   "type" | "seq" | "createdAt" | "excludedVetIds" | "transferred" | "species" | "language" | "priority" | "region" | "care"
->;
+> &
+  Partial<Pick<LiveConsultation, "referralOf" | "requestedVetId">>;
 
 /** Chat consultations the vet may hold at once: their `max_chats`, else `VET_MAX_CONSULTS`. */
 export function chatCapacity(v: VetPresence, maxConsults: number): number {
@@ -135,6 +136,9 @@ export function canTake(
   if (!treatsSpecies(v, c.species)) return false;
   if (!mayGiveCare(v, c, rules.licensing)) return false;
   if (c.type === "video" && v.activeConsultationIds.length > 0) return false;
+  // A referral (PROTOCOL §10) goes only to the vet it names, and its language binds.
+  if (c.referralOf && c.requestedVetId != null && c.requestedVetId !== v.vetId) return false;
+  if (c.referralOf && c.language && !languagesOf(v).includes(c.language)) return false;
   if (!opts.ignoreLanguage && inLanguageWindow(c, now, rules.languageWaitMs) && !languagesOf(v).includes(c.language!)) return false;
   return true;
 }

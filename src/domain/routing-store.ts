@@ -4,6 +4,7 @@ import type {
   DeadlineKind,
   HeldOffer,
   LiveConsultation,
+  Referral,
   VetChosenStatus,
   VetPresence,
   VetSkills,
@@ -138,6 +139,12 @@ export interface RoutingStore {
    * (`expiresAt > now`). The consultation becomes active; the offer deadline is removed.
    * Accepting again a consultation already active with the same vet returns it (idempotent).
    * `channelSid`, when given, is set in the same step if this accept activates it.
+   *
+   * A referral entry's offer (PROTOCOL §10) instead hands its consultation to the vet, only
+   * while that consultation is active with the referral's first vet: the entry is gone, the
+   * vet holds the consultation, and the first vet either no longer does (`cold`) or holds it
+   * too as `leavingVetId` (`warm`); the reply's `consultation` is the referred one, with
+   * `referral`. No consultation ever has two holders but in such a warm overlap.
    */
   acceptOffer(consultationId: string, vetId: number, now: number, channelSid?: string): Promise<AcceptResult>;
 
@@ -165,7 +172,8 @@ export interface RoutingStore {
 
   /**
    * Removes an open consultation for good (ended, cancelled or expired), with its
-   * deadlines. A held offer is released. An active consultation's vet enters wrap-up until
+   * deadlines. A held offer is released; a warm referral's leaving vet is free at once (its
+   * referral entry is the caller's to end first, {@link endReferral}). An active consultation's vet enters wrap-up until
    * `wrapupUntil` (a `wrapup` deadline is scheduled), or is free at once when null.
    * Returns null when it is no longer open (idempotent).
    */
@@ -185,6 +193,43 @@ export interface RoutingStore {
     queueDeadline: number,
     opts?: { ifVetOffline?: boolean },
   ): Promise<TransferResult | null>;
+
+  // ---------- referrals (PROTOCOL §10) ----------
+
+  /**
+   * Refers an active consultation held by `fromVetId` alone (no referral pending, no warm
+   * overlap) to another vet: the consultation gets `referral`, and a queue entry
+   * ({@link referralEntryId}) joins the transferred class with `to`'s species and language
+   * (binding), its `type`, region and care, `requestedVetId` the named vet (binding), the first
+   * vet excluded, and a `queue` deadline at `referral.deadline`. Routing offers the entry like a
+   * request ({@link claimOffer}, {@link releaseOffer}); {@link acceptOffer} of it hands the
+   * consultation over. `referral.species` and `language` are what `to` asked for.
+   */
+  requestReferral(consultationId: string, referral: Referral): Promise<ReferralRequestResult>;
+
+  /**
+   * Withdraws the consultation's pending referral (cancelled, failed, or its consultation
+   * ends or is handed over): the entry leaves the queue with its deadlines, and a vet holding
+   * its offer no longer does. Null when none is pending (accepted or ended already).
+   */
+  endReferral(consultationId: string): Promise<EndedReferral | null>;
+
+  /**
+   * The first vet of a warm referral leaves (`consult:leave`): it no longer holds the
+   * consultation (free again from `now` if it holds nothing else). Null when `vetId` is not
+   * its leaving vet.
+   */
+  leaveConsultation(consultationId: string, vetId: number, now: number): Promise<LeaveResult | null>;
+
+  /**
+   * Undoes a referral's {@link acceptOffer} whose durable write failed (record first): the
+   * consultation, held by `vetId` as that accept left it, is `referral`'s first vet's again
+   * (held again when cold) with the referral pending, and its entry is offered to `vetId` again
+   * with `offer` (its offer deadline), or waits (`vetId` not excluded) when that vet holds another
+   * offer by now. `referral.species` and `language` are the entry's. Null when the
+   * consultation is no longer as that accept left it (nothing changed).
+   */
+  revertReferral(consultationId: string, vetId: number, referral: Referral, offer: HeldOffer, now: number): Promise<"offered" | "queued" | null>;
 
   // ---------- rebuild (PROTOCOL §6) ----------
 
@@ -282,8 +327,36 @@ export type AcceptResult =
       alreadyActive: boolean;
       /** The offer this accept resolved (not on a repeated accept): what {@link RoutingStore.revertAccept} puts back. */
       offer?: HeldOffer;
+      /** Set when the offer was a referral's (PROTOCOL §10): the consultation changed hands. */
+      referral?: ReferralAccepted;
     }
   | { ok: false; reason: "no_offer" | "expired" };
+
+/**
+ * The accept of a referral entry's offer: `consultation` is the referred one, now held by the
+ * new vet (`vetId`), with the first vet as `leavingVetId` when warm.
+ */
+export interface ReferralAccepted {
+  fromVetId: number;
+  referral: Referral;
+}
+
+export type ReferralRequestResult =
+  | { ok: true; consultation: LiveConsultation; entry: LiveConsultation }
+  | { ok: false; reason: "not_found" | "not_holder" | "not_active" | "pending" };
+
+export interface EndedReferral {
+  /** The consultation, its referral gone. */
+  consultation: LiveConsultation;
+  referral: Referral;
+  /** The vet whose offer of the entry was revoked, with that offer. */
+  revokedOffer: HeldOffer | null;
+}
+
+export interface LeaveResult {
+  consultation: LiveConsultation;
+  presence: VetPresence | null;
+}
 
 /** An offer that ended without acceptance: the consultation, queued again, and the offer. */
 export interface ReleasedOffer {

@@ -15,7 +15,8 @@ import type { Rebuilder } from "./rebuild.js";
 import type { RoutingPass } from "./routing-pass.js";
 import type { NodeCleanup, RoutingStore } from "./routing-store.js";
 import { QUEUE_HEAD_LIMIT } from "./routing-rules.js";
-import type { Deadline } from "./types.js";
+import { isReferralEntryId, publicId, type Deadline } from "./types.js";
+import type { Referrals } from "./referrals.js";
 import type { VetHandover } from "./vet-handover.js";
 
 // Deadlines claimed per tick.
@@ -41,6 +42,8 @@ export interface TimekeeperDeps {
   vetHandover?: VetHandover | undefined;
   /** Treatment requests that become advice (`license` deadlines, PROTOCOL §4). */
   careFallback?: CareFallback | undefined;
+  /** Referrals whose `TRANSFER_TIMEOUT_MS` ran out (their entries' `queue` deadlines). */
+  referrals?: Referrals | undefined;
 }
 
 /** With a queue longer than its head, the timer's pass reads it whole on every this many ticks (1 s). */
@@ -110,6 +113,8 @@ export class Timekeeper {
       case "offer":
         return this.onOfferTimeout(d.ref);
       case "queue":
+        // A referral's entry: TRANSFER_TIMEOUT_MS passed with no taker (PROTOCOL §10).
+        if (isReferralEntryId(d.ref)) return this.deps.referrals?.expired(d.ref);
         return this.deps.lifecycle.closeOnDeadline("queue", d.ref, "expired", "queue_timeout");
       case "grace":
         return this.deps.lifecycle.closeOnDeadline("grace", d.ref, "cancelled", "user_gone");
@@ -136,7 +141,7 @@ export class Timekeeper {
     if (!released) return;
     this.deps.rebuilder?.noteVetStatus(vetId, "away");
     this.deps.lifecycle.offerEnded(c.id, vetId, "timeout", released.offer);
-    notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: c.id, reason: "timeout" });
+    notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: publicId(c), reason: "timeout" });
     notifier.toVet(vetId, "presence", { status: "away", reason: "offer_timeout" });
     await this.deps.routingPass.run({ include: c.id });
   }

@@ -115,7 +115,54 @@ export interface LiveConsultation {
    * deadline the store keeps from the enqueue); null or absent: never.
    */
   careDeadline?: number | null;
+  /**
+   * A referral to another vet waiting for a taker (PROTOCOL §10): on an active consultation,
+   * and on its queue entry (see {@link referralEntryId}). Absent or null: none.
+   */
+  referral?: Referral | null;
+  /** On a referral's queue entry: the active consultation it refers. Absent on requests. */
+  referralOf?: string | null;
+  /** A warm referral's first vet, still holding the consultation until `consult:leave`. */
+  leavingVetId?: number | null;
   profile: RequestProfile;
+}
+
+/** `warm`: both vets hold the consultation until the first leaves; `cold`: the first leaves at once. */
+export type ReferralMode = "warm" | "cold";
+
+/** A pending referral of an active consultation (PROTOCOL §10). */
+export interface Referral {
+  fromVetId: number;
+  /** The first vet's name, shown on the offer. */
+  fromVetName: string;
+  note: string;
+  mode: ReferralMode;
+  /** The vet named by `to.vet_email`, or null for any vet with the skills asked for. */
+  toVetId: number | null;
+  /** The species and language `to` asked for (absent or null: none). */
+  species?: string | null;
+  language?: string | null;
+  requestedAt: number;
+  /** `TRANSFER_TIMEOUT_MS` after the request: no taker by then, it fails. */
+  deadline: number;
+}
+
+/**
+ * The id of an active consultation's referral entry: a queue entry in the transferred class
+ * that routing offers like a request; accepting it hands the consultation over instead.
+ */
+export function referralEntryId(consultationId: string): string {
+  return `${consultationId}~referral`;
+}
+
+/** The id is a referral entry's ({@link referralEntryId}). */
+export function isReferralEntryId(id: string): boolean {
+  return id.endsWith("~referral");
+}
+
+/** The consultation id clients know for a live consultation or a referral entry. */
+export function publicId(c: Pick<LiveConsultation, "id" | "referralOf">): string {
+  return c.referralOf ?? c.id;
 }
 
 /** A vet as routing sees it. */

@@ -14,12 +14,13 @@ import type { OfferPayload, VetStatePayload } from "../protocol/events.js";
 import type { RoutingConfig } from "./engine-config.js";
 import type { LedgerWriter } from "./ledger-writer.js";
 import type { Lifecycle } from "./lifecycle.js";
-import { offerPayload, type PayloadBuilder } from "./outgoing-payloads.js";
+import { endedPayload, offerPayload, type PayloadBuilder } from "./outgoing-payloads.js";
 import type { Notifier, TokenMinter, TwilioProvider } from "./ports.js";
 import type { QueuePositions } from "./queue-positions.js";
 import type { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";
-import type { VetPresence } from "./types.js";
+import { publicId, type VetPresence } from "./types.js";
+import { revokeReferralOffer, type Referrals } from "./referrals.js";
 
 /** A hand-over the database refused is tried again after this long. */
 export const HANDOVER_RETRY_MS = 1000;
@@ -40,6 +41,8 @@ export interface VetHandoverDeps {
   clock: Clock;
   logger: Logger;
   routing: RoutingConfig;
+  /** Referrals (PROTOCOL §10): a pending one is withdrawn, a warm overlap's first vet leaves. */
+  referrals?: Referrals | undefined;
 }
 
 /** What a reconnecting vet console is sent (PROTOCOL §3). */
@@ -66,7 +69,8 @@ export class VetHandover {
     const states: VetStatePayload[] = [];
     for (const id of vet.activeConsultationIds) {
       const c = await store.getConsultation(id);
-      if (c?.status === "active" && c.vetId === vetId) states.push(await payloads.vetState(c));
+      // A warm referral's first vet resumes it too, marked `leaving` (PROTOCOL §10).
+      if (c?.status === "active" && (c.vetId === vetId || c.leavingVetId === vetId)) states.push(await payloads.vetState(c, vetId));
     }
     let offer: OfferPayload | null = null;
     if (vet.offerConsultationId) {
@@ -103,7 +107,7 @@ export class VetHandover {
     const { released, offer } = await store.setVetStatus(vetId, "away", clock.now());
     if (released) {
       lifecycle.offerEnded(released.id, vetId, "away", offer);
-      notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: released.id, reason: "cancelled" });
+      notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: publicId(released), reason: "cancelled" });
     }
     await store.removeDeadline("vet_grace", String(vetId));
     await this.handOverAll(vetId, "vet_disabled");
@@ -141,7 +145,17 @@ export class VetHandover {
   private async handOver(consultationId: string, vetId: number, cause: HandoverCause): Promise<boolean> {
     const { store, ledgerWriter, positions, clock, routing, twilio, tokens, logger } = this.deps;
     const before = await store.getConsultation(consultationId);
+    // A warm referral's first vet who did not come back just leaves it to the next vet (PROTOCOL §10).
+    if (before?.status === "active" && before.leavingVetId === vetId && this.deps.referrals) {
+      await this.deps.referrals.leave(vetId, consultationId);
+      return false;
+    }
     if (before?.status !== "active" || before.vetId !== vetId) return false;
+    // A referral pending while its vet left is withdrawn: the consultation goes to the queue instead.
+    if (before.referral) {
+      const ended = await store.endReferral(consultationId);
+      if (ended) revokeReferralOffer(this.deps, consultationId, ended);
+    }
     const now = clock.now();
     await ledgerWriter.writeThrough(consultationId, (l) =>
       l.transition(consultationId, "queued", now, {}, { reason: "vet_left", from_vet_id: vetId, cause }),
@@ -160,12 +174,17 @@ export class VetHandover {
     const c = r.consultation;
     logger.info({ consultationId: c.id, vetId: r.fromVetId, cause }, "active consultation handed over");
     positions.joined(c, r.position, "vet_left");
+    // A warm referral's first vet, still in it, let go with the step: for that vet it is over.
+    const leaving = before.leavingVetId;
+    if (leaving != null) this.deps.notifier.toVet(leaving, "consult:ended", endedPayload(c.id, "system", "vet_left"));
     // An owner offline now had no grace while active (PROTOCOL §4): it starts with the wait.
     if ((await store.userConnectionCount(c.appId, c.userId)) === 0) await this.deps.lifecycle.startGrace(c.appId, c.userId);
     if (c.channelSid && twilio.mode === "live") {
-      twilio
-        .removeParticipant(c.channelSid, tokens.forVet(r.fromVetId).identity)
-        .catch((err: unknown) => logger.warn({ err, consultationId: c.id }, "removing the old vet from the conversation failed"));
+      for (const gone of leaving != null ? [r.fromVetId, leaving] : [r.fromVetId]) {
+        twilio
+          .removeParticipant(c.channelSid, tokens.forVet(gone).identity)
+          .catch((err: unknown) => logger.warn({ err, consultationId: c.id }, "removing the old vet from the conversation failed"));
+      }
     }
     return true;
   }

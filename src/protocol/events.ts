@@ -10,8 +10,10 @@ import type { z } from "zod";
 import type { Envelope } from "./envelope.js";
 import type { languageCodeSchema } from "./languages.js";
 import * as p from "./payloads.js";
+import * as r from "./referral-payloads.js";
 
 export * from "./payloads.js";
+export * from "./referral-payloads.js";
 export { envelopeSchema, errorEnvelopeSchema, type Envelope } from "./envelope.js";
 export * from "./handshake.js";
 
@@ -50,6 +52,17 @@ export const vetClientEvents = {
     ack: p.chatMessageSchema,
     summary: "Offline Twilio mode: a chat message in a consultation this vet holds (text trimmed, 1–4000 characters); the ack is the stored message. 404 not the vet's, 409 not active, 409 in live mode (chat runs on Twilio Conversations).",
   },
+  "consult:transfer": {
+    payload: r.transferSchema,
+    ack: r.transferAckSchema,
+    summary: "Refer an active consultation you hold to another vet (PROTOCOL §10); you keep it until a vet accepts.",
+  },
+  "consult:transfer_cancel": { payload: p.consultationIdSchema, ack: p.trueSchema, summary: "Withdraw your pending referral." },
+  "consult:leave": {
+    payload: p.consultationIdSchema,
+    ack: p.trueSchema,
+    summary: "A warm referral's first vet leaves the consultation the next vet now holds.",
+  },
 } as const satisfies Record<string, ClientEventSpec>;
 
 /** `/vet` server → client. */
@@ -63,6 +76,14 @@ export const vetServerEvents = {
   presence: { payload: p.presenceSchema, summary: "On connect and whenever the gateway changes the vet's status." },
   "call:status": { payload: p.vetCallStatusSchema, summary: "The owner answered a video call." },
   "consult:ended": { payload: p.endedSchema, summary: "The consultation ended." },
+  "consult:transfer_failed": {
+    payload: r.transferFailedSchema,
+    summary: "Your referral failed (declined, missed by the named vet, or TRANSFER_TIMEOUT_MS): you keep the consultation.",
+  },
+  "consult:transferred": {
+    payload: r.transferredSchema,
+    summary: "A vet accepted your referral: `cold`, you no longer hold it; `warm`, send `consult:leave` when done.",
+  },
   "consult:state": {
     payload: p.vetStateSchema,
     summary: "Right after connecting, once per active consultation of this vet (resume, fresh token).",
@@ -103,6 +124,7 @@ export const userServerEvents = {
   "consult:ended": { payload: p.endedSchema, summary: "The consultation ended." },
   "consult:expired": { payload: p.expiredSchema, summary: "No vet accepted within QUEUE_TIMEOUT_MS." },
   "consult:feedback": { payload: p.feedbackSchema, summary: "The vet's feedback." },
+  "consult:transferred": { payload: r.transferredSchema, summary: "Another vet took over the consultation (a referral, PROTOCOL §10)." },
   "consult:state": { payload: p.stateSchema, summary: "Right after connecting when an open consultation exists (resume)." },
   "chat:message": {
     payload: p.chatMessageEventSchema,
@@ -171,6 +193,8 @@ export type VetStatePayload = z.output<typeof p.vetStateSchema>;
 export type TokenPayload = z.output<typeof p.tokenSchema>;
 export type ChatMessage = z.output<typeof p.chatMessageSchema>;
 export type ChatMessageEventPayload = z.output<typeof p.chatMessageEventSchema>;
+export type TransferFailedReason = z.output<typeof r.transferFailedReasonSchema>;
+export type TransferInput = z.output<typeof r.transferSchema>;
 export type SessionClosedPayload = z.output<typeof p.sessionClosedSchema>;
 export type SessionClosedReason = z.output<typeof p.sessionClosedReasonSchema>;
 export type LanguageCode = z.output<typeof languageCodeSchema>;

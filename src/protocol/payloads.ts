@@ -180,6 +180,10 @@ export const offerSchema = z.object({
     .boolean()
     .optional()
     .meta({ description: "True when the consultation was active with a vet who left (PROTOCOL §4): the chat so far is in the same Conversation." }),
+  referral: z
+    .object({ from_vet: z.object({ id: z.int(), name: z.string() }), note: z.string() })
+    .optional()
+    .meta({ description: "A referral from another vet (PROTOCOL §10): who refers it, and their note. Absent on requests." }),
   ...requestTagFields,
 });
 
@@ -189,6 +193,10 @@ export const vetConsultationSchema = matchedSchema
     user: offerUserSchema,
     pet: offerPetSchema,
     user_identity: z.string().meta({ description: "The owner's Twilio identity (the other participant)." }),
+    leaving: z
+      .boolean()
+      .optional()
+      .meta({ description: "True for a warm referral's first vet while both hold it (PROTOCOL §10): it ends its part with `consult:leave`." }),
     // As the offer: a console opened after the offer (reload, another device) still shows them.
     ...requestTagFields,
     /** A vet taking over (hand-over, referral) or resuming sees the conversation so far. */

@@ -245,3 +245,59 @@ export const SAVE_FEEDBACK = statement(
    c as (select c.id, c.app_id from consultations c join saved on saved.consultation_id = c.id)
    ${outboxInsert("c", "'feedback.submitted'", "$5::timestamptz")}`,
 );
+
+/**
+ * A referral's offer (PROTOCOL §10): its row and an event, the status unchanged: $1 consultation,
+ * $2 vet, $3 offered at, $4 expires at, $5 event detail.
+ */
+export const REFERRAL_OFFERED = statement(
+  "referral_offered",
+  `with offer as (
+     insert into offers (consultation_id, vet_id, offered_at, expires_at)
+     values ($1::uuid, $2::integer, $3::timestamptz, $4::timestamptz)
+     on conflict (consultation_id, vet_id, offered_at) do nothing)
+   insert into consultation_events (consultation_id, from_status, to_status, detail, at)
+   select id, status, status, $5::jsonb, $3::timestamptz from consultations where id = $1::uuid`,
+);
+
+/**
+ * A referral accepted (PROTOCOL §10), while the consultation is active: $1 consultation,
+ * $2 the new vet, $3 at, $4 the first vet, $5 cold (the first vet's spell closes), $6 event
+ * detail, $7 offered at, $8 expires at. The new vet's spell opens, its offer resolves
+ * `accepted`, and `consultation.transferred` goes to the outbox, once.
+ */
+export const REFERRAL_ACCEPTED = statement(
+  "referral_accepted",
+  `with pre as (select id, app_id, vet_id from consultations where id = $1::uuid and status = 'active'),
+   spell_close as (
+     update consultation_vets s set left_at = $3::timestamptz from pre
+     where s.consultation_id = pre.id and s.left_at is null and $5::boolean and s.vet_id = $4::integer),
+   spell_open as (
+     insert into consultation_vets (consultation_id, vet_id, joined_at)
+     select pre.id, $2::integer, $3::timestamptz from pre where pre.vet_id is distinct from $2::integer
+     on conflict do nothing),
+   offer as (
+     insert into offers (consultation_id, vet_id, offered_at, expires_at, outcome, resolved_at)
+     select pre.id, $2::integer, $7::timestamptz, $8::timestamptz, 'accepted', $3::timestamptz from pre
+     on conflict (consultation_id, vet_id, offered_at) do update
+       set outcome = excluded.outcome, resolved_at = excluded.resolved_at
+       where offers.outcome is null),
+   hook as (
+     ${outboxInsert("pre", "'consultation.transferred'", "$3::timestamptz", "s.vet_id is distinct from $2::integer")}),
+   ev as (
+     insert into consultation_events (consultation_id, from_status, to_status, detail, at)
+     select pre.id, 'active', 'active', $6::jsonb, $3::timestamptz from pre where pre.vet_id is distinct from $2::integer)
+   update consultations c set vet_id = $2::integer from pre where c.id = pre.id`,
+);
+
+/** A vet lets go of a consultation it shared: $1 consultation, $2 vet, $3 at, $4 event detail. */
+export const VET_LEFT = statement(
+  "vet_left",
+  `with closed as (
+     update consultation_vets set left_at = $3::timestamptz
+     where consultation_id = $1::uuid and vet_id = $2::integer and left_at is null
+     returning consultation_id)
+   insert into consultation_events (consultation_id, from_status, to_status, detail, at)
+   select c.id, c.status, c.status, $4::jsonb, $3::timestamptz from consultations c
+   where c.id = $1::uuid and exists (select 1 from closed)`,
+);

@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, sql, type SQL } from "drizzle-orm";
 import type { Database, Db, StatementQuery, StatementRunner } from "../db/database.js";
-import { consultationEvents, consultations, feedback, offers, vets } from "../db/schema.js";
+import { consultationEvents, consultations, consultationVets, feedback, offers, vets } from "../db/schema.js";
 import type {
   ConsultationRecord,
   FeedbackRecord,
@@ -15,6 +15,8 @@ import {
   CREATE,
   iso,
   NOTE,
+  REFERRAL_ACCEPTED,
+  REFERRAL_OFFERED,
   RESOLVE_OFFER,
   SAVE_FEEDBACK,
   SET_SIDS,
@@ -24,6 +26,7 @@ import {
   TRANSITION_UPSERTING_OFFER,
   transitionValues,
   UPSERT_RESOLVED_OFFER,
+  VET_LEFT,
 } from "./ledger-statements.js";
 
 const recordColumns = {
@@ -143,6 +146,36 @@ export class ConsultationLedger implements Ledger {
   async changeCare(id: string, care: Care, atMs: number, detail: Record<string, unknown>): Promise<boolean> {
     const rows = await this.query<{ id: string }>(CHANGE_CARE, [id, care, iso(atMs), JSON.stringify(detail)]);
     return rows.length > 0;
+  }
+
+  async referralOffered(consultationId: string, vetId: number, offeredAt: number, expiresAt: number): Promise<void> {
+    const detail = JSON.stringify({ referral: "offered", vet_id: vetId });
+    await this.write(REFERRAL_OFFERED, [consultationId, vetId, iso(offeredAt), iso(expiresAt), detail]);
+  }
+
+  async referralAccepted(
+    consultationId: string,
+    toVetId: number,
+    fromVetId: number,
+    cold: boolean,
+    atMs: number,
+    offer: { offeredAt: number; expiresAt: number },
+    detail: Record<string, unknown>,
+  ): Promise<void> {
+    await this.durable(REFERRAL_ACCEPTED, [
+      consultationId,
+      toVetId,
+      iso(atMs),
+      fromVetId,
+      cold,
+      JSON.stringify(detail),
+      iso(offer.offeredAt),
+      iso(offer.expiresAt),
+    ]);
+  }
+
+  async vetLeft(consultationId: string, vetId: number, atMs: number, detail: Record<string, unknown>): Promise<void> {
+    await this.durable(VET_LEFT, [consultationId, vetId, iso(atMs), JSON.stringify(detail)]);
   }
 
   async note(id: string, atMs: number, detail: Record<string, unknown>): Promise<void> {
@@ -335,6 +368,8 @@ export interface ConsultationAudit extends ConsultationDetail {
   events: Array<{ fromStatus: string | null; toStatus: string; at: Date; detail: unknown }>;
   offers: Array<{ vetId: number; offeredAt: Date; expiresAt: Date; outcome: string | null; resolvedAt: Date | null }>;
   feedback: { vetId: number; recommendation: string; reason: string; outcome: string | null; createdAt: Date; updatedAt: Date } | null;
+  /** Every vet who held it and when, oldest first (PROTOCOL §10). */
+  vets: Array<{ vetId: number; joinedAt: Date; leftAt: Date | null }>;
 }
 
 /** Filters and page of {@link ConsultationReader.list}. */
@@ -381,7 +416,7 @@ export class ConsultationReader {
       .limit(1);
     const row = rows[0] as ConsultationDetail | undefined;
     if (!row) return null;
-    const [events, offerRows, feedbackRows] = await Promise.all([
+    const [events, offerRows, feedbackRows, spells] = await Promise.all([
       this.db
         .select({ fromStatus: consultationEvents.fromStatus, toStatus: consultationEvents.toStatus, at: consultationEvents.at, detail: consultationEvents.detail })
         .from(consultationEvents)
@@ -404,8 +439,13 @@ export class ConsultationReader {
         .from(feedback)
         .where(eq(feedback.consultationId, id))
         .limit(1),
+      this.db
+        .select({ vetId: consultationVets.vetId, joinedAt: consultationVets.joinedAt, leftAt: consultationVets.leftAt })
+        .from(consultationVets)
+        .where(eq(consultationVets.consultationId, id))
+        .orderBy(consultationVets.joinedAt, consultationVets.vetId),
     ]);
-    return { ...row, events, offers: offerRows, feedback: feedbackRows[0] ?? null };
+    return { ...row, events, offers: offerRows, feedback: feedbackRows[0] ?? null, vets: spells };
   }
 
   /** One page of consultations, newest first; `total` counts every match. */

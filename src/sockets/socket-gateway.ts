@@ -108,6 +108,18 @@ function vetHandlers(ctx: GatewayContext, engine: ConsultationEngine, socket: Ve
       data: await engine.sendChat({ kind: "vet", vetId }, p.consultation_id, p.text),
       message: "Message sent",
     }),
+    "consult:transfer": async (p) => ({
+      data: await engine.transfer(vetId, p.consultation_id, { to: p.to, note: p.note, mode: p.mode }),
+      message: "Referral requested",
+    }),
+    "consult:transfer_cancel": async (p) => {
+      await engine.cancelTransfer(vetId, p.consultation_id);
+      return { data: true, message: "Referral cancelled" };
+    },
+    "consult:leave": async (p) => {
+      await engine.leave(vetId, p.consultation_id);
+      return { data: true, message: "Left the consultation" };
+    },
   } satisfies EventHandlers<VetClientEvents>;
 }
 

@@ -36,6 +36,9 @@ type VetCalls = {
   startCall: "call:start";
   refreshTwilioToken: "token:refresh";
   sendChat: "chat:send";
+  transfer: "consult:transfer";
+  cancelTransfer: "consult:transfer_cancel";
+  leave: "consult:leave";
 };
 type OwnerCalls = {
   request: "consult:request";
@@ -109,6 +112,13 @@ describe("SDK against the map", () => {
     expectTypeOf<{ consultation_id: Decline[0] }>().toEqualTypeOf<VetSends<"consult:decline">>();
     expectTypeOf<{ consultation_id: End[0] }>().toEqualTypeOf<VetSends<"consult:end">>();
     expectTypeOf<{ consultation_id: Call[0] }>().toEqualTypeOf<VetSends<"call:start">>();
+    type Transfer = Args<VetClient["transfer"]>;
+    type TransferOpts = NonNullable<Transfer[2]>;
+    expectTypeOf<{ consultation_id: Transfer[0]; to: Transfer[1]; note?: TransferOpts["note"]; mode?: TransferOpts["mode"] }>().toEqualTypeOf<
+      VetSends<"consult:transfer">
+    >();
+    expectTypeOf<{ consultation_id: Args<VetClient["cancelTransfer"]>[0] }>().toEqualTypeOf<VetSends<"consult:transfer_cancel">>();
+    expectTypeOf<{ consultation_id: Args<VetClient["leave"]>[0] }>().toEqualTypeOf<VetSends<"consult:leave">>();
     type Feedback = Args<VetClient["sendFeedback"]>;
     expectTypeOf<{ consultation_id: Feedback[0]; recommendation: Feedback[1]; reason: Feedback[2]; outcome: Feedback[3] }>().toEqualTypeOf<
       VetSends<"consult:feedback">

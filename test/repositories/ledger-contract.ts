@@ -169,6 +169,36 @@ export function ledgerContract(name: string, make: () => Promise<LedgerFixture>)
       expect(await ledger.offersOf(c.id)).toEqual([{ vetId: vet, outcome: "accepted" }]);
     });
 
+    it("a referral (PROTOCOL §10): offered and accepted keep it active and move its vet once; the first vet leaves once", async () => {
+      const c = await created();
+      await ledger.transition(c.id, "active", T0 + 2, { vetId: vet });
+      await ledger.referralOffered(c.id, otherVet, T0 + 3, T0 + 30_003);
+      expect(await ledger.get(c.id)).toMatchObject({ status: "active", vetId: vet });
+      const detail = { referral: "accepted", vet_id: otherVet, from_vet_id: vet, mode: "warm" };
+      const offer = { offeredAt: T0 + 3, expiresAt: T0 + 30_003 };
+      await ledger.referralAccepted(c.id, otherVet, vet, false, T0 + 4, offer, detail);
+      await ledger.referralAccepted(c.id, otherVet, vet, false, T0 + 4, offer, detail);
+      expect(await ledger.get(c.id)).toMatchObject({ status: "active", vetId: otherVet });
+      expect(await ledger.offersOf(c.id)).toEqual([{ vetId: otherVet, outcome: "accepted" }]);
+      await ledger.vetLeft(c.id, vet, T0 + 5, { referral: "left", vet_id: vet });
+      await ledger.vetLeft(c.id, vet, T0 + 6, { referral: "left", vet_id: vet });
+      expect((await ledger.history(c.id)).slice(2)).toEqual([
+        { from: "active", to: "active", at: new Date(T0 + 3), detail: { referral: "offered", vet_id: otherVet } },
+        { from: "active", to: "active", at: new Date(T0 + 4), detail },
+        { from: "active", to: "active", at: new Date(T0 + 5), detail: { referral: "left", vet_id: vet } },
+      ]);
+      // Cold: the first vet's spell closes with the accept, so leaving after it writes nothing.
+      const cold = await created();
+      await ledger.transition(cold.id, "active", T0 + 2, { vetId: vet });
+      await ledger.referralAccepted(cold.id, otherVet, vet, true, T0 + 4, offer, { ...detail, mode: "cold" });
+      await ledger.vetLeft(cold.id, vet, T0 + 5, { referral: "left", vet_id: vet });
+      expect((await ledger.history(cold.id)).map((h) => h.detail)).toEqual([{ source: "socket" }, null, { ...detail, mode: "cold" }]);
+      // Not active: nothing happens.
+      const queued = await created();
+      await ledger.referralAccepted(queued.id, otherVet, vet, true, T0 + 4, offer, detail);
+      expect(await ledger.get(queued.id)).toMatchObject({ status: "queued", vetId: null });
+    });
+
     it("a transition to active can resolve the vet's offer in the same write", async () => {
       const c = await created();
       await ledger.offerMade(c.id, vet, T0 + 1, T0 + 30_001, false);

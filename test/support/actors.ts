@@ -243,6 +243,15 @@ export class VetActor extends EventLog {
   refreshTwilioToken() {
     return checked("vet", "token:refresh", this.sdk.refreshTwilioToken());
   }
+  transfer(id: string, to: Parameters<VetClient["transfer"]>[1], opts?: Parameters<VetClient["transfer"]>[2]) {
+    return checked("vet", "consult:transfer", this.sdk.transfer(id, to, opts));
+  }
+  cancelTransfer(id: string) {
+    return checked("vet", "consult:transfer_cancel", this.sdk.cancelTransfer(id));
+  }
+  leave(id: string) {
+    return checked("vet", "consult:leave", this.sdk.leave(id));
+  }
   close(): void {
     this.sdk.close();
   }

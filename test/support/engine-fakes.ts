@@ -56,6 +56,15 @@ export class FlakyLedger extends MemoryLedger {
   override changeCare(...a: Parameters<MemoryLedger["changeCare"]>) {
     return this.gate() ?? super.changeCare(...a);
   }
+  override referralOffered(...a: Parameters<MemoryLedger["referralOffered"]>) {
+    return this.gate() ?? super.referralOffered(...a);
+  }
+  override referralAccepted(...a: Parameters<MemoryLedger["referralAccepted"]>) {
+    return this.gate() ?? super.referralAccepted(...a);
+  }
+  override vetLeft(...a: Parameters<MemoryLedger["vetLeft"]>) {
+    return this.gate() ?? super.vetLeft(...a);
+  }
 }
 
 export interface SentEvent {

@@ -95,6 +95,7 @@ export class MemoryLedger implements Ledger {
     });
     const detail = { source, ...(c.vetId !== null ? { vet_id: c.vetId } : {}) };
     this.events.push({ id: c.id, from: null, to: c.status, at: new Date(c.createdAt), detail });
+    if (c.status === "active" && c.vetId !== null) this.spells.push({ consultationId: c.id, vetId: c.vetId, joinedAt: c.acceptedAt ?? c.createdAt, leftAt: null });
     return Promise.resolve();
   }
 
@@ -159,6 +160,47 @@ export class MemoryLedger implements Ledger {
       r.channelSid = sids.channelSid ?? r.channelSid;
       r.roomSid = sids.roomSid ?? r.roomSid;
     }
+    return Promise.resolve();
+  }
+
+  /** Vets' spells per consultation (the PostgreSQL ledger's `consultation_vets`). */
+  readonly spells: Array<{ consultationId: string; vetId: number; joinedAt: number; leftAt: number | null }> = [];
+
+  referralOffered(consultationId: string, vetId: number, offeredAt: number, expiresAt: number): Promise<void> {
+    const r = this.rows.get(consultationId);
+    if (!r) return Promise.reject(new Error(`unknown consultation ${consultationId}`));
+    if (!this.sameOffer(consultationId, vetId, offeredAt)) {
+      this.offers.push({ consultationId, vetId, outcome: null, offeredAt: new Date(offeredAt), expiresAt: new Date(expiresAt), resolvedAt: null });
+    }
+    this.events.push({ id: consultationId, from: r.status, to: r.status, at: new Date(offeredAt), detail: { referral: "offered", vet_id: vetId } });
+    return Promise.resolve();
+  }
+
+  referralAccepted(
+    consultationId: string,
+    toVetId: number,
+    fromVetId: number,
+    cold: boolean,
+    at: number,
+    offer: { offeredAt: number; expiresAt: number },
+    detail: Record<string, unknown>,
+  ): Promise<void> {
+    const r = this.rows.get(consultationId);
+    if (r?.status !== "active" || r.vetId === toVetId) return Promise.resolve();
+    if (cold) for (const s of this.spells) if (s.consultationId === consultationId && s.vetId === fromVetId && s.leftAt === null) s.leftAt = at;
+    this.spells.push({ consultationId, vetId: toVetId, joinedAt: at, leftAt: null });
+    this.upsertOffer(consultationId, toVetId, "accepted", offer.offeredAt, offer.expiresAt, at);
+    r.vetId = toVetId;
+    this.events.push({ id: consultationId, from: "active", to: "active", at: new Date(at), detail });
+    return Promise.resolve();
+  }
+
+  vetLeft(consultationId: string, vetId: number, at: number, detail: Record<string, unknown>): Promise<void> {
+    const r = this.rows.get(consultationId);
+    const open = this.spells.filter((s) => s.consultationId === consultationId && s.vetId === vetId && s.leftAt === null);
+    if (!r || open.length === 0) return Promise.resolve();
+    for (const s of open) s.leftAt = at;
+    this.events.push({ id: consultationId, from: r.status, to: r.status, at: new Date(at), detail });
     return Promise.resolve();
   }
 
@@ -289,6 +331,10 @@ export class MemoryLedger implements Ledger {
     this.events.push({ id, from: r.status, to, at: new Date(at), detail: detail ?? null });
     const terminal = TERMINAL.has(to);
     if (!TERMINAL.has(r.status) && (terminal || r.updatedAt <= at)) {
+      // The vets' spells, as the PostgreSQL statement keeps them.
+      const newVet = to === "active" && patch.vetId !== undefined && (r.status !== "active" || r.vetId !== patch.vetId);
+      if (newVet || to === "queued" || terminal) for (const s of this.spells) if (s.consultationId === id && s.leftAt === null) s.leftAt = at;
+      if (newVet) this.spells.push({ consultationId: id, vetId: patch.vetId!, joinedAt: at, leftAt: null });
       r.status = to;
       r.updatedAt = at;
       if (terminal) r.endedAt = new Date(at);

@@ -8,13 +8,16 @@ import { reason } from "../shared/api.js";
 import { chatPanel, type ChatPanel } from "../shared/chat.js";
 import type { ConsoleContext } from "./context.js";
 import type { LiveSession } from "./live.js";
-import { consultationPanel } from "./work.js";
+import { personName } from "../shared/format.js";
+import { referralDialog, TRANSFER_FAILED_TEXT } from "./referral.js";
+import { consultationPanel, type ReferralState } from "./work.js";
 
 interface Entry {
   data: VetConsultationPayload;
   el: HTMLElement;
   media: HTMLElement;
   setCallStatus(s: string): void;
+  setReferral(r: ReferralState): void;
   live: LiveSession[];
   /** Offline mode: the chat the gateway carries (PROTOCOL §10). */
   chat: ChatPanel | null;
@@ -23,6 +26,8 @@ interface Entry {
 export interface ActiveHooks {
   /** The vet ended it here (the gateway confirmed). */
   ended(id: string, text: string): void;
+  /** The vet no longer holds it (referred cold, or left a warm referral): gone without wrap-up. */
+  handedOver(id: string): void;
   /** A consultation was added. */
   changed(): void;
 }
@@ -42,6 +47,11 @@ export class ActiveConsultations {
 
   has(id: string): boolean {
     return this.open.has(id);
+  }
+
+  /** This vet is a warm referral's first vet of `id` (it may only leave it). */
+  isLeaving(id: string): boolean {
+    return this.open.get(id)?.data.leaving === true;
   }
 
   /**
@@ -72,6 +82,9 @@ export class ActiveConsultations {
     const panel = consultationPanel(c, mode, this.ctx.vet?.languages, {
       startCall: (cid) => void this.startCall(cid),
       end: (cid) => void this.end(cid),
+      refer: (id) => this.openReferral(id),
+      cancelReferral: (id) => void this.cancelReferral(id),
+      leave: (id) => void this.leave(id),
     }, chat?.el ?? null);
     this.open.set(c.consultation_id, { data: c, ...panel, live: [], chat });
     this.root.prepend(panel.el);
@@ -95,6 +108,59 @@ export class ActiveConsultations {
   /** The offline-mode chat of an open consultation (kept for its wrap-up), or null. */
   transcript(id: string): ChatPanel | null {
     return this.open.get(id)?.chat ?? null;
+  }
+
+  /** `consult:transferred` (PROTOCOL §10): a vet accepted this vet's referral. */
+  transferred(t: EventPayload<VetEvents, "consult:transferred">): void {
+    const a = this.open.get(t.consultation_id);
+    if (!a) return;
+    if (t.mode === "cold") {
+      this.ctx.notices.show(`Dr. ${t.vet.username} accepted your referral and took over the consultation.`, "info", 15_000);
+      this.hooks.handedOver(t.consultation_id);
+    } else {
+      a.data = { ...a.data, leaving: true };
+      a.setReferral({ kind: "leaving", withName: t.vet.username });
+    }
+  }
+
+  /** `consult:transfer_failed`: the vet keeps the consultation. */
+  transferFailed(f: EventPayload<VetEvents, "consult:transfer_failed">): void {
+    this.open.get(f.consultation_id)?.setReferral(null);
+    this.ctx.notices.show(`Referral failed: ${TRANSFER_FAILED_TEXT[f.reason] ?? f.reason} You keep the consultation.`, "warn");
+  }
+
+  private openReferral(id: string): void {
+    const a = this.open.get(id);
+    if (!a) return;
+    let dialog = a.el.querySelector<HTMLDialogElement>("dialog.referral-dialog");
+    if (!dialog) {
+      dialog = referralDialog(id, personName(a.data.user), async (r) => {
+        const client = this.ctx.client();
+        if (!client) throw new Error("not connected");
+        await client.transfer(id, r.to, { note: r.note, mode: r.mode });
+        this.open.get(id)?.setReferral({ kind: "pending" });
+      });
+      a.el.append(dialog);
+    }
+    dialog.showModal();
+  }
+
+  private async cancelReferral(id: string): Promise<void> {
+    try {
+      await this.ctx.client()?.cancelTransfer(id);
+      this.open.get(id)?.setReferral(null);
+    } catch (err) {
+      this.ctx.notices.show(`Could not withdraw the referral: ${reason(err)}`, "error");
+    }
+  }
+
+  private async leave(id: string): Promise<void> {
+    try {
+      await this.ctx.client()?.leave(id);
+      this.hooks.handedOver(id);
+    } catch (err) {
+      this.ctx.notices.show(`Could not leave: ${reason(err)}`, "error");
+    }
   }
 
   /** Removes a consultation that ended, leaving Twilio; returns its data (for wrap-up). */

@@ -38,7 +38,14 @@ const refresh = () => {
   if (active.size === 0 && wrapups.size === 0) workEl.append(h("p", { class: "empty" }, "No active consultation. Accept a request to start one."));
 };
 const wrapups = new Wrapups(ctx, workEl, refresh);
-const active = new ActiveConsultations(ctx, workEl, { ended: (id, text) => toWrapup(id, text), changed: refresh });
+const active = new ActiveConsultations(ctx, workEl, {
+  ended: (id, text) => toWrapup(id, text),
+  handedOver: (id) => {
+    active.take(id);
+    refresh();
+  },
+  changed: refresh,
+});
 const offers = new OfferList(ctx, {
   isActive: (id) => active.has(id),
   accepted: (c) => activate(c, true),
@@ -90,11 +97,19 @@ function start(s: Session): void {
   });
   c.on("call:status", (cs) => active.callStatus(cs));
   c.on("chat:message", (m) => active.chatMessage(m));
+  c.on("consult:transferred", (t) => active.transferred(t));
+  c.on("consult:transfer_failed", (f) => active.transferFailed(f));
   // An operator disabled the vet or changed the password: this session is over for good.
   c.on("session:closed", (p) => {
     if (p.reason === "revoked") signOut("Your session was ended by an operator (password changed or account disabled). Please sign in again.");
   });
   c.on("consult:ended", (e) => {
+    // A warm referral's first vet: the end and the feedback belong to the vet holding it last.
+    if (active.isLeaving(e.consultation_id)) {
+      active.take(e.consultation_id);
+      refresh();
+      return;
+    }
     const who =
       e.ended_by === "user"
         ? "The owner ended the consultation."

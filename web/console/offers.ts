@@ -3,6 +3,7 @@ import type { OfferPayload } from "../../src/client/index.js";
 import { h } from "../shared/dom.js";
 import { clock, personName } from "../shared/format.js";
 import { petSummary } from "../shared/pet.js";
+import { offerReferral } from "./referral.js";
 import { tagBadges } from "./tags.js";
 
 /** An offer as the console keeps it (`transferred`, `emergency` and `language` are optional). */
@@ -31,7 +32,7 @@ export function offerCard(offer: Offer, totalMs: number, spoken: readonly string
       "data-consultation-id": offer.consultation_id,
       "data-expires": Date.parse(offer.expires_at),
       "data-total": totalMs,
-      "aria-label": `${offer.emergency ? "Emergency: " : ""}${video ? "Video" : "Chat"} request from ${owner}`,
+      "aria-label": `${offer.emergency ? "Emergency: " : ""}${offer.referral ? "Referral: " : ""}${video ? "Video" : "Chat"} request from ${owner}`,
     },
     h(
       "div",
@@ -43,10 +44,12 @@ export function offerCard(offer: Offer, totalMs: number, spoken: readonly string
         ...tagBadges(offer, spoken, "offer"),
         offer.requested ? h("span", { class: "badge ok" }, "Requested you") : null,
         offer.transferred ? h("span", { class: "badge warn" }, "Transferred") : null,
+        offer.referral ? h("span", { class: "badge info" }, "Referral") : null,
       ),
       countdown,
     ),
     h("span", { class: "bar", "aria-hidden": "true" }, bar),
+    offerReferral(offer),
     petSummary(offer.pet),
     h("p", { class: "small" }, h("span", { class: "muted" }, "Owner "), owner),
     h("p", { class: "small muted", "data-testid": "offer-history-count" }, historyText(offer.history_count)),

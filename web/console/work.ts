@@ -1,6 +1,6 @@
 /** The right-hand column: active consultations (owner, pet, Twilio details, call, end) and wrap-ups (feedback). */
 import type { VetConsultationPayload } from "../../src/client/index.js";
-import { h } from "../shared/dom.js";
+import { fill, h } from "../shared/dom.js";
 import { clock, field, personName } from "../shared/format.js";
 import { petSummary } from "../shared/pet.js";
 import { outcomeLabel } from "./outcomes.js";
@@ -10,7 +10,16 @@ import { adviceBanner, tagBadges } from "./tags.js";
 export interface ActiveHandlers {
   startCall(id: string): void;
   end(id: string): void;
+  /** "Refer" (PROTOCOL §10): opens the referral dialog. */
+  refer(id: string): void;
+  /** Withdraws the pending referral. */
+  cancelReferral(id: string): void;
+  /** A warm referral's first vet leaves the consultation. */
+  leave(id: string): void;
 }
+
+/** Where the consultation's referral is, as its panel shows it. */
+export type ReferralState = { kind: "pending" } | { kind: "leaving"; withName: string } | null;
 
 const CALL_STATUS_TEXT: Record<string, string> = {
   ringing: "Ringing the owner…",
@@ -30,12 +39,19 @@ export function consultationPanel(
   spoken: readonly string[] | undefined,
   on: ActiveHandlers,
   chat: HTMLElement | null = null,
-): { el: HTMLElement; setCallStatus(s: string): void; media: HTMLElement } {
+): { el: HTMLElement; setCallStatus(s: string): void; setReferral(r: ReferralState): void; media: HTMLElement } {
   const video = c.type === "video";
   const callLine = h("p", { class: "call-status", role: "status" });
   const media = h("div", { class: "media stack" });
   const end = h("button", { class: "danger", type: "button", "data-testid": "consultation-end" }, "End consultation");
   end.addEventListener("click", () => on.end(c.consultation_id));
+  const refer = h("button", { type: "button", "data-testid": "transfer-open", "aria-haspopup": "dialog" }, "Refer");
+  refer.addEventListener("click", () => on.refer(c.consultation_id));
+  const leave = h("button", { class: "danger", type: "button", "data-testid": "consultation-leave", hidden: true }, "Leave");
+  leave.addEventListener("click", () => on.leave(c.consultation_id));
+  const withdraw = h("button", { class: "small", type: "button", "data-testid": "transfer-cancel" }, "Withdraw referral");
+  withdraw.addEventListener("click", () => on.cancelReferral(c.consultation_id));
+  const referralLine = h("div", { class: "notice referral row spread", "data-testid": "referral-status", role: "status", hidden: true });
   let call: HTMLButtonElement | null = null;
   if (video) {
     call = h("button", { class: "primary", type: "button", "data-testid": "call-start" }, "Start video call");
@@ -57,9 +73,10 @@ export function consultationPanel(
         ...tagBadges(c, spoken, "consultation"),
         h("span", { class: "title" }, `${field(c.pet, "name") || "Pet"} · ${owner}`),
       ),
-      h("div", { class: "row" }, call, end),
+      h("div", { class: "row" }, call, refer, end, leave),
     ),
     adviceBanner(c),
+    referralLine,
     h("div", { class: "two" },
       h("div", { class: "stack" }, h("h3", {}, "Pet"), petSummary(c.pet), h("dl", { class: "facts" },
         ...fact("Colour", field(c.pet, "color")),
@@ -88,9 +105,19 @@ export function consultationPanel(
     media,
     chat,
   );
+  const setReferral = (r: ReferralState) => {
+    referralLine.hidden = r === null;
+    refer.hidden = r !== null;
+    end.hidden = r?.kind === "leaving";
+    leave.hidden = r?.kind !== "leaving";
+    if (r?.kind === "pending") fill(referralLine, h("span", {}, "Referral pending: you keep the consultation until a vet accepts."), withdraw);
+    else if (r?.kind === "leaving") fill(referralLine, h("span", {}, `Dr. ${r.withName} took over and is in the consultation with you. Leave when you are done.`));
+  };
+  if (c.leaving) setReferral({ kind: "leaving", withName: c.vet.username });
   return {
     el,
     media,
+    setReferral,
     setCallStatus(s) {
       callLine.textContent = CALL_STATUS_TEXT[s] ?? `Call: ${s}`;
       callLine.className = `call-status ${s === "accepted" ? "ok" : s === "ringing" ? "" : "warn"}`;

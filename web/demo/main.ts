@@ -40,6 +40,8 @@ interface Consult {
   care?: "treatment" | "advice";
   fellBack?: boolean;
   vet?: VetCard;
+  /** Another vet took over (a referral, PROTOCOL §10): `vet` is the new one. */
+  transferred?: boolean;
   channel?: string;
   call?: { room_sid: string; vet: VetCard; answered?: "accepted" | "declined" | "notanswered"; since: number };
   endedBy?: string;
@@ -136,6 +138,12 @@ function connectOwner(): void {
   c.on("consult:matched", (m) => {
     const care = consult?.id === m.consultation_id ? consult.care : undefined;
     consult = { id: m.consultation_id, type: m.type, phase: "matched", vet: m.vet, channel: m.channel, ...(care ? { care } : {}) };
+    render();
+  });
+  c.on("consult:transferred", (t) => {
+    if (!consult || consult.id !== t.consultation_id) return;
+    consult.vet = t.vet;
+    consult.transferred = true;
     render();
   });
   c.on("call:incoming", (ci) => {
@@ -282,6 +290,9 @@ function render(): void {
       h("div", { class: "panel status-card" }, steps("matched"),
         h("div", { class: "vet", "data-testid": "matched" }, avatar(c.vet.profile_image, c.vet.username, "round"),
           h("div", {}, h("div", { class: "muted small" }, "You are talking to"), h("div", { class: "vet-name" }, c.vet.username))),
+        c.transferred
+          ? h("p", { class: "notice ok", "data-testid": "transferred", role: "status" }, `Your vet referred you: ${c.vet.username} has taken over your consultation.`)
+          : null,
         c.care === "advice" ? h("p", { class: "notice", "data-testid": "care-advice" }, "General advice only: the vet cannot diagnose or prescribe here.") : null,
         twilioMode === "offline"
           ? c.type === "video" ? h("p", { class: "notice" }, "The vet will call you here. Video is simulated in this demo; the chat below is real.") : null

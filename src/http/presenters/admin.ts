@@ -75,6 +75,7 @@ export const consultationAuditJson = (c: ConsultationAudit): z.output<typeof con
         updated_at: iso(c.feedback.updatedAt),
       }
     : null,
+  vets: c.vets.map((v) => ({ vet_id: v.vetId, joined_at: iso(v.joinedAt), left_at: iso(v.leftAt) })),
 });
 
 /** `data` of `GET /admin/v1/stats/history`: the history as the stats module keeps it (typed against its schema). */

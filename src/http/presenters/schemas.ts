@@ -245,6 +245,9 @@ export const consultationAuditJsonSchema = consultationJsonSchema
         updated_at: isoOrNull,
       })
       .nullable(),
+    vets: z
+      .array(z.object({ vet_id: z.int(), joined_at: isoOrNull, left_at: isoOrNull.meta({ description: "Null while the vet still holds it." }) }))
+      .meta({ description: "Every vet who held the consultation and when, oldest first: hand-overs and referrals (PROTOCOL §10)." }),
   })
   .meta({ id: "ConsultationAudit" });
 

@@ -4,7 +4,10 @@ import {
   type AcceptResult,
   type AssignResult,
   type ClaimResult,
+  type EndedReferral,
   type EnqueueResult,
+  type LeaveResult,
+  type ReferralRequestResult,
   type FinishResult,
   type NewLiveConsultation,
   type NodeCleanup,
@@ -18,6 +21,8 @@ import { AppQueueFullError } from "../../domain/errors.js";
 import { MemoryConnections, userKey } from "./connections.js";
 import { MemoryDeadlines } from "./deadlines.js";
 import { queueHead } from "./queue-head.js";
+import { acceptReferral, endReferral, leaveConsultation, release, requestReferral, revertReferral, type ReferralState } from "./referrals.js";
+import { placeAmong, revertAccept, transfer } from "./moves.js";
 import { dropActive, holdActive, offlineVet, takeSkills } from "./vet-holdings.js";
 import type {
   Care,
@@ -25,6 +30,7 @@ import type {
   DeadlineKind,
   HeldOffer,
   LiveConsultation,
+  Referral,
   VetChosenStatus,
   VetPresence,
   VetSkills,
@@ -46,6 +52,13 @@ export class MemoryRoutingStore implements RoutingStore {
   private seq = 0;
   private epoch: string | null = null;
   private rebuildLock: { token: string; until: number } | null = null;
+  private readonly referrals: ReferralState = {
+    consultations: this.consultations,
+    vets: this.vets,
+    waiting: this.waiting,
+    deadlines: this.deadlines,
+    nextSeq: () => ++this.seq,
+  };
 
   heartbeat(nodeId: string, now: number, ttlMs: number): Promise<boolean> {
     return Promise.resolve(this.connections.heartbeat(nodeId, now + ttlMs));
@@ -258,6 +271,7 @@ export class MemoryRoutingStore implements RoutingStore {
     if (c.offer.expiresAt <= now) return Promise.resolve({ ok: false, reason: "expired" });
     const vet = this.vets.get(vetId);
     if (!vet) return Promise.resolve({ ok: false, reason: "no_offer" });
+    if (c.referralOf) return Promise.resolve(acceptReferral(this.referrals, c, vet, now));
     const offer = c.offer;
     c.status = "active";
     c.offer = null;
@@ -276,24 +290,7 @@ export class MemoryRoutingStore implements RoutingStore {
   }
 
   revertAccept(consultationId: string, vetId: number, offer: HeldOffer): Promise<"offered" | "queued" | null> {
-    const c = this.consultations.get(consultationId);
-    if (!c || c.status !== "active" || c.vetId !== vetId) return Promise.resolve(null);
-    const vet = this.vets.get(vetId);
-    c.vetId = null;
-    c.acceptedAt = null;
-    this.deadlines.set("queue", c.id, c.queueDeadline);
-    if (vet) dropActive(vet, c);
-    if (vet && vet.offerConsultationId === null) {
-      c.status = "offered";
-      c.offer = clone(offer);
-      vet.offerConsultationId = c.id;
-      this.deadlines.set("offer", c.id, offer.expiresAt);
-    } else {
-      c.status = "queued";
-      c.offer = null;
-      this.waiting.add(c.id);
-    }
-    return Promise.resolve(c.status);
+    return Promise.resolve(revertAccept(this.referrals, consultationId, vetId, offer));
   }
 
   restore(input: LiveConsultation): Promise<boolean> {
@@ -372,6 +369,8 @@ export class MemoryRoutingStore implements RoutingStore {
           this.deadlines.set("wrapup", String(vet.vetId), vet.wrapupUntil);
         }
       }
+      const leaving = c.leavingVetId != null ? this.vets.get(c.leavingVetId) : undefined;
+      if (leaving) release(leaving, c, now);
     }
     for (const kind of ["offer", "queue", "grace", "license"] as const) this.deadlines.delete(kind, c.id);
     this.consultations.delete(c.id);
@@ -408,31 +407,26 @@ export class MemoryRoutingStore implements RoutingStore {
     return Promise.resolve(true);
   }
 
-  transfer(
-    consultationId: string,
-    now: number,
-    queueDeadline: number,
-    opts: { ifVetOffline?: boolean } = {},
-  ): Promise<TransferResult | null> {
+  transfer(consultationId: string, now: number, queueDeadline: number, opts: { ifVetOffline?: boolean } = {}): Promise<TransferResult | null> {
     const c = this.consultations.get(consultationId);
-    if (!c || c.status !== "active" || c.vetId === null) return Promise.resolve(null);
-    const fromVetId = c.vetId;
-    if (opts.ifVetOffline && this.connections.vetCount(fromVetId) > 0) return Promise.resolve(null);
-    const vet = this.vets.get(fromVetId);
-    if (vet) {
-      dropActive(vet, c);
-      if (vet.activeConsultationIds.length === 0 && vet.wrapupUntil === null) vet.idleSince = now;
-    }
-    c.status = "queued";
-    c.offer = null;
-    c.vetId = null;
-    c.acceptedAt = null;
-    c.transferred = true;
-    c.queueDeadline = queueDeadline;
-    if (!c.excludedVetIds.includes(fromVetId)) c.excludedVetIds.push(fromVetId);
-    this.waiting.add(c.id);
-    this.deadlines.set("queue", c.id, queueDeadline);
-    return Promise.resolve({ consultation: clone(c), fromVetId, position: this.positionOf(c) });
+    if (opts.ifVetOffline && c?.vetId != null && this.connections.vetCount(c.vetId) > 0) return Promise.resolve(null);
+    return Promise.resolve(transfer(this.referrals, consultationId, now, queueDeadline));
+  }
+
+  requestReferral(id: string, referral: Referral): Promise<ReferralRequestResult> {
+    return Promise.resolve(requestReferral(this.referrals, id, referral));
+  }
+
+  endReferral(id: string): Promise<EndedReferral | null> {
+    return Promise.resolve(endReferral(this.referrals, id));
+  }
+
+  leaveConsultation(id: string, vetId: number, now: number): Promise<LeaveResult | null> {
+    return Promise.resolve(leaveConsultation(this.referrals, id, vetId, now));
+  }
+
+  revertReferral(id: string, vetId: number, referral: Referral, offer: HeldOffer, now: number): Promise<"offered" | "queued" | null> {
+    return Promise.resolve(revertReferral(this.referrals, id, vetId, referral, offer, now));
   }
 
   addDeadline(kind: DeadlineKind, ref: string, at: number): Promise<void> {
@@ -495,18 +489,6 @@ export class MemoryRoutingStore implements RoutingStore {
   private servingPosition(c: LiveConsultation, now: number, agingMs: number): number {
     return placeAmong(this.consultations.values(), c, queueComparator(now, agingMs));
   }
-
-  /** 1-based place in {@link queueOrder} (storage order). */
-  private positionOf(c: LiveConsultation): number {
-    return placeAmong(this.consultations.values(), c, queueOrder);
-  }
-}
-
-/** 1-based place of `c` among the queued and offered of `all` in `order`. */
-function placeAmong(all: Iterable<LiveConsultation>, c: LiveConsultation, order: (a: LiveConsultation, b: LiveConsultation) => number): number {
-  let place = 1;
-  for (const other of all) if (other.status !== "active" && other !== c && order(other, c) < 0) place++;
-  return place;
 }
 
 function clone<T>(v: T): T {

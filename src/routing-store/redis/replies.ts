@@ -1,5 +1,5 @@
 import type { NewLiveConsultation, NodeCleanup, QueueEntry, RoutingSnapshot, VetRelease } from "../../domain/routing-store.js";
-import type { HeldOffer, LiveConsultation, RequestProfile, VetPresence } from "../../domain/types.js";
+import type { HeldOffer, LiveConsultation, Referral, RequestProfile, VetPresence } from "../../domain/types.js";
 
 // What the Lua commands return (each file's header names its reply) and how it becomes
 // domain values. cjson's quirks are undone here: an empty Lua table comes back as `{}`.
@@ -76,6 +76,25 @@ export function toQueueEntry(d: StoredConsultation): QueueEntry {
     ...(d.care !== undefined ? { care: d.care } : {}),
     ...(d.adviceFallback !== undefined ? { adviceFallback: d.adviceFallback } : {}),
     ...(d.careDeadline !== undefined ? { careDeadline: d.careDeadline ?? null } : {}),
+    // Referrals (PROTOCOL §10): only when set.
+    ...(d.referral ? { referral: toReferral(d.referral) } : {}),
+    ...(d.referralOf ? { referralOf: d.referralOf } : {}),
+    ...(d.leavingVetId != null ? { leavingVetId: d.leavingVetId } : {}),
+  };
+}
+
+/** A referral as Lua stored it (a null named vet may come back absent). */
+export function toReferral(r: Referral): Referral {
+  return {
+    fromVetId: r.fromVetId,
+    fromVetName: r.fromVetName,
+    note: r.note,
+    mode: r.mode,
+    toVetId: r.toVetId ?? null,
+    ...(r.species != null ? { species: r.species } : {}),
+    ...(r.language != null ? { language: r.language } : {}),
+    requestedAt: r.requestedAt,
+    deadline: r.deadline,
   };
 }
 

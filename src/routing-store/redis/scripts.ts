@@ -32,6 +32,10 @@ export const COMMAND_NAMES = [
   "setLiveEpoch",
   "setVetSkills",
   "setCare",
+  "requestReferral",
+  "endReferral",
+  "leaveConsultation",
+  "revertReferral",
 ] as const;
 
 export type CommandName = (typeof COMMAND_NAMES)[number];

@@ -2,7 +2,11 @@ import type {
   AcceptResult,
   AssignResult,
   ClaimResult,
+  EndedReferral,
   EnqueueResult,
+  LeaveResult,
+  ReferralAccepted,
+  ReferralRequestResult,
   FinishResult,
   NewLiveConsultation,
   NodeCleanup,
@@ -12,7 +16,7 @@ import type {
   TransferResult,
   VetRelease,
 } from "../../domain/routing-store.js";
-import type { Care, Deadline, DeadlineKind, HeldOffer, LiveConsultation, VetChosenStatus, VetPresence, VetSkills } from "../../domain/types.js";
+import type { Care, Deadline, DeadlineKind, HeldOffer, LiveConsultation, Referral, VetChosenStatus, VetPresence, VetSkills } from "../../domain/types.js";
 import { AppQueueFullError } from "../../domain/errors.js";
 import type { RoutingRules } from "../../domain/routing-rules.js";
 import { routingKeys, type RoutingKeys } from "./keys.js";
@@ -24,6 +28,7 @@ import {
   toConsultation,
   toConsultationOrNull,
   toOffer,
+  toReferral,
   toRelease,
   toSnapshot,
   toVet,
@@ -190,12 +195,18 @@ export class RedisRoutingStore implements RoutingStore {
 
   async acceptOffer(consultationId: string, vetId: number, now: number, channelSid?: string): Promise<AcceptResult> {
     const w = json<
-      | { ok: true; consultation: WireConsultation; alreadyActive: boolean; offer?: HeldOffer }
+      | { ok: true; consultation: WireConsultation; alreadyActive: boolean; offer?: HeldOffer; referral?: ReferralAccepted }
       | { ok: false; reason: "no_offer" | "expired" }
     >(await this.lua.call("acceptOffer", [consultationId, vetId, now, channelSid ?? ""]));
     if (!w.ok) return w;
     const consultation = toConsultation(w.consultation);
-    return w.offer ? { ok: true, consultation, alreadyActive: w.alreadyActive, offer: w.offer } : { ok: true, consultation, alreadyActive: w.alreadyActive };
+    return {
+      ok: true,
+      consultation,
+      alreadyActive: w.alreadyActive,
+      ...(w.offer ? { offer: w.offer } : {}),
+      ...(w.referral ? { referral: { fromVetId: w.referral.fromVetId, referral: toReferral(w.referral.referral) } } : {}),
+    };
   }
 
   async revertAccept(consultationId: string, vetId: number, offer: HeldOffer): Promise<"offered" | "queued" | null> {
@@ -237,6 +248,34 @@ export class RedisRoutingStore implements RoutingStore {
       await this.lua.call("finish", [consultationId, now, wrapupUntil === null ? "" : wrapupUntil]),
     );
     return w ? { ...w, consultation: toConsultation(w.consultation) } : null;
+  }
+
+  // ---------- referrals ----------
+
+  async requestReferral(consultationId: string, referral: Referral): Promise<ReferralRequestResult> {
+    const w = json<
+      { ok: true; consultation: WireConsultation; entry: WireConsultation } | Extract<ReferralRequestResult, { ok: false }>
+    >(await this.lua.call("requestReferral", [consultationId, JSON.stringify(referral), referral.species ?? "", referral.language ?? ""]));
+    return w.ok ? { ok: true, consultation: toConsultation(w.consultation), entry: toConsultation(w.entry) } : w;
+  }
+
+  async endReferral(consultationId: string): Promise<EndedReferral | null> {
+    const w = json<{ consultation: WireConsultation; referral: Referral; revokedOffer: HeldOffer | null } | null>(
+      await this.lua.call("endReferral", [consultationId]),
+    );
+    return w ? { consultation: toConsultation(w.consultation), referral: toReferral(w.referral), revokedOffer: w.revokedOffer ?? null } : null;
+  }
+
+  async leaveConsultation(consultationId: string, vetId: number, now: number): Promise<LeaveResult | null> {
+    const w = json<{ consultation: WireConsultation; presence: VetPresence | null } | null>(
+      await this.lua.call("leaveConsultation", [consultationId, vetId, now]),
+    );
+    return w ? { consultation: toConsultation(w.consultation), presence: toVetOrNull(w.presence) } : null;
+  }
+
+  async revertReferral(consultationId: string, vetId: number, referral: Referral, offer: HeldOffer, now: number): Promise<"offered" | "queued" | null> {
+    const args = [consultationId, vetId, JSON.stringify(referral), offer.offeredAt, offer.expiresAt, referral.species ?? "", referral.language ?? "", now];
+    return json<"offered" | "queued" | null>(await this.lua.call("revertReferral", args));
   }
 
   // ---------- rebuild ----------

@@ -80,7 +80,8 @@ describe.each(["postgres", "pglite"] as const)("admin consultations on %s", (db)
     expect(Object.keys(d).sort()).toEqual(
       [
         "id", "app_id", "user_id", "pet_id", "type", "source", "status", "requested_vet_id", "vet_id", "channel_sid",
-        "room_sid", "ended_by", "end_reason", "language", "emergency", "species", "priority", "region", "care", "advice_fallback", "created_at", "accepted_at", "ended_at", "events", "offers", "feedback", "outcome",
+        "room_sid", "ended_by", "end_reason", "language", "emergency", "species", "priority", "created_at", "accepted_at", "ended_at", "events", "offers", "feedback",
+        "region", "care", "advice_fallback", "vets", "outcome",
       ].sort(),
     );
     expect(d.events.map((e: any) => [e.from_status, e.to_status])).toEqual([

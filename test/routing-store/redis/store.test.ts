@@ -5,6 +5,7 @@ import { RedisRoutingStore, type RedisCommandClient } from "../../../src/routing
 import { REDIS_URL, cleanRedisPrefix, uniqueRedisPrefix } from "../../support/services.js";
 import { newRequest, routingStoreContract, rulesFor } from "../contract.js";
 import { licensingContract } from "../licensing-contract.js";
+import { referralContract } from "../referral-contract.js";
 
 // One client for the file; every test gets its own sub-prefix so no state leaks between tests.
 const filePrefix = uniqueRedisPrefix("rstore");
@@ -31,6 +32,12 @@ routingStoreContract("redis", async () => {
 });
 
 licensingContract("redis", async () => {
+  const prefix = `${filePrefix}${++n}:`;
+  const store = new RedisRoutingStore({ client: await getClient(), prefix });
+  return { store, cleanup: () => cleanRedisPrefix(prefix) };
+});
+
+referralContract("redis", async () => {
   const prefix = `${filePrefix}${++n}:`;
   const store = new RedisRoutingStore({ client: await getClient(), prefix });
   return { store, cleanup: () => cleanRedisPrefix(prefix) };

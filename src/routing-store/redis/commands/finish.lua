@@ -12,6 +12,7 @@ Reply JSON {consultation: {d, p}, revokedOfferVetId: number|null, waiting: numbe
 --- @include "includes/deadlines"
 --- @include "includes/queue"
 --- @include "includes/waiting"
+--- @include "includes/referrals"
 
 local cid, now = ARGV[2], tonumber(ARGV[3])
 local wrapupUntil = nil
@@ -41,6 +42,12 @@ if c.status == 'active' and not isNull(c.vetId) then
       setDeadline('wrapup', v.vetId, v.wrapupUntil)
     end
     putVet(v)
+  end
+  -- A warm referral's first vet, still holding it, is free at once.
+  local leaving = not isNull(c.leavingVetId) and getVet(c.leavingVetId)
+  if leaving then
+    releaseHeld(leaving, c, now)
+    putVet(leaving)
   end
 end
 removeDeadlines(cid, {'offer', 'queue', 'grace', 'license'})

@@ -16,18 +16,22 @@ Reply JSON {consultation: {d, p}, fromVetId: number, position: number}
 --- @include "includes/deadlines"
 --- @include "includes/queue"
 --- @include "includes/waiting"
+--- @include "includes/referrals"
 
 local cid, now, queueDeadline = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local c, _, profile = getConsultation(cid)
-if not c or c.status ~= 'active' or isNull(c.vetId) then return 'null' end
+if not c or c.status ~= 'active' or isNull(c.vetId) or not isNull(c.referralOf) then return 'null' end
 local fromVetId = c.vetId
 if ARGV[5] == '1' and redis.call('HLEN', Keys.vetConnections(fromVetId)) > 0 then return 'null' end
-local v = getVet(fromVetId)
-if v then
-  dropActive(v, c)
-  if #v.activeConsultationIds == 0 and isNull(v.wrapupUntil) then v.idleSince = now end
-  putVet(v)
+-- The vet lets go, and so does a warm referral's first vet still holding it.
+for _, id in ipairs({ fromVetId, c.leavingVetId }) do
+  local v = not isNull(id) and getVet(id)
+  if v then
+    releaseHeld(v, c, now)
+    putVet(v)
+  end
 end
+c.leavingVetId = NULL
 c.status = 'queued'
 c.offer = NULL
 c.vetId = NULL

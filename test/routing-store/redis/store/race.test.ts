@@ -236,3 +236,59 @@ describe("RedisRoutingStore with two nodes racing", () => {
     expect(await a.getVet(22)).toMatchObject({ connections: 1 });
   });
 });
+
+describe("referrals (PROTOCOL §10) with two nodes racing", () => {
+  it("a referral's offer and a waiting request never both go to one vet; a consultation never gets a second holder but warm", async () => {
+    const FIRST = [21, 22, 23, 24];
+    const FREE = [31, 32, 33, 34];
+    for (const v of [...FIRST, ...FREE]) {
+      await a.addVetConnection(v, `conn-${v}`, v % 2 ? "A" : "B", T0);
+      await a.setVetStatus(v, "available", T0);
+    }
+    // Each first vet holds one consultation and refers it (cold: one holder after the accept).
+    const referred: string[] = [];
+    for (const v of FIRST) {
+      const c = (await a.enqueue(newRequest())).consultation;
+      const claimed = await a.claimOffer(c.id, v, T0 + 1, T0 + 1 + OFFER_MS, rulesFor(1));
+      expect(claimed.ok).toBe(true);
+      expect((await a.acceptOffer(c.id, v, T0 + 2)).ok).toBe(true);
+      referred.push(c.id);
+    }
+    for (const [i, v] of FIRST.entries()) {
+      const c = { id: referred[i] };
+      const r = await a.requestReferral(
+        c.id,
+        { fromVetId: v, fromVetName: "", note: "", mode: "cold", toVetId: null, requestedAt: T0 + 3, deadline: T0 + 600_000 },
+      );
+      expect(r.ok).toBe(true);
+    }
+    const waiting: string[] = [];
+    for (let i = 0; i < 4; i++) waiting.push((await b.enqueue(newRequest())).consultation.id);
+    const entries = referred.map((id) => `${id}~referral`);
+    // Both nodes try every pair at once (rules with room for 3 chats: only the one-offer rule stops a second offer).
+    const tries = shuffle([...entries, ...waiting].flatMap((c) => FREE.map((v) => [c, v] as const)));
+    const results = await Promise.all(
+      tries.map(async ([c, v], i) => ({ c, v, r: await (i % 2 ? a : b).claimOffer(c, v, T0 + 10, T0 + 10 + OFFER_MS, rulesFor(3)) })),
+    );
+    const won = results.filter((x) => x.r.ok);
+    expect(won.some((x) => x.c.endsWith("~referral"))).toBe(true);
+    expect(new Set(won.map((x) => x.v)).size).toBe(won.length);
+    expect(new Set(won.map((x) => x.c)).size).toBe(won.length);
+    // Accepts race ends of the same consultations: either the hand-over or the end wins, whole.
+    await Promise.all(
+      won.map(async ({ c, v }, i) => {
+        const id = c.replace("~referral", "");
+        const s = i % 2 ? a : b;
+        await Promise.all([s.acceptOffer(c, v, T0 + 20), referred.includes(id) ? (i % 2 ? b : a).endReferral(id) : Promise.resolve(null)]);
+      }),
+    );
+    const vets = (await a.snapshot()).vets;
+    for (const id of referred) {
+      const c = await a.getConsultation(id);
+      const holders = vets.filter((v) => v.activeConsultationIds.includes(id)).map((v) => v.vetId);
+      expect(holders).toEqual([c!.vetId]);
+      expect(c!.leavingVetId ?? null).toBeNull();
+    }
+    for (const v of vets) expect(v.offerConsultationId === null || !v.activeConsultationIds.includes(v.offerConsultationId)).toBe(true);
+  });
+});

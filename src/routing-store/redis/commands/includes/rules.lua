@@ -84,6 +84,12 @@ local function canTake(v, c, now, rules, ignoreLanguage)
   if not treatsSpecies(v, c.species) then return false end
   if not mayGiveCare(v, c, rules.licensing) then return false end
   if c.type == 'video' and #v.activeConsultationIds > 0 then return false end
+  -- A referral (PROTOCOL §10) goes only to the vet it names, and its language binds.
+  local referral = not isNull(c.referralOf)
+  if referral and not isNull(c.requestedVetId) and c.requestedVetId ~= v.vetId then return false end
+  if referral and not isNull(c.language) and c.language ~= '' and not contains(languagesOf(v), c.language) then
+    return false
+  end
   if not ignoreLanguage and inLanguageWindow(c, now, rules.languageWaitMs)
     and not contains(languagesOf(v), c.language) then
     return false

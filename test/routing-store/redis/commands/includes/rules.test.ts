@@ -200,6 +200,9 @@ const request = (vetIds: number[]) =>
       priority: fc.constantFrom("emergency", "protected", "normal"),
       region: fc.constantFrom(null, "", ...REGIONS),
       care: fc.constantFrom("treatment", "treatment", "advice"),
+      // A referral's entry (PROTOCOL §10): the vet it names binds, and so does its language.
+      referralOf: fc.constantFrom(null, "c-1"),
+      requestedVetId: fc.constantFrom(null, ...vetIds),
     },
     { requiredKeys: ["type", "createdAt", "excludedVetIds"] },
   );
