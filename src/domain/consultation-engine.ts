@@ -14,18 +14,17 @@
 import { CareFallback } from "./care-fallback.js";
 import { Chat, type ChatSender } from "./chat.js";
 import { randomUUID } from "node:crypto";
-import { AppError, notFound } from "../lib/app-error.js";
-import { StorageUnavailableError } from "./errors.js";
+import { AppError } from "../lib/app-error.js";
 import type { CallStatus, ChatMessage, FeedbackPayload, StatePayload, TokenPayload, VetConsultationPayload } from "../protocol/events.js";
 import { Acceptance } from "./acceptance.js";
 import { CallSetup } from "./call-setup.js";
 import type { RoutingConfig } from "./engine-config.js";
+import { Ending } from "./ending.js";
 import { Feedback } from "./feedback.js";
 import { DEFAULT_OUTCOMES } from "./outcomes.js";
 import { LedgerWriter } from "./ledger-writer.js";
 import { Intake, type ConsultationInput, type DirectAssignment, type RequestResult } from "./intake.js";
 import { Lifecycle } from "./lifecycle.js";
-import type { ConsultationRecord } from "./ports.js";
 import { PayloadBuilder, statsPayload, type EngineStats } from "./outgoing-payloads.js";
 import { QueuePositions } from "./queue-positions.js";
 import { Rebuilder } from "./rebuild.js";
@@ -33,7 +32,7 @@ import { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";
 import { Timekeeper } from "./timekeeper.js";
 import { QUEUE_HEAD_LIMIT, routingRules } from "./routing-rules.js";
-import { publicId, referralEntryId, type LiveConsultation, type VetChosenStatus, type VetPresence, type VetSkills } from "./types.js";
+import { publicId, referralEntryId, type VetChosenStatus, type VetPresence, type VetSkills } from "./types.js";
 import { Referrals, type ReferralInput } from "./referrals.js";
 import { VetHandover, type VetResume } from "./vet-handover.js";
 
@@ -65,6 +64,7 @@ export class ConsultationEngine {
   private readonly acceptance: Acceptance;
   private readonly chat: Chat;
   private readonly referrals: Referrals;
+  private readonly ending: Ending;
 
   constructor(deps: EngineDeps) {
     this.deps = deps;
@@ -120,6 +120,7 @@ export class ConsultationEngine {
       observer,
       referrals: this.referrals,
     });
+    this.ending = new Ending({ store, ledger: deps.ledger, lifecycle: this.lifecycle });
     this.rebuilder = new Rebuilder({
       store,
       ledger,
@@ -324,55 +325,18 @@ export class ConsultationEngine {
   }
 
   /** `consult:cancel` by the owner (queued or offered only). */
-  async cancel(appId: number, userId: number, consultationId: string): Promise<void> {
-    const c = await this.ownedLive(appId, userId, consultationId);
-    if (!c) {
-      await this.ownedRecord(appId, userId, consultationId);
-      return; // already closed: idempotent
-    }
-    if (c.status === "active") throw new AppError(409, "The consultation is active; end it instead.");
-    await this.lifecycle.close(c.id, "cancelled", { endedBy: "user" });
+  cancel(appId: number, userId: number, consultationId: string): Promise<void> {
+    return this.ending.cancel(appId, userId, consultationId);
   }
 
   /** `consult:end` by the owner; a request not yet active is cancelled. Idempotent. */
-  async endByUser(appId: number, userId: number, consultationId: string): Promise<void> {
-    const c = await this.ownedLive(appId, userId, consultationId);
-    if (!c) {
-      await this.ownedRecord(appId, userId, consultationId);
-      return;
-    }
-    await this.lifecycle.close(c.id, c.status === "active" ? "ended" : "cancelled", { endedBy: "user" }, c);
+  endByUser(appId: number, userId: number, consultationId: string): Promise<void> {
+    return this.ending.endByUser(appId, userId, consultationId);
   }
 
   /** REST `end` by channel SID: idempotent, 404 when no consultation of this app has it. */
-  async endByChannel(appId: number, channelSid: string): Promise<void> {
-    const rec = await this.deps.ledger.findByChannel(appId, channelSid);
-    if (!rec) throw notFound("Consultation not found");
-    const live = await this.store.getConsultation(rec.id);
-    if (live) await this.lifecycle.close(live.id, live.status === "active" ? "ended" : "cancelled", { endedBy: "user" }, live);
-    else this.closedOrUnavailable(rec);
-  }
-
-  private async ownedLive(appId: number, userId: number, id: string): Promise<LiveConsultation | null> {
-    const c = await this.store.getConsultation(id);
-    if (c && (c.appId !== appId || c.userId !== userId)) throw notFound("Consultation not found");
-    return c;
-  }
-
-  private async ownedRecord(appId: number, userId: number, id: string): Promise<void> {
-    const rec = await this.deps.ledger.get(id);
-    if (!rec || rec.appId !== appId || rec.userId !== userId) throw notFound("Consultation not found");
-    this.closedOrUnavailable(rec);
-  }
-
-  /**
-   * A command found no live state for a consultation: idempotent success only when the
-   * database has it closed. Still open there, the live state is being rebuilt (Redis came
-   * back empty) or was not restored: 503, so the client retries, never a success that the
-   * database lacks (PROTOCOL §6).
-   */
-  private closedOrUnavailable(rec: ConsultationRecord): void {
-    if (rec.status === "queued" || rec.status === "offered" || rec.status === "active") throw new StorageUnavailableError(5);
+  endByChannel(appId: number, channelSid: string): Promise<void> {
+    return this.ending.endByChannel(appId, channelSid);
   }
 
   // ------------------------------------------------------------------ offers
@@ -413,16 +377,8 @@ export class ConsultationEngine {
   // ------------------------------------------------------------------ lifecycle
 
   /** `consult:end` by the assigned vet. Idempotent once ended. */
-  async endByVet(vetId: number, consultationId: string): Promise<void> {
-    const c = await this.store.getConsultation(consultationId);
-    if (c) {
-      if (c.vetId !== vetId) throw notFound("Consultation not found");
-      await this.lifecycle.close(c.id, "ended", { endedBy: "vet" }, c);
-      return;
-    }
-    const rec = await this.deps.ledger.get(consultationId);
-    if (!rec || rec.vetId !== vetId) throw notFound("Consultation not found");
-    this.closedOrUnavailable(rec);
+  endByVet(vetId: number, consultationId: string): Promise<void> {
+    return this.ending.endByVet(vetId, consultationId);
   }
 
   /**

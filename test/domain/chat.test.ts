@@ -37,6 +37,22 @@ describe("chat (offline mode)", () => {
     expect(m.created_at).toBe(new Date(t.clock.now()).toISOString());
   });
 
+  it("a warm referral's overlap: both vets hear the chat and may write; after leave only the next vet", async () => {
+    const id = await activeWithVet1();
+    await online(2);
+    await t.engine.transfer(1, id, { to: { vet_email: "vet2@example.com" }, note: "", mode: "warm" });
+    await t.engine.accept(2, id);
+    t.notifier.clear();
+    const m = await t.engine.sendChat({ kind: "vet", vetId: 1 }, id, "Handing over to Dr. Last2");
+    expect(t.notifier.events.filter((e) => e.event === "chat:message").map((e) => e.to)).toEqual(["user:1:1", "vet:2", "vet:1"]);
+    expect(m.author).toBe("vet");
+    await t.engine.leave(1, id);
+    t.notifier.clear();
+    await t.engine.sendChat({ kind: "owner", appId: 1, userId: 1 }, id, "Thanks");
+    expect(t.notifier.events.filter((e) => e.event === "chat:message").map((e) => e.to)).toEqual(["user:1:1", "vet:2"]);
+    await expect(t.engine.sendChat({ kind: "vet", vetId: 1 }, id, "Still here?")).rejects.toMatchObject({ status: 404 });
+  });
+
   it("a write the database refuses is an error and tells nobody", async () => {
     const id = await activeWithVet1();
     t.notifier.clear();
