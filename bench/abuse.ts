@@ -101,7 +101,10 @@ interface TimedMatch {
 }
 
 /** Runs normal traffic for `seconds`; returns match latencies (ms) and how many requests went unmatched. */
-async function normalTraffic(owners: Owner[], seconds: number): Promise<{ latencies: number[]; slowest: string; unmatched: number }> {
+async function normalTraffic(
+  owners: Owner[],
+  seconds: number,
+): Promise<{ latencies: number[]; slowest: string; unmatched: number }> {
   const idle = [...owners];
   const latencies: number[] = [];
   const timed: TimedMatch[] = [];
@@ -189,7 +192,12 @@ async function main(): Promise<void> {
   const app = await repos.apps.create({ name: `benchabuse${Date.now().toString(36)}`, secret: SECRET });
   const vetTokens: string[] = [];
   for (let i = 0; i < VETS; i++) {
-    const vet = await repos.vets.create({ email: `vet${i}@abuse.test`, password: "bench-password-1", firstName: `Vet${i}`, lastName: "Bench" });
+    const vet = await repos.vets.create({
+      email: `vet${i}@abuse.test`,
+      password: "bench-password-1",
+      firstName: `Vet${i}`,
+      lastName: "Bench",
+    });
     vetTokens.push((await tokens.issueVetLogin(vet)).token);
   }
   const seeded: Array<{ token: string; petId: number; email: string; userId: number }> = [];
@@ -246,7 +254,10 @@ async function main(): Promise<void> {
     const attackerSeed = seeded[USERS];
 
     // The attacker's process is started (and has loaded) before anything is measured.
-    const attacker = fork(path.join(import.meta.dirname, "lib/attacker.ts"), [], { execArgv: ["--import", "tsx"], stdio: "inherit" });
+    const attacker = fork(path.join(import.meta.dirname, "lib/attacker.ts"), [], {
+      execArgv: ["--import", "tsx"],
+      stdio: "inherit",
+    });
     os.setPriority(attacker.pid!, ATTACKER_NICE);
     onCleanup("stop the attacker", () => {
       if (attacker.exitCode === null) attacker.kill("SIGKILL");
@@ -304,10 +315,14 @@ async function main(): Promise<void> {
     await partner.done;
 
     const p99 = (xs: number[]) => percentile(xs, 99).toFixed(1);
-    console.log(`\nwithout attack: ${quiet.latencies.length} matches, p99 ${p99(quiet.latencies)} ms, unmatched ${quiet.unmatched}`);
+    console.log(
+      `\nwithout attack: ${quiet.latencies.length} matches, p99 ${p99(quiet.latencies)} ms, unmatched ${quiet.unmatched}`,
+    );
     console.log(`  cpu (% of one core): ${formatCpu(quietCpu)}`);
     console.log(`  longest event-loop stall: ${stallText(quietStalls)}; slowest matches: ${quiet.slowest}`);
-    console.log(`under attack:   ${attacked.latencies.length} matches, p99 ${p99(attacked.latencies)} ms, unmatched ${attacked.unmatched}`);
+    console.log(
+      `under attack:   ${attacked.latencies.length} matches, p99 ${p99(attacked.latencies)} ms, unmatched ${attacked.unmatched}`,
+    );
     console.log(`  cpu (% of one core): ${formatCpu(attackedCpu)}`);
     console.log(
       `  longest event-loop stall: ${stallText(attackedStalls)} (the flooding socket is on ${nodes[1].name}); ` +
@@ -319,7 +334,9 @@ async function main(): Promise<void> {
       `flooding socket: ${flood.sent} events, ${flood.limited} answered 429, disconnected: ` +
         `${flood.disconnected ? `yes, after ${String(flood.disconnectedAfterS)} s` : "no"}`,
     );
-    console.log(`  the flooding owner's consultations (the bench's vets end each at once): ${await consultationsOf(db.url, attackerSeed.userId)}`);
+    console.log(
+      `  the flooding owner's consultations (the bench's vets end each at once): ${await consultationsOf(db.url, attackerSeed.userId)}`,
+    );
     console.log(`wrong-secret client: ${rest.sent} requests, statuses ${JSON.stringify(rest.byStatus)}`);
     console.log(
       `attacked partner: ${partner.seen.calls} calls, saw 429: ${partner.seen.limited > 0 ? `YES (${partner.seen.limited})` : "never"}` +
@@ -360,7 +377,9 @@ async function consultationsOf(url: string, userId: number): Promise<string> {
 async function longestStalls(nodes: GatewayNode[]): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const n of nodes) {
-    const text = await fetch(`${n.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }).then((r) => r.text());
+    const text = await fetch(`${n.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }).then((r) =>
+      r.text(),
+    );
     const m = /^nodejs_eventloop_lag_max_seconds\s+([\d.e+-]+)/m.exec(text);
     out[n.name] = m ? Number(m[1]) * 1000 : NaN;
   }

@@ -105,7 +105,8 @@ async function ask(s: Socket, event: string, payload?: unknown): Promise<any> {
     counters.cut++;
     r = { success: false, status_code: 0 };
   }
-  if (id && VERBOSE) trail.set(id, [...(trail.get(id) ?? []), `${event} ${sent}→${Date.now() - T_START} ms: ${r.status_code}`]);
+  if (id && VERBOSE)
+    trail.set(id, [...(trail.get(id) ?? []), `${event} ${sent}→${Date.now() - T_START} ms: ${r.status_code}`]);
   return r;
 }
 
@@ -175,7 +176,11 @@ async function main(): Promise<void> {
   const vets = await Promise.all(Array.from({ length: VETS }, () => retrying(() => seedVet(gws[0]))));
   const owners = [];
   for (let i = 0; i < total; i += 25) {
-    owners.push(...(await Promise.all(Array.from({ length: Math.min(25, total - i) }, () => retrying(() => seedUser(gws[0], app.id))))));
+    owners.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(25, total - i) }, () => retrying(() => seedUser(gws[0], app.id))),
+      )),
+    );
   }
 
   // Vets: accept every offer, end after CONSULT_MS. What each vet was told, per consultation.
@@ -194,7 +199,9 @@ async function main(): Promise<void> {
     const available = () => {
       if (settingAvailable || stopping) return;
       settingAvailable = true;
-      void insist(s, "presence:set", { status: "available" }, () => stopping || !s.connected).finally(() => (settingAvailable = false));
+      void insist(s, "presence:set", { status: "available" }, () => stopping || !s.connected).finally(
+        () => (settingAvailable = false),
+      );
     };
     const work = (id: string, accept: boolean) => {
       if (working.has(id) || stopping) return;
@@ -231,10 +238,18 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const chaos = (async () => {
     const events = [
-      { at: SECONDS / 4, run: async () => (proxy.cut("refuse"), await sleep(2000), proxy.restore()), name: "pg cut 2 s" },
+      {
+        at: SECONDS / 4,
+        run: async () => (proxy.cut("refuse"), await sleep(2000), proxy.restore()),
+        name: "pg cut 2 s",
+      },
       { at: SECONDS / 3, run: () => redis.restart(), name: "redis restarted empty" },
       { at: (2 * SECONDS) / 3, run: () => redis.restart(), name: "redis restarted empty" },
-      { at: (3 * SECONDS) / 4, run: async () => (proxy.cut("refuse"), await sleep(2000), proxy.restore()), name: "pg cut 2 s" },
+      {
+        at: (3 * SECONDS) / 4,
+        run: async () => (proxy.cut("refuse"), await sleep(2000), proxy.restore()),
+        name: "pg cut 2 s",
+      },
     ];
     for (const e of events) {
       await sleep(Math.max(0, t0 + e.at * 1000 - Date.now()));
@@ -261,15 +276,26 @@ async function main(): Promise<void> {
     told.push(t);
     const s = socket(urls[i % 2], "/user", o.token);
     userSockets.push(s);
-    s.on("consult:matched", (p: { consultation_id: string }) => (t.matched.add(p.consultation_id), (t.matchedAt ??= Date.now())));
+    s.on(
+      "consult:matched",
+      (p: { consultation_id: string }) => (t.matched.add(p.consultation_id), (t.matchedAt ??= Date.now())),
+    );
     s.on("consult:ended", (p: { consultation_id: string }) => t.ended.add(p.consultation_id));
-    s.on("consult:expired", (p: { consultation_id: string }) => (t.expired.add(p.consultation_id), (t.expiredAt ??= Date.now())));
+    s.on(
+      "consult:expired",
+      (p: { consultation_id: string }) => (t.expired.add(p.consultation_id), (t.expiredAt ??= Date.now())),
+    );
     let requesting = false;
     // Asked on every (re)connect until one try succeeds: a second ask returns the open one.
     s.on("connect", () => {
       if (requesting || t.id !== null) return;
       requesting = true;
-      void insist(s, "consult:request", { conversation_request: "chat", pet_id: o.petId }, () => stopping || !s.connected)
+      void insist(
+        s,
+        "consult:request",
+        { conversation_request: "chat", pet_id: o.petId },
+        () => stopping || !s.connected,
+      )
         .then((r) => {
           if (r.success) t.id = r.data.consultation_id as string;
         })
@@ -281,7 +307,11 @@ async function main(): Promise<void> {
 
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   onCleanup("close pool", () => pool.end());
-  const openCount = async () => Number((await pool.query("select count(*) n from consultations where status in ('queued','offered','active')")).rows[0].n);
+  const openCount = async () =>
+    Number(
+      (await pool.query("select count(*) n from consultations where status in ('queued','offered','active')")).rows[0]
+        .n,
+    );
   const settleUntil = Date.now() + SETTLE_S * 1000;
   while (Date.now() < settleUntil && ((await openCount()) > 0 || told.some((t) => t.id === null))) await sleep(1000);
   stopping = true;
@@ -320,20 +350,37 @@ async function main(): Promise<void> {
     return t.id !== null && done - t.requestedAt > QUEUE_TIMEOUT_MS;
   }).length;
   const unacked = told.filter((t) => t.id === null).length;
-  const rebuilds = (await Promise.all(gws.map(async (g) => (await g.ctx.metrics.rebuilds.get()).values[0]?.value ?? 0))).reduce((a, b) => a + b, 0);
+  const rebuilds = (
+    await Promise.all(gws.map(async (g) => (await g.ctx.metrics.rebuilds.get()).values[0]?.value ?? 0))
+  ).reduce((a, b) => a + b, 0);
 
   if (VERBOSE) {
     const show = async (label: string, ids: Iterable<string>) => {
       for (const id of ids) {
         const t = told.find((x) => x.id === id || x.matched.has(id));
-        const ev = await pool.query("select from_status, to_status, at, detail from consultation_events where consultation_id = $1 order by id", [id]);
-        const of = await pool.query("select vet_id, offered_at, outcome, resolved_at from offers where consultation_id = $1 order by id", [id]);
-        console.log(`${label} ${id} (t0 ${new Date(T_START).toISOString()}): db ${rows.get(id)?.status ?? "missing"}; owner told matched=${t?.matched.has(id)} ended=${t?.ended.has(id)} expired=${t?.expired.has(id)}; vets accepted=${[...(acceptedBy.get(id) ?? [])].join(",")} ended=${vetEnded.has(id)}; live=${JSON.stringify({ ...(await store.getConsultation(id)), profile: undefined })}`);
-        const row = await pool.query("select status, vet_id, updated_at, ended_at, accepted_at from consultations where id = $1", [id]);
+        const ev = await pool.query(
+          "select from_status, to_status, at, detail from consultation_events where consultation_id = $1 order by id",
+          [id],
+        );
+        const of = await pool.query(
+          "select vet_id, offered_at, outcome, resolved_at from offers where consultation_id = $1 order by id",
+          [id],
+        );
+        console.log(
+          `${label} ${id} (t0 ${new Date(T_START).toISOString()}): db ${rows.get(id)?.status ?? "missing"}; owner told matched=${t?.matched.has(id)} ended=${t?.ended.has(id)} expired=${t?.expired.has(id)}; vets accepted=${[...(acceptedBy.get(id) ?? [])].join(",")} ended=${vetEnded.has(id)}; live=${JSON.stringify({ ...(await store.getConsultation(id)), profile: undefined })}`,
+        );
+        const row = await pool.query(
+          "select status, vet_id, updated_at, ended_at, accepted_at from consultations where id = $1",
+          [id],
+        );
         console.log(`    row now ${JSON.stringify(row.rows[0])}`);
         for (const a of trail.get(id) ?? []) console.log(`    ack ${a}`);
-        for (const e of ev.rows) console.log(`    ${e.at.toISOString()} ${e.from_status} → ${e.to_status} ${JSON.stringify(e.detail)}`);
-        for (const o of of.rows) console.log(`    offer vet ${o.vet_id} at ${o.offered_at.toISOString()} → ${o.outcome} ${o.resolved_at?.toISOString() ?? ""}`);
+        for (const e of ev.rows)
+          console.log(`    ${e.at.toISOString()} ${e.from_status} → ${e.to_status} ${JSON.stringify(e.detail)}`);
+        for (const o of of.rows)
+          console.log(
+            `    offer vet ${o.vet_id} at ${o.offered_at.toISOString()} → ${o.outcome} ${o.resolved_at?.toISOString() ?? ""}`,
+          );
       }
     };
     await show("lost", lostIds);
@@ -350,7 +397,9 @@ async function main(): Promise<void> {
       `unacked ${unacked}, refused (503, retried) ${counters.refused}, cut acks (retried) ${counters.cut}, ` +
       `reconnects ${counters.reconnects}, rebuilds ${rebuilds}, unhandled rejections (adapter publish, Redis down) ${counters.unhandled}`,
   );
-  console.log(`lost ${lostIds.size}  stuck ${stuckIds.length}  waiting ${waiting}  double ${doubleIds.length}  slow ${slow}`);
+  console.log(
+    `lost ${lostIds.size}  stuck ${stuckIds.length}  waiting ${waiting}  double ${doubleIds.length}  slow ${slow}`,
+  );
 }
 
 await runBench(main);

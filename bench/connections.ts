@@ -91,17 +91,27 @@ function whenConnected(c: OwnerClient): Promise<boolean> {
 }
 
 async function main(): Promise<void> {
-  console.log(`connections bench: node ${process.version}; ${OWNERS} owners, ${VETS} vets, ${CONCURRENCY} handshakes in flight`);
+  console.log(
+    `connections bench: node ${process.version}; ${OWNERS} owners, ${VETS} vets, ${CONCURRENCY} handshakes in flight`,
+  );
   const db = await createTempDatabase("conn");
   const prefix = createRedisPrefix("conn");
   const t0 = performance.now();
   const database = await openDatabase({ url: db.url, poolSize: 10 });
   const repos = createRepositories(database);
   const tokens = new SocketTokens(GATEWAY_SECRET, 6 * 3600, systemClock);
-  const app = await repos.apps.create({ name: `benchconn${Date.now().toString(36)}`, secret: "bench-secret-0123456789" });
+  const app = await repos.apps.create({
+    name: `benchconn${Date.now().toString(36)}`,
+    secret: "bench-secret-0123456789",
+  });
   const vetTokens: string[] = [];
   for (let i = 0; i < VETS; i++) {
-    const vet = await repos.vets.create({ email: `vet${i}@conn.test`, password: "bench-password-1", firstName: `Vet${i}`, lastName: "Bench" });
+    const vet = await repos.vets.create({
+      email: `vet${i}@conn.test`,
+      password: "bench-password-1",
+      firstName: `Vet${i}`,
+      lastName: "Bench",
+    });
     vetTokens.push((await tokens.issueVetLogin(vet)).token);
   }
   const owners: Array<{ token: string; petId: number }> = [];
@@ -112,11 +122,20 @@ async function main(): Promise<void> {
           const n = i + k;
           const { user, pet } = await repos.users.register(
             app.id,
-            { email: `owner${n}@conn.test`, firstName: `Owner${n}`, lastName: "Bench", role: "users", emergencyFund: 0 },
+            {
+              email: `owner${n}@conn.test`,
+              firstName: `Owner${n}`,
+              lastName: "Bench",
+              role: "users",
+              emergencyFund: 0,
+            },
             new Date(),
             { name: `Rex${n}`, species: "dog" },
           );
-          return { token: (await tokens.issue({ kind: "user", appId: app.id, userId: user.id })).token, petId: pet!.id };
+          return {
+            token: (await tokens.issue({ kind: "user", appId: app.id, userId: user.id })).token,
+            petId: pet!.id,
+          };
         }),
       )),
     );
@@ -176,7 +195,9 @@ async function main(): Promise<void> {
     const v = io(node.url + "/vet", { auth: { token }, transports: ["websocket"], forceNew: true });
     await new Promise<void>((resolve) => v.once("connect", () => resolve()));
     v.on("consult:offer", (p: { consultation_id: string }) => {
-      void ask(v, "consult:accept", { consultation_id: p.consultation_id }).then(() => ask(v, "consult:end", { consultation_id: p.consultation_id }));
+      void ask(v, "consult:accept", { consultation_id: p.consultation_id }).then(() =>
+        ask(v, "consult:end", { consultation_id: p.consultation_id }),
+      );
     });
     await ask(v, "presence:set", { status: "available" });
     vets.push(v);

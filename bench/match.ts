@@ -121,12 +121,19 @@ function mixedVet(i: number): { species: string[]; languages: string[]; maxChats
 }
 
 /** `--mixed`: owner `n`'s pet species, plan and what they ask for. */
-function mixedOwner(n: number): { species: string; protectedOwner: boolean; ask: { language?: string; emergency?: boolean } } {
+function mixedOwner(n: number): {
+  species: string;
+  protectedOwner: boolean;
+  ask: { language?: string; emergency?: boolean };
+} {
   const protectedOwner = n % 10 === 0;
   return {
     species: ["dog", "cat", "dog", "rabbit", "cat"][n % 5],
     protectedOwner,
-    ask: { ...(n % 10 === 1 ? { language: "es" } : {}), ...(protectedOwner && n % 20 === 0 ? { emergency: true } : {}) },
+    ask: {
+      ...(n % 10 === 1 ? { language: "es" } : {}),
+      ...(protectedOwner && n % 20 === 0 ? { emergency: true } : {}),
+    },
   };
 }
 /** `--licensed`: ten regions, in four countries. */
@@ -152,7 +159,10 @@ const ACK_TIMEOUT_MS = 10_000;
 
 /** `ctx.accessTokens.mint({identity})` (the same issuer the gateway builds) in a tight loop. */
 function tokensPerSecond(seconds: number): number {
-  const issuer = createAccessTokenIssuer({ ...loadConfig({ NODE_ENV: "development" }).twilio, apiSecret: GATEWAY_SECRET }, systemClock);
+  const issuer = createAccessTokenIssuer(
+    { ...loadConfig({ NODE_ENV: "development" }).twilio, apiSecret: GATEWAY_SECRET },
+    systemClock,
+  );
   const ids = Array.from({ length: 64 }, (_, i) => `local-app-1_user-${i + 1}`);
   const run = (ms: number) => {
     let n = 0;
@@ -331,7 +341,9 @@ interface NodeRuntime {
 }
 
 async function nodeRuntime(url: string): Promise<NodeRuntime> {
-  const text = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }).then((r) => r.text());
+  const text = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }).then((r) =>
+    r.text(),
+  );
   // prom-client resets nodejs_eventloop_lag_max_seconds on each scrape.
   const m = /^nodejs_eventloop_lag_max_seconds\s+([\d.e+-]+)/m.exec(text);
   const gc = new Map<string, { count: number; ms: number }>();
@@ -356,8 +368,22 @@ function gcDelta(before: NodeRuntime, after: NodeRuntime): string {
 }
 
 /** Issues `rate` requests a second for `seconds`, waits for them, then for the gateway to settle. */
-async function runPhase(rate: number, seconds: number, pids: Record<string, number>, statsUrl: string): Promise<PhaseResult> {
-  const p: Phase = { issued: 0, matched: 0, failedRequests: 0, errors: 0, errorKinds: new Map(), latencies: [], toOffer: [], offerToMatched: [] };
+async function runPhase(
+  rate: number,
+  seconds: number,
+  pids: Record<string, number>,
+  statsUrl: string,
+): Promise<PhaseResult> {
+  const p: Phase = {
+    issued: 0,
+    matched: 0,
+    failedRequests: 0,
+    errors: 0,
+    errorKinds: new Map(),
+    latencies: [],
+    toOffer: [],
+    offerToMatched: [],
+  };
   // Event-loop stalls, here and in the nodes: a latency tail may come from either side.
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
@@ -417,7 +443,8 @@ async function runPhase(rate: number, seconds: number, pids: Record<string, numb
     // Little's law: a steady backlog stays near rate × latency; a growing one climbs. Growing =
     // the last third of the step averages more than 200 ms worth of arrivals (at least 10)
     // above the first third.
-    backlogGrowing: backlog.length >= 3 && avg(backlog.slice(-third)) - avg(backlog.slice(0, third)) > Math.max(10, rate * 0.2),
+    backlogGrowing:
+      backlog.length >= 3 && avg(backlog.slice(-third)) - avg(backlog.slice(0, third)) > Math.max(10, rate * 0.2),
     cpu: cpuRead,
     settleS,
   };
@@ -436,7 +463,8 @@ async function leaveBacklog(owners: Array<{ token: string; petId: number }>, url
         const socket = await openSocket(urls[(i + k) % urls.length], "/user", o.token);
         try {
           const r = await askWith(socket, "consult:request", { conversation_request: "chat", pet_id: o.petId });
-          if (r.status_code !== 200 || r.data?.status !== "queued") throw new Error(`backlog request: ${JSON.stringify(r)}`);
+          if (r.status_code !== 200 || r.data?.status !== "queued")
+            throw new Error(`backlog request: ${JSON.stringify(r)}`);
         } finally {
           socket.disconnect();
         }
@@ -487,15 +515,30 @@ function printPhase(label: string, r: PhaseResult): void {
   );
   console.log(`  backlog (emitted, not yet matched) each second: ${r.backlog.join(" ") || "-"}`);
   console.log(`  cpu (% of one core): ${formatCpu(r.cpu)}`);
-  console.log(`  longest event-loop stall: ${Object.entries(r.stalls).map(([k, v]) => `${k} ${ms(v)}`).join(", ")}`);
-  console.log(`  gc pauses: ${Object.entries(r.gc).map(([k, v]) => `${k} ${v}`).join("; ")}`);
-  console.log(`  settled (no open consultation) ${Number.isFinite(r.settleS) ? `${r.settleS.toFixed(1)} s` : `NOT within ${SETTLE_MS / 1000} s`} after`);
+  console.log(
+    `  longest event-loop stall: ${Object.entries(r.stalls)
+      .map(([k, v]) => `${k} ${ms(v)}`)
+      .join(", ")}`,
+  );
+  console.log(
+    `  gc pauses: ${Object.entries(r.gc)
+      .map(([k, v]) => `${k} ${v}`)
+      .join("; ")}`,
+  );
+  console.log(
+    `  settled (no open consultation) ${Number.isFinite(r.settleS) ? `${r.settleS.toFixed(1)} s` : `NOT within ${SETTLE_MS / 1000} s`} after`,
+  );
 }
 
 // ------------------------------------------------------------------ main
 
 /** A partner's receiver in this process: answers every delivery after `RECEIVER_MS`. */
-async function startReceiver(): Promise<{ url: string; latencies: number[]; count: () => number; close(): Promise<void> }> {
+async function startReceiver(): Promise<{
+  url: string;
+  latencies: number[];
+  count: () => number;
+  close(): Promise<void>;
+}> {
   const latencies: number[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -516,7 +559,14 @@ async function startReceiver(): Promise<{ url: string; latencies: number[]; coun
 }
 
 /** `--webhooks`: the main run again with the app's webhooks on, against the run without. */
-async function webhookRun(off: PhaseResult, appId: number, dbUrl: string, pids: Record<string, number>, statsUrl: string, adminUrl: string): Promise<void> {
+async function webhookRun(
+  off: PhaseResult,
+  appId: number,
+  dbUrl: string,
+  pids: Record<string, number>,
+  statsUrl: string,
+  adminUrl: string,
+): Promise<void> {
   const receiver = await startReceiver();
   const set = await http(`${adminUrl}/admin/v1/apps/${String(appId)}`, {
     method: "PATCH",
@@ -526,7 +576,10 @@ async function webhookRun(off: PhaseResult, appId: number, dbUrl: string, pids: 
   if (!set.success) throw new Error(`setting the webhook URL failed: ${JSON.stringify(set)}`);
   const c = new pg.Client({ connectionString: dbUrl });
   await c.connect();
-  const pending = async () => Number((await c.query<{ n: string }>("select count(*) as n from webhook_outbox where status = 'pending'")).rows[0].n);
+  const pending = async () =>
+    Number(
+      (await c.query<{ n: string }>("select count(*) as n from webhook_outbox where status = 'pending'")).rows[0].n,
+    );
   let peak = 0;
   let sampling = true;
   const sampler = (async () => {
@@ -551,7 +604,9 @@ webhooks on: receiver at ${receiver.url} answers after ${String(RECEIVER_MS)} ms
     sampling = false;
     await sampler;
     const lat = [...receiver.latencies].sort((a, b) => a - b);
-    const failed = Number((await c.query<{ n: string }>("select count(*) as n from webhook_outbox where status = 'failed'")).rows[0].n);
+    const failed = Number(
+      (await c.query<{ n: string }>("select count(*) as n from webhook_outbox where status = 'failed'")).rows[0].n,
+    );
     console.log(
       `  webhooks: ${receiver.count()} received (${failed} failed), delivery latency (event → received) p50 ${ms(percentile(lat, 50))}, ` +
         `p99 ${ms(percentile(lat, 99))}, max ${ms(lat.at(-1) ?? NaN)}; outbox peak backlog ${peak}; ` +
@@ -573,7 +628,9 @@ webhooks on: receiver at ${receiver.url} answers after ${String(RECEIVER_MS)} ms
 async function main(): Promise<void> {
   const cores = os.cpus().length;
   console.log(`match bench: node ${process.version}, ${cores} cores (${os.cpus()[0]?.model ?? "?"})`);
-  console.log(`vets ${VETS}, owners ${USERS}, main run ${RATE}/s for ${DURATION_S} s (after ${WARMUP_S} s warm-up at ${WARMUP_RATE}/s)`);
+  console.log(
+    `vets ${VETS}, owners ${USERS}, main run ${RATE}/s for ${DURATION_S} s (after ${WARMUP_S} s warm-up at ${WARMUP_RATE}/s)`,
+  );
   console.log(`machine busy before start (other processes): ${await backgroundLoad()}% of ${cores} cores`);
 
   // Tokens first, while nothing else of this bench runs.
@@ -592,7 +649,10 @@ async function main(): Promise<void> {
   const database = await openDatabase({ url: db.url, poolSize: 10 });
   const repos = createRepositories(database);
   const tokens = new SocketTokens(GATEWAY_SECRET, 6 * 3600, systemClock);
-  const app = await repos.apps.create({ name: `benchmatch${Date.now().toString(36)}`, secret: "bench-secret-0123456789" });
+  const app = await repos.apps.create({
+    name: `benchmatch${Date.now().toString(36)}`,
+    secret: "bench-secret-0123456789",
+  });
   const vetTokens: string[] = [];
   for (let i = 0; i < VETS; i++) {
     const vet = await repos.vets.create({
@@ -619,7 +679,9 @@ async function main(): Promise<void> {
             email: `owner${n}@bench.test`,
             firstName: `Owner${n}`,
             lastName: "Bench",
-            ...(mix?.protectedOwner ? { role: "protect_users" as const, emergencyFund: 500 } : { role: "users" as const, emergencyFund: 0 }),
+            ...(mix?.protectedOwner
+              ? { role: "protect_users" as const, emergencyFund: 500 }
+              : { role: "users" as const, emergencyFund: 0 }),
           },
           new Date(),
           { name: `Rex${n}`, species: mix?.species ?? "dog" },
@@ -639,11 +701,20 @@ async function main(): Promise<void> {
           const n = i + k;
           const { user, pet } = await repos.users.register(
             app.id,
-            { email: `${label}${n}@bench.test`, firstName: `${label}${n}`, lastName: "Bench", role: "users" as const, emergencyFund: 0 },
+            {
+              email: `${label}${n}@bench.test`,
+              firstName: `${label}${n}`,
+              lastName: "Bench",
+              role: "users" as const,
+              emergencyFund: 0,
+            },
             new Date(),
             { name: `${label}Pet${n}`, species },
           );
-          return { token: (await tokens.issue({ kind: "user", appId: app.id, userId: user.id })).token, petId: pet!.id };
+          return {
+            token: (await tokens.issue({ kind: "user", appId: app.id, userId: user.id })).token,
+            petId: pet!.id,
+          };
         }),
       );
       out.push(...batch);
@@ -654,7 +725,9 @@ async function main(): Promise<void> {
   const surgeOwners = await leavingOwners(SURGE, "surge", "dog");
   await database.close();
   await analyzeDatabase(db.url);
-  console.log(`seeded 1 app, ${VETS} vets, ${USERS} owners with a pet in ${((performance.now() - t0) / 1000).toFixed(1)} s (database ${db.name})`);
+  console.log(
+    `seeded 1 app, ${VETS} vets, ${USERS} owners with a pet in ${((performance.now() - t0) / 1000).toFixed(1)} s (database ${db.name})`,
+  );
 
   const profileArg = flags.get("profile");
   const profileDir = PROFILE
@@ -694,13 +767,17 @@ async function main(): Promise<void> {
   let consultations = 0;
   try {
     if (SURGE > 0) {
-      await leaveBacklog(surgeOwners, nodes.map((n) => n.url));
+      await leaveBacklog(
+        surgeOwners,
+        nodes.map((n) => n.url),
+      );
       const t = performance.now();
       for (let i = 0; i < VETS; i++) sockets.push(await startVet(nodes[i % 2].url, vetTokens[i]));
       let open = SURGE;
       while (open > 0 && performance.now() - t < SETTLE_MS) {
         await sleep(50);
-        open = (await http(statsUrl, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).data.open_consultations as number;
+        open = (await http(statsUrl, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).data
+          .open_consultations as number;
       }
       const s = (performance.now() - t) / 1000;
       console.log(
@@ -710,7 +787,9 @@ async function main(): Promise<void> {
       );
     } else for (let i = 0; i < VETS; i++) sockets.push(await startVet(nodes[i % 2].url, vetTokens[i]));
     for (let i = 0; i < USERS; i += 50) {
-      const batch = await Promise.all(owners.slice(i, i + 50).map((o, k) => startOwner(nodes[(i + k) % 2].url, o.token, o.petId, o.ask)));
+      const batch = await Promise.all(
+        owners.slice(i, i + 50).map((o, k) => startOwner(nodes[(i + k) % 2].url, o.token, o.petId, o.ask)),
+      );
       for (const o of batch) {
         sockets.push(o.socket);
         idle.push(o);
@@ -721,10 +800,15 @@ async function main(): Promise<void> {
       const j = Math.floor(Math.random() * (i + 1));
       [idle[i], idle[j]] = [idle[j], idle[i]];
     }
-    console.log(`connected ${VETS} vets and ${USERS} owners, half on each node; all clients live in this process (pid ${process.pid})`);
+    console.log(
+      `connected ${VETS} vets and ${USERS} owners, half on each node; all clients live in this process (pid ${process.pid})`,
+    );
     if (BACKLOG > 0) {
       const t = performance.now();
-      await leaveBacklog(backlogOwners, nodes.map((n) => n.url));
+      await leaveBacklog(
+        backlogOwners,
+        nodes.map((n) => n.url),
+      );
       console.log(
         `backlog: ${BACKLOG} requests for an ${BACKLOG_SPECIES} (no vet treats one) wait at the head of the queue ` +
           `(queued in ${((performance.now() - t) / 1000).toFixed(1)} s; their owners left)`,
@@ -765,7 +849,9 @@ async function main(): Promise<void> {
         consultations += r.matched;
         printPhase(`step @ ${rate}/s`, r);
         const s = verdict(r);
-        console.log(`  → ${s.held ? "held" : s.keptUp ? `kept up, but ${s.why.join("; ")}` : `did not keep up: ${s.why.join("; ")}`}`);
+        console.log(
+          `  → ${s.held ? "held" : s.keptUp ? `kept up, but ${s.why.join("; ")}` : `did not keep up: ${s.why.join("; ")}`}`,
+        );
         if (s.held) held = rate;
         if (s.keptUp) keptUp = r;
         else {
@@ -777,16 +863,22 @@ async function main(): Promise<void> {
           break;
         }
       }
-      console.log(`\nhighest rate that held (p99 < ${P99_LIMIT} ms, kept up): ${held > 0 ? `${held}/s` : "none of the steps"}`);
+      console.log(
+        `\nhighest rate that held (p99 < ${P99_LIMIT} ms, kept up): ${held > 0 ? `${held}/s` : "none of the steps"}`,
+      );
       console.log(
         `highest rate the gateway kept up with: ${keptUp ? `${keptUp.rate}/s (p50 ${ms(keptUp.p50)}, p99 ${ms(keptUp.p99)})` : "none"}` +
-          (stop ? `; first step that did not: ${stop}` : `; every step kept up, the ceiling is above ${STEPS.at(-1)}/s`),
+          (stop
+            ? `; first step that did not: ${stop}`
+            : `; every step kept up, the ceiling is above ${STEPS.at(-1)}/s`),
       );
     }
 
     const stats = await http(statsUrl, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     console.log(`\nafter the run, /admin/v1/stats: ${JSON.stringify(stats.data)}`);
-    console.log(`vet side: accept failures ${vetErrors.accept}, end failures ${vetErrors.end}, offers revoked ${vetErrors.revoked}`);
+    console.log(
+      `vet side: accept failures ${vetErrors.accept}, end failures ${vetErrors.end}, offers revoked ${vetErrors.revoked}`,
+    );
   } finally {
     for (const s of sockets) s.disconnect();
     await sleep(200);
@@ -816,7 +908,9 @@ async function main(): Promise<void> {
 
   if (profileDir) {
     for (const n of nodes) console.log(`\n${n.name}: ${summariseProfile(mainThreadProfile(profileDir, n.name)).text}`);
-    console.log(`\nprofiles kept in ${profileDir} (Chrome DevTools → Performance → Load profile, or npx tsx bench/lib/profile.ts FILE)`);
+    console.log(
+      `\nprofiles kept in ${profileDir} (Chrome DevTools → Performance → Load profile, or npx tsx bench/lib/profile.ts FILE)`,
+    );
   }
 }
 

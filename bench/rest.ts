@@ -50,7 +50,8 @@ const OWNERS = numFlag(flags, "owners", 200);
 const PROFILE = flags.has("profile");
 const ONLY = flags.get("only");
 const BASELINE = flags.has("baseline");
-if (ONLY !== undefined && ONLY !== "register-user" && ONLY !== "pet-list") throw new Error("--only takes register-user or pet-list");
+if (ONLY !== undefined && ONLY !== "register-user" && ONLY !== "pet-list")
+  throw new Error("--only takes register-user or pet-list");
 const PETS_PER_OWNER = 3;
 
 interface Target {
@@ -146,13 +147,18 @@ async function main(): Promise<void> {
       },
       cpuProfDir: profileDir,
     });
-    console.log(`gateway (child process, node dist/main.js${profileDir ? " --cpu-prof" : ""}): pid ${node.pid}, database ${db.name}`);
+    console.log(
+      `gateway (child process, node dist/main.js${profileDir ? " --cpu-prof" : ""}): pid ${node.pid}, database ${db.name}`,
+    );
     const pids = { gateway: node.pid };
 
     // The app through the admin API, the owners through the partner API.
     const appName = `benchrest${randomBytes(3).toString("hex")}`;
     const secret = "bench-secret-0123456789abcdef";
-    await http(`${node.url}/admin/v1/apps`, { body: { name: appName, secret }, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    await http(`${node.url}/admin/v1/apps`, {
+      body: { name: appName, secret },
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
     const auth = { authorization: basicAuth(appName, secret) };
     const base = `${node.url}/api/v2/${appName}`;
     const emails: string[] = [];
@@ -162,19 +168,30 @@ async function main(): Promise<void> {
         Array.from({ length: Math.min(20, OWNERS - i) }, async (_, k) => {
           const email = `owner${i + k}-${runId}@bench.test`;
           const r = await http(`${base}/register-user`, {
-            body: { first_name: `Owner${i + k}`, last_name: "Bench", email, role: "users", pet: { name: "Rex", species: "dog" } },
+            body: {
+              first_name: `Owner${i + k}`,
+              last_name: "Bench",
+              email,
+              role: "users",
+              pet: { name: "Rex", species: "dog" },
+            },
             headers: auth,
           });
-          if (!r.data?.socket_token?.token) throw new Error(`register-user answered without socket_token: ${JSON.stringify(r).slice(0, 200)}`);
+          if (!r.data?.socket_token?.token)
+            throw new Error(`register-user answered without socket_token: ${JSON.stringify(r).slice(0, 200)}`);
           for (let p = 1; p < PETS_PER_OWNER; p++) {
-            await http(`${base}/pet/add`, { body: { email, name: `Pet${p}`, species: "cat", breed: "Siamese", age: "2 years" }, headers: auth });
+            await http(`${base}/pet/add`, {
+              body: { email, name: `Pet${p}`, species: "cat", breed: "Siamese", age: "2 years" },
+              headers: auth,
+            });
           }
           emails.push(email);
         }),
       );
     }
     const check = await http(`${base}/pet/list?email=${encodeURIComponent(emails[0])}`, { headers: auth });
-    if (check.data?.list?.length !== PETS_PER_OWNER) throw new Error(`pet/list sanity check failed: ${JSON.stringify(check).slice(0, 300)}`);
+    if (check.data?.list?.length !== PETS_PER_OWNER)
+      throw new Error(`pet/list sanity check failed: ${JSON.stringify(check).slice(0, 300)}`);
     console.log(`seeded app ${appName}: ${OWNERS} owners with ${PETS_PER_OWNER} pets each (register-user + pet/add)\n`);
 
     let regCounter = 0;
@@ -202,13 +219,20 @@ async function main(): Promise<void> {
       name: "GET pet/list",
       method: "GET",
       headers: { ...auth, accept: "application/json" },
-      next: () => ({ path: `/api/v2/${appName}/pet/list?email=${encodeURIComponent(emails[listCounter++ % emails.length])}` }),
+      next: () => ({
+        path: `/api/v2/${appName}/pet/list?email=${encodeURIComponent(emails[listCounter++ % emails.length])}`,
+      }),
     };
 
     const results: Array<[string, Measured]> = [];
     const baselines: Target[] = [
       { name: "GET /healthz (floor)", method: "GET", headers: {}, next: () => ({ path: "/healthz" }) },
-      { name: "GET media-url (v2, no db)", method: "GET", headers: {}, next: () => ({ path: `/api/v2/${appName}/media-url` }) },
+      {
+        name: "GET media-url (v2, no db)",
+        method: "GET",
+        headers: {},
+        next: () => ({ path: `/api/v2/${appName}/media-url` }),
+      },
     ];
     const targets = [
       ...(BASELINE ? baselines : []),
@@ -228,7 +252,8 @@ async function main(): Promise<void> {
           `(${Math.round(pl.reqPerS).toLocaleString("en-US")} req/s, p99 ${pl.p99.toFixed(1)} ms)`,
       );
     }
-    if (regCounter > 0) console.log(`register-user created ${regCounter.toLocaleString("en-US")} owners (warm-up included)`);
+    if (regCounter > 0)
+      console.log(`register-user created ${regCounter.toLocaleString("en-US")} owners (warm-up included)`);
   } finally {
     if (node) {
       const code = await node.stop();
@@ -237,7 +262,9 @@ async function main(): Promise<void> {
   }
   if (profileDir && node) {
     console.log(`\n${summariseProfile(mainThreadProfile(profileDir, node.name)).text}`);
-    console.log(`\nprofile kept in ${profileDir} (Chrome DevTools → Performance → Load profile, or npx tsx bench/lib/profile.ts FILE)`);
+    console.log(
+      `\nprofile kept in ${profileDir} (Chrome DevTools → Performance → Load profile, or npx tsx bench/lib/profile.ts FILE)`,
+    );
   }
 }
 

@@ -41,8 +41,12 @@ async function main(): Promise<void> {
   await c.connect();
   const t0 = performance.now();
   try {
-    await c.query(`insert into apps (name, secret_hash) select 'statsapp' || g, 'x' from generate_series(1, ${APPS}) g`);
-    await c.query(`insert into vets (email, password_hash, first_name, last_name) select 'v' || g || '@stats.test', 'x', 'V', 'S' from generate_series(1, ${VETS}) g`);
+    await c.query(
+      `insert into apps (name, secret_hash) select 'statsapp' || g, 'x' from generate_series(1, ${APPS}) g`,
+    );
+    await c.query(
+      `insert into vets (email, password_hash, first_name, last_name) select 'v' || g || '@stats.test', 'x', 'V', 'S' from generate_series(1, ${VETS}) g`,
+    );
     await c.query(
       `insert into users (app_id, email, first_name, role) select 1 + (g % ${APPS}), 'o' || g || '@stats.test', 'O', 'users' from generate_series(1, 5000) g`,
     );
@@ -68,7 +72,9 @@ async function main(): Promise<void> {
   } finally {
     await c.end();
   }
-  console.log(`seeded ${COUNT.toLocaleString("en-US")} consultations over ${DAYS} days, ${APPS} apps, ${VETS} vets in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `seeded ${COUNT.toLocaleString("en-US")} consultations over ${DAYS} days, ${APPS} apps, ${VETS} vets in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 
   const db2 = await openDatabase({ url: db.url });
   try {
@@ -76,7 +82,9 @@ async function main(): Promise<void> {
     const from = day((DAYS - 1) * 86_400_000);
     const to = day(0);
     const cold = await timed(() => summary.summary({ from, to }));
-    console.log(`cold (computes the ${DAYS - 1} closed days into stats_daily): ${cold.ms.toFixed(0)} ms; requests ${cold.value.requests}, matched ${cold.value.matched}`);
+    console.log(
+      `cold (computes the ${DAYS - 1} closed days into stats_daily): ${cold.ms.toFixed(0)} ms; requests ${cold.value.requests}, matched ${cold.value.matched}`,
+    );
     const cases: Array<[string, () => Promise<unknown>]> = [
       [`${DAYS} days, all`, () => summary.summary({ from, to })],
       [`${DAYS} days, one app`, () => summary.summary({ from, to, appId: 2 })],
@@ -90,7 +98,9 @@ async function main(): Promise<void> {
       const median = ms[Math.floor(ms.length / 2)];
       console.log(
         `warm, ${label}: min ${ms[0].toFixed(0)} ms, median ${median.toFixed(0)} ms, max ${ms[ms.length - 1].toFixed(0)} ms` +
-          (label.endsWith(", all") && label.startsWith(String(DAYS)) ? ` — goal < 200 ms: ${median < 200 ? "MET" : "MISSED"}` : ""),
+          (label.endsWith(", all") && label.startsWith(String(DAYS))
+            ? ` — goal < 200 ms: ${median < 200 ? "MET" : "MISSED"}`
+            : ""),
       );
     }
   } finally {

@@ -60,7 +60,12 @@ function stats(label: string, samples: number[], wallMs: number): void {
   );
 }
 
-async function sequential(label: string, n: number, op: (i: number) => Promise<unknown>, untimed?: (i: number) => Promise<unknown>) {
+async function sequential(
+  label: string,
+  n: number,
+  op: (i: number) => Promise<unknown>,
+  untimed?: (i: number) => Promise<unknown>,
+) {
   const samples: number[] = [];
   let wall = 0;
   for (let i = 0; i < n; i++) {
@@ -116,8 +121,12 @@ try {
   // (c) refusals are what most racing claims see: vet 2 holds an offer already.
   const held = (await store.enqueue(request())).consultation.id;
   await store.claimOffer(held, 2, T0, T0 + 30_000, rulesFor(1));
-  await sequential("(c) claimOffer refused, 1 in flight", iterations, (i) => store.claimOffer(fresh[i], 2, T0, T0 + 30_000, rulesFor(1)));
-  await concurrent("(c) claimOffer refused, 32 in flight", iterations, 32, () => store.claimOffer(fresh[0], 2, T0, T0 + 30_000, rulesFor(1)));
+  await sequential("(c) claimOffer refused, 1 in flight", iterations, (i) =>
+    store.claimOffer(fresh[i], 2, T0, T0 + 30_000, rulesFor(1)),
+  );
+  await concurrent("(c) claimOffer refused, 32 in flight", iterations, 32, () =>
+    store.claimOffer(fresh[0], 2, T0, T0 + 30_000, rulesFor(1)),
+  );
 
   const long = await store.snapshot();
   const head = await store.headSnapshot(1);

@@ -37,8 +37,13 @@ const cases: [string, (identity: string) => string][] = [
   [
     "(b) AccessToken, string secret",
     (identity) => {
-      const t = new AccessToken(DEV_TWILIO.accountSid, DEV_TWILIO.apiKey, cfg.apiSecret, { identity, ttl: cfg.tokenTtlS });
-      t.addGrant(new AccessToken.ChatGrant({ serviceSid: cfg.chatServiceSid, pushCredentialSid: cfg.pushCredentialSid }));
+      const t = new AccessToken(DEV_TWILIO.accountSid, DEV_TWILIO.apiKey, cfg.apiSecret, {
+        identity,
+        ttl: cfg.tokenTtlS,
+      });
+      t.addGrant(
+        new AccessToken.ChatGrant({ serviceSid: cfg.chatServiceSid, pushCredentialSid: cfg.pushCredentialSid }),
+      );
       return t.toJwt();
     },
   ],
@@ -47,5 +52,9 @@ const cases: [string, (identity: string) => string][] = [
 console.log(`node ${process.version}, ${seconds} s per case`);
 for (const [name, mint] of cases) {
   measure(mint, 200); // warm-up: JIT and key import
-  console.log(`${name.padEnd(34)} ${measure(mint, seconds * 1000).toLocaleString("en-US").padStart(9)} tokens/s`);
+  console.log(
+    `${name.padEnd(34)} ${measure(mint, seconds * 1000)
+      .toLocaleString("en-US")
+      .padStart(9)} tokens/s`,
+  );
 }

@@ -7,7 +7,12 @@
  * webhooks on against off in the same run.
  */
 const defaults: Record<string, string> = { rate: "200", duration: "30", warmup: "10" };
-const given = new Set(process.argv.slice(2).filter((a) => a.startsWith("--")).map((a) => a.slice(2).split("=")[0]));
+const given = new Set(
+  process.argv
+    .slice(2)
+    .filter((a) => a.startsWith("--"))
+    .map((a) => a.slice(2).split("=")[0]),
+);
 for (const [flag, value] of Object.entries(defaults)) if (!given.has(flag)) process.argv.push(`--${flag}`, value);
 if (!given.has("webhooks")) process.argv.push("--webhooks");
 if (!given.has("search")) process.argv.push("--no-search");

@@ -42,7 +42,8 @@ await call("POST", "/api/v2/petcube/register-user", basic, {
 // 1. The vet comes online. getToken is called at connect, before expiry and when refused.
 const vet = createVetClient({
   url: base,
-  getToken: async () => (await call("POST", "/vet/v1/login", null, { email: "dr.kim@example.com", password: "vet-password" })).data,
+  getToken: async () =>
+    (await call("POST", "/vet/v1/login", null, { email: "dr.kim@example.com", password: "vet-password" })).data,
 });
 vet.onStatus((s) => console.log(`vet: ${s}`));
 vet.on("consult:offer", (offer) => {

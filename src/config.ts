@@ -34,11 +34,16 @@ const outcomesList = z
   .transform((v) => v.split(",").map((o) => o.trim()))
   .superRefine((list, ctx) => {
     const bad = list.filter((o) => !OUTCOME_ID.test(o));
-    if (list.length === 1 && list[0] === "") ctx.addIssue({ code: "custom", message: "must list at least one outcome" });
+    if (list.length === 1 && list[0] === "")
+      ctx.addIssue({ code: "custom", message: "must list at least one outcome" });
     else if (bad.length > 0)
-      ctx.addIssue({ code: "custom", message: `must be lower-case identifiers (a-z, 0-9, _; starting with a letter), not ${bad.map((b) => JSON.stringify(b)).join(", ")}` });
+      ctx.addIssue({
+        code: "custom",
+        message: `must be lower-case identifiers (a-z, 0-9, _; starting with a letter), not ${bad.map((b) => JSON.stringify(b)).join(", ")}`,
+      });
     const dup = list.filter((o, i) => list.indexOf(o) !== i);
-    if (dup.length > 0) ctx.addIssue({ code: "custom", message: `lists ${[...new Set(dup)].join(", ")} more than once` });
+    if (dup.length > 0)
+      ctx.addIssue({ code: "custom", message: `lists ${[...new Set(dup)].join(", ")} more than once` });
   });
 
 /** Every environment variable the gateway reads; the configuration table of docs/operations.md mirrors it. */
@@ -117,16 +122,28 @@ export const configSchema = z
     }
     // Every node must sign and check tokens with one secret; a generated one is per node.
     if (c.REDIS_URL && !c.GATEWAY_SECRET) {
-      ctx.addIssue({ code: "custom", path: ["GATEWAY_SECRET"], message: "is required with REDIS_URL (all nodes must share one secret)" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["GATEWAY_SECRET"],
+        message: "is required with REDIS_URL (all nodes must share one secret)",
+      });
     }
     for (const name of ["GATEWAY_SECRET", "ADMIN_TOKEN", "METRICS_TOKEN"] as const) {
       const value = c[name];
       if (value !== undefined && value.length < MIN_SECRET_LENGTH) {
-        ctx.addIssue({ code: "custom", path: [name], message: `must be at least ${String(MIN_SECRET_LENGTH)} characters` });
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: `must be at least ${String(MIN_SECRET_LENGTH)} characters`,
+        });
       }
     }
     if (c.NODE_ENV === "production" && (c.DEMO === "1" || c.DEMO === "true")) {
-      ctx.addIssue({ code: "custom", path: ["DEMO"], message: "is refused when NODE_ENV=production (demo logins are published)" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["DEMO"],
+        message: "is refused when NODE_ENV=production (demo logins are published)",
+      });
     }
     if (c.TWILIO_MODE === "live" && (!c.TWILIO_ACCOUNT_SID || !c.TWILIO_API_KEY || !c.TWILIO_API_SECRET)) {
       ctx.addIssue({
@@ -299,7 +316,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retryBaseMs: c.WEBHOOK_RETRY_BASE_MS,
       retryWindowMs: c.WEBHOOK_RETRY_WINDOW_S * 1000,
       retentionDays: c.WEBHOOK_RETENTION_DAYS,
-      allowPrivate: c.WEBHOOK_ALLOW_PRIVATE === undefined ? c.NODE_ENV !== "production" : c.WEBHOOK_ALLOW_PRIVATE === "true",
+      allowPrivate:
+        c.WEBHOOK_ALLOW_PRIVATE === undefined ? c.NODE_ENV !== "production" : c.WEBHOOK_ALLOW_PRIVATE === "true",
       httpsOnly: c.NODE_ENV === "production",
     },
     outcomes: c.OUTCOMES,

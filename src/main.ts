@@ -18,7 +18,10 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   if (!config.gatewaySecret) {
-    logger.info({ file: path.join(config.dataDir, GATEWAY_SECRET_FILE) }, "GATEWAY_SECRET is unset: this node signs sessions with the secret kept in DATA_DIR (made on first start)");
+    logger.info(
+      { file: path.join(config.dataDir, GATEWAY_SECRET_FILE) },
+      "GATEWAY_SECRET is unset: this node signs sessions with the secret kept in DATA_DIR (made on first start)",
+    );
   }
   const gateway = await buildGateway(config, { logger });
   const address = await gateway.listen();

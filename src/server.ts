@@ -155,7 +155,12 @@ export async function buildGateway(settings: Config, overrides: GatewayOverrides
     tokens: createTokenMinter(accessTokens, config.twilio),
     socketTokens: new SocketTokens(config.gatewaySecret, config.socketTokenTtlS, clock, config.vetSessionMaxS),
     // Its caches age on real time, not on the injectable domain clock a test may freeze.
-    appAuth: createAppAuthenticator(repos.apps, { gatewaySecret: config.gatewaySecret, demo: config.demo, logger, scrypt }),
+    appAuth: createAppAuthenticator(repos.apps, {
+      gatewaySecret: config.gatewaySecret,
+      demo: config.demo,
+      logger,
+      scrypt,
+    }),
     vetLogin: new VetLogin(repos.vets, scrypt, config.demo),
     webhooks,
     tarpit: createTarpit({
@@ -187,7 +192,11 @@ export async function buildGateway(settings: Config, overrides: GatewayOverrides
     redis: redisCommands,
     prefix: config.redisKeyPrefix,
   });
-  const twilio = createTwilioProvider(config.twilio, logger, overrides.twilioRetry ? { retry: overrides.twilioRetry } : {});
+  const twilio = createTwilioProvider(
+    config.twilio,
+    logger,
+    overrides.twilioRetry ? { retry: overrides.twilioRetry } : {},
+  );
   const directory = createDirectory(repos, (id) => vetIdentity(config.twilio.vetAppId, id), clock);
   const engine = new ConsultationEngine({
     store,
@@ -266,7 +275,10 @@ export async function buildGateway(settings: Config, overrides: GatewayOverrides
   const summary = new StatsSummary(database.db, clock);
   const closeDays = () => {
     const today = clock.now();
-    const days = daysBetween(new Date(today - 400 * 86_400_000).toISOString().slice(0, 10), new Date(today).toISOString().slice(0, 10));
+    const days = daysBetween(
+      new Date(today - 400 * 86_400_000).toISOString().slice(0, 10),
+      new Date(today).toISOString().slice(0, 10),
+    );
     summary.closedDays(days).catch((err: unknown) => logger.warn({ err }, "closing statistics days failed"));
   };
   const statsCloseTimer = setInterval(closeDays, STATS_CLOSE_EVERY_MS);

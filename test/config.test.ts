@@ -88,18 +88,25 @@ describe("configuration", () => {
     const err = configError({ REDIS_URL: "redis://127.0.0.1:6379" });
     expect(err.message).toContain("GATEWAY_SECRET");
     expect(err.message).toContain("REDIS_URL");
-    expect(loadConfig({ REDIS_URL: "redis://127.0.0.1:6379", GATEWAY_SECRET: "s".repeat(32) }).gatewaySecret).toBe("s".repeat(32));
+    expect(loadConfig({ REDIS_URL: "redis://127.0.0.1:6379", GATEWAY_SECRET: "s".repeat(32) }).gatewaySecret).toBe(
+      "s".repeat(32),
+    );
   });
 
   it("refuses ADMIN_TOKEN and METRICS_TOKEN shorter than 32 characters", () => {
     expect(configError({ ADMIN_TOKEN: "a".repeat(31) }).message).toMatch(/ADMIN_TOKEN: must be at least 32 characters/);
     expect(configError({ METRICS_TOKEN: "short" }).message).toMatch(/METRICS_TOKEN: must be at least 32 characters/);
-    expect(loadConfig({ ADMIN_TOKEN: "a".repeat(32), METRICS_TOKEN: "m".repeat(40) })).toMatchObject({ adminToken: "a".repeat(32), metricsToken: "m".repeat(40) });
+    expect(loadConfig({ ADMIN_TOKEN: "a".repeat(32), METRICS_TOKEN: "m".repeat(40) })).toMatchObject({
+      adminToken: "a".repeat(32),
+      metricsToken: "m".repeat(40),
+    });
   });
 
   it("refuses demo mode in production", () => {
     for (const DEMO of ["1", "true"]) {
-      expect(configError({ NODE_ENV: "production", GATEWAY_SECRET: "s".repeat(32), DEMO }).message).toMatch(/DEMO: is refused when NODE_ENV=production/);
+      expect(configError({ NODE_ENV: "production", GATEWAY_SECRET: "s".repeat(32), DEMO }).message).toMatch(
+        /DEMO: is refused when NODE_ENV=production/,
+      );
     }
     expect(loadConfig({ NODE_ENV: "production", GATEWAY_SECRET: "s".repeat(32), DEMO: "0" }).demo).toBe(false);
   });
@@ -115,7 +122,10 @@ describe("configuration", () => {
 
   it("is documented: the configuration table of docs/operations.md lists exactly the variables read", () => {
     const page = readFileSync(new URL("../docs/operations.md", import.meta.url), "utf8");
-    const section = page.slice(page.indexOf("## Configuration"), page.indexOf("\n## ", page.indexOf("## Configuration") + 1));
+    const section = page.slice(
+      page.indexOf("## Configuration"),
+      page.indexOf("\n## ", page.indexOf("## Configuration") + 1),
+    );
     const documented = [...section.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((m) => m[1]).sort();
     expect(documented).toEqual(Object.keys(configSchema.shape).sort());
   });
@@ -128,20 +138,34 @@ describe("configuration", () => {
 
   it("defaults the tarpit to 1 s and 1,000 held; RATE_LIMIT_TARPIT_MS=0 turns it off", () => {
     expect(loadConfig({}).tarpit).toEqual({ delayMs: 1_000, maxHeld: 1_000 });
-    expect(loadConfig({ RATE_LIMIT_TARPIT_MS: "0", RATE_LIMIT_TARPIT_MAX: "5" }).tarpit).toEqual({ delayMs: 0, maxHeld: 5 });
+    expect(loadConfig({ RATE_LIMIT_TARPIT_MS: "0", RATE_LIMIT_TARPIT_MAX: "5" }).tarpit).toEqual({
+      delayMs: 0,
+      maxHeld: 5,
+    });
     expect(configError({ RATE_LIMIT_TARPIT_MS: "-1" }).message).toContain("RATE_LIMIT_TARPIT_MS");
     expect(configError({ RATE_LIMIT_TARPIT_MAX: "0" }).message).toContain("RATE_LIMIT_TARPIT_MAX");
   });
 
   it("takes OUTCOMES: the default list, a custom one (spaces trimmed); refuses empty, upper-case, odd characters and duplicates", () => {
-    expect(loadConfig({}).outcomes).toEqual(["resolved", "follow_up", "clinic_visit", "emergency_referral", "no_show", "other"]);
+    expect(loadConfig({}).outcomes).toEqual([
+      "resolved",
+      "follow_up",
+      "clinic_visit",
+      "emergency_referral",
+      "no_show",
+      "other",
+    ]);
     expect(loadConfig({ OUTCOMES: " fixed , referred_2 ,other" }).outcomes).toEqual(["fixed", "referred_2", "other"]);
     expect(loadConfig({ OUTCOMES: "done" }).outcomes).toEqual(["done"]);
     expect(configError({ OUTCOMES: "" }).message).toMatch(/OUTCOMES: must list at least one outcome/);
-    expect(configError({ OUTCOMES: "resolved,Follow_Up" }).message).toMatch(/OUTCOMES: must be lower-case identifiers.*"Follow_Up"/);
+    expect(configError({ OUTCOMES: "resolved,Follow_Up" }).message).toMatch(
+      /OUTCOMES: must be lower-case identifiers.*"Follow_Up"/,
+    );
     expect(configError({ OUTCOMES: "resolved,,other" }).message).toContain("OUTCOMES");
     expect(configError({ OUTCOMES: "resolved,clinic-visit" }).message).toContain('"clinic-visit"');
     expect(configError({ OUTCOMES: "1st" }).message).toContain("OUTCOMES");
-    expect(configError({ OUTCOMES: "resolved,other,resolved" }).message).toMatch(/OUTCOMES: lists resolved more than once/);
+    expect(configError({ OUTCOMES: "resolved,other,resolved" }).message).toMatch(
+      /OUTCOMES: lists resolved more than once/,
+    );
   });
 });

@@ -58,7 +58,10 @@ async function attack(plan: AttackPlan, stopped: () => boolean): Promise<AttackR
     while (!stopped()) {
       try {
         const res = await fetch(`${plan.restUrl}/api/v2/${plan.appName}/pet/list?email=x@y.z`, {
-          headers: { authorization: basicAuth(plan.appName, "wrong-secret-000000000"), "x-forwarded-for": "203.0.113.9" },
+          headers: {
+            authorization: basicAuth(plan.appName, "wrong-secret-000000000"),
+            "x-forwarded-for": "203.0.113.9",
+          },
         });
         await res.arrayBuffer();
         restSent++;

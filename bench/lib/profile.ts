@@ -100,12 +100,19 @@ function category(file: string, fn: string): string {
 function component(cat: string): string {
   const pkg = cat.startsWith("npm ") ? cat.slice(4) : null;
   if (pkg === null) return cat.startsWith("src/") ? `gateway code: ${cat}` : cat;
-  if (/^(drizzle-orm|pg|pg-pool|pg-protocol|pg-types|pgpass|postgres-.*)$/.test(pkg)) return "PostgreSQL client (drizzle-orm, pg)";
+  if (/^(drizzle-orm|pg|pg-pool|pg-protocol|pg-types|pgpass|postgres-.*)$/.test(pkg))
+    return "PostgreSQL client (drizzle-orm, pg)";
   if (/^(redis|@redis\/.*|rate-limit-redis)$/.test(pkg)) return "Redis client (@redis/client)";
-  if (/^(socket\.io.*|@socket\.io\/.*|engine\.io.*|ws|notepack\.io)$/.test(pkg)) return "Socket.IO (engine.io, ws, redis-adapter)";
-  if (/^(express|router|body-parser|raw-body|iconv-lite|qs|send|finalhandler|on-finished|type-is|content-type|mime.*|media-typer|http-errors|depd|statuses|express-rate-limit|multer|busboy)$/.test(pkg))
+  if (/^(socket\.io.*|@socket\.io\/.*|engine\.io.*|ws|notepack\.io)$/.test(pkg))
+    return "Socket.IO (engine.io, ws, redis-adapter)";
+  if (
+    /^(express|router|body-parser|raw-body|iconv-lite|qs|send|finalhandler|on-finished|type-is|content-type|mime.*|media-typer|http-errors|depd|statuses|express-rate-limit|multer|busboy)$/.test(
+      pkg,
+    )
+  )
     return "Express (+ body parsing, rate limit)";
-  if (/^(twilio|jsonwebtoken|jws|jwa|safe-buffer|lodash\..*)$/.test(pkg)) return "Twilio token signing (twilio, jsonwebtoken)";
+  if (/^(twilio|jsonwebtoken|jws|jwa|safe-buffer|lodash\..*)$/.test(pkg))
+    return "Twilio token signing (twilio, jsonwebtoken)";
   if (pkg === "jose") return "socket tokens (jose)";
   return `npm ${pkg}`;
 }
@@ -143,7 +150,8 @@ export function summariseProfile(file: string, top = 15): ProfileSummary {
       const e = map?.findEntry(cf.lineNumber, cf.columnNumber);
       if (e && "originalLine" in e) {
         line = e.originalLine + 1;
-        if (e.originalSource) file = e.originalSource.startsWith("file://") ? fileURLToPath(e.originalSource) : e.originalSource;
+        if (e.originalSource)
+          file = e.originalSource.startsWith("file://") ? fileURLToPath(e.originalSource) : e.originalSource;
         pos = `${rel(file)}:${line}`;
       } else pos = `${rel(file)}:?`;
     }
@@ -164,7 +172,9 @@ export function summariseProfile(file: string, top = 15): ProfileSummary {
       if (c.startsWith("npm ") || c.startsWith("src/")) return component(c);
     }
     const c = locate(leaf).cat;
-    return c.startsWith("node:") || c.startsWith("(native)") ? "node internals (timers, microtasks, module loading)" : c;
+    return c.startsWith("node:") || c.startsWith("(native)")
+      ? "node internals (timers, microtasks, module loading)"
+      : c;
   };
   const inclusive = new Map<string, number>();
   let busy = 0;

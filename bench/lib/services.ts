@@ -77,12 +77,15 @@ const createdPrefixes: string[] = [];
 /** After cleanup: children still running, databases or Redis keys this run created that remain. */
 async function leftovers(): Promise<string[]> {
   const left: string[] = [];
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) left.push(`child pid ${c.pid} still running`);
+  for (const c of children)
+    if (c.exitCode === null && c.signalCode === null) left.push(`child pid ${c.pid} still running`);
   if (createdDatabases.length) {
     const c = new pg.Client({ connectionString: PG_ADMIN_URL });
     await c.connect();
     try {
-      const r = await c.query<{ datname: string }>("select datname from pg_database where datname = any($1)", [createdDatabases]);
+      const r = await c.query<{ datname: string }>("select datname from pg_database where datname = any($1)", [
+        createdDatabases,
+      ]);
       for (const row of r.rows) left.push(`database ${row.datname}`);
     } finally {
       await c.end();
@@ -257,9 +260,12 @@ function ensureBuilt(): Promise<void> {
       const child = spawn(args[0], args.slice(1), { cwd: REPO_ROOT, stdio: "inherit" });
       child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`build failed (${String(code)})`))));
     });
-  built ??= run([process.execPath, path.join(REPO_ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"]).then(() =>
-    run(["npm", "run", "-s", "copy:lua"]),
-  );
+  built ??= run([
+    process.execPath,
+    path.join(REPO_ROOT, "node_modules/typescript/bin/tsc"),
+    "-p",
+    "tsconfig.build.json",
+  ]).then(() => run(["npm", "run", "-s", "copy:lua"]));
   return built;
 }
 
@@ -275,7 +281,9 @@ export async function spawnGateway(opts: SpawnOptions): Promise<GatewayNode> {
   const args = [
     // Extra Node/V8 flags for the gateways only, e.g. GATEWAY_NODE_ARGS=--perf-basic-prof for `perf record`.
     ...(process.env.GATEWAY_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
-    ...(opts.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${path.join(opts.cpuProfDir, opts.name)}`, "--enable-source-maps"] : []),
+    ...(opts.cpuProfDir
+      ? ["--cpu-prof", `--cpu-prof-dir=${path.join(opts.cpuProfDir, opts.name)}`, "--enable-source-maps"]
+      : []),
     "dist/main.js",
   ];
   const env: Record<string, string> = {
@@ -287,7 +295,11 @@ export async function spawnGateway(opts: SpawnOptions): Promise<GatewayNode> {
     PORT: String(port),
     HOST: "127.0.0.1",
   };
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ["ignore", process.env.GATEWAY_STDOUT ? "inherit" : "ignore", "pipe"] });
+  const child = spawn(process.execPath, args, {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ["ignore", process.env.GATEWAY_STDOUT ? "inherit" : "ignore", "pipe"],
+  });
   children.add(child);
   let exited = false;
   const exit = new Promise<number | null>((resolve) =>
@@ -426,7 +438,13 @@ export class CpuMeter {
 /** `bench 95% node-a 80% … machine 97% (of all cores)`. */
 export function formatCpu(c: Record<string, number>): string {
   return Object.entries(c)
-    .map(([k, v]) => (k === "machine" ? `machine ${v}% of ${os.cpus().length} cores` : k === "other" ? `other processes ${v}%` : `${k} ${v}%`))
+    .map(([k, v]) =>
+      k === "machine"
+        ? `machine ${v}% of ${os.cpus().length} cores`
+        : k === "other"
+          ? `other processes ${v}%`
+          : `${k} ${v}%`,
+    )
     .join(", ");
 }
 
@@ -470,7 +488,11 @@ export async function http<T = any>(
 ): Promise<T> {
   const res = await fetch(url, {
     method: init.method ?? (init.body === undefined ? "GET" : "POST"),
-    headers: { accept: "application/json", ...(init.body === undefined ? {} : { "content-type": "application/json" }), ...init.headers },
+    headers: {
+      accept: "application/json",
+      ...(init.body === undefined ? {} : { "content-type": "application/json" }),
+      ...init.headers,
+    },
     ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
   });
   const text = await res.text();

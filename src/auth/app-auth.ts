@@ -222,7 +222,8 @@ class VerifyingAppAuthenticator implements AppAuthenticator {
     const creds = parseBasic(authorization);
     // The user part names the app: only this app's own name or id is accepted, so another
     // app's valid credentials never open this app's routes.
-    if (!creds || (creds.user !== app.name && creds.user !== String(app.id))) return { result: "wrong", app: publicOf(app) };
+    if (!creds || (creds.user !== app.name && creds.user !== String(app.id)))
+      return { result: "wrong", app: publicOf(app) };
     if (!this.verifier.isCurrent(app.secretVerifier)) return { result: "needs_scrypt", app: publicOf(app) };
     return this.verifier.matches(app.secretVerifier, app.name, creds.secret)
       ? { result: "ok", app: publicOf(app) }

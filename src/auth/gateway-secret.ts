@@ -62,6 +62,7 @@ export function deriveKey(gatewaySecret: string, purpose: string): Buffer {
  */
 export function resolveSecrets(config: Config): ResolvedConfig {
   const gatewaySecret = config.gatewaySecret ?? loadOrCreateGatewaySecret(config.dataDir);
-  const apiSecret = config.twilio.apiSecret ?? deriveKey(gatewaySecret, "twilio-offline-api-secret").toString("base64url");
+  const apiSecret =
+    config.twilio.apiSecret ?? deriveKey(gatewaySecret, "twilio-offline-api-secret").toString("base64url");
   return { ...config, gatewaySecret, twilio: { ...config.twilio, apiSecret } };
 }

@@ -77,7 +77,9 @@ export class SocketTokens {
   private async sign(p: SocketPrincipal, iat: number, exp: number): Promise<IssuedToken> {
     const sub = p.kind === "user" ? `app-${p.appId}_user-${p.userId}` : `vet-${p.vetId}`;
     const claims =
-      p.kind === "user" ? { app_id: p.appId, user_id: p.userId } : { vet_id: p.vetId, sv: p.sessionVersion, auth_time: p.authTime };
+      p.kind === "user"
+        ? { app_id: p.appId, user_id: p.userId }
+        : { vet_id: p.vetId, sv: p.sessionVersion, auth_time: p.authTime };
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: "HS256", typ: "JWT" })
       .setSubject(sub)

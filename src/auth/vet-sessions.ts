@@ -11,7 +11,13 @@ import type { VetPrincipal } from "./socket-tokens.js";
  * since (same session version), and is not a demo vet while demo mode is off.
  */
 export function vetSessionValid(vet: VetRecord | null, p: VetPrincipal, demoMode: boolean): vet is VetRecord {
-  return vet !== null && vet.id === p.vetId && vet.active && vet.sessionVersion === p.sessionVersion && (demoMode || !vet.demo);
+  return (
+    vet !== null &&
+    vet.id === p.vetId &&
+    vet.active &&
+    vet.sessionVersion === p.sessionVersion &&
+    (demoMode || !vet.demo)
+  );
 }
 
 /** The outcome of a password login. */

@@ -140,16 +140,26 @@ function check<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
 }
 
 /** `update-vet`: the skills to set, at least one. */
-const vetSkillsSchema = z
-  .object(vetAttributeFields)
-  .refine((b) => Object.values(b).some((x) => x !== undefined), { error: "At least one of --species, --languages, --max-chats, --licenses is required." });
+const vetSkillsSchema = z.object(vetAttributeFields).refine((b) => Object.values(b).some((x) => x !== undefined), {
+  error: "At least one of --species, --languages, --max-chats, --licenses is required.",
+});
 
 /** A comma-separated flag as a list; "" is the empty list. */
 const list = (flag: string | undefined): string[] | undefined =>
-  flag === undefined ? undefined : flag.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  flag === undefined
+    ? undefined
+    : flag
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== "");
 
 /** The skill flags in the admin API's shape (zod validates them). */
-function skillFlags(v: { species?: string | undefined; languages?: string | undefined; "max-chats"?: string | undefined; licenses?: string | undefined }) {
+function skillFlags(v: {
+  species?: string | undefined;
+  languages?: string | undefined;
+  "max-chats"?: string | undefined;
+  licenses?: string | undefined;
+}) {
   const max = v["max-chats"];
   return {
     species: list(v.species),
@@ -160,18 +170,29 @@ function skillFlags(v: { species?: string | undefined; languages?: string | unde
 }
 
 /** `--id` or `--email`, exactly one. */
-function vetTarget(command: string, id: string | undefined, email: string | undefined): { id: number } | { email: string } {
-  if ((id === undefined) === (email === undefined)) throw new CliError(`${command} needs --id or --email (one of them)`, 2);
+function vetTarget(
+  command: string,
+  id: string | undefined,
+  email: string | undefined,
+): { id: number } | { email: string } {
+  if ((id === undefined) === (email === undefined))
+    throw new CliError(`${command} needs --id or --email (one of them)`, 2);
   if (email !== undefined) return { email };
   if (!/^\d{1,9}$/.test(id ?? "")) throw new CliError(`--id must be a vet id (a positive integer), not ${id ?? ""}`, 2);
   return { id: Number(id) };
 }
 
 /** `--id` or `--name`, exactly one. */
-function appTarget(command: string, id: string | undefined, name: string | undefined): { id: number } | { name: string } {
-  if ((id === undefined) === (name === undefined)) throw new CliError(`${command} needs --id or --name (one of them)`, 2);
+function appTarget(
+  command: string,
+  id: string | undefined,
+  name: string | undefined,
+): { id: number } | { name: string } {
+  if ((id === undefined) === (name === undefined))
+    throw new CliError(`${command} needs --id or --name (one of them)`, 2);
   if (name !== undefined) return { name };
-  if (!/^\d{1,9}$/.test(id ?? "")) throw new CliError(`--id must be an app id (a positive integer), not ${id ?? ""}`, 2);
+  if (!/^\d{1,9}$/.test(id ?? ""))
+    throw new CliError(`--id must be an app id (a positive integer), not ${id ?? ""}`, 2);
   return { id: Number(id) };
 }
 
@@ -232,7 +253,8 @@ export async function runAdminCli(argv: string[], io: CliIo = processIo): Promis
     if (positionals.length > maxPositionals) {
       throw new CliError(`unexpected argument: ${positionals[maxPositionals]} (see --help)`, 2);
     }
-    if (command === "consultation" && positionals[1] === undefined) throw new CliError("consultation needs an ID (see --help)", 2);
+    if (command === "consultation" && positionals[1] === undefined)
+      throw new CliError("consultation needs an ID (see --help)", 2);
     if (!commands.includes(command)) {
       throw new CliError(`unknown command: ${command} (see --help)`, 2);
     }
@@ -247,7 +269,8 @@ export async function runAdminCli(argv: string[], io: CliIo = processIo): Promis
     let webhook: { target: { id: number } | { name: string }; url: string | null | undefined } | undefined;
     if (command === "create-app") {
       const secret = await secretFrom(io, v.secret, v["secret-stdin"], SECRET_ENV);
-      if (secret === undefined) throw new CliError(`a secret is required: --secret, --secret-stdin or ${SECRET_ENV}`, 2);
+      if (secret === undefined)
+        throw new CliError(`a secret is required: --secret, --secret-stdin or ${SECRET_ENV}`, 2);
       appInput = check(createAppSchema, { name: v.name, secret, media_url: v["media-url"] });
     } else if (command === "create-vet") {
       const password = await secretFrom(io, v.password, v["password-stdin"], PASSWORD_ENV);
@@ -266,15 +289,23 @@ export async function runAdminCli(argv: string[], io: CliIo = processIo): Promis
       vetUpdate = { target: vetTarget(command, v.id, v.email), skills: check(vetSkillsSchema, skillFlags(v)) };
     } else if (command === "reset-vet-password") {
       // Never a flag: a password on the command line shows in shell history and process lists.
-      if (v.password !== undefined) throw new CliError(`reset-vet-password takes the password from --password-stdin or ${PASSWORD_ENV}, never --password`, 2);
+      if (v.password !== undefined)
+        throw new CliError(
+          `reset-vet-password takes the password from --password-stdin or ${PASSWORD_ENV}, never --password`,
+          2,
+        );
       const password = await secretFrom(io, undefined, v["password-stdin"], PASSWORD_ENV);
       if (password === undefined) throw new CliError(`a password is required: --password-stdin or ${PASSWORD_ENV}`, 2);
       passwordReset = { target: vetTarget(command, v.id, v.email), password: check(vetPasswordSchema, password) };
     } else if (command === "rotate-app-secret") {
       rotation = appTarget(command, v.id, v.name);
     } else if (command === "set-webhook") {
-      if ((v.url === undefined) === (v.remove !== true)) throw new CliError("set-webhook needs --url URL or --remove (one of them)", 2);
-      webhook = { target: appTarget(command, v.id, v.name), url: v.url === undefined ? null : check(webhookUrlSchema, v.url) };
+      if ((v.url === undefined) === (v.remove !== true))
+        throw new CliError("set-webhook needs --url URL or --remove (one of them)", 2);
+      webhook = {
+        target: appTarget(command, v.id, v.name),
+        url: v.url === undefined ? null : check(webhookUrlSchema, v.url),
+      };
     } else if (command === "rotate-webhook-secret") {
       webhook = { target: appTarget(command, v.id, v.name), url: undefined };
     }
@@ -302,23 +333,43 @@ export async function runAdminCli(argv: string[], io: CliIo = processIo): Promis
         }),
       );
     } else if (rotation) {
-      const found = "id" in rotation ? await repos.apps.findById(rotation.id) : await repos.apps.findByName(rotation.name);
+      const found =
+        "id" in rotation ? await repos.apps.findById(rotation.id) : await repos.apps.findByName(rotation.name);
       if (!found) throw new CliError(`app not found: ${"id" in rotation ? String(rotation.id) : rotation.name}`);
       const secret = generateAppSecret();
-      const app = await repos.apps.setSecret(found.id, { secret, verifier: verifier?.make(found.name, secret) ?? null });
+      const app = await repos.apps.setSecret(found.id, {
+        secret,
+        verifier: verifier?.make(found.name, secret) ?? null,
+      });
       if (!app) throw new CliError(`app not found: ${String(found.id)}`);
       result = { ...appJson(app), secret };
     } else if (webhook) {
       if (gatewaySecret === undefined) {
-        throw new CliError("webhook secrets are sealed with the gateway's secret: set GATEWAY_SECRET, or start the gateway once so it keeps one in DATA_DIR");
+        throw new CliError(
+          "webhook secrets are sealed with the gateway's secret: set GATEWAY_SECRET, or start the gateway once so it keeps one in DATA_DIR",
+        );
       }
       const { target, url } = webhook;
       const found = "id" in target ? await repos.apps.findById(target.id) : await repos.apps.findByName(target.name);
       if (!found) throw new CliError(`app not found: ${"id" in target ? String(target.id) : target.name}`);
-      const service = new WebhookService({ database, apps: repos.apps, gatewaySecret, clock: systemClock, logger: createLogger("silent"), ...config.webhooks });
-      const settings = url === undefined ? await service.rotateSecret(found.id) : await service.configure(found.id, url);
-      if (!settings) throw new CliError(url === undefined ? `the app has no webhook url: ${found.name}` : `app not found: ${found.name}`);
-      result = { ...appAdminJson(settings.app), ...(settings.secret !== undefined ? { webhook_secret: settings.secret } : {}) };
+      const service = new WebhookService({
+        database,
+        apps: repos.apps,
+        gatewaySecret,
+        clock: systemClock,
+        logger: createLogger("silent"),
+        ...config.webhooks,
+      });
+      const settings =
+        url === undefined ? await service.rotateSecret(found.id) : await service.configure(found.id, url);
+      if (!settings)
+        throw new CliError(
+          url === undefined ? `the app has no webhook url: ${found.name}` : `app not found: ${found.name}`,
+        );
+      result = {
+        ...appAdminJson(settings.app),
+        ...(settings.secret !== undefined ? { webhook_secret: settings.secret } : {}),
+      };
     } else if (passwordReset) {
       const { target, password } = passwordReset;
       const id = "id" in target ? target.id : (await repos.vets.findByEmail(target.email))?.id;
@@ -341,7 +392,10 @@ export async function runAdminCli(argv: string[], io: CliIo = processIo): Promis
     } else if (vetUpdate) {
       const { target, skills } = vetUpdate;
       const id = "id" in target ? target.id : (await repos.vets.findByEmail(target.email))?.id;
-      const vet = id === undefined ? null : await repos.vets.update(id, {
+      const vet =
+        id === undefined
+          ? null
+          : await repos.vets.update(id, {
               species: skills.species,
               languages: skills.languages,
               maxChats: skills.max_chats,

@@ -4,7 +4,14 @@
  * Browser-safe: no Node-only imports.
  */
 import { io, type Socket } from "socket.io-client";
-import type { AckData, ClientEventTable, ClientPayload, Envelope, HandshakeRefusalData, TokenPayload } from "../protocol/events.js";
+import type {
+  AckData,
+  ClientEventTable,
+  ClientPayload,
+  Envelope,
+  HandshakeRefusalData,
+  TokenPayload,
+} from "../protocol/events.js";
 import { GatewayError } from "./errors.js";
 import type { BaseClient, ClientOptions, ConnectionStatus, SocketToken } from "./types.js";
 
@@ -149,7 +156,11 @@ export abstract class Connection<C extends ClientEventTable, S> implements BaseC
     }
     if (envelope?.success !== true) {
       const messages = Array.isArray(envelope?.message) ? envelope.message.map(String) : ["Rejected"];
-      throw new GatewayError("rejected", typeof envelope?.status_code === "number" ? envelope.status_code : 0, messages);
+      throw new GatewayError(
+        "rejected",
+        typeof envelope?.status_code === "number" ? envelope.status_code : 0,
+        messages,
+      );
     }
     // Not parsed again: the gateway's handlers are typed by the same ack schema.
     return envelope.data as AckData<C, E>;
@@ -223,7 +234,8 @@ export abstract class Connection<C extends ClientEventTable, S> implements BaseC
   private backoffMs(retryAfterS: number | undefined): number {
     const m = this.socket.io;
     const exp = Math.min(m.reconnectionDelayMax(), m.reconnectionDelay() * 2 ** Math.min(this.transientStreak - 1, 20));
-    const hint = typeof retryAfterS === "number" && retryAfterS > 0 ? Math.min(retryAfterS * 1000, MAX_RETRY_AFTER_MS) : 0;
+    const hint =
+      typeof retryAfterS === "number" && retryAfterS > 0 ? Math.min(retryAfterS * 1000, MAX_RETRY_AFTER_MS) : 0;
     const wait = Math.max(exp, hint);
     return Math.round(wait * (1 + Math.random() * m.randomizationFactor()));
   }

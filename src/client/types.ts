@@ -110,7 +110,10 @@ export interface VetClient extends BaseClient<VetEvents> {
    * `chat:send` (offline Twilio mode): a chat message; resolves to the stored message, which
    * also arrives as `chat:message` (match it by `id`).
    */
-  sendChat(consultationId: VetSends<"chat:send">["consultation_id"], text: VetSends<"chat:send">["text"]): Promise<VetGets<"chat:send">>;
+  sendChat(
+    consultationId: VetSends<"chat:send">["consultation_id"],
+    text: VetSends<"chat:send">["text"],
+  ): Promise<VetGets<"chat:send">>;
   /**
    * `consult:transfer`: refer an active consultation you hold to another vet (PROTOCOL §10):
    * `to` is `{vet_email}` or `{species?, language?}`; `mode` `warm` (default) or `cold`.
@@ -142,10 +145,16 @@ export interface OwnerClient extends BaseClient<OwnerEvents> {
   /** `consult:end`: end an active consultation or cancel a waiting one. */
   end(consultationId: OwnerSends<"consult:end">["consultation_id"]): Promise<void>;
   /** `call:status`: answer a video call. */
-  callStatus(roomSid: OwnerSends<"call:status">["room_sid"], status: OwnerSends<"call:status">["status"]): Promise<void>;
+  callStatus(
+    roomSid: OwnerSends<"call:status">["room_sid"],
+    status: OwnerSends<"call:status">["status"],
+  ): Promise<void>;
   /**
    * `chat:send` (offline Twilio mode): a chat message; resolves to the stored message, which
    * also arrives as `chat:message` (match it by `id`).
    */
-  sendChat(consultationId: OwnerSends<"chat:send">["consultation_id"], text: OwnerSends<"chat:send">["text"]): Promise<OwnerGets<"chat:send">>;
+  sendChat(
+    consultationId: OwnerSends<"chat:send">["consultation_id"],
+    text: OwnerSends<"chat:send">["text"],
+  ): Promise<OwnerGets<"chat:send">>;
 }

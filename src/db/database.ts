@@ -95,7 +95,10 @@ function deadlineOptions(timeoutMs: number): pg.PoolConfig {
  * Closing the connection releases the lock even when the unlock cannot be sent.
  */
 async function migrateUnderLock(url: string, timeoutMs: number): Promise<void> {
-  const client = new pg.Client({ connectionString: url, ...(timeoutMs > 0 ? { connectionTimeoutMillis: timeoutMs } : {}) });
+  const client = new pg.Client({
+    connectionString: url,
+    ...(timeoutMs > 0 ? { connectionTimeoutMillis: timeoutMs } : {}),
+  });
   client.on("error", () => undefined);
   await client.connect();
   try {
@@ -113,7 +116,12 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS;
     const deadlines = deadlineOptions(timeoutMs);
     // Idle connections are kept a minute: reopening one under a burst costs a backend start.
-    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, idleTimeoutMillis: 60_000, ...deadlines });
+    const pool = new pg.Pool({
+      connectionString: opts.url,
+      max: opts.poolSize ?? 10,
+      idleTimeoutMillis: 60_000,
+      ...deadlines,
+    });
     const behindPool = new pg.Pool({
       connectionString: opts.url,
       ...deadlines,

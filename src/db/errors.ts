@@ -16,7 +16,10 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     if (!(e instanceof Error)) return false;
     const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && (UNAVAILABLE_SQLSTATES.has(code) || NETWORK_CODES.has(code) || code.startsWith("08"))) {
+    if (
+      typeof code === "string" &&
+      (UNAVAILABLE_SQLSTATES.has(code) || NETWORK_CODES.has(code) || code.startsWith("08"))
+    ) {
       return true;
     }
     if (DRIVER_MESSAGES.test(e.message)) return true;

@@ -75,7 +75,9 @@ export const users = pgTable(
   },
   (t) => [
     // One active account per email per app; deleted accounts may be re-registered.
-    uniqueIndex("users_app_email_active").on(t.appId, sql`lower(${t.email})`).where(sql`${t.deletedAt} is null`),
+    uniqueIndex("users_app_email_active")
+      .on(t.appId, sql`lower(${t.email})`)
+      .where(sql`${t.deletedAt} is null`),
     index("users_app_registered").on(t.appId, t.registeredAt),
     // The target of consultations' (app_id, user_id) key.
     unique("users_app_id_id").on(t.appId, t.id),
@@ -140,13 +142,22 @@ export const vets = pgTable("vets", {
   /** False: disabled by an operator; login and socket tokens are refused. */
   active: boolean("active").notNull().default(true),
   /** Routing skills (PROTOCOL §4): lower-case species treated; empty = every species. */
-  species: text("species").array().notNull().default(sql`'{}'::text[]`),
+  species: text("species")
+    .array()
+    .notNull()
+    .default(sql`'{}'::text[]`),
   /** ISO 639-1 codes the vet speaks. */
-  languages: text("languages").array().notNull().default(sql`'{en}'::text[]`),
+  languages: text("languages")
+    .array()
+    .notNull()
+    .default(sql`'{en}'::text[]`),
   /** Chat consultations held at once; null = `VET_MAX_CONSULTS`. */
   maxChats: integer("max_chats"),
   /** Where the vet may treat (PROTOCOL §4): ISO 3166-2 codes or country codes (a country covers its subdivisions). */
-  licenses: text("licenses").array().notNull().default(sql`'{}'::text[]`),
+  licenses: text("licenses")
+    .array()
+    .notNull()
+    .default(sql`'{}'::text[]`),
   /**
    * Bumped by every write of species, languages or max_chats, in the same UPDATE: routing
    * keeps the skills of the highest version it was given, so an older read never wins.
@@ -204,10 +215,18 @@ export const consultations = pgTable(
     // The owner, and through users.app_id the app: one key. A key on apps.id made every request
     // lock the app's one row (FOR KEY SHARE, shared by concurrent requests as a MultiXact).
     // With this key and the partial SID indexes the request write executes in 0.35 ms, not 0.47.
-    foreignKey({ name: "consultations_app_user_fk", columns: [t.appId, t.userId], foreignColumns: [users.appId, users.id] }),
+    foreignKey({
+      name: "consultations_app_user_fk",
+      columns: [t.appId, t.userId],
+      foreignColumns: [users.appId, users.id],
+    }),
     // Partial: a request has no SIDs yet, and its insert need not touch these indexes.
-    uniqueIndex("consultations_channel").on(t.channelSid).where(sql`${t.channelSid} is not null`),
-    uniqueIndex("consultations_room").on(t.roomSid).where(sql`${t.roomSid} is not null`),
+    uniqueIndex("consultations_channel")
+      .on(t.channelSid)
+      .where(sql`${t.channelSid} is not null`),
+    uniqueIndex("consultations_room")
+      .on(t.roomSid)
+      .where(sql`${t.roomSid} is not null`),
     // The statistics read consultations by the day they were requested (ops/stats-summary.ts).
     // Nothing indexes `status`, so a transition stays a HOT update.
     index("consultations_created").on(t.createdAt),
@@ -287,7 +306,10 @@ export const consultationVets = pgTable(
     joinedAt: ts("joined_at").notNull(),
     leftAt: ts("left_at"),
   },
-  (t) => [uniqueIndex("consultation_vets_spell").on(t.consultationId, t.vetId, t.joinedAt), index("consultation_vets_vet").on(t.vetId)],
+  (t) => [
+    uniqueIndex("consultation_vets_spell").on(t.consultationId, t.vetId, t.joinedAt),
+    index("consultation_vets_vet").on(t.vetId),
+  ],
 );
 
 /**
@@ -325,12 +347,18 @@ export const webhookOutbox = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    index("webhook_outbox_due").on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
-    index("webhook_outbox_pending_consultation").on(t.consultationId, t.id).where(sql`${t.status} = 'pending'`),
+    index("webhook_outbox_due")
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} = 'pending'`),
+    index("webhook_outbox_pending_consultation")
+      .on(t.consultationId, t.id)
+      .where(sql`${t.status} = 'pending'`),
     // The log and the health read an app's newest rows and its few not delivered. Pruning goes
     // by the primary key (ids grow with time): no index on created_at to keep up per event.
     index("webhook_outbox_app").on(t.appId, t.id),
-    index("webhook_outbox_app_open").on(t.appId, t.id).where(sql`${t.status} <> 'delivered'`),
+    index("webhook_outbox_app_open")
+      .on(t.appId, t.id)
+      .where(sql`${t.status} <> 'delivered'`),
   ],
 );
 

@@ -25,9 +25,36 @@ export interface DemoVet {
  * York, Tom in Great Britain and Germany, Sofia in Italy.
  */
 export const DEMO_VETS: readonly DemoVet[] = [
-  { email: "vet1@demo.test", password: "demo-vet-1", firstName: "Maya", lastName: "Patel", species: ["dog", "cat"], languages: ["en", "es"], maxChats: 2, licenses: ["US-CA", "US-NY"] },
-  { email: "vet2@demo.test", password: "demo-vet-2", firstName: "Tom", lastName: "Becker", species: ["bird", "rabbit"], languages: ["en", "de"], maxChats: null, licenses: ["GB", "DE"] },
-  { email: "vet3@demo.test", password: "demo-vet-3", firstName: "Sofia", lastName: "Rossi", species: [], languages: ["en", "it"], maxChats: null, licenses: ["IT"] },
+  {
+    email: "vet1@demo.test",
+    password: "demo-vet-1",
+    firstName: "Maya",
+    lastName: "Patel",
+    species: ["dog", "cat"],
+    languages: ["en", "es"],
+    maxChats: 2,
+    licenses: ["US-CA", "US-NY"],
+  },
+  {
+    email: "vet2@demo.test",
+    password: "demo-vet-2",
+    firstName: "Tom",
+    lastName: "Becker",
+    species: ["bird", "rabbit"],
+    languages: ["en", "de"],
+    maxChats: null,
+    licenses: ["GB", "DE"],
+  },
+  {
+    email: "vet3@demo.test",
+    password: "demo-vet-3",
+    firstName: "Sofia",
+    lastName: "Rossi",
+    species: [],
+    languages: ["en", "it"],
+    maxChats: null,
+    licenses: ["IT"],
+  },
 ];
 
 export interface DemoPet {
@@ -58,8 +85,24 @@ export const DEMO_OWNERS: readonly DemoOwner[] = [
     role: "users",
     region: "US-CA",
     pets: [
-      { name: "Biscuit", species: "dog", breed: "Beagle", age: "3 years", weight: "22 lbs", sex: "male", color: "tricolor" },
-      { name: "Miso", species: "cat", breed: "Siamese", age: "1 year 6 months", weight: "9 lbs", sex: "female", color: "seal point" },
+      {
+        name: "Biscuit",
+        species: "dog",
+        breed: "Beagle",
+        age: "3 years",
+        weight: "22 lbs",
+        sex: "male",
+        color: "tricolor",
+      },
+      {
+        name: "Miso",
+        species: "cat",
+        breed: "Siamese",
+        age: "1 year 6 months",
+        weight: "9 lbs",
+        sex: "female",
+        color: "seal point",
+      },
     ],
   },
   {
@@ -68,7 +111,17 @@ export const DEMO_OWNERS: readonly DemoOwner[] = [
     lastName: "Okafor",
     role: "users",
     region: "GB",
-    pets: [{ name: "Kiwi", species: "bird", breed: "Cockatiel", age: "8 months", weight: "1 lbs", sex: "male", color: "grey" }],
+    pets: [
+      {
+        name: "Kiwi",
+        species: "bird",
+        breed: "Cockatiel",
+        age: "8 months",
+        weight: "1 lbs",
+        sex: "male",
+        color: "grey",
+      },
+    ],
   },
   {
     email: "carla@demo.test",
@@ -77,8 +130,24 @@ export const DEMO_OWNERS: readonly DemoOwner[] = [
     role: "protect_users",
     region: "IT",
     pets: [
-      { name: "Thumper", species: "rabbit", breed: "Holland Lop", age: "2 years", weight: "4 lbs", sex: "female", color: "white" },
-      { name: "Rocky", species: "dog", breed: "Labrador Retriever", age: "7 years", weight: "70 lbs", sex: "male", color: "yellow" },
+      {
+        name: "Thumper",
+        species: "rabbit",
+        breed: "Holland Lop",
+        age: "2 years",
+        weight: "4 lbs",
+        sex: "female",
+        color: "white",
+      },
+      {
+        name: "Rocky",
+        species: "dog",
+        breed: "Labrador Retriever",
+        age: "7 years",
+        weight: "70 lbs",
+        sex: "male",
+        color: "yellow",
+      },
     ],
   },
 ];

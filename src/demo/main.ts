@@ -33,7 +33,10 @@ function banner(base: string, adminToken: string): string {
     `  API docs      ${base}/docs`,
     "",
     "  vets   " + DEMO_VETS.map((v) => `${v.email} / ${v.password}`).join("\n         "),
-    "  owners " + DEMO_OWNERS.map((o) => `${o.email} (${o.pets.map((p) => `${p.name}, ${p.species}`).join("; ")})`).join("\n         "),
+    "  owners " +
+      DEMO_OWNERS.map((o) => `${o.email} (${o.pets.map((p) => `${p.name}, ${p.species}`).join("; ")})`).join(
+        "\n         ",
+      ),
     "",
     "  Open the console in one tab (log in, go available) and the demo in another.",
     "",

@@ -51,12 +51,21 @@ export async function seedDemo(repos: Repositories, now: Date): Promise<SeededDe
     const skills = { species: [...v.species], languages: [...v.languages], maxChats: v.maxChats };
     let vet = await findOrCreate(
       () => repos.vets.findByEmail(v.email),
-      () => repos.vets.create({ email: v.email, password: v.password, firstName: v.firstName, lastName: v.lastName, ...skills, licenses: [...v.licenses] }),
+      () =>
+        repos.vets.create({
+          email: v.email,
+          password: v.password,
+          firstName: v.firstName,
+          lastName: v.lastName,
+          ...skills,
+          licenses: [...v.licenses],
+        }),
     );
     // A demo vet seeded before skills existed still has the defaults: give it its skills.
     if (hasDefaultSkills(vet) && !hasDefaultSkills(skills)) vet = (await repos.vets.update(vet.id, skills)) ?? vet;
     // Likewise a demo vet seeded before licensing: its licences.
-    if (vet.licenses.length === 0 && v.licenses.length > 0) vet = (await repos.vets.update(vet.id, { licenses: [...v.licenses] })) ?? vet;
+    if (vet.licenses.length === 0 && v.licenses.length > 0)
+      vet = (await repos.vets.update(vet.id, { licenses: [...v.licenses] })) ?? vet;
     if (!vet.demo) await repos.vets.markDemo(vet.id);
     vets.push({ ...vet, demo: true });
   }
@@ -68,20 +77,31 @@ export async function seedDemo(repos: Repositories, now: Date): Promise<SeededDe
         (
           await repos.users.register(
             app.id,
-            { email: o.email, firstName: o.firstName, lastName: o.lastName, role: o.role, emergencyFund: o.role === "protect_users" ? 500 : 0, region: o.region },
+            {
+              email: o.email,
+              firstName: o.firstName,
+              lastName: o.lastName,
+              role: o.role,
+              emergencyFund: o.role === "protect_users" ? 500 : 0,
+              region: o.region,
+            },
             now,
           )
         ).user,
     );
     // A demo owner seeded before licensing has no region yet.
-    if (user.region === null) user = (await repos.users.updateProfile(app.id, user.id, { region: o.region }, now)) ?? user;
+    if (user.region === null)
+      user = (await repos.users.updateProfile(app.id, user.id, { region: o.region }, now)) ?? user;
     if (!user.demo) await repos.users.markDemo(app.id, user.id);
     const pets = (await repos.pets.listByOwnerEmail(app.id, o.email)) ?? [];
     for (const p of o.pets) {
       if (pets.some((have) => have.name === p.name)) continue;
       pets.push(await repos.pets.create(app.id, user.id, p, now));
     }
-    owners.push({ user: { ...user, demo: true }, pets: pets.filter((have) => o.pets.some((p) => p.name === have.name)) });
+    owners.push({
+      user: { ...user, demo: true },
+      pets: pets.filter((have) => o.pets.some((p) => p.name === have.name)),
+    });
   }
   return { app, vets, owners };
 }

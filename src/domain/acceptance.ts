@@ -70,7 +70,8 @@ export class Acceptance {
         l.transition(id, "active", acceptedAt ?? now, { vetId, ...(channelSid ? { channelSid } : {}) }),
       );
       const still = await store.getConsultation(c.id);
-      if (still?.status !== "active" || still.vetId !== vetId) throw new AppError(409, "The offer is no longer available.");
+      if (still?.status !== "active" || still.vetId !== vetId)
+        throw new AppError(409, "The offer is no longer available.");
       // A handed-over or referred consultation: retries the join of a failed first accept
       // (adding a participant already there counts as added).
       await calls.joinConversation(c);
@@ -91,14 +92,23 @@ export class Acceptance {
    * The durable half of an accept: one write of `active`, with the channel SID when it is
    * known (offline). Refused → the store step is undone and the error goes to the vet.
    */
-  private async recordAccept(c: LiveConsultation, vetId: number, now: number, offer: HeldOffer | undefined): Promise<void> {
+  private async recordAccept(
+    c: LiveConsultation,
+    vetId: number,
+    now: number,
+    offer: HeldOffer | undefined,
+  ): Promise<void> {
     const id = c.id;
     const channelSid = c.channelSid;
     try {
       await this.deps.ledgerWriter.writeThrough(id, (l) =>
         l.transition(id, "active", now, {
           vetId,
-          resolvedOffer: { vetId, outcome: "accepted", ...(offer ? { offeredAt: offer.offeredAt, expiresAt: offer.expiresAt } : {}) },
+          resolvedOffer: {
+            vetId,
+            outcome: "accepted",
+            ...(offer ? { offeredAt: offer.offeredAt, expiresAt: offer.expiresAt } : {}),
+          },
           ...(channelSid ? { channelSid } : {}),
         }),
       );

@@ -10,7 +10,16 @@ import type { Logger } from "../lib/logger.js";
 import { AppError, notFound } from "../lib/app-error.js";
 import type { ChatMessage } from "../protocol/events.js";
 import { StorageUnavailableError } from "./errors.js";
-import type { ChatAuthor, ChatLog, ChatMessageRecord, ConsultationRecord, Directory, Ledger, Notifier, TwilioProvider } from "./ports.js";
+import type {
+  ChatAuthor,
+  ChatLog,
+  ChatMessageRecord,
+  ConsultationRecord,
+  Directory,
+  Ledger,
+  Notifier,
+  TwilioProvider,
+} from "./ports.js";
 import type { RoutingStore } from "./routing-store.js";
 import type { LiveConsultation } from "./types.js";
 
@@ -36,7 +45,13 @@ export interface ChatDeps {
 
 /** A stored message as the wire carries it. */
 export function chatMessagePayload(m: ChatMessageRecord): ChatMessage {
-  return { id: m.id, author: m.author, author_name: m.authorName, text: m.text, created_at: new Date(m.createdAt).toISOString() };
+  return {
+    id: m.id,
+    author: m.author,
+    author_name: m.authorName,
+    text: m.text,
+    created_at: new Date(m.createdAt).toISOString(),
+  };
 }
 
 /**
@@ -117,7 +132,8 @@ export class Chat {
   private async notLive(from: ChatSender, consultationId: string): Promise<never> {
     const rec = await this.deps.ledger.get(consultationId);
     if (!rec || !recordParticipant(rec, from)) throw notFound("Consultation not found");
-    if (rec.status === "queued" || rec.status === "offered" || rec.status === "active") throw new StorageUnavailableError(5);
+    if (rec.status === "queued" || rec.status === "offered" || rec.status === "active")
+      throw new StorageUnavailableError(5);
     throw new AppError(409, "The consultation is not active.");
   }
 

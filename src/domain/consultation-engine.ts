@@ -15,7 +15,14 @@ import { CareFallback } from "./care-fallback.js";
 import { Chat, type ChatSender } from "./chat.js";
 import { randomUUID } from "node:crypto";
 import { AppError } from "../lib/app-error.js";
-import type { CallStatus, ChatMessage, FeedbackPayload, StatePayload, TokenPayload, VetConsultationPayload } from "../protocol/events.js";
+import type {
+  CallStatus,
+  ChatMessage,
+  FeedbackPayload,
+  StatePayload,
+  TokenPayload,
+  VetConsultationPayload,
+} from "../protocol/events.js";
 import { Acceptance } from "./acceptance.js";
 import { CallSetup } from "./call-setup.js";
 import type { RoutingConfig } from "./engine-config.js";
@@ -72,11 +79,23 @@ export class ConsultationEngine {
     const { store, ledger, notifier, clock, logger, routing, observer } = deps;
     this.ledgerWriter = new LedgerWriter(ledger, {
       logger,
-      observer: { retry: () => observer?.ledgerWriteRetry?.(), failure: (reason) => observer?.ledgerWriteFailure?.(reason) },
+      observer: {
+        retry: () => observer?.ledgerWriteRetry?.(),
+        failure: (reason) => observer?.ledgerWriteFailure?.(reason),
+      },
       isUnavailable: deps.isStorageUnavailable,
       sleep: deps.ledgerWriterSleep,
     });
-    this.chat = new Chat({ store, ledger, chat: deps.chat, notifier, directory: deps.directory, twilio: deps.twilio, clock, logger });
+    this.chat = new Chat({
+      store,
+      ledger,
+      chat: deps.chat,
+      notifier,
+      directory: deps.directory,
+      twilio: deps.twilio,
+      clock,
+      logger,
+    });
     this.payloads = new PayloadBuilder(deps.directory, deps.tokens, (id) => this.chat.history(id));
     this.positions = new QueuePositions({ store, notifier, clock: deps.clock, rules: routingRules(deps.routing) });
     const ledgerWriter = this.ledgerWriter;
@@ -161,7 +180,14 @@ export class ConsultationEngine {
       routing,
       onNodeReaped: deps.onNodeReaped,
       vetHandover: this.handover,
-      careFallback: new CareFallback({ store, ledgerWriter, positions: this.positions, routingPass: this.pass, clock, logger }),
+      careFallback: new CareFallback({
+        store,
+        ledgerWriter,
+        positions: this.positions,
+        routingPass: this.pass,
+        clock,
+        logger,
+      }),
       referrals: this.referrals,
     });
     this.intake = new Intake({
@@ -277,7 +303,10 @@ export class ConsultationEngine {
     this.rebuilder.noteVetStatus(vetId, presence.status);
     if (released) {
       this.lifecycle.offerEnded(released.id, vetId, "away", offer);
-      this.deps.notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: publicId(released), reason: "cancelled" });
+      this.deps.notifier.toVet(vetId, "consult:offer_revoked", {
+        consultation_id: publicId(released),
+        reason: "cancelled",
+      });
     }
     if (status === "available" || released) await this.pass.run(released ? { include: released.id } : {});
     return { status: presence.status };
@@ -294,7 +323,13 @@ export class ConsultationEngine {
     if (open.status === "active") return this.payloads.activeState(open);
     // Waiting again after its vet left: the conversation so far comes back too (PROTOCOL §10).
     const chat = open.transferred ? await this.payloads.chatSoFar(open.id) : {};
-    return { consultation_id: open.id, status: open.status, type: open.type, ...(await this.positions.waitingState(open.id)), ...chat };
+    return {
+      consultation_id: open.id,
+      status: open.status,
+      type: open.type,
+      ...(await this.positions.waitingState(open.id)),
+      ...chat,
+    };
   }
 
   /**
@@ -360,7 +395,11 @@ export class ConsultationEngine {
   // ------------------------------------------------------------------ referrals (PROTOCOL §10)
 
   /** `consult:transfer`: see {@link Referrals.request}. */
-  transfer(vetId: number, consultationId: string, input: ReferralInput): Promise<{ consultation_id: string; referral: "pending" }> {
+  transfer(
+    vetId: number,
+    consultationId: string,
+    input: ReferralInput,
+  ): Promise<{ consultation_id: string; referral: "pending" }> {
     return this.referrals.request(vetId, consultationId, input);
   }
 
@@ -386,12 +425,21 @@ export class ConsultationEngine {
    * vet's wrap-up for this consultation. `outcome` must be one of `OUTCOMES` (422 otherwise;
    * the socket requires it, PROTOCOL §10).
    */
-  submitFeedback(vetId: number, consultationId: string, recommendation: string, reason: string, outcome?: string): Promise<void> {
+  submitFeedback(
+    vetId: number,
+    consultationId: string,
+    recommendation: string,
+    reason: string,
+    outcome?: string,
+  ): Promise<void> {
     return this.feedback.submit(vetId, consultationId, recommendation, reason, outcome);
   }
 
   /** REST `feedback`: by channel SID (chat) or room SID (video); 404 when none yet. */
-  feedbackFor(appId: number, by: { channelSid: string } | { roomSid: string }): Promise<Omit<FeedbackPayload, "consultation_id">> {
+  feedbackFor(
+    appId: number,
+    by: { channelSid: string } | { roomSid: string },
+  ): Promise<Omit<FeedbackPayload, "consultation_id">> {
     return this.feedback.find(appId, by);
   }
 
@@ -485,7 +533,8 @@ export class ConsultationEngine {
   async stats(): Promise<EngineStats> {
     const seen = this.positions.lastWholeQueue();
     const fresh = seen !== null && this.deps.clock.now() - seen.readAt < STATS_SNAPSHOT_MAX_AGE_MS;
-    if (fresh && seen.snapshot.queue.length > QUEUE_HEAD_LIMIT) return statsPayload(seen.snapshot, this.cfg.vetMaxConsults);
+    if (fresh && seen.snapshot.queue.length > QUEUE_HEAD_LIMIT)
+      return statsPayload(seen.snapshot, this.cfg.vetMaxConsults);
     return statsPayload(await this.store.snapshot(), this.cfg.vetMaxConsults);
   }
 }

@@ -46,7 +46,13 @@ export class Ending {
     const rec = await this.deps.ledger.findByChannel(appId, channelSid);
     if (!rec) throw notFound("Consultation not found");
     const live = await this.deps.store.getConsultation(rec.id);
-    if (live) await this.deps.lifecycle.close(live.id, live.status === "active" ? "ended" : "cancelled", { endedBy: "user" }, live);
+    if (live)
+      await this.deps.lifecycle.close(
+        live.id,
+        live.status === "active" ? "ended" : "cancelled",
+        { endedBy: "user" },
+        live,
+      );
     else closedOrUnavailable(rec);
   }
 
@@ -78,5 +84,6 @@ export class Ending {
 
 /** No live state: success only when the database has it closed; still open there → 503. */
 function closedOrUnavailable(rec: ConsultationRecord): void {
-  if (rec.status === "queued" || rec.status === "offered" || rec.status === "active") throw new StorageUnavailableError(5);
+  if (rec.status === "queued" || rec.status === "offered" || rec.status === "active")
+    throw new StorageUnavailableError(5);
 }

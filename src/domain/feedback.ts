@@ -39,7 +39,13 @@ export class Feedback {
    * vet's wrap-up for this consultation. `outcome`, when given, must be one of `OUTCOMES`
    * (checked before anything else: a wrong one changes nothing).
    */
-  async submit(vetId: number, consultationId: string, recommendation: string, reason: string, outcome?: string): Promise<void> {
+  async submit(
+    vetId: number,
+    consultationId: string,
+    recommendation: string,
+    reason: string,
+    outcome?: string,
+  ): Promise<void> {
     if (outcome !== undefined) checkOutcome(outcome, this.deps.outcomes);
     const live = await this.deps.store.getConsultation(consultationId);
     let type: ConsultationType;
@@ -52,11 +58,14 @@ export class Feedback {
     } else {
       const rec = await this.deps.ledger.get(consultationId);
       if (!rec || rec.vetId !== vetId) throw notFound("Consultation not found");
-      if (rec.status !== "ended" && rec.status !== "active") throw new AppError(409, "The consultation has not started.");
+      if (rec.status !== "ended" && rec.status !== "active")
+        throw new AppError(409, "The consultation has not started.");
       ({ type, appId, userId } = rec);
     }
     const at = this.deps.clock.now();
-    await this.deps.ledgerWriter.writeThrough(consultationId, (l) => l.saveFeedback(consultationId, vetId, recommendation, reason, at, outcome ?? null));
+    await this.deps.ledgerWriter.writeThrough(consultationId, (l) =>
+      l.saveFeedback(consultationId, vetId, recommendation, reason, at, outcome ?? null),
+    );
     const vet = await this.deps.directory.vet(vetId);
     this.deps.notifier.toUser(appId, userId, "consult:feedback", {
       consultation_id: consultationId,
@@ -76,9 +85,15 @@ export class Feedback {
   }
 
   /** REST `feedback`: by channel SID (chat) or room SID (video); 404 when none yet. */
-  async find(appId: number, by: { channelSid: string } | { roomSid: string }): Promise<Omit<FeedbackPayload, "consultation_id">> {
+  async find(
+    appId: number,
+    by: { channelSid: string } | { roomSid: string },
+  ): Promise<Omit<FeedbackPayload, "consultation_id">> {
     const { ledger } = this.deps;
-    const rec = "channelSid" in by ? await ledger.findByChannel(appId, by.channelSid) : await ledger.findByRoom(appId, by.roomSid);
+    const rec =
+      "channelSid" in by
+        ? await ledger.findByChannel(appId, by.channelSid)
+        : await ledger.findByRoom(appId, by.roomSid);
     if (!rec) throw notFound("Consultation not found");
     const fb = await ledger.findFeedback(rec.id);
     if (!fb) throw notFound("Feedback not found");

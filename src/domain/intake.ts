@@ -157,22 +157,28 @@ export class Intake {
     if (built.status === "rejected") throw built.reason;
     const fresh = built.value;
     // Record first: the request row is durable before routing (on any node) can offer it.
-    await this.deps.ledgerWriter.writeThrough(fresh.id, (l) => l.create(fresh, "socket")).catch((err: unknown) => {
-      // A create that timed out may have landed after all: closed behind (a no-op if not),
-      // so no request the owner was refused stays open in the database.
-      this.deps.ledgerWriter.writeBehind(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "not_recorded" }));
-      throw err;
-    });
-    const { routing } = this.deps;
-    const { created, consultation, position } = await this.deps.store.enqueue(fresh, routing.maxQueuedPerApp, routingRules(routing).priorityAgingMs).catch((err: unknown) => {
-      if (!(err instanceof AppQueueFullError)) {
-        // The store is away (the caller gets 503): the recorded request must still reach the
-        // live state, or be closed, never stay open in the database alone.
-        void this.enqueueLater(fresh);
+    await this.deps.ledgerWriter
+      .writeThrough(fresh.id, (l) => l.create(fresh, "socket"))
+      .catch((err: unknown) => {
+        // A create that timed out may have landed after all: closed behind (a no-op if not),
+        // so no request the owner was refused stays open in the database.
+        this.deps.ledgerWriter.writeBehind(fresh.id, (l) =>
+          l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "not_recorded" }),
+        );
         throw err;
-      }
-      this.refused(fresh, err);
-    });
+      });
+    const { routing } = this.deps;
+    const { created, consultation, position } = await this.deps.store
+      .enqueue(fresh, routing.maxQueuedPerApp, routingRules(routing).priorityAgingMs)
+      .catch((err: unknown) => {
+        if (!(err instanceof AppQueueFullError)) {
+          // The store is away (the caller gets 503): the recorded request must still reach the
+          // live state, or be closed, never stay open in the database alone.
+          void this.enqueueLater(fresh);
+          throw err;
+        }
+        this.refused(fresh, err);
+      });
     if (!created) {
       this.duplicate(fresh, consultation);
       return { result: await this.requestResult(consultation), queued: false };
@@ -183,14 +189,18 @@ export class Intake {
 
   /** Refused by the per-app cap (`MAX_QUEUED_PER_APP`): the recorded request never queued. */
   private refused(fresh: LiveConsultation, err: AppQueueFullError): never {
-    this.deps.ledgerWriter.writeBehind(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "app_queue_full" }));
+    this.deps.ledgerWriter.writeBehind(fresh.id, (l) =>
+      l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "app_queue_full" }),
+    );
     throw new AppError(429, err.message);
   }
 
   /** Lost a race with another request of the same user: keep that one, close this one. */
   private duplicate(fresh: LiveConsultation, kept: LiveConsultation): void {
     if (kept.id === fresh.id) return;
-    this.deps.ledgerWriter.writeBehind(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "duplicate" }));
+    this.deps.ledgerWriter.writeBehind(fresh.id, (l) =>
+      l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "duplicate" }),
+    );
   }
 
   /**
@@ -214,10 +224,13 @@ export class Intake {
         return;
       } catch (err) {
         if (err instanceof AppQueueFullError) {
-          this.deps.ledgerWriter.writeBehind(fresh.id, (l) => l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "app_queue_full" }));
+          this.deps.ledgerWriter.writeBehind(fresh.id, (l) =>
+            l.transition(fresh.id, "cancelled", this.deps.clock.now(), { endReason: "app_queue_full" }),
+          );
           return;
         }
-        if (attempt === ENQUEUE_ATTEMPTS) logger?.error({ err, consultationId: fresh.id }, "recorded request never reached the live state");
+        if (attempt === ENQUEUE_ATTEMPTS)
+          logger?.error({ err, consultationId: fresh.id }, "recorded request never reached the live state");
       }
     }
   }
@@ -266,7 +279,8 @@ export class Intake {
       care,
       adviceFallback,
       // The advice fallback's deadline: only where licensing can keep it waiting, and only queued.
-      careDeadline: licensing && adviceFallback && status === "queued" ? now + (licenseWaitMs ?? DEFAULT_LICENSE_WAIT_MS) : null,
+      careDeadline:
+        licensing && adviceFallback && status === "queued" ? now + (licenseWaitMs ?? DEFAULT_LICENSE_WAIT_MS) : null,
       profile,
     };
   }
@@ -318,7 +332,8 @@ export class Intake {
         c = created;
         createdNow = true;
       } else if (r.reason === "user_has_open" && r.existing) {
-        if (r.existing.status !== "active") throw new AppError(409, "The user already has a consultation waiting for a vet.");
+        if (r.existing.status !== "active")
+          throw new AppError(409, "The user already has a consultation waiting for a vet.");
         c = r.existing;
       }
     }

@@ -155,7 +155,11 @@ export class LedgerWriter {
     if (this.chains.size > 0) {
       const left = [...this.pending()];
       this.logger.error(
-        { consultations: left.length, writes: left.reduce((n, [, k]) => n + k, 0), ids: left.slice(0, 20).map(([id]) => id) },
+        {
+          consultations: left.length,
+          writes: left.reduce((n, [, k]) => n + k, 0),
+          ids: left.slice(0, 20).map(([id]) => id),
+        },
         "history writes not stored yet",
       );
     }
@@ -196,7 +200,8 @@ export class LedgerWriter {
       const job = chain.jobs[0];
       try {
         await job.write(this.ledger);
-        if (attempt > 0) this.logger.info({ consultationId: key, attempts: attempt + 1 }, "history write stored after retries");
+        if (attempt > 0)
+          this.logger.info({ consultationId: key, attempts: attempt + 1 }, "history write stored after retries");
         attempt = 0;
         chain.jobs.shift();
         job.resolve();

@@ -57,12 +57,16 @@ export class Lifecycle {
     if (referrals && isReferralEntryId(consultationId)) {
       referrals
         .offerEnded(consultationId, vetId, outcome, offer)
-        .catch((err: unknown) => this.deps.logger.error({ err, consultationId, vetId }, "referral offer outcome not handled"));
+        .catch((err: unknown) =>
+          this.deps.logger.error({ err, consultationId, vetId }, "referral offer outcome not handled"),
+        );
       return;
     }
     const requeued = outcome !== "accepted" && outcome !== "cancelled" && outcome !== "expired";
     const times = offer?.vetId === vetId ? { offeredAt: offer.offeredAt, expiresAt: offer.expiresAt } : undefined;
-    this.deps.ledgerWriter.writeBehind(consultationId, (l) => l.offerEnded(consultationId, vetId, outcome, at, requeued, times));
+    this.deps.ledgerWriter.writeBehind(consultationId, (l) =>
+      l.offerEnded(consultationId, vetId, outcome, at, requeued, times),
+    );
   }
 
   /** The owner's last socket left: a waiting request gets `USER_GRACE_MS` (or is cancelled at once). */
@@ -132,7 +136,12 @@ export class Lifecycle {
   }
 
   /** The final status, durably. Vet and SIDs ride along: an accept written elsewhere may land later. */
-  private record(c: LiveConsultation, final: FinalStatus, now: number, opts: { endedBy?: EndedBy; reason?: string }): Promise<void> {
+  private record(
+    c: LiveConsultation,
+    final: FinalStatus,
+    now: number,
+    opts: { endedBy?: EndedBy; reason?: string },
+  ): Promise<void> {
     return this.deps.ledgerWriter.writeThrough(c.id, (l) =>
       l.transition(c.id, final, now, {
         ...(c.vetId !== null ? { vetId: c.vetId } : {}),
@@ -161,7 +170,8 @@ export class Lifecycle {
     if (vetId !== null) {
       const at = this.deps.clock.now();
       this.deps.observer?.offer?.("cancelled");
-      const times = c.offer?.vetId === vetId ? { offeredAt: c.offer.offeredAt, expiresAt: c.offer.expiresAt } : undefined;
+      const times =
+        c.offer?.vetId === vetId ? { offeredAt: c.offer.offeredAt, expiresAt: c.offer.expiresAt } : undefined;
       this.deps.ledgerWriter.writeBehind(c.id, (l) => l.offerEnded(c.id, vetId, "cancelled", at, true, times));
       notifier.toVet(vetId, "consult:offer_revoked", { consultation_id: c.id, reason: "cancelled" });
       await this.deps.routingPass.run({ include: c.id });
@@ -169,7 +179,12 @@ export class Lifecycle {
   }
 
   /** Everyone concerned hears of a recorded close. */
-  private async tell(finished: FinishResult, final: FinalStatus, now: number, opts: { endedBy?: EndedBy; reason?: string }): Promise<void> {
+  private async tell(
+    finished: FinishResult,
+    final: FinalStatus,
+    now: number,
+    opts: { endedBy?: EndedBy; reason?: string },
+  ): Promise<void> {
     const { notifier, positions } = this.deps;
     const c = finished.consultation;
     this.deps.observer?.finished?.(final);

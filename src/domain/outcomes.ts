@@ -5,7 +5,14 @@
 import { AppError } from "../lib/app-error.js";
 
 /** `OUTCOMES` when unset. */
-export const DEFAULT_OUTCOMES: readonly string[] = ["resolved", "follow_up", "clinic_visit", "emergency_referral", "no_show", "other"];
+export const DEFAULT_OUTCOMES: readonly string[] = [
+  "resolved",
+  "follow_up",
+  "clinic_visit",
+  "emergency_referral",
+  "no_show",
+  "other",
+];
 
 /** An outcome id: a lower-case identifier (letters, digits, `_`; starts with a letter; at most 64). */
 export const OUTCOME_ID = /^[a-z][a-z0-9_]{0,63}$/;

@@ -63,7 +63,10 @@ export class PayloadBuilder {
    * `consult:matched` for the owner and the accept/assigned payload for the vet: each with its
    * own token; the vet's carries the chat so far (a vet taking over sees the conversation).
    */
-  async matched(c: LiveConsultation, forVetId: number = c.vetId!): Promise<{ user: MatchedPayload; vet: VetConsultationPayload }> {
+  async matched(
+    c: LiveConsultation,
+    forVetId: number = c.vetId!,
+  ): Promise<{ user: MatchedPayload; vet: VetConsultationPayload }> {
     const vetId = c.vetId!;
     const [card, chat] = await Promise.all([this.vetCard(vetId), this.messages(c.id)]);
     const userToken = this.tokens.forUser(c.appId, c.userId);
@@ -138,7 +141,9 @@ export function offerPayload(c: LiveConsultation, requested: boolean, expiresAt:
     expires_at: new Date(expiresAt).toISOString(),
     ...(c.transferred && !referral ? { transferred: true } : {}),
     // A referral's offer (PROTOCOL §10) says who refers it and why.
-    ...(referral ? { referral: { from_vet: { id: referral.fromVetId, name: referral.fromVetName }, note: referral.note } } : {}),
+    ...(referral
+      ? { referral: { from_vet: { id: referral.fromVetId, name: referral.fromVetName }, note: referral.note } }
+      : {}),
     ...requestTags(c),
   };
 }
@@ -186,7 +191,8 @@ export function storedFeedbackPayload(fb: FeedbackRecord): Omit<FeedbackPayload,
 
 /** Queue length, vets by what they are doing, and open consultations, from one snapshot. */
 export function statsPayload({ queue, vets }: RoutingSnapshot, vetMaxConsults: number): EngineStats {
-  const full = (v: VetPresence) => v.holdsVideo === true || v.activeConsultationIds.length >= chatCapacity(v, vetMaxConsults);
+  const full = (v: VetPresence) =>
+    v.holdsVideo === true || v.activeConsultationIds.length >= chatCapacity(v, vetMaxConsults);
   const byStatus: Record<string, number> = { available: 0, offered: 0, busy: 0, wrapup: 0, away: 0, offline: 0 };
   // A warm referral's consultation is held by two vets: counted once.
   const active = new Set<string>();
@@ -209,5 +215,10 @@ export function statsPayload({ queue, vets }: RoutingSnapshot, vetMaxConsults: n
   const advice = queue.filter((c) => c.care === "advice").length;
   // A referral's queue entry waits for a vet, but its consultation is open already (active).
   const requests = queue.filter((c) => !c.referralOf).length;
-  return { queue_length: queue.length, waiting_advice: advice, vets: byStatus, open_consultations: requests + active.size };
+  return {
+    queue_length: queue.length,
+    waiting_advice: advice,
+    vets: byStatus,
+    open_consultations: requests + active.size,
+  };
 }

@@ -4,7 +4,15 @@
  * another node has since changed is safe: it just loses and is re-planned.
  */
 import type { RoutingSnapshot } from "./routing-store.js";
-import { canTake, inLanguageWindow, isEligible, languagesOf, queueComparator, type RoutedRequest, type RoutingRules } from "./routing-rules.js";
+import {
+  canTake,
+  inLanguageWindow,
+  isEligible,
+  languagesOf,
+  queueComparator,
+  type RoutedRequest,
+  type RoutingRules,
+} from "./routing-rules.js";
 import type { LiveConsultation, VetPresence } from "./types.js";
 
 export interface PlannedOffer {
@@ -33,12 +41,14 @@ export function chooseVet(
 ): { vetId: number; requested: boolean } | null {
   if (c.requestedVetId !== null) {
     const asked = free.find((v) => v.vetId === c.requestedVetId);
-    if (asked && canTake(asked, c, now, rules, { ignoreLanguage: true })) return { vetId: asked.vetId, requested: true };
+    if (asked && canTake(asked, c, now, rules, { ignoreLanguage: true }))
+      return { vetId: asked.vetId, requested: true };
   }
   let fallback: VetPresence | null = null;
   for (const v of free) {
     if (!canTake(v, c, now, rules, { ignoreLanguage: true })) continue;
-    if (!c.language || languagesOf(v).includes(c.language)) return { vetId: v.vetId, requested: v.vetId === c.requestedVetId };
+    if (!c.language || languagesOf(v).includes(c.language))
+      return { vetId: v.vetId, requested: v.vetId === c.requestedVetId };
     fallback ??= v;
   }
   if (!fallback || inLanguageWindow(c, now, rules.languageWaitMs)) return null;

@@ -149,7 +149,13 @@ export interface Ledger {
     detail?: Record<string, unknown>,
   ): Promise<void>;
   /** An offer to a vet: the offer row and the `offered` transition. */
-  offerMade(consultationId: string, vetId: number, offeredAt: number, expiresAt: number, requested: boolean): Promise<void>;
+  offerMade(
+    consultationId: string,
+    vetId: number,
+    offeredAt: number,
+    expiresAt: number,
+    requested: boolean,
+  ): Promise<void>;
   /**
    * An offer's outcome; with `requeued`, also the transition back to `queued`. With `offer`
    * (its times) the offer row is written resolved even when `offerMade` (written behind,
@@ -199,7 +205,14 @@ export interface Ledger {
   findByChannel(appId: number, channelSid: string): Promise<ConsultationRecord | null>;
   findByRoom(appId: number, roomSid: string): Promise<ConsultationRecord | null>;
   /** The vet's feedback, replacing an earlier one (its outcome too: absent or null stores none). */
-  saveFeedback(consultationId: string, vetId: number, recommendation: string, reason: string, at: number, outcome?: string | null): Promise<void>;
+  saveFeedback(
+    consultationId: string,
+    vetId: number,
+    recommendation: string,
+    reason: string,
+    at: number,
+    outcome?: string | null,
+  ): Promise<void>;
   findFeedback(consultationId: string): Promise<FeedbackRecord | null>;
   /** Every open consultation, oldest first (rebuild of the live state). */
   openConsultations(): Promise<OpenConsultationRecord[]>;
@@ -220,7 +233,10 @@ export interface Directory {
    * The vet's card, names and routing skills. Cached briefly on each node; `fresh` reads the
    * database (when the vet connects, so skills an operator just changed on another node apply).
    */
-  vet(vetId: number, opts?: { fresh?: boolean }): Promise<{ card: VetCard; firstName: string; lastName: string; skills: VetSkills } | null>;
+  vet(
+    vetId: number,
+    opts?: { fresh?: boolean },
+  ): Promise<{ card: VetCard; firstName: string; lastName: string; skills: VetSkills } | null>;
   vetIdByEmail(email: string): Promise<number | null>;
 }
 

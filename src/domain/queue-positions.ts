@@ -9,7 +9,14 @@
  */
 import type { Clock } from "../lib/clock.js";
 import type { Notifier } from "./ports.js";
-import { inLanguageWindow, languagesOf, mayGiveCare, queueComparator, treatsSpecies, type RoutingRules } from "./routing-rules.js";
+import {
+  inLanguageWindow,
+  languagesOf,
+  mayGiveCare,
+  queueComparator,
+  treatsSpecies,
+  type RoutingRules,
+} from "./routing-rules.js";
 import type { QueueEntry, RoutingSnapshot, RoutingStore } from "./routing-store.js";
 import type { LiveConsultation, VetPresence } from "./types.js";
 
@@ -58,7 +65,9 @@ export class QueuePositions {
     return first.entry ? first : this.readPositionOf(id);
   }
 
-  private async readPositionOf(id: string): Promise<{ position: number; vets: VetPresence[]; entry: QueueEntry | null }> {
+  private async readPositionOf(
+    id: string,
+  ): Promise<{ position: number; vets: VetPresence[]; entry: QueueEntry | null }> {
     const { queue, vets } = await this.deps.store.snapshot();
     const ordered = this.inServingOrder(queue);
     const i = ordered.findIndex((c) => c.id === id);
@@ -105,7 +114,13 @@ export class QueuePositions {
     const estimated = this.estimateWait(position, this.vetsNow, c);
     // An advice request says so (PROTOCOL §4: the owner learns their request became advice).
     const care = c.care === "advice" ? { care: "advice" as const } : {};
-    const payload = { consultation_id: c.id, position, estimated_wait_s: estimated, ...care, ...(reason ? { reason } : {}) };
+    const payload = {
+      consultation_id: c.id,
+      position,
+      estimated_wait_s: estimated,
+      ...care,
+      ...(reason ? { reason } : {}),
+    };
     if (reason) notifier.toUser(c.appId, c.userId, "consult:queued", payload);
     else if (notifier.holdsUser(c.appId, c.userId)) notifier.toLocalUser(c.appId, c.userId, "consult:queued", payload);
     else return;

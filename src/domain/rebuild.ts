@@ -186,7 +186,8 @@ export class Rebuilder {
       seq: r.createdAt,
       createdAt: r.createdAt,
       // A handed-over one waits anew from its hand-over, as `transfer` set it.
-      queueDeadline: (!active && r.transferredAt !== null ? r.transferredAt : r.createdAt) + this.deps.routing.queueTimeoutMs,
+      queueDeadline:
+        (!active && r.transferredAt !== null ? r.transferredAt : r.createdAt) + this.deps.routing.queueTimeoutMs,
       requestedVetId: r.requestedVetId,
       offer: null,
       excludedVetIds: r.excludedVetIds,

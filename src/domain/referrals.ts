@@ -18,7 +18,14 @@ import type { PayloadBuilder } from "./outgoing-payloads.js";
 import type { Directory, Ledger, Notifier, TokenMinter, TwilioProvider } from "./ports.js";
 import type { RoutingPass } from "./routing-pass.js";
 import type { AcceptResult, EndedReferral, RoutingStore } from "./routing-store.js";
-import { referralEntryId, type HeldOffer, type LiveConsultation, type OfferOutcome, type Referral, type ReferralMode } from "./types.js";
+import {
+  referralEntryId,
+  type HeldOffer,
+  type LiveConsultation,
+  type OfferOutcome,
+  type Referral,
+  type ReferralMode,
+} from "./types.js";
 
 /** `TRANSFER_TIMEOUT_MS` when the routing config has none. */
 export const DEFAULT_TRANSFER_TIMEOUT_MS = 120_000;
@@ -64,7 +71,9 @@ export function revokeReferralOffer(
   if (!offer) return;
   const at = deps.clock.now();
   const times = { offeredAt: offer.offeredAt, expiresAt: offer.expiresAt };
-  deps.ledgerWriter.writeBehind(consultationId, (l) => l.offerEnded(consultationId, offer.vetId, "cancelled", at, false, times));
+  deps.ledgerWriter.writeBehind(consultationId, (l) =>
+    l.offerEnded(consultationId, offer.vetId, "cancelled", at, false, times),
+  );
   deps.notifier.toVet(offer.vetId, "consult:offer_revoked", { consultation_id: consultationId, reason: "cancelled" });
 }
 
@@ -76,10 +85,15 @@ export class Referrals {
   }
 
   /** `consult:transfer`: recorded, then the entry waits for a vet (see the module). */
-  async request(vetId: number, consultationId: string, input: ReferralInput): Promise<{ consultation_id: string; referral: "pending" }> {
+  async request(
+    vetId: number,
+    consultationId: string,
+    input: ReferralInput,
+  ): Promise<{ consultation_id: string; referral: "pending" }> {
     const { store, directory, ledgerWriter, clock, routing } = this.deps;
     const c = await this.heldBy(vetId, consultationId);
-    if (c.referral || c.leavingVetId != null) throw new AppError(409, "A referral of this consultation is already under way.");
+    if (c.referral || c.leavingVetId != null)
+      throw new AppError(409, "A referral of this consultation is already under way.");
     let toVetId: number | null = null;
     const to = { species: null as string | null, language: null as string | null };
     if ("vet_email" in input.to) {
@@ -103,13 +117,22 @@ export class Referrals {
       requestedAt: now,
       deadline: now + (routing.transferTimeoutMs ?? DEFAULT_TRANSFER_TIMEOUT_MS),
     };
-    const detail = { referral: "requested", from_vet_id: vetId, to_vet_id: toVetId, ...to, mode: input.mode, note: input.note };
+    const detail = {
+      referral: "requested",
+      from_vet_id: vetId,
+      to_vet_id: toVetId,
+      ...to,
+      mode: input.mode,
+      note: input.note,
+    };
     await ledgerWriter.writeThrough(c.id, (l) => l.note(c.id, now, detail));
     const r = await store.requestReferral(c.id, referral);
     if (!r.ok) {
       // Lost a race (ended, handed over, another referral): the record says so.
       ledgerWriter.writeBehind(c.id, (l) => l.note(c.id, clock.now(), { referral: "refused", reason: r.reason }));
-      throw r.reason === "pending" ? new AppError(409, "A referral of this consultation is already under way.") : new AppError(409, "The consultation is not active.");
+      throw r.reason === "pending"
+        ? new AppError(409, "A referral of this consultation is already under way.")
+        : new AppError(409, "The consultation is not active.");
     }
     await this.deps.routingPass.run({ include: r.entry.id });
     return { consultation_id: c.id, referral: "pending" };
@@ -191,7 +214,9 @@ export class Referrals {
       await ledgerWriter.writeThrough(c.id, write);
     } catch (err) {
       // Record first: refused, the hand-over is undone (the offer is this vet's again) and the vet gets 503.
-      const back = r.offer ? await this.deps.store.revertReferral(c.id, vetId, referral, r.offer, clock.now()).catch(() => null) : null;
+      const back = r.offer
+        ? await this.deps.store.revertReferral(c.id, vetId, referral, r.offer, clock.now()).catch(() => null)
+        : null;
       logger.warn({ err, consultationId: c.id, vetId, back }, "referral accept not recorded: undone");
       if (back === "queued") await this.deps.routingPass.run({ include: referralEntryId(c.id) });
       throw err;
@@ -225,7 +250,9 @@ export class Referrals {
     const { twilio, tokens, logger } = this.deps;
     twilio
       .removeParticipant(c.channelSid!, tokens.forVet(vetId).identity)
-      .catch((err: unknown) => logger.warn({ err, consultationId: c.id, vetId }, "removing the first vet from the conversation failed"));
+      .catch((err: unknown) =>
+        logger.warn({ err, consultationId: c.id, vetId }, "removing the first vet from the conversation failed"),
+      );
   }
 
   /**

@@ -126,13 +126,21 @@ export class RoutingPass {
    * the head when more wait behind it and a free vet got nothing from the head that the last
    * whole-queue read did not already leave with nothing in the state it is in now.
    */
-  private async read(full: boolean, include: string[], rules: RoutingRules): Promise<{ plan: PlannedOffer[]; now: number }> {
+  private async read(
+    full: boolean,
+    include: string[],
+    rules: RoutingRules,
+  ): Promise<{ plan: PlannedOffer[]; now: number }> {
     const { store, clock, positions } = this.deps;
     let readAt = clock.now();
     let snapshot = full ? await store.snapshot() : await store.headSnapshot(rules.maxConsults, include);
     let now = clock.now();
     let plan = planOffers(snapshot, rules, now);
-    if (!full && snapshot.truncated && leftOver(snapshot, plan, rules.maxConsults).some((v) => this.foundNothing.get(v.vetId) !== vetState(v))) {
+    if (
+      !full &&
+      snapshot.truncated &&
+      leftOver(snapshot, plan, rules.maxConsults).some((v) => this.foundNothing.get(v.vetId) !== vetState(v))
+    ) {
       readAt = clock.now();
       snapshot = await store.snapshot();
       now = clock.now();
@@ -155,7 +163,9 @@ export class RoutingPass {
       if (plan.length === 0) return;
       const expiresAt = now + routing.offerTimeoutMs;
       // Issued in plan order on one connection, so each claim's order check sees the ones before it.
-      const results = await Promise.all(plan.map((p) => store.claimOffer(p.consultationId, p.vetId, now, expiresAt, rules)));
+      const results = await Promise.all(
+        plan.map((p) => store.claimOffer(p.consultationId, p.vetId, now, expiresAt, rules)),
+      );
       let lost = false;
       results.forEach((r, i) => {
         const p = plan[i];

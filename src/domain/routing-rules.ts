@@ -62,7 +62,16 @@ export function routingRules(cfg: {
 /** What the rules read of a request. */
 export type RoutedRequest = Pick<
   LiveConsultation,
-  "type" | "seq" | "createdAt" | "excludedVetIds" | "transferred" | "species" | "language" | "priority" | "region" | "care"
+  | "type"
+  | "seq"
+  | "createdAt"
+  | "excludedVetIds"
+  | "transferred"
+  | "species"
+  | "language"
+  | "priority"
+  | "region"
+  | "care"
 > &
   Partial<Pick<LiveConsultation, "referralOf" | "requestedVetId">>;
 
@@ -114,7 +123,11 @@ export function languagesOf(v: VetPresence): readonly string[] {
 }
 
 /** The request still waits for a vet who speaks its language. */
-export function inLanguageWindow(c: Pick<RoutedRequest, "language" | "createdAt">, now: number, languageWaitMs: number): boolean {
+export function inLanguageWindow(
+  c: Pick<RoutedRequest, "language" | "createdAt">,
+  now: number,
+  languageWaitMs: number,
+): boolean {
   return !!c.language && now < c.createdAt + languageWaitMs;
 }
 
@@ -139,7 +152,8 @@ export function canTake(
   // A referral (PROTOCOL §10) goes only to the vet it names, and its language binds.
   if (c.referralOf && c.requestedVetId != null && c.requestedVetId !== v.vetId) return false;
   if (c.referralOf && c.language && !languagesOf(v).includes(c.language)) return false;
-  if (!opts.ignoreLanguage && inLanguageWindow(c, now, rules.languageWaitMs) && !languagesOf(v).includes(c.language!)) return false;
+  if (!opts.ignoreLanguage && inLanguageWindow(c, now, rules.languageWaitMs) && !languagesOf(v).includes(c.language!))
+    return false;
   return true;
 }
 
@@ -150,7 +164,11 @@ const CLASS_RANK: Record<PriorityClass, number> = { emergency: 1, protected: 2, 
  * emergency, 2 protected, 3 everyone else; every `PRIORITY_AGING_MS` waited lifts it one
  * class, up to emergency (transferred stays its own).
  */
-export function priorityRank(c: Pick<RoutedRequest, "transferred" | "priority" | "createdAt">, now: number, agingMs: number): number {
+export function priorityRank(
+  c: Pick<RoutedRequest, "transferred" | "priority" | "createdAt">,
+  now: number,
+  agingMs: number,
+): number {
   if (c.transferred === true) return 0;
   const base = CLASS_RANK[c.priority ?? "normal"];
   const lifted = agingMs > 0 ? Math.floor(Math.max(0, now - c.createdAt) / agingMs) : 0;
@@ -159,8 +177,10 @@ export function priorityRank(c: Pick<RoutedRequest, "transferred" | "priority" |
 
 /** Queue order at `now`: class (after aging), then arrival. */
 export function queueComparator(now: number, agingMs: number) {
-  return (a: Pick<RoutedRequest, "transferred" | "priority" | "createdAt" | "seq">, b: Pick<RoutedRequest, "transferred" | "priority" | "createdAt" | "seq">): number =>
-    priorityRank(a, now, agingMs) - priorityRank(b, now, agingMs) || a.seq - b.seq;
+  return (
+    a: Pick<RoutedRequest, "transferred" | "priority" | "createdAt" | "seq">,
+    b: Pick<RoutedRequest, "transferred" | "priority" | "createdAt" | "seq">,
+  ): number => priorityRank(a, now, agingMs) - priorityRank(b, now, agingMs) || a.seq - b.seq;
 }
 
 /** The request's class from who asks: emergency, a subscribed protection plan, or neither. */

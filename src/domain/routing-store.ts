@@ -57,7 +57,13 @@ export interface RoutingStore {
    * stored ones have a higher `version` (an operator's change landed after the caller read
    * them; see {@link setVetSkills}). Returns the vet's presence after the change.
    */
-  addVetConnection(vetId: number, connId: string, nodeId: string, now: number, skills?: VetSkills): Promise<VetPresence>;
+  addVetConnection(
+    vetId: number,
+    connId: string,
+    nodeId: string,
+    now: number,
+    skills?: VetSkills,
+  ): Promise<VetPresence>;
 
   /**
    * Removes one connection. When it was the vet's last, the vet is offline and an offer it
@@ -132,7 +138,13 @@ export interface RoutingStore {
    * waiting ahead of it in serving order (`queueComparator` of `routing-rules.ts`) could go to this vet
    * (`out_of_order`: the plan was stale). Schedules the `offer` deadline.
    */
-  claimOffer(consultationId: string, vetId: number, now: number, expiresAt: number, rules: RoutingRules): Promise<ClaimResult>;
+  claimOffer(
+    consultationId: string,
+    vetId: number,
+    now: number,
+    expiresAt: number,
+    rules: RoutingRules,
+  ): Promise<ClaimResult>;
 
   /**
    * The vet accepts its offer: only if the vet holds this offer and it has not expired
@@ -229,7 +241,13 @@ export interface RoutingStore {
    * offer by now. `referral.species` and `language` are the entry's. Null when the
    * consultation is no longer as that accept left it (nothing changed).
    */
-  revertReferral(consultationId: string, vetId: number, referral: Referral, offer: HeldOffer, now: number): Promise<"offered" | "queued" | null>;
+  revertReferral(
+    consultationId: string,
+    vetId: number,
+    referral: Referral,
+    offer: HeldOffer,
+    now: number,
+  ): Promise<"offered" | "queued" | null>;
 
   // ---------- rebuild (PROTOCOL §6) ----------
 
@@ -418,6 +436,9 @@ export interface RoutingSnapshot {
  * (Redis scores a transferred one `seq - TRANSFER_OFFSET`). Serving order adds priority
  * classes and aging on top: `queueComparator` of `routing-rules.ts` in `routing-rules.ts`.
  */
-export function queueOrder(a: Pick<LiveConsultation, "seq" | "transferred">, b: Pick<LiveConsultation, "seq" | "transferred">): number {
+export function queueOrder(
+  a: Pick<LiveConsultation, "seq" | "transferred">,
+  b: Pick<LiveConsultation, "seq" | "transferred">,
+): number {
   return Number(b.transferred === true) - Number(a.transferred === true) || a.seq - b.seq;
 }

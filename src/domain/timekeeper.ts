@@ -154,10 +154,15 @@ export class Timekeeper {
         "node left routing",
       );
     }
-    for (const { consultation, vetId, offer } of cleanup.released) this.deps.lifecycle.offerEnded(consultation.id, vetId, "node_dead", offer);
+    for (const { consultation, vetId, offer } of cleanup.released)
+      this.deps.lifecycle.offerEnded(consultation.id, vetId, "node_dead", offer);
     for (const u of cleanup.disconnectedUsers) await this.deps.lifecycle.startGrace(u.appId, u.userId);
     // Vets of a dead node keep their active consultations for VET_GRACE_MS, as after a disconnect.
-    for (const vetId of cleanup.offlineVetIds) await this.deps.vetHandover?.afterDisconnect(await this.deps.store.getVet(vetId));
-    if (cleanup.released.length) await Promise.all(cleanup.released.map(({ consultation }) => this.deps.routingPass.run({ include: consultation.id })));
+    for (const vetId of cleanup.offlineVetIds)
+      await this.deps.vetHandover?.afterDisconnect(await this.deps.store.getVet(vetId));
+    if (cleanup.released.length)
+      await Promise.all(
+        cleanup.released.map(({ consultation }) => this.deps.routingPass.run({ include: consultation.id })),
+      );
   }
 }

@@ -199,5 +199,5 @@ export interface Deadline {
 }
 
 /** Why an offer ended without acceptance. */
-export type OfferOutcome = "accepted" | "declined" | "timeout" | "disconnected" | "away" | "cancelled" | "expired" | "node_dead";
-
+export type OfferOutcome =
+  "accepted" | "declined" | "timeout" | "disconnected" | "away" | "cancelled" | "expired" | "node_dead";

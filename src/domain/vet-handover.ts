@@ -70,7 +70,8 @@ export class VetHandover {
     for (const id of vet.activeConsultationIds) {
       const c = await store.getConsultation(id);
       // A warm referral's first vet resumes it too, marked `leaving` (PROTOCOL §10).
-      if (c?.status === "active" && (c.vetId === vetId || c.leavingVetId === vetId)) states.push(await payloads.vetState(c, vetId));
+      if (c?.status === "active" && (c.vetId === vetId || c.leavingVetId === vetId))
+        states.push(await payloads.vetState(c, vetId));
     }
     let offer: OfferPayload | null = null;
     if (vet.offerConsultationId) {
@@ -161,7 +162,9 @@ export class VetHandover {
       l.transition(consultationId, "queued", now, {}, { reason: "vet_left", from_vet_id: vetId, cause }),
     );
     // After grace the step itself checks the vet is still offline: a reconnect racing the deadline wins.
-    const r = await store.transfer(consultationId, now, now + routing.queueTimeoutMs, { ifVetOffline: cause === "vet_left" });
+    const r = await store.transfer(consultationId, now, now + routing.queueTimeoutMs, {
+      ifVetOffline: cause === "vet_left",
+    });
     if (!r) {
       const still = await store.getConsultation(consultationId);
       if (still?.status === "active" && still.vetId === vetId) {
@@ -178,12 +181,15 @@ export class VetHandover {
     const leaving = before.leavingVetId;
     if (leaving != null) this.deps.notifier.toVet(leaving, "consult:ended", endedPayload(c.id, "system", "vet_left"));
     // An owner offline now had no grace while active (PROTOCOL §4): it starts with the wait.
-    if ((await store.userConnectionCount(c.appId, c.userId)) === 0) await this.deps.lifecycle.startGrace(c.appId, c.userId);
+    if ((await store.userConnectionCount(c.appId, c.userId)) === 0)
+      await this.deps.lifecycle.startGrace(c.appId, c.userId);
     if (c.channelSid && twilio.mode === "live") {
       for (const gone of leaving != null ? [r.fromVetId, leaving] : [r.fromVetId]) {
         twilio
           .removeParticipant(c.channelSid, tokens.forVet(gone).identity)
-          .catch((err: unknown) => logger.warn({ err, consultationId: c.id }, "removing the old vet from the conversation failed"));
+          .catch((err: unknown) =>
+            logger.warn({ err, consultationId: c.id }, "removing the old vet from the conversation failed"),
+          );
       }
     }
     return true;

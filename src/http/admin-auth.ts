@@ -24,7 +24,11 @@ export function bearerMatches(authorization: string | undefined, tokens: Readonl
  * token). Failures are counted per client address (`RATE_LIMIT_UNAUTH_PER_MIN`); past the
  * limit they are answered 429. The right token is never refused.
  */
-export function requireAdmin(ctx: GatewayContext, tokens: ReadonlyArray<string | undefined>, limitName = "rl-admin"): RequestHandler {
+export function requireAdmin(
+  ctx: GatewayContext,
+  tokens: ReadonlyArray<string | undefined>,
+  limitName = "rl-admin",
+): RequestHandler {
   const failures = createFailureLimit(ctx, limitName, ctx.config.rateLimitUnauthPerMin);
   return async (req, res, next) => {
     if (bearerMatches(req.get("authorization"), tokens)) return next();

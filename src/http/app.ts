@@ -106,8 +106,13 @@ export function createHttpApp(
       const routePath = (req.route as { path?: string } | undefined)?.path;
       const route = routePath ? `${req.baseUrl.replace(/\/api\/v2\/[^/]+/, "/api/v2/:name")}${routePath}` : "unmatched";
       ctx.metrics.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
-      if (res.statusCode >= 500) locals(res).log.error({ method: req.method, url: req.originalUrl, status: res.statusCode }, "request failed");
-      else if (debug) locals(res).log.debug({ method: req.method, url: req.originalUrl, status: res.statusCode, ms: seconds * 1000 }, "request");
+      if (res.statusCode >= 500)
+        locals(res).log.error({ method: req.method, url: req.originalUrl, status: res.statusCode }, "request failed");
+      else if (debug)
+        locals(res).log.debug(
+          { method: req.method, url: req.originalUrl, status: res.statusCode, ms: seconds * 1000 },
+          "request",
+        );
     });
     next();
   });
@@ -117,7 +122,11 @@ export function createHttpApp(
   app.use(createOpsRouter(ctx));
   app.use(createReferenceRouter());
   // Pet images are meant to be shown by partner pages on other origins.
-  app.use("/media", crossOriginResource, express.static(ctx.mediaDir, { index: false, dotfiles: "deny", fallthrough: true, maxAge: "1h" }));
+  app.use(
+    "/media",
+    crossOriginResource,
+    express.static(ctx.mediaDir, { index: false, dotfiles: "deny", fallthrough: true, maxAge: "1h" }),
+  );
 
   const json = express.json({ limit: "1mb" });
   const form = express.urlencoded({ extended: true, limit: "1mb" });
@@ -148,11 +157,14 @@ export function createHttpApp(
     if (locals(res).authenticated) return next();
     // Counted per address above: now a name this node does not hold yet may be looked up.
     let verdict = locals(res).authCheck;
-    if (verdict === undefined || verdict.result === "unknown_app") verdict = await ctx.appAuth.resolve(req.params.name, req.get("authorization"));
+    if (verdict === undefined || verdict.result === "unknown_app")
+      verdict = await ctx.appAuth.resolve(req.params.name, req.get("authorization"));
     if (verdict.result === "unknown_app") throw new AppError(404, "App Not Found");
     res.locals.app = verdict.app;
     // Only an app without a current verifier needs scrypt (once; capped per node).
-    const ok = verdict.result === "ok" || (verdict.result === "needs_scrypt" && (await ctx.appAuth.verifySlow(verdict.app, req.get("authorization"))));
+    const ok =
+      verdict.result === "ok" ||
+      (verdict.result === "needs_scrypt" && (await ctx.appAuth.verifySlow(verdict.app, req.get("authorization"))));
     if (!ok) throw new AppError(401, "Unauthenticated.");
     res.locals.authenticated = true;
     next();
@@ -172,42 +184,44 @@ export function createHttpApp(
 }
 
 /** Maps every error onto the envelope; unexpected ones become a bare 500 and are logged. */
-const errorHandler = (outages: OutageLog): ErrorRequestHandler => (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-  if (res.headersSent) return;
-  if (err instanceof NoVetAvailableError) {
-    res.setHeader("Retry-After", String(err.retryAfterS));
-    res.status(503).json(fail(503, err.message));
-    return;
-  }
-  if (err instanceof AppError) {
-    for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
-    res.status(err.status).json(fail(err.status, err.messages));
-    return;
-  }
-  const e = err as { type?: string; status?: number; code?: string; name?: string };
-  if (e.type === "entity.parse.failed") {
-    res.status(400).json(fail(400, "Malformed JSON body."));
-    return;
-  }
-  if (e.type === "entity.too.large" || e.code === "LIMIT_FILE_SIZE" || e.status === 413) {
-    res.status(413).json(fail(413, "Payload Too Large"));
-    return;
-  }
-  if (e.name === "MulterError") {
-    res.status(422).json(fail(422, "The upload is invalid."));
-    return;
-  }
-  if (typeof e.status === "number" && e.status >= 400 && e.status < 500) {
-    res.status(e.status).json(fail(e.status, e.status === 415 ? "Unsupported Media Type" : "Bad Request"));
-    return;
-  }
-  const log = (res.locals as Partial<RequestLocals>).log;
-  if (isStorageUnavailable(err)) {
-    outages.warn("request refused: database or Redis unavailable", err);
-    res.setHeader("retry-after", String(err instanceof StorageUnavailableError ? err.retryAfterS : 5));
-    res.status(503).json(fail(503, "Service Unavailable"));
-    return;
-  }
-  log?.error({ err }, "unexpected error");
-  res.status(500).json(fail(500, "Server Error"));
-};
+const errorHandler =
+  (outages: OutageLog): ErrorRequestHandler =>
+  (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (res.headersSent) return;
+    if (err instanceof NoVetAvailableError) {
+      res.setHeader("Retry-After", String(err.retryAfterS));
+      res.status(503).json(fail(503, err.message));
+      return;
+    }
+    if (err instanceof AppError) {
+      for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+      res.status(err.status).json(fail(err.status, err.messages));
+      return;
+    }
+    const e = err as { type?: string; status?: number; code?: string; name?: string };
+    if (e.type === "entity.parse.failed") {
+      res.status(400).json(fail(400, "Malformed JSON body."));
+      return;
+    }
+    if (e.type === "entity.too.large" || e.code === "LIMIT_FILE_SIZE" || e.status === 413) {
+      res.status(413).json(fail(413, "Payload Too Large"));
+      return;
+    }
+    if (e.name === "MulterError") {
+      res.status(422).json(fail(422, "The upload is invalid."));
+      return;
+    }
+    if (typeof e.status === "number" && e.status >= 400 && e.status < 500) {
+      res.status(e.status).json(fail(e.status, e.status === 415 ? "Unsupported Media Type" : "Bad Request"));
+      return;
+    }
+    const log = (res.locals as Partial<RequestLocals>).log;
+    if (isStorageUnavailable(err)) {
+      outages.warn("request refused: database or Redis unavailable", err);
+      res.setHeader("retry-after", String(err instanceof StorageUnavailableError ? err.retryAfterS : 5));
+      res.status(503).json(fail(503, "Service Unavailable"));
+      return;
+    }
+    log?.error({ err }, "unexpected error");
+    res.status(500).json(fail(500, "Server Error"));
+  };

@@ -26,6 +26,9 @@ export function createPagesRouter(opts: { demo: boolean; twilioLive?: boolean; d
   r.use("/ops", express.static(path.join(dir, "ops"), html));
   if (opts.demo) r.use("/demo", express.static(path.join(dir, "demo"), html));
   else r.use("/demo", (_req, res) => void res.status(404).json(fail(404, "Not Found")));
-  r.use("/assets", express.static(path.join(dir, "assets"), { index: false, immutable: true, maxAge: "1y", dotfiles: "deny" }));
+  r.use(
+    "/assets",
+    express.static(path.join(dir, "assets"), { index: false, immutable: true, maxAge: "1y", dotfiles: "deny" }),
+  );
   return r;
 }

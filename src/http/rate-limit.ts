@@ -1,4 +1,11 @@
-import { ipKeyGenerator, rateLimit, type Options, type RateLimitInfo, type RateLimitRequestHandler, type Store } from "express-rate-limit";
+import {
+  ipKeyGenerator,
+  rateLimit,
+  type Options,
+  type RateLimitInfo,
+  type RateLimitRequestHandler,
+  type Store,
+} from "express-rate-limit";
 import { RedisStore, type RedisReply } from "rate-limit-redis";
 import type { Request, RequestHandler, Response } from "express";
 import { TtlCache } from "../auth/app-auth.js";
@@ -103,7 +110,8 @@ export function createUnauthRateLimiter(ctx: GatewayContext): RequestHandler & {
     validate: { xForwardedForHeader: false },
     handler: (req, res) => {
       const resetAt = (req as Request & { rateLimit?: RateLimitInfo }).rateLimit?.resetTime?.getTime();
-      if (resetAt !== undefined && resetAt > Date.now()) refused.set(keyOf(req), { resetAt, refusals: 1 }, resetAt - Date.now());
+      if (resetAt !== undefined && resetAt > Date.now())
+        refused.set(keyOf(req), { resetAt, refusals: 1 }, resetAt - Date.now());
       tooMany(res);
     },
     ...(store ? { store } : {}),

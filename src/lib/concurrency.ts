@@ -2,7 +2,11 @@
  * Runs `work` for every item with at most `limit` running at once; resolves when all are
  * done, rejects with the first error (items not started by then are skipped).
  */
-export async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+export async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   let failed = false;
   const worker = async () => {

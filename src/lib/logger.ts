@@ -38,5 +38,8 @@ export const REDACT_PATHS: string[] = SENSITIVE_KEYS.flatMap((k) => {
 
 /** JSON logger with secrets redacted. */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, redact: { paths: REDACT_PATHS, censor: "[redacted]" }, base: { service: "vet-gateway" } }, destination);
+  return pino(
+    { level, redact: { paths: REDACT_PATHS, censor: "[redacted]" }, base: { service: "vet-gateway" } },
+    destination,
+  );
 }

@@ -61,7 +61,11 @@ export class OutageLog {
     const now = this.clock.now();
     for (const [key, p] of this.pending) {
       const [kind, cause] = key.split("\u0000");
-      if (p.count > 0) this.logger.warn({ ...p.fields, cause, repeats: p.count, window_s: Math.round((now - p.since) / 1000) }, `${kind} (repeated)`);
+      if (p.count > 0)
+        this.logger.warn(
+          { ...p.fields, cause, repeats: p.count, window_s: Math.round((now - p.since) / 1000) },
+          `${kind} (repeated)`,
+        );
     }
     this.pending.clear();
   }

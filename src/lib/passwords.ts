@@ -51,7 +51,8 @@ export function createScryptGate(opts: { concurrency?: number; maxQueued?: numbe
   const maxQueued = opts.maxQueued ?? 200;
   return {
     run(verify) {
-      if (slots.pendingCount >= maxQueued) return Promise.reject(new AppError(503, "Service Unavailable", { "retry-after": "1" }));
+      if (slots.pendingCount >= maxQueued)
+        return Promise.reject(new AppError(503, "Service Unavailable", { "retry-after": "1" }));
       return slots(verify);
     },
     get pending() {

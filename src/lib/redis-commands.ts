@@ -1,4 +1,10 @@
-import { ClientClosedError, ClientOfflineError, ConnectionTimeoutError, SocketClosedUnexpectedlyError, SocketTimeoutError } from "redis";
+import {
+  ClientClosedError,
+  ClientOfflineError,
+  ConnectionTimeoutError,
+  SocketClosedUnexpectedlyError,
+  SocketTimeoutError,
+} from "redis";
 /** The raw command interface of a Redis connection: what the routing store and rate limits use. */
 export interface RedisCommands {
   sendCommand<T = unknown>(args: ReadonlyArray<string>): Promise<T>;
@@ -42,7 +48,13 @@ export function withCommandDeadline(client: RedisCommands, ms: number): RedisCom
   };
 }
 
-const REDIS_DOWN = [ClientClosedError, ClientOfflineError, SocketClosedUnexpectedlyError, ConnectionTimeoutError, SocketTimeoutError];
+const REDIS_DOWN = [
+  ClientClosedError,
+  ClientOfflineError,
+  SocketClosedUnexpectedlyError,
+  ConnectionTimeoutError,
+  SocketTimeoutError,
+];
 const REDIS_NETWORK = /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT/;
 
 /**

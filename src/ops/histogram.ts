@@ -19,7 +19,8 @@ export function bucketOf(ms: number): number {
 }
 
 /** {@link bucketOf} in SQL over the column or expression `ms`. */
-export const BUCKET_SQL = (ms: string) => `case when ${ms} < 1000 then 0 else least(${String(TOP)}, 1 + floor(ln(${ms} / 1000.0) / ln(${String(RATIO)}))::int) end`;
+export const BUCKET_SQL = (ms: string) =>
+  `case when ${ms} < 1000 then 0 else least(${String(TOP)}, 1 + floor(ln(${ms} / 1000.0) / ln(${String(RATIO)}))::int) end`;
 
 function bounds(b: number): [number, number] {
   if (b <= 0) return [0, 1000];

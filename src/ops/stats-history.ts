@@ -14,7 +14,12 @@ import type { RedisCommands } from "../lib/redis-commands.js";
 
 /** Live counts, as `GET /admin/v1/stats` answers them. */
 export interface CountsSource {
-  stats(): Promise<{ queue_length: number; waiting_advice: number; vets: Record<string, number>; open_consultations: number }>;
+  stats(): Promise<{
+    queue_length: number;
+    waiting_advice: number;
+    vets: Record<string, number>;
+    open_consultations: number;
+  }>;
 }
 
 /** One step of the history. */
@@ -108,7 +113,11 @@ export function createStatsHistory(opts: StatsHistoryOptions): StatsHistory {
     buffered.clear();
     await Promise.all(
       batches.map(([step, list]) =>
-        store.addLatencies(step, list).catch((err: unknown) => opts.logger.warn({ err, count: list.length }, "stats history: latencies not stored")),
+        store
+          .addLatencies(step, list)
+          .catch((err: unknown) =>
+            opts.logger.warn({ err, count: list.length }, "stats history: latencies not stored"),
+          ),
       ),
     );
   };
@@ -206,7 +215,14 @@ function redisStore(redis: RedisCommands, prefix: string, stepMs: number, window
       return list.map(Number).filter(Number.isFinite);
     },
     async claim(step) {
-      const won = await redis.sendCommand<string | null>(["SET", `${prefix}stats:step:${step}`, "1", "NX", "PX", keepMs]);
+      const won = await redis.sendCommand<string | null>([
+        "SET",
+        `${prefix}stats:step:${step}`,
+        "1",
+        "NX",
+        "PX",
+        keepMs,
+      ]);
       return won === "OK";
     },
     async add(step, sample) {

@@ -237,7 +237,12 @@ export class StatsSummary {
       q.vetId !== undefined ? eq(statsDaily.vetId, q.vetId) : undefined,
     );
     const [stored, live] = await Promise.all([
-      closed.size === 0 ? [] : this.db.select().from(statsDaily).where(and(between(statsDaily.day, q.from, q.to), filter)),
+      closed.size === 0
+        ? []
+        : this.db
+            .select()
+            .from(statsDaily)
+            .where(and(between(statsDaily.day, q.from, q.to), filter)),
       open.length === 0 ? [] : this.liveRows(open, q),
     ]);
     const rows: DayRow[] = [
@@ -283,7 +288,10 @@ export class StatsSummary {
    */
   async closedDays(days: string[]): Promise<Set<string>> {
     if (days.length === 0) return new Set();
-    const marked = await this.db.select({ day: statsDaysClosed.day }).from(statsDaysClosed).where(inArray(statsDaysClosed.day, days));
+    const marked = await this.db
+      .select({ day: statsDaysClosed.day })
+      .from(statsDaysClosed)
+      .where(inArray(statsDaysClosed.day, days));
     const closed = new Set(marked.map((m) => m.day));
     const last = dayOf(this.clock.now() - CLOSE_AFTER_DAYS * DAY_MS);
     const candidates = days.filter((d) => !closed.has(d) && d <= last);
@@ -331,7 +339,11 @@ export class StatsSummary {
     // One scan per run of open days: a day left open long ago does not drag in the closed ones after it.
     const runs = await Promise.all(
       contiguous(days).map(async (run) =>
-        rowsOf<RawRow>(await this.db.execute(aggregate(dayStart(run[0]), dayStart(run[run.length - 1]) + DAY_MS, filter ?? sql`true`))),
+        rowsOf<RawRow>(
+          await this.db.execute(
+            aggregate(dayStart(run[0]), dayStart(run[run.length - 1]) + DAY_MS, filter ?? sql`true`),
+          ),
+        ),
       ),
     );
     return runs.flat().map(fromRaw);

@@ -37,27 +37,44 @@ export const vetClientEvents = {
     ack: p.vetConsultationSchema,
     summary: "Accept the held offer; 409 when it was revoked or expired. Idempotent for the accepting vet.",
   },
-  "consult:decline": { payload: p.consultationIdSchema, ack: p.trueSchema, summary: "Decline the held offer; it goes to the next vet." },
-  "consult:end": { payload: p.consultationIdSchema, ack: p.trueSchema, summary: "End an active consultation (idempotent)." },
+  "consult:decline": {
+    payload: p.consultationIdSchema,
+    ack: p.trueSchema,
+    summary: "Decline the held offer; it goes to the next vet.",
+  },
+  "consult:end": {
+    payload: p.consultationIdSchema,
+    ack: p.trueSchema,
+    summary: "End an active consultation (idempotent).",
+  },
   "consult:feedback": {
     payload: p.feedbackSubmitSchema,
     ack: p.trueSchema,
     summary:
       "Feedback for an active or ended consultation with its outcome (one of `OUTCOMES`, PROTOCOL §10; else 422); a second one replaces the first and ends wrap-up.",
   },
-  "call:start": { payload: p.consultationIdSchema, ack: p.callStartAckSchema, summary: "Start the video call (video consultations)." },
+  "call:start": {
+    payload: p.consultationIdSchema,
+    ack: p.callStartAckSchema,
+    summary: "Start the video call (video consultations).",
+  },
   "token:refresh": { payload: p.emptySchema, ack: p.tokenSchema, summary: "A fresh Twilio access token." },
   "chat:send": {
     payload: p.chatSendSchema,
     ack: p.chatMessageSchema,
-    summary: "Offline Twilio mode: a chat message in a consultation this vet holds (text trimmed, 1–4000 characters); the ack is the stored message. 404 not the vet's, 409 not active, 409 in live mode (chat runs on Twilio Conversations).",
+    summary:
+      "Offline Twilio mode: a chat message in a consultation this vet holds (text trimmed, 1–4000 characters); the ack is the stored message. 404 not the vet's, 409 not active, 409 in live mode (chat runs on Twilio Conversations).",
   },
   "consult:transfer": {
     payload: r.transferSchema,
     ack: r.transferAckSchema,
     summary: "Refer an active consultation you hold to another vet (PROTOCOL §10); you keep it until a vet accepts.",
   },
-  "consult:transfer_cancel": { payload: p.consultationIdSchema, ack: p.trueSchema, summary: "Withdraw your pending referral." },
+  "consult:transfer_cancel": {
+    payload: p.consultationIdSchema,
+    ack: p.trueSchema,
+    summary: "Withdraw your pending referral.",
+  },
   "consult:leave": {
     payload: p.consultationIdSchema,
     ack: p.trueSchema,
@@ -71,14 +88,21 @@ export const vetServerEvents = {
     payload: p.offerSchema,
     summary: "An offer (one at a time), with the pet's `history_count`; sent again after reconnecting while held.",
   },
-  "consult:offer_revoked": { payload: p.offerRevokedSchema, summary: "The held offer ended: owner cancelled, timeout, or taken." },
-  "consult:assigned": { payload: p.vetConsultationSchema, summary: "REST talk-to-vet assigned this vet; no accept needed." },
+  "consult:offer_revoked": {
+    payload: p.offerRevokedSchema,
+    summary: "The held offer ended: owner cancelled, timeout, or taken.",
+  },
+  "consult:assigned": {
+    payload: p.vetConsultationSchema,
+    summary: "REST talk-to-vet assigned this vet; no accept needed.",
+  },
   presence: { payload: p.presenceSchema, summary: "On connect and whenever the gateway changes the vet's status." },
   "call:status": { payload: p.vetCallStatusSchema, summary: "The owner answered a video call." },
   "consult:ended": { payload: p.endedSchema, summary: "The consultation ended." },
   "consult:transfer_failed": {
     payload: r.transferFailedSchema,
-    summary: "Your referral failed (declined, missed by the named vet, or TRANSFER_TIMEOUT_MS): you keep the consultation.",
+    summary:
+      "Your referral failed (declined, missed by the named vet, or TRANSFER_TIMEOUT_MS): you keep the consultation.",
   },
   "consult:transferred": {
     payload: r.transferredSchema,
@@ -90,11 +114,13 @@ export const vetServerEvents = {
   },
   "chat:message": {
     payload: p.chatMessageEventSchema,
-    summary: "Offline Twilio mode: a chat message was stored in a consultation (the sender's own included), to the owner and every vet holding it.",
+    summary:
+      "Offline Twilio mode: a chat message was stored in a consultation (the sender's own included), to the owner and every vet holding it.",
   },
   "session:closed": {
     payload: p.sessionClosedSchema,
-    summary: "Right before the server disconnects this socket: `replaced` (a newer connection of the same identity went over MAX_SOCKETS_PER_*) or `flooding`. Do not reconnect automatically.",
+    summary:
+      "Right before the server disconnects this socket: `replaced` (a newer connection of the same identity went over MAX_SOCKETS_PER_*) or `flooding`. Do not reconnect automatically.",
   },
 } as const satisfies Record<string, ServerEventSpec>;
 
@@ -105,14 +131,27 @@ export const userClientEvents = {
     ack: p.requestAckSchema,
     summary: "Ask for a vet; an open consultation is returned instead of a second one.",
   },
-  "consult:cancel": { payload: p.consultationIdSchema, ack: p.trueSchema, summary: "Cancel a waiting request (409 when active)." },
-  "consult:end": { payload: p.consultationIdSchema, ack: p.trueSchema, summary: "End an active consultation or cancel a waiting one." },
-  "call:status": { payload: p.callStatusSetSchema, ack: p.trueSchema, summary: "Answer a video call; relayed to the vet." },
+  "consult:cancel": {
+    payload: p.consultationIdSchema,
+    ack: p.trueSchema,
+    summary: "Cancel a waiting request (409 when active).",
+  },
+  "consult:end": {
+    payload: p.consultationIdSchema,
+    ack: p.trueSchema,
+    summary: "End an active consultation or cancel a waiting one.",
+  },
+  "call:status": {
+    payload: p.callStatusSetSchema,
+    ack: p.trueSchema,
+    summary: "Answer a video call; relayed to the vet.",
+  },
   "token:refresh": { payload: p.emptySchema, ack: p.tokenSchema, summary: "A fresh Twilio access token." },
   "chat:send": {
     payload: p.chatSendSchema,
     ack: p.chatMessageSchema,
-    summary: "Offline Twilio mode: a chat message in the owner's active consultation (text trimmed, 1–4000 characters); the ack is the stored message. 404 not theirs, 409 not active, 409 in live mode.",
+    summary:
+      "Offline Twilio mode: a chat message in the owner's active consultation (text trimmed, 1–4000 characters); the ack is the stored message. 404 not theirs, 409 not active, 409 in live mode.",
   },
 } as const satisfies Record<string, ClientEventSpec>;
 
@@ -120,19 +159,30 @@ export const userClientEvents = {
 export const userServerEvents = {
   "consult:queued": { payload: p.queuedSchema, summary: "On request and whenever the queue position changes." },
   "consult:matched": { payload: p.matchedSchema, summary: "A vet accepted." },
-  "call:incoming": { payload: p.callIncomingSchema, summary: "The vet started the video call (token has the room grant)." },
+  "call:incoming": {
+    payload: p.callIncomingSchema,
+    summary: "The vet started the video call (token has the room grant).",
+  },
   "consult:ended": { payload: p.endedSchema, summary: "The consultation ended." },
   "consult:expired": { payload: p.expiredSchema, summary: "No vet accepted within QUEUE_TIMEOUT_MS." },
   "consult:feedback": { payload: p.feedbackSchema, summary: "The vet's feedback." },
-  "consult:transferred": { payload: r.transferredSchema, summary: "Another vet took over the consultation (a referral, PROTOCOL §10)." },
-  "consult:state": { payload: p.stateSchema, summary: "Right after connecting when an open consultation exists (resume)." },
+  "consult:transferred": {
+    payload: r.transferredSchema,
+    summary: "Another vet took over the consultation (a referral, PROTOCOL §10).",
+  },
+  "consult:state": {
+    payload: p.stateSchema,
+    summary: "Right after connecting when an open consultation exists (resume).",
+  },
   "chat:message": {
     payload: p.chatMessageEventSchema,
-    summary: "Offline Twilio mode: a chat message was stored in a consultation (the sender's own included), to the owner and every vet holding it.",
+    summary:
+      "Offline Twilio mode: a chat message was stored in a consultation (the sender's own included), to the owner and every vet holding it.",
   },
   "session:closed": {
     payload: p.sessionClosedSchema,
-    summary: "Right before the server disconnects this socket: `replaced` (a newer connection of the same identity went over MAX_SOCKETS_PER_*) or `flooding`. Do not reconnect automatically.",
+    summary:
+      "Right before the server disconnects this socket: `replaced` (a newer connection of the same identity went over MAX_SOCKETS_PER_*) or `flooding`. Do not reconnect automatically.",
   },
 } as const satisfies Record<string, ServerEventSpec>;
 

@@ -15,7 +15,10 @@ const refusal = <M extends string, S extends number>(message: M, status: S, text
     data: z.object({
       success: z.literal(false),
       status_code: z.literal(status),
-      message: z.array(z.string()).min(1).meta({ examples: [[text]] }),
+      message: z
+        .array(z.string())
+        .min(1)
+        .meta({ examples: [[text]] }),
       data: z.array(z.never()).max(0),
       ...extra,
     }),

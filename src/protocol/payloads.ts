@@ -24,7 +24,9 @@ export const regionSchema = z
   .string()
   .trim()
   .toUpperCase()
-  .regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/, { error: "The :attribute must be an ISO 3166 country or subdivision code, such as GB or US-CA." })
+  .regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/, {
+    error: "The :attribute must be an ISO 3166 country or subdivision code, such as GB or US-CA.",
+  })
   .meta({ id: "Region", example: "US-CA" });
 const isoTime = z.string().meta({ description: "ISO-8601 instant", example: "2026-12-01T14:05:00.000Z" });
 const consultationIdField = z.string().min(1).max(64).meta({ example: "6f1c2a9e-3b8d-4c55-9a41-0d7e2b6f8c10" });
@@ -45,7 +47,10 @@ export const offerUserSchema = z
   .loose()
   .meta({ id: "OfferUser" });
 /** The pet as stored (pet/list's shape), or null. */
-export const offerPetSchema = z.record(z.string(), z.unknown()).nullable().meta({ description: "The pet as pet/list shows it, or null." });
+export const offerPetSchema = z
+  .record(z.string(), z.unknown())
+  .nullable()
+  .meta({ description: "The pet as pet/list shows it, or null." });
 
 // ---------- client → server ----------
 
@@ -55,12 +60,11 @@ export const feedbackSubmitSchema = consultationIdSchema.extend({
   recommendation: z.string().trim().min(1).max(5000),
   reason: z.string().trim().min(1).max(5000),
   /** One of the gateway's `OUTCOMES` (`GET /vet/v1/config`); another answers 422 `The selected outcome is invalid.` */
-  outcome: z
-    .string()
-    .trim()
-    .min(1)
-    .max(64)
-    .meta({ description: "What came of the consultation: one of `OUTCOMES` (listed by `GET /vet/v1/config`; default `resolved`, `follow_up`, `clinic_visit`, `emergency_referral`, `no_show`, `other`). Required.", example: "follow_up" }),
+  outcome: z.string().trim().min(1).max(64).meta({
+    description:
+      "What came of the consultation: one of `OUTCOMES` (listed by `GET /vet/v1/config`; default `resolved`, `follow_up`, `clinic_visit`, `emergency_referral`, `no_show`, `other`). Required.",
+    example: "follow_up",
+  }),
 });
 export const consultRequestSchema = z.object({
   conversation_request: consultationTypeSchema,
@@ -70,13 +74,19 @@ export const consultRequestSchema = z.object({
   /** Vets who speak it are preferred for `LANGUAGE_WAIT_MS` (PROTOCOL §4). */
   language: languageCodeSchema.optional(),
   /** Allowed only for subscribed `protect_users` owners (422 `The emergency field is not allowed.` otherwise). */
-  emergency: z.boolean().optional().meta({ description: "Emergency request: subscribed `protect_users` owners only; others get 422." }),
-  region: regionSchema.optional().meta({ description: "Where the animal is, for this request (overrides the owner's `region`). With `LICENSING=on` a treatment request needs one." }),
-  care: careSchema.optional().meta({ description: "`treatment` (default) or `advice` (general advice only)." }),
-  advice_fallback: z
+  emergency: z
     .boolean()
     .optional()
-    .meta({ description: "A treatment request that finds no licensed vet within `LICENSE_WAIT_MS` becomes advice (the owner is told)." }),
+    .meta({ description: "Emergency request: subscribed `protect_users` owners only; others get 422." }),
+  region: regionSchema.optional().meta({
+    description:
+      "Where the animal is, for this request (overrides the owner's `region`). With `LICENSING=on` a treatment request needs one.",
+  }),
+  care: careSchema.optional().meta({ description: "`treatment` (default) or `advice` (general advice only)." }),
+  advice_fallback: z.boolean().optional().meta({
+    description:
+      "A treatment request that finds no licensed vet within `LICENSE_WAIT_MS` becomes advice (the owner is told).",
+  }),
 });
 export const callStatusSetSchema = z.object({
   room_sid: z.string().min(1).max(64),
@@ -94,8 +104,14 @@ export const chatSendSchema = consultationIdSchema.extend({
     .string()
     .trim()
     .min(1)
-    .refine((t) => [...t].length <= CHAT_TEXT_MAX, { error: `The :attribute must not be greater than ${CHAT_TEXT_MAX} characters.` })
-    .meta({ maxLength: CHAT_TEXT_MAX, description: "Trimmed, then 1–4000 characters (422 otherwise).", example: "Is she still limping on the left hind leg?" }),
+    .refine((t) => [...t].length <= CHAT_TEXT_MAX, {
+      error: `The :attribute must not be greater than ${CHAT_TEXT_MAX} characters.`,
+    })
+    .meta({
+      maxLength: CHAT_TEXT_MAX,
+      description: "Trimmed, then 1–4000 characters (422 otherwise).",
+      example: "Is she still limping on the left hind leg?",
+    }),
 });
 /** `token:refresh` takes an empty object (extra keys are ignored). */
 export const emptySchema = z.object({}).loose();
@@ -103,9 +119,7 @@ export const emptySchema = z.object({}).loose();
 // ---------- acknowledgement data ----------
 
 export const presenceAckSchema = z.object({ status: z.enum(["available", "away"]) });
-export const tokenSchema = z
-  .object({ twilioToken: z.string(), expires_at: isoTime })
-  .meta({ id: "TwilioTokenData" });
+export const tokenSchema = z.object({ twilioToken: z.string(), expires_at: isoTime }).meta({ id: "TwilioTokenData" });
 export const requestAckSchema = z.object({
   consultation_id: z.string(),
   status: z.enum(["queued", "offered", "active"]),
@@ -118,7 +132,10 @@ export const callStartAckSchema = z.object({ room_sid: z.string(), twilioToken: 
  */
 export const chatMessageSchema = z
   .object({
-    id: z.string().meta({ description: "Opaque; grows in the order messages were stored (the conversation's order).", example: "42" }),
+    id: z.string().meta({
+      description: "Opaque; grows in the order messages were stored (the conversation's order).",
+      example: "42",
+    }),
     author: z.enum(["vet", "owner"]),
     author_name: z.string().meta({ description: "The author's name as it was when written.", example: "Ana Kim" }),
     text: z.string(),
@@ -126,13 +143,10 @@ export const chatMessageSchema = z
   })
   .meta({ id: "ChatMessage" });
 /** The conversation so far: the last 100 messages, oldest first (offline Twilio mode only). */
-const messagesField = z
-  .array(chatMessageSchema)
-  .optional()
-  .meta({
-    description:
-      "Offline Twilio mode only (the gateway carries the chat): the last 100 messages, oldest first. Absent in live mode. In the owner's `consult:state`: for an active consultation, and for one waiting again after its vet left.",
-  });
+const messagesField = z.array(chatMessageSchema).optional().meta({
+  description:
+    "Offline Twilio mode only (the gateway carries the chat): the last 100 messages, oldest first. Absent in live mode. In the owner's `consult:state`: for an active consultation, and for one waiting again after its vet left.",
+});
 /** Acks that carry no data answer `data: true`. */
 export const trueSchema = z.literal(true);
 
@@ -152,21 +166,21 @@ export const matchedSchema = z
 
 /** What the owner asked for beyond owner and pet (PROTOCOL §4); each only when set. */
 const requestTagFields = {
-  emergency: z
-    .boolean()
+  emergency: z.boolean().optional().meta({
+    description:
+      "True when the owner (a subscribed `protect_users` owner) asked for emergency handling (PROTOCOL §4). Absent otherwise.",
+  }),
+  language: z
+    .string()
     .optional()
-    .meta({ description: "True when the owner (a subscribed `protect_users` owner) asked for emergency handling (PROTOCOL §4). Absent otherwise." }),
-  language: z.string().optional().meta({ description: "ISO 639-1 code of the language the owner asked for, when they did." }),
+    .meta({ description: "ISO 639-1 code of the language the owner asked for, when they did." }),
   care: careSchema.meta({ description: "`advice`: general advice only, no diagnosis or prescription (PROTOCOL §4)." }),
   region: z.string().nullable().meta({ description: "Where the animal is (ISO 3166), or null." }),
-  history_count: z
-    .int()
-    .min(0)
-    .meta({
-      description:
-        "How many earlier consultations the pet had in this app (ended ones a vet held), counted when the request was made: `GET /vet/v1/pets/{pet_id}/history` lists them. 0 without a pet.",
-      example: 2,
-    }),
+  history_count: z.int().min(0).meta({
+    description:
+      "How many earlier consultations the pet had in this app (ended ones a vet held), counted when the request was made: `GET /vet/v1/pets/{pet_id}/history` lists them. 0 without a pet.",
+    example: 2,
+  }),
 };
 
 export const offerSchema = z.object({
@@ -176,14 +190,16 @@ export const offerSchema = z.object({
   pet: offerPetSchema,
   requested: z.boolean().meta({ description: "True when the owner asked for this vet by email." }),
   expires_at: isoTime,
-  transferred: z
-    .boolean()
-    .optional()
-    .meta({ description: "True when the consultation was active with a vet who left (PROTOCOL §4): the chat so far is in the same Conversation." }),
+  transferred: z.boolean().optional().meta({
+    description:
+      "True when the consultation was active with a vet who left (PROTOCOL §4): the chat so far is in the same Conversation.",
+  }),
   referral: z
     .object({ from_vet: z.object({ id: z.int(), name: z.string() }), note: z.string() })
     .optional()
-    .meta({ description: "A referral from another vet (PROTOCOL §10): who refers it, and their note. Absent on requests." }),
+    .meta({
+      description: "A referral from another vet (PROTOCOL §10): who refers it, and their note. Absent on requests.",
+    }),
   ...requestTagFields,
 });
 
@@ -193,10 +209,10 @@ export const vetConsultationSchema = matchedSchema
     user: offerUserSchema,
     pet: offerPetSchema,
     user_identity: z.string().meta({ description: "The owner's Twilio identity (the other participant)." }),
-    leaving: z
-      .boolean()
-      .optional()
-      .meta({ description: "True for a warm referral's first vet while both hold it (PROTOCOL §10): it ends its part with `consult:leave`." }),
+    leaving: z.boolean().optional().meta({
+      description:
+        "True for a warm referral's first vet while both hold it (PROTOCOL §10): it ends its part with `consult:leave`.",
+    }),
     // As the offer: a console opened after the offer (reload, another device) still shows them.
     ...requestTagFields,
     /** A vet taking over (hand-over, referral) or resuming sees the conversation so far. */
@@ -208,14 +224,23 @@ export const vetConsultationSchema = matchedSchema
  * Sent to a vet right after connecting, once per active consultation of theirs (a console
  * that reloads resumes): accept's data with a fresh vet token, and `status: "active"`.
  */
-export const vetStateSchema = vetConsultationSchema
-  .extend({ status: z.literal("active") })
-  .meta({ id: "VetState" });
+export const vetStateSchema = vetConsultationSchema.extend({ status: z.literal("active") }).meta({ id: "VetState" });
 
 export const offerRevokedSchema = z.object({ consultation_id: z.string(), reason: offerRevokedReasonSchema });
-export const presenceSchema = z.object({ status: z.enum(["available", "away", "offline"]), reason: z.string().optional() });
-export const vetCallStatusSchema = z.object({ consultation_id: z.string(), room_sid: z.string(), status: callStatusSchema });
-export const endedSchema = z.object({ consultation_id: z.string(), ended_by: endedBySchema, reason: z.string().optional() });
+export const presenceSchema = z.object({
+  status: z.enum(["available", "away", "offline"]),
+  reason: z.string().optional(),
+});
+export const vetCallStatusSchema = z.object({
+  consultation_id: z.string(),
+  room_sid: z.string(),
+  status: callStatusSchema,
+});
+export const endedSchema = z.object({
+  consultation_id: z.string(),
+  ended_by: endedBySchema,
+  reason: z.string().optional(),
+});
 export const feedbackSchema = z.object({
   consultation_id: z.string(),
   type: consultationTypeSchema,
@@ -223,23 +248,29 @@ export const feedbackSchema = z.object({
   vet_last_name: z.string(),
   recommendation: z.string(),
   reason: z.string(),
-  outcome: z.string().nullable().meta({ description: "One of `OUTCOMES` (PROTOCOL §10), or null for feedback given without one (before outcomes existed)." }),
+  outcome: z.string().nullable().meta({
+    description: "One of `OUTCOMES` (PROTOCOL §10), or null for feedback given without one (before outcomes existed).",
+  }),
   feedback_date: z.string(),
 });
 export const queuedSchema = z.object({
   consultation_id: z.string(),
   position: z.int().min(0),
   estimated_wait_s: z.number().min(0),
-  reason: z
-    .string()
+  reason: z.string().optional().meta({
+    description:
+      "`vet_left`: the vet of the active consultation did not come back; it waits again at the head of the queue. `no_licensed_vet`: no licensed vet was free within `LICENSE_WAIT_MS`; the request became advice (`care`).",
+  }),
+  care: careSchema
     .optional()
-    .meta({
-      description:
-        "`vet_left`: the vet of the active consultation did not come back; it waits again at the head of the queue. `no_licensed_vet`: no licensed vet was free within `LICENSE_WAIT_MS`; the request became advice (`care`).",
-    }),
-  care: careSchema.optional().meta({ description: "Present when the request is for advice only (it became advice, or was asked as such)." }),
+    .meta({ description: "Present when the request is for advice only (it became advice, or was asked as such)." }),
 });
-export const callIncomingSchema = z.object({ consultation_id: z.string(), room_sid: z.string(), vet: vetCardSchema, twilioToken: z.string() });
+export const callIncomingSchema = z.object({
+  consultation_id: z.string(),
+  room_sid: z.string(),
+  vet: vetCardSchema,
+  twilioToken: z.string(),
+});
 export const expiredSchema = z.object({ consultation_id: z.string() });
 /** Sent to a user right after connecting when an open consultation exists (resume). */
 export const stateSchema = z.object({
@@ -258,7 +289,9 @@ export const stateSchema = z.object({
   messages: messagesField,
 });
 /** `chat:message`: a message stored in a consultation, to everyone in it (owner and vets), on every node. */
-export const chatMessageEventSchema = z.object({ consultation_id: z.string(), message: chatMessageSchema }).meta({ id: "ChatMessageEvent" });
+export const chatMessageEventSchema = z
+  .object({ consultation_id: z.string(), message: chatMessageSchema })
+  .meta({ id: "ChatMessageEvent" });
 
 /**
  * Why the gateway closed a socket itself: a newer connection of the same identity, flooding,

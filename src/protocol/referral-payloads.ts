@@ -15,16 +15,25 @@ export const transferTargetSchema = z
       language: languageCodeSchema.optional(),
     }),
   ])
-  .meta({ id: "TransferTarget", description: "`{vet_email}` (that vet only) or `{species?, language?}` (any vet with those skills)." });
+  .meta({
+    id: "TransferTarget",
+    description: "`{vet_email}` (that vet only) or `{species?, language?}` (any vet with those skills).",
+  });
 
-export const transferModeSchema = z
-  .enum(["warm", "cold"])
-  .meta({ id: "TransferMode", description: "`warm`: both vets hold it until the first sends `consult:leave`; `cold`: the first leaves on accept." });
+export const transferModeSchema = z.enum(["warm", "cold"]).meta({
+  id: "TransferMode",
+  description: "`warm`: both vets hold it until the first sends `consult:leave`; `cold`: the first leaves on accept.",
+});
 
 /** `consult:transfer`. */
 export const transferSchema = consultationIdSchema.extend({
   to: transferTargetSchema,
-  note: z.string().trim().max(1000).default("").meta({ description: "Shown to the next vet (at most 1000 characters)." }),
+  note: z
+    .string()
+    .trim()
+    .max(1000)
+    .default("")
+    .meta({ description: "Shown to the next vet (at most 1000 characters)." }),
   mode: transferModeSchema.default("warm"),
 });
 
@@ -39,9 +48,10 @@ export const offerReferralSchema = z
   })
   .meta({ id: "OfferReferral" });
 
-export const transferFailedReasonSchema = z
-  .enum(["declined", "missed", "timeout"])
-  .meta({ description: "`declined` or `missed`: the named vet declined or let the offer lapse; `timeout`: nobody accepted within TRANSFER_TIMEOUT_MS." });
+export const transferFailedReasonSchema = z.enum(["declined", "missed", "timeout"]).meta({
+  description:
+    "`declined` or `missed`: the named vet declined or let the offer lapse; `timeout`: nobody accepted within TRANSFER_TIMEOUT_MS.",
+});
 
 /** `consult:transfer_failed` (to the first vet, who keeps the consultation). */
 export const transferFailedSchema = z.object({ consultation_id: z.string(), reason: transferFailedReasonSchema });
@@ -50,5 +60,7 @@ export const transferFailedSchema = z.object({ consultation_id: z.string(), reas
 export const transferredSchema = z.object({
   consultation_id: z.string(),
   vet: vetCardSchema,
-  mode: transferModeSchema.optional().meta({ description: "To the first vet only: `warm`, it holds the consultation until `consult:leave`." }),
+  mode: transferModeSchema
+    .optional()
+    .meta({ description: "To the first vet only: `warm`, it holds the consultation until `consult:leave`." }),
 });

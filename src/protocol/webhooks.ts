@@ -38,11 +38,19 @@ export const webhookConsultationSchema = z
     id: z.string().meta({ example: "6f1c2a9e-3b8d-4c55-9a41-0d7e2b6f8c10" }),
     status: z.enum(["queued", "offered", "active", "ended", "cancelled", "expired"]),
     type: z.enum(["chat", "video"]),
-    care: z.enum(["treatment", "advice"]).meta({ description: "`advice`: general advice only, no diagnosis or prescription (PROTOCOL §4)." }),
-    region: z.string().nullable().meta({ description: "ISO 3166-2 or country code of the animal, when known.", example: "US-CA" }),
+    care: z
+      .enum(["treatment", "advice"])
+      .meta({ description: "`advice`: general advice only, no diagnosis or prescription (PROTOCOL §4)." }),
+    region: z
+      .string()
+      .nullable()
+      .meta({ description: "ISO 3166-2 or country code of the animal, when known.", example: "US-CA" }),
     user: z.object({ id: z.int(), email: z.string() }),
     pet_id: z.int().nullable(),
-    vet: z.object({ id: z.int(), email: z.string() }).nullable().meta({ description: "The vet holding it now (last), or null." }),
+    vet: z
+      .object({ id: z.int(), email: z.string() })
+      .nullable()
+      .meta({ description: "The vet holding it now (last), or null." }),
     vets: z.array(webhookVetSpellSchema).meta({ description: "Every vet who held it, oldest first." }),
     channel_sid: z.string().nullable(),
     room_sid: z.string().nullable(),

@@ -49,7 +49,13 @@ export class AppRepository {
 
   /** Creates an app; the secret is stored only as a scrypt hash (and verifier). 409 when the name is taken. */
   async create(
-    input: { name: string; mediaUrl?: string | null; demo?: boolean; webhookUrl?: string | null; webhookSecretEnc?: string | null } & SecretInput,
+    input: {
+      name: string;
+      mediaUrl?: string | null;
+      demo?: boolean;
+      webhookUrl?: string | null;
+      webhookSecretEnc?: string | null;
+    } & SecretInput,
   ): Promise<AppRecord> {
     const secretHash = await hashSecret(input.secret);
     const rows = await this.db
@@ -115,7 +121,11 @@ export class AppRepository {
 
   /** One app with its webhook URL, or null. */
   async findForAdmin(id: number): Promise<AppAdminRecord | null> {
-    const rows = await this.db.select({ ...publicColumns, webhookUrl: apps.webhookUrl }).from(apps).where(eq(apps.id, id)).limit(1);
+    const rows = await this.db
+      .select({ ...publicColumns, webhookUrl: apps.webhookUrl })
+      .from(apps)
+      .where(eq(apps.id, id))
+      .limit(1);
     return rows[0] ?? null;
   }
 
@@ -127,14 +137,19 @@ export class AppRepository {
       .where(eq(apps.id, id))
       .limit(1);
     const r = rows[0];
-    return r?.webhookUrl && r.webhookSecretEnc ? { webhookUrl: r.webhookUrl, webhookSecretEnc: r.webhookSecretEnc } : null;
+    return r?.webhookUrl && r.webhookSecretEnc
+      ? { webhookUrl: r.webhookUrl, webhookSecretEnc: r.webhookSecretEnc }
+      : null;
   }
 
   /**
    * Changes an app's media URL, webhook URL and sealed webhook secret (each only when given;
    * a null URL removes it). The app, or null when there is none with this id.
    */
-  async update(id: number, changes: { mediaUrl?: string | null; webhookUrl?: string | null; webhookSecretEnc?: string | null }): Promise<AppAdminRecord | null> {
+  async update(
+    id: number,
+    changes: { mediaUrl?: string | null; webhookUrl?: string | null; webhookSecretEnc?: string | null },
+  ): Promise<AppAdminRecord | null> {
     const rows = await this.db
       .update(apps)
       .set({
@@ -172,6 +187,6 @@ export class AppRepository {
 
   /** Counts apps that are not demo records (demo mode warns when real data shares its database). */
   async countReal(): Promise<number> {
-    return (await this.db.$count(apps, eq(apps.demo, false)));
+    return await this.db.$count(apps, eq(apps.demo, false));
   }
 }

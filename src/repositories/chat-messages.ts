@@ -9,7 +9,8 @@ import type { ChatAuthor, ChatLog, ChatMessageRecord } from "../domain/ports.js"
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const COLUMNS = "id::text as id, consultation_id::text as consultation_id, author, vet_id, user_id, author_name, text, created_at";
+const COLUMNS =
+  "id::text as id, consultation_id::text as consultation_id, author, vet_id, user_id, author_name, text, created_at";
 
 const APPEND: Statement = {
   name: "chat_append",

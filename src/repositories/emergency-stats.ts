@@ -148,7 +148,10 @@ export type UserActionPlan =
  * - becoming `protect_users` from `users` needs an `emergency_fund` (as registration does);
  * - becoming `users` without an `emergency_fund` resets the fund to 0 (only protected users have one).
  */
-export function planUserAction(current: { role: string; status: string; emergencyFund: number }, req: UserActionRequest): UserActionPlan {
+export function planUserAction(
+  current: { role: string; status: string; emergencyFund: number },
+  req: UserActionRequest,
+): UserActionPlan {
   const currentRole: UserRole = current.role === "protect_users" ? "protect_users" : "users";
   const currentStatus: SubscriptionStatus = current.status === "cancelled" ? "cancelled" : "subscribed";
   const role = req.role ?? currentRole;

@@ -9,7 +9,15 @@ import type {
   TransitionPatch,
   WrapupRecord,
 } from "../domain/ports.js";
-import type { Care, ConsultationStatus, ConsultationType, LiveConsultation, OfferOutcome, OpenStatus, PriorityClass } from "../domain/types.js";
+import type {
+  Care,
+  ConsultationStatus,
+  ConsultationType,
+  LiveConsultation,
+  OfferOutcome,
+  OpenStatus,
+  PriorityClass,
+} from "../domain/types.js";
 import {
   CHANGE_CARE,
   CREATE,
@@ -115,7 +123,13 @@ export class ConsultationLedger implements Ledger {
     else await this.write(TRANSITION, values);
   }
 
-  async offerMade(consultationId: string, vetId: number, offeredAt: number, expiresAt: number, requested: boolean): Promise<void> {
+  async offerMade(
+    consultationId: string,
+    vetId: number,
+    offeredAt: number,
+    expiresAt: number,
+    requested: boolean,
+  ): Promise<void> {
     const values = transitionValues(consultationId, "offered", offeredAt, {}, { vet_id: vetId, requested });
     await this.write(TRANSITION_MAKING_OFFER, [...values, vetId, iso(expiresAt)]);
   }
@@ -129,12 +143,27 @@ export class ConsultationLedger implements Ledger {
     offer?: { offeredAt: number; expiresAt: number },
   ): Promise<void> {
     if (!requeued) {
-      if (offer) await this.write(UPSERT_RESOLVED_OFFER, [consultationId, vetId, outcome, iso(atMs), iso(offer.offeredAt), iso(offer.expiresAt)]);
+      if (offer)
+        await this.write(UPSERT_RESOLVED_OFFER, [
+          consultationId,
+          vetId,
+          outcome,
+          iso(atMs),
+          iso(offer.offeredAt),
+          iso(offer.expiresAt),
+        ]);
       else await this.write(RESOLVE_OFFER, [consultationId, vetId, outcome, iso(atMs)]);
       return;
     }
     const values = transitionValues(consultationId, "queued", atMs, {}, { offer_outcome: outcome, vet_id: vetId });
-    if (offer) await this.write(TRANSITION_UPSERTING_OFFER, [...values, outcome, vetId, iso(offer.offeredAt), iso(offer.expiresAt)]);
+    if (offer)
+      await this.write(TRANSITION_UPSERTING_OFFER, [
+        ...values,
+        outcome,
+        vetId,
+        iso(offer.offeredAt),
+        iso(offer.expiresAt),
+      ]);
     else await this.write(TRANSITION_RESOLVING_OFFER, [...values, outcome, vetId]);
   }
 
@@ -307,13 +336,22 @@ export class ConsultationLedger implements Ledger {
         ),
       )
       .orderBy(asc(consultations.endedAt));
-    return rows.map((r) => ({ vetId: r.vetId ?? 0, consultationId: r.consultationId, endedAt: r.endedAt?.getTime() ?? 0 }));
+    return rows.map((r) => ({
+      vetId: r.vetId ?? 0,
+      consultationId: r.consultationId,
+      endedAt: r.endedAt?.getTime() ?? 0,
+    }));
   }
 
   /** Every transition of one consultation, oldest first (its timeline: tests, support). */
   async history(id: string): Promise<Array<{ from: string | null; to: string; at: Date; detail: unknown }>> {
     const rows = await this.db
-      .select({ from: consultationEvents.fromStatus, to: consultationEvents.toStatus, at: consultationEvents.at, detail: consultationEvents.detail })
+      .select({
+        from: consultationEvents.fromStatus,
+        to: consultationEvents.toStatus,
+        at: consultationEvents.at,
+        detail: consultationEvents.detail,
+      })
       .from(consultationEvents)
       .where(eq(consultationEvents.consultationId, id))
       .orderBy(consultationEvents.at, consultationEvents.id);
@@ -367,7 +405,14 @@ export interface ConsultationDetail {
 export interface ConsultationAudit extends ConsultationDetail {
   events: Array<{ fromStatus: string | null; toStatus: string; at: Date; detail: unknown }>;
   offers: Array<{ vetId: number; offeredAt: Date; expiresAt: Date; outcome: string | null; resolvedAt: Date | null }>;
-  feedback: { vetId: number; recommendation: string; reason: string; outcome: string | null; createdAt: Date; updatedAt: Date } | null;
+  feedback: {
+    vetId: number;
+    recommendation: string;
+    reason: string;
+    outcome: string | null;
+    createdAt: Date;
+    updatedAt: Date;
+  } | null;
   /** Every vet who held it and when, oldest first (PROTOCOL §10). */
   vets: Array<{ vetId: number; joinedAt: Date; leftAt: Date | null }>;
 }
@@ -418,12 +463,23 @@ export class ConsultationReader {
     if (!row) return null;
     const [events, offerRows, feedbackRows, spells] = await Promise.all([
       this.db
-        .select({ fromStatus: consultationEvents.fromStatus, toStatus: consultationEvents.toStatus, at: consultationEvents.at, detail: consultationEvents.detail })
+        .select({
+          fromStatus: consultationEvents.fromStatus,
+          toStatus: consultationEvents.toStatus,
+          at: consultationEvents.at,
+          detail: consultationEvents.detail,
+        })
         .from(consultationEvents)
         .where(eq(consultationEvents.consultationId, id))
         .orderBy(consultationEvents.at, consultationEvents.id),
       this.db
-        .select({ vetId: offers.vetId, offeredAt: offers.offeredAt, expiresAt: offers.expiresAt, outcome: offers.outcome, resolvedAt: offers.resolvedAt })
+        .select({
+          vetId: offers.vetId,
+          offeredAt: offers.offeredAt,
+          expiresAt: offers.expiresAt,
+          outcome: offers.outcome,
+          resolvedAt: offers.resolvedAt,
+        })
         .from(offers)
         .where(eq(offers.consultationId, id))
         .orderBy(offers.offeredAt, offers.id),

@@ -45,7 +45,11 @@ export class PetHistoryReader {
 
   /** One page (1-based) of the pet's past consultations, newest first; `total` counts them all. */
   async page(petId: number, page: number, perPage: number): Promise<{ rows: PetHistoryItem[]; total: number }> {
-    const past = and(eq(consultations.petId, petId), eq(consultations.status, "ended"), isNotNull(consultations.acceptedAt));
+    const past = and(
+      eq(consultations.petId, petId),
+      eq(consultations.status, "ended"),
+      isNotNull(consultations.acceptedAt),
+    );
     const [rows, totals] = await Promise.all([
       this.db
         .select({

@@ -150,7 +150,11 @@ export class PetRepository {
       .select()
       .from(pets)
       .where(
-        and(eq(pets.appId, sql.placeholder("appId")), eq(pets.userId, sql.placeholder("userId")), isNull(pets.deletedAt)),
+        and(
+          eq(pets.appId, sql.placeholder("appId")),
+          eq(pets.userId, sql.placeholder("userId")),
+          isNull(pets.deletedAt),
+        ),
       )
       .orderBy(asc(pets.id))
       .prepare("pets_of_user");
@@ -178,9 +182,20 @@ export class PetRepository {
       .from(users)
       .leftJoin(
         pets,
-        and(eq(pets.id, sql.placeholder("petId")), eq(pets.userId, users.id), eq(pets.appId, users.appId), isNull(pets.deletedAt)),
+        and(
+          eq(pets.id, sql.placeholder("petId")),
+          eq(pets.userId, users.id),
+          eq(pets.appId, users.appId),
+          isNull(pets.deletedAt),
+        ),
       )
-      .where(and(eq(users.appId, sql.placeholder("appId")), eq(users.id, sql.placeholder("userId")), isNull(users.deletedAt)))
+      .where(
+        and(
+          eq(users.appId, sql.placeholder("appId")),
+          eq(users.id, sql.placeholder("userId")),
+          isNull(users.deletedAt),
+        ),
+      )
       .limit(1)
       .prepare("owner_and_pet");
   }
@@ -267,7 +282,12 @@ export class PetRepository {
   }
 
   /** Soft-deletes a live pet; null when the user has no such pet, else the profile it had (its image goes too). */
-  async softDeleteReturningProfile(appId: number, userId: number, petId: number, now: Date): Promise<{ profile: string | null } | null> {
+  async softDeleteReturningProfile(
+    appId: number,
+    userId: number,
+    petId: number,
+    now: Date,
+  ): Promise<{ profile: string | null } | null> {
     if (!isDbId(petId)) return null;
     const rows = await this.db
       .update(pets)

@@ -55,7 +55,11 @@ export interface UserReportQuery {
 
 /** Postgres' unique_violation, from node-postgres or PGlite, possibly wrapped by drizzle. */
 function isUniqueViolation(err: unknown): boolean {
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 4; e = e.cause as typeof e, i++) {
+  for (
+    let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0;
+    e && i < 4;
+    e = e.cause as typeof e, i++
+  ) {
     if (e.code === "23505") return true;
   }
   return false;
@@ -86,7 +90,11 @@ export class UserRepository {
   /** The active (not deleted) user `userId` of `appId`. */
   async findById(appId: number, userId: number): Promise<UserRow | null> {
     if (!isDbId(appId) || !isDbId(userId)) return null;
-    const rows = await this.db.select().from(users).where(and(activeUser(appId), eq(users.id, userId))).limit(1);
+    const rows = await this.db
+      .select()
+      .from(users)
+      .where(and(activeUser(appId), eq(users.id, userId)))
+      .limit(1);
     return rows[0] ?? null;
   }
 
@@ -133,7 +141,15 @@ export class UserRepository {
         if (!user) throw conflict("The email has already been taken.");
         const statuses = await tx
           .insert(userStatus)
-          .values({ userId: user.id, appId, status: "subscribed", type: user.packageType, dateTime: now, createdAt: now, updatedAt: now })
+          .values({
+            userId: user.id,
+            appId,
+            status: "subscribed",
+            type: user.packageType,
+            dateTime: now,
+            createdAt: now,
+            updatedAt: now,
+          })
           .returning();
         const petRow = pet ? await insertPet(tx, appId, user.id, pet, now) : null;
         return { user, statuses, pet: petRow };
@@ -174,7 +190,12 @@ export class UserRepository {
     if (!isDbId(userId)) return null;
     return this.db.transaction(async (tx) => {
       const current = (
-        await tx.select().from(users).where(and(activeUser(appId), eq(users.id, userId))).for("update").limit(1)
+        await tx
+          .select()
+          .from(users)
+          .where(and(activeUser(appId), eq(users.id, userId)))
+          .for("update")
+          .limit(1)
       )[0];
       if (!current) return null;
       const plan = planUserAction(current, input);
@@ -192,9 +213,15 @@ export class UserRepository {
         .where(eq(users.id, current.id))
         .returning();
       if (plan.statusChanged) {
-        await tx
-          .insert(userStatus)
-          .values({ userId: current.id, appId, status: plan.status, type: current.packageType, dateTime: now, createdAt: now, updatedAt: now });
+        await tx.insert(userStatus).values({
+          userId: current.id,
+          appId,
+          status: plan.status,
+          type: current.packageType,
+          dateTime: now,
+          createdAt: now,
+          updatedAt: now,
+        });
       }
       return updated[0] ?? null;
     });
@@ -203,7 +230,9 @@ export class UserRepository {
   /** Applies `update-user` to an active user; null when there is no such user. */
   async updateProfile(appId: number, userId: number, changes: UserProfileChanges, now: Date): Promise<UserRow | null> {
     if (!isDbId(userId)) return null;
-    const set = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) as Partial<typeof users.$inferInsert>;
+    const set = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) as Partial<
+      typeof users.$inferInsert
+    >;
     const updated = await this.db
       .update(users)
       .set({ ...set, updatedAt: now })
@@ -214,7 +243,10 @@ export class UserRepository {
 
   /** Marks the user as a demo record (demo mode's seed). */
   async markDemo(appId: number, userId: number): Promise<void> {
-    await this.db.update(users).set({ demo: true }).where(and(eq(users.appId, appId), eq(users.id, userId)));
+    await this.db
+      .update(users)
+      .set({ demo: true })
+      .where(and(eq(users.appId, appId), eq(users.id, userId)));
   }
 
   /** Soft-deletes an active user and, in the same transaction, their pets (PROTOCOL §7); null when there is no such user. */
@@ -226,7 +258,11 @@ export class UserRepository {
    * {@link softDelete}, also returning the `profile` of every pet it deleted, so the caller
    * deletes their images from storage once the rows are gone.
    */
-  async softDeleteWithPets(appId: number, userId: number, now: Date): Promise<{ user: UserRow; petProfiles: string[] } | null> {
+  async softDeleteWithPets(
+    appId: number,
+    userId: number,
+    now: Date,
+  ): Promise<{ user: UserRow; petProfiles: string[] } | null> {
     if (!isDbId(userId)) return null;
     return this.db.transaction(async (tx) => {
       const rows = await tx
@@ -289,6 +325,11 @@ export class UserRepository {
 }
 
 /** The short user card carried in socket payloads (`RequestProfile.user`). */
-export function toUserSummary(user: UserRow): { id: number; first_name: string; last_name: string | null; email: string } {
+export function toUserSummary(user: UserRow): {
+  id: number;
+  first_name: string;
+  last_name: string | null;
+  email: string;
+} {
   return { id: user.id, first_name: user.firstName, last_name: user.lastName, email: user.email };
 }

@@ -47,7 +47,13 @@ export interface VetChanges extends VetAttributes {
 
 /** The routing skills of a vet record (the domain's {@link VetSkills}). */
 export function vetSkillsOf(v: VetRecord): VetSkills {
-  return { species: [...v.species], languages: [...v.languages], maxChats: v.maxChats, licenses: [...v.licenses], version: v.skillsVersion };
+  return {
+    species: [...v.species],
+    languages: [...v.languages],
+    maxChats: v.maxChats,
+    licenses: [...v.licenses],
+    version: v.skillsVersion,
+  };
 }
 
 const publicColumns = {
@@ -66,10 +72,13 @@ const publicColumns = {
   demo: vets.demo,
 };
 
-const touchesSkills = (a: VetAttributes) => a.species !== undefined || a.languages !== undefined || a.maxChats !== undefined || a.licenses !== undefined;
+const touchesSkills = (a: VetAttributes) =>
+  a.species !== undefined || a.languages !== undefined || a.maxChats !== undefined || a.licenses !== undefined;
 
 // Only the attributes given; the column defaults (every species, `en`, null) apply otherwise.
-function attributeColumns(a: VetAttributes): Partial<Pick<typeof vets.$inferInsert, "species" | "languages" | "maxChats" | "licenses">> {
+function attributeColumns(
+  a: VetAttributes,
+): Partial<Pick<typeof vets.$inferInsert, "species" | "languages" | "maxChats" | "licenses">> {
   return {
     ...(a.species !== undefined ? { species: a.species } : {}),
     ...(a.languages !== undefined ? { languages: a.languages } : {}),
@@ -82,14 +91,16 @@ export class VetRepository {
   constructor(private readonly db: Db) {}
 
   /** Creates a vet; the password is stored only as a scrypt hash. 409 when the email is taken. */
-  async create(input: {
-    email: string;
-    password: string;
-    firstName: string;
-    lastName: string;
-    profileImage?: string | null;
-    demo?: boolean;
-  } & VetAttributes): Promise<VetRecord> {
+  async create(
+    input: {
+      email: string;
+      password: string;
+      firstName: string;
+      lastName: string;
+      profileImage?: string | null;
+      demo?: boolean;
+    } & VetAttributes,
+  ): Promise<VetRecord> {
     const passwordHash = await hashSecret(input.password);
     const rows = await this.db
       .insert(vets)

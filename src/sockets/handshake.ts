@@ -8,7 +8,11 @@ import type { Logger } from "../lib/logger.js";
 import type { OutageLog } from "../lib/outage-log.js";
 import { isStorageUnavailable } from "../transport/storage-unavailable.js";
 import type { Metrics } from "../ops/metrics.js";
-import { HANDSHAKE_RETRY_AFTER_S, type HandshakeRefusalData, type HandshakeRefusalReason } from "../protocol/handshake.js";
+import {
+  HANDSHAKE_RETRY_AFTER_S,
+  type HandshakeRefusalData,
+  type HandshakeRefusalReason,
+} from "../protocol/handshake.js";
 
 /** The error Socket.IO sends as `connect_error`: its `message` and `data` reach the client. */
 export class HandshakeRefusal extends Error {
@@ -21,7 +25,13 @@ export class HandshakeRefusal extends Error {
       reason === "unauthorized"
         ? { success: false, status_code: 401, message: ["Unauthenticated."], data: [] }
         : reason === "unavailable"
-          ? { success: false, status_code: 503, message: ["Service Unavailable"], data: [], retry_after_s: HANDSHAKE_RETRY_AFTER_S }
+          ? {
+              success: false,
+              status_code: 503,
+              message: ["Service Unavailable"],
+              data: [],
+              retry_after_s: HANDSHAKE_RETRY_AFTER_S,
+            }
           : { success: false, status_code: 500, message: ["Server Error"], data: [] };
   }
 }
@@ -46,8 +56,11 @@ export interface HandshakeGuardOptions<D> {
 }
 
 /** Socket.IO middleware: admits the handshake with `socket.data` set, or refuses it with a {@link HandshakeRefusal}. */
-export function handshakeGuard<D extends object>(opts: HandshakeGuardOptions<D>): (socket: HandshakeSocket<D>, next: (err?: Error) => void) => void {
-  const count = (result: HandshakeRefusalReason | "ok") => opts.metrics.socketHandshakes.inc({ namespace: opts.namespace, result });
+export function handshakeGuard<D extends object>(
+  opts: HandshakeGuardOptions<D>,
+): (socket: HandshakeSocket<D>, next: (err?: Error) => void) => void {
+  const count = (result: HandshakeRefusalReason | "ok") =>
+    opts.metrics.socketHandshakes.inc({ namespace: opts.namespace, result });
   return (socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
     opts.admit(token).then(
@@ -62,7 +75,8 @@ export function handshakeGuard<D extends object>(opts: HandshakeGuardOptions<D>)
       },
       (err: unknown) => {
         const reason = isStorageUnavailable(err) ? "unavailable" : "server_error";
-        if (reason === "unavailable") opts.outages.warn("handshake refused: storage unavailable", err, { namespace: opts.namespace });
+        if (reason === "unavailable")
+          opts.outages.warn("handshake refused: storage unavailable", err, { namespace: opts.namespace });
         else opts.logger.error({ err, namespace: opts.namespace }, "handshake failed");
         count(reason);
         next(new HandshakeRefusal(reason));

@@ -171,7 +171,9 @@ export function createSocketLimits(opts: SocketLimitOptions, logger: Logger): So
     async enforcePerIdentity(nsp, room, max) {
       const sockets = await nsp.in(room).fetchSockets();
       if (sockets.length <= max) return;
-      const oldest = [...sockets].sort((a, b) => a.handshake.issued - b.handshake.issued).slice(0, sockets.length - max);
+      const oldest = [...sockets]
+        .sort((a, b) => a.handshake.issued - b.handshake.issued)
+        .slice(0, sockets.length - max);
       for (const s of oldest) {
         const local = nsp.sockets.get(s.id);
         if (local) closeLocal(local, "replaced");

@@ -26,7 +26,11 @@ export interface Registration {
  * Runs `register` now and, while it fails, again after 250 ms doubling to 5 s. The first
  * failure is logged as an error with `context`; a later success as info.
  */
-export function startRegistration(register: () => Promise<void>, logger: Logger, context: Record<string, unknown>): Registration {
+export function startRegistration(
+  register: () => Promise<void>,
+  logger: Logger,
+  context: Record<string, unknown>,
+): Registration {
   let done = false;
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
@@ -42,10 +46,13 @@ export function startRegistration(register: () => Promise<void>, logger: Logger,
       if (attempt === 0) logger.error({ err, ...context }, "socket registration failed; retrying");
       attempt++;
       if (stopped) return;
-      timer = setTimeout(() => {
-        timer = null;
-        if (!stopped) void tryOnce();
-      }, Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.min(attempt - 1, 10)));
+      timer = setTimeout(
+        () => {
+          timer = null;
+          if (!stopped) void tryOnce();
+        },
+        Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.min(attempt - 1, 10)),
+      );
     }
   };
   return {

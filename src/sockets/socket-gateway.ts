@@ -203,7 +203,8 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
     // Browsers only from CORS_ORIGINS or the same origin (PROTOCOL §7); WebSocket skips CORS,
     // so allowRequest checks the Origin of every handshake, whatever the transport.
     cors: { origin: ctx.config.corsOrigins.length > 0 ? ctx.config.corsOrigins : false, credentials: false },
-    allowRequest: (req, callback) => callback(null, originAllowed(req.headers.origin, req.headers.host, ctx.config.corsOrigins)),
+    allowRequest: (req, callback) =>
+      callback(null, originAllowed(req.headers.origin, req.headers.host, ctx.config.corsOrigins)),
     maxHttpBufferSize: 64 * 1024,
     pingInterval: 10_000,
     pingTimeout: 5_000,
@@ -212,7 +213,8 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
   if (ctx.redis) {
     const pub = ctx.redis.duplicate();
     const sub = ctx.redis.duplicate();
-    for (const c of [pub, sub]) c.on("error", (err: unknown) => ctx.logger.warn({ err }, "socket.io redis client error"));
+    for (const c of [pub, sub])
+      c.on("error", (err: unknown) => ctx.logger.warn({ err }, "socket.io redis client error"));
     await Promise.all([pub.connect(), sub.connect()]);
     extraClients.push(pub, sub);
     io.adapter(createAdapter(pub, sub, { key: `${ctx.config.redisKeyPrefix}socket.io` }));
@@ -433,7 +435,9 @@ export async function createSocketGateway(httpServer: http.Server, ctx: GatewayC
       if (open.length === 0) return 0;
       const found = await ctx.repos.vets.findByIds([...new Set(open.map((s) => s.data.vetId))]);
       const byId = new Map(found.map((v) => [v.id, v]));
-      const revoked = open.filter((s) => !vetSessionValid(byId.get(s.data.vetId) ?? null, s.data.principal, ctx.config.demo));
+      const revoked = open.filter(
+        (s) => !vetSessionValid(byId.get(s.data.vetId) ?? null, s.data.principal, ctx.config.demo),
+      );
       for (const s of revoked) closeLocal(s, "revoked");
       return revoked.length;
     },

@@ -6,7 +6,11 @@
  * True when a request with this `Origin` may be served: no Origin (not a browser, or a
  * same-origin navigation), the same origin as `host`, or one listed in `CORS_ORIGINS`.
  */
-export function originAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
+export function originAllowed(
+  origin: string | undefined,
+  host: string | undefined,
+  allowed: readonly string[],
+): boolean {
   if (!origin) return true;
   if (allowed.includes(origin)) return true;
   try {

@@ -40,11 +40,15 @@ function sentence(issue: z.core.$ZodIssue): string {
   const input = (issue as { input?: unknown }).input;
   const missing = input === undefined || input === null || input === "";
   if (issue.message.includes(":attribute")) {
-    return missing && issue.code !== "custom" ? `The ${field} field is required.` : issue.message.replaceAll(":attribute", field);
+    return missing && issue.code !== "custom"
+      ? `The ${field} field is required.`
+      : issue.message.replaceAll(":attribute", field);
   }
   switch (issue.code) {
     case "invalid_type":
-      return missing ? `The ${field} field is required.` : `The ${field} must be ${typeWords[issue.expected] ?? `a ${issue.expected}`}.`;
+      return missing
+        ? `The ${field} field is required.`
+        : `The ${field} must be ${typeWords[issue.expected] ?? `a ${issue.expected}`}.`;
     case "invalid_value":
     case "invalid_union":
       return missing ? `The ${field} field is required.` : `The selected ${field} is invalid.`;

@@ -5,8 +5,7 @@
 
 /** A parsed identity; see {@link parseIdentity}. */
 export type ParsedIdentity =
-  | { kind: "user"; prefix: string; appId: number; userId: number }
-  | { kind: "vet"; appId: number; vetId: number };
+  { kind: "user"; prefix: string; appId: number; userId: number } | { kind: "vet"; appId: number; vetId: number };
 
 // Ids are database serials: non-negative, no leading zeros, so format∘parse round-trips exactly.
 const ID = "(0|[1-9][0-9]{0,15})";

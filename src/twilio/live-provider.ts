@@ -201,7 +201,9 @@ export function createLiveProvider(cfg: ResolvedConfig["twilio"], logger: Logger
     async removeParticipant(sid, identity) {
       try {
         // Participants are addressed by SID: find this identity's, if it is still there.
-        const list = await call("participant.list", () => service.conversations(sid).participants.list({ pageSize: 100 }));
+        const list = await call("participant.list", () =>
+          service.conversations(sid).participants.list({ pageSize: 100 }),
+        );
         const found = list.find((p) => p.identity === identity);
         if (!found) return;
         await call("participant.remove", () => service.conversations(sid).participants(found.sid).remove());

@@ -77,7 +77,8 @@ function deliverOnce(
   } catch {
     return Promise.resolve(done(null, "invalid url"));
   }
-  if (target.protocol !== "https:" && target.protocol !== "http:") return Promise.resolve(done(null, "url must be http or https"));
+  if (target.protocol !== "https:" && target.protocol !== "http:")
+    return Promise.resolve(done(null, "url must be http or https"));
   if (policy.httpsOnly && target.protocol !== "https:") return Promise.resolve(done(null, "url must use https"));
 
   const timeoutMs = policy.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -94,7 +95,12 @@ function deliverOnce(
     const req = send(target, {
       method: "POST",
       agent: target.protocol === "https:" ? agents.https : agents.http,
-      headers: { ...headers, "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), "user-agent": "vet-consultation-gateway-webhooks" },
+      headers: {
+        ...headers,
+        "content-type": "application/json",
+        "content-length": String(Buffer.byteLength(body)),
+        "user-agent": "vet-consultation-gateway-webhooks",
+      },
     });
     // One deadline for connect, send and answer alike.
     const deadline = setTimeout(() => {
@@ -112,7 +118,8 @@ function deliverOnce(
       });
       const end = () => {
         if (status !== null && status >= 200 && status < 300) return finish(status, null);
-        const kind = status !== null && status >= 300 && status < 400 ? "redirect not followed" : `HTTP ${String(status)}`;
+        const kind =
+          status !== null && status >= 300 && status < 400 ? "redirect not followed" : `HTTP ${String(status)}`;
         finish(status, `${kind}${snippet ? `: ${snippet.slice(0, 200)}` : ""}`);
       };
       res.on("end", end);

@@ -56,7 +56,12 @@ export interface DispatcherOptions {
 }
 
 /** The wait before attempt `attempt + 1`: full jitter over `base · 2^(attempt−1)`, capped. */
-export function retryDelay(attempt: number, baseMs: number, maxDelayMs: number, random: () => number = Math.random): number {
+export function retryDelay(
+  attempt: number,
+  baseMs: number,
+  maxDelayMs: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(maxDelayMs, baseMs * 2 ** Math.min(attempt - 1, 30));
   // Never sooner than half the step: a receiver that is down is not hammered.
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
@@ -127,7 +132,12 @@ export class WebhookDispatcher {
     this.held += free; // reserved while the claim runs
     let claimed: ClaimedEvent[] = [];
     try {
-      claimed = await this.opts.outbox.claim(new Date(this.opts.clock.now()), free, this.leaseMs, this.opts.retryWindowMs);
+      claimed = await this.opts.outbox.claim(
+        new Date(this.opts.clock.now()),
+        free,
+        this.leaseMs,
+        this.opts.retryWindowMs,
+      );
     } finally {
       this.held -= free - claimed.length;
     }
@@ -142,7 +152,11 @@ export class WebhookDispatcher {
     }
     claimed.forEach((event, i) => {
       const work = this.attempt(event, bodies[i] ?? null)
-        .catch((err: unknown) => this.opts.outages.warn("webhook attempt not recorded; it is retried once its lease ends", err, { event: event.id }))
+        .catch((err: unknown) =>
+          this.opts.outages.warn("webhook attempt not recorded; it is retried once its lease ends", err, {
+            event: event.id,
+          }),
+        )
         .finally(() => {
           this.held--;
           this.running.delete(work);
@@ -155,7 +169,9 @@ export class WebhookDispatcher {
   /** The body of each event: the one fixed at an earlier attempt, or built now (one read for all). */
   private async bodiesOf(events: ClaimedEvent[]): Promise<Array<string | null>> {
     const missing = events.filter((e) => e.body === null);
-    const built = await this.opts.payloads.buildMany(missing.map((e) => ({ type: e.type, consultationId: e.consultationId, occurredAt: e.occurredAt })));
+    const built = await this.opts.payloads.buildMany(
+      missing.map((e) => ({ type: e.type, consultationId: e.consultationId, occurredAt: e.occurredAt })),
+    );
     const byId = new Map(missing.map((e, i) => [e.id, built[i]]));
     return events.map((e) => {
       if (e.body !== null) return e.body;
@@ -172,14 +188,32 @@ export class WebhookDispatcher {
     else result = await this.send(event, body, target);
     const now = this.opts.clock.now();
     if (result.ok && result.status !== null && body !== null) {
-      await this.record({ id: event.id, delivered: true, at: new Date(now), status: result.status, error: null, nextAttemptAt: null, giveUp: false, body });
+      await this.record({
+        id: event.id,
+        delivered: true,
+        at: new Date(now),
+        status: result.status,
+        error: null,
+        nextAttemptAt: null,
+        giveUp: false,
+        body,
+      });
       this.opts.observer?.attempt?.("delivered", result.ms / 1000);
       return;
     }
     const next = now + retryDelay(event.attempt, this.opts.retryBaseMs, this.maxDelayMs, this.random);
     // Nothing to send it to, or its window ended: failed now rather than after more attempts.
     const giveUp = body === null || !target || next > event.retryUntil.getTime();
-    await this.record({ id: event.id, delivered: false, at: new Date(now), status: result.status, error: result.error ?? "failed", nextAttemptAt: new Date(next), giveUp, body });
+    await this.record({
+      id: event.id,
+      delivered: false,
+      at: new Date(now),
+      status: result.status,
+      error: result.error ?? "failed",
+      nextAttemptAt: new Date(next),
+      giveUp,
+      body,
+    });
     this.opts.observer?.attempt?.(giveUp ? "failed" : "retry", result.ms / 1000);
   }
 
@@ -210,7 +244,8 @@ export class WebhookDispatcher {
         return;
       }
       for (const b of batch) b.done();
-      if (!this.stopped) void this.runOnce().catch((err: unknown) => this.opts.outages.warn("webhook claim failed", err));
+      if (!this.stopped)
+        void this.runOnce().catch((err: unknown) => this.opts.outages.warn("webhook claim failed", err));
     });
     return this.flushing;
   }

@@ -33,8 +33,8 @@ const CLAIM: Statement = {
   // Planned each time: a prepared generic plan of it was measured 40× slower.
   prepare: false,
   ...statement(
-  "claim",
-  `with due as (
+    "claim",
+    `with due as (
      select o.id from webhook_outbox o
      where o.status = 'pending' and o.next_attempt_at <= $1::timestamptz
        and (o.locked_until is null or o.locked_until <= $1::timestamptz)
@@ -171,7 +171,10 @@ export class WebhookOutbox {
   }
 
   /** The attempt failed: pending again from `nextAttemptAt`, or `failed` when `giveUp` (one outcome; see {@link record}). */
-  attemptFailed(id: number, failure: { status: number | null; error: string; nextAttemptAt: Date; giveUp: boolean; body: string | null }): Promise<void> {
+  attemptFailed(
+    id: number,
+    failure: { status: number | null; error: string; nextAttemptAt: Date; giveUp: boolean; body: string | null },
+  ): Promise<void> {
     return this.record([{ id, delivered: false, at: failure.nextAttemptAt, ...failure }]);
   }
 

@@ -99,7 +99,11 @@ function bodyOf(type: WebhookEventType, row: Row, occurredAt: Date): WebhookBody
   const vets = held.map((s) => ({ vet_id: s.vet_id, joined_at: iso(s.joined_at)!, left_at: until(s.left_at) }));
   // The vet holding it at the event: the newest spell not yet left; after an end, the last one.
   const holding = [...held].reverse().find((s) => until(s.left_at) === null) ?? held[held.length - 1];
-  const terminal = type === "consultation.ended" || type === "consultation.cancelled" || type === "consultation.expired" || type === "feedback.submitted";
+  const terminal =
+    type === "consultation.ended" ||
+    type === "consultation.cancelled" ||
+    type === "consultation.expired" ||
+    type === "feedback.submitted";
   const body: WebhookBody = {
     type,
     timestamp: occurredAt.toISOString(),

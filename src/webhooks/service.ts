@@ -131,7 +131,9 @@ export class WebhookService {
   /** Every app with its webhook URL and, where it has one, its endpoint health. */
   async apps(): Promise<Array<{ app: AppAdminRecord; health: EndpointHealth | null }>> {
     const all = await this.opts.apps.listForAdmin();
-    return Promise.all(all.map(async (app) => ({ app, health: app.webhookUrl ? await this.outbox.health(app.id) : null })));
+    return Promise.all(
+      all.map(async (app) => ({ app, health: app.webhookUrl ? await this.outbox.health(app.id) : null })),
+    );
   }
 
   /** Sends one event again (operator); false when there is no such event. */
@@ -189,7 +191,9 @@ export class WebhookService {
 
   private async gauge(): Promise<void> {
     const oldest = await this.outbox.oldestPending();
-    this.opts.observer?.oldestPendingSeconds?.(oldest === null ? 0 : Math.max(0, (this.opts.clock.now() - oldest.getTime()) / 1000));
+    this.opts.observer?.oldestPendingSeconds?.(
+      oldest === null ? 0 : Math.max(0, (this.opts.clock.now() - oldest.getTime()) / 1000),
+    );
   }
 
   private async target(appId: number): Promise<{ url: string; secret: string } | null> {
@@ -198,7 +202,8 @@ export class WebhookService {
     if (held && now - held.at < TARGET_TTL_MS) return held.value;
     const found = await this.opts.apps.webhookTarget(appId);
     const secret = found ? this.box.open(found.webhookSecretEnc) : null;
-    if (found && secret === null) this.opts.logger.error({ appId }, "webhook secret cannot be opened (GATEWAY_SECRET changed?): rotate it");
+    if (found && secret === null)
+      this.opts.logger.error({ appId }, "webhook secret cannot be opened (GATEWAY_SECRET changed?): rotate it");
     const value = found && secret !== null ? { url: found.webhookUrl, secret } : null;
     this.targets.set(appId, { value, at: now });
     return value;

@@ -8,7 +8,10 @@ import { lookup } from "node:dns/promises";
 import ipaddr from "ipaddr.js";
 
 /** Why `url` may not be a webhook URL, or null when it may. */
-export async function webhookUrlProblem(url: string, policy: { httpsOnly: boolean; allowPrivate: boolean }): Promise<string | null> {
+export async function webhookUrlProblem(
+  url: string,
+  policy: { httpsOnly: boolean; allowPrivate: boolean },
+): Promise<string | null> {
   let target: URL;
   try {
     target = new URL(url);
@@ -31,5 +34,7 @@ export async function webhookUrlProblem(url: string, policy: { httpsOnly: boolea
     const parsed = ipaddr.process(a);
     return parsed.range() === "unicast";
   };
-  return addresses.length > 0 && addresses.every(isPublic) ? null : "The webhook url must not point to a private, loopback or link-local address.";
+  return addresses.length > 0 && addresses.every(isPublic)
+    ? null
+    : "The webhook url must not point to a private, loopback or link-local address.";
 }

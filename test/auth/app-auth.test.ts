@@ -30,7 +30,9 @@ function fakeApps(rows: Row[]) {
     findWithSecret: (id) => {
       calls.findWithSecret++;
       const row = rows.find((r) => r.id === id);
-      return Promise.resolve(row ? { id: row.id, name: row.name, mediaUrl: row.mediaUrl, secretHash: row.secretHash } : null);
+      return Promise.resolve(
+        row ? { id: row.id, name: row.name, mediaUrl: row.mediaUrl, secretHash: row.secretHash } : null,
+      );
     },
     storeVerifier: (id, hash, verifier) => {
       calls.storeVerifier++;
@@ -58,8 +60,22 @@ describe("app authenticator", () => {
   let petcube: Row;
   let other: Row;
   beforeAll(async () => {
-    petcube = { id: 7, name: "petcube", mediaUrl: null, demo: false, secretHash: await hashSecret(SECRET), secretVerifier: verifier.make("petcube", SECRET) };
-    other = { id: 8, name: "other", mediaUrl: null, demo: false, secretHash: await hashSecret(OTHER_SECRET), secretVerifier: verifier.make("other", OTHER_SECRET) };
+    petcube = {
+      id: 7,
+      name: "petcube",
+      mediaUrl: null,
+      demo: false,
+      secretHash: await hashSecret(SECRET),
+      secretVerifier: verifier.make("petcube", SECRET),
+    };
+    other = {
+      id: 8,
+      name: "other",
+      mediaUrl: null,
+      demo: false,
+      secretHash: await hashSecret(OTHER_SECRET),
+      secretVerifier: verifier.make("other", OTHER_SECRET),
+    };
   });
   const auth = (lookup: AppLookup, extra: Partial<Parameters<typeof createAppAuthenticator>[1]> = {}) =>
     createAppAuthenticator(lookup, { gatewaySecret: GATEWAY_SECRET, ...extra });
@@ -70,7 +86,9 @@ describe("app authenticator", () => {
     const a = auth(lookup, { verifySecret: fn });
     expect(await a.check("petcube", basicAuth("petcube", SECRET))).toMatchObject({ result: "ok", app: { id: 7 } });
     expect(await a.check("petcube", basicAuth(7, SECRET))).toMatchObject({ result: "ok" });
-    expect(await a.check("petcube", `basic  ${Buffer.from(`petcube:${SECRET}`).toString("base64")}`)).toMatchObject({ result: "ok" });
+    expect(await a.check("petcube", `basic  ${Buffer.from(`petcube:${SECRET}`).toString("base64")}`)).toMatchObject({
+      result: "ok",
+    });
     expect(counter.calls).toBe(0);
     expect(calls.findWithSecret).toBe(0);
   });
@@ -154,7 +172,9 @@ describe("app authenticator", () => {
     const { lookup, calls } = fakeApps([{ ...petcube, secretVerifier: null }]);
     const { counter, fn } = countingVerify();
     const a = auth(lookup, { verifySecret: fn });
-    const results = await Promise.all(Array.from({ length: 25 }, () => a.verifySlow(petcube, basicAuth("petcube", SECRET))));
+    const results = await Promise.all(
+      Array.from({ length: 25 }, () => a.verifySlow(petcube, basicAuth("petcube", SECRET))),
+    );
     expect(results.every(Boolean)).toBe(true);
     expect(counter.calls).toBe(1);
     expect(calls.findWithSecret).toBe(1);
@@ -208,7 +228,10 @@ describe("app authenticator", () => {
     const { lookup, calls } = fakeApps([{ ...petcube }]);
     const clock = new ManualClock();
     let down = false;
-    const flaky: AppLookup = { ...lookup, listForAuth: () => (down ? Promise.reject(new Error("database away")) : lookup.listForAuth()) };
+    const flaky: AppLookup = {
+      ...lookup,
+      listForAuth: () => (down ? Promise.reject(new Error("database away")) : lookup.listForAuth()),
+    };
     const a = auth(flaky, { clock, appTtlMs: 5_000, maxStaleMs: 60_000, retryMs: 1_000 });
     expect((await a.check("petcube", basicAuth("petcube", SECRET))).result).toBe("ok");
     down = true;
@@ -222,7 +245,9 @@ describe("app authenticator", () => {
   });
 
   it("demo apps are unknown while demo mode is off", async () => {
-    const { lookup } = fakeApps([{ ...petcube, name: "demo", demo: true, secretVerifier: verifier.make("demo", SECRET) }]);
+    const { lookup } = fakeApps([
+      { ...petcube, name: "demo", demo: true, secretVerifier: verifier.make("demo", SECRET) },
+    ]);
     expect(await auth(lookup).findByName("demo")).toBeNull();
     expect(await auth(lookup).check("demo", basicAuth("demo", SECRET))).toEqual({ result: "unknown_app" });
     expect((await auth(lookup, { demo: true }).check("demo", basicAuth("demo", SECRET))).result).toBe("ok");
@@ -233,7 +258,8 @@ describe("app authenticator", () => {
     const a = auth(lookup);
     const header = basicAuth("petcube", SECRET);
     const pending = a.verifySlow(petcube, header);
-    const dump = () => inspect(a, { depth: Infinity, showHidden: true, maxArrayLength: Infinity, maxStringLength: Infinity });
+    const dump = () =>
+      inspect(a, { depth: Infinity, showHidden: true, maxArrayLength: Infinity, maxStringLength: Infinity });
     const states = [dump()];
     expect(await pending).toBe(true);
     await a.check("petcube", header);

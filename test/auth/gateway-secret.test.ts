@@ -3,7 +3,13 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { deriveKey, GATEWAY_SECRET_FILE, loadOrCreateGatewaySecret, readGatewaySecret, resolveSecrets } from "../../src/auth/gateway-secret.js";
+import {
+  deriveKey,
+  GATEWAY_SECRET_FILE,
+  loadOrCreateGatewaySecret,
+  readGatewaySecret,
+  resolveSecrets,
+} from "../../src/auth/gateway-secret.js";
 import { loadConfig } from "../../src/config.js";
 
 const dirs: string[] = [];
@@ -50,10 +56,14 @@ describe("the generated gateway secret", () => {
     expect(() => readFileSync(path.join(dir, GATEWAY_SECRET_FILE))).toThrow();
     const generated = resolveSecrets(loadConfig({ DATA_DIR: dir }));
     expect(generated.gatewaySecret).toBe(readFileSync(path.join(dir, GATEWAY_SECRET_FILE), "utf8").trim());
-    expect(generated.twilio.apiSecret).toBe(deriveKey(generated.gatewaySecret, "twilio-offline-api-secret").toString("base64url"));
+    expect(generated.twilio.apiSecret).toBe(
+      deriveKey(generated.gatewaySecret, "twilio-offline-api-secret").toString("base64url"),
+    );
     expect(generated.twilio.apiSecret).not.toBe(set.twilio.apiSecret);
     // A Twilio secret that is set is used as it is.
-    expect(resolveSecrets(loadConfig({ DATA_DIR: dir, TWILIO_API_SECRET: "twilio-secret-from-env" })).twilio.apiSecret).toBe("twilio-secret-from-env");
+    expect(
+      resolveSecrets(loadConfig({ DATA_DIR: dir, TWILIO_API_SECRET: "twilio-secret-from-env" })).twilio.apiSecret,
+    ).toBe("twilio-secret-from-env");
   });
 
   it("derives a different key per purpose", () => {

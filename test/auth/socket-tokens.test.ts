@@ -13,7 +13,12 @@ describe("SocketTokens", () => {
     const user = await tokens.issue({ kind: "user", appId: 3, userId: 42 });
     const vet = await tokens.issueVetLogin({ id: 7, sessionVersion: 3 });
     expect(await tokens.verify(user.token, "user")).toEqual({ kind: "user", appId: 3, userId: 42 });
-    expect(await tokens.verify(vet.token, "vet")).toEqual({ kind: "vet", vetId: 7, sessionVersion: 3, authTime: Math.floor(clock.now() / 1000) });
+    expect(await tokens.verify(vet.token, "vet")).toEqual({
+      kind: "vet",
+      vetId: 7,
+      sessionVersion: 3,
+      authTime: Math.floor(clock.now() / 1000),
+    });
     expect(await tokens.verify(user.token, "vet")).toBeNull();
     expect(await tokens.verify(vet.token, "user")).toBeNull();
   });
@@ -81,8 +86,11 @@ describe("SocketTokens", () => {
     expect(await mine.verify(foreign.token, "user")).toBeNull();
     const { token } = await mine.issue({ kind: "user", appId: 1, userId: 1 });
     const [h, p, s] = token.split(".");
-    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, "base64url").toString()), user_id: 2 })).toString("base64url");
+    const forged = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(p, "base64url").toString()), user_id: 2 }),
+    ).toString("base64url");
     expect(await mine.verify(`${h}.${forged}.${s}`, "user")).toBeNull();
-    for (const junk of [undefined, null, 42, {}, "", "a.b.c", "x".repeat(5000)]) expect(await mine.verify(junk, "user")).toBeNull();
+    for (const junk of [undefined, null, 42, {}, "", "a.b.c", "x".repeat(5000)])
+      expect(await mine.verify(junk, "user")).toBeNull();
   });
 });

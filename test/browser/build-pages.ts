@@ -49,7 +49,10 @@ export async function buildPages(): Promise<void> {
     }
     if (built === hash) return;
     // vitest sets NODE_ENV=test, which would keep libraries' development code in the bundle.
-    execFileSync(path.resolve("node_modules/.bin/vite"), ["build"], { stdio: "pipe", env: { ...process.env, NODE_ENV: "production" } });
+    execFileSync(path.resolve("node_modules/.bin/vite"), ["build"], {
+      stdio: "pipe",
+      env: { ...process.env, NODE_ENV: "production" },
+    });
     writeFileSync(STAMP, hash);
   } finally {
     rmSync(LOCK, { recursive: true, force: true });

@@ -62,8 +62,14 @@ const atBottom = (page: Page) =>
 beforeAll(async () => {
   await buildPages();
   mkdirSync(SHOTS, { recursive: true });
-  gw = await startTestGateway({ db: "pglite", env: { DEMO: "1", TWILIO_MODE: "offline", OFFER_TIMEOUT_MS: "30000", WRAPUP_MS: "60000" } });
-  handoverGw = await startTestGateway({ db: "pglite", env: { DEMO: "1", TWILIO_MODE: "offline", OFFER_TIMEOUT_MS: "30000", VET_GRACE_MS: "800" } });
+  gw = await startTestGateway({
+    db: "pglite",
+    env: { DEMO: "1", TWILIO_MODE: "offline", OFFER_TIMEOUT_MS: "30000", WRAPUP_MS: "60000" },
+  });
+  handoverGw = await startTestGateway({
+    db: "pglite",
+    env: { DEMO: "1", TWILIO_MODE: "offline", OFFER_TIMEOUT_MS: "30000", VET_GRACE_MS: "800" },
+  });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
 }, 120_000);
 
@@ -134,10 +140,14 @@ describe("chat in the pages (offline mode)", () => {
     await vetInput.pressSequentially("Thanks for telling me straight away.");
     await vetInput.press("Shift+Enter");
     await vetInput.pressSequentially("Has she vomited, and is she drinking water?");
-    expect(await vetInput.inputValue()).toBe("Thanks for telling me straight away.\nHas she vomited, and is she drinking water?");
+    expect(await vetInput.inputValue()).toBe(
+      "Thanks for telling me straight away.\nHas she vomited, and is she drinking water?",
+    );
     await vetInput.press("Enter");
     const vetReply = "Thanks for telling me straight away.\nHas she vomited, and is she drinking water?";
-    await expect.poll(() => texts(owner), SLOW).toEqual(["Hi! Biscuit ate a sock this morning and seems a bit quiet.", vetReply]);
+    await expect
+      .poll(() => texts(owner), SLOW)
+      .toEqual(["Hi! Biscuit ate a sock this morning and seems a bit quiet.", vetReply]);
     await expect.poll(() => texts(vet), SLOW).toHaveLength(2);
     expect(await vet.getByTestId("chat-message").last().getAttribute("class")).toBe("mine");
     expect(await owner.getByTestId("chat-message").last().locator(".who").textContent()).toMatch(/^Maya Patel · /);
@@ -195,7 +205,13 @@ describe("chat in the pages (offline mode)", () => {
     // The vet's wrap-up keeps the conversation, folded under the feedback form.
     const transcript = vet.locator(".wrapup details.transcript");
     // The cursor is in the feedback form, not in the transcript.
-    expect(await vet.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } } }).document.activeElement.getAttribute("data-testid"))).toBe("feedback-outcome");
+    expect(
+      await vet.evaluate(() =>
+        (
+          globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } } }
+        ).document.activeElement.getAttribute("data-testid"),
+      ),
+    ).toBe("feedback-outcome");
 
     expect(await transcript.locator("summary").textContent()).toBe("The conversation (11 messages)");
     await transcript.locator("summary").click();
@@ -223,7 +239,9 @@ describe("chat when the vet leaves (offline mode)", () => {
     await expect.poll(() => texts(first), SLOW).toHaveLength(1);
     await first.getByTestId("chat-input").fill("Is the ear red or smelly?");
     await first.getByTestId("chat-input").press("Enter");
-    await expect.poll(() => texts(owner), SLOW).toEqual(["Biscuit is scratching his ear a lot.", "Is the ear red or smelly?"]);
+    await expect
+      .poll(() => texts(owner), SLOW)
+      .toEqual(["Biscuit is scratching his ear a lot.", "Is the ear red or smelly?"]);
 
     // A second vet comes online; the first one's console goes away for good.
     const next = await consoleFor(base, "vet3@demo.test", "demo-vet-3");
@@ -231,7 +249,9 @@ describe("chat when the vet leaves (offline mode)", () => {
     await owner.getByTestId("queue-position").waitFor(SLOW);
     expect(await owner.getByTestId("queue-position").textContent()).toContain("Your vet left");
     // The conversation stays in view, read-only, while the owner waits.
-    await expect.poll(() => texts(owner), SLOW).toEqual(["Biscuit is scratching his ear a lot.", "Is the ear red or smelly?"]);
+    await expect
+      .poll(() => texts(owner), SLOW)
+      .toEqual(["Biscuit is scratching his ear a lot.", "Is the ear red or smelly?"]);
     expect(await owner.getByTestId("chat-input").isVisible()).toBe(false);
     expect(await owner.locator(".chat").textContent()).toContain("The chat continues when the next vet joins.");
     await shotAccessible(owner, "36-demo-chat-waiting-again");
@@ -241,7 +261,9 @@ describe("chat when the vet leaves (offline mode)", () => {
     await offer.waitFor(SLOW);
     await offer.getByTestId("offer-accept").click();
     await next.getByTestId("consultation").waitFor(SLOW);
-    await expect.poll(() => texts(next), SLOW).toEqual(["Biscuit is scratching his ear a lot.", "Is the ear red or smelly?"]);
+    await expect
+      .poll(() => texts(next), SLOW)
+      .toEqual(["Biscuit is scratching his ear a lot.", "Is the ear red or smelly?"]);
     expect(await next.getByTestId("chat-message").nth(1).locator(".who").textContent()).toMatch(/^Maya Patel · /);
     await next.getByTestId("chat-input").fill("Hello, I am Dr. Rossi and I have read the conversation so far.");
     await next.getByTestId("chat-input").press("Enter");

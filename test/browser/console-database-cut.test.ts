@@ -31,35 +31,41 @@ afterAll(async () => {
 });
 
 describe("vet console through a database cut", () => {
-  it("stays signed in while reconnects are refused 'unavailable', and reconnects by itself once the database is back", { timeout: 90_000 }, async () => {
-    const { gw, url, proxy } = env;
-    const vet = await seedVet(gw);
-    const unavailable = async () =>
-      (await gw.ctx.metrics.socketHandshakes.get()).values.filter((v) => v.labels.result === "unavailable").reduce((n, v) => n + v.value, 0);
+  it(
+    "stays signed in while reconnects are refused 'unavailable', and reconnects by itself once the database is back",
+    { timeout: 90_000 },
+    async () => {
+      const { gw, url, proxy } = env;
+      const vet = await seedVet(gw);
+      const unavailable = async () =>
+        (await gw.ctx.metrics.socketHandshakes.get()).values
+          .filter((v) => v.labels.result === "unavailable")
+          .reduce((n, v) => n + v.value, 0);
 
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 820 } });
-    const page = await ctx.newPage();
-    await page.goto(`${url}/console/`);
-    await page.getByTestId("login-email").fill(vet.email);
-    await page.getByTestId("login-password").fill("password-123");
-    await page.getByTestId("login-submit").click();
-    const conn = page.locator("#conn");
-    await expect.poll(() => conn.textContent(), SLOW).toBe("Connected");
+      const ctx = await browser.newContext({ viewport: { width: 1280, height: 820 } });
+      const page = await ctx.newPage();
+      await page.goto(`${url}/console/`);
+      await page.getByTestId("login-email").fill(vet.email);
+      await page.getByTestId("login-password").fill("password-123");
+      await page.getByTestId("login-submit").click();
+      const conn = page.locator("#conn");
+      await expect.poll(() => conn.textContent(), SLOW).toBe("Connected");
 
-    const before = await unavailable();
-    proxy.cut("refuse");
-    try {
-      // A network blip under the console's socket: Socket.IO reconnects, the gateway cannot check the token.
-      for (const s of gw.sockets.io.of("/vet").sockets.values()) s.conn.close();
-      await expect.poll(() => conn.textContent(), SLOW).toBe("Reconnecting…");
-      await expect.poll(unavailable, SLOW).toBeGreaterThan(before);
+      const before = await unavailable();
+      proxy.cut("refuse");
+      try {
+        // A network blip under the console's socket: Socket.IO reconnects, the gateway cannot check the token.
+        for (const s of gw.sockets.io.of("/vet").sockets.values()) s.conn.close();
+        await expect.poll(() => conn.textContent(), SLOW).toBe("Reconnecting…");
+        await expect.poll(unavailable, SLOW).toBeGreaterThan(before);
+        expect(await page.locator("#login-view").isHidden()).toBe(true);
+      } finally {
+        proxy.restore();
+      }
+      await expect.poll(() => conn.textContent(), RECONNECT).toBe("Connected");
       expect(await page.locator("#login-view").isHidden()).toBe(true);
-    } finally {
-      proxy.restore();
-    }
-    await expect.poll(() => conn.textContent(), RECONNECT).toBe("Connected");
-    expect(await page.locator("#login-view").isHidden()).toBe(true);
-    expect(await page.evaluate('sessionStorage.getItem("vet-console.session")')).not.toBeNull();
-    await ctx.close();
-  });
+      expect(await page.evaluate('sessionStorage.getItem("vet-console.session")')).not.toBeNull();
+      await ctx.close();
+    },
+  );
 });

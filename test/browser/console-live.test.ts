@@ -30,12 +30,18 @@ let fakeSdk: string;
 /** The fake SDK as the browser loads it: the TypeScript module, types stripped. */
 function transpileFakeSdk(): string {
   const source = readFileSync(path.resolve("web/testing/fake-twilio-sdk.ts"), "utf8");
-  const out = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true } });
+  const out = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
+  });
   return out.outputText;
 }
 
 /** Twilio's side of a connect: a valid token for our account, and a grant for what is joined. */
-async function authorize(req: { token: string; conversation?: string; room?: string }): Promise<{ identity: string } | { error: string }> {
+async function authorize(req: {
+  token: string;
+  conversation?: string;
+  room?: string;
+}): Promise<{ identity: string } | { error: string }> {
   let grants: { identity?: string; chat?: { service_sid?: string }; video?: { room?: string } };
   try {
     const { payload } = await jwtVerify(req.token, new TextEncoder().encode(SECRET), { issuer: KEY, subject: ACCOUNT });
@@ -47,7 +53,8 @@ async function authorize(req: { token: string; conversation?: string; room?: str
   if (!identity) return { error: "token has no identity" };
   if (req.conversation !== undefined) {
     if (grants.chat?.service_sid !== CHAT) return { error: "no chat grant for the service" };
-    if (fake.conversationState(req.conversation) !== "active") return { error: `conversation ${req.conversation} not active` };
+    if (fake.conversationState(req.conversation) !== "active")
+      return { error: `conversation ${req.conversation} not active` };
     if (!fake.participants(req.conversation).includes(identity)) return { error: `${identity} is not a participant` };
   }
   if (req.room !== undefined) {
@@ -129,17 +136,24 @@ describe("vet console, live Twilio mode", () => {
     expect(channel).toMatch(/^CH/);
 
     // Chat: the console joined this consultation's Conversation as the vet.
-    await expect.poll(() => events(page), SLOW).toContainEqual({ op: "chat.join", sid: channel, identity: vetIdentity });
+    await expect
+      .poll(() => events(page), SLOW)
+      .toContainEqual({ op: "chat.join", sid: channel, identity: vetIdentity });
     expect(faked.length).toBeGreaterThan(0);
     const input = panel.getByRole("textbox", { name: "Message" });
     await expect.poll(() => input.isEnabled(), SLOW).toBe(true);
     await input.fill("Hello, how is he eating today?");
     await input.press("Enter");
-    await expect.poll(() => events(page), SLOW).toContainEqual({ op: "chat.send", sid: channel, author: vetIdentity, body: "Hello, how is he eating today?" });
+    await expect
+      .poll(() => events(page), SLOW)
+      .toContainEqual({ op: "chat.send", sid: channel, author: vetIdentity, body: "Hello, how is he eating today?" });
     const messages = panel.getByRole("list", { name: "Messages" }).locator("li");
     await expect.poll(() => messages.last().textContent(), SLOW).toBe("YouHello, how is he eating today?");
     expect(await messages.last().getAttribute("class")).toBe("mine");
-    await page.evaluate(([sid, who]) => (globalThis as any).fakeTwilio.say(sid, who, "Only a little since yesterday."), [channel, ownerIdentity]);
+    await page.evaluate(
+      ([sid, who]) => (globalThis as any).fakeTwilio.say(sid, who, "Only a little since yesterday."),
+      [channel, ownerIdentity],
+    );
     await expect.poll(() => messages.last().textContent(), SLOW).toBe("OwnerOnly a little since yesterday.");
     expect(await messages.last().getAttribute("class")).toBe("theirs");
     expect(await input.inputValue()).toBe("");
@@ -153,10 +167,21 @@ describe("vet console, live Twilio mode", () => {
     const incoming = await owner.next("call:incoming");
     expect(incoming.room_sid).toMatch(/^RM/);
     expect(fake.room(incoming.room_sid)?.uniqueName).toBe(id);
-    await expect.poll(() => events(page), SLOW).toContainEqual({ op: "video.connect", name: incoming.room_sid, identity: vetIdentity, video: true, audio: true });
+    await expect
+      .poll(() => events(page), SLOW)
+      .toContainEqual({
+        op: "video.connect",
+        name: incoming.room_sid,
+        identity: vetIdentity,
+        video: true,
+        audio: true,
+      });
     const local = panel.getByRole("group", { name: "Your camera" }).locator("video");
     await local.waitFor();
-    await page.evaluate(([room, who]) => (globalThis as any).fakeTwilio.joinRoom(room, who), [incoming.room_sid, ownerIdentity]);
+    await page.evaluate(
+      ([room, who]) => (globalThis as any).fakeTwilio.joinRoom(room, who),
+      [incoming.room_sid, ownerIdentity],
+    );
     const remote = panel.getByRole("group", { name: "The owner's video" }).locator("video");
     await remote.waitFor();
     // Both play frames (the fake's canvas tracks), not just empty elements.
@@ -169,7 +194,9 @@ describe("vet console, live Twilio mode", () => {
     // End: the console leaves the room and the Conversation; the gateway closes both at Twilio.
     await panel.getByTestId("consultation-end").click();
     await page.getByTestId("feedback-recommendation").waitFor();
-    await expect.poll(() => events(page), SLOW).toContainEqual({ op: "video.disconnect", name: incoming.room_sid, identity: vetIdentity });
+    await expect
+      .poll(() => events(page), SLOW)
+      .toContainEqual({ op: "video.disconnect", name: incoming.room_sid, identity: vetIdentity });
     await expect.poll(() => events(page), SLOW).toContainEqual({ op: "chat.shutdown", identity: vetIdentity });
     expect(await page.locator("video").count()).toBe(0);
     await expect.poll(() => fake.room(incoming.room_sid)?.status, SLOW).toBe("completed");
@@ -186,7 +213,9 @@ describe("vet console, live Twilio mode", () => {
     const vet = await seedVet(gw.gateway);
     const user = await seedUser(gw.gateway, app.id);
     const ctx = await browser.newContext();
-    await ctx.route("**/assets/twilio-sdk-*.js", (route) => route.fulfill({ status: 200, contentType: "text/javascript", body: fakeSdk }));
+    await ctx.route("**/assets/twilio-sdk-*.js", (route) =>
+      route.fulfill({ status: 200, contentType: "text/javascript", body: fakeSdk }),
+    );
     await ctx.exposeFunction("fakeTwilioAuthorize", authorize);
     const page = await ctx.newPage();
     await page.goto(`${gw.url}/console/`);
@@ -200,11 +229,15 @@ describe("vet console, live Twilio mode", () => {
     const { consultation_id: id } = await owner.request({ conversation_request: "chat", pet_id: user.petId });
     await page.getByTestId("offer-accept").click();
     const { channel } = await owner.next("consult:matched");
-    await expect.poll(() => events(page), SLOW).toContainEqual(expect.objectContaining({ op: "chat.join", sid: channel }));
+    await expect
+      .poll(() => events(page), SLOW)
+      .toContainEqual(expect.objectContaining({ op: "chat.join", sid: channel }));
 
     await page.reload();
     await page.locator(`[data-testid=consultation][data-consultation-id="${id}"]`).waitFor();
-    await expect.poll(() => events(page), SLOW).toContainEqual(expect.objectContaining({ op: "chat.join", sid: channel }));
+    await expect
+      .poll(() => events(page), SLOW)
+      .toContainEqual(expect.objectContaining({ op: "chat.join", sid: channel }));
     // A chat consultation has no call button and joins no room.
     expect(await page.getByTestId("call-start").count()).toBe(0);
     expect((await events(page)).some((e) => e.op === "video.connect")).toBe(false);

@@ -40,7 +40,10 @@ async function shotAccessible(page: Page, name: string): Promise<void> {
 beforeAll(async () => {
   await buildPages();
   mkdirSync(SHOTS, { recursive: true });
-  gw = await startTestGateway({ db: "pglite", env: { DEMO: "1", LICENSING: "on", LICENSE_WAIT_MS: String(LICENSE_WAIT_MS), OFFER_TIMEOUT_MS: "30000" } });
+  gw = await startTestGateway({
+    db: "pglite",
+    env: { DEMO: "1", LICENSING: "on", LICENSE_WAIT_MS: String(LICENSE_WAIT_MS), OFFER_TIMEOUT_MS: "30000" },
+  });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
 }, 120_000);
 
@@ -92,7 +95,9 @@ describe("licensing in the pages", () => {
     await offer.getByTestId("offer-accept").click();
     const banner = vet.getByTestId("care-advice");
     await banner.waitFor(SLOW);
-    expect(await banner.textContent()).toBe("Advice only. General advice only: no diagnosis and no prescription for this animal. The animal is in US-TX.");
+    expect(await banner.textContent()).toBe(
+      "Advice only. General advice only: no diagnosis and no prescription for this animal. The animal is in US-TX.",
+    );
     await owner.getByTestId("care-advice").waitFor(SLOW);
     // A reload resumes it from consult:state, banner included.
     await vet.reload();

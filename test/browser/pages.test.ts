@@ -234,7 +234,9 @@ describe("browser pages", () => {
     await owner.goto(`${gw.url}/demo/`);
     await expect.poll(() => owner.getByTestId("owner-select").locator("option").count(), SLOW).toBeGreaterThan(0);
     await owner.getByTestId("owner-select").selectOption("carla@demo.test");
-    await expect.poll(() => owner.getByTestId("pet-select").locator("option", { hasText: "Rocky" }).count(), SLOW).toBe(1);
+    await expect
+      .poll(() => owner.getByTestId("pet-select").locator("option", { hasText: "Rocky" }).count(), SLOW)
+      .toBe(1);
     const rocky = await owner.getByTestId("pet-select").locator("option", { hasText: "Rocky" }).getAttribute("value");
     expect(rocky).toMatch(/^\d+$/);
     await owner.getByTestId("pet-select").selectOption(String(rocky));
@@ -255,7 +257,9 @@ describe("browser pages", () => {
     expect(await offer.getAttribute("aria-label")).toBe("Emergency: Chat request from Carla Nguyen");
     await shotAccessible(vet, "11-console-offer-emergency");
     // The demo echoes what it asked for while it waits.
-    await expect.poll(() => owner.locator("body").textContent(), SLOW).toContain("Waiting for a vet (chat · emergency · Spanish)");
+    await expect
+      .poll(() => owner.locator("body").textContent(), SLOW)
+      .toContain("Waiting for a vet (chat · emergency · Spanish)");
     await shot(owner, "11b-demo-emergency-request");
 
     await offer.getByTestId("offer-accept").click();

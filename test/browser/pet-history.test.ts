@@ -57,12 +57,24 @@ beforeAll(async () => {
   gw = await startTestGateway({ db: "pglite" });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
   await request(gw.url, "POST", "/admin/v1/apps", { headers: admin, body: { name: APP, secret: SECRET } });
-  const ana = await request(gw.url, "POST", "/admin/v1/vets", { headers: admin, body: { email: "ana.kim@example.com", password: "vet-password-1", first_name: "Ana", last_name: "Kim" } });
-  const ben = await request(gw.url, "POST", "/admin/v1/vets", { headers: admin, body: { email: "ben.ode@example.com", password: "vet-password-2", first_name: "Ben", last_name: "Ode" } });
+  const ana = await request(gw.url, "POST", "/admin/v1/vets", {
+    headers: admin,
+    body: { email: "ana.kim@example.com", password: "vet-password-1", first_name: "Ana", last_name: "Kim" },
+  });
+  const ben = await request(gw.url, "POST", "/admin/v1/vets", {
+    headers: admin,
+    body: { email: "ben.ode@example.com", password: "vet-password-2", first_name: "Ben", last_name: "Ode" },
+  });
   expect([ana.status, ben.status]).toEqual([201, 201]);
   const reg = await request(gw.url, "POST", "/api/v2/petcube/register-user", {
     headers: app,
-    body: { first_name: "Sam", last_name: "Rivera", email: "sam@example.com", role: "users", pet: { name: "Biscuit", species: "dog", breed: "Beagle", age: "3 years", weight: "22" } },
+    body: {
+      first_name: "Sam",
+      last_name: "Rivera",
+      email: "sam@example.com",
+      role: "users",
+      pet: { name: "Biscuit", species: "dog", breed: "Beagle", age: "3 years", weight: "22" },
+    },
   });
   petId = reg.body.data.user.pets.id as number;
   const userId = reg.body.data.user.id as number;
@@ -74,8 +86,22 @@ beforeAll(async () => {
   for (let i = 0; i < OLDER; i++) {
     const at = t0 + i * 86_400_000;
     const c: LiveConsultation = {
-      id: randomUUID(), appId, userId, petId, type: i % 2 ? "video" : "chat", status: "queued", seq: 1, createdAt: at, queueDeadline: at + 600_000,
-      requestedVetId: null, offer: null, excludedVetIds: [], vetId: null, acceptedAt: null, channelSid: null, roomSid: null,
+      id: randomUUID(),
+      appId,
+      userId,
+      petId,
+      type: i % 2 ? "video" : "chat",
+      status: "queued",
+      seq: 1,
+      createdAt: at,
+      queueDeadline: at + 600_000,
+      requestedVetId: null,
+      offer: null,
+      excludedVetIds: [],
+      vetId: null,
+      acceptedAt: null,
+      channelSid: null,
+      roomSid: null,
       profile: { user: { id: userId, first_name: "Sam", last_name: "Rivera", email: "sam@example.com" }, pet: null },
     };
     await ledger.create(c, "socket");
@@ -84,14 +110,26 @@ beforeAll(async () => {
   }
 
   // The latest one, yesterday's kind: a real consultation with Ben, ended with feedback and an outcome.
-  const socketToken = await request(gw.url, "POST", "/api/v2/petcube/socket-token", { headers: app, body: { email: "sam@example.com" } });
+  const socketToken = await request(gw.url, "POST", "/api/v2/petcube/socket-token", {
+    headers: app,
+    body: { email: "sam@example.com" },
+  });
   owner = await ownerActor(gw.url, socketToken.body.data.token as string);
   const benVet = await vetActor(gw.url, await vetToken("ben.ode@example.com", "vet-password-2"));
-  const { consultation_id: id } = await owner.request({ conversation_request: "chat", pet_id: petId, doctor_email: "ben.ode@example.com" });
+  const { consultation_id: id } = await owner.request({
+    conversation_request: "chat",
+    pet_id: petId,
+    doctor_email: "ben.ode@example.com",
+  });
   await benVet.next("consult:offer", (o) => o.consultation_id === id);
   await benVet.accept(id);
   await benVet.end(id);
-  await benVet.sendFeedback(id, "Bring Biscuit to the clinic for an X-ray.", "Limping on the front left leg.", "clinic_visit");
+  await benVet.sendFeedback(
+    id,
+    "Bring Biscuit to the clinic for an X-ray.",
+    "Limping on the front left leg.",
+    "clinic_visit",
+  );
   benVet.close();
 }, 120_000);
 
@@ -113,10 +151,16 @@ describe("pet history and outcomes in the console", () => {
     await availability.click();
     await expect.poll(() => availability.getAttribute("value"), SLOW).toBe("available");
 
-    const { consultation_id: id } = await owner.request({ conversation_request: "chat", pet_id: petId, doctor_email: "ana.kim@example.com" });
+    const { consultation_id: id } = await owner.request({
+      conversation_request: "chat",
+      pet_id: petId,
+      doctor_email: "ana.kim@example.com",
+    });
     const offer = vet.getByTestId("offer");
     await offer.waitFor(SLOW);
-    expect(await offer.getByTestId("offer-history-count").textContent()).toBe(`${String(OLDER + 1)} earlier consultations`);
+    expect(await offer.getByTestId("offer-history-count").textContent()).toBe(
+      `${String(OLDER + 1)} earlier consultations`,
+    );
     await shotAccessible(vet, "30-console-offer-history-count");
 
     await offer.getByTestId("offer-accept").click();
@@ -139,7 +183,9 @@ describe("pet history and outcomes in the console", () => {
     await more.click();
     await expect.poll(() => items.count(), SLOW).toBe(OLDER + 1);
     await expect.poll(() => more.isVisible(), SLOW).toBe(false);
-    expect(await panel.getByRole("status").textContent()).toBe(`Showing ${String(OLDER + 1)} of ${String(OLDER + 1)} earlier consultations.`);
+    expect(await panel.getByRole("status").textContent()).toBe(
+      `Showing ${String(OLDER + 1)} of ${String(OLDER + 1)} earlier consultations.`,
+    );
 
     // Wrap-up: the form is not sent without an outcome.
     await vet.getByTestId("consultation-end").click();
@@ -169,20 +215,36 @@ describe("pet history and outcomes in the console", () => {
     await vet.getByTestId("feedback-submit").click();
     await expect.poll(() => vet.locator(".wrapup").textContent(), SLOW).toContain("Feedback sent");
     const after = await request(gw.url, "GET", `/admin/v1/consultations/${id}`, { headers: admin });
-    expect(after.body.data.feedback).toMatchObject({ recommendation: "Keep the leg rested for a week.", outcome: "follow_up" });
-    expect(await owner.next("consult:feedback", (f) => f.consultation_id === id)).toMatchObject({ outcome: "follow_up" });
+    expect(after.body.data.feedback).toMatchObject({
+      recommendation: "Keep the leg rested for a week.",
+      outcome: "follow_up",
+    });
+    expect(await owner.next("consult:feedback", (f) => f.consultation_id === id)).toMatchObject({
+      outcome: "follow_up",
+    });
 
     // A pet without earlier consultations: "No earlier consultations" on the offer, the empty state in the panel.
-    const added = await request(gw.url, "POST", "/api/v2/petcube/pet/add", { headers: app, body: { email: "sam@example.com", name: "Pepper", species: "cat" } });
+    const added = await request(gw.url, "POST", "/api/v2/petcube/pet/add", {
+      headers: app,
+      body: { email: "sam@example.com", name: "Pepper", species: "cat" },
+    });
     expect(added.status, JSON.stringify(added.body)).toBe(200);
     const pepperId = added.body.data.pet.id as number;
-    const second = await owner.request({ conversation_request: "video", pet_id: pepperId, doctor_email: "ana.kim@example.com" });
+    const second = await owner.request({
+      conversation_request: "video",
+      pet_id: pepperId,
+      doctor_email: "ana.kim@example.com",
+    });
     const offer2 = vet.locator(`[data-testid=offer][data-consultation-id="${second.consultation_id}"]`);
     await offer2.waitFor(SLOW);
     expect(await offer2.getByTestId("offer-history-count").textContent()).toBe("No earlier consultations");
     await offer2.getByTestId("offer-accept").click();
-    const empty = vet.locator(`[data-testid=consultation][data-consultation-id="${second.consultation_id}"]`).getByTestId("pet-history");
-    await expect.poll(() => empty.getByRole("status").textContent(), SLOW).toBe("No earlier consultations for this pet.");
+    const empty = vet
+      .locator(`[data-testid=consultation][data-consultation-id="${second.consultation_id}"]`)
+      .getByTestId("pet-history");
+    await expect
+      .poll(() => empty.getByRole("status").textContent(), SLOW)
+      .toBe("No earlier consultations for this pet.");
     expect(await empty.getByTestId("pet-history-item").count()).toBe(0);
     expect(await empty.getByTestId("pet-history-more").isVisible()).toBe(false);
     await shotAccessible(vet, "33-console-pet-history-empty");

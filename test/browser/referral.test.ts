@@ -83,7 +83,9 @@ describe("a referral in the pages", () => {
     const dialog = maya.getByTestId("transfer-dialog");
     await dialog.waitFor(SLOW);
     await maya.getByTestId("transfer-email").fill("vet3@demo.test");
-    await maya.getByTestId("transfer-note").fill("Itchy rash on the belly for a week; please take over the skin work-up.");
+    await maya
+      .getByTestId("transfer-note")
+      .fill("Itchy rash on the belly for a week; please take over the skin work-up.");
     expect(await maya.getByTestId("transfer-mode-warm").isChecked()).toBe(true);
     await shotAccessible(maya, "30-console-refer-dialog");
     await maya.getByTestId("transfer-submit").click();
@@ -94,7 +96,9 @@ describe("a referral in the pages", () => {
     await offer.waitFor(SLOW);
     const card = offer.getByTestId("offer-referral");
     expect(await card.textContent()).toContain("Referral from Dr. Maya Patel");
-    expect(await card.getByTestId("offer-referral-note").textContent()).toBe("Itchy rash on the belly for a week; please take over the skin work-up.");
+    expect(await card.getByTestId("offer-referral-note").textContent()).toBe(
+      "Itchy rash on the belly for a week; please take over the skin work-up.",
+    );
     await shotAccessible(sofia, "31-console-referral-offer");
     await offer.getByTestId("offer-accept").click();
     await sofia.getByTestId("consultation").waitFor(SLOW);

@@ -15,13 +15,37 @@ mkdirSync(out, { recursive: true });
 const gw = await startTestGateway({ db: "pglite" });
 const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 const app = { authorization: basicAuth("petcube", "petcube-secret-123456") };
-await request(gw.url, "POST", "/admin/v1/apps", { headers: admin, body: { name: "petcube", secret: "petcube-secret-123456" } });
-await request(gw.url, "POST", "/admin/v1/vets", { headers: admin, body: { email: "ana.kim@example.com", password: "vet-password-1", first_name: "Ana", last_name: "Kim", species: ["dog", "cat"], languages: ["en", "es"], max_chats: 2 } });
+await request(gw.url, "POST", "/admin/v1/apps", {
+  headers: admin,
+  body: { name: "petcube", secret: "petcube-secret-123456" },
+});
+await request(gw.url, "POST", "/admin/v1/vets", {
+  headers: admin,
+  body: {
+    email: "ana.kim@example.com",
+    password: "vet-password-1",
+    first_name: "Ana",
+    last_name: "Kim",
+    species: ["dog", "cat"],
+    languages: ["en", "es"],
+    max_chats: 2,
+  },
+});
 const reg = await request(gw.url, "POST", "/api/v2/petcube/register-user", {
   headers: app,
-  body: { first_name: "Sam", last_name: "Rivera", email: "sam@example.com", role: "protect_users", emergency_fund: 500, pet: { name: "Biscuit", species: "dog", breed: "Beagle", age: "3 years", weight: "22" } },
+  body: {
+    first_name: "Sam",
+    last_name: "Rivera",
+    email: "sam@example.com",
+    role: "protect_users",
+    emergency_fund: 500,
+    pet: { name: "Biscuit", species: "dog", breed: "Beagle", age: "3 years", weight: "22" },
+  },
 });
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+  args: ["--no-sandbox"],
+});
 try {
   const vet = await browser.newPage({ viewport: { width: 1280, height: 720 } });
   await vet.goto(`${gw.url}/console/`);
@@ -33,10 +57,22 @@ try {
   await vet.locator("[data-testid=availability][value=available]").waitFor();
   const owner = createOwnerClient({
     url: gw.url,
-    getToken: async () => (await request(gw.url, "POST", "/api/v2/petcube/socket-token", { headers: app, body: { email: "sam@example.com" } })).body.data,
+    getToken: async () =>
+      (
+        await request(gw.url, "POST", "/api/v2/petcube/socket-token", {
+          headers: app,
+          body: { email: "sam@example.com" },
+        })
+      ).body.data,
   });
   // A subscribed Protect owner asks for an emergency video call in Spanish: the offer shows every badge.
-  await owner.request({ conversation_request: "video", pet_id: reg.body.data.user.pets.id, doctor_email: "ana.kim@example.com", language: "es", emergency: true });
+  await owner.request({
+    conversation_request: "video",
+    pet_id: reg.body.data.user.pets.id,
+    doctor_email: "ana.kim@example.com",
+    language: "es",
+    emergency: true,
+  });
   await vet.getByTestId("offer").waitFor();
   await vet.waitForTimeout(2_500);
   await vet.screenshot({ path: path.join(out, "readme-console-offer.png") });

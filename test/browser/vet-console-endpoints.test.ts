@@ -52,7 +52,8 @@ describe("vet console endpoints", () => {
     const [u1, u2] = [await seedUser(gw.gateway, app.id), await seedUser(gw.gateway, app.id)];
     const first = await ownerActor(gw.url, u1.token);
     const second = await ownerActor(gw.url, u2.token);
-    const queue = async () => (await request(gw.url, "GET", "/vet/v1/queue", { headers: { authorization: `Bearer ${token}` } })).body.data;
+    const queue = async () =>
+      (await request(gw.url, "GET", "/vet/v1/queue", { headers: { authorization: `Bearer ${token}` } })).body.data;
     try {
       const a = await first.request({ conversation_request: "chat", pet_id: u1.petId });
       clock.advance(95_000);
@@ -81,7 +82,9 @@ describe("vet console endpoints", () => {
     expect(res.status).toBe(200);
     expect(typeof res.body.data.token).toBe("string");
     expect(Date.parse(res.body.data.expires_at)).toBeGreaterThan(Date.now());
-    const again = await request(gw.url, "GET", "/vet/v1/queue", { headers: { authorization: `Bearer ${res.body.data.token}` } });
+    const again = await request(gw.url, "GET", "/vet/v1/queue", {
+      headers: { authorization: `Bearer ${res.body.data.token}` },
+    });
     expect(again.status).toBe(200);
   });
 });

@@ -16,7 +16,13 @@ import { seedApp, seedUser, seedVet } from "../support/actors.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { countingGetter, ownerTokens, Recorder, vetLogin } from "./recorder.js";
 
-const VET_EVENTS: Array<keyof VetEvents> = ["consult:offer", "consult:offer_revoked", "presence", "consult:ended", "call:status"];
+const VET_EVENTS: Array<keyof VetEvents> = [
+  "consult:offer",
+  "consult:offer_revoked",
+  "presence",
+  "consult:ended",
+  "call:status",
+];
 const OWNER_EVENTS: Array<keyof OwnerEvents> = [
   "consult:queued",
   "consult:matched",
@@ -47,7 +53,13 @@ describe("client SDK", () => {
 
   async function onlineVet() {
     const v = await seedVet(t.gateway);
-    const vet = track(createVetClient({ url: t.url, getToken: () => vetLogin(t.url, v.email, "password-123"), transports: ["websocket"] }));
+    const vet = track(
+      createVetClient({
+        url: t.url,
+        getToken: () => vetLogin(t.url, v.email, "password-123"),
+        transports: ["websocket"],
+      }),
+    );
     const rec = new Recorder<VetEvents>(vet, VET_EVENTS);
     await rec.status("connected");
     expect(await vet.setAvailability("available")).toEqual({ status: "available" });
@@ -138,7 +150,7 @@ describe("client SDK", () => {
     const { vet: other } = await onlineVet();
     const { consultation_id: id } = await client.request({ conversation_request: "chat", pet_id: u.petId });
     const taken = await Promise.allSettled([vet.accept(id), other.accept(id)]);
-    const rejected = taken.filter((r) => r.status === "rejected").map((r) => (r).reason as GatewayError);
+    const rejected = taken.filter((r) => r.status === "rejected").map((r) => r.reason as GatewayError);
     expect(taken.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     expect(rejected[0]).toMatchObject({ kind: "rejected", statusCode: 409 });
     await client.end(id);

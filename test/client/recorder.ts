@@ -35,7 +35,11 @@ export class Recorder<S> {
   }
 
   /** The first `event` payload matching, waiting up to `timeoutMs`. */
-  async next<E extends keyof S>(event: E, match: (p: Payload<S, E>) => boolean = () => true, timeoutMs = 5000): Promise<Payload<S, E>> {
+  async next<E extends keyof S>(
+    event: E,
+    match: (p: Payload<S, E>) => boolean = () => true,
+    timeoutMs = 5000,
+  ): Promise<Payload<S, E>> {
     return this.until(() => this.all(event).find(match), `${String(event)}`, timeoutMs);
   }
 

@@ -21,7 +21,12 @@ const METRICS_TOKEN = "metrics-scraper-token-0123456789abcdef";
 /** `connect_error` message of a handshake, or "connected". */
 function handshake(url: string, token?: string): Promise<string> {
   return new Promise((resolve) => {
-    const socket = io(url, { auth: token ? { token } : {}, transports: ["websocket"], reconnection: false, timeout: 5_000 });
+    const socket = io(url, {
+      auth: token ? { token } : {},
+      transports: ["websocket"],
+      reconnection: false,
+      timeout: 5_000,
+    });
     socket.on("connect", () => {
       socket.close();
       resolve("connected");
@@ -81,21 +86,28 @@ describe("admin token, metrics and the default namespace", () => {
   });
 
   it("/metrics answers only to ADMIN_TOKEN or METRICS_TOKEN", async () => {
-    const get = (authorization?: string) => fetch(`${gw.url}/metrics`, { headers: authorization ? { authorization } : {} });
+    const get = (authorization?: string) =>
+      fetch(`${gw.url}/metrics`, { headers: authorization ? { authorization } : {} });
     expect((await get()).status).toBe(401);
     expect((await get(`Bearer ${METRICS_TOKEN}x`)).status).toBe(401);
     const body = await (await get(`Bearer ${TEST_ADMIN_TOKEN}`)).text();
     expect(body).toContain("http_request_duration_seconds");
     expect((await get(`Bearer ${METRICS_TOKEN}`)).status).toBe(200);
     // The metrics token administers nothing.
-    expect((await request(gw.url, "GET", "/admin/v1/stats", { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).status).toBe(401);
+    expect(
+      (await request(gw.url, "GET", "/admin/v1/stats", { headers: { authorization: `Bearer ${METRICS_TOKEN}` } }))
+        .status,
+    ).toBe(401);
   });
 
   it("checks the admin token before reading a body: a wrong token with broken or huge JSON is 401, not 400 or 413", async () => {
     const wrong = { authorization: "Bearer not-the-admin-token-0123456789abcdef", "content-type": "application/json" };
     const broken = await request(gw.url, "POST", "/admin/v1/apps", { headers: wrong, raw: "{not json" });
     expect(broken.status).toBe(401);
-    const huge = await request(gw.url, "POST", "/admin/v1/apps", { headers: wrong, raw: `{"name":"${"x".repeat(2 * 1024 * 1024)}"}` });
+    const huge = await request(gw.url, "POST", "/admin/v1/apps", {
+      headers: wrong,
+      raw: `{"name":"${"x".repeat(2 * 1024 * 1024)}"}`,
+    });
     expect(huge.status).toBe(401);
     // With the right token the same bodies are read and refused for what they are.
     const right = { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, "content-type": "application/json" };
@@ -105,14 +117,25 @@ describe("admin token, metrics and the default namespace", () => {
   it("limits failed admin attempts per address (429 after RATE_LIMIT_UNAUTH_PER_MIN); the right token is never refused", async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) {
-      statuses.push((await request(gw.url, "GET", "/admin/v1/stats", { headers: { authorization: `Bearer wrong-admin-token-${i}-0123456789abcdef` } })).status);
+      statuses.push(
+        (
+          await request(gw.url, "GET", "/admin/v1/stats", {
+            headers: { authorization: `Bearer wrong-admin-token-${i}-0123456789abcdef` },
+          })
+        ).status,
+      );
     }
     // Two failures were counted by the previous test from this address.
     expect(statuses.slice(-3)).toEqual([429, 429, 429]);
     expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
-    const refused = await request(gw.url, "GET", "/admin/v1/stats", { headers: { authorization: "Bearer wrong-admin-token-0123456789abcdef" } });
+    const refused = await request(gw.url, "GET", "/admin/v1/stats", {
+      headers: { authorization: "Bearer wrong-admin-token-0123456789abcdef" },
+    });
     expect(refused.headers.get("retry-after")).toBe("60");
-    expect((await request(gw.url, "GET", "/admin/v1/stats", { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })).status).toBe(200);
+    expect(
+      (await request(gw.url, "GET", "/admin/v1/stats", { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } }))
+        .status,
+    ).toBe(200);
   });
 
   it("the default namespace '/' refuses every connection, with or without a valid token", async () => {
@@ -124,7 +147,8 @@ describe("admin token, metrics and the default namespace", () => {
   });
 
   it("warns once when X-Forwarded-For arrives while TRUST_PROXY=0", async () => {
-    for (let i = 0; i < 3; i++) await request(gw.url, "GET", "/healthz", { headers: { "x-forwarded-for": `203.0.113.${i}` } });
+    for (let i = 0; i < 3; i++)
+      await request(gw.url, "GET", "/healthz", { headers: { "x-forwarded-for": `203.0.113.${i}` } });
     const warnings = logs.lines.filter((l) => String(l.msg).includes("X-Forwarded-For arrived while TRUST_PROXY=0"));
     expect(warnings).toHaveLength(1);
   });

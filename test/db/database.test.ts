@@ -25,7 +25,7 @@ describe("database bootstrap", () => {
     const q = sql`select table_name from information_schema.tables where table_schema = 'public' order by 1`;
     const a = await pgDb.db.execute(q);
     const b = await lite.db.execute(q);
-    const names = (r: unknown) => ((r as { rows: Array<{ table_name: string }> }).rows).map((x) => x.table_name);
+    const names = (r: unknown) => (r as { rows: Array<{ table_name: string }> }).rows.map((x) => x.table_name);
     expect(names(a)).toEqual(names(b));
     expect(names(a)).toContain("consultations");
     await pgDb.ping();
@@ -40,7 +40,9 @@ describe("migration 0003 (routing skills)", () => {
   it("adds the vet skill and consultation routing columns with their defaults on both drivers", async () => {
     const [pgDb, lite] = await bothDrivers("skills");
     for (const d of [pgDb, lite]) {
-      await d.db.execute(sql`insert into vets (email, password_hash, first_name, last_name) values ('m@example.com', 'x', 'M', 'V')`);
+      await d.db.execute(
+        sql`insert into vets (email, password_hash, first_name, last_name) values ('m@example.com', 'x', 'M', 'V')`,
+      );
       const vet = rowsOf<{ species: string[]; languages: string[]; max_chats: number | null }>(
         await d.db.execute(sql`select species, languages, max_chats from vets where email = 'm@example.com'`),
       );
@@ -64,11 +66,17 @@ describe("migration 0004 (skills version)", () => {
   it("adds vets.skills_version, not null, 0 for every vet, on both drivers", async () => {
     const [pgDb, lite] = await bothDrivers("skillsver");
     for (const d of [pgDb, lite]) {
-      await d.db.execute(sql`insert into vets (email, password_hash, first_name, last_name) values ('v@example.com', 'x', 'V', 'S')`);
-      const vet = rowsOf<{ skills_version: number }>(await d.db.execute(sql`select skills_version from vets where email = 'v@example.com'`));
+      await d.db.execute(
+        sql`insert into vets (email, password_hash, first_name, last_name) values ('v@example.com', 'x', 'V', 'S')`,
+      );
+      const vet = rowsOf<{ skills_version: number }>(
+        await d.db.execute(sql`select skills_version from vets where email = 'v@example.com'`),
+      );
       expect(vet[0], d.kind).toEqual({ skills_version: 0 });
       const cols = rowsOf<{ data_type: string; is_nullable: string }>(
-        await d.db.execute(sql`select data_type, is_nullable from information_schema.columns where table_name = 'vets' and column_name = 'skills_version'`),
+        await d.db.execute(
+          sql`select data_type, is_nullable from information_schema.columns where table_name = 'vets' and column_name = 'skills_version'`,
+        ),
       );
       expect(cols, d.kind).toEqual([{ data_type: "integer", is_nullable: "NO" }]);
     }
@@ -95,7 +103,9 @@ describe("migration 0005 (consultation keys)", () => {
       );
       const [a1, a2] = apps.map((a) => a.id);
       const users = rowsOf<{ id: number }>(
-        await d.db.execute(sql`insert into users (app_id, email, first_name, role) values (${a1}, 'o@example.com', 'O', 'users') returning id`),
+        await d.db.execute(
+          sql`insert into users (app_id, email, first_name, role) values (${a1}, 'o@example.com', 'O', 'users') returning id`,
+        ),
       );
       const u = users[0].id;
       const insert = (id: string, appId: number, channel: string | null) =>
@@ -107,11 +117,17 @@ describe("migration 0005 (consultation keys)", () => {
       await insert("00000000-0000-4000-8000-000000000002", a1, null);
       await insert("00000000-0000-4000-8000-000000000003", a1, "CH1");
       // The owner belongs to a1: a consultation of theirs under a2 breaks the key.
-      expect(await brokenConstraint(insert("00000000-0000-4000-8000-000000000004", a2, null)), d.kind).toBe("consultations_app_user_fk");
+      expect(await brokenConstraint(insert("00000000-0000-4000-8000-000000000004", a2, null)), d.kind).toBe(
+        "consultations_app_user_fk",
+      );
       // A set SID stays unique.
-      expect(await brokenConstraint(insert("00000000-0000-4000-8000-000000000005", a1, "CH1")), d.kind).toBe("consultations_channel");
+      expect(await brokenConstraint(insert("00000000-0000-4000-8000-000000000005", a1, "CH1")), d.kind).toBe(
+        "consultations_channel",
+      );
       // The owner cannot be removed while consultations point at them.
-      expect(await brokenConstraint(d.db.execute(sql`delete from users where id = ${u}`)), d.kind).toBe("consultations_app_user_fk");
+      expect(await brokenConstraint(d.db.execute(sql`delete from users where id = ${u}`)), d.kind).toBe(
+        "consultations_app_user_fk",
+      );
     }
   });
 });

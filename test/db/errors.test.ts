@@ -10,7 +10,11 @@ describe("isDatabaseUnavailable", () => {
     expect(isDatabaseUnavailable(withCode("connection failure", "08006"))).toBe(true);
     expect(isDatabaseUnavailable(new Error("Query read timeout"))).toBe(true);
     expect(isDatabaseUnavailable(new Error("timeout exceeded when trying to connect"))).toBe(true);
-    expect(isDatabaseUnavailable(new Error("Failed query: select 1", { cause: new Error("Connection terminated unexpectedly") }))).toBe(true);
+    expect(
+      isDatabaseUnavailable(
+        new Error("Failed query: select 1", { cause: new Error("Connection terminated unexpectedly") }),
+      ),
+    ).toBe(true);
   });
 
   it("leaves real bugs and constraint errors alone", () => {

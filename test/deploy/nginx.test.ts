@@ -38,7 +38,10 @@ function freePort(): Promise<number> {
 function nginxConf(dir: string, listen: number, upstreams: number[]): string {
   const site = readFileSync(CONF, "utf8")
     .replace(/^\s*server gateway-\d+:3000 .*$/gm, "")
-    .replace("hash $remote_addr consistent;", `hash $remote_addr consistent;\n${upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=5s;`).join("\n")}`)
+    .replace(
+      "hash $remote_addr consistent;",
+      `hash $remote_addr consistent;\n${upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=5s;`).join("\n")}`,
+    )
     .replace("listen 80;", `listen 127.0.0.1:${listen};`);
   const file = path.join(dir, "nginx.conf");
   writeFileSync(
@@ -75,9 +78,9 @@ describe("nginx in front of two gateway nodes (deploy/nginx/gateway.conf)", () =
   }
   /** The node nginx sends this test's clients to: the one that saw the last REST request. */
   async function servingNode(): Promise<number> {
-    const before = await Promise.all(nodes.map((n) => (n ? n.ctx.metrics.httpDuration.get() : null)));
+    const before = await Promise.all(nodes.map((n) => (n ? n.ctx.metrics.httpDuration.get() : Promise.resolve(null))));
     await request(url, "GET", "/healthz");
-    const after = await Promise.all(nodes.map((n) => (n ? n.ctx.metrics.httpDuration.get() : null)));
+    const after = await Promise.all(nodes.map((n) => (n ? n.ctx.metrics.httpDuration.get() : Promise.resolve(null))));
     const count = (m: Awaited<ReturnType<Gateway["ctx"]["metrics"]["httpDuration"]["get"]>> | null) =>
       m ? m.values.filter((v) => v.metricName?.endsWith("_count")).reduce((n, v) => n + v.value, 0) : 0;
     return after.findIndex((m, i) => count(m) > count(before[i]));
@@ -114,7 +117,10 @@ describe("nginx in front of two gateway nodes (deploy/nginx/gateway.conf)", () =
     nginx = spawn(NGINX, ["-c", nginxConf(dir, listen, ports), "-p", dir], { stdio: ["ignore", "ignore", "pipe"] });
     url = `http://127.0.0.1:${listen}`;
     for (let i = 0; i < 100; i++) {
-      const up = await fetch(url + "/healthz").then((r) => r.ok, () => false);
+      const up = await fetch(url + "/healthz").then(
+        (r) => r.ok,
+        () => false,
+      );
       if (up) break;
       await sleep(50);
     }
@@ -147,7 +153,9 @@ describe("nginx in front of two gateway nodes (deploy/nginx/gateway.conf)", () =
         expect((await v.ask("consult:end", { consultation_id: id })).success).toBe(true);
         await o.next("consult:ended", (p) => p.consultation_id === id);
         expect(v.socket.io.engine.transport.name).toBe(transport);
-        const lookup = await request(url, "GET", `/admin/v1/consultations/${id}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+        const lookup = await request(url, "GET", `/admin/v1/consultations/${id}`, {
+          headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+        });
         expect(lookup.body.data).toMatchObject({ status: "ended", ended_by: "vet" });
       } finally {
         v.close();
@@ -161,7 +169,8 @@ describe("nginx in front of two gateway nodes (deploy/nginx/gateway.conf)", () =
     const app = await seedApp(gw);
     const vet = await seedVet(gw);
     const owner = await seedUser(gw, app.id);
-    const fixed = (token: string) => () => Promise.resolve({ token, expires_at: new Date(Date.now() + 3_600_000).toISOString() });
+    const fixed = (token: string) => () =>
+      Promise.resolve({ token, expires_at: new Date(Date.now() + 3_600_000).toISOString() });
     const v = createVetClient({ url, getToken: fixed(vet.token) });
     const o = createOwnerClient({ url, getToken: fixed(owner.token) });
     try {
@@ -188,7 +197,8 @@ describe("nginx in front of two gateway nodes (deploy/nginx/gateway.conf)", () =
   it("loses nothing through a rolling restart of both nodes under steady traffic", async () => {
     const gw = nodes.find((n) => n)!;
     const app = await seedApp(gw);
-    const fixed = (token: string) => () => Promise.resolve({ token, expires_at: new Date(Date.now() + 3_600_000).toISOString() });
+    const fixed = (token: string) => () =>
+      Promise.resolve({ token, expires_at: new Date(Date.now() + 3_600_000).toISOString() });
     /** Per consultation: the vets told their accept succeeded; whether the owner was told matched / ended. */
     const acceptedBy = new Map<string, Set<number>>();
     const toldMatched = new Set<string>();
@@ -258,10 +268,16 @@ describe("nginx in front of two gateway nodes (deploy/nginx/gateway.conf)", () =
     issuing = false;
     await traffic;
     // Settle: every consultation closed in the database.
-    const open = async () => (await sql.query(`select count(*)::int as n from consultations where status in ('queued', 'offered', 'active')`)).rows[0].n as number;
+    const open = async () =>
+      (await sql.query(`select count(*)::int as n from consultations where status in ('queued', 'offered', 'active')`))
+        .rows[0].n as number;
     await until(async () => (await open()) === 0, 30_000).catch(() => undefined);
 
-    const rows = (await sql.query(`select id, status, accepted_at from consultations`)).rows as Array<{ id: string; status: string; accepted_at: Date | null }>;
+    const rows = (await sql.query(`select id, status, accepted_at from consultations`)).rows as Array<{
+      id: string;
+      status: string;
+      accepted_at: Date | null;
+    }>;
     const byId = new Map(rows.map((r) => [r.id, r]));
     const lost = [
       ...[...toldMatched].filter((id) => !byId.get(id)?.accepted_at),
@@ -270,8 +286,20 @@ describe("nginx in front of two gateway nodes (deploy/nginx/gateway.conf)", () =
     const stuck = rows.filter((r) => ["queued", "offered", "active"].includes(r.status)).map((r) => r.id);
     const double = [...acceptedBy].filter(([, vetIds]) => vetIds.size > 1).map(([id]) => id);
     for (const c of [...vets, ...owners.map((o) => o.sdk)]) c.close();
-    const rowsOf = (ids: string[]) => JSON.stringify(ids.map((id) => ({ ...byId.get(id), vets: [...(acceptedBy.get(id) ?? [])], matched: toldMatched.has(id), ended: toldEnded.has(id) })));
-    expect({ lost, stuck, double }, rowsOf([...lost, ...stuck, ...double])).toEqual({ lost: [], stuck: [], double: [] });
+    const rowsOf = (ids: string[]) =>
+      JSON.stringify(
+        ids.map((id) => ({
+          ...byId.get(id),
+          vets: [...(acceptedBy.get(id) ?? [])],
+          matched: toldMatched.has(id),
+          ended: toldEnded.has(id),
+        })),
+      );
+    expect({ lost, stuck, double }, rowsOf([...lost, ...stuck, ...double])).toEqual({
+      lost: [],
+      stuck: [],
+      double: [],
+    });
     // Traffic flowed through both restarts.
     expect(requested).toBeGreaterThan(20);
     expect(toldMatched.size).toBeGreaterThan(20);

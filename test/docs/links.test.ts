@@ -114,7 +114,8 @@ function brokenLinks(page: string): string[] {
     }
     if (anchor === undefined) continue;
     if (!file.endsWith(".md")) problems.push(`${where}: an anchor into a file that is not markdown`);
-    else if (!anchors(file).has(anchor)) problems.push(`${where}: no heading #${anchor} in ${path.relative(root, file)}`);
+    else if (!anchors(file).has(anchor))
+      problems.push(`${where}: no heading #${anchor} in ${path.relative(root, file)}`);
   }
   return problems;
 }
@@ -132,7 +133,8 @@ describe("README and docs/", () => {
 
   it("the README links to every page of docs/", () => {
     const targets = linksOf(readFileSync(path.join(root, "README.md"), "utf8")).map((l) => l.target.split("#")[0]);
-    for (const page of pages.filter((p) => p !== "README.md")) expect(targets).toContain(page.split(path.sep).join("/"));
+    for (const page of pages.filter((p) => p !== "README.md"))
+      expect(targets).toContain(page.split(path.sep).join("/"));
   });
 
   it.each(pages)("%s: every relative link and anchor resolves", (page) => {
@@ -147,11 +149,16 @@ describe("README and docs/", () => {
     expect(githubSlug("snake_case and dash-case")).toBe("snake_case-and-dash-case");
     expect(githubSlug("Überblick – Änderungen")).toBe("überblick--änderungen");
     expect(githubSlug(headingText("[Limits](operations.md#limits) ##"))).toBe("limits");
-    expect([...anchorsOf("# Notes\n\n## Notes\n\n```sh\n# Notes\n```\n\n### Notes\n")]).toEqual(["notes", "notes-1", "notes-2"]);
+    expect([...anchorsOf("# Notes\n\n## Notes\n\n```sh\n# Notes\n```\n\n### Notes\n")]).toEqual([
+      "notes",
+      "notes-1",
+      "notes-2",
+    ]);
   });
 
   it("finds links and skips what is not one", () => {
-    const md = "See [a](a.md#x) and ![b](img/b.png).\n\n```sh\n[c](c.md)\n```\n\n`[d](d.md)` and [e](https://e.example)\n";
+    const md =
+      "See [a](a.md#x) and ![b](img/b.png).\n\n```sh\n[c](c.md)\n```\n\n`[d](d.md)` and [e](https://e.example)\n";
     expect(linksOf(md)).toEqual([
       { line: 1, target: "a.md#x" },
       { line: 1, target: "img/b.png" },

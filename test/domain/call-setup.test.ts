@@ -27,10 +27,19 @@ describe("call setup", () => {
       twilioToken: "utok-1-1",
     });
     expect(matched.channel).toMatch(/^CH[0-9a-f]{32}$/);
-    expect(vetView).toMatchObject({ channel: matched.channel, identity: "app-1_vet-1", twilioToken: "vtok-1", user_identity: "local-app-1_user-1" });
+    expect(vetView).toMatchObject({
+      channel: matched.channel,
+      identity: "app-1_vet-1",
+      twilioToken: "vtok-1",
+      user_identity: "local-app-1_user-1",
+    });
     expect(vetView.user).toMatchObject({ id: 1 });
     await t.engine.flush();
-    expect(t.ledger.rows.get(r.consultation_id)).toMatchObject({ status: "active", vetId: 1, channelSid: matched.channel });
+    expect(t.ledger.rows.get(r.consultation_id)).toMatchObject({
+      status: "active",
+      vetId: 1,
+      channelSid: matched.channel,
+    });
   });
 
   it("resume of an active consultation carries channel, vet and a fresh token", async () => {
@@ -49,11 +58,16 @@ describe("call setup", () => {
     const call = await t.engine.startCall(1, r.consultation_id);
     expect(call.room_sid).toMatch(/^RM[0-9a-f]{32}$/);
     expect(call.twilioToken).toBe(`vtok-1-${call.room_sid}`);
-    expect(t.notifier.of("user:1:1", "call:incoming")[0]).toMatchObject({ room_sid: call.room_sid, twilioToken: `utok-1-1-${call.room_sid}` });
+    expect(t.notifier.of("user:1:1", "call:incoming")[0]).toMatchObject({
+      room_sid: call.room_sid,
+      twilioToken: `utok-1-1-${call.room_sid}`,
+    });
     expect((await t.engine.startCall(1, r.consultation_id)).room_sid).toBe(call.room_sid);
     await t.engine.flush();
     await t.engine.relayCallStatus(1, 1, call.room_sid, "accepted");
-    expect(t.notifier.of("vet:1", "call:status")).toEqual([{ consultation_id: r.consultation_id, room_sid: call.room_sid, status: "accepted" }]);
+    expect(t.notifier.of("vet:1", "call:status")).toEqual([
+      { consultation_id: r.consultation_id, room_sid: call.room_sid, status: "accepted" },
+    ]);
     await expect(t.engine.relayCallStatus(1, 2, call.room_sid, "declined")).rejects.toMatchObject({ status: 404 });
   });
 });

@@ -31,7 +31,9 @@ describe("chat (offline mode)", () => {
     await online(2);
     t.notifier.clear();
     const m = await t.engine.sendChat({ kind: "owner", appId: 1, userId: 1 }, id, "Hello");
-    expect(t.chat.messages).toEqual([expect.objectContaining({ id: m.id, consultationId: id, author: "owner", userId: 1, vetId: null, text: "Hello" })]);
+    expect(t.chat.messages).toEqual([
+      expect.objectContaining({ id: m.id, consultationId: id, author: "owner", userId: 1, vetId: null, text: "Hello" }),
+    ]);
     expect(t.notifier.events.filter((e) => e.event === "chat:message").map((e) => e.to)).toEqual(["user:1:1", "vet:1"]);
     expect(t.notifier.of("vet:1", "chat:message")).toEqual([{ consultation_id: id, message: m }]);
     expect(m.created_at).toBe(new Date(t.clock.now()).toISOString());
@@ -44,13 +46,19 @@ describe("chat (offline mode)", () => {
     await t.engine.accept(2, id);
     t.notifier.clear();
     const m = await t.engine.sendChat({ kind: "vet", vetId: 1 }, id, "Handing over to Dr. Last2");
-    expect(t.notifier.events.filter((e) => e.event === "chat:message").map((e) => e.to)).toEqual(["user:1:1", "vet:2", "vet:1"]);
+    expect(t.notifier.events.filter((e) => e.event === "chat:message").map((e) => e.to)).toEqual([
+      "user:1:1",
+      "vet:2",
+      "vet:1",
+    ]);
     expect(m.author).toBe("vet");
     await t.engine.leave(1, id);
     t.notifier.clear();
     await t.engine.sendChat({ kind: "owner", appId: 1, userId: 1 }, id, "Thanks");
     expect(t.notifier.events.filter((e) => e.event === "chat:message").map((e) => e.to)).toEqual(["user:1:1", "vet:2"]);
-    await expect(t.engine.sendChat({ kind: "vet", vetId: 1 }, id, "Still here?")).rejects.toMatchObject({ status: 404 });
+    await expect(t.engine.sendChat({ kind: "vet", vetId: 1 }, id, "Still here?")).rejects.toMatchObject({
+      status: 404,
+    });
   });
 
   it("a write the database refuses is an error and tells nobody", async () => {
@@ -79,6 +87,8 @@ describe("chat (offline mode)", () => {
     await store.close();
     const fresh = new MemoryRoutingStore();
     const other = makeEngine(fresh, { ledger: t.ledger });
-    await expect(other.engine.sendChat({ kind: "owner", appId: 1, userId: 1 }, id, "Hi")).rejects.toMatchObject({ retryAfterS: 5 });
+    await expect(other.engine.sendChat({ kind: "owner", appId: 1, userId: 1 }, id, "Hi")).rejects.toMatchObject({
+      retryAfterS: 5,
+    });
   });
 });

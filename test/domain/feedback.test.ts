@@ -50,7 +50,10 @@ describe("feedback", () => {
     await t.engine.accept(1, a.consultation_id);
     await t.engine.submitFeedback(1, a.consultation_id, "Rest", "Cough", "follow_up");
     expect(t.ledger.feedback.get(a.consultation_id)).toMatchObject({ recommendation: "Rest", outcome: "follow_up" });
-    expect(t.notifier.of("user:1:1", "consult:feedback").at(-1)).toMatchObject({ recommendation: "Rest", outcome: "follow_up" });
+    expect(t.notifier.of("user:1:1", "consult:feedback").at(-1)).toMatchObject({
+      recommendation: "Rest",
+      outcome: "follow_up",
+    });
     await expect(t.engine.submitFeedback(1, a.consultation_id, "Other", "Other", "cured")).rejects.toMatchObject({
       status: 422,
       messages: ["The selected outcome is invalid."],
@@ -62,7 +65,9 @@ describe("feedback", () => {
     await h.online(1);
     const b = await h.request(1);
     await custom.engine.accept(1, b.consultation_id);
-    await expect(custom.engine.submitFeedback(1, b.consultation_id, "x", "y", "resolved")).rejects.toMatchObject({ status: 422 });
+    await expect(custom.engine.submitFeedback(1, b.consultation_id, "x", "y", "resolved")).rejects.toMatchObject({
+      status: 422,
+    });
     await custom.engine.submitFeedback(1, b.consultation_id, "x", "y", "referred");
     expect(custom.ledger.feedback.get(b.consultation_id)).toMatchObject({ outcome: "referred" });
   });

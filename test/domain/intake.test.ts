@@ -62,11 +62,23 @@ describe("intake", () => {
   it("talk-to-vet assigns at once, prefers the requested vet, and says retry after 30 s when none is free", async () => {
     await online(1);
     await online(2);
-    const a = await t.engine.talkToVet({ appId: 1, userId: 1, petId: 1, type: "chat", doctorEmail: "vet2@example.com" });
+    const a = await t.engine.talkToVet({
+      appId: 1,
+      userId: 1,
+      petId: 1,
+      type: "chat",
+      doctorEmail: "vet2@example.com",
+    });
     expect(a.vet.id).toBe("app-1_vet-2");
     expect(a.consultation.channelSid).toMatch(/^CH/);
     expect(t.notifier.of("vet:2", "consult:assigned")[0]).toMatchObject({ consultation_id: a.consultation.id });
-    const b = await t.engine.talkToVet({ appId: 1, userId: 2, petId: 1, type: "chat", doctorEmail: "vet2@example.com" });
+    const b = await t.engine.talkToVet({
+      appId: 1,
+      userId: 2,
+      petId: 1,
+      type: "chat",
+      doctorEmail: "vet2@example.com",
+    });
     expect(b.vet.id).toBe("app-1_vet-1"); // requested vet busy → longest idle
     await expect(t.engine.talkToVet({ appId: 1, userId: 3, petId: 1, type: "chat" })).rejects.toMatchObject({
       name: "NoVetAvailableError",
@@ -78,7 +90,11 @@ describe("intake", () => {
   });
 
   it("404s for an unknown user or pet", async () => {
-    await expect(t.engine.request({ appId: 1, userId: 100, petId: 1, type: "chat" })).rejects.toMatchObject({ status: 404 });
-    await expect(t.engine.request({ appId: 1, userId: 1, petId: 100, type: "chat" })).rejects.toMatchObject({ status: 404 });
+    await expect(t.engine.request({ appId: 1, userId: 100, petId: 1, type: "chat" })).rejects.toMatchObject({
+      status: 404,
+    });
+    await expect(t.engine.request({ appId: 1, userId: 1, petId: 100, type: "chat" })).rejects.toMatchObject({
+      status: 404,
+    });
   });
 });

@@ -138,7 +138,12 @@ describe("LedgerWriter", () => {
 
   it("gives up on an error that is not 'database away': logged and counted, the next write goes on", async () => {
     const errors: unknown[] = [];
-    const spy = { ...logger, error: (o: unknown) => errors.push(o), warn: () => {}, info: () => {} } as unknown as typeof logger;
+    const spy = {
+      ...logger,
+      error: (o: unknown) => errors.push(o),
+      warn: () => {},
+      info: () => {},
+    } as unknown as typeof logger;
     const { w, counts } = writer({ logger: spy, isUnavailable: (e) => (e as Error).message.includes("ECONN") });
     const log: string[] = [];
     w.writeBehind("c1", () => Promise.reject(new Error("violates foreign key constraint")));
@@ -208,7 +213,12 @@ describe("LedgerWriter", () => {
 
   it("flush(limit) stops waiting after the limit and logs what is left; close stops retrying and counts it", async () => {
     const errors: unknown[] = [];
-    const spy = { ...logger, error: (o: unknown) => errors.push(o), warn: () => {}, info: () => {} } as unknown as typeof logger;
+    const spy = {
+      ...logger,
+      error: (o: unknown) => errors.push(o),
+      warn: () => {},
+      info: () => {},
+    } as unknown as typeof logger;
     // Backoff waits are held; the flush limit (1000 ms) passes at once.
     const held = heldSleep();
     const sleep: Sleep = (ms, signal) => (ms === 1000 ? Promise.resolve() : held.sleep(ms, signal));

@@ -47,7 +47,9 @@ describe("lifecycle", () => {
     await online(1);
     const a = await request(1);
     await t.engine.cancel(1, 1, a.consultation_id);
-    expect(t.notifier.of("vet:1", "consult:offer_revoked")).toEqual([{ consultation_id: a.consultation_id, reason: "cancelled" }]);
+    expect(t.notifier.of("vet:1", "consult:offer_revoked")).toEqual([
+      { consultation_id: a.consultation_id, reason: "cancelled" },
+    ]);
     const b = await request(2);
     expect(offersTo(1)[1].consultation_id).toBe(b.consultation_id);
     await expect(t.engine.cancel(1, 1, b.consultation_id)).rejects.toMatchObject({ status: 404 }); // not this user's

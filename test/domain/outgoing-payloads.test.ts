@@ -32,7 +32,8 @@ describe("outgoing payloads", () => {
   it("stats past the head limit come from the timer's last whole-queue read (at most 2 s old), not a read per poll", async () => {
     await online(1, "away");
     // The fake directory knows users 1–89 in any app.
-    for (let n = 0; n <= QUEUE_HEAD_LIMIT; n++) await t.engine.request({ appId: 1 + Math.floor(n / 80), userId: 1 + (n % 80), petId: 1, type: "chat" });
+    for (let n = 0; n <= QUEUE_HEAD_LIMIT; n++)
+      await t.engine.request({ appId: 1 + Math.floor(n / 80), userId: 1 + (n % 80), petId: 1, type: "chat" });
     await t.engine.tick();
     const reads = vi.spyOn(store, "snapshot");
     for (let i = 0; i < 5; i++) expect((await t.engine.stats()).queue_length).toBe(QUEUE_HEAD_LIMIT + 1);
@@ -60,7 +61,10 @@ describe("outgoing payloads", () => {
       // Counted once: a later change of the count does not reach this consultation's payloads.
       fakeHistoryCounts.set(1, 4);
       expect(await t.engine.accept(1, a.consultation_id)).toMatchObject({ history_count: 3 });
-      expect((await t.engine.vetResume(1)).states[0]).toMatchObject({ consultation_id: a.consultation_id, history_count: 3 });
+      expect((await t.engine.vetResume(1)).states[0]).toMatchObject({
+        consultation_id: a.consultation_id,
+        history_count: 3,
+      });
       // A pet without earlier consultations: 0.
       await online(2);
       await t.engine.request({ appId: 1, userId: 2, petId: 2, type: "chat" });

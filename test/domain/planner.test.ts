@@ -9,7 +9,10 @@ const RULES = routingRules({ vetMaxConsults: 1 });
 const T = 1_000;
 
 const entry = (id: string, seq: number, transferred?: boolean): QueueEntry =>
-  queuedRequest({ id, appId: 1, userId: seq, createdAt: 0 }, { petId: 1, seq, queueDeadline: 1e12, ...(transferred ? { transferred } : {}) });
+  queuedRequest(
+    { id, appId: 1, userId: seq, createdAt: 0 },
+    { petId: 1, seq, queueDeadline: 1e12, ...(transferred ? { transferred } : {}) },
+  );
 const vet = (vetId: number): VetPresence => ({
   vetId,
   status: "available",

@@ -21,7 +21,10 @@ describe("queue positions", () => {
     await user(1);
     const r = await request(1);
     expect(r).toMatchObject({ status: "queued", position: 1 });
-    expect(t.notifier.of("user:1:1", "consult:queued")[0]).toMatchObject({ consultation_id: r.consultation_id, position: 1 });
+    expect(t.notifier.of("user:1:1", "consult:queued")[0]).toMatchObject({
+      consultation_id: r.consultation_id,
+      position: 1,
+    });
     await user(2);
     expect((await request(2)).position).toBe(2);
   });
@@ -84,7 +87,10 @@ describe("queue positions", () => {
     await request(1);
     const b = await request(2);
     const reads = vi.spyOn(store, "snapshot").mockResolvedValueOnce({ queue: [], vets: [] });
-    expect(await t.engine.request({ appId: 1, userId: 2, petId: 1, type: "chat" })).toMatchObject({ consultation_id: b.consultation_id, position: 2 });
+    expect(await t.engine.request({ appId: 1, userId: 2, petId: 1, type: "chat" })).toMatchObject({
+      consultation_id: b.consultation_id,
+      position: 2,
+    });
     expect(reads).toHaveBeenCalledTimes(2);
   });
 });

@@ -12,18 +12,43 @@ const T0 = Date.UTC(2026, 0, 1);
 
 function live(id: string, userId: number, createdAt: number, over: Partial<LiveConsultation> = {}): LiveConsultation {
   return {
-    id, appId: 1, userId, petId: 5, type: "chat", status: "queued", seq: 1, createdAt,
-    queueDeadline: createdAt + TEST_ROUTING.queueTimeoutMs, requestedVetId: null, offer: null,
-    excludedVetIds: [], vetId: null, acceptedAt: null, channelSid: null, roomSid: null,
+    id,
+    appId: 1,
+    userId,
+    petId: 5,
+    type: "chat",
+    status: "queued",
+    seq: 1,
+    createdAt,
+    queueDeadline: createdAt + TEST_ROUTING.queueTimeoutMs,
+    requestedVetId: null,
+    offer: null,
+    excludedVetIds: [],
+    vetId: null,
+    acceptedAt: null,
+    channelSid: null,
+    roomSid: null,
     profile: { user: { id: userId, first_name: "x", last_name: null, email: "x@example.com" }, pet: null },
     ...over,
   };
 }
 
-function rebuilder(store: MemoryRoutingStore, ledger: MemoryLedger, clock: ManualClock, nodeId: string, local?: LocalConnections) {
+function rebuilder(
+  store: MemoryRoutingStore,
+  ledger: MemoryLedger,
+  clock: ManualClock,
+  nodeId: string,
+  local?: LocalConnections,
+) {
   let rebuilt = 0;
   const r = new Rebuilder({
-    store, ledger, directory: fakeDirectory, clock, logger: createLogger("silent"), nodeId, routing: TEST_ROUTING,
+    store,
+    ledger,
+    directory: fakeDirectory,
+    clock,
+    logger: createLogger("silent"),
+    nodeId,
+    routing: TEST_ROUTING,
     localConnections: local ? () => local : undefined,
     onRebuilt: () => rebuilt++,
   });
@@ -39,12 +64,18 @@ describe("Rebuilder", () => {
     await ledger.offerMade("a", 7, T0 + 3, T0 + 30_000, false);
     await ledger.offerEnded("a", 7, "declined", T0 + 4, true);
     await ledger.offerMade("a", 8, T0 + 5, T0 + 30_000, false); // outstanding: back to queued
-    await ledger.create(live("c", 3, T0, { status: "active", vetId: 9, acceptedAt: T0 + 6, channelSid: "CH1" }), "rest");
+    await ledger.create(
+      live("c", 3, T0, { status: "active", vetId: 9, acceptedAt: T0 + 6, channelSid: "CH1" }),
+      "rest",
+    );
     await ledger.create(live("d", 4, T0, { status: "active", vetId: 10, acceptedAt: T0 }), "rest");
     await ledger.transition("d", "ended", T0 + 5_000, { endedBy: "vet" });
 
     const store = new MemoryRoutingStore();
-    const local: LocalConnections = { vets: [{ vetId: 8, connId: "v8" }], users: [{ appId: 1, userId: 1, connId: "u1" }] };
+    const local: LocalConnections = {
+      vets: [{ vetId: 8, connId: "v8" }],
+      users: [{ appId: 1, userId: 1, connId: "u1" }],
+    };
     const one = rebuilder(store, ledger, clock, "n1", local);
     const two = rebuilder(store, ledger, clock, "n2");
     one.r.noteVetStatus(8, "available");
@@ -55,10 +86,21 @@ describe("Rebuilder", () => {
     expect(one.rebuilt() + two.rebuilt()).toBe(1);
 
     const snap = await store.snapshot();
-    expect(snap.queue.map((q) => [q.id, q.status, q.excludedVetIds])).toEqual([["a", "queued", [7]], ["b", "queued", []]]);
-    expect(await store.getConsultation("c")).toMatchObject({ status: "active", vetId: 9, channelSid: "CH1", acceptedAt: T0 + 6 });
+    expect(snap.queue.map((q) => [q.id, q.status, q.excludedVetIds])).toEqual([
+      ["a", "queued", [7]],
+      ["b", "queued", []],
+    ]);
+    expect(await store.getConsultation("c")).toMatchObject({
+      status: "active",
+      vetId: 9,
+      channelSid: "CH1",
+      acceptedAt: T0 + 6,
+    });
     expect(await store.getVet(9)).toMatchObject({ connections: 0, activeConsultationIds: ["c"] });
-    expect(await store.getVet(10)).toMatchObject({ wrapupUntil: T0 + 5_000 + TEST_ROUTING.wrapupMs, wrapupConsultationId: "d" });
+    expect(await store.getVet(10)).toMatchObject({
+      wrapupUntil: T0 + 5_000 + TEST_ROUTING.wrapupMs,
+      wrapupConsultationId: "d",
+    });
     expect(await store.getVet(8)).toMatchObject({ connections: 1, status: "available" });
     expect(await store.findOpenByUser(1, 1)).toMatchObject({ id: "a", profile: { user: { id: 1 } } });
     // Routing attributes come back as recorded (PROTOCOL §4): species, language, priority class.
@@ -71,7 +113,13 @@ describe("Rebuilder", () => {
     const ledger = new MemoryLedger();
     await ledger.create(live("early", 1, T0), "socket");
     await ledger.create(live("moved", 2, T0 + 10, { status: "active", vetId: 9, acceptedAt: T0 + 20 }), "rest");
-    await ledger.transition("moved", "queued", T0 + 100_000, {}, { reason: "vet_left", from_vet_id: 9, cause: "vet_left" });
+    await ledger.transition(
+      "moved",
+      "queued",
+      T0 + 100_000,
+      {},
+      { reason: "vet_left", from_vet_id: 9, cause: "vet_left" },
+    );
     const store = new MemoryRoutingStore();
     expect(await rebuilder(store, ledger, clock, "n1").r.check()).toBe("changed");
     expect((await store.snapshot()).queue.map((q) => q.id)).toEqual(["moved", "early"]);
@@ -89,13 +137,31 @@ describe("Rebuilder", () => {
     const ask = { care: "treatment" as const, region: "US-CA", adviceFallback: true };
     await ledger.create(live("waiting", 1, T0, ask), "socket");
     await ledger.create(live("moved", 2, T0 + 10, { ...ask, status: "active", vetId: 9, acceptedAt: T0 + 20 }), "rest");
-    await ledger.transition("moved", "queued", T0 + 100_000, {}, { reason: "vet_left", from_vet_id: 9, cause: "vet_left" });
+    await ledger.transition(
+      "moved",
+      "queued",
+      T0 + 100_000,
+      {},
+      { reason: "vet_left", from_vet_id: 9, cause: "vet_left" },
+    );
     const store = new MemoryRoutingStore();
     const routing = { ...TEST_ROUTING, licensing: true, licenseWaitMs: 120_000 };
-    const r = new Rebuilder({ store, ledger, directory: fakeDirectory, clock, logger: createLogger("silent"), nodeId: "n1", routing });
+    const r = new Rebuilder({
+      store,
+      ledger,
+      directory: fakeDirectory,
+      clock,
+      logger: createLogger("silent"),
+      nodeId: "n1",
+      routing,
+    });
     expect(await r.check()).toBe("changed");
     expect(await store.getConsultation("waiting")).toMatchObject({ care: "treatment", careDeadline: T0 + 120_000 });
-    expect(await store.getConsultation("moved")).toMatchObject({ care: "treatment", careDeadline: null, transferred: true });
+    expect(await store.getConsultation("moved")).toMatchObject({
+      care: "treatment",
+      careDeadline: null,
+      transferred: true,
+    });
   });
 
   it("re-registers a vet with the skills as stored now, not a cached copy", async () => {
@@ -103,9 +169,18 @@ describe("Rebuilder", () => {
     const stale = { species: ["dog"], languages: ["en"], maxChats: null, version: 1 };
     const stored = { species: ["cat"], languages: ["es"], maxChats: 2, version: 2 };
     // A cache that still holds the vet as it was before a PATCH on another node.
-    const directory: Directory = { ...fakeDirectory, vet: async (vetId, opts) => ({ ...(await fakeDirectory.vet(vetId))!, skills: opts?.fresh ? stored : stale }) };
+    const directory: Directory = {
+      ...fakeDirectory,
+      vet: async (vetId, opts) => ({ ...(await fakeDirectory.vet(vetId))!, skills: opts?.fresh ? stored : stale }),
+    };
     const r = new Rebuilder({
-      store, ledger: new MemoryLedger(), directory, clock: new ManualClock(T0), logger: createLogger("silent"), nodeId: "n1", routing: TEST_ROUTING,
+      store,
+      ledger: new MemoryLedger(),
+      directory,
+      clock: new ManualClock(T0),
+      logger: createLogger("silent"),
+      nodeId: "n1",
+      routing: TEST_ROUTING,
       localConnections: () => ({ vets: [{ vetId: 8, connId: "v8" }], users: [] }),
     });
     expect(await r.check()).toBe("changed");
@@ -126,7 +201,13 @@ describe("Rebuilder", () => {
       },
     };
     const r = new Rebuilder({
-      store, ledger: new MemoryLedger(), directory, clock: new ManualClock(T0), logger: createLogger("silent"), nodeId: "n1", routing: TEST_ROUTING,
+      store,
+      ledger: new MemoryLedger(),
+      directory,
+      clock: new ManualClock(T0),
+      logger: createLogger("silent"),
+      nodeId: "n1",
+      routing: TEST_ROUTING,
       localConnections: () => ({ vets: [{ vetId: 8, connId: "v8" }], users: [] }),
     });
     expect(await r.check()).toBe("changed");

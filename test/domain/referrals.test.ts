@@ -32,11 +32,16 @@ describe("referrals", () => {
 
   it("warm: offered with the note, both hold it, then the first leaves; recorded in order", async () => {
     const id = await activeWithVet1();
-    expect(await t.engine.transfer(1, id, { to: { vet_email: "vet2@example.com" }, note: "derm", mode: "warm" })).toEqual({
+    expect(
+      await t.engine.transfer(1, id, { to: { vet_email: "vet2@example.com" }, note: "derm", mode: "warm" }),
+    ).toEqual({
       consultation_id: id,
       referral: "pending",
     });
-    expect(offersTo(2).at(-1)).toMatchObject({ consultation_id: id, referral: { from_vet: { id: 1, name: "First1 Last1" }, note: "derm" } });
+    expect(offersTo(2).at(-1)).toMatchObject({
+      consultation_id: id,
+      referral: { from_vet: { id: 1, name: "First1 Last1" }, note: "derm" },
+    });
     await t.engine.accept(2, id);
     expect(await store.getConsultation(id)).toMatchObject({ vetId: 2, leavingVetId: 1 });
     expect(t.notifier.of("user:1:1", "consult:transferred")).toEqual([
@@ -47,7 +52,10 @@ describe("referrals", () => {
     await t.engine.leave(1, id);
     expect((await store.getVet(1))!.activeConsultationIds).toEqual([]);
     await t.engine.flush();
-    const steps = t.ledger.events.filter((e) => e.id === id).map((e) => (e.detail as { referral?: string } | null)?.referral).filter(Boolean);
+    const steps = t.ledger.events
+      .filter((e) => e.id === id)
+      .map((e) => (e.detail as { referral?: string } | null)?.referral)
+      .filter(Boolean);
     expect(steps).toEqual(["requested", "offered", "accepted", "left"]);
     expect(t.ledger.rows.get(id)!.vetId).toBe(2);
     expect(t.ledger.offers.filter((o) => o.consultationId === id).map((o) => [o.vetId, o.outcome])).toEqual([
@@ -121,7 +129,9 @@ describe("referrals", () => {
     t.clock.advance(60_000);
     await t.engine.tick();
     expect(t.notifier.of("user:1:1", "consult:queued").filter((q) => q.reason === "vet_left")).toHaveLength(1);
-    expect(t.notifier.of("vet:1", "consult:ended")).toEqual([{ consultation_id: id, ended_by: "system", reason: "vet_left" }]);
+    expect(t.notifier.of("vet:1", "consult:ended")).toEqual([
+      { consultation_id: id, ended_by: "system", reason: "vet_left" },
+    ]);
     expect((await store.getVet(1))!.activeConsultationIds).toEqual([]);
     // Back in the queue ahead of all: the first vet, free again, may take it back.
     expect(await store.getConsultation(id)).toMatchObject({ transferred: true, vetId: null });
@@ -142,8 +152,15 @@ describe("referrals", () => {
     t = makeEngine(store, { ledger, routing: { transferTimeoutMs: 120_000 } });
     const id = await activeWithVet1();
     // Warm from vet 1 to vet 2, then cold from vet 2 back to vet 1.
-    for (const [from, to, cold] of [[1, 2, false], [2, 1, true]] as const) {
-      await t.engine.transfer(from, id, { to: { vet_email: `vet${to}@example.com` }, note: "n", mode: cold ? "cold" : "warm" });
+    for (const [from, to, cold] of [
+      [1, 2, false],
+      [2, 1, true],
+    ] as const) {
+      await t.engine.transfer(from, id, {
+        to: { vet_email: `vet${to}@example.com` },
+        note: "n",
+        mode: cold ? "cold" : "warm",
+      });
       const entry = referralEntryId(id);
       const held = (await store.getConsultation(entry))!.offer;
       expect(held?.vetId).toBe(to);
@@ -151,7 +168,10 @@ describe("referrals", () => {
       ledger.failNext = 1;
       await expect(t.engine.accept(to, id)).rejects.toBeInstanceOf(StorageUnavailableError);
       expect(t.notifier.of("user:1:1", "consult:transferred")).toHaveLength(told);
-      expect(await store.getConsultation(id)).toMatchObject({ vetId: from, referral: { fromVetId: from, toVetId: to } });
+      expect(await store.getConsultation(id)).toMatchObject({
+        vetId: from,
+        referral: { fromVetId: from, toVetId: to },
+      });
       expect((await store.getConsultation(id))!.leavingVetId ?? null).toBeNull();
       expect(await store.getConsultation(entry)).toMatchObject({ status: "offered", offer: held });
       expect((await store.getVet(from))!.activeConsultationIds).toEqual([id]);

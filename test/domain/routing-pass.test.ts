@@ -112,7 +112,9 @@ describe("routing pass", () => {
       const now = t.clock.now();
       // QUEUE_HEAD_LIMIT cats wait longest; the only vet treats dogs.
       for (let i = 0; i < QUEUE_HEAD_LIMIT; i++) {
-        await store.enqueue(newRequest({ userId: 1000 + i, species: "cat", createdAt: now, queueDeadline: now + 600_000 }));
+        await store.enqueue(
+          newRequest({ userId: 1000 + i, species: "cat", createdAt: now, queueDeadline: now + 600_000 }),
+        );
       }
       fakeSkills.set(1, { species: ["dog"] });
       await online(1);
@@ -127,7 +129,9 @@ describe("routing pass", () => {
     it("a vet free again reads the head of the species it treats: a dog behind QUEUE_HEAD_LIMIT cats reaches a dogs-only vet at once", async () => {
       const now = t.clock.now();
       for (let i = 0; i <= QUEUE_HEAD_LIMIT; i++) {
-        await store.enqueue(newRequest({ userId: 1000 + i, species: "cat", createdAt: now, queueDeadline: now + 600_000 }));
+        await store.enqueue(
+          newRequest({ userId: 1000 + i, species: "cat", createdAt: now, queueDeadline: now + 600_000 }),
+        );
       }
       fakeSpecies.set(1, "dog");
       const dog = await request(1); // no vet online: it waits, behind the cats
@@ -141,7 +145,9 @@ describe("routing pass", () => {
     it("with more waiting than the head holds, the timer reads the whole queue once every WHOLE_QUEUE_EVERY ticks, the head in between", async () => {
       const now = t.clock.now();
       for (let i = 0; i <= QUEUE_HEAD_LIMIT; i++) {
-        await store.enqueue(newRequest({ userId: 1000 + i, species: "cat", createdAt: now, queueDeadline: now + 600_000 }));
+        await store.enqueue(
+          newRequest({ userId: 1000 + i, species: "cat", createdAt: now, queueDeadline: now + 600_000 }),
+        );
       }
       await online(1, "away");
       await t.engine.tick(); // learns how long the queue is
@@ -155,7 +161,15 @@ describe("routing pass", () => {
     async function frenchDogsAhead() {
       const now = t.clock.now();
       for (let i = 0; i <= QUEUE_HEAD_LIMIT; i++) {
-        await store.enqueue(newRequest({ userId: 1000 + i, species: "dog", language: "fr", createdAt: now, queueDeadline: now + 600_000 }));
+        await store.enqueue(
+          newRequest({
+            userId: 1000 + i,
+            species: "dog",
+            language: "fr",
+            createdAt: now,
+            queueDeadline: now + 600_000,
+          }),
+        );
       }
       fakeSkills.set(1, { species: ["dog"] });
       fakeSpecies.set(1, "dog");

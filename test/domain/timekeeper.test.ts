@@ -23,7 +23,9 @@ describe("timekeeper", () => {
     expect(offersTo(2)).toHaveLength(0);
     t.clock.advance(1);
     await t.engine.tick();
-    expect(t.notifier.of("vet:1", "consult:offer_revoked")).toEqual([{ consultation_id: r.consultation_id, reason: "timeout" }]);
+    expect(t.notifier.of("vet:1", "consult:offer_revoked")).toEqual([
+      { consultation_id: r.consultation_id, reason: "timeout" },
+    ]);
     expect(t.notifier.of("vet:1", "presence")).toEqual([{ status: "away", reason: "offer_timeout" }]);
     expect((await store.getVet(1))!.status).toBe("away");
     expect(offersTo(2)[0].consultation_id).toBe(r.consultation_id);
@@ -104,7 +106,12 @@ describe("timekeeper", () => {
 
   it("a node that paused past the TTL and was reaped asks its sockets to reconnect", async () => {
     let reaped = 0;
-    const paused = makeEngine(store, { nodeId: "node-b", clock: t.clock, ledger: t.ledger, onNodeReaped: () => reaped++ });
+    const paused = makeEngine(store, {
+      nodeId: "node-b",
+      clock: t.clock,
+      ledger: t.ledger,
+      onNodeReaped: () => reaped++,
+    });
     await paused.engine.tick();
     await paused.engine.vetConnected(1, "v1");
     t.clock.advance(16_000); // node-b pauses; node-a reaps it

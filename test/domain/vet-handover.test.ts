@@ -89,9 +89,19 @@ describe("vet resume and hand-over", () => {
     t.clock.advance(1);
     await t.engine.tick();
     const c = (await store.getConsultation(id))!;
-    expect(c).toMatchObject({ status: "queued", vetId: null, transferred: true, excludedVetIds: [1], channelSid: channel });
+    expect(c).toMatchObject({
+      status: "queued",
+      vetId: null,
+      transferred: true,
+      excludedVetIds: [1],
+      channelSid: channel,
+    });
     expect((await store.snapshot()).queue.map((q) => q.id)).toEqual([id, waiting.consultation_id]);
-    expect(t.notifier.of("user:1:1", "consult:queued").at(-1)).toMatchObject({ consultation_id: id, position: 1, reason: "vet_left" });
+    expect(t.notifier.of("user:1:1", "consult:queued").at(-1)).toMatchObject({
+      consultation_id: id,
+      position: 1,
+      reason: "vet_left",
+    });
     expect((await store.getVet(1))!.activeConsultationIds).toEqual([]);
     await t.engine.flush();
     expect(t.ledger.rows.get(id)!.status).toBe("queued");
@@ -222,11 +232,17 @@ describe("revocation", () => {
     expect(offersTo(2)[0].consultation_id).toBe(b.consultation_id);
     // Vet 2 is disabled while holding an offer: it goes away, the offer is revoked.
     await t.engine.vetDisabled(2);
-    expect(t.notifier.of("vet:2", "consult:offer_revoked")).toEqual([{ consultation_id: b.consultation_id, reason: "cancelled" }]);
+    expect(t.notifier.of("vet:2", "consult:offer_revoked")).toEqual([
+      { consultation_id: b.consultation_id, reason: "cancelled" },
+    ]);
     expect((await store.getVet(2))!.status).toBe("away");
     // Vet 1 is disabled with an active consultation: handed over at once, no grace.
     await t.engine.vetDisabled(1);
-    expect(await store.getConsultation(a.consultation_id)).toMatchObject({ status: "queued", transferred: true, excludedVetIds: [1] });
+    expect(await store.getConsultation(a.consultation_id)).toMatchObject({
+      status: "queued",
+      transferred: true,
+      excludedVetIds: [1],
+    });
     expect(t.notifier.of("user:1:1", "consult:queued").at(-1)).toMatchObject({ position: 1, reason: "vet_left" });
     await online(3);
     expect(offersTo(3)[0]).toMatchObject({ consultation_id: a.consultation_id, transferred: true });
@@ -238,7 +254,9 @@ describe("revocation", () => {
     const a = await request(1);
     await t.engine.accept(1, a.consultation_id);
     await t.engine.userDeleted(1, 1);
-    expect(t.notifier.of("vet:1", "consult:ended")).toEqual([{ consultation_id: a.consultation_id, ended_by: "system", reason: "user_deleted" }]);
+    expect(t.notifier.of("vet:1", "consult:ended")).toEqual([
+      { consultation_id: a.consultation_id, ended_by: "system", reason: "user_deleted" },
+    ]);
     expect(await store.findOpenByUser(1, 1)).toBeNull();
 
     await online(2);
@@ -246,7 +264,9 @@ describe("revocation", () => {
     const b = await request(2);
     expect(offersTo(2)[0].consultation_id).toBe(b.consultation_id);
     await t.engine.userDeleted(1, 2);
-    expect(t.notifier.of("vet:2", "consult:offer_revoked")).toEqual([{ consultation_id: b.consultation_id, reason: "cancelled" }]);
+    expect(t.notifier.of("vet:2", "consult:offer_revoked")).toEqual([
+      { consultation_id: b.consultation_id, reason: "cancelled" },
+    ]);
     await t.engine.flush();
     expect(t.ledger.rows.get(a.consultation_id)!.status).toBe("ended");
     expect(t.ledger.rows.get(b.consultation_id)!.status).toBe("cancelled");

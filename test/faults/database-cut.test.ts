@@ -28,22 +28,27 @@ describe("PostgreSQL cut behind a proxy", () => {
   });
 
   const petList = () =>
-    request(url, "GET", "/api/v2/cutapp/pet/list?email=nobody@example.com", { headers: { authorization: basicAuth("cutapp", SECRET) } });
+    request(url, "GET", "/api/v2/cutapp/pet/list?email=nobody@example.com", {
+      headers: { authorization: basicAuth("cutapp", SECRET) },
+    });
 
-  it.each(["refuse", "stall"] as const)("/readyz is 503 while the link is cut (%s) and 200 once restored", async (mode) => {
-    expect((await request(url, "GET", "/readyz")).status).toBe(200);
-    proxy.cut(mode);
-    try {
-      const started = Date.now();
-      const down = await request(url, "GET", "/readyz");
-      expect(down.status).toBe(503);
-      expect(down.body).toMatchObject({ success: false, status_code: 503, data: { database: "down" } });
-      expect(Date.now() - started).toBeLessThan(TIMEOUT_MS + 1500);
-    } finally {
-      proxy.restore();
-    }
-    await expect.poll(async () => (await request(url, "GET", "/readyz")).status, { timeout: 10_000 }).toBe(200);
-  });
+  it.each(["refuse", "stall"] as const)(
+    "/readyz is 503 while the link is cut (%s) and 200 once restored",
+    async (mode) => {
+      expect((await request(url, "GET", "/readyz")).status).toBe(200);
+      proxy.cut(mode);
+      try {
+        const started = Date.now();
+        const down = await request(url, "GET", "/readyz");
+        expect(down.status).toBe(503);
+        expect(down.body).toMatchObject({ success: false, status_code: 503, data: { database: "down" } });
+        expect(Date.now() - started).toBeLessThan(TIMEOUT_MS + 1500);
+      } finally {
+        proxy.restore();
+      }
+      await expect.poll(async () => (await request(url, "GET", "/readyz")).status, { timeout: 10_000 }).toBe(200);
+    },
+  );
 
   it.each(["refuse", "stall"] as const)(
     "a REST call during a cut (%s) gets a 503 envelope within DATABASE_TIMEOUT_MS, then works again",
@@ -58,7 +63,7 @@ describe("PostgreSQL cut behind a proxy", () => {
         expect(res.status).toBe(503);
         expect(res.body).toEqual({ success: false, status_code: 503, message: ["Service Unavailable"], data: [] });
         expect(res.headers.get("retry-after")).toBe("5");
-      // The read deadline is TIMEOUT_MS + 0.5 s; allow for a loaded machine.
+        // The read deadline is TIMEOUT_MS + 0.5 s; allow for a loaded machine.
         expect(took).toBeLessThan(TIMEOUT_MS + 2000);
       } finally {
         proxy.restore();

@@ -38,7 +38,8 @@ describe("hand-over with PostgreSQL cut", () => {
     const v = await vetClient(url, vet.token);
     const u = await userClient(url, owner.token);
     clients.push(v, u);
-    const id = (await u.ask("consult:request", { conversation_request: "chat", pet_id: owner.petId })).data.consultation_id as string;
+    const id = (await u.ask("consult:request", { conversation_request: "chat", pet_id: owner.petId })).data
+      .consultation_id as string;
     await v.next("consult:offer", (p) => p.consultation_id === id);
     expect((await v.ask("consult:accept", { consultation_id: id })).status_code).toBe(200);
     await gw.engine.flush();
@@ -48,12 +49,17 @@ describe("hand-over with PostgreSQL cut", () => {
       v.close();
       // Grace runs out during the cut: the write is refused, nobody is told.
       await u.none("consult:queued", (p) => p.reason === "vet_left", GRACE_MS + 2500);
-      const live = await (gw.engine as unknown as { store: { getConsultation(id: string): Promise<unknown> } }).store.getConsultation(id);
+      const live = await (
+        gw.engine as unknown as { store: { getConsultation(id: string): Promise<unknown> } }
+      ).store.getConsultation(id);
       expect(live).toMatchObject({ status: "active", vetId: vet.id });
     } finally {
       proxy.restore();
     }
-    expect(await u.next("consult:queued", (p) => p.reason === "vet_left", 10_000)).toMatchObject({ consultation_id: id, position: 1 });
+    expect(await u.next("consult:queued", (p) => p.reason === "vet_left", 10_000)).toMatchObject({
+      consultation_id: id,
+      position: 1,
+    });
     const rec = await gw.ctx.repos.ledger.get(id);
     expect(rec?.status).toBe("queued");
   });

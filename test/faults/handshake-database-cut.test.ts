@@ -7,7 +7,15 @@
 import { io, type Socket } from "socket.io-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import { SocketTokens } from "../../src/auth/socket-tokens.js";
-import { createOwnerClient, createVetClient, type OwnerClient, type OwnerEvents, type SocketToken, type VetClient, type VetEvents } from "../../src/client/index.js";
+import {
+  createOwnerClient,
+  createVetClient,
+  type OwnerClient,
+  type OwnerEvents,
+  type SocketToken,
+  type VetClient,
+  type VetEvents,
+} from "../../src/client/index.js";
 import type { Gateway } from "../../src/server.js";
 import { seedApp, seedUser, seedVet } from "../support/actors.js";
 import { basicAuth, startGatewayBehindDbProxy, type GatewayBehindProxy } from "../support/gateway.js";
@@ -50,7 +58,12 @@ describe("socket handshakes while PostgreSQL is cut", () => {
 
   /** One handshake without retries: connected, or the `connect_error` (checked against `/asyncapi.json`). */
   function handshake(ns: "/user" | "/vet", token: string | undefined): Promise<Outcome> {
-    const s = io(url + ns, { auth: token === undefined ? {} : { token }, transports: ["websocket"], reconnection: false, forceNew: true });
+    const s = io(url + ns, {
+      auth: token === undefined ? {} : { token },
+      transports: ["websocket"],
+      reconnection: false,
+      forceNew: true,
+    });
     sockets.push(s);
     return new Promise((resolve, reject) => {
       s.once("connect", () => resolve({ connected: true }));
@@ -63,7 +76,11 @@ describe("socket handshakes while PostgreSQL is cut", () => {
     });
   }
 
-  const unauthorized = { connected: false, message: "unauthorized", data: { success: false, status_code: 401, message: ["Unauthenticated."], data: [] } };
+  const unauthorized = {
+    connected: false,
+    message: "unauthorized",
+    data: { success: false, status_code: 401, message: ["Unauthenticated."], data: [] },
+  };
   const unavailable = {
     connected: false,
     message: "unavailable",
@@ -125,7 +142,9 @@ describe("socket handshakes while PostgreSQL is cut", () => {
     expect(await handshake("/user", u.token)).toEqual(unavailable);
     expect(await handshake("/vet", v.token)).toEqual(unavailable);
     proxy.restore();
-    await expect.poll(async () => (await handshake("/user", u.token)).message, { timeout: 10_000 }).toBe("unauthorized");
+    await expect
+      .poll(async () => (await handshake("/user", u.token)).message, { timeout: 10_000 })
+      .toBe("unauthorized");
     expect(await handshake("/vet", v.token)).toEqual(unauthorized);
   });
 
@@ -141,79 +160,93 @@ describe("socket handshakes while PostgreSQL is cut", () => {
     });
   });
 
-  it("an owner SDK client started during a cut keeps trying, and connects by itself once the database is back", SDK_TEST, async () => {
-    const u = await seedUser(gw, app.id);
-    const getter = countingGetter(ownerTokens(gw, app.id, u.userId));
-    const before = await handshakes("unavailable");
-    proxy.cut("refuse");
-    const client = createOwnerClient({ url, getToken: getter.get });
-    clients.push(client);
-    const rec = new Recorder<OwnerEvents>(client, ["consult:state"]);
-    await expect.poll(() => handshakes("unavailable"), { timeout: 10_000 }).toBeGreaterThan(before);
-    expect(client.status).toBe("connecting");
-    proxy.restore();
-    await rec.status("connected", RECONNECT_WITHIN_MS);
-    expect(rec.statuses).not.toContain("unauthorized");
-    // The token was never in doubt: the retries kept it.
-    expect(getter.calls).toBe(1);
-    // And the connection works.
-    const { consultation_id: id } = await client.request({ conversation_request: "chat", pet_id: u.petId });
-    await client.cancel(id);
-  });
+  it(
+    "an owner SDK client started during a cut keeps trying, and connects by itself once the database is back",
+    SDK_TEST,
+    async () => {
+      const u = await seedUser(gw, app.id);
+      const getter = countingGetter(ownerTokens(gw, app.id, u.userId));
+      const before = await handshakes("unavailable");
+      proxy.cut("refuse");
+      const client = createOwnerClient({ url, getToken: getter.get });
+      clients.push(client);
+      const rec = new Recorder<OwnerEvents>(client, ["consult:state"]);
+      await expect.poll(() => handshakes("unavailable"), { timeout: 10_000 }).toBeGreaterThan(before);
+      expect(client.status).toBe("connecting");
+      proxy.restore();
+      await rec.status("connected", RECONNECT_WITHIN_MS);
+      expect(rec.statuses).not.toContain("unauthorized");
+      // The token was never in doubt: the retries kept it.
+      expect(getter.calls).toBe(1);
+      // And the connection works.
+      const { consultation_id: id } = await client.request({ conversation_request: "chat", pet_id: u.petId });
+      await client.cancel(id);
+    },
+  );
 
-  it("a connected vet whose link drops during a cut stays signed in and reconnects by itself once the database is back", SDK_TEST, async () => {
-    const v = await seedVet(gw);
-    const issue = () => gw.ctx.socketTokens.issueVetLogin(v);
-    const getter = countingGetter(issue);
-    const vet = createVetClient({ url, getToken: getter.get });
-    clients.push(vet);
-    const rec = new Recorder<VetEvents>(vet, ["presence"]);
-    await rec.status("connected");
-    rec.clear();
-    const before = await handshakes("unavailable");
-    proxy.cut("refuse");
-    // A network blip: the transport closes under the vet's socket, so Socket.IO reconnects on its own.
-    for (const s of gw.sockets.io.of("/vet").sockets.values()) s.conn.close();
-    await rec.status("reconnecting");
-    await expect.poll(() => handshakes("unavailable"), { timeout: 10_000 }).toBeGreaterThan(before);
-    proxy.restore();
-    await rec.status("connected", RECONNECT_WITHIN_MS);
-    expect(rec.statuses).toEqual(["reconnecting", "connected"]);
-    expect(getter.calls).toBe(1);
-    expect(await vet.setAvailability("away")).toEqual({ status: "away" });
-  });
+  it(
+    "a connected vet whose link drops during a cut stays signed in and reconnects by itself once the database is back",
+    SDK_TEST,
+    async () => {
+      const v = await seedVet(gw);
+      const issue = () => gw.ctx.socketTokens.issueVetLogin(v);
+      const getter = countingGetter(issue);
+      const vet = createVetClient({ url, getToken: getter.get });
+      clients.push(vet);
+      const rec = new Recorder<VetEvents>(vet, ["presence"]);
+      await rec.status("connected");
+      rec.clear();
+      const before = await handshakes("unavailable");
+      proxy.cut("refuse");
+      // A network blip: the transport closes under the vet's socket, so Socket.IO reconnects on its own.
+      for (const s of gw.sockets.io.of("/vet").sockets.values()) s.conn.close();
+      await rec.status("reconnecting");
+      await expect.poll(() => handshakes("unavailable"), { timeout: 10_000 }).toBeGreaterThan(before);
+      proxy.restore();
+      await rec.status("connected", RECONNECT_WITHIN_MS);
+      expect(rec.statuses).toEqual(["reconnecting", "connected"]);
+      expect(getter.calls).toBe(1);
+      expect(await vet.setAvailability("away")).toEqual({ status: "away" });
+    },
+  );
 
-  it("an SDK client whose token endpoint answers 503 during the cut keeps trying, and connects once it answers again", SDK_TEST, async () => {
-    const u = await seedUser(gw, app.id);
-    // The partner's token call, straight to the gateway's REST API: it reads the database too.
-    const calls: number[] = [];
-    const getToken = async (): Promise<SocketToken> => {
-      const res = await fetch(`${url}/api/v2/${app.name}/socket-token`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: basicAuth(app.name, app.secret) },
-        body: JSON.stringify({ email: u.email }),
-      });
-      calls.push(res.status);
-      const body = (await res.json()) as { data: SocketToken; message: string[] };
-      if (!res.ok) throw Object.assign(new Error(body.message.join(", ")), { status: res.status });
-      return body.data;
-    };
-    proxy.cut("refuse");
-    const client = createOwnerClient({ url, getToken });
-    clients.push(client);
-    const rec = new Recorder<OwnerEvents>(client, ["consult:state"]);
-    // Four refusals in a row: more than a getter that fails for good is given (three retries).
-    await expect.poll(() => calls.length, { timeout: RECONNECT_WITHIN_MS }).toBeGreaterThanOrEqual(4);
-    expect(calls.slice(0, 4)).toEqual([503, 503, 503, 503]);
-    expect(client.status).toBe("connecting");
-    proxy.restore();
-    await rec.status("connected", RECONNECT_WITHIN_MS);
-    expect(rec.statuses).not.toContain("unauthorized");
-    expect(calls.at(-1)).toBe(200);
-  });
+  it(
+    "an SDK client whose token endpoint answers 503 during the cut keeps trying, and connects once it answers again",
+    SDK_TEST,
+    async () => {
+      const u = await seedUser(gw, app.id);
+      // The partner's token call, straight to the gateway's REST API: it reads the database too.
+      const calls: number[] = [];
+      const getToken = async (): Promise<SocketToken> => {
+        const res = await fetch(`${url}/api/v2/${app.name}/socket-token`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: basicAuth(app.name, app.secret) },
+          body: JSON.stringify({ email: u.email }),
+        });
+        calls.push(res.status);
+        const body = (await res.json()) as { data: SocketToken; message: string[] };
+        if (!res.ok) throw Object.assign(new Error(body.message.join(", ")), { status: res.status });
+        return body.data;
+      };
+      proxy.cut("refuse");
+      const client = createOwnerClient({ url, getToken });
+      clients.push(client);
+      const rec = new Recorder<OwnerEvents>(client, ["consult:state"]);
+      // Four refusals in a row: more than a getter that fails for good is given (three retries).
+      await expect.poll(() => calls.length, { timeout: RECONNECT_WITHIN_MS }).toBeGreaterThanOrEqual(4);
+      expect(calls.slice(0, 4)).toEqual([503, 503, 503, 503]);
+      expect(client.status).toBe("connecting");
+      proxy.restore();
+      await rec.status("connected", RECONNECT_WITHIN_MS);
+      expect(rec.statuses).not.toContain("unauthorized");
+      expect(calls.at(-1)).toBe(200);
+    },
+  );
 
   it("an SDK client with a bad token ends 'unauthorized' during a cut, as with the database up", SDK_TEST, async () => {
-    const getter = countingGetter(() => Promise.resolve({ token: "not-a-token", expires_at: new Date(Date.now() + 60_000).toISOString() }));
+    const getter = countingGetter(() =>
+      Promise.resolve({ token: "not-a-token", expires_at: new Date(Date.now() + 60_000).toISOString() }),
+    );
     proxy.cut("refuse");
     const client = createOwnerClient({ url, getToken: getter.get });
     clients.push(client);

@@ -21,7 +21,12 @@ describe("logs during a 3 s PostgreSQL cut with 200 handshakes", () => {
   });
 
   function handshake(token: string): Promise<string> {
-    const s: Socket = io(env.url + "/user", { auth: { token }, transports: ["websocket"], reconnection: false, forceNew: true });
+    const s: Socket = io(env.url + "/user", {
+      auth: { token },
+      transports: ["websocket"],
+      reconnection: false,
+      forceNew: true,
+    });
     return new Promise<string>((resolve) => {
       s.once("connect", () => resolve("connected"));
       s.once("connect_error", (err: Error) => resolve(err.message));

@@ -23,7 +23,10 @@ describe("Redis unreachable for a few seconds", () => {
       { REDIS_COMMAND_TIMEOUT_MS: "500", WRAPUP_MS: "0", USER_GRACE_MS: "60000" },
       { proxy: true },
     );
-    ({ gws: [gw], urls: [url] } = env);
+    ({
+      gws: [gw],
+      urls: [url],
+    } = env);
     proxy = env.proxy!;
   });
   afterAll(async () => {
@@ -64,7 +67,9 @@ describe("Redis unreachable for a few seconds", () => {
     expect(await gw.engine.stats()).toMatchObject({ queue_length: 1, open_consultations: 2 });
     // The active consultation ends; its vet is free and gets the waiting request.
     await expect
-      .poll(async () => (await v.ask("consult:end", { consultation_id: r1.data.consultation_id })).success, { timeout: 5000 })
+      .poll(async () => (await v.ask("consult:end", { consultation_id: r1.data.consultation_id })).success, {
+        timeout: 5000,
+      })
       .toBe(true);
     await u1.next("consult:ended", (p) => p.consultation_id === r1.data.consultation_id);
     await v.next("consult:offer", (p) => p.consultation_id === r2.data.consultation_id, 5000);
@@ -97,7 +102,9 @@ describe("Redis unreachable for a few seconds", () => {
     }
     // Registered by the retry, without reconnecting: the vet hears its presence, then works.
     await v.next("presence", (p) => p.reason === "connected", 10_000);
-    await expect.poll(async () => (await v.ask("presence:set", { status: "available" })).success, { timeout: 5000 }).toBe(true);
+    await expect
+      .poll(async () => (await v.ask("presence:set", { status: "available" })).success, { timeout: 5000 })
+      .toBe(true);
     const r = await u.ask("consult:request", { conversation_request: "chat", pet_id: owner.petId });
     expect(r.success).toBe(true);
     await v.next("consult:offer", (p) => p.consultation_id === r.data.consultation_id);

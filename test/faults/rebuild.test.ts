@@ -86,19 +86,35 @@ describe("rebuild after Redis restarts empty, two nodes", () => {
     // Rebuilt within a few seconds: both requests back in the queue in their order, the
     // offered one offered again (its vet was not excluded), the active one with its vet.
     await expect.poll(() => rebuildsTotal(gws), { timeout: 8000 }).toBe(2);
-    await v2.next("consult:offer", (p) => p.consultation_id === r2.data.consultation_id && v2.all("consult:offer").length > offersBefore, 8000);
+    await v2.next(
+      "consult:offer",
+      (p) => p.consultation_id === r2.data.consultation_id && v2.all("consult:offer").length > offersBefore,
+      8000,
+    );
     expect(await rebuildsTotal(gws)).toBe(2);
     const snap = await a.ctx.repos.ledger.get(r3.data.consultation_id);
     expect(snap?.status).toBe("queued");
-    const queue = (await (a.engine as unknown as { store: { snapshot(): Promise<{ queue: Array<{ id: string }> }> } }).store.snapshot()).queue;
+    const queue = (
+      await (
+        a.engine as unknown as { store: { snapshot(): Promise<{ queue: Array<{ id: string }> }> } }
+      ).store.snapshot()
+    ).queue;
     expect(queue.map((q) => q.id)).toEqual([r2.data.consultation_id, r3.data.consultation_id]);
     expect(await b.engine.stats()).toMatchObject({ queue_length: 2, open_consultations: 3 });
 
     // The active vet is busy with the same SIDs; the wrap-up vet is still in wrap-up.
-    const store = (a.engine as unknown as { store: { getVet(id: number): Promise<any>; getConsultation(id: string): Promise<any> } }).store;
+    const store = (
+      a.engine as unknown as { store: { getVet(id: number): Promise<any>; getConsultation(id: string): Promise<any> } }
+    ).store;
     // Node A registers its sockets again on its next tick after seeing the new epoch.
-    await expect.poll(() => store.getVet(vet1.id), { timeout: 3000 }).toMatchObject({ connections: 1, status: "available", activeConsultationIds: [r1.data.consultation_id] });
-    expect(await store.getConsultation(r1.data.consultation_id)).toMatchObject({ status: "active", vetId: vet1.id, channelSid });
+    await expect
+      .poll(() => store.getVet(vet1.id), { timeout: 3000 })
+      .toMatchObject({ connections: 1, status: "available", activeConsultationIds: [r1.data.consultation_id] });
+    expect(await store.getConsultation(r1.data.consultation_id)).toMatchObject({
+      status: "active",
+      vetId: vet1.id,
+      channelSid,
+    });
     const wv = await store.getVet(vetW.id);
     expect(wv).toMatchObject({ connections: 1, wrapupConsultationId: r4.data.consultation_id });
     expect(wv.wrapupUntil).toBeGreaterThan(Date.now());

@@ -7,7 +7,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Gateway } from "../../src/server.js";
 import { seedApp, seedUser, seedVet, userClient, vetClient, type TestClient } from "../support/actors.js";
-import { basicAuth, request, startGatewayBehindDbProxy, TEST_ADMIN_TOKEN, type GatewayBehindProxy } from "../support/gateway.js";
+import {
+  basicAuth,
+  request,
+  startGatewayBehindDbProxy,
+  TEST_ADMIN_TOKEN,
+  type GatewayBehindProxy,
+} from "../support/gateway.js";
 import type { TcpProxy } from "../support/tcp-proxy.js";
 
 const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
@@ -69,23 +75,26 @@ describe("record first: PostgreSQL cut behind a proxy", () => {
     await expect.poll(async () => (await request(url, "GET", "/readyz")).status, { timeout: 10_000 }).toBe(200);
   }
 
-  it.each(["refuse", "stall"] as const)("cut (%s) during accept: the vet gets 503, the owner hears nothing; after restore the vet accepts and the database agrees", async (mode) => {
-    const { u, vet, owner } = await pair();
-    const id = await requestAndOffer(owner, vet, u.petId);
-    await expect.poll(async () => (await audit(id)).offers.length, { timeout: 5000 }).toBe(1);
-    proxy.cut(mode);
-    const refused = await vet.ask("consult:accept", { consultation_id: id });
-    expect(refused).toMatchObject({ success: false, status_code: 503 });
-    await owner.none("consult:matched", () => true, 300);
-    await restore();
-    expect(await audit(id)).toMatchObject({ status: "offered", vet_id: null });
-    const accepted = await vet.ask("consult:accept", { consultation_id: id });
-    expect(accepted).toMatchObject({ success: true });
-    expect(await owner.next("consult:matched")).toMatchObject({ consultation_id: id });
-    const row = await audit(id);
-    expect(row).toMatchObject({ status: "active", channel_sid: accepted.data.channel });
-    expect(row.offers.map((o: any) => o.outcome)).toEqual(["accepted"]);
-  });
+  it.each(["refuse", "stall"] as const)(
+    "cut (%s) during accept: the vet gets 503, the owner hears nothing; after restore the vet accepts and the database agrees",
+    async (mode) => {
+      const { u, vet, owner } = await pair();
+      const id = await requestAndOffer(owner, vet, u.petId);
+      await expect.poll(async () => (await audit(id)).offers.length, { timeout: 5000 }).toBe(1);
+      proxy.cut(mode);
+      const refused = await vet.ask("consult:accept", { consultation_id: id });
+      expect(refused).toMatchObject({ success: false, status_code: 503 });
+      await owner.none("consult:matched", () => true, 300);
+      await restore();
+      expect(await audit(id)).toMatchObject({ status: "offered", vet_id: null });
+      const accepted = await vet.ask("consult:accept", { consultation_id: id });
+      expect(accepted).toMatchObject({ success: true });
+      expect(await owner.next("consult:matched")).toMatchObject({ consultation_id: id });
+      const row = await audit(id);
+      expect(row).toMatchObject({ status: "active", channel_sid: accepted.data.channel });
+      expect(row.offers.map((o: any) => o.outcome)).toEqual(["accepted"]);
+    },
+  );
 
   it("cut during end: 503, still active everywhere; after restore the end works", async () => {
     const { u, vet, owner } = await pair();
@@ -139,7 +148,11 @@ describe("record first: PostgreSQL cut behind a proxy", () => {
     const ok = await talk();
     expect(ok.status).toBe(200);
     expect(await vet.next("consult:assigned")).toMatchObject({ consultation_id: ok.body.data.consultation_id });
-    expect(await audit(ok.body.data.consultation_id)).toMatchObject({ status: "active", vet_id: v.id, channel_sid: ok.body.data.channel });
+    expect(await audit(ok.body.data.consultation_id)).toMatchObject({
+      status: "active",
+      vet_id: v.id,
+      channel_sid: ok.body.data.channel,
+    });
   });
 
   it("cut during consult:request: 503 and nothing queued", async () => {

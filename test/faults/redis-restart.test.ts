@@ -19,7 +19,11 @@ describe("gateway on a Redis that restarts empty", () => {
 
   beforeAll(async () => {
     env = await startGatewaysOnThrowawayRedis("redisrestart", { USER_GRACE_MS: "0" });
-    ({ redis, gws: [gw], urls: [url] } = env);
+    ({
+      redis,
+      gws: [gw],
+      urls: [url],
+    } = env);
   });
   afterAll(async () => {
     for (const c of clients) c.close();

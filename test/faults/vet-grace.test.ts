@@ -19,7 +19,11 @@ describe("vet gone or reloaded, two nodes on Redis", () => {
   };
 
   beforeAll(async () => {
-    t = await startTestGateway({ redis: true, nodes: 2, env: { VET_GRACE_MS: String(GRACE_MS), USER_GRACE_MS: "0", WRAPUP_MS: "0" } });
+    t = await startTestGateway({
+      redis: true,
+      nodes: 2,
+      env: { VET_GRACE_MS: String(GRACE_MS), USER_GRACE_MS: "0", WRAPUP_MS: "0" },
+    });
     app = await seedApp(t.gateway);
   });
   afterAll(async () => {
@@ -44,7 +48,11 @@ describe("vet gone or reloaded, two nodes on Redis", () => {
     const { vet, v, u, id, accepted } = await activeOnNode0();
     v.socket.io.engine.close(); // the transport drops, as when a page reloads
     const reloaded = track(await new TestClient(t.urls[1], "/vet", vet.token).ready());
-    expect(await reloaded.next("consult:state")).toMatchObject({ consultation_id: id, status: "active", channel: accepted.channel });
+    expect(await reloaded.next("consult:state")).toMatchObject({
+      consultation_id: id,
+      status: "active",
+      channel: accepted.channel,
+    });
     await u.none("consult:queued", (p) => p.reason === "vet_left", GRACE_MS + 400);
     expect((await reloaded.ask("consult:end", { consultation_id: id })).status_code).toBe(200);
   });
@@ -56,7 +64,10 @@ describe("vet gone or reloaded, two nodes on Redis", () => {
     await o.ask("consult:request", { conversation_request: "chat", pet_id: other.petId });
     v.socket.io.engine.close();
 
-    expect(await u.next("consult:queued", (p) => p.reason === "vet_left", GRACE_MS + 3000)).toMatchObject({ consultation_id: id, position: 1 });
+    expect(await u.next("consult:queued", (p) => p.reason === "vet_left", GRACE_MS + 3000)).toMatchObject({
+      consultation_id: id,
+      position: 1,
+    });
     const next = await seedVet(t.gateway);
     const n = track(await vetClient(t.urls[1], next.token));
     expect(await n.next("consult:offer")).toMatchObject({ consultation_id: id, transferred: true });

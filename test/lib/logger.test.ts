@@ -48,7 +48,11 @@ describe("logger redaction", () => {
         app: { name: "petcube", secret: secrets.nestedSecret, secretHash: secrets.hash },
         secret: secrets.secret,
         data: { twilioToken: secrets.twilioToken, socket_token: secrets.socketToken },
-        config: { gatewaySecret: secrets.gatewaySecret, adminToken: secrets.adminToken, twilio: { apiSecret: secrets.apiSecret } },
+        config: {
+          gatewaySecret: secrets.gatewaySecret,
+          adminToken: secrets.adminToken,
+          twilio: { apiSecret: secrets.apiSecret },
+        },
       },
       "request",
     );

@@ -18,7 +18,15 @@ describe("OutageLog", () => {
     ]);
     clock.advance(5000);
     log.flush();
-    expect(lines.slice(2)).toEqual([expect.objectContaining({ msg: "handshake refused (repeated)", cause: "ECONNREFUSED", repeats: 49, window_s: 5, namespace: "user" })]);
+    expect(lines.slice(2)).toEqual([
+      expect.objectContaining({
+        msg: "handshake refused (repeated)",
+        cause: "ECONNREFUSED",
+        repeats: 49,
+        window_s: 5,
+        namespace: "user",
+      }),
+    ]);
     // A new window starts with a line of its own.
     log.warn("handshake refused", refused());
     expect(lines).toHaveLength(4);
@@ -28,7 +36,9 @@ describe("OutageLog", () => {
   it("never logs a stack trace or the query's text", () => {
     const { logger, lines } = capturingLogger("info");
     const log = new OutageLog(logger, new ManualClock());
-    const drizzle = new Error("Failed query: select \"password_hash\" from \"vets\" where \"id\" = $1\nparams: 7", { cause: new Error("Connection terminated unexpectedly") });
+    const drizzle = new Error('Failed query: select "password_hash" from "vets" where "id" = $1\nparams: 7', {
+      cause: new Error("Connection terminated unexpectedly"),
+    });
     log.warn("handshake refused", drizzle);
     expect(lines).toHaveLength(1);
     const text = JSON.stringify(lines[0]);
@@ -41,7 +51,9 @@ describe("OutageLog", () => {
   it("names the cause by the first code in the chain, else the innermost message's first line", () => {
     expect(outageCause(new Error("Service Unavailable", { cause: refused() }))).toBe("ECONNREFUSED");
     expect(outageCause(Object.assign(new Error("canceling statement"), { code: "57014" }))).toBe("57014");
-    expect(outageCause(new Error("timeout exceeded when trying to connect\n at x"))).toBe("timeout exceeded when trying to connect");
+    expect(outageCause(new Error("timeout exceeded when trying to connect\n at x"))).toBe(
+      "timeout exceeded when trying to connect",
+    );
     expect(outageCause("not an error")).toBe("unknown");
   });
 });

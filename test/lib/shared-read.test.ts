@@ -40,7 +40,11 @@ describe("sharedRead", () => {
   it("a failed read is not kept: the next caller reads again at once", async () => {
     const clock = new ManualClock();
     let reads = 0;
-    const read = sharedRead(() => (++reads === 1 ? Promise.reject(new Error("away")) : Promise.resolve(reads)), 1000, clock);
+    const read = sharedRead(
+      () => (++reads === 1 ? Promise.reject(new Error("away")) : Promise.resolve(reads)),
+      1000,
+      clock,
+    );
     await expect(read()).rejects.toThrow("away");
     expect(await read()).toBe(2);
   });

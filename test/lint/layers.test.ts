@@ -71,7 +71,11 @@ describe("layer rules", () => {
     ["lib-imports-only-lib-and-protocol", "src/lib/storage-unavailable.ts", "src/db/errors.ts"],
     ["domain-imports-only-domain-lib-protocol", "src/domain/x.ts", "src/http/y.ts"],
     ["domain-imports-only-domain-lib-protocol", "src/domain/engine-config.ts", "src/config.ts"],
-    ["routing-store-imports-only-routing-store-domain-lib", "src/routing-store/memory/store.ts", "src/repositories/ledger.ts"],
+    [
+      "routing-store-imports-only-routing-store-domain-lib",
+      "src/routing-store/memory/store.ts",
+      "src/repositories/ledger.ts",
+    ],
     ["db-imports-only-db-and-lib", "src/db/schema.ts", "src/domain/types.ts"],
     ["repositories-not-auth-or-transports", "src/repositories/apps.ts", "src/auth/app-auth.ts"],
     ["repositories-not-auth-or-transports", "src/repositories/users.ts", "src/transport/validation.ts"],

@@ -21,11 +21,14 @@ function walk(dir: string): string[] {
 /** The source a test path names, or null. */
 function mirrored(rel: string): string | null {
   const [top] = rel.split("/");
-  const base = top === "web" || top === "deploy" ? ROOT : top === "support" ? path.join(ROOT, "test") : path.join(ROOT, "src");
+  const base =
+    top === "web" || top === "deploy" ? ROOT : top === "support" ? path.join(ROOT, "test") : path.join(ROOT, "src");
   const stem = rel.replace(/\.test(-d)?\.ts$/, "");
   // The stem itself: a module, a script or a folder of them.
-  for (const ext of [".ts", ".lua"]) if (existsSync(path.join(base, stem + ext))) return path.relative(ROOT, path.join(base, stem + ext));
-  if (existsSync(path.join(base, stem)) && statSync(path.join(base, stem)).isDirectory()) return path.relative(ROOT, path.join(base, stem));
+  for (const ext of [".ts", ".lua"])
+    if (existsSync(path.join(base, stem + ext))) return path.relative(ROOT, path.join(base, stem + ext));
+  if (existsSync(path.join(base, stem)) && statSync(path.join(base, stem)).isDirectory())
+    return path.relative(ROOT, path.join(base, stem));
   // One aspect of a module: its folder is named for the module.
   const owner = path.join(base, path.dirname(stem));
   for (const ext of [".ts", ".lua"]) if (existsSync(owner + ext)) return path.relative(ROOT, owner + ext);

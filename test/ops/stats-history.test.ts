@@ -16,7 +16,10 @@ const STEP = 10_000;
 
 /** Counts a test sets by hand (the routing engine's part is tested elsewhere). */
 function counts(initial = 0) {
-  const c = { queue: initial, stats: () => Promise.resolve({ queue_length: c.queue, vets: { available: 2 }, open_consultations: c.queue }) };
+  const c = {
+    queue: initial,
+    stats: () => Promise.resolve({ queue_length: c.queue, vets: { available: 2 }, open_consultations: c.queue }),
+  };
   return c as typeof c & CountsSource;
 }
 
@@ -42,8 +45,22 @@ describe("stats history", () => {
     const { step_s, window_s, samples } = await h.history();
     expect({ step_s, window_s }).toEqual({ step_s: 10, window_s: 3600 });
     expect(samples).toEqual([
-      { t: "2026-01-01T12:00:00.000Z", queue_length: 1, vets: { available: 2, away: 0, busy: 0, offline: 0 }, open_consultations: 1, matches: 0, match_latency_ms: null },
-      { t: "2026-01-01T12:00:10.000Z", queue_length: 4, vets: { available: 2, away: 0, busy: 0, offline: 0 }, open_consultations: 4, matches: 2, match_latency_ms: { p50: 80, p95: 120, max: 120 } },
+      {
+        t: "2026-01-01T12:00:00.000Z",
+        queue_length: 1,
+        vets: { available: 2, away: 0, busy: 0, offline: 0 },
+        open_consultations: 1,
+        matches: 0,
+        match_latency_ms: null,
+      },
+      {
+        t: "2026-01-01T12:00:10.000Z",
+        queue_length: 4,
+        vets: { available: 2, away: 0, busy: 0, offline: 0 },
+        open_consultations: 4,
+        matches: 2,
+        match_latency_ms: { p50: 80, p95: 120, max: 120 },
+      },
     ]);
 
     // An hour of steps later the first two have aged out.
@@ -91,7 +108,9 @@ describe("stats history", () => {
     it("stores a node's latencies in one write per flush, and samples a step only after every node could flush", async () => {
       const p = uniqueRedisPrefix("statsbatch");
       const sent: string[][] = [];
-      const counting = { sendCommand: <T>(args: ReadonlyArray<string>) => (sent.push([...args]), redis.sendCommand<T>([...args])) };
+      const counting = {
+        sendCommand: <T>(args: ReadonlyArray<string>) => (sent.push([...args]), redis.sendCommand<T>([...args])),
+      };
       const clock = new ManualClock(Date.UTC(2026, 0, 1, 12, 0, 0, 500));
       const source = counts(0);
       const sampler = createStatsHistory({ source, clock, logger, redis, prefix: p, flushMs: 40 });
@@ -131,14 +150,23 @@ describe("stats history", () => {
     // One second into the step: past the wait for other nodes' latencies (Redis history).
     const clock = new ManualClock(Date.UTC(2026, 0, 1, 12, 0, 1));
     const t = await startTestGateway({ redis: true, clock });
-    const get = () => request(t.url, "GET", "/admin/v1/stats/history", { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+    const get = () =>
+      request(t.url, "GET", "/admin/v1/stats/history", { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
     try {
       expect((await request(t.url, "GET", "/admin/v1/stats/history")).status).toBe(401);
       const first = await get();
       expect(first.status).toBe(200);
       expect(first.body).toMatchObject({ success: true, data: { step_s: 10, window_s: 3600 } });
       expect(first.body.data.samples).toEqual([
-        { t: "2026-01-01T12:00:00.000Z", queue_length: 0, waiting_advice: 0, vets: expect.objectContaining({ available: 0, away: 0, busy: 0, offline: 0 }), open_consultations: 0, matches: 0, match_latency_ms: null },
+        {
+          t: "2026-01-01T12:00:00.000Z",
+          queue_length: 0,
+          waiting_advice: 0,
+          vets: expect.objectContaining({ available: 0, away: 0, busy: 0, offline: 0 }),
+          open_consultations: 0,
+          matches: 0,
+          match_latency_ms: null,
+        },
       ]);
 
       const app = await seedApp(t.gateway);
@@ -154,7 +182,12 @@ describe("stats history", () => {
       clock.advance(10_000);
       await expect.poll(async () => (await get()).body.data.samples.length, { timeout: 5000 }).toBe(2);
       const second = (await get()).body.data.samples[1];
-      expect(second).toMatchObject({ t: "2026-01-01T12:00:10.000Z", open_consultations: 1, matches: 1, match_latency_ms: { p50: 1500, p95: 1500, max: 1500 } });
+      expect(second).toMatchObject({
+        t: "2026-01-01T12:00:10.000Z",
+        open_consultations: 1,
+        matches: 1,
+        match_latency_ms: { p50: 1500, p95: 1500, max: 1500 },
+      });
       expect(second.vets.busy).toBe(1);
       owner.close();
       vet.close();

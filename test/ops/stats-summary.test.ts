@@ -39,10 +39,20 @@ describe.each(["postgres", "pglite"] as const)("the summary of a scripted day on
     const repos = createRepositories(database);
     appA = (await repos.apps.create({ name: "sum-a", secret: "sum-a-secret-0123456789" })).id;
     appB = (await repos.apps.create({ name: "sum-b", secret: "sum-b-secret-0123456789" })).id;
-    vet1 = (await repos.vets.create({ email: "v1@sum.example", password: "password-123", firstName: "V", lastName: "One" })).id;
-    vet2 = (await repos.vets.create({ email: "v2@sum.example", password: "password-123", firstName: "V", lastName: "Two" })).id;
+    vet1 = (
+      await repos.vets.create({ email: "v1@sum.example", password: "password-123", firstName: "V", lastName: "One" })
+    ).id;
+    vet2 = (
+      await repos.vets.create({ email: "v2@sum.example", password: "password-123", firstName: "V", lastName: "Two" })
+    ).id;
     const owner = async (appId: number, n: number) =>
-      (await repos.users.register(appId, { email: `o${String(n)}@sum.example`, firstName: "O", lastName: null, role: "users", emergencyFund: 0 }, at("00:00:00"))).user.id;
+      (
+        await repos.users.register(
+          appId,
+          { email: `o${String(n)}@sum.example`, firstName: "O", lastName: null, role: "users", emergencyFund: 0 },
+          at("00:00:00"),
+        )
+      ).user.id;
     const ownerA = await owner(appA, 1);
     const ownerB = await owner(appB, 2);
     // The day, per app and vet:
@@ -52,10 +62,27 @@ describe.each(["postgres", "pglite"] as const)("the summary of a scripted day on
     const rows: Array<typeof consultations.$inferInsert> = [];
     const add = (appId: number, userId: number, created: string, c: Partial<typeof consultations.$inferInsert>) => {
       const id = randomUUID();
-      rows.push({ id, appId, userId, type: "chat", source: "socket", status: "queued", createdAt: at(created), updatedAt: at(created), ...c });
+      rows.push({
+        id,
+        appId,
+        userId,
+        type: "chat",
+        source: "socket",
+        status: "queued",
+        createdAt: at(created),
+        updatedAt: at(created),
+        ...c,
+      });
       return id;
     };
-    const matched = (appId: number, userId: number, created: string, vetId: number, wait: number, handle: number | null) =>
+    const matched = (
+      appId: number,
+      userId: number,
+      created: string,
+      vetId: number,
+      wait: number,
+      handle: number | null,
+    ) =>
       add(appId, userId, created, {
         vetId,
         status: handle === null ? "active" : "ended",
@@ -91,7 +118,16 @@ describe.each(["postgres", "pglite"] as const)("the summary of a scripted day on
 
   const check = async () => {
     const s = await summary.summary({ from: DAY, to: DAY });
-    expect(s).toMatchObject({ from: DAY, to: DAY, app_id: null, vet_id: null, requests: 9, matched: 6, cancelled_before_match: 2, expired: 1 });
+    expect(s).toMatchObject({
+      from: DAY,
+      to: DAY,
+      app_id: null,
+      vet_id: null,
+      requests: 9,
+      matched: 6,
+      cancelled_before_match: 2,
+      expired: 1,
+    });
     expect(s.abandonment_rate).toBeCloseTo(2 / 9, 4);
     expect(s.wait_s.avg).toBeCloseTo((10 + 20 + 30 + 40 + 5 + 120) / 6, 3);
     // Nearest rank of 5, 10, 20, 30, 40, 120 s.
@@ -112,7 +148,13 @@ describe.each(["postgres", "pglite"] as const)("the summary of a scripted day on
     expect(s.days).toHaveLength(1);
     expect(s.days[0]).toMatchObject({ day: DAY, requests: 9, matched: 6 });
     const onlyB = await summary.summary({ from: DAY, to: DAY, appId: appB });
-    expect(onlyB).toMatchObject({ app_id: appB, requests: 3, matched: 2, cancelled_before_match: 1, by_outcome: { resolved: 1 } });
+    expect(onlyB).toMatchObject({
+      app_id: appB,
+      requests: 3,
+      matched: 2,
+      cancelled_before_match: 1,
+      by_outcome: { resolved: 1 },
+    });
     const onlyVet1 = await summary.summary({ from: DAY, to: DAY, vetId: vet1 });
     expect(onlyVet1).toMatchObject({ requests: 4, matched: 4, cancelled_before_match: 0, expired: 0 });
     const twoDays = await summary.summary({ from: DAY, to: "2026-11-11" });
@@ -134,12 +176,21 @@ describe.each(["postgres", "pglite"] as const)("the summary of a scripted day on
     const rowsOfDay = () => database.db.$count(statsDaily, eq(statsDaily.day, DAY));
     expect(await rowsOfDay()).toBe(0); // the active consultation keeps it open
     expect(await database.db.$count(statsDaily, eq(statsDaily.day, "2026-11-11"))).toBe(1); // the next day had nothing open: closed
-    await database.db.update(consultations).set({ status: "ended", endedAt: at("13:00:00") }).where(eq(consultations.status, "active"));
+    await database.db
+      .update(consultations)
+      .set({ status: "ended", endedAt: at("13:00:00") })
+      .where(eq(consultations.status, "active"));
     // Ended now: handled 13:00 - 12:00:40 = 3560 s; one more ended, the rest unchanged.
     const s = await summary.summary({ from: DAY, to: DAY });
     expect(await rowsOfDay()).toBe(4); // per app and vet: A with vet 1 and without, B with vet 2 and without
     expect(s.handle_s.avg).toBeCloseTo((300 + 600 + 900 + 60 + 1200 + 3560) / 6, 3);
-    expect(s).toMatchObject({ requests: 9, matched: 6, cancelled_before_match: 2, expired: 1, by_outcome: { resolved: 2, follow_up: 1 } });
+    expect(s).toMatchObject({
+      requests: 9,
+      matched: 6,
+      cancelled_before_match: 2,
+      expired: 1,
+      by_outcome: { resolved: 2, follow_up: 1 },
+    });
     // Read again from the stored rows alone.
     const again = await summary.summary({ from: DAY, to: DAY });
     expect(again).toEqual(s);
@@ -172,15 +223,29 @@ describe("GET /admin/v1/stats/summary", () => {
   afterAll(async () => {
     await t?.close();
   });
-  const get = (query: string) => request(t.url, "GET", `/admin/v1/stats/summary${query}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+  const get = (query: string) =>
+    request(t.url, "GET", `/admin/v1/stats/summary${query}`, {
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+    });
 
   it("answers the last 30 days by default, a given range, and 422 for bad dates, reversed or too long ranges", async () => {
     const def = await get("");
     expect(def.status).toBe(200);
     expect(def.body.data.days).toHaveLength(30);
-    expect(def.body.data).toMatchObject({ requests: 0, abandonment_rate: 0, wait_s: { avg: null, p50: null, p90: null } });
+    expect(def.body.data).toMatchObject({
+      requests: 0,
+      abandonment_rate: 0,
+      wait_s: { avg: null, p50: null, p90: null },
+    });
     expect((await get("?from=2026-11-01&to=2026-11-07")).body.data.days).toHaveLength(7);
-    for (const q of ["?from=2026-13-01", "?to=yesterday", "?from=2026-11-08&to=2026-11-07", "?from=2024-01-01&to=2026-01-01", "?app_id=x", "?nope=1"]) {
+    for (const q of [
+      "?from=2026-13-01",
+      "?to=yesterday",
+      "?from=2026-11-08&to=2026-11-07",
+      "?from=2024-01-01&to=2026-01-01",
+      "?app_id=x",
+      "?nope=1",
+    ]) {
       const res = await get(q);
       expect(res.status, q).toBe(422);
     }

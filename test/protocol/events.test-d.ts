@@ -51,7 +51,11 @@ type OwnerCalls = {
 
 /** What an SDK method resolves to, per method. */
 type SdkResults<Client, Calls> = {
-  [M in keyof Calls]: M extends keyof Client ? (Client[M] extends (...args: never[]) => Promise<infer R> ? R : never) : never;
+  [M in keyof Calls]: M extends keyof Client
+    ? Client[M] extends (...args: never[]) => Promise<infer R>
+      ? R
+      : never
+    : never;
 };
 /** What the map says each method should resolve to: the ack's data, nothing when it is only `true`. */
 type MapResults<C extends ClientEventTable, Calls extends Record<string, keyof C>> = {
@@ -114,15 +118,23 @@ describe("SDK against the map", () => {
     expectTypeOf<{ consultation_id: Call[0] }>().toEqualTypeOf<VetSends<"call:start">>();
     type Transfer = Args<VetClient["transfer"]>;
     type TransferOpts = NonNullable<Transfer[2]>;
-    expectTypeOf<{ consultation_id: Transfer[0]; to: Transfer[1]; note?: TransferOpts["note"]; mode?: TransferOpts["mode"] }>().toEqualTypeOf<
-      VetSends<"consult:transfer">
+    expectTypeOf<{
+      consultation_id: Transfer[0];
+      to: Transfer[1];
+      note?: TransferOpts["note"];
+      mode?: TransferOpts["mode"];
+    }>().toEqualTypeOf<VetSends<"consult:transfer">>();
+    expectTypeOf<{ consultation_id: Args<VetClient["cancelTransfer"]>[0] }>().toEqualTypeOf<
+      VetSends<"consult:transfer_cancel">
     >();
-    expectTypeOf<{ consultation_id: Args<VetClient["cancelTransfer"]>[0] }>().toEqualTypeOf<VetSends<"consult:transfer_cancel">>();
     expectTypeOf<{ consultation_id: Args<VetClient["leave"]>[0] }>().toEqualTypeOf<VetSends<"consult:leave">>();
     type Feedback = Args<VetClient["sendFeedback"]>;
-    expectTypeOf<{ consultation_id: Feedback[0]; recommendation: Feedback[1]; reason: Feedback[2]; outcome: Feedback[3] }>().toEqualTypeOf<
-      VetSends<"consult:feedback">
-    >();
+    expectTypeOf<{
+      consultation_id: Feedback[0];
+      recommendation: Feedback[1];
+      reason: Feedback[2];
+      outcome: Feedback[3];
+    }>().toEqualTypeOf<VetSends<"consult:feedback">>();
 
     expectTypeOf<Args<OwnerClient["request"]>>().toEqualTypeOf<[OwnerSends<"consult:request">]>();
     expectTypeOf<ConsultRequest>().toEqualTypeOf<OwnerSends<"consult:request">>();

@@ -26,8 +26,22 @@ describe.each(["postgres", "pglite"] as const)("directory on %s", (kind) => {
   });
 
   it("vet(): the stored skills; cached 30 s, unless fresh or forgotten", async () => {
-    const vet = await repos.vets.create({ email: "dir@example.com", password: "pw-12345678", firstName: "D", lastName: "V", species: ["dog"], languages: ["en", "de"], maxChats: 2 });
-    expect((await directory.vet(vet.id))?.skills).toEqual({ species: ["dog"], languages: ["en", "de"], maxChats: 2, licenses: [], version: 0 });
+    const vet = await repos.vets.create({
+      email: "dir@example.com",
+      password: "pw-12345678",
+      firstName: "D",
+      lastName: "V",
+      species: ["dog"],
+      languages: ["en", "de"],
+      maxChats: 2,
+    });
+    expect((await directory.vet(vet.id))?.skills).toEqual({
+      species: ["dog"],
+      languages: ["en", "de"],
+      maxChats: 2,
+      licenses: [],
+      version: 0,
+    });
     await repos.vets.update(vet.id, { species: ["cat"] });
     // The cache keeps cards off the match path...
     expect((await directory.vet(vet.id))?.skills.species).toEqual(["dog"]);
@@ -37,7 +51,13 @@ describe.each(["postgres", "pglite"] as const)("directory on %s", (kind) => {
     // ...and PATCH on this node drops the entry.
     await repos.vets.update(vet.id, { maxChats: null });
     directory.forgetVet(vet.id);
-    expect((await directory.vet(vet.id))?.skills).toEqual({ species: ["cat"], languages: ["en", "de"], maxChats: null, licenses: [], version: 2 });
+    expect((await directory.vet(vet.id))?.skills).toEqual({
+      species: ["cat"],
+      languages: ["en", "de"],
+      maxChats: null,
+      licenses: [],
+      version: 2,
+    });
     await repos.vets.update(vet.id, { languages: ["fr"] });
     clock.advance(30_000);
     expect((await directory.vet(vet.id))?.skills.languages).toEqual(["fr"]);
@@ -47,13 +67,19 @@ describe.each(["postgres", "pglite"] as const)("directory on %s", (kind) => {
   it("requestProfile(): protectedOwner only for a subscribed protect_users owner", async () => {
     const app = await repos.apps.create({ name: `dir-${kind}`, secret: "s".repeat(16) });
     const register = async (email: string, role: "users" | "protect_users") =>
-      (await repos.users.register(app.id, { email, firstName: "O", role, emergencyFund: role === "protect_users" ? 100 : 0 }, now, { name: "Rex", species: "dog" })) as {
+      (await repos.users.register(
+        app.id,
+        { email, firstName: "O", role, emergencyFund: role === "protect_users" ? 100 : 0 },
+        now,
+        { name: "Rex", species: "dog" },
+      )) as {
         user: { id: number };
         pet: { id: number };
       };
     const plain = await register("plain@example.com", "users");
     const prot = await register("prot@example.com", "protect_users");
-    const profile = (r: { user: { id: number }; pet: { id: number } }) => directory.requestProfile(app.id, r.user.id, r.pet.id);
+    const profile = (r: { user: { id: number }; pet: { id: number } }) =>
+      directory.requestProfile(app.id, r.user.id, r.pet.id);
 
     expect(await profile(plain)).toMatchObject({ protectedOwner: false });
     expect(await profile(prot)).toMatchObject({ protectedOwner: true, user: { id: prot.user.id } });

@@ -110,7 +110,9 @@ describe("planUserAction", () => {
   it("refuses protect_users → users while subscribed", () => {
     const p = planUserAction(prot, { role: "users" });
     expect(p.ok).toBe(false);
-    expect(p.ok ? [] : p.messages).toEqual(["The role cannot change from protect_users to users unless the user is cancelled."]);
+    expect(p.ok ? [] : p.messages).toEqual([
+      "The role cannot change from protect_users to users unless the user is cancelled.",
+    ]);
     expect(planUserAction(prot, { role: "users", status: "subscribed" }).ok).toBe(false);
   });
 
@@ -126,19 +128,43 @@ describe("planUserAction", () => {
 
   it("allows it when an earlier call cancelled, also re-subscribing in the same call", () => {
     const cancelled = { ...prot, status: "cancelled" };
-    expect(planUserAction(cancelled, { role: "users" })).toMatchObject({ ok: true, role: "users", status: "cancelled", statusChanged: false });
-    expect(planUserAction(cancelled, { role: "users", status: "subscribed" })).toMatchObject({ ok: true, status: "subscribed", statusChanged: true });
+    expect(planUserAction(cancelled, { role: "users" })).toMatchObject({
+      ok: true,
+      role: "users",
+      status: "cancelled",
+      statusChanged: false,
+    });
+    expect(planUserAction(cancelled, { role: "users", status: "subscribed" })).toMatchObject({
+      ok: true,
+      status: "subscribed",
+      statusChanged: true,
+    });
   });
 
   it("upgrading to protect_users needs an emergency fund", () => {
     const plain = { role: "users", status: "subscribed", emergencyFund: 0 };
     expect(planUserAction(plain, { role: "protect_users" }).ok).toBe(false);
-    expect(planUserAction(plain, { role: "protect_users", emergencyFund: 500 })).toMatchObject({ ok: true, role: "protect_users", emergencyFund: 500, statusChanged: false });
+    expect(planUserAction(plain, { role: "protect_users", emergencyFund: 500 })).toMatchObject({
+      ok: true,
+      role: "protect_users",
+      emergencyFund: 500,
+      statusChanged: false,
+    });
   });
 
   it("keeps unspecified values and flags status changes only", () => {
-    expect(planUserAction(prot, {})).toEqual({ ok: true, role: "protect_users", status: "subscribed", emergencyFund: 3000, statusChanged: false });
-    expect(planUserAction(prot, { status: "cancelled" })).toMatchObject({ status: "cancelled", statusChanged: true, emergencyFund: 3000 });
+    expect(planUserAction(prot, {})).toEqual({
+      ok: true,
+      role: "protect_users",
+      status: "subscribed",
+      emergencyFund: 3000,
+      statusChanged: false,
+    });
+    expect(planUserAction(prot, { status: "cancelled" })).toMatchObject({
+      status: "cancelled",
+      statusChanged: true,
+      emergencyFund: 3000,
+    });
     expect(planUserAction(prot, { emergencyFund: 10 })).toMatchObject({ emergencyFund: 10 });
   });
 });

@@ -79,7 +79,9 @@ export function ledgerContract(name: string, make: () => Promise<LedgerFixture>)
         createdAt: new Date(T0),
         endedAt: null,
       });
-      expect(await ledger.history(c.id)).toEqual([{ from: null, to: "queued", at: new Date(T0), detail: { source: "rest" } }]);
+      expect(await ledger.history(c.id)).toEqual([
+        { from: null, to: "queued", at: new Date(T0), detail: { source: "rest" } },
+      ]);
     });
 
     it("create stores the routing attributes; openConsultations returns them (absent = null, normal)", async () => {
@@ -117,16 +119,24 @@ export function ledgerContract(name: string, make: () => Promise<LedgerFixture>)
       expect(await ledger.changeCare(c.id, "advice", base + 120_000, detail)).toBe(true);
       // A retry after a half-done attempt goes on; no second event.
       expect(await ledger.changeCare(c.id, "advice", base + 121_000, detail)).toBe(true);
-      const events = (await ledger.history(c.id)).filter((e) => (e.detail as { reason?: string } | null)?.reason === "no_licensed_vet");
+      const events = (await ledger.history(c.id)).filter(
+        (e) => (e.detail as { reason?: string } | null)?.reason === "no_licensed_vet",
+      );
       expect(events).toEqual([{ from: "queued", to: "queued", at: new Date(base + 120_000), detail }]);
-      expect((await ledger.openConsultations()).find((o) => o.id === c.id)).toMatchObject({ care: "advice", status: "queued" });
+      expect((await ledger.openConsultations()).find((o) => o.id === c.id)).toMatchObject({
+        care: "advice",
+        status: "queued",
+      });
       // Offered still waits; taken does not.
       const offered = await created({ createdAt: base + 1 });
       await ledger.offerMade(offered.id, vet, base + 2, base + 30_000, false);
       expect(await ledger.changeCare(offered.id, "advice", base + 3, detail)).toBe(true);
       await ledger.transition(offered.id, "active", base + 4, { vetId: vet });
       expect(await ledger.changeCare(offered.id, "treatment", base + 5, detail)).toBe(false);
-      expect((await ledger.openConsultations()).find((o) => o.id === offered.id)).toMatchObject({ care: "advice", status: "active" });
+      expect((await ledger.openConsultations()).find((o) => o.id === offered.id)).toMatchObject({
+        care: "advice",
+        status: "active",
+      });
       await ledger.transition(c.id, "cancelled", base + 200_000);
       expect(await ledger.changeCare(c.id, "treatment", base + 200_001, detail)).toBe(false);
       expect(await ledger.changeCare(randomUUID(), "advice", base, detail)).toBe(false);
@@ -158,7 +168,12 @@ export function ledgerContract(name: string, make: () => Promise<LedgerFixture>)
       await ledger.note(c.id, T0 + 25, { call_status: "accepted" });
       await ledger.transition(c.id, "ended", T0 + 30, { endedBy: "vet" });
 
-      expect(await ledger.get(c.id)).toMatchObject({ status: "ended", vetId: vet, channelSid, endedAt: new Date(T0 + 30) });
+      expect(await ledger.get(c.id)).toMatchObject({
+        status: "ended",
+        vetId: vet,
+        channelSid,
+        endedAt: new Date(T0 + 30),
+      });
       expect(await ledger.history(c.id)).toEqual([
         { from: null, to: "queued", at: new Date(T0), detail: { source: "socket" } },
         { from: "queued", to: "offered", at: new Date(T0 + 10), detail: { vet_id: vet, requested: false } },
@@ -192,7 +207,11 @@ export function ledgerContract(name: string, make: () => Promise<LedgerFixture>)
       await ledger.transition(cold.id, "active", T0 + 2, { vetId: vet });
       await ledger.referralAccepted(cold.id, otherVet, vet, true, T0 + 4, offer, { ...detail, mode: "cold" });
       await ledger.vetLeft(cold.id, vet, T0 + 5, { referral: "left", vet_id: vet });
-      expect((await ledger.history(cold.id)).map((h) => h.detail)).toEqual([{ source: "socket" }, null, { ...detail, mode: "cold" }]);
+      expect((await ledger.history(cold.id)).map((h) => h.detail)).toEqual([
+        { source: "socket" },
+        null,
+        { ...detail, mode: "cold" },
+      ]);
       // Not active: nothing happens.
       const queued = await created();
       await ledger.referralAccepted(queued.id, otherVet, vet, true, T0 + 4, offer, detail);
@@ -202,7 +221,10 @@ export function ledgerContract(name: string, make: () => Promise<LedgerFixture>)
     it("a transition to active can resolve the vet's offer in the same write", async () => {
       const c = await created();
       await ledger.offerMade(c.id, vet, T0 + 1, T0 + 30_001, false);
-      await ledger.transition(c.id, "active", T0 + 2, { vetId: vet, resolvedOffer: { vetId: vet, outcome: "accepted" } });
+      await ledger.transition(c.id, "active", T0 + 2, {
+        vetId: vet,
+        resolvedOffer: { vetId: vet, outcome: "accepted" },
+      });
       expect(await ledger.offersOf(c.id)).toEqual([{ vetId: vet, outcome: "accepted" }]);
       expect(await ledger.get(c.id)).toMatchObject({ status: "active", vetId: vet, endedAt: null });
     });
@@ -300,7 +322,13 @@ export function ledgerContract(name: string, make: () => Promise<LedgerFixture>)
       await ledger.offerMade(c.id, otherVet, T0 + 45, T0 + 60, false); // late offer: the row is still written
       expect((await ledger.get(c.id))?.status).toBe("queued");
       expect(await ledger.offersOf(c.id)).toEqual([{ vetId: otherVet, outcome: null }]);
-      expect((await ledger.history(c.id)).map((h) => h.to)).toEqual(["queued", "offered", "offered", "active", "queued"]);
+      expect((await ledger.history(c.id)).map((h) => h.to)).toEqual([
+        "queued",
+        "offered",
+        "offered",
+        "active",
+        "queued",
+      ]);
     });
 
     it("a terminal status applies even when older, and then sticks", async () => {
@@ -312,7 +340,14 @@ export function ledgerContract(name: string, make: () => Promise<LedgerFixture>)
       await ledger.transition(c.id, "expired", T0 + 80); // another terminal one
       await ledger.offerEnded(c.id, vet, "timeout", T0 + 90, true);
       expect(await ledger.get(c.id)).toMatchObject({ status: "ended", endedAt: new Date(T0 + 40) });
-      expect((await ledger.history(c.id)).map((h) => h.to)).toEqual(["queued", "ended", "active", "queued", "expired", "queued"]);
+      expect((await ledger.history(c.id)).map((h) => h.to)).toEqual([
+        "queued",
+        "ended",
+        "active",
+        "queued",
+        "expired",
+        "queued",
+      ]);
     });
 
     it("patch fields always apply, even with a status that does not; absent fields keep their value", async () => {
@@ -377,11 +412,17 @@ export function ledgerContract(name: string, make: () => Promise<LedgerFixture>)
       const active = await created({ createdAt: base + 3 });
       const channelSid = sid("CH");
       await ledger.offerMade(active.id, otherVet, base + 40, base + 30_040, false);
-      await ledger.transition(active.id, "active", base + 50, { vetId: otherVet, channelSid, resolvedOffer: { vetId: otherVet, outcome: "accepted" } });
+      await ledger.transition(active.id, "active", base + 50, {
+        vetId: otherVet,
+        channelSid,
+        resolvedOffer: { vetId: otherVet, outcome: "accepted" },
+      });
       const ended = await created({ createdAt: base + 4 });
       await ledger.transition(ended.id, "cancelled", base + 60);
 
-      const open = (await ledger.openConsultations()).filter((o) => [queued.id, offered.id, active.id, ended.id].includes(o.id));
+      const open = (await ledger.openConsultations()).filter((o) =>
+        [queued.id, offered.id, active.id, ended.id].includes(o.id),
+      );
       expect(open.map((o) => o.id)).toEqual([offered.id, queued.id, active.id]);
       expect(open[0]).toMatchObject({ status: "offered", excludedVetIds: [vet], createdAt: base + 1, vetId: null });
       expect(open[1]).toEqual({
@@ -406,15 +447,31 @@ export function ledgerContract(name: string, make: () => Promise<LedgerFixture>)
         care: "treatment",
         adviceFallback: false,
       });
-      expect(open[2]).toMatchObject({ status: "active", vetId: otherVet, channelSid, acceptedAt: base + 50, excludedVetIds: [], transferredAt: null });
+      expect(open[2]).toMatchObject({
+        status: "active",
+        vetId: otherVet,
+        channelSid,
+        acceptedAt: base + 50,
+        excludedVetIds: [],
+        transferredAt: null,
+      });
     });
 
     it("openConsultations: a consultation handed back by its vet (vet_left) says when, and excludes that vet", async () => {
       const base = T0 + 5_500_000;
       const c = await created({ createdAt: base });
       await ledger.offerMade(c.id, vet, base + 10, base + 30_010, false);
-      await ledger.transition(c.id, "active", base + 20, { vetId: vet, resolvedOffer: { vetId: vet, outcome: "accepted" } });
-      await ledger.transition(c.id, "queued", base + 90_000, {}, { reason: "vet_left", from_vet_id: vet, cause: "vet_left" });
+      await ledger.transition(c.id, "active", base + 20, {
+        vetId: vet,
+        resolvedOffer: { vetId: vet, outcome: "accepted" },
+      });
+      await ledger.transition(
+        c.id,
+        "queued",
+        base + 90_000,
+        {},
+        { reason: "vet_left", from_vet_id: vet, cause: "vet_left" },
+      );
       const [open] = (await ledger.openConsultations()).filter((o) => o.id === c.id);
       expect(open).toMatchObject({ status: "queued", transferredAt: base + 90_000, excludedVetIds: [vet] });
     });

@@ -27,8 +27,20 @@ describe.each(["postgres", "pglite"] as const)("webhook rows of cancelled reques
   beforeAll(async () => {
     if (kind === "postgres") tdb = await createTestDatabase("stmts");
     database = await openDatabase(tdb ? { url: tdb.url } : { pgliteDir: "memory://" });
-    appId = (await new AppRepository(database.db).create({ name: "hooks", secret: "hooks-secret-0123456789", webhookUrl: "https://partner.example/hooks" })).id;
-    userId = (await new UserRepository(database.db).register(appId, { email: "o@example.com", firstName: "O", role: "users", emergencyFund: 0 }, new Date(T0))).user.id;
+    appId = (
+      await new AppRepository(database.db).create({
+        name: "hooks",
+        secret: "hooks-secret-0123456789",
+        webhookUrl: "https://partner.example/hooks",
+      })
+    ).id;
+    userId = (
+      await new UserRepository(database.db).register(
+        appId,
+        { email: "o@example.com", firstName: "O", role: "users", emergencyFund: 0 },
+        new Date(T0),
+      )
+    ).user.id;
     ledger = new ConsultationLedger(database);
   });
   afterAll(async () => {
@@ -37,7 +49,13 @@ describe.each(["postgres", "pglite"] as const)("webhook rows of cancelled reques
   });
 
   const types = async (id: string) =>
-    (await database.db.select({ type: webhookOutbox.type }).from(webhookOutbox).where(eq(webhookOutbox.consultationId, id)).orderBy(webhookOutbox.id)).map((r) => r.type);
+    (
+      await database.db
+        .select({ type: webhookOutbox.type })
+        .from(webhookOutbox)
+        .where(eq(webhookOutbox.consultationId, id))
+        .orderBy(webhookOutbox.id)
+    ).map((r) => r.type);
 
   async function queued(): Promise<string> {
     const c = queuedRequest({ id: randomUUID(), appId, userId, createdAt: T0 });
@@ -68,7 +86,10 @@ describe.each(["postgres", "pglite"] as const)("webhook rows of cancelled reques
   });
 
   it("talk-to-vet: consultation.matched is dated at the accept, so its body shows the vet", async () => {
-    const c = queuedRequest({ id: randomUUID(), appId, userId, createdAt: T0 }, { status: "active", vetId: null, acceptedAt: T0 + 3 });
+    const c = queuedRequest(
+      { id: randomUUID(), appId, userId, createdAt: T0 },
+      { status: "active", vetId: null, acceptedAt: T0 + 3 },
+    );
     await ledger.create(c, "rest");
     const rows = await database.db.select().from(webhookOutbox).where(eq(webhookOutbox.consultationId, c.id));
     expect(rows.map((r) => [r.type, r.occurredAt.getTime()])).toEqual([["consultation.matched", T0 + 3]]);

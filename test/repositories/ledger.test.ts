@@ -14,8 +14,18 @@ async function fixture(kind: "postgres" | "pglite"): Promise<LedgerFixture> {
   const vets = new VetRepository(database.db);
   const appA = await apps.create({ name: "app-a", secret: "secret-a-0123456789" });
   const appB = await apps.create({ name: "app-b", secret: "secret-b-0123456789" });
-  const vetA = await vets.create({ email: "who@example.com", password: "pw-12345678", firstName: "Dr", lastName: "Who" });
-  const vetB = await vets.create({ email: "kim@example.com", password: "pw-12345678", firstName: "Ana", lastName: "Kim" });
+  const vetA = await vets.create({
+    email: "who@example.com",
+    password: "pw-12345678",
+    firstName: "Dr",
+    lastName: "Who",
+  });
+  const vetB = await vets.create({
+    email: "kim@example.com",
+    password: "pw-12345678",
+    firstName: "Ana",
+    lastName: "Kim",
+  });
   const { user, pet } = await new UserRepository(database.db).register(
     appA.id,
     { email: "o@example.com", firstName: "O", role: "users", emergencyFund: 0 },

@@ -30,8 +30,22 @@ describe.each(["postgres", "pglite"] as const)("pet history on %s", (kind) => {
   const ids: Record<string, string> = {};
 
   const live = (pet: number, createdAt: number, type: "chat" | "video" = "chat"): LiveConsultation => ({
-    id: randomUUID(), appId, userId, petId: pet, type, status: "queued", seq: 1, createdAt, queueDeadline: createdAt + 600_000,
-    requestedVetId: null, offer: null, excludedVetIds: [], vetId: null, acceptedAt: null, channelSid: null, roomSid: null,
+    id: randomUUID(),
+    appId,
+    userId,
+    petId: pet,
+    type,
+    status: "queued",
+    seq: 1,
+    createdAt,
+    queueDeadline: createdAt + 600_000,
+    requestedVetId: null,
+    offer: null,
+    excludedVetIds: [],
+    vetId: null,
+    acceptedAt: null,
+    channelSid: null,
+    roomSid: null,
     profile: { user: { id: userId, first_name: "O", last_name: null, email: "o@example.com" }, pet: null },
   });
 
@@ -50,7 +64,8 @@ describe.each(["postgres", "pglite"] as const)("pet history on %s", (kind) => {
     userId = user.id;
     petId = pet!.id;
     otherPetId = (await repos.pets.create(appId, userId, { name: "Tom", species: "cat" }, new Date(T0))).id;
-    const vet = (label: string, first: string) => repos.vets.create({ email: `${label}@example.com`, password: "password-123", firstName: first, lastName: "Vet" });
+    const vet = (label: string, first: string) =>
+      repos.vets.create({ email: `${label}@example.com`, password: "password-123", firstName: first, lastName: "Vet" });
     vetA = (await vet("hist-a", "Ana")).id;
     vetB = (await vet("hist-b", "Ben")).id;
     stranger = (await vet("hist-c", "Cy")).id;
@@ -94,7 +109,14 @@ describe.each(["postgres", "pglite"] as const)("pet history on %s", (kind) => {
     const { rows, total } = await reader.page(petId, 1, 20);
     expect(total).toBe(2);
     expect(rows.map((r) => r.consultationId)).toEqual([ids.b, ids.a]);
-    expect(rows[0]).toMatchObject({ type: "chat", vetId: vetB, vetFirstName: "Ben", outcome: null, recommendation: null, reason: null });
+    expect(rows[0]).toMatchObject({
+      type: "chat",
+      vetId: vetB,
+      vetFirstName: "Ben",
+      outcome: null,
+      recommendation: null,
+      reason: null,
+    });
     expect(rows[1]).toMatchObject({
       type: "video",
       vetId: vetA,

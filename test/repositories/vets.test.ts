@@ -24,7 +24,9 @@ describe.each(["postgres", "pglite"] as const)("vets on %s", (kind) => {
 
   it("vets: case-insensitive email, constant-shape login, 409 on duplicates", async () => {
     expect(vet.email).toBe("dr.who@example.com");
-    await expect(vets.create({ email: "DR.WHO@example.com", password: "x-12345678", firstName: "a", lastName: "b" })).rejects.toMatchObject({
+    await expect(
+      vets.create({ email: "DR.WHO@example.com", password: "x-12345678", firstName: "a", lastName: "b" }),
+    ).rejects.toMatchObject({
       status: 409,
     });
     const found = await vets.findCredentials("DR.who@example.com");
@@ -58,7 +60,13 @@ describe.each(["postgres", "pglite"] as const)("vets on %s", (kind) => {
   });
 
   it("skills version: 0 at creation; every update of species, languages, max_chats or licenses adds one in the same write; active alone does not", async () => {
-    const v = await vets.create({ email: "version@example.com", password: "pw-12345678", firstName: "V", lastName: "N", species: ["dog"] });
+    const v = await vets.create({
+      email: "version@example.com",
+      password: "pw-12345678",
+      firstName: "V",
+      lastName: "N",
+      species: ["dog"],
+    });
     expect(v.skillsVersion).toBe(0);
     expect(vetSkillsOf(v)).toEqual({ species: ["dog"], languages: ["en"], maxChats: null, licenses: [], version: 0 });
     expect((await vets.update(v.id, { species: ["cat"] }))?.skillsVersion).toBe(1);
@@ -69,7 +77,13 @@ describe.each(["postgres", "pglite"] as const)("vets on %s", (kind) => {
     expect((await vets.update(v.id, { active: false }))?.skillsVersion).toBe(4);
     expect((await vets.update(v.id, { active: true, maxChats: null }))?.skillsVersion).toBe(5);
     expect((await vets.update(v.id, { licenses: ["US-CA", "GB"] }))?.skillsVersion).toBe(6);
-    expect(vetSkillsOf((await vets.findById(v.id))!)).toEqual({ species: ["cat"], languages: ["fr"], maxChats: null, licenses: ["US-CA", "GB"], version: 6 });
+    expect(vetSkillsOf((await vets.findById(v.id))!)).toEqual({
+      species: ["cat"],
+      languages: ["fr"],
+      maxChats: null,
+      licenses: ["US-CA", "GB"],
+      version: 6,
+    });
     // Concurrent writers are ordered by the row lock: each gets a distinct version.
     const versions = await Promise.all([1, 2, 3, 4, 5].map((n) => vets.update(v.id, { maxChats: n })));
     expect(versions.map((r) => r!.skillsVersion).sort((a, b) => a - b)).toEqual([7, 8, 9, 10, 11]);

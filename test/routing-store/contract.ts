@@ -53,7 +53,7 @@ export function newRequest(over: Partial<NewLiveConsultation> = {}): NewLiveCons
       user: { id: userId, first_name: "Ann", last_name: null, email: `u${userId}@example.test` },
       // A float beyond 14 significant digits, an empty array and an empty object: the
       // profile must come back exactly as given.
-      pet: { id: 7, name: "Rex / \"Rexy\" ü", weight_kg: 12.345678901234567, allergies: [], meta: {}, chip: null },
+      pet: { id: 7, name: 'Rex / "Rexy" ü', weight_kg: 12.345678901234567, allergies: [], meta: {}, chip: null },
     },
     ...over,
   };
@@ -184,7 +184,11 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
       it("becoming available resets idleSince; staying available does not", async () => {
         await store.addVetConnection(1, "a", "n1", T0);
         const r1 = await store.setVetStatus(1, "available", T0 + 100);
-        expect(r1).toEqual({ presence: expect.objectContaining({ status: "available", idleSince: T0 + 100 }), released: null, offer: null });
+        expect(r1).toEqual({
+          presence: expect.objectContaining({ status: "available", idleSince: T0 + 100 }),
+          released: null,
+          offer: null,
+        });
         const r2 = await store.setVetStatus(1, "available", T0 + 200);
         expect(r2.presence?.idleSince).toBe(T0 + 100);
         await store.setVetStatus(1, "away", T0 + 300);
@@ -280,11 +284,17 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         await offer(a.consultation, 1);
         const refused = newRequest({ appId: 5 });
         await expect(store.enqueue(refused, 2)).rejects.toBeInstanceOf(AppQueueFullError);
-        await expect(store.enqueue(refused, 2)).rejects.toMatchObject({ appId: 5, message: "Too many consultations are waiting for this app." });
+        await expect(store.enqueue(refused, 2)).rejects.toMatchObject({
+          appId: 5,
+          message: "Too many consultations are waiting for this app.",
+        });
         expect(await store.getConsultation(refused.id)).toBeNull();
         expect(await store.findOpenByUser(5, refused.userId)).toBeNull();
         // A user with an open consultation gets it back even when the app is full.
-        expect(await store.enqueue(newRequest({ appId: 5, userId: b.consultation.userId }), 2)).toMatchObject({ created: false, position: 2 });
+        expect(await store.enqueue(newRequest({ appId: 5, userId: b.consultation.userId }), 2)).toMatchObject({
+          created: false,
+          position: 2,
+        });
         // Other apps, and no cap (0, the default), are not limited.
         expect((await store.enqueue(newRequest({ appId: 6 }), 2)).created).toBe(true);
         expect((await store.enqueue(newRequest({ appId: 5 }))).created).toBe(true);
@@ -300,7 +310,8 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
 
       it("with a cap, the count follows every step into and out of the queue: finish, accept, revertAccept, transfer, restore", async () => {
         const ask = async () => (await store.enqueue(newRequest({ appId: 9 }), 2)).consultation;
-        const refused = () => expect(store.enqueue(newRequest({ appId: 9 }), 2)).rejects.toBeInstanceOf(AppQueueFullError);
+        const refused = () =>
+          expect(store.enqueue(newRequest({ appId: 9 }), 2)).rejects.toBeInstanceOf(AppQueueFullError);
         await onlineVet(1, T0, "n1");
         const a = await ask();
         const b = await ask();
@@ -332,7 +343,9 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
       });
 
       it("with a cap, racing requests of one app never queue more than the cap", async () => {
-        const results = await Promise.allSettled(Array.from({ length: 12 }, () => store.enqueue(newRequest({ appId: 8 }), 5)));
+        const results = await Promise.allSettled(
+          Array.from({ length: 12 }, () => store.enqueue(newRequest({ appId: 8 }), 5)),
+        );
         expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(5);
         expect(results.filter((r) => r.status === "rejected" && r.reason instanceof AppQueueFullError)).toHaveLength(7);
         expect((await store.snapshot()).queue.filter((c) => c.appId === 8)).toHaveLength(5);
@@ -353,24 +366,42 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const r = await store.claimOffer(c.id, 1, T0 + 10, T0 + 10 + OFFER_MS, rulesFor(1));
         expect(r.ok).toBe(true);
         if (!r.ok) return;
-        expect(r.consultation).toMatchObject({ id: c.id, status: "offered", offer: { vetId: 1, offeredAt: T0 + 10, expiresAt: T0 + 10 + OFFER_MS } });
+        expect(r.consultation).toMatchObject({
+          id: c.id,
+          status: "offered",
+          offer: { vetId: 1, offeredAt: T0 + 10, expiresAt: T0 + 10 + OFFER_MS },
+        });
         expect(await store.getConsultation(c.id)).toEqual(r.consultation);
         expect((await store.getVet(1))?.offerConsultationId).toBe(c.id);
         expect(await eligibleNow(1)).toBe(false);
-        expect(await store.claimDue(T0 + 10 + OFFER_MS, 10)).toEqual([{ kind: "offer", ref: c.id, at: T0 + 10 + OFFER_MS }]);
+        expect(await store.claimDue(T0 + 10 + OFFER_MS, 10)).toEqual([
+          { kind: "offer", ref: c.id, at: T0 + 10 + OFFER_MS },
+        ]);
       });
 
       it("refuses a request that is not queued", async () => {
         await onlineVet(1);
         await onlineVet(2);
-        expect(await store.claimOffer("nope", 1, T0, T0 + OFFER_MS, rulesFor(1))).toEqual({ ok: false, reason: "consultation_not_queued" });
+        expect(await store.claimOffer("nope", 1, T0, T0 + OFFER_MS, rulesFor(1))).toEqual({
+          ok: false,
+          reason: "consultation_not_queued",
+        });
         const c = await enqueue();
         await offer(c, 1);
-        expect(await store.claimOffer(c.id, 2, T0, T0 + OFFER_MS, rulesFor(1))).toEqual({ ok: false, reason: "consultation_not_queued" });
+        expect(await store.claimOffer(c.id, 2, T0, T0 + OFFER_MS, rulesFor(1))).toEqual({
+          ok: false,
+          reason: "consultation_not_queued",
+        });
         await store.acceptOffer(c.id, 1, T0 + 1);
-        expect(await store.claimOffer(c.id, 2, T0, T0 + OFFER_MS, rulesFor(1))).toEqual({ ok: false, reason: "consultation_not_queued" });
+        expect(await store.claimOffer(c.id, 2, T0, T0 + OFFER_MS, rulesFor(1))).toEqual({
+          ok: false,
+          reason: "consultation_not_queued",
+        });
         // The request is checked before the vet.
-        expect(await store.claimOffer("nope", 99, T0, T0 + OFFER_MS, rulesFor(1))).toEqual({ ok: false, reason: "consultation_not_queued" });
+        expect(await store.claimOffer("nope", 99, T0, T0 + OFFER_MS, rulesFor(1))).toEqual({
+          ok: false,
+          reason: "consultation_not_queued",
+        });
       });
 
       it("refuses ineligible vets, agreeing with isEligible()", async () => {
@@ -420,10 +451,16 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const c = await enqueue();
         await offer(c, 1);
         await store.releaseOffer(c.id, 1);
-        expect(await store.claimOffer(c.id, 1, T0 + 2, T0 + OFFER_MS, rulesFor(1))).toEqual({ ok: false, reason: "vet_excluded" });
+        expect(await store.claimOffer(c.id, 1, T0 + 2, T0 + OFFER_MS, rulesFor(1))).toEqual({
+          ok: false,
+          reason: "vet_excluded",
+        });
         // Eligibility is checked before exclusion.
         await store.setVetStatus(1, "away", T0 + 3);
-        expect(await store.claimOffer(c.id, 1, T0 + 3, T0 + OFFER_MS, rulesFor(1))).toEqual({ ok: false, reason: "vet_not_eligible" });
+        expect(await store.claimOffer(c.id, 1, T0 + 3, T0 + OFFER_MS, rulesFor(1))).toEqual({
+          ok: false,
+          reason: "vet_not_eligible",
+        });
         expect((await store.claimOffer(c.id, 2, T0 + 4, T0 + OFFER_MS, rulesFor(1))).ok).toBe(true);
       });
     });
@@ -506,7 +543,13 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect(r.offer).toEqual({ vetId: 1, offeredAt: T0, expiresAt: T0 + OFFER_MS });
         expect(await store.revertAccept(c.id, 1, r.offer!)).toBe("offered");
         const back = await store.getConsultation(c.id);
-        expect(back).toMatchObject({ status: "offered", vetId: null, acceptedAt: null, offer: offered.offer, seq: c.seq });
+        expect(back).toMatchObject({
+          status: "offered",
+          vetId: null,
+          acceptedAt: null,
+          offer: offered.offer,
+          seq: c.seq,
+        });
         expect(await store.getVet(1)).toMatchObject({ offerConsultationId: c.id, activeConsultationIds: [] });
         expect((await store.snapshot()).queue.map((q) => q.id)).toEqual([c.id]);
         expect(await drainDeadlines()).toEqual([
@@ -527,7 +570,12 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         await offer(other, 1, T0 + 2, 2); // capacity 2: the vet takes another offer meanwhile
         expect(await store.revertAccept(c.id, 2, r.offer!)).toBeNull();
         expect(await store.revertAccept(c.id, 1, r.offer!)).toBe("queued");
-        expect(await store.getConsultation(c.id)).toMatchObject({ status: "queued", offer: null, vetId: null, excludedVetIds: [] });
+        expect(await store.getConsultation(c.id)).toMatchObject({
+          status: "queued",
+          offer: null,
+          vetId: null,
+          excludedVetIds: [],
+        });
         expect(await store.getVet(1)).toMatchObject({ offerConsultationId: other.id, activeConsultationIds: [] });
         const r2 = await store.claimOffer(c.id, 2, T0 + 3, T0 + OFFER_MS, rulesFor(1));
         expect(r2).toEqual({ ok: false, reason: "vet_not_eligible" }); // unknown vet 2; the request is claimable again
@@ -567,7 +615,12 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
           [b.id, "queued", null, [1]],
         ]);
         expect((await store.getVet(2))?.offerConsultationId).toBeNull();
-        expect((await drainDeadlines()).filter((d) => d.kind === "queue").map((d) => d.ref).sort()).toEqual([a.id, b.id].sort());
+        expect(
+          (await drainDeadlines())
+            .filter((d) => d.kind === "queue")
+            .map((d) => d.ref)
+            .sort(),
+        ).toEqual([a.id, b.id].sort());
         // A request made after the restore still comes after them.
         const later = await enqueue();
         expect(later.seq).toBeGreaterThan(b.seq);
@@ -595,7 +648,13 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const c = await enqueue();
         await offer(c, 1);
         const r = await store.releaseOffer(c.id, 1);
-        expect(r?.consultation).toMatchObject({ id: c.id, status: "queued", offer: null, excludedVetIds: [1], seq: c.seq });
+        expect(r?.consultation).toMatchObject({
+          id: c.id,
+          status: "queued",
+          offer: null,
+          excludedVetIds: [1],
+          seq: c.seq,
+        });
         expect(r?.offer).toEqual({ vetId: 1, offeredAt: T0, expiresAt: T0 + OFFER_MS });
         expect(await store.getConsultation(c.id)).toEqual(r?.consultation);
         expect(await store.getVet(1)).toMatchObject({ status: "available", offerConsultationId: null });
@@ -656,7 +715,11 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         await onlineVet(1);
         const c = await activeWith(1);
         await store.finish(c.id, T0 + 5000, null);
-        expect(await store.getVet(1)).toMatchObject({ activeConsultationIds: [], wrapupUntil: null, idleSince: T0 + 5000 });
+        expect(await store.getVet(1)).toMatchObject({
+          activeConsultationIds: [],
+          wrapupUntil: null,
+          idleSince: T0 + 5000,
+        });
         expect(await eligibleNow(1)).toBe(true);
       });
 
@@ -725,10 +788,19 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
 
     describe("restore", () => {
       const BIG = T0; // rebuild uses created_at (ms) as seq
-      const restored = (over: Partial<LiveConsultation> = {}): LiveConsultation => ({ ...newRequest(over), seq: BIG, ...over });
+      const restored = (over: Partial<LiveConsultation> = {}): LiveConsultation => ({
+        ...newRequest(over),
+        seq: BIG,
+        ...over,
+      });
 
       it("queued ones go back at their seq with excluded vets and the queue deadline; enqueue comes after", async () => {
-        const second = restored({ seq: BIG + 20, createdAt: T0 + 20, queueDeadline: T0 + 20 + QUEUE_MS, excludedVetIds: [3] });
+        const second = restored({
+          seq: BIG + 20,
+          createdAt: T0 + 20,
+          queueDeadline: T0 + 20 + QUEUE_MS,
+          excludedVetIds: [3],
+        });
         const first = restored({ seq: BIG + 10, createdAt: T0 + 10, queueDeadline: T0 + 10 + QUEUE_MS });
         expect(await store.restore(second)).toBe(true);
         expect(await store.restore(first)).toBe(true);
@@ -742,7 +814,10 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect(await store.findOpenByUser(1, first.userId)).toEqual(first);
         // Offers skip the excluded vet.
         await onlineVet(3);
-        expect(await store.claimOffer(second.id, 3, T0, T0 + OFFER_MS, rulesFor(1))).toEqual({ ok: false, reason: "vet_excluded" });
+        expect(await store.claimOffer(second.id, 3, T0, T0 + OFFER_MS, rulesFor(1))).toEqual({
+          ok: false,
+          reason: "vet_excluded",
+        });
         const due = await drainDeadlines();
         expect(due).toContainEqual({ kind: "queue", ref: first.id, at: T0 + 10 + QUEUE_MS });
         expect(due).toContainEqual({ kind: "queue", ref: second.id, at: T0 + 20 + QUEUE_MS });
@@ -779,7 +854,11 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
       it("restoreWrapup puts the vet in wrap-up with its deadline, at least until the given time", async () => {
         expect(await store.restoreWrapup(6, "c-x", T0 + 60_000)).toBe(true);
         expect(await store.restoreWrapup(6, "c-y", T0 + 30_000)).toBe(false);
-        expect(await store.getVet(6)).toMatchObject({ connections: 0, wrapupUntil: T0 + 60_000, wrapupConsultationId: "c-x" });
+        expect(await store.getVet(6)).toMatchObject({
+          connections: 0,
+          wrapupUntil: T0 + 60_000,
+          wrapupConsultationId: "c-x",
+        });
         await onlineVet(6);
         expect(await eligibleNow(6)).toBe(false);
         expect(await drainDeadlines()).toEqual([{ kind: "wrapup", ref: "6", at: T0 + 60_000 }]);
@@ -821,7 +900,13 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const r = await store.assignDirect(input, 1, T0 + 10, rulesFor(1));
         expect(r.ok).toBe(true);
         if (!r.ok) return;
-        expect(r.consultation).toMatchObject({ id: input.id, status: "active", vetId: 1, acceptedAt: T0 + 10, offer: null });
+        expect(r.consultation).toMatchObject({
+          id: input.id,
+          status: "active",
+          vetId: 1,
+          acceptedAt: T0 + 10,
+          offer: null,
+        });
         expect(typeof r.consultation.seq).toBe("number");
         expect(r.consultation.profile).toEqual(input.profile);
         expect(await store.getConsultation(input.id)).toEqual(r.consultation);
@@ -829,14 +914,23 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect((await store.getVet(1))?.activeConsultationIds).toEqual([input.id]);
         expect((await store.snapshot()).queue).toEqual([]);
         // At capacity now.
-        expect(await store.assignDirect(newRequest(), 1, T0 + 11, rulesFor(1))).toEqual({ ok: false, reason: "vet_not_eligible" });
+        expect(await store.assignDirect(newRequest(), 1, T0 + 11, rulesFor(1))).toEqual({
+          ok: false,
+          reason: "vet_not_eligible",
+        });
         expect((await store.assignDirect(newRequest(), 1, T0 + 11, rulesFor(2))).ok).toBe(true);
       });
 
       it("refuses an ineligible vet", async () => {
         await store.addVetConnection(1, "a", "n1", T0); // away
-        expect(await store.assignDirect(newRequest(), 1, T0, rulesFor(1))).toEqual({ ok: false, reason: "vet_not_eligible" });
-        expect(await store.assignDirect(newRequest(), 99, T0, rulesFor(1))).toEqual({ ok: false, reason: "vet_not_eligible" });
+        expect(await store.assignDirect(newRequest(), 1, T0, rulesFor(1))).toEqual({
+          ok: false,
+          reason: "vet_not_eligible",
+        });
+        expect(await store.assignDirect(newRequest(), 99, T0, rulesFor(1))).toEqual({
+          ok: false,
+          reason: "vet_not_eligible",
+        });
         await onlineVet(2);
         await offer(await enqueue(), 2);
         const input = newRequest();
@@ -896,7 +990,10 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const a = await activeWith(1);
         await store.transfer(a.id, T0 + 10, T0 + QUEUE_MS);
         await store.endWrapup(1, T0 + 10);
-        expect(await store.claimOffer(a.id, 1, T0 + 20, T0 + 20 + OFFER_MS, rulesFor(1))).toEqual({ ok: false, reason: "vet_excluded" });
+        expect(await store.claimOffer(a.id, 1, T0 + 20, T0 + 20 + OFFER_MS, rulesFor(1))).toEqual({
+          ok: false,
+          reason: "vet_excluded",
+        });
         await onlineVet(2);
         await offer(a, 2, T0 + 20);
         const acc = await store.acceptOffer(a.id, 2, T0 + 30);
@@ -998,7 +1095,12 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect(n1.released).toHaveLength(1);
         expect(n1.released[0].vetId).toBe(1);
         expect(n1.released[0].offer).toMatchObject({ vetId: 1 });
-        expect(n1.released[0].consultation).toMatchObject({ id: c.id, status: "queued", offer: null, excludedVetIds: [1] });
+        expect(n1.released[0].consultation).toMatchObject({
+          id: c.id,
+          status: "queued",
+          offer: null,
+          excludedVetIds: [1],
+        });
         expect(n1.disconnectedUsers).toEqual([{ appId: 1, userId: 100 }]);
 
         expect(await store.getVet(1)).toMatchObject({ connections: 0, offerConsultationId: null });
@@ -1047,13 +1149,24 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const r = await store.removeNode("n1", T0 + 1);
         expect(r.nodeId).toBe("n1");
         expect(r.offlineVetIds).toEqual([1]);
-        expect(r.released).toEqual([{ consultation: await store.getConsultation(c.id), vetId: 1, offer: { vetId: 1, offeredAt: T0, expiresAt: T0 + OFFER_MS } }]);
+        expect(r.released).toEqual([
+          {
+            consultation: await store.getConsultation(c.id),
+            vetId: 1,
+            offer: { vetId: 1, offeredAt: T0, expiresAt: T0 + OFFER_MS },
+          },
+        ]);
         expect(r.released[0].consultation).toMatchObject({ status: "queued", excludedVetIds: [1] });
         expect(r.disconnectedUsers).toEqual([{ appId: 2, userId: 200 }]);
         // Removed, so not reaped later.
         expect(await store.reapDeadNodes(T0 + 100_000)).toEqual([]);
         // Removing a node with nothing on it is harmless.
-        expect(await store.removeNode("ghost", T0)).toEqual({ nodeId: "ghost", offlineVetIds: [], released: [], disconnectedUsers: [] });
+        expect(await store.removeNode("ghost", T0)).toEqual({
+          nodeId: "ghost",
+          offlineVetIds: [],
+          released: [],
+          disconnectedUsers: [],
+        });
       });
     });
 
@@ -1073,7 +1186,12 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         expect(v.skills).toEqual({ species: ["dog", "cat"], languages: ["es", "en"], maxChats: 3, version: 1 });
         await store.setVetSkills(1, { species: [], languages: ["fr"], maxChats: null, version: 2 });
         expect((await store.getVet(1))!.skills).toEqual({ species: [], languages: ["fr"], maxChats: null, version: 2 });
-        expect((await store.snapshot()).vets[0].skills).toEqual({ species: [], languages: ["fr"], maxChats: null, version: 2 });
+        expect((await store.snapshot()).vets[0].skills).toEqual({
+          species: [],
+          languages: ["fr"],
+          maxChats: null,
+          version: 2,
+        });
         // A second connection without skills keeps them.
         await store.addVetConnection(1, "v1-b", "n1", T0);
         expect((await store.getVet(1))!.skills?.languages).toEqual(["fr"]);
@@ -1082,7 +1200,10 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
       describe("skills versions: an older version never replaces a newer one", () => {
         const catsV5: VetSkills = { species: ["cat"], languages: ["fr"], maxChats: 2, version: 5 };
         const dogsV4: VetSkills = { species: ["dog"], languages: ["en"], maxChats: null, version: 4 };
-        const skillsOf = async (vetId: number) => ({ vet: (await store.getVet(vetId))!.skills, snapshot: (await store.snapshot()).vets.find((v) => v.vetId === vetId)?.skills });
+        const skillsOf = async (vetId: number) => ({
+          vet: (await store.getVet(vetId))!.skills,
+          snapshot: (await store.snapshot()).vets.find((v) => v.vetId === vetId)?.skills,
+        });
 
         it("setVetSkills newer, then a connect that read older skills: the newer stay, and routing uses them", async () => {
           await skilled(1, { ...dogsV4, version: 3 });
@@ -1121,7 +1242,14 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
 
         it("a vet routing does not know yet: setVetSkills creates it offline with them; its first connect with older skills keeps them", async () => {
           await store.setVetSkills(7, catsV5);
-          expect(await store.getVet(7)).toMatchObject({ vetId: 7, status: "away", connections: 0, offerConsultationId: null, activeConsultationIds: [], skills: catsV5 });
+          expect(await store.getVet(7)).toMatchObject({
+            vetId: 7,
+            status: "away",
+            connections: 0,
+            offerConsultationId: null,
+            activeConsultationIds: [],
+            skills: catsV5,
+          });
           expect(isEligible((await store.getVet(7))!, 1)).toBe(false);
           const v = await store.addVetConnection(7, "v7-a", "n1", T0 + 5, dogsV4);
           expect(v).toMatchObject({ status: "away", connections: 1, idleSince: T0 + 5, skills: catsV5 });
@@ -1256,7 +1384,11 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
       it("the place answered on enqueue counts those aged into the new request's class or higher, offered ones too, and not those gone", async () => {
         const AGING = 60_000;
         const at = (createdAt: number, priority?: "emergency" | "protected") =>
-          store.enqueue(newRequest({ createdAt, queueDeadline: createdAt + QUEUE_MS, ...(priority ? { priority } : {}) }), 0, AGING);
+          store.enqueue(
+            newRequest({ createdAt, queueDeadline: createdAt + QUEUE_MS, ...(priority ? { priority } : {}) }),
+            0,
+            AGING,
+          );
         const now = T0 + 10 * AGING;
         const first = (await at(now - 2 * AGING)).consultation; // normal, aged two steps: emergency now
         await at(now - 2 * AGING + 1); // normal, a millisecond short of two steps: protected now
@@ -1265,7 +1397,9 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const gone = (await at(now - 5 * AGING)).consultation; // normal, aged: but it ends
         await onlineVet(1);
         // Offered, so still in the queue (it is first in serving order).
-        expect((await store.claimOffer(first.id, 1, now, now + 30_000, { ...rulesFor(1), priorityAgingMs: AGING })).ok).toBe(true);
+        expect(
+          (await store.claimOffer(first.id, 1, now, now + 30_000, { ...rulesFor(1), priorityAgingMs: AGING })).ok,
+        ).toBe(true);
         await store.finish(gone.id, now, null);
         // An emergency: behind the two aged into emergency, itself counted.
         expect((await at(now, "emergency")).position).toBe(3);
@@ -1277,8 +1411,16 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
 
       it("assignDirect checks species and channel but not language", async () => {
         await skilled(1, { species: ["dog"], languages: ["en"] });
-        expect(await store.assignDirect(newRequest({ species: "cat" }), 1, T0, rulesFor(1))).toEqual({ ok: false, reason: "vet_not_eligible" });
-        const r = await store.assignDirect(newRequest({ species: "dog", language: "fr", type: "video" }), 1, T0, rulesFor(3));
+        expect(await store.assignDirect(newRequest({ species: "cat" }), 1, T0, rulesFor(1))).toEqual({
+          ok: false,
+          reason: "vet_not_eligible",
+        });
+        const r = await store.assignDirect(
+          newRequest({ species: "dog", language: "fr", type: "video" }),
+          1,
+          T0,
+          rulesFor(3),
+        );
         expect(r.ok).toBe(true);
         expect((await store.getVet(1))!.holdsVideo).toBe(true);
       });
@@ -1288,8 +1430,16 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const c = await enqueue({ species: "rabbit", language: "de", priority: "protected" });
         expect(c).toMatchObject({ species: "rabbit", language: "de", priority: "protected" });
         const offered = await claim(c, 1, T0 + 60_000);
-        expect(offered.ok && offered.consultation).toMatchObject({ species: "rabbit", language: "de", priority: "protected" });
-        expect((await store.snapshot()).queue[0]).toMatchObject({ species: "rabbit", language: "de", priority: "protected" });
+        expect(offered.ok && offered.consultation).toMatchObject({
+          species: "rabbit",
+          language: "de",
+          priority: "protected",
+        });
+        expect((await store.snapshot()).queue[0]).toMatchObject({
+          species: "rabbit",
+          language: "de",
+          priority: "protected",
+        });
       });
     });
 
@@ -1356,7 +1506,12 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const lateEmergency = await enqueue({ priority: "emergency" });
 
         const head = await store.headSnapshot(1);
-        expect(head.queue.map((q) => q.id)).toEqual([...early.map((c) => c.id), lateProtected.id, handed.id, lateEmergency.id]);
+        expect(head.queue.map((q) => q.id)).toEqual([
+          ...early.map((c) => c.id),
+          lateProtected.id,
+          handed.id,
+          lateEmergency.id,
+        ]);
         expect(head.truncated).toBe(true); // `late` waits behind it
         expect(head.queue.map((q) => q.id)).not.toContain(late.id);
         for (const q of head.queue) expect(q).not.toHaveProperty("profile");
@@ -1365,15 +1520,22 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const full = await store.snapshot();
         const byId = new Map(full.queue.map((q) => [q.id, q]));
         for (const q of head.queue) expect(q).toEqual(byId.get(q.id));
-        expect([...head.vets].sort((a, b) => a.vetId - b.vetId)).toEqual([...full.vets].sort((a, b) => a.vetId - b.vetId));
+        expect([...head.vets].sort((a, b) => a.vetId - b.vetId)).toEqual(
+          [...full.vets].sort((a, b) => a.vetId - b.vetId),
+        );
 
         // Offered or finished, an urgent one leaves the head; released, it is back.
         await onlineVet(3); // free while vets 1 and 2 hold offers
         await offer(lateEmergency, 2, T0 + 3, 3);
         await store.finish(handed.id, T0 + 4, null);
-        expect((await store.headSnapshot(1)).queue.map((q) => q.id).slice(QUEUE_HEAD_LIMIT)).toEqual([lateProtected.id]);
+        expect((await store.headSnapshot(1)).queue.map((q) => q.id).slice(QUEUE_HEAD_LIMIT)).toEqual([
+          lateProtected.id,
+        ]);
         await store.releaseOffer(lateEmergency.id, 2);
-        expect((await store.headSnapshot(1)).queue.map((q) => q.id).slice(QUEUE_HEAD_LIMIT)).toEqual([lateProtected.id, lateEmergency.id]);
+        expect((await store.headSnapshot(1)).queue.map((q) => q.id).slice(QUEUE_HEAD_LIMIT)).toEqual([
+          lateProtected.id,
+          lateEmergency.id,
+        ]);
         // Short queues: the head is every waiting request.
         for (const c of early) await store.finish(c.id, T0 + 5, null);
         const short = await store.headSnapshot(1);
@@ -1396,7 +1558,11 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
       const dogs: LiveConsultation[] = [dog];
       for (let i = 0; i < QUEUE_HEAD_LIMIT; i++) dogs.push(await enqueue({ species: "dog" }));
       const more = await store.headSnapshot(1);
-      expect(more.queue.map((q) => q.id)).toEqual([dog.id, none.id, ...dogs.slice(1, QUEUE_HEAD_LIMIT).map((c) => c.id)]);
+      expect(more.queue.map((q) => q.id)).toEqual([
+        dog.id,
+        none.id,
+        ...dogs.slice(1, QUEUE_HEAD_LIMIT).map((c) => c.id),
+      ]);
       expect(more.truncated).toBe(true);
       await store.setVetStatus(1, "away", T0 + 1);
       const away = await store.headSnapshot(1, [dogs.at(-1)!.id]);
@@ -1456,7 +1622,9 @@ export function routingStoreContract(name: string, make: () => Promise<StoreFixt
         const cs: LiveConsultation[] = [];
         for (let i = 0; i < 10; i++) cs.push(await enqueue());
         const results = await Promise.all(
-          cs.flatMap((c) => vets.map(async (v) => ({ c: c.id, v, r: await store.claimOffer(c.id, v, T0, T0 + OFFER_MS, rulesFor(1)) }))),
+          cs.flatMap((c) =>
+            vets.map(async (v) => ({ c: c.id, v, r: await store.claimOffer(c.id, v, T0, T0 + OFFER_MS, rulesFor(1)) })),
+          ),
         );
         const wins = results.filter((x) => x.r.ok);
         // Each vet can win once and there are more requests than vets: exactly 5 winners.

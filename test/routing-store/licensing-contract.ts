@@ -94,11 +94,26 @@ export function licensingContract(name: string, make: () => Promise<StoreFixture
     it("assignDirect checks licences as the claim does", async () => {
       await vet(1, { licenses: ["US-NY"] });
       await vet(2, { licenses: ["US-CA"] });
-      const refused = await store.assignDirect(newRequest({ status: "active", region: "US-CA" }), 1, T0, rulesFor(1, true));
+      const refused = await store.assignDirect(
+        newRequest({ status: "active", region: "US-CA" }),
+        1,
+        T0,
+        rulesFor(1, true),
+      );
       expect(refused).toEqual({ ok: false, reason: "vet_not_eligible" });
-      const taken = await store.assignDirect(newRequest({ status: "active", region: "US-CA" }), 2, T0, rulesFor(1, true));
+      const taken = await store.assignDirect(
+        newRequest({ status: "active", region: "US-CA" }),
+        2,
+        T0,
+        rulesFor(1, true),
+      );
       expect(taken.ok).toBe(true);
-      const advice = await store.assignDirect(newRequest({ status: "active", region: "US-CA", care: "advice" }), 1, T0, rulesFor(1, true));
+      const advice = await store.assignDirect(
+        newRequest({ status: "active", region: "US-CA", care: "advice" }),
+        1,
+        T0,
+        rulesFor(1, true),
+      );
       expect(advice.ok).toBe(true);
     });
 
@@ -110,7 +125,14 @@ export function licensingContract(name: string, make: () => Promise<StoreFixture
       // Claimed once; set again (as the fallback does while an offer runs), then dropped by setCare.
       await store.addDeadline("license", c.id, T0 + 150_000);
       const advised = await store.setCare(c.id, "advice");
-      expect(advised).toMatchObject({ id: c.id, status: "queued", care: "advice", careDeadline: null, region: "US-TX", adviceFallback: true });
+      expect(advised).toMatchObject({
+        id: c.id,
+        status: "queued",
+        care: "advice",
+        careDeadline: null,
+        region: "US-TX",
+        adviceFallback: true,
+      });
       expect(await licenseDeadlines()).toEqual([]);
       expect((await store.getConsultation(c.id))?.care).toBe("advice");
       expect((await claim(c, 1)).ok).toBe(true);

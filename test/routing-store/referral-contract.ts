@@ -35,7 +35,8 @@ export function referralContract(name: string, make: () => Promise<StoreFixture>
       await store.addVetConnection(vetId, `v${vetId}-a`, "n1", T0, full);
       return (await store.setVetStatus(vetId, "available", T0)).presence!;
     };
-    const claim = (id: string, vetId: number, now = T0 + 10) => store.claimOffer(id, vetId, now, now + OFFER_MS, rulesFor(1));
+    const claim = (id: string, vetId: number, now = T0 + 10) =>
+      store.claimOffer(id, vetId, now, now + OFFER_MS, rulesFor(1));
 
     /** A consultation active with `vetId`. */
     async function activeWith(vetId: number, over: Partial<NewLiveConsultation> = {}): Promise<LiveConsultation> {
@@ -50,15 +51,23 @@ export function referralContract(name: string, make: () => Promise<StoreFixture>
     const referral = (over: Partial<Referral> = {}): Referral => ({
       fromVetId: 1,
       fromVetName: "Ann Vet",
-      note: "Needs a dermatologist — ü \"quoted\"",
+      note: 'Needs a dermatologist — ü "quoted"',
       mode: "warm",
       toVetId: null,
       requestedAt: T0 + 5,
       deadline: T0 + 5 + TRANSFER_MS,
       ...over,
     });
-    const refer = (c: LiveConsultation, over: Partial<Referral> = {}, to = { species: null as string | null, language: null as string | null }) =>
-      store.requestReferral(c.id, { ...referral(over), ...(to.species ? { species: to.species } : {}), ...(to.language ? { language: to.language } : {}) });
+    const refer = (
+      c: LiveConsultation,
+      over: Partial<Referral> = {},
+      to = { species: null as string | null, language: null as string | null },
+    ) =>
+      store.requestReferral(c.id, {
+        ...referral(over),
+        ...(to.species ? { species: to.species } : {}),
+        ...(to.language ? { language: to.language } : {}),
+      });
 
     it("puts an entry in the transferred class, ahead of every waiting request, never offered to its first vet", async () => {
       await vet(1);
@@ -68,7 +77,14 @@ export function referralContract(name: string, make: () => Promise<StoreFixture>
       if (!r.ok) throw new Error(r.reason);
       expect(r.consultation.referral).toEqual(referral());
       expect(r.consultation.vetId).toBe(1);
-      expect(r.entry).toMatchObject({ id: referralEntryId(c.id), referralOf: c.id, status: "queued", transferred: true, excludedVetIds: [1], species: "dog" });
+      expect(r.entry).toMatchObject({
+        id: referralEntryId(c.id),
+        referralOf: c.id,
+        status: "queued",
+        transferred: true,
+        excludedVetIds: [1],
+        species: "dog",
+      });
       expect(r.entry.profile).toEqual(c.profile);
       const snap = await store.snapshot();
       expect(snap.queue.map((q) => q.id)).toEqual([r.entry.id, waiting.id]);
@@ -93,7 +109,10 @@ export function referralContract(name: string, make: () => Promise<StoreFixture>
       expect(await refer(c, { fromVetId: 2 })).toEqual({ ok: false, reason: "not_holder" });
       expect((await refer(c)).ok).toBe(true);
       expect(await refer(c)).toEqual({ ok: false, reason: "pending" });
-      expect(await store.requestReferral(referralEntryId(c.id), referral())).toEqual({ ok: false, reason: "not_found" });
+      expect(await store.requestReferral(referralEntryId(c.id), referral())).toEqual({
+        ok: false,
+        reason: "not_found",
+      });
     });
 
     it("a named vet only; the language asked for binds; the species asked for replaces the pet's", async () => {
@@ -215,11 +234,14 @@ export function referralContract(name: string, make: () => Promise<StoreFixture>
       const r = await refer(c);
       if (!r.ok) throw new Error(r.reason);
       const waiting = (await store.enqueue(newRequest())).consultation;
-      const [a, b] = await Promise.all([claim(r.entry.id, 2), store.claimOffer(waiting.id, 2, T0 + 10, T0 + 10 + OFFER_MS, rulesFor(3))]);
+      const [a, b] = await Promise.all([
+        claim(r.entry.id, 2),
+        store.claimOffer(waiting.id, 2, T0 + 10, T0 + 10 + OFFER_MS, rulesFor(3)),
+      ]);
       expect([a.ok, b.ok].filter(Boolean)).toHaveLength(1);
       expect((await store.getVet(2))!.offerConsultationId).toBe(a.ok ? r.entry.id : waiting.id);
     });
-  
+
     it("revertReferral undoes an accept: the first vet holds it again with its referral; the entry is offered again or waits", async () => {
       await vet(1);
       await vet(2);
@@ -235,7 +257,13 @@ export function referralContract(name: string, make: () => Promise<StoreFixture>
         expect(await store.revertReferral(c.id, 2, ref, a.offer, T0 + 21)).toBe("offered");
         expect(await store.getConsultation(c.id)).toMatchObject({ vetId: 1, referral: ref });
         expect((await store.getConsultation(c.id))!.leavingVetId ?? null).toBeNull();
-        expect(await store.getConsultation(r.entry.id)).toMatchObject({ status: "offered", offer: a.offer, species: "cat", language: "en", referralOf: c.id });
+        expect(await store.getConsultation(r.entry.id)).toMatchObject({
+          status: "offered",
+          offer: a.offer,
+          species: "cat",
+          language: "en",
+          referralOf: c.id,
+        });
         expect(await store.getVet(1)).toMatchObject({ activeConsultationIds: [c.id] });
         expect(await store.getVet(2)).toMatchObject({ activeConsultationIds: [], offerConsultationId: r.entry.id });
         expect(await store.revertReferral(c.id, 2, ref, a.offer, T0 + 22)).toBeNull();
@@ -255,7 +283,11 @@ export function referralContract(name: string, make: () => Promise<StoreFixture>
       await store.setVetSkills(2, { species: [], languages: ["en"], maxChats: 3, version: 5 });
       expect((await store.claimOffer(other.id, 2, T0 + 21, T0 + 21 + OFFER_MS, rulesFor(3))).ok).toBe(true);
       expect(await store.revertReferral(c.id, 2, referral(), a.offer, T0 + 22)).toBe("queued");
-      expect(await store.getConsultation(r.entry.id)).toMatchObject({ status: "queued", offer: null, excludedVetIds: [1] });
+      expect(await store.getConsultation(r.entry.id)).toMatchObject({
+        status: "queued",
+        offer: null,
+        excludedVetIds: [1],
+      });
       expect((await store.snapshot()).queue.map((q) => q.id)).toContain(r.entry.id);
     });
   });

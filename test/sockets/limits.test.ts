@@ -62,7 +62,11 @@ describe("per-socket event limit", () => {
     const v = await seedVet(gw.gateway);
     const c = await vetClient(gw.url, v.token, false);
     const gone = disconnected(c);
-    c.socket.emit("consult:feedback", { consultation_id: "x", recommendation: "a".repeat(70 * 1024), reason: "b" }, () => undefined);
+    c.socket.emit(
+      "consult:feedback",
+      { consultation_id: "x", recommendation: "a".repeat(70 * 1024), reason: "b" },
+      () => undefined,
+    );
     expect(await gone).toMatch(/transport/);
     expect((await request(gw.url, "GET", "/healthz")).status).toBe(200);
   });
@@ -80,7 +84,10 @@ describe("backpressure on a flooding WebSocket", () => {
   /** The node's `ws` socket under this client's engine.io connection. */
   const serverWebSocket = (c: TestClient) => {
     const s = gw.gateway.sockets.io.of("/vet").sockets.get(c.socket.id!);
-    const transport = s?.conn.transport as unknown as { name: string; socket: { isPaused: boolean; pause(): void; resume(): void } };
+    const transport = s?.conn.transport as unknown as {
+      name: string;
+      socket: { isPaused: boolean; pause(): void; resume(): void };
+    };
     expect(transport.name).toBe("websocket");
     return transport.socket;
   };
@@ -149,7 +156,11 @@ describe("backpressure on a flooding WebSocket", () => {
 describe("sockets per identity across two nodes", () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ redis: true, nodes: 2, env: { MAX_SOCKETS_PER_USER: "2", MAX_SOCKETS_PER_VET: "2" } });
+    gw = await startTestGateway({
+      redis: true,
+      nodes: 2,
+      env: { MAX_SOCKETS_PER_USER: "2", MAX_SOCKETS_PER_VET: "2" },
+    });
   });
   afterAll(async () => {
     await gw?.close();
@@ -231,7 +242,11 @@ describe("browser origins and security headers", () => {
     expect(listed.headers.get("access-control-allow-origin")).toBe("https://console.example.com");
     const other = await request(gw.url, "GET", "/healthz", { headers: { origin: "https://evil.example" } });
     expect(other.headers.get("access-control-allow-origin")).toBeNull();
-    for (const res of [listed, await request(gw.url, "GET", "/api/v2/nope/media-url"), await request(gw.url, "POST", "/nothing")]) {
+    for (const res of [
+      listed,
+      await request(gw.url, "GET", "/api/v2/nope/media-url"),
+      await request(gw.url, "POST", "/nothing"),
+    ]) {
       expect(res.headers.get("content-security-policy")).toBe("default-src 'none';frame-ancestors 'none'");
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
       expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
@@ -261,7 +276,10 @@ describe("consultations waiting per app (MAX_QUEUED_PER_APP)", () => {
 
     // Two requests wait; the vet declines both, so it is free again while they wait (excluded from them).
     const ids: string[] = [];
-    for (const [c, o] of [[c1, owners[0]], [c2, owners[1]]] as const) {
+    for (const [c, o] of [
+      [c1, owners[0]],
+      [c2, owners[1]],
+    ] as const) {
       const r = await c.ask("consult:request", chat(o));
       expect(r.success).toBe(true);
       ids.push(r.data.consultation_id);
@@ -270,9 +288,17 @@ describe("consultations waiting per app (MAX_QUEUED_PER_APP)", () => {
     }
 
     const refused = await c3.ask("consult:request", chat(owners[2]));
-    expect(refused).toEqual({ success: false, status_code: 429, message: ["Too many consultations are waiting for this app."], data: [] });
+    expect(refused).toEqual({
+      success: false,
+      status_code: 429,
+      message: ["Too many consultations are waiting for this app."],
+      data: [],
+    });
     // The owner with a waiting request gets it back, not a 429.
-    expect((await c1.ask("consult:request", chat(owners[0]))).data).toMatchObject({ consultation_id: ids[0], status: "queued" });
+    expect((await c1.ask("consult:request", chat(owners[0]))).data).toMatchObject({
+      consultation_id: ids[0],
+      status: "queued",
+    });
     // talk-to-vet assigns at once and never queues: the cap does not apply to it.
     const direct = await request(gw.url, "POST", `/api/v2/${app.name}/talk-to-vet`, {
       headers: { authorization: basicAuth(app.name, app.secret) },
@@ -301,7 +327,9 @@ describe("consultations waiting per app (MAX_QUEUED_PER_APP)", () => {
       if (rows.some((r) => r.end_reason === "app_queue_full")) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(rows.filter((r) => r.end_reason === "app_queue_full")).toEqual([expect.objectContaining({ user_id: owners[2].userId })]);
+    expect(rows.filter((r) => r.end_reason === "app_queue_full")).toEqual([
+      expect.objectContaining({ user_id: owners[2].userId }),
+    ]);
     for (const c of [c1, c2, c3, co, vet]) c.close();
   });
 });

@@ -7,7 +7,13 @@
  * `/asyncapi.json`.
  */
 import { io as connect, type Socket } from "socket.io-client";
-import { createOwnerClient, createVetClient, type BaseClient, type OwnerClient, type VetClient } from "../../src/client/index.js";
+import {
+  createOwnerClient,
+  createVetClient,
+  type BaseClient,
+  type OwnerClient,
+  type VetClient,
+} from "../../src/client/index.js";
 import { userServerEvents, vetServerEvents } from "../../src/protocol/events.js";
 import type { Gateway } from "../../src/server.js";
 import { checkSocketAck, socketEventViolation } from "./reference-validator.js";
@@ -24,7 +30,13 @@ export async function seedApp(gw: Gateway, name = `app${unique()}`, secret = "se
 export async function seedUser(gw: Gateway, appId: number, label = unique()) {
   const { user, pet } = await gw.ctx.repos.users.register(
     appId,
-    { email: `owner-${label}@example.com`, firstName: `Owner${label}`, lastName: "Test", role: "users", emergencyFund: 0 },
+    {
+      email: `owner-${label}@example.com`,
+      firstName: `Owner${label}`,
+      lastName: "Test",
+      role: "users",
+      emergencyFund: 0,
+    },
     new Date(),
     { name: `Rex${label}`, species: "dog" },
   );
@@ -102,7 +114,8 @@ export class TestClient {
       const hit = this.events.find((e) => e.event === event && match(e.payload));
       if (hit) return hit.payload;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${event}; got ${JSON.stringify(this.events.map((e) => e.event))}`);
+      if (left <= 0)
+        throw new Error(`timed out waiting for ${event}; got ${JSON.stringify(this.events.map((e) => e.event))}`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
         this.waiters.push(() => {
@@ -174,7 +187,8 @@ class EventLog {
       const hit = this.events.find((e) => e.event === event && match(e.payload));
       if (hit) return hit.payload;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${event}; got ${JSON.stringify(this.events.map((e) => e.event))}`);
+      if (left <= 0)
+        throw new Error(`timed out waiting for ${event}; got ${JSON.stringify(this.events.map((e) => e.event))}`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
         this.waiters.push(() => {
@@ -210,7 +224,12 @@ function connected(client: BaseClient<any>, timeoutMs = 5000): Promise<void> {
  */
 async function checked<T>(ns: "user" | "vet", event: string, call: Promise<T>): Promise<T> {
   const data = await call;
-  checkSocketAck(ns, event, { success: true, status_code: 200, message: ["OK"], data: data === undefined ? true : data });
+  checkSocketAck(ns, event, {
+    success: true,
+    status_code: 200,
+    message: ["OK"],
+    data: data === undefined ? true : data,
+  });
   return data;
 }
 
@@ -285,7 +304,8 @@ export class OwnerActor extends EventLog {
   }
 }
 
-const fixedToken = (token: string) => () => Promise.resolve({ token, expires_at: new Date(Date.now() + 3_600_000).toISOString() });
+const fixedToken = (token: string) => () =>
+  Promise.resolve({ token, expires_at: new Date(Date.now() + 3_600_000).toISOString() });
 
 /** A vet connected through the SDK (`createVetClient`), available unless `available` is false. */
 export async function vetActor(url: string, token: string, available = true): Promise<VetActor> {

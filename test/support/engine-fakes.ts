@@ -123,7 +123,11 @@ export const fakeDirectory: Directory = {
           ? { missing: "pet" as const }
           : {
               user: { id: userId, first_name: `U${userId}`, last_name: null, email: `u${userId}@example.com` },
-              pet: { id: petId, name: `Pet${petId}`, ...(fakeSpecies.has(petId) ? { species: fakeSpecies.get(petId) } : {}) },
+              pet: {
+                id: petId,
+                name: `Pet${petId}`,
+                ...(fakeSpecies.has(petId) ? { species: fakeSpecies.get(petId) } : {}),
+              },
               ...(userId >= 90 ? { protectedOwner: true } : {}),
               ...(fakeRegions.has(userId) ? { region: fakeRegions.get(userId) } : {}),
               ...(fakeHistoryCounts.has(petId) ? { historyCount: fakeHistoryCounts.get(petId) } : {}),
@@ -148,7 +152,11 @@ export const fakeTokens: TokenMinter = {
     token: `utok-${appId}-${userId}${room ? `-${room}` : ""}`,
     expiresAt: 0,
   }),
-  forVet: (vetId, room) => ({ identity: `app-1_vet-${vetId}`, token: `vtok-${vetId}${room ? `-${room}` : ""}`, expiresAt: 0 }),
+  forVet: (vetId, room) => ({
+    identity: `app-1_vet-${vetId}`,
+    token: `vtok-${vetId}${room ? `-${room}` : ""}`,
+    expiresAt: 0,
+  }),
 };
 
 /** The chat log in memory (engine tests): ids grow in storage order, as in PostgreSQL. */
@@ -163,7 +171,9 @@ export class MemoryChatLog implements ChatLog {
   }
 
   page(consultationId: string, before: string | null, limit: number): Promise<ChatMessageRecord[]> {
-    const mine = this.messages.filter((m) => m.consultationId === consultationId && (before === null || Number(m.id) < Number(before)));
+    const mine = this.messages.filter(
+      (m) => m.consultationId === consultationId && (before === null || Number(m.id) < Number(before)),
+    );
     return Promise.resolve(mine.slice(-limit));
   }
 }

@@ -190,21 +190,38 @@ export async function startFakeTwilio(): Promise<FakeTwilio> {
       c.dateUpdated = now();
       return [200, conversationJson(c)];
     }
-    if ((m = /^\/conversations\/v1\/Services\/([^/]+)\/Conversations\/([^/]+)\/Participants$/.exec(path)) && method === "GET") {
+    if (
+      (m = /^\/conversations\/v1\/Services\/([^/]+)\/Conversations\/([^/]+)\/Participants$/.exec(path)) &&
+      method === "GET"
+    ) {
       const c = findConversation(m[1], decodeURIComponent(m[2]));
       if (!c) return error(404, 20404, `The requested resource ${path} was not found`);
       const url = `https://conversations.twilio.com/v1/Services/${c.chatServiceSid}/Conversations/${c.sid}/Participants`;
-      const meta = { page: 0, page_size: 100, first_page_url: url, previous_page_url: null, url, next_page_url: null, key: "participants" };
+      const meta = {
+        page: 0,
+        page_size: 100,
+        first_page_url: url,
+        previous_page_url: null,
+        url,
+        next_page_url: null,
+        key: "participants",
+      };
       return [200, { participants: [...c.participants.values()].map((p) => participantJson(c, p)), meta }];
     }
-    if ((m = /^\/conversations\/v1\/Services\/([^/]+)\/Conversations\/([^/]+)\/Participants\/([^/]+)$/.exec(path)) && method === "DELETE") {
+    if (
+      (m = /^\/conversations\/v1\/Services\/([^/]+)\/Conversations\/([^/]+)\/Participants\/([^/]+)$/.exec(path)) &&
+      method === "DELETE"
+    ) {
       const c = findConversation(m[1], decodeURIComponent(m[2]));
       if (!c || !c.participants.delete(decodeURIComponent(m[3]))) {
         return error(404, 20404, `The requested resource ${path} was not found`);
       }
       return [204, null];
     }
-    if ((m = /^\/conversations\/v1\/Services\/([^/]+)\/Conversations\/([^/]+)\/Participants$/.exec(path)) && method === "POST") {
+    if (
+      (m = /^\/conversations\/v1\/Services\/([^/]+)\/Conversations\/([^/]+)\/Participants$/.exec(path)) &&
+      method === "POST"
+    ) {
       const c = findConversation(m[1], decodeURIComponent(m[2]));
       if (!c) return error(404, 20404, `The requested resource ${path} was not found`);
       const identity = body.Identity;

@@ -110,7 +110,9 @@ export function basicAuth(nameOrId: string | number, secret: string): string {
 /** A logger that keeps every line it writes (parsed), for tests that read what was logged. */
 export function capturingLogger(level = "info"): { logger: Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];
-  const logger = createLogger(level, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = createLogger(level, {
+    write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>),
+  });
   return { logger, lines };
 }
 

@@ -11,7 +11,14 @@ import type {
   TransitionPatch,
   WrapupRecord,
 } from "../../src/domain/ports.js";
-import type { Care, ConsultationStatus, LiveConsultation, OfferOutcome, OpenStatus, PriorityClass } from "../../src/domain/types.js";
+import type {
+  Care,
+  ConsultationStatus,
+  LiveConsultation,
+  OfferOutcome,
+  OpenStatus,
+  PriorityClass,
+} from "../../src/domain/types.js";
 
 const TERMINAL = new Set<ConsultationStatus>(["ended", "cancelled", "expired"]);
 const OPEN = new Set<ConsultationStatus>(["queued", "offered", "active"]);
@@ -95,7 +102,8 @@ export class MemoryLedger implements Ledger {
     });
     const detail = { source, ...(c.vetId !== null ? { vet_id: c.vetId } : {}) };
     this.events.push({ id: c.id, from: null, to: c.status, at: new Date(c.createdAt), detail });
-    if (c.status === "active" && c.vetId !== null) this.spells.push({ consultationId: c.id, vetId: c.vetId, joinedAt: c.acceptedAt ?? c.createdAt, leftAt: null });
+    if (c.status === "active" && c.vetId !== null)
+      this.spells.push({ consultationId: c.id, vetId: c.vetId, joinedAt: c.acceptedAt ?? c.createdAt, leftAt: null });
     return Promise.resolve();
   }
 
@@ -119,7 +127,13 @@ export class MemoryLedger implements Ledger {
     return Promise.resolve(true);
   }
 
-  offerMade(consultationId: string, vetId: number, offeredAt: number, expiresAt: number, requested: boolean): Promise<void> {
+  offerMade(
+    consultationId: string,
+    vetId: number,
+    offeredAt: number,
+    expiresAt: number,
+    requested: boolean,
+  ): Promise<void> {
     if (!this.rows.has(consultationId)) return Promise.reject(new Error(`unknown consultation ${consultationId}`));
     this.apply(consultationId, "offered", offeredAt, {}, { vet_id: vetId, requested });
     // The same offer already written (resolved by an accept that landed first) is kept.
@@ -144,7 +158,13 @@ export class MemoryLedger implements Ledger {
     offer?: { offeredAt: number; expiresAt: number },
   ): Promise<void> {
     if (requeued) {
-      this.apply(consultationId, "queued", at, { resolvedOffer: { vetId, outcome, ...offer } }, { offer_outcome: outcome, vet_id: vetId });
+      this.apply(
+        consultationId,
+        "queued",
+        at,
+        { resolvedOffer: { vetId, outcome, ...offer } },
+        { offer_outcome: outcome, vet_id: vetId },
+      );
     } else if (offer) {
       if (!this.rows.has(consultationId)) return Promise.reject(new Error(`unknown consultation ${consultationId}`));
       this.upsertOffer(consultationId, vetId, outcome, offer.offeredAt, offer.expiresAt, at);
@@ -170,9 +190,22 @@ export class MemoryLedger implements Ledger {
     const r = this.rows.get(consultationId);
     if (!r) return Promise.reject(new Error(`unknown consultation ${consultationId}`));
     if (!this.sameOffer(consultationId, vetId, offeredAt)) {
-      this.offers.push({ consultationId, vetId, outcome: null, offeredAt: new Date(offeredAt), expiresAt: new Date(expiresAt), resolvedAt: null });
+      this.offers.push({
+        consultationId,
+        vetId,
+        outcome: null,
+        offeredAt: new Date(offeredAt),
+        expiresAt: new Date(expiresAt),
+        resolvedAt: null,
+      });
     }
-    this.events.push({ id: consultationId, from: r.status, to: r.status, at: new Date(offeredAt), detail: { referral: "offered", vet_id: vetId } });
+    this.events.push({
+      id: consultationId,
+      from: r.status,
+      to: r.status,
+      at: new Date(offeredAt),
+      detail: { referral: "offered", vet_id: vetId },
+    });
     return Promise.resolve();
   }
 
@@ -187,7 +220,9 @@ export class MemoryLedger implements Ledger {
   ): Promise<void> {
     const r = this.rows.get(consultationId);
     if (r?.status !== "active" || r.vetId === toVetId) return Promise.resolve();
-    if (cold) for (const s of this.spells) if (s.consultationId === consultationId && s.vetId === fromVetId && s.leftAt === null) s.leftAt = at;
+    if (cold)
+      for (const s of this.spells)
+        if (s.consultationId === consultationId && s.vetId === fromVetId && s.leftAt === null) s.leftAt = at;
     this.spells.push({ consultationId, vetId: toVetId, joinedAt: at, leftAt: null });
     this.upsertOffer(consultationId, toVetId, "accepted", offer.offeredAt, offer.expiresAt, at);
     r.vetId = toVetId;
@@ -197,7 +232,9 @@ export class MemoryLedger implements Ledger {
 
   vetLeft(consultationId: string, vetId: number, at: number, detail: Record<string, unknown>): Promise<void> {
     const r = this.rows.get(consultationId);
-    const open = this.spells.filter((s) => s.consultationId === consultationId && s.vetId === vetId && s.leftAt === null);
+    const open = this.spells.filter(
+      (s) => s.consultationId === consultationId && s.vetId === vetId && s.leftAt === null,
+    );
     if (!r || open.length === 0) return Promise.resolve();
     for (const s of open) s.leftAt = at;
     this.events.push({ id: consultationId, from: r.status, to: r.status, at: new Date(at), detail });
@@ -223,7 +260,14 @@ export class MemoryLedger implements Ledger {
     return this.findBy((r) => r.appId === appId && r.roomSid === sid);
   }
 
-  saveFeedback(consultationId: string, vetId: number, recommendation: string, reason: string, at: number, outcome: string | null = null): Promise<void> {
+  saveFeedback(
+    consultationId: string,
+    vetId: number,
+    recommendation: string,
+    reason: string,
+    at: number,
+    outcome: string | null = null,
+  ): Promise<void> {
     const r = this.rows.get(consultationId);
     const names = this.vetNames(vetId);
     if (!r) return Promise.reject(new Error(`unknown consultation ${consultationId}`));
@@ -268,8 +312,12 @@ export class MemoryLedger implements Ledger {
         acceptedAt: r.acceptedAt,
         excludedVetIds: [
           ...new Set([
-            ...this.offers.filter((o) => o.consultationId === r.id && o.outcome !== null && EXCLUDING.has(o.outcome)).map((o) => o.vetId),
-            ...this.handovers(r.id).flatMap((e) => (typeof e.detail.from_vet_id === "number" ? [e.detail.from_vet_id] : [])),
+            ...this.offers
+              .filter((o) => o.consultationId === r.id && o.outcome !== null && EXCLUDING.has(o.outcome))
+              .map((o) => o.vetId),
+            ...this.handovers(r.id).flatMap((e) =>
+              typeof e.detail.from_vet_id === "number" ? [e.detail.from_vet_id] : [],
+            ),
           ]),
         ].sort((a, b) => a - b),
         species: r.species,
@@ -286,7 +334,9 @@ export class MemoryLedger implements Ledger {
   /** Hand-over events (`queued` with reason `vet_left`) of a consultation, oldest first. */
   private handovers(id: string): Array<{ at: Date; detail: Record<string, unknown> }> {
     return this.events
-      .filter((e) => e.id === id && e.to === "queued" && (e.detail as { reason?: unknown } | null)?.reason === "vet_left")
+      .filter(
+        (e) => e.id === id && e.to === "queued" && (e.detail as { reason?: unknown } | null)?.reason === "vet_left",
+      )
       .map((e) => ({ at: e.at, detail: e.detail as Record<string, unknown> }));
   }
 
@@ -296,10 +346,17 @@ export class MemoryLedger implements Ledger {
 
   recentWrapups(since: number): Promise<WrapupRecord[]> {
     const rows = [...this.rows.values()].filter(
-      (r) => r.status === "ended" && r.vetId !== null && r.endedAt !== null && r.endedAt.getTime() > since && !this.feedback.has(r.id),
+      (r) =>
+        r.status === "ended" &&
+        r.vetId !== null &&
+        r.endedAt !== null &&
+        r.endedAt.getTime() > since &&
+        !this.feedback.has(r.id),
     );
     rows.sort((a, b) => (a.endedAt?.getTime() ?? 0) - (b.endedAt?.getTime() ?? 0));
-    return Promise.resolve(rows.map((r) => ({ vetId: r.vetId ?? 0, consultationId: r.id, endedAt: r.endedAt?.getTime() ?? 0 })));
+    return Promise.resolve(
+      rows.map((r) => ({ vetId: r.vetId ?? 0, consultationId: r.id, endedAt: r.endedAt?.getTime() ?? 0 })),
+    );
   }
 
   /** Every event of one consultation, oldest first (as `ConsultationLedger.history`). */
@@ -312,7 +369,9 @@ export class MemoryLedger implements Ledger {
 
   /** Offers of one consultation, oldest first (as `ConsultationLedger.offersOf`). */
   offersOf(id: string): Promise<Array<{ vetId: number; outcome: string | null }>> {
-    return Promise.resolve(this.offers.filter((o) => o.consultationId === id).map(({ vetId, outcome }) => ({ vetId, outcome })));
+    return Promise.resolve(
+      this.offers.filter((o) => o.consultationId === id).map(({ vetId, outcome }) => ({ vetId, outcome })),
+    );
   }
 
   /**
@@ -333,7 +392,8 @@ export class MemoryLedger implements Ledger {
     if (!TERMINAL.has(r.status) && (terminal || r.updatedAt <= at)) {
       // The vets' spells, as the PostgreSQL statement keeps them.
       const newVet = to === "active" && patch.vetId !== undefined && (r.status !== "active" || r.vetId !== patch.vetId);
-      if (newVet || to === "queued" || terminal) for (const s of this.spells) if (s.consultationId === id && s.leftAt === null) s.leftAt = at;
+      if (newVet || to === "queued" || terminal)
+        for (const s of this.spells) if (s.consultationId === id && s.leftAt === null) s.leftAt = at;
       if (newVet) this.spells.push({ consultationId: id, vetId: patch.vetId!, joinedAt: at, leftAt: null });
       r.status = to;
       r.updatedAt = at;
@@ -352,15 +412,31 @@ export class MemoryLedger implements Ledger {
   }
 
   private sameOffer(consultationId: string, vetId: number, offeredAt: number): MemoryOffer | undefined {
-    return this.offers.find((o) => o.consultationId === consultationId && o.vetId === vetId && o.offeredAt.getTime() === offeredAt);
+    return this.offers.find(
+      (o) => o.consultationId === consultationId && o.vetId === vetId && o.offeredAt.getTime() === offeredAt,
+    );
   }
 
   /** Resolves one known offer, writing its row resolved when `offerMade` has not landed yet. */
-  private upsertOffer(consultationId: string, vetId: number, outcome: OfferOutcome, offeredAt: number, expiresAt: number, at: number): void {
+  private upsertOffer(
+    consultationId: string,
+    vetId: number,
+    outcome: OfferOutcome,
+    offeredAt: number,
+    expiresAt: number,
+    at: number,
+  ): void {
     const row = this.sameOffer(consultationId, vetId, offeredAt);
     if (!row) {
       const resolvedAt = new Date(at);
-      this.offers.push({ consultationId, vetId, outcome, offeredAt: new Date(offeredAt), expiresAt: new Date(expiresAt), resolvedAt });
+      this.offers.push({
+        consultationId,
+        vetId,
+        outcome,
+        offeredAt: new Date(offeredAt),
+        expiresAt: new Date(expiresAt),
+        resolvedAt,
+      });
     } else if (row.outcome === null) {
       row.outcome = outcome;
       row.resolvedAt = new Date(at);
@@ -369,7 +445,9 @@ export class MemoryLedger implements Ledger {
 
   /** Resolves the newest open offer of the pair, if any. */
   private resolveOffer(consultationId: string, vetId: number, outcome: OfferOutcome, at: number): void {
-    const open = this.offers.filter((o) => o.consultationId === consultationId && o.vetId === vetId && o.outcome === null);
+    const open = this.offers.filter(
+      (o) => o.consultationId === consultationId && o.vetId === vetId && o.outcome === null,
+    );
     const newest = open.at(-1);
     if (newest) {
       newest.outcome = outcome;

@@ -47,7 +47,20 @@ async function waitForPort(port: number, timeoutMs: number, child: ChildProcess)
 function launch(port: number): ChildProcess {
   const child = spawn(
     process.env.TEST_REDIS_SERVER ?? "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes", "--loglevel", "warning"],
+    [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--protected-mode",
+      "yes",
+      "--loglevel",
+      "warning",
+    ],
     { stdio: "ignore" },
   );
   child.on("error", () => undefined);

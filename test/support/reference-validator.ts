@@ -62,7 +62,9 @@ function compiled(ref: Reference, id: string): ValidateFunction {
 function check(ref: Reference, id: string, value: unknown, what: string): void {
   const fn = compiled(ref, id);
   if (!fn(value)) {
-    throw new Error(`${what} does not match the reference (${id}): ${JSON.stringify(fn.errors?.slice(0, 5))}\nvalue: ${JSON.stringify(value).slice(0, 800)}`);
+    throw new Error(
+      `${what} does not match the reference (${id}): ${JSON.stringify(fn.errors?.slice(0, 5))}\nvalue: ${JSON.stringify(value).slice(0, 800)}`,
+    );
   }
 }
 
@@ -76,7 +78,13 @@ export function documentedPath(path: string): string | null {
  * Throws unless `body` is what `/openapi.json` documents for this method, path and status.
  * Undocumented paths must answer the 404 error envelope; non-JSON answers are not checked.
  */
-export function checkRestResponse(method: string, path: string, status: number, contentType: string | null, body: unknown): void {
+export function checkRestResponse(
+  method: string,
+  path: string,
+  status: number,
+  contentType: string | null,
+  body: unknown,
+): void {
   if (!contentType?.includes("application/json")) return;
   // The reference's own documents are not envelopes (test/http/reference/router.test.ts checks them).
   if (/^\/(openapi|asyncapi)\.json(\?|$)/.test(path)) return;
@@ -85,10 +93,16 @@ export function checkRestResponse(method: string, path: string, status: number, 
   const op = template ? (ref.doc.paths[template] as Json)[method.toLowerCase()] : undefined;
   if (!template || !op) {
     // Unknown routes and methods: the 404 envelope (or a body-parser error before routing).
-    check(ref, "openapi#/components/schemas/ErrorEnvelope", body, `${method} ${path} → ${String(status)} (undocumented route)`);
+    check(
+      ref,
+      "openapi#/components/schemas/ErrorEnvelope",
+      body,
+      `${method} ${path} → ${String(status)} (undocumented route)`,
+    );
     return;
   }
-  if (!op.responses[String(status)]) throw new Error(`${method} ${template} answered ${String(status)}, which /openapi.json does not document`);
+  if (!op.responses[String(status)])
+    throw new Error(`${method} ${template} answered ${String(status)}, which /openapi.json does not document`);
   const id = `openapi#/paths/${pointer(template)}/${method.toLowerCase()}/responses/${String(status)}/content/application~1json/schema`;
   check(ref, id, body, `${method} ${path} → ${String(status)}`);
 }

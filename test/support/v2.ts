@@ -16,7 +16,10 @@ export interface AppClient {
 }
 
 /** Creates an app (unique name) and a client authenticated as it. */
-export async function createAppClient(gw: TestGateway, opts: { name?: string; mediaUrl?: string } = {}): Promise<AppClient> {
+export async function createAppClient(
+  gw: TestGateway,
+  opts: { name?: string; mediaUrl?: string } = {},
+): Promise<AppClient> {
   const name = opts.name ?? `app-${randomBytes(4).toString("hex")}`;
   const secret = `secret-${randomBytes(12).toString("hex")}`;
   const app = await gw.gateway.ctx.repos.apps.create({ name, secret, mediaUrl: opts.mediaUrl ?? null });
@@ -62,9 +65,18 @@ export const PNG = Buffer.from(
   "base64",
 );
 /** The start of a JFIF JPEG (enough for content sniffing). */
-export const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]), Buffer.from("JFIF\0"), Buffer.alloc(64)]);
+export const JPEG = Buffer.concat([
+  Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]),
+  Buffer.from("JFIF\0"),
+  Buffer.alloc(64),
+]);
 /** A RIFF/WEBP header (enough for content sniffing). */
-export const WEBP = Buffer.concat([Buffer.from("RIFF"), Buffer.from([0x24, 0, 0, 0]), Buffer.from("WEBPVP8 "), Buffer.alloc(64)]);
+export const WEBP = Buffer.concat([
+  Buffer.from("RIFF"),
+  Buffer.from([0x24, 0, 0, 0]),
+  Buffer.from("WEBPVP8 "),
+  Buffer.alloc(64),
+]);
 
 /** POSTs `multipart/form-data`; `file` goes in the field `profile` unless `fileField` says otherwise. */
 export async function postMultipart(
@@ -77,7 +89,11 @@ export async function postMultipart(
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
   if (file) form.append(file.field ?? "profile", new Blob([file.data], { type: file.type }), file.name);
-  const res = await fetch(`${gw.url}${c.base}${path}`, { method: "POST", headers: { authorization: c.auth, accept: "application/json" }, body: form });
+  const res = await fetch(`${gw.url}${c.base}${path}`, {
+    method: "POST",
+    headers: { authorization: c.auth, accept: "application/json" },
+    body: form,
+  });
   const text = await res.text();
   let body: unknown = text;
   try {
@@ -97,21 +113,34 @@ export function rawRequest(
   body?: string,
 ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: any }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers: { ...headers, ...(body !== undefined ? { "content-length": String(Buffer.byteLength(body)) } : {}) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        let parsed: unknown = text;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          /* keep text */
-        }
-        checkRestResponse(method, new URL(url).pathname, res.statusCode ?? 0, res.headers["content-type"] ?? null, parsed);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed });
-      });
-    });
+    const req = http.request(
+      url,
+      {
+        method,
+        headers: { ...headers, ...(body !== undefined ? { "content-length": String(Buffer.byteLength(body)) } : {}) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            /* keep text */
+          }
+          checkRestResponse(
+            method,
+            new URL(url).pathname,
+            res.statusCode ?? 0,
+            res.headers["content-type"] ?? null,
+            parsed,
+          );
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed });
+        });
+      },
+    );
     req.on("error", reject);
     if (body !== undefined) req.write(body);
     req.end();

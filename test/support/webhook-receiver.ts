@@ -11,7 +11,11 @@ export interface ReceivedHook {
   timestamp: string;
   signature: string;
   body: string;
-  json: { type: string; timestamp: string; data: { consultation: Record<string, any>; feedback?: Record<string, any> } };
+  json: {
+    type: string;
+    timestamp: string;
+    data: { consultation: Record<string, any>; feedback?: Record<string, any> };
+  };
   at: number;
 }
 
@@ -79,7 +83,10 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       const deadline = Date.now() + timeoutMs;
       const matching = () => received.filter((r) => type === undefined || r.json.type === type);
       while (matching().length < n) {
-        if (Date.now() > deadline) throw new Error(`waited for ${String(n)} webhooks${type ? ` of ${type}` : ""}, got ${String(matching().length)}: ${received.map((r) => r.json.type).join(", ")}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `waited for ${String(n)} webhooks${type ? ` of ${type}` : ""}, got ${String(matching().length)}: ${received.map((r) => r.json.type).join(", ")}`,
+          );
         await new Promise<void>((resolve) => {
           waiters.push(resolve);
           setTimeout(resolve, 100);
@@ -89,7 +96,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     },
     verifyAll(secret) {
       const wh = new Webhook(secret);
-      for (const r of received) wh.verify(r.body, { "webhook-id": r.id, "webhook-timestamp": r.timestamp, "webhook-signature": r.signature });
+      for (const r of received)
+        wh.verify(r.body, { "webhook-id": r.id, "webhook-timestamp": r.timestamp, "webhook-signature": r.signature });
     },
     close: () =>
       new Promise<void>((resolve) => {

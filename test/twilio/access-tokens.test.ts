@@ -48,12 +48,17 @@ describe("access token issuer", () => {
 
     const expected = createHmac("sha256", cfg.apiSecret).update(signingInput).digest("base64url");
     expect(sig).toBe(expected);
-    const wrong = createHmac("sha256", cfg.apiSecret + "x").update(signingInput).digest("base64url");
+    const wrong = createHmac("sha256", cfg.apiSecret + "x")
+      .update(signingInput)
+      .digest("base64url");
     expect(sig).not.toBe(wrong);
   });
 
   it("adds a video grant limited to the room when one is given", () => {
-    const { token } = createAccessTokenIssuer(cfg, systemClock).mint({ identity: "app-1_vet-7", room: "RM" + "e".repeat(32) });
+    const { token } = createAccessTokenIssuer(cfg, systemClock).mint({
+      identity: "app-1_vet-7",
+      room: "RM" + "e".repeat(32),
+    });
     const { payload } = decode(token);
     expect(payload.grants.identity).toBe("app-1_vet-7");
     expect(payload.grants.video).toEqual({ room: "RM" + "e".repeat(32) });

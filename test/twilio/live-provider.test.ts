@@ -20,7 +20,9 @@ describe("rewriteTwilioUrl", () => {
       `${base}/conversations/v1/Services/${IS}/Conversations`,
     );
     expect(rewriteTwilioUrl("https://video.twilio.com/v1/Rooms", `${base}/`)).toBe(`${base}/video/v1/Rooms`);
-    expect(rewriteTwilioUrl("https://video.sydney.au1.twilio.com/v1/Rooms?x=1", `${base}/tw`)).toBe(`${base}/tw/video/v1/Rooms?x=1`);
+    expect(rewriteTwilioUrl("https://video.sydney.au1.twilio.com/v1/Rooms?x=1", `${base}/tw`)).toBe(
+      `${base}/tw/video/v1/Rooms?x=1`,
+    );
     expect(rewriteTwilioUrl("https://example.com/v1/Rooms", base)).toBe("https://example.com/v1/Rooms");
   });
 });
@@ -82,7 +84,11 @@ describe("live Twilio provider against the fake", () => {
     expect(provider.mode).toBe("live");
     expect(sid).toMatch(/^CH[0-9a-f]{32}$/);
     expect(calls()).toEqual([
-      ["POST", `/conversations/v1/Services/${IS}/Conversations`, { UniqueName: "consult-a", FriendlyName: "Consultation a" }],
+      [
+        "POST",
+        `/conversations/v1/Services/${IS}/Conversations`,
+        { UniqueName: "consult-a", FriendlyName: "Consultation a" },
+      ],
       ["POST", `/conversations/v1/Services/${IS}/Conversations/${sid}/Participants`, { Identity: USER }],
       ["POST", `/conversations/v1/Services/${IS}/Conversations/${sid}/Participants`, { Identity: VET }],
     ]);
@@ -141,14 +147,18 @@ describe("live Twilio provider against the fake", () => {
 
   it("gives up after the configured attempts with AppError 502", async () => {
     fake.failNext(10, 503);
-    const err = await make().closeConversation("CH" + "0".repeat(32)).catch((e: unknown) => e);
+    const err = await make()
+      .closeConversation("CH" + "0".repeat(32))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
     expect(err).toMatchObject({ status: 502, messages: ["Twilio is unavailable, please retry"] });
     expect(fake.requests).toHaveLength(3);
 
     fake.requests.length = 0;
     fake.failNext(10, 0);
-    await expect(make({ attempts: 2, baseDelayMs: 1 }).createRoom({ uniqueName: "x" })).rejects.toMatchObject({ status: 502 });
+    await expect(make({ attempts: 2, baseDelayMs: 1 }).createRoom({ uniqueName: "x" })).rejects.toMatchObject({
+      status: 502,
+    });
     expect(fake.requests).toHaveLength(2);
   });
 

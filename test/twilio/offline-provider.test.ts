@@ -16,7 +16,11 @@ describe("offline Twilio provider", () => {
 
   it("mints Twilio-shaped SIDs locally and opens no connection", async () => {
     // Even with a base URL configured, offline mode must not reach it (or anything else).
-    const cfg = { ...loadConfig({ NODE_ENV: "test" }).twilio, apiSecret: "offline-test-api-secret-0123456789", apiBaseUrl: fake.url };
+    const cfg = {
+      ...loadConfig({ NODE_ENV: "test" }).twilio,
+      apiSecret: "offline-test-api-secret-0123456789",
+      apiBaseUrl: fake.url,
+    };
     const provider = createTwilioProvider(cfg, createLogger("silent"));
     expect(provider.mode).toBe("offline");
 
@@ -25,8 +29,16 @@ describe("offline Twilio provider", () => {
     subscribe("net.client.socket", onSocket);
     subscribe("undici:request:create", onSocket);
     try {
-      const a = await provider.createConversation({ uniqueName: "c-1", userIdentity: "local-app-1_user-1", vetIdentity: "app-1_vet-1" });
-      const b = await provider.createConversation({ uniqueName: "c-2", userIdentity: "local-app-1_user-1", vetIdentity: "app-1_vet-1" });
+      const a = await provider.createConversation({
+        uniqueName: "c-1",
+        userIdentity: "local-app-1_user-1",
+        vetIdentity: "app-1_vet-1",
+      });
+      const b = await provider.createConversation({
+        uniqueName: "c-2",
+        userIdentity: "local-app-1_user-1",
+        vetIdentity: "app-1_vet-1",
+      });
       const room = await provider.createRoom({ uniqueName: "c-1" });
       await provider.addParticipant(a.sid, "app-1_vet-2");
       await provider.removeParticipant(a.sid, "app-1_vet-1");

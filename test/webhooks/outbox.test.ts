@@ -27,7 +27,12 @@ describe.each(["postgres", "pglite"] as const)("webhook outbox on %s", (kind) =>
   });
 
   const add = async (consultationId: string, type: string, ms: number) =>
-    (await database.db.insert(webhookOutbox).values({ appId, consultationId, type, occurredAt: at(ms), nextAttemptAt: at(ms) }).returning({ id: webhookOutbox.id }))[0].id;
+    (
+      await database.db
+        .insert(webhookOutbox)
+        .values({ appId, consultationId, type, occurredAt: at(ms), nextAttemptAt: at(ms) })
+        .returning({ id: webhookOutbox.id })
+    )[0].id;
 
   it("leases what it claims; a lapsed lease is claimed again; events of one consultation wait for the earlier one", async () => {
     const a = randomUUID();
@@ -47,18 +52,36 @@ describe.each(["postgres", "pglite"] as const)("webhook outbox on %s", (kind) =>
     ]);
     // a1 delivered: a2 becomes claimable; b1 fails for good: gone from the queue.
     await outbox.delivered(a1, at(6_100), 200, '{"type":"consultation.queued"}');
-    await outbox.attemptFailed(b1, { status: 500, error: "HTTP 500", nextAttemptAt: at(9_000), giveUp: true, body: "{}" });
+    await outbox.attemptFailed(b1, {
+      status: 500,
+      error: "HTTP 500",
+      nextAttemptAt: at(9_000),
+      giveUp: true,
+      body: "{}",
+    });
     const next = await outbox.claim(at(6_200), 10, 5_000, 60_000);
     expect(next.map((e) => e.id)).toEqual([a2]);
     // A failed attempt that is retried later waits for its time.
-    await outbox.attemptFailed(a2, { status: null, error: "ECONNREFUSED", nextAttemptAt: at(20_000), giveUp: false, body: '{"b":1,"a":2}' });
+    await outbox.attemptFailed(a2, {
+      status: null,
+      error: "ECONNREFUSED",
+      nextAttemptAt: at(20_000),
+      giveUp: false,
+      body: '{"b":1,"a":2}',
+    });
     expect(await outbox.claim(at(19_999), 10, 5_000, 60_000)).toEqual([]);
     const later = await outbox.claim(at(20_000), 10, 5_000, 60_000);
     expect(later).toMatchObject([{ id: a2, attempt: 2, body: '{"b":1,"a":2}' }]); // the same bytes as the first attempt
     await outbox.delivered(a2, at(20_100), 204, '{"b":1,"a":2}');
 
     const health = await outbox.health(appId);
-    expect(health).toMatchObject({ pending: 0, failed: 1, lastSuccessAt: at(20_100), oldestPendingAt: null, failuresInARow: 0 });
+    expect(health).toMatchObject({
+      pending: 0,
+      failed: 1,
+      lastSuccessAt: at(20_100),
+      oldestPendingAt: null,
+      failuresInARow: 0,
+    });
     const log = await outbox.recent(appId);
     expect(log.map((d) => [d.id, d.status])).toEqual([
       [b1, "failed"],
@@ -67,7 +90,9 @@ describe.each(["postgres", "pglite"] as const)("webhook outbox on %s", (kind) =>
     ]);
     // An operator's retry: pending at once, with a new window.
     expect(await outbox.retry(b1, at(30_000), 60_000)).toEqual({ appId });
-    expect(await outbox.claim(at(30_000), 10, 5_000, 60_000)).toMatchObject([{ id: b1, attempt: 3, retryUntil: at(90_000) }]);
+    expect(await outbox.claim(at(30_000), 10, 5_000, 60_000)).toMatchObject([
+      { id: b1, attempt: 3, retryUntil: at(90_000) },
+    ]);
     expect(await outbox.retry(999_999_999, at(30_000), 60_000)).toBeNull();
     await outbox.delivered(b1, at(30_100), 200, "{}");
   });
@@ -77,7 +102,13 @@ describe.each(["postgres", "pglite"] as const)("webhook outbox on %s", (kind) =>
     const e1 = await add(c, "consultation.queued", 100_000);
     await add(c, "consultation.matched", 100_010);
     await outbox.claim(at(100_100), 10, 5_000, 60_000);
-    await outbox.attemptFailed(e1, { status: 502, error: "HTTP 502", nextAttemptAt: at(101_000), giveUp: false, body: "{}" });
+    await outbox.attemptFailed(e1, {
+      status: 502,
+      error: "HTTP 502",
+      nextAttemptAt: at(101_000),
+      giveUp: false,
+      body: "{}",
+    });
     expect(await outbox.health(appId)).toMatchObject({ failuresInARow: 1, pending: 2, oldestPendingAt: at(100_000) });
     expect(await outbox.oldestPending()).toEqual(at(100_000));
   });

@@ -3,7 +3,12 @@
  * ones, and in live Twilio mode the joined Conversation and Video room (closed when the
  * consultation leaves this list).
  */
-import type { ChatMessageEventPayload, EventPayload, VetConsultationPayload, VetEvents } from "../../src/client/index.js";
+import type {
+  ChatMessageEventPayload,
+  EventPayload,
+  VetConsultationPayload,
+  VetEvents,
+} from "../../src/client/index.js";
 import { reason } from "../shared/api.js";
 import { chatPanel, type ChatPanel } from "../shared/chat.js";
 import type { ConsoleContext } from "./context.js";
@@ -71,7 +76,9 @@ export class ActiveConsultations {
       mode === "offline"
         ? chatPanel({
             id,
-            mine: (m) => m.author === "vet" && m.author_name === `${this.ctx.vet?.first_name ?? ""} ${this.ctx.vet?.last_name ?? ""}`.trim(),
+            mine: (m) =>
+              m.author === "vet" &&
+              m.author_name === `${this.ctx.vet?.first_name ?? ""} ${this.ctx.vet?.last_name ?? ""}`.trim(),
             other: "the owner",
             send: (text) => {
               const client = this.ctx.client();
@@ -79,20 +86,29 @@ export class ActiveConsultations {
             },
           })
         : null;
-    const panel = consultationPanel(c, mode, this.ctx.vet?.languages, {
-      startCall: (cid) => void this.startCall(cid),
-      end: (cid) => void this.end(cid),
-      refer: (id) => this.openReferral(id),
-      cancelReferral: (id) => void this.cancelReferral(id),
-      leave: (id) => void this.leave(id),
-    }, chat?.el ?? null);
+    const panel = consultationPanel(
+      c,
+      mode,
+      this.ctx.vet?.languages,
+      {
+        startCall: (cid) => void this.startCall(cid),
+        end: (cid) => void this.end(cid),
+        refer: (id) => this.openReferral(id),
+        cancelReferral: (id) => void this.cancelReferral(id),
+        leave: (id) => void this.leave(id),
+      },
+      chat?.el ?? null,
+    );
     this.open.set(c.consultation_id, { data: c, ...panel, live: [], chat });
     this.root.prepend(panel.el);
     this.hooks.changed();
     if (focus) panel.el.focus();
     // After the panel is in the page, so the list scrolls to the newest message.
     chat?.add(c.messages ?? []);
-    if (mode === "live") void this.goLive(c.consultation_id, (m) => m.joinChat(c.twilioToken, c.channel, c.identity, panel.media, () => this.twilioToken()));
+    if (mode === "live")
+      void this.goLive(c.consultation_id, (m) =>
+        m.joinChat(c.twilioToken, c.channel, c.identity, panel.media, () => this.twilioToken()),
+      );
   }
 
   /** `chat:message` (offline mode): a message in one of the open consultations. */
@@ -115,7 +131,11 @@ export class ActiveConsultations {
     const a = this.open.get(t.consultation_id);
     if (!a) return;
     if (t.mode === "cold") {
-      this.ctx.notices.show(`Dr. ${t.vet.username} accepted your referral and took over the consultation.`, "info", 15_000);
+      this.ctx.notices.show(
+        `Dr. ${t.vet.username} accepted your referral and took over the consultation.`,
+        "info",
+        15_000,
+      );
       this.hooks.handedOver(t.consultation_id);
     } else {
       a.data = { ...a.data, leaving: true };
@@ -126,7 +146,10 @@ export class ActiveConsultations {
   /** `consult:transfer_failed`: the vet keeps the consultation. */
   transferFailed(f: EventPayload<VetEvents, "consult:transfer_failed">): void {
     this.open.get(f.consultation_id)?.setReferral(null);
-    this.ctx.notices.show(`Referral failed: ${TRANSFER_FAILED_TEXT[f.reason] ?? f.reason} You keep the consultation.`, "warn");
+    this.ctx.notices.show(
+      `Referral failed: ${TRANSFER_FAILED_TEXT[f.reason] ?? f.reason} You keep the consultation.`,
+      "warn",
+    );
   }
 
   private openReferral(id: string): void {
@@ -198,7 +221,8 @@ export class ActiveConsultations {
     try {
       const call = await client.startCall(id);
       a?.setCallStatus("ringing");
-      if (a && this.ctx.config.twilio_mode === "live") void this.goLive(id, (m) => m.joinVideo(call.twilioToken, call.room_sid, a.media));
+      if (a && this.ctx.config.twilio_mode === "live")
+        void this.goLive(id, (m) => m.joinVideo(call.twilioToken, call.room_sid, a.media));
     } catch (err) {
       this.ctx.notices.show(`Could not start the call: ${reason(err)}`, "error");
     }

@@ -8,7 +8,8 @@ const NOTIFY_KEY = "vet-console.notify";
 export class Alerts {
   private audio: AudioContext | null = null;
   sound = localStorage.getItem(SOUND_KEY) !== "off";
-  notify = localStorage.getItem(NOTIFY_KEY) === "on" && "Notification" in window && Notification.permission === "granted";
+  notify =
+    localStorage.getItem(NOTIFY_KEY) === "on" && "Notification" in window && Notification.permission === "granted";
 
   /** Browsers allow audio only after a user gesture: call this from one (e.g. the login click). */
   unlock(): void {
@@ -30,7 +31,8 @@ export class Alerts {
   /** Turns notifications on (asking for permission) or off; resolves to the resulting state. */
   async setNotify(on: boolean): Promise<boolean> {
     if (on && "Notification" in window) {
-      const p = Notification.permission === "default" ? await Notification.requestPermission() : Notification.permission;
+      const p =
+        Notification.permission === "default" ? await Notification.requestPermission() : Notification.permission;
       on = p === "granted";
     } else on = false;
     this.notify = on;

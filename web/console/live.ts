@@ -19,13 +19,39 @@ const twilioSdk = (): Promise<TwilioSdk> => (loading ??= import("./twilio-sdk.js
  * list and an input into `into`. `renew` fetches a fresh token (`token:refresh`) when the
  * current one is about to expire, so a long consultation keeps its chat.
  */
-export async function joinChat(token: string, channelSid: string, me: string, into: HTMLElement, renew: () => Promise<string>): Promise<LiveSession> {
+export async function joinChat(
+  token: string,
+  channelSid: string,
+  me: string,
+  into: HTMLElement,
+  renew: () => Promise<string>,
+): Promise<LiveSession> {
   const list = h("ol", { class: "messages", "aria-live": "polite", "aria-label": "Messages" });
   const state = h("p", { class: "small muted", role: "status" }, "Joining the chat…");
-  const input = h("input", { type: "text", id: `msg-${channelSid}`, placeholder: "Write to the owner", autocomplete: "off", maxlength: 1600, disabled: true });
+  const input = h("input", {
+    type: "text",
+    id: `msg-${channelSid}`,
+    placeholder: "Write to the owner",
+    autocomplete: "off",
+    maxlength: 1600,
+    disabled: true,
+  });
   const send = h("button", { class: "primary", type: "submit", disabled: true }, "Send");
-  const form = h("form", { class: "row chat-input" }, h("label", { for: input.id, class: "sr-only" }, "Message"), input, send);
-  const box = h("section", { class: "chat stack", "aria-label": "Chat", "data-channel": channelSid }, h("h3", {}, "Chat"), state, list, form);
+  const form = h(
+    "form",
+    { class: "row chat-input" },
+    h("label", { for: input.id, class: "sr-only" }, "Message"),
+    input,
+    send,
+  );
+  const box = h(
+    "section",
+    { class: "chat stack", "aria-label": "Chat", "data-channel": channelSid },
+    h("h3", {}, "Chat"),
+    state,
+    list,
+    form,
+  );
   into.append(box);
   const client = (await twilioSdk()).chatClient(token);
   const refresh = () =>
@@ -36,12 +62,21 @@ export async function joinChat(token: string, channelSid: string, me: string, in
   client.on("tokenExpired", refresh);
   try {
     await new Promise<void>((resolve, reject) => {
-      client.on("stateChanged", (s) => (s === "initialized" ? resolve() : reject(new Error("Twilio Conversations failed to start"))));
+      client.on("stateChanged", (s) =>
+        s === "initialized" ? resolve() : reject(new Error("Twilio Conversations failed to start")),
+      );
     });
     const conversation = await client.getConversationBySid(channelSid);
     const show = (m: ChatMessage) => {
       const mine = m.author === me;
-      list.append(h("li", { class: mine ? "mine" : "theirs" }, h("span", { class: "who small muted" }, mine ? "You" : "Owner"), h("span", {}, m.body ?? "")));
+      list.append(
+        h(
+          "li",
+          { class: mine ? "mine" : "theirs" },
+          h("span", { class: "who small muted" }, mine ? "You" : "Owner"),
+          h("span", {}, m.body ?? ""),
+        ),
+      );
       list.scrollTop = list.scrollHeight;
     };
     for (const m of (await conversation.getMessages(50)).items) show(m);

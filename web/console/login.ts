@@ -31,7 +31,8 @@ export function wireLogin(alerts: Alerts, signedIn: (s: Session) => void): void 
           byId<HTMLInputElement>("login-password").value = "";
           signedIn(s);
         },
-        (err: unknown) => showLogin(reason(err) === "Unauthenticated." ? "Email or password is not right." : reason(err)),
+        (err: unknown) =>
+          showLogin(reason(err) === "Unauthenticated." ? "Email or password is not right." : reason(err)),
       )
       .finally(() => (submit.disabled = false));
   });

@@ -6,7 +6,12 @@
  */
 import "../shared/base.css";
 import "./console.css";
-import { createVetClient, type ConnectionStatus, type VetClient, type VetConsultationPayload } from "../../src/client/index.js";
+import {
+  createVetClient,
+  type ConnectionStatus,
+  type VetClient,
+  type VetConsultationPayload,
+} from "../../src/client/index.js";
 import { api } from "../shared/api.js";
 import { byId, fill, h } from "../shared/dom.js";
 import { personName } from "../shared/format.js";
@@ -35,7 +40,8 @@ const workEl = byId("work");
 const refresh = () => {
   offers.render(presence.status);
   workEl.querySelector(".empty")?.remove();
-  if (active.size === 0 && wrapups.size === 0) workEl.append(h("p", { class: "empty" }, "No active consultation. Accept a request to start one."));
+  if (active.size === 0 && wrapups.size === 0)
+    workEl.append(h("p", { class: "empty" }, "No active consultation. Accept a request to start one."));
 };
 const wrapups = new Wrapups(ctx, workEl, refresh);
 const active = new ActiveConsultations(ctx, workEl, {
@@ -101,7 +107,8 @@ function start(s: Session): void {
   c.on("consult:transfer_failed", (f) => active.transferFailed(f));
   // An operator disabled the vet or changed the password: this session is over for good.
   c.on("session:closed", (p) => {
-    if (p.reason === "revoked") signOut("Your session was ended by an operator (password changed or account disabled). Please sign in again.");
+    if (p.reason === "revoked")
+      signOut("Your session was ended by an operator (password changed or account disabled). Please sign in again.");
   });
   c.on("consult:ended", (e) => {
     // A warm referral's first vet: the end and the feedback belong to the vet holding it last.

@@ -10,7 +10,12 @@ export class Notices {
   /** Shows `text` until dismissed, or for `ttlMs` when given; `action` is an extra control beside Dismiss. */
   show(text: string, kind: NoticeKind, ttlMs = 0, action?: HTMLElement): void {
     const close = h("button", { class: "ghost small", type: "button", "aria-label": "Dismiss" }, "Dismiss");
-    const el = h("div", { class: `notice ${kind}`, role: kind === "error" ? "alert" : "status" }, h("span", {}, text), h("span", { class: "row" }, action, close));
+    const el = h(
+      "div",
+      { class: `notice ${kind}`, role: kind === "error" ? "alert" : "status" },
+      h("span", {}, text),
+      h("span", { class: "row" }, action, close),
+    );
     close.addEventListener("click", () => el.remove());
     this.root.append(el);
     if (ttlMs) setTimeout(() => el.remove(), ttlMs);

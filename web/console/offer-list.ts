@@ -45,16 +45,26 @@ export class OfferList {
     const fresh = !this.cards.has(o.consultation_id);
     this.cards.get(o.consultation_id)?.remove();
     this.cards.delete(o.consultation_id);
-    const card = offerCard(o, this.ctx.config.offer_timeout_ms, this.ctx.vet?.languages, { accept: (id) => void this.accept(id), decline: (id) => void this.decline(id) });
+    const card = offerCard(o, this.ctx.config.offer_timeout_ms, this.ctx.vet?.languages, {
+      accept: (id) => void this.accept(id),
+      decline: (id) => void this.decline(id),
+    });
     const shown = [...this.root.querySelectorAll<HTMLElement>("[data-testid=offer]")];
-    const at = offerInsertIndex(shown.map((c) => c.classList.contains("emergency")), o.emergency === true);
+    const at = offerInsertIndex(
+      shown.map((c) => c.classList.contains("emergency")),
+      o.emergency === true,
+    );
     if (at < shown.length) shown[at].before(card);
     else if (shown.length) shown[shown.length - 1].after(card);
     else this.root.prepend(card);
     this.cards.set(o.consultation_id, card);
     this.hooks.changed();
     const kind = o.type === "video" ? "video" : "chat";
-    if (fresh) this.ctx.alerts.ring(o.emergency ? `Emergency ${kind} request` : kind === "video" ? "Video request" : "Chat request", `${personName(o.user)} is waiting`);
+    if (fresh)
+      this.ctx.alerts.ring(
+        o.emergency ? `Emergency ${kind} request` : kind === "video" ? "Video request" : "Chat request",
+        `${personName(o.user)} is waiting`,
+      );
   }
 
   remove(id: string): void {

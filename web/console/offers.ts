@@ -15,10 +15,21 @@ export interface OfferHandlers {
 }
 
 /** An offer card; `spoken`: the vet's languages, to mark a request in another one. */
-export function offerCard(offer: Offer, totalMs: number, spoken: readonly string[] | undefined, on: OfferHandlers): HTMLElement {
+export function offerCard(
+  offer: Offer,
+  totalMs: number,
+  spoken: readonly string[] | undefined,
+  on: OfferHandlers,
+): HTMLElement {
   const owner = personName(offer.user);
   const video = offer.type === "video";
-  const countdown = h("span", { class: "countdown", "data-testid": "offer-countdown", role: "timer", "aria-live": "off", "aria-label": "Time left to answer" });
+  const countdown = h("span", {
+    class: "countdown",
+    "data-testid": "offer-countdown",
+    role: "timer",
+    "aria-live": "off",
+    "aria-label": "Time left to answer",
+  });
   const bar = h("span", { class: "bar-fill" });
   const accept = h("button", { class: "primary", type: "button", "data-testid": "offer-accept" }, "Accept");
   const decline = h("button", { type: "button", "data-testid": "offer-decline" }, "Decline");

@@ -36,7 +36,9 @@ function duration(s: number | null): string {
 
 function item(c: HistoryItem): HTMLElement {
   const when = dateFormat.format(new Date(c.date));
-  const meta = [c.channel === "video" ? "Video" : "Chat", duration(c.duration_s), c.vet_name ? `Dr. ${c.vet_name}` : ""].filter(Boolean).join(" · ");
+  const meta = [c.channel === "video" ? "Video" : "Chat", duration(c.duration_s), c.vet_name ? `Dr. ${c.vet_name}` : ""]
+    .filter(Boolean)
+    .join(" · ");
   return h(
     "li",
     { class: "history-item", "data-testid": "pet-history-item", "data-consultation-id": c.consultation_id },
@@ -48,7 +50,14 @@ function item(c: HistoryItem): HTMLElement {
     ),
     h("p", { class: "small muted" }, meta),
     c.recommendation !== null
-      ? h("dl", { class: "facts small" }, h("dt", {}, "Reason"), h("dd", {}, c.reason ?? ""), h("dt", {}, "Advice"), h("dd", {}, c.recommendation))
+      ? h(
+          "dl",
+          { class: "facts small" },
+          h("dt", {}, "Reason"),
+          h("dd", {}, c.reason ?? ""),
+          h("dt", {}, "Advice"),
+          h("dd", {}, c.recommendation),
+        )
       : h("p", { class: "small muted" }, "No feedback was given."),
   );
 }
@@ -80,7 +89,9 @@ export function petHistoryPanel(petId: number | null, consultationId: string): H
     el.setAttribute("aria-busy", "true");
     try {
       const { token } = await currentToken();
-      const data = await api<HistoryPage>("GET", `/vet/v1/pets/${String(petId)}/history?page=${String(page + 1)}`, { bearer: token });
+      const data = await api<HistoryPage>("GET", `/vet/v1/pets/${String(petId)}/history?page=${String(page + 1)}`, {
+        bearer: token,
+      });
       page = data.pagination.page;
       for (const c of data.list) list.append(item(c));
       const shown = list.childElementCount;

@@ -46,7 +46,10 @@ export class Presence {
     b.textContent = s === "available" ? "Available" : s === "away" ? "Away" : "Offline";
     b.className = `availability ${s}`;
     b.disabled = s === "offline";
-    b.title = s === "available" ? "You receive requests. Click to go away." : "You receive no requests. Click to become available.";
+    b.title =
+      s === "available"
+        ? "You receive requests. Click to go away."
+        : "You receive no requests. Click to become available.";
     this.changed();
   }
 
@@ -66,7 +69,10 @@ export class Presence {
   /** A `presence` event: shown, and explained when the gateway changed it on its own. */
   onPresence(p: EventPayload<VetEvents, "presence">): void {
     this.set(p.status);
-    const text = p.reason && p.reason !== "connected" ? (PRESENCE_TEXT[p.reason] ?? `The gateway set you ${p.status} (${p.reason.replace(/_/g, " ")}).`) : undefined;
+    const text =
+      p.reason && p.reason !== "connected"
+        ? (PRESENCE_TEXT[p.reason] ?? `The gateway set you ${p.status} (${p.reason.replace(/_/g, " ")}).`)
+        : undefined;
     if (p.status === "away" && p.reason === "offer_timeout") sessionStorage.setItem(WANT_KEY, "away");
     if (text) this.ctx.notices.show(text, "warn");
   }

@@ -55,7 +55,9 @@ export class QueueBar {
       this.el,
       h("strong", {}, String(q.queue_length)),
       " waiting",
-      waited === null ? null : h("span", { class: waited >= LONG_WAIT_MS ? "wait long" : "wait" }, ` · longest ${clock(waited)}`),
+      waited === null
+        ? null
+        : h("span", { class: waited >= LONG_WAIT_MS ? "wait long" : "wait" }, ` · longest ${clock(waited)}`),
       h("span", { class: "muted" }, ` · ${q.vets_available} vet${q.vets_available === 1 ? "" : "s"} free`),
     );
     this.el.title = `${q.queue_length} request${q.queue_length === 1 ? "" : "s"} waiting for a vet${waited === null ? "" : `, the longest for ${clock(waited)}`}; ${q.vets_available} vet${q.vets_available === 1 ? "" : "s"} free to take one`;

@@ -14,7 +14,9 @@ export function renderSkills(el: HTMLElement, vet: VetInfo, defaultMax: number |
     fill(el);
     return;
   }
-  const species = vet.species?.length ? vet.species.map((s) => s[0].toUpperCase() + s.slice(1)).join(", ") : "All species";
+  const species = vet.species?.length
+    ? vet.species.map((s) => s[0].toUpperCase() + s.slice(1)).join(", ")
+    : "All species";
   const languages = vet.languages.map(languageName).join(", ");
   const max = vet.max_chats ?? defaultMax;
   // Short: the top bar has little room; the title says it in full.

@@ -47,11 +47,24 @@ export function consultationPanel(
   end.addEventListener("click", () => on.end(c.consultation_id));
   const refer = h("button", { type: "button", "data-testid": "transfer-open", "aria-haspopup": "dialog" }, "Refer");
   refer.addEventListener("click", () => on.refer(c.consultation_id));
-  const leave = h("button", { class: "danger", type: "button", "data-testid": "consultation-leave", hidden: true }, "Leave");
+  const leave = h(
+    "button",
+    { class: "danger", type: "button", "data-testid": "consultation-leave", hidden: true },
+    "Leave",
+  );
   leave.addEventListener("click", () => on.leave(c.consultation_id));
-  const withdraw = h("button", { class: "small", type: "button", "data-testid": "transfer-cancel" }, "Withdraw referral");
+  const withdraw = h(
+    "button",
+    { class: "small", type: "button", "data-testid": "transfer-cancel" },
+    "Withdraw referral",
+  );
   withdraw.addEventListener("click", () => on.cancelReferral(c.consultation_id));
-  const referralLine = h("div", { class: "notice referral row spread", "data-testid": "referral-status", role: "status", hidden: true });
+  const referralLine = h("div", {
+    class: "notice referral row spread",
+    "data-testid": "referral-status",
+    role: "status",
+    hidden: true,
+  });
   let call: HTMLButtonElement | null = null;
   if (video) {
     call = h("button", { class: "primary", type: "button", "data-testid": "call-start" }, "Start video call");
@@ -61,7 +74,13 @@ export function consultationPanel(
   const el = h(
     "article",
     // tabindex -1: focus moves here after an accept, so the keyboard continues from the panel.
-    { class: `panel consultation${c.emergency ? " emergency" : ""}`, "data-testid": "consultation", "data-consultation-id": c.consultation_id, "aria-label": `Consultation with ${owner}`, tabindex: -1 },
+    {
+      class: `panel consultation${c.emergency ? " emergency" : ""}`,
+      "data-testid": "consultation",
+      "data-consultation-id": c.consultation_id,
+      "aria-label": `Consultation with ${owner}`,
+      tabindex: -1,
+    },
     h(
       "div",
       { class: "panel-title" },
@@ -77,20 +96,31 @@ export function consultationPanel(
     ),
     adviceBanner(c),
     referralLine,
-    h("div", { class: "two" },
-      h("div", { class: "stack" }, h("h3", {}, "Pet"), petSummary(c.pet), h("dl", { class: "facts" },
-        ...fact("Colour", field(c.pet, "color")),
-        ...fact("Sex", field(c.pet, "sex")),
-      )),
-      h("div", { class: "stack" }, h("h3", {}, "Owner"), h("dl", { class: "facts" },
-        ...fact("Name", owner),
-        ...fact("Email", field(c.user, "email")),
-      )),
+    h(
+      "div",
+      { class: "two" },
+      h(
+        "div",
+        { class: "stack" },
+        h("h3", {}, "Pet"),
+        petSummary(c.pet),
+        h("dl", { class: "facts" }, ...fact("Colour", field(c.pet, "color")), ...fact("Sex", field(c.pet, "sex"))),
+      ),
+      h(
+        "div",
+        { class: "stack" },
+        h("h3", {}, "Owner"),
+        h("dl", { class: "facts" }, ...fact("Name", owner), ...fact("Email", field(c.user, "email"))),
+      ),
     ),
     petHistoryPanel(petIdOf(c.pet), c.consultation_id),
-    h("details", { class: "twilio" },
+    h(
+      "details",
+      { class: "twilio" },
       h("summary", {}, "Twilio details"),
-      h("dl", { class: "facts" },
+      h(
+        "dl",
+        { class: "facts" },
         ...fact("Your identity", c.identity, true),
         ...fact("Owner identity", c.user_identity, true),
         ...fact("Channel", c.channel, true),
@@ -99,7 +129,11 @@ export function consultationPanel(
     ),
     // Offline mode: the gateway carries the chat itself (PROTOCOL §10); only video is simulated.
     mode === "offline" && video
-      ? h("p", { class: "notice" }, "Offline mode: video is simulated. The gateway creates no Twilio room; the call status below comes from the owner's app.")
+      ? h(
+          "p",
+          { class: "notice" },
+          "Offline mode: video is simulated. The gateway creates no Twilio room; the call status below comes from the owner's app.",
+        )
       : null,
     video ? callLine : null,
     media,
@@ -110,8 +144,13 @@ export function consultationPanel(
     refer.hidden = r !== null;
     end.hidden = r?.kind === "leaving";
     leave.hidden = r?.kind !== "leaving";
-    if (r?.kind === "pending") fill(referralLine, h("span", {}, "Referral pending: you keep the consultation until a vet accepts."), withdraw);
-    else if (r?.kind === "leaving") fill(referralLine, h("span", {}, `Dr. ${r.withName} took over and is in the consultation with you. Leave when you are done.`));
+    if (r?.kind === "pending")
+      fill(referralLine, h("span", {}, "Referral pending: you keep the consultation until a vet accepts."), withdraw);
+    else if (r?.kind === "leaving")
+      fill(
+        referralLine,
+        h("span", {}, `Dr. ${r.withName} took over and is in the consultation with you. Leave when you are done.`),
+      );
   };
   if (c.leaving) setReferral({ kind: "leaving", withName: c.vet.username });
   return {
@@ -164,8 +203,20 @@ export function wrapupPanel(
     h("option", { value: "" }, "Choose an outcome…"),
     ...outcomes.map((o) => h("option", { value: o }, outcomeLabel(o))),
   );
-  const rec = h("textarea", { id: `rec-${c.consultation_id}`, "data-testid": "feedback-recommendation", required: true, rows: 3, maxlength: 2000 });
-  const why = h("textarea", { id: `why-${c.consultation_id}`, "data-testid": "feedback-reason", required: true, rows: 3, maxlength: 2000 });
+  const rec = h("textarea", {
+    id: `rec-${c.consultation_id}`,
+    "data-testid": "feedback-recommendation",
+    required: true,
+    rows: 3,
+    maxlength: 2000,
+  });
+  const why = h("textarea", {
+    id: `why-${c.consultation_id}`,
+    "data-testid": "feedback-reason",
+    required: true,
+    rows: 3,
+    maxlength: 2000,
+  });
   const submit = h("button", { class: "primary", type: "submit", "data-testid": "feedback-submit" }, "Send feedback");
   const status = h("p", { class: "small", role: "status" });
   const skip = h("button", { class: "ghost", type: "button" }, "Close");
@@ -180,8 +231,17 @@ export function wrapupPanel(
   );
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    const missing = [!outcome.value && "an outcome", !rec.value.trim() && "a recommendation", !why.value.trim() && "a reason"].filter(Boolean);
-    for (const [f, bad] of [[outcome, !outcome.value], [rec, !rec.value.trim()], [why, !why.value.trim()]] as const) f.setAttribute("aria-invalid", String(bad));
+    const missing = [
+      !outcome.value && "an outcome",
+      !rec.value.trim() && "a recommendation",
+      !why.value.trim() && "a reason",
+    ].filter(Boolean);
+    for (const [f, bad] of [
+      [outcome, !outcome.value],
+      [rec, !rec.value.trim()],
+      [why, !why.value.trim()],
+    ] as const)
+      f.setAttribute("aria-invalid", String(bad));
     if (missing.length > 0) {
       status.textContent = `Please give ${missing.join(" and ")}.`;
       status.className = "small warn-text";
@@ -211,7 +271,17 @@ export function wrapupPanel(
   const el = h(
     "article",
     { class: "panel wrapup", "data-wrapup-id": c.consultation_id, "aria-label": `Wrap-up for ${personName(c.user)}` },
-    h("div", { class: "panel-title" }, h("div", { class: "row" }, h("span", { class: "badge warn" }, "Wrap-up"), h("h3", {}, `${field(c.pet, "name") || "Pet"} · ${personName(c.user)}`)), left),
+    h(
+      "div",
+      { class: "panel-title" },
+      h(
+        "div",
+        { class: "row" },
+        h("span", { class: "badge warn" }, "Wrap-up"),
+        h("h3", {}, `${field(c.pet, "name") || "Pet"} · ${personName(c.user)}`),
+      ),
+      left,
+    ),
     h("p", { class: "muted small" }, endedText),
     form,
   );

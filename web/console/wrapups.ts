@@ -41,7 +41,14 @@ export class Wrapups {
     });
     if (chat && chat.size > 0) {
       chat.close("The consultation has ended.");
-      w.el.append(h("details", { class: "transcript" }, h("summary", {}, `The conversation (${chat.size} message${chat.size === 1 ? "" : "s"})`), chat.el));
+      w.el.append(
+        h(
+          "details",
+          { class: "transcript" },
+          h("summary", {}, `The conversation (${chat.size} message${chat.size === 1 ? "" : "s"})`),
+          chat.el,
+        ),
+      );
     }
     this.panels.set(c.consultation_id, w);
     this.root.prepend(w.el);

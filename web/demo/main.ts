@@ -4,7 +4,15 @@
  */
 import "../shared/base.css";
 import "./demo.css";
-import { createOwnerClient, type ChatMessage, type ConnectionStatus, type FeedbackPayload, type LanguageCode, type OwnerClient, type VetCard } from "../../src/client/index.js";
+import {
+  createOwnerClient,
+  type ChatMessage,
+  type ConnectionStatus,
+  type FeedbackPayload,
+  type LanguageCode,
+  type OwnerClient,
+  type VetCard,
+} from "../../src/client/index.js";
 import { api, reason } from "../shared/api.js";
 import { chatPanel, type ChatPanel } from "../shared/chat.js";
 import { byId, fill, h } from "../shared/dom.js";
@@ -102,7 +110,16 @@ function currentOwner(): DemoOwner | undefined {
 
 function renderPets(): void {
   const o = currentOwner();
-  fill(petSel, ...(o?.pets ?? []).map((p) => h("option", { value: p.id }, `${p.name}${petLine(p as unknown as Record<string, unknown>) ? ` (${petLine(p as unknown as Record<string, unknown>)})` : ""}`)));
+  fill(
+    petSel,
+    ...(o?.pets ?? []).map((p) =>
+      h(
+        "option",
+        { value: p.id },
+        `${p.name}${petLine(p as unknown as Record<string, unknown>) ? ` (${petLine(p as unknown as Record<string, unknown>)})` : ""}`,
+      ),
+    ),
+  );
 }
 
 function connectOwner(): void {
@@ -113,7 +130,8 @@ function connectOwner(): void {
   if (!o) return;
   const c = createOwnerClient({
     url: location.origin,
-    getToken: () => api<{ token: string; expires_at: string }>("POST", "/demo/v1/owner-token", { body: { email: o.email } }),
+    getToken: () =>
+      api<{ token: string; expires_at: string }>("POST", "/demo/v1/owner-token", { body: { email: o.email } }),
   });
   client = c;
   chat = null;
@@ -137,7 +155,14 @@ function connectOwner(): void {
   });
   c.on("consult:matched", (m) => {
     const care = consult?.id === m.consultation_id ? consult.care : undefined;
-    consult = { id: m.consultation_id, type: m.type, phase: "matched", vet: m.vet, channel: m.channel, ...(care ? { care } : {}) };
+    consult = {
+      id: m.consultation_id,
+      type: m.type,
+      phase: "matched",
+      vet: m.vet,
+      channel: m.channel,
+      ...(care ? { care } : {}),
+    };
     render();
   });
   c.on("consult:transferred", (t) => {
@@ -187,7 +212,13 @@ function connectOwner(): void {
 
 function onStatus(s: ConnectionStatus): void {
   const cls = s === "connected" ? "ok" : s === "connecting" || s === "reconnecting" ? "warn" : "bad";
-  const text = { connecting: "Connecting…", connected: "Connected", reconnecting: "Reconnecting…", disconnected: "Not connected", unauthorized: "Refused" }[s];
+  const text = {
+    connecting: "Connecting…",
+    connected: "Connected",
+    reconnecting: "Reconnecting…",
+    disconnected: "Not connected",
+    unauthorized: "Refused",
+  }[s];
   fill(byId("conn"), h("span", { class: `dot ${cls}` }), h("span", {}, text));
 }
 
@@ -215,7 +246,12 @@ async function request(type: "chat" | "video"): Promise<void> {
       ...(care === "treatment" && fallback ? { advice_fallback: true } : {}),
     });
     if (!consult || consult.id !== r.consultation_id || consult.phase === "ended" || consult.phase === "expired") {
-      consult = { id: r.consultation_id, type, phase: r.status === "active" ? "matched" : "queued", position: r.position };
+      consult = {
+        id: r.consultation_id,
+        type,
+        phase: r.status === "active" ? "matched" : "queued",
+        position: r.position,
+      };
     } else consult.type = type;
     consult.care ??= care;
     // A second request gets the open consultation back: it keeps what was first asked.
@@ -260,7 +296,11 @@ function button(label: string, attrs: Record<string, string>, onClick: () => voi
 function steps(phase: Consult["phase"] | null): HTMLElement {
   const order = ["queued", "matched", "ended"] as const;
   const names = { queued: "Waiting", matched: "With a vet", ended: "Done" };
-  return h("div", { class: "steps", "aria-hidden": "true" }, ...order.map((p) => h("span", { class: p === phase ? "on" : "" }, names[p])));
+  return h(
+    "div",
+    { class: "steps", "aria-hidden": "true" },
+    ...order.map((p) => h("span", { class: p === phase ? "on" : "" }, names[p])),
+  );
 }
 
 function render(): void {
@@ -274,61 +314,184 @@ function render(): void {
   const blocks: HTMLElement[] = [];
   if (c.phase === "queued") {
     blocks.push(
-      h("div", { class: "panel status-card" }, steps("queued"),
-        h("div", { "data-testid": "queue-position" },
-          h("div", { class: "muted small" }, c.requeued ? "Your vet left; you are first in line again" : `Waiting for a vet (${[c.type, c.asked?.emergency ? "emergency" : "", c.asked?.language ? languageName(c.asked.language) : ""].filter(Boolean).join(" · ")})`),
+      h(
+        "div",
+        { class: "panel status-card" },
+        steps("queued"),
+        h(
+          "div",
+          { "data-testid": "queue-position" },
+          h(
+            "div",
+            { class: "muted small" },
+            c.requeued
+              ? "Your vet left; you are first in line again"
+              : `Waiting for a vet (${[c.type, c.asked?.emergency ? "emergency" : "", c.asked?.language ? languageName(c.asked.language) : ""].filter(Boolean).join(" · ")})`,
+          ),
           h("div", { class: "big" }, c.position ? `#${c.position} in the queue` : "Being offered to a vet…"),
-          c.fellBack ? h("p", { class: "notice warn", "data-testid": "care-fallback" }, "No vet licensed where your pet is was free in time: your request is now for general advice, from any vet.") : null,
-          c.waitS !== undefined ? h("div", { class: "muted" }, `Estimated wait: ${wait(c.waitS)}`) : null),
+          c.fellBack
+            ? h(
+                "p",
+                { class: "notice warn", "data-testid": "care-fallback" },
+                "No vet licensed where your pet is was free in time: your request is now for general advice, from any vet.",
+              )
+            : null,
+          c.waitS !== undefined ? h("div", { class: "muted" }, `Estimated wait: ${wait(c.waitS)}`) : null,
+        ),
         // Waiting again after the vet left: the conversation so far stays in view.
         pausedChat(c.id, "The chat continues when the next vet joins."),
-        h("div", { class: "row" }, button("Cancel request", { class: "danger" }, () => void client?.cancel(c.id).then(() => { consult = null; render(); }, (e: unknown) => showError(reason(e)))))),
+        h(
+          "div",
+          { class: "row" },
+          button(
+            "Cancel request",
+            { class: "danger" },
+            () =>
+              void client?.cancel(c.id).then(
+                () => {
+                  consult = null;
+                  render();
+                },
+                (e: unknown) => showError(reason(e)),
+              ),
+          ),
+        ),
+      ),
     );
   }
   if (c.phase === "matched" && c.vet) {
     blocks.push(
-      h("div", { class: "panel status-card" }, steps("matched"),
-        h("div", { class: "vet", "data-testid": "matched" }, avatar(c.vet.profile_image, c.vet.username, "round"),
-          h("div", {}, h("div", { class: "muted small" }, "You are talking to"), h("div", { class: "vet-name" }, c.vet.username))),
+      h(
+        "div",
+        { class: "panel status-card" },
+        steps("matched"),
+        h(
+          "div",
+          { class: "vet", "data-testid": "matched" },
+          avatar(c.vet.profile_image, c.vet.username, "round"),
+          h(
+            "div",
+            {},
+            h("div", { class: "muted small" }, "You are talking to"),
+            h("div", { class: "vet-name" }, c.vet.username),
+          ),
+        ),
         c.transferred
-          ? h("p", { class: "notice ok", "data-testid": "transferred", role: "status" }, `Your vet referred you: ${c.vet.username} has taken over your consultation.`)
+          ? h(
+              "p",
+              { class: "notice ok", "data-testid": "transferred", role: "status" },
+              `Your vet referred you: ${c.vet.username} has taken over your consultation.`,
+            )
           : null,
-        c.care === "advice" ? h("p", { class: "notice", "data-testid": "care-advice" }, "General advice only: the vet cannot diagnose or prescribe here.") : null,
+        c.care === "advice"
+          ? h(
+              "p",
+              { class: "notice", "data-testid": "care-advice" },
+              "General advice only: the vet cannot diagnose or prescribe here.",
+            )
+          : null,
         twilioMode === "offline"
-          ? c.type === "video" ? h("p", { class: "notice" }, "The vet will call you here. Video is simulated in this demo; the chat below is real.") : null
-          : h("p", { class: "notice" }, "A real app joins the Twilio Conversation below with the owner's own Twilio token."),
-        c.channel && twilioMode === "live" ? h("p", { class: "small muted" }, "Conversation ", h("span", { class: "mono" }, c.channel)) : null,
+          ? c.type === "video"
+            ? h(
+                "p",
+                { class: "notice" },
+                "The vet will call you here. Video is simulated in this demo; the chat below is real.",
+              )
+            : null
+          : h(
+              "p",
+              { class: "notice" },
+              "A real app joins the Twilio Conversation below with the owner's own Twilio token.",
+            ),
+        c.channel && twilioMode === "live"
+          ? h("p", { class: "small muted" }, "Conversation ", h("span", { class: "mono" }, c.channel))
+          : null,
         openChat(c.id),
-        h("div", { class: "row" }, button("End consultation", { class: "danger", "data-testid": "owner-end" }, () => void client?.end(c.id).catch((e: unknown) => showError(reason(e)))))),
+        h(
+          "div",
+          { class: "row" },
+          button(
+            "End consultation",
+            { class: "danger", "data-testid": "owner-end" },
+            () => void client?.end(c.id).catch((e: unknown) => showError(reason(e))),
+          ),
+        ),
+      ),
     );
   }
   if (c.call && c.phase === "matched") {
     const call = c.call;
     blocks.push(
       call.answered
-        ? h("p", { class: `notice ${call.answered === "accepted" ? "ok" : "warn"}` }, call.answered === "accepted" ? "Call answered (simulated video)." : call.answered === "declined" ? "You declined the call." : "Missed call.")
-        : h("div", { class: "panel status-card ringing", "data-testid": "call-incoming", role: "alertdialog", "aria-label": "Incoming video call" },
-            h("div", { class: "vet" }, avatar(call.vet.profile_image, call.vet.username, "round"),
-              h("div", {}, h("div", { class: "muted small" }, `Incoming video call · rings for ${clock(RING_MS)}`), h("div", { class: "vet-name" }, call.vet.username))),
-            h("div", { class: "row" },
+        ? h(
+            "p",
+            { class: `notice ${call.answered === "accepted" ? "ok" : "warn"}` },
+            call.answered === "accepted"
+              ? "Call answered (simulated video)."
+              : call.answered === "declined"
+                ? "You declined the call."
+                : "Missed call.",
+          )
+        : h(
+            "div",
+            {
+              class: "panel status-card ringing",
+              "data-testid": "call-incoming",
+              role: "alertdialog",
+              "aria-label": "Incoming video call",
+            },
+            h(
+              "div",
+              { class: "vet" },
+              avatar(call.vet.profile_image, call.vet.username, "round"),
+              h(
+                "div",
+                {},
+                h("div", { class: "muted small" }, `Incoming video call · rings for ${clock(RING_MS)}`),
+                h("div", { class: "vet-name" }, call.vet.username),
+              ),
+            ),
+            h(
+              "div",
+              { class: "row" },
               button("Answer", { class: "primary" }, () => void answer("accepted")),
-              button("Decline", { class: "danger" }, () => void answer("declined")))),
+              button("Decline", { class: "danger" }, () => void answer("declined")),
+            ),
+          ),
     );
   }
   if (c.phase === "ended") {
-    const by = c.endedBy === "user" ? "You ended the consultation." : c.endedBy === "vet" ? "The vet ended the consultation." : "The consultation has ended.";
+    const by =
+      c.endedBy === "user"
+        ? "You ended the consultation."
+        : c.endedBy === "vet"
+          ? "The vet ended the consultation."
+          : "The consultation has ended.";
     // The conversation stays readable after the end; nothing more can be sent.
-    blocks.push(h("div", { class: "panel status-card" }, steps("ended"), h("p", {}, by), c.feedback ? null : h("p", { class: "muted" }, "Waiting for the vet's notes…"), pausedChat(c.id, "The consultation has ended.")));
+    blocks.push(
+      h(
+        "div",
+        { class: "panel status-card" },
+        steps("ended"),
+        h("p", {}, by),
+        c.feedback ? null : h("p", { class: "muted" }, "Waiting for the vet's notes…"),
+        pausedChat(c.id, "The consultation has ended."),
+      ),
+    );
   }
-  if (c.phase === "expired") blocks.push(h("p", { class: "notice warn" }, "No vet was free in time. Please try again."));
+  if (c.phase === "expired")
+    blocks.push(h("p", { class: "notice warn" }, "No vet was free in time. Please try again."));
   if (c.feedback) {
     const f = c.feedback;
     blocks.push(
-      h("div", { class: "panel status-card feedback", "data-testid": "feedback-received" },
+      h(
+        "div",
+        { class: "panel status-card feedback", "data-testid": "feedback-received" },
         h("h3", {}, `Notes from Dr. ${personName({ first_name: f.vet_first_name, last_name: f.vet_last_name })}`),
         h("div", {}, h("div", { class: "muted small" }, "Recommendation"), h("blockquote", {}, f.recommendation)),
         h("div", {}, h("div", { class: "muted small" }, "Reason"), h("blockquote", {}, f.reason)),
-        h("div", { class: "muted small" }, new Date(f.feedback_date).toLocaleString())),
+        h("div", { class: "muted small" }, new Date(f.feedback_date).toLocaleString()),
+      ),
     );
   }
   fill(statusEl, ...blocks);
@@ -346,14 +509,27 @@ ownerSel.addEventListener("change", () => {
 render();
 // Suggestions for the preferred vet (the demo's seeded vets).
 // Each vet's skills are in the label, so the routing the demo shows can be followed.
-api<{ email: string; first_name: string; last_name: string; species?: string[]; languages?: string[]; licenses?: string[] }[]>("GET", "/demo/v1/vets").then(
+api<
+  {
+    email: string;
+    first_name: string;
+    last_name: string;
+    species?: string[];
+    languages?: string[];
+    licenses?: string[];
+  }[]
+>("GET", "/demo/v1/vets").then(
   (vets) =>
     fill(
       byId("vets"),
       ...vets.map((v) => {
         const species = v.species?.length ? v.species.join(", ") : "every species";
         const licensed = v.licenses?.length ? ` · licensed ${v.licenses.join(", ")}` : "";
-        return h("option", { value: v.email }, `Dr. ${v.first_name} ${v.last_name} · ${species} · ${(v.languages ?? []).join(", ")}${licensed}`);
+        return h(
+          "option",
+          { value: v.email },
+          `Dr. ${v.first_name} ${v.last_name} · ${species} · ${(v.languages ?? []).join(", ")}${licensed}`,
+        );
       }),
     ),
   () => undefined,
@@ -365,7 +541,16 @@ const modeKnown = api<{ twilio_mode: "offline" | "live" }>("GET", "/vet/v1/confi
 api<DemoOwner[] | { owners: DemoOwner[] }>("GET", "/demo/v1/owners").then(
   (d) => {
     owners = Array.isArray(d) ? d : d.owners;
-    fill(ownerSel, ...owners.map((o) => h("option", { value: o.email }, `${personName(o as unknown as Record<string, unknown>)} · ${o.email}${o.region ? ` · ${o.region}` : ""}`)));
+    fill(
+      ownerSel,
+      ...owners.map((o) =>
+        h(
+          "option",
+          { value: o.email },
+          `${personName(o as unknown as Record<string, unknown>)} · ${o.email}${o.region ? ` · ${o.region}` : ""}`,
+        ),
+      ),
+    );
     const saved = sessionStorage.getItem("demo.owner");
     if (saved && owners.some((o) => o.email === saved)) ownerSel.value = saved;
     renderPets();

@@ -22,17 +22,49 @@ function table(rows: unknown, columns: string[]): HTMLElement {
 }
 
 export function renderConsultation(c: Rec): HTMLElement {
-  const keys = ["id", "status", "type", "source", "app_id", "user_id", "pet_id", "requested_vet_id", "vet_id", "channel_sid", "room_sid", "ended_by", "end_reason", "created_at", "accepted_at", "ended_at"];
+  const keys = [
+    "id",
+    "status",
+    "type",
+    "source",
+    "app_id",
+    "user_id",
+    "pet_id",
+    "requested_vet_id",
+    "vet_id",
+    "channel_sid",
+    "room_sid",
+    "ended_by",
+    "end_reason",
+    "created_at",
+    "accepted_at",
+    "ended_at",
+  ];
   const fb = c.feedback as Rec | null | undefined;
   return h(
     "div",
     { class: "stack" },
-    h("dl", { class: "facts" }, ...keys.filter((k) => k in c).flatMap((k) => [h("dt", {}, k.replace(/_/g, " ")), h("dd", { class: k.endsWith("id") || k.endsWith("sid") ? "mono" : "" }, text(c[k]))])),
+    h(
+      "dl",
+      { class: "facts" },
+      ...keys
+        .filter((k) => k in c)
+        .flatMap((k) => [
+          h("dt", {}, k.replace(/_/g, " ")),
+          h("dd", { class: k.endsWith("id") || k.endsWith("sid") ? "mono" : "" }, text(c[k])),
+        ]),
+    ),
     h("h3", {}, "Transitions"),
     table(c.events, ["from_status", "to_status", "at", "detail"]),
     h("h3", {}, "Offers"),
     table(c.offers, ["vet_id", "offered_at", "expires_at", "outcome", "resolved_at"]),
     h("h3", {}, "Feedback"),
-    fb ? h("dl", { class: "facts" }, ...Object.entries(fb).flatMap(([k, v]) => [h("dt", {}, k.replace(/_/g, " ")), h("dd", {}, text(v))])) : h("p", { class: "muted small" }, "None."),
+    fb
+      ? h(
+          "dl",
+          { class: "facts" },
+          ...Object.entries(fb).flatMap(([k, v]) => [h("dt", {}, k.replace(/_/g, " ")), h("dd", {}, text(v))]),
+        )
+      : h("p", { class: "muted small" }, "None."),
   );
 }

@@ -26,7 +26,8 @@ const KEY = "ops.admin-token";
 let timer: ReturnType<typeof setInterval> | null = null;
 
 const token = () => sessionStorage.getItem(KEY) ?? "";
-const admin = <T>(method: string, path: string, body?: unknown) => api<T>(method, path, { bearer: token(), ...(body === undefined ? {} : { body }) });
+const admin = <T>(method: string, path: string, body?: unknown) =>
+  api<T>(method, path, { bearer: token(), ...(body === undefined ? {} : { body }) });
 
 function showLogin(message?: string): void {
   if (timer) clearInterval(timer);
@@ -98,7 +99,10 @@ async function loadHistory(): Promise<void> {
   try {
     drawCharts(await admin<History>("GET", "/admin/v1/stats/history"));
   } catch (err) {
-    const text = err instanceof ApiError && err.status === 404 ? "History is not available on this gateway." : `History unavailable: ${reason(err)}`;
+    const text =
+      err instanceof ApiError && err.status === 404
+        ? "History is not available on this gateway."
+        : `History unavailable: ${reason(err)}`;
     for (const id of ["chart-queue", "chart-vets", "chart-latency"]) fill(byId(id), h("p", { class: "empty" }, text));
   }
 }
@@ -112,7 +116,16 @@ byId<HTMLFormElement>("lookup-form").addEventListener("submit", (e) => {
   admin<Record<string, unknown>>("GET", `/admin/v1/consultations/${encodeURIComponent(id)}`).then(
     (c) => fill(out, renderConsultation(c)),
     (err: unknown) =>
-      fill(out, h("p", { class: "notice warn" }, err instanceof ApiError && err.status === 404 ? "Not found (or lookup is not available on this gateway)." : reason(err))),
+      fill(
+        out,
+        h(
+          "p",
+          { class: "notice warn" },
+          err instanceof ApiError && err.status === 404
+            ? "Not found (or lookup is not available on this gateway)."
+            : reason(err),
+        ),
+      ),
   );
 });
 
@@ -125,7 +138,16 @@ byId<HTMLFormElement>("vet-form").addEventListener("submit", (e) => {
   admin<unknown>("PATCH", `/admin/v1/vets/${id}`, { active: action === "enable" }).then(
     () => fill(out, h("p", { class: "notice ok" }, `Vet ${id} ${action === "enable" ? "enabled" : "disabled"}.`)),
     (err: unknown) =>
-      fill(out, h("p", { class: "notice warn" }, err instanceof ApiError && err.status === 404 ? `Vet ${id} not found (or vet access is not available on this gateway).` : reason(err))),
+      fill(
+        out,
+        h(
+          "p",
+          { class: "notice warn" },
+          err instanceof ApiError && err.status === 404
+            ? `Vet ${id} not found (or vet access is not available on this gateway).`
+            : reason(err),
+        ),
+      ),
   );
 });
 

@@ -28,7 +28,10 @@ function chart(id: string, series: Array<{ label: string; color: string }>, data
       { stroke: "#5f6b7a", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#dfe3e8" } },
       { stroke: "#5f6b7a", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#dfe3e8" }, size: 52 },
     ],
-    series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, points: { show: true, size: 4 } }))],
+    series: [
+      {},
+      ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, points: { show: true, size: 4 } })),
+    ],
   };
   charts.set(id, new uPlot(opts, data, el));
 }
@@ -58,7 +61,14 @@ export async function loadSummary(admin: Admin, days = 30): Promise<void> {
       ["Abandoned", pct(s.abandonment_rate)],
       ["Wait p90", secs(s.wait_s.p90)],
       ["Handling p50", secs(s.handle_s.p50)],
-    ].map(([label, value]) => h("div", { class: "stat panel" }, h("div", { class: "muted small" }, label), h("div", { class: "stat-value", "data-testid": `summary-${label.toLowerCase().replace(/ /g, "-")}` }, value))),
+    ].map(([label, value]) =>
+      h(
+        "div",
+        { class: "stat panel" },
+        h("div", { class: "muted small" }, label),
+        h("div", { class: "stat-value", "data-testid": `summary-${label.toLowerCase().replace(/ /g, "-")}` }, value),
+      ),
+    ),
     // Feedback outcomes of the range (PROTOCOL §10), most frequent first.
     h(
       "div",
@@ -104,7 +114,17 @@ export async function loadSummary(admin: Admin, days = 30): Promise<void> {
       : h(
           "table",
           {},
-          h("thead", {}, h("tr", {}, ...["Vet", "Consultations", "Wait p50", "Handling p50", "Handling p90", "Outcomes"].map((c) => h("th", { scope: "col" }, c)))),
+          h(
+            "thead",
+            {},
+            h(
+              "tr",
+              {},
+              ...["Vet", "Consultations", "Wait p50", "Handling p50", "Handling p90", "Outcomes"].map((c) =>
+                h("th", { scope: "col" }, c),
+              ),
+            ),
+          ),
           h("tbody", {}, ...rows),
         ),
   );

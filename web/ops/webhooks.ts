@@ -54,7 +54,11 @@ export async function loadWebhooks(el: HTMLElement, detail: HTMLElement, admin: 
   const rows = apps.map((a) => {
     const show = h("button", { class: "small", type: "button", "data-testid": "webhook-show" }, "Deliveries");
     show.addEventListener("click", () => void showDeliveries(a, detail, admin));
-    const edit = h("button", { class: "small ghost", type: "button", "data-testid": "webhook-edit" }, a.webhook_url ? "Change" : "Set URL");
+    const edit = h(
+      "button",
+      { class: "small ghost", type: "button", "data-testid": "webhook-edit" },
+      a.webhook_url ? "Change" : "Set URL",
+    );
     edit.addEventListener("click", () => showSettings(a, detail, admin, () => void loadWebhooks(el, detail, admin)));
     const hl = a.webhook_health;
     return h(
@@ -74,7 +78,17 @@ export async function loadWebhooks(el: HTMLElement, detail: HTMLElement, admin: 
     h(
       "table",
       {},
-      h("thead", {}, h("tr", {}, ...["App", "Endpoint", "State", "Last success", "Oldest waiting", "Failed", ""].map((c) => h("th", { scope: "col" }, c)))),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          ...["App", "Endpoint", "State", "Last success", "Oldest waiting", "Failed", ""].map((c) =>
+            h("th", { scope: "col" }, c),
+          ),
+        ),
+      ),
       h("tbody", {}, ...rows),
     ),
   );
@@ -92,14 +106,35 @@ function secretNotice(secret: string): HTMLElement {
 
 /** A form to set, change or remove an app's webhook URL, and to rotate its secret. */
 function showSettings(app: AppRow, out: HTMLElement, admin: Admin, changed: () => void): void {
-  const input = h("input", { id: "webhook-url", type: "url", value: app.webhook_url ?? "", placeholder: "https://partner.example.com/hooks", "data-testid": "webhook-url" });
+  const input = h("input", {
+    id: "webhook-url",
+    type: "url",
+    value: app.webhook_url ?? "",
+    placeholder: "https://partner.example.com/hooks",
+    "data-testid": "webhook-url",
+  });
   const result = h("div", { "aria-live": "polite" });
   const save = h("button", { class: "primary", type: "submit" }, "Save");
-  const form = h("form", { class: "stack", "aria-label": `Webhook of ${app.name}` }, h("label", { for: "webhook-url" }, `Webhook URL of ${app.name}`), input, h("div", { class: "row" }, save));
+  const form = h(
+    "form",
+    { class: "stack", "aria-label": `Webhook of ${app.name}` },
+    h("label", { for: "webhook-url" }, `Webhook URL of ${app.name}`),
+    input,
+    h("div", { class: "row" }, save),
+  );
   const send = (body: { webhook_url: string | null }) =>
-    admin<{ webhook_url: string | null; webhook_secret?: string }>("PATCH", `/admin/v1/apps/${String(app.id)}`, body).then(
+    admin<{ webhook_url: string | null; webhook_secret?: string }>(
+      "PATCH",
+      `/admin/v1/apps/${String(app.id)}`,
+      body,
+    ).then(
       (r) => {
-        fill(result, r.webhook_secret ? secretNotice(r.webhook_secret) : h("p", { class: "notice ok" }, r.webhook_url ? "Saved." : "Webhooks stopped."));
+        fill(
+          result,
+          r.webhook_secret
+            ? secretNotice(r.webhook_secret)
+            : h("p", { class: "notice ok" }, r.webhook_url ? "Saved." : "Webhooks stopped."),
+        );
         changed();
       },
       (err: unknown) => fill(result, h("p", { class: "notice warn" }, reason(err))),
@@ -137,14 +172,29 @@ async function showDeliveries(app: AppRow, out: HTMLElement, admin: Admin): Prom
     return;
   }
   const rows = log.deliveries.map((d) => {
-    const retry = h("button", { class: "small", type: "button", "data-testid": "webhook-retry", "aria-label": `Retry delivery ${String(d.id)}` }, "Retry");
+    const retry = h(
+      "button",
+      {
+        class: "small",
+        type: "button",
+        "data-testid": "webhook-retry",
+        "aria-label": `Retry delivery ${String(d.id)}`,
+      },
+      "Retry",
+    );
     retry.addEventListener("click", () => {
       retry.setAttribute("disabled", "");
       admin<true>("POST", `/admin/v1/webhooks/${String(d.id)}/retry`).then(
         () => void showDeliveries(app, out, admin),
         (err: unknown) => {
           retry.removeAttribute("disabled");
-          out.prepend(h("p", { class: "notice warn" }, err instanceof ApiError && err.status === 404 ? "That delivery is gone (pruned)." : reason(err)));
+          out.prepend(
+            h(
+              "p",
+              { class: "notice warn" },
+              err instanceof ApiError && err.status === 404 ? "That delivery is gone (pruned)." : reason(err),
+            ),
+          );
         },
       );
     });
@@ -153,7 +203,15 @@ async function showDeliveries(app: AppRow, out: HTMLElement, admin: Admin): Prom
       { "data-testid": "webhook-delivery" },
       h("td", { class: "mono" }, String(d.id)),
       h("td", {}, d.type),
-      h("td", {}, h("span", { class: `badge ${d.status === "delivered" ? "ok" : d.status === "failed" ? "warn" : ""}` }, d.status)),
+      h(
+        "td",
+        {},
+        h(
+          "span",
+          { class: `badge ${d.status === "delivered" ? "ok" : d.status === "failed" ? "warn" : ""}` },
+          d.status,
+        ),
+      ),
       h("td", {}, String(d.attempts)),
       h("td", { class: "wrap" }, d.last_error ?? (d.last_status !== null ? `HTTP ${String(d.last_status)}` : "–")),
       h("td", {}, when(d.occurred_at)),
@@ -168,7 +226,17 @@ async function showDeliveries(app: AppRow, out: HTMLElement, admin: Admin): Prom
       : h(
           "table",
           {},
-          h("thead", {}, h("tr", {}, ...["Id", "Event", "Status", "Attempts", "Last answer", "Happened", ""].map((c) => h("th", { scope: "col" }, c)))),
+          h(
+            "thead",
+            {},
+            h(
+              "tr",
+              {},
+              ...["Id", "Event", "Status", "Attempts", "Last answer", "Happened", ""].map((c) =>
+                h("th", { scope: "col" }, c),
+              ),
+            ),
+          ),
           h("tbody", {}, ...rows),
         ),
   );

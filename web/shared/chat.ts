@@ -57,7 +57,11 @@ export function chatPanel(opts: ChatPanelOptions): ChatPanel {
   const ordered: ChatMessage[] = [];
   // A scrollable log around the list: focusable so keyboard users can scroll it; announced politely.
   const list = h("ol", { class: "message-list" });
-  const log = h("div", { class: "messages", role: "log", "aria-live": "polite", "aria-label": `Messages with ${opts.other}`, tabindex: 0 }, list);
+  const log = h(
+    "div",
+    { class: "messages", role: "log", "aria-live": "polite", "aria-label": `Messages with ${opts.other}`, tabindex: 0 },
+    list,
+  );
   const empty = h("p", { class: "chat-empty small muted" }, `No messages yet. Write to ${opts.other} below.`);
   const input = h("textarea", {
     id: `chat-${opts.id}`,
@@ -78,7 +82,15 @@ export function chatPanel(opts: ChatPanelOptions): ChatPanel {
     h("div", { class: "row spread" }, help, status),
   );
   const closed = h("p", { class: "small muted", hidden: true });
-  const el = h("section", { class: "chat stack", "aria-label": `Chat with ${opts.other}` }, h("h3", {}, "Chat"), empty, log, form, closed);
+  const el = h(
+    "section",
+    { class: "chat stack", "aria-label": `Chat with ${opts.other}` },
+    h("h3", {}, "Chat"),
+    empty,
+    log,
+    form,
+    closed,
+  );
 
   let sending = false;
   const submit = () => {
@@ -87,21 +99,24 @@ export function chatPanel(opts: ChatPanelOptions): ChatPanel {
     sending = true;
     send.disabled = true;
     status.textContent = "";
-    opts.send(text).then(
-      (m) => {
-        input.value = "";
-        sent.add(m.id);
-        panel.add([m]);
-      },
-      (err: unknown) => {
-        status.textContent = `Not sent: ${err instanceof Error ? err.message : String(err)}`;
-        status.className = "small error-text";
-      },
-    ).finally(() => {
-      sending = false;
-      send.disabled = input.disabled;
-      input.focus();
-    });
+    opts
+      .send(text)
+      .then(
+        (m) => {
+          input.value = "";
+          sent.add(m.id);
+          panel.add([m]);
+        },
+        (err: unknown) => {
+          status.textContent = `Not sent: ${err instanceof Error ? err.message : String(err)}`;
+          status.className = "small error-text";
+        },
+      )
+      .finally(() => {
+        sending = false;
+        send.disabled = input.disabled;
+        input.focus();
+      });
   };
   form.addEventListener("submit", (e) => {
     e.preventDefault();
@@ -128,7 +143,12 @@ export function chatPanel(opts: ChatPanelOptions): ChatPanel {
         const item = h(
           "li",
           { class: mine ? "mine" : "theirs", "data-testid": "chat-message", "data-message-id": m.id },
-          h("span", { class: "who small" }, mine ? "You" : m.author_name || (m.author === "vet" ? "Vet" : "Owner"), h("time", { datetime: m.created_at, class: "muted" }, ` · ${timeOf(m.created_at)}`)),
+          h(
+            "span",
+            { class: "who small" },
+            mine ? "You" : m.author_name || (m.author === "vet" ? "Vet" : "Owner"),
+            h("time", { datetime: m.created_at, class: "muted" }, ` · ${timeOf(m.created_at)}`),
+          ),
           h("span", { class: "text" }, m.text),
         );
         // In id order: a replay may bring older messages than ones already shown.

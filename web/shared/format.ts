@@ -49,7 +49,10 @@ let languageNames: Intl.DisplayNames | null | undefined;
 export function languageName(code: string): string {
   if (languageNames === undefined) {
     try {
-      languageNames = new Intl.DisplayNames([document.documentElement.lang || "en"], { type: "language", fallback: "code" });
+      languageNames = new Intl.DisplayNames([document.documentElement.lang || "en"], {
+        type: "language",
+        fallback: "code",
+      });
     } catch {
       languageNames = null;
     }

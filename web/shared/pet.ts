@@ -27,6 +27,11 @@ export function petSummary(pet: Rec): HTMLElement {
     "div",
     { class: "pet" },
     avatar(pet?.profile, name),
-    h("div", {}, h("div", { class: "pet-name" }, name), h("div", { class: "muted small" }, petLine(pet) || "No details")),
+    h(
+      "div",
+      {},
+      h("div", { class: "pet-name" }, name),
+      h("div", { class: "muted small" }, petLine(pet) || "No details"),
+    ),
   );
 }

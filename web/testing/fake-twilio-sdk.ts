@@ -7,10 +7,22 @@
  * Twilio REST's state. Owners are played through `window.fakeTwilio` (say, joinRoom), and
  * everything the console did is in `window.fakeTwilio.log`. Never bundled into a page.
  */
-import type { ChatClient, ChatConversation, ChatMessage, MediaTrack, RemoteParticipant, TwilioSdk, VideoRoom } from "../console/twilio-types.js";
+import type {
+  ChatClient,
+  ChatConversation,
+  ChatMessage,
+  MediaTrack,
+  RemoteParticipant,
+  TwilioSdk,
+  VideoRoom,
+} from "../console/twilio-types.js";
 
 /** The test's answer: the token's identity, or an error message (Twilio refused). */
-type Authorize = (req: { token: string; conversation?: string; room?: string }) => Promise<{ identity: string } | { error: string }>;
+type Authorize = (req: {
+  token: string;
+  conversation?: string;
+  room?: string;
+}) => Promise<{ identity: string } | { error: string }>;
 
 /** One thing the console did through the SDK. */
 export type FakeTwilioEvent =
@@ -200,7 +212,13 @@ const sdk: TwilioSdk = {
   chatClient: (token) => new FakeChatClient(token),
   async connectVideo(token, options) {
     const identity = await authorize({ token, room: options.name });
-    log.push({ op: "video.connect", name: options.name, identity, video: Boolean(options.video), audio: options.audio });
+    log.push({
+      op: "video.connect",
+      name: options.name,
+      identity,
+      video: Boolean(options.video),
+      audio: options.audio,
+    });
     const room = new FakeRoom(options.name, identity);
     rooms.add(room);
     return room;

@@ -5,10 +5,20 @@ import type { AppRecord } from "../../repositories/apps.js";
 import type { ConsultationAudit, ConsultationDetail } from "../../repositories/ledger.js";
 import type { VetRecord } from "../../repositories/vets.js";
 import { vetIdentity } from "../../twilio/identity.js";
-import type { appJsonSchema, consultationAuditJsonSchema, consultationJsonSchema, statsHistoryJsonSchema, vetJsonSchema } from "./schemas.js";
+import type {
+  appJsonSchema,
+  consultationAuditJsonSchema,
+  consultationJsonSchema,
+  statsHistoryJsonSchema,
+  vetJsonSchema,
+} from "./schemas.js";
 
 /** The public shape of an app (never the secret or its hash). */
-export const appJson = (a: AppRecord): z.output<typeof appJsonSchema> => ({ id: a.id, name: a.name, media_url: a.mediaUrl });
+export const appJson = (a: AppRecord): z.output<typeof appJsonSchema> => ({
+  id: a.id,
+  name: a.name,
+  media_url: a.mediaUrl,
+});
 
 /** The public shape of a vet (never the password hash), with its Twilio identity. */
 export const vetJson = (v: VetRecord, vetAppId: number): z.output<typeof vetJsonSchema> => ({

@@ -10,12 +10,21 @@ export const petHistoryItemJsonSchema = z
     consultation_id: z.string(),
     date: isoTime.meta({ description: "When a vet took it (the consultation's start)." }),
     ended_at: isoTime.nullable(),
-    channel: z.enum(["chat", "video"]).meta({ description: "How it was held: `chat` or `video` (the consultation's `type`)." }),
-    type: z.enum(["chat", "video"]).meta({ description: "The same as `channel`, under the name the other payloads use." }),
+    channel: z
+      .enum(["chat", "video"])
+      .meta({ description: "How it was held: `chat` or `video` (the consultation's `type`)." }),
+    type: z
+      .enum(["chat", "video"])
+      .meta({ description: "The same as `channel`, under the name the other payloads use." }),
     vet_id: z.int().nullable().meta({ description: "The vet who held it last (who gave the feedback)." }),
-    vet_name: z.string().meta({ description: "That vet's first and last name; empty when unknown.", example: "Ana Kim" }),
+    vet_name: z
+      .string()
+      .meta({ description: "That vet's first and last name; empty when unknown.", example: "Ana Kim" }),
     duration_s: z.int().min(0).nullable().meta({ description: "From start to end, in whole seconds.", example: 754 }),
-    outcome: z.string().nullable().meta({ description: "One of `OUTCOMES`, or null (no feedback, or feedback without an outcome).", example: "follow_up" }),
+    outcome: z.string().nullable().meta({
+      description: "One of `OUTCOMES`, or null (no feedback, or feedback without an outcome).",
+      example: "follow_up",
+    }),
     recommendation: z.string().nullable().meta({ description: "The vet's feedback, or null when none was given." }),
     reason: z.string().nullable(),
   })
@@ -42,7 +51,8 @@ export function petHistoryItemJson(r: PetHistoryItem): z.output<typeof petHistor
     type,
     vet_id: r.vetId,
     vet_name: `${r.vetFirstName ?? ""} ${r.vetLastName ?? ""}`.trim(),
-    duration_s: r.endedAt === null ? null : Math.max(0, Math.round((r.endedAt.getTime() - r.startedAt.getTime()) / 1000)),
+    duration_s:
+      r.endedAt === null ? null : Math.max(0, Math.round((r.endedAt.getTime() - r.startedAt.getTime()) / 1000)),
     outcome: r.outcome,
     recommendation: r.recommendation,
     reason: r.reason,
@@ -50,7 +60,12 @@ export function petHistoryItemJson(r: PetHistoryItem): z.output<typeof petHistor
 }
 
 /** The page as `data`. */
-export function petHistoryJson(rows: PetHistoryItem[], total: number, page: number, perPage: number): z.output<typeof petHistoryJsonSchema> {
+export function petHistoryJson(
+  rows: PetHistoryItem[],
+  total: number,
+  page: number,
+  perPage: number,
+): z.output<typeof petHistoryJsonSchema> {
   return {
     list: rows.map(petHistoryItemJson),
     pagination: { total, page, perPage, last_page: Math.max(1, Math.ceil(total / perPage)) },

@@ -5,7 +5,10 @@
  */
 import { z } from "zod";
 
-const dateTime = z.string().nullable().meta({ description: "UTC `YYYY-MM-DD HH:mm:ss`", example: "2026-12-01 14:05:00" });
+const dateTime = z
+  .string()
+  .nullable()
+  .meta({ description: "UTC `YYYY-MM-DD HH:mm:ss`", example: "2026-12-01 14:05:00" });
 const role = z.string().meta({ description: "`users` or `protect_users`" });
 const subscription = z.string().meta({ description: "`subscribed` or `cancelled`" });
 
@@ -63,10 +66,10 @@ export const emergencyStatsSchema = z
   })
   .meta({ id: "EmergencyStats" });
 
-const regionField = z
-  .string()
-  .nullable()
-  .meta({ description: "Where the owner's animals are (ISO 3166-2 or country code; PROTOCOL §4), or null.", example: "US-CA" });
+const regionField = z.string().nullable().meta({
+  description: "Where the owner's animals are (ISO 3166-2 or country code; PROTOCOL §4), or null.",
+  example: "US-CA",
+});
 
 /** The `user` of register-user. */
 export const userJsonSchema = z
@@ -88,7 +91,9 @@ export const userJsonSchema = z
     can_use_emergency_funds: z.boolean(),
     app: z.array(z.string()),
     activedays: z.int(),
-    pets: petJsonSchema.nullable().meta({ description: "The pet registered with the user, or null (a single object, as in the reference)." }),
+    pets: petJsonSchema
+      .nullable()
+      .meta({ description: "The pet registered with the user, or null (a single object, as in the reference)." }),
     user_status: z.array(userStatusJsonSchema),
     region: regionField,
   })
@@ -167,12 +172,15 @@ export const vetJsonSchema = z
     last_name: z.string(),
     profile_image: z.string().nullable(),
     identity: z.string().meta({ example: "app-1_vet-7" }),
-    species: z.array(z.string()).meta({ description: "Lower-case species the vet treats; empty = every species.", example: ["dog", "cat"] }),
+    species: z
+      .array(z.string())
+      .meta({ description: "Lower-case species the vet treats; empty = every species.", example: ["dog", "cat"] }),
     languages: z.array(z.string()).meta({ description: "ISO 639-1 codes the vet speaks.", example: ["en", "es"] }),
     max_chats: z.int().nullable().meta({ description: "Chat consultations held at once; null = `VET_MAX_CONSULTS`." }),
-    licenses: z
-      .array(z.string())
-      .meta({ description: "Where the vet may treat (PROTOCOL §4): ISO 3166-2 or country codes (`GB` covers every `GB-*`).", example: ["US-CA", "GB"] }),
+    licenses: z.array(z.string()).meta({
+      description: "Where the vet may treat (PROTOCOL §4): ISO 3166-2 or country codes (`GB` covers every `GB-*`).",
+      example: ["US-CA", "GB"],
+    }),
   })
   .meta({ id: "Vet" });
 
@@ -202,16 +210,21 @@ export const consultationJsonSchema = z
     emergency: z.boolean().meta({ description: "The owner asked for an emergency consultation." }),
     species: z.string().nullable().meta({ description: "The pet's species (lower case) at request time, or null." }),
     priority: z.string().meta({ description: "Priority class at request time: `emergency`, `protected` or `normal`." }),
-    region: z.string().nullable().meta({ description: "Where the animal is (ISO 3166-2 or country code), or null.", example: "US-CA" }),
+    region: z
+      .string()
+      .nullable()
+      .meta({ description: "Where the animal is (ISO 3166-2 or country code), or null.", example: "US-CA" }),
     care: z.string().meta({ description: "`treatment` or `advice` (general advice only; PROTOCOL §4)." }),
-    advice_fallback: z.boolean().meta({ description: "The treatment request may become advice when no licensed vet is found in `LICENSE_WAIT_MS`." }),
+    advice_fallback: z.boolean().meta({
+      description: "The treatment request may become advice when no licensed vet is found in `LICENSE_WAIT_MS`.",
+    }),
     created_at: isoOrNull,
     accepted_at: isoOrNull,
     ended_at: isoOrNull,
-    outcome: z
-      .string()
-      .nullable()
-      .meta({ description: "The feedback's outcome (one of `OUTCOMES`, PROTOCOL §10), or null: no feedback yet, or feedback without one." }),
+    outcome: z.string().nullable().meta({
+      description:
+        "The feedback's outcome (one of `OUTCOMES`, PROTOCOL §10), or null: no feedback yet, or feedback without one.",
+    }),
   })
   .meta({ id: "Consultation" });
 
@@ -231,7 +244,10 @@ export const consultationAuditJsonSchema = consultationJsonSchema
         vet_id: z.int(),
         offered_at: isoOrNull,
         expires_at: isoOrNull,
-        outcome: z.string().nullable().meta({ description: "`accepted`, `declined`, `timeout`, `disconnected`, … or null while open" }),
+        outcome: z
+          .string()
+          .nullable()
+          .meta({ description: "`accepted`, `declined`, `timeout`, `disconnected`, … or null while open" }),
         resolved_at: isoOrNull,
       }),
     ),
@@ -240,14 +256,26 @@ export const consultationAuditJsonSchema = consultationJsonSchema
         vet_id: z.int(),
         recommendation: z.string(),
         reason: z.string(),
-        outcome: z.string().nullable().meta({ description: "One of `OUTCOMES` (PROTOCOL §10), or null for feedback given without one." }),
+        outcome: z
+          .string()
+          .nullable()
+          .meta({ description: "One of `OUTCOMES` (PROTOCOL §10), or null for feedback given without one." }),
         created_at: isoOrNull,
         updated_at: isoOrNull,
       })
       .nullable(),
     vets: z
-      .array(z.object({ vet_id: z.int(), joined_at: isoOrNull, left_at: isoOrNull.meta({ description: "Null while the vet still holds it." }) }))
-      .meta({ description: "Every vet who held the consultation and when, oldest first: hand-overs and referrals (PROTOCOL §10)." }),
+      .array(
+        z.object({
+          vet_id: z.int(),
+          joined_at: isoOrNull,
+          left_at: isoOrNull.meta({ description: "Null while the vet still holds it." }),
+        }),
+      )
+      .meta({
+        description:
+          "Every vet who held the consultation and when, oldest first: hand-overs and referrals (PROTOCOL §10).",
+      }),
   })
   .meta({ id: "ConsultationAudit" });
 
@@ -262,7 +290,9 @@ export const statsJsonSchema = z
   .object({
     queue_length: z.int(),
     waiting_advice: z.int().meta({ description: "Of `queue_length`, the requests for advice only (PROTOCOL §4)." }),
-    vets: z.record(z.string(), z.int()).meta({ description: "Vets by status: `available`, `away`, `busy`, `offline`, …" }),
+    vets: z
+      .record(z.string(), z.int())
+      .meta({ description: "Vets by status: `available`, `away`, `busy`, `offline`, …" }),
     open_consultations: z.int(),
   })
   .meta({ id: "Stats" });

@@ -2,9 +2,10 @@
 import { z } from "zod";
 import type { Summary } from "../../ops/stats-summary.js";
 
-const duration = z
-  .object({ avg: z.number().nullable(), p50: z.number().nullable(), p90: z.number().nullable() })
-  .meta({ id: "DurationFigures", description: "Seconds; null without values. Percentiles within ±7.5 % (histogram buckets)." });
+const duration = z.object({ avg: z.number().nullable(), p50: z.number().nullable(), p90: z.number().nullable() }).meta({
+  id: "DurationFigures",
+  description: "Seconds; null without values. Percentiles within ±7.5 % (histogram buckets).",
+});
 
 const figures = {
   requests: z.int(),
@@ -24,9 +25,13 @@ export const summaryJsonSchema = z
     app_id: z.int().nullable(),
     vet_id: z.int().nullable(),
     ...figures,
-    by_vet: z.array(z.object({ vet_id: z.int(), ...figures })).meta({ description: "Per vet who held consultations last; `requests` counts those." }),
+    by_vet: z
+      .array(z.object({ vet_id: z.int(), ...figures }))
+      .meta({ description: "Per vet who held consultations last; `requests` counts those." }),
     by_app: z.array(z.object({ app_id: z.int(), ...figures })),
-    days: z.array(z.object({ day: z.string(), ...figures })).meta({ description: "Every day of the range, oldest first." }),
+    days: z
+      .array(z.object({ day: z.string(), ...figures }))
+      .meta({ description: "Every day of the range, oldest first." }),
   })
   .meta({ id: "StatsSummary" });
 

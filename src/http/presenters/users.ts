@@ -46,7 +46,12 @@ export function toUserStatusJson(row: UserStatusRow): UserStatusJson {
  * `can_use_emergency_funds`, `activedays`), `app: [appName]`, `pets` — as in the reference a
  * single pet object, the one registered with the user, or null — and `user_status`.
  */
-export function toUserJson(appName: string, user: UserRow, now: Date, rel: { pet: PetRow | null; statuses: UserStatusRow[] }): UserJson {
+export function toUserJson(
+  appName: string,
+  user: UserRow,
+  now: Date,
+  rel: { pet: PetRow | null; statuses: UserStatusRow[] },
+): UserJson {
   const d = userDerivedFields(user, now);
   return {
     app_id: user.appId,
@@ -93,7 +98,12 @@ function userRecordJson(user: UserRow) {
 }
 
 /** The `data` of `delete-user`: the user with `app`, `activedays` and `user_status_latest`. */
-export function toDeletedUserJson(appName: string, user: UserRow, now: Date, latest: UserStatusRow | null): DeletedUserJson {
+export function toDeletedUserJson(
+  appName: string,
+  user: UserRow,
+  now: Date,
+  latest: UserStatusRow | null,
+): DeletedUserJson {
   const d = userDerivedFields(user, now);
   return {
     ...userRecordJson(user),

@@ -32,7 +32,10 @@ export const deliveryJsonSchema = z
     type: z.string(),
     status: z.enum(["pending", "delivered", "failed"]),
     attempts: z.int(),
-    last_status: z.int().nullable().meta({ description: "The receiver's last HTTP status, or null when no answer came." }),
+    last_status: z
+      .int()
+      .nullable()
+      .meta({ description: "The receiver's last HTTP status, or null when no answer came." }),
     last_error: z.string().nullable(),
     occurred_at: isoTime,
     last_attempt_at: isoTime.nullable(),
@@ -47,7 +50,9 @@ export const webhookLogJsonSchema = z.object({
   deliveries: z.array(deliveryJsonSchema).meta({ description: "The last 100 events, newest first." }),
 });
 
-export const appWithHealthJsonSchema = appAdminJsonSchema.extend({ webhook_health: endpointHealthJsonSchema.nullable() });
+export const appWithHealthJsonSchema = appAdminJsonSchema.extend({
+  webhook_health: endpointHealthJsonSchema.nullable(),
+});
 
 export const appAdminJson = (a: AppAdminRecord): z.output<typeof appAdminJsonSchema> => ({
   id: a.id,

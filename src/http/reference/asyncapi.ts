@@ -27,7 +27,8 @@ function toSchema(schema: z.ZodType, io: "input" | "output", shared: Json): Json
   delete json.$schema;
   const defs = (json.definitions ?? {}) as Json;
   delete json.definitions;
-  const fix = (v: Json) => JSON.parse(JSON.stringify(v).replaceAll('"#/definitions/', '"#/components/schemas/')) as Json;
+  const fix = (v: Json) =>
+    JSON.parse(JSON.stringify(v).replaceAll('"#/definitions/', '"#/components/schemas/')) as Json;
   for (const [name, def] of Object.entries(defs)) shared[name] = fix(def as Json);
   return fix(json);
 }
@@ -44,7 +45,12 @@ export function buildAsyncApiDocument(version: string): Json {
   const channels: Json = {};
   const operations: Json = {};
 
-  function namespace(ns: "user" | "vet", client: Record<string, ClientEventSpec>, server: Record<string, ServerEventSpec>, tokenFrom: string) {
+  function namespace(
+    ns: "user" | "vet",
+    client: Record<string, ClientEventSpec>,
+    server: Record<string, ServerEventSpec>,
+    tokenFrom: string,
+  ) {
     const channelMessages: Json = {};
     const ref = (k: string) => ({ $ref: `#/channels/${ns}/messages/${k}` });
     const add = (k: string, message: Json) => {
@@ -57,7 +63,8 @@ export function buildAsyncApiDocument(version: string): Json {
       add(m, { name: event, title: event, summary: spec.summary, payload: toSchema(spec.payload, "input", schemas) });
       add(ack, {
         name: `${event} (acknowledgement)`,
-        summary: "The envelope: `data` on success; 422 for a bad payload, 404/409 for state errors, 429, 500, 502, 503.",
+        summary:
+          "The envelope: `data` on success; 422 for a bad payload, 404/409 for state errors, 429, 500, 502, 503.",
         payload: toSchema(ackSchema(spec), "output", schemas),
       });
       operations[`${ns}_${event.replace(/:/g, "_")}`] = {
@@ -89,7 +96,12 @@ export function buildAsyncApiDocument(version: string): Json {
         "`server_error` (500): unexpected; retry with backoff.",
       payload: toSchema(handshakeRefusalSchema, "output", schemas),
     });
-    operations[`${ns}_connect_error`] = { action: "send", channel: { $ref: `#/channels/${ns}` }, summary: "Handshake refused.", messages: [ref(ce)] };
+    operations[`${ns}_connect_error`] = {
+      action: "send",
+      channel: { $ref: `#/channels/${ns}` },
+      summary: "Handshake refused.",
+      messages: [ref(ce)],
+    };
     channels[ns] = {
       address: `/${ns}`,
       title: `/${ns} namespace`,

@@ -7,14 +7,20 @@ const ERROR_EXAMPLES: Record<number, { description: string; message: string[] }>
   400: { description: "Malformed JSON body.", message: ["Malformed JSON body."] },
   401: { description: "Missing or wrong credentials, or another app's.", message: ["Unauthenticated."] },
   403: { description: "Known, but not allowed (e.g. a disabled vet).", message: ["This vet account is disabled."] },
-  404: { description: "Unknown app name, or the user/pet/consultation is not in this app.", message: ["User not found"] },
+  404: {
+    description: "Unknown app name, or the user/pet/consultation is not in this app.",
+    message: ["User not found"],
+  },
   409: { description: "A state conflict.", message: ["The email has already been taken."] },
   413: { description: "Body over 1 MiB (JSON) or 5 MiB (image).", message: ["Payload Too Large"] },
   415: { description: "Unsupported content type.", message: ["Unsupported Media Type"] },
   422: { description: "Validation failed: one message per failed field.", message: ["The email field is required."] },
   429: { description: "Rate limit exceeded.", message: ["Too Many Requests"] },
   500: { description: "Unexpected error (never a stack trace).", message: ["Server Error"] },
-  503: { description: "No vet available, or the database could not take the change; see `Retry-After`.", message: ["Service Unavailable"] },
+  503: {
+    description: "No vet available, or the database could not take the change; see `Retry-After`.",
+    message: ["Service Unavailable"],
+  },
 };
 
 const rateLimitHeaders = {
@@ -28,7 +34,9 @@ export function errorResponse(status: number, overrides: { message?: string; des
   const message = overrides.message ? [overrides.message] : base.message;
   return {
     description: overrides.description ?? base.description,
-    ...(status === 503 || status === 429 ? { headers: { "retry-after": { description: "Seconds to wait.", schema: { type: "integer" as const } } } } : {}),
+    ...(status === 503 || status === 429
+      ? { headers: { "retry-after": { description: "Seconds to wait.", schema: { type: "integer" as const } } } }
+      : {}),
     content: {
       "application/json": {
         schema: errorEnvelopeSchema,
@@ -39,7 +47,11 @@ export function errorResponse(status: number, overrides: { message?: string; des
 }
 
 /** A success answer: the envelope around `data`, with an example. */
-export function successResponse(data: z.ZodType, example: unknown, opts: { status?: number; message?: string; description?: string; rateLimited?: boolean } = {}) {
+export function successResponse(
+  data: z.ZodType,
+  example: unknown,
+  opts: { status?: number; message?: string; description?: string; rateLimited?: boolean } = {},
+) {
   const status = opts.status ?? 200;
   return {
     description: opts.description ?? "Success.",

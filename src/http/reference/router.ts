@@ -44,11 +44,26 @@ export function createReferenceRouter(version = API_VERSION): Router {
   r.use("/docs", pageHeaders());
   r.get("/openapi.json", send("application/json", openapi));
   r.get("/asyncapi.json", send("application/json", asyncapi));
-  r.get("/docs", send("html", () => restPage));
-  r.get("/docs/sockets", send("html", () => socketsPage));
-  r.get("/docs/rest.js", send("application/javascript", () => restScript));
-  r.get("/docs/sockets.js", send("application/javascript", () => socketsScript));
-  r.get("/docs/docs.css", send("text/css", () => css));
+  r.get(
+    "/docs",
+    send("html", () => restPage),
+  );
+  r.get(
+    "/docs/sockets",
+    send("html", () => socketsPage),
+  );
+  r.get(
+    "/docs/rest.js",
+    send("application/javascript", () => restScript),
+  );
+  r.get(
+    "/docs/sockets.js",
+    send("application/javascript", () => socketsScript),
+  );
+  r.get(
+    "/docs/docs.css",
+    send("text/css", () => css),
+  );
   const assets = serveStatic(swaggerUiDir(), { index: false, fallthrough: false, maxAge: "1d" });
   const allowed = new Set<string>(SWAGGER_ASSETS.map((f) => `/${f}`));
   r.use("/docs/assets", (req, res, next) => {

@@ -18,7 +18,13 @@ export function createAdminConsultationRouter(ctx: GatewayContext): Router {
 
   r.get("/consultations", async (req, res) => {
     const q = validate(consultationListSchema, req.query);
-    const { rows, total } = await reader.list({ status: q.status, appId: q.app_id, vetId: q.vet_id, page: q.page, perPage: q.perPage });
+    const { rows, total } = await reader.list({
+      status: q.status,
+      appId: q.app_id,
+      vetId: q.vet_id,
+      page: q.page,
+      perPage: q.perPage,
+    });
     res.json(
       ok({
         list: rows.map(consultationJson),

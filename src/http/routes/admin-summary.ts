@@ -16,7 +16,10 @@ export const MAX_SUMMARY_DAYS = 366;
 
 const DAY_MS = 86_400_000;
 
-export function createAdminSummaryRouter(ctx: GatewayContext, summary: StatsSummary = new StatsSummary(ctx.database.db, ctx.clock)): Router {
+export function createAdminSummaryRouter(
+  ctx: GatewayContext,
+  summary: StatsSummary = new StatsSummary(ctx.database.db, ctx.clock),
+): Router {
   const r = Router();
   r.get("/stats/summary", async (req, res) => {
     const q = validate(summaryQuerySchema, req.query);
@@ -31,7 +34,18 @@ export function createAdminSummaryRouter(ctx: GatewayContext, summary: StatsSumm
       res.status(422).json({ success: false, status_code: 422, message: problems, data: [] });
       return;
     }
-    res.json(ok(summaryJson(await summary.summary({ from, to, ...(q.app_id !== undefined ? { appId: q.app_id } : {}), ...(q.vet_id !== undefined ? { vetId: q.vet_id } : {}) }))));
+    res.json(
+      ok(
+        summaryJson(
+          await summary.summary({
+            from,
+            to,
+            ...(q.app_id !== undefined ? { appId: q.app_id } : {}),
+            ...(q.vet_id !== undefined ? { vetId: q.vet_id } : {}),
+          }),
+        ),
+      ),
+    );
   });
   return r;
 }

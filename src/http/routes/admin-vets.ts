@@ -41,7 +41,11 @@ export function createAdminVetRouter(ctx: GatewayContext, sessions?: VetSessions
       licenses: body.licenses,
     });
     if (!vet) throw notFound("Vet not found");
-    const skillsChanged = body.species !== undefined || body.languages !== undefined || body.max_chats !== undefined || body.licenses !== undefined;
+    const skillsChanged =
+      body.species !== undefined ||
+      body.languages !== undefined ||
+      body.max_chats !== undefined ||
+      body.licenses !== undefined;
     // Recorded first; then routing hears of the new skills (PROTOCOL §6).
     if (skillsChanged) await sessions?.vetSkillsChanged?.(vet.id, vetSkillsOf(vet));
     if (body.active === false) {
@@ -52,8 +56,18 @@ export function createAdminVetRouter(ctx: GatewayContext, sessions?: VetSessions
       // The session version moved: sockets opened with older tokens close (the vet logs in again).
       sessions?.disconnectVet(vet.id);
     }
-    (res.locals as { log?: Logger }).log?.info({ vetId: vet.id, active: vet.active, skillsChanged, passwordChanged: body.password !== undefined }, "vet updated");
-    const message = body.active === undefined ? (body.password !== undefined ? "Vet password changed." : "Vet updated.") : vet.active ? "Vet enabled." : "Vet disabled.";
+    (res.locals as { log?: Logger }).log?.info(
+      { vetId: vet.id, active: vet.active, skillsChanged, passwordChanged: body.password !== undefined },
+      "vet updated",
+    );
+    const message =
+      body.active === undefined
+        ? body.password !== undefined
+          ? "Vet password changed."
+          : "Vet updated."
+        : vet.active
+          ? "Vet enabled."
+          : "Vet disabled.";
     res.json(ok({ ...vetJson(vet, ctx.config.twilio.vetAppId), active: vet.active }, message));
   });
   return r;

@@ -18,7 +18,10 @@ import { appPatchSchema } from "../schemas/admin.js";
 const requestLog = (res: Response) => (res.locals as { log?: Logger }).log;
 
 /** The app's JSON after a change, with `webhook_secret` when one was just made (shown once). */
-export const settingsJson = (s: WebhookSettings) => ({ ...appAdminJson(s.app), ...(s.secret !== undefined ? { webhook_secret: s.secret } : {}) });
+export const settingsJson = (s: WebhookSettings) => ({
+  ...appAdminJson(s.app),
+  ...(s.secret !== undefined ? { webhook_secret: s.secret } : {}),
+});
 
 /** Runs `change`, mapping a refused webhook URL onto a 422 with the reason. */
 export async function refusingBadUrls<T>(change: () => Promise<T>): Promise<T> {
@@ -35,7 +38,14 @@ export function createAdminWebhookRouter(ctx: GatewayContext): Router {
 
   r.get("/apps", async (_req, res) => {
     const apps = await ctx.webhooks.apps();
-    res.json(ok(apps.map(({ app, health }) => ({ ...appAdminJson(app), webhook_health: health ? endpointHealthJson(health) : null }))));
+    res.json(
+      ok(
+        apps.map(({ app, health }) => ({
+          ...appAdminJson(app),
+          webhook_health: health ? endpointHealthJson(health) : null,
+        })),
+      ),
+    );
   });
 
   r.patch("/apps/:id", async (req, res) => {
@@ -49,14 +59,20 @@ export function createAdminWebhookRouter(ctx: GatewayContext): Router {
       if (!configured) throw notFound("App not found");
       secret = configured.secret;
     }
-    if (body.media_url !== undefined && !(await ctx.repos.apps.update(id, { mediaUrl: body.media_url }))) throw notFound("App not found");
+    if (body.media_url !== undefined && !(await ctx.repos.apps.update(id, { mediaUrl: body.media_url })))
+      throw notFound("App not found");
     const app = await ctx.repos.apps.findForAdmin(id);
     if (!app) throw notFound("App not found");
     // This node's copy of the apps table predates the change (media_url is served from it).
     ctx.appAuth.forget();
     requestLog(res)?.info({ appId: id, webhook: body.webhook_url !== undefined }, "app updated");
     const shown = secret !== undefined ? { app, secret } : { app };
-    res.json(ok(settingsJson(shown), secret !== undefined ? "App updated. The webhook secret is shown only once." : "App updated."));
+    res.json(
+      ok(
+        settingsJson(shown),
+        secret !== undefined ? "App updated. The webhook secret is shown only once." : "App updated.",
+      ),
+    );
   });
 
   r.post("/apps/:id/webhook-secret", async (req, res) => {
@@ -73,7 +89,13 @@ export function createAdminWebhookRouter(ctx: GatewayContext): Router {
     const id = idParam(req.params.id);
     const log = id === null ? null : await ctx.webhooks.log(id);
     if (!log) throw notFound("App not found");
-    res.json(ok({ app: appAdminJson(log.app), health: endpointHealthJson(log.health), deliveries: log.deliveries.map(deliveryJson) }));
+    res.json(
+      ok({
+        app: appAdminJson(log.app),
+        health: endpointHealthJson(log.health),
+        deliveries: log.deliveries.map(deliveryJson),
+      }),
+    );
   });
 
   r.post("/webhooks/:delivery_id/retry", async (req, res) => {

@@ -61,7 +61,11 @@ export function createAdminRouter(ctx: GatewayContext, stats?: StatsSource, sess
     ctx.appAuth.forget();
     requestLog(res)?.info({ appId: app.id, name: app.name, webhook: url !== null }, "app created");
     const shown = { app: { ...app, webhookUrl: url }, ...(webhook ? { secret: webhook.secret } : {}) };
-    res.status(201).json(ok(settingsJson(shown), webhook ? "App created. The webhook secret is shown only once." : "App created.", 201));
+    res
+      .status(201)
+      .json(
+        ok(settingsJson(shown), webhook ? "App created. The webhook secret is shown only once." : "App created.", 201),
+      );
   });
 
   // A new secret, generated and shown once; the old one stops working at once on this node
@@ -71,7 +75,10 @@ export function createAdminRouter(ctx: GatewayContext, stats?: StatsSource, sess
     const found = id === null ? null : await ctx.repos.apps.findById(id);
     if (!found) throw notFound("App not found");
     const secret = generateAppSecret();
-    const app = await ctx.repos.apps.setSecret(found.id, { secret, verifier: ctx.appAuth.verifierOf(found.name, secret) });
+    const app = await ctx.repos.apps.setSecret(found.id, {
+      secret,
+      verifier: ctx.appAuth.verifierOf(found.name, secret),
+    });
     if (!app) throw notFound("App not found");
     ctx.appAuth.forget();
     requestLog(res)?.info({ appId: app.id }, "app secret rotated");

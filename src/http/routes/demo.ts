@@ -42,7 +42,9 @@ export function createDemoRouter(ctx: GatewayContext): Router {
     const { email } = validate(ownerTokenSchema, req.body);
     const app = await demoApp();
     // Only the seeded demo owners (PROTOCOL §7), never another user of the app named `demo`.
-    const user = DEMO_OWNERS.some((o) => o.email === email.toLowerCase()) ? await ctx.repos.users.findActiveByEmail(app.id, email) : null;
+    const user = DEMO_OWNERS.some((o) => o.email === email.toLowerCase())
+      ? await ctx.repos.users.findActiveByEmail(app.id, email)
+      : null;
     if (!user?.demo) throw new AppError(404, "User not found.");
     const { token, expires_at } = await ctx.socketTokens.issue({ kind: "user", appId: app.id, userId: user.id });
     res.json(ok({ token, expires_at }, "Socket token"));

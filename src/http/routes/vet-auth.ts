@@ -57,9 +57,16 @@ function loginLimiter(ctx: GatewayContext, limit: number): RequestHandler {
  * a disabled vet → 403. Failures are limited per address and per account; scrypt runs under
  * the node's shared cap (PROTOCOL §7).
  */
-export function createVetAuthRouter(ctx: GatewayContext, opts: { attemptsPerMin?: number; attemptsPerAccountPerMin?: number } = {}): Router {
+export function createVetAuthRouter(
+  ctx: GatewayContext,
+  opts: { attemptsPerMin?: number; attemptsPerAccountPerMin?: number } = {},
+): Router {
   const r = Router();
-  const accounts = createFailureLimit(ctx, "rl-login-account", opts.attemptsPerAccountPerMin ?? LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MIN);
+  const accounts = createFailureLimit(
+    ctx,
+    "rl-login-account",
+    opts.attemptsPerAccountPerMin ?? LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MIN,
+  );
   const accountKey = (email: string) => `acct:${createHash("sha256").update(email.toLowerCase()).digest("base64url")}`;
   r.post("/login", loginLimiter(ctx, opts.attemptsPerMin ?? LOGIN_ATTEMPTS_PER_MIN), async (req, res) => {
     const body = validate(loginSchema, req.body);

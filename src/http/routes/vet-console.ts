@@ -59,18 +59,25 @@ export const messagesQuerySchema = z.object({
     .string()
     .regex(/^\d{1,18}$/, { error: "The :attribute must be a message id." })
     .optional()
-    .meta({ description: "A message `id`: only messages stored before it (the next older page). Absent: the newest page." }),
-  limit: z.coerce.number<number>().int().min(1).max(100).default(50).meta({ description: "Messages per page, 1–100 (default 50)." }),
+    .meta({
+      description: "A message `id`: only messages stored before it (the next older page). Absent: the newest page.",
+    }),
+  limit: z.coerce
+    .number<number>()
+    .int()
+    .min(1)
+    .max(100)
+    .default(50)
+    .meta({ description: "Messages per page, 1–100 (default 50)." }),
 });
 
 /** What `GET /vet/v1/consultations/{id}/messages` answers. */
 export const messagesPageSchema = z
   .object({
     messages: z.array(chatMessageSchema).meta({ description: "This page, oldest first." }),
-    next_before: z
-      .string()
-      .nullable()
-      .meta({ description: "Pass as `before` for the next older page; null when this page reaches the first message." }),
+    next_before: z.string().nullable().meta({
+      description: "Pass as `before` for the next older page; null when this page reaches the first message.",
+    }),
   })
   .meta({ id: "ChatMessagePage" });
 
@@ -96,7 +103,9 @@ export function createVetConsoleRouter(ctx: GatewayContext, source?: VetQueueSou
   });
   r.get("/queue", async (req, res) => {
     await vetOf(req);
-    const data: VetQueue = source ? await source.vetQueue() : { queue_length: 0, vets_available: 0, oldest_wait_s: null };
+    const data: VetQueue = source
+      ? await source.vetQueue()
+      : { queue_length: 0, vets_available: 0, oldest_wait_s: null };
     res.json(ok(data));
   });
   // The stored chat (PROTOCOL §10), newest page first, each page oldest first. Only for a vet

@@ -33,7 +33,9 @@ export function createVetPetRouter(ctx: GatewayContext, offers?: Partial<Offered
     if (petId === null) throw notFound("Pet not found");
     const q = validate(petHistoryQuerySchema, req.query);
     // An unknown pet answers as one the vet has no consultation about: ids cannot be probed.
-    const allowed = (await reader.vetHeldPet(principal.vetId, petId)) || (await offers?.offeredPet?.(principal.vetId))?.petId === petId;
+    const allowed =
+      (await reader.vetHeldPet(principal.vetId, petId)) ||
+      (await offers?.offeredPet?.(principal.vetId))?.petId === petId;
     if (!allowed) throw new AppError(403, HISTORY_FORBIDDEN);
     const { rows, total } = await reader.page(petId, q.page, q.perPage);
     res.json(ok(petHistoryJson(rows, total, q.page, q.perPage), "Pet history"));

@@ -31,33 +31,41 @@ export const vetAttributeFields = {
         .string()
         .trim()
         .toLowerCase()
-        .regex(/^[a-z][a-z -]{0,39}$/, { error: "The :attribute must be a lower-case species name (letters, spaces, hyphens; at most 40)." }),
+        .regex(/^[a-z][a-z -]{0,39}$/, {
+          error: "The :attribute must be a lower-case species name (letters, spaces, hyphens; at most 40).",
+        }),
     )
     .max(MAX_VET_SKILL_ENTRIES, tooMany)
     .overwrite(dedupe)
     .optional()
-    .meta({ description: "Species the vet treats, e.g. `[\"dog\", \"cat\"]`; empty = every species (default).", example: ["dog", "cat"] }),
+    .meta({
+      description: 'Species the vet treats, e.g. `["dog", "cat"]`; empty = every species (default).',
+      example: ["dog", "cat"],
+    }),
   languages: z
     .array(languageCodeSchema)
     .min(1, { error: "The :attribute must have at least 1 item." })
     .max(MAX_VET_SKILL_ENTRIES, tooMany)
     .overwrite(dedupe)
     .optional()
-    .meta({ description: "ISO 639-1 codes the vet speaks; default `[\"en\"]`.", example: ["en", "es"] }),
+    .meta({ description: 'ISO 639-1 codes the vet speaks; default `["en"]`.', example: ["en", "es"] }),
   max_chats: z
     .int({ error: "The :attribute must be an integer." })
     .min(1, { error: "The :attribute must be at least 1." })
     .max(MAX_CHATS_LIMIT, { error: `The :attribute must not be greater than ${String(MAX_CHATS_LIMIT)}.` })
     .nullable()
     .optional()
-    .meta({ description: `Chat consultations held at once, 1–${String(MAX_CHATS_LIMIT)}; null = \`VET_MAX_CONSULTS\` (default).` }),
+    .meta({
+      description: `Chat consultations held at once, 1–${String(MAX_CHATS_LIMIT)}; null = \`VET_MAX_CONSULTS\` (default).`,
+    }),
   licenses: z
     .array(regionSchema.refine(isIsoRegion, { error: INVALID_LICENSE }))
     .max(MAX_VET_LICENSES, { error: `The :attribute must not have more than ${String(MAX_VET_LICENSES)} items.` })
     .overwrite(dedupe)
     .optional()
     .meta({
-      description: "Where the vet may treat (PROTOCOL §4): ISO 3166-2 codes (`US-CA`) or country codes (`GB`, covering every `GB-*`), any case; empty = nowhere (default).",
+      description:
+        "Where the vet may treat (PROTOCOL §4): ISO 3166-2 codes (`US-CA`) or country codes (`GB`, covering every `GB-*`), any case; empty = nowhere (default).",
       example: ["US-CA", "GB"],
     }),
 };
@@ -69,7 +77,9 @@ export const vetPasswordSchema = z.string().min(8).max(256);
 export const vetPatchSchema = z
   .strictObject({
     active: z.boolean({ error: "The :attribute field must be true or false." }).optional(),
-    password: vetPasswordSchema.optional().meta({ description: "A new password: every session of the vet is revoked (PROTOCOL §7)." }),
+    password: vetPasswordSchema
+      .optional()
+      .meta({ description: "A new password: every session of the vet is revoked (PROTOCOL §7)." }),
     ...vetAttributeFields,
   })
   .refine((b) => Object.values(b).some((v) => v !== undefined), {
@@ -80,7 +90,11 @@ export const vetPatchSchema = z
 export const APP_NAME_RE = /^[a-z0-9][a-z0-9_-]{1,62}$/;
 
 // validate() words these issues ("The name format is invalid.", "… must be a valid url.").
-const httpUrl = () => z.url({ protocol: /^https?$/ }).max(2048).nullish();
+const httpUrl = () =>
+  z
+    .url({ protocol: /^https?$/ })
+    .max(2048)
+    .nullish();
 
 /** A webhook URL as the admin API and the CLI take it (`http(s)`; the policy checks the rest). */
 export const webhookUrlSchema = z.url({ protocol: /^https?$/ }).max(2048);
@@ -90,16 +104,24 @@ export const createAppSchema = z.object({
   name: z.string().regex(APP_NAME_RE),
   secret: z.string().min(16).max(256),
   media_url: httpUrl(),
-  webhook_url: webhookUrlSchema.nullish().meta({ description: "Where the app's webhooks go (PROTOCOL §9); the answer then shows `webhook_secret` once." }),
+  webhook_url: webhookUrlSchema
+    .nullish()
+    .meta({ description: "Where the app's webhooks go (PROTOCOL §9); the answer then shows `webhook_secret` once." }),
 });
 
 /** Body of `PATCH /admin/v1/apps/{id}`: at least one field; a null `webhook_url` removes it. */
 export const appPatchSchema = z
   .strictObject({
-    media_url: z.url({ protocol: /^https?$/ }).max(2048).nullable().optional(),
+    media_url: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .nullable()
+      .optional(),
     webhook_url: webhookUrlSchema.nullable().optional(),
   })
-  .refine((b) => b.media_url !== undefined || b.webhook_url !== undefined, { error: "At least one of media_url, webhook_url is required." });
+  .refine((b) => b.media_url !== undefined || b.webhook_url !== undefined, {
+    error: "At least one of media_url, webhook_url is required.",
+  });
 
 /** Body of `POST /admin/v1/vets` (also the CLI's `create-vet`). */
 export const createVetSchema = z.object({
@@ -137,15 +159,24 @@ export const consultationListSchema = z.strictObject({
 const date = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, { error: "The :attribute must be a date (YYYY-MM-DD)." })
-  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), {
-    error: "The :attribute must be a date (YYYY-MM-DD).",
-  });
-const id = z.coerce.number({ error: "The :attribute must be an integer." }).int({ error: "The :attribute must be an integer." }).min(1).max(2_147_483_647);
+  .refine(
+    (d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d),
+    {
+      error: "The :attribute must be a date (YYYY-MM-DD).",
+    },
+  );
+const id = z.coerce
+  .number({ error: "The :attribute must be an integer." })
+  .int({ error: "The :attribute must be an integer." })
+  .min(1)
+  .max(2_147_483_647);
 
 /** Query of `GET /admin/v1/stats/summary`. */
 export const summaryQuerySchema = z
   .strictObject({
-    from: date.optional().meta({ description: "First day (UTC), inclusive; default 29 days before `to`.", example: "2026-11-01" }),
+    from: date
+      .optional()
+      .meta({ description: "First day (UTC), inclusive; default 29 days before `to`.", example: "2026-11-01" }),
     to: date.optional().meta({ description: "Last day (UTC), inclusive; default today.", example: "2026-11-30" }),
     app_id: id.optional(),
     vet_id: id.optional(),

@@ -12,6 +12,8 @@ export const PET_HISTORY_PER_PAGE = 20;
 export const petHistoryQuerySchema = z
   .strictObject({
     page: queryInt(1).default(1).meta({ description: "1-based page; default 1." }),
-    perPage: queryInt(1, 100).default(PET_HISTORY_PER_PAGE).meta({ description: `Entries per page, 1–100; default ${String(PET_HISTORY_PER_PAGE)}.` }),
+    perPage: queryInt(1, 100)
+      .default(PET_HISTORY_PER_PAGE)
+      .meta({ description: `Entries per page, 1–100; default ${String(PET_HISTORY_PER_PAGE)}.` }),
   })
   .meta({ id: "PetHistoryQuery" });

@@ -27,7 +27,10 @@ export class MemoryConnections {
    * Forgets the node and every connection it held. Returns each vet it held a connection of,
    * with how many that vet has left, and the users it left with none.
    */
-  dropNode(nodeId: string): { vets: Array<{ vetId: number; remaining: number }>; usersGone: Array<{ appId: number; userId: number }> } {
+  dropNode(nodeId: string): {
+    vets: Array<{ vetId: number; remaining: number }>;
+    usersGone: Array<{ appId: number; userId: number }>;
+  } {
     this.nodes.delete(nodeId);
     const vets: Array<{ vetId: number; remaining: number }> = [];
     for (const [vetId, conns] of this.vets) {

@@ -10,7 +10,12 @@ import { dropActive } from "./vet-holdings.js";
 const clone = <T>(v: T): T => structuredClone(v);
 
 /** See `RoutingStore.revertAccept`. */
-export function revertAccept(s: ReferralState, consultationId: string, vetId: number, offer: HeldOffer): "offered" | "queued" | null {
+export function revertAccept(
+  s: ReferralState,
+  consultationId: string,
+  vetId: number,
+  offer: HeldOffer,
+): "offered" | "queued" | null {
   const c = s.consultations.get(consultationId);
   if (!c || c.status !== "active" || c.vetId !== vetId) return null;
   const vet = s.vets.get(vetId);
@@ -32,7 +37,12 @@ export function revertAccept(s: ReferralState, consultationId: string, vetId: nu
 }
 
 /** See `RoutingStore.transfer` (without `ifVetOffline`, which the store checks). A warm referral's leaving vet lets go too. */
-export function transfer(s: ReferralState, consultationId: string, now: number, queueDeadline: number): TransferResult | null {
+export function transfer(
+  s: ReferralState,
+  consultationId: string,
+  now: number,
+  queueDeadline: number,
+): TransferResult | null {
   const c = s.consultations.get(consultationId);
   if (!c || c.status !== "active" || c.vetId === null || c.referralOf) return null;
   const fromVetId = c.vetId;
@@ -54,7 +64,11 @@ export function transfer(s: ReferralState, consultationId: string, now: number, 
 }
 
 /** 1-based place of `c` among the queued and offered of `all` in `order`. */
-export function placeAmong(all: Iterable<LiveConsultation>, c: LiveConsultation, order: (a: LiveConsultation, b: LiveConsultation) => number): number {
+export function placeAmong(
+  all: Iterable<LiveConsultation>,
+  c: LiveConsultation,
+  order: (a: LiveConsultation, b: LiveConsultation) => number,
+): number {
   let place = 1;
   for (const other of all) if (other.status !== "active" && other !== c && order(other, c) < 0) place++;
   return place;

@@ -6,13 +6,19 @@ import type { LiveConsultation, VetPresence } from "../../domain/types.js";
  * from the consultations waiting for an offer: the memory store's copy of Lua's `headOf`
  * (`redis/commands/includes/queueHead.lua`). Returns them by `seq`, and whether a range had more.
  */
-export function queueHead(waiting: readonly LiveConsultation[], vets: readonly VetPresence[]): { head: LiveConsultation[]; truncated: boolean } {
+export function queueHead(
+  waiting: readonly LiveConsultation[],
+  vets: readonly VetPresence[],
+): { head: LiveConsultation[]; truncated: boolean } {
   const bySeq = [...waiting].sort((a, b) => a.seq - b.seq);
   if (bySeq.length <= QUEUE_HEAD_LIMIT) return { head: bySeq, truncated: false };
   if (vets.length === 0) return { head: [], truncated: false };
   const lists = vets.map((v) => v.skills?.species ?? []);
   // Each range in arrival order: the waiting of some species (or all), and each urgent class of them.
-  const withClasses = (of: LiveConsultation[]) => [of, ...(["t", "e", "p"] as const).map((k) => of.filter((c) => urgentClassOf(c) === k))];
+  const withClasses = (of: LiveConsultation[]) => [
+    of,
+    ...(["t", "e", "p"] as const).map((k) => of.filter((c) => urgentClassOf(c) === k)),
+  ];
   const ranges = lists.some((l) => l.length === 0)
     ? withClasses(bySeq)
     : [...new Set(lists.flat()), ""].flatMap((sp) => withClasses(bySeq.filter((c) => (c.species ?? "") === sp)));

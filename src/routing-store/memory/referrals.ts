@@ -4,7 +4,13 @@
  * store's own maps (each runs without awaiting: atomic on one event loop).
  */
 import type { AcceptResult, EndedReferral, LeaveResult, ReferralRequestResult } from "../../domain/routing-store.js";
-import { referralEntryId, type HeldOffer, type LiveConsultation, type Referral, type VetPresence } from "../../domain/types.js";
+import {
+  referralEntryId,
+  type HeldOffer,
+  type LiveConsultation,
+  type Referral,
+  type VetPresence,
+} from "../../domain/types.js";
 import type { MemoryDeadlines } from "./deadlines.js";
 import { dropActive, holdActive } from "./vet-holdings.js";
 
@@ -24,8 +30,12 @@ const clone = <T>(v: T): T => structuredClone(v);
 export function requestReferral(s: ReferralState, consultationId: string, referral: Referral): ReferralRequestResult {
   const c = s.consultations.get(consultationId);
   if (!c || c.referralOf) return { ok: false, reason: "not_found" };
-  if (c.status !== "active") return c.status === "queued" || c.status === "offered" ? { ok: false, reason: "not_active" } : { ok: false, reason: "not_found" };
-  if (c.vetId !== referral.fromVetId && c.leavingVetId !== referral.fromVetId) return { ok: false, reason: "not_holder" };
+  if (c.status !== "active")
+    return c.status === "queued" || c.status === "offered"
+      ? { ok: false, reason: "not_active" }
+      : { ok: false, reason: "not_found" };
+  if (c.vetId !== referral.fromVetId && c.leavingVetId !== referral.fromVetId)
+    return { ok: false, reason: "not_holder" };
   if (c.vetId !== referral.fromVetId || c.referral || c.leavingVetId != null) return { ok: false, reason: "pending" };
   c.referral = clone(referral);
   const entry = putEntry(s, c, referral);
@@ -62,7 +72,14 @@ function putEntry(s: ReferralState, c: LiveConsultation, referral: Referral): Li
 }
 
 /** See `RoutingStore.revertReferral`. */
-export function revertReferral(s: ReferralState, id: string, vetId: number, referral: Referral, offer: HeldOffer, now: number): "offered" | "queued" | null {
+export function revertReferral(
+  s: ReferralState,
+  id: string,
+  vetId: number,
+  referral: Referral,
+  offer: HeldOffer,
+  now: number,
+): "offered" | "queued" | null {
   const c = s.consultations.get(id);
   if (!c || c.status !== "active" || c.vetId !== vetId || c.referral) return null;
   const warm = referral.mode !== "cold";
@@ -132,11 +149,22 @@ export function acceptReferral(s: ReferralState, entry: LiveConsultation, vet: V
   c.vetId = vet.vetId;
   c.referral = null;
   holdActive(vet, c);
-  return { ok: true, consultation: clone(c), alreadyActive: false, offer, referral: { fromVetId: referral.fromVetId, referral } };
+  return {
+    ok: true,
+    consultation: clone(c),
+    alreadyActive: false,
+    offer,
+    referral: { fromVetId: referral.fromVetId, referral },
+  };
 }
 
 /** See `RoutingStore.leaveConsultation`. */
-export function leaveConsultation(s: ReferralState, consultationId: string, vetId: number, now: number): LeaveResult | null {
+export function leaveConsultation(
+  s: ReferralState,
+  consultationId: string,
+  vetId: number,
+  now: number,
+): LeaveResult | null {
   const c = s.consultations.get(consultationId);
   if (!c || c.status !== "active" || c.leavingVetId !== vetId) return null;
   c.leavingVetId = null;

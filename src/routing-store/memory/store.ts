@@ -21,7 +21,15 @@ import { AppQueueFullError } from "../../domain/errors.js";
 import { MemoryConnections, userKey } from "./connections.js";
 import { MemoryDeadlines } from "./deadlines.js";
 import { queueHead } from "./queue-head.js";
-import { acceptReferral, endReferral, leaveConsultation, release, requestReferral, revertReferral, type ReferralState } from "./referrals.js";
+import {
+  acceptReferral,
+  endReferral,
+  leaveConsultation,
+  release,
+  requestReferral,
+  revertReferral,
+  type ReferralState,
+} from "./referrals.js";
 import { placeAmong, revertAccept, transfer } from "./moves.js";
 import { dropActive, holdActive, offlineVet, takeSkills } from "./vet-holdings.js";
 import type {
@@ -88,7 +96,13 @@ export class MemoryRoutingStore implements RoutingStore {
     return result;
   }
 
-  addVetConnection(vetId: number, connId: string, nodeId: string, now: number, skills?: VetSkills): Promise<VetPresence> {
+  addVetConnection(
+    vetId: number,
+    connId: string,
+    nodeId: string,
+    now: number,
+    skills?: VetSkills,
+  ): Promise<VetPresence> {
     const { count, wasOffline } = this.connections.addVet(vetId, connId, nodeId);
     const vet = this.vetOrNew(vetId, now);
     if (wasOffline) {
@@ -179,7 +193,8 @@ export class MemoryRoutingStore implements RoutingStore {
     const existingId = this.userOpen.get(key);
     const existing = existingId ? this.consultations.get(existingId) : undefined;
     if (existing) {
-      const position = existing.status === "active" ? 0 : this.servingPosition(existing, input.createdAt, priorityAgingMs);
+      const position =
+        existing.status === "active" ? 0 : this.servingPosition(existing, input.createdAt, priorityAgingMs);
       return Promise.resolve({ created: false, consultation: clone(existing), position });
     }
     if (maxQueuedPerApp > 0 && this.waitingOfApp(input.appId, maxQueuedPerApp) >= maxQueuedPerApp) {
@@ -191,7 +206,11 @@ export class MemoryRoutingStore implements RoutingStore {
     this.waiting.add(c.id);
     this.deadlines.set("queue", c.id, c.queueDeadline);
     if (c.careDeadline) this.deadlines.set("license", c.id, c.careDeadline);
-    return Promise.resolve({ created: true, consultation: clone(c), position: this.servingPosition(c, c.createdAt, priorityAgingMs) });
+    return Promise.resolve({
+      created: true,
+      consultation: clone(c),
+      position: this.servingPosition(c, c.createdAt, priorityAgingMs),
+    });
   }
 
   /** Consultations of `appId` queued or offered, counted up to `limit` (O(open consultations)). */
@@ -240,9 +259,16 @@ export class MemoryRoutingStore implements RoutingStore {
     return Promise.resolve(clone(c));
   }
 
-  claimOffer(consultationId: string, vetId: number, now: number, expiresAt: number, rules: RoutingRules): Promise<ClaimResult> {
+  claimOffer(
+    consultationId: string,
+    vetId: number,
+    now: number,
+    expiresAt: number,
+    rules: RoutingRules,
+  ): Promise<ClaimResult> {
     const c = this.consultations.get(consultationId);
-    if (!c || c.status !== "queued" || c.offer) return Promise.resolve({ ok: false, reason: "consultation_not_queued" });
+    if (!c || c.status !== "queued" || c.offer)
+      return Promise.resolve({ ok: false, reason: "consultation_not_queued" });
     const vet = this.vets.get(vetId);
     if (!vet || !isEligible(vet, rules.maxConsults)) return Promise.resolve({ ok: false, reason: "vet_not_eligible" });
     if (c.excludedVetIds.includes(vetId)) return Promise.resolve({ ok: false, reason: "vet_excluded" });
@@ -267,7 +293,8 @@ export class MemoryRoutingStore implements RoutingStore {
     if (c && c.status === "active" && c.vetId === vetId) {
       return Promise.resolve({ ok: true, consultation: clone(c), alreadyActive: true });
     }
-    if (!c || c.status !== "offered" || c.offer?.vetId !== vetId) return Promise.resolve({ ok: false, reason: "no_offer" });
+    if (!c || c.status !== "offered" || c.offer?.vetId !== vetId)
+      return Promise.resolve({ ok: false, reason: "no_offer" });
     if (c.offer.expiresAt <= now) return Promise.resolve({ ok: false, reason: "expired" });
     const vet = this.vets.get(vetId);
     if (!vet) return Promise.resolve({ ok: false, reason: "no_offer" });
@@ -339,7 +366,10 @@ export class MemoryRoutingStore implements RoutingStore {
     return { consultation: clone(c), offer };
   }
 
-  updateSids(consultationId: string, sids: { channelSid?: string; roomSid?: string }): Promise<LiveConsultation | null> {
+  updateSids(
+    consultationId: string,
+    sids: { channelSid?: string; roomSid?: string },
+  ): Promise<LiveConsultation | null> {
     const c = this.consultations.get(consultationId);
     if (!c) return Promise.resolve(null);
     if (sids.channelSid !== undefined) c.channelSid = sids.channelSid;
@@ -395,7 +425,8 @@ export class MemoryRoutingStore implements RoutingStore {
 
   claimRebuild(token: string, ttlMs: number): Promise<boolean> {
     const now = Date.now();
-    if (this.rebuildLock && this.rebuildLock.until > now && this.rebuildLock.token !== token) return Promise.resolve(false);
+    if (this.rebuildLock && this.rebuildLock.until > now && this.rebuildLock.token !== token)
+      return Promise.resolve(false);
     this.rebuildLock = { token, until: now + ttlMs };
     return Promise.resolve(true);
   }
@@ -407,7 +438,12 @@ export class MemoryRoutingStore implements RoutingStore {
     return Promise.resolve(true);
   }
 
-  transfer(consultationId: string, now: number, queueDeadline: number, opts: { ifVetOffline?: boolean } = {}): Promise<TransferResult | null> {
+  transfer(
+    consultationId: string,
+    now: number,
+    queueDeadline: number,
+    opts: { ifVetOffline?: boolean } = {},
+  ): Promise<TransferResult | null> {
     const c = this.consultations.get(consultationId);
     if (opts.ifVetOffline && c?.vetId != null && this.connections.vetCount(c.vetId) > 0) return Promise.resolve(null);
     return Promise.resolve(transfer(this.referrals, consultationId, now, queueDeadline));
@@ -425,7 +461,13 @@ export class MemoryRoutingStore implements RoutingStore {
     return Promise.resolve(leaveConsultation(this.referrals, id, vetId, now));
   }
 
-  revertReferral(id: string, vetId: number, referral: Referral, offer: HeldOffer, now: number): Promise<"offered" | "queued" | null> {
+  revertReferral(
+    id: string,
+    vetId: number,
+    referral: Referral,
+    offer: HeldOffer,
+    now: number,
+  ): Promise<"offered" | "queued" | null> {
     return Promise.resolve(revertReferral(this.referrals, id, vetId, referral, offer, now));
   }
 
@@ -464,7 +506,10 @@ export class MemoryRoutingStore implements RoutingStore {
   }
 
   private snapshotOf(queue: LiveConsultation[]): RoutingSnapshot {
-    return { queue: queue.map(({ profile: _profile, ...entry }) => clone(entry)), vets: [...this.vets.values()].map(clone) };
+    return {
+      queue: queue.map(({ profile: _profile, ...entry }) => clone(entry)),
+      vets: [...this.vets.values()].map(clone),
+    };
   }
 
   /** The head of the queue for `vets` (see {@link RoutingStore.headSnapshot}). */

@@ -1,4 +1,10 @@
-import type { NewLiveConsultation, NodeCleanup, QueueEntry, RoutingSnapshot, VetRelease } from "../../domain/routing-store.js";
+import type {
+  NewLiveConsultation,
+  NodeCleanup,
+  QueueEntry,
+  RoutingSnapshot,
+  VetRelease,
+} from "../../domain/routing-store.js";
 import type { HeldOffer, LiveConsultation, Referral, RequestProfile, VetPresence } from "../../domain/types.js";
 
 // What the Lua commands return (each file's header names its reply) and how it becomes
@@ -128,7 +134,11 @@ export function toVetOrNull(v: VetPresence | null): VetPresence | null {
 }
 
 export function toRelease(w: WireRelease): VetRelease {
-  return { presence: toVetOrNull(w.presence), released: toConsultationOrNull(w.released), offer: w.released ? toOffer(w.released) : null };
+  return {
+    presence: toVetOrNull(w.presence),
+    released: toConsultationOrNull(w.released),
+    offer: w.released ? toOffer(w.released) : null,
+  };
 }
 
 /** The offer a release reply carries (`o`). */

@@ -109,7 +109,12 @@ export function inlineIncludes(file: string, dir: URL = COMMANDS_DIR, text?: str
 /** Reads one command with its includes inlined, so Redis gets one self-contained source. */
 export function readCommand(name: CommandName, dir: URL = COMMANDS_DIR): LuaScript {
   const lua = inlineIncludes(`${name}.lua`, dir);
-  return { name, source: lua.source, sha: createHash("sha1").update(lua.source).digest("hex"), where: (line) => lua.where(line) };
+  return {
+    name,
+    source: lua.source,
+    sha: createHash("sha1").update(lua.source).digest("hex"),
+    where: (line) => lua.where(line),
+  };
 }
 
 /** Reads every command; call once at start-up (a missing file fails here, not mid-request). */

@@ -16,7 +16,17 @@ import type {
   TransferResult,
   VetRelease,
 } from "../../domain/routing-store.js";
-import type { Care, Deadline, DeadlineKind, HeldOffer, LiveConsultation, Referral, VetChosenStatus, VetPresence, VetSkills } from "../../domain/types.js";
+import type {
+  Care,
+  Deadline,
+  DeadlineKind,
+  HeldOffer,
+  LiveConsultation,
+  Referral,
+  VetChosenStatus,
+  VetPresence,
+  VetSkills,
+} from "../../domain/types.js";
 import { AppQueueFullError } from "../../domain/errors.js";
 import type { RoutingRules } from "../../domain/routing-rules.js";
 import { routingKeys, type RoutingKeys } from "./keys.js";
@@ -110,7 +120,13 @@ export class RedisRoutingStore implements RoutingStore {
 
   // ---------- vets ----------
 
-  async addVetConnection(vetId: number, connId: string, nodeId: string, now: number, skills?: VetSkills): Promise<VetPresence> {
+  async addVetConnection(
+    vetId: number,
+    connId: string,
+    nodeId: string,
+    now: number,
+    skills?: VetSkills,
+  ): Promise<VetPresence> {
     const args = [vetId, connId, nodeId, now, skills ? JSON.stringify(skills) : ""];
     return toVet(json<VetPresence>(await this.lua.call("addVetConnection", args)));
   }
@@ -170,7 +186,9 @@ export class RedisRoutingStore implements RoutingStore {
       | { ok: false; reason: "vet_not_eligible" | "user_has_open"; existing?: WireConsultation }
     >(await this.lua.call("assignDirect", [...splitNew(c), vetId, now, ...ruleArgs(rules)]));
     if (w.ok) return { ok: true, consultation: toConsultation(w.consultation) };
-    return w.existing ? { ok: false, reason: w.reason, existing: toConsultation(w.existing) } : { ok: false, reason: w.reason };
+    return w.existing
+      ? { ok: false, reason: w.reason, existing: toConsultation(w.existing) }
+      : { ok: false, reason: w.reason };
   }
 
   async getConsultation(id: string): Promise<LiveConsultation | null> {
@@ -195,7 +213,13 @@ export class RedisRoutingStore implements RoutingStore {
 
   async acceptOffer(consultationId: string, vetId: number, now: number, channelSid?: string): Promise<AcceptResult> {
     const w = json<
-      | { ok: true; consultation: WireConsultation; alreadyActive: boolean; offer?: HeldOffer; referral?: ReferralAccepted }
+      | {
+          ok: true;
+          consultation: WireConsultation;
+          alreadyActive: boolean;
+          offer?: HeldOffer;
+          referral?: ReferralAccepted;
+        }
       | { ok: false; reason: "no_offer" | "expired" }
     >(await this.lua.call("acceptOffer", [consultationId, vetId, now, channelSid ?? ""]));
     if (!w.ok) return w;
@@ -205,7 +229,9 @@ export class RedisRoutingStore implements RoutingStore {
       consultation,
       alreadyActive: w.alreadyActive,
       ...(w.offer ? { offer: w.offer } : {}),
-      ...(w.referral ? { referral: { fromVetId: w.referral.fromVetId, referral: toReferral(w.referral.referral) } } : {}),
+      ...(w.referral
+        ? { referral: { fromVetId: w.referral.fromVetId, referral: toReferral(w.referral.referral) } }
+        : {}),
     };
   }
 
@@ -220,8 +246,14 @@ export class RedisRoutingStore implements RoutingStore {
     return json<boolean>(await this.lua.call("restore", [...splitNew(rest), seq]));
   }
 
-  async releaseOffer(consultationId: string, vetId: number, opts: { setAway?: boolean } = {}): Promise<ReleasedOffer | null> {
-    const w = json<WireConsultation | null>(await this.lua.call("releaseOffer", [consultationId, vetId, opts.setAway ? "1" : "0"]));
+  async releaseOffer(
+    consultationId: string,
+    vetId: number,
+    opts: { setAway?: boolean } = {},
+  ): Promise<ReleasedOffer | null> {
+    const w = json<WireConsultation | null>(
+      await this.lua.call("releaseOffer", [consultationId, vetId, opts.setAway ? "1" : "0"]),
+    );
     return w ? { consultation: toConsultation(w), offer: toOffer(w) } : null;
   }
 
@@ -254,8 +286,16 @@ export class RedisRoutingStore implements RoutingStore {
 
   async requestReferral(consultationId: string, referral: Referral): Promise<ReferralRequestResult> {
     const w = json<
-      { ok: true; consultation: WireConsultation; entry: WireConsultation } | Extract<ReferralRequestResult, { ok: false }>
-    >(await this.lua.call("requestReferral", [consultationId, JSON.stringify(referral), referral.species ?? "", referral.language ?? ""]));
+      | { ok: true; consultation: WireConsultation; entry: WireConsultation }
+      | Extract<ReferralRequestResult, { ok: false }>
+    >(
+      await this.lua.call("requestReferral", [
+        consultationId,
+        JSON.stringify(referral),
+        referral.species ?? "",
+        referral.language ?? "",
+      ]),
+    );
     return w.ok ? { ok: true, consultation: toConsultation(w.consultation), entry: toConsultation(w.entry) } : w;
   }
 
@@ -263,7 +303,13 @@ export class RedisRoutingStore implements RoutingStore {
     const w = json<{ consultation: WireConsultation; referral: Referral; revokedOffer: HeldOffer | null } | null>(
       await this.lua.call("endReferral", [consultationId]),
     );
-    return w ? { consultation: toConsultation(w.consultation), referral: toReferral(w.referral), revokedOffer: w.revokedOffer ?? null } : null;
+    return w
+      ? {
+          consultation: toConsultation(w.consultation),
+          referral: toReferral(w.referral),
+          revokedOffer: w.revokedOffer ?? null,
+        }
+      : null;
   }
 
   async leaveConsultation(consultationId: string, vetId: number, now: number): Promise<LeaveResult | null> {
@@ -273,8 +319,23 @@ export class RedisRoutingStore implements RoutingStore {
     return w ? { consultation: toConsultation(w.consultation), presence: toVetOrNull(w.presence) } : null;
   }
 
-  async revertReferral(consultationId: string, vetId: number, referral: Referral, offer: HeldOffer, now: number): Promise<"offered" | "queued" | null> {
-    const args = [consultationId, vetId, JSON.stringify(referral), offer.offeredAt, offer.expiresAt, referral.species ?? "", referral.language ?? "", now];
+  async revertReferral(
+    consultationId: string,
+    vetId: number,
+    referral: Referral,
+    offer: HeldOffer,
+    now: number,
+  ): Promise<"offered" | "queued" | null> {
+    const args = [
+      consultationId,
+      vetId,
+      JSON.stringify(referral),
+      offer.offeredAt,
+      offer.expiresAt,
+      referral.species ?? "",
+      referral.language ?? "",
+      now,
+    ];
     return json<"offered" | "queued" | null>(await this.lua.call("revertReferral", args));
   }
 
@@ -339,7 +400,7 @@ export class RedisRoutingStore implements RoutingStore {
     const first = list<unknown>(await this.lua.call("snapshot", ["-inf", this.snapshotPage]));
     const snap = toSnapshot(first);
     // The third element: the score to read after (a string), nil after the last page.
-    for (let after = first[2]; typeof after === "string"; ) {
+    for (let after = first[2]; typeof after === "string";) {
       const page = list<unknown>(await this.lua.call("snapshot", [after, this.snapshotPage]));
       snap.queue.push(...toSnapshot(page).queue);
       after = page[2];

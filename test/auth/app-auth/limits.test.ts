@@ -61,8 +61,14 @@ describe("app authenticator under abuse", () => {
   it("runs at most two scrypt checks at once on the node's gate, and answers 503 beyond the waiting bound", async () => {
     const { lookup } = table();
     const v = slowVerifier(20);
-    const auth = createAppAuthenticator(lookup, { gatewaySecret: GATEWAY_SECRET, verifySecret: v.fn, scrypt: createScryptGate({ maxQueued: 10 }) });
-    const results = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => auth.verifySlow(petcube, basicAuth("petcube", `wrong-${i}`))));
+    const auth = createAppAuthenticator(lookup, {
+      gatewaySecret: GATEWAY_SECRET,
+      verifySecret: v.fn,
+      scrypt: createScryptGate({ maxQueued: 10 }),
+    });
+    const results = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) => auth.verifySlow(petcube, basicAuth("petcube", `wrong-${i}`))),
+    );
     expect(v.seen.peak).toBe(2);
     const refused = results.filter((r) => r.status === "rejected");
     expect(refused.length).toBeGreaterThan(0);

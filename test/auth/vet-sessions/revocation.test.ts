@@ -27,7 +27,10 @@ describe("revoking vet sessions", () => {
 
   const newVet = async () => {
     email = `revoked${++n}@clinic.example`;
-    const res = await request(gw.url, "POST", "/admin/v1/vets", { headers: admin, body: { email, password: PASSWORD, first_name: "Rae", last_name: "Voke" } });
+    const res = await request(gw.url, "POST", "/admin/v1/vets", {
+      headers: admin,
+      body: { email, password: PASSWORD, first_name: "Rae", last_name: "Voke" },
+    });
     vetId = res.body.data.id as number;
   };
   const login = async (password = PASSWORD): Promise<string> => {
@@ -45,8 +48,10 @@ describe("revoking vet sessions", () => {
       () => "connected",
       (err: Error) => err.message,
     );
-  const renew = (token: string) => request(gw.url, "POST", "/vet/v1/token", { headers: { authorization: `Bearer ${token}` } });
-  const closed = (c: TestClient) => new Promise<void>((resolve) => (c.socket.disconnected ? resolve() : c.socket.once("disconnect", () => resolve())));
+  const renew = (token: string) =>
+    request(gw.url, "POST", "/vet/v1/token", { headers: { authorization: `Bearer ${token}` } });
+  const closed = (c: TestClient) =>
+    new Promise<void>((resolve) => (c.socket.disconnected ? resolve() : c.socket.once("disconnect", () => resolve())));
 
   it("a new password (PATCH) closes the vet's sockets on every node and refuses the old token everywhere", async () => {
     await newVet();
@@ -55,7 +60,10 @@ describe("revoking vet sessions", () => {
     const onSecond = await connect(gw.urls[1], old);
     expect((await renew(old)).status).toBe(200);
 
-    const patched = await request(gw.url, "PATCH", `/admin/v1/vets/${String(vetId)}`, { headers: admin, body: { password: "second-password-0123" } });
+    const patched = await request(gw.url, "PATCH", `/admin/v1/vets/${String(vetId)}`, {
+      headers: admin,
+      body: { password: "second-password-0123" },
+    });
     expect(patched.status).toBe(200);
     expect(patched.body.message).toEqual(["Vet password changed."]);
     await Promise.all([closed(onFirst), closed(onSecond)]);
@@ -70,9 +78,15 @@ describe("revoking vet sessions", () => {
   it("a token from before a disable stays dead after the vet is enabled again", async () => {
     await newVet();
     const before = await login();
-    expect((await request(gw.url, "PATCH", `/admin/v1/vets/${String(vetId)}`, { headers: admin, body: { active: false } })).status).toBe(200);
+    expect(
+      (await request(gw.url, "PATCH", `/admin/v1/vets/${String(vetId)}`, { headers: admin, body: { active: false } }))
+        .status,
+    ).toBe(200);
     expect(await handshake(before)).toBe("unauthorized");
-    expect((await request(gw.url, "PATCH", `/admin/v1/vets/${String(vetId)}`, { headers: admin, body: { active: true } })).status).toBe(200);
+    expect(
+      (await request(gw.url, "PATCH", `/admin/v1/vets/${String(vetId)}`, { headers: admin, body: { active: true } }))
+        .status,
+    ).toBe(200);
     expect(await handshake(before)).toBe("unauthorized");
     expect((await renew(before)).status).toBe(401);
     expect(await handshake(await login())).toBe("connected");
@@ -81,7 +95,10 @@ describe("revoking vet sessions", () => {
   it("{active: true} on a vet already enabled signs nobody out", async () => {
     await newVet();
     const token = await login();
-    expect((await request(gw.url, "PATCH", `/admin/v1/vets/${String(vetId)}`, { headers: admin, body: { active: true } })).status).toBe(200);
+    expect(
+      (await request(gw.url, "PATCH", `/admin/v1/vets/${String(vetId)}`, { headers: admin, body: { active: true } }))
+        .status,
+    ).toBe(200);
     expect(await handshake(token)).toBe("connected");
     expect((await renew(token)).status).toBe(200);
   });
@@ -109,7 +126,12 @@ describe("revoking vet sessions", () => {
     await newVet();
     const vet = (await gw.gateway.ctx.repos.vets.findById(vetId))!;
     // A login two hours ago (VET_SESSION_MAX_S=7200), renewed since: its token is still valid now.
-    const past = new SocketTokens(gw.gateway.ctx.config.gatewaySecret, 3 * 3600, { now: () => Date.now() - 7_200_000 }, 3 * 3600);
+    const past = new SocketTokens(
+      gw.gateway.ctx.config.gatewaySecret,
+      3 * 3600,
+      { now: () => Date.now() - 7_200_000 },
+      3 * 3600,
+    );
     const loggedInLongAgo = await past.issueVetLogin(vet);
     expect(await handshake(loggedInLongAgo.token)).toBe("connected");
     const refused = await renew(loggedInLongAgo.token);
@@ -120,6 +142,8 @@ describe("revoking vet sessions", () => {
     const renewed = await renew(recent);
     expect(renewed.status).toBe(200);
     const loginPayload = JSON.parse(Buffer.from(recent.split(".")[1], "base64url").toString()) as { auth_time: number };
-    expect(Date.parse(renewed.body.data.expires_at as string)).toBeLessThanOrEqual((loginPayload.auth_time + 7200) * 1000);
+    expect(Date.parse(renewed.body.data.expires_at as string)).toBeLessThanOrEqual(
+      (loginPayload.auth_time + 7200) * 1000,
+    );
   });
 });

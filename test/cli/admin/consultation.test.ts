@@ -25,14 +25,31 @@ describe("admin CLI: consultation ID", () => {
     const at = Date.UTC(2026, 5, 2);
     await gw.ctx.repos.ledger.create(
       {
-        id, appId: app.id, userId: owner.userId, petId: owner.petId, type: "chat", status: "queued", seq: 1, createdAt: at,
-        queueDeadline: at + 600_000, requestedVetId: null, offer: null, excludedVetIds: [], vetId: null, acceptedAt: null,
-        channelSid: null, roomSid: null, profile: { user: { id: owner.userId, first_name: "O", last_name: null, email: owner.email }, pet: null },
+        id,
+        appId: app.id,
+        userId: owner.userId,
+        petId: owner.petId,
+        type: "chat",
+        status: "queued",
+        seq: 1,
+        createdAt: at,
+        queueDeadline: at + 600_000,
+        requestedVetId: null,
+        offer: null,
+        excludedVetIds: [],
+        vetId: null,
+        acceptedAt: null,
+        channelSid: null,
+        roomSid: null,
+        profile: { user: { id: owner.userId, first_name: "O", last_name: null, email: owner.email }, pet: null },
       },
       "socket",
     );
     await gw.ctx.repos.ledger.offerMade(id, vet.id, at + 10, at + 30_010, false);
-    await gw.ctx.repos.ledger.transition(id, "active", at + 20, { vetId: vet.id, resolvedOffer: { vetId: vet.id, outcome: "accepted" } });
+    await gw.ctx.repos.ledger.transition(id, "active", at + 20, {
+      vetId: vet.id,
+      resolvedOffer: { vetId: vet.id, outcome: "accepted" },
+    });
   });
   afterAll(async () => {
     await t?.close();
@@ -42,7 +59,9 @@ describe("admin CLI: consultation ID", () => {
     const { cli, out, err } = io({ NODE_ENV: "test", DATABASE_URL: t.config.databaseUrl });
     expect(await runAdminCli(["consultation", id], cli)).toBe(0);
     expect(err).toEqual([]);
-    const http = await request(t.url, "GET", `/admin/v1/consultations/${id}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+    const http = await request(t.url, "GET", `/admin/v1/consultations/${id}`, {
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+    });
     expect(http.status).toBe(200);
     expect(JSON.parse(out.join(""))).toEqual(http.body.data);
     expect(http.body.data).toMatchObject({ status: "active", offers: [{ outcome: "accepted" }] });

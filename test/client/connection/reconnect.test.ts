@@ -5,7 +5,15 @@
 import type { Socket } from "socket.io";
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { SocketTokens } from "../../../src/auth/socket-tokens.js";
-import { createOwnerClient, createVetClient, GatewayError, type OwnerClient, type OwnerEvents, type VetClient, type VetEvents } from "../../../src/client/index.js";
+import {
+  createOwnerClient,
+  createVetClient,
+  GatewayError,
+  type OwnerClient,
+  type OwnerEvents,
+  type VetClient,
+  type VetEvents,
+} from "../../../src/client/index.js";
 import { buildGateway, type Gateway } from "../../../src/server.js";
 import { seedApp, seedUser, seedVet } from "../../support/actors.js";
 import { startTestGateway, type TestGateway } from "../../support/gateway.js";
@@ -47,7 +55,9 @@ describe("client SDK: connection life", () => {
     onTestFinished(() => {
       t.gateway.sockets.io.of("/vet").off("connection", stall);
     });
-    const vet = track(createVetClient({ url: t.url, getToken: () => vetLogin(t.url, v.email, "password-123"), ackTimeoutMs: 300 }));
+    const vet = track(
+      createVetClient({ url: t.url, getToken: () => vetLogin(t.url, v.email, "password-123"), ackTimeoutMs: 300 }),
+    );
     const rec = new Recorder<VetEvents>(vet, VET_EVENTS);
     await rec.status("connected");
     const started = Date.now();
@@ -74,20 +84,27 @@ describe("client SDK: connection life", () => {
   });
 
   it("gives up as 'unauthorized' when fresh tokens keep being refused", async () => {
-    const getter = countingGetter(() => Promise.resolve({ token: "not-a-token", expires_at: new Date(Date.now() + 60_000).toISOString() }));
+    const getter = countingGetter(() =>
+      Promise.resolve({ token: "not-a-token", expires_at: new Date(Date.now() + 60_000).toISOString() }),
+    );
     const client = track(createOwnerClient({ url: t.url, getToken: getter.get }));
     const rec = new Recorder<OwnerEvents>(client, OWNER_EVENTS);
     await rec.status("unauthorized");
     expect(getter.calls).toBeGreaterThanOrEqual(2);
     expect(getter.calls).toBeLessThanOrEqual(4);
-    await expect(client.request({ conversation_request: "chat", pet_id: 1 })).rejects.toMatchObject({ kind: "disconnected" });
+    await expect(client.request({ conversation_request: "chat", pet_id: 1 })).rejects.toMatchObject({
+      kind: "disconnected",
+    });
   });
 
   it("fetches the next token at 80 % of the current one's life while connected", async () => {
     const u = await seedUser(t.gateway, app.id);
     const issue = ownerTokens(t.gateway, app.id, u.userId);
     // Each token claims a 1.5 s life, so the SDK refreshes after about 1.2 s.
-    const getter = countingGetter(async () => ({ ...(await issue()), expires_at: new Date(Date.now() + 1_500).toISOString() }));
+    const getter = countingGetter(async () => ({
+      ...(await issue()),
+      expires_at: new Date(Date.now() + 1_500).toISOString(),
+    }));
     const client = track(createOwnerClient({ url: t.url, getToken: getter.get }));
     const rec = new Recorder<OwnerEvents>(client, OWNER_EVENTS);
     await rec.status("connected");
@@ -154,7 +171,11 @@ describe("client SDK: connection life", () => {
       await next.listen();
       await ur.status("connected", 15_000);
       expect(getter.calls).toBe(2);
-      expect(await ur.next("consult:state")).toMatchObject({ consultation_id: id, status: "active", channel: accepted.channel });
+      expect(await ur.next("consult:state")).toMatchObject({
+        consultation_id: id,
+        status: "active",
+        channel: accepted.channel,
+      });
       await vr.status("connected", 15_000);
       await client.end(id);
     } finally {

@@ -27,7 +27,14 @@ describe("migrations under an advisory lock", () => {
   });
 
   it("three gateways started at once on a fresh database all come up; each migration is recorded once", async () => {
-    const config = loadConfig({ NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", DATABASE_URL: tdb.url, DATA_DIR: dataDir });
+    const config = loadConfig({
+      NODE_ENV: "test",
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "silent",
+      DATABASE_URL: tdb.url,
+      DATA_DIR: dataDir,
+    });
     const logger = createLogger("silent");
     // The real start path: each gateway opens (and migrates) its own database connection.
     const started = await Promise.allSettled([0, 1, 2].map(() => buildGateway(config, { logger })));

@@ -27,31 +27,50 @@ describe("demo mode", () => {
     const app = await t.gateway.ctx.repos.apps.findByName("demo");
     expect(app).not.toBeNull();
     for (const n of [1, 2, 3]) {
-      const login = await request(t.url, "POST", "/vet/v1/login", { body: { email: `vet${n}@demo.test`, password: `demo-vet-${n}` } });
+      const login = await request(t.url, "POST", "/vet/v1/login", {
+        body: { email: `vet${n}@demo.test`, password: `demo-vet-${n}` },
+      });
       expect(login.status).toBe(200);
       expect(login.body.data.vet.email).toBe(`vet${n}@demo.test`);
     }
     const owners = await request(t.url, "GET", "/demo/v1/owners");
     expect(owners.status).toBe(200);
-    const list = owners.body.data as Array<{ email: string; first_name: string; pets: Array<{ id: number; species: string; name: string }> }>;
+    const list = owners.body.data as Array<{
+      email: string;
+      first_name: string;
+      pets: Array<{ id: number; species: string; name: string }>;
+    }>;
     expect(list.length).toBeGreaterThanOrEqual(3);
     for (const o of list) expect(o.pets.length).toBeGreaterThan(0);
     const species = new Set(list.flatMap((o) => o.pets.map((p) => p.species)));
     expect(species.size).toBeGreaterThanOrEqual(3);
     const vets = await request(t.url, "GET", "/demo/v1/vets");
-    expect(vets.body.data.map((v: { email: string }) => v.email)).toEqual(["vet1@demo.test", "vet2@demo.test", "vet3@demo.test"]);
+    expect(vets.body.data.map((v: { email: string }) => v.email)).toEqual([
+      "vet1@demo.test",
+      "vet2@demo.test",
+      "vet3@demo.test",
+    ]);
 
     // Skills differ so the demo shows routing (PROTOCOL §4): every pet has a vet who treats
     // it, some vet does not treat some pet, and the vets speak more than one language.
     const stored = await Promise.all([1, 2, 3].map((n) => t.gateway.ctx.repos.vets.findByEmail(`vet${n}@demo.test`)));
     const skills = stored.map((v) => ({ species: v!.species, languages: v!.languages, maxChats: v!.maxChats }));
-    expect(vets.body.data.map((v: { species: string[]; languages: string[] }) => ({ species: v.species, languages: v.languages }))).toEqual(
-      skills.map((s) => ({ species: s.species, languages: s.languages })),
-    );
+    expect(
+      vets.body.data.map((v: { species: string[]; languages: string[] }) => ({
+        species: v.species,
+        languages: v.languages,
+      })),
+    ).toEqual(skills.map((s) => ({ species: s.species, languages: s.languages })));
     const treats = (s: { species: string[] }, sp: string) => s.species.length === 0 || s.species.includes(sp);
     for (const sp of species) {
-      expect(skills.some((s) => treats(s, sp)), sp).toBe(true);
-      expect(skills.some((s) => !treats(s, sp)), sp).toBe(true);
+      expect(
+        skills.some((s) => treats(s, sp)),
+        sp,
+      ).toBe(true);
+      expect(
+        skills.some((s) => !treats(s, sp)),
+        sp,
+      ).toBe(true);
     }
     expect(new Set(skills.flatMap((s) => s.languages)).size).toBeGreaterThan(2);
     expect(skills.some((s) => s.maxChats !== null)).toBe(true);
@@ -74,17 +93,28 @@ describe("demo mode", () => {
   });
 
   it("POST /demo/v1/owner-token gives a demo owner's /user token that works with the SDK end to end", async () => {
-    const [owner] = (await request(t.url, "GET", "/demo/v1/owners")).body.data as Array<{ email: string; pets: Array<{ id: number }> }>;
+    const [owner] = (await request(t.url, "GET", "/demo/v1/owners")).body.data as Array<{
+      email: string;
+      pets: Array<{ id: number }>;
+    }>;
     const res = await request(t.url, "POST", "/demo/v1/owner-token", { body: { email: owner.email } });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ success: true, data: { token: expect.any(String), expires_at: expect.any(String) } });
+    expect(res.body).toMatchObject({
+      success: true,
+      data: { token: expect.any(String), expires_at: expect.any(String) },
+    });
 
-    const getToken = async () => (await request(t.url, "POST", "/demo/v1/owner-token", { body: { email: owner.email } })).body.data;
+    const getToken = async () =>
+      (await request(t.url, "POST", "/demo/v1/owner-token", { body: { email: owner.email } })).body.data;
     const client = createOwnerClient({ url: t.url, getToken });
     const rec = new Recorder<OwnerEvents>(client, ["consult:queued"]);
     try {
       await rec.status("connected");
-      const queued = await client.request({ conversation_request: "chat", pet_id: owner.pets[0].id, doctor_email: "vet2@demo.test" });
+      const queued = await client.request({
+        conversation_request: "chat",
+        pet_id: owner.pets[0].id,
+        doctor_email: "vet2@demo.test",
+      });
       expect(queued).toMatchObject({ status: "queued", position: 1 });
       await client.cancel(queued.consultation_id);
     } finally {

@@ -31,7 +31,11 @@ describe("record first", () => {
     ledger.failNext = 1;
     await expect(t.engine.accept(1, r.consultation_id)).rejects.toEqual(storageError);
     expect(t.notifier.of("user:1:1", "consult:matched")).toEqual([]);
-    expect(await store.getConsultation(r.consultation_id)).toMatchObject({ status: "offered", offer: held, vetId: null });
+    expect(await store.getConsultation(r.consultation_id)).toMatchObject({
+      status: "offered",
+      offer: held,
+      vetId: null,
+    });
     expect((await store.getVet(1))?.offerConsultationId).toBe(r.consultation_id);
     await t.engine.accept(1, r.consultation_id);
     expect(t.notifier.of("user:1:1", "consult:matched")).toHaveLength(1);
@@ -48,7 +52,9 @@ describe("record first", () => {
     await expect(t.engine.accept(1, r.consultation_id)).rejects.toBeInstanceOf(StorageUnavailableError);
     t.clock.advance(2_000);
     await t.engine.tick();
-    expect(t.notifier.of("vet:1", "consult:offer_revoked")).toEqual([{ consultation_id: r.consultation_id, reason: "timeout" }]);
+    expect(t.notifier.of("vet:1", "consult:offer_revoked")).toEqual([
+      { consultation_id: r.consultation_id, reason: "timeout" },
+    ]);
   });
 
   it("vet end refused: 503, still active and nobody told; ending later works", async () => {
@@ -71,7 +77,9 @@ describe("record first", () => {
     const r = await request(1);
     ledger.down = true;
     await expect(t.engine.cancel(1, 1, r.consultation_id)).rejects.toBeInstanceOf(StorageUnavailableError);
-    expect(t.notifier.of("vet:1", "consult:offer_revoked")).toEqual([{ consultation_id: r.consultation_id, reason: "cancelled" }]);
+    expect(t.notifier.of("vet:1", "consult:offer_revoked")).toEqual([
+      { consultation_id: r.consultation_id, reason: "cancelled" },
+    ]);
     // Back in the queue and offered again (the vet was not excluded).
     expect(await store.findOpenByUser(1, 1)).toMatchObject({ id: r.consultation_id });
     expect(offersTo(1)).toHaveLength(2);
@@ -116,13 +124,19 @@ describe("record first", () => {
   it("talk-to-vet refused: 503, the vet is free again and told nothing", async () => {
     await online(1);
     ledger.down = true;
-    await expect(t.engine.talkToVet({ appId: 1, userId: 5, petId: 1, type: "chat" })).rejects.toBeInstanceOf(StorageUnavailableError);
+    await expect(t.engine.talkToVet({ appId: 1, userId: 5, petId: 1, type: "chat" })).rejects.toBeInstanceOf(
+      StorageUnavailableError,
+    );
     expect(isEligible((await store.getVet(1))!, 1)).toBe(true);
     expect(await store.findOpenByUser(1, 5)).toBeNull();
     expect(t.notifier.of("vet:1", "consult:assigned")).toEqual([]);
     ledger.down = false;
     const d = await t.engine.talkToVet({ appId: 1, userId: 5, petId: 1, type: "chat" });
-    expect(ledger.rows.get(d.consultation.id)).toMatchObject({ status: "active", vetId: 1, channelSid: d.consultation.channelSid });
+    expect(ledger.rows.get(d.consultation.id)).toMatchObject({
+      status: "active",
+      vetId: 1,
+      channelSid: d.consultation.channelSid,
+    });
   });
 
   it("consult:request refused: nothing is queued and no vet is offered it", async () => {
@@ -139,7 +153,9 @@ describe("record first", () => {
     await t.engine.accept(1, r.consultation_id);
     await t.engine.endByVet(1, r.consultation_id);
     ledger.down = true;
-    await expect(t.engine.submitFeedback(1, r.consultation_id, "rest", "ok")).rejects.toBeInstanceOf(StorageUnavailableError);
+    await expect(t.engine.submitFeedback(1, r.consultation_id, "rest", "ok")).rejects.toBeInstanceOf(
+      StorageUnavailableError,
+    );
     expect(t.notifier.of("user:1:1", "consult:feedback")).toEqual([]);
     expect((await store.getVet(1))?.wrapupConsultationId).toBe(r.consultation_id);
     ledger.down = false;
@@ -159,7 +175,8 @@ describe("record first", () => {
     await t.engine.tick();
     expect(await store.getConsultation(r.consultation_id)).toMatchObject({ status: "active", vetId: 1 });
     expect((await store.getVet(1))?.activeConsultationIds).toEqual([r.consultation_id]);
-    const vetLeft = () => t.notifier.of("user:1:1", "consult:queued").filter((q: { reason?: string }) => q.reason === "vet_left");
+    const vetLeft = () =>
+      t.notifier.of("user:1:1", "consult:queued").filter((q: { reason?: string }) => q.reason === "vet_left");
     expect(vetLeft()).toEqual([]);
     expect(ledger.rows.get(r.consultation_id)?.status).toBe("active");
     // Still down at the retry: nothing changes.
@@ -169,7 +186,11 @@ describe("record first", () => {
     ledger.down = false;
     t.clock.advance(1000);
     await t.engine.tick();
-    expect(await store.getConsultation(r.consultation_id)).toMatchObject({ status: "queued", transferred: true, vetId: null });
+    expect(await store.getConsultation(r.consultation_id)).toMatchObject({
+      status: "queued",
+      transferred: true,
+      vetId: null,
+    });
     expect(vetLeft()).toMatchObject([{ consultation_id: r.consultation_id, reason: "vet_left" }]);
     expect(ledger.rows.get(r.consultation_id)?.status).toBe("queued");
   });

@@ -25,11 +25,24 @@ describe("routing with skills and priority (engine)", () => {
     fakeSkills.clear();
   });
 
-  const ask = (userId: number, over: { petId?: number; type?: "chat" | "video"; language?: string; emergency?: boolean } = {}) =>
-    t.engine.request({ appId: 1, userId, petId: over.petId ?? 1, type: over.type ?? "chat", language: over.language, emergency: over.emergency });
+  const ask = (
+    userId: number,
+    over: { petId?: number; type?: "chat" | "video"; language?: string; emergency?: boolean } = {},
+  ) =>
+    t.engine.request({
+      appId: 1,
+      userId,
+      petId: over.petId ?? 1,
+      type: over.type ?? "chat",
+      language: over.language,
+      emergency: over.emergency,
+    });
 
   it("emergency is refused with 422 unless the owner has a subscribed protection plan", async () => {
-    await expect(ask(5, { emergency: true })).rejects.toMatchObject({ status: 422, messages: ["The emergency field is not allowed."] });
+    await expect(ask(5, { emergency: true })).rejects.toMatchObject({
+      status: 422,
+      messages: ["The emergency field is not allowed."],
+    });
     const ok = await ask(95, { emergency: true });
     expect(ok.status).toBe("queued");
     expect(await store.getConsultation(ok.consultation_id)).toMatchObject({ priority: "emergency" });
@@ -44,8 +57,19 @@ describe("routing with skills and priority (engine)", () => {
     await online(1);
     const urgent = await ask(93, { emergency: true, language: "de" });
     expect(offersTo(1)[0]).toMatchObject({ emergency: true, language: "de" });
-    expect(await t.engine.accept(1, urgent.consultation_id)).toMatchObject({ consultation_id: urgent.consultation_id, emergency: true, language: "de" });
-    expect((await t.engine.vetResume(1)).states).toEqual([expect.objectContaining({ consultation_id: urgent.consultation_id, status: "active", emergency: true, language: "de" })]);
+    expect(await t.engine.accept(1, urgent.consultation_id)).toMatchObject({
+      consultation_id: urgent.consultation_id,
+      emergency: true,
+      language: "de",
+    });
+    expect((await t.engine.vetResume(1)).states).toEqual([
+      expect.objectContaining({
+        consultation_id: urgent.consultation_id,
+        status: "active",
+        emergency: true,
+        language: "de",
+      }),
+    ]);
     await online(2);
     const plain = await ask(40);
     expect(offersTo(2)[0]).not.toHaveProperty("emergency");
@@ -101,18 +125,24 @@ describe("routing with skills and priority (engine)", () => {
     expect(emergency.position).toBe(1);
     await t.engine.tick();
     // The ordinary owner was told their new place when the others went ahead.
-    const placesOf = (userId: number) => t.notifier.of(`user:1:${userId}`, "consult:queued").map((q: { position: number }) => q.position);
+    const placesOf = (userId: number) =>
+      t.notifier.of(`user:1:${userId}`, "consult:queued").map((q: { position: number }) => q.position);
     expect(placesOf(20).at(-1)).toBe(3);
     expect(placesOf(91).at(-1)).toBe(2);
     await online(1);
     await online(2);
     await online(3);
     const firstOffer = (vetId: number) => offersTo(vetId)[0]?.consultation_id as string | undefined;
-    expect([firstOffer(1), firstOffer(2), firstOffer(3)]).toEqual([emergency.consultation_id, prot.consultation_id, normal.consultation_id]);
+    expect([firstOffer(1), firstOffer(2), firstOffer(3)]).toEqual([
+      emergency.consultation_id,
+      prot.consultation_id,
+      normal.consultation_id,
+    ]);
   });
 
   it("an owner who waited PRIORITY_AGING_MS rises a class and is told the new place without any other change", async () => {
-    const placesOf = (userId: number) => t.notifier.of(`user:1:${userId}`, "consult:queued").map((q: { position: number }) => q.position);
+    const placesOf = (userId: number) =>
+      t.notifier.of(`user:1:${userId}`, "consult:queued").map((q: { position: number }) => q.position);
     await ask(21);
     t.clock.advance(200_000);
     await ask(94); // protected: goes ahead
@@ -140,7 +170,8 @@ describe("routing with skills and priority (engine)", () => {
     // Both vets are busy; only vet 2 treats cats. Default handling time 300 s, place 1.
     await ask(62, { petId: PET_CAT });
     await ask(63, { petId: PET_DOG });
-    const estimateOf = (userId: number) => t.notifier.of(`user:1:${userId}`, "consult:queued").at(-1)?.estimated_wait_s as number;
+    const estimateOf = (userId: number) =>
+      t.notifier.of(`user:1:${userId}`, "consult:queued").at(-1)?.estimated_wait_s as number;
     expect(estimateOf(62)).toBe(300);
     expect(estimateOf(63)).toBe(300);
   });

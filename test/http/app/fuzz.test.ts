@@ -14,7 +14,22 @@ const RUNS = 12;
 
 /** Keys a careless merge would turn into prototype pollution, plus real field names. */
 const key = fc.oneof(
-  fc.constantFrom("__proto__", "constructor", "prototype", "email", "pet_id", "pet", "role", "status", "identity", "channel_sid", "room_sid", "name", "secret", "password"),
+  fc.constantFrom(
+    "__proto__",
+    "constructor",
+    "prototype",
+    "email",
+    "pet_id",
+    "pet",
+    "role",
+    "status",
+    "identity",
+    "channel_sid",
+    "room_sid",
+    "name",
+    "secret",
+    "password",
+  ),
   fc.string({ maxLength: 12 }),
 );
 const junkValue = fc.oneof(
@@ -38,7 +53,12 @@ const jsonBody = fc.oneof(
 );
 const queryString = fc.oneof(
   fc.dictionary(key, fc.string({ maxLength: 200 }), { maxKeys: 6 }).map((o) => new URLSearchParams(o).toString()),
-  fc.constantFrom("email[]=a&email[]=b", "__proto__[polluted]=yes&email=a@b.co", "page=-1&perPage=1e99&pagination=2", "search_by=constructor"),
+  fc.constantFrom(
+    "email[]=a&email[]=b",
+    "__proto__[polluted]=yes&email=a@b.co",
+    "page=-1&perPage=1e99&pagination=2",
+    "search_by=constructor",
+  ),
   fc.string({ maxLength: 100 }).map(encodeURIComponent),
 );
 
@@ -101,7 +121,10 @@ describe("REST fuzzing", () => {
 
   it("junk multipart forms on the upload endpoints get a 4xx envelope", async () => {
     const user = await registerUser(a, { pet: { name: "milo" } });
-    const field = fc.tuple(fc.oneof(key, fc.constantFrom("pet[name]", "pet[__proto__]", "pet_id", "email")), fc.string({ maxLength: 300 }));
+    const field = fc.tuple(
+      fc.oneof(key, fc.constantFrom("pet[name]", "pet[__proto__]", "pet_id", "email")),
+      fc.string({ maxLength: 300 }),
+    );
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom("/pet/add", "/pet/update"),
@@ -114,7 +137,11 @@ describe("REST fuzzing", () => {
           if (knownEmail) form.append("email", user.user.email);
           for (const [k, v] of fields) form.append(k, v);
           form.append(fileField, new Blob([bytes], { type: "image/png" }), "x.png");
-          const res = await fetch(`${gw.url}${a.base}${path}`, { method: "POST", headers: { authorization: a.auth }, body: form });
+          const res = await fetch(`${gw.url}${a.base}${path}`, {
+            method: "POST",
+            headers: { authorization: a.auth },
+            body: form,
+          });
           const body: unknown = await res.json();
           expectEnvelope({ status: res.status, body }, false, `multipart ${path}`);
         },

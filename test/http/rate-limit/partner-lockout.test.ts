@@ -13,7 +13,11 @@ describe("one address for everyone (TRUST_PROXY=0, behind a load balancer)", () 
   let secret: string;
   beforeAll(async () => {
     // Two nodes on one Redis: the per-address count is shared, each node has its own caches.
-    gw = await startTestGateway({ redis: true, nodes: 2, env: { RATE_LIMIT_UNAUTH_PER_MIN: "5", RATE_LIMIT_TARPIT_MS: "0" } });
+    gw = await startTestGateway({
+      redis: true,
+      nodes: 2,
+      env: { RATE_LIMIT_UNAUTH_PER_MIN: "5", RATE_LIMIT_TARPIT_MS: "0" },
+    });
     secret = "partner-secret-behind-the-balancer-0123";
     const created = await request(gw.url, "POST", "/admin/v1/apps", {
       headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
@@ -26,9 +30,15 @@ describe("one address for everyone (TRUST_PROXY=0, behind a load balancer)", () 
   });
 
   const partner = (url: string) =>
-    request(url, "POST", "/api/v2/partner/socket-token", { body: {}, headers: { authorization: basicAuth("partner", secret) } });
+    request(url, "POST", "/api/v2/partner/socket-token", {
+      body: {},
+      headers: { authorization: basicAuth("partner", secret) },
+    });
   const attacker = (url: string, i: number) =>
-    request(url, "POST", "/api/v2/partner/socket-token", { body: {}, headers: { authorization: basicAuth("partner", `wrong-secret-${i}-000000`) } });
+    request(url, "POST", "/api/v2/partner/socket-token", {
+      body: {},
+      headers: { authorization: basicAuth("partner", `wrong-secret-${i}-000000`) },
+    });
 
   it("wrong secrets from the shared address are refused; the partner's requests all go through, before and after every cache expires, on either node", async () => {
     const [first, second] = gw.urls;

@@ -51,7 +51,12 @@ describe("an attacker at another address (TRUST_PROXY=1)", () => {
     // Within the minute that began with the first failure, the rest are 429 (a slow machine
     // may roll the window over before the attack ends; later answers then start again at 401).
     const windowEnd = attackTimes[0] + 59_000;
-    expect(attackStatuses.slice(60).filter((_, i) => attackTimes[60 + i] < windowEnd).every((s) => s === 429)).toBe(true);
+    expect(
+      attackStatuses
+        .slice(60)
+        .filter((_, i) => attackTimes[60 + i] < windowEnd)
+        .every((s) => s === 429),
+    ).toBe(true);
     // 422: authenticated, then the empty body fails validation. Never 429.
     expect(partnerStatuses).toEqual(Array(7).fill(422));
     expect(media.status).toBe(200);
@@ -74,7 +79,8 @@ describe("an attacker at another address (TRUST_PROXY=1)", () => {
     const wrong = { authorization: basicAuth("partner", "not-the-secret-000000"), ...address };
     const later = [];
     for (let i = 0; i < 10; i++) later.push(await media());
-    for (let i = 0; i < 10; i++) later.push(await request(gw.url, "GET", "/api/v2/partner/pet/list?email=a@b.c", { headers: wrong }));
+    for (let i = 0; i < 10; i++)
+      later.push(await request(gw.url, "GET", "/api/v2/partner/pet/list?email=a@b.c", { headers: wrong }));
     expect(later.every((r) => r.status === 429 && r.body.status_code === 429)).toBe(true);
     // This node answered those itself: the shared count did not move.
     expect(await count()).toBe("61");
@@ -87,7 +93,9 @@ describe("an attacker at another address (TRUST_PROXY=1)", () => {
     expect(reset).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + 60);
     expect(last.headers.get("x-content-type-options")).toBe("nosniff");
     // Another address is not affected.
-    expect((await request(gw.url, "GET", "/api/v2/partner/media-url", { headers: from("203.0.113.78") })).status).toBe(200);
+    expect((await request(gw.url, "GET", "/api/v2/partner/media-url", { headers: from("203.0.113.78") })).status).toBe(
+      200,
+    );
   }, 60_000);
 
   it("unknown app names cost no query each: the apps table is read once for a burst, and a flood of names stops at the limit", async () => {
@@ -112,12 +120,16 @@ describe("an attacker at another address (TRUST_PROXY=1)", () => {
       );
       expect(burst.every((r) => r.status === 404 && r.body.message[0] === "App Not Found")).toBe(true);
       for (let i = 0; i < 20; i++) {
-        expect((await request(gw.url, "GET", "/api/v2/ghost-app/media-url", { headers: from(`192.0.2.${i + 100}`) })).status).toBe(404);
+        expect(
+          (await request(gw.url, "GET", "/api/v2/ghost-app/media-url", { headers: from(`192.0.2.${i + 100}`) })).status,
+        ).toBe(404);
       }
       // 100 distinct unknown names from one address: 404 until the address is limited, then 429.
       const statuses: number[] = [];
       for (let i = 0; i < 100; i++) {
-        statuses.push((await request(gw.url, "POST", `/api/v2/probe-${i}/pet/list`, { headers: from("203.0.113.50") })).status);
+        statuses.push(
+          (await request(gw.url, "POST", `/api/v2/probe-${i}/pet/list`, { headers: from("203.0.113.50") })).status,
+        );
       }
       expect(statuses.filter((s) => s === 404)).toHaveLength(60);
       expect(statuses.slice(60).every((s) => s === 429)).toBe(true);

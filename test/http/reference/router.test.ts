@@ -57,7 +57,9 @@ describe("/openapi.json", () => {
   });
 
   it("documents exactly the routes Express serves", async () => {
-    const doc = (await request(gw.url, "GET", "/openapi.json")).body as { paths: Record<string, Record<string, unknown>> };
+    const doc = (await request(gw.url, "GET", "/openapi.json")).body as {
+      paths: Record<string, Record<string, unknown>>;
+    };
     const documented = Object.entries(doc.paths)
       .flatMap(([p, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${p}`))
       .sort();
@@ -67,9 +69,17 @@ describe("/openapi.json", () => {
     const app = createHttpApp(ctx, [createConsultationRouter(ctx, gw.gateway.engine)]) as express.Express & {
       router: { stack: Layer[] };
     };
-    const served = [...new Set(expressRoutes(app.router.stack))].filter((r) => !REFERENCE_ROUTES.test(r.split(" ")[1] ?? "")).sort();
-    expect(served.filter((r) => !documented.includes(r)), "routes missing from /openapi.json").toEqual([]);
-    expect(documented.filter((r) => !served.includes(r)), "documented routes that do not exist").toEqual([]);
+    const served = [...new Set(expressRoutes(app.router.stack))]
+      .filter((r) => !REFERENCE_ROUTES.test(r.split(" ")[1] ?? ""))
+      .sort();
+    expect(
+      served.filter((r) => !documented.includes(r)),
+      "routes missing from /openapi.json",
+    ).toEqual([]);
+    expect(
+      documented.filter((r) => !served.includes(r)),
+      "documented routes that do not exist",
+    ).toEqual([]);
     expect(served.length).toBeGreaterThan(20);
   });
 
@@ -78,13 +88,17 @@ describe("/openapi.json", () => {
     for (const [p, item] of Object.entries(doc.paths)) {
       for (const [m, op] of Object.entries(item)) {
         const statuses = Object.keys(op.responses as object);
-        expect(statuses.some((s) => s.startsWith("2")), `${m} ${p}`).toBe(true);
+        expect(
+          statuses.some((s) => s.startsWith("2")),
+          `${m} ${p}`,
+        ).toBe(true);
         for (const s of statuses) {
           const json = op.responses[s].content?.["application/json"];
           if (p === "/metrics") continue;
           expect(json?.example, `${m} ${p} ${s} example`).toBeDefined();
         }
-        if (op.requestBody) expect(op.requestBody.content["application/json"].example, `${m} ${p} body example`).toBeDefined();
+        if (op.requestBody)
+          expect(op.requestBody.content["application/json"].example, `${m} ${p} body example`).toBeDefined();
       }
     }
   });
@@ -95,11 +109,26 @@ describe("/asyncapi.json", () => {
     const res = await request(gw.url, "GET", "/asyncapi.json");
     expect(res.status).toBe(200);
     const { document, diagnostics } = await new Parser().parse(JSON.stringify(res.body));
-    expect(diagnostics.filter((d) => Number(d.severity) === 0).map((d) => `${d.path.join(".")}: ${d.message}`)).toEqual([]);
+    expect(diagnostics.filter((d) => Number(d.severity) === 0).map((d) => `${d.path.join(".")}: ${d.message}`)).toEqual(
+      [],
+    );
     expect(document?.version()).toBe("3.0.0");
-    expect(Object.values(res.body.channels as Record<string, { address: string }>).map((c) => c.address).sort()).toEqual(["/user", "/vet"]);
+    expect(
+      Object.values(res.body.channels as Record<string, { address: string }>)
+        .map((c) => c.address)
+        .sort(),
+    ).toEqual(["/user", "/vet"]);
     const names = Object.values(res.body.components.messages as Record<string, { name: string }>).map((m) => m.name);
-    for (const e of ["consult:request", "consult:queued", "consult:matched", "consult:offer", "consult:accept", "presence", "connect_error", "token:refresh"]) {
+    for (const e of [
+      "consult:request",
+      "consult:queued",
+      "consult:matched",
+      "consult:offer",
+      "consult:accept",
+      "presence",
+      "connect_error",
+      "token:refresh",
+    ]) {
       expect(names).toContain(e);
     }
     expect(res.body.operations.vet_consult_accept.reply.messages).toHaveLength(1);
@@ -122,7 +151,10 @@ describe("/docs", () => {
       const html = await res.text();
       const urls = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] ?? "");
       expect(urls.length).toBeGreaterThan(2);
-      expect(urls.filter((u) => !sameOrigin(u)), `${page}: other hosts`).toEqual([]);
+      expect(
+        urls.filter((u) => !sameOrigin(u)),
+        `${page}: other hosts`,
+      ).toEqual([]);
       expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
       expect(html).not.toMatch(/\son\w+="/);
       for (const u of urls) expect(await statusOf(u), u).toBe(200);

@@ -37,11 +37,20 @@ describe.each(["postgres", "pglite"] as const)("admin consultations on %s", (db)
     await ledger.offerMade(full.id, otherVetId, T0 + 100, T0 + 30_100, false);
     await ledger.offerEnded(full.id, otherVetId, "declined", T0 + 200, true);
     await ledger.offerMade(full.id, vetId, T0 + 300, T0 + 30_300, false);
-    await ledger.transition(full.id, "active", T0 + 400, { vetId, channelSid: `CH${"1".repeat(32)}`, resolvedOffer: { vetId, outcome: "accepted" } });
+    await ledger.transition(full.id, "active", T0 + 400, {
+      vetId,
+      channelSid: `CH${"1".repeat(32)}`,
+      resolvedOffer: { vetId, outcome: "accepted" },
+    });
     await ledger.transition(full.id, "ended", T0 + 5000, { endedBy: "vet", endReason: "done" });
     await ledger.saveFeedback(full.id, vetId, "Rest and water", "Mild cough", T0 + 6000, "follow_up");
     // 1: still queued, app A, created later.
-    const queued = { ...live(appA, ownerA.userId, ownerA.petId, T0 + 10_000), species: "dog", language: "es", priority: "emergency" as const };
+    const queued = {
+      ...live(appA, ownerA.userId, ownerA.petId, T0 + 10_000),
+      species: "dog",
+      language: "es",
+      priority: "emergency" as const,
+    };
     await ledger.create(queued, "rest");
     // 2: app B, newest.
     const other = live(appB, ownerB.userId, ownerB.petId, T0 + 20_000);
@@ -79,9 +88,34 @@ describe.each(["postgres", "pglite"] as const)("admin consultations on %s", (db)
     });
     expect(Object.keys(d).sort()).toEqual(
       [
-        "id", "app_id", "user_id", "pet_id", "type", "source", "status", "requested_vet_id", "vet_id", "channel_sid",
-        "room_sid", "ended_by", "end_reason", "language", "emergency", "species", "priority", "created_at", "accepted_at", "ended_at", "events", "offers", "feedback",
-        "region", "care", "advice_fallback", "vets", "outcome",
+        "id",
+        "app_id",
+        "user_id",
+        "pet_id",
+        "type",
+        "source",
+        "status",
+        "requested_vet_id",
+        "vet_id",
+        "channel_sid",
+        "room_sid",
+        "ended_by",
+        "end_reason",
+        "language",
+        "emergency",
+        "species",
+        "priority",
+        "created_at",
+        "accepted_at",
+        "ended_at",
+        "events",
+        "offers",
+        "feedback",
+        "region",
+        "care",
+        "advice_fallback",
+        "vets",
+        "outcome",
       ].sort(),
     );
     expect(d.events.map((e: any) => [e.from_status, e.to_status])).toEqual([
@@ -92,10 +126,27 @@ describe.each(["postgres", "pglite"] as const)("admin consultations on %s", (db)
       ["offered", "active"],
       ["active", "ended"],
     ]);
-    expect(d.events[0]).toEqual({ from_status: null, to_status: "queued", at: new Date(T0).toISOString(), detail: { source: "socket" } });
+    expect(d.events[0]).toEqual({
+      from_status: null,
+      to_status: "queued",
+      at: new Date(T0).toISOString(),
+      detail: { source: "socket" },
+    });
     expect(d.offers).toEqual([
-      { vet_id: otherVetId, offered_at: new Date(T0 + 100).toISOString(), expires_at: new Date(T0 + 30_100).toISOString(), outcome: "declined", resolved_at: new Date(T0 + 200).toISOString() },
-      { vet_id: vetId, offered_at: new Date(T0 + 300).toISOString(), expires_at: new Date(T0 + 30_300).toISOString(), outcome: "accepted", resolved_at: new Date(T0 + 400).toISOString() },
+      {
+        vet_id: otherVetId,
+        offered_at: new Date(T0 + 100).toISOString(),
+        expires_at: new Date(T0 + 30_100).toISOString(),
+        outcome: "declined",
+        resolved_at: new Date(T0 + 200).toISOString(),
+      },
+      {
+        vet_id: vetId,
+        offered_at: new Date(T0 + 300).toISOString(),
+        expires_at: new Date(T0 + 30_300).toISOString(),
+        outcome: "accepted",
+        resolved_at: new Date(T0 + 400).toISOString(),
+      },
     ]);
     expect(d.feedback).toEqual({
       vet_id: vetId,
@@ -107,7 +158,14 @@ describe.each(["postgres", "pglite"] as const)("admin consultations on %s", (db)
     });
 
     const queued = await request(t.url, "GET", `/admin/v1/consultations/${ids[1]}`, { headers: admin });
-    expect(queued.body.data).toMatchObject({ status: "queued", source: "rest", accepted_at: null, ended_at: null, offers: [], feedback: null });
+    expect(queued.body.data).toMatchObject({
+      status: "queued",
+      source: "rest",
+      accepted_at: null,
+      ended_at: null,
+      offers: [],
+      feedback: null,
+    });
     // The routing attributes of the request (PROTOCOL §4).
     expect(queued.body.data).toMatchObject({ language: "es", emergency: true, species: "dog", priority: "emergency" });
   });
@@ -131,7 +189,9 @@ describe.each(["postgres", "pglite"] as const)("admin consultations on %s", (db)
 
     const byApp = await request(t.url, "GET", `/admin/v1/consultations?app_id=${appA}`, { headers: admin });
     expect(byApp.body.data.list.map((c: any) => c.id)).toEqual([ids[1], ids[0]]);
-    const byStatus = await request(t.url, "GET", `/admin/v1/consultations?status=queued&app_id=${appA}`, { headers: admin });
+    const byStatus = await request(t.url, "GET", `/admin/v1/consultations?status=queued&app_id=${appA}`, {
+      headers: admin,
+    });
     expect(byStatus.body.data.list.map((c: any) => c.id)).toEqual([ids[1]]);
     const byVet = await request(t.url, "GET", `/admin/v1/consultations?vet_id=${vetId}`, { headers: admin });
     expect(byVet.body.data.list.map((c: any) => c.id)).toEqual([ids[0]]);
@@ -143,7 +203,9 @@ describe.each(["postgres", "pglite"] as const)("admin consultations on %s", (db)
   });
 
   it("bad filters → 422 with one message per field", async () => {
-    const res = await request(t.url, "GET", "/admin/v1/consultations?status=open&app_id=x&perPage=500&page=0", { headers: admin });
+    const res = await request(t.url, "GET", "/admin/v1/consultations?status=open&app_id=x&perPage=500&page=0", {
+      headers: admin,
+    });
     expect(res.status).toBe(422);
     expect(res.body.message).toEqual([
       "The selected status is invalid.",
@@ -158,6 +220,9 @@ describe.each(["postgres", "pglite"] as const)("admin consultations on %s", (db)
 
   it("requires the admin token", async () => {
     expect((await request(t.url, "GET", "/admin/v1/consultations")).status).toBe(401);
-    expect((await request(t.url, "GET", `/admin/v1/consultations/${ids[0]}`, { headers: { authorization: "Bearer nope" } })).status).toBe(401);
+    expect(
+      (await request(t.url, "GET", `/admin/v1/consultations/${ids[0]}`, { headers: { authorization: "Bearer nope" } }))
+        .status,
+    ).toBe(401);
   });
 });

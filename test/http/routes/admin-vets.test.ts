@@ -22,7 +22,8 @@ describe("disabling a vet", () => {
 
   const patch = (id: number | string, body: unknown, headers: Record<string, string> = admin) =>
     request(t.url, "PATCH", `/admin/v1/vets/${id}`, { body, headers });
-  const login = (email: string) => request(t.url, "POST", "/vet/v1/login", { body: { email, password: "password-123" } });
+  const login = (email: string) =>
+    request(t.url, "POST", "/vet/v1/login", { body: { email, password: "password-123" } });
 
   it("closes the vet's sockets, moves their offer on, refuses login and tokens; restoring lets the vet log in again, not the old tokens", async () => {
     const app = await seedApp(t.gateway);
@@ -38,7 +39,11 @@ describe("disabling a vet", () => {
     const disconnected = new Promise<string>((resolve) => a.socket.once("disconnect", (reason) => resolve(reason)));
     const res = await patch(vetA.id, { active: false });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(res.body).toMatchObject({ success: true, message: ["Vet disabled."], data: { id: vetA.id, email: vetA.email, active: false } });
+    expect(res.body).toMatchObject({
+      success: true,
+      message: ["Vet disabled."],
+      data: { id: vetA.id, email: vetA.email, active: false },
+    });
     expect(res.body.data).not.toHaveProperty("password_hash");
     expect(await disconnected).toBe("io server disconnect");
 
@@ -52,7 +57,12 @@ describe("disabling a vet", () => {
     await expect(new TestClient(t.url, "/vet", vetA.token).ready()).rejects.toThrow("unauthorized");
     const refused = await login(vetA.email);
     expect(refused.status).toBe(403);
-    expect(refused.body).toEqual({ success: false, status_code: 403, message: ["This vet account is disabled."], data: [] });
+    expect(refused.body).toEqual({
+      success: false,
+      status_code: 403,
+      message: ["This vet account is disabled."],
+      data: [],
+    });
     // A wrong password stays the plain 401, disabled or not.
     const wrong = await request(t.url, "POST", "/vet/v1/login", { body: { email: vetA.email, password: "nope-nope" } });
     expect(wrong.status).toBe(401);
@@ -78,7 +88,12 @@ describe("disabling a vet", () => {
     const vet = await seedVet(t.gateway);
     const empty = await patch(vet.id, {});
     expect(empty.status).toBe(422);
-    expect(empty.body).toEqual({ success: false, status_code: 422, message: ["At least one of active, password, species, languages, max_chats, licenses is required."], data: [] });
+    expect(empty.body).toEqual({
+      success: false,
+      status_code: 422,
+      message: ["At least one of active, password, species, languages, max_chats, licenses is required."],
+      data: [],
+    });
     for (const body of [{ active: "no" }, { active: 0 }]) {
       const res = await patch(vet.id, body);
       expect(res.status).toBe(422);
@@ -107,26 +122,55 @@ describe("vet skills", () => {
   let n = 0;
   const create = (extra: Record<string, unknown>) =>
     request(t.url, "POST", "/admin/v1/vets", {
-      body: { email: `skill-${String(++n)}@example.com`, password: "password-123", first_name: "Ana", last_name: "Kim", ...extra },
+      body: {
+        email: `skill-${String(++n)}@example.com`,
+        password: "password-123",
+        first_name: "Ana",
+        last_name: "Kim",
+        ...extra,
+      },
       headers: admin,
     });
-  const patch = (id: number | string, body: unknown) => request(t.url, "PATCH", `/admin/v1/vets/${id}`, { body, headers: admin });
-  const login = (email: string) => request(t.url, "POST", "/vet/v1/login", { body: { email, password: "password-123" } });
+  const patch = (id: number | string, body: unknown) =>
+    request(t.url, "PATCH", `/admin/v1/vets/${id}`, { body, headers: admin });
+  const login = (email: string) =>
+    request(t.url, "POST", "/vet/v1/login", { body: { email, password: "password-123" } });
 
   it("POST: defaults are every species, en and VET_MAX_CONSULTS; given skills are normalised, stored and shown at login", async () => {
     const plain = await create({});
     expect(plain.status, JSON.stringify(plain.body)).toBe(201);
     expect(plain.body.data).toMatchObject({ species: [], languages: ["en"], max_chats: null, licenses: [] });
 
-    const res = await create({ species: [" Dog", "cat", "dog", "guinea pig"], languages: ["es", "en", "es"], max_chats: 3, licenses: ["us-ca", " GB", "US-CA"] });
+    const res = await create({
+      species: [" Dog", "cat", "dog", "guinea pig"],
+      languages: ["es", "en", "es"],
+      max_chats: 3,
+      licenses: ["us-ca", " GB", "US-CA"],
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
-    expect(res.body.data).toMatchObject({ species: ["dog", "cat", "guinea pig"], languages: ["es", "en"], max_chats: 3, licenses: ["US-CA", "GB"] });
+    expect(res.body.data).toMatchObject({
+      species: ["dog", "cat", "guinea pig"],
+      languages: ["es", "en"],
+      max_chats: 3,
+      licenses: ["US-CA", "GB"],
+    });
     const stored = await t.gateway.ctx.repos.vets.findById(res.body.data.id);
-    expect(stored).toMatchObject({ species: ["dog", "cat", "guinea pig"], languages: ["es", "en"], maxChats: 3, licenses: ["US-CA", "GB"] });
+    expect(stored).toMatchObject({
+      species: ["dog", "cat", "guinea pig"],
+      languages: ["es", "en"],
+      maxChats: 3,
+      licenses: ["US-CA", "GB"],
+    });
 
     const l = await login(res.body.data.email);
     expect(l.status).toBe(200);
-    expect(l.body.data.vet).toMatchObject({ id: res.body.data.id, species: ["dog", "cat", "guinea pig"], languages: ["es", "en"], max_chats: 3, licenses: ["US-CA", "GB"] });
+    expect(l.body.data.vet).toMatchObject({
+      id: res.body.data.id,
+      species: ["dog", "cat", "guinea pig"],
+      languages: ["es", "en"],
+      max_chats: 3,
+      licenses: ["US-CA", "GB"],
+    });
   });
 
   it("POST and PATCH: bad skills → 422 naming the field, nothing stored", async () => {
@@ -134,8 +178,14 @@ describe("vet skills", () => {
       [{ species: "dog" }, "The species must be an array."],
       [{ species: ["dog", 7] }, "The species.1 must be a string."],
       [{ species: ["d0g"] }, "The species.0 must be a lower-case species name (letters, spaces, hyphens; at most 40)."],
-      [{ species: ["x".repeat(41)] }, "The species.0 must be a lower-case species name (letters, spaces, hyphens; at most 40)."],
-      [{ species: Array.from({ length: 21 }, (_, i) => `s${"abcdefghijklmnopqrstu"[i] ?? ""}`) }, "The species must not have more than 20 items."],
+      [
+        { species: ["x".repeat(41)] },
+        "The species.0 must be a lower-case species name (letters, spaces, hyphens; at most 40).",
+      ],
+      [
+        { species: Array.from({ length: 21 }, (_, i) => `s${"abcdefghijklmnopqrstu"[i] ?? ""}`) },
+        "The species must not have more than 20 items.",
+      ],
       [{ languages: ["en", "english"] }, "The selected languages.1 is invalid."],
       [{ languages: ["xx"] }, "The selected languages.0 is invalid."],
       [{ languages: ["EN"] }, "The selected languages.0 is invalid."],
@@ -145,21 +195,40 @@ describe("vet skills", () => {
       [{ max_chats: 1.5 }, "The max chats must be an integer."],
       [{ max_chats: "2" }, "The max chats must be an integer."],
       [{ licenses: "US-CA" }, "The licenses must be an array."],
-      [{ licenses: ["California"] }, "The licenses.0 must be an ISO 3166 country or subdivision code, such as GB or US-CA."],
-      [{ licenses: ["US-CA", "US-ZZ"] }, "The licenses.1 must hold ISO 3166 country or subdivision codes, such as GB or US-CA."],
+      [
+        { licenses: ["California"] },
+        "The licenses.0 must be an ISO 3166 country or subdivision code, such as GB or US-CA.",
+      ],
+      [
+        { licenses: ["US-CA", "US-ZZ"] },
+        "The licenses.1 must hold ISO 3166 country or subdivision codes, such as GB or US-CA.",
+      ],
       [{ licenses: ["XX"] }, "The licenses.0 must hold ISO 3166 country or subdivision codes, such as GB or US-CA."],
     ];
     const vet = await seedVet(t.gateway);
     for (const [body, message] of cases) {
       const created = await create(body);
       expect(created.status, JSON.stringify(body)).toBe(422);
-      expect(created.body, JSON.stringify(body)).toEqual({ success: false, status_code: 422, message: [message], data: [] });
+      expect(created.body, JSON.stringify(body)).toEqual({
+        success: false,
+        status_code: 422,
+        message: [message],
+        data: [],
+      });
       const patched = await patch(vet.id, body);
       expect(patched.status, JSON.stringify(body)).toBe(422);
       expect(patched.body.message, JSON.stringify(body)).toEqual([message]);
     }
-    expect(await t.gateway.ctx.repos.vets.findById(vet.id)).toMatchObject({ species: [], languages: ["en"], maxChats: null, active: true });
-    const malformed = await request(t.url, "PATCH", `/admin/v1/vets/${vet.id}`, { raw: "{\"species\": [", headers: { ...admin, "content-type": "application/json" } });
+    expect(await t.gateway.ctx.repos.vets.findById(vet.id)).toMatchObject({
+      species: [],
+      languages: ["en"],
+      maxChats: null,
+      active: true,
+    });
+    const malformed = await request(t.url, "PATCH", `/admin/v1/vets/${vet.id}`, {
+      raw: '{"species": [',
+      headers: { ...admin, "content-type": "application/json" },
+    });
     expect(malformed.status).toBe(400);
     expect(malformed.body).toMatchObject({ success: false, status_code: 400, data: [] });
   });
@@ -174,32 +243,70 @@ describe("vet skills", () => {
     engine.vetSkillsChanged = async (vetId, skills) => {
       // Record first (PROTOCOL §6): the row already holds what routing is told.
       const recorded = await t.gateway.ctx.repos.vets.findById(vetId);
-      calls.push({ vetId, skills, recorded: recorded && { species: recorded.species, languages: recorded.languages, maxChats: recorded.maxChats, version: recorded.skillsVersion } });
+      calls.push({
+        vetId,
+        skills,
+        recorded: recorded && {
+          species: recorded.species,
+          languages: recorded.languages,
+          maxChats: recorded.maxChats,
+          version: recorded.skillsVersion,
+        },
+      });
       return original(vetId, skills);
     };
     try {
       const res = await patch(vet.id, { species: ["cat", "Cat"], languages: ["fr", "en"] });
       expect(res.status, JSON.stringify(res.body)).toBe(200);
-      expect(res.body).toMatchObject({ success: true, message: ["Vet updated."], data: { id: vet.id, active: true, species: ["cat"], languages: ["fr", "en"], max_chats: null } });
+      expect(res.body).toMatchObject({
+        success: true,
+        message: ["Vet updated."],
+        data: { id: vet.id, active: true, species: ["cat"], languages: ["fr", "en"], max_chats: null },
+      });
       expect(calls).toEqual([
         // Each change carries the version it wrote (one more per change).
-        { vetId: vet.id, skills: { species: ["cat"], languages: ["fr", "en"], maxChats: null, licenses: [], version: 1 }, recorded: { species: ["cat"], languages: ["fr", "en"], maxChats: null, version: 1 } },
+        {
+          vetId: vet.id,
+          skills: { species: ["cat"], languages: ["fr", "en"], maxChats: null, licenses: [], version: 1 },
+          recorded: { species: ["cat"], languages: ["fr", "en"], maxChats: null, version: 1 },
+        },
       ]);
 
       const more = await patch(vet.id, { max_chats: 4 });
       expect(more.body.data).toMatchObject({ species: ["cat"], languages: ["fr", "en"], max_chats: 4 });
-      expect(calls[1]?.skills).toEqual({ species: ["cat"], languages: ["fr", "en"], maxChats: 4, licenses: [], version: 2 });
+      expect(calls[1]?.skills).toEqual({
+        species: ["cat"],
+        languages: ["fr", "en"],
+        maxChats: 4,
+        licenses: [],
+        version: 2,
+      });
       const reset = await patch(vet.id, { species: [], max_chats: null });
       expect(reset.body.data).toMatchObject({ species: [], languages: ["fr", "en"], max_chats: null });
-      expect(calls[2]?.skills).toEqual({ species: [], languages: ["fr", "en"], maxChats: null, licenses: [], version: 3 });
+      expect(calls[2]?.skills).toEqual({
+        species: [],
+        languages: ["fr", "en"],
+        maxChats: null,
+        licenses: [],
+        version: 3,
+      });
       // Licences are skills: recorded, then routing hears of them (PROTOCOL §4).
       const licensed = await patch(vet.id, { licenses: ["gb"] });
       expect(licensed.body.data).toMatchObject({ licenses: ["GB"] });
-      expect(calls[3]?.skills).toEqual({ species: [], languages: ["fr", "en"], maxChats: null, licenses: ["GB"], version: 4 });
+      expect(calls[3]?.skills).toEqual({
+        species: [],
+        languages: ["fr", "en"],
+        maxChats: null,
+        licenses: ["GB"],
+        version: 4,
+      });
 
       // Enabling alone does not touch skills or routing's copy of them.
       const enabled = await patch(vet.id, { active: true });
-      expect(enabled.body).toMatchObject({ message: ["Vet enabled."], data: { active: true, languages: ["fr", "en"] } });
+      expect(enabled.body).toMatchObject({
+        message: ["Vet enabled."],
+        data: { active: true, languages: ["fr", "en"] },
+      });
       expect(calls).toHaveLength(4);
       // The console stayed connected through every change.
       expect(console_.socket.connected).toBe(true);

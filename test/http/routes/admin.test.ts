@@ -47,7 +47,12 @@ describe("admin API", () => {
     expect(res.status).toBe(201);
     expect(res.body.success).toBe(true);
     expect(res.body.status_code).toBe(201);
-    expect(res.body.data).toEqual({ id: expect.any(Number), name: "petcube", media_url: "https://cdn.example.com/pets", webhook_url: null });
+    expect(res.body.data).toEqual({
+      id: expect.any(Number),
+      name: "petcube",
+      media_url: "https://cdn.example.com/pets",
+      webhook_url: null,
+    });
     expect(JSON.stringify(res.body)).not.toContain(secret);
 
     const stored = await gw.gateway.ctx.repos.apps.findWithSecret(res.body.data.id);
@@ -56,7 +61,10 @@ describe("admin API", () => {
     expect((await request(gw.url, "GET", "/api/v2/petcube/media-url")).status).not.toBe(404);
     const ctx = gw.gateway.ctx;
     // Created with its verifier: the first request is checked without scrypt.
-    expect(await ctx.appAuth.check("petcube", basicAuth("petcube", secret))).toMatchObject({ result: "ok", app: { name: "petcube" } });
+    expect(await ctx.appAuth.check("petcube", basicAuth("petcube", secret))).toMatchObject({
+      result: "ok",
+      app: { name: "petcube" },
+    });
 
     const dup = await request(gw.url, "POST", "/admin/v1/apps", { headers: admin, body: { name: "petcube", secret } });
     expect(dup.status).toBe(409);
@@ -65,16 +73,27 @@ describe("admin API", () => {
   });
 
   it("rotates an app's secret: the new one is shown once and works, the old one is refused at once (PROTOCOL §7)", async () => {
-    const created = await request(gw.url, "POST", "/admin/v1/apps", { headers: admin, body: { name: "rotator", secret: "rotator-secret-0123456789" } });
+    const created = await request(gw.url, "POST", "/admin/v1/apps", {
+      headers: admin,
+      body: { name: "rotator", secret: "rotator-secret-0123456789" },
+    });
     const id = created.body.data.id as number;
     const call = (secret: string) =>
-      request(gw.url, "POST", "/api/v2/rotator/socket-token", { body: {}, headers: { authorization: basicAuth("rotator", secret) } });
+      request(gw.url, "POST", "/api/v2/rotator/socket-token", {
+        body: {},
+        headers: { authorization: basicAuth("rotator", secret) },
+      });
     expect((await call("rotator-secret-0123456789")).status).toBe(422); // authenticated, then the body is refused
     const rotated = await request(gw.url, "POST", `/admin/v1/apps/${String(id)}/secret`, { headers: admin });
     expect(rotated.status).toBe(200);
     expect(rotated.body.message).toEqual(["App secret rotated. It is shown only once."]);
     const secret = rotated.body.data.secret as string;
-    expect(rotated.body.data).toEqual({ id, name: "rotator", media_url: null, secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+    expect(rotated.body.data).toEqual({
+      id,
+      name: "rotator",
+      media_url: null,
+      secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    });
     expect((await call("rotator-secret-0123456789")).status).toBe(401);
     expect((await call(secret)).status).toBe(422);
     const stored = await gw.gateway.ctx.repos.apps.findWithSecret(id);
@@ -132,7 +151,10 @@ describe("admin API", () => {
     expect(text).not.toContain("tardis-1963");
     expect(text).not.toMatch(/hash|scrypt/i);
 
-    const dup = await request(gw.url, "POST", "/admin/v1/vets", { headers: admin, body: { ...body, email: "dr.who@example.com" } });
+    const dup = await request(gw.url, "POST", "/admin/v1/vets", {
+      headers: admin,
+      body: { ...body, email: "dr.who@example.com" },
+    });
     expect(dup.status).toBe(409);
 
     const bad = await request(gw.url, "POST", "/admin/v1/vets", {
@@ -182,7 +204,13 @@ describe("admin API", () => {
 
   it("reports the stats source's numbers when one is given", async () => {
     const source: StatsSource = {
-      stats: () => Promise.resolve({ queue_length: 3, waiting_advice: 1, vets: { available: 2, wrapup: 1 }, open_consultations: 4 }),
+      stats: () =>
+        Promise.resolve({
+          queue_length: 3,
+          waiting_advice: 1,
+          vets: { available: 2, wrapup: 1 },
+          open_consultations: 4,
+        }),
     };
     const app = express();
     app.use("/admin/v1", express.json(), createAdminRouter(gw.gateway.ctx, source));

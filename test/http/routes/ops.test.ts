@@ -28,7 +28,11 @@ describe("ops endpoints and error handling", () => {
   it("GET /healthz is 200 with this node's id", async () => {
     const res = await request(gw.url, "GET", "/healthz");
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ success: true, status_code: 200, data: { status: "ok", node: gw.gateway.ctx.nodeId } });
+    expect(res.body).toMatchObject({
+      success: true,
+      status_code: 200,
+      data: { status: "ok", node: gw.gateway.ctx.nodeId },
+    });
   });
 
   it("GET /readyz is 200 when the database is reachable", async () => {
@@ -90,7 +94,9 @@ describe("ops endpoints and error handling", () => {
     const url = await listen(server);
     try {
       for (const path of ["/boom", "/boom-async"]) {
-        const res = await request(url, "GET", `/api/v2/opsapp${path}`, { headers: { authorization: basicAuth("opsapp", SECRET) } });
+        const res = await request(url, "GET", `/api/v2/opsapp${path}`, {
+          headers: { authorization: basicAuth("opsapp", SECRET) },
+        });
         expect(res.status).toBe(500);
         expect(res.body).toEqual({ success: false, status_code: 500, message: ["Server Error"], data: [] });
         const raw = JSON.stringify(res.body);
@@ -98,7 +104,9 @@ describe("ops endpoints and error handling", () => {
       }
       // The extra router sits behind Basic auth.
       expect((await request(url, "GET", "/api/v2/opsapp/boom")).status).toBe(401);
-      const wrong = await request(url, "GET", "/api/v2/opsapp/boom", { headers: { authorization: basicAuth("opsapp", "nope-nope-nope-nope") } });
+      const wrong = await request(url, "GET", "/api/v2/opsapp/boom", {
+        headers: { authorization: basicAuth("opsapp", "nope-nope-nope-nope") },
+      });
       expect(wrong.status).toBe(401);
       expect(wrong.body.message).toEqual(["Unauthenticated."]);
     } finally {

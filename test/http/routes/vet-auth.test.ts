@@ -44,7 +44,12 @@ describe("vet login", () => {
     });
     expect(Date.parse(expires_at)).toBeGreaterThan(Date.now());
     const tokens = gw.gateway.ctx.socketTokens;
-    expect(await tokens.verify(token, "vet")).toEqual({ kind: "vet", vetId, sessionVersion: 0, authTime: expect.any(Number) });
+    expect(await tokens.verify(token, "vet")).toEqual({
+      kind: "vet",
+      vetId,
+      sessionVersion: 0,
+      authTime: expect.any(Number),
+    });
     expect(await tokens.verify(token, "user")).toBeNull();
     expect(JSON.stringify(res.body)).not.toContain(PASSWORD);
   });
@@ -80,7 +85,12 @@ describe("vet login rate limit", () => {
   let gw: TestGateway;
   beforeAll(async () => {
     gw = await startTestGateway({ db: "pglite" });
-    await gw.gateway.ctx.repos.vets.create({ email: "v@clinic.example", password: PASSWORD, firstName: "V", lastName: "W" });
+    await gw.gateway.ctx.repos.vets.create({
+      email: "v@clinic.example",
+      password: PASSWORD,
+      firstName: "V",
+      lastName: "W",
+    });
   });
   afterAll(async () => {
     await gw?.close();
@@ -92,7 +102,9 @@ describe("vet login rate limit", () => {
     // Spread over accounts, so the per-account limit (below) does not answer first.
     const failures = await Promise.all(
       Array.from({ length: LOGIN_ATTEMPTS_PER_MIN }, (_, i) =>
-        request(gw.url, "POST", "/vet/v1/login", { body: { email: `guess${i}@clinic.example`, password: "guess-guess" } }),
+        request(gw.url, "POST", "/vet/v1/login", {
+          body: { email: `guess${i}@clinic.example`, password: "guess-guess" },
+        }),
       ),
     );
     expect(failures.map((r) => r.status)).toEqual(Array(LOGIN_ATTEMPTS_PER_MIN).fill(401));
@@ -116,11 +128,15 @@ describe("vet login limit per account", () => {
     await gw?.close();
   });
   const login = (email: string, password: string, i: number) =>
-    request(gw.url, "POST", "/vet/v1/login", { body: { email, password }, headers: { "x-forwarded-for": `198.51.100.${i}` } });
+    request(gw.url, "POST", "/vet/v1/login", {
+      body: { email, password },
+      headers: { "x-forwarded-for": `198.51.100.${i}` },
+    });
 
   it(`refuses an account after ${String(LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MIN)} failures in a minute from any addresses; other accounts log in`, async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MIN + 2; i++) statuses.push((await login("Target@Clinic.example", `guess-${i}-000`, i)).status);
+    for (let i = 0; i < LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MIN + 2; i++)
+      statuses.push((await login("Target@Clinic.example", `guess-${i}-000`, i)).status);
     expect(statuses).toEqual([...Array(LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MIN).fill(401), 429, 429]);
     // For the rest of the minute the account is closed, to the right password too, from a fresh address.
     const locked = await login("target@clinic.example", PASSWORD, 200);

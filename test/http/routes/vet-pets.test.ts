@@ -3,7 +3,15 @@
  * order, fields) and `history_count` on the offer, over real sockets and PostgreSQL.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ownerActor, seedApp, seedUser, seedVet, vetActor, type OwnerActor, type VetActor } from "../../support/actors.js";
+import {
+  ownerActor,
+  seedApp,
+  seedUser,
+  seedVet,
+  vetActor,
+  type OwnerActor,
+  type VetActor,
+} from "../../support/actors.js";
 import { request, startTestGateway, type TestGateway } from "../../support/gateway.js";
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -33,7 +41,11 @@ describe("pet history", () => {
     ];
     for (const p of plan) {
       const v = await vetActor(t.url, p.vet.token);
-      const { consultation_id: id } = await o.request({ conversation_request: p.type, pet_id: owner.petId, doctor_email: p.vet.email });
+      const { consultation_id: id } = await o.request({
+        conversation_request: p.type,
+        pet_id: owner.petId,
+        doctor_email: p.vet.email,
+      });
       await v.next("consult:offer", (x) => x.consultation_id === id);
       await v.accept(id);
       await v.end(id);
@@ -62,7 +74,19 @@ describe("pet history", () => {
     expect(list.map((c: any) => c.consultation_id)).toEqual([...past].reverse());
     const [video, clinic, cough] = list;
     expect(Object.keys(cough).sort()).toEqual(
-      ["consultation_id", "date", "ended_at", "channel", "type", "vet_id", "vet_name", "duration_s", "outcome", "recommendation", "reason"].sort(),
+      [
+        "consultation_id",
+        "date",
+        "ended_at",
+        "channel",
+        "type",
+        "vet_id",
+        "vet_name",
+        "duration_s",
+        "outcome",
+        "recommendation",
+        "reason",
+      ].sort(),
     );
     expect(cough).toMatchObject({
       channel: "chat",
@@ -73,9 +97,20 @@ describe("pet history", () => {
       recommendation: "Rest two days",
       reason: "Mild cough",
     });
-    expect(clinic).toMatchObject({ vet_id: vetB.id, outcome: "clinic_visit", recommendation: "See the clinic", reason: "Limping" });
+    expect(clinic).toMatchObject({
+      vet_id: vetB.id,
+      outcome: "clinic_visit",
+      recommendation: "See the clinic",
+      reason: "Limping",
+    });
     // No feedback: outcome, recommendation and reason are null.
-    expect(video).toMatchObject({ channel: "video", vet_id: vetA.id, outcome: null, recommendation: null, reason: null });
+    expect(video).toMatchObject({
+      channel: "video",
+      vet_id: vetA.id,
+      outcome: null,
+      recommendation: null,
+      reason: null,
+    });
     for (const c of list) {
       expect(Number.isInteger(c.duration_s) && c.duration_s >= 0).toBe(true);
       expect(Date.parse(c.ended_at) - Date.parse(c.date)).toBeGreaterThanOrEqual(c.duration_s * 1000 - 500);
@@ -106,7 +141,11 @@ describe("pet history", () => {
     const v = await vetActor(t.url, vetC.token);
     const o = await ownerActor(t.url, owner.token);
     actors.push(v, o);
-    const { consultation_id: id } = await o.request({ conversation_request: "chat", pet_id: owner.petId, doctor_email: vetC.email });
+    const { consultation_id: id } = await o.request({
+      conversation_request: "chat",
+      pet_id: owner.petId,
+      doctor_email: vetC.email,
+    });
     const offer = await v.next("consult:offer", (x) => x.consultation_id === id);
     expect(offer.history_count).toBe(3);
     // Offered: allowed.
@@ -122,7 +161,12 @@ describe("pet history", () => {
     // Another vet: the standard 403 envelope.
     const denied = await history(stranger.token, owner.petId);
     expect(denied.status).toBe(403);
-    expect(denied.body).toEqual({ success: false, status_code: 403, message: ["This action is unauthorized."], data: [] });
+    expect(denied.body).toEqual({
+      success: false,
+      status_code: 403,
+      message: ["This action is unauthorized."],
+      data: [],
+    });
     await v.end(id);
     // Once ended it joins the history (for the next consultation, counted 4).
     expect((await history(vetC.token, owner.petId)).body.data.list[0].consultation_id).toBe(id);
@@ -152,7 +196,11 @@ describe("pet history", () => {
     const v = await vetActor(t.url, vetD.token);
     const o = await ownerActor(t.url, fresh.token);
     actors.push(v, o);
-    const { consultation_id: id } = await o.request({ conversation_request: "video", pet_id: fresh.petId, doctor_email: vetD.email });
+    const { consultation_id: id } = await o.request({
+      conversation_request: "video",
+      pet_id: fresh.petId,
+      doctor_email: vetD.email,
+    });
     expect((await v.next("consult:offer", (x) => x.consultation_id === id)).history_count).toBe(0);
     const res = await history(vetD.token, fresh.petId);
     expect(res.body.data).toEqual({ list: [], pagination: { total: 0, page: 1, perPage: 20, last_page: 1 } });
@@ -179,18 +227,30 @@ describe("pet history with the Redis routing store", () => {
     const v1 = await vetActor(t.url, first.token);
     const o = await ownerActor(t.url, owner.token);
     actors.push(v1, o);
-    const { consultation_id: done } = await o.request({ conversation_request: "chat", pet_id: owner.petId, doctor_email: first.email });
+    const { consultation_id: done } = await o.request({
+      conversation_request: "chat",
+      pet_id: owner.petId,
+      doctor_email: first.email,
+    });
     await v1.next("consult:offer", (x) => x.consultation_id === done);
     await v1.accept(done);
     await v1.end(done);
     await v1.sendFeedback(done, "Rest", "Cough", "no_show");
     const v2 = await vetActor(t.url, second.token);
     actors.push(v2);
-    const { consultation_id: id } = await o.request({ conversation_request: "chat", pet_id: owner.petId, doctor_email: second.email });
+    const { consultation_id: id } = await o.request({
+      conversation_request: "chat",
+      pet_id: owner.petId,
+      doctor_email: second.email,
+    });
     expect((await v2.next("consult:offer", (x) => x.consultation_id === id)).history_count).toBe(1);
-    const res = await request(t.url, "GET", `/vet/v1/pets/${String(owner.petId)}/history`, { headers: bearer(second.token) });
+    const res = await request(t.url, "GET", `/vet/v1/pets/${String(owner.petId)}/history`, {
+      headers: bearer(second.token),
+    });
     expect(res.status).toBe(200);
-    expect(res.body.data.list).toEqual([expect.objectContaining({ consultation_id: done, outcome: "no_show", vet_id: first.id })]);
+    expect(res.body.data.list).toEqual([
+      expect.objectContaining({ consultation_id: done, outcome: "no_show", vet_id: first.id }),
+    ]);
     expect((await v2.accept(id)).history_count).toBe(1);
   });
 });

@@ -28,7 +28,12 @@ describe("tarpit on a gateway (60 s delay: a held request is answered only by sh
   beforeAll(async () => {
     gw = await startTestGateway({
       redis: true,
-      env: { TRUST_PROXY: "1", RATE_LIMIT_UNAUTH_PER_MIN: "2", RATE_LIMIT_TARPIT_MS: "60000", RATE_LIMIT_TARPIT_MAX: "3" },
+      env: {
+        TRUST_PROXY: "1",
+        RATE_LIMIT_UNAUTH_PER_MIN: "2",
+        RATE_LIMIT_TARPIT_MS: "60000",
+        RATE_LIMIT_TARPIT_MAX: "3",
+      },
     });
     await gw.gateway.ctx.repos.apps.create({ name: "partner", secret: PARTNER_SECRET });
   });
@@ -54,7 +59,8 @@ describe("tarpit on a gateway (60 s delay: a held request is answered only by sh
     const abort = new AbortController();
     const held = [pending(gw.url, attacker, abort.signal), pending(gw.url, attacker), pending(gw.url, attacker)];
     await vi.waitFor(() => expect(tarpit.held).toBe(3));
-    const metrics = async () => (await fetch(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })).text();
+    const metrics = async () =>
+      (await fetch(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })).text();
     expect(await metrics()).toMatch(/^http_tarpit_held 3$/m);
 
     // Over the bound: answered at once, while the three are still held.

@@ -3,7 +3,16 @@
  * into real Redis, names the includes it uses, builds the same key names as
  * `redis/keys.ts`, and a script error names the `.lua` file and line it came from.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -12,13 +21,22 @@ import { createClient, type RedisClientType } from "redis";
 import { parse, type Node } from "luaparse";
 import * as routingRules from "../../../src/domain/routing-rules.js";
 import { routingKeys } from "../../../src/routing-store/redis/keys.js";
-import { COMMANDS_DIR, COMMAND_NAMES, LuaCommands, inlineIncludes, readCommand, readCommands } from "../../../src/routing-store/redis/scripts.js";
+import {
+  COMMANDS_DIR,
+  COMMAND_NAMES,
+  LuaCommands,
+  inlineIncludes,
+  readCommand,
+  readCommands,
+} from "../../../src/routing-store/redis/scripts.js";
 import { REDIS_URL, cleanRedisPrefix, uniqueRedisPrefix } from "../../support/services.js";
 
 const prefix = uniqueRedisPrefix("luacmd");
 const read = (file: string) => readFileSync(new URL(file, COMMANDS_DIR), "utf8");
 const files = readdirSync(COMMANDS_DIR).filter((f) => f.endsWith(".lua"));
-const includes = readdirSync(new URL("includes/", COMMANDS_DIR)).filter((f) => f.endsWith(".lua")).map((f) => `includes/${f}`);
+const includes = readdirSync(new URL("includes/", COMMANDS_DIR))
+  .filter((f) => f.endsWith(".lua"))
+  .map((f) => `includes/${f}`);
 let client: RedisClientType;
 
 beforeAll(async () => {
@@ -45,9 +63,34 @@ function includesOf(file: string): string[] {
 
 /** Globals of Redis' Lua 5.1 that a script may read. */
 const LUA_GLOBALS = new Set([
-  "redis", "cjson", "cmsgpack", "bit", "struct", "ARGV", "KEYS", "math", "string", "table", "os",
-  "assert", "error", "ipairs", "pairs", "next", "pcall", "xpcall", "select", "tonumber", "tostring",
-  "type", "unpack", "rawget", "rawset", "rawequal", "setmetatable", "getmetatable",
+  "redis",
+  "cjson",
+  "cmsgpack",
+  "bit",
+  "struct",
+  "ARGV",
+  "KEYS",
+  "math",
+  "string",
+  "table",
+  "os",
+  "assert",
+  "error",
+  "ipairs",
+  "pairs",
+  "next",
+  "pcall",
+  "xpcall",
+  "select",
+  "tonumber",
+  "tostring",
+  "type",
+  "unpack",
+  "rawget",
+  "rawset",
+  "rawequal",
+  "setmetatable",
+  "getmetatable",
 ]);
 
 /** Names a file reads without declaring them, and the locals it declares at its top level. */
@@ -66,7 +109,8 @@ function namesOf(file: string): { used: Set<string>; declared: Set<string> } {
   const declared = new Set<string>();
   for (const st of chunk.body) {
     if (st.type === "LocalStatement") st.variables.forEach((v) => declared.add(v.name));
-    if (st.type === "FunctionDeclaration" && st.isLocal && st.identifier?.type === "Identifier") declared.add(st.identifier.name);
+    if (st.type === "FunctionDeclaration" && st.isLocal && st.identifier?.type === "Identifier")
+      declared.add(st.identifier.name);
   }
   return { used, declared };
 }
@@ -126,17 +170,20 @@ describe("Lua includes", () => {
     expect([...reached].sort()).toEqual([...includes].sort());
   });
 
-  it.each([...files, ...includes])("%s names, as a direct include, the file of every name it uses, and no other", (file) => {
-    const { used } = namesOf(file);
-    const owner = new Map<string, string>();
-    for (const inc of includes) for (const name of namesOf(inc).declared) owner.set(name, inc);
-    const needed = new Set<string>();
-    for (const name of used) {
-      expect(owner.has(name), `${file}: ${name} is defined by no include`).toBe(true);
-      needed.add(owner.get(name)!);
-    }
-    expect(includesOf(file).sort()).toEqual([...needed].sort());
-  });
+  it.each([...files, ...includes])(
+    "%s names, as a direct include, the file of every name it uses, and no other",
+    (file) => {
+      const { used } = namesOf(file);
+      const owner = new Map<string, string>();
+      for (const inc of includes) for (const name of namesOf(inc).declared) owner.set(name, inc);
+      const needed = new Set<string>();
+      for (const name of used) {
+        expect(owner.has(name), `${file}: ${name} is defined by no include`).toBe(true);
+        needed.add(owner.get(name)!);
+      }
+      expect(includesOf(file).sort()).toEqual([...needed].sort());
+    },
+  );
 
   it("no two includes declare the same name", () => {
     const all = includes.flatMap((inc) => [...namesOf(inc).declared]);
@@ -145,7 +192,9 @@ describe("Lua includes", () => {
 
   it("rules.lua names its rules as src/domain/routing-rules.ts exports them", () => {
     const { declared } = namesOf("includes/rules.lua");
-    const exported = Object.keys(routingRules).filter((k) => k !== "routingRules" && k !== "priorityClassOf" && !k.startsWith("DEFAULT_"));
+    const exported = Object.keys(routingRules).filter(
+      (k) => k !== "routingRules" && k !== "priorityClassOf" && !k.startsWith("DEFAULT_"),
+    );
     for (const name of exported) expect(declared, name).toContain(name);
   });
 
@@ -166,16 +215,55 @@ return cjson.encode({
     const k = routingKeys(prefix);
     const fromLua = JSON.parse(await client.sendCommand<string>(["EVAL", probe, "0", prefix]));
     expect(fromLua).toEqual([
-      k.consultation("c1"), k.consultationProfile("c1"), k.vet(7), k.vets, k.vetSeq,
-      k.vetConnections(7), k.userConnections(3, 4), k.userOpen(3, 4),
-      k.nodeVetConnections("n1"), k.nodeUserConnections("n1"), k.queue, k.appQueued, k.queueClass("n"), k.waiting,
-      k.waitingSpecies("dog"), k.urgent("e"), k.urgentSpecies("p", "cat"), k.seq,
-      k.deadlines, k.nodes, k.nodeHeartbeat("n1"), k.epoch, k.rebuildLock,
+      k.consultation("c1"),
+      k.consultationProfile("c1"),
+      k.vet(7),
+      k.vets,
+      k.vetSeq,
+      k.vetConnections(7),
+      k.userConnections(3, 4),
+      k.userOpen(3, 4),
+      k.nodeVetConnections("n1"),
+      k.nodeUserConnections("n1"),
+      k.queue,
+      k.appQueued,
+      k.queueClass("n"),
+      k.waiting,
+      k.waitingSpecies("dog"),
+      k.urgent("e"),
+      k.urgentSpecies("p", "cat"),
+      k.seq,
+      k.deadlines,
+      k.nodes,
+      k.nodeHeartbeat("n1"),
+      k.epoch,
+      k.rebuildLock,
     ]);
     // And the stored names are today's, unchanged.
     expect(fromLua.map((s: string) => s.slice(prefix.length))).toEqual([
-      "c:c1", "cp:c1", "v:7", "vets", "vseq", "vc:7", "uc:3:4", "uo:3:4",
-      "n:n1:vc", "n:n1:uc", "q", "aq", "qc:n", "w", "ws:dog", "wu:e", "wu:p:cat", "seq", "dl", "nodes", "node:n1", "epoch", "rebuild",
+      "c:c1",
+      "cp:c1",
+      "v:7",
+      "vets",
+      "vseq",
+      "vc:7",
+      "uc:3:4",
+      "uo:3:4",
+      "n:n1:vc",
+      "n:n1:uc",
+      "q",
+      "aq",
+      "qc:n",
+      "w",
+      "ws:dog",
+      "wu:e",
+      "wu:p:cat",
+      "seq",
+      "dl",
+      "nodes",
+      "node:n1",
+      "epoch",
+      "rebuild",
     ]);
   });
 
@@ -199,7 +287,10 @@ describe("Lua errors name the file and line", () => {
     dir = mkdtempSync(join(tmpdir(), "luacmd-"));
     mkdirSync(join(dir, "includes"));
     for (const f of [...files, ...includes]) copyFileSync(new URL(f, COMMANDS_DIR), join(dir, f));
-    writeFileSync(join(dir, "heartbeat.lua"), '--[[\nbroken\n]]\n--- @include "includes/keys"\nreturn noSuchGlobal.x\n');
+    writeFileSync(
+      join(dir, "heartbeat.lua"),
+      '--[[\nbroken\n]]\n--- @include "includes/keys"\nreturn noSuchGlobal.x\n',
+    );
     writeFileSync(join(dir, "includes/mget.lua"), `${read("includes/mget.lua")}local broken = noSuchGlobal.y\n`);
   });
 
@@ -222,7 +313,9 @@ describe("Lua errors name the file and line", () => {
   it("and names a nested include's line", async () => {
     const lua = new LuaCommands(client, prefix, readCommands(pathToFileURL(`${dir}/`)));
     const line = read("includes/mget.lua").replace(/\n$/, "").split("\n").length + 1;
-    await expect(lua.call("findOpenByUser", [1, 2])).rejects.toThrow(new RegExp(`noSuchGlobal[\\s\\S]*\\(commands/includes/mget\\.lua:${line}\\)$`));
+    await expect(lua.call("findOpenByUser", [1, 2])).rejects.toThrow(
+      new RegExp(`noSuchGlobal[\\s\\S]*\\(commands/includes/mget\\.lua:${line}\\)$`),
+    );
   });
 });
 
@@ -233,7 +326,10 @@ describe("nested includes", () => {
     // cmd includes a and b; a includes b and c (beside it); b includes c. Each goes in once.
     const root = mkdtempSync(join(tmpdir(), "luainc-"));
     mkdirSync(join(root, "includes"));
-    writeFileSync(join(root, "cmd.lua"), 'local x = 1\n--- @include "includes/a"\n--- @include "includes/b"\nreturn x\n');
+    writeFileSync(
+      join(root, "cmd.lua"),
+      'local x = 1\n--- @include "includes/a"\n--- @include "includes/b"\nreturn x\n',
+    );
     writeFileSync(join(root, "includes/a.lua"), '--- @include "b"\n--- @include "c"\nlocal a = 1\n');
     writeFileSync(join(root, "includes/b.lua"), '--- @include "c"\nlocal b = 1\n');
     writeFileSync(join(root, "includes/c.lua"), "local c = 1\nlocal c2 = 2\n");
@@ -248,7 +344,12 @@ describe("nested includes", () => {
     const s = inlineIncludes("cmd.lua", dir);
     expect(s.source).toBe("local x = 1\nlocal c = 1\nlocal c2 = 2\nlocal b = 1\nlocal a = 1\nreturn x\n");
     expect([1, 2, 3, 4, 5, 6].map((n) => s.where(n))).toEqual([
-      "cmd.lua:1", "includes/c.lua:1", "includes/c.lua:2", "includes/b.lua:2", "includes/a.lua:3", "cmd.lua:4",
+      "cmd.lua:1",
+      "includes/c.lua:1",
+      "includes/c.lua:2",
+      "includes/b.lua:2",
+      "includes/a.lua:3",
+      "cmd.lua:4",
     ]);
   });
 

@@ -93,12 +93,13 @@ describe("RedisRoutingStore plumbing", () => {
       expect(claim.ok).toBe(true);
       const d = (await store.enqueue(newRequest())).consultation;
       const snap = await store.snapshot();
-      expect(snap.queue.map((q) => [q.id, q.status])).toEqual([[c.id, "offered"], [d.id, "queued"]]);
+      expect(snap.queue.map((q) => [q.id, q.status])).toEqual([
+        [c.id, "offered"],
+        [d.id, "queued"],
+      ]);
       expect(snap.vets).toEqual([await store.getVet(1)]);
       expect(await store.getConsultation(c.id)).toMatchObject(snap.queue[0]);
-      expect(await store.claimDue(2000, 10)).toEqual([
-        { kind: "offer", ref: c.id, at: 2000 },
-      ]);
+      expect(await store.claimDue(2000, 10)).toEqual([{ kind: "offer", ref: c.id, at: 2000 }]);
     } finally {
       await resp2.quit();
     }
@@ -205,7 +206,12 @@ describe("RedisRoutingStore plumbing", () => {
       return byClass;
     };
     const inQueue = async () => (await real.zRange(keys.queue, 0, -1)).sort();
-    const agree = async () => expect(Object.values(await indexed()).flat().sort()).toEqual(await inQueue());
+    const agree = async () =>
+      expect(
+        Object.values(await indexed())
+          .flat()
+          .sort(),
+      ).toEqual(await inQueue());
     await store.addVetConnection(1, "a", "n1", 1000);
     await store.setVetStatus(1, "available", 1000);
     const normal = (await store.enqueue(newRequest())).consultation;

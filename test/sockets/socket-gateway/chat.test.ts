@@ -7,7 +7,18 @@
  * with two gateway nodes, the owner on one and the vet on the other. Real PostgreSQL.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { OwnerActor, ownerActor, seedApp, seedUser, seedVet, TestClient, userClient, vetActor, vetClient, type VetActor } from "../../support/actors.js";
+import {
+  OwnerActor,
+  ownerActor,
+  seedApp,
+  seedUser,
+  seedVet,
+  TestClient,
+  userClient,
+  vetActor,
+  vetClient,
+  type VetActor,
+} from "../../support/actors.js";
 import { request, startTestGateway, type TestGateway } from "../../support/gateway.js";
 
 type Closable = TestClient | VetActor | OwnerActor;
@@ -35,7 +46,12 @@ describe.each([
     t = await startTestGateway({
       redis,
       nodes,
-      env: { USER_GRACE_MS: "0", VET_GRACE_MS: String(VET_GRACE_MS), SOCKET_EVENTS_PER_S: "200", TWILIO_MODE: "offline" },
+      env: {
+        USER_GRACE_MS: "0",
+        VET_GRACE_MS: String(VET_GRACE_MS),
+        SOCKET_EVENTS_PER_S: "200",
+        TWILIO_MODE: "offline",
+      },
     });
     app = await seedApp(t.gateway);
   });
@@ -61,7 +77,9 @@ describe.each([
   }
 
   const messagesOf = (id: string, token: string, query = "") =>
-    request(t.url, "GET", `/vet/v1/consultations/${id}/messages${query}`, { headers: { authorization: `Bearer ${token}` } });
+    request(t.url, "GET", `/vet/v1/consultations/${id}/messages${query}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
 
   it("owner ↔ vet: each message is stored, acknowledged and relayed to both sides (across nodes on Redis)", async () => {
     const { vet, user, v, o, id, accepted } = await activeChat();
@@ -85,11 +103,24 @@ describe.each([
     expect(await o2.next("chat:message")).toEqual({ consultation_id: id, message: sent });
 
     const reply = await v.sendChat(id, "Is she putting any weight on the leg?\nAnd since when?");
-    expect(reply).toMatchObject({ author: "vet", author_name: `${vet.firstName} ${vet.lastName}`, text: "Is she putting any weight on the leg?\nAnd since when?" });
+    expect(reply).toMatchObject({
+      author: "vet",
+      author_name: `${vet.firstName} ${vet.lastName}`,
+      text: "Is she putting any weight on the leg?\nAnd since when?",
+    });
     expect(BigInt(reply.id)).toBeGreaterThan(BigInt(sent.id));
-    expect(await o.next("chat:message", (p) => p.message.id === reply.id)).toEqual({ consultation_id: id, message: reply });
-    expect(await o2.next("chat:message", (p) => p.message.id === reply.id)).toEqual({ consultation_id: id, message: reply });
-    expect(await v.next("chat:message", (p) => p.message.id === reply.id)).toEqual({ consultation_id: id, message: reply });
+    expect(await o.next("chat:message", (p) => p.message.id === reply.id)).toEqual({
+      consultation_id: id,
+      message: reply,
+    });
+    expect(await o2.next("chat:message", (p) => p.message.id === reply.id)).toEqual({
+      consultation_id: id,
+      message: reply,
+    });
+    expect(await v.next("chat:message", (p) => p.message.id === reply.id)).toEqual({
+      consultation_id: id,
+      message: reply,
+    });
     // Stored (record first): the vet's endpoint has both, oldest first.
     const stored = await messagesOf(id, vet.token);
     expect(stored.status).toBe(200);
@@ -119,7 +150,9 @@ describe.each([
     expect(replay).toHaveLength(100);
     expect(replay[0].text).toBe("Hello, how can I help?");
     expect(replay.at(-1).text).toBe("message 98");
-    expect(replay.map((m: { id: string }) => BigInt(m.id))).toEqual(replay.map((m: { id: string }) => BigInt(m.id)).sort((a: bigint, b: bigint) => (a < b ? -1 : 1)));
+    expect(replay.map((m: { id: string }) => BigInt(m.id))).toEqual(
+      replay.map((m: { id: string }) => BigInt(m.id)).sort((a: bigint, b: bigint) => (a < b ? -1 : 1)),
+    );
   });
 
   it("a vet taking over after vet_left sees the conversation in the accept; the first vet can still read it, a stranger cannot", async () => {
@@ -129,7 +162,9 @@ describe.each([
     const next = await seedVet(t.gateway);
     const v2 = track(await vetActor(vetUrl(), next.token));
     v.close(); // does not come back within VET_GRACE_MS
-    expect(await o.next("consult:queued", (q) => q.reason === "vet_left", 10_000)).toMatchObject({ consultation_id: id });
+    expect(await o.next("consult:queued", (q) => q.reason === "vet_left", 10_000)).toMatchObject({
+      consultation_id: id,
+    });
     const offer = await v2.next("consult:offer", (p) => p.consultation_id === id, 10_000);
     expect(offer.transferred).toBe(true);
     // While it waits again the chat is closed: 409.
@@ -137,14 +172,22 @@ describe.each([
     // An owner's app that reconnects while it waits again gets the conversation so far.
     const waiting = await raw.next("consult:state");
     expect(waiting).toMatchObject({ consultation_id: id, status: "offered" }); // offered to the next vet
-    expect(waiting.messages.map((m: { text: string }) => m.text)).toEqual(["Are you still there?", "Yes — checking her records."]);
-    expect(await raw.ask("chat:send", { consultation_id: id, text: "hello?" })).toMatchObject({ status_code: 409, message: ["The consultation is not active."] });
+    expect(waiting.messages.map((m: { text: string }) => m.text)).toEqual([
+      "Are you still there?",
+      "Yes — checking her records.",
+    ]);
+    expect(await raw.ask("chat:send", { consultation_id: id, text: "hello?" })).toMatchObject({
+      status_code: 409,
+      message: ["The consultation is not active."],
+    });
     const taken = await v2.accept(id);
     expect(taken.messages?.map((m) => m.text)).toEqual(["Are you still there?", "Yes — checking her records."]);
     expect(taken.messages?.[1]).toEqual(said);
     // The new vet and the owner talk; the first vet gets nothing more.
     const hi = await v2.sendChat(id, "Hello, I am taking over from my colleague.");
-    expect((await o.next("chat:message", (p) => p.message.id === hi.id)).message.author_name).toBe(`${next.firstName} ${next.lastName}`);
+    expect((await o.next("chat:message", (p) => p.message.id === hi.id)).message.author_name).toBe(
+      `${next.firstName} ${next.lastName}`,
+    );
 
     // The endpoint: the vet who held it and the one who holds it read it; a stranger gets 404.
     expect((await messagesOf(id, vet.token)).body.data.messages).toHaveLength(3);
@@ -169,7 +212,10 @@ describe.each([
     const p3 = await messagesOf(id, vet.token, `?limit=2&before=${p2.body.data.next_before}`);
     expect(p3.body.data).toEqual({ messages: [sent[0]], next_before: null });
     // A page that ends exactly at the first message says so.
-    expect((await messagesOf(id, vet.token, `?limit=1&before=${sent[1].id}`)).body.data).toEqual({ messages: [sent[0]], next_before: null });
+    expect((await messagesOf(id, vet.token, `?limit=1&before=${sent[1].id}`)).body.data).toEqual({
+      messages: [sent[0]],
+      next_before: null,
+    });
     expect((await messagesOf(id, vet.token)).body.data.messages).toEqual(sent);
     const bad = await messagesOf(id, vet.token, "?limit=101");
     expect(bad.status).toBe(422);
@@ -188,8 +234,14 @@ describe.each([
       message: ["The text must not be greater than 4000 characters."],
       data: [],
     });
-    expect(await vetRaw.ask("chat:send", { consultation_id: id, text: " \n\t " })).toMatchObject({ status_code: 422, message: ["The text field is required."] });
-    expect(await owner.ask("chat:send", { consultation_id: id })).toMatchObject({ status_code: 422, message: ["The text field is required."] });
+    expect(await vetRaw.ask("chat:send", { consultation_id: id, text: " \n\t " })).toMatchObject({
+      status_code: 422,
+      message: ["The text field is required."],
+    });
+    expect(await owner.ask("chat:send", { consultation_id: id })).toMatchObject({
+      status_code: 422,
+      message: ["The text field is required."],
+    });
     // Exactly 4000 characters is fine (after trimming).
     const longest = await owner.ask("chat:send", { consultation_id: id, text: ` ${"y".repeat(4000)} ` });
     expect(longest).toMatchObject({ success: true, status_code: 200 });
@@ -209,7 +261,9 @@ describe.each([
     const notFound = { success: false, status_code: 404, message: ["Consultation not found"], data: [] };
     expect(await stranger.ask("chat:send", { consultation_id: id, text: "hi" })).toEqual(notFound);
     expect(await strangerVet.ask("chat:send", { consultation_id: id, text: "hi" })).toEqual(notFound);
-    expect(await owner.ask("chat:send", { consultation_id: "00000000-0000-4000-8000-000000000000", text: "hi" })).toEqual(notFound);
+    expect(
+      await owner.ask("chat:send", { consultation_id: "00000000-0000-4000-8000-000000000000", text: "hi" }),
+    ).toEqual(notFound);
 
     await owner.ask("consult:end", { consultation_id: id });
     const ended = { success: false, status_code: 409, message: ["The consultation is not active."], data: [] };
@@ -253,7 +307,10 @@ describe.each([
 describe("chat:send and the per-socket event limit", () => {
   let t: TestGateway;
   beforeAll(async () => {
-    t = await startTestGateway({ db: "pglite", env: { SOCKET_EVENTS_PER_S: "5", SOCKET_FLOOD_DISCONNECT_S: "5", USER_GRACE_MS: "0" } });
+    t = await startTestGateway({
+      db: "pglite",
+      env: { SOCKET_EVENTS_PER_S: "5", SOCKET_FLOOD_DISCONNECT_S: "5", USER_GRACE_MS: "0" },
+    });
   });
   afterAll(() => t?.close());
 
@@ -268,7 +325,9 @@ describe("chat:send and the per-socket event limit", () => {
     await v.next("consult:offer");
     await v.accept(id);
     await new Promise((r) => setTimeout(r, 2100)); // the bucket refills (burst included)
-    const acks = await Promise.all(Array.from({ length: 30 }, (_, i) => o.ask("chat:send", { consultation_id: id, text: `flood ${i}` })));
+    const acks = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => o.ask("chat:send", { consultation_id: id, text: `flood ${i}` })),
+    );
     const sent = acks.filter((a) => a.success);
     const limited = acks.filter((a) => a.status_code === 429);
     expect(sent.length + limited.length).toBe(30);
@@ -276,7 +335,9 @@ describe("chat:send and the per-socket event limit", () => {
     expect(sent.length).toBeGreaterThan(0);
     expect(sent.length).toBeLessThanOrEqual(10);
     expect(limited[0]).toEqual({ success: false, status_code: 429, message: ["Too Many Requests"], data: [] });
-    const stored = await request(t.url, "GET", `/vet/v1/consultations/${id}/messages?limit=100`, { headers: { authorization: `Bearer ${vet.token}` } });
+    const stored = await request(t.url, "GET", `/vet/v1/consultations/${id}/messages?limit=100`, {
+      headers: { authorization: `Bearer ${vet.token}` },
+    });
     expect(stored.body.data.messages.map((m: { id: string }) => m.id)).toEqual(sent.map((a) => a.data.id));
     await v.none("chat:message", (p) => !sent.some((a) => a.data.id === p.message.id), 300);
     expect(v.all("chat:message")).toHaveLength(sent.length);

@@ -107,7 +107,9 @@ describe("two nodes on one Redis", () => {
     });
     try {
       // Every request succeeds (an error envelope would reject).
-      const requests = await Promise.all(userClients.map((uc, i) => uc.request({ conversation_request: "chat", pet_id: users[i].petId })));
+      const requests = await Promise.all(
+        userClients.map((uc, i) => uc.request({ conversation_request: "chat", pet_id: users[i].petId })),
+      );
       const ids = new Set(requests.map((r) => r.consultation_id));
       expect(ids.size).toBe(40);
       await expect.poll(() => acceptedBy.size, { timeout: 20_000, interval: 100 }).toBe(40);
@@ -116,7 +118,9 @@ describe("two nodes on one Redis", () => {
       // Every owner was matched exactly once, with the vet that accepted. An owner on the other
       // node than the vet hears it through Redis, which may land after the vet's ack.
       for (let i = 0; i < 40; i++) {
-        await expect.poll(() => userClients[i].all("consult:matched").length, { timeout: 5_000, interval: 20 }).toBeGreaterThan(0);
+        await expect
+          .poll(() => userClients[i].all("consult:matched").length, { timeout: 5_000, interval: 20 })
+          .toBeGreaterThan(0);
         const matched = userClients[i].all("consult:matched");
         expect(matched).toHaveLength(1);
         expect(acceptedBy.get(matched[0].consultation_id)).toEqual([Number(matched[0].vet.id.split("vet-")[1])]);
@@ -191,7 +195,13 @@ describe("a gateway process on one Redis with this test's node", () => {
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     const url = `http://127.0.0.1:${port}`;
     await expect
-      .poll(async () => (await fetch(`${url}/healthz`).then((r) => r.status).catch(() => 0)), { timeout: 20_000, interval: 200 })
+      .poll(
+        async () =>
+          await fetch(`${url}/healthz`)
+            .then((r) => r.status)
+            .catch(() => 0),
+        { timeout: 20_000, interval: 200 },
+      )
       .toBe(200);
     return { child, url, exited };
   }
@@ -230,7 +240,9 @@ describe("a gateway process on one Redis with this test's node", () => {
   it("SIGTERM: drains at once (offers handed to the next vet, no TTL wait), closes sockets and exits 0", async () => {
     const { child, url, exited } = await startProcess();
     const { id, v, s, u } = await offerHeldOnProcess(url);
-    const disconnected = new Promise<string>((resolve) => v.socket.once("disconnect", (reason: string) => resolve(reason)));
+    const disconnected = new Promise<string>((resolve) =>
+      v.socket.once("disconnect", (reason: string) => resolve(reason)),
+    );
     child.kill("SIGTERM");
     const sent = Date.now();
     expect((await s.next("consult:offer", () => true, 5000)).consultation_id).toBe(id);

@@ -3,7 +3,18 @@
  * in-memory routing store. Timer rules run on a second gateway with short timeouts.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { OwnerActor, ownerActor, seedApp, seedUser, seedVet, TestClient, userClient, VetActor, vetActor, vetClient } from "../../support/actors.js";
+import {
+  OwnerActor,
+  ownerActor,
+  seedApp,
+  seedUser,
+  seedVet,
+  TestClient,
+  userClient,
+  VetActor,
+  vetActor,
+  vetClient,
+} from "../../support/actors.js";
 import { basicAuth, request, startTestGateway, type TestGateway } from "../../support/gateway.js";
 
 type Closable = TestClient | VetActor | OwnerActor;
@@ -26,7 +37,10 @@ async function closeClients(gw: TestGateway): Promise<void> {
     .poll(
       async () => {
         const s = await gw.gateway.engine.stats();
-        return { online: s.vets.offline === undefined ? -1 : Object.values(s.vets).reduce((a, b) => a + b, 0) - s.vets.offline, open: s.open_consultations };
+        return {
+          online: s.vets.offline === undefined ? -1 : Object.values(s.vets).reduce((a, b) => a + b, 0) - s.vets.offline,
+          open: s.open_consultations,
+        };
       },
       { timeout: 5000 },
     )
@@ -93,7 +107,13 @@ describe("socket flows (default timers)", () => {
     const id = req.consultation_id;
 
     const offer = await v.next("consult:offer");
-    expect(offer).toMatchObject({ consultation_id: id, type: "chat", requested: false, user: { id: user.userId }, pet: { id: user.petId } });
+    expect(offer).toMatchObject({
+      consultation_id: id,
+      type: "chat",
+      requested: false,
+      user: { id: user.userId },
+      pet: { id: user.petId },
+    });
     expect(Date.parse(offer.expires_at)).toBeGreaterThan(Date.now());
 
     const accepted = await v.accept(id);
@@ -137,7 +157,12 @@ describe("socket flows (default timers)", () => {
       body: { type: "chat", channel_sid: matched.channel },
     });
     expect(rest.status).toBe(200);
-    expect(rest.body.data).toMatchObject({ type: "chat", recommendation: "Rest more", reason: "Cough", vet_first_name: vet.firstName });
+    expect(rest.body.data).toMatchObject({
+      type: "chat",
+      recommendation: "Rest more",
+      reason: "Cough",
+      vet_first_name: vet.firstName,
+    });
 
     // History survives in PostgreSQL.
     await f.t.gateway.engine.flush();
@@ -198,7 +223,10 @@ describe("socket flows (default timers)", () => {
     const data = await u.request({ conversation_request: "chat", pet_id: user.petId });
     await a.client.next("consult:offer");
     await u.cancel(data.consultation_id);
-    expect(await a.client.next("consult:offer_revoked")).toEqual({ consultation_id: data.consultation_id, reason: "cancelled" });
+    expect(await a.client.next("consult:offer_revoked")).toEqual({
+      consultation_id: data.consultation_id,
+      reason: "cancelled",
+    });
     await expect(a.client.accept(data.consultation_id)).rejects.toMatchObject({ kind: "rejected", statusCode: 409 });
   });
 
@@ -227,7 +255,12 @@ describe("socket flows (default timers)", () => {
     u.close();
     const again = track(await ownerActor(f.t.url, user.token));
     const state = await again.next("consult:state");
-    expect(state).toMatchObject({ consultation_id: data.consultation_id, status: "active", type: "chat", vet: { id: `app-1_vet-${a.vet.id}` } });
+    expect(state).toMatchObject({
+      consultation_id: data.consultation_id,
+      status: "active",
+      type: "chat",
+      vet: { id: `app-1_vet-${a.vet.id}` },
+    });
     expect(state.channel).toMatch(/^CH/);
     expect(state.twilioToken).toBeTruthy();
     await again.end(data.consultation_id);
@@ -242,21 +275,34 @@ describe("socket flows (default timers)", () => {
     const call = await a.client.startCall(data.consultation_id);
     expect(call.room_sid).toMatch(/^RM[0-9a-f]{32}$/);
     const incoming = await u.next("call:incoming");
-    expect(incoming).toMatchObject({ consultation_id: data.consultation_id, room_sid: call.room_sid, vet: { id: `app-1_vet-${a.vet.id}` } });
+    expect(incoming).toMatchObject({
+      consultation_id: data.consultation_id,
+      room_sid: call.room_sid,
+      vet: { id: `app-1_vet-${a.vet.id}` },
+    });
     const grants = JSON.parse(Buffer.from(incoming.twilioToken.split(".")[1], "base64url").toString()).grants;
     expect(grants.video).toEqual({ room: call.room_sid });
 
     await u.callStatus(call.room_sid, "accepted");
-    expect(await a.client.next("call:status")).toEqual({ consultation_id: data.consultation_id, room_sid: call.room_sid, status: "accepted" });
+    expect(await a.client.next("call:status")).toEqual({
+      consultation_id: data.consultation_id,
+      room_sid: call.room_sid,
+      status: "accepted",
+    });
 
     const rest = await request(f.t.url, "POST", `/api/v2/${f.app.name}/video-call-action`, {
       headers: { authorization: basicAuth(f.app.name, f.app.secret) },
       body: { status: "notanswered", room_sid: call.room_sid },
     });
     expect(rest.status).toBe(200);
-    expect(await a.client.next("call:status", (p) => p.status === "notanswered")).toMatchObject({ room_sid: call.room_sid });
+    expect(await a.client.next("call:status", (p) => p.status === "notanswered")).toMatchObject({
+      room_sid: call.room_sid,
+    });
     // Another user's room is not found.
-    await expect(u.callStatus("RM00000000000000000000000000000000", "declined")).rejects.toMatchObject({ kind: "rejected", statusCode: 404 });
+    await expect(u.callStatus("RM00000000000000000000000000000000", "declined")).rejects.toMatchObject({
+      kind: "rejected",
+      statusCode: 404,
+    });
     await a.client.end(data.consultation_id);
   });
 
@@ -297,7 +343,10 @@ describe("socket flows (default timers)", () => {
     });
     expect(res.status).toBe(200);
     expect(res.body.message).toEqual(["User Found Successfully"]);
-    expect(res.body.data).toMatchObject({ vet: { id: `app-1_vet-${a.vet.id}` }, identity: `local-app-${f.app.id}_user-${u.userId}` });
+    expect(res.body.data).toMatchObject({
+      vet: { id: `app-1_vet-${a.vet.id}` },
+      identity: `local-app-${f.app.id}_user-${u.userId}`,
+    });
     const inner = JSON.parse(res.body.data.stringify_response);
     expect(inner.user).toMatchObject({ id: u.userId, email: u.email });
     expect(inner.emergency_stats).toHaveProperty("can_activate_Emergency");
@@ -315,19 +364,44 @@ describe("socket flows (default timers)", () => {
     expect(busy.headers.get("retry-after")).toBe("30");
     expect(busy.body).toMatchObject({ success: false, status_code: 503, data: [] });
 
-    const none = await request(f.t.url, "POST", `/api/v2/${f.app.name}/feedback`, { headers: auth, body: { type: "chat", channel_sid: res.body.data.channel } });
+    const none = await request(f.t.url, "POST", `/api/v2/${f.app.name}/feedback`, {
+      headers: auth,
+      body: { type: "chat", channel_sid: res.body.data.channel },
+    });
     expect(none.status).toBe(404);
-    const end = await request(f.t.url, "POST", `/api/v2/${f.app.name}/end`, { headers: auth, body: { channel_sid: res.body.data.channel } });
+    const end = await request(f.t.url, "POST", `/api/v2/${f.app.name}/end`, {
+      headers: auth,
+      body: { channel_sid: res.body.data.channel },
+    });
     expect(end.status).toBe(200);
-    expect(await a.client.next("consult:ended")).toMatchObject({ consultation_id: assigned.consultation_id, ended_by: "user" });
-    const again = await request(f.t.url, "POST", `/api/v2/${f.app.name}/end`, { headers: auth, body: { channel_sid: res.body.data.channel } });
+    expect(await a.client.next("consult:ended")).toMatchObject({
+      consultation_id: assigned.consultation_id,
+      ended_by: "user",
+    });
+    const again = await request(f.t.url, "POST", `/api/v2/${f.app.name}/end`, {
+      headers: auth,
+      body: { channel_sid: res.body.data.channel },
+    });
     expect(again.status).toBe(200); // idempotent
-    const unknown = await request(f.t.url, "POST", `/api/v2/${f.app.name}/end`, { headers: auth, body: { channel_sid: "CHnope" } });
+    const unknown = await request(f.t.url, "POST", `/api/v2/${f.app.name}/end`, {
+      headers: auth,
+      body: { channel_sid: "CHnope" },
+    });
     expect(unknown.status).toBe(404);
     await a.client.sendFeedback(assigned.consultation_id, "Vet visit", "Limping");
-    const fb = await request(f.t.url, "POST", `/api/v2/${f.app.name}/feedback`, { headers: auth, body: { type: "chat", channel_sid: res.body.data.channel } });
-    expect(fb.body).toMatchObject({ status_code: 200, message: ["Vet Feedback"], data: { recommendation: "Vet visit", reason: "Limping" } });
-    const invalid = await request(f.t.url, "POST", `/api/v2/${f.app.name}/feedback`, { headers: auth, body: { type: "video" } });
+    const fb = await request(f.t.url, "POST", `/api/v2/${f.app.name}/feedback`, {
+      headers: auth,
+      body: { type: "chat", channel_sid: res.body.data.channel },
+    });
+    expect(fb.body).toMatchObject({
+      status_code: 200,
+      message: ["Vet Feedback"],
+      data: { recommendation: "Vet visit", reason: "Limping" },
+    });
+    const invalid = await request(f.t.url, "POST", `/api/v2/${f.app.name}/feedback`, {
+      headers: auth,
+      body: { type: "video" },
+    });
     expect(invalid.status).toBe(422);
   });
 });
@@ -342,8 +416,14 @@ describe("socket flows (short timers)", () => {
     const { user, client: u } = await sdkOwner();
     const data = await u.request({ conversation_request: "chat", pet_id: user.petId });
     await a.client.next("consult:offer");
-    expect(await a.client.next("consult:offer_revoked", () => true, 3000)).toEqual({ consultation_id: data.consultation_id, reason: "timeout" });
-    expect(await a.client.next("presence", (p) => p.reason === "offer_timeout")).toEqual({ status: "away", reason: "offer_timeout" });
+    expect(await a.client.next("consult:offer_revoked", () => true, 3000)).toEqual({
+      consultation_id: data.consultation_id,
+      reason: "timeout",
+    });
+    expect(await a.client.next("presence", (p) => p.reason === "offer_timeout")).toEqual({
+      status: "away",
+      reason: "offer_timeout",
+    });
     expect((await b.client.next("consult:offer")).consultation_id).toBe(data.consultation_id);
     await expect(a.client.accept(data.consultation_id)).rejects.toMatchObject({ kind: "rejected", statusCode: 409 });
     await b.client.accept(data.consultation_id);
@@ -365,7 +445,11 @@ describe("socket flows (short timers)", () => {
     u.close();
     await new Promise((r) => setTimeout(r, 200));
     const back = track(await ownerActor(f.t.url, user.token));
-    expect(await back.next("consult:state")).toMatchObject({ consultation_id: data.consultation_id, status: "queued", position: 1 });
+    expect(await back.next("consult:state")).toMatchObject({
+      consultation_id: data.consultation_id,
+      status: "queued",
+      position: 1,
+    });
     back.close();
     await expect
       .poll(async () => (await f.t.gateway.ctx.repos.ledger.get(data.consultation_id))?.status, { timeout: 4000 })

@@ -12,7 +12,17 @@ const SEED = 20261201;
 const RUNS = 15;
 
 const key = fc.oneof(
-  fc.constantFrom("__proto__", "constructor", "prototype", "consultation_id", "pet_id", "status", "room_sid", "conversation_request", "recommendation"),
+  fc.constantFrom(
+    "__proto__",
+    "constructor",
+    "prototype",
+    "consultation_id",
+    "pet_id",
+    "status",
+    "room_sid",
+    "conversation_request",
+    "recommendation",
+  ),
   fc.string({ maxLength: 10 }),
 );
 const payload = fc.oneof(
@@ -25,7 +35,15 @@ const payload = fc.oneof(
   ),
 );
 
-const VET_EVENTS = ["presence:set", "consult:accept", "consult:decline", "consult:end", "consult:feedback", "call:start", "token:refresh"];
+const VET_EVENTS = [
+  "presence:set",
+  "consult:accept",
+  "consult:decline",
+  "consult:end",
+  "consult:feedback",
+  "call:start",
+  "token:refresh",
+];
 const USER_EVENTS = ["consult:request", "consult:cancel", "consult:end", "call:status", "token:refresh"];
 
 describe("socket fuzzing", () => {
@@ -60,7 +78,8 @@ describe("socket fuzzing", () => {
         expect(ack).toMatchObject({ success: ack.status_code < 400 });
         expect(Array.isArray(ack.message)).toBe(true);
         // token:refresh takes any object; everything else needs fields junk does not carry.
-        if (event !== "token:refresh") expect(ack.status_code, `${event} ${JSON.stringify(p).slice(0, 100)}`).toBeGreaterThanOrEqual(400);
+        if (event !== "token:refresh")
+          expect(ack.status_code, `${event} ${JSON.stringify(p).slice(0, 100)}`).toBeGreaterThanOrEqual(400);
         if (ack.status_code >= 400) expect(ack.data).toEqual([]);
       }),
       { seed: SEED, numRuns: RUNS * events.length, endOnFailure: true },
@@ -79,7 +98,9 @@ describe("socket fuzzing", () => {
     expect((await vet.ask("presence:set", { status: "available" })).data).toEqual({ status: "available" });
     const req = await owner.ask("consult:request", { conversation_request: "chat", pet_id: petId });
     expect(req.success).toBe(true);
-    expect((await owner.ask("consult:cancel", { consultation_id: req.data.consultation_id })).status_code).toBeLessThan(500);
+    expect((await owner.ask("consult:cancel", { consultation_id: req.data.consultation_id })).status_code).toBeLessThan(
+      500,
+    );
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });

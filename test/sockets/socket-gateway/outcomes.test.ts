@@ -16,7 +16,11 @@ async function endedConsultation(t: TestGateway, appId: number, clients: TestCli
   const v = await vetClient(t.url, vet.token);
   const u = await userClient(t.url, owner.token);
   clients.push(v, u);
-  const req = await u.ask("consult:request", { conversation_request: "chat", pet_id: owner.petId, doctor_email: vet.email });
+  const req = await u.ask("consult:request", {
+    conversation_request: "chat",
+    pet_id: owner.petId,
+    doctor_email: vet.email,
+  });
   const id = req.data.consultation_id as string;
   await v.next("consult:offer", (o) => o.consultation_id === id);
   const acc = await v.ask("consult:accept", { consultation_id: id });
@@ -45,11 +49,21 @@ describe("outcomes with the default OUTCOMES", () => {
     const { id, v } = await endedConsultation(t, app.id, clients);
     const base = { consultation_id: id, recommendation: "Rest", reason: "Cough" };
     const missing = await v.ask("consult:feedback", base);
-    expect(missing).toEqual({ success: false, status_code: 422, message: ["The outcome field is required."], data: [] });
+    expect(missing).toEqual({
+      success: false,
+      status_code: 422,
+      message: ["The outcome field is required."],
+      data: [],
+    });
     const blank = await v.ask("consult:feedback", { ...base, outcome: "  " });
     expect(blank.message).toEqual(["The outcome field is required."]);
     const unknown = await v.ask("consult:feedback", { ...base, outcome: "cured" });
-    expect(unknown).toEqual({ success: false, status_code: 422, message: ["The selected outcome is invalid."], data: [] });
+    expect(unknown).toEqual({
+      success: false,
+      status_code: 422,
+      message: ["The selected outcome is invalid."],
+      data: [],
+    });
     const notString = await v.ask("consult:feedback", { ...base, outcome: 3 });
     expect(notString.status_code).toBe(422);
     expect(await t.gateway.ctx.repos.ledger.findFeedback(id)).toBeNull();
@@ -57,26 +71,48 @@ describe("outcomes with the default OUTCOMES", () => {
 
   it("a listed outcome is stored and relayed; REST feedback, the admin lookup and list, and the statistics return it", async () => {
     const { id, channel, v, u } = await endedConsultation(t, app.id, clients);
-    const ok = await v.ask("consult:feedback", { consultation_id: id, recommendation: "See the clinic", reason: "Limping", outcome: "clinic_visit" });
+    const ok = await v.ask("consult:feedback", {
+      consultation_id: id,
+      recommendation: "See the clinic",
+      reason: "Limping",
+      outcome: "clinic_visit",
+    });
     expect(ok.success).toBe(true);
-    expect(await u.next("consult:feedback", (f) => f.consultation_id === id)).toMatchObject({ recommendation: "See the clinic", outcome: "clinic_visit" });
+    expect(await u.next("consult:feedback", (f) => f.consultation_id === id)).toMatchObject({
+      recommendation: "See the clinic",
+      outcome: "clinic_visit",
+    });
 
     const rest = await request(t.url, "POST", `/api/v2/${app.name}/feedback`, {
       headers: { authorization: basicAuth(app.name, app.secret) },
       body: { type: "chat", channel_sid: channel },
     });
     expect(rest.status, JSON.stringify(rest.body)).toBe(200);
-    expect(rest.body.data).toMatchObject({ type: "chat", recommendation: "See the clinic", reason: "Limping", outcome: "clinic_visit" });
+    expect(rest.body.data).toMatchObject({
+      type: "chat",
+      recommendation: "See the clinic",
+      reason: "Limping",
+      outcome: "clinic_visit",
+    });
 
     const audit = await request(t.url, "GET", `/admin/v1/consultations/${id}`, { headers: admin });
     expect(audit.body.data.outcome).toBe("clinic_visit");
     expect(audit.body.data.feedback).toMatchObject({ recommendation: "See the clinic", outcome: "clinic_visit" });
-    const list = await request(t.url, "GET", `/admin/v1/consultations?app_id=${String(app.id)}&status=ended`, { headers: admin });
+    const list = await request(t.url, "GET", `/admin/v1/consultations?app_id=${String(app.id)}&status=ended`, {
+      headers: admin,
+    });
     expect(list.body.data.list.find((c: any) => c.id === id)).toMatchObject({ outcome: "clinic_visit" });
 
     // A second submission replaces the outcome too.
-    await v.ask("consult:feedback", { consultation_id: id, recommendation: "Rest", reason: "Better", outcome: "resolved" });
-    expect((await request(t.url, "GET", `/admin/v1/consultations/${id}`, { headers: admin })).body.data.outcome).toBe("resolved");
+    await v.ask("consult:feedback", {
+      consultation_id: id,
+      recommendation: "Rest",
+      reason: "Better",
+      outcome: "resolved",
+    });
+    expect((await request(t.url, "GET", `/admin/v1/consultations/${id}`, { headers: admin })).body.data.outcome).toBe(
+      "resolved",
+    );
 
     // Statistics by outcome (today is read live).
     const summary = await request(t.url, "GET", `/admin/v1/stats/summary?app_id=${String(app.id)}`, { headers: admin });
@@ -99,7 +135,14 @@ describe("outcomes with the default OUTCOMES", () => {
 
   it("GET /vet/v1/config lists the outcomes", async () => {
     const res = await request(t.url, "GET", "/vet/v1/config");
-    expect(res.body.data.outcomes).toEqual(["resolved", "follow_up", "clinic_visit", "emergency_referral", "no_show", "other"]);
+    expect(res.body.data.outcomes).toEqual([
+      "resolved",
+      "follow_up",
+      "clinic_visit",
+      "emergency_referral",
+      "no_show",
+      "other",
+    ]);
   });
 });
 
@@ -120,7 +163,9 @@ describe("outcomes with a custom OUTCOMES", () => {
     const app = await seedApp(t.gateway);
     const { id, v } = await endedConsultation(t, app.id, clients);
     const base = { consultation_id: id, recommendation: "Rest", reason: "Cough" };
-    expect((await v.ask("consult:feedback", { ...base, outcome: "resolved" })).message).toEqual(["The selected outcome is invalid."]);
+    expect((await v.ask("consult:feedback", { ...base, outcome: "resolved" })).message).toEqual([
+      "The selected outcome is invalid.",
+    ]);
     expect((await v.ask("consult:feedback", { ...base, outcome: "referred_on" })).success).toBe(true);
     expect(await t.gateway.ctx.repos.ledger.findFeedback(id)).toMatchObject({ outcome: "referred_on" });
   });

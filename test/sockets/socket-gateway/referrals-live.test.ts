@@ -17,7 +17,10 @@ describe("referrals in live Twilio mode", () => {
 
   beforeAll(async () => {
     fake = await startFakeTwilio();
-    t = await startTestGateway({ env: { ...liveTwilioEnv(fake), WRAPUP_MS: "0", USER_GRACE_MS: "0" }, twilioRetry: { attempts: 3, baseDelayMs: 5 } });
+    t = await startTestGateway({
+      env: { ...liveTwilioEnv(fake), WRAPUP_MS: "0", USER_GRACE_MS: "0" },
+      twilioRetry: { attempts: 3, baseDelayMs: 5 },
+    });
   });
   afterEach(() => {
     // Vets of one test are never free vets of the next.
@@ -55,7 +58,9 @@ describe("referrals in live Twilio mode", () => {
     await u.next("consult:transferred");
     expect((await a.ask("consult:leave", { consultation_id: id })).status_code).toBe(200);
     await expect.poll(() => fake.participants(channel)).toEqual([userIdentity, `app-1_vet-${second.id}`]);
-    const creates = fake.requests.filter((r) => r.method === "POST" && r.path === `/conversations/v1/Services/${CHAT}/Conversations`);
+    const creates = fake.requests.filter(
+      (r) => r.method === "POST" && r.path === `/conversations/v1/Services/${CHAT}/Conversations`,
+    );
     expect(creates.filter((r) => r.body.UniqueName === id)).toHaveLength(1);
     await b.ask("consult:end", { consultation_id: id });
   });
@@ -78,7 +83,10 @@ describe("referrals in live Twilio mode", () => {
     fake.failNext(3, 503, (r) => r.body.Identity === identity);
     expect(await b.ask("consult:accept", { consultation_id: id })).toMatchObject({ success: false, status_code: 502 });
     expect(fake.participants(channel)).not.toContain(identity);
-    expect(await b.ask("consult:accept", { consultation_id: id })).toMatchObject({ status_code: 200, data: { channel } });
+    expect(await b.ask("consult:accept", { consultation_id: id })).toMatchObject({
+      status_code: 200,
+      data: { channel },
+    });
     expect(fake.participants(channel)).toContain(identity);
     await a.ask("consult:leave", { consultation_id: id });
     await b.ask("consult:end", { consultation_id: id });

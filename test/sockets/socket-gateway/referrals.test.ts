@@ -7,7 +7,16 @@
 import { sql } from "drizzle-orm";
 import { decodeJwt } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ownerActor, seedApp, seedUser, seedVet, TestClient, userClient, vetActor, vetClient } from "../../support/actors.js";
+import {
+  ownerActor,
+  seedApp,
+  seedUser,
+  seedVet,
+  TestClient,
+  userClient,
+  vetActor,
+  vetClient,
+} from "../../support/actors.js";
 import { request, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from "../../support/gateway.js";
 
 const OFFER_MS = 1000;
@@ -37,7 +46,9 @@ for (const redis of [false, true]) {
       });
       app = await seedApp(t.gateway);
       // A webhook URL (never reached: the rows are what this file checks).
-      await t.database.db.execute(sql`update apps set webhook_url = 'https://hooks.example.test/vcg' where id = ${app.id}`);
+      await t.database.db.execute(
+        sql`update apps set webhook_url = 'https://hooks.example.test/vcg' where id = ${app.id}`,
+      );
     });
     afterEach(async () => {
       for (const c of clients.splice(0)) c.close();
@@ -66,20 +77,33 @@ for (const redis of [false, true]) {
       const r = await t.database.db.execute(
         sql`select vet_id, left_at is not null as left from consultation_vets where consultation_id = ${id} order by joined_at, vet_id`,
       );
-      return (r as { rows: Array<{ vet_id: number; left: boolean }> }).rows.map((x) => ({ vet_id: Number(x.vet_id), left: x.left }));
+      return (r as { rows: Array<{ vet_id: number; left: boolean }> }).rows.map((x) => ({
+        vet_id: Number(x.vet_id),
+        left: x.left,
+      }));
     };
     const referralEvents = async (id: string) => {
       await t.gateway.engine.flush();
       const history = await t.gateway.ctx.repos.ledger.history(id);
-      return history.map((h) => (h.detail as { referral?: string } | null)?.referral).filter((x): x is string => typeof x === "string");
+      return history
+        .map((h) => (h.detail as { referral?: string } | null)?.referral)
+        .filter((x): x is string => typeof x === "string");
     };
 
     it("warm: the named vet gets the offer with the note; both hold it until the first leaves; the record keeps both", async () => {
       const { vetA, a, u, id, vetB, b } = await setup();
-      const ack = await a.ask("consult:transfer", { consultation_id: id, to: { vet_email: vetB.email }, note: "Skin issue, needs derm", mode: "warm" });
+      const ack = await a.ask("consult:transfer", {
+        consultation_id: id,
+        to: { vet_email: vetB.email },
+        note: "Skin issue, needs derm",
+        mode: "warm",
+      });
       expect(ack).toMatchObject({ status_code: 200, data: { consultation_id: id, referral: "pending" } });
       const offer = await b.next("consult:offer", (p) => p.consultation_id === id);
-      expect(offer.referral).toEqual({ from_vet: { id: vetA.id, name: `${vetA.firstName} ${vetA.lastName}` }, note: "Skin issue, needs derm" });
+      expect(offer.referral).toEqual({
+        from_vet: { id: vetA.id, name: `${vetA.firstName} ${vetA.lastName}` },
+        note: "Skin issue, needs derm",
+      });
       expect(offer.transferred).toBeUndefined();
       // Until a vet accepts, the first vet keeps it.
       expect((await live(id))?.vetId).toBe(vetA.id);
@@ -93,14 +117,19 @@ for (const redis of [false, true]) {
       // The end belongs to the vet holding it last; the first may only leave.
       expect((await a.ask("consult:end", { consultation_id: id })).status_code).toBe(404);
       expect((await b.ask("consult:leave", { consultation_id: id })).status_code).toBe(409);
-      expect((await a.ask("consult:feedback", { consultation_id: id, recommendation: "r", reason: "r" })).status_code).toBe(404);
+      expect(
+        (await a.ask("consult:feedback", { consultation_id: id, recommendation: "r", reason: "r" })).status_code,
+      ).toBe(404);
       expect(await spells(id)).toEqual([
         { vet_id: vetA.id, left: false },
         { vet_id: vetB.id, left: false },
       ]);
       // A console reload during the overlap resumes it, marked leaving.
       const reloaded = track(await new TestClient(t.url, "/vet", vetA.token).ready());
-      expect(await reloaded.next("consult:state", (p) => p.consultation_id === id)).toMatchObject({ leaving: true, status: "active" });
+      expect(await reloaded.next("consult:state", (p) => p.consultation_id === id)).toMatchObject({
+        leaving: true,
+        status: "active",
+      });
       expect((await a.ask("consult:leave", { consultation_id: id })).status_code).toBe(200);
       expect((await live(id))?.leavingVetId ?? null).toBeNull();
       expect(await spells(id)).toEqual([
@@ -109,20 +138,27 @@ for (const redis of [false, true]) {
       ]);
       expect(await referralEvents(id)).toEqual(["requested", "offered", "accepted", "left"]);
       // The admin lookup lists both vets' spells.
-      const lookup = await request(t.url, "GET", `/admin/v1/consultations/${id}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+      const lookup = await request(t.url, "GET", `/admin/v1/consultations/${id}`, {
+        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+      });
       expect(lookup.body.data.vets).toEqual([
         { vet_id: vetA.id, joined_at: expect.any(String), left_at: expect.any(String) },
         { vet_id: vetB.id, joined_at: expect.any(String), left_at: null },
       ]);
       expect(lookup.body.data.vet_id).toBe(vetB.id);
-      const hooks = await t.database.db.execute(sql`select type from webhook_outbox where consultation_id = ${id} order by id`);
+      const hooks = await t.database.db.execute(
+        sql`select type from webhook_outbox where consultation_id = ${id} order by id`,
+      );
       expect((hooks as { rows: Array<{ type: string }> }).rows.map((r) => r.type)).toEqual([
         "consultation.queued",
         "consultation.matched",
         "consultation.transferred",
       ]);
       expect((await b.ask("consult:end", { consultation_id: id })).status_code).toBe(200);
-      expect((await b.ask("consult:feedback", { consultation_id: id, recommendation: "Cream", reason: "Dermatitis" })).status_code).toBe(200);
+      expect(
+        (await b.ask("consult:feedback", { consultation_id: id, recommendation: "Cream", reason: "Dermatitis" }))
+          .status_code,
+      ).toBe(200);
       expect((await t.gateway.ctx.repos.ledger.get(id))!.vetId).toBe(vetB.id);
     });
 
@@ -160,9 +196,15 @@ for (const redis of [false, true]) {
       const { a, id, vetB, b } = await setup();
       await a.ask("consult:transfer", { consultation_id: id, to: { vet_email: vetB.email }, note: "x" });
       await b.next("consult:offer", (p) => p.consultation_id === id);
-      expect(await a.next("consult:transfer_failed", () => true, OFFER_MS + 3000)).toEqual({ consultation_id: id, reason: "missed" });
+      expect(await a.next("consult:transfer_failed", () => true, OFFER_MS + 3000)).toEqual({
+        consultation_id: id,
+        reason: "missed",
+      });
       expect(await b.next("consult:offer_revoked")).toEqual({ consultation_id: id, reason: "timeout" });
-      expect(await b.next("presence", (p) => p.reason === "offer_timeout")).toEqual({ status: "away", reason: "offer_timeout" });
+      expect(await b.next("presence", (p) => p.reason === "offer_timeout")).toEqual({
+        status: "away",
+        reason: "offer_timeout",
+      });
       await a.ask("consult:end", { consultation_id: id });
     });
 
@@ -171,7 +213,10 @@ for (const redis of [false, true]) {
       // Nobody here speaks Finnish.
       await a.ask("consult:transfer", { consultation_id: id, to: { language: "fi" }, note: "" });
       await b.none("consult:offer", (p) => p.consultation_id === id, 300);
-      expect(await a.next("consult:transfer_failed", () => true, TRANSFER_MS + 3000)).toEqual({ consultation_id: id, reason: "timeout" });
+      expect(await a.next("consult:transfer_failed", () => true, TRANSFER_MS + 3000)).toEqual({
+        consultation_id: id,
+        reason: "timeout",
+      });
       const again = await a.ask("consult:transfer", { consultation_id: id, to: {}, note: "" });
       expect(again.status_code).toBe(200);
       await b.next("consult:offer", (p) => p.consultation_id === id);
@@ -215,7 +260,9 @@ for (const redis of [false, true]) {
       const acc = await b.ask("consult:accept", { consultation_id: id });
       expect(acc.status_code).toBe(200);
       // The accept's token already grants the room the call is in.
-      expect((decodeJwt(acc.data.twilioToken).grants as { video?: { room?: string } }).video?.room).toBe(call.data.room_sid);
+      expect((decodeJwt(acc.data.twilioToken).grants as { video?: { room?: string } }).video?.room).toBe(
+        call.data.room_sid,
+      );
       await u.next("consult:transferred");
       const next = await b.ask("call:start", { consultation_id: id });
       expect(next.data.room_sid).toBe(call.data.room_sid);
@@ -225,7 +272,8 @@ for (const redis of [false, true]) {
 
     it("answers 404 (not the holder), 409 (not active, already pending) and 422 (note too long, bad to)", async () => {
       const { vetA, a, id, vetB, b } = await setup();
-      const ask = (c: TestClient, payload: Record<string, unknown>) => c.ask("consult:transfer", { consultation_id: id, note: "", ...payload });
+      const ask = (c: TestClient, payload: Record<string, unknown>) =>
+        c.ask("consult:transfer", { consultation_id: id, note: "", ...payload });
       expect((await ask(b, { to: {} })).status_code).toBe(404);
       expect((await ask(a, { to: {}, note: "n".repeat(1001) })).status_code).toBe(422);
       expect((await ask(a, { to: { vet_email: "not-an-email" } })).status_code).toBe(422);
@@ -243,7 +291,10 @@ for (const redis of [false, true]) {
       // Ending it withdrew the referral's offer.
       expect(await b.next("consult:offer_revoked")).toEqual({ consultation_id: id, reason: "cancelled" });
       expect((await ask(a, { to: {} })).status_code).toBe(409);
-      expect((await b.ask("consult:transfer", { consultation_id: "6f1c2a9e-3b8d-4c55-9a41-0d7e2b6f8c10", to: {}, note: "" })).status_code).toBe(404);
+      expect(
+        (await b.ask("consult:transfer", { consultation_id: "6f1c2a9e-3b8d-4c55-9a41-0d7e2b6f8c10", to: {}, note: "" }))
+          .status_code,
+      ).toBe(404);
     });
   });
 }
@@ -274,7 +325,10 @@ describe("a referral across two nodes on one Redis, through the client SDK", () 
     const vetB = await seedVet(t.gateway);
     const b = await vetActor(t.urls[1], vetB.token);
     clients.push(b);
-    expect(await a.transfer(id, { vet_email: vetB.email }, { note: "over there" })).toEqual({ consultation_id: id, referral: "pending" });
+    expect(await a.transfer(id, { vet_email: vetB.email }, { note: "over there" })).toEqual({
+      consultation_id: id,
+      referral: "pending",
+    });
     const offer = await b.next("consult:offer", (p) => p.consultation_id === id);
     expect(offer.referral.note).toBe("over there");
     const acc = await b.accept(id);

@@ -66,11 +66,24 @@ describe("request fields language and emergency", () => {
     }
     expect(seen.length).toBe(before);
 
-    const ok = await u.ask("consult:request", { conversation_request: "chat", pet_id: owner.petId, language: "es", emergency: true });
+    const ok = await u.ask("consult:request", {
+      conversation_request: "chat",
+      pet_id: owner.petId,
+      language: "es",
+      emergency: true,
+    });
     expect(ok, JSON.stringify(ok)).toMatchObject({ success: true, status_code: 200, data: { status: "queued" } });
     expect(seen.at(-1)).toEqual({
       via: "socket",
-      input: { appId: app.id, userId: owner.userId, petId: owner.petId, type: "chat", doctorEmail: undefined, language: "es", emergency: true },
+      input: {
+        appId: app.id,
+        userId: owner.userId,
+        petId: owner.petId,
+        type: "chat",
+        doctorEmail: undefined,
+        language: "es",
+        emergency: true,
+      },
     });
     expect((await u.ask("consult:cancel", { consultation_id: ok.data.consultation_id })).status_code).toBe(200);
 
@@ -85,7 +98,10 @@ describe("request fields language and emergency", () => {
     const auth = { authorization: basicAuth(app.name, app.secret) };
     const owner = await protectedOwner();
     const talk = (body: Record<string, unknown>) =>
-      request(t.url, "POST", `/api/v2/${app.name}/talk-to-vet`, { headers: auth, body: { email: owner.email, conversation_request: "chat", pet_id: owner.petId, ...body } });
+      request(t.url, "POST", `/api/v2/${app.name}/talk-to-vet`, {
+        headers: auth,
+        body: { email: owner.email, conversation_request: "chat", pet_id: owner.petId, ...body },
+      });
 
     const before = seen.length;
     for (const [extra, message] of [
@@ -96,7 +112,12 @@ describe("request fields language and emergency", () => {
     ] as const) {
       const res = await talk(extra);
       expect(res.status, JSON.stringify(extra)).toBe(422);
-      expect(res.body, JSON.stringify(extra)).toEqual({ success: false, status_code: 422, message: [message], data: [] });
+      expect(res.body, JSON.stringify(extra)).toEqual({
+        success: false,
+        status_code: 422,
+        message: [message],
+        data: [],
+      });
     }
     expect(seen.length).toBe(before);
 
@@ -105,17 +126,32 @@ describe("request fields language and emergency", () => {
     clients.push(console_);
     const res = await talk({ language: "fr", emergency: true });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(seen.at(-1)).toMatchObject({ via: "rest", input: { userId: owner.userId, type: "chat", language: "fr", emergency: true } });
-    await request(t.url, "POST", `/api/v2/${app.name}/end`, { headers: auth, body: { channel_sid: res.body.data.channel } });
+    expect(seen.at(-1)).toMatchObject({
+      via: "rest",
+      input: { userId: owner.userId, type: "chat", language: "fr", emergency: true },
+    });
+    await request(t.url, "POST", `/api/v2/${app.name}/end`, {
+      headers: auth,
+      body: { channel_sid: res.body.data.channel },
+    });
 
     // Form-encoded, as partner servers often post: "0" is false, "" is not given.
     const plain = await seedUser(t.gateway, app.id);
-    const raw = new URLSearchParams({ email: plain.email, conversation_request: "chat", pet_id: String(plain.petId), language: "", emergency: "0" }).toString();
+    const raw = new URLSearchParams({
+      email: plain.email,
+      conversation_request: "chat",
+      pet_id: String(plain.petId),
+      language: "",
+      emergency: "0",
+    }).toString();
     const form = await request(t.url, "POST", `/api/v2/${app.name}/talk-to-vet`, {
       raw,
       headers: { ...auth, "content-type": "application/x-www-form-urlencoded" },
     });
-    expect(seen.at(-1)).toMatchObject({ via: "rest", input: { userId: plain.userId, language: undefined, emergency: false } });
+    expect(seen.at(-1)).toMatchObject({
+      via: "rest",
+      input: { userId: plain.userId, language: undefined, emergency: false },
+    });
     // Valid, so it reached intake: the only vet is in wrap-up after the consultation above.
     expect(form.status, JSON.stringify(form.body)).toBe(503);
   });

@@ -18,7 +18,8 @@ const POLL = { timeout: 5000 };
 type Closable = VetActor | OwnerActor;
 
 /** Consecutive duplicates dropped: a new estimate may repeat a place. */
-const places = (events: Array<{ position: number }>) => events.map((e) => e.position).filter((p, i, all) => i === 0 || all[i - 1] !== p);
+const places = (events: Array<{ position: number }>) =>
+  events.map((e) => e.position).filter((p, i, all) => i === 0 || all[i - 1] !== p);
 
 describe.each([
   { store: "memory", redis: false },
@@ -47,7 +48,10 @@ describe.each([
       .poll(
         async () => {
           const s = await t.gateway.engine.stats();
-          return { online: Object.values(s.vets).reduce((a, b) => a + b, 0) - s.vets.offline, open: s.open_consultations };
+          return {
+            online: Object.values(s.vets).reduce((a, b) => a + b, 0) - s.vets.offline,
+            open: s.open_consultations,
+          };
         },
         { timeout: 5000 },
       )
@@ -60,7 +64,9 @@ describe.each([
     const body = { email: email("vet"), password: "password-123", first_name: "Vet", last_name: "Skill", ...skills };
     const created = await request(t.url, "POST", "/admin/v1/vets", { body, headers: admin });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
-    const login = await request(t.url, "POST", "/vet/v1/login", { body: { email: body.email, password: body.password } });
+    const login = await request(t.url, "POST", "/vet/v1/login", {
+      body: { email: body.email, password: body.password },
+    });
     expect(login.status, JSON.stringify(login.body)).toBe(200);
     const token = login.body.data.token as string;
     const client = track(await vetActor(t.url, token));
@@ -95,13 +101,19 @@ describe.each([
     const cats = await vetOnline({ species: ["cat"] });
     const catOwner = await owner("cat");
     const catReq = await catOwner.client.request({ conversation_request: "chat", pet_id: catOwner.petId });
-    expect(await cats.client.next("consult:offer")).toMatchObject({ consultation_id: catReq.consultation_id, pet: { species: "cat" } });
+    expect(await cats.client.next("consult:offer")).toMatchObject({
+      consultation_id: catReq.consultation_id,
+      pet: { species: "cat" },
+    });
     await dogs.client.none("consult:offer");
 
     // The dogs-only vet was free all along: the dog goes to them, not to the busy cat vet.
     const dogOwner = await owner("dog");
     const dogReq = await dogOwner.client.request({ conversation_request: "chat", pet_id: dogOwner.petId });
-    expect(await dogs.client.next("consult:offer")).toMatchObject({ consultation_id: dogReq.consultation_id, pet: { species: "dog" } });
+    expect(await dogs.client.next("consult:offer")).toMatchObject({
+      consultation_id: dogReq.consultation_id,
+      pet: { species: "dog" },
+    });
     await serve(cats.client, catReq.consultation_id);
     await serve(dogs.client, dogReq.consultation_id);
   });
@@ -148,7 +160,9 @@ describe.each([
 
   it("priority: emergency before protected before normal; positions follow; a normal owner may not ask emergency", async () => {
     const normal = await owner("dog");
-    await expect(normal.client.request({ conversation_request: "chat", pet_id: normal.petId, emergency: true })).rejects.toMatchObject({
+    await expect(
+      normal.client.request({ conversation_request: "chat", pet_id: normal.petId, emergency: true }),
+    ).rejects.toMatchObject({
       kind: "rejected",
       statusCode: 422,
       messages: ["The emergency field is not allowed."],
@@ -172,7 +186,10 @@ describe.each([
     const vet = await vetOnline();
     const first = await vet.client.next("consult:offer");
     expect(first).toMatchObject({ consultation_id: e.consultation_id, emergency: true });
-    expect(await vet.client.accept(e.consultation_id)).toMatchObject({ consultation_id: e.consultation_id, emergency: true });
+    expect(await vet.client.accept(e.consultation_id)).toMatchObject({
+      consultation_id: e.consultation_id,
+      emergency: true,
+    });
     // A console opened now resumes it with the badge's data (consult:state).
     const reopened = track(await vetActor(t.url, vet.token, false));
     expect(await reopened.next("consult:state")).toMatchObject({ consultation_id: e.consultation_id, emergency: true });
@@ -193,7 +210,11 @@ describe.each([
     const third = await vet.client.next("consult:offer", (o) => o.consultation_id === n.consultation_id);
     expect(third).not.toHaveProperty("emergency");
     await serve(vet.client, n.consultation_id);
-    expect(vet.client.all("consult:offer").map((o) => o.consultation_id)).toEqual([e.consultation_id, p.consultation_id, n.consultation_id]);
+    expect(vet.client.all("consult:offer").map((o) => o.consultation_id)).toEqual([
+      e.consultation_id,
+      p.consultation_id,
+      n.consultation_id,
+    ]);
     expect(places(emerg.client.all("consult:queued"))).toEqual([1]);
   });
 
@@ -248,7 +269,9 @@ describe.each([
     await vet.client.end(ra.consultation_id);
     await vet.client.none("consult:offer", (o) => o.consultation_id === rv.consultation_id, 200);
     await vet.client.sendFeedback(ra.consultation_id, "ok", "ok");
-    expect(await vet.client.next("consult:offer", (o) => o.consultation_id === rv.consultation_id)).toMatchObject({ type: "video" });
+    expect(await vet.client.next("consult:offer", (o) => o.consultation_id === rv.consultation_id)).toMatchObject({
+      type: "video",
+    });
     await vet.client.accept(rv.consultation_id);
 
     // A video is held alone: no chat while it lasts, despite max_chats 3.
@@ -284,10 +307,15 @@ describe.each([
     const o = await owner("cat");
     const req = await o.client.request({ conversation_request: "chat", pet_id: o.petId });
     await vet.client.none("consult:offer");
-    const patched = await request(t.url, "PATCH", `/admin/v1/vets/${String(vet.id)}`, { body: { species: ["dog", "cat"] }, headers: admin });
+    const patched = await request(t.url, "PATCH", `/admin/v1/vets/${String(vet.id)}`, {
+      body: { species: ["dog", "cat"] },
+      headers: admin,
+    });
     expect(patched.status, JSON.stringify(patched.body)).toBe(200);
     // No reconnect needed: the PATCH runs a routing pass with the new skills before it answers.
-    expect(await vet.client.next("consult:offer", () => true, 2000)).toMatchObject({ consultation_id: req.consultation_id });
+    expect(await vet.client.next("consult:offer", () => true, 2000)).toMatchObject({
+      consultation_id: req.consultation_id,
+    });
     await serve(vet.client, req.consultation_id);
   });
 });
@@ -307,25 +335,44 @@ describe("routing skills on two nodes sharing Redis", () => {
   });
 
   it("a console opened on another node after a PATCH keeps the new skills (no stale copy of the vet)", async () => {
-    const body = { email: email("vet"), password: "password-123", first_name: "Vet", last_name: "Two", species: ["dog"] };
+    const body = {
+      email: email("vet"),
+      password: "password-123",
+      first_name: "Vet",
+      last_name: "Two",
+      species: ["dog"],
+    };
     const created = await request(t.url, "POST", "/admin/v1/vets", { body, headers: admin });
     expect(created.status).toBe(201);
-    const token = (await request(t.urls[1], "POST", "/vet/v1/login", { body: { email: body.email, password: body.password } })).body.data.token as string;
+    const token = (
+      await request(t.urls[1], "POST", "/vet/v1/login", { body: { email: body.email, password: body.password } })
+    ).body.data.token as string;
     // The first console is on node 1; the PATCH goes to node 0.
     const first = await vetActor(t.urls[1], token);
     clients.push(first);
-    const patched = await request(t.urls[0], "PATCH", `/admin/v1/vets/${String(created.body.data.id)}`, { body: { species: ["cat"] }, headers: admin });
+    const patched = await request(t.urls[0], "PATCH", `/admin/v1/vets/${String(created.body.data.id)}`, {
+      body: { species: ["cat"] },
+      headers: admin,
+    });
     expect(patched.status).toBe(200);
     // A second console (another tab, a reload) on node 1.
     const second = await vetActor(t.urls[1], token);
     clients.push(second);
 
-    const reg = await app.call("POST", "/register-user", { first_name: "Owner", email: email("owner"), role: "users", pet: { name: "Tom", species: "cat" } });
+    const reg = await app.call("POST", "/register-user", {
+      first_name: "Owner",
+      email: email("owner"),
+      role: "users",
+      pet: { name: "Tom", species: "cat" },
+    });
     expect(reg.status).toBe(200);
     const o = await ownerActor(t.urls[0], reg.body.data.socket_token.token as string);
     clients.push(o);
     const req = await o.request({ conversation_request: "chat", pet_id: reg.body.data.user.pets.id as number });
-    expect(await second.next("consult:offer")).toMatchObject({ consultation_id: req.consultation_id, pet: { species: "cat" } });
+    expect(await second.next("consult:offer")).toMatchObject({
+      consultation_id: req.consultation_id,
+      pet: { species: "cat" },
+    });
     await second.accept(req.consultation_id);
     await second.end(req.consultation_id);
   });
@@ -339,63 +386,85 @@ describe("routing skills on two nodes sharing Redis", () => {
   it.each([
     { known: false, label: "first connection" },
     { known: true, label: "reconnection" },
-  ])("a PATCH on another node between a connecting vet's skills read and its store write is kept ($label)", async ({ known }) => {
-    const body = { email: email("vet"), password: "password-123", first_name: "Vet", last_name: "Race", species: ["dog"] };
-    const created = await request(t.url, "POST", "/admin/v1/vets", { body, headers: admin });
-    expect(created.status).toBe(201);
-    const vetId = created.body.data.id as number;
-    const token = (await request(t.urls[1], "POST", "/vet/v1/login", { body: { email: body.email, password: body.password } })).body.data.token as string;
-    const node1 = t.gateways[1];
-    if (known) {
-      const offline = async () => (await node1.engine.stats()).vets.offline ?? 0;
-      const offlineBefore = await offline();
-      const before = await vetActor(t.urls[1], token);
-      before.close();
-      await expect.poll(offline, { timeout: 5000 }).toBe(offlineBefore + 1);
-    }
+  ])(
+    "a PATCH on another node between a connecting vet's skills read and its store write is kept ($label)",
+    async ({ known }) => {
+      const body = {
+        email: email("vet"),
+        password: "password-123",
+        first_name: "Vet",
+        last_name: "Race",
+        species: ["dog"],
+      };
+      const created = await request(t.url, "POST", "/admin/v1/vets", { body, headers: admin });
+      expect(created.status).toBe(201);
+      const vetId = created.body.data.id as number;
+      const token = (
+        await request(t.urls[1], "POST", "/vet/v1/login", { body: { email: body.email, password: body.password } })
+      ).body.data.token as string;
+      const node1 = t.gateways[1];
+      if (known) {
+        const offline = async () => (await node1.engine.stats()).vets.offline ?? 0;
+        const offlineBefore = await offline();
+        const before = await vetActor(t.urls[1], token);
+        before.close();
+        await expect.poll(offline, { timeout: 5000 }).toBe(offlineBefore + 1);
+      }
 
-    // Node 1's vet read inside vetConnected returns the row as it was, after the PATCH on node 0 is done.
-    const { engine } = node1;
-    const vets = node1.ctx.repos.vets;
-    const connect = engine.vetConnected.bind(engine);
-    const findById = vets.findById.bind(vets);
-    let connecting = false;
-    let patchedInBetween: number | null = null;
-    engine.vetConnected = async (id, connId) => {
-      connecting = id === vetId;
+      // Node 1's vet read inside vetConnected returns the row as it was, after the PATCH on node 0 is done.
+      const { engine } = node1;
+      const vets = node1.ctx.repos.vets;
+      const connect = engine.vetConnected.bind(engine);
+      const findById = vets.findById.bind(vets);
+      let connecting = false;
+      let patchedInBetween: number | null = null;
+      engine.vetConnected = async (id, connId) => {
+        connecting = id === vetId;
+        try {
+          return await connect(id, connId);
+        } finally {
+          connecting = false;
+        }
+      };
+      vets.findById = async (id) => {
+        const row = await findById(id);
+        if (connecting && id === vetId && patchedInBetween === null) {
+          const patched = await request(t.urls[0], "PATCH", `/admin/v1/vets/${String(vetId)}`, {
+            body: { species: ["cat"] },
+            headers: admin,
+          });
+          patchedInBetween = patched.status;
+          expect(row?.species).toEqual(["dog"]);
+        }
+        return row;
+      };
+      let vet: VetActor;
       try {
-        return await connect(id, connId);
+        vet = await vetActor(t.urls[1], token);
+        clients.push(vet);
       } finally {
-        connecting = false;
+        engine.vetConnected = connect;
+        vets.findById = findById;
       }
-    };
-    vets.findById = async (id) => {
-      const row = await findById(id);
-      if (connecting && id === vetId && patchedInBetween === null) {
-        const patched = await request(t.urls[0], "PATCH", `/admin/v1/vets/${String(vetId)}`, { body: { species: ["cat"] }, headers: admin });
-        patchedInBetween = patched.status;
-        expect(row?.species).toEqual(["dog"]);
-      }
-      return row;
-    };
-    let vet: VetActor;
-    try {
-      vet = await vetActor(t.urls[1], token);
-      clients.push(vet);
-    } finally {
-      engine.vetConnected = connect;
-      vets.findById = findById;
-    }
-    expect(patchedInBetween).toBe(200);
+      expect(patchedInBetween).toBe(200);
 
-    // Routing has the PATCHed skills: a cat reaches the vet.
-    const reg = await app.call("POST", "/register-user", { first_name: "Owner", email: email("owner"), role: "users", pet: { name: "Tom", species: "cat" } });
-    expect(reg.status).toBe(200);
-    const o = await ownerActor(t.urls[0], reg.body.data.socket_token.token as string);
-    clients.push(o);
-    const req = await o.request({ conversation_request: "chat", pet_id: reg.body.data.user.pets.id as number });
-    expect(await vet.next("consult:offer", () => true, 5000)).toMatchObject({ consultation_id: req.consultation_id, pet: { species: "cat" } });
-    await vet.accept(req.consultation_id);
-    await vet.end(req.consultation_id);
-  });
+      // Routing has the PATCHed skills: a cat reaches the vet.
+      const reg = await app.call("POST", "/register-user", {
+        first_name: "Owner",
+        email: email("owner"),
+        role: "users",
+        pet: { name: "Tom", species: "cat" },
+      });
+      expect(reg.status).toBe(200);
+      const o = await ownerActor(t.urls[0], reg.body.data.socket_token.token as string);
+      clients.push(o);
+      const req = await o.request({ conversation_request: "chat", pet_id: reg.body.data.user.pets.id as number });
+      expect(await vet.next("consult:offer", () => true, 5000)).toMatchObject({
+        consultation_id: req.consultation_id,
+        pet: { species: "cat" },
+      });
+      await vet.accept(req.consultation_id);
+      await vet.end(req.consultation_id);
+    },
+  );
 });

@@ -42,7 +42,9 @@ describe("live Twilio mode", () => {
     const data = await u.request({ conversation_request: "video", pet_id: user.petId });
     await v.next("consult:offer");
     const acc = await v.accept(data.consultation_id);
-    const conv = fake.requests.find((r) => r.path === `/conversations/v1/Services/${CHAT}/Conversations` && r.method === "POST")!;
+    const conv = fake.requests.find(
+      (r) => r.path === `/conversations/v1/Services/${CHAT}/Conversations` && r.method === "POST",
+    )!;
     expect(conv.body).toMatchObject({ UniqueName: data.consultation_id });
     expect(conv.user).toBe(KEY);
     expect(acc.channel).toMatch(/^CH/);
@@ -61,7 +63,9 @@ describe("live Twilio mode", () => {
     await u.end(data.consultation_id);
     await expect.poll(() => calls()).toContain(`POST /video/v1/Rooms/${call.room_sid}`);
     await expect.poll(() => calls()).toContain(`POST /conversations/v1/Services/${CHAT}/Conversations/${acc.channel}`);
-    const closeConv = fake.requests.find((r) => r.path === `/conversations/v1/Services/${CHAT}/Conversations/${acc.channel}`)!;
+    const closeConv = fake.requests.find(
+      (r) => r.path === `/conversations/v1/Services/${CHAT}/Conversations/${acc.channel}`,
+    )!;
     expect(closeConv.body).toMatchObject({ State: "closed" });
     const completeRoom = fake.requests.find((r) => r.path === `/video/v1/Rooms/${call.room_sid}`)!;
     expect(completeRoom.body).toMatchObject({ Status: "completed" });
@@ -111,7 +115,12 @@ describe("live Twilio mode", () => {
     await v.next("consult:offer");
     const acc = await v.accept(data.consultation_id);
     expect(acc).not.toHaveProperty("messages");
-    const live = { success: false, status_code: 409, message: ["Chat runs on Twilio Conversations in live mode."], data: [] };
+    const live = {
+      success: false,
+      status_code: 409,
+      message: ["Chat runs on Twilio Conversations in live mode."],
+      data: [],
+    };
     const rawOwner = await userClient(t.url, user.token);
     const state = await rawOwner.next("consult:state");
     expect(state).not.toHaveProperty("messages");
@@ -120,7 +129,9 @@ describe("live Twilio mode", () => {
     expect((await rawVet.next("consult:state")).messages).toBeUndefined();
     expect(await rawVet.ask("chat:send", { consultation_id: data.consultation_id, text: "hello" })).toEqual(live);
     // Nothing stored; the vet's endpoint has nothing to page.
-    const stored = await request(t.url, "GET", `/vet/v1/consultations/${data.consultation_id}/messages`, { headers: { authorization: `Bearer ${vet.token}` } });
+    const stored = await request(t.url, "GET", `/vet/v1/consultations/${data.consultation_id}/messages`, {
+      headers: { authorization: `Bearer ${vet.token}` },
+    });
     expect(stored.body.data).toEqual({ messages: [], next_before: null });
     await u.end(data.consultation_id);
     for (const c of [rawOwner, rawVet, u, v]) c.close();

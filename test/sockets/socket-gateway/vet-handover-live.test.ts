@@ -55,7 +55,9 @@ describe("hand-over in live Twilio mode", () => {
     expect(acc2.status_code).toBe(200);
     expect(acc2.data.channel).toBe(channel);
     expect(fake.participants(channel)).toEqual([userIdentity, `app-1_vet-${second.id}`]);
-    const creates = fake.requests.filter((r) => r.method === "POST" && r.path === `/conversations/v1/Services/${CHAT}/Conversations`);
+    const creates = fake.requests.filter(
+      (r) => r.method === "POST" && r.path === `/conversations/v1/Services/${CHAT}/Conversations`,
+    );
     expect(creates).toHaveLength(1);
     expect((await u.next("consult:matched", (p) => p.vet.id === `app-1_vet-${second.id}`)).channel).toBe(channel);
 

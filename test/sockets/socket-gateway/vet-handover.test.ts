@@ -99,7 +99,10 @@ describe("vet resume and hand-over over sockets", () => {
     await t.gateway.engine.flush();
     const history = await t.gateway.ctx.repos.ledger.history(id);
     expect(history.map((h) => `${h.from}→${h.to}`)).toContain("active→queued");
-    expect(history.find((h) => h.from === "active" && h.to === "queued")!.detail).toMatchObject({ reason: "vet_left", from_vet_id: vet.id });
+    expect(history.find((h) => h.from === "active" && h.to === "queued")!.detail).toMatchObject({
+      reason: "vet_left",
+      from_vet_id: vet.id,
+    });
     expect((await t.gateway.ctx.repos.ledger.get(id))!.vetId).toBe(next.id);
     // The old vet coming back resumes nothing.
     const back = track(await new TestClient(t.url, "/vet", vet.token).ready());
@@ -118,7 +121,10 @@ describe("vet resume and hand-over over sockets", () => {
     });
     expect(res.status).toBe(200);
     expect(await closed).toBe("io server disconnect");
-    expect(await u.next("consult:queued", (p) => p.reason === "vet_left", 1000)).toMatchObject({ consultation_id: id, position: 1 });
+    expect(await u.next("consult:queued", (p) => p.reason === "vet_left", 1000)).toMatchObject({
+      consultation_id: id,
+      position: 1,
+    });
     const next = await seedVet(t.gateway);
     const n = track(await vetClient(t.url, next.token));
     expect(await n.next("consult:offer")).toMatchObject({ consultation_id: id, transferred: true });
@@ -139,16 +145,24 @@ describe("vet resume and hand-over over sockets", () => {
   it("delete-user ends the active consultation (vet told), closes the owner's sockets and refuses tokens", async () => {
     const { v, u, owner, id } = await activeConsultation();
     const second = track(await userClient(t.url, owner.token));
-    const closed = [u, second].map((c) => new Promise<string>((resolve) => c.socket.once("disconnect", (reason) => resolve(reason))));
+    const closed = [u, second].map(
+      (c) => new Promise<string>((resolve) => c.socket.once("disconnect", (reason) => resolve(reason))),
+    );
     const auth = { authorization: basicAuth(app.name, app.secret) };
-    const res = await request(t.url, "POST", `/api/v2/${app.name}/delete-user`, { body: { email: owner.email, app_id: app.id }, headers: auth });
+    const res = await request(t.url, "POST", `/api/v2/${app.name}/delete-user`, {
+      body: { email: owner.email, app_id: app.id },
+      headers: auth,
+    });
     expect(res.status).toBe(200);
     expect(await v.next("consult:ended")).toEqual({ consultation_id: id, ended_by: "system", reason: "user_deleted" });
     expect(await Promise.all(closed)).toEqual(["io server disconnect", "io server disconnect"]);
     expect((await t.gateway.ctx.repos.ledger.get(id))!.status).toBe("ended");
     // Refused: the handshake, a new socket token, a Twilio token refresh.
     await expect(new TestClient(t.url, "/user", owner.token).ready()).rejects.toThrow("unauthorized");
-    const token = await request(t.url, "POST", `/api/v2/${app.name}/socket-token`, { body: { email: owner.email }, headers: auth });
+    const token = await request(t.url, "POST", `/api/v2/${app.name}/socket-token`, {
+      body: { email: owner.email },
+      headers: auth,
+    });
     expect(token.status).toBe(404);
     const identity = `local-app-${app.id}_user-${owner.userId}`;
     const refresh = await request(t.url, "GET", `/api/v2/${app.name}/refresh?identity=${identity}`, { headers: auth });
@@ -163,9 +177,15 @@ describe("vet resume and hand-over over sockets", () => {
     const req = await u.ask("consult:request", { conversation_request: "chat", pet_id: owner.petId });
     await v.next("consult:offer");
     const auth = { authorization: basicAuth(app.name, app.secret) };
-    const res = await request(t.url, "POST", `/api/v2/${app.name}/delete-user`, { body: { email: owner.email, app_id: app.id }, headers: auth });
+    const res = await request(t.url, "POST", `/api/v2/${app.name}/delete-user`, {
+      body: { email: owner.email, app_id: app.id },
+      headers: auth,
+    });
     expect(res.status).toBe(200);
-    expect(await v.next("consult:offer_revoked")).toEqual({ consultation_id: req.data.consultation_id, reason: "cancelled" });
+    expect(await v.next("consult:offer_revoked")).toEqual({
+      consultation_id: req.data.consultation_id,
+      reason: "cancelled",
+    });
     expect((await t.gateway.ctx.repos.ledger.get(req.data.consultation_id))!.status).toBe("cancelled");
   });
 

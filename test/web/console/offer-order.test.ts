@@ -5,7 +5,15 @@ import { offerInsertIndex } from "../../../web/console/offer-order.js";
 /** Plays a sequence of arrivals through the rule and returns the list top to bottom. */
 function arrive(...offers: { id: string; emergency: boolean }[]): string[] {
   const list: { id: string; emergency: boolean }[] = [];
-  for (const o of offers) list.splice(offerInsertIndex(list.map((x) => x.emergency), o.emergency), 0, o);
+  for (const o of offers)
+    list.splice(
+      offerInsertIndex(
+        list.map((x) => x.emergency),
+        o.emergency,
+      ),
+      0,
+      o,
+    );
   return list.map((x) => x.id);
 }
 

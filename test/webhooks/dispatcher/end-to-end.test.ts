@@ -5,7 +5,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { webhookOutbox } from "../../../src/db/schema.js";
 import { createDeliverer } from "../../../src/webhooks/delivery.js";
-import { ownerActor, seedApp, seedUser, seedVet, vetActor, type OwnerActor, type VetActor } from "../../support/actors.js";
+import {
+  ownerActor,
+  seedApp,
+  seedUser,
+  seedVet,
+  vetActor,
+  type OwnerActor,
+  type VetActor,
+} from "../../support/actors.js";
 import { request, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from "../../support/gateway.js";
 import { startWebhookReceiver, type WebhookReceiver } from "../../support/webhook-receiver.js";
 
@@ -19,12 +27,23 @@ describe("partner webhooks", () => {
   const actors: Array<VetActor | OwnerActor> = [];
   beforeAll(async () => {
     // Two nodes on one database and Redis: either may deliver any event.
-    t = await startTestGateway({ redis: true, nodes: 2, env: { WEBHOOK_RETRY_BASE_MS: "50", WEBHOOK_RETRY_WINDOW_S: "2" } });
+    t = await startTestGateway({
+      redis: true,
+      nodes: 2,
+      env: { WEBHOOK_RETRY_BASE_MS: "50", WEBHOOK_RETRY_WINDOW_S: "2" },
+    });
     receiver = await startWebhookReceiver();
     app = await seedApp(t.gateway);
-    const set = await request(t.url, "PATCH", `/admin/v1/apps/${String(app.id)}`, { headers: admin, body: { webhook_url: receiver.url } });
+    const set = await request(t.url, "PATCH", `/admin/v1/apps/${String(app.id)}`, {
+      headers: admin,
+      body: { webhook_url: receiver.url },
+    });
     expect(set.status).toBe(200);
-    expect(set.body.data).toMatchObject({ id: app.id, webhook_url: receiver.url, webhook_secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/=]{32}$/) });
+    expect(set.body.data).toMatchObject({
+      id: app.id,
+      webhook_url: receiver.url,
+      webhook_secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/=]{32}$/),
+    });
     secret = set.body.data.webhook_secret as string;
   });
   afterEach(() => {
@@ -46,7 +65,11 @@ describe("partner webhooks", () => {
     const o = await ownerActor(t.urls[0], owner.token);
     actors.push(v, o);
     // Asked of this vet by email, so consultations run side by side each meet their own vet.
-    const { consultation_id: id } = await o.request({ conversation_request: "chat", pet_id: owner.petId, doctor_email: vet.email });
+    const { consultation_id: id } = await o.request({
+      conversation_request: "chat",
+      pet_id: owner.petId,
+      doctor_email: vet.email,
+    });
     await v.next("consult:offer", (p) => p.consultation_id === id);
     await v.accept(id);
     await v.end(id);
@@ -58,19 +81,53 @@ describe("partner webhooks", () => {
     const id = await consultation();
     const got = await receiver.waitFor(4);
     receiver.verifyAll(secret);
-    expect(got.map((r) => r.json.type)).toEqual(["consultation.queued", "consultation.matched", "consultation.ended", "feedback.submitted"]);
+    expect(got.map((r) => r.json.type)).toEqual([
+      "consultation.queued",
+      "consultation.matched",
+      "consultation.ended",
+      "feedback.submitted",
+    ]);
     expect(new Set(got.map((r) => r.id)).size).toBe(4);
     const [queued, matched, ended, feedback] = got.map((r) => r.json);
-    expect(queued.data.consultation).toMatchObject({ id, status: "queued", vet: null, vets: [], ended_at: null, care: "treatment" });
-    expect(matched.data.consultation).toMatchObject({ id, status: "active", vet: { email: expect.stringContaining("@") }, ended_at: null });
-    expect(matched.data.consultation.vets).toEqual([{ vet_id: matched.data.consultation.vet.id, joined_at: expect.any(String), left_at: null }]);
-    expect(ended.data.consultation).toMatchObject({ id, status: "ended", ended_by: "vet", ended_at: expect.any(String) });
+    expect(queued.data.consultation).toMatchObject({
+      id,
+      status: "queued",
+      vet: null,
+      vets: [],
+      ended_at: null,
+      care: "treatment",
+    });
+    expect(matched.data.consultation).toMatchObject({
+      id,
+      status: "active",
+      vet: { email: expect.stringContaining("@") },
+      ended_at: null,
+    });
+    expect(matched.data.consultation.vets).toEqual([
+      { vet_id: matched.data.consultation.vet.id, joined_at: expect.any(String), left_at: null },
+    ]);
+    expect(ended.data.consultation).toMatchObject({
+      id,
+      status: "ended",
+      ended_by: "vet",
+      ended_at: expect.any(String),
+    });
     expect(ended.data.consultation.vets[0].left_at).toBe(ended.data.consultation.ended_at);
-    expect(feedback.data.feedback).toEqual({ recommendation: "Keep an eye on it", reason: "Mild symptoms", outcome: "clinic_visit" });
+    expect(feedback.data.feedback).toEqual({
+      recommendation: "Keep an eye on it",
+      reason: "Mild symptoms",
+      outcome: "clinic_visit",
+    });
     // A tampered body does not verify.
     const { Webhook } = await import("standardwebhooks");
     const r = got[0];
-    expect(() => new Webhook(secret).verify(`${r.body} `, { "webhook-id": r.id, "webhook-timestamp": r.timestamp, "webhook-signature": r.signature })).toThrow();
+    expect(() =>
+      new Webhook(secret).verify(`${r.body} `, {
+        "webhook-id": r.id,
+        "webhook-timestamp": r.timestamp,
+        "webhook-signature": r.signature,
+      }),
+    ).toThrow();
   });
 
   it("a receiver that fails twice gets the event on the third attempt; the log shows the attempts", async () => {
@@ -85,7 +142,9 @@ describe("partner webhooks", () => {
     await expect
       .poll(async () => {
         const log = await request(t.url, "GET", `/admin/v1/apps/${String(app.id)}/webhooks`, { headers: admin });
-        const rows = (log.body.data.deliveries as Array<{ consultation_id: string; type: string; attempts: number; status: string }>).filter((d) => d.consultation_id === id);
+        const rows = (
+          log.body.data.deliveries as Array<{ consultation_id: string; type: string; attempts: number; status: string }>
+        ).filter((d) => d.consultation_id === id);
         return rows.find((d) => d.type === "consultation.queued");
       })
       .toMatchObject({ status: "delivered", attempts: 3 });
@@ -98,17 +157,28 @@ describe("partner webhooks", () => {
     receiver.fallback = { status: 500 };
     const id = await consultation();
     await expect
-      .poll(async () => {
-        const log = await request(t.url, "GET", `/admin/v1/apps/${String(app.id)}/webhooks`, { headers: admin });
-        return (log.body.data.deliveries as Array<{ consultation_id: string; status: string }>).filter((d) => d.consultation_id === id).map((d) => d.status);
-      }, { timeout: 15_000, interval: 250 })
+      .poll(
+        async () => {
+          const log = await request(t.url, "GET", `/admin/v1/apps/${String(app.id)}/webhooks`, { headers: admin });
+          return (log.body.data.deliveries as Array<{ consultation_id: string; status: string }>)
+            .filter((d) => d.consultation_id === id)
+            .map((d) => d.status);
+        },
+        { timeout: 15_000, interval: 250 },
+      )
       .toEqual(["failed", "failed", "failed", "failed"]);
     const log = await request(t.url, "GET", `/admin/v1/apps/${String(app.id)}/webhooks`, { headers: admin });
     expect(log.body.data.health).toMatchObject({ failures_in_a_row: expect.any(Number), pending: 0 });
     expect(log.body.data.health.failures_in_a_row).toBeGreaterThanOrEqual(4);
-    const queued = (log.body.data.deliveries as Array<{ id: number; consultation_id: string; type: string; last_error: string; last_status: number }>).find(
-      (d) => d.consultation_id === id && d.type === "consultation.queued",
-    )!;
+    const queued = (
+      log.body.data.deliveries as Array<{
+        id: number;
+        consultation_id: string;
+        type: string;
+        last_error: string;
+        last_status: number;
+      }>
+    ).find((d) => d.consultation_id === id && d.type === "consultation.queued")!;
     expect(queued).toMatchObject({ last_status: 500, last_error: expect.stringContaining("HTTP 500") });
 
     receiver.fallback = { status: 200 };
@@ -130,7 +200,12 @@ describe("partner webhooks", () => {
     expect(new Set(receiver.received.map((r) => r.id)).size).toBe(24);
     for (const id of ids) {
       const types = got.filter((r) => r.json.data.consultation.id === id).map((r) => r.json.type);
-      expect(types).toEqual(["consultation.queued", "consultation.matched", "consultation.ended", "feedback.submitted"]);
+      expect(types).toEqual([
+        "consultation.queued",
+        "consultation.matched",
+        "consultation.ended",
+        "feedback.submitted",
+      ]);
     }
   }, 30_000);
 
@@ -143,7 +218,15 @@ describe("partner webhooks", () => {
     const leasedUntil = new Date(Date.now() + 1_500);
     const [row] = await t.database.db
       .insert(webhookOutbox)
-      .values({ appId: app.id, consultationId: id, type: "consultation.ended", occurredAt: new Date(), nextAttemptAt: new Date(), attempts: 1, lockedUntil: leasedUntil })
+      .values({
+        appId: app.id,
+        consultationId: id,
+        type: "consultation.ended",
+        occurredAt: new Date(),
+        nextAttemptAt: new Date(),
+        attempts: 1,
+        lockedUntil: leasedUntil,
+      })
       .returning({ id: webhookOutbox.id });
     await new Promise((r) => setTimeout(r, 800));
     expect(receiver.received).toHaveLength(0); // nobody else sends it while the lease lasts
@@ -155,7 +238,9 @@ describe("partner webhooks", () => {
     await expect
       .poll(async () => {
         const log = await request(t.url, "GET", `/admin/v1/apps/${String(app.id)}/webhooks`, { headers: admin });
-        return (log.body.data.deliveries as Array<{ id: number; attempts: number; status: string }>).find((d) => d.id === row.id);
+        return (log.body.data.deliveries as Array<{ id: number; attempts: number; status: string }>).find(
+          (d) => d.id === row.id,
+        );
       })
       .toMatchObject({ status: "delivered", attempts: 2 });
   }, 20_000);
@@ -172,13 +257,36 @@ describe("webhook settings and safety", () => {
 
   it("refuses private, loopback and link-local targets when they are not allowed, when saved and again at delivery", async () => {
     const app = await seedApp(t.gateway);
-    for (const url of ["http://127.0.0.1:9/hooks", "http://10.1.2.3/hooks", "http://169.254.169.254/latest", "http://[::1]/hooks", "http://localhost:9/x"]) {
-      const res = await request(t.url, "PATCH", `/admin/v1/apps/${String(app.id)}`, { headers: admin, body: { webhook_url: url } });
+    for (const url of [
+      "http://127.0.0.1:9/hooks",
+      "http://10.1.2.3/hooks",
+      "http://169.254.169.254/latest",
+      "http://[::1]/hooks",
+      "http://localhost:9/x",
+    ]) {
+      const res = await request(t.url, "PATCH", `/admin/v1/apps/${String(app.id)}`, {
+        headers: admin,
+        body: { webhook_url: url },
+      });
       expect(res.status, url).toBe(422);
       expect(res.body.message[0]).toMatch(/private, loopback or link-local|does not resolve/);
     }
-    expect((await request(t.url, "PATCH", `/admin/v1/apps/${String(app.id)}`, { headers: admin, body: { webhook_url: "ftp://example.com/x" } })).status).toBe(422);
-    expect((await request(t.url, "PATCH", `/admin/v1/apps/${String(app.id)}`, { headers: admin, body: { webhook_url: "https://user:pw@example.com/x" } })).status).toBe(422);
+    expect(
+      (
+        await request(t.url, "PATCH", `/admin/v1/apps/${String(app.id)}`, {
+          headers: admin,
+          body: { webhook_url: "ftp://example.com/x" },
+        })
+      ).status,
+    ).toBe(422);
+    expect(
+      (
+        await request(t.url, "PATCH", `/admin/v1/apps/${String(app.id)}`, {
+          headers: admin,
+          body: { webhook_url: "https://user:pw@example.com/x" },
+        })
+      ).status,
+    ).toBe(422);
     // A URL saved before (or a name that resolves privately later) is refused at connect time.
     const deliverer = createDeliverer({ allowPrivate: false, httpsOnly: false });
     const receiver = await startWebhookReceiver();
@@ -197,11 +305,22 @@ describe("webhook settings and safety", () => {
     const receiver = await startWebhookReceiver();
     const deliverer = createDeliverer({ allowPrivate: true, httpsOnly: false, timeoutMs: 300 });
     try {
-      receiver.script = [{ status: 302, location: "http://127.0.0.1:1/elsewhere" }, { status: 200, delayMs: 1_000 }];
+      receiver.script = [
+        { status: 302, location: "http://127.0.0.1:1/elsewhere" },
+        { status: 200, delayMs: 1_000 },
+      ];
       const redirected = await deliverer.deliver(receiver.url, "{}", {});
-      expect(redirected).toMatchObject({ ok: false, status: 302, error: expect.stringContaining("redirect not followed") });
+      expect(redirected).toMatchObject({
+        ok: false,
+        status: 302,
+        error: expect.stringContaining("redirect not followed"),
+      });
       const slow = await deliverer.deliver(receiver.url, "{}", {});
-      expect(slow).toMatchObject({ ok: false, status: null, error: expect.stringContaining("no answer within 300 ms") });
+      expect(slow).toMatchObject({
+        ok: false,
+        status: null,
+        error: expect.stringContaining("no answer within 300 ms"),
+      });
       expect(receiver.received).toHaveLength(2);
     } finally {
       deliverer.close();
@@ -211,10 +330,15 @@ describe("webhook settings and safety", () => {
 
   it("only https in production", async () => {
     const { webhookUrlProblem } = await import("../../../src/webhooks/url-policy.js");
-    expect(await webhookUrlProblem("http://partner.example.com/x", { httpsOnly: true, allowPrivate: true })).toBe("The webhook url must use https.");
+    expect(await webhookUrlProblem("http://partner.example.com/x", { httpsOnly: true, allowPrivate: true })).toBe(
+      "The webhook url must use https.",
+    );
     expect(await webhookUrlProblem("https://127.0.0.1/x", { httpsOnly: true, allowPrivate: true })).toBeNull();
     const deliverer = createDeliverer({ allowPrivate: true, httpsOnly: true });
-    expect(await deliverer.deliver("http://127.0.0.1:9/x", "{}", {})).toMatchObject({ ok: false, error: "url must use https" });
+    expect(await deliverer.deliver("http://127.0.0.1:9/x", "{}", {})).toMatchObject({
+      ok: false,
+      error: "url must use https",
+    });
     deliverer.close();
   });
 
@@ -233,7 +357,9 @@ describe("webhook settings and safety", () => {
     expect(secret).toMatch(/^whsec_/);
     const stored = await t.gateway.ctx.repos.apps.webhookTarget(res.body.data.id as number);
     expect(stored?.webhookSecretEnc).not.toContain(secret.slice(6));
-    const rotated = await request(t.url, "POST", `/admin/v1/apps/${String(res.body.data.id)}/webhook-secret`, { headers: admin });
+    const rotated = await request(t.url, "POST", `/admin/v1/apps/${String(res.body.data.id)}/webhook-secret`, {
+      headers: admin,
+    });
     expect(rotated.body.data.webhook_secret).not.toBe(secret);
   });
 });

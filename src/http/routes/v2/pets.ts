@@ -103,7 +103,15 @@ export function createPetRouter(ctx: GatewayContext): Router {
     res.json(
       ok(
         paged
-          ? { list, pagination: { total, page: q.page, perPage: q.perPage, last_page: Math.max(1, Math.ceil(total / q.perPage)) } }
+          ? {
+              list,
+              pagination: {
+                total,
+                page: q.page,
+                perPage: q.perPage,
+                last_page: Math.max(1, Math.ceil(total / q.perPage)),
+              },
+            }
           : { list },
         "pet list",
       ),

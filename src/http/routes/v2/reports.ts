@@ -37,7 +37,12 @@ export function createReportRouter(ctx: GatewayContext): Router {
       res.setHeader("x-pagination-per-page", String(q.perPage));
       res.setHeader("x-pagination-last-page", String(Math.max(1, Math.ceil(total / q.perPage))));
     }
-    res.json(ok(rows.map((u) => toReportRowJson(u, at)), "Successfully Get User Details."));
+    res.json(
+      ok(
+        rows.map((u) => toReportRowJson(u, at)),
+        "Successfully Get User Details.",
+      ),
+    );
   });
 
   return router;

@@ -93,7 +93,13 @@ const isoDate = z.preprocess(
       const m = DATE_RE.exec(v.trim());
       const d = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
       // Date.UTC rolls 2024-02-30 over and maps years 0–99 to 19xx: compare every part back.
-      if (!m || !d || d.getUTCFullYear() !== Number(m[1]) || d.getUTCMonth() !== Number(m[2]) - 1 || d.getUTCDate() !== Number(m[3])) {
+      if (
+        !m ||
+        !d ||
+        d.getUTCFullYear() !== Number(m[1]) ||
+        d.getUTCMonth() !== Number(m[2]) - 1 ||
+        d.getUTCDate() !== Number(m[3])
+      ) {
         ctx.addIssue({ code: "custom", message: "The :attribute does not match the format Y-m-d.", input: v });
         return z.NEVER;
       }
@@ -141,7 +147,10 @@ const weight = z.preprocess(
     const m = /^(\d{1,5}(?:\.\d{1,3})?)\s*(lbs?)?$/i.exec(v.trim());
     return m ? `${String(Number(m[1]))} lbs` : v;
   },
-  z.string({ error: WEIGHT_MESSAGE }).regex(/^\d+(\.\d+)? lbs$/, { error: WEIGHT_MESSAGE }).optional(),
+  z
+    .string({ error: WEIGHT_MESSAGE })
+    .regex(/^\d+(\.\d+)? lbs$/, { error: WEIGHT_MESSAGE })
+    .optional(),
 );
 
 /** The optional pet fields shared by add and update. */
@@ -174,7 +183,8 @@ export function petFields(p: PetInput): PetFields {
   };
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 
 export const registerUserSchema = z
   .object({
@@ -192,8 +202,15 @@ export const registerUserSchema = z
   .superRefine(
     (v, ctx) => {
       const raw = v as { role?: unknown; emergency_fund?: unknown };
-      if (raw.role === "protect_users" && (raw.emergency_fund === undefined || raw.emergency_fund === null || raw.emergency_fund === "")) {
-        ctx.addIssue({ code: "custom", path: ["emergency_fund"], message: "The emergency fund field is required when role is protect_users." });
+      if (
+        raw.role === "protect_users" &&
+        (raw.emergency_fund === undefined || raw.emergency_fund === null || raw.emergency_fund === "")
+      ) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["emergency_fund"],
+          message: "The emergency fund field is required when role is protect_users.",
+        });
       }
     },
     { when: () => true },
@@ -241,7 +258,11 @@ export const reportSchema = z
   })
   .superRefine((v, ctx) => {
     if (v.date_from && v.date_to && v.date_to < v.date_from) {
-      ctx.addIssue({ code: "custom", path: ["date_to"], message: "The date to must be a date after or equal to date from." });
+      ctx.addIssue({
+        code: "custom",
+        path: ["date_to"],
+        message: "The date to must be a date after or equal to date from.",
+      });
     }
   });
 

@@ -100,7 +100,13 @@ export function createUserRouter(ctx: GatewayContext, sessions?: UserSessions): 
     const updated = await ctx.repos.users.updateProfile(
       app.id,
       user.id,
-      { firstName: input.first_name, lastName: input.last_name, phoneNo: input.phone_no, devType: input.dev_type, region: input.region },
+      {
+        firstName: input.first_name,
+        lastName: input.last_name,
+        phoneNo: input.phone_no,
+        devType: input.dev_type,
+        region: input.region,
+      },
       at,
     );
     if (!updated) throw notFound("User not found");

@@ -21,17 +21,36 @@ describe("authentication", () => {
     const path = `${a.base}/socket-token`;
     const body = { email: email() };
     expectError(await request(gw.url, "POST", path, { body }), 401, "Unauthenticated.");
-    expectError(await request(gw.url, "POST", path, { body, headers: { authorization: basicAuth(a.app.name, "wrong-secret") } }), 401, "Unauthenticated.");
-    expectError(await request(gw.url, "POST", path, { body, headers: { authorization: "Bearer abc" } }), 401, "Unauthenticated.");
+    expectError(
+      await request(gw.url, "POST", path, { body, headers: { authorization: basicAuth(a.app.name, "wrong-secret") } }),
+      401,
+      "Unauthenticated.",
+    );
+    expectError(
+      await request(gw.url, "POST", path, { body, headers: { authorization: "Bearer abc" } }),
+      401,
+      "Unauthenticated.",
+    );
     // B's own, valid credentials on A's path.
-    expectError(await request(gw.url, "POST", path, { body, headers: { authorization: b.auth } }), 401, "Unauthenticated.");
+    expectError(
+      await request(gw.url, "POST", path, { body, headers: { authorization: b.auth } }),
+      401,
+      "Unauthenticated.",
+    );
     // A's secret with B's name on A's path.
-    expectError(await request(gw.url, "POST", path, { body, headers: { authorization: basicAuth(b.app.name, a.secret) } }), 401, "Unauthenticated.");
+    expectError(
+      await request(gw.url, "POST", path, { body, headers: { authorization: basicAuth(b.app.name, a.secret) } }),
+      401,
+      "Unauthenticated.",
+    );
   });
 
   it("accepts the app's id instead of its name", async () => {
     const { user } = await registerUser(a);
-    const res = await request(gw.url, "POST", `${a.base}/socket-token`, { body: { email: user.email }, headers: { authorization: basicAuth(a.app.id, a.secret) } });
+    const res = await request(gw.url, "POST", `${a.base}/socket-token`, {
+      body: { email: user.email },
+      headers: { authorization: basicAuth(a.app.id, a.secret) },
+    });
     expect(res.status).toBe(200);
     expect(res.body.data.token).toEqual(expect.any(String));
   });
@@ -39,7 +58,11 @@ describe("authentication", () => {
   it("404 App Not Found for an unknown {name}, also without credentials", async () => {
     expectError(await request(gw.url, "POST", "/api/v2/no-such-app/register-user", { body: {} }), 404, "App Not Found");
     expectError(await request(gw.url, "GET", "/api/v2/no-such-app/media-url"), 404, "App Not Found");
-    expectError(await request(gw.url, "GET", "/api/v2/no-such-app/pet/list", { headers: { authorization: a.auth } }), 404, "App Not Found");
+    expectError(
+      await request(gw.url, "GET", "/api/v2/no-such-app/pet/list", { headers: { authorization: a.auth } }),
+      404,
+      "App Not Found",
+    );
   });
 
   it("unknown routes of a known app are a 404 envelope", async () => {
@@ -49,20 +72,36 @@ describe("authentication", () => {
 
 describe("bodies", () => {
   it("400 for malformed JSON", async () => {
-    const res = await request(gw.url, "POST", `${a.base}/register-user`, { raw: '{"email": "x@y.z",', headers: { authorization: a.auth, "content-type": "application/json" } });
+    const res = await request(gw.url, "POST", `${a.base}/register-user`, {
+      raw: '{"email": "x@y.z",',
+      headers: { authorization: a.auth, "content-type": "application/json" },
+    });
     expectError(res, 400);
   });
 
   it("413 for a JSON body over 1 MiB", async () => {
     const raw = JSON.stringify({ email: "x@example.com", name: "x".repeat(1024 * 1024 + 10) });
-    const res = await request(gw.url, "POST", `${a.base}/pet/add`, { raw, headers: { authorization: a.auth, "content-type": "application/json" } });
+    const res = await request(gw.url, "POST", `${a.base}/pet/add`, {
+      raw,
+      headers: { authorization: a.auth, "content-type": "application/json" },
+    });
     expectError(res, 413);
   });
 
   it("urlencoded forms work like JSON", async () => {
     const mail = email();
-    const raw = new URLSearchParams({ first_name: "Form", email: mail, role: "protect_users", emergency_fund: "10", "pet[name]": "Formy", "pet[weight]": "3" }).toString();
-    const res = await request(gw.url, "POST", `${a.base}/register-user`, { raw, headers: { authorization: a.auth, "content-type": "application/x-www-form-urlencoded" } });
+    const raw = new URLSearchParams({
+      first_name: "Form",
+      email: mail,
+      role: "protect_users",
+      emergency_fund: "10",
+      "pet[name]": "Formy",
+      "pet[weight]": "3",
+    }).toString();
+    const res = await request(gw.url, "POST", `${a.base}/register-user`, {
+      raw,
+      headers: { authorization: a.auth, "content-type": "application/x-www-form-urlencoded" },
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.data.user).toMatchObject({ email: mail, emergency_fund: 10 });
     expect(res.body.data.user.pets).toMatchObject({ name: "Formy", weight: "3 lbs" });
@@ -78,7 +117,12 @@ describe("media-url", () => {
   it("needs no credentials and points at the gateway's /media by default", async () => {
     const res = await request(gw.url, "GET", `${a.base}/media-url`);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ success: true, status_code: 200, message: ["Media url"], data: { media_url: `${gw.url}/media` } });
+    expect(res.body).toEqual({
+      success: true,
+      status_code: 200,
+      message: ["Media url"],
+      data: { media_url: `${gw.url}/media` },
+    });
   });
 
   it("is the app's media_url when set", async () => {

@@ -3,7 +3,17 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestGateway, type TestGateway } from "../../../support/gateway.js";
-import { createAppClient, email, expectError, JPEG, PNG, postMultipart, registerUser, WEBP, type AppClient } from "../../../support/v2.js";
+import {
+  createAppClient,
+  email,
+  expectError,
+  JPEG,
+  PNG,
+  postMultipart,
+  registerUser,
+  WEBP,
+  type AppClient,
+} from "../../../support/v2.js";
 
 describe.each(["postgres", "pglite"] as const)("pets on %s", (db) => {
   let gw: TestGateway;
@@ -42,11 +52,40 @@ describe.each(["postgres", "pglite"] as const)("pets on %s", (db) => {
       expect(res.body.data.email).toBe(user.email);
       const pet = res.body.data.pet;
       expect(Object.keys(pet)).toEqual([
-        "id", "user_id", "app_id", "pet_id", "name", "species", "age", "breed", "color", "weight", "sex", "sex_type",
-        "profile", "created_at", "updated_at", "deleted_at", "veterians", "medicals", "insurnaces", "pet_veterians",
-        "pet_medicals", "pet_insurnaces",
+        "id",
+        "user_id",
+        "app_id",
+        "pet_id",
+        "name",
+        "species",
+        "age",
+        "breed",
+        "color",
+        "weight",
+        "sex",
+        "sex_type",
+        "profile",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "veterians",
+        "medicals",
+        "insurnaces",
+        "pet_veterians",
+        "pet_medicals",
+        "pet_insurnaces",
       ]);
-      expect(pet).toMatchObject({ user_id: user.id, app_id: a.app.id, name: "milo", age: "2 years", weight: "111 lbs", profile: null, veterians: null, insurnaces: null, pet_veterians: [] });
+      expect(pet).toMatchObject({
+        user_id: user.id,
+        app_id: a.app.id,
+        name: "milo",
+        age: "2 years",
+        weight: "111 lbs",
+        profile: null,
+        veterians: null,
+        insurnaces: null,
+        pet_veterians: [],
+      });
       expect(pet.created_at).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
     });
 
@@ -64,14 +103,28 @@ describe.each(["postgres", "pglite"] as const)("pets on %s", (db) => {
         expect(res.body.data?.pet.age, String(age)).toBe(stored);
       }
       for (const age of ["reiciendis", "2", "2 years 12 months", "1/1/1970, 5:00:00 AM", "2years 3months x", 2]) {
-        expectError(await a.call("POST", "/pet/add", { email: user.email, name: "p", age }), 422, "The age must read N year(s), N year(s) M month(s) or M month(s).");
+        expectError(
+          await a.call("POST", "/pet/add", { email: user.email, name: "p", age }),
+          422,
+          "The age must read N year(s), N year(s) M month(s) or M month(s).",
+        );
       }
-      for (const [weight, stored] of [[11, "11 lbs"], [10.5, "10.5 lbs"], ["10 lbs", "10 lbs"], ["10lb", "10 lbs"], ["7", "7 lbs"]] as const) {
+      for (const [weight, stored] of [
+        [11, "11 lbs"],
+        [10.5, "10.5 lbs"],
+        ["10 lbs", "10 lbs"],
+        ["10lb", "10 lbs"],
+        ["7", "7 lbs"],
+      ] as const) {
         const res = await a.call("POST", "/pet/add", { email: user.email, name: "p", weight });
         expect(res.body.data?.pet.weight, String(weight)).toBe(stored);
       }
       for (const weight of ["heavy", "10 kg", -3, true]) {
-        expectError(await a.call("POST", "/pet/add", { email: user.email, name: "p", weight }), 422, "The weight must read N lbs, e.g. 10 lbs.");
+        expectError(
+          await a.call("POST", "/pet/add", { email: user.email, name: "p", weight }),
+          422,
+          "The weight must read N lbs, e.g. 10 lbs.",
+        );
       }
     });
 
@@ -79,7 +132,13 @@ describe.each(["postgres", "pglite"] as const)("pets on %s", (db) => {
       const { user } = await registerUser(a);
       const nested = await a.call("POST", "/pet/add", { email: user.email, pet: { name: "nested", color: "Black" } });
       expect(nested.body.data.pet).toMatchObject({ name: "nested", color: "Black" });
-      const form = await postMultipart(gw, a, "/pet/add", { email: user.email, "pet[name]": "formpet", "pet[weight]": "9" }, { data: JPEG, name: "x.jpg", type: "image/jpeg" });
+      const form = await postMultipart(
+        gw,
+        a,
+        "/pet/add",
+        { email: user.email, "pet[name]": "formpet", "pet[weight]": "9" },
+        { data: JPEG, name: "x.jpg", type: "image/jpeg" },
+      );
       expect(form.status, JSON.stringify(form.body)).toBe(200);
       expect(form.body.data.pet).toMatchObject({ name: "formpet", weight: "9 lbs" });
       expect(form.body.data.pet.profile).toMatch(new RegExp(`^${gw.url}/media/[0-9a-f]{32}\\.jpg$`));
@@ -87,7 +146,11 @@ describe.each(["postgres", "pglite"] as const)("pets on %s", (db) => {
 
     it("422 per field and 404 for an unknown user", async () => {
       const res = await a.call("POST", "/pet/add", { sex: 3 });
-      expect(res.body.message).toEqual(["The email field is required.", "The name field is required.", "The sex must be a string."]);
+      expect(res.body.message).toEqual([
+        "The email field is required.",
+        "The name field is required.",
+        "The sex must be a string.",
+      ]);
       expectError(await a.call("POST", "/pet/add", { email: email("ghost"), name: "x" }), 404, "User not found");
     });
   });
@@ -95,18 +158,39 @@ describe.each(["postgres", "pglite"] as const)("pets on %s", (db) => {
   describe("POST pet/update", () => {
     it("updates the given fields by JSON", async () => {
       const { user } = await registerUser(a, { pet: { name: "old", color: "Black", age: "1 year" } });
-      const res = await a.call("POST", "/pet/update", { email: user.email, pet_id: user.pets.id, pet: { name: "milo", weight: 11, species: "cat" } });
+      const res = await a.call("POST", "/pet/update", {
+        email: user.email,
+        pet_id: user.pets.id,
+        pet: { name: "milo", weight: 11, species: "cat" },
+      });
       expect(res.status).toBe(200);
       expect(res.body.message).toEqual(["Pet Updated"]);
-      expect(res.body.data.pet).toMatchObject({ id: user.pets.id, name: "milo", weight: "11 lbs", species: "cat", color: "Black", age: "1 year" });
+      expect(res.body.data.pet).toMatchObject({
+        id: user.pets.id,
+        name: "milo",
+        weight: "11 lbs",
+        species: "cat",
+        color: "Black",
+        age: "1 year",
+      });
       expect(Object.keys(res.body.data)).toEqual(["pet"]);
     });
 
     it("stores an uploaded image (PNG, JPEG, WebP by content) and serves it under media-url", async () => {
       const { user } = await registerUser(a, { pet: { name: "pic" } });
-      for (const [data, ext] of [[PNG, "png"], [JPEG, "jpg"], [WEBP, "webp"]] as const) {
+      for (const [data, ext] of [
+        [PNG, "png"],
+        [JPEG, "jpg"],
+        [WEBP, "webp"],
+      ] as const) {
         // The declared name and type do not matter, the bytes do.
-        const res = await postMultipart(gw, a, "/pet/update", { email: user.email, pet_id: String(user.pets.id), "pet[color]": "Grey" }, { data, name: "upload.bin", type: "application/octet-stream" });
+        const res = await postMultipart(
+          gw,
+          a,
+          "/pet/update",
+          { email: user.email, pet_id: String(user.pets.id), "pet[color]": "Grey" },
+          { data, name: "upload.bin", type: "application/octet-stream" },
+        );
         expect(res.status, JSON.stringify(res.body)).toBe(200);
         expect(res.body.data.pet.color).toBe("Grey");
         const profile: string = res.body.data.pet.profile;
@@ -122,16 +206,34 @@ describe.each(["postgres", "pglite"] as const)("pets on %s", (db) => {
 
     it("a multipart form without a file updates the fields only", async () => {
       const { user } = await registerUser(a, { pet: { name: "plain" } });
-      const res = await postMultipart(gw, a, "/pet/update", { email: user.email, pet_id: String(user.pets.id), "pet[name]": "renamed", "pet[age]": "4 months" });
+      const res = await postMultipart(gw, a, "/pet/update", {
+        email: user.email,
+        pet_id: String(user.pets.id),
+        "pet[name]": "renamed",
+        "pet[age]": "4 months",
+      });
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       expect(res.body.data.pet).toMatchObject({ name: "renamed", age: "4 months", profile: null });
-      const bad = await postMultipart(gw, a, "/pet/update", { email: user.email, pet_id: "abc", "pet[weight]": "lots" });
-      expect(bad.body.message).toEqual(["The pet id must be an integer.", "The pet.weight must read N lbs, e.g. 10 lbs."]);
+      const bad = await postMultipart(gw, a, "/pet/update", {
+        email: user.email,
+        pet_id: "abc",
+        "pet[weight]": "lots",
+      });
+      expect(bad.body.message).toEqual([
+        "The pet id must be an integer.",
+        "The pet.weight must read N lbs, e.g. 10 lbs.",
+      ]);
     });
 
     it("uses the app's media_url for profile links", async () => {
       const { user } = await registerUser(cdn, { pet: { name: "cdnpet" } });
-      const res = await postMultipart(gw, cdn, "/pet/update", { email: user.email, pet_id: String(user.pets.id) }, { data: PNG, name: "a.png", type: "image/png" });
+      const res = await postMultipart(
+        gw,
+        cdn,
+        "/pet/update",
+        { email: user.email, pet_id: String(user.pets.id) },
+        { data: PNG, name: "a.png", type: "image/png" },
+      );
       expect(res.body.data.pet.profile).toMatch(/^https:\/\/cdn\.example\.com\/pets\/[0-9a-f]{32}\.png$/);
     });
 
@@ -139,33 +241,117 @@ describe.each(["postgres", "pglite"] as const)("pets on %s", (db) => {
       const { user } = await registerUser(a, { pet: { name: "big" } });
       const before = mediaFiles().length;
       const big = Buffer.concat([PNG, Buffer.alloc(5 * 1024 * 1024 + 1 - PNG.length)]);
-      expectError(await postMultipart(gw, a, "/pet/update", { email: user.email, pet_id: String(user.pets.id) }, { data: big, name: "big.png", type: "image/png" }), 413);
+      expectError(
+        await postMultipart(
+          gw,
+          a,
+          "/pet/update",
+          { email: user.email, pet_id: String(user.pets.id) },
+          { data: big, name: "big.png", type: "image/png" },
+        ),
+        413,
+      );
       const exactly5 = Buffer.concat([PNG, Buffer.alloc(5 * 1024 * 1024 - PNG.length)]);
-      expect((await postMultipart(gw, a, "/pet/update", { email: user.email, pet_id: String(user.pets.id) }, { data: exactly5, name: "ok.png", type: "image/png" })).status).toBe(200);
+      expect(
+        (
+          await postMultipart(
+            gw,
+            a,
+            "/pet/update",
+            { email: user.email, pet_id: String(user.pets.id) },
+            { data: exactly5, name: "ok.png", type: "image/png" },
+          )
+        ).status,
+      ).toBe(200);
       const afterOk = mediaFiles().length;
       expect(afterOk).toBe(before + 1);
       const text = Buffer.from("#!/bin/sh\necho this is not an image\n");
-      expectError(await postMultipart(gw, a, "/pet/update", { email: user.email, pet_id: String(user.pets.id) }, { data: text, name: "evil.png", type: "image/png" }), 422, "The profile must be an image of type: png, jpeg, webp.");
+      expectError(
+        await postMultipart(
+          gw,
+          a,
+          "/pet/update",
+          { email: user.email, pet_id: String(user.pets.id) },
+          { data: text, name: "evil.png", type: "image/png" },
+        ),
+        422,
+        "The profile must be an image of type: png, jpeg, webp.",
+      );
       const gif = Buffer.from("GIF89a\x01\x00\x01\x00\x00\x00\x00;", "latin1");
-      expectError(await postMultipart(gw, a, "/pet/update", { email: user.email, pet_id: String(user.pets.id) }, { data: gif, name: "a.gif", type: "image/gif" }), 422);
-      expectError(await postMultipart(gw, a, "/pet/update", { email: user.email, pet_id: String(user.pets.id) }, { data: Buffer.alloc(0), name: "empty.png", type: "image/png" }), 422);
+      expectError(
+        await postMultipart(
+          gw,
+          a,
+          "/pet/update",
+          { email: user.email, pet_id: String(user.pets.id) },
+          { data: gif, name: "a.gif", type: "image/gif" },
+        ),
+        422,
+      );
+      expectError(
+        await postMultipart(
+          gw,
+          a,
+          "/pet/update",
+          { email: user.email, pet_id: String(user.pets.id) },
+          { data: Buffer.alloc(0), name: "empty.png", type: "image/png" },
+        ),
+        422,
+      );
       // A file under another field name is refused by multer.
-      expectError(await postMultipart(gw, a, "/pet/update", { email: user.email, pet_id: String(user.pets.id) }, { data: PNG, name: "a.png", type: "image/png", field: "avatar" }), 422);
+      expectError(
+        await postMultipart(
+          gw,
+          a,
+          "/pet/update",
+          { email: user.email, pet_id: String(user.pets.id) },
+          { data: PNG, name: "a.png", type: "image/png", field: "avatar" },
+        ),
+        422,
+      );
       expect(mediaFiles().length).toBe(afterOk);
     });
 
     it("404 for unknown pets, removed pets, other users' and other apps' pets; 422 per field", async () => {
       const { user } = await registerUser(a, { pet: { name: "mine" } });
       const other = await registerUser(a, { pet: { name: "theirs" } });
-      expectError(await a.call("POST", "/pet/update", { email: user.email, pet_id: other.user.pets.id, pet: { name: "x" } }), 404, "Pet not found");
-      expectError(await a.call("POST", "/pet/update", { email: user.email, pet_id: 2147483647, pet: { name: "x" } }), 404, "Pet not found");
-      expectError(await b.call("POST", "/pet/update", { email: user.email, pet_id: user.pets.id, pet: { name: "x" } }), 404, "User not found");
+      expectError(
+        await a.call("POST", "/pet/update", { email: user.email, pet_id: other.user.pets.id, pet: { name: "x" } }),
+        404,
+        "Pet not found",
+      );
+      expectError(
+        await a.call("POST", "/pet/update", { email: user.email, pet_id: 2147483647, pet: { name: "x" } }),
+        404,
+        "Pet not found",
+      );
+      expectError(
+        await b.call("POST", "/pet/update", { email: user.email, pet_id: user.pets.id, pet: { name: "x" } }),
+        404,
+        "User not found",
+      );
       await a.call("POST", "/pet/remove", { email: user.email, pet_id: user.pets.id });
-      expectError(await a.call("POST", "/pet/update", { email: user.email, pet_id: user.pets.id, pet: { name: "x" } }), 404, "Pet not found");
-      const bad = await a.call("POST", "/pet/update", { email: user.email, pet_id: "x", pet: { name: "", age: "ancient" } });
-      expect(bad.body.message).toEqual(["The pet id must be an integer.", "The pet.name field is required.", "The pet.age must read N year(s), N year(s) M month(s) or M month(s)."]);
-      expect((await a.call("POST", "/pet/update", { email: user.email, pet_id: 99999999999 })).body.message).toEqual(["The pet id must not be greater than 2147483647."]);
-      expect((await a.call("POST", "/pet/update", { email: user.email, pet_id: 1, pet: "milo" })).body.message).toEqual(["The pet must be an object."]);
+      expectError(
+        await a.call("POST", "/pet/update", { email: user.email, pet_id: user.pets.id, pet: { name: "x" } }),
+        404,
+        "Pet not found",
+      );
+      const bad = await a.call("POST", "/pet/update", {
+        email: user.email,
+        pet_id: "x",
+        pet: { name: "", age: "ancient" },
+      });
+      expect(bad.body.message).toEqual([
+        "The pet id must be an integer.",
+        "The pet.name field is required.",
+        "The pet.age must read N year(s), N year(s) M month(s) or M month(s).",
+      ]);
+      expect((await a.call("POST", "/pet/update", { email: user.email, pet_id: 99999999999 })).body.message).toEqual([
+        "The pet id must not be greater than 2147483647.",
+      ]);
+      expect((await a.call("POST", "/pet/update", { email: user.email, pet_id: 1, pet: "milo" })).body.message).toEqual(
+        ["The pet must be an object."],
+      );
     });
   });
 
@@ -173,17 +359,34 @@ describe.each(["postgres", "pglite"] as const)("pets on %s", (db) => {
     it("soft-deletes: data true, then gone from the list and 404", async () => {
       const { user } = await registerUser(a, { pet: { name: "bye" } });
       const res = await a.call("POST", "/pet/remove", { email: user.email, pet_id: user.pets.id });
-      expect(res.body).toEqual({ success: true, status_code: 200, message: ["Pet data deleted successfully"], data: true });
+      expect(res.body).toEqual({
+        success: true,
+        status_code: 200,
+        message: ["Pet data deleted successfully"],
+        data: true,
+      });
       expect((await a.call("GET", `/pet/list?email=${encodeURIComponent(user.email)}`)).body.data.list).toEqual([]);
       expect(await gw.gateway.ctx.repos.pets.findForUser(a.app.id, user.id, user.pets.id)).toBeNull();
-      expectError(await a.call("POST", "/pet/remove", { email: user.email, pet_id: user.pets.id }), 404, "Pet not found");
+      expectError(
+        await a.call("POST", "/pet/remove", { email: user.email, pet_id: user.pets.id }),
+        404,
+        "Pet not found",
+      );
     });
 
     it("another app cannot remove it", async () => {
       const { user } = await registerUser(a, { pet: { name: "stay" } });
-      expectError(await b.call("POST", "/pet/remove", { email: user.email, pet_id: user.pets.id }), 404, "User not found");
+      expectError(
+        await b.call("POST", "/pet/remove", { email: user.email, pet_id: user.pets.id }),
+        404,
+        "User not found",
+      );
       const otherApp = await registerUser(b, { email: user.email });
-      expectError(await b.call("POST", "/pet/remove", { email: otherApp.user.email, pet_id: user.pets.id }), 404, "Pet not found");
+      expectError(
+        await b.call("POST", "/pet/remove", { email: otherApp.user.email, pet_id: user.pets.id }),
+        404,
+        "Pet not found",
+      );
       expect(await gw.gateway.ctx.repos.pets.findForUser(a.app.id, user.id, user.pets.id)).not.toBeNull();
     });
   });
@@ -214,11 +417,21 @@ describe.each(["postgres", "pglite"] as const)("pets on %s", (db) => {
 
     it("searches case-insensitively as a substring of the chosen field (default name)", async () => {
       expect(names(await a.call("GET", `/pet/list?email=${owner}&search_value=MIL`))).toEqual(["Milo", "Camilla"]);
-      expect(names(await a.call("GET", `/pet/list?email=${owner}&search_value=cat&search_by=species`))).toEqual(["Milo", "Bella"]);
-      expect(names(await a.call("GET", `/pet/list?email=${owner}&search_value=oo&search_by=breed`))).toEqual(["Camilla"]);
-      expect(names(await a.call("GET", `/pet/list?email=${owner}&search_value=BLACK&search_by=color`))).toEqual(["Rex", "Bella"]);
+      expect(names(await a.call("GET", `/pet/list?email=${owner}&search_value=cat&search_by=species`))).toEqual([
+        "Milo",
+        "Bella",
+      ]);
+      expect(names(await a.call("GET", `/pet/list?email=${owner}&search_value=oo&search_by=breed`))).toEqual([
+        "Camilla",
+      ]);
+      expect(names(await a.call("GET", `/pet/list?email=${owner}&search_value=BLACK&search_by=color`))).toEqual([
+        "Rex",
+        "Bella",
+      ]);
       // `%` and `_` are literal characters, not wildcards.
-      expect(names(await a.call("GET", `/pet/list?email=${owner}&search_value=${encodeURIComponent("%_")}`))).toEqual(["100%_pure"]);
+      expect(names(await a.call("GET", `/pet/list?email=${owner}&search_value=${encodeURIComponent("%_")}`))).toEqual([
+        "100%_pure",
+      ]);
       expect(names(await a.call("GET", `/pet/list?email=${owner}&search_value=_`))).toEqual(["100%_pure"]);
       expect(names(await a.call("GET", `/pet/list?email=${owner}&search_value=&search_by=`))).toHaveLength(5);
     });
@@ -235,14 +448,20 @@ describe.each(["postgres", "pglite"] as const)("pets on %s", (db) => {
       const searched = await a.call("GET", `/pet/list?email=${owner}&pagination=1&search_by=species&search_value=dog`);
       expect(searched.body.data.pagination).toEqual({ total: 2, page: 1, perPage: 10, last_page: 1 });
       // pagination=0 → the whole list, no pagination key.
-      expect(Object.keys((await a.call("GET", `/pet/list?email=${owner}&pagination=0&perPage=2`)).body.data)).toEqual(["list"]);
+      expect(Object.keys((await a.call("GET", `/pet/list?email=${owner}&pagination=0&perPage=2`)).body.data)).toEqual([
+        "list",
+      ]);
     });
 
     it("422 per query field; another app sees no such user", async () => {
       const res = await a.call("GET", "/pet/list?search_value=aut&search_by=in&page=5&pagination=1&perPage=8");
       expect(res.body.message).toEqual(["The email field is required.", "The selected search by is invalid."]);
       const res2 = await a.call("GET", `/pet/list?email=${owner}&pagination=yes&page=0&perPage=1000`);
-      expect(res2.body.message).toEqual(["The pagination field must be true or false.", "The page must be at least 1.", "The per page must not be greater than 100."]);
+      expect(res2.body.message).toEqual([
+        "The pagination field must be true or false.",
+        "The page must be at least 1.",
+        "The per page must not be greater than 100.",
+      ]);
       const res3 = await a.call("GET", `/pet/list?email=${owner}&email=${owner}`);
       expectError(res3, 422);
       expectError(await b.call("GET", `/pet/list?email=${owner}`), 404, "User not found");

@@ -15,7 +15,14 @@ beforeAll(async () => {
   a = await createAppClient(gw);
   b = await createAppClient(gw);
   // 2024-03-01 23:59:59, 2024-03-02 00:00:00, 2024-03-05 12:00:00 (UTC)
-  await registerUser(a, { first_name: "Viktoriia", last_name: "Obukhova", email: "vo+32@petcube.com", role: "protect_users", emergency_fund: 3000, phone_no: "555" });
+  await registerUser(a, {
+    first_name: "Viktoriia",
+    last_name: "Obukhova",
+    email: "vo+32@petcube.com",
+    role: "protect_users",
+    emergency_fund: 3000,
+    phone_no: "555",
+  });
   clock.advance(1000);
   await registerUser(a, { first_name: "Liubomyr", last_name: "Sydor", email: "liubamirrr@gmail.com" });
   clock.set(Date.UTC(2024, 2, 5, 12));
@@ -53,7 +60,12 @@ describe("POST report/webappuser/profile", () => {
       package_type: "monthly",
       subscription_status: "subscribed",
     });
-    expect(res.body.data[1]).toMatchObject({ protect_type: "users", subscription_status: "cancelled", emergency_fund: 0, phone_no: null });
+    expect(res.body.data[1]).toMatchObject({
+      protect_type: "users",
+      subscription_status: "cancelled",
+      emergency_fund: 0,
+      phone_no: null,
+    });
   });
 
   it("filters by inclusive UTC registration dates", async () => {
@@ -69,10 +81,17 @@ describe("POST report/webappuser/profile", () => {
     expect(emails(await report({ search_value: "gmail" }))).toEqual(["liubamirrr@gmail.com"]);
     expect(emails(await report({ search_value: "vo+" }))).toEqual(["vo+104@petcube.com", "vo+32@petcube.com"]);
     expect(emails(await report({ status: "cancelled" }))).toEqual(["liubamirrr@gmail.com"]);
-    expect(emails(await report({ selectedProtect: "protect_users" }))).toEqual(["vo+104@petcube.com", "vo+32@petcube.com"]);
+    expect(emails(await report({ selectedProtect: "protect_users" }))).toEqual([
+      "vo+104@petcube.com",
+      "vo+32@petcube.com",
+    ]);
     expect(emails(await report({ selectedProtect: "users", status: "subscribed" }))).toEqual([]);
     // Empty strings mean "no filter", as web forms send them.
-    expect(emails(await report({ date_from: "", date_to: "", search_value: "", status: "", selectedProtect: "", pagination: "" }))).toHaveLength(3);
+    expect(
+      emails(
+        await report({ date_from: "", date_to: "", search_value: "", status: "", selectedProtect: "", pagination: "" }),
+      ),
+    ).toHaveLength(3);
   });
 
   it("paginates with pagination=1: data stays an array, page numbers in headers", async () => {
@@ -93,7 +112,15 @@ describe("POST report/webappuser/profile", () => {
   });
 
   it("422 per invalid filter", async () => {
-    const res = await report({ date_from: "2024-02-30", date_to: "yesterday", status: "gone", selectedProtect: "vip", pagination: "maybe", page: "x", perPage: 0 });
+    const res = await report({
+      date_from: "2024-02-30",
+      date_to: "yesterday",
+      status: "gone",
+      selectedProtect: "vip",
+      pagination: "maybe",
+      page: "x",
+      perPage: 0,
+    });
     expectError(res, 422);
     expect(res.body.message).toEqual([
       "The date from does not match the format Y-m-d.",
@@ -104,7 +131,11 @@ describe("POST report/webappuser/profile", () => {
       "The page must be an integer.",
       "The per page must be at least 1.",
     ]);
-    expectError(await report({ date_from: "2024-03-05", date_to: "2024-03-01" }), 422, "The date to must be a date after or equal to date from.");
+    expectError(
+      await report({ date_from: "2024-03-05", date_to: "2024-03-01" }),
+      422,
+      "The date to must be a date after or equal to date from.",
+    );
     expectError(await report({ date_from: "0024-03-01" }), 422, "The date from does not match the format Y-m-d.");
     expectError(await report({ date_from: "2024-3-1" }), 422, "The date from does not match the format Y-m-d.");
   });

@@ -41,9 +41,26 @@ describe("POST register-user", () => {
     expect(res.body.message).toEqual(["User registered successfully."]);
     const { user, twilioToken, emergency_stats, socket_token } = res.body.data;
     expect(Object.keys(user)).toEqual([
-      "app_id", "email", "dev_type", "last_name", "first_name", "phone_no", "your_registration_date", "emergency_fund",
-      "updated_at", "created_at", "id", "role", "status", "trial_period", "can_use_emergency_funds", "app", "activedays",
-      "pets", "user_status", "region",
+      "app_id",
+      "email",
+      "dev_type",
+      "last_name",
+      "first_name",
+      "phone_no",
+      "your_registration_date",
+      "emergency_fund",
+      "updated_at",
+      "created_at",
+      "id",
+      "role",
+      "status",
+      "trial_period",
+      "can_use_emergency_funds",
+      "app",
+      "activedays",
+      "pets",
+      "user_status",
+      "region",
     ]);
     expect(user).toMatchObject({
       app_id: a.app.id,
@@ -102,7 +119,11 @@ describe("POST register-user", () => {
     });
     expect(decode(twilioToken).grants.identity).toBe(`local-app-${a.app.id}_user-${user.id}`);
     expect(socket_token).toEqual({ token: expect.any(String), expires_at: expect.any(String) });
-    expect(await gw.gateway.ctx.socketTokens.verify(socket_token.token, "user")).toEqual({ kind: "user", appId: a.app.id, userId: user.id });
+    expect(await gw.gateway.ctx.socketTokens.verify(socket_token.token, "user")).toEqual({
+      kind: "user",
+      appId: a.app.id,
+      userId: user.id,
+    });
   });
 
   it("a plain user needs no fund, has pets null and fund 0", async () => {
@@ -115,7 +136,11 @@ describe("POST register-user", () => {
   it("409 for an active email, case-insensitively; 200 again after deletion", async () => {
     const mail = email("Dup");
     await registerUser(a, { email: mail });
-    expectError(await a.call("POST", "/register-user", { first_name: "X", email: mail.toUpperCase(), role: "users" }), 409, "The email has already been taken.");
+    expectError(
+      await a.call("POST", "/register-user", { first_name: "X", email: mail.toUpperCase(), role: "users" }),
+      409,
+      "The email has already been taken.",
+    );
     // Another app may register the same email.
     await registerUser(b, { email: mail });
     expect((await a.call("POST", "/delete-user", { email: mail, app_id: a.app.id })).status).toBe(200);
@@ -125,7 +150,9 @@ describe("POST register-user", () => {
   it("concurrent registrations of one email: one 200, the rest 409", async () => {
     const mail = email("race");
     const results = await Promise.all(
-      Array.from({ length: 5 }, () => a.call("POST", "/register-user", { first_name: "R", email: mail, role: "users" })),
+      Array.from({ length: 5 }, () =>
+        a.call("POST", "/register-user", { first_name: "R", email: mail, role: "users" }),
+      ),
     );
     expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409, 409, 409]);
   });
@@ -133,7 +160,11 @@ describe("POST register-user", () => {
   it("422 with one Laravel message per failed field", async () => {
     const res = await a.call("POST", "/register-user", {});
     expectError(res, 422);
-    expect(res.body.message).toEqual(["The first name field is required.", "The email field is required.", "The role field is required."]);
+    expect(res.body.message).toEqual([
+      "The first name field is required.",
+      "The email field is required.",
+      "The role field is required.",
+    ]);
 
     const res2 = await a.call("POST", "/register-user", {
       first_name: "x",
@@ -152,11 +183,26 @@ describe("POST register-user", () => {
       "The emergency fund field is required when role is protect_users.",
     ]);
 
-    const res3 = await a.call("POST", "/register-user", { first_name: "x", email: email(), role: "admin", emergency_fund: -1 });
+    const res3 = await a.call("POST", "/register-user", {
+      first_name: "x",
+      email: email(),
+      role: "admin",
+      emergency_fund: -1,
+    });
     expect(res3.body.message).toEqual(["The selected role is invalid.", "The emergency fund must be at least 0."]);
-    const res4 = await a.call("POST", "/register-user", { first_name: "x", email: email(), role: "protect_users", emergency_fund: 1.5 });
+    const res4 = await a.call("POST", "/register-user", {
+      first_name: "x",
+      email: email(),
+      role: "protect_users",
+      emergency_fund: 1.5,
+    });
     expect(res4.body.message).toEqual(["The emergency fund must be an integer."]);
-    const res5 = await a.call("POST", "/register-user", { first_name: "x", email: email(), role: "protect_users", emergency_fund: 99999999999 });
+    const res5 = await a.call("POST", "/register-user", {
+      first_name: "x",
+      email: email(),
+      role: "protect_users",
+      emergency_fund: 99999999999,
+    });
     expect(res5.body.message).toEqual(["The emergency fund must not be greater than 2147483647."]);
     expectError(await a.call("POST", "/register-user", [1, 2]), 422, "The payload must be an object.");
   });
@@ -168,7 +214,12 @@ describe("POST actions", () => {
   it("updates names, status and role, appending user_status rows on status changes", async () => {
     const mail = email("act");
     const { user } = await registerUser(a, { email: mail, role: "protect_users", emergency_fund: 100 });
-    const res = await a.call("POST", "/actions", { email: mail, first_name: "Changed", last_name: "Name", status: "subscribed" });
+    const res = await a.call("POST", "/actions", {
+      email: mail,
+      first_name: "Changed",
+      last_name: "Name",
+      status: "subscribed",
+    });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ success: true, status_code: 200, message: ["End chat successful"], data: true });
     expect(await statusRows(a, user.id)).toHaveLength(1);
@@ -181,7 +232,13 @@ describe("POST actions", () => {
     // Cancelled and downgraded in one call.
     expect((await a.call("POST", "/actions", { email: mail, role: "users", status: "cancelled" })).status).toBe(200);
     const after = await gw.gateway.ctx.repos.users.findById(a.app.id, user.id);
-    expect(after).toMatchObject({ firstName: "Changed", lastName: "Name", role: "users", status: "cancelled", emergencyFund: 0 });
+    expect(after).toMatchObject({
+      firstName: "Changed",
+      lastName: "Name",
+      role: "users",
+      status: "cancelled",
+      emergencyFund: 0,
+    });
     const rows = await statusRows(a, user.id);
     expect(rows.map((r) => r.status)).toEqual(["subscribed", "cancelled"]);
 
@@ -200,8 +257,14 @@ describe("POST actions", () => {
   it("upgrading to protect_users needs an emergency fund", async () => {
     const mail = email("act3");
     await registerUser(a, { email: mail });
-    expectError(await a.call("POST", "/actions", { email: mail, role: "protect_users" }), 422, "The emergency fund field is required when role is protect_users.");
-    expect((await a.call("POST", "/actions", { email: mail, role: "protect_users", emergency_fund: "250" })).status).toBe(200);
+    expectError(
+      await a.call("POST", "/actions", { email: mail, role: "protect_users" }),
+      422,
+      "The emergency fund field is required when role is protect_users.",
+    );
+    expect(
+      (await a.call("POST", "/actions", { email: mail, role: "protect_users", emergency_fund: "250" })).status,
+    ).toBe(200);
     expect((await gw.gateway.ctx.repos.users.findActiveByEmail(a.app.id, mail))?.emergencyFund).toBe(250);
   });
 
@@ -214,7 +277,11 @@ describe("POST actions", () => {
       "The selected status is invalid.",
       "The emergency fund must be an integer.",
     ]);
-    expectError(await a.call("POST", "/actions", { email: email("nobody"), status: "cancelled" }), 404, "User not found");
+    expectError(
+      await a.call("POST", "/actions", { email: email("nobody"), status: "cancelled" }),
+      404,
+      "User not found",
+    );
     const mail = email("iso");
     await registerUser(a, { email: mail });
     expectError(await b.call("POST", "/actions", { email: mail, status: "cancelled" }), 404, "User not found");
@@ -228,32 +295,65 @@ describe("region (PROTOCOL §4) and POST update-user", () => {
     expect(user.region).toBe("US-CA");
     const none = await registerUser(a, { region: "" });
     expect(none.user.region).toBeNull();
-    expectError(await a.call("POST", "/register-user", { first_name: "A", email: email(), role: "users", region: "US-ZZ" }), 422, "The selected region is invalid.");
+    expectError(
+      await a.call("POST", "/register-user", { first_name: "A", email: email(), role: "users", region: "US-ZZ" }),
+      422,
+      "The selected region is invalid.",
+    );
     expectError(
       await a.call("POST", "/register-user", { first_name: "A", email: email(), role: "users", region: "California" }),
       422,
       "The region must be an ISO 3166 country or subdivision code, such as GB or US-CA.",
     );
-    expectError(await a.call("POST", "/register-user", { first_name: "A", email: email(), role: "users", region: 7 }), 422);
+    expectError(
+      await a.call("POST", "/register-user", { first_name: "A", email: email(), role: "users", region: 7 }),
+      422,
+    );
   });
 
-  it("update-user changes only the fields given, clears with \"\" or null, and answers the user; 404 and 422 as elsewhere", async () => {
+  it('update-user changes only the fields given, clears with "" or null, and answers the user; 404 and 422 as elsewhere', async () => {
     const mail = email("upd");
     const { user } = await registerUser(a, { email: mail, last_name: "Lee", phone_no: "123", region: "GB" });
     const res = await a.call("POST", "/update-user", { email: mail, first_name: "Sam", region: "gb-sct" });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body).toMatchObject({ success: true, message: ["User updated successfully."] });
-    expect(res.body.data).toMatchObject({ id: user.id, first_name: "Sam", last_name: "Lee", phone_no: "123", region: "GB-SCT", pets: null, user_status: [{ status: "subscribed" }] });
+    expect(res.body.data).toMatchObject({
+      id: user.id,
+      first_name: "Sam",
+      last_name: "Lee",
+      phone_no: "123",
+      region: "GB-SCT",
+      pets: null,
+      user_status: [{ status: "subscribed" }],
+    });
     const cleared = await a.call("POST", "/update-user", { email: mail, region: null, phone_no: "" });
     expect(cleared.body.data).toMatchObject({ first_name: "Sam", phone_no: null, region: null });
-    expect(await gw.gateway.ctx.repos.users.findById(a.app.id, user.id)).toMatchObject({ firstName: "Sam", phoneNo: null, region: null, role: "users" });
+    expect(await gw.gateway.ctx.repos.users.findById(a.app.id, user.id)).toMatchObject({
+      firstName: "Sam",
+      phoneNo: null,
+      region: null,
+      role: "users",
+    });
     // Only an email: nothing changes, the user comes back.
-    expect((await a.call("POST", "/update-user", { email: mail })).body.data).toMatchObject({ first_name: "Sam", region: null });
+    expect((await a.call("POST", "/update-user", { email: mail })).body.data).toMatchObject({
+      first_name: "Sam",
+      region: null,
+    });
 
-    expectError(await a.call("POST", "/update-user", { email: mail, region: "ZZ" }), 422, "The selected region is invalid.");
+    expectError(
+      await a.call("POST", "/update-user", { email: mail, region: "ZZ" }),
+      422,
+      "The selected region is invalid.",
+    );
     // "" is "not given" for a required name, as in actions; too long is refused.
-    expect((await a.call("POST", "/update-user", { email: mail, first_name: "" })).body.data).toMatchObject({ first_name: "Sam" });
-    expectError(await a.call("POST", "/update-user", { email: mail, first_name: "x".repeat(256) }), 422, "The first name must not be greater than 255 characters.");
+    expect((await a.call("POST", "/update-user", { email: mail, first_name: "" })).body.data).toMatchObject({
+      first_name: "Sam",
+    });
+    expectError(
+      await a.call("POST", "/update-user", { email: mail, first_name: "x".repeat(256) }),
+      422,
+      "The first name must not be greater than 255 characters.",
+    );
     expectError(await a.call("POST", "/update-user", { region: "GB" }), 422, "The email field is required.");
     expectError(await a.call("POST", "/update-user", { email: email("nobody") }), 404, "User not found");
     expectError(await b.call("POST", "/update-user", { email: mail, region: "GB" }), 404, "User not found");
@@ -264,21 +364,54 @@ describe("region (PROTOCOL §4) and POST update-user", () => {
 describe("POST delete-user", () => {
   it("soft-deletes and returns the user as the reference", async () => {
     const mail = email("del");
-    const { user } = await registerUser(a, { email: mail, role: "protect_users", emergency_fund: 3000, dev_type: "ios" });
+    const { user } = await registerUser(a, {
+      email: mail,
+      role: "protect_users",
+      emergency_fund: 3000,
+      dev_type: "ios",
+    });
     clock.advance(2 * DAY);
     const res = await a.call("POST", "/delete-user", { email: mail, app_id: a.app.id });
     expect(res.status).toBe(200);
     expect(res.body.message).toEqual(["User deleted successfully"]);
     const d = res.body.data;
     expect(Object.keys(d)).toEqual([
-      "id", "app_id", "email", "dev_type", "twilio_user_sid", "last_name", "first_name", "phone_no", "emergency_fund",
-      "your_registration_date", "created_at", "updated_at", "deleted_at", "region", "next_emergency_activation_date", "app",
-      "activedays", "user_status_latest",
+      "id",
+      "app_id",
+      "email",
+      "dev_type",
+      "twilio_user_sid",
+      "last_name",
+      "first_name",
+      "phone_no",
+      "emergency_fund",
+      "your_registration_date",
+      "created_at",
+      "updated_at",
+      "deleted_at",
+      "region",
+      "next_emergency_activation_date",
+      "app",
+      "activedays",
+      "user_status_latest",
     ]);
-    expect(d).toMatchObject({ id: user.id, app_id: a.app.id, email: mail, dev_type: "ios", app: [a.app.name], activedays: 2, emergency_fund: 3000 });
+    expect(d).toMatchObject({
+      id: user.id,
+      app_id: a.app.id,
+      email: mail,
+      dev_type: "ios",
+      app: [a.app.name],
+      activedays: 2,
+      emergency_fund: 3000,
+    });
     expect(d.deleted_at).toBe(d.updated_at);
     expect(d.deleted_at).not.toBeNull();
-    expect(d.user_status_latest).toMatchObject({ user_id: user.id, app_id: a.app.id, status: "subscribed", type: "monthly" });
+    expect(d.user_status_latest).toMatchObject({
+      user_id: user.id,
+      app_id: a.app.id,
+      status: "subscribed",
+      type: "monthly",
+    });
     // Gone: 404 afterwards, and a second delete is 404 too.
     expect(await gw.gateway.ctx.repos.users.findById(a.app.id, user.id)).toBeNull();
     expectError(await a.call("POST", "/delete-user", { email: mail, app_id: a.app.id }), 404, "User not found");
@@ -288,8 +421,16 @@ describe("POST delete-user", () => {
   it("app_id must be this app's id (422), another app's user is not found (404)", async () => {
     const mail = email("del2");
     await registerUser(a, { email: mail });
-    expectError(await a.call("POST", "/delete-user", { email: mail, app_id: b.app.id }), 422, "The selected app id is invalid.");
-    expectError(await b.call("POST", "/delete-user", { email: mail, app_id: a.app.id }), 422, "The selected app id is invalid.");
+    expectError(
+      await a.call("POST", "/delete-user", { email: mail, app_id: b.app.id }),
+      422,
+      "The selected app id is invalid.",
+    );
+    expectError(
+      await b.call("POST", "/delete-user", { email: mail, app_id: a.app.id }),
+      422,
+      "The selected app id is invalid.",
+    );
     expectError(await b.call("POST", "/delete-user", { email: mail, app_id: b.app.id }), 404, "User not found");
     expect(await gw.gateway.ctx.repos.users.findActiveByEmail(a.app.id, mail)).not.toBeNull();
     const res = await a.call("POST", "/delete-user", { app_id: "abc" });
@@ -307,7 +448,12 @@ describe("GET refresh", () => {
     expect(decode(res.body.data.twilioToken).grants.identity).toBe(identity);
     expect(parseIdentity(identity)).toMatchObject({ kind: "user", appId: a.app.id, userId: user.id });
 
-    const viaBody = await rawRequest(`${gw.url}${a.base}/refresh`, "GET", { authorization: a.auth, "content-type": "application/json" }, JSON.stringify({ identity, dev_type: "android" }));
+    const viaBody = await rawRequest(
+      `${gw.url}${a.base}/refresh`,
+      "GET",
+      { authorization: a.auth, "content-type": "application/json" },
+      JSON.stringify({ identity, dev_type: "android" }),
+    );
     expect(viaBody.status).toBe(200);
     expect(decode(viaBody.body.data.twilioToken).grants.identity).toBe(identity);
   });
@@ -333,7 +479,11 @@ describe("POST socket-token", () => {
     const res = await a.call("POST", "/socket-token", { email: user.email.toUpperCase() });
     expect(res.status).toBe(200);
     expect(Object.keys(res.body.data)).toEqual(["token", "expires_at"]);
-    expect(await gw.gateway.ctx.socketTokens.verify(res.body.data.token, "user")).toEqual({ kind: "user", appId: a.app.id, userId: user.id });
+    expect(await gw.gateway.ctx.socketTokens.verify(res.body.data.token, "user")).toEqual({
+      kind: "user",
+      appId: a.app.id,
+      userId: user.id,
+    });
     expect(await gw.gateway.ctx.socketTokens.verify(res.body.data.token, "vet")).toBeNull();
   });
 

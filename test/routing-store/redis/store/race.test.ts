@@ -118,7 +118,10 @@ describe("RedisRoutingStore with two nodes racing", () => {
     const rules = rulesFor(1, true);
     const VETS: Array<{ id: number; skills: VetSkills }> = [
       { id: 31, skills: { species: ["dog"], languages: ["en"], maxChats: 2, licenses: ["US"], version: 1 } },
-      { id: 32, skills: { species: ["cat"], languages: ["en", "es"], maxChats: 1, licenses: ["US-CA", "GB"], version: 1 } },
+      {
+        id: 32,
+        skills: { species: ["cat"], languages: ["en", "es"], maxChats: 1, licenses: ["US-CA", "GB"], version: 1 },
+      },
       { id: 33, skills: { species: [], languages: ["es"], maxChats: 3, licenses: ["GB"], version: 1 } },
       { id: 34, skills: { species: ["dog", "cat"], languages: ["en"], maxChats: 2, licenses: [], version: 1 } },
       { id: 35, skills: { species: ["rabbit"], languages: ["en"], maxChats: 1, licenses: ["US-NY"], version: 1 } },
@@ -189,7 +192,8 @@ describe("RedisRoutingStore with two nodes racing", () => {
     const left = snap.queue.filter((q) => q.status === "queued");
     for (const v of snap.vets) {
       const now = T0 + 1_000;
-      for (const q of left) expect(canTake(v, q, now, rules, { ignoreLanguage: q.requestedVetId === v.vetId })).toBe(false);
+      for (const q of left)
+        expect(canTake(v, q, now, rules, { ignoreLanguage: q.requestedVetId === v.vetId })).toBe(false);
     }
     // iguanas only ever went to the vet who treats every species; treatment in Germany to nobody.
     for (const x of claims) if (byId.get(x.c)!.species === "iguana") expect(x.v).toBe(33);
@@ -232,7 +236,10 @@ describe("RedisRoutingStore with two nodes racing", () => {
       disconnectedUsers: [{ appId: 1, userId: 500 }],
     });
     expect(cleanups[0].released).toHaveLength(1);
-    expect(cleanups[0].released[0]).toMatchObject({ vetId: 21, consultation: { id: c.id, status: "queued", excludedVetIds: [21] } });
+    expect(cleanups[0].released[0]).toMatchObject({
+      vetId: 21,
+      consultation: { id: c.id, status: "queued", excludedVetIds: [21] },
+    });
     expect(await a.getVet(22)).toMatchObject({ connections: 1 });
   });
 });
@@ -256,10 +263,15 @@ describe("referrals (PROTOCOL §10) with two nodes racing", () => {
     }
     for (const [i, v] of FIRST.entries()) {
       const c = { id: referred[i] };
-      const r = await a.requestReferral(
-        c.id,
-        { fromVetId: v, fromVetName: "", note: "", mode: "cold", toVetId: null, requestedAt: T0 + 3, deadline: T0 + 600_000 },
-      );
+      const r = await a.requestReferral(c.id, {
+        fromVetId: v,
+        fromVetName: "",
+        note: "",
+        mode: "cold",
+        toVetId: null,
+        requestedAt: T0 + 3,
+        deadline: T0 + 600_000,
+      });
       expect(r.ok).toBe(true);
     }
     const waiting: string[] = [];
@@ -268,7 +280,11 @@ describe("referrals (PROTOCOL §10) with two nodes racing", () => {
     // Both nodes try every pair at once (rules with room for 3 chats: only the one-offer rule stops a second offer).
     const tries = shuffle([...entries, ...waiting].flatMap((c) => FREE.map((v) => [c, v] as const)));
     const results = await Promise.all(
-      tries.map(async ([c, v], i) => ({ c, v, r: await (i % 2 ? a : b).claimOffer(c, v, T0 + 10, T0 + 10 + OFFER_MS, rulesFor(3)) })),
+      tries.map(async ([c, v], i) => ({
+        c,
+        v,
+        r: await (i % 2 ? a : b).claimOffer(c, v, T0 + 10, T0 + 10 + OFFER_MS, rulesFor(3)),
+      })),
     );
     const won = results.filter((x) => x.r.ok);
     expect(won.some((x) => x.c.endsWith("~referral"))).toBe(true);
@@ -279,7 +295,10 @@ describe("referrals (PROTOCOL §10) with two nodes racing", () => {
       won.map(async ({ c, v }, i) => {
         const id = c.replace("~referral", "");
         const s = i % 2 ? a : b;
-        await Promise.all([s.acceptOffer(c, v, T0 + 20), referred.includes(id) ? (i % 2 ? b : a).endReferral(id) : Promise.resolve(null)]);
+        await Promise.all([
+          s.acceptOffer(c, v, T0 + 20),
+          referred.includes(id) ? (i % 2 ? b : a).endReferral(id) : Promise.resolve(null),
+        ]);
       }),
     );
     const vets = (await a.snapshot()).vets;
@@ -289,6 +308,7 @@ describe("referrals (PROTOCOL §10) with two nodes racing", () => {
       expect(holders).toEqual([c!.vetId]);
       expect(c!.leavingVetId ?? null).toBeNull();
     }
-    for (const v of vets) expect(v.offerConsultationId === null || !v.activeConsultationIds.includes(v.offerConsultationId)).toBe(true);
+    for (const v of vets)
+      expect(v.offerConsultationId === null || !v.activeConsultationIds.includes(v.offerConsultationId)).toBe(true);
   });
 });

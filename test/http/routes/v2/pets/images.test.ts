@@ -23,17 +23,33 @@ describe("pet image lifecycle", () => {
   it("deletes the old file when pet/update brings a new image, keeps it on a field-only update", async () => {
     const user = await registerUser(a, { pet: { name: "milo" } });
     const petId = String(user.user.pets.id);
-    const first = await postMultipart(gw, a, "/pet/update", { email: user.user.email, pet_id: petId }, { data: PNG, name: "a.png", type: "image/png" });
+    const first = await postMultipart(
+      gw,
+      a,
+      "/pet/update",
+      { email: user.user.email, pet_id: petId },
+      { data: PNG, name: "a.png", type: "image/png" },
+    );
     expect(first.status).toBe(200);
     const firstProfile: string = first.body.data.pet.profile;
     expect(existsSync(stored(firstProfile))).toBe(true);
 
-    const fieldsOnly = await a.call("POST", "/pet/update", { email: user.user.email, pet_id: Number(petId), pet: { color: "Grey" } });
+    const fieldsOnly = await a.call("POST", "/pet/update", {
+      email: user.user.email,
+      pet_id: Number(petId),
+      pet: { color: "Grey" },
+    });
     expect(fieldsOnly.status).toBe(200);
     expect(fieldsOnly.body.data.pet.profile).toBe(firstProfile);
     expect(existsSync(stored(firstProfile))).toBe(true);
 
-    const second = await postMultipart(gw, a, "/pet/update", { email: user.user.email, pet_id: petId }, { data: JPEG, name: "b.jpg", type: "image/jpeg" });
+    const second = await postMultipart(
+      gw,
+      a,
+      "/pet/update",
+      { email: user.user.email, pet_id: petId },
+      { data: JPEG, name: "b.jpg", type: "image/jpeg" },
+    );
     expect(second.status).toBe(200);
     const secondProfile: string = second.body.data.pet.profile;
     expect(secondProfile).not.toBe(firstProfile);
@@ -46,7 +62,13 @@ describe("pet image lifecycle", () => {
   it("deletes the file when pet/remove removes the pet", async () => {
     const user = await registerUser(a, { pet: { name: "rex" } });
     const petId = user.user.pets.id as number;
-    const up = await postMultipart(gw, a, "/pet/update", { email: user.user.email, pet_id: String(petId) }, { data: PNG, name: "a.png", type: "image/png" });
+    const up = await postMultipart(
+      gw,
+      a,
+      "/pet/update",
+      { email: user.user.email, pet_id: String(petId) },
+      { data: PNG, name: "a.png", type: "image/png" },
+    );
     const profile: string = up.body.data.pet.profile;
     expect(existsSync(stored(profile))).toBe(true);
     const removed = await a.call("POST", "/pet/remove", { email: user.user.email, pet_id: petId });
@@ -63,7 +85,13 @@ describe("pet image lifecycle", () => {
     expect(second.status).toBe(200);
     const profiles: string[] = [];
     for (const petId of [firstPet, second.body.data.pet.id as number]) {
-      const up = await postMultipart(gw, a, "/pet/update", { email, pet_id: String(petId) }, { data: PNG, name: "a.png", type: "image/png" });
+      const up = await postMultipart(
+        gw,
+        a,
+        "/pet/update",
+        { email, pet_id: String(petId) },
+        { data: PNG, name: "a.png", type: "image/png" },
+      );
       profiles.push(up.body.data.pet.profile as string);
     }
     for (const p of profiles) expect((await fetch(p)).status).toBe(200);
@@ -76,7 +104,10 @@ describe("pet image lifecycle", () => {
     }
     const pets = await gw.gateway.ctx.repos.pets.listByOwnerEmail(a.app.id, email);
     expect(pets ?? []).toEqual([]);
-    const rows = await gw.database.db.select({ deletedAt: petsTable.deletedAt }).from(petsTable).where(inArray(petsTable.id, [firstPet, second.body.data.pet.id as number]));
+    const rows = await gw.database.db
+      .select({ deletedAt: petsTable.deletedAt })
+      .from(petsTable)
+      .where(inArray(petsTable.id, [firstPet, second.body.data.pet.id as number]));
     expect(rows.map((r) => r.deletedAt)).toEqual([expect.any(Date), expect.any(Date)]);
   });
 });

@@ -24,12 +24,21 @@ const JSON_HEADERS = { "content-type": "application/json", accept: "application/
 
 /** [endpoint, method, query, body exactly as the reference's `--data`]. */
 const examples: Array<[string, "GET" | "POST", string, string | undefined]> = [
-  ["pet/add", "POST", "", String.raw`{
+  [
+    "pet/add",
+    "POST",
+    "",
+    String.raw`{
 "name": "sed",
 "age": "reiciendis",
 "sex": "nulla"
-}`],
-  ["pet/update", "POST", "", String.raw`{
+}`,
+  ],
+  [
+    "pet/update",
+    "POST",
+    "",
+    String.raw`{
 "email": "nolan.jeffrey@example.com",
 "pet_id": 3,
 "pet": {
@@ -40,13 +49,23 @@ const examples: Array<[string, "GET" | "POST", string, string | undefined]> = [
 "species": "quaerat",
 "weight": 11
 }
-}`],
-  ["pet/remove", "POST", "", String.raw`{
+}`,
+  ],
+  [
+    "pet/remove",
+    "POST",
+    "",
+    String.raw`{
 "email": "glittel@example.net",
 "pet_id": 17
-}`],
+}`,
+  ],
   ["pet/list", "GET", "?search_value=aut&search_by=in&page=5&pagination=1&perPage=8", undefined],
-  ["report/webappuser/profile", "POST", "", String.raw`{
+  [
+    "report/webappuser/profile",
+    "POST",
+    "",
+    String.raw`{
 "date_from": "magnam",
 "date_to": "reprehenderit",
 "search_value": "consectetur",
@@ -55,48 +74,94 @@ const examples: Array<[string, "GET" | "POST", string, string | undefined]> = [
 "perPage": "molestiae",
 "status": "delectus",
 "selectedProtect": "fugit"
-}`],
-  ["register-user", "POST", "", String.raw`{
+}`,
+  ],
+  [
+    "register-user",
+    "POST",
+    "",
+    String.raw`{
 "first_name": "esse",
 "email": "mcdermott.winifred@example.com",
 "role": "protect_users",
 "dev_type": "quo"
-}`],
-  ["talk-to-vet", "POST", "", String.raw`{
+}`,
+  ],
+  [
+    "talk-to-vet",
+    "POST",
+    "",
+    String.raw`{
 "email": "alverta.schaefer@example.org",
 "conversation_request": "video",
 "pet_id": 9
-}`],
-  ["refresh", "GET", "", String.raw`{
+}`,
+  ],
+  [
+    "refresh",
+    "GET",
+    "",
+    String.raw`{
 "identity": "voluptate",
 "dev_type": "omnis"
-}`],
-  ["end", "POST", "", String.raw`{
+}`,
+  ],
+  [
+    "end",
+    "POST",
+    "",
+    String.raw`{
 "channel_sid": "laboriosam"
-}`],
-  ["feedback", "POST", "", String.raw`{
+}`,
+  ],
+  [
+    "feedback",
+    "POST",
+    "",
+    String.raw`{
 "type": "video"
-}`],
-  ["actions", "POST", "", String.raw`{
+}`,
+  ],
+  [
+    "actions",
+    "POST",
+    "",
+    String.raw`{
 "email": "voluptates",
 "first_name": "h:;<>,\/|]]$\/u",
 "last_name": "M:;<>,s\/|]]]]]]$\/u",
 "status": "rerum",
 "emergency_fund": 6
-}`],
-  ["delete-user", "POST", "", String.raw`{
+}`,
+  ],
+  [
+    "delete-user",
+    "POST",
+    "",
+    String.raw`{
 "email": "example@gmail.com",
 "app_id": 21
-}`],
-  ["video-call-action", "POST", "", String.raw`{
+}`,
+  ],
+  [
+    "video-call-action",
+    "POST",
+    "",
+    String.raw`{
 "status": "declined",
 "room_sid": "similique"
-}`],
+}`,
+  ],
 ];
 
 describe("the reference's example requests", () => {
   it.each(examples)("%s answers a 4xx envelope", async (endpoint, method, query, body) => {
-    const res = await rawRequest(`${gw.url}${a.base}/${endpoint}${query}`, method, { ...JSON_HEADERS, authorization: a.auth }, body);
+    const res = await rawRequest(
+      `${gw.url}${a.base}/${endpoint}${query}`,
+      method,
+      { ...JSON_HEADERS, authorization: a.auth },
+      body,
+    );
     expect(res.status, JSON.stringify(res.body)).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
     expect(res.body).toMatchObject({ success: false, status_code: res.status, data: [] });
@@ -110,12 +175,23 @@ describe("the reference's example requests", () => {
   it("answers as specified for the examples of this router", async () => {
     const send = async (endpoint: string, query = "") => {
       const ex = examples.find((e) => e[0] === endpoint)!;
-      return rawRequest(`${gw.url}${a.base}/${endpoint}${query || ex[2]}`, ex[1], { ...JSON_HEADERS, authorization: a.auth }, ex[3]);
+      return rawRequest(
+        `${gw.url}${a.base}/${endpoint}${query || ex[2]}`,
+        ex[1],
+        { ...JSON_HEADERS, authorization: a.auth },
+        ex[3],
+      );
     };
-    expect((await send("pet/add")).body.message).toEqual(["The email field is required.", "The age must read N year(s), N year(s) M month(s) or M month(s)."]);
+    expect((await send("pet/add")).body.message).toEqual([
+      "The email field is required.",
+      "The age must read N year(s), N year(s) M month(s) or M month(s).",
+    ]);
     expectError(await send("pet/update"), 404, "User not found");
     expectError(await send("pet/remove"), 404, "User not found");
-    expect((await send("pet/list")).body.message).toEqual(["The email field is required.", "The selected search by is invalid."]);
+    expect((await send("pet/list")).body.message).toEqual([
+      "The email field is required.",
+      "The selected search by is invalid.",
+    ]);
     // Every field but the (valid) search_value.
     expect((await send("report/webappuser/profile")).body.message).toHaveLength(7);
     expect((await send("register-user")).body.message).toEqual([
@@ -123,17 +199,34 @@ describe("the reference's example requests", () => {
       "The emergency fund field is required when role is protect_users.",
     ]);
     expect((await send("refresh")).body.message).toEqual(["The selected dev type is invalid."]);
-    expect((await send("actions")).body.message).toEqual(["The email must be a valid email address.", "The selected status is invalid."]);
+    expect((await send("actions")).body.message).toEqual([
+      "The email must be a valid email address.",
+      "The selected status is invalid.",
+    ]);
     expectError(await send("delete-user"), a.app.id === 21 ? 404 : 422);
   });
 
   it("the same examples hit real data cleanly once the user exists", async () => {
     await registerUser(a, { email: "nolan.jeffrey@example.com", pet: { name: "first" } });
     await registerUser(a, { email: "glittel@example.net" });
-    const update = await rawRequest(`${gw.url}${a.base}/pet/update`, "POST", { ...JSON_HEADERS, authorization: a.auth }, examples[1][3]);
+    const update = await rawRequest(
+      `${gw.url}${a.base}/pet/update`,
+      "POST",
+      { ...JSON_HEADERS, authorization: a.auth },
+      examples[1][3],
+    );
     // pet 3 is not this user's (or does not exist).
     expectError(update, 404, "Pet not found");
-    expectError(await rawRequest(`${gw.url}${a.base}/pet/remove`, "POST", { ...JSON_HEADERS, authorization: a.auth }, examples[2][3]), 404, "Pet not found");
+    expectError(
+      await rawRequest(
+        `${gw.url}${a.base}/pet/remove`,
+        "POST",
+        { ...JSON_HEADERS, authorization: a.auth },
+        examples[2][3],
+      ),
+      404,
+      "Pet not found",
+    );
   });
 });
 
@@ -143,7 +236,25 @@ describe("hostile values never cause a 5xx", () => {
     user = (await registerUser(a, { pet: { name: "fuzz" } })).user;
   });
 
-  const junk: unknown[] = [null, true, 0, -1, 1.5, 1e300, "", " ", "x".repeat(300), [], [1], {}, { a: 1 }, "9".repeat(30), "1e3", "\u0000", "<script>"];
+  const junk: unknown[] = [
+    null,
+    true,
+    0,
+    -1,
+    1.5,
+    1e300,
+    "",
+    " ",
+    "x".repeat(300),
+    [],
+    [1],
+    {},
+    { a: 1 },
+    "9".repeat(30),
+    "1e3",
+    "\u0000",
+    "<script>",
+  ];
 
   it.each([
     ["register-user", { first_name: "F", email: "fuzz@example.com", role: "users", pet: { name: "p" } }],
@@ -155,13 +266,17 @@ describe("hostile values never cause a 5xx", () => {
     ["socket-token", { email: "EMAIL" }],
     ["delete-user", { email: "nobody@example.com", app_id: 1 }],
   ] as const)("POST %s", async (endpoint, valid) => {
-    const base: Record<string, unknown> = JSON.parse(JSON.stringify(valid).replace("EMAIL", user.email).replace('"PET"', String(user.pets.id)));
+    const base: Record<string, unknown> = JSON.parse(
+      JSON.stringify(valid).replace("EMAIL", user.email).replace('"PET"', String(user.pets.id)),
+    );
     const fields = Object.keys(base);
     for (const field of fields) {
       for (const value of junk) {
         const body = { ...base, [field]: value };
         const res = await a.call("POST", `/${endpoint}`, body);
-        expect(res.status, `${endpoint} ${field}=${JSON.stringify(value)}: ${JSON.stringify(res.body)}`).toBeLessThan(500);
+        expect(res.status, `${endpoint} ${field}=${JSON.stringify(value)}: ${JSON.stringify(res.body)}`).toBeLessThan(
+          500,
+        );
         expect(res.body.success, `${endpoint} ${field}`).toBe(res.status === 200);
       }
     }

@@ -38,7 +38,14 @@ interface Batch {
 
 /** Every decision of a batch; the Lua script returns the same shape. */
 interface Decisions {
-  vets: Array<{ isEligible: boolean; chatCapacity: number; languagesOf: string[]; treatsSpecies: boolean[]; licensedFor: boolean[]; mayGiveCare: boolean[] }>;
+  vets: Array<{
+    isEligible: boolean;
+    chatCapacity: number;
+    languagesOf: string[];
+    treatsSpecies: boolean[];
+    licensedFor: boolean[];
+    mayGiveCare: boolean[];
+  }>;
   urgentClassOf: string[];
   at: Array<{
     inLanguageWindow: boolean[];
@@ -118,7 +125,9 @@ function decideInTypeScript(b: Batch): Decisions {
         inLanguageWindow: b.requests.map((c) => inLanguageWindow(c, now, b.rules.languageWaitMs)),
         priorityRank: b.requests.map((c) => priorityRank(c, now, b.rules.priorityAgingMs)),
         canTake: b.vets.map((v) => b.requests.map((c) => canTake(v, c, now, b.rules))),
-        canTakeIgnoringLanguage: b.vets.map((v) => b.requests.map((c) => canTake(v, c, now, b.rules, { ignoreLanguage: true }))),
+        canTakeIgnoringLanguage: b.vets.map((v) =>
+          b.requests.map((c) => canTake(v, c, now, b.rules, { ignoreLanguage: true })),
+        ),
         queueComparator: b.requests.map((a) => b.requests.map((c) => Math.sign(compare(a, c)))),
         servingOrder: [...b.requests].sort(compare).map((c) => c.id),
       };
@@ -147,7 +156,9 @@ const REGIONS = ["US-CA", "US-NY", "US", "GB-ENG", "GB", "CA-ON", "CA-QC", "FR"]
 const age = fc.oneof(
   fc.integer({ min: -10_000, max: 2_000_000 }),
   fc.integer({ min: 0, max: 120_000 }),
-  fc.tuple(fc.constantFrom(...AGING, ...WAIT), fc.integer({ min: 0, max: 4 }), fc.constantFrom(-1, 0, 1)).map(([step, k, d]) => step * k + d),
+  fc
+    .tuple(fc.constantFrom(...AGING, ...WAIT), fc.integer({ min: 0, max: 4 }), fc.constantFrom(-1, 0, 1))
+    .map(([step, k, d]) => step * k + d),
 );
 
 const skills = fc.oneof(
@@ -165,7 +176,13 @@ const skills = fc.oneof(
   {
     weight: 1,
     arbitrary: fc.record(
-      { species: fc.subarray(SPECIES), languages: fc.subarray(LANGUAGES), maxChats: fc.integer({ min: 0, max: 4 }), licenses: fc.subarray(LICENSES), version: fc.nat(3) },
+      {
+        species: fc.subarray(SPECIES),
+        languages: fc.subarray(LANGUAGES),
+        maxChats: fc.integer({ min: 0, max: 4 }),
+        licenses: fc.subarray(LICENSES),
+        version: fc.nat(3),
+      },
       { requiredKeys: [] },
     ),
   },
@@ -179,13 +196,26 @@ const vet = (vetId: number) =>
       connections: fc.constantFrom(0, 1, 1, 1, 1, 2),
       idleSince: fc.constant(0),
       offerConsultationId: fc.constantFrom(null, null, null, null, null, "held"),
-      activeConsultationIds: fc.constantFrom(0, 0, 0, 1, 2, 4).map((n) => Array.from({ length: n }, (_, i) => `a${vetId}-${i}`)),
+      activeConsultationIds: fc
+        .constantFrom(0, 0, 0, 1, 2, 4)
+        .map((n) => Array.from({ length: n }, (_, i) => `a${vetId}-${i}`)),
       wrapupUntil: fc.constantFrom(null, null, null, null, null, NOW + 1),
       wrapupConsultationId: fc.constant(null),
       skills,
       holdsVideo: fc.constantFrom(false, false, false, true),
     },
-    { requiredKeys: ["vetId", "status", "connections", "idleSince", "offerConsultationId", "activeConsultationIds", "wrapupUntil", "wrapupConsultationId"] },
+    {
+      requiredKeys: [
+        "vetId",
+        "status",
+        "connections",
+        "idleSince",
+        "offerConsultationId",
+        "activeConsultationIds",
+        "wrapupUntil",
+        "wrapupConsultationId",
+      ],
+    },
   ) as fc.Arbitrary<VetPresence>;
 
 const request = (vetIds: number[]) =>
@@ -259,7 +289,19 @@ const parity = inlineIncludes("rules-parity.lua", COMMANDS_DIR, PARITY_LUA).sour
 describe("rules.lua decides as routing-rules.ts", () => {
   it("every decision agrees: eligibility, capacity, species, licences and care, languages, channel, exclusion, priority with aging, serving order", async () => {
     const decideInLua = await luaRules(parity);
-    const seen = { inWindow: 0, eligible: 0, notEligible: 0, canTake: 0, outOfLanguage: 0, ranks: new Set<number>(), classes: new Set<string>(), reordered: 0, licensed: 0, unlicensed: 0, refusedCare: 0 };
+    const seen = {
+      inWindow: 0,
+      eligible: 0,
+      notEligible: 0,
+      canTake: 0,
+      outOfLanguage: 0,
+      ranks: new Set<number>(),
+      classes: new Set<string>(),
+      reordered: 0,
+      licensed: 0,
+      unlicensed: 0,
+      refusedCare: 0,
+    };
     await fc.assert(
       fc.asyncProperty(batch, async (b) => {
         const ts = decideInTypeScript(b);
@@ -273,9 +315,17 @@ describe("rules.lua decides as routing-rules.ts", () => {
         for (const at of ts.at) {
           seen.inWindow += at.inLanguageWindow.filter(Boolean).length;
           seen.canTake += at.canTake.flat().filter(Boolean).length;
-          seen.outOfLanguage += at.canTakeIgnoringLanguage.flat().filter(Boolean).length - at.canTake.flat().filter(Boolean).length;
+          seen.outOfLanguage +=
+            at.canTakeIgnoringLanguage.flat().filter(Boolean).length - at.canTake.flat().filter(Boolean).length;
           at.priorityRank.forEach((r) => seen.ranks.add(r));
-          if (at.servingOrder.join() !== [...b.requests].sort((x, y) => x.seq - y.seq).map((c) => c.id).join()) seen.reordered++;
+          if (
+            at.servingOrder.join() !==
+            [...b.requests]
+              .sort((x, y) => x.seq - y.seq)
+              .map((c) => c.id)
+              .join()
+          )
+            seen.reordered++;
         }
         ts.urgentClassOf.forEach((c) => seen.classes.add(c));
       }),
@@ -298,9 +348,14 @@ describe("rules.lua decides as routing-rules.ts", () => {
   it("and would see a difference: a Lua rule off by one fails the comparison", async () => {
     const capacity = "and #v.activeConsultationIds < chatCapacity(v, maxConsults)";
     expect(parity).toContain(capacity);
-    const offByOne = await luaRules(parity.replace(capacity, "and #v.activeConsultationIds <= chatCapacity(v, maxConsults)"));
+    const offByOne = await luaRules(
+      parity.replace(capacity, "and #v.activeConsultationIds <= chatCapacity(v, maxConsults)"),
+    );
     await expect(
-      fc.assert(fc.asyncProperty(batch, async (b) => expect(await offByOne(b)).toEqual(decideInTypeScript(b))), { seed: 22, numRuns: 200 }),
+      fc.assert(
+        fc.asyncProperty(batch, async (b) => expect(await offByOne(b)).toEqual(decideInTypeScript(b))),
+        { seed: 22, numRuns: 200 },
+      ),
     ).rejects.toThrow(/Property failed/);
   });
 });
