@@ -14,7 +14,7 @@ import { chatPanel, type ChatPanel } from "../shared/chat.js";
 import type { ConsoleContext } from "./context.js";
 import type { LiveSession } from "./live.js";
 import { personName } from "../shared/format.js";
-import { referralDialog, TRANSFER_FAILED_TEXT } from "./referral.js";
+import { TRANSFER_FAILED_TEXT } from "./referral.js";
 import { consultationPanel, type ReferralState } from "./work.js";
 
 interface Entry {
@@ -93,7 +93,7 @@ export class ActiveConsultations {
       {
         startCall: (cid) => void this.startCall(cid),
         end: (cid) => void this.end(cid),
-        refer: (id) => this.openReferral(id),
+        refer: (id) => void this.openReferral(id),
         cancelReferral: (id) => void this.cancelReferral(id),
         leave: (id) => void this.leave(id),
       },
@@ -152,17 +152,21 @@ export class ActiveConsultations {
     );
   }
 
-  private openReferral(id: string): void {
+  private async openReferral(id: string): Promise<void> {
     const a = this.open.get(id);
     if (!a) return;
     let dialog = a.el.querySelector<HTMLDialogElement>("dialog.referral-dialog");
     if (!dialog) {
-      dialog = referralDialog(id, personName(a.data.user), async (r) => {
-        const client = this.ctx.client();
-        if (!client) throw new Error("not connected");
-        await client.transfer(id, r.to, { note: r.note, mode: r.mode });
-        this.open.get(id)?.setReferral({ kind: "pending" });
-      });
+      // Loaded on first use: the console starts without it (its JavaScript budget).
+      const { referralDialog } = await import("./referral-dialog.js");
+      dialog =
+        a.el.querySelector<HTMLDialogElement>("dialog.referral-dialog") ??
+        referralDialog(id, personName(a.data.user), async (r) => {
+          const client = this.ctx.client();
+          if (!client) throw new Error("not connected");
+          await client.transfer(id, r.to, { note: r.note, mode: r.mode });
+          this.open.get(id)?.setReferral({ kind: "pending" });
+        });
       a.el.append(dialog);
     }
     dialog.showModal();

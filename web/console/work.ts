@@ -4,7 +4,6 @@ import { fill, h } from "../shared/dom.js";
 import { clock, field, personName } from "../shared/format.js";
 import { petSummary } from "../shared/pet.js";
 import { outcomeLabel } from "./outcomes.js";
-import { petHistoryPanel } from "./pet-history.js";
 import { adviceBanner, tagBadges } from "./tags.js";
 
 export interface ActiveHandlers {
@@ -113,7 +112,7 @@ export function consultationPanel(
         h("dl", { class: "facts" }, ...fact("Name", owner), ...fact("Email", field(c.user, "email"))),
       ),
     ),
-    petHistoryPanel(petIdOf(c.pet), c.consultation_id),
+    lazyPetHistory(petIdOf(c.pet), c.consultation_id),
     h(
       "details",
       { class: "twilio" },
@@ -293,4 +292,16 @@ export function wrapupPanel(
   };
   tick();
   return { el, tick };
+}
+
+/**
+ * The pet history panel, loaded after the consultation is on screen: it fetches its data
+ * anyway, and the console starts without its code (the page's JavaScript budget).
+ */
+function lazyPetHistory(petId: number | null, consultationId: string): HTMLElement {
+  const slot = h("div", { class: "pet-history-slot" });
+  void import("./pet-history.js").then(({ petHistoryPanel }) =>
+    slot.replaceWith(petHistoryPanel(petId, consultationId)),
+  );
+  return slot;
 }

@@ -118,7 +118,14 @@ for (const redis of [false, true]) {
       expect((await a.ask("consult:end", { consultation_id: id })).status_code).toBe(404);
       expect((await b.ask("consult:leave", { consultation_id: id })).status_code).toBe(409);
       expect(
-        (await a.ask("consult:feedback", { consultation_id: id, recommendation: "r", reason: "r" })).status_code,
+        (
+          await a.ask("consult:feedback", {
+            consultation_id: id,
+            recommendation: "r",
+            reason: "r",
+            outcome: "resolved",
+          })
+        ).status_code,
       ).toBe(404);
       expect(await spells(id)).toEqual([
         { vet_id: vetA.id, left: false },
@@ -156,8 +163,14 @@ for (const redis of [false, true]) {
       ]);
       expect((await b.ask("consult:end", { consultation_id: id })).status_code).toBe(200);
       expect(
-        (await b.ask("consult:feedback", { consultation_id: id, recommendation: "Cream", reason: "Dermatitis" }))
-          .status_code,
+        (
+          await b.ask("consult:feedback", {
+            consultation_id: id,
+            recommendation: "Cream",
+            reason: "Dermatitis",
+            outcome: "follow_up",
+          })
+        ).status_code,
       ).toBe(200);
       expect((await t.gateway.ctx.repos.ledger.get(id))!.vetId).toBe(vetB.id);
     });
