@@ -24,8 +24,9 @@
  *
  * `--licensed` (PROTOCOL §4 licensing, nodes run with LICENSING=on): ten regions; vet `i` is
  * licensed in one to three of them (every region has a vet); each owner lives in one region
- * and asks for treatment there, except one in ten who asks for advice (any vet). Run it against
- * a plain run to see what the licence check costs.
+ * and asks for treatment there, except one in ten who asks for advice (any vet). With
+ * `--mixed` it is the issue's licensed traffic; run `--mixed` alone in the same hour to see
+ * what the licence check costs.
  *
  * `--backlog N` (a surge left waiting): before the warm-up, N more owners ask for an iguana, which
  * no vet treats (every vet's species are narrowed to dog, cat and rabbit), and leave (their
@@ -139,9 +140,14 @@ function mixedOwner(n: number): {
 /** `--licensed`: ten regions, in four countries. */
 const REGIONS = ["US-CA", "US-NY", "US-TX", "GB-ENG", "GB-SCT", "DE-BY", "DE-BE", "IT-RM", "ES-MD", "CA-ON"];
 
-/** `--licensed`: vet `i`'s licences, one to three regions; vets 0–9 cover every region. */
+/**
+ * `--licensed`: vet `i`'s licences, one to three regions (vets 0–9 cover every region); with
+ * `--mixed`, a vet of every species holds three, so each owner's species and region has 2–6
+ * vets who may treat it.
+ */
 function licensedVet(i: number): { licenses: string[] } {
-  return { licenses: [REGIONS[i % 10], REGIONS[(i + 3) % 10], REGIONS[(i + 7) % 10]].slice(0, 1 + (i % 3)) };
+  const three = [REGIONS[i % 10], REGIONS[(i + 3) % 10], REGIONS[(i + 7) % 10]];
+  return { licenses: MIXED && mixedVet(i).species.length === 0 ? three : three.slice(0, 1 + (i % 3)) };
 }
 
 /** `--licensed`: what owner `n` asks: treatment in their region, or (one in ten) advice. */
