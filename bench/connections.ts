@@ -14,6 +14,9 @@
  *      after a refused handshake, and the bench prints how long after the kill the node was up
  *      and all N were back.
  *
+ * Each owner takes a file descriptor here and one in the node: `ulimit -n` must exceed N by a
+ * few hundred (this VM's hard limit is 20,000, so it runs at most 19,500 owners).
+ *
  * Flags (defaults): --owners 20000 --vets 50 --concurrency 200 --askers 500 --rate 50 --duration 10
  * Goals (issue 26): ≥ 2,000 connections/s; ≤ 10 KB per idle socket; all back within 15 s of
  * the kill; match p99 < 25 ms with them connected. Everything is torn down at the end.
@@ -90,7 +93,19 @@ function whenConnected(c: OwnerClient): Promise<boolean> {
   });
 }
 
+/** The soft limit of open files of this process (the node it starts inherits it). */
+function openFilesLimit(): number {
+  const m = /Max open files\s+(\d+|unlimited)/.exec(readFileSync("/proc/self/limits", "utf8"));
+  return !m || m[1] === "unlimited" ? Infinity : Number(m[1]);
+}
+
 async function main(): Promise<void> {
+  // Each owner is a socket in this process and one in the node: both need a descriptor each.
+  const fds = openFilesLimit();
+  if (OWNERS + 500 > fds)
+    throw new Error(
+      `--owners ${OWNERS} needs more open files than this process may have (${fds}): raise ulimit -n or ask for fewer`,
+    );
   console.log(
     `connections bench: node ${process.version}; ${OWNERS} owners, ${VETS} vets, ${CONCURRENCY} handshakes in flight`,
   );
