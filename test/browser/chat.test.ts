@@ -5,39 +5,19 @@
  * messages in its title; a console reload gets the conversation back; after the end the
  * owner can still read it. Screenshots pass axe-core's WCAG 2 A/AA rules.
  */
-import { mkdirSync } from "node:fs";
-import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
-import { axeViolations } from "./axe.js";
 import { buildPages } from "./build-pages.js";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SHOTS = path.resolve("test-results/screenshots");
-/** Polls wait on a browser and a gateway sharing two busy cores. */
-const SLOW = { timeout: 10_000 };
+import { BrowserSession, SLOW } from "./session.js";
 
 let gw: TestGateway;
 /** A second gateway whose vets come back within a short `VET_GRACE_MS` or lose their consultations. */
 let handoverGw: TestGateway;
-let browser: Browser;
-const problems: string[] = [];
+let session: BrowserSession;
 
-async function openPage(): Promise<Page> {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  const page = await ctx.newPage();
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console error on ${page.url()}: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => problems.push(`page error on ${page.url()}: ${e.message}`));
-  return page;
-}
-
-async function shotAccessible(page: Page, name: string): Promise<void> {
-  expect(await axeViolations(page), name).toEqual([]);
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
-}
+const openPage = (): Promise<Page> => session.openPage(860);
+const shotAccessible = (page: Page, name: string): Promise<void> => session.shotAccessible(page, name);
 
 /** Makes the page believe its tab is hidden (or shown again), as switching tabs would. */
 async function setHidden(page: Page, hidden: boolean): Promise<void> {
@@ -61,7 +41,6 @@ const atBottom = (page: Page) =>
 
 beforeAll(async () => {
   await buildPages();
-  mkdirSync(SHOTS, { recursive: true });
   gw = await startTestGateway({
     db: "pglite",
     env: { DEMO: "1", TWILIO_MODE: "offline", OFFER_TIMEOUT_MS: "30000", WRAPUP_MS: "60000" },
@@ -70,11 +49,11 @@ beforeAll(async () => {
     db: "pglite",
     env: { DEMO: "1", TWILIO_MODE: "offline", OFFER_TIMEOUT_MS: "30000", VET_GRACE_MS: "800" },
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
+  session = await BrowserSession.launch();
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await session?.close();
   await gw?.close();
   await handoverGw?.close();
 });
@@ -218,7 +197,7 @@ describe("chat in the pages (offline mode)", () => {
     await expect.poll(() => transcript.getByTestId("chat-message").count(), SLOW).toBe(11);
     expect(await transcript.getByTestId("chat-input").isVisible()).toBe(false);
     await shotAccessible(vet, "35-console-wrapup-transcript");
-    expect(problems).toEqual([]);
+    expect(session.problems).toEqual([]);
   });
 });
 
@@ -272,6 +251,6 @@ describe("chat when the vet leaves (offline mode)", () => {
     await shotAccessible(next, "37-console-chat-taken-over");
     await owner.getByTestId("owner-end").click();
     await next.getByTestId("feedback-recommendation").waitFor(SLOW);
-    expect(problems).toEqual([]);
+    expect(session.problems).toEqual([]);
   });
 });

@@ -4,51 +4,31 @@
  * licences in the top bar, the "Advice only" badge on the offer and the banner on the
  * consultation (after a reload too). Screenshots pass axe-core's WCAG 2 A/AA rules.
  */
-import { mkdirSync } from "node:fs";
-import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
-import { axeViolations } from "./axe.js";
 import { buildPages } from "./build-pages.js";
+import { BrowserSession, SLOW } from "./session.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SHOTS = path.resolve("test-results/screenshots");
-/** Polls wait on a browser and a gateway sharing two busy cores. */
-const SLOW = { timeout: 10_000 };
 const LICENSE_WAIT_MS = 1500;
 
 let gw: TestGateway;
-let browser: Browser;
-const problems: string[] = [];
+let session: BrowserSession;
 
-async function openPage(): Promise<Page> {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 820 } });
-  const page = await ctx.newPage();
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console error on ${page.url()}: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => problems.push(`page error on ${page.url()}: ${e.message}`));
-  return page;
-}
-
-async function shotAccessible(page: Page, name: string): Promise<void> {
-  expect(await axeViolations(page), name).toEqual([]);
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
-}
+const openPage = (): Promise<Page> => session.openPage(820);
+const shotAccessible = (page: Page, name: string): Promise<void> => session.shotAccessible(page, name);
 
 beforeAll(async () => {
   await buildPages();
-  mkdirSync(SHOTS, { recursive: true });
   gw = await startTestGateway({
     db: "pglite",
     env: { DEMO: "1", LICENSING: "on", LICENSE_WAIT_MS: String(LICENSE_WAIT_MS), OFFER_TIMEOUT_MS: "30000" },
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
+  session = await BrowserSession.launch();
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await session?.close();
   await gw?.close();
 });
 
@@ -105,6 +85,6 @@ describe("licensing in the pages", () => {
     await shotAccessible(vet, "23-console-active-advice");
     await vet.getByTestId("consultation-end").click();
     await vet.getByTestId("feedback-recommendation").waitFor(SLOW);
-    expect(problems).toEqual([]);
+    expect(session.problems).toEqual([]);
   }, 90_000);
 });

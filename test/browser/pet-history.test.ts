@@ -6,20 +6,14 @@
  * axe-core's WCAG 2 A/AA rules.
  */
 import { randomUUID } from "node:crypto";
-import { mkdirSync } from "node:fs";
-import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LiveConsultation } from "../../src/domain/types.js";
 import { ownerActor, vetActor, type OwnerActor } from "../support/actors.js";
 import { basicAuth, request, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from "../support/gateway.js";
-import { axeViolations } from "./axe.js";
 import { buildPages } from "./build-pages.js";
+import { BrowserSession, SLOW } from "./session.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SHOTS = path.resolve("test-results/screenshots");
-/** Polls wait on a browser and a gateway sharing two busy cores. */
-const SLOW = { timeout: 10_000 };
 const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 const APP = "petcube";
 const SECRET = "petcube-secret-123456";
@@ -28,34 +22,21 @@ const app = { authorization: basicAuth(APP, SECRET) };
 const OLDER = 21;
 
 let gw: TestGateway;
-let browser: Browser;
+let session: BrowserSession;
 let owner: OwnerActor;
 let petId: number;
-const problems: string[] = [];
 
-async function openPage(): Promise<Page> {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await ctx.newPage();
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console error on ${page.url()}: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => problems.push(`page error on ${page.url()}: ${e.message}`));
-  return page;
-}
-
-async function shotAccessible(page: Page, name: string): Promise<void> {
-  expect(await axeViolations(page), name).toEqual([]);
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
+const openPage = (): Promise<Page> => session.openPage(900);
+const shotAccessible = (page: Page, name: string): Promise<void> =>
+  session.shotAccessible(page, name, { fullPage: true });
 
 const vetToken = async (email: string, password: string): Promise<string> =>
   (await request(gw.url, "POST", "/vet/v1/login", { body: { email, password } })).body.data.token as string;
 
 beforeAll(async () => {
   await buildPages();
-  mkdirSync(SHOTS, { recursive: true });
   gw = await startTestGateway({ db: "pglite" });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
+  session = await BrowserSession.launch();
   await request(gw.url, "POST", "/admin/v1/apps", { headers: admin, body: { name: APP, secret: SECRET } });
   const ana = await request(gw.url, "POST", "/admin/v1/vets", {
     headers: admin,
@@ -135,7 +116,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   owner?.close();
-  await browser?.close();
+  await session?.close();
   await gw?.close();
 });
 
@@ -248,6 +229,6 @@ describe("pet history and outcomes in the console", () => {
     expect(await empty.getByTestId("pet-history-item").count()).toBe(0);
     expect(await empty.getByTestId("pet-history-more").isVisible()).toBe(false);
     await shotAccessible(vet, "33-console-pet-history-empty");
-    expect(problems).toEqual([]);
+    expect(session.problems).toEqual([]);
   }, 120_000);
 });

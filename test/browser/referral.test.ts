@@ -5,37 +5,17 @@
  * Then Sofia refers it back to Maya, who declines: Sofia sees that the referral failed and
  * keeps the consultation. Every photographed state passes axe-core's WCAG 2 A/AA rules.
  */
-import { mkdirSync } from "node:fs";
-import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
-import { axeViolations } from "./axe.js";
 import { buildPages } from "./build-pages.js";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SHOTS = path.resolve("test-results/screenshots");
-/** Polls wait on a browser and a gateway sharing two busy cores. */
-const SLOW = { timeout: 10_000 };
+import { BrowserSession, SLOW } from "./session.js";
 
 let gw: TestGateway;
-let browser: Browser;
-const problems: string[] = [];
+let session: BrowserSession;
 
-async function openPage(): Promise<Page> {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 820 } });
-  const page = await ctx.newPage();
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console error on ${page.url()}: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => problems.push(`page error on ${page.url()}: ${e.message}`));
-  return page;
-}
-
-async function shotAccessible(page: Page, name: string): Promise<void> {
-  expect(await axeViolations(page), name).toEqual([]);
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
-}
+const openPage = (): Promise<Page> => session.openPage(820);
+const shotAccessible = (page: Page, name: string): Promise<void> => session.shotAccessible(page, name);
 
 /** A demo vet signed in to the console and available. */
 async function vetConsole(n: number): Promise<Page> {
@@ -53,13 +33,12 @@ async function vetConsole(n: number): Promise<Page> {
 
 beforeAll(async () => {
   await buildPages();
-  mkdirSync(SHOTS, { recursive: true });
   gw = await startTestGateway({ db: "pglite", env: { DEMO: "1", OFFER_TIMEOUT_MS: "30000", WRAPUP_MS: "0" } });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
+  session = await BrowserSession.launch();
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await session?.close();
   await gw?.close();
 });
 
@@ -134,6 +113,6 @@ describe("a referral in the pages", () => {
     await shotAccessible(sofia, "35-console-referral-failed");
     await sofia.getByTestId("consultation-end").click();
     await owner.getByTestId("owner-end").waitFor({ state: "detached", ...SLOW });
-    expect(problems).toEqual([]);
+    expect(session.problems).toEqual([]);
   }, 120_000);
 });
