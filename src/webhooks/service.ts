@@ -15,6 +15,9 @@ import { WebhookPayloads } from "./payload.js";
 import { generateWebhookSecret, WebhookSecretBox } from "./webhook-secret.js";
 import { webhookUrlProblem } from "./url-policy.js";
 
+/** How long a closing node waits for deliveries in flight before it cuts them. */
+export const WEBHOOK_CLOSE_WAIT_MS = 3000;
+
 /** What the service reads and how it behaves; `config.webhooks` plus the node's parts. */
 export interface WebhookServiceOptions {
   database: Pick<Database, "db" | "query">;
@@ -176,12 +179,21 @@ export class WebhookService {
     return total;
   }
 
-  /** Stops claiming, lets deliveries in flight finish, closes connections. */
+  /**
+   * Stops claiming, gives deliveries in flight up to {@link WEBHOOK_CLOSE_WAIT_MS}, then cuts
+   * them: a slow partner endpoint must not hold a node's shutdown past its budget. A cut
+   * delivery's lease lapses and any node sends it again (at least once).
+   */
   async close(): Promise<void> {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     this.dispatcher.stop();
-    await this.dispatcher.idle();
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, WEBHOOK_CLOSE_WAIT_MS);
+    });
+    await Promise.race([this.dispatcher.idle(), bound]);
+    clearTimeout(timer);
     this.deliverer.close();
   }
 

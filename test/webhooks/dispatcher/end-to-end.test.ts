@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { webhookOutbox } from "../../../src/db/schema.js";
 import { createDeliverer } from "../../../src/webhooks/delivery.js";
+import { WEBHOOK_CLOSE_WAIT_MS } from "../../../src/webhooks/service.js";
 import {
   ownerActor,
   seedApp,
@@ -362,4 +363,36 @@ describe("webhook settings and safety", () => {
     });
     expect(rotated.body.data.webhook_secret).not.toBe(secret);
   });
+});
+
+describe("a node closing while a partner endpoint hangs", () => {
+  it(`cuts deliveries in flight after ${String(WEBHOOK_CLOSE_WAIT_MS)} ms, so the shutdown keeps its budget; the event stays pending for another node`, async () => {
+    const t = await startTestGateway({ env: { WEBHOOK_ALLOW_PRIVATE: "true" } });
+    const receiver = await startWebhookReceiver();
+    try {
+      receiver.fallback = { status: 204, delayMs: 60_000 };
+      const app = await seedApp(t.gateway);
+      const set = await request(t.url, "PATCH", `/admin/v1/apps/${String(app.id)}`, {
+        headers: admin,
+        body: { webhook_url: receiver.url },
+      });
+      expect(set.status).toBe(200);
+      const owner = await seedUser(t.gateway, app.id);
+      const o = await ownerActor(t.url, owner.token);
+      await o.request({ conversation_request: "chat", pet_id: owner.petId });
+      o.close();
+      // The delivery reached the receiver and hangs there.
+      await receiver.waitFor(1);
+      const started = Date.now();
+      await t.gateway.webhooks.close();
+      const took = Date.now() - started;
+      expect(took).toBeGreaterThanOrEqual(WEBHOOK_CLOSE_WAIT_MS - 100);
+      expect(took).toBeLessThan(WEBHOOK_CLOSE_WAIT_MS + 2000);
+      const rows = await t.gateway.ctx.database.db.select().from(webhookOutbox);
+      expect(rows.map((r) => [r.type, r.status])).toEqual([["consultation.queued", "pending"]]);
+    } finally {
+      await t.close();
+      await receiver.close();
+    }
+  }, 30_000);
 });
