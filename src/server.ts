@@ -230,7 +230,12 @@ export async function buildGateway(settings: Config, overrides: GatewayOverrides
   // Disabling a vet closes their sockets on every node (the Redis adapter relays it) and hands
   // their consultations over; deleting a user ends theirs and closes their sockets likewise.
   const vetSessions = {
-    disconnectVet: (id: number) => sockets.io.of("/vet").in(vetRoom(id)).disconnectSockets(true),
+    disconnectVet: (id: number) => {
+      // Told why first (PROTOCOL §7: a revoked console must not reconnect), then closed.
+      const vets = sockets.io.of("/vet");
+      vets.to(vetRoom(id)).emit("session:closed", { reason: "revoked" });
+      vets.in(vetRoom(id)).disconnectSockets(true);
+    },
     vetDisabled: (id: number) => engine.vetDisabled(id),
     vetSkillsChanged: (id: number, skills: VetSkills) => {
       directory.forgetVet(id);

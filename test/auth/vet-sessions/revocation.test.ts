@@ -67,6 +67,9 @@ describe("revoking vet sessions", () => {
     expect(patched.status).toBe(200);
     expect(patched.body.message).toEqual(["Vet password changed."]);
     await Promise.all([closed(onFirst), closed(onSecond)]);
+    // Told why on both nodes before the close, so a console does not try the dead token again.
+    expect(onFirst.all("session:closed")).toEqual([{ reason: "revoked" }]);
+    expect(onSecond.all("session:closed")).toEqual([{ reason: "revoked" }]);
 
     expect(await handshake(old)).toBe("unauthorized");
     expect((await renew(old)).status).toBe(401);
