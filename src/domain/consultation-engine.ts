@@ -11,9 +11,7 @@
  * {@link RoutingStore}, whose atomic steps keep a consultation with one vet and a vet with
  * one offer, across nodes.
  */
-import { CareFallback } from "./care-fallback.js";
 import { Chat, type ChatSender } from "./chat.js";
-import { randomUUID } from "node:crypto";
 import { AppError } from "../lib/app-error.js";
 import type {
   CallStatus,
@@ -28,7 +26,6 @@ import { CallSetup } from "./call-setup.js";
 import type { RoutingConfig } from "./engine-config.js";
 import { Ending } from "./ending.js";
 import { Feedback } from "./feedback.js";
-import { DEFAULT_OUTCOMES } from "./outcomes.js";
 import { LedgerWriter } from "./ledger-writer.js";
 import { Intake, type ConsultationInput, type DirectAssignment, type RequestResult } from "./intake.js";
 import { Lifecycle } from "./lifecycle.js";
@@ -38,15 +35,14 @@ import { Rebuilder } from "./rebuild.js";
 import { RoutingPass } from "./routing-pass.js";
 import type { RoutingStore } from "./routing-store.js";
 import { Timekeeper } from "./timekeeper.js";
-import { QUEUE_HEAD_LIMIT, routingRules } from "./routing-rules.js";
+import { QUEUE_HEAD_LIMIT } from "./routing-rules.js";
 import { publicId, referralEntryId, type VetChosenStatus, type VetPresence, type VetSkills } from "./types.js";
 import { Referrals, type ReferralInput } from "./referrals.js";
 import { VetHandover, type VetResume } from "./vet-handover.js";
+import type { EngineDeps } from "./engine-deps.js";
+import { wireEngine } from "./engine-parts.js";
 
 export type { EngineObserver, RoutingConfig } from "./engine-config.js";
-
-import type { EngineDeps } from "./engine-deps.js";
-
 export type { EngineDeps };
 
 export type { ConsultationInput, DirectAssignment, RequestResult } from "./intake.js";
@@ -76,158 +72,22 @@ export class ConsultationEngine {
   constructor(deps: EngineDeps) {
     this.deps = deps;
     this.store = deps.store;
-    const { store, ledger, notifier, clock, logger, routing, observer } = deps;
-    this.ledgerWriter = new LedgerWriter(ledger, {
-      logger,
-      observer: {
-        retry: () => observer?.ledgerWriteRetry?.(),
-        failure: (reason) => observer?.ledgerWriteFailure?.(reason),
-      },
-      isUnavailable: deps.isStorageUnavailable,
-      sleep: deps.ledgerWriterSleep,
-    });
-    this.chat = new Chat({
-      store,
-      ledger,
-      chat: deps.chat,
-      notifier,
-      directory: deps.directory,
-      twilio: deps.twilio,
-      clock,
-      logger,
-    });
-    this.payloads = new PayloadBuilder(deps.directory, deps.tokens, (id) => this.chat.history(id));
-    this.positions = new QueuePositions({ store, notifier, clock: deps.clock, rules: routingRules(deps.routing) });
-    const ledgerWriter = this.ledgerWriter;
-    this.calls = new CallSetup({
-      store,
-      ledger,
-      ledgerWriter,
-      twilio: deps.twilio,
-      tokens: deps.tokens,
-      notifier,
-      payloads: this.payloads,
-      clock,
-      logger,
-    });
-    this.pass = new RoutingPass({ store, notifier, ledgerWriter, positions: this.positions, clock, routing, observer });
-    this.referrals = new Referrals({
-      store,
-      ledger,
-      ledgerWriter,
-      notifier,
-      directory: deps.directory,
-      payloads: this.payloads,
-      calls: this.calls,
-      twilio: deps.twilio,
-      tokens: deps.tokens,
-      routingPass: this.pass,
-      clock,
-      logger,
-      routing,
-    });
-    this.lifecycle = new Lifecycle({
-      store,
-      ledgerWriter,
-      notifier,
-      positions: this.positions,
-      calls: this.calls,
-      routingPass: this.pass,
-      clock,
-      logger,
-      routing,
-      observer,
-      referrals: this.referrals,
-    });
-    this.ending = new Ending({ store, ledger: deps.ledger, lifecycle: this.lifecycle });
-    this.rebuilder = new Rebuilder({
-      store,
-      ledger,
-      directory: deps.directory,
-      clock,
-      logger,
-      nodeId: deps.nodeId,
-      routing,
-      localConnections: deps.localConnections,
-      onRebuilt: () => observer?.rebuilt?.(),
-    });
-    this.handover = new VetHandover({
-      store,
-      ledgerWriter,
-      notifier,
-      positions: this.positions,
-      routingPass: this.pass,
-      lifecycle: this.lifecycle,
-      payloads: this.payloads,
-      twilio: deps.twilio,
-      tokens: deps.tokens,
-      clock,
-      logger,
-      routing,
-      referrals: this.referrals,
-    });
-    this.timekeeper = new Timekeeper({
-      rebuilder: this.rebuilder,
-      store,
-      lifecycle: this.lifecycle,
-      routingPass: this.pass,
-      positions: this.positions,
-      ledgerWriter,
-      notifier,
-      clock,
-      logger,
-      nodeId: deps.nodeId,
-      routing,
-      onNodeReaped: deps.onNodeReaped,
-      vetHandover: this.handover,
-      careFallback: new CareFallback({
-        store,
-        ledgerWriter,
-        positions: this.positions,
-        routingPass: this.pass,
-        clock,
-        logger,
-      }),
-      referrals: this.referrals,
-    });
-    this.intake = new Intake({
-      store,
-      ledger,
-      ledgerWriter,
-      directory: deps.directory,
-      notifier,
-      positions: this.positions,
-      routingPass: this.pass,
-      calls: this.calls,
-      payloads: this.payloads,
-      clock,
-      routing,
-      newId: deps.newId ?? randomUUID,
-      logger,
-      sleep: deps.ledgerWriterSleep ? (ms) => deps.ledgerWriterSleep!(ms, new AbortController().signal) : undefined,
-    });
-    this.feedback = new Feedback({
-      store,
-      ledger,
-      ledgerWriter,
-      directory: deps.directory,
-      notifier,
-      routingPass: this.pass,
-      clock,
-      outcomes: deps.outcomes ?? DEFAULT_OUTCOMES,
-    });
-    this.acceptance = new Acceptance({
-      store,
-      ledgerWriter,
-      calls: this.calls,
-      payloads: this.payloads,
-      notifier,
-      routingPass: this.pass,
-      clock,
-      logger,
-      observer,
-      referrals: this.referrals,
-    });
+    const parts = wireEngine(deps);
+    this.ledgerWriter = parts.ledgerWriter;
+    this.payloads = parts.payloads;
+    this.positions = parts.positions;
+    this.calls = parts.calls;
+    this.pass = parts.pass;
+    this.lifecycle = parts.lifecycle;
+    this.timekeeper = parts.timekeeper;
+    this.rebuilder = parts.rebuilder;
+    this.intake = parts.intake;
+    this.feedback = parts.feedback;
+    this.handover = parts.handover;
+    this.acceptance = parts.acceptance;
+    this.chat = parts.chat;
+    this.referrals = parts.referrals;
+    this.ending = parts.ending;
   }
 
   private get cfg(): RoutingConfig {
