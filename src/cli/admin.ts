@@ -33,7 +33,7 @@ import { webhookUrlSchema } from "../http/schemas/admin.js";
 import { consultationAuditJson } from "../http/presenters/admin.js";
 import { validationMessages } from "../transport/validation.js";
 import { AppError } from "../lib/app-error.js";
-import { ConsultationReader } from "../repositories/ledger.js";
+import { ConsultationReader } from "../repositories/consultation-reader.js";
 import { createRepositories } from "../repositories/index.js";
 
 /** Environment variables read when neither the flag nor `--*-stdin` gives the value. */

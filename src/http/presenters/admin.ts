@@ -2,7 +2,7 @@
 import type { z } from "zod";
 import type { StatsHistoryData } from "../../ops/stats-history.js";
 import type { AppRecord } from "../../repositories/apps.js";
-import type { ConsultationAudit, ConsultationDetail } from "../../repositories/ledger.js";
+import type { ConsultationAudit, ConsultationDetail } from "../../repositories/consultation-reader.js";
 import type { VetRecord } from "../../repositories/vets.js";
 import { vetIdentity } from "../../twilio/identity.js";
 import type {

@@ -6,7 +6,7 @@ import { Router } from "express";
 import type { GatewayContext } from "../../context.js";
 import { notFound } from "../../lib/app-error.js";
 import { ok } from "../../protocol/envelope.js";
-import { ConsultationReader } from "../../repositories/ledger.js";
+import { ConsultationReader } from "../../repositories/consultation-reader.js";
 import { consultationAuditJson, consultationJson } from "../presenters/admin.js";
 import { validate } from "../../transport/validation.js";
 import { consultationListSchema } from "../schemas/admin.js";
