@@ -1,4 +1,5 @@
 import { QUEUE_HEAD_LIMIT, urgentClassOf } from "../../domain/routing-rules.js";
+import type { RoutingSnapshot } from "../../domain/routing-store.js";
 import type { LiveConsultation, VetPresence } from "../../domain/types.js";
 
 /**
@@ -25,4 +26,20 @@ export function queueHead(
   const head = new Set<LiveConsultation>();
   for (const range of ranges) for (const c of range.slice(0, QUEUE_HEAD_LIMIT)) head.add(c);
   return { head: [...head].sort((a, b) => a.seq - b.seq), truncated: ranges.some((r) => r.length > QUEUE_HEAD_LIMIT) };
+}
+
+/** The consultations waiting for an offer, from their ids. */
+export function waitingOf(
+  consultations: ReadonlyMap<string, LiveConsultation>,
+  waiting: Iterable<string>,
+): LiveConsultation[] {
+  return [...waiting].map((id) => consultations.get(id)).filter((x): x is LiveConsultation => x !== undefined);
+}
+
+/** A routing snapshot of `queue` (without profiles) and every vet, deep-copied. */
+export function snapshotOf(queue: readonly LiveConsultation[], vets: Iterable<VetPresence>): RoutingSnapshot {
+  return {
+    queue: queue.map(({ profile: _profile, ...entry }) => structuredClone(entry)),
+    vets: [...vets].map((v) => structuredClone(v)),
+  };
 }

@@ -20,7 +20,8 @@ import {
 import { AppQueueFullError } from "../../domain/errors.js";
 import { MemoryConnections, userKey } from "./connections.js";
 import { MemoryDeadlines } from "./deadlines.js";
-import { queueHead } from "./queue-head.js";
+import { queueHead, snapshotOf, waitingOf } from "./queue-head.js";
+import { MemoryRebuildLock } from "./rebuild-lock.js";
 import {
   acceptReferral,
   endReferral,
@@ -58,8 +59,7 @@ export class MemoryRoutingStore implements RoutingStore {
   private readonly waiting = new Set<string>();
   private readonly deadlines = new MemoryDeadlines();
   private seq = 0;
-  private epoch: string | null = null;
-  private rebuildLock: { token: string; until: number } | null = null;
+  private readonly rebuild = new MemoryRebuildLock();
   private readonly referrals: ReferralState = {
     consultations: this.consultations,
     vets: this.vets,
@@ -420,22 +420,15 @@ export class MemoryRoutingStore implements RoutingStore {
   }
 
   liveEpoch(): Promise<string | null> {
-    return Promise.resolve(this.epoch);
+    return Promise.resolve(this.rebuild.liveEpoch());
   }
 
   claimRebuild(token: string, ttlMs: number): Promise<boolean> {
-    const now = Date.now();
-    if (this.rebuildLock && this.rebuildLock.until > now && this.rebuildLock.token !== token)
-      return Promise.resolve(false);
-    this.rebuildLock = { token, until: now + ttlMs };
-    return Promise.resolve(true);
+    return Promise.resolve(this.rebuild.claim(token, ttlMs));
   }
 
   setLiveEpoch(epoch: string, token: string): Promise<boolean> {
-    if (this.rebuildLock?.token !== token || this.rebuildLock.until <= Date.now()) return Promise.resolve(false);
-    this.epoch = epoch;
-    this.rebuildLock = null;
-    return Promise.resolve(true);
+    return Promise.resolve(this.rebuild.setLiveEpoch(epoch, token));
   }
 
   transfer(
@@ -487,11 +480,11 @@ export class MemoryRoutingStore implements RoutingStore {
 
   snapshot(): Promise<RoutingSnapshot> {
     const queue = [...this.consultations.values()].filter((c) => c.status !== "active").sort(queueOrder);
-    return Promise.resolve(this.snapshotOf(queue));
+    return Promise.resolve(snapshotOf(queue, this.vets.values()));
   }
 
   knownVets(): Promise<VetPresence[]> {
-    return Promise.resolve(this.snapshotOf([]).vets);
+    return Promise.resolve(snapshotOf([], this.vets.values()).vets);
   }
 
   headSnapshot(maxConsults: number, include: readonly string[] = []): Promise<RoutingSnapshot> {
@@ -502,22 +495,18 @@ export class MemoryRoutingStore implements RoutingStore {
       const c = this.consultations.get(id);
       if (c && this.waiting.has(id)) all.add(c);
     }
-    return Promise.resolve({ ...this.snapshotOf([...all].sort((a, b) => a.seq - b.seq)), truncated });
-  }
-
-  private snapshotOf(queue: LiveConsultation[]): RoutingSnapshot {
-    return {
-      queue: queue.map(({ profile: _profile, ...entry }) => clone(entry)),
-      vets: [...this.vets.values()].map(clone),
-    };
+    return Promise.resolve({
+      ...snapshotOf(
+        [...all].sort((x, y) => x.seq - y.seq),
+        this.vets.values(),
+      ),
+      truncated,
+    });
   }
 
   /** The head of the queue for `vets` (see {@link RoutingStore.headSnapshot}). */
   private headOf(vets: readonly VetPresence[]): { head: LiveConsultation[]; truncated: boolean } {
-    const waiting = [...this.waiting]
-      .map((id) => this.consultations.get(id))
-      .filter((x): x is LiveConsultation => x !== undefined);
-    return queueHead(waiting, vets);
+    return queueHead(waitingOf(this.consultations, this.waiting), vets);
   }
 
   close(): Promise<void> {
