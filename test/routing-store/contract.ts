@@ -59,19 +59,38 @@ export function newRequest(over: Partial<NewLiveConsultation> = {}): NewLiveCons
   };
 }
 
+/** A fresh store from `make` for every test, closed and cleaned up after it: read it through the getter. */
+export function freshStore(make: () => Promise<StoreFixture>): () => RoutingStore {
+  let fixture: StoreFixture | undefined;
+  beforeEach(async () => {
+    fixture = await make();
+  });
+  afterEach(async () => {
+    await fixture?.store.close();
+    await fixture?.cleanup();
+    fixture = undefined;
+  });
+  return () => fixture!.store;
+}
+
+/** A vet connected on node `n1` with these skills (defaults otherwise) and available, at `at`. */
+export async function availableVet(
+  store: RoutingStore,
+  vetId: number,
+  skills: Partial<VetSkills>,
+  at: number,
+): Promise<VetPresence> {
+  const full: VetSkills = { species: [], languages: ["en"], maxChats: null, version: 0, ...skills };
+  await store.addVetConnection(vetId, `v${vetId}-a`, "n1", at, full);
+  return (await store.setVetStatus(vetId, "available", at)).presence!;
+}
+
 export function routingStoreContract(name: string, make: () => Promise<StoreFixture>): void {
   describe(`RoutingStore contract: ${name}`, () => {
     let store: RoutingStore;
-    let fixture: StoreFixture | undefined;
-
-    beforeEach(async () => {
-      fixture = await make();
-      store = fixture.store;
-    });
-    afterEach(async () => {
-      await fixture?.store.close();
-      await fixture?.cleanup();
-      fixture = undefined;
+    const current = freshStore(make);
+    beforeEach(() => {
+      store = current();
     });
 
     /** Connects a vet through `node` and makes it available at `now`. */

@@ -5,10 +5,10 @@
  * holder; warm: two until the first leaves), and ending it frees the offer. Runs against the
  * memory and the Redis store, beside `contract.ts`.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { NewLiveConsultation, RoutingStore } from "../../src/domain/routing-store.js";
 import { referralEntryId, type LiveConsultation, type Referral, type VetSkills } from "../../src/domain/types.js";
-import { newRequest, rulesFor, type StoreFixture } from "./contract.js";
+import { availableVet, freshStore, newRequest, rulesFor, type StoreFixture } from "./contract.js";
 
 const T0 = Date.UTC(2026, 0, 1);
 const OFFER_MS = 30_000;
@@ -18,23 +18,12 @@ const FAR = T0 + 10 * 365 * 24 * 3600_000;
 export function referralContract(name: string, make: () => Promise<StoreFixture>): void {
   describe(`RoutingStore referral contract: ${name}`, () => {
     let store: RoutingStore;
-    let fixture: StoreFixture | undefined;
-
-    beforeEach(async () => {
-      fixture = await make();
-      store = fixture.store;
-    });
-    afterEach(async () => {
-      await fixture?.store.close();
-      await fixture?.cleanup();
-      fixture = undefined;
+    const current = freshStore(make);
+    beforeEach(() => {
+      store = current();
     });
 
-    const vet = async (vetId: number, skills: Partial<VetSkills> = {}) => {
-      const full: VetSkills = { species: [], languages: ["en"], maxChats: null, version: 0, ...skills };
-      await store.addVetConnection(vetId, `v${vetId}-a`, "n1", T0, full);
-      return (await store.setVetStatus(vetId, "available", T0)).presence!;
-    };
+    const vet = (vetId: number, skills: Partial<VetSkills> = {}) => availableVet(store, vetId, skills, T0);
     const claim = (id: string, vetId: number, now = T0 + 10) =>
       store.claimOffer(id, vetId, now, now + OFFER_MS, rulesFor(1));
 
